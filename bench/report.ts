@@ -1,0 +1,15 @@
+/** Prints one benchmark row: a JSON line with --json, otherwise an aligned human line. */
+export function makeReporter(args: readonly string[]): (row: Record<string, unknown>) => void {
+  const json = args.includes('--json');
+  return (row) => {
+    if (json) {
+      console.log(JSON.stringify(row));
+      return;
+    }
+    console.log(
+      Object.entries(row)
+        .map(([k, v]) => `${k}=${typeof v === 'number' && !Number.isInteger(v) ? v.toPrecision(4) : String(v)}`)
+        .join('  '),
+    );
+  };
+}

@@ -1,0 +1,4 @@
+import type { Command } from '../command.js';
+
+/** Every `mycel` command, in the order `mycel --help` lists them. One file per command. */
+export const COMMANDS: readonly Command[] = [];
