@@ -12,7 +12,7 @@ const wabt = await initWabt();
 const entries = [];
 for (const file of readdirSync(dir).filter((f) => f.endsWith('.wat')).sort()) {
   const module = wabt.parseWat(file, readFileSync(join(dir, file), 'utf8'), { simd: true, threads: true });
-  module.validate();
+  module.validate({ simd: true, threads: true });
   const { buffer } = module.toBinary({});
   module.destroy();
   entries.push(`  ${JSON.stringify(file.replace(/\.wat$/, ''))}: ${JSON.stringify(Buffer.from(buffer).toString('base64'))},`);

@@ -1,0 +1,25 @@
+#!/usr/bin/env bash
+# Installs what the cross-engine tests need beyond `npm ci`. Idempotent: run by .ci/run on every CI run,
+# and once by a developer after `npm ci`. Only the npm registry and Debian's packages are reachable, so
+# nothing here downloads a browser or toolchain of its own.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+# Root in CI and on the dev machines; sudo only for a developer who is not.
+SUDO=''
+if [ "$(id -u)" -ne 0 ]; then SUDO='sudo'; fi
+
+# 1. Chromium (Debian's; `npx playwright install` cannot download here). playwright-core drives it.
+if [ ! -x /usr/bin/chromium ]; then
+  echo "install-test-deps: installing Debian chromium"
+  $SUDO apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq chromium >/dev/null
+fi
+/usr/bin/chromium --version 2>/dev/null | grep -i chromium || { echo "install-test-deps: chromium does not run" >&2; exit 1; }
+
+# 2. Node 22 from npm into .cache/node22, by the harness's own node22() so version and path live in one
+#    place (test/engines/engines.ts). Needs node_modules (tsx, esbuild): run `npm ci` first.
+node --import tsx --input-type=module \
+  -e "const { node22 } = await import('./test/engines/engines.ts'); console.log('node22:', await node22());"
+
+# 3. Anvil (EVM test chain): added by a later issue, here.

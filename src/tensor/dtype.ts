@@ -1,0 +1,14 @@
+export type DType = 'float32' | 'int32';
+export type TypedArrayOf<D extends DType> = D extends 'float32' ? Float32Array : Int32Array;
+export type Storage = Float32Array | Int32Array;
+
+/** Codes used in canonical hashes and on the wire; never renumber. */
+export const DTYPE_CODE: Record<DType, number> = { float32: 1, int32: 2 };
+
+export function allocate(dtype: DType, size: number): Storage {
+  return dtype === 'float32' ? new Float32Array(size) : new Int32Array(size);
+}
+
+export function dtypeOf(data: Storage): DType {
+  return data instanceof Float32Array ? 'float32' : 'int32';
+}

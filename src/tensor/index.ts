@@ -1,0 +1,17 @@
+/** The reproducible tensor runtime: the public surface that nn/, train/ and verify/ build on. */
+import './methods.js';
+
+export { Tensor } from './tensor.js';
+export type { DType, Storage } from './dtype.js';
+export * from './ops.js';
+export { detach, mean, relu, softmax, logSoftmax, layerNorm, crossEntropy } from './composite.js';
+export { backward, sumTo } from './autograd.js';
+export { noGrad } from './tape.js';
+export { trace, type TraceEntry, type TracedTensor } from './trace.js';
+export { hashTensor, tensorDigest } from './hash.js';
+export { Rng } from './random.js';
+export { randomWords, philoxBlock, type RandomKey } from './philox.js';
+export { ShapeError, DTypeError, IndexRangeError, NonFiniteError } from './errors.js';
+export * as math from './math.js';
+export { configureKernels, kernelConfig, matmulKernel, type KernelConfig } from './backend.js';
+export { goldenProgram, type GoldenResult } from './golden-program.js';

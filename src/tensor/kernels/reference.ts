@@ -1,0 +1,219 @@
+/**
+ * The reference kernels: the specification of every primitive op except matmul (see
+ * reference-matmul.ts). Plain TypeScript over contiguous typed arrays; every float result is one
+ * IEEE binary32 operation (a Float32Array store rounds exactly once), and accumulations round after
+ * every step in index order. Fast kernels must reproduce these bits.
+ */
+import { canonicalizeNaNs, fmax, fmin } from '../f32.js';
+import { exp, gelu, log, sigmoid, tanh } from '../math.js';
+import type { BinaryOp, CompareOp, UnaryOp } from '../op.js';
+import type { Storage } from '../dtype.js';
+import { contiguousStrides, sizeOf, type Shape } from '../shape.js';
+import { broadcastStrides, forEachRow } from './strided.js';
+
+export function unary(op: UnaryOp, x: Float32Array, out: Float32Array): void {
+  const n = x.length;
+  switch (op) {
+    case 'neg': for (let i = 0; i < n; i++) out[i] = -x[i]; break;
+    case 'abs': for (let i = 0; i < n; i++) out[i] = Math.abs(x[i]); break;
+    case 'sqrt': for (let i = 0; i < n; i++) out[i] = Math.sqrt(x[i]); break;
+    case 'exp': for (let i = 0; i < n; i++) out[i] = exp(x[i]); break;
+    case 'log': for (let i = 0; i < n; i++) out[i] = log(x[i]); break;
+    case 'tanh': for (let i = 0; i < n; i++) out[i] = tanh(x[i]); break;
+    case 'sigmoid': for (let i = 0; i < n; i++) out[i] = sigmoid(x[i]); break;
+    case 'gelu': for (let i = 0; i < n; i++) out[i] = gelu(x[i]); break;
+  }
+  canonicalizeNaNs(out);
+}
+
+/** out = a (op) b with NumPy broadcasting to outShape. */
+export function binary(op: BinaryOp, a: Float32Array, aShape: Shape, b: Float32Array, bShape: Shape, out: Float32Array, outShape: Shape): void {
+  const sa = broadcastStrides(aShape, outShape);
+  const sb = broadcastStrides(bShape, outShape);
+  const ia = sa[sa.length - 1] ?? 0;
+  const ib = sb[sb.length - 1] ?? 0;
+  forEachRow(outShape, [sa, sb], (o, pa, pb, _, n) => {
+    switch (op) {
+      case 'add': for (let i = 0; i < n; i++, pa += ia, pb += ib) out[o + i] = a[pa] + b[pb]; break;
+      case 'sub': for (let i = 0; i < n; i++, pa += ia, pb += ib) out[o + i] = a[pa] - b[pb]; break;
+      case 'mul': for (let i = 0; i < n; i++, pa += ia, pb += ib) out[o + i] = a[pa] * b[pb]; break;
+      case 'div': for (let i = 0; i < n; i++, pa += ia, pb += ib) out[o + i] = a[pa] / b[pb]; break;
+      case 'maximum': for (let i = 0; i < n; i++, pa += ia, pb += ib) out[o + i] = fmax(a[pa], b[pb]); break;
+      case 'minimum': for (let i = 0; i < n; i++, pa += ia, pb += ib) out[o + i] = fmin(a[pa], b[pb]); break;
+    }
+  });
+  canonicalizeNaNs(out);
+}
+
+/** out = 1 where a (op) b holds, else 0 (IEEE comparisons: any comparison with NaN is false). */
+export function compare(op: CompareOp, a: Storage, aShape: Shape, b: Storage, bShape: Shape, out: Int32Array, outShape: Shape): void {
+  const sa = broadcastStrides(aShape, outShape);
+  const sb = broadcastStrides(bShape, outShape);
+  const ia = sa[sa.length - 1] ?? 0;
+  const ib = sb[sb.length - 1] ?? 0;
+  forEachRow(outShape, [sa, sb], (o, pa, pb, _, n) => {
+    switch (op) {
+      case 'eq': for (let i = 0; i < n; i++, pa += ia, pb += ib) out[o + i] = a[pa] === b[pb] ? 1 : 0; break;
+      case 'lt': for (let i = 0; i < n; i++, pa += ia, pb += ib) out[o + i] = a[pa] < b[pb] ? 1 : 0; break;
+      case 'le': for (let i = 0; i < n; i++, pa += ia, pb += ib) out[o + i] = a[pa] <= b[pb] ? 1 : 0; break;
+    }
+  });
+}
+
+/** out = cond != 0 ? a : b, broadcast; bits are copied, so NaNs keep their (canonical) bits. */
+export function where(cond: Int32Array, cShape: Shape, a: Storage, aShape: Shape, b: Storage, bShape: Shape, out: Storage, outShape: Shape): void {
+  const sc = broadcastStrides(cShape, outShape);
+  const sa = broadcastStrides(aShape, outShape);
+  const sb = broadcastStrides(bShape, outShape);
+  const [ic, ia, ib] = [sc, sa, sb].map((s) => s[s.length - 1] ?? 0);
+  const [av, bv, ov] = [a, b, out].map(bitView);
+  forEachRow(outShape, [sc, sa, sb], (o, pc, pa, pb, n) => {
+    for (let i = 0; i < n; i++, pc += ic, pa += ia, pb += ib) ov[o + i] = cond[pc] !== 0 ? av[pa] : bv[pb];
+  });
+}
+
+/** Copies `x` broadcast to `outShape` (bit-exact). */
+export function expand(x: Storage, xShape: Shape, out: Storage, outShape: Shape): void {
+  const sx = broadcastStrides(xShape, outShape);
+  const ix = sx[sx.length - 1] ?? 0;
+  const [xv, ov] = [bitView(x), bitView(out)];
+  forEachRow(outShape, [sx], (o, p, _, __, n) => {
+    for (let i = 0; i < n; i++, p += ix) ov[o + i] = xv[p];
+  });
+}
+
+/** Copies `x` with its axes reordered: out axis i is x axis perm[i] (bit-exact). */
+export function permute(x: Storage, xShape: Shape, perm: readonly number[], out: Storage): void {
+  const own = contiguousStrides(xShape);
+  const outShape = perm.map((p) => xShape[p]);
+  const strides = perm.map((p) => own[p]);
+  const inner = strides[strides.length - 1] ?? 0;
+  const [xv, ov] = [bitView(x), bitView(out)];
+  forEachRow(outShape, [strides], (o, p, _, __, n) => {
+    for (let i = 0; i < n; i++, p += inner) ov[o + i] = xv[p];
+  });
+}
+
+/**
+ * Reduces the middle axis of x viewed as [outer, n, inner]. sum: acc = +0, then acc = f32(acc + x_j)
+ * for j ascending. max: acc = -Inf, then acc = fmax(acc, x_j) (NaN propagates; -0 < +0).
+ */
+export function reduce(op: 'sum' | 'max', x: Float32Array, outer: number, n: number, inner: number, out: Float32Array): void {
+  for (let o = 0; o < outer; o++) {
+    const base = o * inner;
+    out.fill(op === 'sum' ? 0 : -Infinity, base, base + inner);
+    for (let j = 0; j < n; j++) {
+      const row = (o * n + j) * inner;
+      if (op === 'sum') for (let i = 0; i < inner; i++) out[base + i] += x[row + i];
+      else for (let i = 0; i < inner; i++) out[base + i] = fmax(out[base + i], x[row + i]);
+    }
+  }
+  canonicalizeNaNs(out);
+}
+
+/** Index of the first maximum along the middle axis of [outer, n, inner]; a NaN counts as the maximum. */
+export function argmax(x: Float32Array, outer: number, n: number, inner: number, out: Int32Array): void {
+  for (let o = 0; o < outer; o++) {
+    for (let i = 0; i < inner; i++) {
+      let best = 0;
+      let bestValue = x[o * n * inner + i];
+      for (let j = 1; j < n && bestValue === bestValue; j++) {
+        const v = x[(o * n + j) * inner + i];
+        if (v > bestValue || v !== v) [best, bestValue] = [j, v];
+      }
+      out[o * inner + i] = best;
+    }
+  }
+}
+
+/** out = x[..., start:end, ...] along `axis` of x viewed as [outer, n, inner]. */
+export function slice(x: Storage, outer: number, n: number, inner: number, start: number, end: number, out: Storage): void {
+  const [xv, ov] = [bitView(x), bitView(out)];
+  const width = (end - start) * inner;
+  for (let o = 0; o < outer; o++) ov.set(xv.subarray((o * n + start) * inner, (o * n + start) * inner + width), o * width);
+}
+
+/** Joins inputs along an axis; each input i is viewed as [outer, n_i, inner]. */
+export function concat(xs: readonly Storage[], outer: number, ns: readonly number[], inner: number, out: Storage): void {
+  const ov = bitView(out);
+  const total = ns.reduce((a, b) => a + b, 0) * inner;
+  let at = 0;
+  xs.forEach((x, k) => {
+    const xv = bitView(x);
+    const width = ns[k] * inner;
+    for (let o = 0; o < outer; o++) ov.set(xv.subarray(o * width, (o + 1) * width), o * total + at);
+    at += width;
+  });
+}
+
+/** NumPy take: out[o, j, i] = x[o, index[j], i] for x viewed as [outer, n, inner], index flat. */
+export function take(x: Storage, outer: number, n: number, inner: number, index: Int32Array, out: Storage): void {
+  const [xv, ov] = [bitView(x), bitView(out)];
+  const m = index.length;
+  for (let o = 0; o < outer; o++) {
+    for (let j = 0; j < m; j++) {
+      const from = (o * n + index[j]) * inner;
+      ov.set(xv.subarray(from, from + inner), (o * m + j) * inner);
+    }
+  }
+}
+
+/**
+ * The adjoint of take: out = zeros [outer, size, inner]; for o, then j ascending, then i:
+ * out[o, index[j], i] = f32(out[o, index[j], i] + src[o, j, i]). Index order fixes the sum order.
+ */
+export function scatterAdd(src: Float32Array, outer: number, size: number, inner: number, index: Int32Array, out: Float32Array): void {
+  const m = index.length;
+  out.fill(0);
+  for (let o = 0; o < outer; o++) {
+    for (let j = 0; j < m; j++) {
+      const to = (o * size + index[j]) * inner;
+      const from = (o * m + j) * inner;
+      for (let i = 0; i < inner; i++) out[to + i] += src[from + i];
+    }
+  }
+  canonicalizeNaNs(out);
+}
+
+/** take_along_axis: out[o, j, i] = x[o, index[o, j, i], i]; x is [outer, n, inner], index [outer, m, inner]. */
+export function takeAlong(x: Storage, outer: number, n: number, inner: number, index: Int32Array, m: number, out: Storage): void {
+  const [xv, ov] = [bitView(x), bitView(out)];
+  for (let o = 0; o < outer; o++) {
+    for (let j = 0; j < m; j++) {
+      for (let i = 0; i < inner; i++) {
+        const p = (o * m + j) * inner + i;
+        ov[p] = xv[(o * n + index[p]) * inner + i];
+      }
+    }
+  }
+}
+
+/** The adjoint of takeAlong: out = zeros [outer, size, inner]; src positions in row-major order. */
+export function scatterAddAlong(src: Float32Array, outer: number, m: number, inner: number, index: Int32Array, size: number, out: Float32Array): void {
+  out.fill(0);
+  for (let o = 0; o < outer; o++) {
+    for (let j = 0; j < m; j++) {
+      for (let i = 0; i < inner; i++) {
+        const p = (o * m + j) * inner + i;
+        const q = (o * size + index[p]) * inner + i;
+        out[q] += src[p];
+      }
+    }
+  }
+  canonicalizeNaNs(out);
+}
+
+/** int32 -> float32 rounds to nearest even (exact below 2^24); float32 -> int32 truncates toward zero. */
+export function cast(x: Storage, out: Storage): void {
+  if (out instanceof Float32Array) for (let i = 0; i < x.length; i++) out[i] = x[i];
+  else for (let i = 0; i < x.length; i++) out[i] = Math.trunc(x[i]);
+}
+
+/** An integer view of the same bytes, so that copies move bits, never values. */
+export function bitView(x: Storage): Int32Array {
+  return x instanceof Int32Array ? x : new Int32Array(x.buffer, x.byteOffset, x.length);
+}
+
+export function outerInner(shape: Shape, axis: number): [outer: number, n: number, inner: number] {
+  return [sizeOf(shape.slice(0, axis)), shape[axis], sizeOf(shape.slice(axis + 1))];
+}

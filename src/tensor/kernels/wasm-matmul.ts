@@ -1,0 +1,198 @@
+import { canBlock, hasSharedMemory, startThread, type Thread } from '../../platform/threads.js';
+import { bitsOf, packA, packB } from './matmul-packing.js';
+import type { MatmulKernel, MatmulProblem, MatOperand } from './matmul-problem.js';
+import { WASM_MODULES } from './wasm-modules.js';
+
+/** The tile of matmul.wat: MR output rows by NR output columns. */
+const MR = 4;
+const NR = 8;
+/** k block: a B panel block (KC x NR, 16 KiB) and an A panel block (MR x KC, 8 KiB) stay in L1. */
+const KC = 512;
+/** B panels per group: a group (KC x NC_PANELS * NR floats, 256 KiB) stays in L2 while the A panels pass. */
+const NC_PANELS = 16;
+/** Below this many multiply-adds a worker round trip costs more than it saves. */
+const MIN_PARALLEL_MACS = 64 ** 3;
+const PAGE_BYTES = 65536;
+
+/** Per worker, in the control Int32Array: job sequence number, the last one done, a failure flag, run's 12 arguments. */
+const SLOT = 16;
+const SEQ = 0;
+const DONE = 1;
+const FAILED = 2;
+const ARGS = 3;
+/** How long an idle worker polls for the next job before it sleeps. */
+const SPIN_MS = 1;
+
+/**
+ * The worker's whole program (a string: it must run without imports): instantiate matmul.wasm on the
+ * shared memory, then for each job sequence number run the panels it was given and report back.
+ */
+const WORKER_BODY = `({ module, memory, control, index }) => {
+  const { run } = new WebAssembly.Instance(module, { env: { memory } }).exports;
+  const base = index * ${SLOT};
+  let seen = 0;
+  for (;;) {
+    // Spin a little before sleeping: waking a sleeping thread costs tens of microseconds, more in a VM,
+    // and matmuls often come in quick succession.
+    const spinUntil = performance.now() + ${SPIN_MS};
+    while (Atomics.load(control, base + ${SEQ}) === seen && performance.now() < spinUntil);
+    Atomics.wait(control, base + ${SEQ}, seen);
+    const seq = Atomics.load(control, base + ${SEQ});
+    if (seq === seen) continue;
+    if (seq < 0) return;
+    seen = seq;
+    try {
+      const a = control.subarray(base + ${ARGS}, base + ${ARGS + 12});
+      run(a[0], a[1], a[2], a[3], a[4], a[5], a[6], a[7], a[8], a[9], a[10], a[11]);
+    } catch {
+      Atomics.store(control, base + ${FAILED}, 1);
+    }
+    Atomics.store(control, base + ${DONE}, seq);
+    Atomics.notify(control, base + ${DONE});
+  }
+}`;
+
+type MatmulExports = {
+  run(aPack: number, bPack: number, bBatchBytes: number, c: number, ldc: number, mPanels: number, nPanels: number,
+    k: number, kc: number, ncPanels: number, p0: number, p1: number): void;
+  pack_a(src: number, rowStrideBytes: number, m: number, k: number, dst: number): void;
+  pack_b(src: number, rowStrideBytes: number, k: number, n: number, dst: number): void;
+  canonicalize_nans(ptr: number, count: number): void;
+};
+
+/**
+ * Elements to copy per batch to stage an operand whose columns are contiguous (then matmul.wasm packs it
+ * from a plain copy, several times faster than packing element by element in JS), or 0 when they are not.
+ */
+function stagedSpan({ strides: [, row, col] }: MatOperand, rows: number, cols: number): number {
+  return col === 1 && row >= 0 ? (rows - 1) * row + cols : 0;
+}
+
+let compiled: WebAssembly.Module | undefined;
+function matmulModule(): WebAssembly.Module {
+  compiled ??= new WebAssembly.Module(Uint8Array.from(atob(WASM_MODULES.matmul), (c) => c.charCodeAt(0)));
+  return compiled;
+}
+
+export type WasmMatmul = MatmulKernel & { readonly threads: number; close(): void };
+
+/**
+ * The WebAssembly SIMD matmul, bit-identical to referenceMatmul. Output rows are split across `threads`
+ * threads: the caller's and threads - 1 workers that share the kernel's memory. Where the caller may not
+ * block (a browser page's main thread) or shared memory is missing, it runs on one thread.
+ */
+export function createWasmMatmul({ threads = 1 }: { threads?: number } = {}): WasmMatmul {
+  if (!hasSharedMemory()) {
+    throw new Error('createWasmMatmul needs SharedArrayBuffer (in a browser: serve the page cross-origin isolated).');
+  }
+  const threadCount = canBlock() ? Math.max(1, Math.floor(threads)) : 1;
+  const module = matmulModule();
+  const memory = new WebAssembly.Memory({ initial: 1, maximum: 65536, shared: true });
+  const kernel = new WebAssembly.Instance(module, { env: { memory } }).exports as unknown as MatmulExports;
+  const control = new Int32Array(new SharedArrayBuffer(SLOT * 4 * threadCount));
+  const workers: Thread[] = [];
+  for (let index = 1; index < threadCount; index++) {
+    workers.push(startThread(WORKER_BODY, { module, memory, control, index }));
+  }
+  let sequence = 0;
+
+  function ensureBytes(bytes: number): void {
+    const missing = bytes - memory.buffer.byteLength;
+    if (missing > 0) memory.grow(Math.ceil(missing / PAGE_BYTES));
+  }
+
+  function matmul(problem: MatmulProblem): void {
+    const { a, b, out, batch, m, k, n } = problem;
+    if (batch * m * n === 0) return;
+    if (k === 0) {
+      out.fill(0, 0, batch * m * n);
+      return;
+    }
+    const mPanels = Math.ceil(m / MR);
+    const nPanels = Math.ceil(n / NR);
+    const bBatches = b.strides[0] === 0 ? 1 : batch;
+    const aBytes = batch * mPanels * MR * k * 4;
+    const bBatchBytes = b.strides[0] === 0 ? 0 : nPanels * NR * k * 4;
+    const bBytes = bBatches * nPanels * NR * k * 4;
+    const cCount = batch * mPanels * MR * nPanels * NR;
+    const aPack = 0;
+    const bPack = aBytes;
+    const c = aBytes + bBytes;
+    const ldc = nPanels * NR * 4;
+    const stage = c + cCount * 4;
+    const aSpan = stagedSpan(a, m, k);
+    const bSpan = stagedSpan(b, k, n);
+    // 64 bytes of slack: pack_b reads up to NR - 1 floats past the end of a row.
+    ensureBytes(stage + Math.max(aSpan, bSpan) * 4 + 64);
+    const bits = new Int32Array(memory.buffer);
+    if (aSpan) {
+      const source = bitsOf(a.data);
+      for (let p = 0; p < batch; p++) {
+        const from = a.offset + p * a.strides[0];
+        bits.set(source.subarray(from, from + aSpan), stage / 4);
+        kernel.pack_a(stage, a.strides[1] * 4, m, k, aPack + (p * aBytes) / batch);
+      }
+    } else {
+      packA(a, batch, m, k, MR, bits, aPack / 4);
+    }
+    if (bSpan) {
+      const source = bitsOf(b.data);
+      for (let p = 0; p < bBatches; p++) {
+        const from = b.offset + p * b.strides[0];
+        bits.set(source.subarray(from, from + bSpan), stage / 4);
+        kernel.pack_b(stage, b.strides[1] * 4, k, n, bPack + p * bBatchBytes);
+      }
+    } else {
+      packB(b, bBatches, k, n, NR, bits, bPack / 4);
+    }
+
+    const panels = batch * mPanels;
+    const parts = batch * m * n * k < MIN_PARALLEL_MACS ? 1 : Math.min(threadCount, panels);
+    const split = (t: number) => Math.floor((panels * t) / parts);
+    sequence++;
+    for (let t = 1; t < parts; t++) {
+      const base = t * SLOT;
+      control.set([aPack, bPack, bBatchBytes, c, ldc, mPanels, nPanels, k, KC, NC_PANELS, split(t), split(t + 1)], base + ARGS);
+      Atomics.store(control, base + SEQ, sequence);
+      Atomics.notify(control, base + SEQ);
+    }
+    kernel.run(aPack, bPack, bBatchBytes, c, ldc, mPanels, nPanels, k, KC, NC_PANELS, 0, split(1));
+    let failed = false;
+    for (let t = 1; t < parts; t++) {
+      const base = t * SLOT;
+      for (let done = Atomics.load(control, base + DONE); done !== sequence; done = Atomics.load(control, base + DONE)) {
+        Atomics.wait(control, base + DONE, done);
+      }
+      if (Atomics.exchange(control, base + FAILED, 0)) failed = true;
+    }
+    if (failed) throw new Error('A matmul worker thread failed.');
+    kernel.canonicalize_nans(c, cCount);
+
+    const f32 = new Float32Array(memory.buffer, c, cCount);
+    if (mPanels * MR === m && nPanels * NR === n) {
+      out.set(f32.subarray(0, batch * m * n));
+      return;
+    }
+    const rowStride = nPanels * NR;
+    for (let p = 0; p < batch; p++) {
+      for (let i = 0; i < m; i++) {
+        const from = (p * mPanels * MR + i) * rowStride;
+        out.set(f32.subarray(from, from + n), (p * m + i) * n);
+      }
+    }
+  }
+
+  return {
+    name: `wasm-simd-${threadCount}t`,
+    threads: threadCount,
+    matmul,
+    close() {
+      for (let t = 1; t < threadCount; t++) {
+        Atomics.store(control, t * SLOT + SEQ, -1);
+        Atomics.notify(control, t * SLOT + SEQ);
+      }
+      for (const worker of workers) worker.terminate();
+      workers.length = 0;
+    },
+  };
+}
