@@ -1,0 +1,160 @@
+// `npm run bench -- p2p [--json] [--mb N]`: the p2p layer's figures. Blob throughput is measured between
+// two `mycel node start` processes on loopback, beside a plain TCP socket copy of the same bytes in the
+// same run (ratio = p2p / socket). Gossip, start-up and memory are measured with in-process nodes on TCP.
+import { spawn, type ChildProcess } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { createWriteStream } from 'node:fs';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { createServer, type AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { createInterface } from 'node:readline';
+import { pipeline } from 'node:stream/promises';
+import { z } from 'zod';
+import { callControl } from '../src/p2p/control.js';
+import { identityFromRaw } from '../src/p2p/identity.js';
+import { MycelNode } from '../src/p2p/node.js';
+import { makeReporter } from './report.js';
+
+const MAIN = join(process.cwd(), 'src/cli/main.ts');
+
+export async function run(args: string[]): Promise<void> {
+  const report = makeReporter(args);
+  const mbIndex = args.indexOf('--mb');
+  const megabytes = mbIndex >= 0 ? Number(args[mbIndex + 1]) : 64;
+  const root = await mkdtemp(join(tmpdir(), 'mycel-bench-p2p-'));
+  try {
+    await startup(report, root);
+    await blobThroughput(report, root, megabytes);
+    await gossip(report, root);
+    await memory(report, root);
+  } finally {
+    await rm(root, { recursive: true, force: true });
+  }
+}
+
+type Report = (row: Record<string, unknown>) => void;
+
+async function inProcessNode(root: string, bootstrap: string[] = []): Promise<MycelNode> {
+  return MycelNode.start({ identity: identityFromRaw(randomBytes(32)), dataDir: await mkdtemp(join(root, 'n-')), host: '127.0.0.1', tcpPort: 0, wsPort: -1, bootstrap });
+}
+
+async function startup(report: Report, root: string): Promise<void> {
+  const times: number[] = [];
+  for (let i = 0; i < 5; i++) {
+    const t = performance.now();
+    const node = await inProcessNode(root);
+    times.push(performance.now() - t);
+    await node.stop();
+  }
+  report({ name: 'p2p.startup', value: median(times.slice(1)), unit: 'ms', note: 'in-process MycelNode.start, median of 4 after a warm-up' });
+}
+
+function startProcess(dataDir: string, extra: string[] = []): Promise<{ proc: ChildProcess; multiaddrs: string[] }> {
+  const proc = spawn(process.execPath, ['--import', 'tsx', MAIN, 'node', 'start', '--json', '--data-dir', dataDir, '--host', '127.0.0.1', '--port', '0', '--ws-port=-1', ...extra], { stdio: ['ignore', 'pipe', 'inherit'] });
+  return new Promise((ok, fail) => {
+    createInterface({ input: proc.stdout! }).once('line', (line) => ok({ proc, multiaddrs: (JSON.parse(line) as { multiaddrs: string[] }).multiaddrs }));
+    proc.once('exit', (code) => fail(new Error(`node start exited ${code}`)));
+  });
+}
+
+async function blobThroughput(report: Report, root: string, megabytes: number): Promise<void> {
+  const file = join(root, 'blob.bin');
+  const size = megabytes * 1024 * 1024;
+  await writeFile(file, randomBytes(size));
+  const dirA = await mkdtemp(join(root, 'a-'));
+  const dirB = await mkdtemp(join(root, 'b-'));
+  const a = await startProcess(dirA);
+  const b = await startProcess(dirB, ['--bootstrap', a.multiaddrs[0]]);
+  try {
+    const { cid } = await callControl<{ cid: string }>(dirA, '/blob/put', { path: file });
+    // Wait until B is connected, so the timing is the transfer, not the dial.
+    for (let i = 0; i < 100 && (await callControl<unknown[]>(dirB, '/peers')).length === 0; i++) await new Promise((r) => setTimeout(r, 50));
+    const t = performance.now();
+    await callControl(dirB, '/blob/get', { cid, out: join(root, 'p2p-out.bin') });
+    const p2pSeconds = (performance.now() - t) / 1000;
+    const socketSeconds = await socketCopy(file, join(root, 'tcp-out.bin'));
+    const p2p = megabytes / p2pSeconds;
+    const plain = megabytes / socketSeconds;
+    report({ name: 'p2p.blob.throughput', value: p2p, unit: 'MB/s', ratio: p2p / plain, note: `${megabytes} MB between two node processes, verified, written to disk` });
+    report({ name: 'p2p.blob.socket_anchor', value: plain, unit: 'MB/s', note: 'plain TCP socket copy of the same file between two processes, written to disk' });
+  } finally {
+    for (const p of [a.proc, b.proc]) p.kill('SIGTERM');
+  }
+}
+
+/** The anchor: a child process streams the file over a plain TCP socket; this process writes it to disk. */
+async function socketCopy(file: string, out: string): Promise<number> {
+  const server = createServer();
+  await new Promise<void>((ok) => server.listen(0, '127.0.0.1', ok));
+  const port = (server.address() as AddressInfo).port;
+  const t = performance.now();
+  const received = new Promise<void>((ok, fail) =>
+    server.once('connection', (socket) => void pipeline(socket, createWriteStream(out)).then(ok, fail)),
+  );
+  const sender = spawn(process.execPath, ['-e', `const s=require('net').connect(${port},'127.0.0.1',()=>require('fs').createReadStream(${JSON.stringify(file)}).pipe(s))`]);
+  await received;
+  const seconds = (performance.now() - t) / 1000;
+  sender.kill();
+  server.close();
+  return seconds;
+}
+
+async function gossip(report: Report, root: string): Promise<void> {
+  const a = await inProcessNode(root);
+  const b = await inProcessNode(root, [a.multiaddrs()[0]]);
+  try {
+    const schemas = { m: z.object({ t: z.number(), pad: z.instanceof(Uint8Array) }).strict() };
+    const ta = a.topic('bench', schemas);
+    const tb = b.topic('bench', schemas);
+    const pad = new Uint8Array(1024 - 32);
+    const latencies: number[] = [];
+    let received = 0;
+    let onReceive: (() => void) | undefined;
+    tb.subscribe((msg) => {
+      received++;
+      if (msg.type === 'm') latencies.push(performance.now() - msg.body.t);
+      onReceive?.();
+    });
+    while (a.host.services.pubsub.getSubscribers('bench').length === 0) await new Promise((r) => setTimeout(r, 20));
+    for (let i = 0; i < 300; i++) {
+      const got = new Promise<void>((ok) => (onReceive = ok));
+      await ta.publish('m', { t: performance.now(), pad });
+      await got;
+    }
+    const sorted = latencies.slice(50).sort((x, y) => x - y);
+    report({ name: 'p2p.gossip.latency_p50', value: sorted[Math.floor(sorted.length * 0.5)], unit: 'ms', note: '1 KiB signed messages, one at a time, two nodes' });
+    report({ name: 'p2p.gossip.latency_p95', value: sorted[Math.floor(sorted.length * 0.95)], unit: 'ms' });
+    onReceive = undefined;
+    const count = 2000;
+    const before = received;
+    const t = performance.now();
+    for (let i = 0; i < count; i++) await ta.publish('m', { t: performance.now(), pad });
+    while (received - before < count && performance.now() - t < 30_000) await new Promise((r) => setTimeout(r, 5));
+    report({ name: 'p2p.gossip.throughput', value: (received - before) / ((performance.now() - t) / 1000), unit: 'msg/s', note: `${count} x 1 KiB, each publish awaited; publisher and subscriber in one process (signing + verifying)` });
+  } finally {
+    await Promise.all([a.stop(), b.stop()]);
+  }
+}
+
+async function memory(report: Report, root: string): Promise<void> {
+  const count = 20;
+  const before = process.memoryUsage();
+  const first = await inProcessNode(root);
+  const rest = await Promise.all(Array.from({ length: count - 1 }, () => inProcessNode(root, [first.multiaddrs()[0]])));
+  const nodes = [first, ...rest];
+  // A full mesh, so each node really holds count - 1 peers (discovery alone settles at fewer, and slowly).
+  await Promise.all(nodes.flatMap((n, i) => nodes.slice(i + 1).map((m) => n.host.dial(m.host.getMultiaddrs()).catch(() => undefined))));
+  await new Promise((r) => setTimeout(r, 1000));
+  const after = process.memoryUsage();
+  const connections = nodes.reduce((s, n) => s + n.peers().length, 0) / count;
+  report({ name: 'p2p.memory.per_node', value: (after.rss - before.rss) / count / 1024 / 1024, unit: 'MiB', note: `RSS growth / ${count} nodes in one process, ${connections.toFixed(1)} connections per node` });
+  report({ name: 'p2p.memory.heap_per_node', value: (after.heapUsed - before.heapUsed) / count / 1024 / 1024, unit: 'MiB' });
+  await Promise.all(nodes.map((n) => n.stop()));
+}
+
+function median(values: number[]): number {
+  const s = [...values].sort((x, y) => x - y);
+  return s[Math.floor(s.length / 2)];
+}
+

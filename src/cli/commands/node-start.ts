@@ -1,0 +1,64 @@
+import { mkdir } from 'node:fs/promises';
+import { intFlag, type Command } from '../command.js';
+import { loadConfig } from '../../p2p/config.js';
+import { startControl } from '../../p2p/control.js';
+import { loadIdentity } from '../../p2p/identity.js';
+import { MycelNode } from '../../p2p/node.js';
+import { DATA_DIR_FLAGS, dataDirOf } from './p2p-flags.js';
+
+export const nodeStart: Command = {
+  name: 'node start',
+  summary: 'Join (or found) a mycel network and run a node until Ctrl-C',
+  description: [
+    'Prints the PeerId, Ethereum address and listen addresses, then serves gossip and blobs.',
+    'Without --bootstrap the node founds a network; give others its /p2p/ address to join.',
+    'Local commands (node peers, blob put/get) reach it through <data-dir>/control.json (127.0.0.1 only).',
+    'Example: mycel node start --port 4001 --bootstrap /ip4/10.0.0.2/tcp/4001/p2p/16Uiu2...',
+  ].join('\n'),
+  flags: {
+    ...DATA_DIR_FLAGS,
+    config: { type: 'string', value: 'FILE', description: 'Config file (JSON). Default: <data-dir>/config.json' },
+    port: { type: 'string', value: 'N', description: 'TCP port (0 = any free port). Default 4001' },
+    'ws-port': { type: 'string', value: 'N', description: 'WebSockets port (0 = any, --ws-port=-1 = off). Default 4002' },
+    host: { type: 'string', value: 'IP', description: 'Interface to listen on. Default 0.0.0.0' },
+    bootstrap: { type: 'string', value: 'MULTIADDR', multiple: true, description: 'A peer to join through (repeatable)' },
+    key: { type: 'string', value: 'FILE', description: 'secp256k1 key file (0x-hex). Created with mode 0600 if missing' },
+  },
+  async run({ flags, out, signal }) {
+    const config = await loadConfig({
+      dataDir: dataDirOf(flags),
+      configFile: flags.config as string | undefined,
+      overrides: {
+        tcpPort: flags.port === undefined ? undefined : intFlag(flags, 'port', 0, 0, 65535),
+        wsPort: flags['ws-port'] === undefined ? undefined : intFlag(flags, 'ws-port', 0, -1, 65535),
+        host: flags.host,
+        bootstrap: flags.bootstrap,
+        keyFile: flags.key,
+      },
+    });
+    await mkdir(config.dataDir, { recursive: true, mode: 0o700 });
+    const identity = await loadIdentity(config.keyFile);
+    const started = performance.now();
+    const node = await MycelNode.start({ ...config, identity });
+    const control = await startControl(node, config.dataDir);
+    const info = {
+      peerId: node.peerId.toString(),
+      address: node.address,
+      multiaddrs: node.multiaddrs().map((a) => (a.includes('/p2p/') ? a : `${a}/p2p/${node.peerId}`)),
+      dataDir: config.dataDir,
+      control: control.url,
+      startupMs: Math.round(performance.now() - started),
+    };
+    out.result(info, [`PeerId   ${info.peerId}`, `Address  ${info.address}`, 'Listening on:', ...info.multiaddrs.map((a) => `  ${a}`)].join('\n'));
+    out.log('Running; Ctrl-C to stop.');
+    await new Promise<void>((done) => {
+      if (signal.aborted) return done();
+      signal.addEventListener('abort', () => done(), { once: true });
+      process.once('SIGTERM', () => done());
+    });
+    out.log('Stopping: closing streams and saving transfer state...');
+    await control.close();
+    await node.stop();
+    out.result({ stopped: true }, 'Stopped.');
+  },
+};

@@ -1,0 +1,208 @@
+/**
+ * Fetches one blob from several providers at once. The manifest comes first (verified against the CID);
+ * then chunks are handed out to every live provider, REQUESTS_PER_PROVIDER at a time, each verified the
+ * moment it arrives. A provider that sends a bad chunk is dropped for this transfer and penalised; one that
+ * fails or dies is dropped and its chunks go back in the queue for the others. Progress is saved, so an
+ * interrupted transfer resumes.
+ */
+import type { PeerId } from '@libp2p/interface';
+import type { CID } from 'multiformats/cid';
+import { CHUNK_TIMEOUT_MS, PENALTY_BAD_CHUNK, PENALTY_MALFORMED, REQUESTS_PER_PROVIDER } from '../constants.js';
+import { BlobIntegrityError, MalformedMessageError, NoProvidersError } from '../errors.js';
+import type { Reputation } from '../reputation.js';
+import { chunkCount, chunkMatches, type Manifest } from './manifest.js';
+import type { BlobRequester } from './protocol.js';
+import type { BlobStore, PartialBlob, Progress } from './store.js';
+
+export type FetchOptions = {
+  cid: CID;
+  store: BlobStore;
+  reputation: Reputation;
+  /** Finds providers (DHT provider records); called again while no provider is live. */
+  findProviders(cid: CID, signal: AbortSignal): AsyncIterable<PeerId>;
+  /** Opens a blob stream to a provider. */
+  open(peer: PeerId, signal: AbortSignal): Promise<BlobRequester>;
+  /** How long to go on without any live provider before giving up. */
+  timeoutMs: number;
+  onProgress?: Progress;
+  signal?: AbortSignal;
+};
+
+export type FetchStats = { providersUsed: string[]; providersDropped: Record<string, string>; chunksFrom: Record<string, number>; resumedBytes: number };
+
+type Provider = { peer: PeerId; key: string; idle: BlobRequester[]; all: BlobRequester[]; dropped: boolean; opening: number };
+
+const FLUSH_INTERVAL_MS = 1000;
+const REDISCOVER_DELAY_MS = 500;
+
+export async function fetchBlob(options: FetchOptions): Promise<FetchStats> {
+  const { cid, store, reputation } = options;
+  const stats: FetchStats = { providersUsed: [], providersDropped: {}, chunksFrom: {}, resumedBytes: 0 };
+  if (await store.has(cid)) return stats;
+  const controller = new AbortController();
+  const signal = options.signal ? AbortSignal.any([options.signal, controller.signal]) : controller.signal;
+
+  const providers = new Map<string, Provider>();
+  const queue: number[] = [];
+  let partial: PartialBlob | undefined;
+  let manifestPending: Promise<void> | undefined;
+  let inflight = 0;
+  let wake = defer();
+  const notify = (): void => wake.resolve();
+  let lastLive = Date.now();
+  let discovering = false;
+
+  const drop = (p: Provider, reason: string): void => {
+    if (p.dropped) return;
+    p.dropped = true;
+    stats.providersDropped[p.key] = reason;
+    for (const r of p.all) r.abort(`dropped: ${reason}`);
+    p.idle.length = 0;
+    notify();
+  };
+
+  const discover = (): void => {
+    if (discovering || signal.aborted) return;
+    discovering = true;
+    void (async () => {
+      try {
+        for await (const peer of options.findProviders(cid, signal)) {
+          const key = peer.toString();
+          if (providers.has(key) || reputation.isBanned(key)) continue;
+          const p: Provider = { peer, key, idle: [], all: [], dropped: false, opening: 0 };
+          providers.set(key, p);
+          openStreams(p);
+        }
+      } catch {
+        // A failed lookup is like an empty one: the loop below retries while time remains.
+      } finally {
+        discovering = false;
+        notify();
+      }
+    })();
+  };
+
+  const openStreams = (p: Provider): void => {
+    const want = partial ? REQUESTS_PER_PROVIDER : 1;
+    for (let i = p.all.length + p.opening; i < want; i++) {
+      p.opening++;
+      options
+        .open(p.peer, signal)
+        .then((r) => {
+          if (p.dropped) return r.abort('provider dropped');
+          p.all.push(r);
+          p.idle.push(r);
+        })
+        .catch((error: unknown) => drop(p, `cannot open a stream: ${(error as Error).message}`))
+        .finally(() => {
+          p.opening--;
+          notify();
+        });
+    }
+  };
+
+  const getManifest = async (p: Provider, r: BlobRequester): Promise<void> => {
+    inflight++;
+    try {
+      const got = await r.manifest(cid, signal);
+      if (!got) return drop(p, 'does not have the blob');
+      if (!partial) {
+        partial = await store.beginPartial(cid, got.bytes, got.manifest);
+        stats.resumedBytes = partial.bytesHave();
+        queue.push(...partial.missing());
+        for (const other of providers.values()) if (!other.dropped) openStreams(other);
+      }
+      p.idle.push(r);
+    } catch (error) {
+      if (error instanceof MalformedMessageError) reputation.penalise(p.key, PENALTY_MALFORMED, 'bad manifest');
+      drop(p, `manifest failed: ${(error as Error).message}`);
+    } finally {
+      inflight--;
+      manifestPending = undefined;
+      notify();
+    }
+  };
+
+  const getChunk = async (p: Provider, r: BlobRequester, index: number, m: Manifest, part: PartialBlob): Promise<void> => {
+    inflight++;
+    try {
+      const data = await r.request('chunk', cid, index, signal);
+      if (!data) {
+        queue.unshift(index);
+        return drop(p, `does not have chunk ${index}`);
+      }
+      if (!chunkMatches(m, index, data)) {
+        queue.unshift(index);
+        reputation.penalise(p.key, PENALTY_BAD_CHUNK, `bad chunk ${index} of ${cid}`);
+        return drop(p, `sent a bad chunk (${index})`);
+      }
+      await part.write(index, data);
+      stats.chunksFrom[p.key] = (stats.chunksFrom[p.key] ?? 0) + 1;
+      options.onProgress?.(part.bytesHave(), m.size);
+      if (!p.dropped) p.idle.push(r);
+    } catch (error) {
+      if (!part.have.has(index)) queue.unshift(index);
+      if (signal.aborted) return;
+      drop(p, `failed: ${(error as Error).message}`);
+    } finally {
+      inflight--;
+      notify();
+    }
+  };
+
+  const flusher = setInterval(() => void partial?.flush().catch(() => undefined), FLUSH_INTERVAL_MS);
+  try {
+    discover();
+    for (;;) {
+      signal.throwIfAborted();
+      const live = [...providers.values()].filter((p) => !p.dropped);
+      if (live.length > 0) lastLive = Date.now();
+
+      if (!partial) {
+        const candidate = live.find((p) => p.idle.length > 0);
+        if (!manifestPending && candidate) manifestPending = getManifest(candidate, candidate.idle.shift()!);
+      } else {
+        const m = partial.manifest;
+        if (partial.have.size === chunkCount(m)) {
+          if (await partial.complete()) break;
+          throw new BlobIntegrityError(cid.toString());
+        }
+        for (const p of live) {
+          while (p.idle.length > 0 && queue.length > 0) {
+            const index = queue.shift()!;
+            if (partial.have.has(index)) continue;
+            if (!stats.providersUsed.includes(p.key)) stats.providersUsed.push(p.key);
+            void getChunk(p, p.idle.shift()!, index, m, partial);
+          }
+        }
+      }
+
+      if (live.length === 0 && inflight === 0) {
+        if (Date.now() - lastLive > options.timeoutMs) {
+          throw new NoProvidersError(cid.toString(), options.timeoutMs, stats.providersDropped);
+        }
+        if (!discovering) setTimeout(discover, REDISCOVER_DELAY_MS);
+      }
+      await Promise.race([wake.promise, sleep(Math.min(CHUNK_TIMEOUT_MS, REDISCOVER_DELAY_MS * 2))]);
+      wake = defer();
+    }
+    options.onProgress?.(partial.manifest.size, partial.manifest.size);
+    return stats;
+  } finally {
+    clearInterval(flusher);
+    controller.abort();
+    for (const p of providers.values()) for (const r of p.all) r.close();
+    await partial?.close();
+  }
+}
+
+/** A promise with its resolve function (Promise.withResolvers is missing from the ES2023 lib we target). */
+function defer(): { promise: Promise<void>; resolve: () => void } {
+  let resolve!: () => void;
+  const promise = new Promise<void>((r) => (resolve = r));
+  return { promise, resolve };
+}
+
+function sleep(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms).unref?.());
+}

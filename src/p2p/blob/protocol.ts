@@ -1,0 +1,173 @@
+/**
+ * The blob request/response protocol. On one stream a client sends length-prefixed requests (codec
+ * messages: `manifest` or `chunk`) and reads one length-prefixed response per request: a status byte, then
+ * the bytes. Responses need no schema: the client verifies them against the CID / manifest hashes.
+ */
+import type { Connection, PeerId, Stream } from '@libp2p/interface';
+import { lpStream } from '@libp2p/utils';
+import { CID } from 'multiformats/cid';
+import { Uint8ArrayList } from 'uint8arraylist';
+import { z } from 'zod';
+import { createCodec } from '../codec.js';
+import {
+  BLOB_PROTOCOL,
+  CHUNK_TIMEOUT_MS,
+  MAX_BLOB_FRAME_BYTES,
+  MAX_CONTROL_BYTES,
+  MAX_INBOUND_BLOB_STREAMS,
+  PENALTY_MALFORMED,
+  PENALTY_RATE_LIMIT,
+  STREAM_BURST_PER_PEER,
+  STREAMS_PER_PEER_PER_SECOND,
+} from '../constants.js';
+import { MalformedMessageError } from '../errors.js';
+import { PeerRateLimiter } from '../rate-limit.js';
+import type { Reputation } from '../reputation.js';
+import { decodeManifest, type Manifest } from './manifest.js';
+import type { BlobStore } from './store.js';
+
+const cidBytes = z.instanceof(Uint8Array).refine((b) => b.byteLength <= 64, 'CID too long');
+export const REQUEST_SCHEMAS = {
+  manifest: z.object({ cid: cidBytes }).strict(),
+  chunk: z.object({ cid: cidBytes, index: z.number().int().nonnegative() }).strict(),
+};
+export const requestCodec = createCodec(REQUEST_SCHEMAS, { maxBytes: MAX_CONTROL_BYTES });
+
+const enum Status {
+  Ok = 0,
+  NotFound = 1,
+  Busy = 2,
+}
+
+/** Requests per second one peer may make (each may move a whole chunk). */
+const REQUESTS_PER_PEER_PER_SECOND = 4000;
+
+export type BlobServerComponents = { store: BlobStore; reputation: Reputation };
+type Registrar = { handle(protocol: string, handler: (stream: Stream, connection: Connection) => void, options?: Record<string, unknown>): Promise<void>; unhandle(protocol: string): Promise<void> };
+
+/** Serves blobs from the store; started and stopped with the node. */
+export class BlobServer {
+  private readonly streamLimiter = new PeerRateLimiter(STREAMS_PER_PEER_PER_SECOND, STREAM_BURST_PER_PEER);
+  private readonly requestLimiter = new PeerRateLimiter(REQUESTS_PER_PEER_PER_SECOND, REQUESTS_PER_PEER_PER_SECOND);
+  private readonly manifests = new Map<string, Manifest>();
+  private readonly open = new Set<Stream>();
+  /** Served bytes, for tests and stats. */
+  bytesServed = 0;
+
+  constructor(
+    private readonly registrar: Registrar,
+    private readonly components: BlobServerComponents,
+  ) {}
+
+  async start(): Promise<void> {
+    await this.registrar.handle(BLOB_PROTOCOL, (stream, connection) => void this.serve(stream, connection.remotePeer), {
+      maxInboundStreams: MAX_INBOUND_BLOB_STREAMS,
+      maxOutboundStreams: MAX_INBOUND_BLOB_STREAMS,
+    });
+  }
+
+  async stop(): Promise<void> {
+    await this.registrar.unhandle(BLOB_PROTOCOL);
+    await Promise.all([...this.open].map((s) => s.close().catch(() => s.abort(new Error('node stopping')))));
+  }
+
+  private async serve(stream: Stream, peer: PeerId): Promise<void> {
+    const remote = peer.toString();
+    const { reputation } = this.components;
+    if (reputation.isBanned(remote) || !this.streamLimiter.take(remote)) {
+      reputation.penalise(remote, PENALTY_RATE_LIMIT, 'blob stream rate');
+      stream.abort(new Error('rate limited'));
+      return;
+    }
+    this.open.add(stream);
+    const lp = lpStream(stream, { maxDataLength: MAX_CONTROL_BYTES });
+    try {
+      while (stream.readStatus === 'readable') {
+        let raw;
+        try {
+          raw = await lp.read({ signal: AbortSignal.timeout(CHUNK_TIMEOUT_MS * 3) });
+        } catch {
+          break; // the client closed its side, went idle, or sent an oversized frame
+        }
+        let request;
+        try {
+          request = requestCodec.decode(raw.subarray());
+        } catch (error) {
+          if (!(error instanceof MalformedMessageError)) throw error;
+          reputation.penalise(remote, PENALTY_MALFORMED, 'malformed blob request');
+          break;
+        }
+        if (!this.requestLimiter.take(remote)) {
+          reputation.penalise(remote, PENALTY_RATE_LIMIT, 'blob request rate');
+          await lp.write(Uint8Array.of(Status.Busy));
+          continue;
+        }
+        const reply = await this.answer(request.type, request.body).catch(() => undefined);
+        if (!reply) await lp.write(Uint8Array.of(Status.NotFound));
+        else {
+          // One frame: status byte + bytes, without copying the chunk.
+          await lp.write(new Uint8ArrayList(Uint8Array.of(Status.Ok), reply));
+          this.bytesServed += reply.byteLength;
+        }
+      }
+      await stream.close().catch(() => undefined);
+    } catch (error) {
+      stream.abort(error as Error);
+    } finally {
+      this.open.delete(stream);
+    }
+  }
+
+  private async answer(type: 'manifest' | 'chunk', body: { cid: Uint8Array; index?: number }): Promise<Uint8Array | undefined> {
+    const cid = CID.decode(body.cid);
+    const { store } = this.components;
+    if (type === 'manifest') return store.manifestBytes(cid);
+    const key = cid.toString();
+    let manifest = this.manifests.get(key);
+    if (!manifest) {
+      manifest = await store.manifest(cid);
+      if (!manifest) return undefined;
+      this.manifests.set(key, manifest);
+    }
+    if (body.index === undefined || body.index * manifest.chunkSize >= manifest.size) return undefined;
+    return store.readChunk(cid, manifest, body.index);
+  }
+}
+
+/** The client side: one stream to one provider, one request at a time. */
+export class BlobRequester {
+  private readonly lp;
+
+  constructor(
+    readonly peer: PeerId,
+    private readonly stream: Stream,
+  ) {
+    this.lp = lpStream(stream, { maxDataLength: MAX_BLOB_FRAME_BYTES });
+  }
+
+  /** The bytes, or undefined if the provider does not have them. Throws if the stream fails or times out. */
+  async request(type: 'manifest' | 'chunk', cid: CID, index = 0, signal?: AbortSignal): Promise<Uint8Array | undefined> {
+    const timeout = AbortSignal.timeout(CHUNK_TIMEOUT_MS);
+    const opts = { signal: signal ? AbortSignal.any([signal, timeout]) : timeout };
+    await this.lp.write(type === 'manifest' ? requestCodec.encode('manifest', { cid: cid.bytes }) : requestCodec.encode('chunk', { cid: cid.bytes, index }), opts);
+    const reply = (await this.lp.read(opts)).subarray();
+    if (reply[0] === Status.Ok) return reply.subarray(1);
+    if (reply[0] === Status.Busy) throw new Error('provider is busy');
+    return undefined;
+  }
+
+  async manifest(cid: CID, signal?: AbortSignal): Promise<{ bytes: Uint8Array; manifest: Manifest } | undefined> {
+    const bytes = await this.request('manifest', cid, 0, signal);
+    return bytes && { bytes, manifest: decodeManifest(cid, bytes) };
+  }
+
+  close(): void {
+    this.stream.close().catch(() => this.stream.abort(new Error('close failed')));
+  }
+
+  abort(reason: string): void {
+    this.stream.abort(new Error(reason));
+  }
+}
+
+export { BLOB_PROTOCOL };

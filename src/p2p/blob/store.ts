@@ -1,0 +1,186 @@
+/**
+ * Blobs on disk under <dataDir>/blobs: `<cid>.data` + `<cid>.manifest` once complete and verified;
+ * `<cid>.part` + `<cid>.have` (the indexes of verified chunks) while a transfer is under way, so a
+ * transfer interrupted by a crash or Ctrl-C resumes where it stopped. Nothing is named `.data` before
+ * every chunk has been re-verified (write to a temp file, verify, rename).
+ */
+import { createReadStream } from 'node:fs';
+import { mkdir, open, readFile, rename, rm, stat, writeFile, type FileHandle } from 'node:fs/promises';
+import { join } from 'node:path';
+import type { CID } from 'multiformats/cid';
+import { BLOB_CHUNK_BYTES } from '../constants.js';
+import { chunkCount, chunkLength, chunkMatches, decodeManifest, encodeManifest, sha256Bytes, type Manifest } from './manifest.js';
+
+export type Progress = (done: number, total: number) => void;
+
+export class BlobStore {
+  private readonly handles = new Map<string, Promise<FileHandle>>();
+
+  constructor(readonly dir: string) {}
+
+  private path(cid: CID | string, ext: string): string {
+    return join(this.dir, `${cid.toString()}.${ext}`);
+  }
+
+  async has(cid: CID): Promise<boolean> {
+    return (await stat(this.path(cid, 'data')).catch(() => undefined)) !== undefined;
+  }
+
+  async manifestBytes(cid: CID): Promise<Uint8Array | undefined> {
+    return readFile(this.path(cid, 'manifest')).catch(() => undefined);
+  }
+
+  /** Reads one chunk of a complete blob (undefined if we do not hold it). */
+  async readChunk(cid: CID, manifest: Manifest, index: number): Promise<Uint8Array | undefined> {
+    if (!(await this.has(cid))) return undefined;
+    const key = cid.toString();
+    let handle = this.handles.get(key);
+    if (!handle) {
+      handle = open(this.path(cid, 'data'), 'r');
+      this.handles.set(key, handle);
+    }
+    const length = chunkLength(manifest, index);
+    const buffer = Buffer.allocUnsafe(length);
+    const { bytesRead } = await (await handle).read(buffer, 0, length, index * manifest.chunkSize);
+    return bytesRead === length ? buffer : undefined;
+  }
+
+  /** Imports a local file: hashes it chunk by chunk while copying it into the store. */
+  async importFile(file: string, onProgress?: Progress): Promise<{ cid: CID; manifest: Manifest }> {
+    await mkdir(this.dir, { recursive: true });
+    const { size } = await stat(file);
+    const tmp = join(this.dir, `import-${process.pid}-${Date.now()}.tmp`);
+    const out = await open(tmp, 'w');
+    const hashes = new Uint8Array(Math.ceil(size / BLOB_CHUNK_BYTES) * 32);
+    try {
+      let index = 0;
+      let pending: Buffer = Buffer.alloc(0);
+      const flush = async (chunk: Buffer): Promise<void> => {
+        hashes.set(sha256Bytes(chunk), index * 32);
+        await out.write(chunk, 0, chunk.byteLength, index * BLOB_CHUNK_BYTES);
+        index++;
+        onProgress?.(Math.min(size, index * BLOB_CHUNK_BYTES), size);
+      };
+      for await (const piece of createReadStream(file, { highWaterMark: BLOB_CHUNK_BYTES })) {
+        pending = pending.byteLength ? Buffer.concat([pending, piece as Buffer]) : (piece as Buffer);
+        while (pending.byteLength >= BLOB_CHUNK_BYTES) {
+          await flush(pending.subarray(0, BLOB_CHUNK_BYTES));
+          pending = pending.subarray(BLOB_CHUNK_BYTES);
+        }
+      }
+      if (pending.byteLength) await flush(pending);
+    } finally {
+      await out.close();
+    }
+    const manifest = { size, chunkSize: BLOB_CHUNK_BYTES, hashes };
+    const { bytes, cid } = encodeManifest(manifest);
+    await writeFile(this.path(cid, 'manifest'), bytes);
+    await rename(tmp, this.path(cid, 'data'));
+    return { cid, manifest };
+  }
+
+  async manifest(cid: CID): Promise<Manifest | undefined> {
+    const bytes = await this.manifestBytes(cid);
+    return bytes && decodeManifest(cid, bytes);
+  }
+
+  /** Opens (or resumes) a partial transfer. */
+  async beginPartial(cid: CID, manifestBytes: Uint8Array, manifest: Manifest): Promise<PartialBlob> {
+    await mkdir(this.dir, { recursive: true });
+    const have = new Set<number>();
+    const saved = await readFile(this.path(cid, 'have'), 'utf8').catch(() => undefined);
+    const partExists = (await stat(this.path(cid, 'part')).catch(() => undefined)) !== undefined;
+    if (saved && partExists) {
+      for (const i of JSON.parse(saved) as number[]) if (Number.isInteger(i) && i >= 0 && i < chunkCount(manifest)) have.add(i);
+    }
+    const handle = await open(this.path(cid, 'part'), partExists ? 'r+' : 'w+');
+    return new PartialBlob(this, cid, manifestBytes, manifest, handle, have);
+  }
+
+  /** @internal used by PartialBlob */
+  paths(cid: CID): { data: string; manifest: string; part: string; have: string } {
+    return { data: this.path(cid, 'data'), manifest: this.path(cid, 'manifest'), part: this.path(cid, 'part'), have: this.path(cid, 'have') };
+  }
+
+  async close(): Promise<void> {
+    const handles = [...this.handles.values()];
+    this.handles.clear();
+    await Promise.all(handles.map(async (h) => (await h.catch(() => undefined))?.close()));
+  }
+}
+
+/** A transfer in progress: writes verified chunks at their offsets and records which ones it has. */
+export class PartialBlob {
+  private dirty = false;
+  private closed = false;
+
+  constructor(
+    private readonly store: BlobStore,
+    readonly cid: CID,
+    private readonly manifestBytes: Uint8Array,
+    readonly manifest: Manifest,
+    private readonly handle: FileHandle,
+    readonly have: Set<number>,
+  ) {}
+
+  missing(): number[] {
+    const out: number[] = [];
+    for (let i = 0; i < chunkCount(this.manifest); i++) if (!this.have.has(i)) out.push(i);
+    return out;
+  }
+
+  bytesHave(): number {
+    let n = 0;
+    for (const i of this.have) n += chunkLength(this.manifest, i);
+    return n;
+  }
+
+  /** Writes a chunk that has already been verified against the manifest. */
+  async write(index: number, data: Uint8Array): Promise<void> {
+    await this.handle.write(data, 0, data.byteLength, index * this.manifest.chunkSize);
+    this.have.add(index);
+    this.dirty = true;
+  }
+
+  /** Persists the list of chunks we have (called periodically and on shutdown), so a restart resumes. */
+  async flush(): Promise<void> {
+    if (!this.dirty || this.closed) return;
+    this.dirty = false;
+    await this.handle.sync();
+    await writeFile(this.store.paths(this.cid).have, JSON.stringify([...this.have]));
+  }
+
+  /**
+   * Re-reads and re-verifies every chunk, then renames the part file into place. Returns false (and forgets
+   * the bad chunks) if anything does not match, e.g. a part file damaged on disk.
+   */
+  async complete(): Promise<boolean> {
+    const { manifest } = this;
+    for (let i = 0; i < chunkCount(manifest); i++) {
+      const buffer = Buffer.allocUnsafe(chunkLength(manifest, i));
+      await this.handle.read(buffer, 0, buffer.byteLength, i * manifest.chunkSize);
+      if (!chunkMatches(manifest, i, buffer)) this.have.delete(i);
+    }
+    if (this.have.size !== chunkCount(manifest)) {
+      this.dirty = true;
+      await this.flush();
+      return false;
+    }
+    this.dirty = false;
+    this.closed = true;
+    await this.handle.truncate(manifest.size);
+    await this.handle.close();
+    const paths = this.store.paths(this.cid);
+    await writeFile(paths.manifest, this.manifestBytes);
+    await rename(paths.part, paths.data);
+    await rm(paths.have, { force: true });
+    return true;
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    await this.flush().catch(() => undefined);
+    this.closed = true;
+    await this.handle.close().catch(() => undefined);
+  }
+}

@@ -1,0 +1,107 @@
+/**
+ * Builds the libp2p host: TCP + WebSockets, Noise, Yamux, Identify, Ping, Kad-DHT, Gossipsub (strict
+ * signing, peer scoring), bootstrap discovery, circuit relay v2 (client and server) + DCUtR + AutoNAT for
+ * peers behind NAT. Nothing here knows about blobs or topics; node.ts adds those.
+ */
+import '../platform/shims.js';
+import { noise } from '@chainsafe/libp2p-noise';
+import { yamux } from '@chainsafe/libp2p-yamux';
+import { autoNAT } from '@libp2p/autonat';
+import { bootstrap } from '@libp2p/bootstrap';
+import { circuitRelayServer, circuitRelayTransport } from '@libp2p/circuit-relay-v2';
+import { dcutr } from '@libp2p/dcutr';
+import { gossipsub, type GossipSub } from '@libp2p/gossipsub';
+import { createPeerScoreParams, type PeerScoreThresholds, type TopicScoreParams } from '@libp2p/gossipsub/score';
+import { identify } from '@libp2p/identify';
+import type { PeerId } from '@libp2p/interface';
+import { kadDHT, passthroughMapper, type KadDHT } from '@libp2p/kad-dht';
+import { ping, type Ping } from '@libp2p/ping';
+import { tcp } from '@libp2p/tcp';
+import { webSockets } from '@libp2p/websockets';
+import { multiaddr, type Multiaddr } from '@multiformats/multiaddr';
+import { createLibp2p, type Libp2p } from 'libp2p';
+import { DHT_PROTOCOL, MAX_GOSSIP_BYTES } from './constants.js';
+import { BadMultiaddrError, PortInUseError } from './errors.js';
+import type { Identity } from './identity.js';
+import type { Reputation } from './reputation.js';
+
+export type HostOptions = {
+  identity: Identity;
+  /** Interface to listen on: 0.0.0.0 for a public node, 127.0.0.1 for tests. */
+  host: string;
+  tcpPort: number;
+  /** WebSockets port; -1 disables WebSockets. */
+  wsPort: number;
+  bootstrap: string[];
+  reputation: Reputation;
+  /** Serve as a circuit relay for peers behind NAT (on by default; costs bandwidth only when used). */
+  relay: boolean;
+};
+
+export type Services = { identify: unknown; ping: Ping; dht: KadDHT; pubsub: GossipSub; relay?: unknown; dcutr: unknown; autoNAT: unknown };
+export type Host = Libp2p<Services>;
+
+/** Gossipsub's scoring internals, which its public interface does not expose (topics are added at runtime). */
+export type ScoredGossipSub = GossipSub & { getScore(peer: string): number; score: { params: { topics: Record<string, TopicScoreParams> } } };
+
+/** Below these, a peer's gossip is ignored, it is not published to, and finally it is disconnected. */
+const SCORE_THRESHOLDS: Partial<PeerScoreThresholds> = { gossipThreshold: -50, publishThreshold: -100, graylistThreshold: -200 };
+
+export function parseMultiaddr(text: string, { needPeerId = false } = {}): Multiaddr {
+  let ma: Multiaddr;
+  try {
+    ma = multiaddr(text);
+  } catch (error) {
+    throw new BadMultiaddrError(text, error);
+  }
+  if (needPeerId && !ma.getComponents().some((c) => c.name === 'p2p')) throw new BadMultiaddrError(text);
+  return ma;
+}
+
+export async function createHost(options: HostOptions): Promise<Host> {
+  const bootstrapList = options.bootstrap.map((a) => parseMultiaddr(a, { needPeerId: true }).toString());
+  const listen = [`/ip4/${options.host}/tcp/${options.tcpPort}`];
+  if (options.wsPort >= 0) listen.push(`/ip4/${options.host}/tcp/${options.wsPort}/ws`);
+  listen.forEach((a) => parseMultiaddr(a));
+  const banned = (peer: PeerId): boolean => options.reputation.isBanned(peer.toString());
+
+  const host = await createLibp2p({
+    privateKey: options.identity.privateKey,
+    start: false,
+    addresses: { listen },
+    transports: [tcp(), webSockets(), circuitRelayTransport()],
+    connectionEncrypters: [noise()],
+    streamMuxers: [yamux()],
+    // Peers whose score fell below the ban line are refused in both directions.
+    connectionGater: { denyDialPeer: banned, denyInboundEncryptedConnection: banned, denyOutboundEncryptedConnection: banned },
+    peerDiscovery: bootstrapList.length ? [bootstrap({ list: bootstrapList, timeout: 0 })] : [],
+    services: {
+      identify: identify(),
+      ping: ping(),
+      // Our own protocol id keeps mycel's DHT apart from the public IPFS one; loopback/LAN addresses are kept.
+      dht: kadDHT({ protocol: DHT_PROTOCOL, clientMode: false, peerInfoMapper: passthroughMapper, initialQuerySelfInterval: 0, allowQueryWithZeroPeers: true }),
+      pubsub: gossipsub({
+        globalSignaturePolicy: 'StrictSign',
+        allowPublishToZeroTopicPeers: true,
+        emitSelf: false,
+        maxInboundDataLength: MAX_GOSSIP_BYTES + 4096,
+        // No IP-colocation penalty: swarms often run several nodes per machine or NAT (and tests all share 127.0.0.1).
+        scoreParams: createPeerScoreParams({ IPColocationFactorWeight: 0, behaviourPenaltyWeight: -10 }),
+        scoreThresholds: SCORE_THRESHOLDS,
+      }),
+      ...(options.relay ? { relay: circuitRelayServer() } : {}),
+      dcutr: dcutr(),
+      autoNAT: autoNAT(),
+    },
+  });
+  try {
+    await host.start();
+  } catch (error) {
+    await Promise.resolve(host.stop()).catch(() => undefined);
+    if (/EADDRINUSE|address already in use/i.test(String((error as Error)?.message) + String((error as { cause?: Error })?.cause?.message))) {
+      throw new PortInUseError(listen.join(', '), error);
+    }
+    throw error;
+  }
+  return host as unknown as Host;
+}

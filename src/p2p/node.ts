@@ -1,0 +1,212 @@
+/**
+ * A mycel node: the libp2p host plus our services (typed gossip topics, the blob store and protocol,
+ * reputation), started and stopped together. Stopping closes streams and flushes partial transfers.
+ */
+import { setMaxListeners } from 'node:events';
+import { copyFile, rename, rm } from 'node:fs/promises';
+import { join } from 'node:path';
+import type { PeerId } from '@libp2p/interface';
+import type { CID } from 'multiformats/cid';
+import type { Schemas } from './codec.js';
+import { createCodec } from './codec.js';
+import { FIND_PROVIDERS_TIMEOUT_MS, MAX_GOSSIP_BYTES } from './constants.js';
+import { GOSSIP_TOPIC_SCORE, GossipTopic } from './gossip.js';
+import { createHost, type Host, type HostOptions, type ScoredGossipSub } from './host.js';
+import type { Identity } from './identity.js';
+import { Reputation } from './reputation.js';
+import { fetchBlob, type FetchStats } from './blob/fetch.js';
+import { parseBlobCid } from './blob/manifest.js';
+import { BLOB_PROTOCOL, BlobRequester, BlobServer } from './blob/protocol.js';
+import { BlobStore, type Progress } from './blob/store.js';
+
+export type NodeOptions = Omit<HostOptions, 'reputation' | 'relay'> & { dataDir: string; relay?: boolean };
+export type PeerInfoView = { peerId: string; addrs: string[]; direction: string; score: number; gossipScore: number };
+
+/** Peers we dial on our own from discovery, so the gossip mesh forms beyond the bootstrap peer. */
+const AUTO_DIAL_TARGET = 20;
+const LOOKUP_DEBOUNCE_MS = 200;
+const LOOKUP_TIMEOUT_MS = 5_000;
+/** How long `put` waits for the DHT provider record to be stored before it carries on (it is retried). */
+const PROVIDE_TIMEOUT_MS = 10_000;
+
+export class MycelNode {
+  readonly store: BlobStore;
+  private readonly server: BlobServer;
+  private readonly topics = new Map<string, GossipTopic<Schemas>>();
+  private readonly transfers = new Set<AbortController>();
+  private readonly provided = new Set<string>();
+  private stopped = false;
+
+  private constructor(
+    readonly host: Host,
+    readonly identity: Identity,
+    readonly reputation: Reputation,
+    dataDir: string,
+  ) {
+    this.store = new BlobStore(join(dataDir, 'blobs'));
+    this.server = new BlobServer(host, { store: this.store, reputation });
+  }
+
+  static async start(options: NodeOptions): Promise<MycelNode> {
+    const reputation = new Reputation();
+    const host = await createHost({ ...options, relay: options.relay ?? true, reputation });
+    const node = new MycelNode(host, options.identity, reputation, options.dataDir);
+    await node.server.start();
+    node.wire();
+    return node;
+  }
+
+  private wire(): void {
+    // Disconnect a peer the moment its score crosses the ban line; the gater keeps it out afterwards.
+    this.reputation.onPenalty((peer, _score) => {
+      if (!this.reputation.isBanned(peer)) return;
+      for (const c of this.host.getConnections()) if (c.remotePeer.toString() === peer) void c.close().catch(() => undefined);
+    });
+    this.host.addEventListener('peer:discovery', (event) => {
+      const { id } = event.detail;
+      if (this.stopped || id.equals(this.host.peerId) || this.host.getConnections(id).length > 0) return;
+      if (this.host.getConnections().length >= AUTO_DIAL_TARGET) return;
+      void this.host.dial(id).catch(() => undefined);
+    });
+    this.host.addEventListener('peer:identify', () => {
+      // Provider records made while we had no peers failed; announce again when peers arrive.
+      if (this.host.getConnections().length <= 1) for (const cid of this.provided) void this.provide(cid);
+      this.scheduleLookup();
+    });
+  }
+
+  private lookupTimer: ReturnType<typeof setTimeout> | undefined;
+
+  /**
+   * Looks up the peers closest to our own id soon after each new connection (debounced): the DHT answers
+   * with peers our bootstrap peer knows, which 'peer:discovery' then dials. This is how a node that was
+   * given one bootstrap address meets the rest of the network within seconds instead of minutes.
+   */
+  private scheduleLookup(): void {
+    if (this.lookupTimer || this.stopped || this.host.getConnections().length >= AUTO_DIAL_TARGET) return;
+    this.lookupTimer = setTimeout(() => {
+      this.lookupTimer = undefined;
+      void (async () => {
+        try {
+          const signal = AbortSignal.timeout(LOOKUP_TIMEOUT_MS);
+          setMaxListeners(Infinity, signal); // the DHT query adds one listener per path and peer
+          for await (const _ of this.host.peerRouting.getClosestPeers(this.peerId.toMultihash().bytes, { signal })) void _;
+        } catch {
+          // Best effort: the next connection schedules another lookup.
+        }
+      })();
+    }, LOOKUP_DEBOUNCE_MS);
+  }
+
+  get peerId(): PeerId {
+    return this.host.peerId;
+  }
+
+  get address(): string {
+    return this.identity.address;
+  }
+
+  multiaddrs(): string[] {
+    return this.host.getMultiaddrs().map((m) => m.toString());
+  }
+
+  peers(): PeerInfoView[] {
+    const pubsub = this.host.services.pubsub as ScoredGossipSub;
+    return this.host.getConnections().map((c) => ({
+      peerId: c.remotePeer.toString(),
+      addrs: [c.remoteAddr.toString()],
+      direction: c.direction,
+      score: this.reputation.score(c.remotePeer.toString()),
+      gossipScore: pubsub.getScore(c.remotePeer.toString()),
+    }));
+  }
+
+  /** A typed gossip topic: messages are schema-checked before handlers see them. */
+  topic<S extends Schemas>(name: string, schemas: S, { maxBytes = MAX_GOSSIP_BYTES } = {}): GossipTopic<S> {
+    const existing = this.topics.get(name);
+    if (existing) return existing as unknown as GossipTopic<S>;
+    const pubsub = this.host.services.pubsub as ScoredGossipSub;
+    // Without per-topic score params gossipsub does not count invalid messages against the sender.
+    pubsub.score.params.topics[name] = GOSSIP_TOPIC_SCORE;
+    const topic = new GossipTopic(pubsub, name, createCodec(schemas, { maxBytes }), this.reputation);
+    this.topics.set(name, topic as unknown as GossipTopic<Schemas>);
+    return topic;
+  }
+
+  /** Adds a file to the store and announces it on the DHT. */
+  async putFile(path: string, onProgress?: Progress): Promise<{ cid: string; size: number; chunks: number }> {
+    const { cid, manifest } = await this.store.importFile(path, onProgress);
+    this.provided.add(cid.toString());
+    await this.provide(cid.toString());
+    return { cid: cid.toString(), size: manifest.size, chunks: Math.ceil(manifest.size / manifest.chunkSize) };
+  }
+
+  private async provide(cid: string): Promise<boolean> {
+    if (this.stopped || this.host.getConnections().length === 0) return false;
+    try {
+      await this.host.contentRouting.provide(parseBlobCid(cid), { signal: AbortSignal.timeout(PROVIDE_TIMEOUT_MS) });
+      return true;
+    } catch {
+      return false;
+    }
+  }
+
+  /** Fetches a blob into the store (from DHT providers), resuming a previous partial transfer. */
+  async fetch(cidText: string, options: { onProgress?: Progress; signal?: AbortSignal; timeoutMs?: number } = {}): Promise<FetchStats> {
+    const cid = parseBlobCid(cidText);
+    const controller = new AbortController();
+    setMaxListeners(Infinity, controller.signal); // one listener per provider stream and DHT path
+    this.transfers.add(controller);
+    try {
+      const stats = await fetchBlob({
+        cid,
+        store: this.store,
+        reputation: this.reputation,
+        timeoutMs: options.timeoutMs ?? FIND_PROVIDERS_TIMEOUT_MS,
+        findProviders: (c, signal) => this.findProviders(c, signal),
+        open: async (peer, signal) => new BlobRequester(peer, await this.host.dialProtocol(peer, BLOB_PROTOCOL, { signal })),
+        onProgress: options.onProgress,
+        signal: options.signal ? AbortSignal.any([options.signal, controller.signal]) : controller.signal,
+      });
+      // Now we hold it too: serve it to others.
+      this.provided.add(cid.toString());
+      void this.provide(cid.toString());
+      return stats;
+    } finally {
+      this.transfers.delete(controller);
+    }
+  }
+
+  private async *findProviders(cid: CID, signal: AbortSignal): AsyncIterable<PeerId> {
+    for await (const info of this.host.contentRouting.findProviders(cid, { signal })) {
+      if (info.id.equals(this.host.peerId)) continue;
+      if (info.multiaddrs.length) await this.host.peerStore.merge(info.id, { multiaddrs: info.multiaddrs }).catch(() => undefined);
+      yield info.id;
+    }
+  }
+
+  /** Copies a stored blob to `out` through a temp file, so `out` never holds a partial copy. */
+  async exportBlob(cidText: string, out: string): Promise<void> {
+    const cid = parseBlobCid(cidText);
+    const tmp = `${out}.mycel-${process.pid}.tmp`;
+    try {
+      await copyFile(this.store.paths(cid).data, tmp);
+      await rename(tmp, out);
+    } catch (error) {
+      await rm(tmp, { force: true });
+      throw error;
+    }
+  }
+
+  /** Graceful shutdown: abort transfers (their progress is flushed), close blob streams, leave topics, stop libp2p. */
+  async stop(): Promise<void> {
+    if (this.stopped) return;
+    this.stopped = true;
+    clearTimeout(this.lookupTimer);
+    for (const t of this.transfers) t.abort(new Error('node stopping'));
+    await this.server.stop().catch(() => undefined);
+    for (const topic of this.topics.values()) topic.close();
+    await this.host.stop();
+    await this.store.close();
+  }
+}
