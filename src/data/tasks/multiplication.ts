@@ -1,0 +1,25 @@
+import { DATA_STREAMS } from '../streams.js';
+import { defineTask, parseCanonical } from './task.js';
+
+export type MultiplicationConfig = { digits: number };
+
+/** "12*34=" -> "408". Operands are uniform below 10^digits. */
+export const multiplication = defineTask({
+  name: 'multiplication',
+  stream: DATA_STREAMS.multiplication,
+  description: 'Multiply two whole numbers.',
+  defaults: { digits: 2 } satisfies MultiplicationConfig,
+  ranges: { digits: [1, 20] },
+  alphabet: '0123456789*=',
+  wordsPerExample: ({ digits }) => 2 * digits,
+  make(words, { digits }) {
+    const a = words.number(digits);
+    const b = words.number(digits);
+    return { prompt: `${a}*${b}=`, answer: String(BigInt(a) * BigInt(b)) };
+  },
+  parse(prompt) {
+    const m = /^(\d+)\*(\d+)=$/.exec(prompt);
+    return m ? { a: BigInt(m[1]), b: BigInt(m[2]) } : undefined;
+  },
+  check: ({ a, b }, answer) => parseCanonical(answer) === a * b,
+});
