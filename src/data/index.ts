@@ -7,6 +7,6 @@ export { tokenizerFromJSON } from './tokenizer-json.js';
 export * from './tasks/index.js';
 export { taskBatch, taskExamplesForStep, textWindowBatch, textWindowStarts, type TokenBatch, type TaskBatchOptions, type TextBatchOptions } from './batch.js';
 export { decodeUtf8Strict, firstInvalidUtf8Offset } from './utf8.js';
-export { loadTextFile } from './text-file.js';
+export { loadTextFile, loadTextFileBytes } from './text-file.js';
 export { DATA_STREAMS } from './streams.js';
 export * from './errors.js';

@@ -7,6 +7,11 @@ import { decodeUtf8Strict } from './utf8.js';
 
 /** Reads a UTF-8 text file; throws InvalidUtf8Error (with the byte offset) when it is not UTF-8. */
 export async function loadTextFile(path: string): Promise<string> {
+  return (await loadTextFileBytes(path)).text;
+}
+
+/** The text and the exact bytes it was decoded from (a job spec pins the bytes' hash). */
+export async function loadTextFileBytes(path: string): Promise<{ text: string; bytes: Uint8Array }> {
   const { readFile } = await import('node:fs/promises');
   let bytes: Uint8Array;
   try {
@@ -14,5 +19,5 @@ export async function loadTextFile(path: string): Promise<string> {
   } catch (cause) {
     throw new TextFileReadError({ path, cause });
   }
-  return decodeUtf8Strict(bytes, path);
+  return { text: decodeUtf8Strict(bytes, path), bytes };
 }

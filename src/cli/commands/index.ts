@@ -4,6 +4,10 @@ import { blobGet } from './blob-get.js';
 import { blobPut } from './blob-put.js';
 import { nodePeers } from './node-peers.js';
 import { nodeStart } from './node-start.js';
+import { train } from './train.js';
+import { evalCommand } from './eval.js';
+import { sample } from './sample.js';
+import { inspect } from './inspect.js';
 
 /** Every `mycel` command, in the order `mycel --help` lists them. One file per command. */
-export const COMMANDS: readonly Command[] = [demo, nodeStart, nodePeers, blobPut, blobGet];
+export const COMMANDS: readonly Command[] = [demo, train, evalCommand, sample, inspect, nodeStart, nodePeers, blobPut, blobGet];

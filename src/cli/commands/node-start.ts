@@ -18,22 +18,26 @@ export const nodeStart: Command = {
   flags: {
     ...DATA_DIR_FLAGS,
     config: { type: 'string', value: 'FILE', description: 'Config file (JSON). Default: <data-dir>/config.json' },
-    port: { type: 'string', value: 'N', description: 'TCP port (0 = any free port). Default 4001' },
+    port: { type: 'string', value: 'N', description: 'TCP port (0 = any free port, --port=-1 = no TCP listener). Default 4001' },
     'ws-port': { type: 'string', value: 'N', description: 'WebSockets port (0 = any, --ws-port=-1 = off). Default 4002' },
     host: { type: 'string', value: 'IP', description: 'Interface to listen on. Default 0.0.0.0' },
     bootstrap: { type: 'string', value: 'MULTIADDR', multiple: true, description: 'A peer to join through (repeatable)' },
     key: { type: 'string', value: 'FILE', description: 'secp256k1 key file (0x-hex). Created with mode 0600 if missing' },
+    'no-relay-server': { type: 'boolean', description: 'Do not serve as a circuit relay for peers behind NAT (served by default)' },
+    'via-relay': { type: 'boolean', description: 'Behind NAT: reserve a slot on a connected relay and advertise its /p2p-circuit address' },
   },
   async run({ flags, out, signal }) {
     const config = await loadConfig({
       dataDir: dataDirOf(flags),
       configFile: flags.config as string | undefined,
       overrides: {
-        tcpPort: flags.port === undefined ? undefined : intFlag(flags, 'port', 0, 0, 65535),
+        tcpPort: flags.port === undefined ? undefined : intFlag(flags, 'port', 0, -1, 65535),
         wsPort: flags['ws-port'] === undefined ? undefined : intFlag(flags, 'ws-port', 0, -1, 65535),
         host: flags.host,
         bootstrap: flags.bootstrap,
         keyFile: flags.key,
+        relay: flags['no-relay-server'] ? false : undefined,
+        relayListen: flags['via-relay'] ? true : undefined,
       },
     });
     await mkdir(config.dataDir, { recursive: true, mode: 0o700 });

@@ -1,0 +1,73 @@
+/**
+ * What `mycel eval|sample|inspect <ref>` accept: a checkpoint file, a job id (or an unambiguous prefix
+ * of one) in the store, or a preset or spec file whose run is in the store.
+ */
+import { readFile, stat } from 'node:fs/promises';
+import { tokenizerFromJSON, type Tokenizer } from '../data/index.js';
+import { gpt, type Gpt } from '../nn/index.js';
+import { MycelError } from '../platform/errors.js';
+import { decodeCheckpoint, jobId, type CheckpointInfo, type RunRecord, type TrainState } from '../train/index.js';
+import type { Flags } from './command.js';
+import { resolveSpec, trainStore } from './job.js';
+
+export type LoadedCheckpoint = {
+  state: TrainState;
+  info: CheckpointInfo;
+  tokenizer: Tokenizer;
+  model: Gpt;
+  /** Where it came from, for messages. */
+  source: string;
+  record?: RunRecord;
+};
+
+export class CheckpointRefError extends MycelError {
+  override name = 'CheckpointRefError';
+}
+
+export async function loadCheckpointRef(ref: string, flags: Flags, step?: number): Promise<LoadedCheckpoint> {
+  const store = trainStore(flags);
+  if (await isFile(ref)) {
+    const loaded = decodeCheckpoint(new Uint8Array(await readFile(ref)), ref);
+    return withModel(loaded, ref);
+  }
+  const id = await findRunId(ref, flags);
+  const record = await store.readRun(id);
+  if (!record) throw new CheckpointRefError(`No run ${id} in ${store.dir}.`, { metaMessages: [`Train it first: mycel train ${ref}`] });
+  const steps = Object.keys(record.checkpoints).map(Number).sort((a, b) => a - b);
+  const chosen = step ?? steps[steps.length - 1];
+  const hash = record.checkpoints[String(chosen)];
+  if (!hash) {
+    throw new CheckpointRefError(`Run ${id} has no checkpoint at step ${chosen}.`, { metaMessages: [`Checkpointed steps: ${steps.join(', ')}`] });
+  }
+  const loaded = decodeCheckpoint(await store.getObject(hash), `${hash} (step ${chosen})`);
+  return { ...withModel(loaded, `run ${id.slice(0, 12)} step ${chosen}`), record };
+}
+
+function withModel({ state, info }: { state: TrainState; info: CheckpointInfo }, source: string): LoadedCheckpoint {
+  const tokenizer = tokenizerFromJSON(info.tokenizer);
+  const { contextLength, dModel, layers, heads, mlpHidden } = info.spec.model;
+  const model = gpt({ vocabSize: tokenizer.vocabSize, contextLength, dModel, layers, heads, mlpHidden });
+  return { state, info, tokenizer, model, source };
+}
+
+async function findRunId(ref: string, flags: Flags): Promise<string> {
+  const store = trainStore(flags);
+  if (/^[0-9a-f]{6,64}$/.test(ref)) {
+    const matches = (await store.runs()).filter((id) => id.startsWith(ref));
+    if (matches.length === 1) return matches[0];
+    if (matches.length > 1) throw new CheckpointRefError(`"${ref}" matches ${matches.length} runs.`, { metaMessages: ['Give more characters of the job id.'] });
+    throw new CheckpointRefError(`No run whose id starts with ${ref} in ${store.dir}.`, {
+      metaMessages: ['`mycel inspect` with no argument lists the runs in the store; --data-dir points at another store.'],
+    });
+  }
+  const { spec } = await resolveSpec(ref, flags.text as string | undefined);
+  return jobId(spec);
+}
+
+async function isFile(path: string): Promise<boolean> {
+  try {
+    return (await stat(path)).isFile();
+  } catch {
+    return false;
+  }
+}

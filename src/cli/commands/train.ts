@@ -1,0 +1,115 @@
+import { freemem, totalmem } from 'node:os';
+import { configureKernels } from '../../tensor/index.js';
+import { ModelTooLargeError, PRESET_NAMES, estimateMemory, evaluateTask, runJob, type StepReport } from '../../train/index.js';
+import { intFlag, type Command, FlagError } from '../command.js';
+import { JOB_FLAGS, resolveProgram, resolveSpec, trainStore } from '../job.js';
+import { formatSeconds } from '../output.js';
+
+export const train: Command = {
+  name: 'train',
+  summary: 'train a model reproducibly from a job spec or preset, and print the run commitment',
+  usage: '<spec.json | preset>',
+  description: `
+Every step is a pure function (state, batch) -> state. After each step the state is hashed; the run
+commitment is the Merkle root over the step hashes. The same spec gives the same commitment on any
+machine, with any kernels and any number of threads. A run that stops resumes from its last
+checkpoint (run the same command again) and ends at the same commitment.
+
+Presets: ${PRESET_NAMES.join(', ')}
+
+Examples:
+  mycel train quick
+  mycel train addition --json
+  mycel train text --text input.txt
+  mycel train quick --print-spec > my-job.json && mycel train my-job.json`,
+  flags: {
+    ...JOB_FLAGS,
+    threads: { type: 'string', value: 'N', description: 'threads for the fast kernels (results do not depend on it)' },
+    'reference-kernels': { type: 'boolean', description: 'run the plain TypeScript reference kernels (slow; same results)' },
+    'stop-at': { type: 'string', value: 'STEP', description: 'stop after this step, as if interrupted (resume by running again)' },
+    'max-memory': { type: 'string', value: 'GIB', description: 'refuse jobs estimated to need more memory than this (default: 80% of RAM)' },
+    'eval-examples': { type: 'string', value: 'N', description: 'held-out examples for the accuracy printed at the end of a task job', default: '200' },
+    'print-spec': { type: 'boolean', description: 'print the resolved job spec as JSON and exit' },
+  },
+  async run({ args, flags, out, signal }) {
+    if (args.length !== 1) throw new FlagError('a job', 'one spec file or preset name', args.join(' ') || '(nothing)');
+    if (flags['print-spec']) {
+      const { spec } = await resolveSpec(args[0], flags.text as string | undefined);
+      out.result(spec, JSON.stringify(spec, null, 2));
+      return;
+    }
+    configureKernels({
+      kernels: flags['reference-kernels'] ? 'reference' : 'fast',
+      ...(flags.threads === undefined ? {} : { threads: intFlag(flags, 'threads', 1, 1, 256) }),
+    });
+    const program = await resolveProgram(args[0], flags);
+    const { spec } = program;
+    const limit = flags['max-memory'] === undefined ? 0.8 * totalmem() : Number(flags['max-memory']) * 2 ** 30;
+    if (!(limit > 0)) throw new FlagError('max-memory', 'a positive number of GiB', String(flags['max-memory']));
+    const estimate = estimateMemory(spec, program.tokenizer.vocabSize);
+    if (estimate.bytes > limit) throw new ModelTooLargeError(estimate.bytes, limit, estimate.breakdown);
+
+    const store = trainStore(flags);
+    out.log(`job ${program.id}\n${estimate.breakdown}; about ${(estimate.bytes / 2 ** 20).toFixed(0)} MiB of ${(freemem() / 2 ** 30).toFixed(1)} GiB free`);
+    const bar = out.progress('training', spec.steps);
+    const totals = { seconds: 0, hash: 0, checkpoint: 0, tokens: 0, steps: 0 };
+    let last: StepReport | undefined;
+    const result = await runJob(program, {
+      store,
+      stopAt: flags['stop-at'] === undefined ? undefined : intFlag(flags, 'stop-at', spec.steps, 0, spec.steps),
+      signal,
+      onStep(report) {
+        last = report;
+        totals.seconds += report.seconds;
+        totals.hash += report.hashSeconds;
+        totals.checkpoint += report.checkpointSeconds;
+        totals.tokens += report.tokens;
+        totals.steps++;
+        const step = report.state.step;
+        if (out.json) out.result({ kind: 'step', step, loss: report.loss, lr: report.lr, grad_norm: report.gradNorm, hash: report.hash, seconds: report.seconds });
+        bar.update(step, `loss ${report.loss.toFixed(4)}  ${(totals.tokens / totals.seconds).toFixed(0)} tok/s`);
+      },
+    });
+    bar.done(last ? `loss ${last.loss.toFixed(4)}` : '');
+    const { record, state, resumedFrom } = result;
+    const done = state.step === spec.steps;
+    const summary = {
+      kind: 'run',
+      job_id: program.id,
+      steps: state.step,
+      of: spec.steps,
+      resumed_from: resumedFrom ?? null,
+      commitment: record.commitment ?? null,
+      final_state_hash: record.stepHashes[record.stepHashes.length - 1],
+      loss: last?.loss ?? null,
+      tokens_per_second: totals.seconds > 0 ? totals.tokens / totals.seconds : null,
+      hash_fraction: totals.seconds > 0 ? totals.hash / totals.seconds : null,
+      checkpoint_fraction: totals.seconds > 0 ? totals.checkpoint / totals.seconds : null,
+      store: store.dir,
+      checkpoint: record.checkpoints[String(state.step)] ?? null,
+    };
+    const lines = [
+      `job         ${program.id}`,
+      `steps       ${state.step}/${spec.steps}${resumedFrom === undefined ? '' : ` (resumed from step ${resumedFrom})`}`,
+      done ? `commitment  ${record.commitment}` : `stopped     resume with the same command to reach the commitment`,
+      `state hash  ${summary.final_state_hash}`,
+      ...(last ? [`loss        ${last.loss.toFixed(4)}`] : []),
+      ...(totals.seconds > 0
+        ? [`speed       ${summary.tokens_per_second!.toFixed(0)} tokens/s over ${formatSeconds(totals.seconds)}; hashing ${(100 * summary.hash_fraction!).toFixed(2)}%, checkpoints ${(100 * summary.checkpoint_fraction!).toFixed(2)}% of step time`]
+        : []),
+      `checkpoints ${store.dir}/objects (${Object.keys(record.checkpoints).length} for this run)`,
+    ];
+    if (done && spec.data.kind === 'task') {
+      const n = intFlag(flags, 'eval-examples', 200, 0, 1_000_000);
+      if (n > 0) {
+        const evalBar = out.progress('evaluating', n);
+        const accuracy = evaluateTask(program, state.params, n, (k) => evalBar.update(k));
+        evalBar.done();
+        Object.assign(summary, { accuracy: accuracy.accuracy, eval_examples: n });
+        lines.push(`accuracy    ${(100 * accuracy.accuracy).toFixed(1)}% exact match on ${n} held-out ${spec.data.task} prompts`);
+      }
+    }
+    out.result(summary, lines.join('\n'));
+  },
+};
+

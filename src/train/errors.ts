@@ -1,0 +1,59 @@
+import { MycelError } from '../platform/errors.js';
+
+export class SpecError extends MycelError {
+  override name = 'SpecError';
+  constructor(readonly problems: string[]) {
+    super(`The job spec is not valid:\n${problems.map((p) => `  - ${p}`).join('\n')}`, {
+      metaMessages: ['Fix the fields above; `mycel train --help` shows a complete example, and `mycel train --presets` lists ready specs.'],
+    });
+  }
+}
+
+export class UnknownPresetError extends MycelError {
+  override name = 'UnknownPresetError';
+  constructor(name: string, known: readonly string[]) {
+    super(`There is no preset or spec file called "${name}".`, {
+      metaMessages: [`Presets: ${known.join(', ')}. Or pass the path of a job spec JSON file.`],
+    });
+  }
+}
+
+export class CorruptCheckpointError extends MycelError {
+  override name = 'CorruptCheckpointError';
+  constructor(what: string, detail: string) {
+    super(`Checkpoint ${what} is corrupt: ${detail}.`, {
+      metaMessages: [
+        'The file was left as it is (nothing is overwritten). Re-run from an earlier checkpoint, or fetch this one again from a peer.',
+      ],
+    });
+  }
+}
+
+export class MissingCheckpointError extends MycelError {
+  override name = 'MissingCheckpointError';
+  constructor(what: string, where: string) {
+    super(`No checkpoint ${what} in ${where}.`, {
+      metaMessages: ['Check the run id or path (`mycel inspect` lists what a data directory holds), or pass --data-dir.'],
+    });
+  }
+}
+
+export class ModelTooLargeError extends MycelError {
+  override name = 'ModelTooLargeError';
+  constructor(neededBytes: number, availableBytes: number, breakdown: string) {
+    const gib = (b: number) => `${(b / 2 ** 30).toFixed(2)} GiB`;
+    super(`This job needs about ${gib(neededBytes)} of memory, and ${gib(availableBytes)} is available.`, {
+      details: breakdown,
+      metaMessages: ['Make the model smaller (dModel, layers, mlpHidden), lower batchSize or contextLength, or pass --max-memory to raise the limit.'],
+    });
+  }
+}
+
+export class TextMismatchError extends MycelError {
+  override name = 'TextMismatchError';
+  constructor(path: string, expected: string, actual: string) {
+    super(`The text file ${path} does not match the job spec: its SHA-256 is ${actual}, the spec pins ${expected}.`, {
+      metaMessages: ['Point data.path at the exact file the job was created with, or create a new job for this file.'],
+    });
+  }
+}

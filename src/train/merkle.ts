@@ -1,0 +1,71 @@
+/**
+ * Merkle trees over 32-byte hashes, as RFC 6962 (Certificate Transparency) defines them:
+ * leaf = SHA-256(0x00 || data), node = SHA-256(0x01 || left || right), and a tree of n leaves splits
+ * at the largest power of two below n. The prefixes keep a leaf from posing as a node; the split
+ * rule gives every leaf count one tree, so a commitment to a run of any length is unambiguous.
+ * A contract verifies the same proofs with the SHA-256 precompile.
+ */
+import { sha256 } from '../platform/sha256.js';
+
+export type Hash = Uint8Array;
+
+export function leafHash(data: Uint8Array): Hash {
+  const bytes = new Uint8Array(data.length + 1);
+  bytes.set(data, 1);
+  return sha256(bytes);
+}
+
+export function nodeHash(left: Hash, right: Hash): Hash {
+  const bytes = new Uint8Array(65);
+  bytes[0] = 1;
+  bytes.set(left, 1);
+  bytes.set(right, 33);
+  return sha256(bytes);
+}
+
+const split = (n: number) => 2 ** Math.floor(Math.log2(n - 1));
+
+/** The root over leaf hashes (already hashed with leafHash). An empty tree's root is SHA-256(""). */
+export function merkleRoot(leaves: readonly Hash[]): Hash {
+  if (leaves.length === 0) return sha256(new Uint8Array(0));
+  let level = [...leaves];
+  // Bottom-up over complete subtrees gives the same root as RFC 6962's top-down split.
+  while (level.length > 1) {
+    const next: Hash[] = [];
+    for (let i = 0; i + 1 < level.length; i += 2) next.push(nodeHash(level[i], level[i + 1]));
+    if (level.length % 2 === 1) next.push(level[level.length - 1]);
+    level = next;
+  }
+  return level[0];
+}
+
+/** The audit path of leaf `index`: sibling hashes from the leaf up to the root (RFC 6962, 2.1.1). */
+export function merkleProof(leaves: readonly Hash[], index: number): Hash[] {
+  if (!(index >= 0 && index < leaves.length)) throw new RangeError(`leaf ${index} of ${leaves.length}`);
+  if (leaves.length === 1) return [];
+  const k = split(leaves.length);
+  return index < k
+    ? [...merkleProof(leaves.slice(0, k), index), merkleRoot(leaves.slice(k))]
+    : [...merkleProof(leaves.slice(k), index - k), merkleRoot(leaves.slice(0, k))];
+}
+
+/** Recomputes the root from a leaf hash and its audit path (RFC 6962, 2.1.1.2 in reverse). */
+export function rootFromProof(leaf: Hash, index: number, size: number, proof: readonly Hash[]): Hash | undefined {
+  if (!(index >= 0 && index < size)) return undefined;
+  // Walk down from the root to find, at each level, whether the leaf is on the left and the subtree size.
+  const sides: boolean[] = [];
+  let [at, n] = [index, size];
+  while (n > 1) {
+    const k = split(n);
+    sides.push(at < k);
+    if (at < k) n = k;
+    else [at, n] = [at - k, n - k];
+  }
+  if (sides.length !== proof.length) return undefined;
+  let hash = leaf;
+  for (let i = 0; i < proof.length; i++) {
+    const leftSide = sides[sides.length - 1 - i];
+    hash = leftSide ? nodeHash(hash, proof[i]) : nodeHash(proof[i], hash);
+  }
+  return hash;
+}

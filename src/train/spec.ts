@@ -1,0 +1,102 @@
+/**
+ * The job spec: everything that determines a training run, versioned and validated. Its canonical
+ * hash is the job id, so two nodes that hold the same id run the same program, bit for bit.
+ */
+import { z } from 'zod';
+import { TASK_NAMES } from '../data/index.js';
+import { createSha256, toHex } from '../platform/sha256.js';
+import { SpecError } from './errors.js';
+
+export const SPEC_VERSION = 1;
+
+const whole = (min: number, max = 2 ** 31 - 1) => z.number().int().min(min).max(max);
+const rate = z.number().positive().max(10);
+
+const gptModel = z.strictObject({
+  kind: z.literal('gpt'),
+  contextLength: whole(1, 4096),
+  dModel: whole(1, 8192),
+  layers: whole(1, 256),
+  heads: whole(1, 256),
+  mlpHidden: whole(1, 65536),
+});
+
+const schedule = z.strictObject({
+  kind: z.literal('warmup-cosine'),
+  warmup: whole(0),
+  /** The rate at the end, as a fraction of the peak. */
+  floor: z.number().min(0).max(1),
+});
+
+const adamwOptimizer = z.strictObject({
+  kind: z.literal('adamw'),
+  lr: rate,
+  beta1: z.number().min(0).lt(1).default(0.9),
+  beta2: z.number().min(0).lt(1).default(0.95),
+  eps: z.number().positive().default(1e-8),
+  weightDecay: z.number().min(0).default(0.1),
+  clip: z.number().positive().optional(),
+  schedule: schedule.optional(),
+});
+
+const sgdOptimizer = z.strictObject({
+  kind: z.literal('sgd'),
+  lr: rate,
+  momentum: z.number().min(0).lt(1).default(0.9),
+  weightDecay: z.number().min(0).default(0),
+  clip: z.number().positive().optional(),
+  schedule: schedule.optional(),
+});
+
+const taskData = z.strictObject({
+  kind: z.literal('task'),
+  task: z.enum(TASK_NAMES as [string, ...string[]]),
+  config: z.record(z.string(), z.number().int()).default({}),
+});
+
+const textData = z.strictObject({
+  kind: z.literal('text'),
+  /** Where the text is on this machine; not part of the job id (another node keeps it elsewhere). */
+  path: z.string().min(1),
+  /** SHA-256 of the file's bytes: the text is part of the program, so the spec pins it. */
+  sha256: z.string().regex(/^[0-9a-f]{64}$/, 'a lowercase hex SHA-256 of the file (mycel train fills it in)'),
+  tokenizer: z.union([z.strictObject({ kind: z.literal('char') }), z.strictObject({ kind: z.literal('bpe'), vocabSize: whole(259, 65536) })]),
+});
+
+export const jobSpecSchema = z.strictObject({
+  version: z.literal(SPEC_VERSION),
+  model: gptModel,
+  optimizer: z.discriminatedUnion('kind', [adamwOptimizer, sgdOptimizer]),
+  data: z.discriminatedUnion('kind', [taskData, textData]),
+  steps: whole(1, 100_000_000),
+  batchSize: whole(1, 65536),
+  seed: z.number().int().min(0).max(Number.MAX_SAFE_INTEGER),
+  checkpointEvery: whole(1),
+});
+
+export type JobSpec = z.output<typeof jobSpecSchema>;
+export type JobSpecInput = z.input<typeof jobSpecSchema>;
+
+/** Validates a spec; the error lists every problem by field path, with what was expected. */
+export function parseJobSpec(input: unknown): JobSpec {
+  const result = jobSpecSchema.safeParse(input);
+  if (result.success) return result.data;
+  const problems = result.error.issues.map((issue) => `${issue.path.join('.') || '(spec)'}: ${issue.message}`);
+  throw new SpecError(problems);
+}
+
+/** JSON with object keys sorted at every level and no whitespace: one text per spec. */
+export function canonicalJson(value: unknown): string {
+  if (Array.isArray(value)) return `[${value.map(canonicalJson).join(',')}]`;
+  if (value && typeof value === 'object') {
+    const entries = Object.entries(value).filter(([, v]) => v !== undefined).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+    return `{${entries.map(([k, v]) => `${JSON.stringify(k)}:${canonicalJson(v)}`).join(',')}}`;
+  }
+  return JSON.stringify(value);
+}
+
+/** The job id: SHA-256 of the canonical spec, without machine-local fields (a text file's path). */
+export function jobId(spec: JobSpec): string {
+  const portable = spec.data.kind === 'text' ? { ...spec, data: { ...spec.data, path: undefined } } : spec;
+  return toHex(createSha256().update(new TextEncoder().encode(canonicalJson(portable))).digest());
+}
