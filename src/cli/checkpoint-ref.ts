@@ -26,7 +26,7 @@ export class CheckpointRefError extends MycelError {
 
 export async function loadCheckpointRef(ref: string, flags: Flags, step?: number): Promise<LoadedCheckpoint> {
   const store = trainStore(flags);
-  if (await isFile(ref)) {
+  if (!ref.endsWith('.json') && (await isFile(ref))) {
     const loaded = decodeCheckpoint(new Uint8Array(await readFile(ref)), ref);
     return withModel(loaded, ref);
   }

@@ -4,7 +4,7 @@ export class SpecError extends MycelError {
   override name = 'SpecError';
   constructor(readonly problems: string[]) {
     super(`The job spec is not valid:\n${problems.map((p) => `  - ${p}`).join('\n')}`, {
-      metaMessages: ['Fix the fields above; `mycel train --help` shows a complete example, and `mycel train --presets` lists ready specs.'],
+      metaMessages: ['Fix the fields above. `mycel train quick --print-spec` prints a valid spec to start from; `mycel train --help` lists the presets.'],
     });
   }
 }

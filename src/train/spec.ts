@@ -57,7 +57,7 @@ const taskData = z.strictObject({
 const textData = z.strictObject({
   kind: z.literal('text'),
   /** Where the text is on this machine; not part of the job id (another node keeps it elsewhere). */
-  path: z.string().min(1),
+  path: z.string(),
   /** SHA-256 of the file's bytes: the text is part of the program, so the spec pins it. */
   sha256: z.string().regex(/^[0-9a-f]{64}$/, 'a lowercase hex SHA-256 of the file (mycel train fills it in)'),
   tokenizer: z.union([z.strictObject({ kind: z.literal('char') }), z.strictObject({ kind: z.literal('bpe'), vocabSize: whole(259, 65536) })]),

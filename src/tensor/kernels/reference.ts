@@ -26,23 +26,42 @@ export function unary(op: UnaryOp, x: Float32Array, out: Float32Array): void {
   canonicalizeNaNs(out);
 }
 
-/** out = a (op) b with NumPy broadcasting to outShape. */
+/** out = a (op) b with NumPy broadcasting to outShape; a NaN result is written as the canonical NaN. */
 export function binary(op: BinaryOp, a: Float32Array, aShape: Shape, b: Float32Array, bShape: Shape, out: Float32Array, outShape: Shape): void {
-  const sa = broadcastStrides(aShape, outShape);
-  const sb = broadcastStrides(bShape, outShape);
-  const ia = sa[sa.length - 1] ?? 0;
-  const ib = sb[sb.length - 1] ?? 0;
-  forEachRow(outShape, [sa, sb], (o, pa, pb, _, n) => {
-    switch (op) {
-      case 'add': for (let i = 0; i < n; i++, pa += ia, pb += ib) out[o + i] = a[pa] + b[pb]; break;
-      case 'sub': for (let i = 0; i < n; i++, pa += ia, pb += ib) out[o + i] = a[pa] - b[pb]; break;
-      case 'mul': for (let i = 0; i < n; i++, pa += ia, pb += ib) out[o + i] = a[pa] * b[pb]; break;
-      case 'div': for (let i = 0; i < n; i++, pa += ia, pb += ib) out[o + i] = a[pa] / b[pb]; break;
-      case 'maximum': for (let i = 0; i < n; i++, pa += ia, pb += ib) out[o + i] = fmax(a[pa], b[pb]); break;
-      case 'minimum': for (let i = 0; i < n; i++, pa += ia, pb += ib) out[o + i] = fmin(a[pa], b[pb]); break;
-    }
-  });
-  canonicalizeNaNs(out);
+  const n = out.length;
+  let sawNaN = false;
+  if (a.length === n && b.length === n) {
+    // Same shapes (the common case): one flat loop. Broadcast outputs have more elements than an input.
+    sawNaN = flatBinary(op, a, 0, 1, b, 0, 1, out, 0, n);
+  } else {
+    const sa = broadcastStrides(aShape, outShape);
+    const sb = broadcastStrides(bShape, outShape);
+    const ia = sa[sa.length - 1] ?? 0;
+    const ib = sb[sb.length - 1] ?? 0;
+    forEachRow(outShape, [sa, sb], (o, pa, pb, _, length) => {
+      if (flatBinary(op, a, pa, ia, b, pb, ib, out, o, length)) sawNaN = true;
+    });
+  }
+  if (sawNaN) canonicalizeNaNs(out);
+}
+
+/**
+ * out[o + i] = a[pa + i * ia] (op) b[pb + i * ib] for i < n, with input strides 0 or 1 (a scalar or a
+ * row). Returns whether any result was NaN, noticed in the same loop: these ops are memory-bound, and a
+ * second pass over the output only to look for NaNs would cost as much as the op.
+ */
+function flatBinary(op: BinaryOp, a: Float32Array, pa: number, ia: number, b: Float32Array, pb: number, ib: number, out: Float32Array, o: number, n: number): boolean {
+  let v = 0;
+  let nan = false;
+  switch (op) {
+    case 'add': for (let i = o; i < o + n; i++, pa += ia, pb += ib) { out[i] = v = a[pa] + b[pb]; nan ||= v !== v; } break;
+    case 'sub': for (let i = o; i < o + n; i++, pa += ia, pb += ib) { out[i] = v = a[pa] - b[pb]; nan ||= v !== v; } break;
+    case 'mul': for (let i = o; i < o + n; i++, pa += ia, pb += ib) { out[i] = v = a[pa] * b[pb]; nan ||= v !== v; } break;
+    case 'div': for (let i = o; i < o + n; i++, pa += ia, pb += ib) { out[i] = v = a[pa] / b[pb]; nan ||= v !== v; } break;
+    case 'maximum': for (let i = o; i < o + n; i++, pa += ia, pb += ib) { out[i] = v = fmax(a[pa], b[pb]); nan ||= v !== v; } break;
+    case 'minimum': for (let i = o; i < o + n; i++, pa += ia, pb += ib) { out[i] = v = fmin(a[pa], b[pb]); nan ||= v !== v; } break;
+  }
+  return nan;
 }
 
 /** out = 1 where a (op) b holds, else 0 (IEEE comparisons: any comparison with NaN is false). */
@@ -99,16 +118,39 @@ export function permute(x: Storage, xShape: Shape, perm: readonly number[], out:
  * for j ascending. max: acc = -Inf, then acc = fmax(acc, x_j) (NaN propagates; -0 < +0).
  */
 export function reduce(op: 'sum' | 'max', x: Float32Array, outer: number, n: number, inner: number, out: Float32Array): void {
-  for (let o = 0; o < outer; o++) {
-    const base = o * inner;
-    out.fill(op === 'sum' ? 0 : -Infinity, base, base + inner);
-    for (let j = 0; j < n; j++) {
-      const row = (o * n + j) * inner;
-      if (op === 'sum') for (let i = 0; i < inner; i++) out[base + i] += x[row + i];
-      else for (let i = 0; i < inner; i++) out[base + i] = fmax(out[base + i], x[row + i]);
+  if (inner === 1) {
+    // Reducing the last axis: one running value per row, in a local (Math.fround keeps it float32).
+    for (let o = 0; o < outer; o++) out[o] = op === 'sum' ? sumRow(x, o * n, n) : maxRow(x, o * n, n);
+  } else {
+    for (let o = 0; o < outer; o++) {
+      const base = o * inner;
+      out.fill(op === 'sum' ? 0 : -Infinity, base, base + inner);
+      for (let j = 0; j < n; j++) {
+        const row = (o * n + j) * inner;
+        if (op === 'sum') for (let i = 0; i < inner; i++) out[base + i] += x[row + i];
+        else for (let i = 0; i < inner; i++) out[base + i] = fmax(out[base + i], x[row + i]);
+      }
     }
   }
   canonicalizeNaNs(out);
+}
+
+function sumRow(x: Float32Array, from: number, n: number): number {
+  let acc = 0;
+  for (let j = from; j < from + n; j++) acc = Math.fround(acc + x[j]);
+  return acc;
+}
+
+/** fmax folded over a row, inlined: NaN sticks (no comparison with NaN is true), and +0 beats -0. */
+function maxRow(x: Float32Array, from: number, n: number): number {
+  let acc = -Infinity;
+  for (let j = from; j < from + n; j++) {
+    const v = x[j];
+    if (v > acc) acc = v;
+    else if (v !== v) return NaN;
+    else if (v === 0 && acc === 0 && 1 / acc < 0) acc = v;
+  }
+  return acc;
 }
 
 /** Index of the first maximum along the middle axis of [outer, n, inner]; a NaN counts as the maximum. */

@@ -1,0 +1,90 @@
+// The training commands as a user runs them: separate processes on the built CLI (npm test builds first).
+import { execFile } from 'node:child_process';
+import { mkdtemp, readdir, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { microSpec } from '../train/helpers.js';
+
+const run = promisify(execFile);
+let home: string;
+let specFile: string;
+
+async function mycel(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+  try {
+    const { stdout, stderr } = await run(process.execPath, ['dist/cli/main.js', ...args], { env: { ...process.env, MYCEL_HOME: home } });
+    return { code: 0, stdout, stderr };
+  } catch (error) {
+    const e = error as { code: number; stdout: string; stderr: string };
+    return { code: e.code, stdout: e.stdout, stderr: e.stderr };
+  }
+}
+
+const lines = (stdout: string) => stdout.trim().split('\n').map((l) => JSON.parse(l) as Record<string, unknown>);
+
+beforeAll(async () => {
+  home = await mkdtemp(join(tmpdir(), 'mycel-cli-'));
+  specFile = join(home, 'job.json');
+  await writeFile(specFile, JSON.stringify(microSpec()));
+});
+
+describe('mycel train, eval, sample, inspect', () => {
+  it('trains, prints the commitment, and resumes to the same one', async () => {
+    const whole = await mycel('train', specFile, '--json', '--eval-examples', '3');
+    expect(whole.code).toBe(0);
+    const summary = lines(whole.stdout).find((l) => l.kind === 'run')!;
+    expect(summary.commitment).toMatch(/^[0-9a-f]{64}$/);
+    expect(lines(whole.stdout).filter((l) => l.kind === 'step')).toHaveLength(6);
+    expect(summary.accuracy).toBeGreaterThanOrEqual(0);
+
+    const other = join(home, 'other');
+    const stopped = await mycel('train', specFile, '--json', '--stop-at', '3', '--data-dir', other);
+    expect(lines(stopped.stdout).at(-1)!.commitment).toBeNull();
+    const resumed = await mycel('train', specFile, '--json', '--data-dir', other, '--eval-examples', '0');
+    const end = lines(resumed.stdout).at(-1)!;
+    expect(end.resumed_from).toBe(2);
+    expect(end.commitment).toBe(summary.commitment);
+  });
+
+  it('samples deterministically, inspects and evaluates the run', async () => {
+    const a = await mycel('sample', specFile, '--prompt', '1+2=', '--temperature', '1', '--seed', '3', '--json');
+    const b = await mycel('sample', specFile, '--prompt', '1+2=', '--temperature', '1', '--seed', '3', '--json');
+    expect(a.code).toBe(0);
+    expect(lines(a.stdout)[0].completion).toBe(lines(b.stdout)[0].completion);
+    const inspected = lines((await mycel('inspect', specFile, '--json')).stdout)[0];
+    expect(inspected.step).toBe(6);
+    expect(inspected.commitment).toMatch(/^[0-9a-f]{64}$/);
+    const listed = await mycel('inspect');
+    expect(listed.stdout).toMatch(/6\/6 steps/);
+    const evaluated = lines((await mycel('eval', specFile, '--examples', '4', '--json')).stdout)[0];
+    expect(evaluated.examples).toBe(4);
+  });
+
+  it('refuses bad input with the cause and the fix', async () => {
+    const bad = join(home, 'bad.json');
+    await writeFile(bad, JSON.stringify({ ...microSpec(), batchSize: 0 }));
+    const invalid = await mycel('train', bad);
+    expect(invalid.code).toBe(1);
+    expect(invalid.stderr).toMatch(/batchSize: .*>=\s*1/);
+    expect(invalid.stderr).toMatch(/--print-spec/);
+
+    await writeFile(join(home, 'broken.json'), '{"version": 1,');
+    expect((await mycel('train', join(home, 'broken.json'))).stderr).toMatch(/not valid JSON/);
+    expect((await mycel('train', 'no-such-preset')).stderr).toMatch(/Presets: quick, addition, text/);
+
+    const latin1 = join(home, 'latin1.txt');
+    await writeFile(latin1, Buffer.from([0x68, 0x69, 0x0a, 0x63, 0x61, 0x66, 0xe9, 0x0a]));
+    expect((await mycel('train', 'text', '--text', latin1)).stderr).toMatch(/byte offset 6/);
+
+    const huge = await mycel('train', specFile, '--max-memory', '0.00001');
+    expect(huge.code).toBe(1);
+    expect(huge.stderr).toMatch(/needs about .* GiB of memory/);
+    expect(huge.stderr).toMatch(/--max-memory/);
+
+    const objects = join(home, 'train', 'objects');
+    const before = (await readdir(objects)).sort();
+    expect((await mycel('inspect', '0123456789abcdef')).stderr).toMatch(/No run whose id starts with/);
+    expect((await readdir(objects)).sort()).toEqual(before);
+  });
+});
