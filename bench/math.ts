@@ -1,7 +1,8 @@
 // `npm run bench -- math [--json] [--stride N] [--size N]`: for each deterministic float32 function in
-// src/tensor/math.ts, the throughput of its array version beside a plain loop of the engine's Math.*
-// function over the same input in the same run (the anchor; Math.* is fast but implementation-defined),
-// and its ulp-error distribution against a float64 reference over every Nth float32 bit pattern.
+// src/tensor/math.ts, the throughput of its array version and, for exp, log, tanh, sigmoid and gelu, of
+// the WebAssembly SIMD kernel (math.wat, same bits), beside a plain loop of the engine's Math.* function
+// over the same input in the same run (the anchor; Math.* is fast but implementation-defined), and its
+// ulp-error distribution against a float64 reference over every Nth float32 bit pattern.
 import { performance } from 'node:perf_hooks';
 import {
   cospi,
@@ -19,6 +20,7 @@ import {
   tanh,
   tanhArray,
 } from '../src/tensor/math.js';
+import { createWasmMath, type MathUnaryOp } from '../src/tensor/kernels/wasm-math.js';
 import { makeReporter } from './report.js';
 
 // ---- float64 references (fine outside src/: their float64 error is ~2^-29 of a float32 ulp) ----------
@@ -65,16 +67,18 @@ export interface MathCase {
   anchorFn: (x: number) => number;
   /** Whether a 1-ulp bound is promised (gelu's accuracy is that of its composition). */
   bounded: boolean;
+  /** Whether math.wat has a SIMD kernel for it. */
+  wasm: boolean;
 }
 
 export const MATH_CASES: readonly MathCase[] = [
-  { name: 'exp', ours: exp, oursArray: expArray, reference: Math.exp, anchor: 'Math.exp', anchorFn: Math.exp, bounded: true },
-  { name: 'log', ours: log, oursArray: logArray, reference: Math.log, anchor: 'Math.log', anchorFn: Math.log, bounded: true },
-  { name: 'tanh', ours: tanh, oursArray: tanhArray, reference: Math.tanh, anchor: 'Math.tanh', anchorFn: Math.tanh, bounded: true },
-  { name: 'sigmoid', ours: sigmoid, oursArray: sigmoidArray, reference: sigmoid64, anchor: '1/(1+Math.exp(-x))', anchorFn: (x) => 1 / (1 + Math.exp(-x)), bounded: true },
-  { name: 'gelu', ours: gelu, oursArray: geluArray, reference: gelu64, anchor: 'Math.tanh form', anchorFn: (x) => 0.5 * x * (1 + Math.tanh(0.7978845608028654 * (x + 0.044715 * x * x * x))), bounded: false },
-  { name: 'sinpi', ours: sinpi, oursArray: sinpiArray, reference: sinpi64, anchor: 'Math.sin(PI*x)', anchorFn: (x) => Math.sin(Math.PI * x), bounded: true },
-  { name: 'cospi', ours: cospi, oursArray: cospiArray, reference: cospi64, anchor: 'Math.cos(PI*x)', anchorFn: (x) => Math.cos(Math.PI * x), bounded: true },
+  { name: 'exp', ours: exp, oursArray: expArray, reference: Math.exp, anchor: 'Math.exp', anchorFn: Math.exp, bounded: true, wasm: true },
+  { name: 'log', ours: log, oursArray: logArray, reference: Math.log, anchor: 'Math.log', anchorFn: Math.log, bounded: true, wasm: true },
+  { name: 'tanh', ours: tanh, oursArray: tanhArray, reference: Math.tanh, anchor: 'Math.tanh', anchorFn: Math.tanh, bounded: true, wasm: true },
+  { name: 'sigmoid', ours: sigmoid, oursArray: sigmoidArray, reference: sigmoid64, anchor: '1/(1+Math.exp(-x))', anchorFn: (x) => 1 / (1 + Math.exp(-x)), bounded: true, wasm: true },
+  { name: 'gelu', ours: gelu, oursArray: geluArray, reference: gelu64, anchor: 'Math.tanh form', anchorFn: (x) => 0.5 * x * (1 + Math.tanh(0.7978845608028654 * (x + 0.044715 * x * x * x))), bounded: false, wasm: true },
+  { name: 'sinpi', ours: sinpi, oursArray: sinpiArray, reference: sinpi64, anchor: 'Math.sin(PI*x)', anchorFn: (x) => Math.sin(Math.PI * x), bounded: true, wasm: false },
+  { name: 'cospi', ours: cospi, oursArray: cospiArray, reference: cospi64, anchor: 'Math.cos(PI*x)', anchorFn: (x) => Math.cos(Math.PI * x), bounded: true, wasm: false },
 ];
 
 // ---- ulp error ----------------------------------------------------------------------------------------
@@ -183,10 +187,12 @@ export async function run(args: string[]): Promise<void> {
   }
   const positive = input.map(Math.abs);
   const output = new Float32Array(size);
+  const wasmMath = createWasmMath();
 
   for (const c of MATH_CASES) {
     const src = c.name === 'log' ? positive : input;
     const ours = bestMelemPerSecond(size, 7, () => c.oursArray(src, output));
+    const wasm = c.wasm ? bestMelemPerSecond(size, 7, () => wasmMath.unary(c.name as MathUnaryOp, src, output)) : undefined;
     const anchorFn = c.anchorFn;
     const anchor = bestMelemPerSecond(size, 7, () => {
       for (let i = 0; i < size; i++) output[i] = anchorFn(src[i]);
@@ -195,9 +201,11 @@ export async function run(args: string[]): Promise<void> {
     report({
       fn: c.name,
       melemPerS: ours,
+      ...(wasm === undefined ? {} : { wasmMelemPerS: wasm }),
       anchor: c.anchor,
       anchorMelemPerS: anchor,
       ratio: ours / anchor,
+      ...(wasm === undefined ? {} : { wasmRatio: wasm / anchor }),
       stride,
       samples: stats.samples,
       ulp0: stats.exact,

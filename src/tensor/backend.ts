@@ -6,7 +6,9 @@
 import { availableCores } from '../platform/cores.js';
 import { hasSharedMemory } from '../platform/threads.js';
 import type { MatmulKernel } from './kernels/matmul-problem.js';
+import { unary as referenceUnary } from './kernels/reference.js';
 import { referenceMatmulKernel } from './kernels/reference-matmul.js';
+import { createWasmMath, hasWasmMath, type MathUnaryOp, type WasmMath } from './kernels/wasm-math.js';
 import { createWasmMatmul, type WasmMatmul } from './kernels/wasm-matmul.js';
 
 export type KernelConfig = { kernels: 'fast' | 'reference'; threads: number };
@@ -38,4 +40,29 @@ export function matmulKernel(): MatmulKernel {
   if (config.kernels === 'reference' || !hasSharedMemory()) return referenceMatmulKernel;
   fast ??= createWasmMatmul({ threads: config.threads });
   return fast;
+}
+
+/** dst[i] = op(src[i]) with math.ts's bits and canonical NaNs; dst may be src. */
+export type UnaryKernel = (op: MathUnaryOp, src: Float32Array, dst: Float32Array) => void;
+
+/** Below this many elements the scalar loop beats the copies into and out of wasm memory. */
+const MIN_WASM_UNARY = 64;
+
+let wasmMath: WasmMath | undefined;
+let wasmMathAvailable: boolean | undefined;
+
+const fastUnary: UnaryKernel = (op, src, dst) => {
+  if (src.length < MIN_WASM_UNARY) referenceUnary(op, src, dst);
+  else (wasmMath ??= createWasmMath()).unary(op, src, dst);
+};
+
+/**
+ * The kernel for exp, log, tanh, sigmoid and gelu under the current settings: WebAssembly SIMD (one
+ * thread; the work is memory-bound) where the engine has it, otherwise the scalar reference, with the
+ * same results.
+ */
+export function unaryKernel(): UnaryKernel {
+  if (config.kernels === 'reference') return referenceUnary;
+  wasmMathAvailable ??= hasWasmMath();
+  return wasmMathAvailable ? fastUnary : referenceUnary;
 }

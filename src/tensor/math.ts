@@ -18,8 +18,17 @@
  * Measured accuracy (test/tensor/math.test.ts, bench/math.ts) vs the correctly rounded result, over
  * all float32 inputs: exp, log, tanh, sigmoid, sinpi, cospi are within 1 ulp (see each function).
  * NaN in gives NaN out (any NaN bits: stores canonicalise them).
+ *
+ * src/tensor/kernels/math.wat repeats exp, log, tanh, sigmoid and gelu operation for operation on f32x4
+ * lanes: a change here must be made there too (test/tensor/math-kernels.test.ts compares the bits).
  */
-import { f32 } from './f32.js';
+import { f32 as fround32 } from './f32.js';
+
+/**
+ * The f32.ts rounding, bound once: module transforms that keep imports live (vitest's) would otherwise
+ * turn each of the ~200 f32 calls per element into a property read, a 5x slowdown in tests.
+ */
+const f32 = fround32;
 
 // ---- bit casts --------------------------------------------------------------------------------------
 
@@ -36,6 +45,8 @@ function floatOfBits(bits: number): number {
   castInt[0] = bits;
   return castFloat[0];
 }
+
+const SIGN_BIT = 0x80000000 | 0;
 
 /** 2^n for a normal exponent, n in [-126, 127], built from its bits. */
 function pow2(n: number): number {
@@ -129,9 +140,11 @@ let expLow = 0;
  * e^x = (hi + expLow) * 2^expScale for x in [-104, 89], with hi + expLow in [0.70, 1.42] and relative
  * error below 2^-26.5 (the float32 rounding of r^2 * (1/2 + ...) dominates).
  *
- * Reduction (Cody-Waite): n = round(x * log2e) (|n| <= 150); s = x - n*LN2_HI is exact (n*LN2_HI fits
- * 24 bits; both are multiples of ulp(x) or 2^-16 and |s| < 0.35); r = s - n*LN2_LO is kept as the exact
- * pair rh + rl, so e^r = 1 + rh + rh^2 * (1/2 + rh*P(rh)) + rl*(1 + rh), summed as a pair.
+ * Reduction (Cody-Waite): n = round(x * log2e) (|n| <= 150) by the 1.5 * 2^23 magic; s = x - n*LN2_HI is
+ * exact (n*LN2_HI is a float32, 15 + 8 bits, and a multiple of 2^-16; for n != 0, |x| > 0.34 is a
+ * multiple of 2^-25; so s is a multiple of 2^-25, or s = x, below 0.36: it fits 24 bits). TwoSum keeps
+ * s - f32(n*LN2_LO) exactly as rh + rl (the rounding of n*LN2_LO, < 2^-36, is the reduction's only
+ * error), and e^r = 1 + rh + rh^2 * (1/2 + rh*P(rh)) + rl*(1 + rh) is summed as a pair.
  */
 function expCore(x: number): number {
   const nFloat = f32(f32(f32(x * LOG2E) + ROUND_MAGIC) - ROUND_MAGIC);
@@ -233,17 +246,19 @@ const TANH_C11 = floatOfBits(0xbc11371b); // -0.008863235823810100555419922
 const TANH_C13 = floatOfBits(0x3b6b69e8); // 0.003592127934098243713378906
 
 /**
- * tanh within 1 ulp. tanh(±0) = ±0, tanh(±Inf) = ±1, tanh(NaN) = NaN; odd, so computed on |x|.
- * |x| < 0.3: x + x*(z*T(z)), z = x^2 (0.5 ulp + < 0.05 ulp). Otherwise, with E = e^{-2|x|} as a pair
+ * tanh within 1 ulp. tanh(±0) = ±0, tanh(±Inf) = ±1, tanh(NaN) = NaN; odd, so computed on a = |x|.
+ * a < 0.3: a + a*(z*T(z)), z = a^2 (0.5 ulp + < 0.05 ulp). Otherwise, with E = e^{-2|x|} as a pair
  * from expCore: q = 2E / (1 + E) as a pair (divPair), tanh = 1 - q rounded once (0.5 ulp + E's 2^-26.5
  * relative error, which is at most 0.3 ulp of tanh for |x| >= 0.3).
  */
 export function tanh(x: number): number {
-  const z = f32(x * x);
-  const series = f32(TANH_C3 + f32(z * f32(TANH_C5 + f32(z * f32(TANH_C7 + f32(z * f32(TANH_C9 + f32(z * f32(TANH_C11 + f32(z * TANH_C13))))))))));
-  const small = f32(x + f32(x * f32(z * series)));
+  const xBits = bitsOfFloat(x);
+  const a = floatOfBits(xBits & 0x7fffffff);
 
-  const a = x < 0 ? -x : x;
+  const z = f32(a * a);
+  const series = f32(TANH_C3 + f32(z * f32(TANH_C5 + f32(z * f32(TANH_C7 + f32(z * f32(TANH_C9 + f32(z * f32(TANH_C11 + f32(z * TANH_C13))))))))));
+  const small = f32(a + f32(a * f32(z * series)));
+
   const clamped = a < TANH_CLAMP ? a : TANH_CLAMP; // NaN lands on the clamp; the last select returns it
   const hi = expCore(f32(-2 * clamped));
   const scale = pow2(expScale); // expScale in [-58, -1]: E and its low part scale exactly
@@ -256,7 +271,9 @@ export function tanh(x: number): number {
   const oneMinusQ = fastTwoSum(1, -qHi); // q < 1
   const large = f32(oneMinusQ + f32(lowPart - qLo));
 
-  return a < TANH_SMALL ? small : x !== x ? x : x < 0 ? -large : large;
+  // tanh(|x|) >= +0; the sign bit of x is put back by an OR, so tanh(-0) = -0.
+  const magnitude = a < TANH_SMALL ? small : large;
+  return x !== x ? x : floatOfBits(bitsOfFloat(magnitude) | (xBits & SIGN_BIT));
 }
 
 // ---- sigmoid ------------------------------------------------------------------------------------------
@@ -295,16 +312,17 @@ const SQRT_2_OVER_PI = floatOfBits(0x3f4c422a); // 0.79788458347320556640625
 const GELU_CUBIC = floatOfBits(0x3d372713); // 0.044714998453855514526367188
 
 /**
- * gelu, tanh form, as exactly this composition (its accuracy is that of the composition, not 1 ulp: for
- * large negative x, 1 + tanh cancels):
- *   inner = x + GELU_CUBIC * ((x * x) * x);  t = tanh(SQRT_2_OVER_PI * inner);  y = (0.5 * x) * (1 + t)
- * gelu(+Inf) = +Inf, gelu(NaN) = NaN, and gelu(-Inf) = -0, the limit that finite negative x already
- * reach (1 + t == 0), where the composition itself would give -Inf * 0 = NaN.
+ * gelu, tanh form, as exactly this composition (its accuracy is that of the composition, not 1 ulp: the
+ * rounding of u is amplified by sigmoid's slope, about |2u| ulps relative, for large |x|):
+ *   inner = x + GELU_CUBIC * ((x * x) * x);  u = SQRT_2_OVER_PI * inner;  y = x * sigmoid(2 * u)
+ * x * sigmoid(2u) equals 0.5x(1 + tanh u) but does not cancel for negative x, where 1 + tanh u loses
+ * every bit (x < -3). gelu(+Inf) = +Inf, gelu(NaN) = NaN, and gelu(-Inf) = -0, the limit that finite
+ * negative x already reach (sigmoid rounds to +0), where the composition itself would give -Inf * 0 = NaN.
  */
 export function gelu(x: number): number {
   const inner = f32(x + f32(GELU_CUBIC * f32(f32(x * x) * x)));
-  const t = tanh(f32(SQRT_2_OVER_PI * inner));
-  const y = f32(f32(0.5 * x) * f32(1 + t));
+  const u = f32(SQRT_2_OVER_PI * inner);
+  const y = f32(x * sigmoid(f32(2 * u)));
   return x === -Infinity ? -0 : y;
 }
 
@@ -379,8 +397,6 @@ function reduceHalfTurns(a: number): number {
   halfTurnQuadrant = (j | 0) & 3;
   return f32(reduced - f32(0.5 * j));
 }
-
-const SIGN_BIT = 0x80000000 | 0;
 
 /**
  * sin(πx) within 1 ulp (subnormal results, |x| < 2^-127.3, round twice). The π-scaled form reduces exactly (reduceHalfTurns), unlike sin(x), whose

@@ -5,7 +5,7 @@
  */
 import type { DType } from './dtype.js';
 import { DTypeError, IndexRangeError, NonFiniteError, ShapeError } from './errors.js';
-import { matmulKernel } from './backend.js';
+import { matmulKernel, unaryKernel } from './backend.js';
 import * as ref from './kernels/reference.js';
 import type { Attrs, BinaryOp, CompareOp, Op, UnaryOp } from './op.js';
 import { broadcastShapes, normalizeAxis, sameShape, sizeOf, type Shape } from './shape.js';
@@ -45,7 +45,9 @@ function expectInt(op: string, t: Tensor, what: string): void {
 export function unary(op: UnaryOp, x: Tensor): Tensor {
   expectFloat(op, x);
   const out = Tensor.zeros(x.shape);
-  ref.unary(op, x.data as Float32Array, out.data as Float32Array);
+  const [src, dst] = [x.data as Float32Array, out.data as Float32Array];
+  if (op === 'neg' || op === 'abs' || op === 'sqrt') ref.unary(op, src, dst);
+  else unaryKernel()(op, src, dst);
   return finish(op, {}, [x], out);
 }
 

@@ -14,21 +14,42 @@ const NC_PANELS = 16;
 const MIN_PARALLEL_MACS = 64 ** 3;
 const PAGE_BYTES = 65536;
 
-/** Per worker, in the control Int32Array: job sequence number, the last one done, a failure flag, run's 12 arguments. */
+/**
+ * The control Int32Array: per worker t (t >= 1) a slot with its job sequence number, the last one it
+ * finished and a failure flag. Slot 0 holds the job: run's first 10 arguments, then the next free chunk
+ * of panels, the panel count and the chunk size. Threads take chunks until none are left, so a thread
+ * that the OS delays (other processes on the same cores) does not hold the others up.
+ */
 const SLOT = 16;
 const SEQ = 0;
 const DONE = 1;
 const FAILED = 2;
 const ARGS = 3;
-/** How long an idle worker polls for the next job before it sleeps. */
+const NEXT = 13;
+const PANELS = 14;
+const CHUNK = 15;
+/** Chunks per thread: small enough to even out a slow thread, large enough to keep B's L2 reuse. */
+const CHUNKS_PER_THREAD = 4;
+/** How long an idle worker polls for its next job, and the caller for a worker's result, before sleeping. */
 const SPIN_MS = 1;
+
+/** Runs chunks of the job in slot 0 until none are left (the same source runs in the workers). */
+const TAKE_CHUNKS = `(run, control) => {
+  const panels = control[${PANELS}];
+  const chunk = control[${CHUNK}];
+  const a = control.subarray(${ARGS}, ${ARGS + 10});
+  for (let p0 = Atomics.add(control, ${NEXT}, 1) * chunk; p0 < panels; p0 = Atomics.add(control, ${NEXT}, 1) * chunk) {
+    run(a[0], a[1], a[2], a[3], a[4], a[5], a[6], a[7], a[8], a[9], p0, Math.min(p0 + chunk, panels));
+  }
+}`;
 
 /**
  * The worker's whole program (a string: it must run without imports): instantiate matmul.wasm on the
- * shared memory, then for each job sequence number run the panels it was given and report back.
+ * shared memory, then for each job sequence number take chunks and report back.
  */
 const WORKER_BODY = `({ module, memory, control, index }) => {
   const { run } = new WebAssembly.Instance(module, { env: { memory } }).exports;
+  const takeChunks = ${TAKE_CHUNKS};
   const base = index * ${SLOT};
   let seen = 0;
   for (;;) {
@@ -42,8 +63,7 @@ const WORKER_BODY = `({ module, memory, control, index }) => {
     if (seq < 0) return;
     seen = seq;
     try {
-      const a = control.subarray(base + ${ARGS}, base + ${ARGS + 12});
-      run(a[0], a[1], a[2], a[3], a[4], a[5], a[6], a[7], a[8], a[9], a[10], a[11]);
+      takeChunks(run, control);
     } catch {
       Atomics.store(control, base + ${FAILED}, 1);
     }
@@ -51,6 +71,16 @@ const WORKER_BODY = `({ module, memory, control, index }) => {
     Atomics.notify(control, base + ${DONE});
   }
 }`;
+
+/** TAKE_CHUNKS for the calling thread (compiled with the rest of this file, no eval). */
+function takeChunks(run: MatmulExports['run'], control: Int32Array): void {
+  const panels = control[PANELS];
+  const chunk = control[CHUNK];
+  const a = control.subarray(ARGS, ARGS + 10);
+  for (let p0 = Atomics.add(control, NEXT, 1) * chunk; p0 < panels; p0 = Atomics.add(control, NEXT, 1) * chunk) {
+    run(a[0], a[1], a[2], a[3], a[4], a[5], a[6], a[7], a[8], a[9], p0, Math.min(p0 + chunk, panels));
+  }
+}
 
 type MatmulExports = {
   run(aPack: number, bPack: number, bBatchBytes: number, c: number, ldc: number, mPanels: number, nPanels: number,
@@ -148,18 +178,21 @@ export function createWasmMatmul({ threads = 1 }: { threads?: number } = {}): Wa
 
     const panels = batch * mPanels;
     const parts = batch * m * n * k < MIN_PARALLEL_MACS ? 1 : Math.min(threadCount, panels);
-    const split = (t: number) => Math.floor((panels * t) / parts);
+    control.set([aPack, bPack, bBatchBytes, c, ldc, mPanels, nPanels, k, KC, NC_PANELS], ARGS);
+    control[NEXT] = 0;
+    control[PANELS] = panels;
+    control[CHUNK] = parts === 1 ? panels : Math.ceil(panels / (parts * CHUNKS_PER_THREAD));
     sequence++;
     for (let t = 1; t < parts; t++) {
-      const base = t * SLOT;
-      control.set([aPack, bPack, bBatchBytes, c, ldc, mPanels, nPanels, k, KC, NC_PANELS, split(t), split(t + 1)], base + ARGS);
-      Atomics.store(control, base + SEQ, sequence);
-      Atomics.notify(control, base + SEQ);
+      Atomics.store(control, t * SLOT + SEQ, sequence);
+      Atomics.notify(control, t * SLOT + SEQ);
     }
-    kernel.run(aPack, bPack, bBatchBytes, c, ldc, mPanels, nPanels, k, KC, NC_PANELS, 0, split(1));
+    takeChunks(kernel.run, control);
     let failed = false;
     for (let t = 1; t < parts; t++) {
       const base = t * SLOT;
+      const spinUntil = performance.now() + SPIN_MS;
+      while (Atomics.load(control, base + DONE) !== sequence && performance.now() < spinUntil);
       for (let done = Atomics.load(control, base + DONE); done !== sequence; done = Atomics.load(control, base + DONE)) {
         Atomics.wait(control, base + DONE, done);
       }

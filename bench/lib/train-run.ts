@@ -1,0 +1,55 @@
+// One training-throughput measurement in its own process (so peak RSS is this config's alone):
+// argv: <config-json>. Prints one JSON line.
+import { configureKernels } from '../../src/tensor/index.js';
+import { buildProgram, encodeCheckpoint, estimateMemory, parseJobSpec, stateHash } from '../../src/train/index.js';
+
+type Config = { name: string; text: string; sha256: string; threads: number; warmup: number; timed: number;
+  model: { contextLength: number; dModel: number; layers: number; heads: number; mlpHidden: number }; batchSize: number };
+
+const config = JSON.parse(process.argv[2]) as Config;
+configureKernels({ kernels: 'fast', threads: config.threads });
+const { readFile } = await import('node:fs/promises');
+const text = await readFile(config.text, 'utf8');
+const spec = parseJobSpec({
+  version: 1,
+  model: { kind: 'gpt', ...config.model },
+  optimizer: { kind: 'adamw', lr: 3e-4, beta1: 0.9, beta2: 0.95, weightDecay: 0.1 },
+  data: { kind: 'text', path: config.text, sha256: config.sha256, tokenizer: { kind: 'char' } },
+  steps: config.warmup + config.timed,
+  batchSize: config.batchSize,
+  seed: 0,
+  checkpointEvery: 1000,
+});
+const program = buildProgram(spec, { text });
+let state = program.init();
+const times: number[] = [];
+const hashTimes: number[] = [];
+let loss0 = NaN;
+for (let s = 0; s < config.warmup + config.timed; s++) {
+  const start = performance.now();
+  const result = program.step(state);
+  state = result.state;
+  const end = performance.now();
+  stateHash(state);
+  hashTimes.push(performance.now() - end);
+  times.push(end - start);
+  if (s === 0) loss0 = result.loss;
+}
+const checkpointStart = performance.now();
+encodeCheckpoint(state, { jobId: program.id, spec, tokenizer: program.tokenizer.toJSON() });
+const checkpointMs = performance.now() - checkpointStart;
+const timed = times.slice(config.warmup);
+const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+const stepMs = median(timed);
+const estimate = estimateMemory(spec, program.tokenizer.vocabSize);
+console.log(JSON.stringify({
+  tokens_per_s: (config.batchSize * config.model.contextLength * timed.length) / (timed.reduce((a, b) => a + b, 0) / 1000),
+  ms_per_step_median: stepMs,
+  hash_ms: median(hashTimes),
+  checkpoint_ms: checkpointMs,
+  peak_rss_mib: process.resourceUsage().maxRSS / 1024,
+  estimate_mib: estimate.bytes / 2 ** 20,
+  vocab: program.tokenizer.vocabSize,
+  loss_step0: loss0,
+}));
+process.exit(0);
