@@ -2,13 +2,13 @@
 import './methods.js';
 
 export { Tensor } from './tensor.js';
-export type { DType, Storage } from './dtype.js';
+export { DTYPE_CODE, type DType, type Storage } from './dtype.js';
 export * from './ops.js';
 export { detach, mean, relu, softmax, logSoftmax, layerNorm, crossEntropy } from './composite.js';
 export { backward, sumTo } from './autograd.js';
 export { noGrad } from './tape.js';
 export { trace, type TraceEntry, type TracedTensor } from './trace.js';
-export { hashTensor, tensorDigest } from './hash.js';
+export { hashTensor, tensorDigest, leBytes } from './hash.js';
 export { Rng } from './random.js';
 export { randomWords, philoxBlock, type RandomKey } from './philox.js';
 export { ShapeError, DTypeError, IndexRangeError, NonFiniteError } from './errors.js';

@@ -5,14 +5,14 @@
  * rule gives every leaf count one tree, so a commitment to a run of any length is unambiguous.
  * A contract verifies the same proofs with the SHA-256 precompile.
  */
-import { sha256 } from '../platform/sha256.js';
+import { createSha256, sha256 } from '../platform/sha256.js';
 
 export type Hash = Uint8Array;
 
+const LEAF_PREFIX = new Uint8Array([0]);
+
 export function leafHash(data: Uint8Array): Hash {
-  const bytes = new Uint8Array(data.length + 1);
-  bytes.set(data, 1);
-  return sha256(bytes);
+  return createSha256().update(LEAF_PREFIX).update(data).digest();
 }
 
 export function nodeHash(left: Hash, right: Hash): Hash {

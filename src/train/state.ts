@@ -1,15 +1,21 @@
 /**
  * A training state and its hash. The hash covers everything the next step depends on: the step,
- * every parameter and optimizer tensor (by name, in canonical order) and the optimizer's step
- * counter. The data RNG position is a function of (seed, step), so the step pins it.
+ * the optimizer's step counter and every parameter and optimizer tensor (by name, in canonical
+ * order). The data RNG position is a function of (seed, step), so the step pins it.
+ *
+ * The hash is a Merkle root (RFC 6962) whose leaves are a header and one leaf per tensor, and each
+ * tensor enters through its chunked commitment (tensor-commitment.ts). So a dispute can prove one
+ * element of one tensor of a committed state with two short Merkle paths, without the whole state.
  */
 import type { OptState, Params } from '../nn/index.js';
-import { createSha256, toHex } from '../platform/sha256.js';
-import { tensorDigest } from '../tensor/index.js';
+import { toHex } from '../platform/sha256.js';
+import { leafHash, merkleRoot, type Hash } from './merkle.js';
+import { tensorCommitment } from './tensor-commitment.js';
 
 export type TrainState = { step: number; params: Params; opt: OptState };
 
 const encoder = new TextEncoder();
+const STATE_DOMAIN = encoder.encode('mycel.state.v2');
 
 function u64(value: number): Uint8Array {
   const bytes = new Uint8Array(8);
@@ -17,22 +23,35 @@ function u64(value: number): Uint8Array {
   return bytes;
 }
 
-/**
- * SHA-256 over: "mycel.state.v1", step (u64 LE), optimizer step (u64 LE), then for each tensor of
- * params and then of optimizer state, in canonical order: its name's length (u64 LE), the name (UTF-8)
- * and its canonical tensor digest.
- */
-export function stateDigest({ step, params, opt }: TrainState): Uint8Array {
-  const hash = createSha256().update(encoder.encode('mycel.state.v1')).update(u64(step)).update(u64(opt.step));
-  for (const group of [params, opt.tensors]) {
-    for (const [name, t] of Object.entries(group)) {
-      const bytes = encoder.encode(name);
-      hash.update(u64(bytes.length)).update(bytes).update(tensorDigest(t.dtype, t.shape, t.data));
-    }
+/** The leaves of a state's tree: header, then `params.<name>` and `opt.<name>` tensors in canonical order. */
+export function stateLeaves({ step, params, opt }: TrainState): Hash[] {
+  const leaves = [leafHash(concat([STATE_DOMAIN, u64(step), u64(opt.step)]))];
+  for (const [group, tensors] of [['params', params], ['opt', opt.tensors]] as const) {
+    for (const [name, t] of Object.entries(tensors)) leaves.push(tensorLeaf(`${group}.${name}`, t.dtype, t.shape, t.data));
   }
-  return hash.digest();
+  return leaves;
+}
+
+/** leaf = SHA-256(0x00 || u64 LE name length || name (UTF-8) || tensor commitment). */
+export function tensorLeaf(name: string, ...tensor: Parameters<typeof tensorCommitment>): Hash {
+  const bytes = encoder.encode(name);
+  return leafHash(concat([u64(bytes.length), bytes, tensorCommitment(...tensor)]));
+}
+
+export function stateDigest(state: TrainState): Uint8Array {
+  return merkleRoot(stateLeaves(state));
 }
 
 export function stateHash(state: TrainState): string {
   return toHex(stateDigest(state));
+}
+
+function concat(parts: Uint8Array[]): Uint8Array {
+  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
+  let at = 0;
+  for (const p of parts) {
+    out.set(p, at);
+    at += p.length;
+  }
+  return out;
 }
