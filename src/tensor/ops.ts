@@ -27,7 +27,7 @@ function finish(op: Op, attrs: Attrs, inputs: readonly Tensor[], out: Tensor): T
 
 /** A number becomes a float32 scalar constant (recorded in the trace as a `const` op). */
 export function constant(value: number, dtype: DType = 'float32'): Tensor {
-  return finish('const', { value: Math.fround(value), dtype }, [], Tensor.scalar(value, dtype));
+  return finish('const', { value: dtype === 'float32' ? Math.fround(value) : value | 0, dtype }, [], Tensor.scalar(value, dtype));
 }
 
 const toTensor = (x: TensorLike): Tensor => (typeof x === 'number' ? constant(x) : x);
@@ -83,6 +83,7 @@ export function where(cond: Tensor, a: TensorLike, b: TensorLike): Tensor {
 
 /** float32 -> int32 truncates toward zero (the input must be finite and in range); int32 -> float32 rounds to nearest even. */
 export function cast(x: Tensor, dtype: DType): Tensor {
+  if (x.dtype === dtype) return x;
   if (dtype === 'int32' && x.dtype === 'float32') {
     x.data.forEach((v, i) => {
       if (!(v > -2147483649 && v < 2147483648)) throw new NonFiniteError('cast to int32', v, `element ${i}`);
