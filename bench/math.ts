@@ -1,6 +1,7 @@
 // `npm run bench -- math [--json] [--stride N] [--size N]`: for each deterministic float32 function in
-// src/tensor/math.ts, the throughput of its array version and, for exp, log, tanh, sigmoid and gelu, of
-// the WebAssembly SIMD kernel (math.wat, same bits), beside a plain loop of the engine's Math.* function
+// src/tensor/math.ts, the throughput of its array version and, for exp, log, tanh, sigmoid, gelu and
+// gelu_grad (geluGrad), of the WebAssembly SIMD kernel (math.wat, same bits), beside a plain loop of the
+// engine's Math.* function
 // over the same input in the same run (the anchor; Math.* is fast but implementation-defined), and its
 // ulp-error distribution against a float64 reference over every Nth float32 bit pattern.
 import { performance } from 'node:perf_hooks';
@@ -11,6 +12,8 @@ import {
   expArray,
   gelu,
   geluArray,
+  geluGrad,
+  geluGradArray,
   log,
   logArray,
   sigmoid,
@@ -57,6 +60,20 @@ function gelu64(x: number): number {
   return x * sigmoid64(2 * u);
 }
 
+/**
+ * d/dx of gelu's formula in float64: s + x s (1 - s) 2c (1 + 3a x^2), s = sigmoid(2u), with 1 - s as
+ * sigmoid(-2u) (no cancellation); the limits 1 at +Inf and 0 at -Inf.
+ */
+export function geluGrad64(x: number): number {
+  if (x === Infinity) return 1;
+  if (x === -Infinity) return 0;
+  const c = Math.sqrt(2 / Math.PI);
+  const u = c * (x + 0.044715 * x * x * x);
+  const s = sigmoid64(2 * u);
+  const ds = s * sigmoid64(-2 * u);
+  return ds === 0 ? s : s + x * ds * 2 * c * (1 + 3 * 0.044715 * x * x);
+}
+
 export interface MathCase {
   name: string;
   ours: (x: number) => number;
@@ -77,6 +94,14 @@ export const MATH_CASES: readonly MathCase[] = [
   { name: 'tanh', ours: tanh, oursArray: tanhArray, reference: Math.tanh, anchor: 'Math.tanh', anchorFn: Math.tanh, bounded: true, wasm: true },
   { name: 'sigmoid', ours: sigmoid, oursArray: sigmoidArray, reference: sigmoid64, anchor: '1/(1+Math.exp(-x))', anchorFn: (x) => 1 / (1 + Math.exp(-x)), bounded: true, wasm: true },
   { name: 'gelu', ours: gelu, oursArray: geluArray, reference: gelu64, anchor: 'Math.tanh form', anchorFn: (x) => 0.5 * x * (1 + Math.tanh(0.7978845608028654 * (x + 0.044715 * x * x * x))), bounded: false, wasm: true },
+  {
+    name: 'gelu_grad', ours: geluGrad, oursArray: geluGradArray, reference: geluGrad64, anchor: 'Math.tanh form',
+    anchorFn: (x) => {
+      const t = Math.tanh(0.7978845608028654 * (x + 0.044715 * x * x * x));
+      return 0.5 * (1 + t) + 0.5 * x * (1 - t * t) * 0.7978845608028654 * (1 + 0.134145 * x * x);
+    },
+    bounded: false, wasm: true,
+  },
   { name: 'sinpi', ours: sinpi, oursArray: sinpiArray, reference: sinpi64, anchor: 'Math.sin(PI*x)', anchorFn: (x) => Math.sin(Math.PI * x), bounded: true, wasm: false },
   { name: 'cospi', ours: cospi, oursArray: cospiArray, reference: cospi64, anchor: 'Math.cos(PI*x)', anchorFn: (x) => Math.cos(Math.PI * x), bounded: true, wasm: false },
 ];

@@ -17,9 +17,22 @@ if [ ! -x /usr/bin/chromium ]; then
 fi
 /usr/bin/chromium --version 2>/dev/null | grep -i chromium || { echo "install-test-deps: chromium does not run" >&2; exit 1; }
 
-# 2. Node 22 from npm into .cache/node22, by the harness's own node22() so version and path live in one
+# 2. PyTorch on the CPU with OpenBLAS (Debian's), for the safetensors interop test against the anchor's
+#    model (test/nn/interop.test.ts) and for `npm run bench -- train --anchor torch`. Debian's torch calls
+#    whatever libblas.so.3 is selected; the reference BLAS is ~10x slower, so select OpenBLAS.
+if ! /usr/bin/python3 -c 'import torch' 2>/dev/null; then
+  echo "install-test-deps: installing Debian python3-torch and OpenBLAS"
+  $SUDO apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq python3-torch libopenblas0-openmp >/dev/null
+fi
+$SUDO update-alternatives --auto libblas.so.3-x86_64-linux-gnu 2>/dev/null || true
+$SUDO update-alternatives --auto liblapack.so.3-x86_64-linux-gnu 2>/dev/null || true
+
+# 3. Node 22 from npm into .cache/node22, by the harness's own node22() so version and path live in one
 #    place (test/engines/engines.ts). Needs node_modules (tsx, esbuild): run `npm ci` first.
 node --import tsx --input-type=module \
   -e "const { node22 } = await import('./test/engines/engines.ts'); console.log('node22:', await node22());"
 
-# 3. Anvil (EVM test chain): added by a later issue, here.
+# 4. Anvil (EVM test chain): nothing to install. `npm ci` brings the binary in @foundry-rs/anvil's platform
+#    package (@foundry-rs/anvil-linux-amd64/bin/anvil, an optional dependency; no postinstall needed), found by
+#    anvilBinaryPath() in src/chain/anvil.ts.

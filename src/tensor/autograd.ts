@@ -35,7 +35,7 @@ const GRAD: Partial<Record<Op, GradFn>> = {
   log: (g, _o, [x]) => [ops.binary('div', g, x)],
   tanh: (g, out) => [ops.binary('mul', g, ops.binary('sub', 1, ops.binary('mul', out, out)))],
   sigmoid: (g, out) => [ops.binary('mul', g, ops.binary('mul', out, ops.binary('sub', 1, out)))],
-  gelu: (g, _o, [x]) => [ops.binary('mul', g, geluDerivative(x))],
+  gelu: (g, _o, [x]) => [ops.binary('mul', g, ops.unary('gelu_grad', x))],
 
   add: (g, _o, [a, b]) => [sumTo(g, a.shape), sumTo(g, b.shape)],
   sub: (g, _o, [a, b]) => [sumTo(g, a.shape), sumTo(ops.unary('neg', g), b.shape)],
@@ -113,19 +113,6 @@ function unsqueeze(t: Tensor, axis: number): Tensor {
   const shape = [...t.shape];
   shape.splice(axis, 0, 1);
   return ops.reshape(t, shape);
-}
-
-// d/dx of 0.5 x (1 + tanh(u)), u = c (x + 0.044715 x^3): 0.5 (1 + t) + 0.5 x (1 - t^2) c (1 + 3 * 0.044715 x^2).
-const GELU_C = Math.fround(Math.sqrt(2 / Math.PI));
-function geluDerivative(x: Tensor): Tensor {
-  const { binary, unary } = ops;
-  const x2 = binary('mul', x, x);
-  const u = binary('mul', GELU_C, binary('add', x, binary('mul', 0.044715, binary('mul', x2, x))));
-  const t = unary('tanh', u);
-  const left = binary('mul', 0.5, binary('add', 1, t));
-  const du = binary('mul', GELU_C, binary('add', 1, binary('mul', 3 * 0.044715, x2)));
-  const right = binary('mul', binary('mul', 0.5, x), binary('mul', binary('sub', 1, binary('mul', t, t)), du));
-  return binary('add', left, right);
 }
 
 /**

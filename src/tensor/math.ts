@@ -1,5 +1,5 @@
 /**
- * Deterministic float32 transcendental functions: exp, log, tanh, sigmoid, gelu, sinpi, cospi.
+ * Deterministic float32 transcendental functions: exp, log, tanh, sigmoid, gelu, geluGrad, sinpi, cospi.
  *
  * ECMAScript leaves Math.exp & co. implementation-defined, so these are straight-line programs over the
  * instruction set of the dispute game's float32 machine (DESIGN.md, "The reproducible runtime"):
@@ -19,7 +19,7 @@
  * all float32 inputs: exp, log, tanh, sigmoid, sinpi, cospi are within 1 ulp (see each function).
  * NaN in gives NaN out (any NaN bits: stores canonicalise them).
  *
- * src/tensor/kernels/math.wat repeats exp, log, tanh, sigmoid and gelu operation for operation on f32x4
+ * src/tensor/kernels/math.wat repeats exp, log, tanh, sigmoid, gelu and geluGrad operation for operation on f32x4
  * lanes: a change here must be made there too (test/tensor/math-kernels.test.ts compares the bits).
  */
 import { f32 as fround32 } from './f32.js';
@@ -326,6 +326,41 @@ export function gelu(x: number): number {
   return x === -Infinity ? -0 : y;
 }
 
+/** 2 * SQRT_2_OVER_PI (exact: a doubling). */
+const TWO_SQRT_2_OVER_PI = floatOfBits(0x3fcc422a); // 1.59576916694641113281
+/** 3 * GELU_CUBIC rounded to float32 (0.13414499536...). */
+const THREE_GELU_CUBIC = floatOfBits(0x3e095d4e); // 0.13414499163627624512
+
+/**
+ * d/dx gelu(x) for gelu's formula, x * s with s = sigmoid(2u), u = c (x + a x^3):
+ *   gelu'(x) = s + x * s (1 - s) * 2c (1 + 3a x^2)
+ * as exactly this straight-line program (each step one float32 rounding; the first five are gelu's):
+ *    1. x2 = x * x                  2. x3 = x2 * x               3. ax3 = GELU_CUBIC * x3
+ *    4. inner = x + ax3             5. u = SQRT_2_OVER_PI * inner 6. z = 2 * u
+ *    7. s = sigmoid(z)              8. oneMinusS = 1 - s          9. ds = s * oneMinusS
+ *   10. p = THREE_GELU_CUBIC * x2  11. q = 1 + p                 12. du = TWO_SQRT_2_OVER_PI * q
+ *   13. t = x * du                 14. prod = t * ds             15. term = ds > 0 ? prod : +0
+ *   16. y = s + term
+ * Step 15 guards the product where s(1 - s) = 0 (s = 1 from x > ~4.9, s = 0 from x < ~-10.9, and ±Inf), where t may be
+ * ±Inf and t * 0 would be NaN; the true term there is below 2^-20 (x > 0) or 0 (x < 0).
+ * Special values: geluGrad(+Inf) = 1, geluGrad(-Inf) = +0, geluGrad(NaN) = NaN (from s, through 16),
+ * geluGrad(±0) = 0.5. Accuracy is that of the composition, not 1 ulp: for x > 0, 1 - s inherits s's
+ * absolute error (and is 0 once s rounds to 1, x > ~4.9), an error of up to ~2^-19 absolute on a
+ * result near 1; for x < 0 the rounding of u is amplified by the slope, as in gelu; near the zero of
+ * gelu' (x = -0.7518) the two terms cancel and only the absolute error (~2^-24) is meaningful.
+ */
+export function geluGrad(x: number): number {
+  const x2 = f32(x * x);
+  const inner = f32(x + f32(GELU_CUBIC * f32(x2 * x)));
+  const u = f32(SQRT_2_OVER_PI * inner);
+  const s = sigmoid(f32(2 * u));
+  const ds = f32(s * f32(1 - s));
+  const du = f32(TWO_SQRT_2_OVER_PI * f32(1 + f32(THREE_GELU_CUBIC * x2)));
+  const prod = f32(f32(x * du) * ds);
+  const term = ds > 0 ? prod : 0;
+  return f32(s + term);
+}
+
 // ---- sinpi, cospi -------------------------------------------------------------------------------------
 
 const TWO_POW_24 = 16777216;
@@ -467,6 +502,11 @@ export function sigmoidArray(src: Float32Array, dst: Float32Array): void {
 export function geluArray(src: Float32Array, dst: Float32Array): void {
   checkLengths('geluArray', src, dst);
   for (let i = 0; i < src.length; i++) dst[i] = gelu(src[i]);
+}
+
+export function geluGradArray(src: Float32Array, dst: Float32Array): void {
+  checkLengths('geluGradArray', src, dst);
+  for (let i = 0; i < src.length; i++) dst[i] = geluGrad(src[i]);
 }
 
 export function sinpiArray(src: Float32Array, dst: Float32Array): void {

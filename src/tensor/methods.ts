@@ -27,6 +27,8 @@ declare module './tensor.js' {
     tanh(): Tensor;
     sigmoid(): Tensor;
     gelu(): Tensor;
+    /** d/dx gelu(x), elementwise (the gelu_grad primitive). */
+    geluGrad(): Tensor;
     relu(): Tensor;
     eq(b: TensorLike): Tensor;
     lt(b: TensorLike): Tensor;
@@ -62,6 +64,7 @@ for (const op of ['neg', 'abs', 'sqrt', 'exp', 'log', 'tanh', 'sigmoid', 'gelu']
 for (const op of ['eq', 'lt', 'le'] as const) {
   proto[op] = function (this: Tensor, b: TensorLike) { return ops.compare(op, this, b); };
 }
+proto.geluGrad = function () { return ops.unary('gelu_grad', this); };
 proto.relu = function () { return c.relu(this); };
 proto.sum = function (axis, keepDims) { return ops.sum(this, axis, keepDims); };
 proto.max = function (axis, keepDims) { return ops.max(this, axis, keepDims); };

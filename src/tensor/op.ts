@@ -3,7 +3,7 @@
  * (mean, softmax, layer norm, cross-entropy...) is a composition of these, so a training step is a
  * trace of primitives only, and the verifier needs one element program per primitive.
  */
-export const UNARY_OPS = ['neg', 'abs', 'sqrt', 'exp', 'log', 'tanh', 'sigmoid', 'gelu'] as const;
+export const UNARY_OPS = ['neg', 'abs', 'sqrt', 'exp', 'log', 'tanh', 'sigmoid', 'gelu', 'gelu_grad'] as const;
 export const BINARY_OPS = ['add', 'sub', 'mul', 'div', 'maximum', 'minimum'] as const;
 export const COMPARE_OPS = ['eq', 'lt', 'le'] as const;
 export const REDUCE_OPS = ['sum', 'max', 'argmax'] as const;

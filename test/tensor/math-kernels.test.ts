@@ -3,7 +3,7 @@ import { configureKernels, unaryKernel } from '../../src/tensor/backend.js';
 import { unary as referenceUnary } from '../../src/tensor/kernels/reference.js';
 import { createWasmMath, type MathUnaryOp } from '../../src/tensor/kernels/wasm-math.js';
 
-const OPS: MathUnaryOp[] = ['exp', 'log', 'tanh', 'sigmoid', 'gelu'];
+const OPS: MathUnaryOp[] = ['exp', 'log', 'tanh', 'sigmoid', 'gelu', 'gelu_grad'];
 const wasm = createWasmMath();
 
 function fromBits(bits: readonly number[]): Float32Array {
@@ -24,6 +24,8 @@ const SPECIAL_BITS = [
   0x7fc00001, 0xffc00001, 0x7fffffff, 0xffffffff, 0x3f800000, 0xbf800000, 0x3fb504f3, 0x3f3504f3,
   0x42b17217, 0x42b17218, 0x42b20000, 0xc2cff1b4, 0xc2cff1b5, 0xc2d00000, 0xc2aeac50, 0x3e99999a, 0x3e999999,
   0x41a00000, 0x41102cb4, 0xc0a00000, 0x41880000, 0x1f800000, 0x5d800000,
+  // gelu_grad: its zero near -0.7518, s rounding to 1 (x ~ 4.9) and to 0 (x ~ -10.9), x^2 overflowing
+  0xbf40751f, 0x409ccccd, 0xc12e6666, 0x5f800000, 0xdf800000,
 ];
 /** Each special value and its 8 neighbours on each side (both signs). */
 const SPECIALS = fromBits(SPECIAL_BITS.flatMap((b) => Array.from({ length: 17 }, (_, d) => b + d - 8)));

@@ -1,4 +1,4 @@
-;; math.wat: exp, log, tanh, sigmoid and gelu on f32x4 lanes, bit-identical to src/tensor/math.ts.
+;; math.wat: exp, log, tanh, sigmoid, gelu and gelu_grad (math.ts geluGrad) on f32x4 lanes, bit-identical to src/tensor/math.ts.
 ;;
 ;; Each function below is the scalar program of math.ts with every float32 operation in the same order,
 ;; four lanes at a time: f32x4.add/sub/mul/div are IEEE binary32 per lane (no FMA, no relaxed SIMD), so
@@ -348,6 +348,44 @@
                       (v128.const i32x4 0x3d372713 0x3d372713 0x3d372713 0x3d372713)
                       (f32x4.mul (f32x4.mul (local.get $x) (local.get $x)) (local.get $x))))))))
           (f32x4.eq (local.get $x) (v128.const i32x4 0xff800000 0xff800000 0xff800000 0xff800000))))
+      (v128.store (local.get $ptr)
+        (v128.bitselect (v128.const i32x4 0x7fc00000 0x7fc00000 0x7fc00000 0x7fc00000) (local.get $y) (f32x4.ne (local.get $y) (local.get $y))))
+      (br_if $vector (i32.lt_u (local.tee $ptr (i32.add (local.get $ptr) (i32.const 16))) (local.get $end)))))
+;; ---- gelu_grad ----------------------------------------------------------------------------------
+
+  ;; math.ts geluGrad: s + (x * (2c * (1 + 3a * x2))) * (s * (1 - s)), s = sigmoid(2u) computed as in gelu;
+  ;; the product is +0 where s * (1 - s) is not > 0 (s = 0 or 1, ±Inf inputs: no Inf * 0).
+  (func (export "gelu_grad") (param $ptr i32) (param $end i32)
+    (local $x v128) (local $x2 v128) (local $s v128) (local $ds v128) (local $y v128)
+    (loop $vector
+      (local.set $x (v128.load (local.get $ptr)))
+      (local.set $x2 (f32x4.mul (local.get $x) (local.get $x)))
+      (local.set $s
+        (call $sigmoid
+          (f32x4.mul
+            (v128.const f32x4 2 2 2 2)
+            (f32x4.mul
+              (v128.const i32x4 0x3f4c422a 0x3f4c422a 0x3f4c422a 0x3f4c422a)
+              (f32x4.add
+                (local.get $x)
+                (f32x4.mul
+                  (v128.const i32x4 0x3d372713 0x3d372713 0x3d372713 0x3d372713)
+                  (f32x4.mul (local.get $x2) (local.get $x))))))))
+      (local.set $ds (f32x4.mul (local.get $s) (f32x4.sub (v128.const f32x4 1 1 1 1) (local.get $s))))
+      (local.set $y
+        (f32x4.add
+          (local.get $s)
+          (v128.and
+            (f32x4.mul
+              (f32x4.mul
+                (local.get $x)
+                (f32x4.mul
+                  (v128.const i32x4 0x3fcc422a 0x3fcc422a 0x3fcc422a 0x3fcc422a)
+                  (f32x4.add
+                    (v128.const f32x4 1 1 1 1)
+                    (f32x4.mul (v128.const i32x4 0x3e095d4e 0x3e095d4e 0x3e095d4e 0x3e095d4e) (local.get $x2)))))
+              (local.get $ds))
+            (f32x4.gt (local.get $ds) (v128.const f32x4 0 0 0 0)))))
       (v128.store (local.get $ptr)
         (v128.bitselect (v128.const i32x4 0x7fc00000 0x7fc00000 0x7fc00000 0x7fc00000) (local.get $y) (f32x4.ne (local.get $y) (local.get $y))))
       (br_if $vector (i32.lt_u (local.tee $ptr (i32.add (local.get $ptr) (i32.const 16))) (local.get $end)))))

@@ -5,7 +5,7 @@
  * every step in index order. Fast kernels must reproduce these bits.
  */
 import { canonicalizeNaNs, fmax, fmin } from '../f32.js';
-import { exp, gelu, log, sigmoid, tanh } from '../math.js';
+import { exp, gelu, geluGrad, log, sigmoid, tanh } from '../math.js';
 import type { BinaryOp, CompareOp, UnaryOp } from '../op.js';
 import type { Storage } from '../dtype.js';
 import { contiguousStrides, sizeOf, type Shape } from '../shape.js';
@@ -22,6 +22,7 @@ export function unary(op: UnaryOp, x: Float32Array, out: Float32Array): void {
     case 'tanh': for (let i = 0; i < n; i++) out[i] = tanh(x[i]); break;
     case 'sigmoid': for (let i = 0; i < n; i++) out[i] = sigmoid(x[i]); break;
     case 'gelu': for (let i = 0; i < n; i++) out[i] = gelu(x[i]); break;
+    case 'gelu_grad': for (let i = 0; i < n; i++) out[i] = geluGrad(x[i]); break;
   }
   canonicalizeNaNs(out);
 }

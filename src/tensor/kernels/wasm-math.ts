@@ -1,7 +1,7 @@
 import { WASM_MODULES } from './wasm-modules.js';
 
-/** The functions of math.ts that math.wat runs on f32x4 lanes. */
-export type MathUnaryOp = 'exp' | 'log' | 'tanh' | 'sigmoid' | 'gelu';
+/** The functions of math.ts that math.wat runs on f32x4 lanes ('gelu_grad' is geluGrad). */
+export type MathUnaryOp = 'exp' | 'log' | 'tanh' | 'sigmoid' | 'gelu' | 'gelu_grad';
 
 /**
  * Elements per block: the module's single 64 KiB page. Elementwise work is memory-bound, so one block

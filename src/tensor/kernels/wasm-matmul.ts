@@ -10,8 +10,11 @@ const NR = 8;
 const KC = 512;
 /** B panels per group: a group (KC x NC_PANELS * NR floats, 256 KiB) stays in L2 while the A panels pass. */
 const NC_PANELS = 16;
-/** Below this many multiply-adds a worker round trip costs more than it saves. */
-const MIN_PARALLEL_MACS = 64 ** 3;
+/**
+ * Below this many multiply-adds (about half a millisecond of one thread's work) a problem stays on the
+ * calling thread: waking a worker costs tens of microseconds, far more on a busy or virtual machine.
+ */
+const MIN_PARALLEL_MACS = 2 ** 24;
 const PAGE_BYTES = 65536;
 
 /**
@@ -30,8 +33,11 @@ const PANELS = 14;
 const CHUNK = 15;
 /** Chunks per thread: small enough to even out a slow thread, large enough to keep B's L2 reuse. */
 const CHUNKS_PER_THREAD = 4;
-/** How long an idle worker polls for its next job, and the caller for a worker's result, before sleeping. */
-const SPIN_MS = 1;
+/**
+ * How long an idle worker polls for its next job, and the caller for a worker's result, before sleeping.
+ * Short, because a polling thread takes a core from whatever else runs on the machine.
+ */
+const SPIN_MS = 0.2;
 
 /** Runs chunks of the job in slot 0 until none are left (the same source runs in the workers). */
 const TAKE_CHUNKS = `(run, control) => {
