@@ -49,6 +49,7 @@ console.log(JSON.stringify({
   checkpoint_ms: checkpointMs,
   peak_rss_mib: process.resourceUsage().maxRSS / 1024,
   estimate_mib: estimate.bytes / 2 ** 20,
+  floor_mib: estimate.floorBytes / 2 ** 20,
   vocab: program.tokenizer.vocabSize,
   loss_step0: loss0,
 }));

@@ -13,5 +13,5 @@ export { generate, generateIds, SAMPLE_STREAM, type GenerateOptions } from './ge
 export { evaluateTask, EVAL_SEED_OFFSET, type EvalResult } from './evaluate.js';
 export { PRESETS, PRESET_NAMES, type PresetName } from './presets.js';
 export { estimateMemory, type MemoryEstimate } from './memory.js';
-export { tensorCommitment, chunkLeaves, CHUNK_ELEMENTS } from './tensor-commitment.js';
-export { stateLeaves, tensorLeaf } from './state.js';
+export { tensorCommitment, commitmentFromChunkRoot, chunkLeaves, CHUNK_ELEMENTS } from './tensor-commitment.js';
+export { stateLeaves, tensorLeaf, namedLeaf, headerLeaf } from './state.js';

@@ -6,7 +6,13 @@
  */
 import type { JobSpec } from './spec.js';
 
-export type MemoryEstimate = { bytes: number; breakdown: string };
+export type MemoryEstimate = {
+  /** What a run needs at its peak: state, gradients, updated state, activations and their gradients. */
+  bytes: number;
+  /** Parameters + optimizer state + the activations the tape keeps: the floor any implementation needs. */
+  floorBytes: number;
+  breakdown: string;
+};
 
 export function estimateMemory(spec: JobSpec, vocabSize: number): MemoryEstimate {
   const { contextLength: T, dModel: C, layers: L, heads: H, mlpHidden: M } = spec.model;
@@ -21,6 +27,7 @@ export function estimateMemory(spec: JobSpec, vocabSize: number): MemoryEstimate
   const mib = (words: number) => `${((4 * words) / 2 ** 20).toFixed(1)} MiB`;
   return {
     bytes,
+    floorBytes: 4 * (params + optimizerWords + activationWords),
     breakdown: `parameters ${params.toLocaleString('en')} (${mib(params)}); parameters, gradients and optimizer state ${mib(stateWords)}; activations and their gradients ${mib(2 * activationWords)}`,
   };
 }

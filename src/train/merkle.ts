@@ -5,22 +5,20 @@
  * rule gives every leaf count one tree, so a commitment to a run of any length is unambiguous.
  * A contract verifies the same proofs with the SHA-256 precompile.
  */
-import { createSha256, sha256 } from '../platform/sha256.js';
+import { sha256, sha256Prefixed } from '../platform/sha256.js';
 
 export type Hash = Uint8Array;
 
-const LEAF_PREFIX = new Uint8Array([0]);
-
 export function leafHash(data: Uint8Array): Hash {
-  return createSha256().update(LEAF_PREFIX).update(data).digest();
+  return sha256Prefixed(0, data);
 }
 
+const pair = new Uint8Array(64);
+
 export function nodeHash(left: Hash, right: Hash): Hash {
-  const bytes = new Uint8Array(65);
-  bytes[0] = 1;
-  bytes.set(left, 1);
-  bytes.set(right, 33);
-  return sha256(bytes);
+  pair.set(left, 0);
+  pair.set(right, 32);
+  return sha256Prefixed(1, pair);
 }
 
 const split = (n: number) => 2 ** Math.floor(Math.log2(n - 1));

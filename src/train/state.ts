@@ -7,6 +7,7 @@
  * tensor enters through its chunked commitment (tensor-commitment.ts). So a dispute can prove one
  * element of one tensor of a committed state with two short Merkle paths, without the whole state.
  */
+import { concatBytes, u64le } from '../platform/bytes.js';
 import type { OptState, Params } from '../nn/index.js';
 import { toHex } from '../platform/sha256.js';
 import { leafHash, merkleRoot, type Hash } from './merkle.js';
@@ -17,25 +18,29 @@ export type TrainState = { step: number; params: Params; opt: OptState };
 const encoder = new TextEncoder();
 const STATE_DOMAIN = encoder.encode('mycel.state.v2');
 
-function u64(value: number): Uint8Array {
-  const bytes = new Uint8Array(8);
-  new DataView(bytes.buffer).setBigUint64(0, BigInt(value), true);
-  return bytes;
-}
 
 /** The leaves of a state's tree: header, then `params.<name>` and `opt.<name>` tensors in canonical order. */
 export function stateLeaves({ step, params, opt }: TrainState): Hash[] {
-  const leaves = [leafHash(concat([STATE_DOMAIN, u64(step), u64(opt.step)]))];
+  const leaves = [headerLeaf(step, opt.step)];
   for (const [group, tensors] of [['params', params], ['opt', opt.tensors]] as const) {
     for (const [name, t] of Object.entries(tensors)) leaves.push(tensorLeaf(`${group}.${name}`, t.dtype, t.shape, t.data));
   }
   return leaves;
 }
 
-/** leaf = SHA-256(0x00 || u64 LE name length || name (UTF-8) || tensor commitment). */
-export function tensorLeaf(name: string, ...tensor: Parameters<typeof tensorCommitment>): Hash {
+/** The header leaf: SHA-256(0x00 || "mycel.state.v2" || u64 LE step || u64 LE optimizer step). */
+export function headerLeaf(step: number, optStep: number): Hash {
+  return leafHash(concatBytes([STATE_DOMAIN, u64le(step), u64le(optStep)]));
+}
+
+/** A named tensor's leaf: SHA-256(0x00 || u64 LE name length || name (UTF-8) || tensor commitment). */
+export function namedLeaf(name: string, commitment: Hash): Hash {
   const bytes = encoder.encode(name);
-  return leafHash(concat([u64(bytes.length), bytes, tensorCommitment(...tensor)]));
+  return leafHash(concatBytes([u64le(bytes.length), bytes, commitment]));
+}
+
+export function tensorLeaf(name: string, ...tensor: Parameters<typeof tensorCommitment>): Hash {
+  return namedLeaf(name, tensorCommitment(...tensor));
 }
 
 export function stateDigest(state: TrainState): Uint8Array {
@@ -46,12 +51,3 @@ export function stateHash(state: TrainState): string {
   return toHex(stateDigest(state));
 }
 
-function concat(parts: Uint8Array[]): Uint8Array {
-  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
-  let at = 0;
-  for (const p of parts) {
-    out.set(p, at);
-    at += p.length;
-  }
-  return out;
-}

@@ -23,6 +23,11 @@ export function chunkLeaves(data: Storage): Hash[] {
 
 /** SHA-256(u32 LE dtype code, u32 LE rank, u32 LE dims..., Merkle root over the chunks). */
 export function tensorCommitment(dtype: DType, shape: readonly number[], data: Storage): Hash {
+  return commitmentFromChunkRoot(dtype, shape, merkleRoot(chunkLeaves(data)));
+}
+
+/** The same commitment from the chunk tree's root (what a verifier rebuilds from one opened chunk). */
+export function commitmentFromChunkRoot(dtype: DType, shape: readonly number[], chunkRoot: Hash): Hash {
   const header = new Uint32Array([DTYPE_CODE[dtype], shape.length, ...shape]);
-  return createSha256().update(leBytes(header)).update(merkleRoot(chunkLeaves(data))).digest();
+  return createSha256().update(leBytes(header)).update(chunkRoot).digest();
 }

@@ -1,0 +1,116 @@
+/**
+ * Positions, moves and rulings of the dispute game (docs/verification.md). A position is one flat
+ * record (the same fields at every level, zero where unused) so that it has one canonical byte
+ * encoding (encoding.ts) a contract can store and hash; every hash is lowercase hex.
+ */
+import type { Hash } from '../../train/merkle.js';
+import type { MachineState } from '../machine/index.js';
+import type { StepStructure } from './structure.js';
+
+export type Party = 'solver' | 'challenger';
+export type Turn = Party | 'either' | 'none';
+export type Level = 'run' | 'step' | 'op' | 'element' | 'done';
+/** commit: each party posts its root for the level; bisect: descend / bisect; open: open the leaf; prove: one-step. */
+export type Phase = 'commit' | 'bisect' | 'open' | 'prove' | 'over';
+export type Hex = string;
+
+export const ZERO: Hex = '0'.repeat(64);
+
+/** A ruling: who loses, and where the game located the fault. */
+export type Ruling = {
+  loser: Party | 'both';
+  /** 'instruction': one element instruction; 'state': assembling h_t from op outputs; 'timeout'. */
+  at: 'instruction' | 'state' | 'timeout';
+  t: number;
+  op: number;
+  opName: string;
+  element: number;
+  instruction: number;
+  opcode: string;
+  reason: string;
+};
+
+export type Position = {
+  jobId: Hex;
+  level: Level;
+  phase: Phase;
+  turn: Turn;
+  /** The clock value after which the party to move loses (blocks on chain). */
+  deadline: number;
+  /** Exchanges completed so far (a solver half plus a challenger half, or a single move). */
+  round: number;
+  solverRoot: Hex;
+  challengerRoot: Hex;
+  /** run level -> step t, and the agreed h_{t-1} and both h_t. */
+  t: number;
+  hPrev: Hex;
+  hSolver: Hex;
+  hChallenger: Hex;
+  stepRootSolver: Hex;
+  stepRootChallenger: Hex;
+  op: number;
+  element: number;
+  /** The disputed range: tree node [lo, lo+n) (step, op) or machine steps (lo, lo+n] (element). */
+  lo: number;
+  n: number;
+  /** Each party's hash of the disputed node / of the machine state at lo+n. */
+  nodeSolver: Hex;
+  nodeChallenger: Hex;
+  /** Element level: the agreed machine state hash at lo. */
+  agreed: Hex;
+  /** The solver's half of the current exchange (children, a claim), waiting for the challenger's. */
+  pending: Hex[];
+  /** Op level: the solver's opened chunk; element level: the two parties' element words. */
+  pendingWords: number[];
+  valueSolver: number;
+  valueChallenger: number;
+  ruling: Ruling | null;
+};
+
+/** Proof that a hex hash is leaf `index` of a run's step-hash tree. */
+export type StepHashOpening = { hash: Hex; proof: Hex[] };
+
+/** Where an input word comes from, proven down to a commitment the game already agrees on. */
+export type MemoryOpening = {
+  chunkRoot: Hex;
+  chunk: number[];
+  chunkProof: Hex[];
+  /** The path of the input's leaf to its source root (step tree, state tree of h_{t-1}, batch tree); empty for a constant. */
+  sourceProof: Hex[];
+};
+
+export type Move =
+  | { kind: 'open-step'; by: Party; t: number; solver: { prev: StepHashOpening; cur: StepHashOpening }; challenger: { prev: StepHashOpening; cur: StepHashOpening } }
+  | { kind: 'commit-step'; by: Party; root: Hex; proof: Hex[] }
+  | { kind: 'reveal'; by: Party; left: Hex; right: Hex }
+  | { kind: 'commit-op'; by: Party; chunkRoot: Hex }
+  | { kind: 'open-chunk'; by: Party; words: number[] }
+  | { kind: 'commit-element'; by: Party; final: { pc: number; steps: number; halted: boolean; registers: number[] } }
+  | { kind: 'claim'; by: Party; hash: Hex }
+  | { kind: 'prove-state'; by: Party; optStep: number; headerProof: Hex[]; outputs: { commitment: Hex; proof: Hex[] }[] }
+  | { kind: 'prove'; by: Party; pre: { pc: number; steps: number; halted: boolean; registers: number[] }; opening: MemoryOpening | null }
+  | { kind: 'timeout'; by: Party };
+
+/** The public facts every transition may read: the job, derived from its spec alone. */
+export type Rules = {
+  jobId: Hex;
+  /** Steps of the job T: a run tree has T + 1 leaves. */
+  steps: number;
+  /** h_0: the job's initial state hash. */
+  h0: Hex;
+  /** Clock ticks a party has for each move. */
+  timeout: number;
+  /** The step program of step t (structure.ts). */
+  structure(t: number): StepStructure;
+  /** The batch commitment of step t. */
+  batchCommitment(t: number): Hash;
+};
+
+export const toMachineState = (s: { pc: number; steps: number; halted: boolean; registers: readonly number[] }): MachineState => ({
+  pc: s.pc,
+  steps: s.steps,
+  halted: s.halted,
+  registers: Int32Array.from(s.registers),
+});
+
+export const fromMachineState = (s: MachineState) => ({ pc: s.pc, steps: s.steps, halted: s.halted, registers: Array.from(s.registers) });
