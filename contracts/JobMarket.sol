@@ -1,0 +1,375 @@
+// SPDX-License-Identifier: MIT
+pragma solidity ^0.8.24;
+
+import {IERC20} from "@openzeppelin/contracts/token/ERC20/IERC20.sol";
+import {IERC20Permit} from "@openzeppelin/contracts/token/ERC20/extensions/IERC20Permit.sol";
+import {ERC20Burnable} from "@openzeppelin/contracts/token/ERC20/extensions/ERC20Burnable.sol";
+import {SafeERC20} from "@openzeppelin/contracts/token/ERC20/utils/SafeERC20.sol";
+import {IDisputeResolver} from "./interfaces/IDisputeResolver.sol";
+import {NodeRegistry} from "./NodeRegistry.sol";
+
+/**
+ * @title JobMarket: jobs, escrow, stake and the challenge window
+ * @notice Lifecycle of a job:
+ *
+ * 1. {postJob} (or {postJobWithPermit}): the submitter escrows `reward` and names the spec hash, the number of
+ *    steps, the stake that solver and challenger each post, and the commit deadline. Phase Open.
+ * 2. {claimJob}: a registered, active node escrows `stake` and becomes the job's solver; the registry locks its
+ *    bond until the job settles. Phase Claimed.
+ * 3. {commitRoot}: the solver commits its run root before the deadline; the challenge window of
+ *    {CHALLENGE_WINDOW} seconds opens. Phase Committed.
+ * 4a. {finalize}, by anyone once the window has closed with no challenge: the solver gets reward + stake, and the
+ *    root is the job's verified result. Phase Finalized.
+ * 4b. {challenge}, by anyone but the solver within the window: the challenger escrows `stake` and names its own
+ *    root; the market opens a dispute in {RESOLVER}. Phase Disputed. The resolver then calls {resolveDispute}:
+ *    - the winner gets its stake back plus half the loser's stake; the other half is burned ({LOSER_BURN_BPS});
+ *    - solver won: it also gets the reward and its root is the verified result (Phase Finalized);
+ *    - challenger won: the submitter is refunded the reward (Phase Refuted).
+ * 5. {expire}, by anyone after the deadline with no committed root: the submitter gets the reward back and, if
+ *    a solver claimed the job and did not commit, that solver's stake (Phase Expired).
+ *
+ * Why burn half rather than pay it to the submitter: a submitter (or a solver) who controls a second key could
+ * otherwise stage disputes against itself at no cost; burning makes every dispute cost its loser half a stake
+ * that nobody recovers. Why the unkept claim's stake goes to the submitter: a claim blocks the job until the
+ * deadline; returning the stake would make blocking jobs free.
+ *
+ * No admin: the contract has no owner and no function that moves stake or reward except the rules above. The
+ * resolver is set once, at deployment (immutable); only it can call {resolveDispute}, and only for a dispute
+ * this market opened, with one of that dispute's two parties as winner.
+ *
+ * v1 limit: one solver per job. `solversWanted` must be 1; `verifiersWanted` is advisory (how many watchers the
+ * submitter hopes for; any of them may challenge, one dispute per job).
+ */
+contract JobMarket {
+    using SafeERC20 for IERC20;
+
+    enum Phase { None, Open, Claimed, Committed, Disputed, Finalized, Refuted, Expired }
+
+    /// @notice What a submitter asks for.
+    struct JobRequest {
+        bytes32 specHash; // keccak256 of the job spec (model, data, hyper-parameters), published off chain
+        uint64 steps; // steps of the run (the dispute game bisects over them)
+        uint128 reward; // paid to a verified solver, escrowed at post
+        uint128 stake; // posted by the solver at claim and by a challenger
+        uint64 deadline; // unix time by which the solver must commit its root
+        uint8 solversWanted; // must be 1 in v1
+        uint8 verifiersWanted; // advisory
+    }
+
+    /// @notice A job's full state.
+    struct Job {
+        address submitter;
+        uint64 deadline;
+        Phase phase;
+        uint8 solversWanted;
+        uint8 verifiersWanted;
+        address solver;
+        uint64 challengeEnds;
+        address challenger;
+        uint64 steps;
+        uint128 reward;
+        uint128 stake;
+        bytes32 specHash;
+        bytes32 root; // the solver's committed root (the verified result once Finalized)
+        bytes32 challengerRoot;
+        uint256 disputeId;
+    }
+
+    /// @notice Share of a dispute loser's stake that is burned, in basis points; the rest goes to the winner.
+    uint256 public constant LOSER_BURN_BPS = 5_000;
+
+    /// @notice The stake and reward token (burnable).
+    ERC20Burnable public immutable TOKEN;
+    /// @notice The node registry; claims need an active node.
+    NodeRegistry public immutable REGISTRY;
+    /// @notice The dispute game; the only caller of {resolveDispute}. Set once, at deployment.
+    IDisputeResolver public immutable RESOLVER;
+    /// @notice Seconds between a root's commit and the earliest finalize.
+    uint64 public immutable CHALLENGE_WINDOW;
+
+    Job[] private _jobs;
+    /// @dev Dispute id in the resolver → job id + 1 (0: no such dispute).
+    mapping(uint256 disputeId => uint256) private _jobOfDispute;
+
+    event JobPosted(
+        uint256 indexed jobId,
+        address indexed submitter,
+        bytes32 specHash,
+        uint64 steps,
+        uint128 reward,
+        uint128 stake,
+        uint64 deadline,
+        uint8 solversWanted,
+        uint8 verifiersWanted
+    );
+    event JobClaimed(uint256 indexed jobId, address indexed solver, uint128 stake);
+    event RootCommitted(uint256 indexed jobId, address indexed solver, bytes32 root, uint64 challengeEnds);
+    event JobChallenged(uint256 indexed jobId, address indexed challenger, bytes32 challengerRoot, uint256 disputeId);
+    /// @notice The dispute over `jobId` ended: `winner` got its stake plus `prize`; `burned` of the loser's stake was burned.
+    event DisputeResolved(uint256 indexed jobId, uint256 indexed disputeId, address winner, address loser, uint256 prize, uint256 burned);
+    /// @notice `root` is the verified result of `jobId`; `solver` was paid `paid` (reward + own stake).
+    event JobFinalized(uint256 indexed jobId, address indexed solver, bytes32 root, uint256 paid);
+    /// @notice The solver's root was refuted; the submitter got the reward back.
+    event JobRefuted(uint256 indexed jobId, address indexed submitter, uint256 refund);
+    /// @notice No root by the deadline: the submitter got `refund` (reward plus any unkept claim's stake).
+    event JobExpired(uint256 indexed jobId, address indexed submitter, uint256 refund, uint256 slashed);
+
+    /// @notice No job has id `jobId`.
+    error JobUnknown(uint256 jobId);
+    /// @notice Job `jobId` is in `phase`; the call needs `expected`.
+    error JobWrongPhase(uint256 jobId, Phase phase, Phase expected);
+    /// @notice `caller` is not the solver `solver` of job `jobId`.
+    error JobNotSolver(uint256 jobId, address caller, address solver);
+    /// @notice The solver `solver` cannot challenge its own root.
+    error JobSelfChallenge(uint256 jobId, address solver);
+    /// @notice The deadline `deadline` of job `jobId` has passed (it is `timestamp`).
+    error JobDeadlinePassed(uint256 jobId, uint256 timestamp, uint64 deadline);
+    /// @notice The deadline `deadline` of job `jobId` has not passed yet (it is `timestamp`).
+    error JobDeadlineNotPassed(uint256 jobId, uint256 timestamp, uint64 deadline);
+    /// @notice The challenge window of job `jobId` closed at `challengeEnds` (it is `timestamp`).
+    error JobChallengeWindowClosed(uint256 jobId, uint256 timestamp, uint64 challengeEnds);
+    /// @notice The challenge window of job `jobId` is open until `challengeEnds` (it is `timestamp`).
+    error JobChallengeWindowOpen(uint256 jobId, uint256 timestamp, uint64 challengeEnds);
+    /// @notice A challenger's root must differ from the solver's `root`.
+    error JobChallengeRootMatches(uint256 jobId, bytes32 root);
+    /// @notice A root or spec hash must not be zero.
+    error JobZeroHash();
+    /// @notice A job request field is out of range: `field` names it.
+    error JobRequestInvalid(string field, uint256 value);
+    /// @notice Only the resolver may resolve disputes; `caller` is not it.
+    error MarketUnauthorizedResolver(address caller);
+    /// @notice The resolver named dispute `disputeId`, which this market did not open (or already settled).
+    error DisputeUnknown(uint256 disputeId);
+    /// @notice The resolver returned `disputeId` for a second dispute (a resolver bug); nothing changed.
+    error DisputeIdReused(uint256 disputeId);
+    /// @notice `winner` is neither the solver nor the challenger of dispute `disputeId`.
+    error DisputeWinnerInvalid(uint256 disputeId, address winner);
+
+    /**
+     * @param token The stake and reward token.
+     * @param registry The node registry (deployed with this market's address as its MARKET).
+     * @param resolver The dispute game (for tests: contracts/test/MockResolver.sol). Immutable.
+     * @param challengeWindow Seconds a committed root can be challenged.
+     */
+    constructor(ERC20Burnable token, NodeRegistry registry, IDisputeResolver resolver, uint64 challengeWindow) {
+        TOKEN = token;
+        REGISTRY = registry;
+        RESOLVER = resolver;
+        CHALLENGE_WINDOW = challengeWindow;
+    }
+
+    // ---------------------------------------------------------------- post
+
+    /// @notice Posts a job and escrows its reward (approve this market for `request.reward` first).
+    function postJob(JobRequest calldata request) external returns (uint256 jobId) {
+        return _post(request);
+    }
+
+    /**
+     * @notice Posts a job, approving the reward with an EIP-2612 permit signed by msg.sender for this market.
+     * @dev The permit is tried and its failure ignored (someone may have front-run it with the same signature);
+     * the transferFrom in {_post} then fails if the allowance is short.
+     */
+    function postJobWithPermit(JobRequest calldata request, uint256 permitDeadline, uint8 v, bytes32 r, bytes32 s)
+        external
+        returns (uint256 jobId)
+    {
+        try IERC20Permit(address(TOKEN)).permit(msg.sender, address(this), request.reward, permitDeadline, v, r, s) {}
+            catch {}
+        return _post(request);
+    }
+
+    // ---------------------------------------------------------------- solve
+
+    /// @notice msg.sender (an active node) claims job `jobId`, escrowing the job's stake (approve it first).
+    function claimJob(uint256 jobId) external {
+        Job storage job = _inPhase(jobId, Phase.Open);
+        if (block.timestamp >= job.deadline) revert JobDeadlinePassed(jobId, block.timestamp, job.deadline);
+
+        job.solver = msg.sender;
+        job.phase = Phase.Claimed;
+        emit JobClaimed(jobId, msg.sender, job.stake);
+        REGISTRY.lock(msg.sender); // reverts unless msg.sender is registered and not unbonding
+        IERC20(address(TOKEN)).safeTransferFrom(msg.sender, address(this), job.stake);
+    }
+
+    /// @notice The solver commits its run root before the deadline; the challenge window opens.
+    function commitRoot(uint256 jobId, bytes32 root) external {
+        Job storage job = _inPhase(jobId, Phase.Claimed);
+        if (msg.sender != job.solver) revert JobNotSolver(jobId, msg.sender, job.solver);
+        if (block.timestamp >= job.deadline) revert JobDeadlinePassed(jobId, block.timestamp, job.deadline);
+        if (root == bytes32(0)) revert JobZeroHash();
+
+        uint64 ends = uint64(block.timestamp) + CHALLENGE_WINDOW;
+        job.root = root;
+        job.challengeEnds = ends;
+        job.phase = Phase.Committed;
+        emit RootCommitted(jobId, msg.sender, root, ends);
+    }
+
+    // ---------------------------------------------------------------- verify
+
+    /**
+     * @notice Contests the solver's root within the window: escrows the job's stake (approve it first) and opens a
+     * dispute in the resolver.
+     */
+    function challenge(uint256 jobId, bytes32 challengerRoot) external returns (uint256 disputeId) {
+        Job storage job = _inPhase(jobId, Phase.Committed);
+        if (block.timestamp >= job.challengeEnds) {
+            revert JobChallengeWindowClosed(jobId, block.timestamp, job.challengeEnds);
+        }
+        if (msg.sender == job.solver) revert JobSelfChallenge(jobId, job.solver);
+        if (challengerRoot == job.root) revert JobChallengeRootMatches(jobId, challengerRoot);
+        if (challengerRoot == bytes32(0)) revert JobZeroHash();
+
+        job.challenger = msg.sender;
+        job.challengerRoot = challengerRoot;
+        job.phase = Phase.Disputed;
+        // Interactions: the token (ours, no hooks) and the resolver are both fixed at deployment; the phase is
+        // already Disputed, so a re-entrant call can neither challenge again nor finalize.
+        IERC20(address(TOKEN)).safeTransferFrom(msg.sender, address(this), job.stake);
+        disputeId = RESOLVER.openDispute(jobId, job.steps, job.solver, msg.sender, job.root, challengerRoot);
+        if (_jobOfDispute[disputeId] != 0) revert DisputeIdReused(disputeId);
+        job.disputeId = disputeId;
+        _jobOfDispute[disputeId] = jobId + 1;
+        emit JobChallenged(jobId, msg.sender, challengerRoot, disputeId);
+    }
+
+    /// @notice After an unchallenged window: pays the solver reward + stake; the root becomes the verified result.
+    function finalize(uint256 jobId) external {
+        Job storage job = _inPhase(jobId, Phase.Committed);
+        if (block.timestamp < job.challengeEnds) {
+            revert JobChallengeWindowOpen(jobId, block.timestamp, job.challengeEnds);
+        }
+        job.phase = Phase.Finalized;
+        uint256 paid = uint256(job.reward) + job.stake;
+        emit JobFinalized(jobId, job.solver, job.root, paid);
+        REGISTRY.unlock(job.solver);
+        IERC20(address(TOKEN)).safeTransfer(job.solver, paid);
+    }
+
+    /**
+     * @notice Resolver only: dispute `disputeId` is won by `winner` (its solver or its challenger). The winner gets
+     * its stake back and half the loser's; the other half is burned. If the solver won it is also paid the reward
+     * and the job is Finalized with its root; otherwise the submitter is refunded and the job is Refuted.
+     */
+    function resolveDispute(uint256 disputeId, address winner) external {
+        if (msg.sender != address(RESOLVER)) revert MarketUnauthorizedResolver(msg.sender);
+        uint256 slot = _jobOfDispute[disputeId];
+        if (slot == 0) revert DisputeUnknown(disputeId);
+        uint256 jobId = slot - 1;
+        Job storage job = _jobs[jobId];
+        if (job.phase != Phase.Disputed) revert DisputeUnknown(disputeId);
+        bool solverWon = winner == job.solver;
+        if (!solverWon && winner != job.challenger) revert DisputeWinnerInvalid(disputeId, winner);
+
+        uint256 burned = (uint256(job.stake) * LOSER_BURN_BPS) / 10_000;
+        uint256 prize = job.stake - burned;
+        address loser = solverWon ? job.challenger : job.solver;
+        job.phase = solverWon ? Phase.Finalized : Phase.Refuted;
+        emit DisputeResolved(jobId, disputeId, winner, loser, prize, burned);
+        uint256 paid = uint256(job.stake) + prize;
+        if (solverWon) {
+            paid += job.reward;
+            emit JobFinalized(jobId, winner, job.root, paid);
+        } else {
+            emit JobRefuted(jobId, job.submitter, job.reward);
+        }
+
+        REGISTRY.unlock(job.solver);
+        IERC20(address(TOKEN)).safeTransfer(winner, paid);
+        if (!solverWon) IERC20(address(TOKEN)).safeTransfer(job.submitter, job.reward);
+        if (burned != 0) TOKEN.burn(burned);
+    }
+
+    /**
+     * @notice After the deadline with no committed root: refunds the reward to the submitter, plus the stake of a
+     * solver that claimed and did not commit. Anyone may call it; the money goes to the submitter only.
+     */
+    function expire(uint256 jobId) external {
+        Job storage job = _job(jobId);
+        Phase phase = job.phase;
+        if (phase != Phase.Open && phase != Phase.Claimed) revert JobWrongPhase(jobId, phase, Phase.Open);
+        if (block.timestamp < job.deadline) revert JobDeadlineNotPassed(jobId, block.timestamp, job.deadline);
+
+        uint256 slashed = phase == Phase.Claimed ? job.stake : 0;
+        uint256 refund = job.reward + slashed;
+        job.phase = Phase.Expired;
+        emit JobExpired(jobId, job.submitter, refund, slashed);
+        if (slashed != 0) REGISTRY.unlock(job.solver);
+        IERC20(address(TOKEN)).safeTransfer(job.submitter, refund);
+    }
+
+    // ---------------------------------------------------------------- read
+
+    /// @notice The state of job `jobId`.
+    function getJob(uint256 jobId) external view returns (Job memory) {
+        return _job(jobId);
+    }
+
+    /// @notice How many jobs were posted (ids are 0 … jobCount-1).
+    function jobCount() external view returns (uint256) {
+        return _jobs.length;
+    }
+
+    /// @notice The job a dispute of the resolver belongs to.
+    function jobOfDispute(uint256 disputeId) external view returns (uint256) {
+        uint256 slot = _jobOfDispute[disputeId];
+        if (slot == 0) revert DisputeUnknown(disputeId);
+        return slot - 1;
+    }
+
+    // ---------------------------------------------------------------- internal
+
+    function _post(JobRequest calldata request) private returns (uint256 jobId) {
+        if (request.specHash == bytes32(0)) revert JobZeroHash();
+        if (request.steps == 0) revert JobRequestInvalid("steps", 0);
+        if (request.reward == 0) revert JobRequestInvalid("reward", 0);
+        if (request.stake == 0) revert JobRequestInvalid("stake", 0);
+        if (request.solversWanted != 1) revert JobRequestInvalid("solversWanted", request.solversWanted);
+        if (request.deadline <= block.timestamp) revert JobRequestInvalid("deadline", request.deadline);
+
+        jobId = _jobs.length;
+        _jobs.push(
+            Job({
+                submitter: msg.sender,
+                deadline: request.deadline,
+                phase: Phase.Open,
+                solversWanted: request.solversWanted,
+                verifiersWanted: request.verifiersWanted,
+                solver: address(0),
+                challengeEnds: 0,
+                challenger: address(0),
+                steps: request.steps,
+                reward: request.reward,
+                stake: request.stake,
+                specHash: request.specHash,
+                root: bytes32(0),
+                challengerRoot: bytes32(0),
+                disputeId: 0
+            })
+        );
+        emit JobPosted(
+            jobId,
+            msg.sender,
+            request.specHash,
+            request.steps,
+            request.reward,
+            request.stake,
+            request.deadline,
+            request.solversWanted,
+            request.verifiersWanted
+        );
+        IERC20(address(TOKEN)).safeTransferFrom(msg.sender, address(this), request.reward);
+    }
+
+    function _job(uint256 jobId) private view returns (Job storage) {
+        if (jobId >= _jobs.length) revert JobUnknown(jobId);
+        return _jobs[jobId];
+    }
+
+    function _inPhase(uint256 jobId, Phase expected) private view returns (Job storage job) {
+        job = _job(jobId);
+        if (job.phase != expected) revert JobWrongPhase(jobId, job.phase, expected);
+    }
+}

@@ -1,0 +1,58 @@
+import type { Address, Chain, Client, Hex, Transport } from 'viem';
+import { JobMarketAbi } from '../generated/JobMarket.js';
+import { JOB_PHASES, type JobPhase } from '../errors.js';
+import { read } from './send.js';
+
+export type GetJobParameters = { market: Address; jobId: bigint };
+export type GetJobReturnType = {
+  jobId: bigint;
+  submitter: Address;
+  phase: JobPhase;
+  specHash: Hex;
+  steps: bigint;
+  reward: bigint;
+  stake: bigint;
+  /** Unix seconds by which the solver must commit. */
+  deadline: bigint;
+  solversWanted: number;
+  verifiersWanted: number;
+  solver: Address;
+  /** The solver's committed root: the verified result once phase is Finalized. */
+  root: Hex;
+  /** Unix seconds when the challenge window closes (0 before commit). */
+  challengeEnds: bigint;
+  challenger: Address;
+  challengerRoot: Hex;
+  disputeId: bigint;
+};
+
+/**
+ * Reads job `jobId`. @throws ContractRevertError `JobUnknown` for an id that was never posted.
+ * @example const job = await getJob(publicClient, { market, jobId: 0n }); if (job.phase === 'Finalized') use(job.root)
+ */
+export async function getJob(client: Client<Transport, Chain | undefined>, params: GetJobParameters): Promise<GetJobReturnType> {
+  const j = await read<Omit<GetJobReturnType, 'jobId' | 'phase'> & { phase: number }>(client, {
+    address: params.market,
+    abi: JobMarketAbi,
+    functionName: 'getJob',
+    args: [params.jobId],
+  });
+  return {
+    jobId: params.jobId,
+    submitter: j.submitter,
+    phase: JOB_PHASES[j.phase],
+    specHash: j.specHash,
+    steps: j.steps,
+    reward: j.reward,
+    stake: j.stake,
+    deadline: j.deadline,
+    solversWanted: j.solversWanted,
+    verifiersWanted: j.verifiersWanted,
+    solver: j.solver,
+    root: j.root,
+    challengeEnds: j.challengeEnds,
+    challenger: j.challenger,
+    challengerRoot: j.challengerRoot,
+    disputeId: j.disputeId,
+  };
+}

@@ -1,0 +1,80 @@
+/**
+ * What every mycel write action does: check the node's chain id once per client, simulate (so a revert is decoded
+ * into a MycelError and nothing is sent), send, wait for the receipt, and check its status. Reads go through
+ * {@link read} for the same error decoding.
+ */
+import type { Abi, Account, Address, Chain, Client, Hash, Log, Transport, WalletClient } from 'viem';
+import { getChainId, readContract, simulateContract, waitForTransactionReceipt, writeContract } from 'viem/actions';
+import { MYCEL_ERRORS_ABI, TransactionRevertedError, WrongChainError, toMycelError } from '../errors.js';
+import { ChainUnreachableError } from '../clients.js';
+
+/** A wallet client with an account and a chain: what every write action takes. */
+export type MycelWalletClient = WalletClient<Transport, Chain, Account>;
+
+/** What every write action returns besides its own result. */
+export type WriteReturnType = { hash: Hash; gasUsed: bigint; logs: Log[] };
+
+const checked = new WeakMap<Client, true>();
+
+export function rpcUrlOf(client: Client): string {
+  return (client.transport as { url?: string }).url ?? client.chain?.rpcUrls.default.http[0] ?? 'the RPC URL';
+}
+
+/**
+ * Throws ChainUnreachableError when no node answers, WrongChainError when it is on another chain than the client's.
+ */
+export async function assertChain(client: Client): Promise<void> {
+  if (checked.has(client) || !client.chain) return;
+  const rpcUrl = rpcUrlOf(client);
+  let actual: number;
+  try {
+    actual = await getChainId(client);
+  } catch (cause) {
+    throw new ChainUnreachableError({ rpcUrl, cause });
+  }
+  if (actual !== client.chain.id) throw new WrongChainError({ expected: client.chain.id, actual, rpcUrl });
+  checked.set(client, true);
+}
+
+/** Every contract ABI used for a call also gets every mycel error, so bubbled-up reverts decode too. */
+function withErrors(abi: Abi): Abi {
+  return [...abi, ...MYCEL_ERRORS_ABI.filter((e) => !abi.some((x) => x.type === 'error' && x.name === e.name))] as Abi;
+}
+
+export async function send<R = unknown>(
+  client: MycelWalletClient,
+  call: { address: Address; abi: Abi; functionName: string; args: readonly unknown[] },
+): Promise<WriteReturnType & { result: R }> {
+  const ctx = { functionName: call.functionName, rpcUrl: rpcUrlOf(client), account: client.account.address };
+  await assertChain(client);
+  let request: unknown;
+  let result: R;
+  try {
+    const simulated = await simulateContract(client, { ...call, abi: withErrors(call.abi), account: client.account } as never);
+    request = (simulated as { request: unknown }).request;
+    result = (simulated as { result: R }).result;
+  } catch (error) {
+    throw toMycelError(error, ctx);
+  }
+  let hash: Hash;
+  try {
+    hash = await writeContract(client, request as never);
+  } catch (error) {
+    throw toMycelError(error, ctx);
+  }
+  const receipt = await waitForTransactionReceipt(client, { hash });
+  if (receipt.status !== 'success') throw new TransactionRevertedError({ hash, functionName: call.functionName });
+  return { hash, gasUsed: receipt.gasUsed, logs: receipt.logs, result };
+}
+
+export async function read<R>(
+  client: Client<Transport, Chain | undefined>,
+  call: { address: Address; abi: Abi; functionName: string; args: readonly unknown[] },
+): Promise<R> {
+  await assertChain(client);
+  try {
+    return (await readContract(client, { ...call, abi: withErrors(call.abi) } as never)) as R;
+  } catch (error) {
+    throw toMycelError(error, { functionName: call.functionName, rpcUrl: rpcUrlOf(client) });
+  }
+}

@@ -1,0 +1,92 @@
+/**
+ * Deploys the mycel contracts: MycelToken, NodeRegistry and JobMarket, wired together.
+ *
+ * The registry must know the market (only it may lock nodes) and the market the registry; neither has an admin
+ * that could set the other later. So the market's address is predicted from the deployer's nonce before the
+ * registry is deployed, and checked after the market is.
+ *
+ * ```ts
+ * const { token, registry, market } = await deployMycel(walletClient, { resolver, minStake: 100n * 10n ** 18n })
+ * ```
+ */
+import { getAddress, getContractAddress, parseUnits, type Address } from 'viem';
+import { getTransactionCount } from 'viem/actions';
+import { deployContract } from './clients.js';
+import { toMycelError } from './errors.js';
+import { JobMarketAbi, JobMarketBytecode } from './generated/JobMarket.js';
+import { MycelTokenAbi, MycelTokenBytecode } from './generated/MycelToken.js';
+import { NodeRegistryAbi, NodeRegistryBytecode } from './generated/NodeRegistry.js';
+import { MycelError } from '../platform/errors.js';
+import { assertChain, rpcUrlOf, type MycelWalletClient } from './actions/send.js';
+
+export type DeployMycelParameters = {
+  /** The dispute game (an IDisputeResolver). Fixed for the market's lifetime. */
+  resolver: Address;
+  /** Token supply, minted once to `holder`; default 1,000,000,000 tokens (18 decimals). */
+  supply?: bigint;
+  /** Default: the deploying account. */
+  holder?: Address;
+  name?: string;
+  symbol?: string;
+  /** Least node bond; default 100 tokens. */
+  minStake?: bigint;
+  /** Seconds from requestWithdraw to withdraw; default 7 days. */
+  unbondingDelay?: bigint;
+  /** Seconds a committed root can be challenged; default 1 day. */
+  challengeWindow?: bigint;
+};
+
+export type DeployMycelReturnType = {
+  token: Address;
+  registry: Address;
+  market: Address;
+  gasUsed: { token: bigint; registry: bigint; market: bigint };
+};
+
+/** The predicted market address was not where the market landed (another transaction used the nonce). */
+export class MycelDeployError extends MycelError {
+  override name = 'MycelDeployError';
+  constructor({ predicted, actual }: { predicted: Address; actual: Address }) {
+    super(`The JobMarket was deployed at ${actual}, not at the predicted ${predicted}; the registry points to the wrong market.`, {
+      metaMessages: ['Deploy from an account that sends nothing else meanwhile, and deploy again.'],
+    });
+  }
+}
+
+/**
+ * Deploys MycelToken, NodeRegistry and JobMarket from the client's account.
+ * @throws ChainUnreachableError, WrongChainError, AccountUnfundedError, MycelDeployError
+ */
+export async function deployMycel(client: MycelWalletClient, params: DeployMycelParameters): Promise<DeployMycelReturnType> {
+  await assertChain(client);
+  const from = client.account.address;
+  const ctx = { functionName: 'deployMycel', rpcUrl: rpcUrlOf(client), account: from };
+  try {
+    const token = await deployContract(client, {
+      abi: MycelTokenAbi,
+      bytecode: MycelTokenBytecode,
+      args: [params.name ?? 'Mycel', params.symbol ?? 'MYC', params.holder ?? from, params.supply ?? parseUnits('1000000000', 18)],
+    });
+    const nonce = await getTransactionCount(client, { address: from, blockTag: 'pending' });
+    const predicted = getContractAddress({ from, nonce: BigInt(nonce + 1) });
+    const registry = await deployContract(client, {
+      abi: NodeRegistryAbi,
+      bytecode: NodeRegistryBytecode,
+      args: [token.address, predicted, params.minStake ?? parseUnits('100', 18), params.unbondingDelay ?? 7n * 86_400n],
+    });
+    const market = await deployContract(client, {
+      abi: JobMarketAbi,
+      bytecode: JobMarketBytecode,
+      args: [token.address, registry.address, params.resolver, params.challengeWindow ?? 86_400n],
+    });
+    if (market.address.toLowerCase() !== predicted.toLowerCase()) throw new MycelDeployError({ predicted, actual: market.address });
+    return {
+      token: getAddress(token.address),
+      registry: getAddress(registry.address),
+      market: getAddress(market.address),
+      gasUsed: { token: token.gasUsed, registry: registry.gasUsed, market: market.gasUsed },
+    };
+  } catch (error) {
+    throw toMycelError(error, ctx);
+  }
+}

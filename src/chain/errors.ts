@@ -1,0 +1,252 @@
+/**
+ * Chain errors as MycelErrors: every custom error of the mycel contracts (and the OpenZeppelin ERC-20 errors they
+ * bubble up) decoded by name and arguments, with a hint that names the fix; and the environment failures (wrong
+ * chain, unreachable node, unfunded account, a spec that does not match its hash). {@link toMycelError} turns any
+ * error thrown by viem into one of these.
+ */
+import {
+  BaseError,
+  ContractFunctionRevertedError,
+  HttpRequestError,
+  InsufficientFundsError,
+  decodeErrorResult,
+  formatUnits,
+  type Abi,
+  type Address,
+  type Hash,
+  type Hex,
+} from 'viem';
+import { JobMarketAbi } from './generated/JobMarket.js';
+import { MycelTokenAbi } from './generated/MycelToken.js';
+import { NodeRegistryAbi } from './generated/NodeRegistry.js';
+import { MycelError } from '../platform/errors.js';
+import { ChainUnreachableError } from './clients.js';
+
+/** Job phases, in the order of JobMarket.Phase. */
+export const JOB_PHASES = ['None', 'Open', 'Claimed', 'Committed', 'Disputed', 'Finalized', 'Refuted', 'Expired'] as const;
+export type JobPhase = (typeof JOB_PHASES)[number];
+
+/** Every error any mycel contract can revert with (the market bubbles up registry and token errors). */
+export const MYCEL_ERRORS_ABI = dedupe([...JobMarketAbi, ...NodeRegistryAbi, ...MycelTokenAbi].filter((x) => x.type === 'error'));
+
+function dedupe<T extends { name?: string }>(items: T[]): T[] {
+  const seen = new Set<string>();
+  return items.filter((x) => (seen.has(x.name!) ? false : (seen.add(x.name!), true)));
+}
+
+const tokens = (n: unknown) => `${formatUnits(n as bigint, 18)} tokens`;
+const when = (t: unknown) => `${new Date(Number(t) * 1000).toISOString()} (unix ${t})`;
+const wait = (now: unknown, until: unknown) => `${BigInt(until as bigint) - BigInt(now as bigint)} s from the last block`;
+const phase = (p: unknown) => JOB_PHASES[Number(p)] ?? `phase ${p}`;
+
+type Explain = (a: readonly unknown[]) => { message: string; hints: string[] };
+
+/** Per custom error: what went wrong, and what to do. */
+const EXPLAIN: Record<string, Explain> = {
+  ERC20InsufficientAllowance: ([spender, allowance, needed]) => ({
+    message: `The token allowance of ${spender} is ${tokens(allowance)}; the call needs ${tokens(needed)}.`,
+    hints: [`Approve ${spender} for ${tokens(needed)} first (the approve action), or post the job with a permit.`],
+  }),
+  ERC20InsufficientBalance: ([sender, balance, needed]) => ({
+    message: `${sender} holds ${tokens(balance)}; the call needs ${tokens(needed)}.`,
+    hints: [`Get at least ${tokens(BigInt(needed as bigint) - BigInt(balance as bigint))} more into ${sender}.`],
+  }),
+  ERC2612ExpiredSignature: ([deadline]) => ({
+    message: `The permit signature expired at ${when(deadline)}.`,
+    hints: ['Sign a new permit with a deadline in the future.'],
+  }),
+  ERC2612InvalidSigner: ([signer, owner]) => ({
+    message: `The permit was signed by ${signer}, not by the owner ${owner}.`,
+    hints: ['Sign the permit with the owner\'s key, over the token\'s EIP-712 domain and the owner\'s current nonce.'],
+  }),
+  NodeAlreadyRegistered: ([node]) => ({
+    message: `${node} is already registered.`,
+    hints: ['Nothing to do; to change the bond, requestWithdraw, withdraw after the delay, then register again.'],
+  }),
+  NodeStakeTooLow: ([, stake, minimum]) => ({
+    message: `A stake of ${tokens(stake)} is below the registry minimum of ${tokens(minimum)}.`,
+    hints: [`Register with a stake of at least ${tokens(minimum)}.`],
+  }),
+  NodeStakeTooHigh: ([, stake]) => ({ message: `A stake of ${tokens(stake)} does not fit 128 bits.`, hints: ['Stake less.'] }),
+  NodePublicKeyLength: ([length]) => ({
+    message: `The public key is ${length} bytes; it must be empty or the 64-byte uncompressed secp256k1 key.`,
+    hints: ['Pass publicKeyOf(account): the uncompressed key without its 0x04 prefix.'],
+  }),
+  NodePublicKeyMismatch: ([node, keyAddress]) => ({
+    message: `The public key belongs to ${keyAddress}, not to the sender ${node}.`,
+    hints: ['Register from the account whose key you publish (one key is both the PeerId and the address).'],
+  }),
+  NodeNotRegistered: ([node]) => ({ message: `${node} is not a registered node.`, hints: ['Register it first (the register action).'] }),
+  NodeUnbonding: ([node, unlockAt]) => ({
+    message: `${node} is unbonding and cannot take jobs.`,
+    hints: [`Withdraw from ${when(unlockAt)} on, then register again.`],
+  }),
+  NodeWithdrawNotRequested: ([node]) => ({
+    message: `${node} has not requested to withdraw.`,
+    hints: ['Call requestWithdraw first, then withdraw after the unbonding delay.'],
+  }),
+  NodeStillUnbonding: ([, now, unlockAt]) => ({
+    message: `The bond unlocks at ${when(unlockAt)}, ${wait(now, unlockAt)}.`,
+    hints: [`Wait until ${when(unlockAt)}, then withdraw.`],
+  }),
+  NodeStakeLocked: ([node, jobs]) => ({
+    message: `${node} still holds ${jobs} open job(s); its bond is locked until they settle.`,
+    hints: ['Commit, then let each job finalize, be resolved, or expire; then withdraw.'],
+  }),
+  RegistryUnauthorizedCaller: ([caller]) => ({ message: `${caller} is not the market.`, hints: ['Only the JobMarket may lock nodes.'] }),
+  JobUnknown: ([jobId]) => ({ message: `No job has id ${jobId}.`, hints: ['Check the job id (ids run from 0 to jobCount - 1) and the market address.'] }),
+  JobWrongPhase: ([jobId, actual, expected]) => ({
+    message: `Job ${jobId} is ${phase(actual)}; this call needs it ${phase(expected)}.`,
+    hints: ['Read the job (getJob) and call what its phase allows.'],
+  }),
+  JobNotSolver: ([jobId, caller, solver]) => ({
+    message: `${caller} is not the solver of job ${jobId}; ${solver} is.`,
+    hints: [`Send it from ${solver}.`],
+  }),
+  JobSelfChallenge: ([jobId]) => ({ message: `The solver cannot challenge its own root in job ${jobId}.`, hints: ['Challenge from another node.'] }),
+  JobDeadlinePassed: ([jobId, , deadline]) => ({
+    message: `The deadline of job ${jobId} passed at ${when(deadline)}.`,
+    hints: ['Call expire to refund the submitter.'],
+  }),
+  JobDeadlineNotPassed: ([jobId, now, deadline]) => ({
+    message: `The deadline of job ${jobId} is ${when(deadline)}, ${wait(now, deadline)}.`,
+    hints: [`Wait until ${when(deadline)}, then expire it.`],
+  }),
+  JobChallengeWindowClosed: ([jobId, , ends]) => ({
+    message: `The challenge window of job ${jobId} closed at ${when(ends)}.`,
+    hints: ['Too late to challenge; finalize pays the solver.'],
+  }),
+  JobChallengeWindowOpen: ([jobId, now, ends]) => ({
+    message: `The challenge window of job ${jobId} is open until ${when(ends)}, ${wait(now, ends)}.`,
+    hints: [`Wait until ${when(ends)}, then finalize.`],
+  }),
+  JobChallengeRootMatches: ([jobId]) => ({
+    message: `Your root equals the solver's root for job ${jobId}: there is nothing to dispute.`,
+    hints: ['Challenge only a root your own run contradicts.'],
+  }),
+  JobZeroHash: () => ({ message: 'A root or spec hash is zero.', hints: ['Pass the keccak256 of the spec, or the run root.'] }),
+  JobRequestInvalid: ([field, value]) => ({
+    message: `The job request's ${field} (${value}) is invalid.`,
+    hints: ['steps, reward and stake must be positive, solversWanted must be 1, and the deadline in the future.'],
+  }),
+  MarketUnauthorizedResolver: ([caller]) => ({ message: `${caller} is not the market's dispute resolver.`, hints: ['Only the resolver set at deployment resolves disputes.'] }),
+  DisputeUnknown: ([id]) => ({ message: `Dispute ${id} is not open in this market.`, hints: ['Check the dispute id (getJob shows it).'] }),
+  DisputeIdReused: ([id]) => ({ message: `The dispute resolver reused dispute id ${id}.`, hints: ['The resolver contract is faulty; this market cannot take challenges through it.'] }),
+  DisputeWinnerInvalid: ([id, winner]) => ({ message: `${winner} is not a party to dispute ${id}.`, hints: ['The winner must be the solver or the challenger.'] }),
+};
+
+/** A mycel contract reverted with a custom error, decoded. Nothing was sent (it was caught in simulation). */
+export class ContractRevertError extends MycelError {
+  override name = 'ContractRevertError';
+  readonly errorName: string;
+  readonly args: readonly unknown[];
+  constructor({ errorName, args, functionName, cause }: { errorName: string; args: readonly unknown[]; functionName: string; cause?: unknown }) {
+    const explain = EXPLAIN[errorName]?.(args);
+    super(explain?.message ?? `${functionName} reverted with ${errorName}(${args.map(String).join(', ')}).`, {
+      metaMessages: explain?.hints ?? [],
+      details: `${functionName} reverted: ${errorName}(${args.map(String).join(', ')})`,
+      cause,
+    });
+    this.errorName = errorName;
+    this.args = args;
+  }
+}
+
+/** The spender's token allowance is short (ERC20InsufficientAllowance). */
+export class InsufficientAllowanceError extends ContractRevertError {
+  override name = 'InsufficientAllowanceError';
+}
+
+/** The account's token balance is short (ERC20InsufficientBalance). */
+export class InsufficientTokenBalanceError extends ContractRevertError {
+  override name = 'InsufficientTokenBalanceError';
+}
+
+/** A call reverted without a decodable reason. */
+export class ContractCallError extends MycelError {
+  override name = 'ContractCallError';
+  constructor({ functionName, reason, cause }: { functionName: string; reason: string; cause?: unknown }) {
+    super(`${functionName} failed: ${reason}.`, {
+      metaMessages: ['Check the contract address and that it was deployed by deployMycel on this chain.'],
+      cause,
+    });
+  }
+}
+
+/** A transaction was mined but reverted (the state changed between simulation and inclusion). */
+export class TransactionRevertedError extends MycelError {
+  override name = 'TransactionRevertedError';
+  constructor({ hash, functionName }: { hash: Hash; functionName: string }) {
+    super(`The ${functionName} transaction ${hash} was mined but reverted.`, {
+      metaMessages: ['The chain changed after the simulation; read the state again and retry. Only its gas was spent.'],
+    });
+  }
+}
+
+/** The node's chain id is not the one the client was configured for. */
+export class WrongChainError extends MycelError {
+  override name = 'WrongChainError';
+  constructor({ expected, actual, rpcUrl }: { expected: number; actual: number; rpcUrl: string }) {
+    super(`The node at ${rpcUrl} is on chain ${actual}, not chain ${expected}.`, {
+      metaMessages: [`Use chain id ${actual} (connect() reads it from the node), or point the RPC URL at a chain-${expected} node.`],
+    });
+  }
+}
+
+/** The sending account has no ETH for gas. */
+export class AccountUnfundedError extends MycelError {
+  override name = 'AccountUnfundedError';
+  constructor({ address, cause }: { address: Address; cause?: unknown }) {
+    super(`The account ${address} cannot pay for gas: its ETH balance is too low.`, {
+      metaMessages: [`Send ETH to ${address} (on anvil: testClient.setBalance), then retry; nothing was sent.`],
+      cause,
+    });
+  }
+}
+
+/** A job spec does not hash to the spec hash it is paired with. */
+export class JobSpecMismatchError extends MycelError {
+  override name = 'JobSpecMismatchError';
+  constructor({ expected, actual, jobId }: { expected: Hex; actual: Hex; jobId?: bigint }) {
+    super(`The job spec hashes to ${actual}, not to ${expected}${jobId === undefined ? '' : ` (job ${jobId})`}.`, {
+      metaMessages: ['Fetch the spec again from the submitter (it is corrupt or for another job), or pass the matching spec hash.'],
+    });
+  }
+}
+
+/** Decodes revert data against every mycel error; undefined when it is not one of them. */
+export function decodeMycelError(data: Hex): { errorName: string; args: readonly unknown[] } | undefined {
+  try {
+    const { errorName, args } = decodeErrorResult({ abi: MYCEL_ERRORS_ABI as Abi, data });
+    return { errorName, args: args ?? [] };
+  } catch {
+    return undefined;
+  }
+}
+
+/** Turns anything viem threw into a MycelError naming the cause and the fix. */
+export function toMycelError(error: unknown, ctx: { functionName: string; rpcUrl?: string; account?: Address }): MycelError {
+  if (error instanceof MycelError) return error;
+  if (!(error instanceof BaseError)) return new ContractCallError({ functionName: ctx.functionName, reason: String((error as Error)?.message ?? error), cause: error });
+  const reverted = error.walk((e) => e instanceof ContractFunctionRevertedError) as ContractFunctionRevertedError | null;
+  if (reverted) {
+    let decoded = reverted.data ? { errorName: reverted.data.errorName, args: reverted.data.args ?? [] } : undefined;
+    if (!decoded && reverted.raw) decoded = decodeMycelError(reverted.raw);
+    if (decoded && decoded.errorName !== 'Error' && decoded.errorName !== 'Panic') {
+      const Class =
+        decoded.errorName === 'ERC20InsufficientAllowance'
+          ? InsufficientAllowanceError
+          : decoded.errorName === 'ERC20InsufficientBalance'
+            ? InsufficientTokenBalanceError
+            : ContractRevertError;
+      return new Class({ ...decoded, functionName: ctx.functionName, cause: error });
+    }
+    return new ContractCallError({ functionName: ctx.functionName, reason: reverted.reason ?? reverted.shortMessage, cause: error });
+  }
+  if (error.walk((e) => e instanceof InsufficientFundsError) && ctx.account) return new AccountUnfundedError({ address: ctx.account, cause: error });
+  if (/insufficient funds|gas required exceeds allowance/i.test(error.message) && ctx.account) {
+    return new AccountUnfundedError({ address: ctx.account, cause: error });
+  }
+  if (error.walk((e) => e instanceof HttpRequestError)) return new ChainUnreachableError({ rpcUrl: ctx.rpcUrl ?? 'the RPC URL', cause: error });
+  return new ContractCallError({ functionName: ctx.functionName, reason: error.shortMessage, cause: error });
+}

@@ -1,0 +1,271 @@
+// JobMarket on anvil with MockResolver as the dispute game: the whole lifecycle with balances and burned supply,
+// every revert, expiry, and the absence of any admin path over stake.
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { keccak256, toHex, type Address } from 'viem';
+import { readContract } from 'viem/actions';
+import { JobMarketAbi } from '../../src/chain/generated/JobMarket.js';
+import { MockResolverAbi } from '../../src/chain/generated/MockResolver.js';
+import {
+  approve,
+  challenge,
+  claimJob,
+  commitRoot,
+  expire,
+  finalize,
+  getJob,
+  getNode,
+  postJob,
+  publicKeyOf,
+  register,
+  requestWithdraw,
+  withdraw,
+} from '../../src/chain/index.js';
+import { InsufficientAllowanceError } from '../../src/chain/errors.js';
+import type { MycelWalletClient } from '../../src/chain/actions/send.js';
+import { CHALLENGE_WINDOW, MIN_STAKE, T, UNBONDING_DELAY, call, expectRevert, setupMycel, type Fixture } from './mycel-fixture.js';
+
+let f: Fixture;
+let submitter: MycelWalletClient, solver: MycelWalletClient, challenger: MycelWalletClient, other: MycelWalletClient;
+const REWARD = T(50);
+const STAKE = T(20);
+const SPEC = toHex(new TextEncoder().encode('{"model":"mlp","steps":1000}'));
+const ROOT = keccak256(toHex('solver root'));
+const OTHER_ROOT = keccak256(toHex('challenger root'));
+const gas: Record<string, bigint> = {};
+
+beforeAll(async () => {
+  f = await setupMycel();
+  [submitter, solver, challenger, other] = [f.wallets[1], f.wallets[2], f.wallets[3], f.wallets[4]];
+  for (const w of [solver, challenger]) await approve(w, { token: f.token, spender: f.registry, amount: MIN_STAKE });
+  gas.register = (await register(challenger, { registry: f.registry, stake: MIN_STAKE })).gasUsed;
+  gas['register+publicKey'] = (await register(solver, { registry: f.registry, stake: MIN_STAKE, publicKey: publicKeyOf(f.anvil.accounts[2].privateKey) })).gasUsed;
+  // generous standing approvals for the market
+  for (const w of [submitter, solver, challenger, other]) await approve(w, { token: f.token, spender: f.market, amount: T(5_000) });
+});
+afterAll(async () => {
+  await f?.stop();
+});
+
+const a = (w: MycelWalletClient) => w.account.address;
+async function post(deadlineIn = 3_600n) {
+  const r = await postJob(submitter, { market: f.market, spec: SPEC, steps: 1000n, reward: REWARD, stake: STAKE, deadlineIn, verifiersWanted: 3 });
+  gas.postJob = r.gasUsed;
+  return r.jobId;
+}
+async function committed() {
+  const jobId = await post();
+  gas.claimJob = (await claimJob(solver, { market: f.market, jobId, spec: SPEC })).gasUsed;
+  gas.commitRoot = (await commitRoot(solver, { market: f.market, jobId, root: ROOT })).gasUsed;
+  return jobId;
+}
+const balances = async () => ({
+  submitter: await f.balance(a(submitter)),
+  solver: await f.balance(a(solver)),
+  challenger: await f.balance(a(challenger)),
+  market: await f.balance(f.market),
+  supply: await f.totalSupply(),
+});
+const decide = (disputeId: bigint, winner: Address) => call(f.wallets[0], f.resolver, MockResolverAbi, 'decide', [f.market, disputeId, winner]);
+
+describe('JobMarket lifecycle', () => {
+  it('post escrows the reward and records the job', async () => {
+    const before = await balances();
+    const jobId = await post();
+    const after = await balances();
+    expect(after.submitter).toBe(before.submitter - REWARD);
+    expect(after.market).toBe(before.market + REWARD);
+    const job = await getJob(f.publicClient, { market: f.market, jobId });
+    expect(job).toMatchObject({ phase: 'Open', submitter: a(submitter), specHash: keccak256(SPEC), steps: 1000n, reward: REWARD, stake: STAKE, solversWanted: 1, verifiersWanted: 3 });
+    expect(await readContract(f.publicClient, { address: f.market, abi: JobMarketAbi, functionName: 'jobCount' })).toBe(jobId + 1n);
+  });
+
+  it('post with a permit needs no prior approve', async () => {
+    const fresh = f.wallets[5];
+    const before = await f.balance(a(fresh));
+    const { jobId } = await postJob(fresh, { market: f.market, specHash: keccak256(SPEC), steps: 10n, reward: REWARD, stake: STAKE, deadlineIn: 100n, permit: { token: f.token } });
+    expect(await f.balance(a(fresh))).toBe(before - REWARD);
+    expect((await getJob(f.publicClient, { market: f.market, jobId })).submitter).toBe(a(fresh));
+  });
+
+  it('unchallenged: claim, commit, window closes, finalize pays reward + stake; the root is the result', async () => {
+    const jobId = await post();
+    const b0 = await balances();
+    await claimJob(solver, { market: f.market, jobId });
+    expect((await balances()).solver).toBe(b0.solver - STAKE);
+    expect((await getNode(f.publicClient, { registry: f.registry, node: a(solver) })).activeJobs).toBe(1);
+    await commitRoot(solver, { market: f.market, jobId, root: ROOT });
+    const job = await getJob(f.publicClient, { market: f.market, jobId });
+    expect(job.phase).toBe('Committed');
+    expect(job.challengeEnds).toBe((await f.now()) + CHALLENGE_WINDOW);
+    const early = await expectRevert(finalize(other, { market: f.market, jobId }), 'JobChallengeWindowOpen');
+    expect(early.metaMessages[0]).toMatch(/^Wait until .*then finalize/);
+    await f.advance(CHALLENGE_WINDOW);
+    gas.finalize = (await finalize(other, { market: f.market, jobId })).gasUsed;
+    const b1 = await balances();
+    expect(b1.solver).toBe(b0.solver + REWARD);
+    expect(b1.submitter).toBe(b0.submitter);
+    expect(b1.market).toBe(b0.market - REWARD);
+    expect(b1.supply).toBe(b0.supply);
+    expect(await getJob(f.publicClient, { market: f.market, jobId })).toMatchObject({ phase: 'Finalized', root: ROOT });
+    expect((await getNode(f.publicClient, { registry: f.registry, node: a(solver) })).activeJobs).toBe(0);
+    await expectRevert(finalize(other, { market: f.market, jobId }), 'JobWrongPhase', [jobId, 5, 3]);
+  });
+
+  it('challenged, solver wins: solver gets reward + stake + half the challenger stake; the other half is burned', async () => {
+    const jobId = await committed();
+    const b0 = await balances();
+    const c = await challenge(challenger, { market: f.market, jobId, root: OTHER_ROOT });
+    gas.challenge = c.gasUsed;
+    const dispute = await readContract(f.publicClient, { address: f.resolver, abi: MockResolverAbi, functionName: 'getDispute', args: [c.disputeId] });
+    expect(dispute).toEqual({ jobId, steps: 1000n, solver: a(solver), challenger: a(challenger), solverRoot: ROOT, challengerRoot: OTHER_ROOT });
+    expect(await getJob(f.publicClient, { market: f.market, jobId })).toMatchObject({ phase: 'Disputed', challenger: a(challenger), disputeId: c.disputeId });
+    await f.advance(CHALLENGE_WINDOW); // a dispute outlives the window: finalize cannot bypass it
+    await expectRevert(finalize(other, { market: f.market, jobId }), 'JobWrongPhase', [jobId, 4, 3]);
+    gas.resolveDispute = (await decide(c.disputeId, a(solver))).gasUsed;
+    const b1 = await balances();
+    expect(b1.solver).toBe(b0.solver + STAKE + REWARD + STAKE / 2n);
+    expect(b1.challenger).toBe(b0.challenger - STAKE);
+    expect(b1.submitter).toBe(b0.submitter);
+    expect(b1.supply).toBe(b0.supply - STAKE / 2n);
+    expect(b1.market).toBe(b0.market - REWARD - STAKE);
+    expect(await getJob(f.publicClient, { market: f.market, jobId })).toMatchObject({ phase: 'Finalized', root: ROOT });
+    await expectRevert(decide(c.disputeId, a(solver)), 'DisputeUnknown', [c.disputeId]);
+  });
+
+  it('challenged, challenger wins: submitter refunded, challenger gets stake + half the solver stake, half burned', async () => {
+    const jobId = await committed();
+    const b0 = await balances();
+    const { disputeId } = await challenge(challenger, { market: f.market, jobId, root: OTHER_ROOT });
+    await expectRevert(decide(disputeId, a(other)), 'DisputeWinnerInvalid', [disputeId, a(other)]);
+    await decide(disputeId, a(challenger));
+    const b1 = await balances();
+    expect(b1.submitter).toBe(b0.submitter + REWARD);
+    expect(b1.challenger).toBe(b0.challenger + STAKE / 2n);
+    expect(b1.solver).toBe(b0.solver);
+    expect(b1.supply).toBe(b0.supply - STAKE / 2n);
+    expect(b1.market).toBe(b0.market - REWARD - STAKE);
+    expect((await getJob(f.publicClient, { market: f.market, jobId })).phase).toBe('Refuted');
+    expect((await getNode(f.publicClient, { registry: f.registry, node: a(solver) })).activeJobs).toBe(0);
+  });
+
+  it('expire: an unclaimed job refunds the reward; a claimed, uncommitted one also pays the solver stake to the submitter', async () => {
+    const open = await post(100n);
+    const claimed = await post(100n);
+    await claimJob(solver, { market: f.market, jobId: claimed });
+    await expectRevert(expire(other, { market: f.market, jobId: open }), 'JobDeadlineNotPassed');
+    await f.advance(100n);
+    await expectRevert(claimJob(solver, { market: f.market, jobId: open }), 'JobDeadlinePassed');
+    await expectRevert(commitRoot(solver, { market: f.market, jobId: claimed, root: ROOT }), 'JobDeadlinePassed');
+    const b0 = await balances();
+    await expire(other, { market: f.market, jobId: open });
+    expect((await balances()).submitter).toBe(b0.submitter + REWARD);
+    await expire(other, { market: f.market, jobId: claimed });
+    expect((await balances()).submitter).toBe(b0.submitter + 2n * REWARD + STAKE);
+    expect((await balances()).solver).toBe(b0.solver);
+    expect((await getJob(f.publicClient, { market: f.market, jobId: claimed })).phase).toBe('Expired');
+    expect((await getNode(f.publicClient, { registry: f.registry, node: a(solver) })).activeJobs).toBe(0);
+    await expectRevert(expire(other, { market: f.market, jobId: open }), 'JobWrongPhase', [open, 7, 1]);
+    const done = await committed();
+    await f.advance(3_600n);
+    await expectRevert(expire(other, { market: f.market, jobId: done }), 'JobWrongPhase', [done, 3, 1]); // committed: finalize, not expire
+    await finalize(other, { market: f.market, jobId: done });
+  });
+
+  it('a solver with an open job cannot withdraw its bond until the job settles', async () => {
+    const jobId = await post();
+    await claimJob(challenger, { market: f.market, jobId });
+    await requestWithdraw(challenger, { registry: f.registry });
+    await f.advance(UNBONDING_DELAY);
+    await expectRevert(withdraw(challenger, { registry: f.registry }), 'NodeStakeLocked', [a(challenger), 1]);
+    await commitRoot(challenger, { market: f.market, jobId, root: ROOT });
+    await f.advance(CHALLENGE_WINDOW);
+    await finalize(other, { market: f.market, jobId });
+    await withdraw(challenger, { registry: f.registry });
+    // and, unbonded, it can take no new job
+    await expectRevert(claimJob(challenger, { market: f.market, jobId: await post() }), 'NodeNotRegistered', [a(challenger)]);
+    await approve(challenger, { token: f.token, spender: f.registry, amount: MIN_STAKE });
+    await register(challenger, { registry: f.registry, stake: MIN_STAKE });
+  });
+});
+
+describe('JobMarket reverts', () => {
+  it('post: insufficient allowance, invalid request fields', async () => {
+    const poor = f.wallets[6];
+    const e = await postJob(poor, { market: f.market, spec: SPEC, steps: 1n, reward: REWARD, stake: STAKE }).catch((x: unknown) => x);
+    expect(e).toBeInstanceOf(InsufficientAllowanceError);
+    expect((e as InsufficientAllowanceError).args).toEqual([f.market, 0n, REWARD]);
+    const base = { market: f.market, spec: SPEC, steps: 1n, reward: REWARD, stake: STAKE };
+    await expectRevert(postJob(submitter, { ...base, solversWanted: 2 }), 'JobRequestInvalid', ['solversWanted', 2n]);
+    await expectRevert(postJob(submitter, { ...base, steps: 0n }), 'JobRequestInvalid', ['steps', 0n]);
+    await expectRevert(postJob(submitter, { ...base, reward: 0n }), 'JobRequestInvalid', ['reward', 0n]);
+    await expectRevert(postJob(submitter, { ...base, stake: 0n }), 'JobRequestInvalid', ['stake', 0n]);
+    await expectRevert(postJob(submitter, { ...base, deadline: 1n }), 'JobRequestInvalid', ['deadline', 1n]);
+    await expectRevert(postJob(submitter, { ...base, spec: undefined, specHash: `0x${'00'.repeat(32)}` }), 'JobZeroHash', []);
+  });
+
+  it('post with an expired permit falls back to the allowance, and reverts for want of it', async () => {
+    const fresh = f.wallets[7];
+    const e = await postJob(fresh, { market: f.market, spec: SPEC, steps: 1n, reward: REWARD, stake: STAKE, permit: { token: f.token, validFor: -10n } }).catch((x: unknown) => x);
+    expect(e).toBeInstanceOf(InsufficientAllowanceError);
+  });
+
+  it('unknown job', async () => {
+    for (const p of [
+      claimJob(solver, { market: f.market, jobId: 999n }),
+      commitRoot(solver, { market: f.market, jobId: 999n, root: ROOT }),
+      challenge(challenger, { market: f.market, jobId: 999n, root: ROOT }),
+      finalize(other, { market: f.market, jobId: 999n }),
+      expire(other, { market: f.market, jobId: 999n }),
+      getJob(f.publicClient, { market: f.market, jobId: 999n }),
+    ]) {
+      await expectRevert(p, 'JobUnknown', [999n]);
+    }
+  });
+
+  it('claim: unregistered node, wrong phase', async () => {
+    const jobId = await post();
+    await expectRevert(claimJob(other, { market: f.market, jobId }), 'NodeNotRegistered', [a(other)]);
+    await claimJob(solver, { market: f.market, jobId });
+    await expectRevert(claimJob(challenger, { market: f.market, jobId }), 'JobWrongPhase', [jobId, 2, 1]);
+  });
+
+  it('commit: not the claimant, wrong phase, zero root', async () => {
+    const jobId = await post();
+    await expectRevert(commitRoot(solver, { market: f.market, jobId, root: ROOT }), 'JobWrongPhase', [jobId, 1, 2]);
+    await claimJob(solver, { market: f.market, jobId });
+    const e = await expectRevert(commitRoot(challenger, { market: f.market, jobId, root: ROOT }), 'JobNotSolver', [jobId, a(challenger), a(solver)]);
+    expect(e.metaMessages[0]).toBe(`Send it from ${a(solver)}.`);
+    await expectRevert(commitRoot(solver, { market: f.market, jobId, root: `0x${'00'.repeat(32)}` }), 'JobZeroHash');
+  });
+
+  it('challenge: wrong phase, self-challenge, same root, window over', async () => {
+    const open = await post();
+    await expectRevert(challenge(challenger, { market: f.market, jobId: open, root: OTHER_ROOT }), 'JobWrongPhase', [open, 1, 3]);
+    const jobId = await committed();
+    await expectRevert(challenge(solver, { market: f.market, jobId, root: OTHER_ROOT }), 'JobSelfChallenge', [jobId, a(solver)]);
+    await expectRevert(challenge(challenger, { market: f.market, jobId, root: ROOT }), 'JobChallengeRootMatches', [jobId, ROOT]);
+    await f.advance(CHALLENGE_WINDOW);
+    const e = await expectRevert(challenge(challenger, { market: f.market, jobId, root: OTHER_ROOT }), 'JobChallengeWindowClosed');
+    expect(e.metaMessages[0]).toContain('finalize');
+  });
+
+  it('only the resolver set at deployment can resolve, and only disputes this market opened', async () => {
+    await expectRevert(call(f.wallets[0], f.market, JobMarketAbi, 'resolveDispute', [1n, a(solver)]), 'MarketUnauthorizedResolver', [a(f.wallets[0])]);
+    await expectRevert(decide(12345n, a(solver)), 'DisputeUnknown', [12345n]);
+    expect(await readContract(f.publicClient, { address: f.market, abi: JobMarketAbi, functionName: 'RESOLVER' })).toBe(f.resolver);
+  });
+
+  it('nobody, owner included, can move stake: the ABI has no admin function', () => {
+    const writes = JobMarketAbi.filter((x) => x.type === 'function' && !['view', 'pure'].includes(x.stateMutability as string)).map((x) => (x as { name: string }).name);
+    expect(writes.sort()).toEqual(['challenge', 'claimJob', 'commitRoot', 'expire', 'finalize', 'postJob', 'postJobWithPermit', 'resolveDispute']);
+    const names = JobMarketAbi.filter((x) => x.type === 'function').map((x) => (x as { name: string }).name.toLowerCase());
+    for (const bad of ['owner', 'transferownership', 'slash', 'setresolver', 'rescue', 'sweep', 'pause', 'upgradeto']) expect(names).not.toContain(bad);
+  });
+});
+
+describe('gas per action', () => {
+  it('is measured', () => {
+    for (const k of ['register', 'postJob', 'claimJob', 'commitRoot', 'challenge', 'finalize', 'resolveDispute']) expect(gas[k]).toBeGreaterThan(21_000n);
+    console.log('gas per action: ' + Object.entries(gas).map(([k, v]) => `${k} ${v}`).join(', '));
+  });
+});
