@@ -1,4 +1,4 @@
-// `npm run bench -- dispute [--json] [--steps 30] [--checkpoint-every 10] [--seed 1] [--skip-tiny]`: one dispute
+// `npm run bench -- dispute [--json] [--steps 30] [--checkpoint-every 10] [--seed 1] [--skip-tiny] [--model gpt-tiny]`: one dispute
 // game over a job with one flipped bit at a random step: rounds per level, bytes of moves, referee work
 // and each party's extra compute during the game, as ratios to the whole job. The measured job is a
 // small GPT that really trains here (--steps); the 1,000-step gpt-tiny figures are extrapolated from
@@ -66,7 +66,13 @@ export async function run_(args: string[]): Promise<void> {
   const steps = flag(args, '--steps', 30);
   const every = flag(args, '--checkpoint-every', 10);
   const rng = new Rng(flag(args, '--seed', 1));
-  const honest = buildProgram(spec({ kind: 'gpt', contextLength: 10, dModel: 32, layers: 2, heads: 4, mlpHidden: 128 }, steps, 8, every));
+  // --model gpt-tiny measures the issue's job for real (with --steps 1000 --checkpoint-every 20: about half an hour here).
+  const gptTiny = args.includes('--model') && args[args.indexOf('--model') + 1] === 'gpt-tiny';
+  const model: JobSpec['model'] = gptTiny
+    ? { kind: 'gpt', contextLength: 64, dModel: 128, layers: 4, heads: 4, mlpHidden: 512 }
+    : { kind: 'gpt', contextLength: 10, dModel: 32, layers: 2, heads: 4, mlpHidden: 128 };
+  const batchSize = gptTiny ? 16 : 8;
+  const honest = buildProgram(spec(model, steps, batchSize, every));
   const rules = rulesOf(honest);
   const t = 1 + (rng.integers([1], 0, steps).data[0] % steps);
 
@@ -92,7 +98,7 @@ export async function run_(args: string[]): Promise<void> {
   const jobOps = steps * scalarOps(structure);
   const r = game.ruling;
   const measured = {
-    kind: 'measured', job: `gpt d32 L2 ctx10 b8, ${steps} steps, checkpoint every ${every}`, flipped: `step ${t} op ${op} (${structure.ops[op].name}) element ${element} bit ${bit}`,
+    kind: 'measured', job: `gpt d${model.dModel} L${model.layers} ctx${model.contextLength} b${batchSize}, ${steps} steps, checkpoint every ${every}`, flipped: `step ${t} op ${op} (${structure.ops[op].name}) element ${element} bit ${bit}`,
     ops_per_step: structure.ops.length, job_scalar_ops: jobOps, job_seconds: jobSeconds,
     rounds_run: game.roundsPerLevel.run, rounds_step: game.roundsPerLevel.step, rounds_op: game.roundsPerLevel.op, rounds_element: game.roundsPerLevel.element, rounds_onestep: game.roundsPerLevel.onestep,
     total_rounds: game.totalRounds, bytes: game.bytes, moves: game.moves.length,

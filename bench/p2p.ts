@@ -1,10 +1,13 @@
-// `npm run bench -- p2p [--json] [--mb N] [--repeats N] [--blob-only]`: the p2p layer's figures. Blob throughput is measured between
-// two `mycel node start` processes on loopback, beside a plain TCP socket copy of the same bytes in the
-// same run (ratio = p2p / socket). Gossip, start-up and memory are measured with in-process nodes on TCP.
+// `npm run bench -- p2p [--json] [--mb N] [--repeats N] [--blob-only]`: the p2p layer's figures. Blob
+// throughput is measured between two `mycel node start` processes on loopback, beside a plain TCP socket copy
+// of the same bytes in the same run: one warm-up, then N rounds (default 5) of both; the ratio p2p / socket is
+// taken within each round and the median and best rounds are reported, with CPU ms per MiB of each node
+// process (load-independent, unlike wall time). MYCEL_BENCH_NODE_ARGS passes flags to the node processes
+// (e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof"). Gossip, start-up and memory use in-process nodes on TCP.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { createWriteStream } from 'node:fs';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { createServer, type AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -93,15 +96,23 @@ async function blobThroughput(report: Report, root: string, megabytes: number, r
     // Wait until B is connected, so the timing is the transfer, not the dial.
     for (let i = 0; i < 100 && (await callControl<unknown[]>(dirB, '/peers')).length === 0; i++) await new Promise((r) => setTimeout(r, 50));
     const forget = (): Promise<void> => rm(join(dirB, 'blobs'), { recursive: true, force: true });
+    const cpu = { sender: 0, receiver: 0, transfers: 0 };
     const p2pOnce = async (): Promise<number> => {
       await forget();
+      const before = [await cpuMs(a.proc.pid), await cpuMs(b.proc.pid)];
       const t = performance.now();
       await callControl(dirB, '/blob/get', { cid });
-      return (performance.now() - t) / 1000;
+      const seconds = (performance.now() - t) / 1000;
+      const after = [await cpuMs(a.proc.pid), await cpuMs(b.proc.pid)];
+      cpu.sender += after[0] - before[0];
+      cpu.receiver += after[1] - before[1];
+      cpu.transfers++;
+      return seconds;
     };
     const socketOnce = (): Promise<number> => socketCopy(file, join(root, 'tcp-out.bin'));
     await p2pOnce();
     await socketOnce();
+    Object.assign(cpu, { sender: 0, receiver: 0, transfers: 0 });
     const rounds: { p2p: number; socket: number; ratio: number }[] = [];
     for (let i = 0; i < repeats; i++) {
       let p2pSeconds: number;
@@ -137,10 +148,27 @@ async function blobThroughput(report: Report, root: string, megabytes: number, r
       unit: 'MB/s',
       note: 'plain TCP socket copy of the same file between two processes, written to disk, timed from the connection',
     });
+    // CPU time per MiB in each node process (from /proc): unlike wall time, it barely moves with machine load.
+    if (cpu.transfers > 0 && cpu.receiver > 0) {
+      const per = (ms: number): number => ms / cpu.transfers / megabytes;
+      report({ name: 'p2p.blob.cpu_receiver', value: per(cpu.receiver), unit: 'ms/MiB', note: 'receiving node: decrypt, demux, verify (SHA-256), write' });
+      report({ name: 'p2p.blob.cpu_sender', value: per(cpu.sender), unit: 'ms/MiB', note: 'serving node: read, encrypt, send' });
+    }
   } finally {
     await Promise.all([a.proc, b.proc].map(stopProcess));
   }
 }
+
+/** utime + stime of a process in ms, from /proc (Linux); 0 where /proc is missing. */
+async function cpuMs(pid: number | undefined): Promise<number> {
+  if (pid === undefined) return 0;
+  const stat = await readFile(`/proc/${pid}/stat`, 'utf8').catch(() => '');
+  if (!stat) return 0;
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  return ((Number(fields[11]) + Number(fields[12])) * 1000) / CLOCK_TICKS_PER_SECOND;
+}
+/** USER_HZ: 100 on every Linux build Node supports. */
+const CLOCK_TICKS_PER_SECOND = 100;
 
 /** The anchor: a child process streams the file over a plain TCP socket; this process writes it to disk. */
 async function socketCopy(file: string, out: string): Promise<number> {
