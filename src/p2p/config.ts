@@ -19,7 +19,10 @@ export const CONFIG_SCHEMA = z
     wsPort: port.default(DEFAULT_WS_PORT),
     bootstrap: z.array(z.string()).default([]),
     keyFile: z.string().optional(),
+    /** Serve as a circuit relay v2 server for peers behind NAT. */
     relay: z.boolean().default(true),
+    /** Reserve a slot on a relay and advertise a /p2p-circuit address (for a node behind NAT). */
+    relayListen: z.boolean().default(false),
   })
   .strict();
 
@@ -39,7 +42,7 @@ export async function loadConfig({ dataDir, configFile, overrides = {} }: { data
     const missing = (error as NodeJS.ErrnoException).code === 'ENOENT';
     if (!missing || configFile) {
       throw new ConfigError(`Cannot read the config file ${path}: ${missing ? 'it does not exist' : (error as Error).message}.`, {
-        metaMessages: ['Fix the JSON (keys: host, tcpPort, wsPort, bootstrap, keyFile, relay) or remove the file to use defaults.'],
+        metaMessages: ['Fix the JSON (keys: host, tcpPort, wsPort, bootstrap, keyFile, relay, relayListen) or remove the file to use defaults.'],
       });
     }
   }

@@ -37,6 +37,25 @@ export const PENALTY_MALFORMED = -10;
 export const PENALTY_BAD_CHUNK = -50;
 export const PENALTY_RATE_LIMIT = -5;
 export const BAN_SCORE = -100;
+/**
+ * Reputation half-life: every score halves in this time. 10 minutes: a peer banned for one bad chunk plus
+ * some noise (-150) is readmitted after ~10 min; one at -400 (a flood) after ~20 min; a single rate-limit
+ * penalty (-5) is down to -1 after ~23 min and then forgotten.
+ */
+export const REPUTATION_HALF_LIFE_MS = 10 * 60_000;
+/** Scores closer to zero than this are dropped (treated as a fresh peer), which bounds the table's size. */
+export const REPUTATION_FORGET_BELOW = 0.5;
+
+/**
+ * Circuit relay v2 server limits. A relayed connection is meant to carry signalling and DCUtR hole punching,
+ * then be replaced by a direct one; the limits keep a volunteer relay's cost bounded. The library defaults
+ * are 15 reservations, 128 KiB and 2 minutes per relayed connection; 15 runs out on a busy swarm.
+ */
+export const RELAY_MAX_RESERVATIONS = 128;
+export const RELAY_DATA_LIMIT_BYTES = 4n * 1024n * 1024n;
+export const RELAY_DURATION_LIMIT_MS = 2 * 60_000;
+/** How long a relay client waits for a reservation to complete. */
+export const RELAY_RESERVATION_TIMEOUT_MS = 10_000;
 
 /** Default ports (0 = any free port). */
 export const DEFAULT_TCP_PORT = 4001;

@@ -1,7 +1,8 @@
 /**
  * Typed gossip topics over gossipsub. Every message is decoded and schema-checked in the topic validator,
  * before gossipsub forwards it: a malformed or oversized message is rejected (gossipsub then lowers its
- * sender's P4 score, see GOSSIP_TOPIC_SCORE), and a peer over its rate is ignored and penalised.
+ * sender's P4 score, see GOSSIP_TOPIC_SCORE). A message over its origin's rate on the topic, or over the
+ * forwarding peer's overall rate, is ignored and the one over its rate is penalised (our reputation).
  */
 import type { GossipSub, Message as PubsubMessage } from '@libp2p/gossipsub';
 import { TopicValidatorResult } from '@libp2p/gossipsub';
@@ -34,10 +35,15 @@ export const GOSSIP_TOPIC_SCORE: TopicScoreParams = createTopicScoreParams({
 
 export type GossipMessage<S extends Schemas> = Message<S> & { from: string; topic: string };
 export type GossipStats = { accepted: number; rejected: number; ignored: number };
+/** Messages per second (sustained) and burst that one origin may publish on a topic. */
+export type GossipRate = { perSecond: number; burst: number };
 
 export class GossipTopic<S extends Schemas> {
   readonly stats: GossipStats = { accepted: 0, rejected: 0, ignored: 0 };
-  private readonly limiter = new PeerRateLimiter(GOSSIP_PER_PEER_PER_SECOND, GOSSIP_BURST_PER_PEER);
+  /** Per origin (signer): what one publisher may put on the topic. */
+  private readonly limiter: PeerRateLimiter;
+  /** Per forwarding peer: bounds what one connection can push at us, whatever the origins (keys are free). */
+  private readonly sourceLimiter = new PeerRateLimiter(GOSSIP_PER_PEER_PER_SECOND, GOSSIP_BURST_PER_PEER);
   // The validator has already decoded each message; delivery reuses that instead of decoding twice.
   private readonly decoded = new WeakMap<PubsubMessage, Message<S>>();
   private readonly handlers = new Set<(message: GossipMessage<S>) => void>();
@@ -55,7 +61,9 @@ export class GossipTopic<S extends Schemas> {
     readonly topic: string,
     private readonly codec: Codec<S>,
     private readonly reputation: Reputation,
+    rate: GossipRate = { perSecond: GOSSIP_PER_PEER_PER_SECOND, burst: GOSSIP_BURST_PER_PEER },
   ) {
+    this.limiter = new PeerRateLimiter(rate.perSecond, rate.burst);
     pubsub.topicValidators.set(topic, (peer, message) => this.validate(peer, message));
     pubsub.addEventListener('message', this.onMessage);
     pubsub.subscribe(topic);
@@ -80,9 +88,17 @@ export class GossipTopic<S extends Schemas> {
 
   private validate(peer: PeerId, message: PubsubMessage): TopicValidatorResult {
     const source = peer.toString();
-    if (!this.limiter.take(source)) {
+    if (!this.sourceLimiter.take(source)) {
       this.stats.ignored++;
-      this.reputation.penalise(source, PENALTY_RATE_LIMIT, `gossip rate on ${this.topic}`);
+      this.reputation.penalise(source, PENALTY_RATE_LIMIT, `gossip rate from peer on ${this.topic}`);
+      return TopicValidatorResult.Ignore;
+    }
+    // The topic's rate is counted per origin (the signer, StrictSign): an honest mesh neighbour that relays a
+    // flooder's messages is not charged for them; the flooder is, wherever it is in the mesh.
+    const origin = message.type === 'signed' ? message.from.toString() : source;
+    if (!this.limiter.take(origin)) {
+      this.stats.ignored++;
+      this.reputation.penalise(origin, PENALTY_RATE_LIMIT, `gossip rate on ${this.topic}`);
       return TopicValidatorResult.Ignore;
     }
     const decoded = this.tryDecode(message.data);

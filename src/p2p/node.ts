@@ -10,7 +10,7 @@ import type { CID } from 'multiformats/cid';
 import type { Schemas } from './codec.js';
 import { createCodec } from './codec.js';
 import { FIND_PROVIDERS_TIMEOUT_MS, MAX_GOSSIP_BYTES } from './constants.js';
-import { GOSSIP_TOPIC_SCORE, GossipTopic } from './gossip.js';
+import { GOSSIP_TOPIC_SCORE, GossipTopic, type GossipRate } from './gossip.js';
 import { createHost, type Host, type HostOptions, type ScoredGossipSub } from './host.js';
 import type { Identity } from './identity.js';
 import { Reputation } from './reputation.js';
@@ -20,6 +20,11 @@ import { BLOB_PROTOCOL, BlobRequester, BlobServer } from './blob/protocol.js';
 import { BlobStore, type Progress } from './blob/store.js';
 
 export type NodeOptions = Omit<HostOptions, 'reputation' | 'relay'> & { dataDir: string; relay?: boolean };
+
+/** Whether a multiaddr goes through a circuit relay (`.../p2p/<relay>/p2p-circuit/p2p/<peer>`). */
+export function isRelayedAddr(addr: string): boolean {
+  return addr.includes('/p2p-circuit');
+}
 export type PeerInfoView = { peerId: string; addrs: string[]; direction: string; score: number; gossipScore: number };
 
 /** Peers we dial on our own from discovery, so the gossip mesh forms beyond the bootstrap peer. */
@@ -122,13 +127,13 @@ export class MycelNode {
   }
 
   /** A typed gossip topic: messages are schema-checked before handlers see them. */
-  topic<S extends Schemas>(name: string, schemas: S, { maxBytes = MAX_GOSSIP_BYTES } = {}): GossipTopic<S> {
+  topic<S extends Schemas>(name: string, schemas: S, { maxBytes = MAX_GOSSIP_BYTES, rate }: { maxBytes?: number; rate?: GossipRate } = {}): GossipTopic<S> {
     const existing = this.topics.get(name);
     if (existing) return existing as unknown as GossipTopic<S>;
     const pubsub = this.host.services.pubsub as ScoredGossipSub;
     // Without per-topic score params gossipsub does not count invalid messages against the sender.
     pubsub.score.params.topics[name] = GOSSIP_TOPIC_SCORE;
-    const topic = new GossipTopic(pubsub, name, createCodec(schemas, { maxBytes }), this.reputation);
+    const topic = new GossipTopic(pubsub, name, createCodec(schemas, { maxBytes }), this.reputation, rate);
     this.topics.set(name, topic as unknown as GossipTopic<Schemas>);
     return topic;
   }
@@ -164,7 +169,8 @@ export class MycelNode {
         reputation: this.reputation,
         timeoutMs: options.timeoutMs ?? FIND_PROVIDERS_TIMEOUT_MS,
         findProviders: (c, signal) => this.findProviders(c, signal),
-        open: async (peer, signal) => new BlobRequester(peer, await this.host.dialProtocol(peer, BLOB_PROTOCOL, { signal })),
+        // runOnLimitedConnection: a peer reachable only through a relay can still serve (the relay's data limit applies).
+        open: async (peer, signal) => new BlobRequester(peer, await this.host.dialProtocol(peer, BLOB_PROTOCOL, { signal, runOnLimitedConnection: true })),
         onProgress: options.onProgress,
         signal: options.signal ? AbortSignal.any([options.signal, controller.signal]) : controller.signal,
       });

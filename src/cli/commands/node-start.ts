@@ -3,7 +3,10 @@ import { intFlag, type Command } from '../command.js';
 import { loadConfig } from '../../p2p/config.js';
 import { startControl } from '../../p2p/control.js';
 import { loadIdentity } from '../../p2p/identity.js';
-import { MycelNode } from '../../p2p/node.js';
+import { isRelayedAddr, MycelNode } from '../../p2p/node.js';
+
+/** How long `node start --via-relay` waits for a relay reservation before printing its addresses. */
+const RELAY_ADDRESS_WAIT_MS = 5_000;
 import { DATA_DIR_FLAGS, dataDirOf } from './p2p-flags.js';
 
 export const nodeStart: Command = {
@@ -44,6 +47,11 @@ export const nodeStart: Command = {
     const identity = await loadIdentity(config.keyFile);
     const started = performance.now();
     const node = await MycelNode.start({ ...config, identity });
+    if (config.relayListen && config.bootstrap.length > 0) {
+      // A node reachable only by relay has nothing to print until its reservation is made (usually < 1 s).
+      const deadline = Date.now() + RELAY_ADDRESS_WAIT_MS;
+      while (!node.multiaddrs().some(isRelayedAddr) && Date.now() < deadline && !signal.aborted) await new Promise((r) => setTimeout(r, 100));
+    }
     const control = await startControl(node, config.dataDir);
     const info = {
       peerId: node.peerId.toString(),

@@ -63,6 +63,8 @@ export class BlobServer {
     await this.registrar.handle(BLOB_PROTOCOL, (stream, connection) => void this.serve(stream, connection.remotePeer), {
       maxInboundStreams: MAX_INBOUND_BLOB_STREAMS,
       maxOutboundStreams: MAX_INBOUND_BLOB_STREAMS,
+      // Also over relayed (limited) connections, so a node behind NAT can serve before DCUtR upgrades the link.
+      runOnLimitedConnection: true,
     });
   }
 
@@ -147,13 +149,32 @@ export class BlobRequester {
 
   /** The bytes, or undefined if the provider does not have them. Throws if the stream fails or times out. */
   async request(type: 'manifest' | 'chunk', cid: CID, index = 0, signal?: AbortSignal): Promise<Uint8Array | undefined> {
-    const timeout = AbortSignal.timeout(CHUNK_TIMEOUT_MS);
-    const opts = { signal: signal ? AbortSignal.any([signal, timeout]) : timeout };
-    await this.lp.write(type === 'manifest' ? requestCodec.encode('manifest', { cid: cid.bytes }) : requestCodec.encode('chunk', { cid: cid.bytes, index }), opts);
-    const reply = (await this.lp.read(opts)).subarray();
+    const request = type === 'manifest' ? requestCodec.encode('manifest', { cid: cid.bytes }) : requestCodec.encode('chunk', { cid: cid.bytes, index });
+    const reply = (await this.exchange(request, signal)).subarray();
     if (reply[0] === Status.Ok) return reply.subarray(1);
     if (reply[0] === Status.Busy) throw new Error('provider is busy');
     return undefined;
+  }
+
+  /**
+   * One chunk as the list of frames it arrived in (no copy into one buffer: the receiver hashes and writes
+   * the pieces as they are), or undefined if the provider does not have it.
+   */
+  async chunk(cid: CID, index: number, signal?: AbortSignal): Promise<Uint8ArrayList | undefined> {
+    const reply = await this.exchange(requestCodec.encode('chunk', { cid: cid.bytes, index }), signal);
+    const status = reply.get(0);
+    if (status === Status.Ok) return reply.sublist(1);
+    if (status === Status.Busy) throw new Error('provider is busy');
+    return undefined;
+  }
+
+  private async exchange(request: Uint8Array, signal?: AbortSignal): Promise<Uint8ArrayList> {
+    const timeout = AbortSignal.timeout(CHUNK_TIMEOUT_MS);
+    const opts = { signal: signal ? AbortSignal.any([signal, timeout]) : timeout };
+    await this.lp.write(request, opts);
+    const reply = await this.lp.read(opts);
+    if (reply.byteLength === 0) throw new MalformedMessageError('Empty blob response.');
+    return reply;
   }
 
   async manifest(cid: CID, signal?: AbortSignal): Promise<{ bytes: Uint8Array; manifest: Manifest } | undefined> {

@@ -2,12 +2,15 @@
  * Blobs on disk under <dataDir>/blobs: `<cid>.data` + `<cid>.manifest` once complete and verified;
  * `<cid>.part` + `<cid>.have` (the indexes of verified chunks) while a transfer is under way, so a
  * transfer interrupted by a crash or Ctrl-C resumes where it stopped. Nothing is named `.data` before
- * every chunk has been re-verified (write to a temp file, verify, rename).
+ * every chunk has been verified (write to a temp file, verify, rename): chunks this process verified in memory
+ * on arrival and then wrote are trusted; chunks listed in a `.have` file from an earlier run are re-read and
+ * re-verified, since the part file may have been damaged meanwhile.
  */
 import { createReadStream } from 'node:fs';
 import { mkdir, open, readFile, rename, rm, stat, writeFile, type FileHandle } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { CID } from 'multiformats/cid';
+import type { Uint8ArrayList } from 'uint8arraylist';
 import { BLOB_CHUNK_BYTES } from '../constants.js';
 import { chunkCount, chunkLength, chunkMatches, decodeManifest, encodeManifest, sha256Bytes, type Manifest } from './manifest.js';
 
@@ -32,16 +35,23 @@ export class BlobStore {
 
   /** Reads one chunk of a complete blob (undefined if we do not hold it). */
   async readChunk(cid: CID, manifest: Manifest, index: number): Promise<Uint8Array | undefined> {
-    if (!(await this.has(cid))) return undefined;
+    // One open handle per blob (no stat per chunk); a blob we do not hold fails to open and is not cached.
     const key = cid.toString();
     let handle = this.handles.get(key);
     if (!handle) {
       handle = open(this.path(cid, 'data'), 'r');
       this.handles.set(key, handle);
     }
+    let fh: FileHandle;
+    try {
+      fh = await handle;
+    } catch {
+      if (this.handles.get(key) === handle) this.handles.delete(key);
+      return undefined;
+    }
     const length = chunkLength(manifest, index);
     const buffer = Buffer.allocUnsafe(length);
-    const { bytesRead } = await (await handle).read(buffer, 0, length, index * manifest.chunkSize);
+    const { bytesRead } = await fh.read(buffer, 0, length, index * manifest.chunkSize);
     return bytesRead === length ? buffer : undefined;
   }
 
@@ -113,6 +123,8 @@ export class BlobStore {
 export class PartialBlob {
   private dirty = false;
   private closed = false;
+  /** Chunks verified in memory by this process before they were written (not re-read by complete()). */
+  private readonly verifiedHere = new Set<number>();
 
   constructor(
     private readonly store: BlobStore,
@@ -136,9 +148,21 @@ export class PartialBlob {
   }
 
   /** Writes a chunk that has already been verified against the manifest. */
-  async write(index: number, data: Uint8Array): Promise<void> {
-    await this.handle.write(data, 0, data.byteLength, index * this.manifest.chunkSize);
+  async write(index: number, data: Uint8Array | Uint8ArrayList): Promise<void> {
+    const position = index * this.manifest.chunkSize;
+    if (data instanceof Uint8Array) await this.handle.write(data, 0, data.byteLength, position);
+    else {
+      // The frames as they arrived, in one writev (pwritev): no copy into a single buffer.
+      const pieces = [...data];
+      let written = 0;
+      while (written < data.byteLength) {
+        const { bytesWritten } = await this.handle.writev(written === 0 ? pieces : [data.subarray(written)], position + written);
+        if (bytesWritten <= 0) throw new Error('short write to the part file');
+        written += bytesWritten;
+      }
+    }
     this.have.add(index);
+    this.verifiedHere.add(index);
     this.dirty = true;
   }
 
@@ -151,12 +175,14 @@ export class PartialBlob {
   }
 
   /**
-   * Re-reads and re-verifies every chunk, then renames the part file into place. Returns false (and forgets
-   * the bad chunks) if anything does not match, e.g. a part file damaged on disk.
+   * Re-reads and re-verifies every chunk this process did not verify itself (those resumed from an earlier
+   * run's `.have` list), then renames the part file into place. Returns false (and forgets the bad chunks) if
+   * anything does not match, e.g. a part file damaged on disk.
    */
   async complete(): Promise<boolean> {
     const { manifest } = this;
     for (let i = 0; i < chunkCount(manifest); i++) {
+      if (this.verifiedHere.has(i)) continue;
       const buffer = Buffer.allocUnsafe(chunkLength(manifest, i));
       await this.handle.read(buffer, 0, buffer.byteLength, i * manifest.chunkSize);
       if (!chunkMatches(manifest, i, buffer)) this.have.delete(i);
