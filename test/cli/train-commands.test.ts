@@ -88,3 +88,18 @@ describe('mycel train, eval, sample, inspect', () => {
     expect((await readdir(objects)).sort()).toEqual(before);
   });
 });
+
+describe('mycel dispute --local', () => {
+  it('plays a whole game against a solver that used Math.exp, printing every move and the ruling', async () => {
+    const result = await mycel('dispute', '--local', specFile, '--cheat', 'math-exp', '--at', '2', '--json');
+    expect(result.code).toBe(0);
+    const rows = lines(result.stdout);
+    const moves = rows.filter((r) => r.kind !== undefined);
+    expect(moves[0]).toMatchObject({ by: 'challenger', kind: 'open-step' });
+    expect(moves.some((m) => m.kind === 'prove')).toBe(true);
+    const ruling = rows.at(-1)!.ruling as Record<string, unknown>;
+    expect(ruling).toMatchObject({ loser: 'solver', at: 'instruction', t: 2 });
+    expect(String(ruling.opName)).toMatch(/exp/);
+    expect(await mycel('dispute', specFile)).toMatchObject({ code: 2 });
+  });
+});
