@@ -6,7 +6,7 @@ import { DATA_DIR_FLAGS, dataDirOf, mb } from './p2p-flags.js';
 
 export const blobGet: Command = {
   name: 'blob get',
-  summary: 'Fetch a blob by CID from the network, verified chunk by chunk',
+  summary: 'fetch a blob by CID from the network, verified chunk by chunk',
   usage: '<CID>',
   description: 'Resumes an interrupted transfer. The output file appears only once every chunk is verified.',
   flags: {

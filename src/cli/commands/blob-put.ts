@@ -7,7 +7,7 @@ import { DATA_DIR_FLAGS, dataDirOf, mb } from './p2p-flags.js';
 
 export const blobPut: Command = {
   name: 'blob put',
-  summary: 'Add a file to the running node and announce it; prints its CID',
+  summary: 'add a file to the running node and announce it; prints its CID',
   usage: '<FILE>',
   flags: { ...DATA_DIR_FLAGS },
   async run({ args, flags, out }) {

@@ -5,7 +5,7 @@ import { DATA_DIR_FLAGS, dataDirOf } from './p2p-flags.js';
 
 export const nodePeers: Command = {
   name: 'node peers',
-  summary: 'List the peers the running node is connected to',
+  summary: 'list the peers the running node is connected to',
   description: 'Asks the node started with `mycel node start` (same --data-dir) over its local control endpoint.',
   flags: { ...DATA_DIR_FLAGS },
   async run({ flags, out }) {

@@ -11,7 +11,7 @@ import { DATA_DIR_FLAGS, dataDirOf } from './p2p-flags.js';
 
 export const nodeStart: Command = {
   name: 'node start',
-  summary: 'Join (or found) a mycel network and run a node until Ctrl-C',
+  summary: 'join (or found) a mycel network and run a node until Ctrl-C',
   description: [
     'Prints the PeerId, Ethereum address and listen addresses, then serves gossip and blobs.',
     'Without --bootstrap the node founds a network; give others its /p2p/ address to join.',
