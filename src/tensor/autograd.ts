@@ -88,6 +88,10 @@ const GRAD: Partial<Record<Op, GradFn>> = {
   take_along: (g, _o, [x, index], attrs) => [ops.scatterAddAlong(g, num(attrs, 'axis'), index, x.shape[num(attrs, 'axis')]), null],
   scatter_add_along: (g, _o, [, index], attrs) => [ops.takeAlong(g, num(attrs, 'axis'), index), null],
 
+  // One fused primitive each; not differentiable twice (layer_norm_grad and softmax_grad have no row).
+  layer_norm: (g, _o, [x], attrs) => [ops.layerNormGrad(x, g, num(attrs, 'eps'))],
+  softmax: (g, out) => [ops.softmaxGrad(out, g)],
+
   matmul: (g, _o, [a, b], attrs, [needA, needB]) => {
     const ta = attrs.transposeA as boolean;
     const tb = attrs.transposeB as boolean;

@@ -21,8 +21,13 @@ export function relu(x: Tensor): Tensor {
   return ops.binary('maximum', x, 0);
 }
 
-/** exp(x - max) / sum(exp(x - max)); the max is a constant for the gradient (it cancels exactly in real arithmetic). */
+/**
+ * exp(x - max) / sum(exp(x - max)); the max is a constant for the gradient (it cancels exactly in real
+ * arithmetic). Along the last axis this is the softmax primitive (the same bits as the composition
+ * below; its gradient is the softmax_grad primitive), along another axis the composition.
+ */
 export function softmax(x: Tensor, axis = -1): Tensor {
+  if (normalizeAxis('softmax', axis, x.rank) === x.rank - 1) return ops.softmaxLast(x);
   const shifted = ops.binary('sub', x, detach(ops.max(x, axis, true)));
   const e = ops.unary('exp', shifted);
   return ops.binary('div', e, ops.sum(e, axis, true));
@@ -37,13 +42,13 @@ export function logSoftmax(x: Tensor, axis = -1): Tensor {
 
 /**
  * Layer normalisation over the last axis: (x - mean) / sqrt(var + eps) * weight + bias, with the
- * biased variance mean((x - mean)^2), as PyTorch computes it.
+ * biased variance mean((x - mean)^2), as PyTorch computes it. The normalisation is the layer_norm
+ * primitive, whose bits equal the former composition centered = x - mean(x); variance =
+ * mean(centered * centered); y = centered * (1 / sqrt(variance + eps)); its gradient is the
+ * layer_norm_grad primitive (one documented order, see kernels/reference.ts).
  */
 export function layerNorm(x: Tensor, weight?: Tensor, bias?: Tensor, eps = 1e-5): Tensor {
-  const centered = ops.binary('sub', x, mean(x, -1, true));
-  const variance = mean(ops.binary('mul', centered, centered), -1, true);
-  const inverseStd = ops.binary('div', 1, ops.unary('sqrt', ops.binary('add', variance, eps)));
-  let y = ops.binary('mul', centered, inverseStd);
+  let y = ops.layerNormLast(x, eps);
   if (weight) y = ops.binary('mul', y, weight);
   if (bias) y = ops.binary('add', y, bias);
   return y;

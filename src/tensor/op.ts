@@ -10,6 +10,12 @@ export const REDUCE_OPS = ['sum', 'max', 'argmax'] as const;
 export const MOVEMENT_OPS = ['reshape', 'permute', 'expand', 'slice', 'concat'] as const;
 export const INDEX_OPS = ['take', 'scatter_add', 'take_along', 'scatter_add_along'] as const;
 export const OTHER_OPS = ['where', 'cast', 'matmul', 'const'] as const;
+/**
+ * Fused ops along the last axis (one row at a time), with their own gradient primitives. Each is one
+ * kernel instead of 5-10 primitive passes; the documented float32 order is in kernels/reference.ts.
+ * layer_norm's and softmax's bits equal the compositions they replace (composite.ts keeps them).
+ */
+export const ROW_OPS = ['layer_norm', 'layer_norm_grad', 'softmax', 'softmax_grad'] as const;
 
 export type UnaryOp = (typeof UNARY_OPS)[number];
 export type BinaryOp = (typeof BINARY_OPS)[number];
@@ -17,7 +23,8 @@ export type CompareOp = (typeof COMPARE_OPS)[number];
 export type ReduceOp = (typeof REDUCE_OPS)[number];
 export type MovementOp = (typeof MOVEMENT_OPS)[number];
 export type IndexOp = (typeof INDEX_OPS)[number];
-export type Op = UnaryOp | BinaryOp | CompareOp | ReduceOp | MovementOp | IndexOp | (typeof OTHER_OPS)[number];
+export type RowOp = (typeof ROW_OPS)[number];
+export type Op = UnaryOp | BinaryOp | CompareOp | ReduceOp | MovementOp | IndexOp | RowOp | (typeof OTHER_OPS)[number];
 
 /** Attributes of an op invocation: small JSON values (axes, shapes, flags). */
 export type Attrs = Readonly<Record<string, number | boolean | string | readonly number[]>>;

@@ -272,6 +272,64 @@ function checkAlong(op: string, shape: Shape, index: Tensor, axis: number): void
   }
 }
 
+// --- row ops (last axis) ----------------------------------------------------------------------
+
+/** [rows, n] of x's last axis; a scalar has no last axis. */
+function rowsOf(op: string, x: Tensor): [rows: number, n: number] {
+  expectFloat(op, x);
+  if (x.rank === 0) throw new ShapeError(op, [x.shape], 'a tensor of rank 1 or more');
+  return [sizeOf(x.shape.slice(0, -1)), x.shape[x.rank - 1]];
+}
+
+function expectSameShape(op: string, a: Tensor, b: Tensor): void {
+  expectFloat(op, b);
+  if (!sameShape(a.shape, b.shape)) throw new ShapeError(op, [a.shape, b.shape], 'equal shapes');
+}
+
+/**
+ * Layer normalisation of the last axis without affine: (x - mean) / sqrt(var + eps) with the biased
+ * variance, in the order of reference.ts's layerNorm (the same bits as the composition it replaces).
+ * eps is rounded to float32.
+ */
+export function layerNormLast(x: Tensor, eps = 1e-5): Tensor {
+  const [rows, n] = rowsOf('layer_norm', x);
+  const e = Math.fround(eps);
+  const out = Tensor.zeros(x.shape);
+  ref.layerNorm(x.data as Float32Array, rows, n, e, out.data as Float32Array);
+  return finish('layer_norm', { eps: e }, [x], out);
+}
+
+/** d(layer_norm)/dx applied to the upstream gradient g (same shape as x): reference.ts's layerNormGrad. */
+export function layerNormGrad(x: Tensor, g: Tensor, eps = 1e-5): Tensor {
+  const [rows, n] = rowsOf('layer_norm_grad', x);
+  expectSameShape('layer_norm_grad', x, g);
+  const e = Math.fround(eps);
+  const out = Tensor.zeros(x.shape);
+  ref.layerNormGrad(x.data as Float32Array, g.data as Float32Array, rows, n, e, out.data as Float32Array);
+  return finish('layer_norm_grad', { eps: e }, [x, g], out);
+}
+
+/**
+ * Softmax along the last axis: exp(x - max) / sum(exp(x - max)), reference.ts's softmax (the bits of
+ * the composition it replaces). exp runs on the backend's unary kernel (the same bits).
+ */
+export function softmaxLast(x: Tensor): Tensor {
+  const [rows, n] = rowsOf('softmax', x);
+  const out = Tensor.zeros(x.shape);
+  const exp = unaryKernel();
+  ref.softmax(x.data as Float32Array, rows, n, out.data as Float32Array, (buffer) => exp('exp', buffer, buffer));
+  return finish('softmax', {}, [x], out);
+}
+
+/** d(softmax)/dx applied to the upstream gradient g, from the softmax output y: reference.ts's softmaxGrad. */
+export function softmaxGrad(y: Tensor, g: Tensor): Tensor {
+  const [rows, n] = rowsOf('softmax_grad', y);
+  expectSameShape('softmax_grad', y, g);
+  const out = Tensor.zeros(y.shape);
+  ref.softmaxGrad(y.data as Float32Array, g.data as Float32Array, rows, n, out.data as Float32Array);
+  return finish('softmax_grad', {}, [y, g], out);
+}
+
 // --- matmul ----------------------------------------------------------------------------------
 
 export type MatmulOptions = { transposeA?: boolean; transposeB?: boolean };

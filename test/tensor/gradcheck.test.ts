@@ -89,6 +89,10 @@ describe('gradients match float64 finite differences', () => {
     gradcheck([[2, 5]], ([x]) => logSoftmax(x), ([x]) => rows(x, 5, (r) => sm(r).map(Math.log)));
     const ln = (row: number[]) => { const mu = row.reduce((a, b) => a + b) / row.length; const v = row.reduce((a, b) => a + (b - mu) ** 2, 0) / row.length; return row.map((x) => (x - mu) / Math.sqrt(v + 1e-5)); };
     gradcheck([[2, 5], [5], [5]], ([x, w, b]) => layerNorm(x, w, b), ([x, w, b]) => rows(x, 5, (r) => ln(r).map((v, i) => v * w[i] + b[i])));
+    // The fused primitives alone (layer_norm_grad), on several row lengths.
+    for (const n of [1, 2, 7, 16]) gradcheck([[3, n]], ([x]) => layerNorm(x), ([x]) => rows(x, n, ln), n);
+    for (const n of [1, 3, 16]) gradcheck([[2, 2, n]], ([x]) => softmax(x), ([x]) => rows(x, n, sm), n);
+    gradcheck([[4, 3]], ([x]) => softmax(x, 0), ([x]) => { const t = Float64Array.from({ length: 12 }, (_, i) => x[(i % 4) * 3 + Math.floor(i / 4)]); const y = rows(t, 4, sm); return Float64Array.from({ length: 12 }, (_, i) => y[(i % 3) * 4 + Math.floor(i / 3)]); });
     const targets = Tensor.from([4, 0, 2], [3], 'int32');
     gradcheck([[3, 5]], ([x]) => crossEntropy(x, targets).reshape([1]), ([x]) => Float64Array.of(-[4, 0, 2].reduce((s, t, r) => s + Math.log(sm([...x.subarray(5 * r, 5 * r + 5)])[t]), 0) / 3));
     const ids = Tensor.from([2, 0, 2], [3], 'int32');

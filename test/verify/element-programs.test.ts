@@ -2,12 +2,12 @@ import { describe, expect, it } from 'vitest';
 import * as T from '../../src/tensor/index.js';
 import { Rng, Tensor, math } from '../../src/tensor/index.js';
 import { CANONICAL_NAN_BITS, bitsOf, fromBits } from '../../src/tensor/f32.js';
-import { BINARY_OPS, COMPARE_OPS, INDEX_OPS, MOVEMENT_OPS, OTHER_OPS, REDUCE_OPS, UNARY_OPS, type Op } from '../../src/tensor/op.js';
+import { BINARY_OPS, COMPARE_OPS, INDEX_OPS, MOVEMENT_OPS, OTHER_OPS, REDUCE_OPS, ROW_OPS, UNARY_OPS, type Op } from '../../src/tensor/op.js';
 import { GPT_PRESETS, crossEntropy, gpt, valueAndGrad } from '../../src/nn/index.js';
 import { elementProgram, run } from '../../src/verify/machine/index.js';
 import { checkElements, record, wordsOf, type Recorded } from './element-check.js';
 
-const ALL_OPS: readonly Op[] = [...UNARY_OPS, ...BINARY_OPS, ...COMPARE_OPS, ...REDUCE_OPS, ...MOVEMENT_OPS, ...INDEX_OPS, ...OTHER_OPS];
+const ALL_OPS: readonly Op[] = [...UNARY_OPS, ...BINARY_OPS, ...COMPARE_OPS, ...REDUCE_OPS, ...MOVEMENT_OPS, ...INDEX_OPS, ...ROW_OPS, ...OTHER_OPS];
 
 /** ±0, subnormals, the edges of each math.ts branch and clamp, Inf, NaN with payloads. */
 const SPECIAL_BITS = [
@@ -122,6 +122,14 @@ const CASES: Partial<Record<Op, (rng: Rng) => unknown>> = {
     T.matmul(rng.normal([3, 4]), rng.normal([2, 4, 5]));
     T.matmul(rng.normal([3, 0]), rng.normal([0, 2]));
   },
+  layer_norm: (rng) => rowCases(rng, (x) => T.layerNormLast(x, 1e-5), (x) => T.layerNormLast(x, 0.1)),
+  layer_norm_grad: (rng) => rowCases(rng, (x) => T.layerNormGrad(x, rng.normal(x.shape), 1e-5), (x) => T.layerNormGrad(x, tensorOf(mixedValues(rng, x.size), [...x.shape]), 0.1)),
+  softmax: (rng) => {
+    rowCases(rng, (x) => T.softmaxLast(x));
+    // Masked rows as attention makes them (-Inf), and a fully masked row (NaN).
+    T.softmaxLast(Tensor.from([0.5, -Infinity, -Infinity, 2, 1, -Infinity, -Infinity, -Infinity, -Infinity, 90, 88, -90], [4, 3]));
+  },
+  softmax_grad: (rng) => rowCases(rng, (y) => T.softmaxGrad(y, rng.normal(y.shape)), (y) => T.softmaxGrad(T.softmaxLast(y), tensorOf(mixedValues(rng, y.size), [...y.shape]))),
   const: () => {
     for (const value of [1.5, -0, NaN, -Infinity, 0.1]) T.constant(value);
     T.constant(-7, 'int32');
@@ -143,6 +151,19 @@ function compareCase(op: Parameters<typeof T.compare>[0], rng: Rng): void {
   T.compare(op, tensorOf(special, [n, 1]), tensorOf(special, [1, n]));
   T.compare(op, rng.integers([4, 1], -3, 3), rng.integers([5], -3, 3));
   T.compare(op, ints([-2147483648, 2147483647, 0]), ints([2147483647, -2147483648, 0]));
+}
+
+/**
+ * Row ops on several row lengths (1, 2, 5, 33, and a rank-3 input): random rows at mixed scales, rows
+ * that hold special values (±0, subnormals, ±Inf, NaN, huge), and a constant row (variance 0).
+ */
+function rowCases(rng: Rng, ...fs: ((x: Tensor) => unknown)[]): void {
+  for (const f of fs) {
+    for (const shape of [[3, 1], [4, 2], [3, 5], [2, 33], [2, 3, 4]]) f(rng.normal(shape, 0, [0.01, 1, 100][shape[0] % 3]));
+    f(tensorOf(mixedValues(rng, 60), [12, 5]));
+    f(tensorOf(Float32Array.from(SPECIAL_BITS.slice(0, 48), fromBits), [6, 8]));
+    f(tensorOf(new Float32Array(8).fill(3.5), [2, 4]));
+  }
 }
 
 function reduceCase(reduce: (x: Tensor, axis: number, keepDims: boolean) => Tensor, rng: Rng): void {

@@ -260,3 +260,124 @@ export function bitView(x: Storage): Int32Array {
 export function outerInner(shape: Shape, axis: number): [outer: number, n: number, inner: number] {
   return [sizeOf(shape.slice(0, axis)), shape[axis], sizeOf(shape.slice(axis + 1))];
 }
+
+// --- row ops: one row of length n at a time along the last axis, x viewed as [rows, n] ---------
+
+/** Set by rowStats (module slots, so the hot loops allocate nothing). */
+let statMean = 0;
+let statInv = 0;
+
+/**
+ * layer_norm's statistics of the row x[base .. base + n), exactly as the composition mean / sub / mul /
+ * mean / add / sqrt / div computed them: s = +0, s = f32(s + x_j) for j ascending; mean = f32(s / n);
+ * c_j = f32(x_j - mean); q = +0, q = f32(q + f32(c_j * c_j)) for j ascending; var = f32(q / n);
+ * inv = f32(1 / f32(sqrt(f32(var + eps)))).
+ */
+function rowStats(x: Float32Array, base: number, n: number, size: number, eps: number): void {
+  const end = base + n;
+  let s = 0;
+  for (let j = base; j < end; j++) s = Math.fround(s + x[j]);
+  const mean = Math.fround(s / size);
+  let q = 0;
+  for (let j = base; j < end; j++) {
+    const c = Math.fround(x[j] - mean);
+    q = Math.fround(q + Math.fround(c * c));
+  }
+  const variance = Math.fround(q / size);
+  statMean = mean;
+  statInv = Math.fround(1 / Math.fround(Math.sqrt(Math.fround(variance + eps))));
+}
+
+/**
+ * layer_norm (no affine) of each row of x [rows, n]: with rowStats' mean and inv,
+ * y_j = f32(f32(x_j - mean) * inv). eps must be a float32 value. NaNs are written canonical.
+ */
+export function layerNorm(x: Float32Array, rows: number, n: number, eps: number, out: Float32Array): void {
+  const size = Math.fround(n);
+  let nan = false;
+  for (let r = 0, base = 0; r < rows; r++, base += n) {
+    rowStats(x, base, n, size, eps);
+    const mean = statMean;
+    const inv = statInv;
+    let v = 0;
+    for (let j = base; j < base + n; j++) { out[j] = v = Math.fround(x[j] - mean) * inv; nan ||= v !== v; }
+  }
+  if (nan) canonicalizeNaNs(out);
+}
+
+/**
+ * layer_norm_grad: dx for upstream gradient g, both [rows, n]. With rowStats' mean and inv and
+ * xhat_j = f32(f32(x_j - mean) * inv) (the forward output's bits):
+ *   sg = +0, sg = f32(sg + g_j); sgx = +0, sgx = f32(sgx + f32(g_j * xhat_j))   (j ascending)
+ *   mg = f32(sg / n); mgx = f32(sgx / n)
+ *   dx_j = f32(inv * f32(f32(g_j - mg) - f32(xhat_j * mgx)))
+ * i.e. dx = inv * (g - mean(g) - xhat * mean(g * xhat)). NaNs are written canonical.
+ */
+export function layerNormGrad(x: Float32Array, g: Float32Array, rows: number, n: number, eps: number, out: Float32Array): void {
+  const size = Math.fround(n);
+  let nan = false;
+  for (let r = 0, base = 0; r < rows; r++, base += n) {
+    rowStats(x, base, n, size, eps);
+    const mean = statMean;
+    const inv = statInv;
+    const end = base + n;
+    let sg = 0;
+    let sgx = 0;
+    for (let j = base; j < end; j++) {
+      const xhat = Math.fround(Math.fround(x[j] - mean) * inv);
+      sg = Math.fround(sg + g[j]);
+      sgx = Math.fround(sgx + Math.fround(g[j] * xhat));
+    }
+    const mg = Math.fround(sg / size);
+    const mgx = Math.fround(sgx / size);
+    let v = 0;
+    for (let j = base; j < end; j++) {
+      const xhat = Math.fround(Math.fround(x[j] - mean) * inv);
+      out[j] = v = inv * Math.fround(Math.fround(g[j] - mg) - Math.fround(xhat * mgx));
+      nan ||= v !== v;
+    }
+  }
+  if (nan) canonicalizeNaNs(out);
+}
+
+/** exp over a whole buffer in place, with math.ts's bits (the backend may pass its wasm kernel: same bits). */
+export type ExpInPlace = (buffer: Float32Array) => void;
+
+const referenceExp: ExpInPlace = (buffer) => unary('exp', buffer, buffer);
+
+/**
+ * softmax of each row of x [rows, n], the bits of the composition exp(x - max) / sum(exp(x - max)):
+ * m = fmax folded from -Inf (NaN sticks, -0 < +0); e_j = exp(f32(x_j - m)) (math.ts);
+ * s = +0, s = f32(s + e_j) for j ascending; y_j = f32(e_j / s). NaNs are written canonical.
+ */
+export function softmax(x: Float32Array, rows: number, n: number, out: Float32Array, expInPlace: ExpInPlace = referenceExp): void {
+  for (let r = 0, base = 0; r < rows; r++, base += n) {
+    const m = maxRow(x, base, n);
+    for (let j = base; j < base + n; j++) out[j] = x[j] - m;
+  }
+  expInPlace(out);
+  let nan = false;
+  for (let r = 0, base = 0; r < rows; r++, base += n) {
+    const s = sumRow(out, base, n);
+    let v = 0;
+    for (let j = base; j < base + n; j++) { out[j] = v = out[j] / s; nan ||= v !== v; }
+  }
+  if (nan) canonicalizeNaNs(out);
+}
+
+/**
+ * softmax_grad: dx for softmax output y and upstream gradient g, both [rows, n]:
+ * d = +0, d = f32(d + f32(g_j * y_j)) for j ascending; dx_j = f32(y_j * f32(g_j - d)),
+ * i.e. y * (g - sum(g * y)). NaNs are written canonical.
+ */
+export function softmaxGrad(y: Float32Array, g: Float32Array, rows: number, n: number, out: Float32Array): void {
+  let nan = false;
+  for (let r = 0, base = 0; r < rows; r++, base += n) {
+    const end = base + n;
+    let d = 0;
+    for (let j = base; j < end; j++) d = Math.fround(d + Math.fround(g[j] * y[j]));
+    let v = 0;
+    for (let j = base; j < end; j++) { out[j] = v = y[j] * Math.fround(g[j] - d); nan ||= v !== v; }
+  }
+  if (nan) canonicalizeNaNs(out);
+}

@@ -9,6 +9,7 @@ import { takeAlongProgram, takeProgram, scatterAddAlongProgram, scatterAddProgra
 import { matmulProgram } from './programs/matmul.js';
 import { concatProgram, expandProgram, permuteProgram, reshapeProgram, sliceProgram } from './programs/movement.js';
 import { argmaxProgram, reduceProgram } from './programs/reduce.js';
+import { layerNormGradProgram, layerNormProgram, softmaxGradProgram, softmaxProgram } from './programs/rows.js';
 
 export type { ElementEntry } from './programs/entry.js';
 
@@ -21,6 +22,7 @@ const PROGRAMS: Record<Op, ProgramFor> = {
   sum: reduceProgram, max: reduceProgram, argmax: argmaxProgram,
   reshape: reshapeProgram, permute: permuteProgram, expand: expandProgram, slice: sliceProgram, concat: concatProgram,
   take: takeProgram, scatter_add: scatterAddProgram, take_along: takeAlongProgram, scatter_add_along: scatterAddAlongProgram,
+  layer_norm: layerNormProgram, layer_norm_grad: layerNormGradProgram, softmax: softmaxProgram, softmax_grad: softmaxGradProgram,
   where: whereProgram, cast: castProgram, matmul: matmulProgram, const: constProgram,
 };
 
