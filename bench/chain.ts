@@ -2,7 +2,9 @@
 // hardfork): one OneStepReferee.ruleAndEmit per element-machine opcode (a load with its chunk and state-tree
 // proofs: a 64 Ki-element tensor, an 8-hash chunk path and a 5-hash path in a 20-leaf state tree), then the
 // JobMarket actions (register, post, claim, commit, challenge, finalize) with MockResolver as the dispute game.
-// No full dispute is played on chain (there is no on-chain game yet), so there is no dispute_total row.
+// Last, a full dispute on chain: a TS game (a solver that flipped one op output of step 3 of the micro job) replayed
+// move by move on the real DisputeGame behind the JobMarket (test/chain/dispute-replay.ts): one row per move, then
+// dispute_total (gas of all game moves, rounds, seconds of the on-chain replay).
 import { getAddress, parseUnits, type Hex } from 'viem';
 import { privateKeyToAccount } from 'viem/accounts';
 import { startAnvil } from '../src/chain/anvil.js';
@@ -16,6 +18,9 @@ import { OneStepRefereeAbi, OneStepRefereeBytecode } from '../src/chain/generate
 import { EMPTY_LOAD, encodeInstructionHex, encodeStateHex, type RuleArgs } from '../src/chain/referee.js';
 import { stateHashOf } from '../src/verify/index.js';
 import { machineCases, OPCODES, syntheticLoad } from '../test/chain/referee-harness.js';
+import { adversary, playGame, replayParty } from '../src/verify/index.js';
+import { honest, rules, runOf } from '../test/verify/game-helpers.js';
+import { acceptedMoves, openJobDispute, replayOnChain, setupGameChain } from '../test/chain/dispute-replay.js';
 import { makeReporter } from './report.js';
 
 const T = (n: number) => parseUnits(String(n), 18);
@@ -92,6 +97,37 @@ export async function run(args: string[]): Promise<void> {
     report({ action: 'finalize', gas: Number((await finalize(submitter, { market: m.market, jobId: a.jobId })).gasUsed) });
   } finally {
     await anvil.stop();
+  }
+  await disputeOnChain(report);
+}
+
+async function disputeOnChain(report: ReturnType<typeof makeReporter>): Promise<void> {
+  const t = 3;
+  const good = await runOf(honest);
+  const writer = (rules.structure(t).stateOutputs.find((s) => s.name === 'params.blocks.0.qkv.weight')!.source as { index: number }).index;
+  const cheat = await runOf(adversary.flipOpOutput(honest, t, writer, 37, 3));
+  const roots = { solver: cheat.record.commitment!, challenger: good.record.commitment! };
+  const game = await playGame(
+    rules,
+    replayParty({ role: 'solver', program: cheat.program, reference: honest, store: cheat.store, record: cheat.record, opponentHashes: good.record.stepHashes }),
+    replayParty({ role: 'challenger', program: honest, reference: honest, store: good.store, record: good.record, opponentHashes: cheat.record.stepHashes }),
+    { solverRoot: roots.solver, challengerRoot: roots.challenger },
+  );
+  const c = await setupGameChain(rules);
+  try {
+    report({ action: 'deploy_dispute_game', gas: Number(c.gasUsed.disputeGame ?? 0n) });
+    const { disputeId, challengeGas } = await openJobDispute(c, rules, c.wallets[2], c.wallets[3], roots);
+    report({ action: 'challenge_open_dispute', gas: Number(challengeGas) });
+    const started = performance.now();
+    let gas = 0n;
+    await replayOnChain(c, rules, disputeId, acceptedMoves(rules, game, roots), { solver: c.wallets[2], challenger: c.wallets[3] }, (m) => {
+      gas += m.gas;
+      report({ action: 'dispute_move', move: m.kind, by: m.by, level: m.level, gas: Number(m.gas) });
+    });
+    const seconds = (performance.now() - started) / 1000;
+    report({ action: 'dispute_total', gas: Number(gas), rounds: game.totalRounds, seconds: Number(seconds.toFixed(2)) });
+  } finally {
+    await c.anvil.stop();
   }
 }
 

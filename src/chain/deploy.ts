@@ -13,15 +13,22 @@ import { getAddress, getContractAddress, parseUnits, type Address } from 'viem';
 import { getTransactionCount } from 'viem/actions';
 import { deployContract } from './clients.js';
 import { toMycelError } from './errors.js';
+import { DisputeGameAbi, DisputeGameBytecode } from './generated/DisputeGame.js';
 import { JobMarketAbi, JobMarketBytecode } from './generated/JobMarket.js';
+import { OneStepRefereeAbi, OneStepRefereeBytecode } from './generated/OneStepReferee.js';
 import { MycelTokenAbi, MycelTokenBytecode } from './generated/MycelToken.js';
 import { NodeRegistryAbi, NodeRegistryBytecode } from './generated/NodeRegistry.js';
 import { MycelError } from '../platform/errors.js';
 import { assertChain, rpcUrlOf, type MycelWalletClient } from './actions/send.js';
 
 export type DeployMycelParameters = {
-  /** The dispute game (an IDisputeResolver). Fixed for the market's lifetime. */
-  resolver: Address;
+  /** The dispute game (an IDisputeResolver). Fixed for the market's lifetime. Give this or `disputeGame`. */
+  resolver?: Address;
+  /**
+   * Deploy the real on-chain game (contracts/DisputeGame.sol) as the resolver, bound to the market: `referee` is an
+   * OneStepReferee (deployed here when left out), `timeout` the seconds each party has per move (default 1 day).
+   */
+  disputeGame?: { referee?: Address; timeout?: bigint };
   /** Token supply, minted once to `holder`; default 1,000,000,000 tokens (18 decimals). */
   supply?: bigint;
   /** Default: the deploying account. */
@@ -40,7 +47,10 @@ export type DeployMycelReturnType = {
   token: Address;
   registry: Address;
   market: Address;
-  gasUsed: { token: bigint; registry: bigint; market: bigint };
+  gasUsed: { token: bigint; registry: bigint; market: bigint; referee?: bigint; disputeGame?: bigint };
+  /** With `disputeGame`: the game (also the market's resolver) and its referee. */
+  disputeGame?: Address;
+  referee?: Address;
 };
 
 /** The predicted market address was not where the market landed (another transaction used the nonce). */
@@ -67,8 +77,31 @@ export async function deployMycel(client: MycelWalletClient, params: DeployMycel
       bytecode: MycelTokenBytecode,
       args: [params.name ?? 'Mycel', params.symbol ?? 'MYC', params.holder ?? from, params.supply ?? parseUnits('1000000000', 18)],
     });
+    if (!params.resolver === !params.disputeGame) throw new TypeError('deployMycel needs exactly one of resolver and disputeGame');
     const nonce = await getTransactionCount(client, { address: from, blockTag: 'pending' });
-    const predicted = getContractAddress({ from, nonce: BigInt(nonce + 1) });
+    // Deployed before the registry when asked for: the referee (unless given) and the game, which needs the market.
+    const before = params.disputeGame ? (params.disputeGame.referee ? 1 : 2) : 0;
+    const predicted = getContractAddress({ from, nonce: BigInt(nonce + before + 1) });
+    let resolver = params.resolver;
+    const extra: Pick<DeployMycelReturnType, 'disputeGame' | 'referee'> = {};
+    const extraGas: { referee?: bigint; disputeGame?: bigint } = {};
+    if (params.disputeGame) {
+      let referee = params.disputeGame.referee;
+      if (!referee) {
+        const r = await deployContract(client, { abi: OneStepRefereeAbi, bytecode: OneStepRefereeBytecode });
+        referee = r.address;
+        extraGas.referee = r.gasUsed;
+      }
+      const game = await deployContract(client, {
+        abi: DisputeGameAbi,
+        bytecode: DisputeGameBytecode,
+        args: [predicted, referee, params.disputeGame.timeout ?? 86_400n],
+      });
+      resolver = game.address;
+      extraGas.disputeGame = game.gasUsed;
+      extra.disputeGame = getAddress(game.address);
+      extra.referee = getAddress(referee);
+    }
     const registry = await deployContract(client, {
       abi: NodeRegistryAbi,
       bytecode: NodeRegistryBytecode,
@@ -77,14 +110,15 @@ export async function deployMycel(client: MycelWalletClient, params: DeployMycel
     const market = await deployContract(client, {
       abi: JobMarketAbi,
       bytecode: JobMarketBytecode,
-      args: [token.address, registry.address, params.resolver, params.challengeWindow ?? 86_400n],
+      args: [token.address, registry.address, resolver!, params.challengeWindow ?? 86_400n],
     });
     if (market.address.toLowerCase() !== predicted.toLowerCase()) throw new MycelDeployError({ predicted, actual: market.address });
     return {
       token: getAddress(token.address),
       registry: getAddress(registry.address),
       market: getAddress(market.address),
-      gasUsed: { token: token.gasUsed, registry: registry.gasUsed, market: market.gasUsed },
+      gasUsed: { token: token.gasUsed, registry: registry.gasUsed, market: market.gasUsed, ...extraGas },
+      ...extra,
     };
   } catch (error) {
     throw toMycelError(error, ctx);
