@@ -5,6 +5,7 @@ import {IDisputeResolver} from "./interfaces/IDisputeResolver.sol";
 import {JobMarket} from "./JobMarket.sol";
 import {MachineStep} from "./MachineStep.sol";
 import {OneStepReferee} from "./OneStepReferee.sol";
+import {Commitments} from "./Commitments.sol";
 
 /**
  * @title DisputeGame: the bisection game of src/verify/game on chain, as the JobMarket's IDisputeResolver
@@ -236,7 +237,7 @@ contract DisputeGame is IDisputeResolver {
         _checkFact(d, disputeId, abi.encode(uint8(1), d.t, fact.leafCount, fact.batchCommitment), fact.index, fact.path, Proof.StepFact);
         uint64 size = fact.leafCount;
         bytes32 h = bySolver ? d.hSolver : d.hChallenger;
-        if (size == 0 || !_opens(_leaf(h), size - 1, size, proof, root)) revert ProofInvalid(disputeId, Proof.StepLeaf, size);
+        if (size == 0 || !Commitments.opens(Commitments.leaf(abi.encodePacked(h)), size - 1, size, proof, root)) revert ProofInvalid(disputeId, Proof.StepLeaf, size);
         if (bySolver) {
             d.stepRootSolver = root;
             d.leafCount = size;
@@ -266,13 +267,13 @@ contract DisputeGame is IDisputeResolver {
     /// @notice The two children of the mover's disputed node; after both halves, go left if the left ones differ.
     function reveal(uint256 disputeId, bytes32 left, bytes32 right) external {
         (Dispute storage d, bool bySolver) = _begin(disputeId, Move.Reveal);
-        if (_node(left, right) != (bySolver ? d.nodeSolver : d.nodeChallenger)) revert ProofInvalid(disputeId, Proof.Children, d.lo);
+        if (Commitments.node(left, right) != (bySolver ? d.nodeSolver : d.nodeChallenger)) revert ProofInvalid(disputeId, Proof.Children, d.lo);
         if (bySolver) {
             d.pendingLeft = left;
             d.pendingRight = right;
             d.turn = Turn.Challenger;
         } else {
-            uint64 k = _split(d.n);
+            uint64 k = Commitments.split(d.n);
             if (d.pendingLeft != left) {
                 d.n = k;
                 d.nodeSolver = d.pendingLeft;
@@ -297,7 +298,7 @@ contract DisputeGame is IDisputeResolver {
     function commitOp(uint256 disputeId, bytes32 chunkRoot, OpFact calldata fact) external {
         (Dispute storage d, bool bySolver) = _begin(disputeId, Move.CommitOp);
         _checkFact(d, disputeId, abi.encode(uint8(2), d.t, d.op, fact.dtype, fact.shape), fact.index, fact.path, Proof.OpFact);
-        bytes32 leaf = _leaf(_tensorCommitment(fact.dtype, fact.shape, chunkRoot));
+        bytes32 leaf = Commitments.leaf(abi.encodePacked(Commitments.tensorCommitment(fact.dtype, fact.shape, chunkRoot)));
         if (leaf != (bySolver ? d.nodeSolver : d.nodeChallenger)) revert ProofInvalid(disputeId, Proof.ChunkRoot, d.op);
         if (bySolver) {
             d.pendingLeft = chunkRoot;
@@ -328,11 +329,11 @@ contract DisputeGame is IDisputeResolver {
         uint256 words = d.opSize - d.lo * CHUNK_ELEMENTS;
         if (words > CHUNK_ELEMENTS) words = CHUNK_ELEMENTS;
         if (chunk.length != words * 4) revert ChunkLengthWrong(disputeId, chunk.length, words * 4);
-        if (_chunkLeaf(chunk) != (bySolver ? d.nodeSolver : d.nodeChallenger)) revert ProofInvalid(disputeId, Proof.Chunk, d.lo);
+        if (Commitments.leaf(chunk) != (bySolver ? d.nodeSolver : d.nodeChallenger)) revert ProofInvalid(disputeId, Proof.Chunk, d.lo);
         if (bySolver) {
             d.turn = Turn.Challenger;
         } else {
-            if (solverChunk.length != chunk.length || _chunkLeaf(solverChunk) != d.nodeSolver) {
+            if (solverChunk.length != chunk.length || Commitments.leaf(solverChunk) != d.nodeSolver) {
                 revert ProofInvalid(disputeId, Proof.SolverChunk, d.lo);
             }
             uint256 j = 0;
@@ -342,8 +343,8 @@ contract DisputeGame is IDisputeResolver {
             d.phase = Phase.Commit;
             d.turn = Turn.Solver;
             d.element = uint64(d.lo * CHUNK_ELEMENTS + j);
-            d.valueSolver = _le32(uint32(bytes4(solverChunk[j * 4:j * 4 + 4])));
-            d.valueChallenger = _le32(uint32(bytes4(chunk[j * 4:j * 4 + 4])));
+            d.valueSolver = Commitments.le32(uint32(bytes4(solverChunk[j * 4:j * 4 + 4])));
+            d.valueChallenger = Commitments.le32(uint32(bytes4(chunk[j * 4:j * 4 + 4])));
             d.lo = 0;
             d.n = 0;
         }
@@ -518,75 +519,12 @@ contract DisputeGame is IDisputeResolver {
         view
     {
         Rules storage r = _rules[d.jobId];
-        (bool ok, bytes32 root) = _rootFromProof(sha256(abi.encodePacked(bytes1(0x00), data)), index, r.factsSize, path);
+        (bool ok, bytes32 root) = Commitments.rootFromProof(sha256(abi.encodePacked(bytes1(0x00), data)), index, r.factsSize, path);
         if (!ok || root != r.factsRoot) revert ProofInvalid(disputeId, what, index);
     }
 
     function _openRun(uint256 disputeId, RunOpening calldata o, uint64 t, uint256 size, bytes32 root) private pure {
-        if (!_opens(_leaf(o.prev), t - 1, size, o.prevProof, root)) revert ProofInvalid(disputeId, Proof.RunPrev, t - 1);
-        if (!_opens(_leaf(o.cur), t, size, o.curProof, root)) revert ProofInvalid(disputeId, Proof.RunCur, t);
-    }
-
-    function _opens(bytes32 leaf, uint256 index, uint256 size, bytes32[] calldata proof, bytes32 root) private pure returns (bool) {
-        (bool ok, bytes32 got) = _rootFromProof(leaf, index, size, proof);
-        return ok && got == root;
-    }
-
-    function _leaf(bytes32 data) private pure returns (bytes32) {
-        return sha256(abi.encodePacked(bytes1(0x00), data));
-    }
-
-    function _chunkLeaf(bytes calldata chunk) private pure returns (bytes32) {
-        return sha256(abi.encodePacked(bytes1(0x00), chunk));
-    }
-
-    function _node(bytes32 left, bytes32 right) private pure returns (bytes32) {
-        return sha256(abi.encodePacked(bytes1(0x01), left, right));
-    }
-
-    /// @dev check.ts splitOf: the largest power of two below n (n > 1).
-    function _split(uint64 n) private pure returns (uint64 k) {
-        k = 1;
-        while (k << 1 < n) k <<= 1;
-    }
-
-    /// @dev OneStepReferee.rootFromProof (merkle.ts rootFromProof).
-    function _rootFromProof(bytes32 leaf, uint256 index, uint256 size, bytes32[] calldata proof)
-        private
-        pure
-        returns (bool ok, bytes32 root)
-    {
-        if (index >= size) return (false, 0);
-        uint256 fn = index;
-        uint256 sn = size - 1;
-        root = leaf;
-        for (uint256 i = 0; i < proof.length; ++i) {
-            if (sn == 0) return (false, 0);
-            if (fn & 1 == 1 || fn == sn) {
-                root = _node(proof[i], root);
-                if (fn & 1 == 0) {
-                    while (fn & 1 == 0 && fn != 0) {
-                        fn >>= 1;
-                        sn >>= 1;
-                    }
-                }
-            } else {
-                root = _node(root, proof[i]);
-            }
-            fn >>= 1;
-            sn >>= 1;
-        }
-        ok = sn == 0;
-    }
-
-    /// @dev tensor-commitment.ts commitmentFromChunkRoot.
-    function _tensorCommitment(uint32 dtype, uint32[] calldata shape, bytes32 chunkRoot) private pure returns (bytes32) {
-        bytes memory header = abi.encodePacked(bytes4(_le32(dtype)), bytes4(_le32(uint32(shape.length))));
-        for (uint256 i = 0; i < shape.length; ++i) header = abi.encodePacked(header, bytes4(_le32(shape[i])));
-        return sha256(abi.encodePacked(header, chunkRoot));
-    }
-
-    function _le32(uint32 x) private pure returns (uint32) {
-        return (x >> 24) | ((x >> 8) & 0xff00) | ((x << 8) & 0xff0000) | (x << 24);
+        if (!Commitments.opens(Commitments.leaf(abi.encodePacked(o.prev)), t - 1, size, o.prevProof, root)) revert ProofInvalid(disputeId, Proof.RunPrev, t - 1);
+        if (!Commitments.opens(Commitments.leaf(abi.encodePacked(o.cur)), t, size, o.curProof, root)) revert ProofInvalid(disputeId, Proof.RunCur, t);
     }
 }

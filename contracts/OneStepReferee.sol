@@ -2,6 +2,7 @@
 pragma solidity ^0.8.24;
 
 import {MachineStep} from "./MachineStep.sol";
+import {Commitments} from "./Commitments.sol";
 
 /**
  * @title OneStepReferee: the contract side of src/verify/referee.ts `ruleInstruction`
@@ -124,14 +125,14 @@ contract OneStepReferee {
 
         uint256 chunks = (size + CHUNK_ELEMENTS - 1) / CHUNK_ELEMENTS;
         (bool ok, bytes32 chunkRoot) =
-            rootFromProof(sha256(abi.encodePacked(bytes1(0x00), load.chunk)), chunk, chunks, load.chunkProof);
+            Commitments.rootFromProof(Commitments.leaf(load.chunk), chunk, chunks, load.chunkProof);
         if (!ok) revert RefereeChunkNotInTree(chunk);
-        bytes32 commitment = tensorCommitment(load.dtype, load.shape, chunkRoot);
+        bytes32 commitment = Commitments.tensorCommitment(load.dtype, load.shape, chunkRoot);
         if (!_sourceOpens(pos, load, commitment)) revert RefereeSourceNotProven(load.source, commitment);
 
         uint256 offset = (uint256(addr) - chunk * CHUNK_ELEMENTS) * 4;
         bytes4 be = bytes4(load.chunk[offset:offset + 4]);
-        return _le32(uint32(be));
+        return Commitments.le32(uint32(be));
     }
 
     function _sourceOpens(Position calldata pos, Load calldata load, bytes32 commitment) private pure returns (bool) {
@@ -141,70 +142,16 @@ contract OneStepReferee {
         bytes32 root;
         if (source == Source.Op) {
             // Left of the first differing step-tree leaf, so the same in both trees: either root will do.
-            (ok, root) = rootFromProof(sha256(abi.encodePacked(bytes1(0x00), commitment)), load.leaf, load.leafCount, load.sourceProof);
+            (ok, root) = Commitments.rootFromProof(Commitments.leaf(abi.encodePacked(commitment)), load.leaf, load.leafCount, load.sourceProof);
             return ok && (root == pos.stepRootSolver || root == pos.stepRootChallenger);
         }
-        bytes32 leaf = namedLeaf(load.name, commitment);
+        bytes32 leaf = Commitments.namedLeaf(load.name, commitment);
         if (source == Source.State) {
-            (ok, root) = rootFromProof(leaf, load.leaf, load.leafCount, load.sourceProof);
+            (ok, root) = Commitments.rootFromProof(leaf, load.leaf, load.leafCount, load.sourceProof);
             return ok && root == pos.hPrev;
         }
-        (ok, root) = rootFromProof(leaf, load.leaf, 3, load.sourceProof);
+        (ok, root) = Commitments.rootFromProof(leaf, load.leaf, 3, load.sourceProof);
         return ok && root == pos.batchCommitment;
     }
 
-    // ------------------------------------------------------------------ commitments (src/train)
-
-    /// @notice tensor-commitment.ts commitmentFromChunkRoot: SHA-256(u32 LE dtype, u32 LE rank, u32 LE dims, root).
-    function tensorCommitment(uint32 dtype, uint32[] calldata shape, bytes32 chunkRoot) internal pure returns (bytes32) {
-        bytes memory header = abi.encodePacked(bytes4(_le32(dtype)), bytes4(_le32(uint32(shape.length))));
-        for (uint256 i = 0; i < shape.length; ++i) header = abi.encodePacked(header, bytes4(_le32(shape[i])));
-        return sha256(abi.encodePacked(header, chunkRoot));
-    }
-
-    /// @notice state.ts namedLeaf: SHA-256(0x00 || u64 LE name length || name || commitment).
-    function namedLeaf(bytes calldata name, bytes32 commitment) internal pure returns (bytes32) {
-        return sha256(abi.encodePacked(bytes1(0x00), bytes8(_le64(uint64(name.length))), name, commitment));
-    }
-
-    /**
-     * @notice merkle.ts rootFromProof: the root that `leaf` at `index` of a tree of `size` leaves with audit path
-     * `proof` leads to (RFC 9162 2.1.3.2; node = SHA-256(0x01 || left || right)); ok is false when the path has the
-     * wrong length for (index, size).
-     */
-    function rootFromProof(bytes32 leaf, uint256 index, uint256 size, bytes32[] calldata proof)
-        internal
-        pure
-        returns (bool ok, bytes32 root)
-    {
-        if (index >= size) return (false, 0);
-        uint256 fn = index;
-        uint256 sn = size - 1;
-        root = leaf;
-        for (uint256 i = 0; i < proof.length; ++i) {
-            if (sn == 0) return (false, 0);
-            if (fn & 1 == 1 || fn == sn) {
-                root = sha256(abi.encodePacked(bytes1(0x01), proof[i], root));
-                if (fn & 1 == 0) {
-                    while (fn & 1 == 0 && fn != 0) {
-                        fn >>= 1;
-                        sn >>= 1;
-                    }
-                }
-            } else {
-                root = sha256(abi.encodePacked(bytes1(0x01), root, proof[i]));
-            }
-            fn >>= 1;
-            sn >>= 1;
-        }
-        ok = sn == 0;
-    }
-
-    function _le32(uint32 x) private pure returns (uint32) {
-        return (x >> 24) | ((x >> 8) & 0xff00) | ((x << 8) & 0xff0000) | (x << 24);
-    }
-
-    function _le64(uint64 x) private pure returns (uint64) {
-        return (uint64(_le32(uint32(x))) << 32) | uint64(_le32(uint32(x >> 32)));
-    }
 }

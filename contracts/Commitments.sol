@@ -1,0 +1,83 @@
+// SPDX-License-Identifier: MIT
+pragma solidity ^0.8.24;
+
+/**
+ * @title Commitments: the hashes of src/train (merkle.ts, tensor-commitment.ts, state.ts), rebuilt on chain
+ * @notice RFC 6962 Merkle trees (leaf = SHA-256(0x00 || data), node = SHA-256(0x01 || left || right)) and the
+ * tensor and state-tree leaves built on them, with the SHA-256 precompile. One library, so the referee and the
+ * game cannot drift apart from each other or from the TypeScript definitions they mirror.
+ */
+library Commitments {
+    function leaf(bytes memory data) internal pure returns (bytes32) {
+        return sha256(abi.encodePacked(bytes1(0x00), data));
+    }
+
+    function node(bytes32 left, bytes32 right) internal pure returns (bytes32) {
+        return sha256(abi.encodePacked(bytes1(0x01), left, right));
+    }
+
+    /// @notice The largest power of two below n (n > 1): where RFC 6962 splits a tree of n leaves.
+    function split(uint64 n) internal pure returns (uint64 k) {
+        k = 1;
+        while (k << 1 < n) k <<= 1;
+    }
+
+    /**
+     * @notice merkle.ts rootFromProof: the root that `leafHash` at `index` of a tree of `size` leaves with audit
+     * path `proof` leads to (RFC 9162 2.1.3.2); ok is false when the path has the wrong length for (index, size).
+     */
+    function rootFromProof(bytes32 leafHash, uint256 index, uint256 size, bytes32[] calldata proof)
+        internal
+        pure
+        returns (bool ok, bytes32 root)
+    {
+        if (index >= size) return (false, 0);
+        uint256 fn = index;
+        uint256 sn = size - 1;
+        root = leafHash;
+        for (uint256 i = 0; i < proof.length; ++i) {
+            if (sn == 0) return (false, 0);
+            if (fn & 1 == 1 || fn == sn) {
+                root = node(proof[i], root);
+                if (fn & 1 == 0) {
+                    while (fn & 1 == 0 && fn != 0) {
+                        fn >>= 1;
+                        sn >>= 1;
+                    }
+                }
+            } else {
+                root = node(root, proof[i]);
+            }
+            fn >>= 1;
+            sn >>= 1;
+        }
+        ok = sn == 0;
+    }
+
+    /// @notice Whether `proof` opens `leafHash` at `index` of the tree of `size` leaves with root `root`.
+    function opens(bytes32 leafHash, uint256 index, uint256 size, bytes32[] calldata proof, bytes32 root) internal pure returns (bool) {
+        (bool ok, bytes32 got) = rootFromProof(leafHash, index, size, proof);
+        return ok && got == root;
+    }
+
+    /// @notice tensor-commitment.ts commitmentFromChunkRoot: SHA-256(u32 LE dtype, u32 LE rank, u32 LE dims, root).
+    function tensorCommitment(uint32 dtype, uint32[] calldata shape, bytes32 chunkRoot) internal pure returns (bytes32) {
+        bytes memory header = abi.encodePacked(bytes4(le32(dtype)), bytes4(le32(uint32(shape.length))));
+        for (uint256 i = 0; i < shape.length; ++i) header = abi.encodePacked(header, bytes4(le32(shape[i])));
+        return sha256(abi.encodePacked(header, chunkRoot));
+    }
+
+    /// @notice state.ts namedLeaf: SHA-256(0x00 || u64 LE name length || name || commitment).
+    function namedLeaf(bytes calldata name, bytes32 commitment) internal pure returns (bytes32) {
+        return sha256(abi.encodePacked(bytes1(0x00), bytes8(le64(uint64(name.length))), name, commitment));
+    }
+
+    /// @notice Byte-swaps a 32-bit word (the TypeScript side writes little-endian words).
+    function le32(uint32 x) internal pure returns (uint32) {
+        return (x >> 24) | ((x >> 8) & 0xff00) | ((x << 8) & 0xff0000) | (x << 24);
+    }
+
+    function le64(uint64 x) internal pure returns (uint64) {
+        return (uint64(le32(uint32(x))) << 32) | uint64(le32(uint32(x >> 32)));
+    }
+}
