@@ -25,18 +25,19 @@ let state = program.init();
 const times: number[] = [];
 const hashTimes: number[] = [];
 let loss0 = NaN;
+let hash = '';
 for (let s = 0; s < config.warmup + config.timed; s++) {
   const start = performance.now();
   const result = program.step(state);
   state = result.state;
   const end = performance.now();
-  stateHash(state);
+  hash = stateHash(state);
   hashTimes.push(performance.now() - end);
   times.push(end - start);
   if (s === 0) loss0 = result.loss;
 }
 const checkpointStart = performance.now();
-encodeCheckpoint(state, { jobId: program.id, spec, tokenizer: program.tokenizer.toJSON() });
+encodeCheckpoint(state, { jobId: program.id, spec, tokenizer: program.tokenizer.toJSON(), stateHash: hash });
 const checkpointMs = performance.now() - checkpointStart;
 const timed = times.slice(config.warmup);
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];

@@ -19,7 +19,8 @@ export type CheckpointInfo = {
   tokenizer: TokenizerJson;
 };
 
-export function encodeCheckpoint(state: TrainState, info: Omit<CheckpointInfo, 'step' | 'stateHash'>): Uint8Array {
+/** `info.stateHash` may be given when the caller has just computed it (hashing a state is not free). */
+export function encodeCheckpoint(state: TrainState, info: Omit<CheckpointInfo, 'step' | 'stateHash'> & { stateHash?: string }): Uint8Array {
   const tensors: Params = {};
   for (const [name, t] of Object.entries(state.params)) tensors[`params.${name}`] = t;
   for (const [name, t] of Object.entries(state.opt.tensors)) tensors[`opt.${name}`] = t;
@@ -28,7 +29,7 @@ export function encodeCheckpoint(state: TrainState, info: Omit<CheckpointInfo, '
     jobId: info.jobId,
     step: String(state.step),
     optStep: String(state.opt.step),
-    stateHash: stateHash(state),
+    stateHash: info.stateHash ?? stateHash(state),
     spec: canonicalJson(info.spec),
     tokenizer: JSON.stringify(info.tokenizer),
   });

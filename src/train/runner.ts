@@ -37,7 +37,7 @@ export async function runJob(program: TrainProgram, { store, stopAt, onStep, sig
   } else {
     state = program.init();
     record = { jobId: id, spec, stepHashes: [stateHash(state)], checkpoints: {} };
-    await saveCheckpoint(program, store, record, state);
+    await saveCheckpoint(program, store, record, state, record.stepHashes[0]);
   }
   const end = Math.min(spec.steps, stopAt ?? spec.steps);
   const [B, T] = [spec.batchSize, spec.model.contextLength];
@@ -51,7 +51,7 @@ export async function runJob(program: TrainProgram, { store, stopAt, onStep, sig
     const hashSeconds = (performance.now() - hashStart) / 1000;
     const checkpointed = isCheckpointStep(program, state.step);
     const checkpointStart = performance.now();
-    if (checkpointed) await saveCheckpoint(program, store, record, state);
+    if (checkpointed) await saveCheckpoint(program, store, record, state, hash);
     onStep?.({
       ...result,
       hash,
@@ -69,8 +69,8 @@ export async function runJob(program: TrainProgram, { store, stopAt, onStep, sig
   return { record, state, resumedFrom };
 }
 
-async function saveCheckpoint(program: TrainProgram, store: Store, record: RunRecord, state: TrainState): Promise<void> {
-  const bytes = encodeCheckpoint(state, { jobId: program.id, spec: program.spec, tokenizer: program.tokenizer.toJSON() });
+async function saveCheckpoint(program: TrainProgram, store: Store, record: RunRecord, state: TrainState, hash: string): Promise<void> {
+  const bytes = encodeCheckpoint(state, { jobId: program.id, spec: program.spec, tokenizer: program.tokenizer.toJSON(), stateHash: hash });
   record.checkpoints[String(state.step)] = await store.putObject(bytes);
   await store.writeRun(record);
 }
