@@ -7,7 +7,7 @@ export { encodeCheckpoint, decodeCheckpoint, CHECKPOINT_FORMAT, type CheckpointI
 export { Store, writeAtomic, type RunRecord } from './store.js';
 export { runJob, replayToStep, loadCheckpointState, type RunOptions, type RunResult, type StepReport } from './runner.js';
 export { runCommitment } from './commitment.js';
-export { merkleRoot, merkleProof, rootFromProof, leafHash, nodeHash, type Hash } from './merkle.js';
+export { merkleRoot, merkleProof, rootFromProof, leafHash, nodeHash, splitOf, type Hash } from './merkle.js';
 export { fromHex } from './hex.js';
 export { generate, generateIds, SAMPLE_STREAM, type GenerateOptions } from './generate.js';
 export { evaluateTask, EVAL_SEED_OFFSET, type EvalResult } from './evaluate.js';

@@ -21,7 +21,15 @@ export function nodeHash(left: Hash, right: Hash): Hash {
   return sha256Prefixed(1, pair);
 }
 
-const split = (n: number) => 2 ** Math.floor(Math.log2(n - 1));
+/**
+ * Where RFC 6962 splits a tree of n > 1 leaves: the largest power of two below n. Integer doubling, not
+ * Math.log2, whose results ECMAScript leaves to the engine.
+ */
+export function splitOf(n: number): number {
+  let k = 1;
+  while (k * 2 < n) k *= 2;
+  return k;
+}
 
 /** The root over leaf hashes (already hashed with leafHash). An empty tree's root is SHA-256(""). */
 export function merkleRoot(leaves: readonly Hash[]): Hash {
@@ -41,7 +49,7 @@ export function merkleRoot(leaves: readonly Hash[]): Hash {
 export function merkleProof(leaves: readonly Hash[], index: number): Hash[] {
   if (!(index >= 0 && index < leaves.length)) throw new RangeError(`leaf ${index} of ${leaves.length}`);
   if (leaves.length === 1) return [];
-  const k = split(leaves.length);
+  const k = splitOf(leaves.length);
   return index < k
     ? [...merkleProof(leaves.slice(0, k), index), merkleRoot(leaves.slice(k))]
     : [...merkleProof(leaves.slice(k), index - k), merkleRoot(leaves.slice(0, k))];
@@ -54,7 +62,7 @@ export function rootFromProof(leaf: Hash, index: number, size: number, proof: re
   const sides: boolean[] = [];
   let [at, n] = [index, size];
   while (n > 1) {
-    const k = split(n);
+    const k = splitOf(n);
     sides.push(at < k);
     if (at < k) n = k;
     else [at, n] = [at - k, n - k];

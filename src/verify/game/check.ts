@@ -37,5 +37,5 @@ export function opens(leaf: Hash, index: number, size: number, proof: readonly H
 
 export const hexNode = (left: Hex, right: Hex): Hex => toHex(nodeHash(fromHex(left), fromHex(right)));
 
-/** RFC 6962's split: a tree of n > 1 leaves has 2^floor(log2(n-1)) on its left. */
-export const splitOf = (n: number) => 2 ** Math.floor(Math.log2(n - 1));
+/** RFC 6962's split (one definition, in train/merkle.ts). */
+export { splitOf } from '../../train/merkle.js';
