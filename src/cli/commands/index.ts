@@ -10,6 +10,7 @@ import { sample } from './sample.js';
 import { inspect } from './inspect.js';
 import { verify } from './verify.js';
 import { dispute } from './dispute.js';
+import { devnet } from './devnet.js';
 
 /** Every `mycel` command, in the order `mycel --help` lists them. One file per command. */
-export const COMMANDS: readonly Command[] = [demo, train, evalCommand, sample, inspect, verify, dispute, nodeStart, nodePeers, blobPut, blobGet];
+export const COMMANDS: readonly Command[] = [demo, train, evalCommand, sample, inspect, verify, dispute, devnet, nodeStart, nodePeers, blobPut, blobGet];

@@ -1,0 +1,32 @@
+/**
+ * A node as its own process, as the devnet starts it: `node child.js` with MYCEL_NODE (JSON: the NodeConfig, the
+ * role and its options) in the environment. Events go to stdout as JSON lines, the role's result last as
+ * {"type":"done"}; SIGTERM or SIGINT ends it at once.
+ */
+import { nodeContext, type NodeConfig } from './context.js';
+import { runSolver, runVerifier } from './roles.js';
+
+export type ChildSpec = NodeConfig & { role: 'solver' | 'verifier'; cheatAt?: number; maxJobs?: number };
+
+const json = (v: unknown) => JSON.stringify(v, (_k, x) => (typeof x === 'bigint' ? x.toString() : x));
+
+async function main() {
+  const spec = JSON.parse(process.env.MYCEL_NODE ?? 'null') as ChildSpec | null;
+  if (!spec) throw new Error('MYCEL_NODE is not set: this entry is started by `mycel devnet`.');
+  // SIGTERM and SIGINT keep their default action: the process ends at once, even in the middle of a training step.
+  const ac = new AbortController();
+  const ctx = nodeContext(spec, (e) => process.stdout.write(`${json(e)}\n`));
+  const opts = { signal: ac.signal, ...(spec.maxJobs === undefined ? {} : { maxJobs: spec.maxJobs }) };
+  const result = spec.role === 'solver'
+    ? await runSolver(ctx, { ...opts, ...(spec.cheatAt === undefined ? {} : { cheatAt: spec.cheatAt }) })
+    : await runVerifier(ctx, opts);
+  process.stdout.write(`${json({ type: 'done', node: spec.name, result })}\n`);
+}
+
+main().then(
+  () => process.exit(0),
+  (error) => {
+    process.stderr.write(`${(error as Error).stack ?? String(error)}\n`);
+    process.exit(1);
+  },
+);

@@ -1,0 +1,6 @@
+// The node layer: roles (submitter, solver, verifier), the job lifecycle, the on-chain dispute, the devnet.
+export * from './context.js';
+export * from './dispute.js';
+export * from './roles.js';
+export * from './devnet.js';
+export * from "./spawn.js";
