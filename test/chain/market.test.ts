@@ -210,15 +210,16 @@ describe('JobMarket reverts', () => {
   });
 
   it('unknown job', async () => {
-    for (const p of [
-      claimJob(solver, { market: f.market, jobId: 999n }),
-      commitRoot(solver, { market: f.market, jobId: 999n, root: ROOT }),
-      challenge(challenger, { market: f.market, jobId: 999n, root: ROOT }),
-      finalize(other, { market: f.market, jobId: 999n }),
-      expire(other, { market: f.market, jobId: 999n }),
-      getJob(f.publicClient, { market: f.market, jobId: 999n }),
+    // One call at a time: calls started together would reject unobserved while the first is awaited.
+    for (const call of [
+      () => claimJob(solver, { market: f.market, jobId: 999n }),
+      () => commitRoot(solver, { market: f.market, jobId: 999n, root: ROOT }),
+      () => challenge(challenger, { market: f.market, jobId: 999n, root: ROOT }),
+      () => finalize(other, { market: f.market, jobId: 999n }),
+      () => expire(other, { market: f.market, jobId: 999n }),
+      () => getJob(f.publicClient, { market: f.market, jobId: 999n }),
     ]) {
-      await expectRevert(p, 'JobUnknown', [999n]);
+      await expectRevert(call(), 'JobUnknown', [999n]);
     }
   });
 
