@@ -71,7 +71,10 @@ export async function run(args: string[]): Promise<void> {
         // The goal: peak RSS within 2x of parameters + optimizer state + activations.
         memory_floor_mib: ours.floor_mib,
         rss_over_floor: ours.peak_rss_mib / ours.floor_mib,
+        // The wait for the state hash (computed on a worker while the next step runs), and what hashing
+        // costs when done in line, both as shares of step time.
         hash_fraction: ours.hash_ms / ours.ms_per_step_median,
+        hash_inline_fraction: ours.hash_inline_ms / ours.ms_per_step_median,
         checkpoint_ms: ours.checkpoint_ms,
         // Hashing every step plus a checkpoint every 100 steps, as a share of step time (goal <= 5%).
         hash_and_checkpoint_fraction: (ours.hash_ms + ours.checkpoint_ms / 100) / ours.ms_per_step_median,

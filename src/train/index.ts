@@ -15,3 +15,4 @@ export { PRESETS, PRESET_NAMES, type PresetName } from './presets.js';
 export { estimateMemory, type MemoryEstimate } from './memory.js';
 export { tensorCommitment, commitmentFromChunkRoot, chunkLeaves, CHUNK_ELEMENTS } from './tensor-commitment.js';
 export { stateLeaves, tensorLeaf, namedLeaf, headerLeaf } from './state.js';
+export { createStateHasher, type StateHasher } from './state-hasher.js';

@@ -6,6 +6,7 @@ import { encodeCheckpoint, decodeCheckpoint } from './checkpoint.js';
 import { runCommitment } from './commitment.js';
 import { MissingCheckpointError } from './errors.js';
 import type { StepResult, TrainProgram } from './program.js';
+import { createStateHasher } from './state-hasher.js';
 import { stateHash, type TrainState } from './state.js';
 import type { RunRecord, Store } from './store.js';
 
@@ -41,26 +42,44 @@ export async function runJob(program: TrainProgram, { store, stopAt, onStep, sig
   }
   const end = Math.min(spec.steps, stopAt ?? spec.steps);
   const [B, T] = [spec.batchSize, spec.model.contextLength];
-  while (state.step < end && !signal?.aborted) {
-    const start = performance.now();
-    const result = program.step(state);
-    state = result.state;
-    const hashStart = performance.now();
-    const hash = stateHash(state);
-    record.stepHashes.push(hash);
-    const hashSeconds = (performance.now() - hashStart) / 1000;
-    const checkpointed = isCheckpointStep(program, state.step);
+  // Step t's state is hashed on a worker while step t + 1 runs; its hash is recorded (and its
+  // checkpoint written) once the next step is done. States are never mutated, so this is safe.
+  const hasher = createStateHasher();
+  type Pending = { result: StepResult; hash: Promise<string>; stepSeconds: number; handOffSeconds: number };
+  const finish = async ({ result, hash: hashing, stepSeconds, handOffSeconds }: Pending) => {
+    // What hashing costs the run: handing the state to the worker, and waiting for the hash after the next step.
+    const waitStart = performance.now();
+    const hash = await hashing;
+    const hashSeconds = handOffSeconds + (performance.now() - waitStart) / 1000;
+    record!.stepHashes.push(hash);
+    const checkpointed = isCheckpointStep(program, result.state.step);
     const checkpointStart = performance.now();
-    if (checkpointed) await saveCheckpoint(program, store, record, state, hash);
+    if (checkpointed) await saveCheckpoint(program, store, record!, result.state, hash);
     onStep?.({
       ...result,
       hash,
-      seconds: (performance.now() - start) / 1000,
+      seconds: stepSeconds + hashSeconds,
       tokens: B * T,
       checkpointed,
       hashSeconds,
       checkpointSeconds: checkpointed ? (performance.now() - checkpointStart) / 1000 : 0,
     });
+  };
+  let pending: Pending | undefined;
+  try {
+    while (state.step < end && !signal?.aborted) {
+      const start = performance.now();
+      const result = program.step(state);
+      const stepSeconds = (performance.now() - start) / 1000;
+      if (pending) await finish(pending);
+      state = result.state;
+      const handOff = performance.now();
+      const hash = hasher.hash(state);
+      pending = { result, hash, stepSeconds, handOffSeconds: (performance.now() - handOff) / 1000 };
+    }
+    if (pending) await finish(pending);
+  } finally {
+    hasher.close();
   }
   if (state.step === spec.steps) {
     record.commitment = runCommitment(record.stepHashes);
