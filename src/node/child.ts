@@ -1,10 +1,12 @@
 /**
  * A node as its own process, as the devnet starts it: `node child.js` with MYCEL_NODE (JSON: the NodeConfig, the
  * role and its options) in the environment. Events go to stdout as JSON lines, the role's result last as
- * {"type":"done"}; SIGTERM or SIGINT ends it at once.
+ * {"type":"done"}; SIGTERM or SIGINT ends it at once. With `bootstrap` set it starts a libp2p node (127.0.0.1, a
+ * random port) bootstrapped from those addresses, and stops it before it exits.
  */
 import { nodeContext, type NodeConfig } from './context.js';
 import { runSolver, runVerifier } from './roles.js';
+import { startP2p } from './p2p.js';
 
 export type ChildSpec = NodeConfig & { role: 'solver' | 'verifier'; cheatAt?: number; maxJobs?: number };
 
@@ -16,10 +18,19 @@ async function main() {
   // SIGTERM and SIGINT keep their default action: the process ends at once, even in the middle of a training step.
   const ac = new AbortController();
   const ctx = nodeContext(spec, (e) => process.stdout.write(`${json(e)}\n`));
+  if (spec.bootstrap) {
+    ctx.p2p = await startP2p({ privateKey: spec.privateKey, dataDir: spec.dataDir, bootstrap: spec.bootstrap });
+    ctx.log(`libp2p node ${ctx.p2p.peerId.toString().slice(-8)} on ${ctx.p2p.multiaddrs()[0] ?? '?'}`);
+  }
   const opts = { signal: ac.signal, ...(spec.maxJobs === undefined ? {} : { maxJobs: spec.maxJobs }) };
-  const result = spec.role === 'solver'
-    ? await runSolver(ctx, { ...opts, ...(spec.cheatAt === undefined ? {} : { cheatAt: spec.cheatAt }) })
-    : await runVerifier(ctx, opts);
+  let result;
+  try {
+    result = spec.role === 'solver'
+      ? await runSolver(ctx, { ...opts, ...(spec.cheatAt === undefined ? {} : { cheatAt: spec.cheatAt }) })
+      : await runVerifier(ctx, opts);
+  } finally {
+    await ctx.p2p?.stop().catch(() => undefined);
+  }
   process.stdout.write(`${json({ type: 'done', node: spec.name, result })}\n`);
 }
 

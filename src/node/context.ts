@@ -1,7 +1,9 @@
 /**
  * What every role needs: its own clients for one RPC URL and key, the deployed contracts, its data dir (its train
  * store) and the exchange dir shared with the other nodes (job specs, published run records, dispute move logs,
- * models). The shared dir stands in for libp2p blob exchange on one machine.
+ * models). A node with a libp2p node (`p2p`) gets job specs by CID and publishes its model as a blob over libp2p;
+ * the shared dir still carries the published step hashes and the dispute move logs (and everything for a node
+ * without libp2p, as in `inProcess` runs).
  */
 import { mkdir, readFile, appendFile } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -11,6 +13,7 @@ import { getBlock } from 'viem/actions';
 import { createClients } from '../chain/clients.js';
 import type { MycelWalletClient } from '../chain/actions/send.js';
 import { writeAtomic } from '../train/index.js';
+import type { MycelNode } from '../p2p/node.js';
 
 export type Contracts = { token: Address; registry: Address; market: Address; disputeGame: Address };
 
@@ -25,13 +28,17 @@ export type NodeConfig = {
   sharedDir: string;
   /** A short name for progress lines ("solver-1"). */
   name: string;
+  /** libp2p multiaddrs to bootstrap from: set, the node process starts a libp2p node. */
+  bootstrap?: string[];
+  /** Blob CIDs of job specs, by lowercase spec hash (the submitter put them over libp2p). */
+  specCids?: Record<string, string>;
 };
 
 /** What a node reports: progress lines and the gas of each transaction it sent. */
 export type NodeEvent =
   | { type: 'log'; node: string; text: string }
   | { type: 'tx'; node: string; action: string; gas: string; jobId?: string }
-  | { type: 'model'; node: string; jobId: string; path: string; root: string };
+  | { type: 'model'; node: string; jobId: string; path: string; root: string; cid?: string };
 
 export type Emit = (event: NodeEvent) => void;
 
@@ -40,6 +47,8 @@ export type NodeContext = NodeConfig & {
   wallet: MycelWalletClient;
   publicClient: PublicClient;
   emit: Emit;
+  /** This node's libp2p node, when it has one (specs and models then move as blobs). */
+  p2p?: MycelNode;
   log(text: string): void;
   tx(action: string, gas: bigint, jobId?: bigint): void;
 };

@@ -2,7 +2,10 @@
  * The whole network on one machine: anvil, the contracts with the real DisputeGame, funded and registered accounts,
  * a submitter, an honest solver, a cheating solver and a verifier. Job A goes to the honest solver (unchallenged:
  * finalized and paid); job B to the cheater (re-executed by the verifier, challenged, the dispute played on chain,
- * the cheater slashed: half its stake burned, half to the verifier, the submitter refunded).
+ * the cheater slashed: half its stake burned, half to the verifier, the submitter refunded). Each node runs a libp2p
+ * node on 127.0.0.1 (the submitter's, in this process, is the bootstrap peer): the job spec goes to the solvers and
+ * the verifier as a blob by CID, and the honest solver's model comes back to the submitter as a blob. The published
+ * step hashes and the dispute move logs still go through the shared dir.
  */
 import { mkdtemp } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -19,7 +22,9 @@ import { MycelTokenAbi } from '../chain/generated/MycelToken.js';
 import { parseJobSpec, PRESETS, type JobSpec, type JobSpecInput } from '../train/index.js';
 import { nodeContext, sleep, type Contracts, type Emit, type NodeContext, type NodeEvent } from './context.js';
 import { spawnRole } from './spawn.js';
-import { runSolver, runVerifier, submitJob, type SolverResult, type VerifierResult } from './roles.js';
+import { putSpec, runSolver, runVerifier, submitJob, type SolverResult, type VerifierResult } from './roles.js';
+import { bootstrapAddr, getBlobTo, startP2p } from './p2p.js';
+import type { MycelNode } from '../p2p/node.js';
 
 const TOKENS = (n: number | string) => parseUnits(String(n), 18);
 
@@ -55,7 +60,8 @@ export type DevnetSummary = {
   parties: Party[];
   totalSupply: { before: string; after: string; burned: string };
   gas: { action: string; count: number; total: string }[];
-  model: { jobId: string; path: string; root: Hex };
+  /** The honest solver's model: `cid` is its libp2p blob, `path` the submitter's copy fetched over libp2p. */
+  model: { jobId: string; path: string; root: Hex; cid?: string };
   seconds: number;
 };
 
@@ -79,9 +85,24 @@ export async function runDevnet(o: DevnetOptions = {}): Promise<DevnetSummary> {
   const events: NodeEvent[] = [];
   const emit: Emit = (e) => {
     events.push(e);
+    onModel(e);
     o.onEvent?.(e);
   };
   const log = (text: string) => emit({ type: 'log', node: 'devnet', text });
+  // The submitter fetches the honest solver's model over libp2p as soon as it is announced (the solver's process,
+  // its only provider, ends after the job is finalized).
+  let p2p: MycelNode | undefined;
+  const models = new Map<string, Promise<string>>();
+  const onModel = (e: NodeEvent) => {
+    if (e.type !== 'model' || !e.cid || !p2p || e.node !== 'solver-honest' || models.has(e.jobId)) return;
+    const out = join(dir, 'submitter', 'models', `job-${e.jobId}.safetensors`);
+    const got = getBlobTo(p2p, e.cid, out).then(() => {
+      log(`submitter fetched the model of job ${e.jobId} over libp2p (blob ${e.cid!.slice(0, 12)}…)`);
+      return out;
+    });
+    got.catch(() => {});
+    models.set(e.jobId, got);
+  };
 
   const anvil: Anvil = await startAnvil({ gasLimit: 1_000_000_000n });
   const stopAnvil = () => void anvil.stop();
@@ -99,6 +120,15 @@ export async function runDevnet(o: DevnetOptions = {}): Promise<DevnetSummary> {
     log(`deployed token ${d.token}, registry ${d.registry}, market ${d.market}, DisputeGame ${d.disputeGame}`);
 
     const submitter = mk('submitter', 1, contracts);
+    // The submitter's libp2p node is the bootstrap peer; it puts the spec before the other nodes start, so each gets
+    // the spec's CID with its config.
+    let p2pConfig: { bootstrap: string[]; specCids: Record<string, string> } | undefined;
+    if (!o.inProcess) {
+      p2p = submitter.p2p = await startP2p({ privateKey: submitter.privateKey, dataDir: submitter.dataDir });
+      const put = await putSpec(submitter, spec);
+      p2pConfig = { bootstrap: [bootstrapAddr(p2p)], specCids: { [put.specHash.toLowerCase()]: put.cid! } };
+      log(`libp2p bootstrap node ${p2pConfig.bootstrap[0]}; job spec put as blob ${put.cid}`);
+    }
     const honest = mk('solver-honest', 2, contracts);
     const cheater = mk('solver-cheater', 3, contracts);
     const verifier = mk('verifier', 4, contracts);
@@ -134,7 +164,7 @@ export async function runDevnet(o: DevnetOptions = {}): Promise<DevnetSummary> {
         return r;
       }
       const { rpcUrl, chainId, privateKey, dataDir, sharedDir, name } = n;
-      const p = spawnRole<R>({ rpcUrl, chainId, privateKey, contracts, dataDir, sharedDir, name, ...spec }, emit);
+      const p = spawnRole<R>({ rpcUrl, chainId, privateKey, contracts, dataDir, sharedDir, name, ...p2pConfig, ...spec }, emit);
       children.push(p);
       log(`started ${spec.role} ${name} as process ${p.child.pid}`);
       p.result.catch(() => {}); // awaited below; a stop before then is not an unhandled rejection
@@ -159,6 +189,8 @@ export async function runDevnet(o: DevnetOptions = {}): Promise<DevnetSummary> {
       o.signal?.removeEventListener('abort', stop);
     }
     const [[a], [b], checked] = results;
+    const fetched = models.get(a.jobId.toString());
+    const modelPath = fetched ? await fetched : a.model;
     const ruled = checked.find((v) => String(v.jobId) === String(b.jobId))?.dispute ?? b.dispute;
 
     const after = await Promise.all(nodes.map(([, n]) => balance(n.address)));
@@ -185,7 +217,7 @@ export async function runDevnet(o: DevnetOptions = {}): Promise<DevnetSummary> {
       parties: nodes.map(([role, n], i) => ({ role, address: n.address, before: fmt(before[i]), after: fmt(after[i]), delta: fmt(after[i] - before[i]) })),
       totalSupply: { before: fmt(supplyBefore), after: fmt(supplyAfter), burned: fmt(supplyBefore - supplyAfter) },
       gas: [...gas].map(([action, g]) => ({ action, count: g.count, total: g.total.toString() })),
-      model: { jobId: a.jobId.toString(), path: a.model, root: a.root },
+      model: { jobId: a.jobId.toString(), path: modelPath, root: a.root, ...(a.modelCid ? { cid: a.modelCid } : {}) },
       seconds: Math.round((performance.now() - started) / 100) / 10,
     };
   } catch (error) {
@@ -193,6 +225,7 @@ export async function runDevnet(o: DevnetOptions = {}): Promise<DevnetSummary> {
     throw error;
   } finally {
     o.signal?.removeEventListener('abort', stopAnvil);
+    await p2p?.stop().catch(() => undefined);
     await anvil.stop();
   }
 }
@@ -208,6 +241,7 @@ export function formatSummary(s: DevnetSummary): string {
     'gas per action (count, total)',
     ...s.gas.map((g) => `  ${g.action.padEnd(24)} ${String(g.count).padStart(3)}  ${g.total}`),
     `trained model (job ${s.model.jobId}, root ${s.model.root.slice(0, 18)}…): ${s.model.path}`,
+    ...(s.model.cid ? [`  libp2p blob: ${s.model.cid}`] : []),
     `time: ${s.seconds} s; node data under ${s.dir}`,
   ];
   return lines.join('\n');

@@ -1,5 +1,6 @@
 /**
- * The three roles of a node. A submitter posts a job (the spec goes to the shared dir, its keccak256 on chain, the
+ * The three roles of a node. A submitter posts a job (the spec goes out as a libp2p blob, or to the shared dir for a
+ * node without libp2p; its keccak256 on chain, the
  * dispute-game facts with setRules while the job is Open). A solver claims an open job, trains it with runJob
  * (optionally cheating at step T: it flips one bit of an op that writes a parameter), publishes its step hashes and
  * model, commits its run root, then either finalizes after the challenge window or plays the dispute. A verifier
@@ -17,6 +18,7 @@ import { buildProgram, canonicalJson, parseJobSpec, runJob, Store, type JobSpec,
 import { adversary, replayParty, rulesOf, type Rules } from '../verify/index.js';
 import { playDispute, type DisputeOutcome } from './dispute.js';
 import { chainNow, sleep, SharedDir, type NodeContext, type PublishedRun } from './context.js';
+import { getBlob, putBlob } from './p2p.js';
 
 export type Job = { spec: JobSpec; program: TrainProgram; rules: Rules; facts: JobFacts };
 
@@ -37,19 +39,40 @@ export function jobOf(spec: JobSpec): Job {
 
 const specBytes = (spec: JobSpec) => new TextEncoder().encode(canonicalJson(spec));
 
-/** Fetches a job's spec from the shared dir and checks it against the on-chain spec hash. */
-async function fetchSpec(ctx: NodeContext, specHash: Hex): Promise<JobSpec> {
+/** The spec text checked against the on-chain spec hash. */
+function checkedSpec(bytes: Uint8Array, specHash: Hex, from: string): JobSpec {
+  if (keccak256(bytes).toLowerCase() !== specHash.toLowerCase()) throw new Error(`the spec for ${specHash} from ${from} does not hash to it`);
+  return parseJobSpec(JSON.parse(new TextDecoder().decode(bytes)));
+}
+
+/**
+ * Fetches a job's spec, over libp2p by its blob CID when this node has a libp2p node and knows the CID, else from the
+ * shared dir, and checks it against the on-chain spec hash.
+ */
+async function fetchSpec(ctx: NodeContext, specHash: Hex, signal?: AbortSignal): Promise<JobSpec> {
+  const cid = ctx.specCids?.[specHash.toLowerCase()];
+  if (ctx.p2p && cid) {
+    const bytes = await getBlob(ctx.p2p, cid, join(ctx.dataDir, 'tmp'), signal ? { signal } : {});
+    ctx.log(`got spec ${specHash.slice(0, 10)}… over libp2p (blob ${cid.slice(0, 12)}…)`);
+    return checkedSpec(bytes, specHash, `blob ${cid}`);
+  }
   const shared = new SharedDir(ctx.sharedDir);
   for (let i = 0; ; i++) {
     const text = await shared.get(shared.specPath(specHash));
-    if (text !== undefined) {
-      const bytes = new TextEncoder().encode(text);
-      if (keccak256(bytes).toLowerCase() !== specHash.toLowerCase()) throw new Error(`the spec for ${specHash} in ${ctx.sharedDir} does not hash to it`);
-      return parseJobSpec(JSON.parse(text));
-    }
+    if (text !== undefined) return checkedSpec(new TextEncoder().encode(text), specHash, ctx.sharedDir);
     if (i > 200) throw new Error(`no spec for ${specHash} in ${ctx.sharedDir}`);
     await sleep(50);
   }
+}
+
+/** Puts a spec: over libp2p (returns its blob CID) when the node has a libp2p node, else into the shared dir. */
+export async function putSpec(ctx: NodeContext, spec: JobSpec): Promise<{ specHash: Hex; cid?: string }> {
+  const bytes = specBytes(spec);
+  const specHash = keccak256(bytes);
+  if (ctx.p2p) return { specHash, cid: await putBlob(ctx.p2p, join(ctx.dataDir, 'specs', `${specHash.toLowerCase()}.json`), bytes) };
+  const shared = new SharedDir(ctx.sharedDir);
+  await shared.put(shared.specPath(specHash), bytes);
+  return { specHash };
 }
 
 async function fetchRun(ctx: NodeContext, jobId: bigint, who: Address, signal?: AbortSignal): Promise<PublishedRun> {
@@ -66,16 +89,14 @@ async function fetchRun(ctx: NodeContext, jobId: bigint, who: Address, signal?: 
 export type PostedJob = { jobId: bigint; specHash: Hex };
 
 export async function submitJob(ctx: NodeContext, o: { spec: JobSpec; reward: bigint; stake: bigint; deadlineIn?: bigint }): Promise<PostedJob> {
-  const shared = new SharedDir(ctx.sharedDir);
   const bytes = specBytes(o.spec);
-  const specHash = keccak256(bytes);
-  await shared.put(shared.specPath(specHash), bytes);
+  const { specHash, cid } = await putSpec(ctx, o.spec);
   const { facts } = jobOf(o.spec);
   const posted = await postJob(ctx.wallet, { market: ctx.contracts.market, spec: bytes, steps: BigInt(o.spec.steps), reward: o.reward, stake: o.stake, deadlineIn: o.deadlineIn ?? 3_600n });
   ctx.tx('postJob', posted.gasUsed, posted.jobId);
   const rules = await send(ctx.wallet, { address: ctx.contracts.disputeGame, abi: DisputeGameAbi, functionName: 'setRules', args: [posted.jobId, facts.h0, facts.root, facts.size] });
   ctx.tx('setRules', rules.gasUsed, posted.jobId);
-  ctx.log(`posted job ${posted.jobId} (${o.spec.steps} steps, spec ${specHash.slice(0, 10)}…) with its dispute rules`);
+  ctx.log(`posted job ${posted.jobId} (${o.spec.steps} steps, spec ${specHash.slice(0, 10)}…${cid ? `, blob ${cid.slice(0, 12)}…` : ''}) with its dispute rules`);
   return { jobId: posted.jobId, specHash };
 }
 
@@ -89,7 +110,7 @@ export type SolverOptions = {
   signal?: AbortSignal;
 };
 
-export type SolverResult = { jobId: bigint; phase: string; root: Hex; model: string; dispute?: DisputeOutcome };
+export type SolverResult = { jobId: bigint; phase: string; root: Hex; model: string; modelCid?: string; dispute?: DisputeOutcome };
 
 export function cheatingProgram(honest: TrainProgram, t: number): TrainProgram {
   const writer = rulesOf(honest).structure(t).stateOutputs.find((s) => s.name.startsWith('params.'))!.source as { index: number };
@@ -124,7 +145,7 @@ export async function runSolver(ctx: NodeContext, o: SolverOptions = {}): Promis
 
 async function solve(ctx: NodeContext, job: GetJobReturnType, o: SolverOptions): Promise<SolverResult> {
   const shared = new SharedDir(ctx.sharedDir);
-  const spec = await fetchSpec(ctx, job.specHash);
+  const spec = await fetchSpec(ctx, job.specHash, o.signal);
   const j = jobOf(spec);
   const cheat = o.cheatAt !== undefined ? Math.min(Math.max(1, o.cheatAt), spec.steps) : undefined;
   const program = cheat === undefined ? j.program : cheatingProgram(j.program, cheat);
@@ -133,14 +154,22 @@ async function solve(ctx: NodeContext, job: GetJobReturnType, o: SolverOptions):
   const started = performance.now();
   const { record } = await runJob(program, { store, signal: o.signal });
   const root = `0x${record.commitment!}` as Hex;
-  const model = shared.modelPath(job.jobId);
-  await shared.put(model, await store.getObject(record.checkpoints[String(spec.steps)]));
+  const weights = await store.getObject(record.checkpoints[String(spec.steps)]);
+  let model = shared.modelPath(job.jobId);
+  let modelCid: string | undefined;
+  if (ctx.p2p) {
+    // The model goes out as a blob over libp2p: the path is this node's own copy.
+    model = join(ctx.dataDir, 'models', `job-${job.jobId}.safetensors`);
+    modelCid = await putBlob(ctx.p2p, model, weights);
+  } else {
+    await shared.put(model, weights);
+  }
   await shared.put(shared.runPath(job.jobId, ctx.address), JSON.stringify({ stepHashes: record.stepHashes, commitment: record.commitment! } satisfies PublishedRun));
-  ctx.emit({ type: 'model', node: ctx.name, jobId: job.jobId.toString(), path: model, root });
+  ctx.emit({ type: 'model', node: ctx.name, jobId: job.jobId.toString(), path: model, root, ...(modelCid ? { cid: modelCid } : {}) });
   const committed = await commitRoot(ctx.wallet, { market: ctx.contracts.market, jobId: job.jobId, root });
   ctx.tx('commitRoot', committed.gasUsed, job.jobId);
   ctx.log(`trained job ${job.jobId} in ${((performance.now() - started) / 1000).toFixed(1)} s; committed root ${root.slice(0, 10)}…`);
-  return { jobId: job.jobId, root, model, ...(await afterCommit(ctx, job.jobId, j, { program, store, record }, o.signal)) };
+  return { jobId: job.jobId, root, model, ...(modelCid ? { modelCid } : {}), ...(await afterCommit(ctx, job.jobId, j, { program, store, record }, o.signal)) };
 }
 
 async function afterCommit(ctx: NodeContext, jobId: bigint, j: Job, mine: { program: TrainProgram; store: Store; record: RunRecord }, signal?: AbortSignal): Promise<{ phase: string; dispute?: DisputeOutcome }> {
@@ -197,7 +226,7 @@ export async function runVerifier(ctx: NodeContext, o: VerifierOptions = {}): Pr
 async function verifyJob(ctx: NodeContext, jobId: bigint, signal?: AbortSignal): Promise<VerifierResult> {
   const shared = new SharedDir(ctx.sharedDir);
   const job = await getJob(ctx.publicClient, { market: ctx.contracts.market, jobId });
-  const spec = await fetchSpec(ctx, job.specHash);
+  const spec = await fetchSpec(ctx, job.specHash, signal);
   const j = jobOf(spec);
   const store = new Store(join(ctx.dataDir, `job-${jobId}`));
   ctx.log(`re-executing job ${jobId} (${spec.steps} steps) to check root ${job.root.slice(0, 10)}…`);

@@ -2,6 +2,7 @@
  * End to end: the devnet scenario on a shortened job (a micro GPT, a few steps). Job A (honest solver) is finalized
  * and paid; job B (a solver that flips a bit at step 3) is challenged by the verifier, the dispute is played on chain
  * with the real DisputeGame, the cheater loses its stake (half burned, half to the verifier), the submitter is refunded.
+ * The job spec and the honest model move between the node processes as libp2p blobs.
  */
 import { existsSync } from 'node:fs';
 import { describe, expect, test } from 'vitest';
@@ -35,6 +36,12 @@ describe('mycel devnet', () => {
     expect(parseUnits(s.totalSupply.burned, 18)).toBe(parseUnits('2.5', 18));
     expect(s.gas.find((g) => g.action === 'dispute prove')?.count).toBe(1);
     expect(existsSync(s.model.path)).toBe(true);
+    // The spec went to the node processes and the model came back to the submitter as libp2p blobs.
+    expect(s.model.cid).toMatch(/^b[a-z2-7]+$/);
+    expect(s.model.path).not.toContain('/shared/');
+    expect(text).toContain(`libp2p blob: ${s.model.cid}`);
+    expect(lines.filter((l) => /: got spec 0x[0-9a-f]+… over libp2p/.test(l)).length).toBeGreaterThanOrEqual(3);
+    expect(lines.some((l) => l.includes('fetched the model of job') && l.includes('over libp2p'))).toBe(true);
     expect(lines.some((l) => l.includes('challenging'))).toBe(true);
     // The two solvers and the verifier ran as separate node processes.
     expect(lines.filter((l) => /^devnet: started (solver|verifier) .* as process \d+$/.test(l))).toHaveLength(3);

@@ -12,7 +12,9 @@ is left unchallenged and is paid after the challenge window; job B goes to a sol
 at a random step: the verifier re-executes it, challenges, and the dispute is played on chain move by
 move until the one-step proof; the cheater loses its stake (half burned, half to the verifier) and the
 submitter is refunded. Progress goes to stderr; the summary (balances before and after, gas per action,
-time, where the trained model is) to stdout. Ctrl-C stops anvil and every node.
+time, where the trained model is and its libp2p blob CID) to stdout. Each node runs a libp2p node on
+127.0.0.1: the job spec reaches the solvers and the verifier as a blob by CID, and the honest solver's
+model reaches the submitter the same way. Ctrl-C stops anvil and every node.
 
 Examples:
   mycel devnet

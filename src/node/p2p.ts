@@ -1,0 +1,62 @@
+/**
+ * The devnet nodes' libp2p side: each node runs a MycelNode on 127.0.0.1 (random port) with its Ethereum key as its
+ * libp2p identity, bootstrapped from the submitter's node, and moves job specs and models as content-addressed blobs
+ * (`put` announces on the DHT, `get` fetches chunk by chunk, each chunk verified against the blob's manifest).
+ */
+import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { hexToBytes, type Hex } from 'viem';
+import { identityFromRaw } from '../p2p/identity.js';
+import { MycelNode } from '../p2p/node.js';
+import { sleep } from './context.js';
+
+export async function startP2p(o: { privateKey: Hex; dataDir: string; bootstrap?: string[] }): Promise<MycelNode> {
+  return MycelNode.start({
+    identity: identityFromRaw(hexToBytes(o.privateKey)),
+    dataDir: join(o.dataDir, 'p2p'),
+    host: '127.0.0.1',
+    tcpPort: 0,
+    wsPort: -1,
+    bootstrap: o.bootstrap ?? [],
+    relay: false,
+  });
+}
+
+/** The address other nodes bootstrap from (TCP on loopback, with the peer id). */
+export function bootstrapAddr(node: MycelNode): string {
+  const addrs = node.multiaddrs();
+  return addrs.find((a) => a.includes('/tcp/') && a.includes('/p2p/')) ?? `${addrs[0]}/p2p/${node.peerId.toString()}`;
+}
+
+/** Adds bytes (written to `file` first) to the node's blob store and announces them; returns the CID. */
+export async function putBlob(node: MycelNode, file: string, bytes: Uint8Array): Promise<string> {
+  await mkdir(join(file, '..'), { recursive: true });
+  await writeFile(file, bytes);
+  return (await node.putFile(file)).cid;
+}
+
+/** Fetches a blob by CID (retrying while no provider is known yet) and copies it to `out`. */
+export async function getBlobTo(node: MycelNode, cid: string, out: string, o: { attempts?: number; signal?: AbortSignal } = {}): Promise<void> {
+  await mkdir(join(out, '..'), { recursive: true });
+  for (let i = 1; ; i++) {
+    try {
+      await node.fetch(cid, { timeoutMs: 5_000, ...(o.signal ? { signal: o.signal } : {}) });
+      await node.exportBlob(cid, out);
+      return;
+    } catch (error) {
+      if (o.signal?.aborted || i >= (o.attempts ?? 8)) throw error;
+      await sleep(250, o.signal);
+    }
+  }
+}
+
+/** Fetches a blob by CID and returns its bytes. */
+export async function getBlob(node: MycelNode, cid: string, tmpDir: string, o: { signal?: AbortSignal } = {}): Promise<Uint8Array> {
+  const out = join(tmpDir, `${cid}.blob`);
+  await getBlobTo(node, cid, out, o);
+  try {
+    return new Uint8Array(await readFile(out));
+  } finally {
+    await rm(out, { force: true });
+  }
+}
