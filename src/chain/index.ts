@@ -17,3 +17,4 @@ export * from './actions/finalize.js';
 export * from './actions/expire.js';
 export * from './actions/getJob.js';
 export * from './generated/index.js';
+export * from './watch.js';

@@ -11,6 +11,8 @@ import { inspect } from './inspect.js';
 import { verify } from './verify.js';
 import { dispute } from './dispute.js';
 import { devnet } from './devnet.js';
+import { chainDeploy } from './chain-deploy.js';
+import { chainStatus } from './chain-status.js';
 
 /** Every `mycel` command, in the order `mycel --help` lists them. One file per command. */
-export const COMMANDS: readonly Command[] = [demo, train, evalCommand, sample, inspect, verify, dispute, devnet, nodeStart, nodePeers, blobPut, blobGet];
+export const COMMANDS: readonly Command[] = [demo, train, evalCommand, sample, inspect, verify, dispute, devnet, chainDeploy, chainStatus, nodeStart, nodePeers, blobPut, blobGet];
