@@ -5,7 +5,7 @@
  */
 import { loadSafetensors, saveSafetensors, type Params } from '../nn/index.js';
 import { canonicalJson, type JobSpec } from './spec.js';
-import { stateHash, type TrainState } from './state.js';
+import { stateHash, stateTensors, type TrainState } from './state.js';
 import { CorruptCheckpointError } from './errors.js';
 import type { TokenizerJson } from '../data/index.js';
 
@@ -21,10 +21,7 @@ export type CheckpointInfo = {
 
 /** `info.stateHash` may be given when the caller has just computed it (hashing a state is not free). */
 export function encodeCheckpoint(state: TrainState, info: Omit<CheckpointInfo, 'step' | 'stateHash'> & { stateHash?: string }): Uint8Array {
-  const tensors: Params = {};
-  for (const [name, t] of Object.entries(state.params)) tensors[`params.${name}`] = t;
-  for (const [name, t] of Object.entries(state.opt.tensors)) tensors[`opt.${name}`] = t;
-  return saveSafetensors(tensors, {
+  return saveSafetensors(Object.fromEntries(stateTensors(state)), {
     format: CHECKPOINT_FORMAT,
     jobId: info.jobId,
     step: String(state.step),

@@ -14,5 +14,5 @@ export { evaluateTask, EVAL_SEED_OFFSET, type EvalResult } from './evaluate.js';
 export { PRESETS, PRESET_NAMES, type PresetName } from './presets.js';
 export { estimateMemory, type MemoryEstimate } from './memory.js';
 export { tensorCommitment, commitmentFromChunkRoot, chunkLeaves, CHUNK_ELEMENTS } from './tensor-commitment.js';
-export { stateLeaves, tensorLeaf, namedLeaf, headerLeaf } from './state.js';
+export { stateLeaves, stateTensors, tensorLeaf, namedLeaf, headerLeaf } from './state.js';
 export { createStateHasher, type StateHasher } from './state-hasher.js';

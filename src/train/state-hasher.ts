@@ -10,7 +10,7 @@ import { toHex } from '../platform/sha256.js';
 import { startThread, type Thread } from '../platform/threads.js';
 import { leBytes } from '../tensor/index.js';
 import { merkleRoot, type Hash } from './merkle.js';
-import { headerLeaf, namedLeaf, stateHash, type TrainState } from './state.js';
+import { headerLeaf, namedLeaf, stateHash, stateTensors, type TrainState } from './state.js';
 import { CHUNK_ELEMENTS, commitmentFromChunkRoot } from './tensor-commitment.js';
 
 export interface StateHasher {
@@ -83,16 +83,10 @@ const tick = () => new Promise((resolve) => setTimeout(resolve, 1));
 
 type Layout = { names: string[]; tensors: TrainState['params'][string][]; bytes: number };
 
-function layoutOf({ params, opt }: TrainState): Layout {
-  const names: string[] = [];
-  const tensors: Layout['tensors'] = [];
-  for (const [group, record] of [['params', params], ['opt', opt.tensors]] as const) {
-    for (const [name, t] of Object.entries(record)) {
-      names.push(`${group}.${name}`);
-      tensors.push(t);
-    }
-  }
-  return { names, tensors, bytes: tensors.reduce((n, t) => n + 4 * t.size, 0) };
+function layoutOf(state: TrainState): Layout {
+  const named = stateTensors(state);
+  const tensors = named.map(([, t]) => t);
+  return { names: named.map(([name]) => name), tensors, bytes: tensors.reduce((n, t) => n + 4 * t.size, 0) };
 }
 
 /** A hasher on a worker thread where Node's worker_threads and node:crypto exist; else hashing in place. */

@@ -9,6 +9,7 @@
  */
 import { concatBytes, u64le } from '../platform/bytes.js';
 import type { OptState, Params } from '../nn/index.js';
+import type { Tensor } from '../tensor/index.js';
 import { toHex } from '../platform/sha256.js';
 import { leafHash, merkleRoot, type Hash } from './merkle.js';
 import { tensorCommitment } from './tensor-commitment.js';
@@ -19,13 +20,20 @@ const encoder = new TextEncoder();
 const STATE_DOMAIN = encoder.encode('mycel.state.v2');
 
 
-/** The leaves of a state's tree: header, then `params.<name>` and `opt.<name>` tensors in canonical order. */
-export function stateLeaves({ step, params, opt }: TrainState): Hash[] {
-  const leaves = [headerLeaf(step, opt.step)];
-  for (const [group, tensors] of [['params', params], ['opt', opt.tensors]] as const) {
-    for (const [name, t] of Object.entries(tensors)) leaves.push(tensorLeaf(`${group}.${name}`, t.dtype, t.shape, t.data));
-  }
-  return leaves;
+/**
+ * A state's tensors under their state names, in canonical order: `params.<name>` then `opt.<name>`,
+ * each group in insertion order. The state tree, checkpoints and the dispute game all use this order.
+ */
+export function stateTensors({ params, opt }: TrainState): [string, Tensor][] {
+  return [
+    ...Object.entries(params).map(([name, t]): [string, Tensor] => [`params.${name}`, t]),
+    ...Object.entries(opt.tensors).map(([name, t]): [string, Tensor] => [`opt.${name}`, t]),
+  ];
+}
+
+/** The leaves of a state's tree: the header, then one leaf per tensor of stateTensors. */
+export function stateLeaves(state: TrainState): Hash[] {
+  return [headerLeaf(state.step, state.opt.step), ...stateTensors(state).map(([name, t]) => tensorLeaf(name, t.dtype, t.shape, t.data))];
 }
 
 /** The header leaf: SHA-256(0x00 || "mycel.state.v2" || u64 LE step || u64 LE optimizer step). */

@@ -11,7 +11,7 @@ import type { Attrs, Op } from '../../tensor/op.js';
 import { trace, type Tensor } from '../../tensor/index.js';
 import { toHex } from '../../platform/sha256.js';
 import { leafHash, merkleRoot, type Hash } from '../../train/merkle.js';
-import { stateDigest, type TrainState } from '../../train/state.js';
+import { stateDigest, stateTensors, type TrainState } from '../../train/state.js';
 import { tensorCommitment } from '../../train/tensor-commitment.js';
 import type { TrainProgram } from '../../train/program.js';
 import { BATCH_NAMES, batchShape } from '../game/commitments.js';
@@ -72,7 +72,7 @@ export type StepExecution = {
 
 /** The names of a state's tensors in state-tree order (leaf k+1 is names[k]; leaf 0 is the header). */
 export function stateTensorNames(state: TrainState): string[] {
-  return [...Object.keys(state.params).map((n) => `params.${n}`), ...Object.keys(state.opt.tensors).map((n) => `opt.${n}`)];
+  return stateTensors(state).map(([name]) => name);
 }
 
 export function stateTensor(state: TrainState, name: string): Tensor {
