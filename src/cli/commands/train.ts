@@ -2,6 +2,7 @@ import { freemem, totalmem } from 'node:os';
 import { configureKernels } from '../../tensor/index.js';
 import { ModelTooLargeError, PRESET_NAMES, estimateMemory, evaluateTask, runJob, type StepReport } from '../../train/index.js';
 import { intFlag, type Command, FlagError } from '../command.js';
+import { UsageError } from '../../platform/errors.js';
 import { JOB_FLAGS, resolveProgram, resolveSpec, trainStore } from '../job.js';
 import { formatSeconds } from '../output.js';
 
@@ -32,7 +33,11 @@ Examples:
     'print-spec': { type: 'boolean', description: 'print the resolved job spec as JSON and exit' },
   },
   async run({ args, flags, out, signal }) {
-    if (args.length !== 1) throw new FlagError('a job', 'one spec file or preset name', args.join(' ') || '(nothing)');
+    if (args.length !== 1) {
+      throw new UsageError(`train takes one spec file or preset name, got ${args.length ? `"${args.join(' ')}"` : 'none'}.`, {
+        metaMessages: [`Presets: ${PRESET_NAMES.join(', ')}. Example: mycel train quick`],
+      });
+    }
     if (flags['print-spec']) {
       const { spec } = await resolveSpec(args[0], flags.text as string | undefined);
       out.result(spec, JSON.stringify(spec, null, 2));
