@@ -1,10 +1,16 @@
 // `npm run bench -- chain [--json]`: gas of the chain's actions, each a real transaction on a local anvil (default
-// hardfork): one OneStepReferee.ruleAndEmit per element-machine opcode (a load with its chunk and state-tree
-// proofs: a 64 Ki-element tensor, an 8-hash chunk path and a 5-hash path in a 20-leaf state tree), then the
+// hardfork): one OneStepReferee.ruleAndEmit per element-machine opcode, each instruction proven against an op rule
+// by an 8-hash path in a 256-instruction program (a load also with its input descriptor's path and its chunk and
+// state-tree proofs: a 64 Ki-element tensor, an 8-hash chunk path and a 5-hash path in a 20-leaf state tree), then the
 // JobMarket actions (register, post, claim, commit, challenge, finalize) with MockResolver as the dispute game.
-// Last, a full dispute on chain: a TS game (a solver that flipped one op output of step 3 of the micro job) replayed
-// move by move on the real DisputeGame behind the JobMarket (test/chain/dispute-replay.ts): one row per move, then
-// dispute_total (gas of all game moves, rounds, seconds of the on-chain replay).
+// Last, a full dispute on chain over a 1,000-step job (--job micro, the default: the tests' micro GPT run for 1,000
+// steps; --job quick: the README's quick preset run for 1,000 steps, which takes about 15 minutes more here, since the
+// job's facts tree (dispute-moves.ts jobFacts) traces every step): a solver flipped one bit of one parameter-writing
+// op output at a random step (bench/dispute.ts cheatedJob, --seed), the TS game between it and an honest challenger is
+// replayed move by move on the real DisputeGame behind the JobMarket (test/chain/dispute-replay.ts): a dispute_job
+// row (job, model, flip, ruling), one row per move, then dispute_total (gas of all game moves, rounds, seconds of the
+// on-chain replay, steps of the job). Then the same step skipped by a solver, a dispute that ends at the state level:
+// state_dispute_move rows and state_dispute_total.
 import { getAddress, parseUnits, type Hex } from 'viem';
 import { privateKeyToAccount } from 'viem/accounts';
 import { startAnvil } from '../src/chain/anvil.js';
@@ -15,21 +21,31 @@ import { approve, challenge, claimJob, commitRoot, finalize, postJob, register }
 import { MockResolverAbi, MockResolverBytecode } from '../src/chain/generated/MockResolver.js';
 import { MycelTokenAbi } from '../src/chain/generated/MycelToken.js';
 import { OneStepRefereeAbi, OneStepRefereeBytecode } from '../src/chain/generated/OneStepReferee.js';
-import { EMPTY_LOAD, encodeInstructionHex, encodeStateHex, type RuleArgs } from '../src/chain/referee.js';
-import { stateHashOf } from '../src/verify/index.js';
-import { machineCases, OPCODES, syntheticLoad } from '../test/chain/referee-harness.js';
-import { adversary, playGame, replayParty } from '../src/verify/index.js';
-import { honest, rules, runOf } from '../test/verify/game-helpers.js';
+import { EMPTY_LOAD, encodeInstructionHex, encodeStateHex, refereeOpening, type RuleArgs } from '../src/chain/referee.js';
+import { toHex } from '../src/platform/sha256.js';
+import { makeOpRule, ruleOpening } from '../src/verify/game/op-rule.js';
+import { Rng } from '../src/tensor/index.js';
+import { buildProgram, parseJobSpec, PRESETS } from '../src/train/index.js';
+import { playGame, stateHashOf } from '../src/verify/index.js';
+import { machineCases, OPCODES, padded, PROGRAM_LENGTH, syntheticLoad } from '../test/chain/referee-harness.js';
+import { microSpec } from '../test/train/helpers.js';
 import { acceptedMoves, openJobDispute, replayOnChain, setupGameChain } from '../test/chain/dispute-replay.js';
+import { cheatedJob, disputeParties, skippedRun } from './dispute.js';
 import { makeReporter } from './report.js';
+
+/** Steps of the disputed job (the issue's figure is a full dispute on a 1,000-step job). */
+const DISPUTE_STEPS = 1000;
 
 const T = (n: number) => parseUnits(String(n), 18);
 
 export async function run(args: string[]): Promise<void> {
   if (args.includes('--help')) {
-    console.log('Usage: npm run bench -- chain [--json]   (gas per one-step ruling and per JobMarket action, on anvil)');
+    console.log('Usage: npm run bench -- chain [--json] [--job quick|micro] [--seed 1]   (gas per one-step ruling, per JobMarket action and per dispute move, on anvil)');
     return;
   }
+  const job = args.includes('--job') ? args[args.indexOf('--job') + 1] : 'micro';
+  if (job !== 'quick' && job !== 'micro') throw new Error(`--job must be quick or micro, not ${job}`);
+  const seed = args.includes('--seed') ? Number(args[args.indexOf('--seed') + 1]) : 1;
   const report = makeReporter(args);
   const anvil = await startAnvil();
   try {
@@ -43,9 +59,11 @@ export async function run(args: string[]): Promise<void> {
       (await send(wallets[0], { address: referee, abi: OneStepRefereeAbi, functionName: 'ruleAndEmit', args: ruleArgs })).gasUsed;
     for (const op of OPCODES) {
       if (op === 'load') continue;
-      // Case 1 of the differential tests' generator: not halted, registers mixing special and random words.
+      // Case 1 of the differential tests' generator: not halted, registers mixing special and random words; its
+      // program padded to PROGRAM_LENGTH and committed in an op rule, so the instruction path is as long as a real one's.
       const c = machineCases(op, 2, 1000 + OPCODES.indexOf(op))[1];
       const ins = c.program[c.state.pc];
+      const rule = makeOpRule(padded(c.program, PROGRAM_LENGTH), []);
       const ruleArgs: RuleArgs = [
         encodeStateHex(c.state),
         encodeInstructionHex(ins),
@@ -59,12 +77,14 @@ export async function run(args: string[]): Promise<void> {
           batchCommitment: ZERO,
         },
         EMPTY_LOAD,
+        `0x${toHex(rule.rule)}`,
+        refereeOpening(ruleOpening(rule, c.state.pc)),
       ];
-      report({ action: 'one_step', instruction: op, gas: Number(await ruleTx(ruleArgs)) });
+      report({ action: 'one_step', instruction: op, proof: `${PROGRAM_LENGTH}-instruction program`, gas: Number(await ruleTx(ruleArgs)) });
     }
-    report({ action: 'one_step', instruction: 'load', proof: 'state tree, 65536-element tensor', gas: Number(await ruleTx(syntheticLoad().args)) });
+    report({ action: 'one_step', instruction: 'load', proof: `state tree, 65536-element tensor, ${PROGRAM_LENGTH}-instruction program`, gas: Number(await ruleTx(syntheticLoad().args)) });
     report({
-      action: 'one_step', instruction: 'load', proof: 'state tree, 256-element tensor',
+      action: 'one_step', instruction: 'load', proof: `state tree, 256-element tensor, ${PROGRAM_LENGTH}-instruction program`,
       gas: Number(await ruleTx(syntheticLoad({ size: 256, address: 200 }).args)),
     });
 
@@ -98,21 +118,24 @@ export async function run(args: string[]): Promise<void> {
   } finally {
     await anvil.stop();
   }
-  await disputeOnChain(report);
+  await disputeOnChain(report, job, seed);
 }
 
-async function disputeOnChain(report: ReturnType<typeof makeReporter>): Promise<void> {
-  const t = 3;
-  const good = await runOf(honest);
-  const writer = (rules.structure(t).stateOutputs.find((s) => s.name === 'params.blocks.0.qkv.weight')!.source as { index: number }).index;
-  const cheat = await runOf(adversary.flipOpOutput(honest, t, writer, 37, 3));
-  const roots = { solver: cheat.record.commitment!, challenger: good.record.commitment! };
-  const game = await playGame(
-    rules,
-    replayParty({ role: 'solver', program: cheat.program, reference: honest, store: cheat.store, record: cheat.record, opponentHashes: good.record.stepHashes }),
-    replayParty({ role: 'challenger', program: honest, reference: honest, store: good.store, record: good.record, opponentHashes: cheat.record.stepHashes }),
-    { solverRoot: roots.solver, challengerRoot: roots.challenger },
-  );
+async function disputeOnChain(report: ReturnType<typeof makeReporter>, job: 'quick' | 'micro', seed: number): Promise<void> {
+  const spec = job === 'quick' ? parseJobSpec({ ...PRESETS.quick, steps: DISPUTE_STEPS }) : microSpec({ steps: DISPUTE_STEPS, checkpointEvery: 50 });
+  const honest = buildProgram(spec);
+  const { rules, good, bad, flip, jobSeconds } = await cheatedJob(honest, new Rng(seed));
+  const { model } = spec;
+  const roots = { solver: bad.record.commitment!, challenger: good.record.commitment! };
+  const { solver, challenger } = disputeParties(honest, good, bad);
+  const game = await playGame(rules, solver, challenger, { solverRoot: roots.solver, challengerRoot: roots.challenger });
+  const r = game.ruling;
+  report({
+    action: 'dispute_job', job, steps: spec.steps, checkpoint_every: spec.checkpointEvery, seconds_per_run: Number(jobSeconds.toFixed(1)),
+    model: model.kind === 'gpt' ? `gpt ctx${model.contextLength} d${model.dModel} L${model.layers} h${model.heads} mlp${model.mlpHidden}, batch ${spec.batchSize}` : model.kind,
+    ops_per_step: rules.structure(flip.t).ops.length, flipped: `step ${flip.t} op ${flip.op} (${flip.name}) element ${flip.element} bit ${flip.bit}`,
+    ruling: `${r.loser} loses at ${r.at}: step ${r.t}, op ${r.op}, element ${r.element}, instruction ${r.instruction} (${r.opcode})`,
+  });
   const c = await setupGameChain(rules);
   try {
     report({ action: 'deploy_dispute_game', gas: Number(c.gasUsed.disputeGame ?? 0n) });
@@ -125,7 +148,20 @@ async function disputeOnChain(report: ReturnType<typeof makeReporter>): Promise<
       report({ action: 'dispute_move', move: m.kind, by: m.by, level: m.level, gas: Number(m.gas) });
     });
     const seconds = (performance.now() - started) / 1000;
-    report({ action: 'dispute_total', gas: Number(gas), rounds: game.totalRounds, seconds: Number(seconds.toFixed(2)) });
+    report({ action: 'dispute_total', gas: Number(gas), rounds: game.totalRounds, seconds: Number(seconds.toFixed(2)), steps: spec.steps });
+    // The same step skipped by the solver: the game ends at the state level (Decisions 5), ruled by proveState.
+    const skipped = await skippedRun(honest, flip.t);
+    const stateRoots = { solver: skipped.record.commitment!, challenger: roots.challenger };
+    const parties = disputeParties(honest, good, skipped);
+    const stateGame = await playGame(rules, parties.solver, parties.challenger, { solverRoot: stateRoots.solver, challengerRoot: stateRoots.challenger });
+    const sr = stateGame.ruling;
+    const { disputeId: stateId } = await openJobDispute(c, rules, c.wallets[2], c.wallets[4], stateRoots);
+    let stateGas = 0n;
+    await replayOnChain(c, rules, stateId, acceptedMoves(rules, stateGame, stateRoots), { solver: c.wallets[2], challenger: c.wallets[4] }, (m) => {
+      stateGas += m.gas;
+      report({ action: 'state_dispute_move', move: m.kind, by: m.by, level: m.level, gas: Number(m.gas) });
+    });
+    report({ action: 'state_dispute_total', gas: Number(stateGas), rounds: stateGame.totalRounds, ruling: `${sr.loser} loses at ${sr.at}: step ${sr.t}, leaf ${sr.instruction} (${sr.opName})` });
   } finally {
     await c.anvil.stop();
   }

@@ -6,10 +6,11 @@
 import { mkdtemp } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Store, buildProgram, parseJobSpec, runJob, type JobSpec, type TrainProgram } from '../src/train/index.js';
+import { Store, buildProgram, parseJobSpec, runJob, type JobSpec, type RunRecord, type TrainProgram } from '../src/train/index.js';
 import { Rng } from '../src/tensor/index.js';
 import { adversary, executeStep, playGame, refereeWork, replayParty, rulesOf, CHUNK_ELEMENTS, type Party, type StepStructure } from '../src/verify/index.js';
 import { elementProgram, run } from '../src/verify/machine/index.js';
+import { DESCENT_DEPTH } from '../src/verify/game/descend.js';
 import { makeReporter } from './report.js';
 
 const flag = (args: string[], name: string, fallback: number) => {
@@ -48,7 +49,7 @@ function longestElement(s: StepStructure): number {
     seen.add(key);
     const { program } = elementProgram({ op: op.op, attrs: op.attrs, inputShapes: op.inputs.map((x) => x.shape), inputDtypes: op.inputs.map((x) => x.dtype), outputShape: op.output.shape }, 0);
     const memory = op.inputs.map((x) => new Int32Array(size(x.shape)));
-    longest = Math.max(longest, run(program, memory).steps);
+    longest = Math.max(longest, run(program, memory, 0).steps);
   }
   return longest;
 }
@@ -60,6 +61,46 @@ const timed = (party: Party) => {
     party: { ...party, move: async (...a: Parameters<Party['move']>) => { const t0 = performance.now(); try { return await party.move(...a); } finally { clock.seconds += (performance.now() - t0) / 1000; } } } as Party,
   };
 };
+
+export type JobRun = { program: TrainProgram; store: Store; record: RunRecord };
+
+/**
+ * The job run honestly, and by a solver that flipped bit `bit` of element `element` of the output of op `op` (an op
+ * that writes a parameter) at step t, all drawn from `rng`: what a dispute is played over (here and in bench/chain.ts).
+ */
+export async function cheatedJob(honest: TrainProgram, rng: Rng) {
+  const steps = honest.spec.steps;
+  const rules = rulesOf(honest);
+  const t = 1 + (rng.integers([1], 0, steps).data[0] % steps);
+  const storeOf = async () => new Store(await mkdtemp(join(tmpdir(), 'mycel-bench-dispute-')));
+  const t0 = performance.now();
+  const goodStore = await storeOf();
+  const good: JobRun = { program: honest, store: goodStore, record: (await runJob(honest, { store: goodStore })).record };
+  const jobSeconds = (performance.now() - t0) / 1000;
+  const structure = rules.structure(t);
+  const writes = structure.stateOutputs.filter((o) => o.name.startsWith('params.'));
+  const target = writes[rng.integers([1], 0, writes.length).data[0] % writes.length];
+  const op = (target.source as { index: number }).index;
+  const element = rng.integers([1], 0, size(structure.ops[op].output.shape)).data[0] % size(structure.ops[op].output.shape);
+  const bit = rng.integers([1], 0, 31).data[0] % 31;
+  const cheat = adversary.flipOpOutput(honest, t, op, element, bit);
+  const badStore = await storeOf();
+  const bad: JobRun = { program: cheat, store: badStore, record: (await runJob(cheat, { store: badStore })).record };
+  return { rules, good, bad, flip: { t, op, element, bit, name: structure.ops[op].name }, jobSeconds };
+}
+
+/** The job as run by a solver that skipped step t: every op output of t agrees with the job's, h_t does not (the state level). */
+export async function skippedRun(honest: TrainProgram, t: number): Promise<JobRun> {
+  const cheat = adversary.skipStep(honest, t);
+  const store = new Store(await mkdtemp(join(tmpdir(), 'mycel-bench-dispute-')));
+  return { program: cheat, store, record: (await runJob(cheat, { store })).record };
+}
+
+/** The cheating solver and the honest challenger, each re-executing from its own checkpoints. */
+export const disputeParties = (honest: TrainProgram, good: JobRun, bad: JobRun) => ({
+  solver: replayParty({ role: 'solver', program: bad.program, reference: honest, store: bad.store, record: bad.record, opponentHashes: good.record.stepHashes }),
+  challenger: replayParty({ role: 'challenger', program: honest, reference: honest, store: good.store, record: good.record, opponentHashes: bad.record.stepHashes }),
+});
 
 export async function run_(args: string[]): Promise<void> {
   const report = makeReporter(args);
@@ -73,27 +114,13 @@ export async function run_(args: string[]): Promise<void> {
     : { kind: 'gpt', contextLength: 10, dModel: 32, layers: 2, heads: 4, mlpHidden: 128 };
   const batchSize = gptTiny ? 16 : 8;
   const honest = buildProgram(spec(model, steps, batchSize, every));
-  const rules = rulesOf(honest);
-  const t = 1 + (rng.integers([1], 0, steps).data[0] % steps);
-
-  const storeOf = async () => new Store(await mkdtemp(join(tmpdir(), 'mycel-bench-dispute-')));
-  const t0 = performance.now();
-  const goodStore = await storeOf();
-  const good = { store: goodStore, record: (await runJob(honest, { store: goodStore })).record };
-  const jobSeconds = (performance.now() - t0) / 1000;
+  const { rules, good, bad, flip: { t, op, element, bit }, jobSeconds } = await cheatedJob(honest, rng);
   const structure = rules.structure(t);
-  const writes = structure.stateOutputs.filter((o) => o.name.startsWith('params.'));
-  const target = writes[rng.integers([1], 0, writes.length).data[0] % writes.length];
-  const op = (target.source as { index: number }).index;
-  const element = rng.integers([1], 0, size(structure.ops[op].output.shape)).data[0] % size(structure.ops[op].output.shape);
-  const bit = rng.integers([1], 0, 31).data[0] % 31;
-  const cheat = adversary.flipOpOutput(honest, t, op, element, bit);
-  const badStore = await storeOf();
-  const bad = { store: badStore, record: (await runJob(cheat, { store: badStore })).record };
 
   refereeWork.instructions = 0;
-  const solver = timed(replayParty({ role: 'solver', program: cheat, reference: honest, ...bad, opponentHashes: good.record.stepHashes }));
-  const challenger = timed(replayParty({ role: 'challenger', program: honest, reference: honest, ...good, opponentHashes: bad.record.stepHashes }));
+  const parties = disputeParties(honest, good, bad);
+  const solver = timed(parties.solver);
+  const challenger = timed(parties.challenger);
   const game = await playGame(rules, solver.party, challenger.party, { solverRoot: bad.record.commitment!, challengerRoot: good.record.commitment! });
   const jobOps = steps * scalarOps(structure);
   const r = game.ruling;
@@ -127,8 +154,9 @@ export async function run_(args: string[]): Promise<void> {
     const s = exec.structure;
     const maxChunks = Math.max(...s.ops.map((o) => Math.ceil(size(o.output.shape) / CHUNK_ELEMENTS)));
     const maxInstr = longestElement(s);
-    const lg = (n: number) => Math.ceil(Math.log2(Math.max(2, n)));
-    const rounds = { run: 1, step: 1 + lg(s.ops.length + 1), op: 1 + lg(maxChunks) + 1, element: 1 + lg(maxInstr), onestep: 1 };
+    // Each round descends DESCENT_DEPTH tree levels, or splits an instruction range into 2^DESCENT_DEPTH parts.
+    const lg = (n: number) => Math.ceil(Math.log2(Math.max(2, n)) / DESCENT_DEPTH);
+    const rounds = { run: 1, step: 1 + lg(s.ops.length + 1), op: 1 + (maxChunks > 1 ? lg(maxChunks) : 0) + 1, element: 1 + lg(maxInstr), onestep: 1 };
     const totalRounds = Object.values(rounds).reduce((a, b) => a + b, 0);
     const ops = T * scalarOps(s);
     const extra = (ce - 1 + traced / plain) / T;

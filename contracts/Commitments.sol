@@ -67,9 +67,41 @@ library Commitments {
         return sha256(abi.encodePacked(header, chunkRoot));
     }
 
+    /// @notice {tensorCommitment} with the shape as big-endian u32 dims (a packed input descriptor's).
+    function tensorCommitmentOfDims(uint32 dtype, bytes calldata dims, bytes32 chunkRoot) internal pure returns (bytes32) {
+        bytes memory header = abi.encodePacked(bytes4(le32(dtype)), bytes4(le32(uint32(dims.length / 4))));
+        for (uint256 i = 0; i < dims.length; i += 4) header = abi.encodePacked(header, bytes4(le32(uint32(bytes4(dims[i:i + 4])))));
+        return sha256(abi.encodePacked(header, chunkRoot));
+    }
+
     /// @notice state.ts namedLeaf: SHA-256(0x00 || u64 LE name length || name || commitment).
     function namedLeaf(bytes calldata name, bytes32 commitment) internal pure returns (bytes32) {
         return sha256(abi.encodePacked(bytes1(0x00), bytes8(le64(uint64(name.length))), name, commitment));
+    }
+
+    /// @notice state.ts headerLeaf: SHA-256(0x00 || "mycel.state.v2" || u64 LE step || u64 LE optimizer step).
+    function headerLeaf(uint64 step, uint64 optStep) internal pure returns (bytes32) {
+        return sha256(abi.encodePacked(bytes1(0x00), "mycel.state.v2", bytes8(le64(step)), bytes8(le64(optStep))));
+    }
+
+    /**
+     * @notice op-rule.ts ruleHash: the op rule a job commits, SHA-256(programRoot || u32 programLength ||
+     * u32 inputCount || inputsRoot), big-endian.
+     */
+    function opRule(bytes32 programRoot, uint32 programLength, uint32 inputCount, bytes32 inputsRoot) internal pure returns (bytes32) {
+        return sha256(abi.encodePacked(programRoot, programLength, inputCount, inputsRoot));
+    }
+
+    /**
+     * @notice program-root.ts: the root of a program of `length` instructions that `instruction` at `pc` leads to by
+     * `proof` (leaf = SHA-256(0x00 || the 8 instruction bytes)); ok is false when the path has the wrong length.
+     */
+    function programRootFrom(bytes8 instruction, uint32 pc, uint32 length, bytes32[] calldata proof)
+        internal
+        pure
+        returns (bool ok, bytes32 root)
+    {
+        return rootFromProof(leaf(abi.encodePacked(instruction)), pc, length, proof);
     }
 
     /// @notice Byte-swaps a 32-bit word (the TypeScript side writes little-endian words).

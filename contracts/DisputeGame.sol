@@ -10,9 +10,10 @@ import {Commitments} from "./Commitments.sol";
 /**
  * @title DisputeGame: the bisection game of src/verify/game on chain, as the JobMarket's IDisputeResolver
  * @notice One function per TypeScript move kind (game/types.ts Move), each the transition function of its level:
- * run level {openStep} (run-level.ts), step level {commitStep} (step-level.ts), the binary descent of step and chunk
- * trees {reveal} (descend.ts), op level {commitOp} and {openChunk} (op-level.ts), element level {commitElement} and
- * {claim} (element-level.ts), the one-step proof {prove} (ruled by {OneStepReferee}) and {timeout} (timeout.ts).
+ * run level {openStep} (run-level.ts), step level {commitStep} (step-level.ts), the descent of step, chunk and state
+ * trees {reveal} (descend.ts, {DESCENT_DEPTH} levels an exchange), the state leaf {proveState} (referee.ts ruleState), op level {commitOp} and {openChunk} (op-level.ts), element
+ * level {commitElement} and {claim} (element-level.ts), the one-step proof {prove} (ruled by {OneStepReferee}) and
+ * {timeout} (timeout.ts). Deadlines are block numbers: each move gives the next party {TIMEOUT} blocks.
  * A move checks, as transition.ts does: the deadline, the turn (msg.sender must be the party to move), the move
  * kind for the level and phase, then its proof against the stored node. The stored dispute holds the fields of
  * the TypeScript Position; a test replays a TS game move by move and compares them.
@@ -20,23 +21,30 @@ import {Commitments} from "./Commitments.sol";
  * Per-job rules ({setRules}, by the job's submitter while the job is still Open, checked by solver and challenger
  * before they stake, like h_0): h_0 and the root of a "facts" tree (RFC 6962) whose leaves are the step program
  * facts the game reads, SHA-256(0x00 || abi.encode(...)):
- *   step fact (1, t, stepLeafCount, batchCommitment)   op fact (2, t, op, output dtype, output shape)
- * What is NOT checked on chain (docs/verification.md "On chain"): the element program (the halt instruction in
- * {commitElement} and the instruction and load descriptor in {prove} are the mover's word), and the state-assembly
- * ruling (prove-state): a dispute that reaches it ends by timeout against the solver.
+ *   step fact (1, t, stepLeafCount, stateLeafCount, batchCommitment)   op fact (2, t, op, output dtype, output shape, op rule)
+ *   state fact (3, t, j, source kind, source index, constant commitment, name) for leaf j >= 1 of h_t
+ * The op rule (op-rule.ts) commits the op's one element program (a function of the output index, which starts in
+ * r0) and its inputs' descriptors: {commitElement} proves its halt instruction against it, {prove} its instruction
+ * and, for a load, the input's descriptor.
  *
- * Ruling "both" (neither claim matches the referee's state): the market can only pay one party; the game names the
- * challenger winner, so the job is Refuted and a root the referee rejected is never finalized.
+ * Ruling "both" (neither claim matches the referee's state): the market is told that nobody won
+ * (`resolveDispute(id, address(0))`), and slashes both stakes.
+ *
+ * Gas: a move writes few storage slots and never a zero slot in the steady state. The fields a move changes every
+ * exchange (level, phase, turn, round, deadline, lo, n) share one slot; the solver's half of an exchange (a frontier,
+ * claims, an opened chunk) is kept as one word, a hash chain over it ({_chain}), from which the challenger's move
+ * proves the first difference with two words of calldata; and that word is left in place when the exchange ends, so the next solver
+ * half overwrites a non-zero slot (5k gas) instead of filling a cleared one (22k).
  */
 contract DisputeGame is IDisputeResolver {
-    enum Level { Run, Step, Op, Element, Done }
+    enum Level { Run, Step, Op, State, Element, Done }
     enum Phase { Commit, Bisect, Open, Prove, Over }
     enum Turn { Solver, Challenger, Either, None }
     /// @notice encoding.ts MOVES order.
     enum Move { OpenStep, CommitStep, Reveal, CommitOp, OpenChunk, CommitElement, Claim, ProveState, Prove, Timeout }
     enum At { Instruction, State, Timeout }
     /// @notice Which proof did not verify.
-    enum Proof { RunPrev, RunCur, StepLeaf, StepFact, OpFact, Children, ChunkRoot, Chunk, SolverChunk }
+    enum Proof { RunPrev, RunCur, StepLeaf, StepFact, OpFact, Frontier, ChunkRoot, Chunk, SolverChunk, SolverHalf, HaltInstruction, StateFact, StateHeader, StateSource }
 
     struct Rules {
         bytes32 h0;
@@ -45,41 +53,47 @@ contract DisputeGame is IDisputeResolver {
         bool set;
     }
 
-    /// @notice A dispute: game/types.ts Position (pending[0..1] as pendingLeft/Right) plus the parties.
+    /**
+     * @notice A dispute: game/types.ts Position plus the parties, packed so that a move touches few slots. `pending`
+     * is the solver's half of the exchange under way (a chunk root or final-state hash as is; a frontier, claim list
+     * or opened chunk as its hash chain, {_chain}); it is stale (not cleared) once the exchange ends.
+     */
     struct Dispute {
-        uint256 jobId;
-        address solver;
+        // one slot, written by every move
         Level level;
         Phase phase;
         Turn turn;
-        uint64 deadline;
-        address challenger;
         uint32 round;
-        uint64 steps;
-        bytes32 solverRoot;
-        bytes32 challengerRoot;
-        uint64 t;
-        uint32 op;
-        uint64 element;
+        uint64 deadline;
         uint64 lo;
         uint64 n;
-        uint64 leafCount; // stepLeafCount(t), from the step fact
-        uint64 opSize; // elements of op's output, from the op fact
+        bytes32 pending;
+        bytes32 nodeSolver;
+        bytes32 nodeChallenger;
+        bytes32 agreed;
+        bytes32 opRule; // of the disputed op, from its op fact
+        address solver;
+        uint64 t;
+        uint32 op;
+        address challenger;
+        uint64 element;
         uint32 valueSolver;
+        uint64 steps;
+        uint32 leafCount; // stepLeafCount(t), from the step fact
+        uint32 stateLeafCount; // leaves of a state tree, from the step fact: the state level's n
+        uint64 opSize; // elements of op's output, from the op fact
         uint32 valueChallenger;
         OneStepReferee.Loser loser;
         At ruledAt;
+        uint256 jobId;
+        bytes32 solverRoot;
+        bytes32 challengerRoot;
         bytes32 hPrev;
         bytes32 hSolver;
         bytes32 hChallenger;
         bytes32 stepRootSolver;
         bytes32 stepRootChallenger;
         bytes32 batchCommitment;
-        bytes32 nodeSolver;
-        bytes32 nodeChallenger;
-        bytes32 agreed;
-        bytes32 pendingLeft;
-        bytes32 pendingRight;
     }
 
     /// @notice Both run openings of one party (run-level.ts: h_{t-1} and h_t with their paths).
@@ -93,7 +107,18 @@ contract DisputeGame is IDisputeResolver {
     /// @notice The step fact of step t and its path in the job's facts tree.
     struct StepFact {
         uint64 leafCount;
+        uint64 stateLeafCount;
         bytes32 batchCommitment;
+        uint64 index;
+        bytes32[] path;
+    }
+
+    /// @notice The state fact of leaf j >= 1 of h_t (state output j-1: its name and source) and its path in the job's facts tree.
+    struct StateFact {
+        uint8 sourceKind; // OneStepReferee.Source
+        uint64 sourceIndex; // the op (Op) or the leaf of h_{t-1} (State)
+        bytes32 constantCommitment; // read for Constant
+        bytes name;
         uint64 index;
         bytes32[] path;
     }
@@ -102,18 +127,20 @@ contract DisputeGame is IDisputeResolver {
     struct OpFact {
         uint32 dtype;
         uint32[] shape;
+        /// @notice op-rule.ts: the op's element program and input descriptors, which commitElement and prove open.
+        bytes32 opRule;
         uint64 index;
         bytes32[] path;
     }
 
     uint256 internal constant CHUNK_ELEMENTS = 256;
+    /// @notice Tree levels one {reveal} exchange descends; {claim} splits into 2^DESCENT_DEPTH parts (descend.ts).
+    uint256 public constant DESCENT_DEPTH = 4;
 
     JobMarket public immutable MARKET;
     OneStepReferee public immutable REFEREE;
-    /// @notice Seconds each party has for a move.
+    /// @notice Blocks each party has for a move.
     uint64 public immutable TIMEOUT;
-    /// @notice stateHashOf(initialState()): SHA-256 of 137 zero bytes.
-    bytes32 public immutable INITIAL_STATE_HASH;
 
     uint256 public disputeCount;
     mapping(uint256 disputeId => Dispute) private _disputes;
@@ -121,7 +148,8 @@ contract DisputeGame is IDisputeResolver {
 
     event RulesSet(uint256 indexed jobId, bytes32 h0, bytes32 factsRoot, uint64 factsSize);
     event DisputeOpened(uint256 indexed disputeId, uint256 indexed jobId, address solver, address challenger, uint64 deadline);
-    event Moved(uint256 indexed disputeId, Move kind, address indexed by, Level level, Phase phase, Turn turn, uint32 round);
+    /// @notice Kept small (it is paid every move): the new position is {getDispute}'s.
+    event Moved(uint256 indexed disputeId, Move kind);
     event DisputeRuled(uint256 indexed disputeId, uint256 indexed jobId, OneStepReferee.Loser loser, At where, address winner);
 
     error DisputeNotMarket(address caller);
@@ -131,8 +159,8 @@ contract DisputeGame is IDisputeResolver {
     error DisputeNotParty(uint256 disputeId, address caller);
     error DisputeNotYourTurn(uint256 disputeId, address caller, Turn turn, Move expected);
     error DisputeWrongMove(uint256 disputeId, Move got, Move expected);
-    error DisputeDeadlinePassed(uint256 disputeId, uint256 timestamp, uint64 deadline);
-    error DisputeDeadlineNotPassed(uint256 disputeId, uint256 timestamp, uint64 deadline);
+    error DisputeDeadlinePassed(uint256 disputeId, uint256 blockNumber, uint64 deadline);
+    error DisputeDeadlineNotPassed(uint256 disputeId, uint256 blockNumber, uint64 deadline);
     error ProofInvalid(uint256 disputeId, Proof what, uint256 index);
     error RulesUnset(uint256 jobId);
     error RulesAlreadySet(uint256 jobId);
@@ -144,15 +172,14 @@ contract DisputeGame is IDisputeResolver {
     error RunAgreesAt(uint256 disputeId, uint64 t);
     error StepRootsEqual(uint256 disputeId, bytes32 root);
     error ChunkLengthWrong(uint256 disputeId, uint256 got, uint256 want);
-    error ChunksEqual(uint256 disputeId);
+    error NotFirstDifference(uint256 disputeId, uint256 first);
+    error ClaimCountWrong(uint256 disputeId, uint256 got, uint256 want);
     error ElementNotFinal(uint256 disputeId, bool halted, uint8 opcode, uint32 result, uint32 value);
-    error StateAssemblyNotOnChain(uint256 disputeId);
 
     constructor(JobMarket market, OneStepReferee referee, uint64 moveTimeout) {
         MARKET = market;
         REFEREE = referee;
         TIMEOUT = moveTimeout;
-        INITIAL_STATE_HASH = sha256(new bytes(137));
     }
 
     // ---------------------------------------------------------------- rules and opening
@@ -192,7 +219,7 @@ contract DisputeGame is IDisputeResolver {
         d.solverRoot = solverRoot;
         d.challengerRoot = challengerRoot;
         d.turn = Turn.Challenger;
-        d.deadline = uint64(block.timestamp) + TIMEOUT;
+        d.deadline = uint64(block.number) + TIMEOUT;
         emit DisputeOpened(disputeId, jobId, solver, challenger, d.deadline);
     }
 
@@ -211,7 +238,7 @@ contract DisputeGame is IDisputeResolver {
     function openStep(uint256 disputeId, uint64 t, RunOpening calldata solverSide, RunOpening calldata challengerSide)
         external
     {
-        (Dispute storage d, bool bySolver) = _begin(disputeId, Move.OpenStep);
+        (Dispute storage d,) = _begin(disputeId, Move.OpenStep);
         uint64 steps = d.steps;
         if (t < 1 || t > steps) revert RunStepOutOfRange(disputeId, t, steps);
         _openRun(disputeId, solverSide, t, steps + 1, d.solverRoot);
@@ -226,21 +253,33 @@ contract DisputeGame is IDisputeResolver {
         d.hPrev = solverSide.prev;
         d.hSolver = solverSide.cur;
         d.hChallenger = challengerSide.cur;
-        _end(d, disputeId, Move.OpenStep, bySolver);
+        _end(d, disputeId, Move.OpenStep);
     }
 
     // ---------------------------------------------------------------- step level (step-level.ts)
 
-    /// @notice A party's step root, bound to its h_t by the path of the last leaf.
+    /**
+     * @notice A party's step root, bound to its h_t by the path of the last leaf. The solver's move proves the step
+     * fact (the step tree's leaf count and the batch commitment) and stores it; the challenger's reads it, so its
+     * `fact` is ignored (send an empty one).
+     */
     function commitStep(uint256 disputeId, bytes32 root, bytes32[] calldata proof, StepFact calldata fact) external {
         (Dispute storage d, bool bySolver) = _begin(disputeId, Move.CommitStep);
-        _checkFact(d, disputeId, abi.encode(uint8(1), d.t, fact.leafCount, fact.batchCommitment), fact.index, fact.path, Proof.StepFact);
-        uint64 size = fact.leafCount;
+        uint64 size;
+        if (bySolver) {
+            _checkFact(
+                d, disputeId, abi.encode(uint8(1), d.t, fact.leafCount, fact.stateLeafCount, fact.batchCommitment), fact.index, fact.path, Proof.StepFact
+            );
+            size = fact.leafCount;
+        } else {
+            size = d.leafCount;
+        }
         bytes32 h = bySolver ? d.hSolver : d.hChallenger;
         if (size == 0 || !Commitments.opens(Commitments.leaf(abi.encodePacked(h)), size - 1, size, proof, root)) revert ProofInvalid(disputeId, Proof.StepLeaf, size);
         if (bySolver) {
             d.stepRootSolver = root;
-            d.leafCount = size;
+            d.leafCount = uint32(size);
+            d.stateLeafCount = uint32(fact.stateLeafCount);
             d.batchCommitment = fact.batchCommitment;
             d.turn = Turn.Challenger;
         } else {
@@ -253,43 +292,91 @@ contract DisputeGame is IDisputeResolver {
             d.nodeSolver = d.stepRootSolver;
             d.nodeChallenger = root;
         }
-        _end(d, disputeId, Move.CommitStep, bySolver);
+        _end(d, disputeId, Move.CommitStep);
     }
 
-    /// @notice Not on chain: the state-assembly ruling (Decisions 5). Always reverts; the phase ends by timeout.
-    function proveState(uint256 disputeId) external view {
-        _begin(disputeId, Move.ProveState);
-        revert StateAssemblyNotOnChain(disputeId);
+    // ---------------------------------------------------------------- state level (referee.ts ruleState)
+
+    /**
+     * @notice The correct leaf lo of the state tree of h_t, by either party, once the descent of the two state trees
+     * ended there (every op output agrees, h_t does not). Leaf 0, the header: `optStep` of h_{t-1} and `proof` the
+     * path of its header in h_{t-1}; the correct leaf is (t, optStep + 1) (`commitment` and `fact` are ignored).
+     * Leaf j >= 1: the state fact of (t, j) names state output j-1 and its source, and `commitment` is proven by
+     * `proof` against it: an op's leaf in the step tree (agreed left of leaf N, so either root), a leaf of h_{t-1}, or
+     * the fact's constant; the correct leaf is namedLeaf(name, commitment). Rules against every party whose leaf differs.
+     */
+    function proveState(uint256 disputeId, uint64 optStep, bytes32 commitment, bytes32[] calldata proof, StateFact calldata fact) external {
+        (Dispute storage d,) = _begin(disputeId, Move.ProveState);
+        uint64 j = d.lo;
+        bytes32 correct;
+        if (j == 0) {
+            if (!Commitments.opens(Commitments.headerLeaf(d.t - 1, optStep), 0, d.stateLeafCount, proof, d.hPrev)) {
+                revert ProofInvalid(disputeId, Proof.StateHeader, optStep);
+            }
+            correct = Commitments.headerLeaf(d.t, optStep + 1);
+        } else {
+            _checkFact(
+                d, disputeId, abi.encode(uint8(3), d.t, j, fact.sourceKind, fact.sourceIndex, fact.constantCommitment, fact.name), fact.index, fact.path, Proof.StateFact
+            );
+            if (!_stateSourceOpens(d, fact, commitment, proof)) revert ProofInvalid(disputeId, Proof.StateSource, j);
+            correct = Commitments.namedLeaf(fact.name, commitment);
+        }
+        bool solverRight = correct == d.nodeSolver;
+        bool challengerRight = correct == d.nodeChallenger;
+        OneStepReferee.Loser loser = !solverRight && !challengerRight
+            ? OneStepReferee.Loser.Both
+            : solverRight ? OneStepReferee.Loser.Challenger : OneStepReferee.Loser.Solver;
+        d.turn = Turn.None;
+        _end(d, disputeId, Move.ProveState);
+        _finish(d, disputeId, loser, At.State);
+    }
+
+    /// @dev referee.ts sourceOpens for a state output's source.
+    function _stateSourceOpens(Dispute storage d, StateFact calldata fact, bytes32 commitment, bytes32[] calldata proof) private view returns (bool) {
+        OneStepReferee.Source source = OneStepReferee.Source(fact.sourceKind);
+        if (source == OneStepReferee.Source.Op) {
+            bytes32 leaf = Commitments.leaf(abi.encodePacked(commitment));
+            uint64 size = d.leafCount;
+            return Commitments.opens(leaf, fact.sourceIndex, size, proof, d.stepRootSolver)
+                || Commitments.opens(leaf, fact.sourceIndex, size, proof, d.stepRootChallenger);
+        }
+        // A tensor carried over keeps its name (jobFacts checks it), so its leaf in h_{t-1} is named like its leaf in h_t.
+        if (source == OneStepReferee.Source.State) {
+            return Commitments.opens(Commitments.namedLeaf(fact.name, commitment), fact.sourceIndex, d.stateLeafCount, proof, d.hPrev);
+        }
+        if (source == OneStepReferee.Source.Constant) return commitment == fact.constantCommitment;
+        // A state tensor is never a batch tensor: jobFacts never posts that fact.
+        return false;
     }
 
     // ---------------------------------------------------------------- descent (descend.ts)
 
-    /// @notice The two children of the mover's disputed node; after both halves, go left if the left ones differ.
-    function reveal(uint256 disputeId, bytes32 left, bytes32 right) external {
+    /**
+     * @notice The frontier of the mover's disputed node {DESCENT_DEPTH} levels down (descend.ts frontier: the RFC 6962
+     * subtrees left to right, a leaf stopping early). The solver's is kept as its hash chain ({_chain}); the
+     * challenger's move names the first node where they differ (`first`) with the solver's node there and the chain of
+     * the solver's nodes after it (the solver sends 0, 0, 0), and the game goes to that node.
+     */
+    function reveal(uint256 disputeId, bytes32[] calldata nodes, uint256 first, bytes32 solverNode, bytes32 solverRest) external {
         (Dispute storage d, bool bySolver) = _begin(disputeId, Move.Reveal);
-        if (Commitments.node(left, right) != (bySolver ? d.nodeSolver : d.nodeChallenger)) revert ProofInvalid(disputeId, Proof.Children, d.lo);
+        uint64 n = d.n;
+        (bytes32 root, uint256 used) = _fold(nodes, 0, n, DESCENT_DEPTH);
+        if (used != nodes.length || root != (bySolver ? d.nodeSolver : d.nodeChallenger)) revert ProofInvalid(disputeId, Proof.Frontier, d.lo);
         if (bySolver) {
-            d.pendingLeft = left;
-            d.pendingRight = right;
+            d.pending = _chain(nodes);
             d.turn = Turn.Challenger;
         } else {
-            uint64 k = Commitments.split(d.n);
-            if (d.pendingLeft != left) {
-                d.n = k;
-                d.nodeSolver = d.pendingLeft;
-                d.nodeChallenger = left;
-            } else {
-                d.lo += k;
-                d.n -= k;
-                d.nodeSolver = d.pendingRight;
-                d.nodeChallenger = right;
-            }
-            d.pendingLeft = 0;
-            d.pendingRight = 0;
+            if (first >= used) revert NotFirstDifference(disputeId, first);
+            _checkSolverHalf(d, disputeId, nodes, first, solverNode, solverRest);
+            (uint64 offset, uint64 size) = _part(n, DESCENT_DEPTH, first);
+            d.lo += offset;
+            d.n = size;
+            d.nodeSolver = solverNode;
+            d.nodeChallenger = nodes[first];
             d.turn = Turn.Solver;
-            if (d.n == 1) _atLeaf(d);
+            if (size == 1) _atLeaf(d);
         }
-        _end(d, disputeId, Move.Reveal, bySolver);
+        _end(d, disputeId, Move.Reveal);
     }
 
     // ---------------------------------------------------------------- op level (op-level.ts)
@@ -297,11 +384,12 @@ contract DisputeGame is IDisputeResolver {
     /// @notice The mover's chunk root of op's output: SHA-256(dtype, shape, root) must be its disputed leaf's preimage.
     function commitOp(uint256 disputeId, bytes32 chunkRoot, OpFact calldata fact) external {
         (Dispute storage d, bool bySolver) = _begin(disputeId, Move.CommitOp);
-        _checkFact(d, disputeId, abi.encode(uint8(2), d.t, d.op, fact.dtype, fact.shape), fact.index, fact.path, Proof.OpFact);
+        _checkFact(d, disputeId, abi.encode(uint8(2), d.t, d.op, fact.dtype, fact.shape, fact.opRule), fact.index, fact.path, Proof.OpFact);
         bytes32 leaf = Commitments.leaf(abi.encodePacked(Commitments.tensorCommitment(fact.dtype, fact.shape, chunkRoot)));
         if (leaf != (bySolver ? d.nodeSolver : d.nodeChallenger)) revert ProofInvalid(disputeId, Proof.ChunkRoot, d.op);
         if (bySolver) {
-            d.pendingLeft = chunkRoot;
+            d.pending = chunkRoot;
+            d.opRule = fact.opRule;
             d.turn = Turn.Challenger;
         } else {
             uint256 size = 1;
@@ -312,55 +400,78 @@ contract DisputeGame is IDisputeResolver {
             d.turn = Turn.Solver;
             d.lo = 0;
             d.n = uint64(chunks == 0 ? 1 : chunks);
-            d.nodeSolver = d.pendingLeft;
+            d.nodeSolver = d.pending;
             d.nodeChallenger = chunkRoot;
-            d.pendingLeft = 0;
             if (d.n == 1) _atLeaf(d);
         }
-        _end(d, disputeId, Move.CommitOp, bySolver);
+        _end(d, disputeId, Move.CommitOp);
     }
 
     /**
-     * @notice The mover's chunk lo (little-endian words). The solver's chunk is not stored: the challenger's move
-     * sends it again (`solverChunk`, checked against the solver's leaf), and the element is the first differing word.
+     * @notice The mover's chunk lo (little-endian words). The solver's is kept as the hash chain ({_chain}) of its
+     * 32-byte groups (8 words, the last one zero-padded); the challenger's move names the first word where they differ
+     * (`first`), the solver's group holding it and the chain of the solver's groups after it (the solver sends 0, 0,
+     * 0), instead of the whole solver chunk. That word is the disputed element.
      */
-    function openChunk(uint256 disputeId, bytes calldata chunk, bytes calldata solverChunk) external {
+    function openChunk(uint256 disputeId, bytes calldata chunk, uint256 first, bytes32 solverGroup, bytes32 solverRest) external {
         (Dispute storage d, bool bySolver) = _begin(disputeId, Move.OpenChunk);
         uint256 words = d.opSize - d.lo * CHUNK_ELEMENTS;
         if (words > CHUNK_ELEMENTS) words = CHUNK_ELEMENTS;
         if (chunk.length != words * 4) revert ChunkLengthWrong(disputeId, chunk.length, words * 4);
         if (Commitments.leaf(chunk) != (bySolver ? d.nodeSolver : d.nodeChallenger)) revert ProofInvalid(disputeId, Proof.Chunk, d.lo);
         if (bySolver) {
+            bytes32 c;
+            for (uint256 g = (chunk.length + 31) / 32; g > 0; --g) c = _link(_group(chunk, g - 1), c);
+            d.pending = c;
             d.turn = Turn.Challenger;
         } else {
-            if (solverChunk.length != chunk.length || Commitments.leaf(solverChunk) != d.nodeSolver) {
-                revert ProofInvalid(disputeId, Proof.SolverChunk, d.lo);
-            }
-            uint256 j = 0;
-            while (j < words && bytes4(solverChunk[j * 4:j * 4 + 4]) == bytes4(chunk[j * 4:j * 4 + 4])) ++j;
-            if (j == words) revert ChunksEqual(disputeId);
+            if (first >= words) revert NotFirstDifference(disputeId, first);
+            uint256 g = first / 8;
+            bytes32 c = _link(solverGroup, solverRest);
+            for (uint256 h = g; h > 0; --h) c = _link(_group(chunk, h - 1), c);
+            if (c != d.pending) revert ProofInvalid(disputeId, Proof.SolverChunk, d.lo);
+            // Within the group: the words before `first` agree, the word at `first` does not.
+            uint256 bits = (first % 8) * 32;
+            bytes32 mine = _group(chunk, g);
+            if (bits > 0 && (mine >> (256 - bits)) != (solverGroup >> (256 - bits))) revert NotFirstDifference(disputeId, first);
+            uint32 theirs = uint32(bytes4(solverGroup << bits));
+            uint32 own = uint32(bytes4(mine << bits));
+            if (theirs == own) revert NotFirstDifference(disputeId, first);
             d.level = Level.Element;
             d.phase = Phase.Commit;
             d.turn = Turn.Solver;
-            d.element = uint64(d.lo * CHUNK_ELEMENTS + j);
-            d.valueSolver = Commitments.le32(uint32(bytes4(solverChunk[j * 4:j * 4 + 4])));
-            d.valueChallenger = Commitments.le32(uint32(bytes4(chunk[j * 4:j * 4 + 4])));
+            d.element = uint64(d.lo * CHUNK_ELEMENTS + first);
+            d.valueSolver = Commitments.le32(theirs);
+            d.valueChallenger = Commitments.le32(own);
             d.lo = 0;
             d.n = 0;
         }
-        _end(d, disputeId, Move.OpenChunk, bySolver);
+        _end(d, disputeId, Move.OpenChunk);
+    }
+
+    /// @dev Bytes 32g .. 32g+31 of a chunk, zero-padded past its end.
+    function _group(bytes calldata chunk, uint256 g) private pure returns (bytes32 out) {
+        uint256 end = 32 * g + 32;
+        if (end <= chunk.length) return bytes32(chunk[32 * g:end]);
+        return bytes32(chunk[32 * g:]);
     }
 
     // ---------------------------------------------------------------- element level (element-level.ts)
 
     /**
      * @notice The mover's final machine state (encodeState's 137 bytes): halted, with its element word in the result
-     * register of the halt instruction. `haltInstruction` is the element program's instruction at the final pc; the
-     * contract cannot derive the program, so it only checks that it is a halt.
+     * register of the halt instruction. `haltInstruction` is the op's element program's instruction at the final pc,
+     * proven against the op rule by `program` (its path in the program tree and the rest of the rule's preimage).
      */
-    function commitElement(uint256 disputeId, bytes calldata finalState, bytes8 haltInstruction) external {
+    function commitElement(uint256 disputeId, bytes calldata finalState, bytes8 haltInstruction, OneStepReferee.ProgramOpening calldata program)
+        external
+    {
         (Dispute storage d, bool bySolver) = _begin(disputeId, Move.CommitElement);
         MachineStep.State memory s = MachineStep.decode(finalState);
+        (bool ok, bytes32 programRoot) = Commitments.programRootFrom(haltInstruction, s.pc, program.programLength, program.instructionProof);
+        if (!ok || Commitments.opRule(programRoot, program.programLength, program.inputCount, program.inputsRoot) != d.opRule) {
+            revert ProofInvalid(disputeId, Proof.HaltInstruction, s.pc);
+        }
         MachineStep.Instruction memory ins = MachineStep.decodeInstruction(haltInstruction);
         uint32 value = bySolver ? d.valueSolver : d.valueChallenger;
         if (!s.halted || ins.op != MachineStep.HALT || s.r[ins.a] != value) {
@@ -368,7 +479,7 @@ contract DisputeGame is IDisputeResolver {
         }
         bytes32 h = sha256(finalState);
         if (bySolver) {
-            d.pendingLeft = h;
+            d.pending = h;
             d.n = s.steps;
             d.turn = Turn.Challenger;
         } else {
@@ -377,54 +488,69 @@ contract DisputeGame is IDisputeResolver {
             d.turn = Turn.Solver;
             d.lo = 0;
             d.n = n;
-            d.agreed = INITIAL_STATE_HASH;
-            d.nodeSolver = d.pendingLeft;
+            d.agreed = _initialStateHash(d.element);
+            d.nodeSolver = d.pending;
             d.nodeChallenger = h;
-            d.pendingLeft = 0;
             if (n == 1) {
                 d.phase = Phase.Prove;
                 d.turn = Turn.Either;
             }
         }
-        _end(d, disputeId, Move.CommitElement, bySolver);
+        _end(d, disputeId, Move.CommitElement);
     }
 
-    /// @notice The mover's machine-state hash after lo + n/2 instructions.
-    function claim(uint256 disputeId, bytes32 hash) external {
+    /**
+     * @notice The mover's machine-state hashes after lo + floor(j·n/m) instructions, j = 1..m-1, m = min(n,
+     * 2^DESCENT_DEPTH) (element-level.ts claimOffsets). The solver's are kept as their hash chain; the challenger's move
+     * names the first claim where they differ (`first`, m-1 when they agree on all) with the solver's claim there and
+     * the chain of the solver's claims after it (the solver sends 0, 0, 0), and the game keeps the part that ends there.
+     */
+    function claim(uint256 disputeId, bytes32[] calldata hashes, uint256 first, bytes32 solverHash, bytes32 solverRest) external {
         (Dispute storage d, bool bySolver) = _begin(disputeId, Move.Claim);
+        uint64 n = d.n;
+        uint256 m = n < (1 << DESCENT_DEPTH) ? n : (1 << DESCENT_DEPTH);
+        if (hashes.length != m - 1) revert ClaimCountWrong(disputeId, hashes.length, m - 1);
         if (bySolver) {
-            d.pendingLeft = hash;
+            d.pending = _chain(hashes);
             d.turn = Turn.Challenger;
         } else {
-            uint64 half = d.n / 2;
-            if (d.pendingLeft == hash) {
-                d.lo += half;
-                d.n -= half;
-                d.agreed = hash;
+            if (first > m - 1) revert NotFirstDifference(disputeId, first);
+            if (first == m - 1) {
+                if (_chain(hashes) != d.pending) revert ProofInvalid(disputeId, Proof.SolverHalf, first);
             } else {
-                d.n = half;
-                d.nodeSolver = d.pendingLeft;
-                d.nodeChallenger = hash;
+                _checkSolverHalf(d, disputeId, hashes, first, solverHash, solverRest);
+                d.nodeSolver = solverHash;
+                d.nodeChallenger = hashes[first];
             }
-            d.pendingLeft = 0;
+            if (first > 0) d.agreed = hashes[first - 1];
+            uint64 from = uint64((first * n) / m);
+            uint64 to = uint64(((first + 1) * n) / m);
+            d.lo += from;
+            d.n = to - from;
             d.turn = Turn.Solver;
-            if (d.n == 1) {
+            if (to - from == 1) {
                 d.phase = Phase.Prove;
                 d.turn = Turn.Either;
             }
         }
-        _end(d, disputeId, Move.Claim, bySolver);
+        _end(d, disputeId, Move.Claim);
     }
 
     // ---------------------------------------------------------------- one step (referee.ts ruleInstruction)
 
     /**
      * @notice The one-step proof, by either party: {OneStepReferee.rule} on the stored position (agreed state, both
-     * claims, h_{t-1}, both step roots, the step's batch commitment) and the prover's pre-state, instruction and
-     * load opening; then the market pays the winner.
+     * claims, h_{t-1}, both step roots, the step's batch commitment, the op rule) and the prover's pre-state,
+     * instruction with its opening of the op rule, and load opening; then the market pays the winner.
      */
-    function prove(uint256 disputeId, bytes calldata pre, bytes8 instruction, OneStepReferee.Load calldata load) external {
-        (Dispute storage d, bool bySolver) = _begin(disputeId, Move.Prove);
+    function prove(
+        uint256 disputeId,
+        bytes calldata pre,
+        bytes8 instruction,
+        OneStepReferee.Load calldata load,
+        OneStepReferee.ProgramOpening calldata program
+    ) external {
+        (Dispute storage d,) = _begin(disputeId, Move.Prove);
         OneStepReferee.Position memory p = OneStepReferee.Position({
             agreed: d.agreed,
             nodeSolver: d.nodeSolver,
@@ -435,20 +561,20 @@ contract DisputeGame is IDisputeResolver {
             batchCommitment: d.batchCommitment
         });
         // A pure call to the immutable referee; it reverts on a proof that does not verify.
-        (OneStepReferee.Loser loser,) = REFEREE.rule(pre, instruction, p, load);
+        (OneStepReferee.Loser loser,) = REFEREE.rule(pre, instruction, p, load, d.opRule, program);
         d.turn = Turn.None;
-        _end(d, disputeId, Move.Prove, bySolver);
+        _end(d, disputeId, Move.Prove);
         _finish(d, disputeId, loser, At.Instruction);
     }
 
     // ---------------------------------------------------------------- timeout (timeout.ts)
 
-    /// @notice After the deadline, anyone: the party to move loses (the solver when either may move).
+    /// @notice After the deadline block, anyone: the party to move loses (the solver when either may move).
     function timeout(uint256 disputeId) external {
         Dispute storage d = _disputes[disputeId];
         if (d.solver == address(0)) revert DisputeUnknown(disputeId);
         if (d.level == Level.Done) revert DisputeOver(disputeId);
-        if (block.timestamp <= d.deadline) revert DisputeDeadlineNotPassed(disputeId, block.timestamp, d.deadline);
+        if (block.number <= d.deadline) revert DisputeDeadlineNotPassed(disputeId, block.number, d.deadline);
         _finish(d, disputeId, d.turn == Turn.Challenger ? OneStepReferee.Loser.Challenger : OneStepReferee.Loser.Solver, At.Timeout);
     }
 
@@ -459,7 +585,7 @@ contract DisputeGame is IDisputeResolver {
         Phase phase = d.phase;
         if (level == Level.Done) return Move.Timeout;
         if (level == Level.Run) return Move.OpenStep;
-        if (phase == Phase.Prove) return level == Level.Step ? Move.ProveState : Move.Prove;
+        if (phase == Phase.Prove) return level == Level.State ? Move.ProveState : Move.Prove;
         if (phase == Phase.Bisect) return level == Level.Element ? Move.Claim : Move.Reveal;
         if (phase == Phase.Open) return Move.OpenChunk;
         return level == Level.Step ? Move.CommitStep : level == Level.Op ? Move.CommitOp : Move.CommitElement;
@@ -470,7 +596,7 @@ contract DisputeGame is IDisputeResolver {
         d = _disputes[disputeId];
         if (d.solver == address(0)) revert DisputeUnknown(disputeId);
         if (d.level == Level.Done) revert DisputeOver(disputeId);
-        if (block.timestamp > d.deadline) revert DisputeDeadlinePassed(disputeId, block.timestamp, d.deadline);
+        if (block.number > d.deadline) revert DisputeDeadlinePassed(disputeId, block.number, d.deadline);
         bySolver = msg.sender == d.solver;
         if (!bySolver && msg.sender != d.challenger) revert DisputeNotParty(disputeId, msg.sender);
         Move expected = _expected(d);
@@ -480,10 +606,10 @@ contract DisputeGame is IDisputeResolver {
     }
 
     /// @dev transition.ts: a round is counted when the move hands the turn to anyone but the challenger.
-    function _end(Dispute storage d, uint256 disputeId, Move kind, bool bySolver) private {
+    function _end(Dispute storage d, uint256 disputeId, Move kind) private {
         if (d.turn != Turn.Challenger) d.round += 1;
-        d.deadline = uint64(block.timestamp) + TIMEOUT;
-        emit Moved(disputeId, kind, bySolver ? d.solver : d.challenger, d.level, d.phase, d.turn, d.round);
+        d.deadline = uint64(block.number) + TIMEOUT;
+        emit Moved(disputeId, kind);
     }
 
     /// @dev Effects, then the one interaction: the market pays the winner.
@@ -493,7 +619,8 @@ contract DisputeGame is IDisputeResolver {
         d.turn = Turn.None;
         d.loser = loser;
         d.ruledAt = where;
-        address winner = loser == OneStepReferee.Loser.Challenger ? d.solver : d.challenger;
+        // Nobody wins a "both" ruling: the market slashes both stakes.
+        address winner = loser == OneStepReferee.Loser.Both ? address(0) : loser == OneStepReferee.Loser.Challenger ? d.solver : d.challenger;
         emit DisputeRuled(disputeId, d.jobId, loser, where, winner);
         MARKET.resolveDispute(disputeId, winner);
     }
@@ -503,15 +630,115 @@ contract DisputeGame is IDisputeResolver {
         if (d.level == Level.Op) {
             d.phase = Phase.Open;
             d.turn = Turn.Solver;
-        } else if (d.lo == d.leafCount - 1) {
+        } else if (d.level == Level.State) {
             d.phase = Phase.Prove;
             d.turn = Turn.Either;
+        } else if (d.lo == d.leafCount - 1) {
+            // Every op output agrees and h_t does not: descend the two state trees of h_t (Decisions 5).
+            d.level = Level.State;
+            d.phase = Phase.Bisect;
+            d.turn = Turn.Solver;
+            d.lo = 0;
+            d.n = d.stateLeafCount;
+            d.nodeSolver = d.hSolver;
+            d.nodeChallenger = d.hChallenger;
+            if (d.n == 1) _atLeaf(d);
         } else {
             d.level = Level.Op;
             d.phase = Phase.Commit;
             d.op = uint32(d.lo);
             d.turn = Turn.Solver;
         }
+    }
+
+    /**
+     * @dev The solver's half of an exchange as one word: c_0 of c_j = keccak256(h_j, c_{j+1}), c_len = 0. The
+     * challenger then proves "the solver's list equals mine before `first` and holds `node` there" with two words
+     * ({_checkSolverHalf}) instead of sending the list again.
+     */
+    function _chain(bytes32[] calldata hs) private pure returns (bytes32 c) {
+        for (uint256 j = hs.length; j > 0; --j) c = _link(hs[j - 1], c);
+    }
+
+    /// @dev The stored chain is that of mine[0..first) ++ [node] ++ (the list whose chain is `rest`), and node differs from mine[first].
+    function _checkSolverHalf(Dispute storage d, uint256 disputeId, bytes32[] calldata mine, uint256 first, bytes32 node, bytes32 rest) private view {
+        if (node == mine[first]) revert NotFirstDifference(disputeId, first);
+        bytes32 c = _link(node, rest);
+        for (uint256 j = first; j > 0; --j) c = _link(mine[j - 1], c);
+        if (c != d.pending) revert ProofInvalid(disputeId, Proof.SolverHalf, first);
+    }
+
+    /// @dev keccak256(abi.encodePacked(h, c)) in scratch space: run up to 2^DESCENT_DEPTH times a move.
+    function _link(bytes32 h, bytes32 c) private pure returns (bytes32 out) {
+        assembly ("memory-safe") {
+            mstore(0x00, h)
+            mstore(0x20, c)
+            out := keccak256(0x00, 0x40)
+        }
+    }
+
+    /// @dev Commitments.node without allocating memory (it writes past the free memory pointer without claiming it): run up to 2^DESCENT_DEPTH times a move.
+    function _node(bytes32 left, bytes32 right) private view returns (bytes32 out) {
+        assembly ("memory-safe") {
+            let p := mload(0x40)
+            mstore8(p, 0x01)
+            mstore(add(p, 1), left)
+            mstore(add(p, 33), right)
+            if iszero(staticcall(gas(), 0x02, p, 65, 0x00, 0x20)) { revert(0, 0) }
+            out := mload(0x00)
+        }
+    }
+
+    /// @dev state.ts stateHashOf(initialState(element)): pc, steps and halted 0, the output index in r0 (INDEX_REGISTER).
+    function _initialStateHash(uint64 element) private pure returns (bytes32) {
+        return sha256(abi.encodePacked(bytes9(0), uint32(element), bytes31(0), bytes31(0), bytes31(0), bytes31(0)));
+    }
+
+    /// @dev descend.ts nodeOfFrontier: the node over n leaves from its frontier `depth` levels down, read from `from`.
+    function _fold(bytes32[] calldata nodes, uint256 from, uint64 n, uint256 depth) private view returns (bytes32 h, uint256 next) {
+        if (n == 1 || depth == 0) return (from < nodes.length ? nodes[from] : bytes32(0), from + 1);
+        uint64 k = _split(n);
+        (bytes32 left, uint256 mid) = _fold(nodes, from, k, depth - 1);
+        (bytes32 right, uint256 end) = _fold(nodes, mid, n - k, depth - 1);
+        return (_node(left, right), end);
+    }
+
+    /// @dev Commitments.split (the largest power of two below n > 1) without its loop: the highest bit of n - 1.
+    function _split(uint64 n) private pure returns (uint64) {
+        unchecked {
+            uint64 x = n - 1;
+            x |= x >> 1;
+            x |= x >> 2;
+            x |= x >> 4;
+            x |= x >> 8;
+            x |= x >> 16;
+            x |= x >> 32;
+            return (x >> 1) + 1;
+        }
+    }
+
+    /// @dev descend.ts frontier(n, depth)[i]: the leaves (offset, size) under frontier node i.
+    function _part(uint64 n, uint256 depth, uint256 i) private pure returns (uint64 offset, uint64 size) {
+        while (n > 1 && depth > 0) {
+            uint64 k = _split(n);
+            uint256 left = _count(k, depth - 1);
+            depth -= 1;
+            if (i < left) {
+                n = k;
+            } else {
+                i -= left;
+                offset += k;
+                n -= k;
+            }
+        }
+        size = n;
+    }
+
+    /// @dev Nodes in the frontier `depth` levels below a node over n leaves.
+    function _count(uint64 n, uint256 depth) private pure returns (uint256) {
+        if (n == 1 || depth == 0) return 1;
+        uint64 k = _split(n);
+        return _count(k, depth - 1) + _count(n - k, depth - 1);
     }
 
     function _checkFact(Dispute storage d, uint256 disputeId, bytes memory data, uint64 index, bytes32[] calldata path, Proof what)

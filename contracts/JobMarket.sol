@@ -24,7 +24,10 @@ import {NodeRegistry} from "./NodeRegistry.sol";
  *    root; the market opens a dispute in {RESOLVER}. Phase Disputed. The resolver then calls {resolveDispute}:
  *    - the winner gets its stake back plus half the loser's stake; the other half is burned ({LOSER_BURN_BPS});
  *    - solver won: it also gets the reward and its root is the verified result (Phase Finalized);
- *    - challenger won: the submitter is refunded the reward (Phase Refuted).
+ *    - challenger won: the submitter is refunded the reward (Phase Refuted);
+ *    - nobody won (`winner` is address(0): the referee's state matched neither party's claim): both lose. Each
+ *      stake is slashed as a loser's is, half burned, and the other half, which would have gone to a winner, goes
+ *      to the submitter, whose job neither party computed; the submitter is refunded the reward (Phase Refuted).
  * 5. {expire}, by anyone after the deadline with no committed root: the submitter gets the reward back and, if
  *    a solver claimed the job and did not commit, that solver's stake (Phase Expired).
  *
@@ -142,7 +145,9 @@ contract JobMarket {
     error DisputeUnknown(uint256 disputeId);
     /// @notice The resolver returned `disputeId` for a second dispute (a resolver bug); nothing changed.
     error DisputeIdReused(uint256 disputeId);
-    /// @notice `winner` is neither the solver nor the challenger of dispute `disputeId`.
+    /// @notice Both parties of the dispute over `jobId` lost: `burned` of their stakes was burned, `toSubmitter` went to the submitter.
+    event DisputeBothLost(uint256 indexed jobId, uint256 indexed disputeId, uint256 toSubmitter, uint256 burned);
+    /// @notice `winner` is neither the solver nor the challenger of dispute `disputeId` (nor address(0): both lost).
     error DisputeWinnerInvalid(uint256 disputeId, address winner);
 
     /**
@@ -249,9 +254,11 @@ contract JobMarket {
     }
 
     /**
-     * @notice Resolver only: dispute `disputeId` is won by `winner` (its solver or its challenger). The winner gets
-     * its stake back and half the loser's; the other half is burned. If the solver won it is also paid the reward
-     * and the job is Finalized with its root; otherwise the submitter is refunded and the job is Refuted.
+     * @notice Resolver only: dispute `disputeId` is won by `winner` (its solver or its challenger), or by nobody
+     * (`winner` = address(0)). A winner gets its stake back and half the loser's; the other half is burned. If the
+     * solver won it is also paid the reward and the job is Finalized with its root; otherwise the submitter is
+     * refunded and the job is Refuted. If nobody won, both stakes are slashed: half of each burned, the rest to the
+     * submitter.
      */
     function resolveDispute(uint256 disputeId, address winner) external {
         if (msg.sender != address(RESOLVER)) revert MarketUnauthorizedResolver(msg.sender);
@@ -261,12 +268,21 @@ contract JobMarket {
         Job storage job = _jobs[jobId];
         if (job.phase != Phase.Disputed) revert DisputeUnknown(disputeId);
         bool solverWon = winner == job.solver;
-        if (!solverWon && winner != job.challenger) revert DisputeWinnerInvalid(disputeId, winner);
+        bool bothLost = winner == address(0);
+        if (!solverWon && !bothLost && winner != job.challenger) revert DisputeWinnerInvalid(disputeId, winner);
 
         uint256 burned = (uint256(job.stake) * LOSER_BURN_BPS) / 10_000;
         uint256 prize = job.stake - burned;
-        address loser = solverWon ? job.challenger : job.solver;
         job.phase = solverWon ? Phase.Finalized : Phase.Refuted;
+        if (bothLost) {
+            emit DisputeBothLost(jobId, disputeId, 2 * prize, 2 * burned);
+            emit JobRefuted(jobId, job.submitter, job.reward);
+            REGISTRY.unlock(job.solver);
+            IERC20(address(TOKEN)).safeTransfer(job.submitter, job.reward + 2 * prize);
+            if (burned != 0) TOKEN.burn(2 * burned);
+            return;
+        }
+        address loser = solverWon ? job.challenger : job.solver;
         emit DisputeResolved(jobId, disputeId, winner, loser, prize, burned);
         uint256 paid = uint256(job.stake) + prize;
         if (solverWon) {

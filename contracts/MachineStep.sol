@@ -62,6 +62,8 @@ library MachineStep {
     uint8 internal constant IEQ = 0x59;
     uint8 internal constant ILT = 0x5a;
     uint8 internal constant ILE = 0x5b;
+    uint8 internal constant DIVU = 0x5c;
+    uint8 internal constant REMU = 0x5d;
 
     /// @notice A decoded machine state (state.ts MachineState).
     struct State {
@@ -117,6 +119,14 @@ library MachineStep {
                 mstore(at, or(shl(224, mload(add(r, shl(5, i)))), shr(32, shl(32, mload(at)))))
             }
         }
+    }
+
+    /**
+     * @notice stateHashOf(initialState(index)) (state.ts): where element `index` of an op starts, pc 0, 0 steps, not
+     * halted, r0 = index (INDEX_REGISTER) and r1..r31 = 0. The bisection's first agreed state.
+     */
+    function initialStateHash(uint32 index) internal pure returns (bytes32) {
+        return sha256(abi.encodePacked(bytes9(0), index, bytes32(0), bytes32(0), bytes32(0), bytes28(0)));
     }
 
     /// @notice stateHashOf: SHA-256 of the encoded state.
@@ -224,7 +234,10 @@ library MachineStep {
             if (op == SHR_U) return x >> (y & 31);
             if (op == IEQ) return x == y ? 1 : 0;
             if (op == ILT) return int32(x) < int32(y) ? 1 : 0;
-            return int32(x) <= int32(y) ? 1 : 0;
+            if (op == ILE) return int32(x) <= int32(y) ? 1 : 0;
+            // Division by zero as RISC-V (isa.ts): no fault, all ones for divu, the dividend for remu.
+            if (op == DIVU) return y == 0 ? type(uint32).max : x / y;
+            return y == 0 ? x : x % y;
         }
     }
 
@@ -234,6 +247,6 @@ library MachineStep {
         if (op >= FADD && op <= FMAX) return true;
         if (op >= FEQ && op <= FLE) return true;
         if (op == FTOI || op == ITOF) return true;
-        return op >= IADD && op <= ILE;
+        return op >= IADD && op <= REMU;
     }
 }

@@ -5,8 +5,9 @@ pragma solidity ^0.8.24;
  * @title IDisputeResolver: what the JobMarket needs from a dispute game
  * @notice The JobMarket calls {openDispute} when a challenger contests a solver's committed run root, and expects
  * exactly one call back, `JobMarket.resolveDispute(disputeId, winner)`, from this same contract once the game
- * (bisection over the run's steps down to a one-step float32 proof) has a winner, `winner` being `solver` or
- * `challenger`. The resolver never holds or moves stake: the market escrows both stakes and pays out on the
+ * (bisection over the run's steps down to a one-step float32 proof) has a ruling, `winner` being `solver`,
+ * `challenger`, or address(0) when both lost (the one-step's true state matched neither party's claim): the market
+ * then slashes both stakes. The resolver never holds or moves stake: the market escrows both stakes and pays out on the
  * callback. A resolver must eventually call back (its own move timeouts decide a game whose player goes silent);
  * until it does, both stakes and the reward stay in escrow.
  */

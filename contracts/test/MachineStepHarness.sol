@@ -5,7 +5,7 @@ import {MachineStep} from "../MachineStep.sol";
 
 /**
  * @title MachineStepHarness: MachineStep as external functions, for the differential tests against
- * src/verify/machine (step(program, state, memory) and stateHashOf)
+ * src/verify/machine (step(program, state, memory), stateHashOf and initialState)
  */
 contract MachineStepHarness {
     using MachineStep for MachineStep.State;
@@ -33,6 +33,11 @@ contract MachineStepHarness {
             s.stepProgram(programs[i], loaded[i]);
             post[i] = s.hash();
         }
+    }
+
+    /// @notice MachineStep.initialStateHash.
+    function initialStateHash(uint32 index) external pure returns (bytes32) {
+        return MachineStep.initialStateHash(index);
     }
 
     /// @notice stateHashOf of an encoded state, decoded and re-encoded.

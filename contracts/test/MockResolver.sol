@@ -45,7 +45,7 @@ contract MockResolver is IDisputeResolver {
         return _disputes[disputeId];
     }
 
-    /// @notice Ends dispute `disputeId` in `market` with `winner`.
+    /// @notice Ends dispute `disputeId` in `market` with `winner` (address(0): both parties lost).
     function decide(JobMarket market, uint256 disputeId, address winner) external {
         market.resolveDispute(disputeId, winner);
     }

@@ -26,7 +26,8 @@ export type DeployMycelParameters = {
   resolver?: Address;
   /**
    * Deploy the real on-chain game (contracts/DisputeGame.sol) as the resolver, bound to the market: `referee` is an
-   * OneStepReferee (deployed here when left out), `timeout` the seconds each party has per move (default 1 day).
+   * OneStepReferee (deployed here when left out), `timeout` the blocks each party has per move (default 7,200: a day
+   * of 12-second blocks).
    */
   disputeGame?: { referee?: Address; timeout?: bigint };
   /** Token supply, minted once to `holder`; default 1,000,000,000 tokens (18 decimals). */
@@ -95,7 +96,7 @@ export async function deployMycel(client: MycelWalletClient, params: DeployMycel
       const game = await deployContract(client, {
         abi: DisputeGameAbi,
         bytecode: DisputeGameBytecode,
-        args: [predicted, referee, params.disputeGame.timeout ?? 86_400n],
+        args: [predicted, referee, params.disputeGame.timeout ?? 7_200n],
       });
       resolver = game.address;
       extraGas.disputeGame = game.gasUsed;

@@ -16,9 +16,11 @@ import {
   type Hash,
   type Hex,
 } from 'viem';
+import { DisputeGameAbi } from './generated/DisputeGame.js';
 import { JobMarketAbi } from './generated/JobMarket.js';
 import { MycelTokenAbi } from './generated/MycelToken.js';
 import { NodeRegistryAbi } from './generated/NodeRegistry.js';
+import { OneStepRefereeAbi } from './generated/OneStepReferee.js';
 import { MycelError } from '../platform/errors.js';
 import { ChainUnreachableError } from './clients.js';
 
@@ -26,8 +28,13 @@ import { ChainUnreachableError } from './clients.js';
 export const JOB_PHASES = ['None', 'Open', 'Claimed', 'Committed', 'Disputed', 'Finalized', 'Refuted', 'Expired'] as const;
 export type JobPhase = (typeof JOB_PHASES)[number];
 
-/** Every error any mycel contract can revert with (the market bubbles up registry and token errors). */
-export const MYCEL_ERRORS_ABI = dedupe([...JobMarketAbi, ...NodeRegistryAbi, ...MycelTokenAbi].filter((x) => x.type === 'error'));
+/**
+ * Every error any mycel contract can revert with (the market bubbles up registry and token errors, the dispute game
+ * the one-step referee's).
+ */
+export const MYCEL_ERRORS_ABI = dedupe(
+  [...JobMarketAbi, ...NodeRegistryAbi, ...MycelTokenAbi, ...DisputeGameAbi, ...OneStepRefereeAbi].filter((x) => x.type === 'error'),
+);
 
 function dedupe<T extends { name?: string }>(items: T[]): T[] {
   const seen = new Set<string>();

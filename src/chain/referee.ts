@@ -1,16 +1,15 @@
 /**
  * Calldata for contracts/OneStepReferee.sol `rule` / `ruleAndEmit` from the TypeScript game's one-step proof: the
- * position the game stopped at, the `prove` move, and the rules (for the element program and the step program's
- * input descriptor, which the contract cannot derive and takes as arguments).
+ * position the game stopped at, the `prove` move, and the rules (for the op's committed rule, op-rule.ts, and its
+ * opening: the instruction at pre.pc with its path to the program root, a load's input descriptor with its path).
  */
 import type { Hex } from 'viem';
-import { DTYPE_CODE } from '../tensor/index.js';
 import { toHex } from '../platform/sha256.js';
-import { encodeProgram, encodeState, stepLeafCount, toMachineState, type Instruction, type MachineState, type Move, type Position, type Rules } from '../verify/index.js';
-import { programAt } from '../verify/game/element-level.js';
+import { encodeProgram, encodeState, toMachineState, type Instruction, type MachineState, type Move, type Position, type Rules } from '../verify/index.js';
+import { INPUT_SOURCES, encodeDescriptor, opRuleOf, ruleOpening, type RuleOpening } from '../verify/game/op-rule.js';
 
 /** OneStepReferee.Source, in the contract's enum order. */
-export const REFEREE_SOURCES = ['op', 'state', 'batch', 'constant'] as const;
+export const REFEREE_SOURCES = INPUT_SOURCES;
 /** OneStepReferee.Loser, in the contract's enum order. */
 export const REFEREE_LOSERS = ['solver', 'challenger', 'both'] as const;
 
@@ -28,24 +27,29 @@ export type RefereePosition = {
   batchCommitment: Hex;
 };
 
+/** OneStepReferee.Load: the input's encodeDescriptor bytes, then the prover's opening. */
 export type RefereeLoad = {
-  dtype: number;
-  shape: readonly number[];
-  source: number;
-  leaf: bigint;
-  leafCount: bigint;
-  name: Hex;
-  constantCommitment: Hex;
+  descriptor: Hex;
   chunk: Hex;
   chunkProof: readonly Hex[];
   sourceProof: readonly Hex[];
 };
 
-export type RuleArgs = readonly [pre: Hex, instruction: Hex, pos: RefereePosition, load: RefereeLoad];
-
-export const EMPTY_LOAD: RefereeLoad = {
-  dtype: 0, shape: [], source: 0, leaf: 0n, leafCount: 0n, name: '0x', constantCommitment: ZERO32, chunk: '0x', chunkProof: [], sourceProof: [],
+/** OneStepReferee.ProgramOpening. */
+export type RefereeProgramOpening = {
+  programLength: number;
+  inputCount: number;
+  inputsRoot: Hex;
+  instructionProof: readonly Hex[];
+  inputProof: readonly Hex[];
 };
+
+export type RuleArgs = readonly [pre: Hex, instruction: Hex, pos: RefereePosition, load: RefereeLoad, opRule: Hex, program: RefereeProgramOpening];
+
+export const EMPTY_LOAD: RefereeLoad = { descriptor: '0x', chunk: '0x', chunkProof: [], sourceProof: [] };
+
+/** The opening a halted pre-state sends: the contract executes nothing, so it checks no instruction. */
+export const EMPTY_OPENING: RefereeProgramOpening = { programLength: 0, inputCount: 0, inputsRoot: ZERO32, instructionProof: [], inputProof: [] };
 
 /** encodeState as 0x-hex (137 bytes). */
 export const encodeStateHex = (s: MachineState): Hex => bytesHex(encodeState(s));
@@ -74,35 +78,39 @@ export function refereePosition(rules: Rules, pos: Position): RefereePosition {
   };
 }
 
+export function refereeOpening(o: RuleOpening): RefereeProgramOpening {
+  return {
+    programLength: o.programLength,
+    inputCount: o.inputCount,
+    inputsRoot: bytesHex(o.inputsRoot),
+    instructionProof: o.instructionProof.map(bytesHex),
+    inputProof: o.inputProof.map(bytesHex),
+  };
+}
+
 /**
- * The arguments of `rule(pre, instruction, pos, load)` for a `prove` move at `pos` (element level, prove phase),
- * mirroring what referee.ts ruleInstruction reads. A halted pre-state or an instruction other than `load` gets
- * EMPTY_LOAD; a pc outside the program cannot be sent (the contract takes one instruction) and throws here.
+ * The arguments of `rule(pre, instruction, pos, load, opRule, program)` for a `prove` move at `pos` (element level,
+ * prove phase), mirroring what referee.ts ruleInstruction reads. A halted pre-state or an instruction other than
+ * `load` gets EMPTY_LOAD; a halted pre-state sends no instruction and no paths (the contract executes nothing); a pc
+ * outside the program cannot be sent and throws here.
  */
 export function encodeOneStep(rules: Rules, pos: Position, move: Extract<Move, { kind: 'prove' }>): RuleArgs {
   const pre = toMachineState(move.pre);
-  const program = programAt(rules, pos.t, pos.op, pos.element);
-  const ins = program[pre.pc];
-  if (!ins && !pre.halted) throw new RangeError(`pc ${pre.pc} is outside the element program of ${program.length} instructions`);
+  const rule = opRuleOf(rules.structure(pos.t), pos.op);
+  const ins = pre.halted ? undefined : rule.program[pre.pc];
+  if (!ins && !pre.halted) throw new RangeError(`pc ${pre.pc} is outside the element program of ${rule.program.length} instructions`);
   const instruction = ins ? encodeInstructionHex(ins) : '0x0000000000000000';
   let load = EMPTY_LOAD;
-  if (ins?.op === 'load' && !pre.halted) {
+  if (ins?.op === 'load') {
     if (!move.opening) throw new Error('a load needs its memory opening');
-    const input = rules.structure(pos.t).ops[pos.op].inputs[ins.b];
-    const s = rules.structure(pos.t);
-    const src = input.source;
     load = {
-      dtype: DTYPE_CODE[input.dtype],
-      shape: [...input.shape],
-      source: REFEREE_SOURCES.indexOf(src.kind),
-      leaf: BigInt(src.kind === 'op' ? src.index : src.kind === 'constant' ? 0 : src.leaf),
-      leafCount: BigInt(src.kind === 'op' ? stepLeafCount(s) : src.kind === 'state' ? s.stateLeafCount : src.kind === 'batch' ? 3 : 0),
-      name: src.kind === 'state' || src.kind === 'batch' ? bytesHex(new TextEncoder().encode(src.name)) : '0x',
-      constantCommitment: src.kind === 'constant' ? hex(src.commitment) : ZERO32,
+      descriptor: bytesHex(encodeDescriptor(rule.inputs[ins.b])),
       chunk: wordsLeHex(move.opening.chunk),
       chunkProof: move.opening.chunkProof.map(hex),
       sourceProof: move.opening.sourceProof.map(hex),
     };
   }
-  return [encodeStateHex(pre), instruction as Hex, refereePosition(rules, pos), load];
+  const opening = ins ? refereeOpening(ruleOpening(rule, pre.pc, ins.op === 'load' ? ins.b : undefined)) : EMPTY_OPENING;
+  return [encodeStateHex(pre), instruction as Hex, refereePosition(rules, pos), load, bytesHex(rule.rule), opening];
 }
+

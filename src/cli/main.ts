@@ -78,6 +78,7 @@ async function version(): Promise<string> {
 const isEntry = process.argv[1] && import.meta.url === (await import('node:url')).pathToFileURL((await import('node:fs')).realpathSync(process.argv[1])).href;
 if (isEntry) {
   const controller = new AbortController();
-  process.once('SIGINT', () => controller.abort());
+  // Both end a command the same way: its abort signal stops what it started (anvil, node processes) before exit.
+  for (const signal of ['SIGINT', 'SIGTERM'] as const) process.once(signal, () => controller.abort());
   process.exitCode = await main(process.argv.slice(2), controller.signal);
 }

@@ -1,14 +1,14 @@
 /**
  * A node as its own process, as the devnet starts it: `node child.js` with MYCEL_NODE (JSON: the NodeConfig, the
  * role and its options) in the environment. Events go to stdout as JSON lines, the role's result last as
- * {"type":"done"}; SIGTERM or SIGINT ends it at once. With `bootstrap` set it starts a libp2p node (127.0.0.1, a
- * random port) bootstrapped from those addresses, and stops it before it exits.
+ * {"type":"done"}; SIGTERM or SIGINT ends it at once. It starts a libp2p node (127.0.0.1, a random port)
+ * bootstrapped from `bootstrap`, and stops it before it exits.
  */
-import { nodeContext, type NodeConfig } from './context.js';
+import type { NodeConfig } from './context.js';
 import { runSolver, runVerifier } from './roles.js';
-import { startP2p } from './p2p.js';
+import { startNode } from './run.js';
 
-export type ChildSpec = NodeConfig & { role: 'solver' | 'verifier'; cheatAt?: number; maxJobs?: number };
+export type ChildSpec = Omit<NodeConfig, 'fromBlock'> & { fromBlock: string; role: 'solver' | 'verifier'; cheatAt?: number; maxJobs?: number };
 
 const json = (v: unknown) => JSON.stringify(v, (_k, x) => (typeof x === 'bigint' ? x.toString() : x));
 
@@ -16,20 +16,16 @@ async function main() {
   const spec = JSON.parse(process.env.MYCEL_NODE ?? 'null') as ChildSpec | null;
   if (!spec) throw new Error('MYCEL_NODE is not set: this entry is started by `mycel devnet`.');
   // SIGTERM and SIGINT keep their default action: the process ends at once, even in the middle of a training step.
-  const ac = new AbortController();
-  const ctx = nodeContext(spec, (e) => process.stdout.write(`${json(e)}\n`));
-  if (spec.bootstrap) {
-    ctx.p2p = await startP2p({ privateKey: spec.privateKey, dataDir: spec.dataDir, bootstrap: spec.bootstrap });
-    ctx.log(`libp2p node ${ctx.p2p.peerId.toString().slice(-8)} on ${ctx.p2p.multiaddrs()[0] ?? '?'}`);
-  }
-  const opts = { signal: ac.signal, ...(spec.maxJobs === undefined ? {} : { maxJobs: spec.maxJobs }) };
+  const node = await startNode({ ...spec, fromBlock: BigInt(spec.fromBlock) }, (e) => process.stdout.write(`${json(e)}\n`));
+  node.log(`libp2p node ${node.p2p.peerId.toString().slice(-8)} on ${node.p2p.multiaddrs()[0] ?? '?'}`);
+  const opts = spec.maxJobs === undefined ? {} : { maxJobs: spec.maxJobs };
   let result;
   try {
     result = spec.role === 'solver'
-      ? await runSolver(ctx, { ...opts, ...(spec.cheatAt === undefined ? {} : { cheatAt: spec.cheatAt }) })
-      : await runVerifier(ctx, opts);
+      ? await runSolver(node, { ...opts, ...(spec.cheatAt === undefined ? {} : { cheatAt: spec.cheatAt }) })
+      : await runVerifier(node, opts);
   } finally {
-    await ctx.p2p?.stop().catch(() => undefined);
+    await node.stop();
   }
   process.stdout.write(`${json({ type: 'done', node: spec.name, result })}\n`);
 }

@@ -1,30 +1,35 @@
 /**
- * The whole network on one machine: anvil, the contracts with the real DisputeGame, funded and registered accounts,
- * a submitter, an honest solver, a cheating solver and a verifier. Job A goes to the honest solver (unchallenged:
- * finalized and paid); job B to the cheater (re-executed by the verifier, challenged, the dispute played on chain,
- * the cheater slashed: half its stake burned, half to the verifier, the submitter refunded). Each node runs a libp2p
- * node on 127.0.0.1 (the submitter's, in this process, is the bootstrap peer): the job spec goes to the solvers and
- * the verifier as a blob by CID, and the honest solver's model comes back to the submitter as a blob. The published
- * step hashes and the dispute move logs still go through the shared dir.
+ * The whole network on one machine: a chain (an embedded anvil, or any EVM chain given its RPC URL and a funded key),
+ * the contracts with the real DisputeGame, funded and registered accounts, a submitter, an honest solver, a cheating
+ * solver and a verifier. Job A goes to the honest solver (unchallenged: finalized and paid); job B to the cheater
+ * (re-executed by the verifier, challenged, the dispute played on chain, the cheater slashed: half its stake burned,
+ * half to the verifier, the submitter refunded).
+ *
+ * The solvers and the verifier are separate processes (child.ts) that share nothing with each other or with this one
+ * but the chain and libp2p: the submitter's libp2p node (in this process) is their bootstrap peer; job specs, step
+ * hashes and the model are blobs whose CIDs are announced on the market's gossip topic; dispute moves are read back
+ * from the chain.
  */
-import { mkdtemp } from 'node:fs/promises';
+import { mkdir, mkdtemp, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { formatUnits, parseUnits, type Address, type Hex } from 'viem';
-import { readContract } from 'viem/actions';
+import { formatEther, formatUnits, parseEther, parseUnits, type Address, type Hex, type PublicClient } from 'viem';
+import { generatePrivateKey, privateKeyToAccount } from 'viem/accounts';
+import { getBalance, getBlockNumber, readContract, sendTransaction, waitForTransactionReceipt } from 'viem/actions';
 import { MycelError } from '../platform/errors.js';
 import { startAnvil, type Anvil } from '../chain/anvil.js';
 import { deployMycel } from '../chain/deploy.js';
-import { createClients } from '../chain/clients.js';
-import { send } from '../chain/actions/send.js';
-import { approve, getJob, register } from '../chain/index.js';
+import { connect, createClients } from '../chain/clients.js';
+import { send, type MycelWalletClient } from '../chain/actions/send.js';
+import { AccountUnfundedError, approve, getJob, register, WrongChainError } from '../chain/index.js';
 import { MycelTokenAbi } from '../chain/generated/MycelToken.js';
 import { parseJobSpec, PRESETS, type JobSpec, type JobSpecInput } from '../train/index.js';
-import { nodeContext, sleep, type Contracts, type Emit, type NodeContext, type NodeEvent } from './context.js';
+import { sleep, type Contracts, type Emit, type NodeConfig, type NodeContext, type NodeEvent } from './context.js';
 import { spawnRole } from './spawn.js';
-import { putSpec, runSolver, runVerifier, submitJob, type SolverResult, type VerifierResult } from './roles.js';
-import { bootstrapAddr, getBlobTo, startP2p } from './p2p.js';
-import type { MycelNode } from '../p2p/node.js';
+import { awaitJob, jobOf, submitJob, type SolverResult, type SubmitterResult, type VerifierResult } from './roles.js';
+import { bootstrapAddr } from './p2p.js';
+import { isDevChain } from './join.js';
+import { startNode, type RunningNode } from './run.js';
 
 const TOKENS = (n: number | string) => parseUnits(String(n), 18);
 
@@ -37,14 +42,19 @@ export type DevnetOptions = {
   cheatAt?: number;
   /** Seconds a committed root can be challenged (default 20). */
   challengeWindow?: number;
-  /** Where the nodes keep their stores and the shared exchange dir; default a new temp dir. */
+  /** Where the nodes keep their stores; default a new temp dir. */
   dir?: string;
   reward?: bigint;
   stake?: bigint;
+  /** Use this chain instead of an embedded anvil; `key` deploys and funds the role accounts. */
+  rpcUrl?: string;
+  key?: Hex;
+  /** With `rpcUrl`: refuse a node on another chain. */
+  chainId?: number;
+  /** With `rpcUrl`: ETH (for gas) sent from `key` to each role account (default 0.05). */
+  ethPerNode?: string;
   /** Progress lines and transactions, as they happen. */
   onEvent?: (e: NodeEvent) => void;
-  /** Run the solvers and the verifier in this process instead of one process each. */
-  inProcess?: boolean;
   signal?: AbortSignal;
 };
 
@@ -52,6 +62,7 @@ export type Party = { role: string; address: Address; before: string; after: str
 
 export type DevnetSummary = {
   rpcUrl: string;
+  chainId: number;
   contracts: Contracts;
   dir: string;
   spec: { steps: number; model: JobSpec['model']; task: string };
@@ -61,7 +72,9 @@ export type DevnetSummary = {
   totalSupply: { before: string; after: string; burned: string };
   gas: { action: string; count: number; total: string }[];
   /** The honest solver's model: `cid` is its libp2p blob, `path` the submitter's copy fetched over libp2p. */
-  model: { jobId: string; path: string; root: Hex; cid?: string };
+  model: { jobId: string; path: string; root: Hex; cid: string };
+  /** What crossed libp2p: announcements heard by the submitter, and step-hash lists the nodes fetched and checked. */
+  p2p: { stepHashesFetched: number; specsFetched: number };
   seconds: number;
 };
 
@@ -69,7 +82,15 @@ export type DevnetSummary = {
 export class DevnetStoppedError extends MycelError {
   override name = 'DevnetStoppedError';
   constructor(dir: string) {
-    super('The devnet was stopped before the scenario finished; anvil and every node it started are stopped.', { metaMessages: [`Node data so far: ${dir}`] });
+    super('The devnet was stopped before the scenario finished; the chain it started and every node are stopped.', { metaMessages: [`Node data so far: ${dir}`] });
+  }
+}
+
+/** The devnet's scenario did not end as the protocol says it must (a node failed, or a ruling went the wrong way). */
+export class DevnetScenarioError extends MycelError {
+  override name = 'DevnetScenarioError';
+  constructor(problem: string, dir: string) {
+    super(`The devnet scenario failed: ${problem}.`, { metaMessages: [`Each node's data and store: ${dir}`, 'Run it again with --json to see every node\'s progress lines.'] });
   }
 }
 
@@ -85,101 +106,119 @@ export async function runDevnet(o: DevnetOptions = {}): Promise<DevnetSummary> {
   const events: NodeEvent[] = [];
   const emit: Emit = (e) => {
     events.push(e);
-    onModel(e);
     o.onEvent?.(e);
   };
   const log = (text: string) => emit({ type: 'log', node: 'devnet', text });
-  // The submitter fetches the honest solver's model over libp2p as soon as it is announced (the solver's process,
-  // its only provider, ends after the job is finalized).
-  let p2p: MycelNode | undefined;
-  const models = new Map<string, Promise<string>>();
-  const onModel = (e: NodeEvent) => {
-    if (e.type !== 'model' || !e.cid || !p2p || e.node !== 'solver-honest' || models.has(e.jobId)) return;
-    const out = join(dir, 'submitter', 'models', `job-${e.jobId}.safetensors`);
-    const got = getBlobTo(p2p, e.cid, out).then(() => {
-      log(`submitter fetched the model of job ${e.jobId} over libp2p (blob ${e.cid!.slice(0, 12)}…)`);
-      return out;
-    });
-    got.catch(() => {});
-    models.set(e.jobId, got);
-  };
 
-  const anvil: Anvil = await startAnvil({ gasLimit: 1_000_000_000n });
-  const stopAnvil = () => void anvil.stop();
-  o.signal?.addEventListener('abort', stopAnvil, { once: true });
+  let anvil: Anvil | undefined;
+  let submitter: RunningNode | undefined;
+  const stopChain = () => void anvil?.stop();
+  o.signal?.addEventListener('abort', stopChain, { once: true });
   try {
-    log(`anvil at ${anvil.rpcUrl} (pid ${anvil.pid})`);
-    const keys = anvil.accounts.map((a) => a.privateKey);
-    const mk = (name: string, i: number, contracts: Contracts) =>
-      nodeContext({ rpcUrl: anvil.rpcUrl, chainId: anvil.chainId, privateKey: keys[i], contracts, dataDir: join(dir, name), sharedDir: join(dir, 'shared'), name }, emit);
-    const zero = '0x0000000000000000000000000000000000000000' as Address;
-    const deployer = mk('deployer', 0, { token: zero, registry: zero, market: zero, disputeGame: zero });
+    // The chain, and the key that deploys and funds.
+    let rpcUrl: string;
+    let chainId: number;
+    let deployerKey: Hex;
+    let roleKeys: Hex[];
+    if (o.rpcUrl === undefined) {
+      anvil = await startAnvil({ gasLimit: 1_000_000_000n });
+      log(`anvil at ${anvil.rpcUrl} (pid ${anvil.pid})`);
+      [rpcUrl, chainId] = [anvil.rpcUrl, anvil.chainId];
+      [deployerKey, ...roleKeys] = anvil.accounts.slice(0, 5).map((a) => a.privateKey);
+    } else {
+      if (!o.key) throw new MycelError('The devnet on --rpc needs a key to deploy and fund from.', { metaMessages: ['Pass --key-file FILE (a mode-600 file holding a funded 0x private key).'] });
+      rpcUrl = o.rpcUrl;
+      deployerKey = o.key;
+      ({ chainId } = await connect({ rpcUrl }));
+      if (o.chainId !== undefined && o.chainId !== chainId) throw new WrongChainError({ expected: o.chainId, actual: chainId, rpcUrl });
+      const deployerAddress = privateKeyToAccount(deployerKey).address;
+      const has = await getBalance(createClients({ rpcUrl, chainId }).publicClient, { address: deployerAddress });
+      // Four role accounts, plus about as much again for the deployment's gas.
+      if (has < parseEther(o.ethPerNode ?? DEFAULT_ETH_PER_NODE) * 5n) throw new AccountUnfundedError({ address: deployerAddress });
+      // Fresh keys for the four roles, kept (mode 600) so that whatever is left on them can be recovered.
+      roleKeys = [generatePrivateKey(), generatePrivateKey(), generatePrivateKey(), generatePrivateKey()];
+      await mkdir(join(dir, 'keys'), { recursive: true, mode: 0o700 });
+      for (const [i, k] of roleKeys.entries()) await writeFile(join(dir, 'keys', `${ROLE_NAMES[i]}.key`), `${k}\n`, { mode: 0o600 });
+      log(`chain ${chainId} at ${rpcUrl}; deployer ${deployerAddress} holds ${formatEther(has)} ETH; role keys in ${join(dir, 'keys')}`);
+    }
+    const { testClient, publicClient } = createClients({ rpcUrl, chainId });
+    // A dev chain does not reorg, but mines only when a transaction comes: the nodes act on events at once, and a
+    // block a second (below) moves the chain's clock on. Elsewhere they wait for two confirmations.
+    const dev = anvil !== undefined || (await isDevChain(publicClient as PublicClient));
+    // fromBlock: the role processes get the block the scenario starts at.
+    const mkConfig = (name: string, key: Hex, contracts: Contracts, bootstrap: string[]): NodeConfig =>
+      ({ rpcUrl, chainId, privateKey: key, contracts, dataDir: join(dir, name), name, bootstrap, fromBlock: 0n, confirmations: dev ? 0 : 2 });
+    const deployer = accountOf({ rpcUrl, chainId, privateKey: deployerKey, name: 'deployer' }, emit);
+    const ethPerNode = parseEther(o.ethPerNode ?? DEFAULT_ETH_PER_NODE);
+    // A dispute move has 600 blocks: 10 minutes at the dev chain's block a second.
     const d = await deployMycel(deployer.wallet, { disputeGame: { timeout: 600n }, minStake: TOKENS(100), unbondingDelay: 3_600n, challengeWindow: BigInt(o.challengeWindow ?? 20) });
     const contracts: Contracts = { token: d.token, registry: d.registry, market: d.market, disputeGame: d.disputeGame! };
     for (const [k, v] of Object.entries(d.gasUsed)) if (v !== undefined) deployer.tx(`deploy ${k}`, v);
     log(`deployed token ${d.token}, registry ${d.registry}, market ${d.market}, DisputeGame ${d.disputeGame}`);
 
-    const submitter = mk('submitter', 1, contracts);
-    // The submitter's libp2p node is the bootstrap peer; it puts the spec before the other nodes start, so each gets
-    // the spec's CID with its config.
-    let p2pConfig: { bootstrap: string[]; specCids: Record<string, string> } | undefined;
-    if (!o.inProcess) {
-      p2p = submitter.p2p = await startP2p({ privateKey: submitter.privateKey, dataDir: submitter.dataDir });
-      const put = await putSpec(submitter, spec);
-      p2pConfig = { bootstrap: [bootstrapAddr(p2p)], specCids: { [put.specHash.toLowerCase()]: put.cid! } };
-      log(`libp2p bootstrap node ${p2pConfig.bootstrap[0]}; job spec put as blob ${put.cid}`);
-    }
-    const honest = mk('solver-honest', 2, contracts);
-    const cheater = mk('solver-cheater', 3, contracts);
-    const verifier = mk('verifier', 4, contracts);
-    const nodes: [string, NodeContext][] = [['submitter', submitter], ['honest solver', honest], ['cheating solver', cheater], ['verifier', verifier]];
-    for (const [, n] of nodes) {
+    // The dispute facts first: building them keeps this process busy for a while, and it must not be busy once its
+    // libp2p node serves as the others' bootstrap peer.
+    const factsStarted = performance.now();
+    void jobOf(spec).facts;
+    log(`built the job's program, dispute rules and facts tree in ${((performance.now() - factsStarted) / 1000).toFixed(1)} s`);
+    // The submitter runs in this process; its libp2p node is the bootstrap peer of the others.
+    submitter = await startNode(mkConfig('submitter', roleKeys[0], contracts, []), emit);
+    const bootstrap = [bootstrapAddr(submitter.p2p)];
+    log(`libp2p bootstrap node ${bootstrap[0]}`);
+    const configs = ROLE_NAMES.map((name, i) => mkConfig(name, roleKeys[i], contracts, bootstrap));
+    const accounts = configs.map((c) => accountOf(c, emit));
+    for (const n of accounts) {
+      if (o.rpcUrl !== undefined) {
+        const hash = await sendTransaction(deployer.wallet, { to: n.address, value: ethPerNode, account: deployer.wallet.account, chain: deployer.wallet.chain });
+        const receipt = await waitForTransactionReceipt(publicClient, { hash });
+        deployer.tx('fund (ETH)', receipt.gasUsed);
+      }
       const t = await send(deployer.wallet, { address: d.token, abi: MycelTokenAbi, functionName: 'transfer', args: [n.address, TOKENS(1_000)] });
       deployer.tx('fund (transfer)', t.gasUsed);
       n.tx('approve', (await approve(n.wallet, { token: d.token, spender: d.market, amount: TOKENS(1_000) })).gasUsed);
-      if (n === submitter) continue;
+      if (n.name === 'submitter') continue;
       n.tx('approve', (await approve(n.wallet, { token: d.token, spender: d.registry, amount: TOKENS(100) })).gasUsed);
       n.tx('register', (await register(n.wallet, { registry: d.registry, stake: TOKENS(100) })).gasUsed);
     }
-    log('funded 1,000 MYC each; solvers and verifier registered with 100 MYC bonds');
-    const balance = (a: Address) => readContract(deployer.publicClient, { address: d.token, abi: MycelTokenAbi, functionName: 'balanceOf', args: [a] });
-    const supply = () => readContract(deployer.publicClient, { address: d.token, abi: MycelTokenAbi, functionName: 'totalSupply' });
-    const before = await Promise.all(nodes.map(([, n]) => balance(n.address)));
+    log(`funded 1,000 MYC each${o.rpcUrl === undefined ? '' : ` and ${formatEther(ethPerNode)} ETH`}; solvers and verifier registered with 100 MYC bonds`);
+    const balance = (a: Address) => readContract(publicClient, { address: d.token, abi: MycelTokenAbi, functionName: 'balanceOf', args: [a] });
+    const supply = () => readContract(publicClient, { address: d.token, abi: MycelTokenAbi, functionName: 'totalSupply' });
+    const labels = ['submitter', 'honest solver', 'cheating solver', 'verifier'];
+    const before = await Promise.all(accounts.map((n) => balance(n.address)));
     const supplyBefore = await supply();
+    // The nodes act on market events from here on.
+    const fromBlock = await getBlockNumber(publicClient, { cacheTime: 0 });
 
-    // Anvil mines only when a transaction comes: tick a block a second so that the chain's clock moves on (the
-    // challenge window closes, deadlines pass) as on a real chain.
-    const { testClient } = createClients({ rpcUrl: anvil.rpcUrl, chainId: anvil.chainId });
-    const ticker = setInterval(() => void testClient.mine({ blocks: 1 }).catch(() => {}), 1_000);
+    // Tick a block a second on a dev chain so that its clock moves on (the challenge window closes, deadlines pass).
+    const ticker = dev ? setInterval(() => void testClient.mine({ blocks: 1 }).catch(() => {}), 1_000) : undefined;
     const ac = new AbortController();
     const stop = () => ac.abort(new Error('devnet stopped'));
     o.signal?.addEventListener('abort', stop, { once: true });
     const children: { stop(): void }[] = [];
-    // Each node runs as its own process (child.ts) unless `inProcess`; either way with its own key and clients.
-    const role = <R>(n: NodeContext, spec: { role: 'solver' | 'verifier'; maxJobs: number; cheatAt?: number }): Promise<R> => {
-      if (o.inProcess) {
-        const opts = { maxJobs: spec.maxJobs, signal: ac.signal, ...(spec.cheatAt === undefined ? {} : { cheatAt: spec.cheatAt }) };
-        const r = (spec.role === 'solver' ? runSolver(n, opts) : runVerifier(n, opts)) as Promise<R>;
-        r.catch(() => {});
-        return r;
-      }
-      const { rpcUrl, chainId, privateKey, dataDir, sharedDir, name } = n;
-      const p = spawnRole<R>({ rpcUrl, chainId, privateKey, contracts, dataDir, sharedDir, name, ...p2pConfig, ...spec }, emit);
+    const role = <R>(i: number, spec: { role: 'solver' | 'verifier'; maxJobs: number; cheatAt?: number }): Promise<R> => {
+      const p = spawnRole<R>({ ...configs[i], fromBlock: fromBlock.toString(), ...spec }, emit);
       children.push(p);
-      log(`started ${spec.role} ${name} as process ${p.child.pid}`);
+      log(`started ${spec.role} ${configs[i].name} as process ${p.child.pid}`);
       p.result.catch(() => {}); // awaited below; a stop before then is not an unhandled rejection
       return p.result;
     };
     ac.signal.addEventListener('abort', () => children.forEach((c) => c.stop()), { once: true });
-    const verifying = role<VerifierResult[]>(verifier, { role: 'verifier', maxJobs: 2 });
-    const solvingA = role<SolverResult[]>(honest, { role: 'solver', maxJobs: 1 });
-    const jobA = await submitJob(submitter, { spec, reward, stake });
-    while ((await getJob(submitter.publicClient, { market: d.market, jobId: jobA.jobId })).phase === 'Open') await sleep(100, ac.signal);
-    const solvingB = role<SolverResult[]>(cheater, { role: 'solver', maxJobs: 1, cheatAt });
-    const jobB = await submitJob(submitter, { spec, reward, stake });
-    let results: [SolverResult[], SolverResult[], VerifierResult[]];
+    let results: [SolverResult[], SolverResult[], VerifierResult[], SubmitterResult, SubmitterResult];
+    let jobIds: [bigint, bigint];
     try {
-      results = await Promise.all([solvingA, solvingB, verifying]);
+      const verifying = role<VerifierResult[]>(3, { role: 'verifier', maxJobs: 2 });
+      const solvingA = role<SolverResult[]>(1, { role: 'solver', maxJobs: 1 });
+      const jobA = await submitJob(submitter, { spec, reward, stake });
+      const settledA = awaitJob(submitter, jobA.jobId, ac.signal);
+      settledA.catch(() => {});
+      // Job B is posted once A is claimed, and only then does the cheater start: each solver gets its job.
+      await awaitPhaseAfter(submitter, jobA.jobId, 'Open', ac.signal);
+      const solvingB = role<SolverResult[]>(2, { role: 'solver', maxJobs: 1, cheatAt });
+      const jobB = await submitJob(submitter, { spec, reward, stake });
+      const settledB = awaitJob(submitter, jobB.jobId, ac.signal);
+      settledB.catch(() => {});
+      jobIds = [jobA.jobId, jobB.jobId];
+      results = await Promise.all([solvingA, solvingB, verifying, settledA, settledB]);
     } catch (error) {
       stop();
       throw error;
@@ -188,12 +227,12 @@ export async function runDevnet(o: DevnetOptions = {}): Promise<DevnetSummary> {
       clearInterval(ticker);
       o.signal?.removeEventListener('abort', stop);
     }
-    const [[a], [b], checked] = results;
-    const fetched = models.get(a.jobId.toString());
-    const modelPath = fetched ? await fetched : a.model;
+    const [[a], [b], checked, gotA] = results;
+    if (!a || !b) throw new DevnetScenarioError('a solver ended without a job', dir);
+    if (!gotA.model || !gotA.modelCid) throw new DevnetScenarioError(`the submitter did not get the model of job ${jobIds[0]} over libp2p`, dir);
     const ruled = checked.find((v) => String(v.jobId) === String(b.jobId))?.dispute ?? b.dispute;
 
-    const after = await Promise.all(nodes.map(([, n]) => balance(n.address)));
+    const after = await Promise.all(accounts.map((n) => balance(n.address)));
     const supplyAfter = await supply();
     const fmt = (x: bigint) => formatUnits(x, 18);
     const gas = new Map<string, { count: number; total: bigint }>();
@@ -204,30 +243,55 @@ export async function runDevnet(o: DevnetOptions = {}): Promise<DevnetSummary> {
       g.total += BigInt(e.gas);
       gas.set(e.action, g);
     }
+    const fetched = (kind: string) => events.filter((e) => e.type === 'log' && e.text.includes(`got the ${kind} over libp2p`)).length;
     return {
-      rpcUrl: anvil.rpcUrl,
+      rpcUrl,
+      chainId,
       contracts,
       dir,
       spec: { steps, model: spec.model, task: spec.data.kind === 'task' ? spec.data.task : spec.data.kind },
       cheatAt: Math.min(Math.max(1, cheatAt), steps),
       jobs: [
-        { job: 'A', jobId: jobA.jobId.toString(), solver: 'honest solver', phase: a.phase, root: a.root },
-        { job: 'B', jobId: jobB.jobId.toString(), solver: 'cheating solver', phase: b.phase, root: b.root, ...(ruled ? { dispute: ruled } : {}) },
+        { job: 'A', jobId: jobIds[0].toString(), solver: 'honest solver', phase: a.phase, root: a.root },
+        { job: 'B', jobId: jobIds[1].toString(), solver: 'cheating solver', phase: b.phase, root: b.root, ...(ruled ? { dispute: ruled } : {}) },
       ],
-      parties: nodes.map(([role, n], i) => ({ role, address: n.address, before: fmt(before[i]), after: fmt(after[i]), delta: fmt(after[i] - before[i]) })),
+      parties: accounts.map((n, i) => ({ role: labels[i], address: n.address, before: fmt(before[i]), after: fmt(after[i]), delta: fmt(after[i] - before[i]) })),
       totalSupply: { before: fmt(supplyBefore), after: fmt(supplyAfter), burned: fmt(supplyBefore - supplyAfter) },
       gas: [...gas].map(([action, g]) => ({ action, count: g.count, total: g.total.toString() })),
-      model: { jobId: a.jobId.toString(), path: modelPath, root: a.root, ...(a.modelCid ? { cid: a.modelCid } : {}) },
+      model: { jobId: a.jobId.toString(), path: gotA.model, root: a.root, cid: gotA.modelCid },
+      p2p: { stepHashesFetched: fetched('steps'), specsFetched: fetched('spec') },
       seconds: Math.round((performance.now() - started) / 100) / 10,
     };
   } catch (error) {
     if (o.signal?.aborted) throw new DevnetStoppedError(dir);
     throw error;
   } finally {
-    o.signal?.removeEventListener('abort', stopAnvil);
-    await p2p?.stop().catch(() => undefined);
-    await anvil.stop();
+    o.signal?.removeEventListener('abort', stopChain);
+    await submitter?.stop();
+    await anvil?.stop();
   }
+}
+
+/** Waits until the job has left `phase` (a solver claimed it). */
+async function awaitPhaseAfter(ctx: NodeContext, jobId: bigint, phase: string, signal: AbortSignal): Promise<void> {
+  while ((await getJob(ctx.publicClient, { market: ctx.contracts.market, jobId })).phase === phase) await sleep(100, signal);
+}
+
+/** ETH sent to each role account on a chain given by RPC URL: a devnet's worth of gas at a few gwei. */
+const DEFAULT_ETH_PER_NODE = '0.05';
+
+const ROLE_NAMES = ['submitter', 'solver-honest', 'solver-cheater', 'verifier'] as const;
+
+/** Chain clients for an account that needs no libp2p node (the deployer; the role accounts while they are funded). */
+function accountOf(config: Pick<NodeConfig, 'rpcUrl' | 'chainId' | 'privateKey' | 'name'>, emit: Emit): Pick<NodeContext, 'address' | 'wallet' | 'tx' | 'name'> {
+  const account = privateKeyToAccount(config.privateKey);
+  const { walletClient } = createClients({ rpcUrl: config.rpcUrl, chainId: config.chainId, account });
+  return {
+    address: account.address,
+    wallet: walletClient as MycelWalletClient,
+    name: config.name,
+    tx: (action, gas) => emit({ type: 'tx', node: config.name, action, gas: gas.toString() }),
+  };
 }
 
 /** The summary as text. */
@@ -241,7 +305,8 @@ export function formatSummary(s: DevnetSummary): string {
     'gas per action (count, total)',
     ...s.gas.map((g) => `  ${g.action.padEnd(24)} ${String(g.count).padStart(3)}  ${g.total}`),
     `trained model (job ${s.model.jobId}, root ${s.model.root.slice(0, 18)}…): ${s.model.path}`,
-    ...(s.model.cid ? [`  libp2p blob: ${s.model.cid}`] : []),
+    `  libp2p blob: ${s.model.cid}`,
+    `over libp2p: ${s.p2p.specsFetched} job specs and ${s.p2p.stepHashesFetched} step-hash lists fetched and checked against the chain`,
     `time: ${s.seconds} s; node data under ${s.dir}`,
   ];
   return lines.join('\n');

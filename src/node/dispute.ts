@@ -1,22 +1,29 @@
 /**
  * One party's side of an on-chain dispute. The party's moves come from the same `replayParty` strategy the TS game
  * uses; each is checked locally with the game's `transition` before it is sent (a move the game would reject is
- * never sent), then sent as its DisputeGame call (encodeDisputeMove). Both parties keep the TS position in step with
- * the chain: every accepted move is also appended to the dispute's move log in the shared dir, and a party only
- * moves when the position it replayed from the log equals the contract's stored position.
+ * never sent), then sent as its DisputeGame call (encodeDisputeMove).
+ *
+ * The chain is the only record of the game: both parties rebuild the TS position from the DisputeGame's confirmed
+ * Moved events since the dispute opened, decoding each move from its transaction's calldata (decodeDisputeMove),
+ * their own moves included. A party moves only when the position it replayed equals the contract's stored one.
  */
-import type { Hex } from 'viem';
-import { readContract } from 'viem/actions';
+import type { Address, Hash } from 'viem';
+import { getBlockNumber, getTransaction, readContract } from 'viem/actions';
 import { send } from '../chain/actions/send.js';
 import { DisputeGameAbi } from '../chain/generated/DisputeGame.js';
 import { encodeDisputeMove, GAME_LEVELS, GAME_PHASES, GAME_TURNS, GAME_AT, type JobFacts } from '../chain/dispute-moves.js';
+import { decodeDisputeMove, DisputeMoveDecodeError } from '../chain/dispute-decode.js';
 import { REFEREE_LOSERS } from '../chain/referee.js';
-import { startGame, transition, type Move, type Party, type Position, type Rules } from '../verify/index.js';
-import { chainNow, sleep, SharedDir, type NodeContext } from './context.js';
+import { startGame, transition, type Move, type Party as Strategy, type Position, type Rules } from '../verify/index.js';
+import { sleep, type NodeContext } from './context.js';
+import { confirmedEvents } from './events.js';
 
 type OnChain = { level: number; phase: number; turn: number; round: number; loser: number; ruledAt: number; deadline: bigint };
 
 export type DisputeOutcome = { loser: string; at: string; moves: number };
+
+/** How often a party re-reads the stored dispute while it waits for its turn or for the chain to catch up. */
+const POLL_MS = 50;
 
 const readDispute = (ctx: NodeContext, id: bigint) =>
   readContract(ctx.publicClient, { address: ctx.contracts.disputeGame, abi: DisputeGameAbi, functionName: 'getDispute', args: [id] }) as Promise<OnChain>;
@@ -24,66 +31,102 @@ const readDispute = (ctx: NodeContext, id: bigint) =>
 const same = (p: Position, d: OnChain) =>
   GAME_LEVELS[d.level] === p.level && GAME_PHASES[d.phase] === p.phase && GAME_TURNS[d.turn] === p.turn && d.round === p.round;
 
+/** The move a Moved event records, decoded from its transaction (whose sender is the party that moved). */
+async function chainMove(ctx: NodeContext, hash: Hash, roleOf: (sender: Address) => Move['by'], at: { rules: Rules; pos: Position }): Promise<Move> {
+  const tx = await getTransaction(ctx.publicClient, { hash });
+  if (tx.to?.toLowerCase() !== ctx.contracts.disputeGame.toLowerCase()) throw new DisputeMoveDecodeError(`transaction ${hash} calls ${tx.to}, not the DisputeGame ${ctx.contracts.disputeGame}`);
+  return decodeDisputeMove(tx.input, { by: roleOf(tx.from), ...at });
+}
+
 export async function playDispute(
   ctx: NodeContext,
-  o: { disputeId: bigint; jobId: bigint; rules: Rules; facts: JobFacts; party: Party; roots: { solver: string; challenger: string }; signal?: AbortSignal },
+  o: {
+    disputeId: bigint;
+    jobId: bigint;
+    rules: Rules;
+    facts: JobFacts;
+    party: Strategy;
+    roots: { solver: string; challenger: string };
+    parties: { solver: Address; challenger: Address };
+    /** A block at or before the dispute's opening: its moves are read from there on. */
+    fromBlock: bigint;
+    signal?: AbortSignal;
+  },
 ): Promise<DisputeOutcome> {
-  const shared = new SharedDir(ctx.sharedDir);
-  const logPath = shared.movesPath(o.disputeId);
   const strip = (h: string) => (h.startsWith('0x') ? h.slice(2) : h);
+  const roleOf = (who: Address): Move['by'] => {
+    if (who.toLowerCase() === o.parties.solver.toLowerCase()) return 'solver';
+    if (who.toLowerCase() === o.parties.challenger.toLowerCase()) return 'challenger';
+    throw new DisputeMoveDecodeError(`${who} moved in dispute ${o.disputeId} but is not one of its parties`);
+  };
   let pos = startGame(o.rules, { jobId: o.rules.jobId, solverRoot: strip(o.roots.solver), challengerRoot: strip(o.roots.challenger) }, 0);
   let applied = 0;
   let sent = 0;
-  for (;;) {
-    const d = await readDispute(ctx, o.disputeId);
-    if (GAME_LEVELS[d.level] === 'done') {
-      return { loser: REFEREE_LOSERS[d.loser] as string, at: GAME_AT[d.ruledAt], moves: applied };
+  let rejectedAt = -1;
+  const ac = new AbortController();
+  const signal = o.signal ? AbortSignal.any([o.signal, ac.signal]) : ac.signal;
+  // The game's moves as the chain confirms them, in order; `pos` advances only through these.
+  const moves: Hash[] = [];
+  let watchFailed: unknown;
+  const watching = (async () => {
+    for await (const log of confirmedEvents<{ disputeId: bigint }>(ctx, { address: ctx.contracts.disputeGame, abi: DisputeGameAbi, eventName: 'Moved', fromBlock: o.fromBlock, signal })) {
+      if (log.args.disputeId === o.disputeId) moves.push(log.transactionHash);
     }
-    // Catch up with the move log.
-    const lines = ((await shared.get(logPath)) ?? '').split('\n').filter(Boolean);
-    for (; applied < lines.length; applied++) pos = transition(o.rules, pos, JSON.parse(lines[applied]) as Move, applied + 1);
-    const mine = pos.turn === o.party.role || pos.turn === 'either';
-    if (mine && same(pos, d)) {
-      const move = await o.party.move(pos, o.rules);
-      let ok = false;
-      if (move) {
-        try {
-          transition(o.rules, pos, move, applied + 1);
-          ok = true;
-        } catch {
-          /* the game would reject it: do not send it */
+  })();
+  watching.catch((error) => {
+    if (!signal.aborted) watchFailed = error;
+  });
+  try {
+    for (;;) {
+      const d = await readDispute(ctx, o.disputeId);
+      if (GAME_LEVELS[d.level] === 'done') {
+        return { loser: REFEREE_LOSERS[d.loser] as string, at: GAME_AT[d.ruledAt], moves: applied };
+      }
+      if (watchFailed) throw watchFailed;
+      for (; applied < moves.length; applied++) pos = transition(o.rules, pos, await chainMove(ctx, moves[applied], roleOf, { rules: o.rules, pos }), applied + 1);
+      const mine = pos.turn === o.party.role || pos.turn === 'either';
+      if (mine && same(pos, d)) {
+        const move = await o.party.move(pos, o.rules);
+        let ok = false;
+        if (move) {
+          try {
+            transition(o.rules, pos, move, applied + 1);
+            ok = true;
+          } catch (error) {
+            // The game would reject it: it is not sent (the deadline then decides).
+            if (rejectedAt !== applied) ctx.log(`dispute ${o.disputeId}: my ${move.kind} at the ${pos.level} level is not a legal move, not sent: ${(error as Error).message}`);
+            rejectedAt = applied;
+          }
+        }
+        if (ok && move) {
+          const call = encodeDisputeMove(o.rules, o.facts, o.disputeId, pos, move);
+          try {
+            const { gasUsed } = await send(ctx.wallet, { address: ctx.contracts.disputeGame, abi: DisputeGameAbi, functionName: call.functionName as never, args: call.args as never });
+            ctx.tx(`dispute ${move.kind}`, gasUsed, o.jobId);
+            sent++;
+            if (sent === 1 || move.kind === 'prove' || move.kind === 'prove-state') ctx.log(`dispute ${o.disputeId}: ${move.kind} at ${pos.level} level (round ${pos.round})`);
+            continue;
+          } catch (error) {
+            // The other party moved first ('either'), or the position moved on: read the chain again.
+            if (pos.turn !== 'either') throw error;
+          }
         }
       }
-      if (ok && move) {
-        const call = encodeDisputeMove(o.rules, o.facts, o.disputeId, pos, move);
-        try {
-          const { gasUsed } = await send(ctx.wallet, { address: ctx.contracts.disputeGame, abi: DisputeGameAbi, functionName: call.functionName as never, args: call.args as never });
-          ctx.tx(`dispute ${move.kind}`, gasUsed, o.jobId);
-          await shared.append(logPath, JSON.stringify(move));
-          sent++;
-          if (sent === 1 || move.kind === 'prove' || move.kind === 'prove-state') ctx.log(`dispute ${o.disputeId}: ${move.kind} at ${pos.level} level (round ${pos.round})`);
-          continue;
-        } catch (error) {
-          // The other party moved first ('either'), or the position moved on: read the chain again.
-          if (pos.turn !== 'either') throw error;
+      if (!mine && same(pos, d)) {
+        // The other party is silent past its deadline (a block number): it loses by timeout.
+        if ((await getBlockNumber(ctx.publicClient)) > d.deadline) {
+          try {
+            const { gasUsed } = await send(ctx.wallet, { address: ctx.contracts.disputeGame, abi: DisputeGameAbi, functionName: 'timeout', args: [o.disputeId] });
+            ctx.tx('dispute timeout', gasUsed, o.jobId);
+            ctx.log(`dispute ${o.disputeId}: the other party timed out`);
+          } catch {
+            /* it moved meanwhile */
+          }
         }
       }
+      await sleep(POLL_MS, o.signal);
     }
-    if (!mine && same(pos, d)) {
-      // The other party is silent past its deadline: it loses by timeout.
-      const now = await chainNow(ctx);
-      if (now > d.deadline) {
-        try {
-          const { gasUsed } = await send(ctx.wallet, { address: ctx.contracts.disputeGame, abi: DisputeGameAbi, functionName: 'timeout', args: [o.disputeId] });
-          ctx.tx('dispute timeout', gasUsed, o.jobId);
-          ctx.log(`dispute ${o.disputeId}: the other party timed out`);
-        } catch {
-          /* it moved meanwhile */
-        }
-      }
-    }
-    await sleep(50, o.signal);
+  } finally {
+    ac.abort();
   }
 }
-
-export type { Hex };

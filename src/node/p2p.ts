@@ -1,7 +1,7 @@
 /**
- * The devnet nodes' libp2p side: each node runs a MycelNode on 127.0.0.1 (random port) with its Ethereum key as its
- * libp2p identity, bootstrapped from the submitter's node, and moves job specs and models as content-addressed blobs
- * (`put` announces on the DHT, `get` fetches chunk by chunk, each chunk verified against the blob's manifest).
+ * A role node's libp2p side: a MycelNode with its Ethereum key as its libp2p identity, bootstrapped from a known peer
+ * (the devnet's submitter), moving job specs, step hashes and models as content-addressed blobs (`put` announces on
+ * the DHT, `get` fetches chunk by chunk, each chunk verified against the blob's manifest).
  */
 import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -10,12 +10,13 @@ import { identityFromRaw } from '../p2p/identity.js';
 import { MycelNode } from '../p2p/node.js';
 import { sleep } from './context.js';
 
-export async function startP2p(o: { privateKey: Hex; dataDir: string; bootstrap?: string[] }): Promise<MycelNode> {
+/** Starts a node's libp2p side; by default on 127.0.0.1 and a free TCP port. */
+export async function startP2p(o: { privateKey: Hex; dataDir: string; bootstrap?: string[]; host?: string; port?: number }): Promise<MycelNode> {
   return MycelNode.start({
     identity: identityFromRaw(hexToBytes(o.privateKey)),
     dataDir: join(o.dataDir, 'p2p'),
-    host: '127.0.0.1',
-    tcpPort: 0,
+    host: o.host ?? '127.0.0.1',
+    tcpPort: o.port ?? 0,
     wsPort: -1,
     bootstrap: o.bootstrap ?? [],
     relay: false,
@@ -35,12 +36,12 @@ export async function putBlob(node: MycelNode, file: string, bytes: Uint8Array):
   return (await node.putFile(file)).cid;
 }
 
-/** Fetches a blob by CID (retrying while no provider is known yet) and copies it to `out`. */
-export async function getBlobTo(node: MycelNode, cid: string, out: string, o: { attempts?: number; signal?: AbortSignal } = {}): Promise<void> {
+/** Fetches a blob by CID (retrying while no provider is known yet) and copies it to `out`; `providers` are asked first. */
+export async function getBlobTo(node: MycelNode, cid: string, out: string, o: { attempts?: number; signal?: AbortSignal; providers?: readonly string[] } = {}): Promise<void> {
   await mkdir(join(out, '..'), { recursive: true });
   for (let i = 1; ; i++) {
     try {
-      await node.fetch(cid, { timeoutMs: 5_000, ...(o.signal ? { signal: o.signal } : {}) });
+      await node.fetch(cid, { timeoutMs: 5_000, ...(o.signal ? { signal: o.signal } : {}), ...(o.providers ? { providers: o.providers } : {}) });
       await node.exportBlob(cid, out);
       return;
     } catch (error) {
@@ -51,7 +52,7 @@ export async function getBlobTo(node: MycelNode, cid: string, out: string, o: { 
 }
 
 /** Fetches a blob by CID and returns its bytes. */
-export async function getBlob(node: MycelNode, cid: string, tmpDir: string, o: { signal?: AbortSignal } = {}): Promise<Uint8Array> {
+export async function getBlob(node: MycelNode, cid: string, tmpDir: string, o: { signal?: AbortSignal; providers?: readonly string[] } = {}): Promise<Uint8Array> {
   const out = join(tmpDir, `${cid}.blob`);
   await getBlobTo(node, cid, out, o);
   try {

@@ -1,37 +1,50 @@
 /**
- * The three roles of a node. A submitter posts a job (the spec goes out as a libp2p blob, or to the shared dir for a
- * node without libp2p; its keccak256 on chain, the
- * dispute-game facts with setRules while the job is Open). A solver claims an open job, trains it with runJob
- * (optionally cheating at step T: it flips one bit of an op that writes a parameter), publishes its step hashes and
- * model, commits its run root, then either finalizes after the challenge window or plays the dispute. A verifier
- * re-executes every committed job, challenges a root it disagrees with, and plays its side of the dispute.
+ * The three roles of a node. A submitter posts a job (the spec's keccak256 on chain, the spec itself as a libp2p blob
+ * announced on the market topic; the dispute-game facts with setRules while the job is Open) and collects the model.
+ * A solver claims an open job, trains it with runJob (optionally cheating at step T: it flips one bit of an op that
+ * writes a parameter), announces its step hashes and model as blobs, commits its run root, then either finalizes after
+ * the challenge window or plays the dispute. A verifier re-executes every committed job, challenges a root it
+ * disagrees with (announcing its own step hashes first), and plays its side of the dispute.
+ *
+ * Roles learn of jobs from confirmed market events, starting at the block they joined at (events.ts); whatever they
+ * get from a peer (spec, step hashes, model) is checked against the chain before it is used.
  */
+import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
-import { getAddress, keccak256, type Address, type Hex } from 'viem';
-import { getContractEvents } from 'viem/actions';
+import { getAddress, keccak256, type Hex } from 'viem';
+import { getBlockNumber } from 'viem/actions';
 import { send } from '../chain/actions/send.js';
-import { challenge, claimJob, commitRoot, finalize, getJob, postJob, type GetJobReturnType } from '../chain/index.js';
+import { challenge, claimJob, commitRoot, finalize, getJob, JobSpecMismatchError, postJob, type GetJobReturnType } from '../chain/index.js';
 import { DisputeGameAbi } from '../chain/generated/DisputeGame.js';
 import { JobMarketAbi } from '../chain/generated/JobMarket.js';
 import { jobFacts, type JobFacts } from '../chain/dispute-moves.js';
-import { buildProgram, canonicalJson, parseJobSpec, runJob, Store, type JobSpec, type RunRecord, type TrainProgram } from '../train/index.js';
+import { MycelError } from '../platform/errors.js';
+import { buildProgram, canonicalJson, parseJobSpec, runJob, Store, writeAtomic, type JobSpec, type RunRecord, type TrainProgram } from '../train/index.js';
 import { adversary, replayParty, rulesOf, type Rules } from '../verify/index.js';
+import type { AnnounceKind } from './announce.js';
 import { playDispute, type DisputeOutcome } from './dispute.js';
-import { chainNow, sleep, SharedDir, type NodeContext, type PublishedRun } from './context.js';
+import { chainNow, sleep, type NodeContext } from './context.js';
+import { confirmedEvents } from './events.js';
 import { getBlob, putBlob } from './p2p.js';
+import { checkedStepHashes, checkModel, encodeStepHashes } from './step-hashes.js';
 
 export type Job = { spec: JobSpec; program: TrainProgram; rules: Rules; facts: JobFacts };
 
 const jobCache = new Map<string, Job>();
 
-/** The program, game rules and facts of a spec (cached per spec: rules and facts are pure functions of it). */
+/**
+ * The program, game rules and facts of a spec (cached per spec: rules and facts are pure functions of it). The facts
+ * are built on first use: they take a pass over every step's program, which only a submitter (setRules) and the
+ * parties of a dispute need.
+ */
 export function jobOf(spec: JobSpec): Job {
   const key = canonicalJson(spec);
   let job = jobCache.get(key);
   if (!job) {
     const program = buildProgram(spec);
     const rules = rulesOf(program);
-    job = { spec, program, rules, facts: jobFacts(rules) };
+    let facts: JobFacts | undefined;
+    job = { spec, program, rules, get facts() { return (facts ??= jobFacts(rules)); } };
     jobCache.set(key, job);
   }
   return job;
@@ -39,66 +52,135 @@ export function jobOf(spec: JobSpec): Job {
 
 const specBytes = (spec: JobSpec) => new TextEncoder().encode(canonicalJson(spec));
 
-/** The spec text checked against the on-chain spec hash. */
-function checkedSpec(bytes: Uint8Array, specHash: Hex, from: string): JobSpec {
-  if (keccak256(bytes).toLowerCase() !== specHash.toLowerCase()) throw new Error(`the spec for ${specHash} from ${from} does not hash to it`);
-  return parseJobSpec(JSON.parse(new TextDecoder().decode(bytes)));
-}
-
 /**
- * Fetches a job's spec, over libp2p by its blob CID when this node has a libp2p node and knows the CID, else from the
- * shared dir, and checks it against the on-chain spec hash.
+ * The first announced blob of (kind, job, key) that `check` accepts. A blob that cannot be fetched or that `check`
+ * rejects (a MycelError naming why) is reported and skipped: a forged announcement must not stop the node, which
+ * waits for the genuine one.
  */
-async function fetchSpec(ctx: NodeContext, specHash: Hex, signal?: AbortSignal): Promise<JobSpec> {
-  const cid = ctx.specCids?.[specHash.toLowerCase()];
-  if (ctx.p2p && cid) {
-    const bytes = await getBlob(ctx.p2p, cid, join(ctx.dataDir, 'tmp'), signal ? { signal } : {});
-    ctx.log(`got spec ${specHash.slice(0, 10)}… over libp2p (blob ${cid.slice(0, 12)}…)`);
-    return checkedSpec(bytes, specHash, `blob ${cid}`);
+async function discover<T>(ctx: Pick<NodeContext, 'p2p' | 'announcements' | 'dataDir' | 'log'>, kind: AnnounceKind, jobId: bigint, key: Hex, check: (bytes: Uint8Array, cid: string) => T, signal?: AbortSignal): Promise<T & {}> {
+  for await (const a of ctx.announcements.candidates(kind, jobId, key, signal)) {
+    let bytes: Uint8Array;
+    try {
+      // The announcer holds the blob: it is asked first, the DHT's providers after it.
+      bytes = await getBlob(ctx.p2p, a.cid, join(ctx.dataDir, 'tmp'), { providers: [a.from], ...(signal ? { signal } : {}) });
+    } catch (error) {
+      if (signal?.aborted) throw error;
+      ctx.log(`job ${jobId}: the ${kind} blob ${a.cid.slice(0, 12)}… announced by ${a.from.slice(-8)} could not be fetched: ${(error as Error).message}`);
+      continue;
+    }
+    try {
+      const value = check(bytes, a.cid);
+      ctx.log(`job ${jobId}: got the ${kind} over libp2p (blob ${a.cid.slice(0, 12)}… from ${a.from.slice(-8)}), checked against the chain`);
+      return value as T & {};
+    } catch (error) {
+      if (!(error instanceof MycelError)) throw error;
+      ctx.log(`job ${jobId}: rejected the ${kind} blob ${a.cid.slice(0, 12)}… from ${a.from.slice(-8)}: ${error.message}`);
+    }
   }
-  const shared = new SharedDir(ctx.sharedDir);
-  for (let i = 0; ; i++) {
-    const text = await shared.get(shared.specPath(specHash));
-    if (text !== undefined) return checkedSpec(new TextEncoder().encode(text), specHash, ctx.sharedDir);
-    if (i > 200) throw new Error(`no spec for ${specHash} in ${ctx.sharedDir}`);
-    await sleep(50);
-  }
+  throw signal?.reason ?? new Error('announcements closed');
 }
 
-/** Puts a spec: over libp2p (returns its blob CID) when the node has a libp2p node, else into the shared dir. */
-export async function putSpec(ctx: NodeContext, spec: JobSpec): Promise<{ specHash: Hex; cid?: string }> {
-  const bytes = specBytes(spec);
-  const specHash = keccak256(bytes);
-  if (ctx.p2p) return { specHash, cid: await putBlob(ctx.p2p, join(ctx.dataDir, 'specs', `${specHash.toLowerCase()}.json`), bytes) };
-  const shared = new SharedDir(ctx.sharedDir);
-  await shared.put(shared.specPath(specHash), bytes);
-  return { specHash };
+/** A job's spec, fetched over libp2p by its announced CID and checked against the on-chain spec hash. */
+function fetchSpec(ctx: NodeContext, job: GetJobReturnType, signal?: AbortSignal): Promise<JobSpec> {
+  return discover(ctx, 'spec', job.jobId, job.specHash, (bytes) => {
+    const actual = keccak256(bytes);
+    if (actual.toLowerCase() !== job.specHash.toLowerCase()) throw new JobSpecMismatchError({ expected: job.specHash, actual, jobId: job.jobId });
+    return parseJobSpec(JSON.parse(new TextDecoder().decode(bytes)));
+  }, signal);
 }
 
-async function fetchRun(ctx: NodeContext, jobId: bigint, who: Address, signal?: AbortSignal): Promise<PublishedRun> {
-  const shared = new SharedDir(ctx.sharedDir);
-  for (;;) {
-    const text = await shared.get(shared.runPath(jobId, who));
-    if (text !== undefined) return JSON.parse(text) as PublishedRun;
-    await sleep(50, signal);
-  }
+/** The step hashes of the party that committed `root` for the job, checked against that root. */
+export function fetchStepHashes(ctx: Pick<NodeContext, 'p2p' | 'announcements' | 'dataDir' | 'log'>, jobId: bigint, root: Hex, steps: number, signal?: AbortSignal): Promise<string[]> {
+  return discover(ctx, 'steps', jobId, root, (bytes, cid) => checkedStepHashes(bytes, { jobId, root, steps, cid }), signal);
+}
+
+/** Puts this node's step hashes as a blob and announces it for the job and its run root. */
+async function announceStepHashes(ctx: NodeContext, jobId: bigint, root: Hex, stepHashes: readonly string[]): Promise<string> {
+  const cid = await putBlob(ctx.p2p, join(ctx.dataDir, 'published', `job-${jobId}-steps.json`), encodeStepHashes(stepHashes));
+  await ctx.announcements.announce({ kind: 'steps', jobId: jobId.toString(), key: root, cid });
+  return cid;
 }
 
 // ---------------------------------------------------------------- submitter
 
-export type PostedJob = { jobId: bigint; specHash: Hex };
+export type PostedJob = { jobId: bigint; specHash: Hex; specCid: string };
 
+/**
+ * Posts a job: the spec goes into this node's blob store, the job and its dispute rules on chain, then the spec's CID
+ * is announced (after setRules: a solver claims only a job whose spec it got, so the rules are set before any claim).
+ */
 export async function submitJob(ctx: NodeContext, o: { spec: JobSpec; reward: bigint; stake: bigint; deadlineIn?: bigint }): Promise<PostedJob> {
   const bytes = specBytes(o.spec);
-  const { specHash, cid } = await putSpec(ctx, o.spec);
+  const specHash = keccak256(bytes);
+  const specCid = await putBlob(ctx.p2p, join(ctx.dataDir, 'specs', `${specHash.toLowerCase()}.json`), bytes);
   const { facts } = jobOf(o.spec);
   const posted = await postJob(ctx.wallet, { market: ctx.contracts.market, spec: bytes, steps: BigInt(o.spec.steps), reward: o.reward, stake: o.stake, deadlineIn: o.deadlineIn ?? 3_600n });
   ctx.tx('postJob', posted.gasUsed, posted.jobId);
   const rules = await send(ctx.wallet, { address: ctx.contracts.disputeGame, abi: DisputeGameAbi, functionName: 'setRules', args: [posted.jobId, facts.h0, facts.root, facts.size] });
   ctx.tx('setRules', rules.gasUsed, posted.jobId);
-  ctx.log(`posted job ${posted.jobId} (${o.spec.steps} steps, spec ${specHash.slice(0, 10)}…${cid ? `, blob ${cid.slice(0, 12)}…` : ''}) with its dispute rules`);
-  return { jobId: posted.jobId, specHash };
+  await ctx.announcements.announce({ kind: 'spec', jobId: posted.jobId.toString(), key: specHash, cid: specCid });
+  ctx.log(`posted job ${posted.jobId} (${o.spec.steps} steps, spec ${specHash.slice(0, 10)}…) with its dispute rules; spec announced as blob ${specCid.slice(0, 12)}…`);
+  return { jobId: posted.jobId, specHash, specCid };
 }
+
+export type SubmitterResult = { jobId: bigint; phase: string; root?: Hex; model?: string; modelCid?: string };
+
+/**
+ * Waits until the job is settled (Finalized, Refuted or Expired) and, for a verified result, keeps the model that
+ * the solver announced for the committed root in `<dataDir>/models`, once its state hash is the run's h_T (a refuted
+ * job's model is deleted). A Finalized
+ * job whose model no peer serves is still Finalized: the model is then missing from the result.
+ */
+export async function awaitJob(ctx: NodeContext, jobId: bigint, signal?: AbortSignal): Promise<SubmitterResult> {
+  const path = join(ctx.dataDir, 'models', `job-${jobId}.safetensors`);
+  const fetchingDone = new AbortController();
+  const fetchSignal = signal ? AbortSignal.any([signal, fetchingDone.signal]) : fetchingDone.signal;
+  let model: Promise<{ path: string; cid: string } | undefined> | undefined;
+  try {
+    for (;;) {
+      const job = await getJob(ctx.publicClient, { market: ctx.contracts.market, jobId });
+      // The model is fetched as soon as a root is committed: the solver may go away once it is paid.
+      if (!model && (job.phase === 'Committed' || job.phase === 'Finalized')) {
+        // The model must be the final state of the committed run: h_T of the step hashes that the root commits to.
+        const steps = Number(job.steps);
+        const fetching = fetchStepHashes(ctx, jobId, job.root, steps, fetchSignal)
+          .then((stepHashes) => discover(ctx, 'model', jobId, job.root, (bytes, cid) => (checkModel(bytes, { jobId, finalHash: stepHashes[steps], cid }), { bytes, cid }), fetchSignal))
+          .then(async ({ bytes, cid }) => {
+            await writeAtomic(path, bytes);
+            return { path, cid };
+          });
+        model = fetching.catch(() => undefined);
+      }
+      if (job.phase === 'Refuted' || job.phase === 'Expired') {
+        await rm(path, { force: true });
+        return { jobId, phase: job.phase };
+      }
+      if (job.phase === 'Finalized') {
+        const got = model ? await withTimeout(model, MODEL_WAIT_MS, signal) : undefined;
+        if (got) ctx.log(`job ${jobId}: verified result; model saved to ${got.path}`);
+        return { jobId, phase: job.phase, root: job.root, ...(got ? { model: got.path, modelCid: got.cid } : {}) };
+      }
+      await sleep(POLL_MS, signal);
+    }
+  } finally {
+    fetchingDone.abort();
+  }
+}
+
+/** `p`, or undefined after `ms` (the timer is cleared either way, so it does not keep the process alive). */
+async function withTimeout<T>(p: Promise<T>, ms: number, signal?: AbortSignal): Promise<T | undefined> {
+  const timer = new AbortController();
+  try {
+    return await Promise.race([p, sleep(ms, signal ? AbortSignal.any([signal, timer.signal]) : timer.signal).then(() => undefined)]);
+  } finally {
+    timer.abort();
+  }
+}
+
+/** How often a role re-reads a job's phase while it waits on it. */
+const POLL_MS = 200;
+/** How long a submitter waits for the model of a finalized job after the job is settled. */
+const MODEL_WAIT_MS = 30_000;
 
 // ---------------------------------------------------------------- solver
 
@@ -110,42 +192,37 @@ export type SolverOptions = {
   signal?: AbortSignal;
 };
 
-export type SolverResult = { jobId: bigint; phase: string; root: Hex; model: string; modelCid?: string; dispute?: DisputeOutcome };
+export type SolverResult = { jobId: bigint; phase: string; root: Hex; model: string; modelCid: string; dispute?: DisputeOutcome };
 
 export function cheatingProgram(honest: TrainProgram, t: number): TrainProgram {
   const writer = rulesOf(honest).structure(t).stateOutputs.find((s) => s.name.startsWith('params.'))!.source as { index: number };
   return adversary.flipOpOutput(honest, t, writer.index, 0, 3);
 }
 
-async function openJobs(ctx: NodeContext): Promise<GetJobReturnType[]> {
-  const logs = await getContractEvents(ctx.publicClient, { address: ctx.contracts.market, abi: JobMarketAbi, eventName: 'JobPosted', fromBlock: 0n });
-  const ids = logs.map((l) => (l.args as { jobId: bigint }).jobId);
-  const jobs = await Promise.all(ids.map((jobId) => getJob(ctx.publicClient, { market: ctx.contracts.market, jobId })));
-  return jobs.filter((j) => j.phase === 'Open');
-}
-
+/** Claims and solves posted jobs, learned from confirmed JobPosted events since the node joined. */
 export async function runSolver(ctx: NodeContext, o: SolverOptions = {}): Promise<SolverResult[]> {
   const results: SolverResult[] = [];
-  while (results.length < (o.maxJobs ?? Infinity)) {
-    const [job] = await openJobs(ctx);
-    if (!job) {
-      await sleep(100, o.signal);
-      continue;
-    }
+  const max = o.maxJobs ?? Infinity;
+  if (max <= 0) return results;
+  for await (const log of confirmedEvents<{ jobId: bigint }>(ctx, { address: ctx.contracts.market, abi: JobMarketAbi, eventName: 'JobPosted', fromBlock: ctx.fromBlock, ...(o.signal ? { signal: o.signal } : {}) })) {
+    const job = await getJob(ctx.publicClient, { market: ctx.contracts.market, jobId: log.args.jobId });
+    if (job.phase !== 'Open') continue;
+    // The spec first: a solver never claims a job it cannot train.
+    const spec = await fetchSpec(ctx, job, o.signal);
     try {
       const { gasUsed } = await claimJob(ctx.wallet, { market: ctx.contracts.market, jobId: job.jobId });
       ctx.tx('claimJob', gasUsed, job.jobId);
-    } catch {
-      continue; // another solver was first
+    } catch (error) {
+      ctx.log(`job ${job.jobId}: not claimed (${(error as Error).message.split('\n')[0]})`);
+      continue;
     }
-    results.push(await solve(ctx, job, o));
+    results.push(await solve(ctx, job, spec, o));
+    if (results.length >= max) break;
   }
   return results;
 }
 
-async function solve(ctx: NodeContext, job: GetJobReturnType, o: SolverOptions): Promise<SolverResult> {
-  const shared = new SharedDir(ctx.sharedDir);
-  const spec = await fetchSpec(ctx, job.specHash, o.signal);
+async function solve(ctx: NodeContext, job: GetJobReturnType, spec: JobSpec, o: SolverOptions): Promise<SolverResult> {
   const j = jobOf(spec);
   const cheat = o.cheatAt !== undefined ? Math.min(Math.max(1, o.cheatAt), spec.steps) : undefined;
   const program = cheat === undefined ? j.program : cheatingProgram(j.program, cheat);
@@ -155,32 +232,28 @@ async function solve(ctx: NodeContext, job: GetJobReturnType, o: SolverOptions):
   const { record } = await runJob(program, { store, signal: o.signal });
   const root = `0x${record.commitment!}` as Hex;
   const weights = await store.getObject(record.checkpoints[String(spec.steps)]);
-  let model = shared.modelPath(job.jobId);
-  let modelCid: string | undefined;
-  if (ctx.p2p) {
-    // The model goes out as a blob over libp2p: the path is this node's own copy.
-    model = join(ctx.dataDir, 'models', `job-${job.jobId}.safetensors`);
-    modelCid = await putBlob(ctx.p2p, model, weights);
-  } else {
-    await shared.put(model, weights);
-  }
-  await shared.put(shared.runPath(job.jobId, ctx.address), JSON.stringify({ stepHashes: record.stepHashes, commitment: record.commitment! } satisfies PublishedRun));
-  ctx.emit({ type: 'model', node: ctx.name, jobId: job.jobId.toString(), path: model, root, ...(modelCid ? { cid: modelCid } : {}) });
+  const model = join(ctx.dataDir, 'models', `job-${job.jobId}.safetensors`);
+  const modelCid = await putBlob(ctx.p2p, model, weights);
+  // Announced before the commit, so that whoever reacts to the commit finds them.
+  const stepsCid = await announceStepHashes(ctx, job.jobId, root, record.stepHashes);
+  await ctx.announcements.announce({ kind: 'model', jobId: job.jobId.toString(), key: root, cid: modelCid });
+  ctx.emit({ type: 'model', node: ctx.name, jobId: job.jobId.toString(), path: model, root, cid: modelCid });
+  const commitBlock = await getBlockNumber(ctx.publicClient, { cacheTime: 0 });
   const committed = await commitRoot(ctx.wallet, { market: ctx.contracts.market, jobId: job.jobId, root });
   ctx.tx('commitRoot', committed.gasUsed, job.jobId);
-  ctx.log(`trained job ${job.jobId} in ${((performance.now() - started) / 1000).toFixed(1)} s; committed root ${root.slice(0, 10)}…`);
-  return { jobId: job.jobId, root, model, ...(modelCid ? { modelCid } : {}), ...(await afterCommit(ctx, job.jobId, j, { program, store, record }, o.signal)) };
+  ctx.log(`trained job ${job.jobId} in ${((performance.now() - started) / 1000).toFixed(1)} s; step hashes (blob ${stepsCid.slice(0, 12)}…) and model announced; committed root ${root.slice(0, 10)}…`);
+  return { jobId: job.jobId, root, model, modelCid, ...(await afterCommit(ctx, job.jobId, commitBlock, j, { program, store, record }, o.signal)) };
 }
 
-async function afterCommit(ctx: NodeContext, jobId: bigint, j: Job, mine: { program: TrainProgram; store: Store; record: RunRecord }, signal?: AbortSignal): Promise<{ phase: string; dispute?: DisputeOutcome }> {
+async function afterCommit(ctx: NodeContext, jobId: bigint, commitBlock: bigint, j: Job, mine: { program: TrainProgram; store: Store; record: RunRecord }, signal?: AbortSignal): Promise<{ phase: string; dispute?: DisputeOutcome }> {
   for (;;) {
     const job = await getJob(ctx.publicClient, { market: ctx.contracts.market, jobId });
     if (job.phase === 'Finalized' || job.phase === 'Refuted') return { phase: job.phase };
     if (job.phase === 'Disputed') {
       ctx.log(`job ${jobId} was challenged by ${job.challenger.slice(0, 10)}…: playing the dispute as solver`);
-      const theirs = await fetchRun(ctx, jobId, job.challenger, signal);
-      const party = replayParty({ role: 'solver', program: mine.program, reference: j.program, store: mine.store, record: mine.record, opponentHashes: theirs.stepHashes });
-      const dispute = await playDispute(ctx, { disputeId: job.disputeId, jobId, rules: j.rules, facts: j.facts, party, roots: { solver: job.root, challenger: job.challengerRoot }, signal });
+      const theirs = await fetchStepHashes(ctx, jobId, job.challengerRoot, j.spec.steps, signal);
+      const party = replayParty({ role: 'solver', program: mine.program, reference: j.program, store: mine.store, record: mine.record, opponentHashes: theirs });
+      const dispute = await playDispute(ctx, { disputeId: job.disputeId, jobId, rules: j.rules, facts: j.facts, party, roots: { solver: job.root, challenger: job.challengerRoot }, parties: { solver: ctx.address, challenger: getAddress(job.challenger) }, fromBlock: commitBlock, ...(signal ? { signal } : {}) });
       const after = await getJob(ctx.publicClient, { market: ctx.contracts.market, jobId });
       ctx.log(`job ${jobId}: dispute ruled, ${dispute.loser} lost (${dispute.at}); job ${after.phase}`);
       return { phase: after.phase, dispute };
@@ -198,7 +271,7 @@ async function afterCommit(ctx: NodeContext, jobId: bigint, j: Job, mine: { prog
         continue;
       }
     }
-    await sleep(200, signal);
+    await sleep(POLL_MS, signal);
   }
 }
 
@@ -207,26 +280,24 @@ async function afterCommit(ctx: NodeContext, jobId: bigint, j: Job, mine: { prog
 export type VerifierOptions = { maxJobs?: number; signal?: AbortSignal };
 export type VerifierResult = { jobId: bigint; agreed: boolean; dispute?: DisputeOutcome };
 
+/** Re-executes every job whose root is committed (confirmed RootCommitted events since the node joined). */
 export async function runVerifier(ctx: NodeContext, o: VerifierOptions = {}): Promise<VerifierResult[]> {
-  const seen = new Set<string>();
   const work: Promise<VerifierResult>[] = [];
-  while (work.length < (o.maxJobs ?? Infinity)) {
-    const logs = await getContractEvents(ctx.publicClient, { address: ctx.contracts.market, abi: JobMarketAbi, eventName: 'RootCommitted', fromBlock: 0n });
-    for (const l of logs) {
-      const { jobId } = l.args as { jobId: bigint };
-      if (seen.has(jobId.toString()) || work.length >= (o.maxJobs ?? Infinity)) continue;
-      seen.add(jobId.toString());
-      work.push(verifyJob(ctx, jobId, o.signal));
+  const max = o.maxJobs ?? Infinity;
+  if (max > 0) {
+    for await (const log of confirmedEvents<{ jobId: bigint }>(ctx, { address: ctx.contracts.market, abi: JobMarketAbi, eventName: 'RootCommitted', fromBlock: ctx.fromBlock, ...(o.signal ? { signal: o.signal } : {}) })) {
+      const checking = verifyJob(ctx, log.args.jobId, log.blockNumber, o.signal);
+      checking.catch(() => {}); // awaited below
+      work.push(checking);
+      if (work.length >= max) break;
     }
-    if (work.length < (o.maxJobs ?? Infinity)) await sleep(100, o.signal);
   }
   return Promise.all(work);
 }
 
-async function verifyJob(ctx: NodeContext, jobId: bigint, signal?: AbortSignal): Promise<VerifierResult> {
-  const shared = new SharedDir(ctx.sharedDir);
+async function verifyJob(ctx: NodeContext, jobId: bigint, committedAt: bigint, signal?: AbortSignal): Promise<VerifierResult> {
   const job = await getJob(ctx.publicClient, { market: ctx.contracts.market, jobId });
-  const spec = await fetchSpec(ctx, job.specHash, signal);
+  const spec = await fetchSpec(ctx, job, signal);
   const j = jobOf(spec);
   const store = new Store(join(ctx.dataDir, `job-${jobId}`));
   ctx.log(`re-executing job ${jobId} (${spec.steps} steps) to check root ${job.root.slice(0, 10)}…`);
@@ -236,14 +307,15 @@ async function verifyJob(ctx: NodeContext, jobId: bigint, signal?: AbortSignal):
     ctx.log(`job ${jobId}: root agrees with my re-execution; no challenge`);
     return { jobId, agreed: true };
   }
-  await shared.put(shared.runPath(jobId, ctx.address), JSON.stringify({ stepHashes: record.stepHashes, commitment: record.commitment! } satisfies PublishedRun));
-  const theirs = await fetchRun(ctx, jobId, getAddress(job.solver), signal);
-  const first = theirs.stepHashes.findIndex((h, i) => h !== record.stepHashes[i]);
+  const theirs = await fetchStepHashes(ctx, jobId, job.root, spec.steps, signal);
+  const first = theirs.findIndex((h, i) => h !== record.stepHashes[i]);
+  // Announced before the challenge: the solver needs them as soon as the dispute opens.
+  await announceStepHashes(ctx, jobId, mine, record.stepHashes);
   ctx.log(`job ${jobId}: root disagrees (first differing state: step ${first}); challenging`);
   const c = await challenge(ctx.wallet, { market: ctx.contracts.market, jobId, root: mine });
   ctx.tx('challenge', c.gasUsed, jobId);
-  const party = replayParty({ role: 'challenger', program: j.program, reference: j.program, store, record, opponentHashes: theirs.stepHashes });
-  const dispute = await playDispute(ctx, { disputeId: c.disputeId, jobId, rules: j.rules, facts: j.facts, party, roots: { solver: job.root, challenger: mine }, signal });
+  const party = replayParty({ role: 'challenger', program: j.program, reference: j.program, store, record, opponentHashes: theirs });
+  const dispute = await playDispute(ctx, { disputeId: c.disputeId, jobId, rules: j.rules, facts: j.facts, party, roots: { solver: job.root, challenger: mine }, parties: { solver: getAddress(job.solver), challenger: ctx.address }, fromBlock: committedAt, ...(signal ? { signal } : {}) });
   ctx.log(`job ${jobId}: dispute ruled, ${dispute.loser} lost (${dispute.at}) after ${dispute.moves} moves`);
   return { jobId, agreed: false, dispute };
 }

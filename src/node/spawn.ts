@@ -30,7 +30,8 @@ export function spawnRole<R>(spec: ChildSpec, emit: Emit): RoleProcess<R> {
     });
     child.on('exit', (code, signal) => {
       if (done !== undefined) resolve(done);
-      else reject(new Error(`node ${spec.name} (pid ${child.pid}) exited with ${signal ?? code}: ${stderr.trim().split('\n').slice(-3).join(' | ')}`));
+      // The error's own lines, not its stack frames: they say what went wrong.
+      else reject(new Error(`node ${spec.name} (pid ${child.pid}) exited with ${signal ?? code}: ${stderr.trim().split('\n').filter((l) => !/^\s+at /.test(l)).slice(-4).join(' | ')}`));
     });
   });
   return { child, result, stop: () => { if (child.exitCode === null) child.kill('SIGTERM'); } };

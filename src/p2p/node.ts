@@ -6,6 +6,7 @@ import { setMaxListeners } from 'node:events';
 import { copyFile, rename, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { PeerId } from '@libp2p/interface';
+import { peerIdFromString } from '@libp2p/peer-id';
 import type { CID } from 'multiformats/cid';
 import type { Schemas } from './codec.js';
 import { createCodec } from './codec.js';
@@ -156,8 +157,11 @@ export class MycelNode {
     }
   }
 
-  /** Fetches a blob into the store (from DHT providers), resuming a previous partial transfer. */
-  async fetch(cidText: string, options: { onProgress?: Progress; signal?: AbortSignal; timeoutMs?: number } = {}): Promise<FetchStats> {
+  /**
+   * Fetches a blob into the store (from DHT providers), resuming a previous partial transfer. `providers` are peer
+   * ids known to hold it (say, the peer that announced it): they are asked first, before the DHT answers.
+   */
+  async fetch(cidText: string, options: { onProgress?: Progress; signal?: AbortSignal; timeoutMs?: number; providers?: readonly string[] } = {}): Promise<FetchStats> {
     const cid = parseBlobCid(cidText);
     const controller = new AbortController();
     setMaxListeners(Infinity, controller.signal); // one listener per provider stream and DHT path
@@ -168,7 +172,7 @@ export class MycelNode {
         store: this.store,
         reputation: this.reputation,
         timeoutMs: options.timeoutMs ?? FIND_PROVIDERS_TIMEOUT_MS,
-        findProviders: (c, signal) => this.findProviders(c, signal),
+        findProviders: (c, signal) => this.findProviders(c, signal, options.providers ?? []),
         // runOnLimitedConnection: a peer reachable only through a relay can still serve (the relay's data limit applies).
         open: async (peer, signal) => new BlobRequester(peer, await this.host.dialProtocol(peer, BLOB_PROTOCOL, { signal, runOnLimitedConnection: true })),
         onProgress: options.onProgress,
@@ -183,7 +187,15 @@ export class MycelNode {
     }
   }
 
-  private async *findProviders(cid: CID, signal: AbortSignal): AsyncIterable<PeerId> {
+  private async *findProviders(cid: CID, signal: AbortSignal, hinted: readonly string[]): AsyncIterable<PeerId> {
+    for (const id of hinted) {
+      try {
+        const peer = peerIdFromString(id);
+        if (!peer.equals(this.host.peerId)) yield peer;
+      } catch {
+        // Not a peer id: only the DHT's answers count.
+      }
+    }
     for await (const info of this.host.contentRouting.findProviders(cid, { signal })) {
       if (info.id.equals(this.host.peerId)) continue;
       if (info.multiaddrs.length) await this.host.peerStore.merge(info.id, { multiaddrs: info.multiaddrs }).catch(() => undefined);

@@ -9,7 +9,11 @@ export { type InputSource, type OpStructure, type StepStructure, stepLeafCount }
 export { startGame, transition, expectedMove } from './game/transition.js';
 export { encodeMove, encodePosition, positionHash } from './game/encoding.js';
 export { batchCommitment, CHUNK_ELEMENTS } from './game/commitments.js';
-export { ruleInstruction, ruleState, refereeWork } from './referee.js';
+export { ruleInstruction, ruleState, refereeWork, type InstructionProof } from './referee.js';
+export {
+  INPUT_SOURCES, encodeDescriptor, inputDescriptors, makeOpRule, opProgram, opRuleOf, ruleFrom, ruleHash, ruleMismatch, ruleOpening,
+  type InputDescriptor, type OpRule, type RuleOpening,
+} from './game/op-rule.js';
 export { executeStep, stepStructure, withOpHook, type StepExecution, type OpHook } from './strategy/execute.js';
 export { replayParty, forge, type Party, type PartyOptions } from './strategy/party.js';
 export { playGame, type GameResult, type PlayedMove } from './strategy/play.js';

@@ -1,21 +1,25 @@
 /**
  * The referee: rules on the one step the game narrowed the dispute to, with the interface the
  * contract will have. Two cases:
- *   instruction  execute instruction k of the element program on the agreed state k (a load reads one
- *                word, proven chunk -> input commitment -> its source: an earlier op's leaf in the step
- *                tree, a tensor of the state tree of h_{t-1}, the batch tree, or a step-program constant),
- *                then compare the resulting state hash with both parties' claims.
- *   state        every op output of step t agrees and h_t does not: assemble h_t from the header of
- *                h_{t-1} (step + 1, optimizer step + 1) and the state outputs' commitments.
+ *   instruction  execute the instruction at the agreed state's pc (checked against the op's committed
+ *                rule, op-rule.ts: the program root by its audit path, and for a load the input's
+ *                descriptor; a load reads one word, proven chunk -> input commitment -> its source: an
+ *                earlier op's leaf in the step tree, a tensor of the state tree of h_{t-1}, the batch
+ *                tree, or a step-program constant), then compare the resulting state hash with both
+ *                parties' claims.
+ *   state        every op output of step t agrees and h_t does not, and the state trees of h_t were
+ *                descended to one leaf: build that leaf from the header of h_{t-1} (step + 1, optimizer
+ *                step + 1) or from its state output's source commitment, and compare it with both parties'.
  * Pure; counts what it executes (instructions, hashes) for the benchmark.
  */
 import { toHex } from '../platform/sha256.js';
 import { fromHex } from '../train/hex.js';
-import { leafHash, merkleRoot, type Hash } from '../train/merkle.js';
-import { stateHashOf, step } from './machine/index.js';
+import { leafHash, type Hash } from '../train/merkle.js';
+import { stateHashOf, stepInstruction, type Instruction } from './machine/index.js';
 import { expectHex, expectHexList, expectInt, expectWords, opens } from './game/check.js';
 import { CHUNK_ELEMENTS, chunkCount, chunkLeaf, commitmentFromChunkRoot, headerLeaf, namedLeaf } from './game/commitments.js';
-import { expectState, programAt } from './game/element-level.js';
+import { expectState } from './game/element-level.js';
+import { opRuleOf, ruleMismatch, ruleOpening, type RuleOpening } from './game/op-rule.js';
 import { InvalidProofError, MalformedMoveError } from './game/errors.js';
 import { stepLeafCount, type InputSource, type StepStructure } from './game/structure.js';
 import type { MemoryOpening, Move, Party, Position, Ruling, Rules } from './game/types.js';
@@ -46,22 +50,36 @@ function sourceOpens(rules: Rules, pos: Position, s: StepStructure, source: Inpu
   }
 }
 
+/**
+ * The instruction a one-step proof executes, as the contract receives it: the prover's word, checked
+ * against the op's committed rule. A TypeScript `prove` move carries no instruction (both parties
+ * derive the program), so by default it is the rule's own, as an honest prover sends it.
+ */
+export type InstructionProof = { instruction: Instruction; opening: RuleOpening };
+
 /** The instruction ruling: the one-step proof of the element level. */
-export function ruleInstruction(rules: Rules, pos: Position, move: Extract<Move, { kind: 'prove' }>): Ruling {
+export function ruleInstruction(rules: Rules, pos: Position, move: Extract<Move, { kind: 'prove' }>, proof?: InstructionProof): Ruling {
   const pre = expectState('prove', move.pre);
   if (stateHashOf(pre) !== pos.agreed) throw new InvalidProofError(`the state is not the agreed machine state after ${pos.lo} instructions`);
   const s = rules.structure(pos.t);
   const opStructure = s.ops[pos.op];
-  const program = programAt(rules, pos.t, pos.op, pos.element);
-  const ins = program[pre.pc];
+  const committed = opRuleOf(s, pos.op);
+  let ins: Instruction | undefined;
+  if (!pre.halted) {
+    ins = proof?.instruction ?? committed.program[pre.pc];
+    if (!ins) throw new InvalidProofError(`pc ${pre.pc} is outside the element program of ${committed.program.length} instructions`);
+    const load = ins.op === 'load' ? { index: ins.b, descriptor: committed.inputs[ins.b] } : undefined;
+    const why = ruleMismatch(committed.rule, proof?.opening ?? ruleOpening(committed, pre.pc, load?.index), pre.pc, ins, load);
+    if (why) throw new InvalidProofError(why);
+  }
   const memory: Int32Array[] = opStructure.inputs.map(() => new Int32Array(0));
-  if (ins?.op === 'load' && !pre.halted) memory[ins.b] = openWord(rules, pos, s, ins.b, (pre.registers[ins.a] + ins.imm) | 0, move.opening);
-  const post = step(program, pre, memory);
+  if (ins?.op === 'load') memory[ins.b] = openWord(rules, pos, s, ins.b, (pre.registers[ins.a] + ins.imm) | 0, move.opening);
+  const post = ins ? stepInstruction(ins, pre, memory) : pre;
   refereeWork.instructions++;
   const hash = stateHashOf(post);
   const [solverRight, challengerRight] = [hash === pos.nodeSolver, hash === pos.nodeChallenger];
   const loser = loserOf(solverRight, challengerRight);
-  const opcode = ins?.op ?? 'none';
+  const opcode = (ins ?? committed.program[pre.pc])?.op ?? 'none';
   return {
     loser, at: 'instruction', t: pos.t, op: pos.op, opName: opStructure.name, element: pos.element, instruction: pos.lo, opcode,
     reason: `instruction ${pos.lo} (${opcode}) of element ${pos.element} of op ${pos.op} gives state ${hash.slice(0, 12)}; ${loser === 'both' ? 'neither party claimed it' : `the ${loser} claimed otherwise`}`,
@@ -88,25 +106,34 @@ function openWord(rules: Rules, pos: Position, s: StepStructure, b: number, addr
   return memory;
 }
 
-/** The state ruling: all op outputs agree, h_t differs; rebuild h_t from them. */
+/**
+ * The state ruling: every op output of step t agrees, h_t does not, and the descent of the two state trees of h_t
+ * ended on leaf lo, the first where they differ. The referee builds the correct leaf: leaf 0, the header of h_{t-1}
+ * (proven at its leaf 0) advanced by one step and one optimizer step; leaf j >= 1, state output j-1 named with the
+ * commitment of its source (an agreed op output, or a tensor carried over from h_{t-1}).
+ */
 export function ruleState(rules: Rules, pos: Position, move: Extract<Move, { kind: 'prove-state' }>): Ruling {
   const s = rules.structure(pos.t);
-  const optStep = expectInt('prove-state', 'optStep', move.optStep, 0, Number.MAX_SAFE_INTEGER);
-  const headerProof = expectHexList('prove-state', 'headerProof', move.headerProof);
-  if (!opens(headerLeaf(pos.t - 1, optStep), 0, s.stateLeafCount, headerProof, pos.hPrev)) throw new InvalidProofError(`the header of h_${pos.t - 1} is not (step ${pos.t - 1}, optimizer step ${optStep})`);
-  if (!Array.isArray(move.outputs) || move.outputs.length !== s.stateOutputs.length) throw new MalformedMoveError('prove-state', `send ${s.stateOutputs.length} output openings`);
-  const leaves = [headerLeaf(pos.t, optStep + 1)];
-  s.stateOutputs.forEach(({ name, source }, k) => {
-    const commitment = fromHex(expectHex('prove-state', `outputs[${k}].commitment`, move.outputs[k].commitment));
-    const proof = expectHexList('prove-state', `outputs[${k}].proof`, move.outputs[k].proof);
-    if (!sourceOpens(rules, pos, s, source, commitment, proof)) throw new InvalidProofError(`${name}'s commitment is not its source's`);
-    leaves.push(namedLeaf(name, commitment));
-  });
-  refereeWork.hashes += leaves.length * 12;
-  const h = toHex(merkleRoot(leaves));
-  const loser = loserOf(h === pos.hSolver, h === pos.hChallenger);
+  const proof = expectHexList('prove-state', 'proof', move.proof);
+  let leaf: Hash;
+  let what: string;
+  if (pos.lo === 0) {
+    const optStep = expectInt('prove-state', 'optStep', move.optStep, 0, Number.MAX_SAFE_INTEGER);
+    if (!opens(headerLeaf(pos.t - 1, optStep), 0, s.stateLeafCount, proof, pos.hPrev)) throw new InvalidProofError(`the header of h_${pos.t - 1} is not (step ${pos.t - 1}, optimizer step ${optStep})`);
+    leaf = headerLeaf(pos.t, optStep + 1);
+    what = 'the header';
+  } else {
+    const { name, source } = s.stateOutputs[pos.lo - 1];
+    const commitment = fromHex(expectHex('prove-state', 'commitment', move.commitment));
+    if (!sourceOpens(rules, pos, s, source, commitment, proof)) throw new InvalidProofError(`${name}'s commitment is not its ${source.kind} source's`);
+    leaf = namedLeaf(name, commitment);
+    what = name;
+  }
+  refereeWork.hashes += proof.length + 4;
+  const correct = toHex(leaf);
+  const loser = loserOf(correct === pos.nodeSolver, correct === pos.nodeChallenger);
   return {
-    loser, at: 'state', t: pos.t, op: -1, opName: 'state assembly', element: -1, instruction: -1, opcode: 'none',
-    reason: `every op of step ${pos.t} agrees, and they give h_${pos.t} = ${h.slice(0, 12)}; the ${loser} committed another`,
+    loser, at: 'state', t: pos.t, op: -1, opName: what, element: -1, instruction: pos.lo, opcode: 'none',
+    reason: `every op of step ${pos.t} agrees, and they give leaf ${pos.lo} (${what}) of h_${pos.t} = ${correct.slice(0, 12)}; ${loser === 'both' ? 'neither party committed it' : `the ${loser} committed another`}`,
   };
 }

@@ -7,26 +7,9 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { generatePrivateKey } from 'viem/accounts';
 import { startAnvil, type Anvil } from '../../src/chain/anvil.js';
+import { MYCEL_MAIN, spawnMycel, type MycelRun } from '../cli/spawn-mycel.js';
 
-const MAIN = join(import.meta.dirname, '../../dist/cli/main.js');
-
-type Run = { code: number | null; stdout: string; stderr: string };
-function mycel(args: string[], timeoutMs = 60_000): Promise<Run> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [MAIN, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d) => (stdout += d));
-    child.stderr.on('data', (d) => (stderr += d));
-    const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs);
-    child.once('error', reject);
-    child.once('exit', (code) => {
-      clearTimeout(timer);
-      resolve({ code, stdout, stderr });
-    });
-  });
-}
-const json = (r: Run) => JSON.parse(r.stdout.trim().split('\n').at(-1)!) as Record<string, unknown>;
+const json = (r: MycelRun) => JSON.parse(r.stdout.trim().split('\n').at(-1)!) as Record<string, unknown>;
 
 let anvil: Anvil;
 let dir: string;
@@ -44,7 +27,7 @@ afterAll(async () => {
 
 describe('mycel chain deploy --rpc', () => {
   it('deploys with the key file and chain status reads the market', async () => {
-    const r = await mycel(['chain', 'deploy', '--rpc', anvil.rpcUrl, '--key-file', keyFile, '--json']);
+    const r = await spawnMycel(['chain', 'deploy', '--rpc', anvil.rpcUrl, '--key-file', keyFile, '--json']);
     expect(r.code, r.stderr).toBe(0);
     const d = json(r);
     expect(d.chain_id).toBe(anvil.chainId);
@@ -52,13 +35,13 @@ describe('mycel chain deploy --rpc', () => {
     for (const k of ['token', 'registry', 'market', 'dispute_game', 'referee']) expect(d[k]).toMatch(/^0x[0-9a-fA-F]{40}$/);
     expect(d.embedded_anvil).toBe(false);
 
-    const s = await mycel(['chain', 'status', '--rpc', anvil.rpcUrl, '--market', d.market as string, '--json']);
+    const s = await spawnMycel(['chain', 'status', '--rpc', anvil.rpcUrl, '--market', d.market as string, '--json']);
     expect(s.code, s.stderr).toBe(0);
     const st = json(s);
     expect(st).toMatchObject({ chain_id: anvil.chainId, job_count: 0, market: d.market });
     expect(st.block_number).toBeGreaterThan(0);
 
-    const text = await mycel(['chain', 'status', '--rpc', anvil.rpcUrl]);
+    const text = await spawnMycel(['chain', 'status', '--rpc', anvil.rpcUrl]);
     expect(text.code).toBe(0);
     expect(text.stdout).toMatch(/chain id\s+31337/);
   }, 60_000);
@@ -69,36 +52,36 @@ describe('mycel chain deploy --rpc', () => {
     await chmod(open, 0o644);
     const bad = join(dir, 'bad.key');
     await writeFile(bad, 'ac0974bec39a17e36ba4a6b4d238ff944bacb478cbed5efcae784d7bf4f2ff80', { mode: 0o600 });
-    const readable = await mycel(['chain', 'deploy', '--rpc', anvil.rpcUrl, '--key-file', open]);
+    const readable = await spawnMycel(['chain', 'deploy', '--rpc', anvil.rpcUrl, '--key-file', open]);
     expect(readable.code).toBe(1);
     expect(readable.stderr).toMatch(/readable by other users \(mode 644\); run chmod 600/);
-    const malformed = await mycel(['chain', 'deploy', '--rpc', anvil.rpcUrl, '--key-file', bad]);
+    const malformed = await spawnMycel(['chain', 'deploy', '--rpc', anvil.rpcUrl, '--key-file', bad]);
     expect(malformed.code).toBe(1);
     expect(malformed.stderr).toMatch(/does not hold a 0x-prefixed 32-byte hex private key/);
-    const missing = await mycel(['chain', 'deploy', '--rpc', anvil.rpcUrl, '--key-file', join(dir, 'nope.key'), '--json']);
+    const missing = await spawnMycel(['chain', 'deploy', '--rpc', anvil.rpcUrl, '--key-file', join(dir, 'nope.key'), '--json']);
     expect(missing.code).toBe(1);
     expect(json(missing)).toMatchObject({ error: { name: 'ChainKeyFileError' } });
-    const noKey = await mycel(['chain', 'deploy', '--rpc', anvil.rpcUrl]);
+    const noKey = await spawnMycel(['chain', 'deploy', '--rpc', anvil.rpcUrl]);
     expect(noKey.code).toBe(2);
     expect(noKey.stderr).toMatch(/--rpc needs --key-file/);
   }, 60_000);
 
   it('surfaces the clear errors for an unreachable URL, a wrong chain id and an unfunded key', async () => {
-    const down = await mycel(['chain', 'status', '--rpc', 'http://127.0.0.1:1', '--json']);
+    const down = await spawnMycel(['chain', 'status', '--rpc', 'http://127.0.0.1:1', '--json']);
     expect(down.code).toBe(1);
     expect(json(down)).toMatchObject({ error: { name: 'ChainUnreachableError' } });
-    const downDeploy = await mycel(['chain', 'deploy', '--rpc', 'http://127.0.0.1:1', '--key-file', keyFile, '--json']);
+    const downDeploy = await spawnMycel(['chain', 'deploy', '--rpc', 'http://127.0.0.1:1', '--key-file', keyFile, '--json']);
     expect(json(downDeploy)).toMatchObject({ error: { name: 'ChainUnreachableError' } });
-    const notUrl = await mycel(['chain', 'status', '--rpc', 'ftp://x', '--json']);
+    const notUrl = await spawnMycel(['chain', 'status', '--rpc', 'ftp://x', '--json']);
     expect(json(notUrl)).toMatchObject({ error: { name: 'InvalidRpcUrlError' } });
 
-    const wrong = await mycel(['chain', 'deploy', '--rpc', anvil.rpcUrl, '--key-file', keyFile, '--chain-id', '10', '--json']);
+    const wrong = await spawnMycel(['chain', 'deploy', '--rpc', anvil.rpcUrl, '--key-file', keyFile, '--chain-id', '10', '--json']);
     expect(wrong.code).toBe(1);
     expect(json(wrong)).toMatchObject({ error: { name: 'WrongChainError' } });
 
     const poor = join(dir, 'poor.key');
     await writeFile(poor, generatePrivateKey(), { mode: 0o600 });
-    const unfunded = await mycel(['chain', 'deploy', '--rpc', anvil.rpcUrl, '--key-file', poor, '--json']);
+    const unfunded = await spawnMycel(['chain', 'deploy', '--rpc', anvil.rpcUrl, '--key-file', poor, '--json']);
     expect(unfunded.code).toBe(1);
     expect(json(unfunded)).toMatchObject({ error: { name: 'AccountUnfundedError' } });
   }, 60_000);
@@ -106,7 +89,7 @@ describe('mycel chain deploy --rpc', () => {
 
 describe('mycel chain deploy (embedded anvil)', () => {
   it('starts anvil, prints the addresses and keeps running until Ctrl-C', async () => {
-    const child = spawn(process.execPath, [MAIN, 'chain', 'deploy', '--json'], { stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, [MYCEL_MAIN, 'chain', 'deploy', '--json'], { stdio: ['ignore', 'pipe', 'pipe'] });
     let stdout = '';
     let stderr = '';
     child.stderr.on('data', (d) => (stderr += d));
@@ -121,12 +104,12 @@ describe('mycel chain deploy (embedded anvil)', () => {
     const d = JSON.parse(line) as { rpc_url: string; market: string; embedded_anvil: boolean };
     expect(d.embedded_anvil).toBe(true);
     // anvil stays up: chain status against it works
-    const s = await mycel(['chain', 'status', '--rpc', d.rpc_url, '--market', d.market, '--json']);
+    const s = await spawnMycel(['chain', 'status', '--rpc', d.rpc_url, '--market', d.market, '--json']);
     expect(s.code, s.stderr).toBe(0);
     expect(json(s).job_count).toBe(0);
     child.kill('SIGINT');
     expect(await exited).toBe(0);
-    const after = await mycel(['chain', 'status', '--rpc', d.rpc_url, '--json']);
+    const after = await spawnMycel(['chain', 'status', '--rpc', d.rpc_url, '--json']);
     expect(json(after)).toMatchObject({ error: { name: 'ChainUnreachableError' } });
   }, 60_000);
 });

@@ -19,7 +19,8 @@ import { startGame, type GameResult, type Move, type Position, type Rules } from
 export const TOKENS = (n: number | string) => parseUnits(String(n), 18);
 export const STAKE = TOKENS(5);
 export const REWARD = TOKENS(25);
-export const MOVE_TIMEOUT = 3_600n;
+/** Blocks per move (DisputeGame deadlines are block numbers). */
+export const MOVE_TIMEOUT = 100n;
 
 export type GameChain = DeployMycelReturnType & {
   anvil: Anvil;
@@ -28,7 +29,8 @@ export type GameChain = DeployMycelReturnType & {
   game: Address;
   facts: JobFacts;
   balance(who: Address): Promise<bigint>;
-  advance(seconds: bigint): Promise<void>;
+  /** Mines `blocks` empty blocks. */
+  advance(blocks: bigint): Promise<void>;
 };
 
 /** Deploys with the real DisputeGame; funds, approves and registers wallets 1..5 (1: submitter). */
@@ -52,9 +54,8 @@ export async function setupGameChain(rules: Rules): Promise<GameChain> {
     game: d.disputeGame!,
     facts: jobFacts(rules),
     balance: (who) => readContract(publicClient, { address: d.token, abi: MycelTokenAbi, functionName: 'balanceOf', args: [who] }),
-    async advance(seconds) {
-      await testClient.increaseTime({ seconds: Number(seconds) });
-      await testClient.mine({ blocks: 1 });
+    async advance(blocks) {
+      await testClient.mine({ blocks: Number(blocks) });
     },
   };
 }
@@ -73,7 +74,7 @@ export async function openJobDispute(c: GameChain, rules: Rules, solver: MycelWa
 export type OnChainDispute = {
   level: number; phase: number; turn: number; round: number; deadline: bigint; t: bigint; op: number; element: bigint; lo: bigint; n: bigint;
   valueSolver: number; valueChallenger: number; loser: number; ruledAt: number;
-  hPrev: Hex; hSolver: Hex; hChallenger: Hex; stepRootSolver: Hex; stepRootChallenger: Hex; nodeSolver: Hex; nodeChallenger: Hex; agreed: Hex; pendingLeft: Hex;
+  hPrev: Hex; hSolver: Hex; hChallenger: Hex; stepRootSolver: Hex; stepRootChallenger: Hex; nodeSolver: Hex; nodeChallenger: Hex; agreed: Hex; pending: Hex;
 };
 
 export const readDispute = (c: GameChain, id: bigint) =>

@@ -1,7 +1,7 @@
 // JobMarket on anvil with MockResolver as the dispute game: the whole lifecycle with balances and burned supply,
 // every revert, expiry, and the absence of any admin path over stake.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { keccak256, toHex, type Address } from 'viem';
+import { keccak256, toHex, zeroAddress as ZERO_ADDRESS, type Address } from 'viem';
 import { readContract } from 'viem/actions';
 import { JobMarketAbi } from '../../src/chain/generated/JobMarket.js';
 import { MockResolverAbi } from '../../src/chain/generated/MockResolver.js';
@@ -146,6 +146,22 @@ describe('JobMarket lifecycle', () => {
     expect(b1.market).toBe(b0.market - REWARD - STAKE);
     expect((await getJob(f.publicClient, { market: f.market, jobId })).phase).toBe('Refuted');
     expect((await getNode(f.publicClient, { registry: f.registry, node: a(solver) })).activeJobs).toBe(0);
+  });
+
+  it('challenged, both lose (ruling "both"): both stakes slashed, half of each burned, the rest and the reward to the submitter', async () => {
+    const jobId = await committed();
+    const b0 = await balances();
+    const { disputeId } = await challenge(challenger, { market: f.market, jobId, root: OTHER_ROOT });
+    await decide(disputeId, ZERO_ADDRESS);
+    const b1 = await balances();
+    expect(b1.submitter).toBe(b0.submitter + REWARD + STAKE);
+    expect(b1.challenger).toBe(b0.challenger - STAKE);
+    expect(b1.solver).toBe(b0.solver);
+    expect(b1.supply).toBe(b0.supply - STAKE);
+    expect(b1.market).toBe(b0.market - REWARD - STAKE);
+    expect((await getJob(f.publicClient, { market: f.market, jobId })).phase).toBe('Refuted');
+    expect((await getNode(f.publicClient, { registry: f.registry, node: a(solver) })).activeJobs).toBe(0);
+    await expectRevert(decide(disputeId, ZERO_ADDRESS), 'DisputeUnknown', [disputeId]);
   });
 
   it('expire: an unclaimed job refunds the reward; a claimed, uncommitted one also pays the solver stake to the submitter', async () => {

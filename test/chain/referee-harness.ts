@@ -5,7 +5,10 @@
 import { leafHash, merkleProof, merkleRoot, namedLeaf, headerLeaf, chunkLeaves, tensorCommitment, CHUNK_ELEMENTS } from '../../src/train/index.js';
 import { toHex } from '../../src/platform/sha256.js';
 import { OPCODE, REGISTER_COUNT, encodeState, stateHashOf, step, type Instruction, type MachineState, type Memory, type Opcode, type Program } from '../../src/verify/index.js';
-import { encodeInstructionHex, encodeStateHex, wordsLeHex, REFEREE_SOURCES, type RefereeLoad, type RefereePosition, type RuleArgs } from '../../src/chain/referee.js';
+import {
+  encodeInstructionHex, encodeStateHex, refereeOpening, wordsLeHex, REFEREE_SOURCES, type RefereeLoad, type RefereePosition, type RuleArgs,
+} from '../../src/chain/referee.js';
+import { encodeDescriptor, makeOpRule, ruleOpening, type InputDescriptor } from '../../src/verify/game/op-rule.js';
 import { rng } from './f32-cases.js';
 
 export const OPCODES = Object.keys(OPCODE) as Opcode[];
@@ -48,6 +51,11 @@ export function machineCases(op: Opcode, n: number, seed: number): MachineCase[]
       memory[b][address] = loaded;
       ins = { ...ins, b, imm };
     } else if (k % 4 === 0) ins = { ...ins, imm: u32() }; // unused operands the decoder does not check
+    if ((op === 'divu' || op === 'remu') && k % 3 === 0) {
+      // Division by zero and the int32 minimum, which a signed division would trip on.
+      registers[ins.a] = [0x80000000, u32(), 0xffffffff, 0][k % 4] | 0;
+      registers[ins.b] = [0, 0xffffffff, 1, 0x80000000, u32()][k % 5] | 0;
+    }
     const program: Instruction[] = Array.from({ length: pc + 1 + (u32() % 3) }, () => ({ op: 'halt', d: 0, a: 0, b: 0, imm: 0 }) as Instruction);
     program[pc] = ins;
     const state: MachineState = { pc, steps, halted, registers };
@@ -64,10 +72,26 @@ export const encodeCaseArgs = (cases: MachineCase[]) =>
   ] as const;
 
 /**
- * A load of word `address` of a float32 tensor of `size` elements that is leaf 3 (`params.w`) of a state tree of
- * `leafCount` leaves (h_{t-1}); the solver claims a wrong post-state, the challenger the right one.
+ * Instructions of the programs the one-step cases are committed in: the longest element program of a gpt-tiny
+ * training step (softmax) has 149, so its instruction paths have 8 hashes, as a 256-instruction program's.
  */
-export function syntheticLoad({ size = 65536, address = 40000, leafCount = 20 } = {}): { args: RuleArgs; post: string } {
+export const PROGRAM_LENGTH = 256;
+
+/** `program` followed by halts up to `length` instructions. */
+export function padded(program: Program, length: number): Program {
+  return [...program, ...Array.from({ length: length - program.length }, () => ({ op: 'halt', d: 0, a: 0, b: 0, imm: 0 }) as Instruction)];
+}
+
+/** Input 0 of the synthetic op: an earlier op's output, never loaded here. */
+const OTHER_INPUT: InputDescriptor = { dtype: 1, shape: [4], source: 0, leaf: 1, leafCount: 9, name: '', constantCommitment: '00'.repeat(32) };
+
+/**
+ * A load of word `address` of a float32 tensor of `size` elements that is leaf 3 (`params.w`) of a state tree of
+ * `leafCount` leaves (h_{t-1}), input 1 of an op whose program is three such loads (pc 2 executes); the solver claims a
+ * wrong post-state, the challenger the right one. The program has `programLength` instructions. `committed` changes the descriptor in the load and in the op rule
+ * alike, so that a check after the rule's sees it.
+ */
+export function syntheticLoad({ size = 65536, address = 40000, leafCount = 20, programLength = PROGRAM_LENGTH, committed = {} as Partial<InputDescriptor> } = {}): { args: RuleArgs; post: string; descriptor: InputDescriptor } {
   const next = rng(7);
   const data = new Int32Array(size).map(() => next() | 0);
   const shape = [size / 256, 256];
@@ -82,15 +106,14 @@ export function syntheticLoad({ size = 65536, address = 40000, leafCount = 20 } 
   const pre: MachineState = { pc: 2, steps: 9, halted: false, registers };
   const ins: Instruction = { op: 'load', d: 7, a: 5, b: 1, imm: 100 };
   const memory = [new Int32Array(0), data];
-  const post = stateHashOf(step([ins, ins, ins], pre, memory));
+  const program = padded([ins, ins, ins], programLength);
+  const post = stateHashOf(step(program, pre, memory));
+  const descriptor: InputDescriptor = {
+    dtype: 1, shape, source: REFEREE_SOURCES.indexOf('state'), leaf: 3, leafCount, name: 'params.w', constantCommitment: '00'.repeat(32), ...committed,
+  };
+  const rule = makeOpRule(program, [OTHER_INPUT, descriptor]);
   const load: RefereeLoad = {
-    dtype: 1,
-    shape,
-    source: REFEREE_SOURCES.indexOf('state'),
-    leaf: 3n,
-    leafCount: BigInt(leafCount),
-    name: hex(new TextEncoder().encode('params.w')),
-    constantCommitment: `0x${'00'.repeat(32)}`,
+    descriptor: hex(encodeDescriptor(descriptor)),
     chunk: wordsLeHex(Array.from(data.subarray(chunk * CHUNK_ELEMENTS, (chunk + 1) * CHUNK_ELEMENTS))),
     chunkProof: merkleProof(cl, chunk).map(hex),
     sourceProof: merkleProof(leaves, 3).map(hex),
@@ -104,5 +127,5 @@ export function syntheticLoad({ size = 65536, address = 40000, leafCount = 20 } 
     stepRootChallenger: `0x${'00'.repeat(32)}`,
     batchCommitment: `0x${'00'.repeat(32)}`,
   };
-  return { args: [encodeStateHex(pre), encodeInstructionHex(ins), pos, load], post };
+  return { args: [encodeStateHex(pre), encodeInstructionHex(ins), pos, load, hex(rule.rule), refereeOpening(ruleOpening(rule, 2, 1))], post, descriptor };
 }

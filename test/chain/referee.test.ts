@@ -15,9 +15,10 @@ import { OneStepRefereeAbi, OneStepRefereeBytecode } from '../../src/chain/gener
 import { encodeOneStep, encodeStateHex, REFEREE_LOSERS, REFEREE_SOURCES, type RuleArgs } from '../../src/chain/referee.js';
 import { replayToStep } from '../../src/train/index.js';
 import {
-  adversary, decodeProgram, encodeProgram, executeStep, playGame, replayParty, ruleInstruction, run, stateHashOf, step,
+  adversary, decodeProgram, encodeProgram, executeStep, initialState, playGame, replayParty, ruleInstruction, run, stateHashOf, step, toMachineState,
   type Move, type Position,
 } from '../../src/verify/index.js';
+import { encodeDescriptor, opRuleOf, ruleOpening } from '../../src/verify/game/op-rule.js';
 import { programAt } from '../../src/verify/game/element-level.js';
 import { honest, rules, runOf, type Run } from '../verify/game-helpers.js';
 import { encodeCaseArgs, machineCases, OPCODES, syntheticLoad } from './referee-harness.js';
@@ -62,6 +63,13 @@ describe('MachineStep is bit-exact with src/verify/machine step()', () => {
     expect(await harnessStep(pre, prog, 0)).toBe(encodeStateHex(post));
     const hash = await read<Hex>(publicClient, { address: harness, abi: MachineStepHarnessAbi, functionName: 'hashOf', args: [pre] });
     expect(hash).toBe(`0x${stateHashOf(c.state)}`);
+  });
+
+  test('initialStateHash(i) is stateHashOf(initialState(i)): r0 = i, all else 0', async () => {
+    for (const i of [0, 1, 37, 65535, 0x80000000, 0xffffffff]) {
+      const got = await read<Hex>(publicClient, { address: harness, abi: MachineStepHarnessAbi, functionName: 'initialStateHash', args: [i] });
+      expect(got).toBe(`0x${stateHashOf(initialState(i))}`);
+    }
   });
 
   test('faults: pc outside the program, unknown opcode, register above r31, as the TS machine and decoder reject them', async () => {
@@ -128,7 +136,7 @@ describe('OneStepReferee rules as src/verify/referee.ts ruleInstruction', () => 
       const element = s.ops[op].output.shape.reduce((x, y) => x * y, 1) - 1;
       const program = programAt(rules, T, op, element);
       const memory = e.ops[op].inputs.map((t) => (t.data instanceof Int32Array ? t.data : new Int32Array(t.data.buffer, t.data.byteOffset, t.data.length)));
-      const { states, result } = run(program, memory, { keepStates: true });
+      const { states, result } = run(program, memory, element, { keepStates: true });
       const lo = states!.findIndex((st) => !st.halted && program[st.pc].op === 'load' && program[st.pc].b === b);
       if (lo < 0) continue;
       const pos: Position = {
@@ -154,6 +162,26 @@ describe('OneStepReferee rules as src/verify/referee.ts ruleInstruction', () => 
     expect(REFEREE_LOSERS[loser2]).toBe(ruleInstruction(rules, both, move).loser);
     expect(REFEREE_LOSERS[loser2]).toBe('both');
   }, 60_000);
+
+  test('the TypeScript referee rejects what the contract rejects: another instruction, a tampered path, another rule', async () => {
+    const accepted = cheatGame.moves.filter((m) => !m.rejected);
+    const k = accepted.findIndex((m) => m.move.kind === 'prove');
+    const pos = accepted[k - 1].position;
+    const move = accepted[k].move as Extract<Move, { kind: 'prove' }>;
+    const committed = opRuleOf(rules.structure(pos.t), pos.op);
+    const pc = toMachineState(move.pre).pc;
+    const instruction = committed.program[pc];
+    const opening = ruleOpening(committed, pc, instruction.op === 'load' ? instruction.b : undefined);
+    expect(ruleInstruction(rules, pos, move, { instruction, opening }).loser).toBe('solver');
+    const other = { ...instruction, d: (instruction.d + 1) % 32 };
+    expect(() => ruleInstruction(rules, pos, move, { instruction: other, opening })).toThrow(/not the committed/);
+    const flipped = opening.instructionProof.map((h, i) => (i === 0 ? h.map((x, j) => (j === 0 ? x ^ 1 : x)) : h));
+    expect(() => ruleInstruction(rules, pos, move, { instruction, opening: { ...opening, instructionProof: flipped } })).toThrow(/not the committed/);
+    expect(() => ruleInstruction(rules, pos, move, { instruction, opening: { ...opening, programLength: opening.programLength + 1 } })).toThrow(/not the committed/);
+    const [, , , , opRule, program] = encodeOneStep(rules, pos, move);
+    expect(opRule).toBe(`0x${Buffer.from(committed.rule).toString('hex')}`);
+    await expectRevert(rule([...encodeOneStep(rules, pos, move).slice(0, 4), opRule, { ...program, programLength: program.programLength + 1 }] as unknown as RuleArgs), 'RefereeOpRuleMismatch');
+  });
 });
 
 describe('OneStepReferee rejects tampered proofs with named errors', () => {
@@ -166,31 +194,65 @@ describe('OneStepReferee rejects tampered proofs with named errors', () => {
   });
 
   test('pre-state not the agreed one', async () => {
-    const [pre, ins, pos, load] = syntheticLoad().args;
-    await expectRevert(rule([flip(pre, 20), ins, pos, load]), 'RefereeStateNotAgreed');
+    const [pre, ...rest] = syntheticLoad().args;
+    await expectRevert(rule([flip(pre, 20), ...rest]), 'RefereeStateNotAgreed');
   });
 
   test('a chunk word changed, or a chunk path hash changed, or a path of the wrong length', async () => {
-    const [pre, ins, pos, load] = syntheticLoad().args;
-    await expectRevert(rule([pre, ins, pos, { ...load, chunk: flip(load.chunk, 100) }]), 'RefereeSourceNotProven');
-    await expectRevert(rule([pre, ins, pos, { ...load, chunkProof: [flip(load.chunkProof[0]), ...load.chunkProof.slice(1)] }]), 'RefereeSourceNotProven');
-    await expectRevert(rule([pre, ins, pos, { ...load, chunkProof: load.chunkProof.slice(1) }]), 'RefereeChunkNotInTree');
+    const [pre, ins, pos, load, opRule, program] = syntheticLoad().args;
+    await expectRevert(rule([pre, ins, pos, { ...load, chunk: flip(load.chunk, 100) }, opRule, program]), 'RefereeSourceNotProven');
+    await expectRevert(rule([pre, ins, pos, { ...load, chunkProof: [flip(load.chunkProof[0]), ...load.chunkProof.slice(1)] }, opRule, program]), 'RefereeSourceNotProven');
+    await expectRevert(rule([pre, ins, pos, { ...load, chunkProof: load.chunkProof.slice(1) }, opRule, program]), 'RefereeChunkNotInTree');
   });
 
-  test('a source path hash changed, another leaf index, another shape or name', async () => {
-    const [pre, ins, pos, load] = syntheticLoad().args;
-    await expectRevert(rule([pre, ins, pos, { ...load, sourceProof: [flip(load.sourceProof[0]), ...load.sourceProof.slice(1)] }]), 'RefereeSourceNotProven');
-    await expectRevert(rule([pre, ins, pos, { ...load, leaf: 4n }]), 'RefereeSourceNotProven');
-    await expectRevert(rule([pre, ins, pos, { ...load, name: '0x706172616d732e78' }]), 'RefereeSourceNotProven');
-    await expectRevert(rule([pre, ins, pos, { ...load, shape: [128, 512] }]), 'RefereeSourceNotProven');
-    await expectRevert(rule([pre, ins, pos, { ...load, source: 0 }]), 'RefereeSourceNotProven');
+  test('a source path hash changed; a committed descriptor with another leaf index, name, shape or source', async () => {
+    const [pre, ins, pos, load, opRule, program] = syntheticLoad().args;
+    await expectRevert(rule([pre, ins, pos, { ...load, sourceProof: [flip(load.sourceProof[0]), ...load.sourceProof.slice(1)] }, opRule, program]), 'RefereeSourceNotProven');
+    for (const committed of [{ leaf: 4 }, { name: 'params.x' }, { shape: [128, 512] }, { source: 0 }]) {
+      await expectRevert(rule(syntheticLoad({ committed }).args), 'RefereeSourceNotProven');
+    }
   });
 
-  test('a chunk of the wrong length, an address outside the tensor, a bad instruction', async () => {
-    const [pre, ins, pos, load] = syntheticLoad().args;
-    await expectRevert(rule([pre, ins, pos, { ...load, chunk: load.chunk.slice(0, -8) as Hex }]), 'RefereeBadChunkLength');
-    await expectRevert(rule([pre, ins, pos, { ...load, shape: [100, 256] }]), 'RefereeLoadOutOfRange');
-    await expectRevert(rule([pre, '0x2020000000000000', pos, load]), 'MachineBadRegister');
-    await expectRevert(rule([pre, '0x1300000000000000', pos, load]), 'MachineBadOpcode');
+  test('a chunk of the wrong length, an address outside the (committed) tensor', async () => {
+    const [pre, ins, pos, load, opRule, program] = syntheticLoad().args;
+    await expectRevert(rule([pre, ins, pos, { ...load, chunk: load.chunk.slice(0, -8) as Hex }, opRule, program]), 'RefereeBadChunkLength');
+    await expectRevert(rule(syntheticLoad({ committed: { shape: [100, 256] } }).args), 'RefereeLoadOutOfRange');
+  });
+
+  test('an opening that does not lead to the committed op rule: another rule, length, input count or inputs root', async () => {
+    const [pre, ins, pos, load, opRule, program] = syntheticLoad().args;
+    await expectRevert(rule([pre, ins, pos, load, flip(opRule), program]), 'RefereeOpRuleMismatch');
+    await expectRevert(rule([pre, ins, pos, load, opRule, { ...program, programLength: program.programLength + 1 }]), 'RefereeOpRuleMismatch');
+    await expectRevert(rule([pre, ins, pos, load, opRule, { ...program, inputCount: 3 }]), 'RefereeOpRuleMismatch');
+    // A load rebuilds the inputs root from its descriptor's path: the sent one is unread.
+    const [loser] = await rule([pre, ins, pos, load, opRule, { ...program, inputsRoot: flip(program.inputsRoot) }]);
+    expect(REFEREE_LOSERS[loser]).toBe('solver');
+  });
+
+  test('an instruction that is not the program\'s at pre.pc: another one, a bad one, a tampered or short path', async () => {
+    const [pre, ins, pos, load, opRule, program] = syntheticLoad().args;
+    const other = `${ins.slice(0, 4)}08${ins.slice(6)}` as Hex; // load into r8 instead of r7
+    const otherInput = `${ins.slice(0, 8)}00${ins.slice(10)}` as Hex; // load from input 0, with input 1's descriptor
+    for (const bad of [other, otherInput, '0x2020000000000000', '0x1300000000000000'] as Hex[]) {
+      await expectRevert(rule([pre, bad, pos, load, opRule, program]), 'RefereeOpRuleMismatch');
+    }
+    const path = program.instructionProof;
+    await expectRevert(rule([pre, ins, pos, load, opRule, { ...program, instructionProof: [...path.slice(0, -1), flip(path[path.length - 1])] }]), 'RefereeOpRuleMismatch');
+    await expectRevert(rule([pre, ins, pos, load, opRule, { ...program, instructionProof: path.slice(1) }]), 'RefereeOpRuleMismatch', [2, `0x${'00'.repeat(32)}`, opRule]);
+  });
+
+  test('a load descriptor that is not the rule\'s input: another leaf, name, shape, source, leaf count, dtype, or a tampered path', async () => {
+    const { args: [pre, ins, pos, load, opRule, program], descriptor } = syntheticLoad();
+    for (const changed of [{ leaf: 4 }, { name: 'params.x' }, { shape: [128, 512] }, { source: 0 }, { leafCount: 21 }, { dtype: 2 }]) {
+      const other = { ...load, descriptor: `0x${Buffer.from(encodeDescriptor({ ...descriptor, ...changed })).toString('hex')}` as Hex };
+      await expectRevert(rule([pre, ins, pos, other, opRule, program]), 'RefereeOpRuleMismatch');
+    }
+    await expectRevert(rule([pre, ins, pos, load, opRule, { ...program, inputProof: [flip(program.inputProof[0])] }]), 'RefereeOpRuleMismatch');
+  });
+
+  test('a committed descriptor that is not an encodeDescriptor (an unknown source, bytes past its name)', async () => {
+    await expectRevert(rule(syntheticLoad({ committed: { source: 7 } }).args), 'RefereeBadDescriptor');
+    const [pre, ins, pos, load, opRule, program] = syntheticLoad().args;
+    await expectRevert(rule([pre, ins, pos, { ...load, descriptor: `${load.descriptor}00` as Hex }, opRule, program]), 'RefereeOpRuleMismatch');
   });
 });

@@ -59,6 +59,13 @@ describe('NodeRegistry', () => {
     expect(e.metaMessages.join('\n')).toContain('at least 100 tokens');
   });
 
+  it('a stake beyond the 128-bit field reverts before any transfer', async () => {
+    const huge = 1n << 128n;
+    await approve(f.wallets[3], { token: f.token, spender: f.registry, amount: huge });
+    await expectRevert(register(f.wallets[3], { registry: f.registry, stake: huge }), 'NodeStakeTooHigh', [addr(3), huge]);
+    await approve(f.wallets[3], { token: f.token, spender: f.registry, amount: 0n });
+  });
+
   it('register without approval reverts with the allowance and the fix', async () => {
     const e = await register(f.wallets[3], { registry: f.registry, stake: MIN_STAKE }).catch((x: unknown) => x);
     expect(e).toBeInstanceOf(InsufficientAllowanceError);

@@ -2,9 +2,10 @@
  * End to end: the devnet scenario on a shortened job (a micro GPT, a few steps). Job A (honest solver) is finalized
  * and paid; job B (a solver that flips a bit at step 3) is challenged by the verifier, the dispute is played on chain
  * with the real DisputeGame, the cheater loses its stake (half burned, half to the verifier), the submitter is refunded.
- * The job spec and the honest model move between the node processes as libp2p blobs.
+ * The node processes share no directory: job specs, step hashes and the model move as libp2p blobs (announced on the
+ * market's gossip topic, checked against the chain), and each party learns the other's dispute moves from the chain.
  */
-import { existsSync } from 'node:fs';
+import { existsSync, readdirSync } from 'node:fs';
 import { describe, expect, test } from 'vitest';
 import { parseUnits } from 'viem';
 import { formatSummary, runDevnet, type DevnetSummary } from '../../src/node/index.js';
@@ -18,6 +19,8 @@ describe('mycel devnet', () => {
       steps: 4,
       cheatAt: 3,
       challengeWindow: 6,
+      // Stopped (anvil and every node process with it) before the test's own timeout would abandon them.
+      signal: AbortSignal.timeout(80_000),
       onEvent: (e) => lines.push(e.type === 'log' ? `${e.node}: ${e.text}` : JSON.stringify(e)),
     });
     const text = formatSummary(s);
@@ -37,13 +40,23 @@ describe('mycel devnet', () => {
     expect(s.gas.find((g) => g.action === 'dispute prove')?.count).toBe(1);
     expect(existsSync(s.model.path)).toBe(true);
     // The spec went to the node processes and the model came back to the submitter as libp2p blobs.
+    // Nothing is exchanged through the file system: each node has its own dir, and there is no shared one.
+    expect(readdirSync(s.dir).sort()).toEqual(['solver-cheater', 'solver-honest', 'submitter', 'verifier']);
     expect(s.model.cid).toMatch(/^b[a-z2-7]+$/);
-    expect(s.model.path).not.toContain('/shared/');
+    expect(s.model.path).toBe(`${s.dir}/submitter/models/job-${s.model.jobId}.safetensors`);
     expect(text).toContain(`libp2p blob: ${s.model.cid}`);
-    expect(lines.filter((l) => /: got spec 0x[0-9a-f]+… over libp2p/.test(l)).length).toBeGreaterThanOrEqual(3);
-    expect(lines.some((l) => l.includes('fetched the model of job') && l.includes('over libp2p'))).toBe(true);
+    // Specs: both solvers and the verifier (twice); step hashes: the verifier got the cheater's, the cheater the verifier's.
+    expect(lines.filter((l) => /job \d+: got the spec over libp2p/.test(l)).length).toBeGreaterThanOrEqual(3);
+    expect(lines.filter((l) => /^verifier: job \d+: got the steps over libp2p/.test(l))).toHaveLength(1);
+    expect(lines.filter((l) => /^solver-cheater: job \d+: got the steps over libp2p/.test(l))).toHaveLength(1);
+    expect(lines.some((l) => /^submitter: job \d+: got the model over libp2p/.test(l))).toBe(true);
+    expect(existsSync(`${s.dir}/submitter/models/job-${s.jobs[1].jobId}.safetensors`)).toBe(false);
+    // ...and the submitter got the honest solver's, to check that the model is the final state of the committed run.
+    expect(lines.some((l) => /^submitter: job 0: got the steps over libp2p/.test(l))).toBe(true);
+    expect(s.p2p.stepHashesFetched).toBeGreaterThanOrEqual(3);
     expect(lines.some((l) => l.includes('challenging'))).toBe(true);
+    expect(lines.some((l) => l.includes('rejected'))).toBe(false);
     // The two solvers and the verifier ran as separate node processes.
     expect(lines.filter((l) => /^devnet: started (solver|verifier) .* as process \d+$/.test(l))).toHaveLength(3);
-  }, 120_000);
+  }, 90_000);
 });

@@ -54,7 +54,17 @@ describe('cheats end in a ruling against the cheater at the right step, op, elem
 
   test('solver skips a step', async () => {
     const game = await dispute(await runOf(adversary.skipStep(honest, T)), good);
-    expect(game.ruling).toMatchObject({ loser: 'solver', at: 'state', t: T });
+    // The header advances as an honest step's does, so the first differing leaf is the first state tensor.
+    expect(game.ruling).toMatchObject({ loser: 'solver', at: 'state', t: T, instruction: 1, opName: rules.structure(T).stateOutputs[0].name });
+  });
+
+  test('solver does not advance the optimizer step: it loses at the header leaf', async () => {
+    const cheat = adversary.cheatAt(honest, T, (state, batch) => {
+      const r = honest.step(state, batch);
+      return { ...r, state: { ...r.state, opt: { ...r.state.opt, step: state.opt.step } } };
+    });
+    const game = await dispute(await runOf(cheat), good);
+    expect(game.ruling).toMatchObject({ loser: 'solver', at: 'state', t: T, instruction: 0, opName: 'the header' });
   });
 
   test('solver uses a different learning rate', async () => {
@@ -69,7 +79,16 @@ describe('cheats end in a ruling against the cheater at the right step, op, elem
     const liar = await runOf(honest, (r) => (r.stepHashes[T] = 'ab'.repeat(32)));
     expect(liar.record.stepHashes[4]).toBe(good.record.stepHashes[4]);
     const game = await dispute(liar, good);
-    expect(game.ruling).toMatchObject({ loser: 'solver', at: 'state', t: T });
+    // No state of its own hashes to the published h_t, so it cannot reveal the state tree it committed to.
+    expect(game.ruling).toMatchObject({ loser: 'solver', at: 'timeout', t: T });
+    expect(game.ruling.reason).toContain('state/bisect');
+  });
+
+  test('challenger commits the honest op outputs with another h_t: it loses at the state leaf it changed', async () => {
+    const name = 'params.blocks.0.qkv.weight';
+    const game = await dispute(good, await runOf(adversary.flipAfterUpdate(honest, T, 'blocks.0.qkv.weight', 37, 3)));
+    const leaf = rules.structure(T).stateOutputs.findIndex((s) => s.name === name) + 1;
+    expect(game.ruling).toMatchObject({ loser: 'challenger', at: 'state', t: T, instruction: leaf, opName: name });
   });
 
   test('challenger lies about an honest run', async () => {

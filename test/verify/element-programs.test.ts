@@ -4,7 +4,8 @@ import { Rng, Tensor, math } from '../../src/tensor/index.js';
 import { CANONICAL_NAN_BITS, bitsOf, fromBits } from '../../src/tensor/f32.js';
 import { BINARY_OPS, COMPARE_OPS, INDEX_OPS, MOVEMENT_OPS, OTHER_OPS, REDUCE_OPS, ROW_OPS, UNARY_OPS, type Op } from '../../src/tensor/op.js';
 import { GPT_PRESETS, crossEntropy, gpt, valueAndGrad } from '../../src/nn/index.js';
-import { elementProgram, run } from '../../src/verify/machine/index.js';
+import { ElementProgramError, elementProgram, programOf, programRoot, run } from '../../src/verify/machine/index.js';
+import { toHex } from '../../src/platform/sha256.js';
 import { checkElements, record, wordsOf, type Recorded } from './element-check.js';
 
 const ALL_OPS: readonly Op[] = [...UNARY_OPS, ...BINARY_OPS, ...COMPARE_OPS, ...REDUCE_OPS, ...MOVEMENT_OPS, ...INDEX_OPS, ...ROW_OPS, ...OTHER_OPS];
@@ -40,8 +41,8 @@ function expectAllElementsMatch(records: Recorded[]): number {
   for (const r of records) {
     const { mismatches, steps } = checkElements(r);
     expect(mismatches).toEqual([]);
-    // No element program branches on data: elements of one op differ by at most a few shared constants.
-    expect(Math.max(...steps) - Math.min(...steps), `${r.op}: steps vary by element`).toBeLessThanOrEqual(3);
+    // One program per op, whose loops run a fixed count: every element executes as many instructions.
+    expect(Math.max(...steps) - Math.min(...steps), `${r.op}: steps vary by element`).toBe(0);
     elements += steps.length;
   }
   return elements;
@@ -56,7 +57,7 @@ const entryOf = (r: Recorded) => ({
 });
 
 /** Instructions executed for element 0 of a recorded op (every element costs the same, within a few). */
-const stepsOf = (r: Recorded) => run(elementProgram(entryOf(r), 0).program, r.inputs.map(wordsOf)).steps;
+const stepsOf = (r: Recorded) => run(programOf(entryOf(r)), r.inputs.map(wordsOf), 0).steps;
 
 /** One case per primitive (a test fails for a primitive without one): runs it with broadcasting, each axis, special values. */
 const CASES: Partial<Record<Op, (rng: Rng) => unknown>> = {
@@ -196,6 +197,65 @@ describe('element programs reproduce every primitive bit for bit', () => {
   });
 });
 
+/**
+ * Random shapes and attributes: the op's one program, run from initialState(i), gives element i of
+ * the runtime's output for every i, whatever the extents the program divides the index by.
+ */
+function randomShapes(rng: Rng): void {
+  const words = rng.words(64);
+  let at = 0;
+  const int = (lo: number, hi: number) => lo + (words[at++ % words.length] % (hi - lo + 1));
+  const shape = (rank: number) => Array.from({ length: rank }, () => int(1, 4));
+  const x = shape(int(1, 4));
+  const axis = int(0, x.length - 1);
+  const ys = [x, x.map((n) => (int(0, 1) ? 1 : n)), x.slice(int(0, x.length - 1))];
+  T.binary('add', rng.normal(x), rng.normal(ys[int(1, 2)]));
+  T.compare('lt', rng.normal(ys[int(1, 2)]), rng.normal(x));
+  T.where(rng.integers(ys[int(1, 2)], 0, 2), rng.normal(x), rng.normal(ys[int(1, 2)]));
+  T.sum(rng.normal(x), axis, int(0, 1) === 1);
+  T.max(rng.normal(x), axis, false);
+  T.argmax(rng.integers(x, 0, 3).cast('float32'), axis, false);
+  T.permute(rng.normal(x), Array.from(rng.permutation(x.length)));
+  T.expand(rng.normal(ys[1]), [int(1, 3), ...x]);
+  const start = int(0, x[axis] - 1);
+  T.slice(rng.normal(x), axis, start, int(start + 1, x[axis]));
+  T.concat([1, 2, 3].slice(0, int(1, 3)).map(() => rng.normal(x.map((n, i) => (i === axis ? int(1, 3) : n)))), axis);
+  const m = int(1, 5);
+  T.take(rng.normal(x), axis, rng.integers(shape(int(1, 2)), 0, x[axis]));
+  T.scatterAdd(rng.normal([...x.slice(0, axis), m, ...x.slice(axis + 1)]), axis, rng.integers([m], 0, x[axis]), x[axis]);
+  const along = x.map((n, i) => (i === axis ? m : n));
+  T.takeAlong(rng.normal(x), axis, rng.integers(along, 0, x[axis]));
+  T.scatterAddAlong(rng.normal(along), axis, rng.integers(along, 0, x[axis]), x[axis]);
+  const [b, i, k, j] = [int(1, 3), int(1, 4), int(0, 5), int(1, 4)];
+  const [tA, tB] = [int(0, 1) === 1, int(0, 1) === 1];
+  const batched = int(0, 2);
+  const a = [...(batched & 1 ? [b] : []), ...(tA ? [k, i] : [i, k])];
+  const c = [...(batched & 2 ? [b] : []), ...(tB ? [j, k] : [k, j])];
+  T.matmul(rng.normal(a), rng.normal(c), { transposeA: tA, transposeB: tB });
+  T.softmaxLast(rng.normal(x));
+  T.layerNormGrad(rng.normal(x), rng.normal(x), 1e-5);
+}
+
+describe('one program per op, over the output index', () => {
+  it('gives every element of random shapes and attributes, from initialState(element)', () => {
+    const ops = new Set<Op>();
+    for (let seed = 0; seed < 40; seed++) {
+      const records = record(() => randomShapes(new Rng(100 + seed)));
+      for (const r of records) expect(checkElements(r).mismatches, `seed ${seed}`).toEqual([]);
+      for (const r of records) ops.add(r.op);
+    }
+    expect([...ops].sort()).toEqual(expect.arrayContaining(['add', 'argmax', 'concat', 'expand', 'layer_norm_grad', 'lt', 'matmul', 'max', 'permute', 'scatter_add', 'scatter_add_along', 'slice', 'softmax', 'sum', 'take', 'take_along', 'where']));
+  });
+
+  it('is the same program, with one Merkle root, for every element', () => {
+    const records = record(() => T.matmul(new Rng(1).normal([3, 4]), new Rng(2).normal([4, 5])));
+    const entry = entryOf(records[0]);
+    const roots = new Set(Array.from({ length: 15 }, (_, i) => toHex(programRoot(elementProgram(entry, i).program))));
+    expect(roots.size).toBe(1);
+    expect(() => elementProgram(entry, 15)).toThrow(ElementProgramError);
+  });
+});
+
 describe('referee work', () => {
   it('reports instructions per element: matmul (k = 128), exp, tanh, gelu, and the mean over a gpt-tiny training step', () => {
     const rng = new Rng(1);
@@ -230,12 +290,12 @@ describe('the math.ts translations', () => {
 
   it.each(Object.keys(FUNCTIONS) as (keyof typeof FUNCTIONS)[])('%s matches math.ts bit for bit', (name) => {
     const entry = { op: name, attrs: {}, inputShapes: [[1]], inputDtypes: ['float32' as const], outputShape: [1] };
-    const { program } = elementProgram(entry, 0); // one program, run on one-element memories
+    const program = programOf(entry); // one program, run on one-element memories
     const wrong: string[] = [];
     for (const x of inputs()) {
       const y = FUNCTIONS[name](x);
       const expected = y !== y ? CANONICAL_NAN_BITS : bitsOf(y);
-      const got = run(program, [new Int32Array(new Float32Array([x]).buffer)]).result >>> 0;
+      const got = run(program, [new Int32Array(new Float32Array([x]).buffer)], 0).result >>> 0;
       if (got !== expected && wrong.length < 5) wrong.push(`${name}(${x}): ${got.toString(16)} != ${expected.toString(16)}`);
     }
     expect(wrong).toEqual([]);

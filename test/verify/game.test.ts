@@ -4,6 +4,10 @@ import {
   OutOfTurnError, playGame, positionHash, replayParty, startGame, transition, UnknownJobError, WrongMoveError,
   type Move, type Party, type Position,
 } from '../../src/verify/index.js';
+import { DESCENT_DEPTH, frontier, nodeOfFrontier } from '../../src/verify/game/descend.js';
+import { claimOffsets } from '../../src/verify/game/element-level.js';
+import { toHex } from '../../src/platform/sha256.js';
+import { leafHash, merkleRoot } from '../../src/train/merkle.js';
 import { honest, rules, runOf, type Run } from './game-helpers.js';
 
 const T = 2;
@@ -38,9 +42,10 @@ function rejects(pos: Position, move: Move, error: new (...args: never[]) => Err
 describe('the game rejects bad input with a reason and leaves the position unchanged', () => {
   test('a malformed move', async () => {
     const pos = await advanceTo('reveal');
-    rejects(pos, { kind: 'reveal', by: 'solver', left: 'xyz', right: '00' } as Move, MalformedMoveError);
+    rejects(pos, { kind: 'reveal', by: 'solver', nodes: ['xyz', '00'] } as Move, MalformedMoveError);
+    rejects(pos, { kind: 'reveal', by: 'solver', nodes: ['00'.repeat(32)] }, MalformedMoveError);
     rejects(pos, { kind: 'nonsense', by: 'solver' } as unknown as Move, WrongMoveError);
-    rejects(pos, { kind: 'reveal', by: 'judge', left: '', right: '' } as unknown as Move, MalformedMoveError);
+    rejects(pos, { kind: 'reveal', by: 'judge', nodes: [] } as unknown as Move, MalformedMoveError);
   });
 
   test('a move out of turn', async () => {
@@ -55,10 +60,30 @@ describe('the game rejects bad input with a reason and leaves the position uncha
     const proof = [...move.solver.cur.proof];
     proof[0] = proof[0].replace(/^./, (c) => (c === '0' ? '1' : '0'));
     rejects(pos, { ...move, solver: { ...move.solver, cur: { ...move.solver.cur, proof } } }, InvalidProofError);
-    // Children that do not hash to the committed node.
+    // A frontier that does not hash to the committed node.
     const at = await advanceTo('reveal');
     const reveal = (await solver.move(at, rules)) as Extract<Move, { kind: 'reveal' }>;
-    rejects(at, { ...reveal, left: reveal.right, right: reveal.left }, InvalidProofError);
+    rejects(at, { ...reveal, nodes: [...reveal.nodes].reverse() }, InvalidProofError);
+  });
+
+  test('a state-level proof whose leaf does not open against its source', async () => {
+    // A solver that skips step T: the descent of the state trees ends on the first state tensor.
+    const skipped = await runOf(adversary.skipStep(honest, T));
+    const parties = {
+      solver: replayParty({ role: 'solver', program: skipped.program, reference: honest, store: skipped.store, record: skipped.record, opponentHashes: good.record.stepHashes }),
+      challenger: replayParty({ role: 'challenger', program: honest, reference: honest, store: good.store, record: good.record, opponentHashes: skipped.record.stepHashes }),
+    };
+    let pos = startGame(rules, { jobId: rules.jobId, solverRoot: skipped.record.commitment!, challengerRoot: good.record.commitment! }, 0);
+    while (expectedMove(pos) !== 'prove-state') pos = transition(rules, pos, (await parties[pos.turn as 'solver' | 'challenger'].move(pos, rules))!, 1);
+    expect([pos.level, pos.phase, pos.turn, pos.lo, pos.n]).toEqual(['state', 'prove', 'either', 1, 1]);
+    const move = (await parties.challenger.move(pos, rules)) as Extract<Move, { kind: 'prove-state' }>;
+    rejects(pos, { ...move, commitment: 'ab'.repeat(32) }, InvalidProofError);
+    rejects(pos, { ...move, proof: move.proof.slice(1) }, InvalidProofError);
+    // At the header leaf: an optimizer step that is not h_{t-1}'s.
+    const header = { ...pos, lo: 0 };
+    const headerMove = (await parties.challenger.move(header, rules)) as Extract<Move, { kind: 'prove-state' }>;
+    rejects(header, { ...headerMove, optStep: headerMove.optStep + 1 }, InvalidProofError);
+    expect(transition(rules, pos, move, 1).ruling).toMatchObject({ loser: 'solver', at: 'state', instruction: 1 });
   });
 
   test('a one-step proof from a state that is not the agreed one', async () => {
@@ -94,8 +119,9 @@ describe('canonical encoding', () => {
     const pos = await advanceTo('reveal');
     expect(positionHash({ ...pos })).toBe(positionHash(pos));
     expect(encodePosition(pos).length).toBeGreaterThan(400);
-    const move = (await solver.move(pos, rules))!;
-    expect(encodeMove(move).length).toBe(2 + 64);
+    const move = (await solver.move(pos, rules)) as Extract<Move, { kind: 'reveal' }>;
+    expect(move.nodes.length).toBe(2 ** DESCENT_DEPTH);
+    expect(encodeMove(move).length).toBe(2 + 4 + 32 * 2 ** DESCENT_DEPTH);
   });
 
   test('the honest challenger wins, within 64 rounds, every move accepted', async () => {
@@ -122,10 +148,33 @@ describe('the step program and arbitrary liars', () => {
     };
     const random = () => Array.from({ length: 64 }, () => '0123456789abcdef'[Math.floor(Math.random() * 16)]).join('');
     const roots = { solverRoot: good.record.commitment!, challengerRoot: bad.record.commitment! };
-    const claims = await playGame(rules, honestSolver, liar((m) => (m.kind === 'claim' ? { ...m, hash: random() } : m)), roots);
+    const claims = await playGame(rules, honestSolver, liar((m) => (m.kind === 'claim' ? { ...m, hashes: m.hashes.map(random) } : m)), roots);
     expect(claims.ruling).toMatchObject({ loser: 'challenger', at: 'instruction', t: T });
-    const reveals = await playGame(rules, honestSolver, liar((m) => (m.kind === 'reveal' ? { ...m, left: m.right, right: m.left } : m)), roots);
+    const reveals = await playGame(rules, honestSolver, liar((m) => (m.kind === 'reveal' ? { ...m, nodes: [...m.nodes].reverse() } : m)), roots);
     expect(reveals.ruling).toMatchObject({ loser: 'challenger', at: 'timeout' });
     expect(reveals.moves.some((m) => m.rejected?.includes('Proof does not verify'))).toBe(true);
+  });
+});
+
+describe('k-ary descent and bisection', () => {
+  test("a frontier is the tree's own subtrees, left to right, and folds back into the node", () => {
+    for (let n = 1; n <= 70; n++) {
+      const leaves = Array.from({ length: n }, (_, i) => leafHash(Uint8Array.of(i)));
+      const parts = frontier(n);
+      expect(parts.length).toBeLessThanOrEqual(2 ** DESCENT_DEPTH);
+      expect(parts.map((p) => p.offset)).toEqual(parts.map((_, i) => parts.slice(0, i).reduce((a, p) => a + p.size, 0)));
+      expect(parts.reduce((a, p) => a + p.size, 0)).toBe(n);
+      const nodes = parts.map((p) => toHex(merkleRoot(leaves.slice(p.offset, p.offset + p.size))));
+      expect(nodeOfFrontier(nodes, n)).toBe(toHex(merkleRoot(leaves)));
+    }
+    expect(frontier(2 ** DESCENT_DEPTH * 4).every((p) => p.size === 4)).toBe(true);
+  });
+
+  test('claims split a range into min(n, 2^D) non-empty parts', () => {
+    for (let n = 2; n <= 100; n++) {
+      const bounds = [0, ...claimOffsets(n), n];
+      expect(bounds.length - 1).toBe(Math.min(n, 2 ** DESCENT_DEPTH));
+      for (let j = 1; j < bounds.length; j++) expect(bounds[j]).toBeGreaterThan(bounds[j - 1]);
+    }
   });
 });

@@ -2,10 +2,13 @@ import { createHash } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import { Rng } from '../../src/tensor/index.js';
 import { CANONICAL_NAN_BITS, bitsOf, fmax, fmin, fromBits } from '../../src/tensor/f32.js';
+import { toHex } from '../../src/platform/sha256.js';
+import { leafHash, merkleRoot, rootFromProof } from '../../src/train/merkle.js';
 import {
   MachineFaultError,
   OPCODE,
   ProgramDecodeError,
+  INDEX_REGISTER,
   REGISTER_COUNT,
   StepLimitError,
   decodeProgram,
@@ -13,6 +16,8 @@ import {
   encodeProgram,
   encodeState,
   initialState,
+  instructionProof,
+  programRoot,
   run,
   runTo,
   stateHashOf,
@@ -107,6 +112,19 @@ describe('instruction semantics', () => {
     expect([exec('ieq', 5, 5), exec('ilt', -1, 0), exec('ilt', 0x7fffffff, -2147483648), exec('ile', 3, 3)]).toEqual([1, 1, 0, 1]);
   });
 
+  it('divu and remu are unsigned and truncating; x / 0 = 0xffffffff and x % 0 = x, as RISC-V', () => {
+    expect([exec('divu', 7, 2), exec('remu', 7, 2), exec('divu', 2, 7), exec('remu', 2, 7)]).toEqual([3, 1, 0, 2]);
+    expect([exec('divu', 0x80000000, 2), exec('remu', 0x80000001, 2)]).toEqual([0x40000000, 1]);
+    expect([exec('divu', -1, 3), exec('remu', -1, 3)]).toEqual([0x55555555, 0]);
+    expect([exec('divu', 0x80000000, -1), exec('remu', 0x80000000, -1)]).toEqual([0, 0x80000000 | 0]);
+    expect([exec('divu', -7, 0), exec('remu', -7, 0), exec('divu', 0, 0), exec('remu', 0, 0)]).toEqual([-1, -7, -1, 0]);
+    for (const [a, b] of operandPairs()) {
+      const [x, y] = [a >>> 0, b >>> 0];
+      expect(exec('divu', a, b) >>> 0).toBe(y === 0 ? 0xffffffff : Math.floor(x / y));
+      expect(exec('remu', a, b) >>> 0).toBe(y === 0 ? x : x % y);
+    }
+  });
+
   it('const, load, select, jnz and halt', () => {
     expect(exec('const', 0, 0, 0xdeadbeef)).toBe(0xdeadbeef | 0);
     const registers1 = Int32Array.from({ length: REGISTER_COUNT }, (_, i) => i);
@@ -118,7 +136,7 @@ describe('instruction semantics', () => {
     const registers = new Int32Array(REGISTER_COUNT).fill(1);
     const jumped = step([ins('jnz', 0, 3, 0, 5)], { pc: 0, steps: 0, halted: false, registers }, []);
     expect([jumped.pc, jumped.steps]).toEqual([5, 1]);
-    const halted = step([ins('halt', 0, 3)], initialState(), []);
+    const halted = step([ins('halt', 0, 3)], initialState(0), []);
     expect([halted.halted, halted.pc, halted.steps]).toEqual([true, 0, 1]);
     expect(step([ins('halt', 0, 3)], halted, [])).toEqual(halted); // a halted machine stays put
   });
@@ -126,8 +144,8 @@ describe('instruction semantics', () => {
   it('faults on a load outside its input, a pc outside the program, and a missing halt', () => {
     expect(() => exec('load', 3)).toThrow(MachineFaultError);
     expect(() => exec('load', -1)).toThrow(MachineFaultError);
-    expect(() => step([ins('const')], { ...initialState(), pc: 1 }, [])).toThrow(MachineFaultError);
-    expect(() => run([ins('const', 0, 0, 0, 1), ins('jnz', 0, 0, 0, 0)], [], { maxSteps: 100 })).toThrow(StepLimitError);
+    expect(() => step([ins('const')], { ...initialState(0), pc: 1 }, [])).toThrow(MachineFaultError);
+    expect(() => run([ins('const', 0, 0, 0, 1), ins('jnz', 0, 0, 0, 0)], [], 0, { maxSteps: 100 })).toThrow(StepLimitError);
   });
 });
 
@@ -143,6 +161,25 @@ describe('canonical encoding and state hash', () => {
     expect(() => decodeProgram(Uint8Array.from([0xee, 0, 0, 0, 0, 0, 0, 0]))).toThrow(ProgramDecodeError);
     expect(() => decodeProgram(Uint8Array.from([OPCODE.fadd, 32, 0, 0, 0, 0, 0, 0]))).toThrow(ProgramDecodeError);
     expect(() => decodeProgram(Uint8Array.from([OPCODE.select, 0, 0, 0, 0, 0, 0, 40]))).toThrow(ProgramDecodeError);
+  });
+
+  it('starts element i with r0 = i and everything else 0', () => {
+    const start = initialState(0xfffffffe);
+    expect([start.pc, start.steps, start.halted, start.registers[INDEX_REGISTER] >>> 0]).toEqual([0, 0, false, 0xfffffffe]);
+    expect(Array.from(start.registers).filter((r, i) => i !== INDEX_REGISTER && r !== 0)).toEqual([]);
+  });
+
+  it('commits a program by the RFC 6962 root over its 8-byte instructions, with a proof per pc', () => {
+    const bytes = encodeProgram(program);
+    const leaves = program.map((_, pc) => leafHash(bytes.subarray(8 * pc, 8 * pc + 8)));
+    const root = programRoot(program);
+    expect(toHex(root)).toBe(toHex(merkleRoot(leaves)));
+    for (let pc = 0; pc < program.length; pc++) {
+      expect(toHex(rootFromProof(leaves[pc], pc, program.length, instructionProof(program, pc))!)).toBe(toHex(root));
+    }
+    const other = [...program];
+    other[3] = { ...other[3], imm: other[3].imm ^ 1 };
+    expect(toHex(programRoot(other))).not.toBe(toHex(root));
   });
 
   it('hashes pc, steps, halted and every register in a fixed big-endian layout', () => {
@@ -164,16 +201,16 @@ describe('canonical encoding and state hash', () => {
 
   it('step is pure, and run, runTo and step agree on every intermediate state', () => {
     const memory = [new Int32Array(new Float32Array([1, 2, 3, 4, 5, 6]).buffer), new Int32Array(new Float32Array(12).map((_, i) => i / 3).buffer)];
-    const { states, steps, result } = run(program, memory, { keepStates: true });
+    const { states, steps, result } = run(program, memory, 5, { keepStates: true });
     expect(states!.length).toBe(steps + 1);
     for (let k = 0; k < steps; k++) {
       const before = stateHashOf(states![k]);
       const next = step(program, states![k], memory);
       expect(stateHashOf(states![k])).toBe(before);
       expect(stateHashOf(next)).toBe(stateHashOf(states![k + 1]));
-      expect(stateHashOf(runTo(program, memory, k))).toBe(before);
+      expect(stateHashOf(runTo(program, memory, 5, k))).toBe(before);
     }
-    expect(stateHashOf(runTo(program, memory, steps + 10))).toBe(stateHashOf(states![steps]));
+    expect(stateHashOf(runTo(program, memory, 5, steps + 10))).toBe(stateHashOf(states![steps]));
     const [b1, b2] = [Math.fround(4 / 3), Math.fround(5 / 3)];
     expect(f(result)).toBe(Math.fround(Math.fround(4 + Math.fround(5 * b1)) + Math.fround(6 * b2))); // row 1 of A . row 1 of B
   });

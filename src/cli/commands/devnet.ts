@@ -1,39 +1,63 @@
+import { UsageError } from '../../platform/errors.js';
 import { intFlag, type Command } from '../command.js';
 import { formatSummary, runDevnet } from '../../node/index.js';
+import { readKeyFile } from './chain-deploy.js';
 
 export const devnet: Command = {
   name: 'devnet',
-  summary: 'the whole network on one machine: anvil, contracts, a submitter, two solvers (one cheats) and a verifier',
-  usage: '[--steps N] [--cheat-at T] [--json]',
+  summary: 'the whole network on one machine: a chain, contracts, a submitter, two solvers (one cheats) and a verifier',
+  usage: '[--steps N] [--cheat-at T] [--rpc URL --key-file FILE] [--json]',
   description: `
-Starts anvil, deploys the token, registry, job market and the real DisputeGame, funds four accounts from
-anvil's dev keys, and runs the scenario: job A (a small GPT sorting digits) goes to the honest solver,
-is left unchallenged and is paid after the challenge window; job B goes to a solver that flips one bit
-at a random step: the verifier re-executes it, challenges, and the dispute is played on chain move by
-move until the one-step proof; the cheater loses its stake (half burned, half to the verifier) and the
-submitter is refunded. Progress goes to stderr; the summary (balances before and after, gas per action,
-time, where the trained model is and its libp2p blob CID) to stdout. Each node runs a libp2p node on
-127.0.0.1: the job spec reaches the solvers and the verifier as a blob by CID, and the honest solver's
-model reaches the submitter the same way. Ctrl-C stops anvil and every node.
+Starts anvil (or uses the chain at --rpc), deploys the token, registry, job market and the real
+DisputeGame, funds four accounts, and runs the scenario: job A (a small GPT sorting digits) goes to
+the honest solver, is left unchallenged and is paid after the challenge window; job B goes to a
+solver that flips one bit at a random step: the verifier re-executes it, challenges, and the dispute
+is played on chain move by move until the one-step proof; the cheater loses its stake (half burned,
+half to the verifier) and the submitter is refunded.
+
+The solvers and the verifier are separate processes that share only the chain and libp2p with each
+other and with the submitter (this process, their bootstrap peer): job specs, step hashes and the
+model are libp2p blobs announced on the market's gossip topic and checked against the chain; each
+party learns the other's dispute moves from the chain. Progress goes to stderr; the summary (balances
+before and after, gas per action, time, where the trained model is) to stdout. Ctrl-C stops every
+process it started.
+
+With --rpc, the key in --key-file (mode 600) deploys the contracts and funds four fresh role accounts
+with --eth-per-node ETH each and 1,000 MYC; their keys are written to <dir>/keys. A dev chain
+(anvil, hardhat) gets a block a second so that its clock moves.
 
 Examples:
   mycel devnet
-  mycel devnet --steps 10 --json`,
+  mycel devnet --steps 10 --json
+  mycel devnet --rpc http://127.0.0.1:8545 --key-file ~/.mycel/devnet.key`,
   flags: {
     steps: { type: 'string', value: 'N', description: 'training steps of each job (default 40)' },
     'cheat-at': { type: 'string', value: 'T', description: 'the step the cheater cheats at (default: random)' },
     window: { type: 'string', value: 'S', description: 'challenge window in seconds (default 20)' },
     dir: { type: 'string', value: 'DIR', description: 'where the nodes keep their data (default: a new temp dir)' },
+    rpc: { type: 'string', value: 'URL', description: 'EVM JSON-RPC URL to use instead of an embedded anvil' },
+    'key-file': { type: 'string', value: 'FILE', description: 'with --rpc: the funded key that deploys and funds (mode 600)' },
+    'chain-id': { type: 'string', value: 'ID', description: 'with --rpc: refuse a node on another chain' },
+    'eth-per-node': { type: 'string', value: 'ETH', description: 'with --rpc: ETH for gas sent to each role account (default 0.05)' },
   },
-  async run({ flags, out, signal }) {
+  async run({ args, flags, out, signal }) {
+    if (args.length > 0) throw new UsageError('devnet takes no arguments.');
     const steps = intFlag(flags, 'steps', 40, 1, 100_000);
     const cheatAt = flags['cheat-at'] === undefined ? undefined : intFlag(flags, 'cheat-at', 1, 1, steps);
+    const rpcUrl = typeof flags.rpc === 'string' ? flags.rpc : undefined;
+    const keyFile = typeof flags['key-file'] === 'string' ? flags['key-file'] : undefined;
+    if ((rpcUrl === undefined) !== (keyFile === undefined)) throw new UsageError('--rpc and --key-file go together: the key deploys the contracts and funds the nodes on that chain.');
+    const eth = flags['eth-per-node'];
+    if (eth !== undefined && (typeof eth !== 'string' || !/^\d+(\.\d+)?$/.test(eth))) throw new UsageError(`--eth-per-node must be an amount of ETH such as 0.05, got "${String(eth)}".`);
     const started = performance.now();
     const summary = await runDevnet({
       steps,
       ...(cheatAt === undefined ? {} : { cheatAt }),
       challengeWindow: intFlag(flags, 'window', 20, 1, 86_400),
       ...(typeof flags.dir === 'string' ? { dir: flags.dir } : {}),
+      ...(rpcUrl === undefined ? {} : { rpcUrl, key: await readKeyFile(keyFile!) }),
+      ...(flags['chain-id'] === undefined ? {} : { chainId: intFlag(flags, 'chain-id', 0, 1) }),
+      ...(typeof eth === 'string' ? { ethPerNode: eth } : {}),
       signal,
       onEvent: (e) => {
         const at = `${((performance.now() - started) / 1000).toFixed(1).padStart(5)} s`;

@@ -32,12 +32,12 @@ function describeMove(m: Move): string {
   switch (m.kind) {
     case 'open-step': return `names step ${m.t}: h_${m.t - 1} ${short(m.solver.prev.hash)} agreed, h_${m.t} solver ${short(m.solver.cur.hash)} vs challenger ${short(m.challenger.cur.hash)}`;
     case 'commit-step': return `commits step tree ${short(m.root)}`;
-    case 'reveal': return `reveals children ${short(m.left)} | ${short(m.right)}`;
+    case 'reveal': return `reveals ${m.nodes.length} nodes below its disputed node: ${m.nodes.map(short).join(' ')}`;
     case 'commit-op': return `commits chunk root ${short(m.chunkRoot)}`;
     case 'open-chunk': return `opens a chunk of ${m.words.length} words`;
     case 'commit-element': return `commits final machine state after ${m.final.steps} instructions`;
-    case 'claim': return `claims state ${short(m.hash)}`;
-    case 'prove-state': return `proves the state assembly (${m.outputs.length} tensor commitments)`;
+    case 'claim': return `claims ${m.hashes.length} machine states: ${m.hashes.map(short).join(' ')}`;
+    case 'prove-state': return /^0+$/.test(m.commitment) ? `proves the header of h_t from optimizer step ${m.optStep} of h_t-1` : `proves a state tensor of h_t from its source's commitment ${short(m.commitment)}`;
     case 'prove': return `sends the one-step proof from pc ${m.pre.pc}${m.opening ? ' with a memory opening' : ''}`;
     case 'timeout': return 'claims a timeout';
   }
@@ -46,6 +46,7 @@ function describeMove(m: Move): string {
 function where(p: Position): string {
   if (p.level === 'step') return `step ${p.t}, ops ${p.lo}..${p.lo + p.n - 1}`;
   if (p.level === 'op') return `step ${p.t}, op ${p.op}, chunks ${p.lo}..${p.lo + p.n - 1}`;
+  if (p.level === 'state') return `step ${p.t}, leaves ${p.lo}..${p.lo + p.n - 1} of h_${p.t}`;
   if (p.level === 'element') return `step ${p.t}, op ${p.op}, element ${p.element}, instructions ${p.lo}..${p.lo + p.n}`;
   return p.level;
 }
@@ -132,9 +133,9 @@ Examples:
           `Ruling: the ${r.loser === 'both' ? 'solver and the challenger both' : r.loser} lose${r.loser === 'both' ? '' : 's'}.`,
           r.at === 'instruction'
             ? `  at step ${r.t}, op ${r.op} (${r.opName}), element ${r.element}, instruction ${r.instruction} (${r.opcode})`
-            : r.at === 'state' ? `  at step ${r.t}: every op agrees, and they do not give the committed state hash` : `  by timeout`,
+            : r.at === 'state' ? `  at step ${r.t}: every op agrees, and leaf ${r.instruction} (${r.opName}) of the committed state is not what they give` : `  by timeout`,
           `  ${r.reason}`,
-          `  ${game.totalRounds} rounds (run ${game.roundsPerLevel.run}, step ${game.roundsPerLevel.step}, op ${game.roundsPerLevel.op}, element ${game.roundsPerLevel.element}, one-step ${game.roundsPerLevel.onestep}), ${game.bytes} bytes of moves`,
+          `  ${game.totalRounds} rounds (run ${game.roundsPerLevel.run}, step ${game.roundsPerLevel.step}, op ${game.roundsPerLevel.op}, state ${game.roundsPerLevel.state}, element ${game.roundsPerLevel.element}, one-step ${game.roundsPerLevel.onestep}), ${game.bytes} bytes of moves`,
         ].join('\n'),
       );
     } finally {

@@ -4,6 +4,7 @@ import { blobGet } from './blob-get.js';
 import { blobPut } from './blob-put.js';
 import { nodePeers } from './node-peers.js';
 import { nodeStart } from './node-start.js';
+import { nodeRun } from './node-run.js';
 import { train } from './train.js';
 import { evalCommand } from './eval.js';
 import { sample } from './sample.js';
@@ -15,4 +16,4 @@ import { chainDeploy } from './chain-deploy.js';
 import { chainStatus } from './chain-status.js';
 
 /** Every `mycel` command, in the order `mycel --help` lists them. One file per command. */
-export const COMMANDS: readonly Command[] = [demo, train, evalCommand, sample, inspect, verify, dispute, devnet, chainDeploy, chainStatus, nodeStart, nodePeers, blobPut, blobGet];
+export const COMMANDS: readonly Command[] = [demo, train, evalCommand, sample, inspect, verify, dispute, devnet, chainDeploy, chainStatus, nodeStart, nodeRun, nodePeers, blobPut, blobGet];

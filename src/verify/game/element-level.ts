@@ -1,29 +1,24 @@
 /**
  * Element level: the element program of (op i, element e) is fixed by the step program. Each party
  * commits to its final machine state, which must be halted with its element word as the result,
- * then the game bisects on machine-state hashes over instruction counts until one instruction
- * separates an agreed state from a disputed one; the referee (referee.ts) executes that one.
+ * then each exchange splits the disputed instruction range into up to 2^DESCENT_DEPTH parts (each
+ * party claims the state hashes at the inner bounds) and keeps the first part where the claims
+ * differ, until one instruction separates an agreed state from a disputed one; the referee
+ * (referee.ts) executes that one.
  */
 import { elementProgram, initialState, stateHashOf, type Program } from '../machine/index.js';
-import { expectHex, expectInt, expectWords } from './check.js';
+import { expectHexList, expectInt, expectWords } from './check.js';
+import { DESCENT_DEPTH } from './descend.js';
 import { MalformedMoveError } from './errors.js';
 import { REGISTER_COUNT } from '../machine/isa.js';
-import type { OpStructure } from './structure.js';
+import { opProgram } from './op-rule.js';
 import { toMachineState, type Move, type Position, type Rules } from './types.js';
 
-const programs = new WeakMap<OpStructure, Map<number, Program>>();
-
-/** The element program both parties and the referee derive (cached per op structure). */
+/** The op's element program (one for all its elements), after checking that `element` is one of them. */
 export function programAt(rules: Rules, t: number, op: number, element: number): Program {
   const s = rules.structure(t).ops[op];
-  let byElement = programs.get(s);
-  if (!byElement) programs.set(s, (byElement = new Map()));
-  let program = byElement.get(element);
-  if (!program) {
-    program = elementProgram({ op: s.op, attrs: s.attrs, inputShapes: s.inputs.map((x) => x.shape), inputDtypes: s.inputs.map((x) => x.dtype), outputShape: s.output.shape }, element).program;
-    byElement.set(element, program);
-  }
-  return program;
+  const entry = { op: s.op, attrs: s.attrs, inputShapes: s.inputs.map((x) => x.shape), inputDtypes: s.inputs.map((x) => x.dtype), outputShape: s.output.shape };
+  return elementProgram(entry, element, opProgram(s)).program;
 }
 
 /** Checks a machine state sent in a move and returns it. */
@@ -48,18 +43,31 @@ export function commitElement(rules: Rules, pos: Position, move: Extract<Move, {
   const hash = stateHashOf(final);
   if (move.by === 'solver') return { ...pos, pending: [hash], n: final.steps, turn: 'challenger' };
   const n = Math.max(pos.n, final.steps);
-  const next: Position = { ...pos, phase: 'bisect', turn: 'solver', lo: 0, n, agreed: stateHashOf(initialState()), nodeSolver: pos.pending[0], nodeChallenger: hash, pending: [] };
+  const next: Position = { ...pos, phase: 'bisect', turn: 'solver', lo: 0, n, agreed: stateHashOf(initialState(pos.element)), nodeSolver: pos.pending[0], nodeChallenger: hash, pending: [] };
   return n === 1 ? { ...next, phase: 'prove', turn: 'either' } : next;
 }
 
-/** Each party's state hash after lo + floor(n/2) instructions. */
+/** Parts an exchange splits a range of `n` instructions into. */
+export const claimParts = (n: number) => Math.min(2 ** DESCENT_DEPTH, n);
+
+/** The offsets from lo at which each party claims its state hash: floor(j·n/m) for j = 1..m-1 (each part is at least one instruction). */
+export const claimOffsets = (n: number): number[] => {
+  const m = claimParts(n);
+  return Array.from({ length: m - 1 }, (_, j) => Math.floor(((j + 1) * n) / m));
+};
+
+/** Each party's state hashes at lo + claimOffsets(n); the game keeps the first part whose end the parties claim differently. */
 export function claim(_rules: Rules, pos: Position, move: Extract<Move, { kind: 'claim' }>): Position {
-  const hash = expectHex('claim', 'hash', move.hash);
-  if (move.by === 'solver') return { ...pos, pending: [hash], turn: 'challenger' };
-  const half = Math.floor(pos.n / 2);
-  const [mine] = pos.pending;
-  const next: Position = mine === hash
-    ? { ...pos, lo: pos.lo + half, n: pos.n - half, agreed: hash, pending: [], turn: 'solver' }
-    : { ...pos, n: half, nodeSolver: mine, nodeChallenger: hash, pending: [], turn: 'solver' };
+  const offsets = claimOffsets(pos.n);
+  const hashes = expectHexList('claim', 'hashes', move.hashes, offsets.length);
+  if (hashes.length !== offsets.length) throw new MalformedMoveError('claim', `a range of ${pos.n} instructions takes ${offsets.length} claims`);
+  if (move.by === 'solver') return { ...pos, pending: hashes, turn: 'challenger' };
+  const i = hashes.findIndex((h, j) => h !== pos.pending[j]);
+  const bounds = [0, ...offsets, pos.n];
+  const part = i < 0 ? offsets.length : i;
+  const next: Position = {
+    ...pos, lo: pos.lo + bounds[part], n: bounds[part + 1] - bounds[part], agreed: part === 0 ? pos.agreed : hashes[part - 1], pending: [], turn: 'solver',
+    ...(i < 0 ? {} : { nodeSolver: pos.pending[i], nodeChallenger: hashes[i] }),
+  };
   return next.n === 1 ? { ...next, phase: 'prove', turn: 'either' } : next;
 }

@@ -7,7 +7,7 @@ import { sha256, toHex } from '../../platform/sha256.js';
 import { fromHex } from '../../train/hex.js';
 import type { Move, Position } from './types.js';
 
-const LEVELS = ['run', 'step', 'op', 'element', 'done'] as const;
+const LEVELS = ['run', 'step', 'op', 'state', 'element', 'done'] as const;
 const PHASES = ['commit', 'bisect', 'open', 'prove', 'over'] as const;
 const TURNS = ['solver', 'challenger', 'either', 'none'] as const;
 const MOVES = ['open-step', 'commit-step', 'reveal', 'commit-op', 'open-chunk', 'commit-element', 'claim', 'prove-state', 'prove', 'timeout'] as const;
@@ -51,14 +51,13 @@ export function encodeMove(m: Move): Uint8Array {
       for (const side of [m.solver, m.challenger]) for (const o of [side.prev, side.cur]) w.hash(o.hash).hashes(o.proof);
       break;
     case 'commit-step': w.hash(m.root).hashes(m.proof); break;
-    case 'reveal': w.hash(m.left).hash(m.right); break;
+    case 'reveal': w.hashes(m.nodes); break;
     case 'commit-op': w.hash(m.chunkRoot); break;
     case 'open-chunk': w.words(m.words); break;
     case 'commit-element': state(w, m.final); break;
-    case 'claim': w.hash(m.hash); break;
+    case 'claim': w.hashes(m.hashes); break;
     case 'prove-state':
-      w.u64(m.optStep).hashes(m.headerProof).u32(m.outputs.length);
-      for (const o of m.outputs) w.hash(o.commitment).hashes(o.proof);
+      w.u64(m.optStep).hash(m.commitment).hashes(m.proof);
       break;
     case 'prove':
       state(w, m.pre).u8(m.opening ? 1 : 0);

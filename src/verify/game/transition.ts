@@ -33,7 +33,7 @@ export function startGame(rules: Rules, { jobId, solverRoot, challengerRoot }: {
 export function expectedMove(pos: Position): Move['kind'] | 'none' {
   if (pos.level === 'done') return 'none';
   if (pos.level === 'run') return 'open-step';
-  if (pos.phase === 'prove') return pos.level === 'step' ? 'prove-state' : 'prove';
+  if (pos.phase === 'prove') return pos.level === 'state' ? 'prove-state' : 'prove';
   if (pos.phase === 'bisect') return pos.level === 'element' ? 'claim' : 'reveal';
   if (pos.phase === 'open') return 'open-chunk';
   return pos.level === 'step' ? 'commit-step' : pos.level === 'op' ? 'commit-op' : 'commit-element';

@@ -9,7 +9,7 @@ import type { StepStructure } from './structure.js';
 
 export type Party = 'solver' | 'challenger';
 export type Turn = Party | 'either' | 'none';
-export type Level = 'run' | 'step' | 'op' | 'element' | 'done';
+export type Level = 'run' | 'step' | 'op' | 'state' | 'element' | 'done';
 /** commit: each party posts its root for the level; bisect: descend / bisect; open: open the leaf; prove: one-step. */
 export type Phase = 'commit' | 'bisect' | 'open' | 'prove' | 'over';
 export type Hex = string;
@@ -19,7 +19,7 @@ export const ZERO: Hex = '0'.repeat(64);
 /** A ruling: who loses, and where the game located the fault. */
 export type Ruling = {
   loser: Party | 'both';
-  /** 'instruction': one element instruction; 'state': assembling h_t from op outputs; 'timeout'. */
+  /** 'instruction': one element instruction; 'state': one leaf of the state tree of h_t against its source; 'timeout'. */
   at: 'instruction' | 'state' | 'timeout';
   t: number;
   op: number;
@@ -35,7 +35,7 @@ export type Position = {
   level: Level;
   phase: Phase;
   turn: Turn;
-  /** The clock value after which the party to move loses (blocks on chain). */
+  /** The clock value after which the party to move loses (a block number on chain). */
   deadline: number;
   /** Exchanges completed so far (a solver half plus a challenger half, or a single move). */
   round: number;
@@ -50,7 +50,7 @@ export type Position = {
   stepRootChallenger: Hex;
   op: number;
   element: number;
-  /** The disputed range: tree node [lo, lo+n) (step, op) or machine steps (lo, lo+n] (element). */
+  /** The disputed range: tree node [lo, lo+n) (step, op, state) or machine steps (lo, lo+n] (element). */
   lo: number;
   n: number;
   /** Each party's hash of the disputed node / of the machine state at lo+n. */
@@ -58,7 +58,7 @@ export type Position = {
   nodeChallenger: Hex;
   /** Element level: the agreed machine state hash at lo. */
   agreed: Hex;
-  /** The solver's half of the current exchange (children, a claim), waiting for the challenger's. */
+  /** The solver's half of the current exchange (a frontier, claims, a chunk root, a final state hash), waiting for the challenger's. */
   pending: Hex[];
   /** Op level: the solver's opened chunk; element level: the two parties' element words. */
   pendingWords: number[];
@@ -82,12 +82,19 @@ export type MemoryOpening = {
 export type Move =
   | { kind: 'open-step'; by: Party; t: number; solver: { prev: StepHashOpening; cur: StepHashOpening }; challenger: { prev: StepHashOpening; cur: StepHashOpening } }
   | { kind: 'commit-step'; by: Party; root: Hex; proof: Hex[] }
-  | { kind: 'reveal'; by: Party; left: Hex; right: Hex }
+  /** The frontier of the mover's disputed node DESCENT_DEPTH levels down (descend.ts frontier). */
+  | { kind: 'reveal'; by: Party; nodes: Hex[] }
   | { kind: 'commit-op'; by: Party; chunkRoot: Hex }
   | { kind: 'open-chunk'; by: Party; words: number[] }
   | { kind: 'commit-element'; by: Party; final: { pc: number; steps: number; halted: boolean; registers: number[] } }
-  | { kind: 'claim'; by: Party; hash: Hex }
-  | { kind: 'prove-state'; by: Party; optStep: number; headerProof: Hex[]; outputs: { commitment: Hex; proof: Hex[] }[] }
+  /** The mover's machine-state hashes at lo + claimOffsets(n) (element-level.ts). */
+  | { kind: 'claim'; by: Party; hashes: Hex[] }
+  /**
+   * The correct leaf lo of the state tree of h_t (state level, Decisions 5). Leaf 0, the header: `optStep` of h_{t-1}
+   * and `proof` its header's path in h_{t-1} (`commitment` unused). Leaf j >= 1, the state output j-1: its tensor
+   * `commitment` and `proof` its path to its source (a step-tree leaf, or a leaf of h_{t-1}); `optStep` unused.
+   */
+  | { kind: 'prove-state'; by: Party; optStep: number; commitment: Hex; proof: Hex[] }
   | { kind: 'prove'; by: Party; pre: { pc: number; steps: number; halted: boolean; registers: number[] }; opening: MemoryOpening | null }
   | { kind: 'timeout'; by: Party };
 

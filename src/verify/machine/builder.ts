@@ -2,11 +2,13 @@
  * A small assembler, so that element programs read like the TypeScript they translate: each method
  * emits one instruction and returns its result as a virtual register; a number operand is a
  * constant (a float32 for float ops, an int32 for integer ops), emitted once. build() maps the
- * virtual registers onto r0..r31 by linear scan over live ranges.
+ * virtual registers onto r0..r31 by linear scan over live ranges. One program serves every output
+ * element of an op: index() is the output index, which the machine starts with in INDEX_REGISTER.
  */
 import { bitsOf } from '../../tensor/f32.js';
 import { ElementProgramError } from './errors.js';
 import { REGISTER_COUNT, type Instruction, type Opcode, type Program } from './isa.js';
+import { INDEX_REGISTER } from './state.js';
 
 /** A value of the program being built (a virtual register). */
 export type Value = { readonly vreg: number };
@@ -21,8 +23,15 @@ export class ProgramBuilder {
   private readonly constants = new Map<number, Value>();
   private readonly constantVregs = new Set<number>();
   private vregCount = 0;
+  // Defined before the first instruction; build() pins it to INDEX_REGISTER.
+  private readonly outputIndex: Value = { vreg: this.vregCount++ };
 
   // ---- constants and variables ----
+
+  /** The output element's flat index: read it, never write into it. */
+  index(): Value {
+    return this.outputIndex;
+  }
 
   /** The int32 (or raw word) n, emitted once and shared: never write into it. */
   int(n: number): Value {
@@ -81,6 +90,8 @@ export class ProgramBuilder {
   ieq(a: Operand, b: Operand): Value { return this.emit('ieq', undefined, [this.i(a), this.i(b)]); }
   ilt(a: Operand, b: Operand): Value { return this.emit('ilt', undefined, [this.i(a), this.i(b)]); }
   ile(a: Operand, b: Operand): Value { return this.emit('ile', undefined, [this.i(a), this.i(b)]); }
+  divu(a: Operand, b: Operand): Value { return this.emit('divu', undefined, [this.i(a), this.i(b)]); }
+  remu(a: Operand, b: Operand): Value { return this.emit('remu', undefined, [this.i(a), this.i(b)]); }
 
   // ---- data and control ----
 
@@ -92,19 +103,15 @@ export class ProgramBuilder {
     return this.emit('load', undefined, [address], offset >>> 0, input);
   }
 
-  /** Word `index` of input `input`, a position known when the program is built. */
-  loadAt(input: number, index: number): Value {
-    return this.load(input, this.int(0), index);
-  }
-
   /**
    * Runs `body` `count` times (nothing when count is 0) with induction variables: vars[k] starts at
-   * inductions[k].start and grows by inductions[k].step after each pass. Counts down to 0 with jnz.
+   * inductions[k].start (a copy, when it is a value) and grows by inductions[k].step after each pass.
+   * Counts down to 0 with jnz, so every element of an op runs the same number of passes.
    * A constant first asked for inside `body` is re-made on every pass: make loop invariants before.
    */
-  loop(count: number, inductions: readonly { start: number; step: number }[], body: (vars: Value[]) => void): void {
+  loop(count: number, inductions: readonly { start: Operand; step: number }[], body: (vars: Value[]) => void): void {
     if (count <= 0) return;
-    const vars = inductions.map(({ start }) => this.variable(start));
+    const vars = inductions.map(({ start }) => (typeof start === 'number' ? this.variable(start) : this.iadd(start, 0)));
     // Constants the loop's own bookkeeping reads are made before it, so each pass does not redo them.
     const steps = inductions.map(({ step }) => this.int(step));
     const one = this.int(1);
@@ -128,7 +135,7 @@ export class ProgramBuilder {
   private i(x: Operand): Value { return typeof x === 'number' ? this.int(x) : x; }
 
   private emit(op: Opcode, into: Value | undefined, uses: Value[], imm = 0, input = 0): Value {
-    if (into && this.constantVregs.has(into.vreg)) throw new ElementProgramError(op, 'writes into a shared constant');
+    if (into && (this.constantVregs.has(into.vreg) || into === this.outputIndex)) throw new ElementProgramError(op, 'writes into a shared constant or the index');
     const def = op === 'halt' || op === 'jnz' ? undefined : (into ?? { vreg: this.vregCount++ });
     this.drafts.push({ op, def: def?.vreg, uses: uses.map((u) => u.vreg), imm, input });
     return def ?? { vreg: -1 };
@@ -138,6 +145,8 @@ export class ProgramBuilder {
   private build(): Instruction[] {
     const start = new Array<number>(this.vregCount).fill(Infinity);
     const end = new Array<number>(this.vregCount).fill(-1);
+    // The index is live from before instruction 0, so it is allocated first, into the lowest register.
+    start[this.outputIndex.vreg] = -1;
     this.drafts.forEach((d, at) => {
       for (const v of d.def === undefined ? d.uses : [...d.uses, d.def]) {
         start[v] = Math.min(start[v], at);
@@ -162,6 +171,7 @@ export class ProgramBuilder {
       physical[v] = r;
       active.push(v);
     }
+    if (physical[this.outputIndex.vreg] !== INDEX_REGISTER) throw new ElementProgramError('program', `the index is not in r${INDEX_REGISTER}`);
     return this.drafts.map(({ op, def, uses, imm, input }) => {
       const [a, b, c] = uses.map((u) => physical[u]);
       const d = def === undefined ? 0 : physical[def];

@@ -27,18 +27,26 @@ const PROGRAMS: Record<Op, ProgramFor> = {
 };
 
 /**
- * The program that computes output element `outputIndex` of one op invocation, with memory = the
- * op's inputs in order. It depends only on the op, its attributes and the shapes, so both parties
- * (and the referee) derive the same program.
+ * The one program of an op invocation: run from initialState(i), with memory = the op's inputs in
+ * order, it halts with output element i. It depends only on the op, its attributes and the shapes,
+ * so both parties and the referee derive the same program, and a job commits it once per op.
  */
-export function elementProgram(entry: ElementEntry, outputIndex: number): { program: Program } {
+export function programOf(entry: ElementEntry): Program {
   const build = PROGRAMS[entry.op];
   if (!build) throw new ElementProgramError(entry.op, 'the op is not a primitive of src/tensor/op.ts');
+  return build(entry);
+}
+
+/**
+ * programOf(entry) (or `program`, a caller's copy of it), after checking that `outputIndex` is one
+ * of the op's output elements: what element `outputIndex` runs, from initialState(outputIndex).
+ */
+export function elementProgram(entry: ElementEntry, outputIndex: number, program?: Program): { program: Program } {
   const size = sizeOf(entry.outputShape);
   if (!Number.isInteger(outputIndex) || outputIndex < 0 || outputIndex >= size) {
     throw new ElementProgramError(entry.op, `output index ${outputIndex} is outside 0..${size - 1}`);
   }
-  return { program: build(entry, outputIndex) };
+  return { program: program ?? programOf(entry) };
 }
 
 /** The ElementEntry of a recorded trace entry. */

@@ -4,7 +4,7 @@
  */
 import { CANONICAL_NAN_BITS, fmax, fmin } from '../../tensor/f32.js';
 import { MachineFaultError } from './errors.js';
-import type { Memory, Program } from './isa.js';
+import type { Instruction, Memory, Program } from './isa.js';
 
 export type MutableState = { pc: number; steps: number; halted: boolean; registers: Int32Array };
 
@@ -37,6 +37,11 @@ export function execute(program: Program, s: MutableState, memory: Memory): void
   if (s.halted) return;
   const ins = program[s.pc];
   if (ins === undefined) throw new MachineFaultError(s.pc, `pc is outside the program of ${program.length} instructions`);
+  executeInstruction(ins, s, memory);
+}
+
+/** Advances a state that is not halted by `ins`, the instruction at its pc. */
+export function executeInstruction(ins: Instruction, s: MutableState, memory: Memory): void {
   const r = s.registers;
   const a = r[ins.a];
   const b = r[ins.b];
@@ -80,6 +85,8 @@ export function execute(program: Program, s: MutableState, memory: Memory): void
     case 'ieq': value = a === b ? 1 : 0; break;
     case 'ilt': value = a < b ? 1 : 0; break;
     case 'ile': value = a <= b ? 1 : 0; break;
+    case 'divu': value = b === 0 ? -1 : Math.floor((a >>> 0) / (b >>> 0)); break;
+    case 'remu': value = b === 0 ? a : (a >>> 0) % (b >>> 0); break;
   }
   // The Int32Array store wraps to 32 bits (imm and shr_u results are unsigned).
   if (value !== undefined) r[ins.d] = value;

@@ -22,8 +22,12 @@
  *   iand ior ixor     bitwise.
  *   shl shr_s shr_u   shift r[a] by (r[b] & 31): left, arithmetic right, logical right.
  *   ieq ilt ile       r[d] = 1 if r[a] (=, <, <=) r[b] as signed int32, else 0.
+ *   divu remu         r[a] / r[b] and r[a] % r[b] as unsigned 32-bit integers, truncating. Division by
+ *                     zero does not fault (as RISC-V's divu/remu): divu x, 0 = 0xffffffff, remu x, 0 = x.
+ *                     Element programs divide the output index by shape extents, which are never 0.
  * Every instruction but jnz and halt then sets pc = pc + 1; every instruction but a step of a halted
- * state adds 1 to the step count. A pc outside the program faults.
+ * state adds 1 to the step count. A pc outside the program faults. An op has one program for all its
+ * output elements; element i starts from initialState(i) (state.ts): r0 = i, everything else 0.
  */
 export const OPCODE = {
   // control
@@ -61,6 +65,8 @@ export const OPCODE = {
   ieq: 0x59,
   ilt: 0x5a,
   ile: 0x5b,
+  divu: 0x5c,
+  remu: 0x5d,
 } as const;
 
 export type Opcode = keyof typeof OPCODE;

@@ -1,12 +1,22 @@
 import { StepLimitError } from './errors.js';
-import { execute, type MutableState } from './execute.js';
-import type { Memory, Program } from './isa.js';
+import { execute, executeInstruction, type MutableState } from './execute.js';
+import type { Instruction, Memory, Program } from './isa.js';
 import { initialState, type MachineState } from './state.js';
 
 /** Executes ONE instruction: what the one-step referee runs. Pure: the input state is untouched. */
 export function step(program: Program, state: MachineState, memory: Memory): MachineState {
   const next: MutableState = { ...state, registers: state.registers.slice() };
   execute(program, next, memory);
+  return next;
+}
+
+/**
+ * step() with the instruction at state.pc given instead of the program: what a contract executes once
+ * it has checked the instruction against the program's root. A halted state is its own successor.
+ */
+export function stepInstruction(ins: Instruction, state: MachineState, memory: Memory): MachineState {
+  const next: MutableState = { ...state, registers: state.registers.slice() };
+  if (!next.halted) executeInstruction(ins, next, memory);
   return next;
 }
 
@@ -22,9 +32,9 @@ export type RunResult = {
   states?: MachineState[];
 };
 
-/** Runs to halt; throws StepLimitError after maxSteps without halting. */
-export function run(program: Program, memory: Memory, { maxSteps = DEFAULT_MAX_STEPS, keepStates = false } = {}): RunResult {
-  const s: MutableState = { ...initialState() };
+/** Runs output element `index` to halt; throws StepLimitError after maxSteps without halting. */
+export function run(program: Program, memory: Memory, index: number, { maxSteps = DEFAULT_MAX_STEPS, keepStates = false } = {}): RunResult {
+  const s: MutableState = { ...initialState(index) };
   const states: MachineState[] | undefined = keepStates ? [snapshot(s)] : undefined;
   while (!s.halted) {
     if (s.steps >= maxSteps) throw new StepLimitError(maxSteps);
@@ -35,9 +45,9 @@ export function run(program: Program, memory: Memory, { maxSteps = DEFAULT_MAX_S
   return { result, steps: s.steps, final: snapshot(s), ...(states ? { states } : {}) };
 }
 
-/** The state after k instructions (or the halted state, if the program halts sooner): a bisection probe. */
-export function runTo(program: Program, memory: Memory, k: number): MachineState {
-  const s: MutableState = { ...initialState() };
+/** The state of element `index` after k instructions (or the halted state, if the program halts sooner): a bisection probe. */
+export function runTo(program: Program, memory: Memory, index: number, k: number): MachineState {
+  const s: MutableState = { ...initialState(index) };
   while (!s.halted && s.steps < k) execute(program, s, memory);
   return snapshot(s);
 }

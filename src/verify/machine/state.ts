@@ -10,8 +10,17 @@ export type MachineState = {
   readonly registers: Int32Array;
 };
 
-export function initialState(): MachineState {
-  return { pc: 0, steps: 0, halted: false, registers: new Int32Array(REGISTER_COUNT) };
+/** The register that holds the output index when an element program starts. */
+export const INDEX_REGISTER = 0;
+
+/**
+ * The state element `index` of an op starts from: every op has one program for all its elements, and
+ * this register is what tells them apart; pc, steps and every other register are 0.
+ */
+export function initialState(index: number): MachineState {
+  const registers = new Int32Array(REGISTER_COUNT);
+  registers[INDEX_REGISTER] = index;
+  return { pc: 0, steps: 0, halted: false, registers };
 }
 
 /** Bytes hashed per state: pc u32, steps u32, halted u8, then r0..r31 as u32, all big-endian. */

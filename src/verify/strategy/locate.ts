@@ -42,7 +42,7 @@ export function locateDivergence(rules: Rules, program: TrainProgram, before: Tr
     const element = a.findIndex((w, k) => w !== b[k]);
     if (element < 0) continue;
     const program_ = programAt(rules, exec.t, op, element);
-    const result = run(program_, exec.ops[op].inputs.map(wordsOf), { keepStates: true });
+    const result = run(program_, exec.ops[op].inputs.map(wordsOf), element, { keepStates: true });
     const states = result.states!;
     const forged = forge(program_[result.final.pc].a, states, b[element]);
     const k = forged.findIndex((st, i) => stateHashOf(st) !== stateHashOf(states[i]));

@@ -3,8 +3,9 @@
  * then one traced step): it never needs a whole run in memory. The same code plays honest and lying
  * parties: a liar is a party whose program (its step function) or record (its claimed step hashes)
  * is not the job's. Where its own execution cannot back a claim it must make (its value of an element
- * is not what the element program computes; its claimed h_t is not what its step gives), it forges
- * the least it can, as a rational liar would, and the game catches it there.
+ * is not what the element program computes; its ops are not the job's), it forges the least it can, as
+ * a rational liar would, and the game catches it there. A claimed h_t that is not the hash of the
+ * state its own step gives has no state tree to reveal: the party stays silent and loses by timeout.
  */
 import { toHex } from '../../platform/sha256.js';
 import { fromHex } from '../../train/hex.js';
@@ -17,10 +18,10 @@ import type { RunRecord, Store } from '../../train/store.js';
 import type { Tensor } from '../../tensor/index.js';
 import { run, stateHashOf, type MachineState } from '../machine/index.js';
 import { batchLeaves } from '../game/commitments.js';
-import { splitOf } from '../game/check.js';
-import { programAt } from '../game/element-level.js';
+import { frontier } from '../game/descend.js';
+import { claimOffsets, programAt } from '../game/element-level.js';
 import { expectedMove } from '../game/transition.js';
-import { fromMachineState, type Move, type Party as Role, type Position, type Rules } from '../game/types.js';
+import { fromMachineState, ZERO, type Move, type Party as Role, type Position, type Rules } from '../game/types.js';
 import { executeStep, stateTensor, type StepExecution } from './execute.js';
 
 export type Party = {
@@ -51,6 +52,8 @@ export function replayParty(o: PartyOptions): Party {
   const work = { steps: 0, instructions: 0 };
   let exec: StepExecution | undefined;
   let leaves: Hash[] = [];
+  /** The state tree of the party's h_t; undefined where its published h_t is not one its own step gives (it cannot open it). */
+  let stateTree: Hash[] | undefined;
   let chunks: { op: number; leaves: Hash[]; words: Int32Array } | undefined;
   let element: { key: string; states: MachineState[] } | undefined;
 
@@ -60,6 +63,8 @@ export function replayParty(o: PartyOptions): Party {
     const from = Math.max(...Object.keys(o.record.checkpoints).map(Number).filter((s) => s <= t - 1));
     work.steps += t - 1 - from + 1;
     let e = executeStep(o.program, before);
+    const own = stateLeaves(e.after);
+    stateTree = toHex(merkleRoot(own)) === o.record.stepHashes[t] ? own : undefined;
     // A step that does not even have the job's op structure (a skipped step): claim the job's ops.
     if (e.ops.length !== rules.structure(t).ops.length) {
       e = executeStep(o.reference, before);
@@ -84,7 +89,7 @@ export function replayParty(o: PartyOptions): Party {
     if (element?.key === key) return element.states;
     const program = programAt(rules, pos.t, pos.op, pos.element);
     const memory = exec!.ops[pos.op].inputs.map(wordsOf);
-    const result = run(program, memory, { keepStates: true });
+    const result = run(program, memory, pos.element, { keepStates: true });
     work.instructions += result.steps;
     let states = result.states!;
     const mine = role === 'solver' ? pos.valueSolver : pos.valueChallenger;
@@ -94,10 +99,8 @@ export function replayParty(o: PartyOptions): Party {
   }
 
   const role = o.role;
-  const descendChildren = (all: Hash[], lo: number, n: number): Move => {
-    const k = splitOf(n);
-    return { kind: 'reveal', by: role, left: toHex(merkleRoot(all.slice(lo, lo + k))), right: toHex(merkleRoot(all.slice(lo + k, lo + n))) };
-  };
+  const revealFrontier = (all: Hash[], lo: number, n: number): Move =>
+    ({ kind: 'reveal', by: role, nodes: frontier(n).map(({ offset, size }) => toHex(merkleRoot(all.slice(lo + offset, lo + offset + size)))) });
 
   return {
     role,
@@ -120,9 +123,11 @@ export function replayParty(o: PartyOptions): Party {
           await stepExecution(rules, pos.t);
           return { kind: 'commit-step', by: role, root: toHex(merkleRoot(leaves)), proof: hexes(merkleProof(leaves, leaves.length - 1)) };
         }
-        case 'reveal':
+        case 'reveal': {
           await stepExecution(rules, pos.t);
-          return descendChildren(pos.level === 'step' ? leaves : chunkTree(pos.op).leaves, pos.lo, pos.n);
+          if (pos.level !== 'state') return revealFrontier(pos.level === 'step' ? leaves : chunkTree(pos.op).leaves, pos.lo, pos.n);
+          return stateTree && revealFrontier(stateTree, pos.lo, pos.n);
+        }
         case 'commit-op':
           await stepExecution(rules, pos.t);
           return { kind: 'commit-op', by: role, chunkRoot: toHex(merkleRoot(chunkTree(pos.op).leaves)) };
@@ -136,8 +141,7 @@ export function replayParty(o: PartyOptions): Party {
         }
         case 'claim': {
           const states = machineStates(rules, pos);
-          const k = pos.lo + Math.floor(pos.n / 2);
-          return { kind: 'claim', by: role, hash: stateHashOf(states[Math.min(k, states.length - 1)]) };
+          return { kind: 'claim', by: role, hashes: claimOffsets(pos.n).map((k) => stateHashOf(states[Math.min(pos.lo + k, states.length - 1)])) };
         }
         case 'prove': {
           const states = machineStates(rules, pos);
@@ -145,15 +149,16 @@ export function replayParty(o: PartyOptions): Party {
           return { kind: 'prove', by: role, pre: fromMachineState(pre), opening: openingFor(rules, pos, pre) };
         }
         case 'prove-state': {
+          // The correct leaf lo of h_t from the party's own execution (the ops are agreed, so any party's will do).
           const e = await stepExecution(rules, pos.t);
           const before = stateLeaves(e.before);
-          return {
-            kind: 'prove-state', by: role, optStep: e.before.opt.step, headerProof: hexes(merkleProof(before, 0)),
-            outputs: rules.structure(pos.t).stateOutputs.map(({ name, source }) =>
-              source.kind === 'op'
-                ? { commitment: toHex(e.commitments[source.index]), proof: hexes(merkleProof(leaves, source.index)) }
-                : { commitment: toHex(commitmentOfState(e, name)), proof: source.kind === 'state' ? hexes(merkleProof(before, source.leaf)) : [] }),
-          };
+          if (pos.lo === 0) return { kind: 'prove-state', by: role, optStep: e.before.opt.step, commitment: ZERO, proof: hexes(merkleProof(before, 0)) };
+          const { source } = rules.structure(pos.t).stateOutputs[pos.lo - 1];
+          const [commitment, proof] =
+            source.kind === 'op' ? [toHex(e.commitments[source.index]), merkleProof(leaves, source.index)]
+              : source.kind === 'state' ? [toHex(commitmentOfState(e, source.name)), merkleProof(before, source.leaf)]
+                : [source.kind === 'constant' ? source.commitment : ZERO, []]; // a state tensor is never a batch tensor
+          return { kind: 'prove-state', by: role, optStep: 0, commitment, proof: hexes(proof) };
         }
         default:
           return undefined;

@@ -14,7 +14,7 @@ export type GameResult = {
   ruling: Ruling;
   final: Position;
   moves: PlayedMove[];
-  roundsPerLevel: Record<'run' | 'step' | 'op' | 'element' | 'onestep', number>;
+  roundsPerLevel: Record<'run' | 'step' | 'op' | 'state' | 'element' | 'onestep', number>;
   totalRounds: number;
   bytes: number;
 };
@@ -23,7 +23,7 @@ export async function playGame(rules: Rules, solver: Party, challenger: Party, {
   let now = 0;
   let pos = startGame(rules, { jobId: rules.jobId, solverRoot, challengerRoot }, now);
   const moves: PlayedMove[] = [];
-  const rounds = { run: 0, step: 0, op: 0, element: 0, onestep: 0 };
+  const rounds = { run: 0, step: 0, op: 0, state: 0, element: 0, onestep: 0 };
   let bytes = 0;
   while (!pos.ruling) {
     now++;

@@ -1,4 +1,4 @@
-/** Element programs of the elementwise ops: one load per input (broadcast positions are immediates). */
+/** Element programs of the elementwise ops: one load per input, at the broadcast position of the output index. */
 import type { BinaryOp, CompareOp, UnaryOp } from '../../../tensor/op.js';
 import { bitsOf } from '../../../tensor/f32.js';
 import { ProgramBuilder, type Value } from '../builder.js';
@@ -24,9 +24,9 @@ function canonical(p: ProgramBuilder, y: Value): Value {
   return p.fmax(y, y);
 }
 
-export const unaryProgram: ProgramFor = (entry, index) => {
+export const unaryProgram: ProgramFor = (entry) => {
   const p = new ProgramBuilder();
-  return p.halt(UNARY[entry.op as UnaryOp](p, p.loadAt(0, index)));
+  return p.halt(UNARY[entry.op as UnaryOp](p, p.load(0, p.index())));
 };
 
 const BINARY: Record<BinaryOp, (p: ProgramBuilder, a: Value, b: Value) => Value> = {
@@ -38,20 +38,20 @@ const BINARY: Record<BinaryOp, (p: ProgramBuilder, a: Value, b: Value) => Value>
   minimum: (p, a, b) => p.fmin(a, b),
 };
 
-/** Loads the broadcast operands of output element `index`, one per input. */
-function loadOperands(p: ProgramBuilder, entry: Parameters<ProgramFor>[0], index: number): Value[] {
-  return entry.inputShapes.map((shape, k) => p.loadAt(k, broadcastSource(index, shape, entry.outputShape)));
+/** Loads the broadcast operands of the output element, one per input. */
+function loadOperands(p: ProgramBuilder, entry: Parameters<ProgramFor>[0]): Value[] {
+  return entry.inputShapes.map((shape, k) => p.load(k, broadcastSource(p, p.index(), shape, entry.outputShape)));
 }
 
-export const binaryProgram: ProgramFor = (entry, index) => {
+export const binaryProgram: ProgramFor = (entry) => {
   const p = new ProgramBuilder();
-  const [a, b] = loadOperands(p, entry, index);
+  const [a, b] = loadOperands(p, entry);
   return p.halt(BINARY[entry.op as BinaryOp](p, a, b));
 };
 
-export const compareProgram: ProgramFor = (entry, index) => {
+export const compareProgram: ProgramFor = (entry) => {
   const p = new ProgramBuilder();
-  const [a, b] = loadOperands(p, entry, index);
+  const [a, b] = loadOperands(p, entry);
   const float = entry.inputDtypes[0] === 'float32';
   const op = entry.op as CompareOp;
   if (op === 'eq') return p.halt(float ? p.feq(a, b) : p.ieq(a, b));
@@ -60,16 +60,16 @@ export const compareProgram: ProgramFor = (entry, index) => {
 };
 
 /** cond != 0 ? a : b, copying bits (reference.ts's where). */
-export const whereProgram: ProgramFor = (entry, index) => {
+export const whereProgram: ProgramFor = (entry) => {
   const p = new ProgramBuilder();
-  const [cond, a, b] = loadOperands(p, entry, index);
+  const [cond, a, b] = loadOperands(p, entry);
   return p.halt(p.select(cond, a, b));
 };
 
 /** float32 -> int32 truncates (the runtime refuses values out of range), int32 -> float32 rounds; same dtype copies. */
-export const castProgram: ProgramFor = (entry, index) => {
+export const castProgram: ProgramFor = (entry) => {
   const p = new ProgramBuilder();
-  const x = p.loadAt(0, index);
+  const x = p.load(0, p.index());
   const [from, to] = [entry.inputDtypes[0], entry.attrs.dtype];
   if (from === to) return p.halt(x);
   return p.halt(to === 'int32' ? p.ftoi(x) : p.itof(x));

@@ -7,47 +7,42 @@
 import { outerInner } from '../../../tensor/kernels/reference.js';
 import { sizeOf } from '../../../tensor/shape.js';
 import { ProgramBuilder } from '../builder.js';
-import type { ElementEntry, ProgramFor } from './entry.js';
+import { affine, split, type ElementEntry, type ProgramFor } from './entry.js';
 
 const SOURCE = 0;
 const INDEX = 1;
-
-/** Output element (o, j, i) of [outer, m, inner], where m is the extent that replaces the axis. */
-function split(index: number, m: number, inner: number): { o: number; j: number; i: number } {
-  return { o: Math.floor(index / (m * inner)), j: Math.floor(index / inner) % m, i: index % inner };
-}
 
 function axisOf(entry: ElementEntry): number {
   return entry.attrs.axis as number;
 }
 
 /** out[o, j, i] = x[o, index[j], i], index flat with m elements. */
-export const takeProgram: ProgramFor = (entry, index) => {
+export const takeProgram: ProgramFor = (entry) => {
   const [, n, inner] = outerInner(entry.inputShapes[SOURCE], axisOf(entry));
-  const { o, j, i } = split(index, sizeOf(entry.inputShapes[INDEX]), inner);
   const p = new ProgramBuilder();
-  const row = p.loadAt(INDEX, j);
-  return p.halt(p.load(SOURCE, p.imul(row, inner), o * n * inner + i));
+  const { o, j, i } = split(p, p.index(), sizeOf(entry.inputShapes[INDEX]), inner);
+  const row = p.load(INDEX, j);
+  return p.halt(p.load(SOURCE, affine(p, [[row, inner], [o, n * inner], [i, 1]])));
 };
 
 /** out[o, j, i] = x[o, index[o, j, i], i]. */
-export const takeAlongProgram: ProgramFor = (entry, index) => {
+export const takeAlongProgram: ProgramFor = (entry) => {
   const [, n, inner] = outerInner(entry.inputShapes[SOURCE], axisOf(entry));
-  const { o, i } = split(index, entry.inputShapes[INDEX][axisOf(entry)], inner);
   const p = new ProgramBuilder();
-  const row = p.loadAt(INDEX, index);
-  return p.halt(p.load(SOURCE, p.imul(row, inner), o * n * inner + i));
+  const { o, i } = split(p, p.index(), entry.inputShapes[INDEX][axisOf(entry)], inner);
+  const row = p.load(INDEX, p.index());
+  return p.halt(p.load(SOURCE, affine(p, [[row, inner], [o, n * inner], [i, 1]])));
 };
 
 /** out[o, r, i] = sum over j ascending with index[j] == r of src[o, j, i]; src is [outer, m, inner]. */
-export const scatterAddProgram: ProgramFor = (entry, index) => {
+export const scatterAddProgram: ProgramFor = (entry) => {
   const inner = sizeOf(entry.outputShape.slice(axisOf(entry) + 1));
   const m = sizeOf(entry.inputShapes[INDEX]);
-  const { o, j: r, i } = split(index, entry.attrs.size as number, inner);
   const p = new ProgramBuilder();
+  const { o, j: target, i } = split(p, p.index(), entry.attrs.size as number, inner);
+  const first = affine(p, [[o, m * inner], [i, 1]]);
   const acc = p.variable(0);
-  const target = p.int(r);
-  p.loop(m, [{ start: o * m * inner + i, step: inner }, { start: 0, step: 1 }], ([from, j]) => {
+  p.loop(m, [{ start: first, step: inner }, { start: 0, step: 1 }], ([from, j]) => {
     const hit = p.ieq(p.load(INDEX, j), target);
     p.select(hit, p.fadd(acc, p.load(SOURCE, from)), acc, acc);
   });
@@ -55,13 +50,13 @@ export const scatterAddProgram: ProgramFor = (entry, index) => {
 };
 
 /** out[o, r, i] = sum over j ascending with index[o, j, i] == r of src[o, j, i]; src and index are [outer, m, inner]. */
-export const scatterAddAlongProgram: ProgramFor = (entry, index) => {
+export const scatterAddAlongProgram: ProgramFor = (entry) => {
   const [, m, inner] = outerInner(entry.inputShapes[SOURCE], axisOf(entry));
-  const { o, j: r, i } = split(index, entry.attrs.size as number, inner);
   const p = new ProgramBuilder();
+  const { o, j: target, i } = split(p, p.index(), entry.attrs.size as number, inner);
+  const first = affine(p, [[o, m * inner], [i, 1]]);
   const acc = p.variable(0);
-  const target = p.int(r);
-  p.loop(m, [{ start: o * m * inner + i, step: inner }], ([at]) => {
+  p.loop(m, [{ start: first, step: inner }], ([at]) => {
     const hit = p.ieq(p.load(INDEX, at), target);
     p.select(hit, p.fadd(acc, p.load(SOURCE, at)), acc, acc);
   });

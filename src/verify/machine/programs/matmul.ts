@@ -4,7 +4,7 @@
  * (transposed operands are read in place; a plain matrix is shared by every batch).
  */
 import { ProgramBuilder } from '../builder.js';
-import type { ProgramFor } from './entry.js';
+import { affine, split, type ProgramFor } from './entry.js';
 
 /** [batch stride, row stride, col stride] of an operand stored [..., rows, cols]. */
 function strides(shape: readonly number[], transposed: boolean): { batch: number; row: number; col: number } {
@@ -13,22 +13,21 @@ function strides(shape: readonly number[], transposed: boolean): { batch: number
   return transposed ? { batch, row: 1, col: cols } : { batch, row: cols, col: 1 };
 }
 
-export const matmulProgram: ProgramFor = (entry, index) => {
+export const matmulProgram: ProgramFor = (entry) => {
   const [aShape, bShape] = entry.inputShapes;
   const transposeA = entry.attrs.transposeA === true;
   const transposeB = entry.attrs.transposeB === true;
   const [m, n] = entry.outputShape.slice(-2);
   const k = transposeA ? aShape[aShape.length - 2] : aShape[aShape.length - 1];
-  const [batch, i, j] = [Math.floor(index / (m * n)), Math.floor(index / n) % m, index % n];
   const a = strides(aShape, transposeA);
   const b = strides(bShape, transposeB);
   const p = new ProgramBuilder();
+  const { o: batch, j: i, i: j } = split(p, p.index(), m, n);
+  const aStart = affine(p, [[batch, a.batch], [i, a.row]]);
+  const bStart = affine(p, [[batch, b.batch], [j, b.col]]);
   const acc = p.variable(0);
-  const aStart = batch * a.batch + i * a.row;
-  const bStart = batch * b.batch + j * b.col;
   p.loop(k, [{ start: aStart, step: a.col }, { start: bStart, step: b.row }], ([at, bt]) => {
     p.fadd(acc, p.fmul(p.load(0, at), p.load(1, bt)), acc);
   });
   return p.halt(acc);
 };
-

@@ -1,0 +1,121 @@
+import { join } from 'node:path';
+import { getAddress, isAddress, parseUnits, type Address, type PublicClient } from 'viem';
+import { privateKeyToAccount } from 'viem/accounts';
+import { getBlockNumber } from 'viem/actions';
+import { connect, WrongChainError } from '../../chain/index.js';
+import { UsageError } from '../../platform/errors.js';
+import {
+  awaitJob, bootstrapAddr, contractsFromFile, contractsOfMarket, isDevChain, prepareRole, runSolver, runVerifier, startNode, submitJob, type NodeEvent,
+} from '../../node/index.js';
+import { intFlag, type Command } from '../command.js';
+import { resolveSpec } from '../job.js';
+import { readKeyFile } from './chain-deploy.js';
+import { DATA_DIR_FLAGS, dataDirOf } from './p2p-flags.js';
+
+const ROLES = ['submitter', 'solver', 'verifier'] as const;
+type Role = (typeof ROLES)[number];
+
+const plain = (v: unknown) => JSON.parse(JSON.stringify(v, (_k, x) => (typeof x === 'bigint' ? x.toString() : x))) as unknown;
+
+export const nodeRun: Command = {
+  name: 'node run',
+  summary: 'join a deployed mycel network as a submitter, solver or verifier',
+  usage: '--role submitter|solver|verifier --rpc URL --key-file FILE (--contracts FILE | --market ADDR) [--bootstrap MULTIADDR] [--json]',
+  description: `
+Runs one role against contracts already deployed (mycel chain deploy, mycel devnet), with its own key
+(also its libp2p identity) and its own data dir; it shares nothing with the other nodes but the chain
+and libp2p.
+
+  submitter  posts one job (--spec, --steps, --reward, --stake), announces its spec over libp2p,
+             waits until it is settled and fetches the model.
+  solver     claims posted jobs, trains them, announces step hashes and model, commits the run root,
+             finalizes or plays the dispute on chain.
+  verifier   re-executes every committed job and challenges a root it disagrees with.
+
+A solver or verifier that is not registered registers itself with the registry's minimum bond. The
+market is approved to take stakes and rewards. Nodes act on market events from the block they join at
+(--from-block to go back). Progress goes to stderr; with --json every event and the result are JSON
+lines on stdout. Ctrl-C stops the node.
+
+Examples:
+  mycel chain deploy --rpc http://127.0.0.1:8545 --key-file deployer.key --json > deployment.json
+  mycel node run --role verifier --rpc http://127.0.0.1:8545 --key-file verifier.key --contracts deployment.json --port 4101
+  mycel node run --role solver --rpc http://127.0.0.1:8545 --key-file solver.key --market 0xDc64… \\
+      --bootstrap /ip4/127.0.0.1/tcp/4101/p2p/16Uiu2…`,
+  flags: {
+    role: { type: 'string', value: 'ROLE', description: 'submitter, solver or verifier' },
+    rpc: { type: 'string', value: 'URL', description: 'EVM JSON-RPC URL of the chain the contracts are on' },
+    'key-file': { type: 'string', value: 'FILE', description: 'this node\'s private key (0x-hex, mode 600): its account and libp2p identity' },
+    'chain-id': { type: 'string', value: 'ID', description: 'refuse a node on another chain' },
+    contracts: { type: 'string', value: 'FILE', description: 'deployment JSON (mycel chain deploy --json or mycel devnet --json)' },
+    market: { type: 'string', value: 'ADDR', description: 'the JobMarket address (the other contracts are read from it)' },
+    bootstrap: { type: 'string', value: 'MULTIADDR', multiple: true, description: 'a libp2p peer to join through (repeatable)' },
+    ...DATA_DIR_FLAGS,
+    host: { type: 'string', value: 'IP', description: 'libp2p listen interface (default 127.0.0.1)' },
+    port: { type: 'string', value: 'N', description: 'libp2p TCP port (default 0: any free port)' },
+    confirmations: { type: 'string', value: 'N', description: 'blocks on top of an event before the node acts on it (default 0 on a dev chain, else 2)' },
+    'from-block': { type: 'string', value: 'N', description: 'act on market events from this block (default: the head when the node starts)' },
+    'max-jobs': { type: 'string', value: 'N', description: 'solver, verifier: stop after this many jobs (default: run until Ctrl-C)' },
+    'cheat-at': { type: 'string', value: 'T', description: 'solver, for demos: flip one bit at step T (this node will lose its stake)' },
+    spec: { type: 'string', value: 'PRESET|FILE', description: 'submitter: the job (a preset name or a spec .json; default quick)' },
+    steps: { type: 'string', value: 'N', description: 'submitter: training steps (default: the spec\'s)' },
+    reward: { type: 'string', value: 'MYC', description: 'submitter: reward in tokens (default 25)' },
+    stake: { type: 'string', value: 'MYC', description: 'submitter: the stake a solver or challenger puts up (default 5)' },
+  },
+  async run({ args, flags, out, signal }) {
+    if (args.length > 0) throw new UsageError('node run takes no arguments; the role goes in --role.');
+    const role = flags.role as Role | undefined;
+    if (!role || !ROLES.includes(role)) throw new UsageError(`--role must be one of ${ROLES.join(', ')}${role ? `, got "${String(role)}"` : ''}.`);
+    if (typeof flags.rpc !== 'string' || typeof flags['key-file'] !== 'string') throw new UsageError('node run needs --rpc URL and --key-file FILE: the chain to act on and the key that acts.');
+    if ((flags.contracts === undefined) === (flags.market === undefined)) throw new UsageError('Give the contracts with --contracts FILE or --market ADDR (one of them).');
+    if (typeof flags.market === 'string' && !isAddress(flags.market)) throw new UsageError(`--market must be a 0x address, got "${flags.market}".`);
+    const tokens = (name: string, fallback: string) => {
+      const v = flags[name] ?? fallback;
+      if (typeof v !== 'string' || !/^\d+(\.\d+)?$/.test(v)) throw new UsageError(`--${name} must be an amount of tokens such as ${fallback}, got "${String(v)}".`);
+      return parseUnits(v, 18);
+    };
+    const reward = tokens('reward', '25');
+    const stake = tokens('stake', '5');
+    const privateKey = await readKeyFile(flags['key-file']);
+    const rpcUrl = flags.rpc;
+    const { publicClient, chainId } = await connect({ rpcUrl });
+    if (flags['chain-id'] !== undefined) {
+      const expected = intFlag(flags, 'chain-id', 0, 1);
+      if (expected !== chainId) throw new WrongChainError({ expected, actual: chainId, rpcUrl });
+    }
+    const contracts = typeof flags.contracts === 'string' ? await contractsFromFile(flags.contracts) : await contractsOfMarket(publicClient as PublicClient, getAddress(flags.market as Address));
+    const fromBlock = flags['from-block'] === undefined ? await getBlockNumber(publicClient, { cacheTime: 0 }) : BigInt(intFlag(flags, 'from-block', 0, 0));
+    const address = privateKeyToAccount(privateKey).address;
+    const dataDir = join(dataDirOf(flags), 'nodes', address.toLowerCase());
+    const emit = (e: NodeEvent) => {
+      if (out.json) out.result(plain(e));
+      else if (e.type === 'log') out.log(`${e.node.padEnd(10)} ${e.text}`);
+      else if (e.type === 'tx') out.log(`${e.node.padEnd(10)} ${e.action} (gas ${e.gas})`);
+    };
+    const node = await startNode(
+      { rpcUrl, chainId, privateKey, contracts, dataDir, name: role, bootstrap: (flags.bootstrap as string[] | undefined) ?? [], fromBlock, confirmations: intFlag(flags, 'confirmations', (await isDevChain(publicClient as PublicClient)) ? 0 : 2, 0, 1_000) },
+      emit,
+      { host: typeof flags.host === 'string' ? flags.host : '127.0.0.1', port: intFlag(flags, 'port', 0, 0, 65_535) },
+    );
+    try {
+      node.log(`${address} on chain ${chainId} (market ${contracts.market}); libp2p ${bootstrapAddr(node.p2p)}`);
+      await prepareRole(node, role);
+      const maxJobs = flags['max-jobs'] === undefined ? {} : { maxJobs: intFlag(flags, 'max-jobs', 1, 1) };
+      let result: unknown;
+      if (role === 'submitter') {
+        const { spec: base } = await resolveSpec(typeof flags.spec === 'string' ? flags.spec : 'quick');
+        const spec = flags.steps === undefined ? base : { ...base, steps: intFlag(flags, 'steps', base.steps, 1, 1_000_000) };
+        const posted = await submitJob(node, { spec, reward, stake });
+        result = await awaitJob(node, posted.jobId, signal);
+      } else if (role === 'solver') {
+        result = await runSolver(node, { ...maxJobs, signal, ...(flags['cheat-at'] === undefined ? {} : { cheatAt: intFlag(flags, 'cheat-at', 1, 1) }) });
+      } else {
+        result = await runVerifier(node, { ...maxJobs, signal });
+      }
+      const done = plain({ role, address, result });
+      out.result(done, JSON.stringify(done, null, 2));
+    } finally {
+      await node.stop();
+    }
+  },
+};
