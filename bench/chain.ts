@@ -9,8 +9,8 @@
 // op output at a random step (bench/dispute.ts cheatedJob, --seed), the TS game between it and an honest challenger is
 // replayed move by move on the real DisputeGame behind the JobMarket (test/chain/dispute-replay.ts): a dispute_job
 // row (job, model, flip, ruling), one row per move, then dispute_total (gas of all game moves, rounds, seconds of the
-// on-chain replay, steps of the job). Then the same step skipped by a solver, a dispute that ends at the state level:
-// state_dispute_move rows and state_dispute_total.
+// on-chain replay, steps of the job), the issue's last line. Before those, the same step skipped by a solver, a
+// dispute that ends at the state level: state_dispute_move rows and state_dispute_total.
 import { getAddress, parseUnits, type Hex } from 'viem';
 import { privateKeyToAccount } from 'viem/accounts';
 import { startAnvil } from '../src/chain/anvil.js';
@@ -139,17 +139,7 @@ async function disputeOnChain(report: ReturnType<typeof makeReporter>, job: 'qui
   const c = await setupGameChain(rules);
   try {
     report({ action: 'deploy_dispute_game', gas: Number(c.gasUsed.disputeGame ?? 0n) });
-    const { disputeId, challengeGas } = await openJobDispute(c, rules, c.wallets[2], c.wallets[3], roots);
-    report({ action: 'challenge_open_dispute', gas: Number(challengeGas) });
-    const started = performance.now();
-    let gas = 0n;
-    await replayOnChain(c, rules, disputeId, acceptedMoves(rules, game, roots), { solver: c.wallets[2], challenger: c.wallets[3] }, (m) => {
-      gas += m.gas;
-      report({ action: 'dispute_move', move: m.kind, by: m.by, level: m.level, gas: Number(m.gas) });
-    });
-    const seconds = (performance.now() - started) / 1000;
-    report({ action: 'dispute_total', gas: Number(gas), rounds: game.totalRounds, seconds: Number(seconds.toFixed(2)), steps: spec.steps });
-    // The same step skipped by the solver: the game ends at the state level (Decisions 5), ruled by proveState.
+    // The cheated step skipped by the solver instead: the game ends at the state level (Decisions 5), ruled by proveState.
     const skipped = await skippedRun(honest, flip.t);
     const stateRoots = { solver: skipped.record.commitment!, challenger: roots.challenger };
     const parties = disputeParties(honest, good, skipped);
@@ -162,6 +152,16 @@ async function disputeOnChain(report: ReturnType<typeof makeReporter>, job: 'qui
       report({ action: 'state_dispute_move', move: m.kind, by: m.by, level: m.level, gas: Number(m.gas) });
     });
     report({ action: 'state_dispute_total', gas: Number(stateGas), rounds: stateGame.totalRounds, ruling: `${sr.loser} loses at ${sr.at}: step ${sr.t}, leaf ${sr.instruction} (${sr.opName})` });
+    const { disputeId, challengeGas } = await openJobDispute(c, rules, c.wallets[2], c.wallets[3], roots);
+    report({ action: 'challenge_open_dispute', gas: Number(challengeGas) });
+    const started = performance.now();
+    let gas = 0n;
+    await replayOnChain(c, rules, disputeId, acceptedMoves(rules, game, roots), { solver: c.wallets[2], challenger: c.wallets[3] }, (m) => {
+      gas += m.gas;
+      report({ action: 'dispute_move', move: m.kind, by: m.by, level: m.level, gas: Number(m.gas) });
+    });
+    const seconds = (performance.now() - started) / 1000;
+    report({ action: 'dispute_total', gas: Number(gas), rounds: game.totalRounds, seconds: Number(seconds.toFixed(2)), steps: spec.steps });
   } finally {
     await c.anvil.stop();
   }

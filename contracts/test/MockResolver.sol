@@ -40,6 +40,11 @@ contract MockResolver is IDisputeResolver {
         emit MockDisputeOpened(disputeId, jobId);
     }
 
+    /// @notice Makes the next {openDispute} return the last id again, for the market's DisputeIdReused check.
+    function repeatLastId() external {
+        disputeCount -= 1;
+    }
+
     /// @notice The dispute as the market opened it.
     function getDispute(uint256 disputeId) external view returns (Dispute memory) {
         return _disputes[disputeId];

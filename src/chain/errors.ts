@@ -221,6 +221,22 @@ export class JobSpecMismatchError extends MycelError {
   }
 }
 
+/**
+ * A job's dispute rules on chain (h_0 and the facts tree the submitter set) are not the ones its spec gives: a dispute
+ * over it would be refereed by wrong facts, so an honest party could lose it.
+ */
+export class JobRulesMismatchError extends MycelError {
+  override name = 'JobRulesMismatchError';
+  constructor({ jobId, expected, actual }: { jobId: bigint; expected: { h0: Hex; root: Hex; size: bigint }; actual: { set: boolean; h0: Hex; factsRoot: Hex; factsSize: bigint } }) {
+    super(
+      actual.set
+        ? `Job ${jobId}'s dispute rules on chain (h_0 ${actual.h0}, facts root ${actual.factsRoot}, ${actual.factsSize} facts) are not its spec's (h_0 ${expected.h0}, facts root ${expected.root}, ${expected.size} facts).`
+        : `Job ${jobId} has no dispute rules on chain.`,
+      { metaMessages: ['Do not stake on this job: a dispute over it could not be refereed by its spec. Report the submitter.'] },
+    );
+  }
+}
+
 /** Decodes revert data against every mycel error; undefined when it is not one of them. */
 export function decodeMycelError(data: Hex): { errorName: string; args: readonly unknown[] } | undefined {
   try {

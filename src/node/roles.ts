@@ -12,9 +12,9 @@
 import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { getAddress, keccak256, type Hex } from 'viem';
-import { getBlockNumber } from 'viem/actions';
+import { getBlockNumber, readContract } from 'viem/actions';
 import { send } from '../chain/actions/send.js';
-import { challenge, claimJob, commitRoot, finalize, getJob, JobSpecMismatchError, postJob, type GetJobReturnType } from '../chain/index.js';
+import { challenge, claimJob, commitRoot, finalize, getJob, JobRulesMismatchError, JobSpecMismatchError, postJob, type GetJobReturnType } from '../chain/index.js';
 import { DisputeGameAbi } from '../chain/generated/DisputeGame.js';
 import { JobMarketAbi } from '../chain/generated/JobMarket.js';
 import { jobFacts, type JobFacts } from '../chain/dispute-moves.js';
@@ -34,8 +34,8 @@ const jobCache = new Map<string, Job>();
 
 /**
  * The program, game rules and facts of a spec (cached per spec: rules and facts are pure functions of it). The facts
- * are built on first use: they take a pass over every step's program, which only a submitter (setRules) and the
- * parties of a dispute need.
+ * are built on first use: they take a pass over every step's program, which a submitter (setRules), a solver before
+ * it claims and a verifier before it challenges need.
  */
 export function jobOf(spec: JobSpec): Job {
   const key = canonicalJson(spec);
@@ -48,6 +48,17 @@ export function jobOf(spec: JobSpec): Job {
     jobCache.set(key, job);
   }
   return job;
+}
+
+/**
+ * Throws JobRulesMismatchError unless the job's dispute rules on chain are the ones its spec gives (h_0 and the facts
+ * tree): a party checks them before it stakes, since a dispute is refereed by those facts, not by the spec.
+ */
+export async function checkRules(ctx: Pick<NodeContext, 'publicClient' | 'contracts'>, jobId: bigint, j: Pick<Job, 'facts'>): Promise<void> {
+  const actual = await readContract(ctx.publicClient, { address: ctx.contracts.disputeGame, abi: DisputeGameAbi, functionName: 'rulesOf', args: [jobId] });
+  const expected = { h0: j.facts.h0, root: j.facts.root, size: j.facts.size };
+  const same = actual.set && actual.h0.toLowerCase() === expected.h0.toLowerCase() && actual.factsRoot.toLowerCase() === expected.root.toLowerCase() && actual.factsSize === expected.size;
+  if (!same) throw new JobRulesMismatchError({ jobId, expected, actual });
 }
 
 const specBytes = (spec: JobSpec) => new TextEncoder().encode(canonicalJson(spec));
@@ -207,8 +218,14 @@ export async function runSolver(ctx: NodeContext, o: SolverOptions = {}): Promis
   for await (const log of confirmedEvents<{ jobId: bigint }>(ctx, { address: ctx.contracts.market, abi: JobMarketAbi, eventName: 'JobPosted', fromBlock: ctx.fromBlock, ...(o.signal ? { signal: o.signal } : {}) })) {
     const job = await getJob(ctx.publicClient, { market: ctx.contracts.market, jobId: log.args.jobId });
     if (job.phase !== 'Open') continue;
-    // The spec first: a solver never claims a job it cannot train.
+    // The spec and its dispute rules first: a solver never stakes on a job it cannot train or could not defend.
     const spec = await fetchSpec(ctx, job, o.signal);
+    try {
+      await checkRules(ctx, job.jobId, jobOf(spec));
+    } catch (error) {
+      ctx.log(`job ${job.jobId}: not claimed (${(error as Error).message})`);
+      continue;
+    }
     try {
       const { gasUsed } = await claimJob(ctx.wallet, { market: ctx.contracts.market, jobId: job.jobId });
       ctx.tx('claimJob', gasUsed, job.jobId);
@@ -309,6 +326,13 @@ async function verifyJob(ctx: NodeContext, jobId: bigint, committedAt: bigint, s
   }
   const theirs = await fetchStepHashes(ctx, jobId, job.root, spec.steps, signal);
   const first = theirs.findIndex((h, i) => h !== record.stepHashes[i]);
+  try {
+    await checkRules(ctx, jobId, j);
+  } catch (error) {
+    if (!(error instanceof JobRulesMismatchError)) throw error;
+    ctx.log(`job ${jobId}: root disagrees with my re-execution, but not challenging (${error.message})`);
+    return { jobId, agreed: false };
+  }
   // Announced before the challenge: the solver needs them as soon as the dispute opens.
   await announceStepHashes(ctx, jobId, mine, record.stepHashes);
   ctx.log(`job ${jobId}: root disagrees (first differing state: step ${first}); challenging`);

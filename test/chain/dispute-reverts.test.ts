@@ -1,0 +1,205 @@
+/**
+ * The DisputeGame and JobMarket reverts that test/chain/dispute-game.test.ts and market.test.ts leave out, each
+ * triggered by a real, minimal scenario on anvil and checked by name and arguments: the rules (set twice, missing
+ * when the dispute opens), the opening (roots equal), the run level (t out of range, runs that differ before t, an
+ * h_0 that is not the job's, runs that agree at t), an opened chunk of the wrong length, a final element state that
+ * is not a halt with the claimed value, a claim list of the wrong length, and a resolver that returns a dispute id
+ * twice (MockResolver.repeatLastId). Each bad move is the valid TS move's call with one argument tampered, and the
+ * stored position is unchanged after it. DisputeRootsEqual is guarded by the market (JobChallengeRootMatches), so the
+ * game's own check is reached by a simulated call from the market's address. StepRootsEqual is not tested: the
+ * challenger's step root must open its h_t at the last leaf, where the solver's root opens the solver's h_t, and
+ * openStep made the two differ, so equal roots need a SHA-256 collision.
+ */
+import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import { createWalletClient, http, type Hex } from 'viem';
+import { DisputeGameAbi } from '../../src/chain/generated/DisputeGame.js';
+import { MockResolverAbi } from '../../src/chain/generated/MockResolver.js';
+import { send, type MycelWalletClient } from '../../src/chain/actions/send.js';
+import { approve, challenge, claimJob, commitRoot, getJob, postJob, register } from '../../src/chain/index.js';
+import { encodeDisputeMove } from '../../src/chain/dispute-moves.js';
+import { fromHex, leafHash, merkleProof, runCommitment } from '../../src/train/index.js';
+import { toHex } from '../../src/platform/sha256.js';
+import { adversary, type GameResult, type Move, type Position } from '../../src/verify/index.js';
+import { dispute, honest, rules, runOf, type Run } from '../verify/game-helpers.js';
+import { acceptedMoves, openJobDispute, readDispute, replayOnChain, REWARD, setupGameChain, STAKE, type GameChain } from './dispute-replay.js';
+import { MIN_STAKE, T as TOKENS, call, expectRevert, setupMycel } from './mycel-fixture.js';
+
+const T = 3;
+let c: GameChain;
+let game: GameResult;
+let good: Run;
+let cheat: Run;
+let roots: { solver: string; challenger: string };
+
+beforeAll(async () => {
+  good = await runOf(honest);
+  const writer = (rules.structure(T).stateOutputs.find((s) => s.name === 'params.blocks.0.qkv.weight')!.source as { index: number }).index;
+  cheat = await runOf(adversary.flipOpOutput(honest, T, writer, 37, 3));
+  roots = { solver: cheat.record.commitment!, challenger: good.record.commitment! };
+  game = await dispute(cheat, good);
+  c = await setupGameChain(rules);
+}, 120_000);
+
+afterAll(() => c?.anvil.stop());
+
+const h = (x: string): Hex => `0x${x}`;
+const sendGame = (w: MycelWalletClient, functionName: string, args: readonly unknown[]) => send(w, { address: c.game, abi: DisputeGameAbi, functionName, args });
+
+/** Expects every call to revert as given, and the dispute's stored position to be unchanged after them. */
+async function rejected(id: bigint, cases: [() => Promise<unknown>, string, readonly unknown[]][]) {
+  const start = await readDispute(c, id);
+  for (const [p, name, args] of cases) await expectRevert(p(), name, args);
+  expect(await readDispute(c, id)).toEqual(start);
+}
+
+/** openStep's opening of h_{t-1} and h_t in the run tree over `hashes` (h_0..h_T). */
+function runOpening(hashes: readonly string[], t: number) {
+  const leaves = hashes.map((x) => leafHash(fromHex(x)));
+  const proof = (i: number) => merkleProof(leaves, i).map((p) => h(toHex(p)));
+  return { prev: h(hashes[t - 1]), prevProof: proof(t - 1), cur: h(hashes[t]), curProof: proof(t) };
+}
+
+describe('rules and opening', () => {
+  const post = async () => (await postJob(c.wallets[1], { market: c.market, specHash: h('5e'.repeat(32)), steps: BigInt(rules.steps), reward: REWARD, stake: STAKE, deadlineIn: 3_600n })).jobId;
+
+  test('RulesAlreadySet: the submitter sets a job’s rules once', async () => {
+    const submitter = c.wallets[1];
+    const jobId = await post();
+    await sendGame(submitter, 'setRules', [jobId, c.facts.h0, c.facts.root, c.facts.size]);
+    await expectRevert(sendGame(submitter, 'setRules', [jobId, c.facts.h0, c.facts.root, c.facts.size]), 'RulesAlreadySet', [jobId]);
+  });
+
+  test('RulesUnset: a challenge of a job without rules reverts in the game; the job stays Committed', async () => {
+    const [solver, challenger] = [c.wallets[2], c.wallets[3]];
+    const jobId = await post();
+    await claimJob(solver, { market: c.market, jobId });
+    await commitRoot(solver, { market: c.market, jobId, root: h(roots.solver) });
+    await expectRevert(challenge(challenger, { market: c.market, jobId, root: h(roots.challenger) }), 'RulesUnset', [jobId]);
+    expect((await getJob(c.publicClient, { market: c.market, jobId })).phase).toBe('Committed');
+  });
+
+  test('DisputeRootsEqual: the market refuses equal roots first; the game refuses them from the market too', async () => {
+    const [submitter, solver, challenger] = [c.wallets[1], c.wallets[2], c.wallets[3]];
+    const jobId = await post();
+    await sendGame(submitter, 'setRules', [jobId, c.facts.h0, c.facts.root, c.facts.size]);
+    await claimJob(solver, { market: c.market, jobId });
+    await commitRoot(solver, { market: c.market, jobId, root: h(roots.solver) });
+    await expectRevert(challenge(challenger, { market: c.market, jobId, root: h(roots.solver) }), 'JobChallengeRootMatches', [jobId, h(roots.solver)]);
+    // No market call reaches the game's own check, so it is simulated (eth_call, nothing sent) with the market as sender.
+    const asMarket = createWalletClient({ account: c.market, chain: c.wallets[0].chain, transport: http(c.anvil.rpcUrl) });
+    const args = [jobId, BigInt(rules.steps), solver.account.address, challenger.account.address, h(roots.solver), h(roots.solver)];
+    await expectRevert(sendGame(asMarket, 'openDispute', args), 'DisputeRootsEqual', [h(roots.solver)]);
+  });
+});
+
+describe('bad moves in one played dispute revert with their error; the position is unchanged', () => {
+  const [solverAt, challengerAt] = [2, 3];
+  let id: bigint;
+  let moves: { before: Position; move: Move; after: Position }[];
+  let next = 0;
+
+  /** Replays the accepted moves up to the next `kind` by `by`; returns that move's valid call and its position. */
+  async function playUntil(kind: Move['kind'], by: Move['by']) {
+    const at = moves.findIndex((m, i) => i >= next && m.move.kind === kind && m.move.by === by);
+    expect(at).toBeGreaterThanOrEqual(next);
+    await replayOnChain(c, rules, id, moves.slice(next, at), { solver: c.wallets[solverAt], challenger: c.wallets[challengerAt] });
+    next = at;
+    return { ...moves[at], args: encodeDisputeMove(rules, c.facts, id, moves[at].before, moves[at].move).args };
+  }
+
+  beforeAll(async () => {
+    ({ disputeId: id } = await openJobDispute(c, rules, c.wallets[solverAt], c.wallets[challengerAt], roots));
+    moves = acceptedMoves(rules, game, roots);
+  });
+
+  test('run level: RunStepOutOfRange, RunAgreesAt (h_1 equal), RunDiffersBefore (h_3 differs)', async () => {
+    const challenger = c.wallets[challengerAt];
+    const { move } = await playUntil('open-step', 'challenger');
+    expect(move).toMatchObject({ t: T });
+    const steps = BigInt(rules.steps);
+    const openStep = (t: number) => () =>
+      sendGame(challenger, 'openStep', [id, BigInt(t), runOpening(cheat.record.stepHashes, t), runOpening(good.record.stepHashes, t)]);
+    const outOfRange = (t: bigint) => () => sendGame(challenger, 'openStep', [id, t, runOpening(cheat.record.stepHashes, 1), runOpening(good.record.stepHashes, 1)]);
+    await rejected(id, [
+      [outOfRange(0n), 'RunStepOutOfRange', [id, 0n, steps]],
+      [outOfRange(steps + 1n), 'RunStepOutOfRange', [id, steps + 1n, steps]],
+      [openStep(1), 'RunAgreesAt', [id, 1n]],
+      [openStep(T + 1), 'RunDiffersBefore', [id, BigInt(T + 1)]],
+    ]);
+  });
+
+  test("ChunkLengthWrong: the solver's opened chunk one word short or long", async () => {
+    const solver = c.wallets[solverAt];
+    const { args } = await playUntil('open-chunk', 'solver');
+    const [, chunk, ...rest] = args as [bigint, Hex, bigint, Hex, Hex];
+    const want = BigInt((chunk.length - 2) / 2);
+    await rejected(id, [
+      [() => sendGame(solver, 'openChunk', [id, chunk.slice(0, -8), ...rest]), 'ChunkLengthWrong', [id, want - 4n, want]],
+      [() => sendGame(solver, 'openChunk', [id, `${chunk}00000000`, ...rest]), 'ChunkLengthWrong', [id, want + 4n, want]],
+    ]);
+  });
+
+  test("ElementNotFinal: the solver's final state not halted, or with another word in the halt's register", async () => {
+    const solver = c.wallets[solverAt];
+    const { before, move } = await playUntil('commit-element', 'solver');
+    if (move.kind !== 'commit-element') throw new Error(move.kind);
+    const call = (final: typeof move.final) => encodeDisputeMove(rules, c.facts, id, before, { ...move, final }).args;
+    const halt = call(move.final)[2] as Hex;
+    const a = parseInt(halt.slice(6, 8), 16); // the halt's result register (MachineStep.Instruction.a)
+    const value = move.final.registers[a] >>> 0;
+    expect((await readDispute(c, id)).valueSolver).toBe(value);
+    const other = move.final.registers.map((r, i) => (i === a ? r ^ 1 : r));
+    const HALT = 0; // MachineStep.HALT
+    await rejected(id, [
+      [() => sendGame(solver, 'commitElement', call({ ...move.final, halted: false })), 'ElementNotFinal', [id, false, HALT, value, value]],
+      [() => sendGame(solver, 'commitElement', call({ ...move.final, registers: other })), 'ElementNotFinal', [id, true, HALT, (value ^ 1) >>> 0, value]],
+    ]);
+  });
+
+  test("ClaimCountWrong: the solver's claim list one hash short or long", async () => {
+    const solver = c.wallets[solverAt];
+    const { args } = await playUntil('claim', 'solver');
+    const [, hashes, ...rest] = args as [bigint, Hex[], bigint, Hex, Hex];
+    const want = BigInt(hashes.length);
+    await rejected(id, [
+      [() => sendGame(solver, 'claim', [id, hashes.slice(1), ...rest]), 'ClaimCountWrong', [id, want - 1n, want]],
+      [() => sendGame(solver, 'claim', [id, [...hashes, hashes[0]], ...rest]), 'ClaimCountWrong', [id, want + 1n, want]],
+    ]);
+  });
+});
+
+test("RunNotInitialState: runs that agree on an h_0 that is not the job's", async () => {
+  const other = (b: string) => [1, 2, 3, 4].map((i) => `${b}${i}`.repeat(32));
+  const h0 = 'ab'.repeat(32);
+  const [solverRun, challengerRun] = [[h0, ...other('c')], [h0, ...other('d')]];
+  const [solver, challenger] = [c.wallets[4], c.wallets[5]];
+  const { disputeId: id } = await openJobDispute(c, rules, solver, challenger, { solver: runCommitment(solverRun), challenger: runCommitment(challengerRun) });
+  await rejected(id, [
+    [() => sendGame(challenger, 'openStep', [id, 1n, runOpening(solverRun, 1), runOpening(challengerRun, 1)]), 'RunNotInitialState', [id, h(h0), c.facts.h0]],
+  ]);
+});
+
+test('DisputeIdReused: the market refuses a dispute id its resolver returned before', async () => {
+  const f = await setupMycel();
+  try {
+    const [submitter, solver, challenger] = [f.wallets[1], f.wallets[2], f.wallets[3]];
+    for (const w of [solver, challenger]) {
+      await approve(w, { token: f.token, spender: f.registry, amount: MIN_STAKE });
+      await register(w, { registry: f.registry, stake: MIN_STAKE });
+    }
+    for (const w of [submitter, solver, challenger]) await approve(w, { token: f.token, spender: f.market, amount: TOKENS(1_000) });
+    const committed = async () => {
+      const { jobId } = await postJob(submitter, { market: f.market, specHash: h('5e'.repeat(32)), steps: 4n, reward: TOKENS(10), stake: TOKENS(5), deadlineIn: 3_600n });
+      await claimJob(solver, { market: f.market, jobId });
+      await commitRoot(solver, { market: f.market, jobId, root: h('01'.repeat(32)) });
+      return jobId;
+    };
+    const { disputeId } = await challenge(challenger, { market: f.market, jobId: await committed(), root: h('02'.repeat(32)) });
+    const jobId = await committed();
+    await call(f.wallets[0], f.resolver, MockResolverAbi, 'repeatLastId');
+    await expectRevert(challenge(challenger, { market: f.market, jobId, root: h('02'.repeat(32)) }), 'DisputeIdReused', [disputeId]);
+    expect((await getJob(f.publicClient, { market: f.market, jobId })).phase).toBe('Committed');
+  } finally {
+    await f.stop();
+  }
+});
