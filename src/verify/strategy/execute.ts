@@ -81,12 +81,17 @@ export function stateTensor(state: TrainState, name: string): Tensor {
   return group === 'params' ? state.params[key] : state.opt.tensors[key];
 }
 
-/** Runs `program.step` on `before` (the step t = before.step + 1) and records everything. */
-export function executeStep(program: TrainProgram, before: TrainState): StepExecution {
+/** Runs `program.step` on `before` (the step t = before.step + 1) and records its ops and its step program. */
+function recordStep(program: TrainProgram, before: TrainState) {
   const batch = program.batch(before.step);
   const ops: RecordedOp[] = [];
   const after = withOpHook((_i, op, attrs, inputs, output) => ops.push({ op, attrs, inputs: [...inputs], output }), () => program.step(before, batch).state);
-  const structure = structureOf(before, after, batch, ops);
+  return { batch, ops, after, structure: structureOf(before, after, batch, ops) };
+}
+
+/** Runs `program.step` on `before` (the step t = before.step + 1) and records everything. */
+export function executeStep(program: TrainProgram, before: TrainState): StepExecution {
+  const { batch, ops, after, structure } = recordStep(program, before);
   const commitments = ops.map((r) => tensorCommitment(r.output.dtype, r.output.shape, r.output.data));
   const digestAfter = stateDigest(after);
   const leaves = [...commitments.map((c) => leafHash(c)), leafHash(digestAfter)];
@@ -100,7 +105,8 @@ export function executeStep(program: TrainProgram, before: TrainState): StepExec
 export function stepStructure(program: TrainProgram, t: number): StepStructure {
   const init = program.init();
   const before = { ...init, step: t - 1, opt: { ...init.opt, step: t - 1 } };
-  return executeStep(program, before).structure;
+  // Not executeStep: the step program needs no commitment of the op outputs, which cost more than the step itself.
+  return recordStep(program, before).structure;
 }
 
 function structureOf(before: TrainState, after: TrainState, batch: TokenBatch, ops: RecordedOp[]): StepStructure {
