@@ -4,8 +4,8 @@
 // state-tree proofs: a 64 Ki-element tensor, an 8-hash chunk path and a 5-hash path in a 20-leaf state tree), then the
 // JobMarket actions (register, post, claim, commit, challenge, finalize) with MockResolver as the dispute game.
 // Last, a full dispute on chain over a 1,000-step job (--job micro, the default: the tests' micro GPT run for 1,000
-// steps; --job quick: the README's quick preset run for 1,000 steps, which takes about 15 minutes more here, since the
-// job's facts tree (dispute-moves.ts jobFacts) traces every step): a solver flipped one bit of one parameter-writing
+// steps; --job quick: the README's quick preset run for 1,000 steps, about 10 minutes in all here: three 1,000-step
+// runs and the job's facts tree, for which dispute-moves.ts jobFacts traces every step): a solver flipped one bit of one parameter-writing
 // op output at a random step (bench/dispute.ts cheatedJob, --seed), the TS game between it and an honest challenger is
 // replayed move by move on the real DisputeGame behind the JobMarket (test/chain/dispute-replay.ts): a dispute_job
 // row (job, model, flip, ruling), one row per move, then dispute_total (gas of all game moves, rounds, seconds of the
