@@ -20,7 +20,7 @@ import { REFEREE_LOSERS } from '../../src/chain/referee.js';
 import { adversary, playGame, replayParty, type GameResult, type Position } from '../../src/verify/index.js';
 import { DESCENT_DEPTH } from '../../src/verify/game/descend.js';
 import { honest, rules, runOf, type Run } from '../verify/game-helpers.js';
-import { acceptedMoves, MOVE_TIMEOUT, openJobDispute, readDispute, replayOnChain, REWARD, setupGameChain, STAKE, type GameChain, type OnChainDispute } from './dispute-replay.js';
+import { acceptedMoves, MOVE_TIMEOUT, openJobDispute, qkvCheatGame, qkvWriter, readDispute, replayOnChain, REWARD, setupGameChain, STAKE, type GameChain, type OnChainDispute } from './dispute-replay.js';
 import { expectRevert } from './mycel-fixture.js';
 
 const T = 3;
@@ -31,13 +31,7 @@ let cheat: Run;
 let roots: { solver: string; challenger: string };
 
 beforeAll(async () => {
-  good = await runOf(honest);
-  const writer = (rules.structure(T).stateOutputs.find((s) => s.name === 'params.blocks.0.qkv.weight')!.source as { index: number }).index;
-  cheat = await runOf(adversary.flipOpOutput(honest, T, writer, 37, 3));
-  const challengerParty = replayParty({ role: 'challenger', program: honest, reference: honest, store: good.store, record: good.record, opponentHashes: cheat.record.stepHashes });
-  const solverParty = replayParty({ role: 'solver', program: cheat.program, reference: honest, store: cheat.store, record: cheat.record, opponentHashes: good.record.stepHashes });
-  roots = { solver: cheat.record.commitment!, challenger: good.record.commitment! };
-  game = await playGame(rules, solverParty, challengerParty, { solverRoot: roots.solver, challengerRoot: roots.challenger });
+  ({ good, cheat, roots, game } = await qkvCheatGame(T));
   c = await setupGameChain(rules);
 }, 180_000);
 
@@ -103,8 +97,7 @@ describe('DisputeGame replays the TypeScript game move by move', () => {
 
 describe('a game both parties lie in', () => {
   test('the contract rules "both" at the instruction as TS does; the market slashes both stakes and refunds the submitter', async () => {
-    const writer = (rules.structure(T).stateOutputs.find((s) => s.name === 'params.blocks.0.qkv.weight')!.source as { index: number }).index;
-    const other = await runOf(adversary.flipOpOutput(honest, T, writer, 37, 5));
+    const other = await runOf(adversary.flipOpOutput(honest, T, qkvWriter(T), 37, 5));
     const both = { solver: cheat.record.commitment!, challenger: other.record.commitment! };
     const played = await playGame(
       rules,

@@ -14,7 +14,8 @@ import { approve, challenge, claimJob, commitRoot, postJob, register } from '../
 import { DisputeGameAbi } from '../../src/chain/generated/DisputeGame.js';
 import { MycelTokenAbi } from '../../src/chain/generated/MycelToken.js';
 import { encodeDisputeMove, jobFacts, type JobFacts } from '../../src/chain/dispute-moves.js';
-import { startGame, type GameResult, type Move, type Position, type Rules } from '../../src/verify/index.js';
+import { adversary, startGame, type GameResult, type Move, type Position, type Rules } from '../../src/verify/index.js';
+import { dispute, honest, rules as microRules, runOf, type Run } from '../verify/game-helpers.js';
 
 export const TOKENS = (n: number | string) => parseUnits(String(n), 18);
 export const STAKE = TOKENS(5);
@@ -106,4 +107,15 @@ export async function replayOnChain(
     onMove?.(replayed);
   }
   return out;
+}
+
+/** The op of step t that writes params.blocks.0.qkv.weight in the tests' micro job: what the tests' cheaters flip. */
+export const qkvWriter = (t: number) =>
+  (microRules.structure(t).stateOutputs.find((s) => s.name === 'params.blocks.0.qkv.weight')!.source as { index: number }).index;
+
+/** The tests' dispute: a solver that flipped bit 3 of element 37 of step t's qkv writer, against an honest challenger. */
+export async function qkvCheatGame(t: number): Promise<{ good: Run; cheat: Run; roots: { solver: string; challenger: string }; game: GameResult }> {
+  const good = await runOf(honest);
+  const cheat = await runOf(adversary.flipOpOutput(honest, t, qkvWriter(t), 37, 3));
+  return { good, cheat, roots: { solver: cheat.record.commitment!, challenger: good.record.commitment! }, game: await dispute(cheat, good) };
 }

@@ -19,9 +19,9 @@ import { approve, challenge, claimJob, commitRoot, getJob, postJob, register } f
 import { encodeDisputeMove } from '../../src/chain/dispute-moves.js';
 import { fromHex, leafHash, merkleProof, runCommitment } from '../../src/train/index.js';
 import { toHex } from '../../src/platform/sha256.js';
-import { adversary, type GameResult, type Move, type Position } from '../../src/verify/index.js';
-import { dispute, honest, rules, runOf, type Run } from '../verify/game-helpers.js';
-import { acceptedMoves, openJobDispute, readDispute, replayOnChain, REWARD, setupGameChain, STAKE, type GameChain } from './dispute-replay.js';
+import type { GameResult, Move, Position } from '../../src/verify/index.js';
+import { rules, type Run } from '../verify/game-helpers.js';
+import { acceptedMoves, openJobDispute, qkvCheatGame, readDispute, replayOnChain, REWARD, setupGameChain, STAKE, type GameChain } from './dispute-replay.js';
 import { MIN_STAKE, T as TOKENS, call, expectRevert, setupMycel } from './mycel-fixture.js';
 
 const T = 3;
@@ -32,11 +32,7 @@ let cheat: Run;
 let roots: { solver: string; challenger: string };
 
 beforeAll(async () => {
-  good = await runOf(honest);
-  const writer = (rules.structure(T).stateOutputs.find((s) => s.name === 'params.blocks.0.qkv.weight')!.source as { index: number }).index;
-  cheat = await runOf(adversary.flipOpOutput(honest, T, writer, 37, 3));
-  roots = { solver: cheat.record.commitment!, challenger: good.record.commitment! };
-  game = await dispute(cheat, good);
+  ({ good, cheat, roots, game } = await qkvCheatGame(T));
   c = await setupGameChain(rules);
 }, 120_000);
 
