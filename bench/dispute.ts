@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Store, buildProgram, parseJobSpec, runJob, type JobSpec, type RunRecord, type TrainProgram } from '../src/train/index.js';
 import { Rng } from '../src/tensor/index.js';
-import { adversary, executeStep, playGame, refereeWork, replayParty, rulesOf, CHUNK_ELEMENTS, type Party, type StepStructure } from '../src/verify/index.js';
+import { adversary, elementEntryOfOp, executeStep, playGame, refereeWork, replayParty, rulesOf, CHUNK_ELEMENTS, type Party, type StepStructure } from '../src/verify/index.js';
 import { elementProgram, run } from '../src/verify/machine/index.js';
 import { DESCENT_DEPTH } from '../src/verify/game/descend.js';
 import { makeReporter } from './report.js';
@@ -47,7 +47,7 @@ function longestElement(s: StepStructure): number {
     const key = `${op.op}${JSON.stringify(op.attrs)}${op.inputs.map((x) => x.shape.join('x')).join()}`;
     if (seen.has(key)) continue;
     seen.add(key);
-    const { program } = elementProgram({ op: op.op, attrs: op.attrs, inputShapes: op.inputs.map((x) => x.shape), inputDtypes: op.inputs.map((x) => x.dtype), outputShape: op.output.shape }, 0);
+    const { program } = elementProgram(elementEntryOfOp(op), 0);
     const memory = op.inputs.map((x) => new Int32Array(size(x.shape)));
     longest = Math.max(longest, run(program, memory, 0).steps);
   }

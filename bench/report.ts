@@ -8,7 +8,7 @@ export function makeReporter(args: readonly string[]): (row: Record<string, unkn
     }
     console.log(
       Object.entries(row)
-        .map(([k, v]) => `${k}=${typeof v === 'number' && !Number.isInteger(v) ? v.toPrecision(4) : String(v)}`)
+        .map(([k, v]) => `${k}=${typeof v === 'number' && !Number.isInteger(v) ? v.toPrecision(4) : typeof v === 'object' && v !== null ? JSON.stringify(v) : String(v)}`)
         .join('  '),
     );
   };

@@ -11,7 +11,7 @@ export { encodeMove, encodePosition, positionHash } from './game/encoding.js';
 export { batchCommitment, CHUNK_ELEMENTS } from './game/commitments.js';
 export { ruleInstruction, ruleState, refereeWork, type InstructionProof } from './referee.js';
 export {
-  INPUT_SOURCES, encodeDescriptor, inputDescriptors, makeOpRule, opProgram, opRuleOf, ruleFrom, ruleHash, ruleMismatch, ruleOpening,
+  INPUT_SOURCES, elementEntryOfOp, encodeDescriptor, inputDescriptors, makeOpRule, opProgram, opRuleOf, ruleFrom, ruleHash, ruleMismatch, ruleOpening,
   type InputDescriptor, type OpRule, type RuleOpening,
 } from './game/op-rule.js';
 export { executeStep, stepStructure, withOpHook, type StepExecution, type OpHook } from './strategy/execute.js';

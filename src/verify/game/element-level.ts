@@ -11,14 +11,13 @@ import { expectHexList, expectInt, expectWords } from './check.js';
 import { DESCENT_DEPTH } from './descend.js';
 import { MalformedMoveError } from './errors.js';
 import { REGISTER_COUNT } from '../machine/isa.js';
-import { opProgram } from './op-rule.js';
+import { elementEntryOfOp, opProgram } from './op-rule.js';
 import { toMachineState, type Move, type Position, type Rules } from './types.js';
 
 /** The op's element program (one for all its elements), after checking that `element` is one of them. */
 export function programAt(rules: Rules, t: number, op: number, element: number): Program {
   const s = rules.structure(t).ops[op];
-  const entry = { op: s.op, attrs: s.attrs, inputShapes: s.inputs.map((x) => x.shape), inputDtypes: s.inputs.map((x) => x.dtype), outputShape: s.output.shape };
-  return elementProgram(entry, element, opProgram(s)).program;
+  return elementProgram(elementEntryOfOp(s), element, opProgram(s)).program;
 }
 
 /** Checks a machine state sent in a move and returns it. */

@@ -16,7 +16,7 @@ import { sha256, toHex } from '../../platform/sha256.js';
 import { DTYPE_CODE } from '../../tensor/dtype.js';
 import { fromHex } from '../../train/hex.js';
 import { leafHash, merkleProof, merkleRoot, rootFromProof, type Hash } from '../../train/merkle.js';
-import { encodeProgram, instructionProof, programOf, programRoot, type Instruction, type Program } from '../machine/index.js';
+import { encodeProgram, instructionProof, programOf, programRoot, type ElementEntry, type Instruction, type Program } from '../machine/index.js';
 import { stepLeafCount, type OpStructure, type StepStructure } from './structure.js';
 
 /** OneStepReferee.Source, in the contract's enum order. */
@@ -71,7 +71,7 @@ const MAX_CACHED_PROGRAMS = 10_000;
 const exactKey = (_: string, v: unknown) => (typeof v === 'number' ? `n${Object.is(v, -0) ? '-0' : String(v)}` : typeof v === 'string' ? `s${v}` : v);
 
 function cachedProgram(op: OpStructure): { program: Program; root: Hash } {
-  const entry = { op: op.op, attrs: op.attrs, inputShapes: op.inputs.map((x) => x.shape), inputDtypes: op.inputs.map((x) => x.dtype), outputShape: op.output.shape };
+  const entry = elementEntryOfOp(op);
   const key = JSON.stringify(entry, exactKey);
   let cached = programs.get(key);
   if (!cached) {
@@ -80,6 +80,11 @@ function cachedProgram(op: OpStructure): { program: Program; root: Hash } {
     programs.set(key, (cached = { program, root: programRoot(program) }));
   }
   return cached;
+}
+
+/** What an op's element program depends on, from its place in the step program. */
+export function elementEntryOfOp(op: OpStructure): ElementEntry {
+  return { op: op.op, attrs: op.attrs, inputShapes: op.inputs.map((x) => x.shape), inputDtypes: op.inputs.map((x) => x.dtype), outputShape: op.output.shape };
 }
 
 /** The op's one element program. */

@@ -2,25 +2,15 @@
  * The meaning of each instruction (isa.ts writes it down in words): one function that advances a
  * mutable state by one instruction. step() wraps it purely; run() uses it in place for speed.
  */
-import { CANONICAL_NAN_BITS, fmax, fmin } from '../../tensor/f32.js';
+import { bitsOf, CANONICAL_NAN_BITS, fmax, fmin, fromBits } from '../../tensor/f32.js';
 import { MachineFaultError } from './errors.js';
 import type { Instruction, Memory, Program } from './isa.js';
 
 export type MutableState = { pc: number; steps: number; halted: boolean; registers: Int32Array };
 
-const scratchFloat = new Float32Array(1);
-const scratchWord = new Int32Array(scratchFloat.buffer);
-
-function floatOf(word: number): number {
-  scratchWord[0] = word;
-  return scratchFloat[0];
-}
-
 /** Rounds a float64 that is the exact (or once-rounded, double rounding being innocuous) result to binary32 bits. */
 function wordOf(x: number): number {
-  if (x !== x) return CANONICAL_NAN_BITS;
-  scratchFloat[0] = x;
-  return scratchWord[0];
+  return x !== x ? CANONICAL_NAN_BITS : bitsOf(x) | 0;
 }
 
 const INT32_LIMIT = 2147483648;
@@ -61,17 +51,17 @@ export function executeInstruction(ins: Instruction, s: MutableState, memory: Me
       break;
     }
     case 'select': value = a !== 0 ? b : r[ins.imm]; break;
-    case 'fadd': value = wordOf(floatOf(a) + floatOf(b)); break;
-    case 'fsub': value = wordOf(floatOf(a) - floatOf(b)); break;
-    case 'fmul': value = wordOf(floatOf(a) * floatOf(b)); break;
-    case 'fdiv': value = wordOf(floatOf(a) / floatOf(b)); break;
-    case 'fsqrt': value = wordOf(Math.sqrt(floatOf(a))); break;
-    case 'fmin': value = wordOf(fmin(floatOf(a), floatOf(b))); break;
-    case 'fmax': value = wordOf(fmax(floatOf(a), floatOf(b))); break;
-    case 'feq': value = floatOf(a) === floatOf(b) ? 1 : 0; break;
-    case 'flt': value = floatOf(a) < floatOf(b) ? 1 : 0; break;
-    case 'fle': value = floatOf(a) <= floatOf(b) ? 1 : 0; break;
-    case 'ftoi': value = truncateSaturating(floatOf(a)); break;
+    case 'fadd': value = wordOf(fromBits(a) + fromBits(b)); break;
+    case 'fsub': value = wordOf(fromBits(a) - fromBits(b)); break;
+    case 'fmul': value = wordOf(fromBits(a) * fromBits(b)); break;
+    case 'fdiv': value = wordOf(fromBits(a) / fromBits(b)); break;
+    case 'fsqrt': value = wordOf(Math.sqrt(fromBits(a))); break;
+    case 'fmin': value = wordOf(fmin(fromBits(a), fromBits(b))); break;
+    case 'fmax': value = wordOf(fmax(fromBits(a), fromBits(b))); break;
+    case 'feq': value = fromBits(a) === fromBits(b) ? 1 : 0; break;
+    case 'flt': value = fromBits(a) < fromBits(b) ? 1 : 0; break;
+    case 'fle': value = fromBits(a) <= fromBits(b) ? 1 : 0; break;
+    case 'ftoi': value = truncateSaturating(fromBits(a)); break;
     case 'itof': value = wordOf(a); break;
     case 'iadd': value = a + b; break;
     case 'isub': value = a - b; break;
