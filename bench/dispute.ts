@@ -39,19 +39,29 @@ function scalarOps(s: StepStructure): number {
   return total;
 }
 
-/** The longest element program of each op kind (first output element), in instructions. */
-function longestElement(s: StepStructure): number {
+/**
+ * The longest element program of the step's ops (first output element), and the mean over every output element of the
+ * step, in instructions (every element of an op runs as many instructions as its first).
+ */
+function elementWork(s: StepStructure): { longest: number; mean: number } {
   let longest = 0;
-  const seen = new Set<string>();
+  let instructions = 0;
+  let elements = 0;
+  const seen = new Map<string, number>();
   for (const op of s.ops) {
     const key = `${op.op}${JSON.stringify(op.attrs)}${op.inputs.map((x) => x.shape.join('x')).join()}`;
-    if (seen.has(key)) continue;
-    seen.add(key);
-    const { program } = elementProgram(elementEntryOfOp(op), 0);
-    const memory = op.inputs.map((x) => new Int32Array(size(x.shape)));
-    longest = Math.max(longest, run(program, memory, 0).steps);
+    let steps = seen.get(key);
+    if (steps === undefined) {
+      const { program } = elementProgram(elementEntryOfOp(op), 0);
+      const memory = op.inputs.map((x) => new Int32Array(size(x.shape)));
+      steps = run(program, memory, 0).steps;
+      seen.set(key, steps);
+    }
+    longest = Math.max(longest, steps);
+    instructions += steps * size(op.output.shape);
+    elements += size(op.output.shape);
   }
-  return longest;
+  return { longest, mean: instructions / elements };
 }
 
 const timed = (party: Party) => {
@@ -153,7 +163,7 @@ export async function run_(args: string[]): Promise<void> {
     const traced = (performance.now() - q0) / 1000;
     const s = exec.structure;
     const maxChunks = Math.max(...s.ops.map((o) => Math.ceil(size(o.output.shape) / CHUNK_ELEMENTS)));
-    const maxInstr = longestElement(s);
+    const { longest: maxInstr, mean: meanInstr } = elementWork(s);
     // Each round descends DESCENT_DEPTH tree levels, or splits an instruction range into 2^DESCENT_DEPTH parts.
     const lg = (n: number) => Math.ceil(Math.log2(Math.max(2, n)) / DESCENT_DEPTH);
     const rounds = { run: 1, step: 1 + lg(s.ops.length + 1), op: 1 + (maxChunks > 1 ? lg(maxChunks) : 0) + 1, element: 1 + lg(maxInstr), onestep: 1 };
@@ -162,7 +172,7 @@ export async function run_(args: string[]): Promise<void> {
     const extra = (ce - 1 + traced / plain) / T;
     tiny = {
       kind: 'extrapolated', job: 'gpt-tiny (ctx64 d128 L4 h4 mlp512 b16), 1000 steps, checkpoint every 20',
-      measured_ops_per_step: s.ops.length, measured_step_seconds: plain, measured_traced_step_seconds: traced, measured_max_chunks: maxChunks, measured_longest_element_program: maxInstr,
+      measured_ops_per_step: s.ops.length, measured_step_seconds: plain, measured_traced_step_seconds: traced, measured_max_chunks: maxChunks, measured_longest_element_program: maxInstr, measured_mean_instructions_per_element: Number(meanInstr.toFixed(1)),
       worst_case_rounds_run: rounds.run, worst_case_rounds_step: rounds.step, worst_case_rounds_op: rounds.op, worst_case_rounds_element: rounds.element, worst_case_rounds_onestep: rounds.onestep,
       worst_case_total_rounds: totalRounds, job_scalar_ops: ops, referee_ratio: 1 / ops,
       honest_extra_ratio: extra, honest_extra_basis: `(checkpoint interval - 1 replayed steps + 1 traced step at ${(traced / plain).toFixed(2)}x) / 1000 steps`,
