@@ -57,3 +57,12 @@ export class TextMismatchError extends MycelError {
     });
   }
 }
+
+export class GenerationInputError extends MycelError {
+  override name = 'GenerationInputError';
+  constructor(problem: string) {
+    super(`Cannot generate: ${problem}.`, {
+      metaMessages: ['Pass non-empty prompts of the model\'s token ids, one seed per prompt, and a completion that fits the model\'s context window where one is scored.'],
+    });
+  }
+}
