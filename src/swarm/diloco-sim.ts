@@ -1,0 +1,160 @@
+/**
+ * A whole DiLoCo / NoLoCo run of several workers in one process, round by round, with the round rules of
+ * diloco.ts: churn (workers offline, late past the cut-off, joining), forged deltas and spot-checks. It is
+ * deterministic and does no I/O: the benchmark runs it, the tests use it as the model that the worker
+ * processes must agree with, and each worker's state at a round boundary is what a worker commits.
+ */
+import type { TokenBatch } from '../data/index.js';
+import type { OptState, Params } from '../nn/index.js';
+import {
+  contributionOf,
+  deltaDigest,
+  initialOuter,
+  innerStart,
+  outerMerge,
+  outerStateHash,
+  roundCommitment,
+  runInnerSteps,
+  shardBatcher,
+  SHARED_STATE,
+  type Contribution,
+  type DilocoMode,
+  type OuterState,
+} from '../train/diloco-program.js';
+import type { OuterHyper } from '../train/outer.js';
+import type { TrainProgram } from '../train/program.js';
+import { spotCheck, spotCheckSelection, type Refusal } from './diloco.js';
+import { nolocoGroupOf } from './noloco.js';
+
+/** What a worker keeps between rounds: its outer state and its own inner optimizer (AdamW) state. */
+export type WorkerState = { outer: OuterState; opt: OptState };
+
+export type SimSnapshot = { round: number; workers: Map<number, WorkerState> };
+
+export type RoundRecord = {
+  round: number;
+  /** Workers online this round (late ones included), sorted. */
+  roster: number[];
+  accepted: number[];
+  late: number[];
+  refused: Refusal[];
+  /** Mean inner-step loss over the accepted workers' steps. */
+  loss: number;
+  commitment: string;
+  /** Hashes of the outer states after the round: one shared (DiLoCo) or one per worker (NoLoCo). */
+  states: { worker: number; hash: string }[];
+  innerSteps: number;
+};
+
+export type SimOptions = {
+  program: TrainProgram;
+  /** The spec's batch numbering (program.batch, or a training split of a text). */
+  batch: (step: number) => TokenBatch;
+  mode: DilocoMode;
+  innerSteps: number;
+  /** Worker slots: the shard stride, so a slot's data does not depend on who else is in. */
+  slots: number;
+  rounds: number;
+  hyper: OuterHyper;
+  seed: number;
+  /** Workers online in a round (default: every slot). A worker seen for the first time joins. */
+  online?: (round: number) => readonly number[];
+  /** Online workers whose delta misses the round's cut-off. */
+  late?: (round: number) => readonly number[];
+  /** An adversary: replaces a worker's delta (return undefined to send the honest one). */
+  forge?: (round: number, worker: number, honest: Params) => Params | undefined;
+  spotCheckFraction?: number;
+  onRound?: (record: RoundRecord, snapshot: SimSnapshot) => void;
+};
+
+/** Runs rounds from `from` (or the start) until `options.rounds` rounds are done; returns the snapshot. */
+export function simulateDiloco(options: SimOptions, from?: SimSnapshot): SimSnapshot {
+  const { program, mode, innerSteps, slots, hyper, seed } = options;
+  const workers = new Map(from?.workers ?? []);
+  let round = from?.round ?? 0;
+  const everyone = Array.from({ length: slots }, (_, i) => i);
+  while (round < options.rounds) {
+    const roster = [...new Set(options.online?.(round) ?? everyone)].sort((a, b) => a - b);
+    const late = new Set(options.late?.(round) ?? []);
+    for (const w of roster) if (!workers.has(w)) workers.set(w, joiner(program, workers));
+    for (const w of roster) rebase(workers, w, round, mode, seed, roster);
+
+    const contributions: Contribution[] = [];
+    const honest = new Map<number, Params>();
+    const ends = new Map<number, OptState>();
+    const losses: number[] = [];
+    for (const w of roster) {
+      if (late.has(w)) continue;
+      const { outer, opt } = workers.get(w)!;
+      const inner = runInnerSteps(program, shardBatcher(options.batch, slots, w), innerStart(outer, opt, innerSteps), innerSteps);
+      const c = contributionOf(w, outer, inner.state.params, mode);
+      honest.set(w, c.delta);
+      ends.set(w, inner.state.opt);
+      losses.push(...inner.losses);
+      contributions.push({ ...c, delta: options.forge?.(round, w, c.delta) ?? c.delta });
+    }
+    const checked = spotCheckSelection(seed, round, contributions.map((c) => c.worker), options.spotCheckFraction ?? 0);
+    // Re-execution is a real re-run of the worker's inner steps from its committed start state.
+    const reexecute = (w: number) => {
+      const { outer, opt } = workers.get(w)!;
+      const inner = runInnerSteps(program, shardBatcher(options.batch, slots, w), innerStart(outer, opt, innerSteps), innerSteps);
+      return contributionOf(w, outer, inner.state.params, mode).delta;
+    };
+    const { accepted, refused } = spotCheck(contributions, checked, reexecute, round);
+    const acceptedIds = accepted.map((c) => c.worker);
+
+    const states: { worker: number; hash: string }[] = [];
+    if (mode === 'diloco') {
+      const anyone = workers.get(roster[0])!.outer;
+      const next = outerMerge('diloco', anyone, accepted, hyper);
+      for (const w of roster) workers.set(w, { outer: next, opt: acceptedIds.includes(w) ? ends.get(w)! : workers.get(w)!.opt });
+      states.push({ worker: SHARED_STATE, hash: outerStateHash(next) });
+    } else {
+      const nextOf = new Map<number, OuterState>();
+      for (const w of acceptedIds) {
+        const group = nolocoGroupOf(seed, round, roster, w).filter((g) => acceptedIds.includes(g));
+        nextOf.set(w, outerMerge('noloco', workers.get(w)!.outer, accepted.filter((c) => group.includes(c.worker)), hyper));
+      }
+      for (const [w, next] of nextOf) {
+        workers.set(w, { outer: next, opt: ends.get(w)! });
+        states.push({ worker: w, hash: outerStateHash(next) });
+      }
+    }
+    const record: RoundRecord = {
+      round,
+      roster,
+      accepted: acceptedIds,
+      late: roster.filter((w) => late.has(w)),
+      refused,
+      loss: losses.length ? losses.reduce((a, b) => a + b, 0) / losses.length : NaN,
+      commitment: roundCommitment({ round, deltas: accepted.map((c) => ({ worker: c.worker, digest: deltaDigest(c.delta) })), states }),
+      states,
+      innerSteps: acceptedIds.length * innerSteps,
+    };
+    round++;
+    options.onRound?.(record, { round, workers });
+  }
+  return { round, workers };
+}
+
+/**
+ * A worker that was not in the last round (offline, late, excluded) starts this round from the current
+ * outer state: DiLoCo's shared one, or in NoLoCo the state of the first worker of its group that is up
+ * to date (else of the first up-to-date worker). It keeps its own inner optimizer state.
+ */
+function rebase(workers: Map<number, WorkerState>, w: number, round: number, mode: DilocoMode, seed: number, roster: readonly number[]): void {
+  const self = workers.get(w)!;
+  if (self.outer.round === round) return;
+  const current = [...workers.entries()].filter(([, s]) => s.outer.round === round).sort(([a], [b]) => a - b);
+  if (current.length === 0) return; // nobody is ahead: keep going from its own state
+  const group = mode === 'noloco' ? nolocoGroupOf(seed, round, roster, w) : [];
+  const source = current.find(([id]) => group.includes(id)) ?? current[0];
+  workers.set(w, { outer: source[1].outer, opt: self.opt });
+}
+
+/** A new worker: the current outer state of the lowest up-to-date worker (fetched by CID in a real run), a fresh AdamW state. */
+function joiner(program: TrainProgram, workers: Map<number, WorkerState>): WorkerState {
+  const newest = [...workers.entries()].sort(([a, x], [b, y]) => y.outer.round - x.outer.round || a - b)[0];
+  const outer = newest ? newest[1].outer : initialOuter(program);
+  return { outer, opt: program.optimizer.init(outer.params) };
+}
