@@ -12,5 +12,7 @@ export const DATA_STREAMS = {
   brackets: 0xda7a_0007,
   modular: 0xda7a_0008,
   counting: 0xda7a_0009,
+  radix: 0xda7a_000a,
+  arithmetic: 0xda7a_000b,
   textWindows: 0xda7a_0100,
 } as const;

@@ -7,6 +7,7 @@ import {
   TaskPromptError,
   UnknownTaskError,
   getTask,
+  seedFromDigest,
   type TaskDefinition,
 } from '../../src/data/index.js';
 
@@ -84,6 +85,40 @@ describe('task specifics', () => {
     expect(TASKS.brackets.verify('b:([)]=', '0')).toBe(1);
     expect(TASKS.counting.verify('n1:31415=', '2')).toBe(1);
     expect(TASKS.parity.verify('p:10110=', '1')).toBe(1);
+    expect(TASKS.radix.verify('[2]1011:[7]=', '14')).toBe(1);
+    expect(TASKS.radix.verify('[2]1011:[7]=', '11')).toBe(0); // the value in base 10, not 7
+    expect(TASKS.radix.verify('[2]1011:[7]=', '014')).toBe(0); // not canonical
+    expect(TASKS.radix.verify('[10]0:[3]=', '0')).toBe(1);
+    expect(() => TASKS.radix.verify('[2]1021:[7]=', '1')).toThrow(TaskPromptError); // 2 is no binary digit
+    expect(() => TASKS.radix.verify('[16]10:[7]=', '1')).toThrow(TaskPromptError);
+    expect(TASKS.arithmetic.verify('3+4*2-5=', '6')).toBe(1);
+    expect(TASKS.arithmetic.verify('3+4*2-5=', '9')).toBe(0); // left to right, not precedence
+    expect(TASKS.arithmetic.verify('2-3*3=', '-7')).toBe(1);
+    expect(TASKS.arithmetic.verify('2-3*3=', '-07')).toBe(0);
+    expect(TASKS.arithmetic.verify('5-5=', '0')).toBe(1);
+    expect(TASKS.arithmetic.verify('5-5=', '-0')).toBe(0);
+    expect(TASKS.arithmetic.verify('2*3*4-1-1=', '22')).toBe(1);
+  });
+
+  it('radix and arithmetic cover their knobs', () => {
+    const examples = Array.from({ length: 300 }, (_, i) => TASKS.radix.generate(4, i, { maxBase: 4 }));
+    const bases = new Set(examples.flatMap(({ prompt }) => [...prompt.matchAll(/\[(\d+)\]/g)].map((m) => Number(m[1]))));
+    expect([...bases].sort()).toEqual([2, 3, 4]);
+    expect(examples.every(({ prompt }) => !/^\[(\d+)\]\d+:\[\1\]=$/.test(prompt))).toBe(true); // the bases differ
+    const chains = Array.from({ length: 300 }, (_, i) => TASKS.arithmetic.generate(4, i, { terms: 5, digits: 2 }));
+    expect(chains.every(({ prompt }) => prompt.split(/[-+*]/).length === 5)).toBe(true);
+    expect(chains.some(({ answer }) => answer.startsWith('-'))).toBe(true);
+    for (const op of ['+', '-', '*']) expect(chains.some(({ prompt }) => prompt.includes(op))).toBe(true);
+  });
+
+  it('seedFromDigest takes a digest\'s first 53 bits, so a task example is regenerable from a hash', () => {
+    const digest = Uint8Array.from({ length: 32 }, (_, i) => 255 - i);
+    const seed = seedFromDigest(digest);
+    expect(Number.isSafeInteger(seed)).toBe(true);
+    expect(seed).toBe(Number(BigInt('0x' + Buffer.from(digest.subarray(0, 8)).toString('hex')) >> 11n));
+    expect(seedFromDigest(new Uint8Array(7))).toBe(0);
+    expect(TASKS.arithmetic.generate(seed, 0)).toEqual(TASKS.arithmetic.generate(seedFromDigest(digest.slice()), 0));
+    expect(() => seedFromDigest(new Uint8Array(3))).toThrow(/at least 7 bytes/);
   });
 
   it('brackets are balanced about half the time', () => {
@@ -104,6 +139,18 @@ describe('task specifics', () => {
         "answer": "1154",
         "prompt": "448+706=",
       }
+    `);
+    expect([TASKS.radix.generate(0, 0), TASKS.arithmetic.generate(0, 0)]).toMatchInlineSnapshot(`
+      [
+        {
+          "answer": "305",
+          "prompt": "[3]21022:[8]=",
+        },
+        {
+          "answer": "5",
+          "prompt": "8+3-6=",
+        },
+      ]
     `);
     expect(TASKS.brackets.generate(0, 0)).toMatchInlineSnapshot(`
       {

@@ -126,3 +126,16 @@ export function answerText(completion: string): string {
 export function parseCanonical(text: string): bigint | undefined {
   return /^(0|[1-9]\d*)$/.test(text) ? BigInt(text) : undefined;
 }
+
+/**
+ * A task seed from a digest (a swarm derives it as H(round beacon, node id, index)): the digest's
+ * first 53 bits, big-endian, so it is a safe integer for generate(seed, index). Anyone holding the
+ * digest regenerates the same question and answer.
+ */
+export function seedFromDigest(digest: Uint8Array): number {
+  if (digest.length < 7) throw new RangeError(`seedFromDigest needs at least 7 bytes of digest, got ${digest.length}`);
+  let high = 0;
+  for (let i = 0; i < 3; i++) high = high * 256 + digest[i];
+  const low = (((digest[3] << 24) >>> 0) + (digest[4] << 16) + (digest[5] << 8) + digest[6]) >>> 3; // 29 bits
+  return (high * 2 ** 29 + low) % 2 ** 53; // 24 + 29 = 53 bits
+}
