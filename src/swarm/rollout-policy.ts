@@ -1,0 +1,68 @@
+/**
+ * A policy as a blob: its checkpoint (parameters, optimizer state, the job spec naming the model
+ * size, the tokenizer), content-addressed twice: by the blob CID it is fetched by, and by the state
+ * hash rollouts name. A blob fetched to re-execute a peer's rollouts is checked against both claims
+ * before any of it is used, and its model must be one this node can afford to run.
+ */
+import { BLOB_CHUNK_BYTES } from '../p2p/constants.js';
+import { encodeManifest, sha256Bytes } from '../p2p/blob/manifest.js';
+import { concatBytes } from '../platform/bytes.js';
+import { buildProgram, decodeCheckpoint, encodeCheckpoint, parseJobSpec, stateHash, type TrainProgram, type TrainState } from '../train/index.js';
+
+/** The largest peer model this node re-executes (a claim of a huge model must not stall the round). */
+export const MAX_PEER_MODEL = { contextLength: 256, dModel: 512, layers: 12, mlpHidden: 2048 };
+
+export type Policy = { program: TrainProgram; state: TrainState; hash: string };
+export type PolicyBlob = { hash: string; cid: string; bytes: Uint8Array };
+
+/** The CID the blob store gives these bytes (the manifest of their 1 MiB chunks), computed in memory. */
+export function blobCidOf(bytes: Uint8Array): string {
+  const chunks: Uint8Array[] = [];
+  for (let at = 0; at < bytes.length; at += BLOB_CHUNK_BYTES) chunks.push(sha256Bytes(bytes.subarray(at, at + BLOB_CHUNK_BYTES)));
+  return encodeManifest({ size: bytes.length, chunkSize: BLOB_CHUNK_BYTES, hashes: concatBytes(chunks) }).cid.toString();
+}
+
+export function policyBlob(program: TrainProgram, state: TrainState, hash = stateHash(state)): PolicyBlob {
+  const bytes = encodeCheckpoint(state, { jobId: program.id, spec: program.spec, tokenizer: program.tokenizer.toJSON(), stateHash: hash });
+  return { hash, cid: blobCidOf(bytes), bytes };
+}
+
+/** Why a policy blob cannot be used, or the policy it holds. */
+export type OpenedPolicy = { ok: true; policy: Policy } | { ok: false; reason: string };
+
+/**
+ * Opens a peer's policy blob claimed as (hash, cid): the bytes must hash to the CID, the checkpoint
+ * to the state hash, its tokenizer must be ours (token ids mean the same) and its model affordable.
+ */
+export function openPolicyBlob(bytes: Uint8Array, claim: { hash: string; cid: string }, tokenizerJson: string): OpenedPolicy {
+  if (blobCidOf(bytes) !== claim.cid) return { ok: false, reason: `the policy blob does not hash to its CID ${claim.cid}` };
+  let decoded;
+  try {
+    decoded = decodeCheckpoint(bytes, `policy ${claim.cid}`);
+  } catch (error) {
+    return { ok: false, reason: `the policy blob is not a checkpoint (${(error as Error).message.split('\n')[0]})` };
+  }
+  const hash = stateHash(decoded.state);
+  if (hash !== claim.hash) return { ok: false, reason: `the policy blob holds state ${hash.slice(0, 12)}, not the claimed ${claim.hash.slice(0, 12)}` };
+  if (JSON.stringify(decoded.info.tokenizer) !== tokenizerJson) return { ok: false, reason: 'the policy uses another tokenizer' };
+  let program: TrainProgram;
+  try {
+    const spec = parseJobSpec(decoded.info.spec);
+    const m = spec.model;
+    if (m.contextLength > MAX_PEER_MODEL.contextLength || m.dModel > MAX_PEER_MODEL.dModel || m.layers > MAX_PEER_MODEL.layers || m.mlpHidden > MAX_PEER_MODEL.mlpHidden) {
+      return { ok: false, reason: `the policy's model (${JSON.stringify(m)}) is larger than this node re-executes` };
+    }
+    program = buildProgram(spec);
+  } catch (error) {
+    return { ok: false, reason: `the policy's spec is unusable (${(error as Error).message.split('\n')[0]})` };
+  }
+  // Every parameter the model reads, with the shape it expects: a mismatch would fail deep in a matmul.
+  const reference = program.init().params;
+  for (const [name, t] of Object.entries(reference)) {
+    const got = decoded.state.params[name];
+    if (!got || got.shape.length !== t.shape.length || got.shape.some((d, i) => d !== t.shape[i]) || got.dtype !== t.dtype) {
+      return { ok: false, reason: `the policy's parameter ${name} is missing or misshapen` };
+    }
+  }
+  return { ok: true, policy: { program, state: decoded.state, hash } };
+}
