@@ -38,7 +38,7 @@ export class InvalidRpcUrlError extends MycelError {
   override name = 'InvalidRpcUrlError';
   constructor({ rpcUrl }: { rpcUrl: string }) {
     super(`"${rpcUrl}" is not an http(s) JSON-RPC URL.`, {
-      metaMessages: ['Pass a URL such as http://127.0.0.1:8545, or leave it out to use the embedded anvil.'],
+      metaMessages: ['Pass a URL such as http://127.0.0.1:8545. For a local chain: `mycel chain deploy` without --rpc starts an embedded anvil, and `mycel devnet` runs a whole local network.'],
     });
   }
 }
@@ -49,7 +49,7 @@ export class ChainUnreachableError extends MycelError {
   constructor({ rpcUrl, cause }: { rpcUrl: string; cause: unknown }) {
     const reason = (cause as { shortMessage?: string; message?: string })?.shortMessage ?? String((cause as Error)?.message ?? cause);
     super(`No EVM JSON-RPC node answers at ${rpcUrl}.`, {
-      metaMessages: ['Check the URL and that the node is running, or leave the URL out to use the embedded anvil.'],
+      metaMessages: ['Check the URL and that the chain node is running. For a local chain: `mycel chain deploy` without --rpc starts an embedded anvil, and `mycel devnet` runs a whole local network.'],
       details: reason,
       cause,
     });

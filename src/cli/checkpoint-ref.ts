@@ -6,7 +6,7 @@ import { readFile, stat } from 'node:fs/promises';
 import { tokenizerFromJSON, type Tokenizer } from '../data/index.js';
 import { gpt, type Gpt } from '../nn/index.js';
 import { MycelError } from '../platform/errors.js';
-import { decodeCheckpoint, jobId, type CheckpointInfo, type RunRecord, type TrainState } from '../train/index.js';
+import { PRESET_NAMES, UnknownPresetError, decodeCheckpoint, jobId, type CheckpointInfo, type RunRecord, type TrainState } from '../train/index.js';
 import type { Flags } from './command.js';
 import { resolveSpec, trainStore } from './job.js';
 
@@ -15,7 +15,7 @@ export type LoadedCheckpoint = {
   info: CheckpointInfo;
   tokenizer: Tokenizer;
   model: Gpt;
-  /** Where it came from, for messages. */
+  /** Where it came from and which step it holds, for messages: "run 3fa9c1d2e4b5 step 200 of 2000 (unfinished)". */
   source: string;
   record?: RunRecord;
 };
@@ -28,7 +28,7 @@ export async function loadCheckpointRef(ref: string, flags: Flags, step?: number
   const store = trainStore(flags);
   if (!ref.endsWith('.json') && (await isFile(ref))) {
     const loaded = decodeCheckpoint(new Uint8Array(await readFile(ref)), ref);
-    return withModel(loaded, ref);
+    return withModel(loaded, `${ref} ${stepOf(loaded.state.step, loaded.info.spec.steps)}`);
   }
   const id = await findRunId(ref, flags);
   const record = await store.readRun(id);
@@ -40,8 +40,11 @@ export async function loadCheckpointRef(ref: string, flags: Flags, step?: number
     throw new CheckpointRefError(`Run ${id} has no checkpoint at step ${chosen}.`, { metaMessages: [`Checkpointed steps: ${steps.join(', ')}`] });
   }
   const loaded = decodeCheckpoint(await store.getObject(hash), `${hash} (step ${chosen})`);
-  return { ...withModel(loaded, `run ${id.slice(0, 12)} step ${chosen}`), record };
+  return { ...withModel(loaded, `run ${id.slice(0, 12)} ${stepOf(chosen, record.spec.steps)}`), record };
 }
+
+/** "step 200 of 2000 (unfinished)": a model from a stopped run is never passed off as the trained one. */
+const stepOf = (step: number, steps: number) => `step ${step} of ${steps}${step < steps ? ' (training unfinished)' : ''}`;
 
 function withModel({ state, info }: { state: TrainState; info: CheckpointInfo }, source: string): LoadedCheckpoint {
   const tokenizer = tokenizerFromJSON(info.tokenizer);
@@ -60,8 +63,18 @@ async function findRunId(ref: string, flags: Flags): Promise<string> {
       metaMessages: ['`mycel inspect` with no argument lists the runs in the store; --data-dir points at another store.'],
     });
   }
-  const { spec } = await resolveSpec(ref, flags.text as string | undefined);
-  return jobId(spec);
+  try {
+    const { spec } = await resolveSpec(ref, flags.text as string | undefined);
+    return jobId(spec);
+  } catch (error) {
+    if (!(error instanceof UnknownPresetError)) throw error;
+    throw new CheckpointRefError(`"${ref}" is not a checkpoint file, a run in ${store.dir}, or a preset.`, {
+      metaMessages: [
+        '`mycel inspect` with no argument lists the runs in the store (by job id); --data-dir points at another store.',
+        `Presets name their own run once trained: ${PRESET_NAMES.join(', ')}.`,
+      ],
+    });
+  }
 }
 
 async function isFile(path: string): Promise<boolean> {

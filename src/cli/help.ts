@@ -35,6 +35,19 @@ export function mainHelp(commands: readonly Command[]): string {
   ].join('\n');
 }
 
+/** `mycel node` on its own: the commands of that group. */
+export function groupHelp(group: string, commands: readonly Command[]): string {
+  const width = Math.max(...commands.map((c) => c.name.length));
+  return [
+    `Usage: mycel ${group} <command> [args] [flags]`,
+    '',
+    'Commands:',
+    ...commands.map((c) => `  ${c.name.padEnd(width)}  ${c.summary}`),
+    '',
+    `Run \`mycel ${group} <command> --help\` for a command's flags.`,
+  ].join('\n');
+}
+
 /** The candidate closest to `input` by edit distance, if it is close enough to be a typo. */
 export function didYouMean(input: string, candidates: readonly string[]): string | undefined {
   let best: string | undefined;

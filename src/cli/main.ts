@@ -3,7 +3,7 @@ import { parseArgs } from 'node:util';
 import { MycelError, UsageError } from '../platform/errors.js';
 import type { Command } from './command.js';
 import { COMMANDS } from './commands/index.js';
-import { GLOBAL_FLAGS, commandHelp, didYouMean, mainHelp } from './help.js';
+import { GLOBAL_FLAGS, commandHelp, didYouMean, groupHelp, mainHelp } from './help.js';
 import { Output } from './output.js';
 
 /** Finds the command whose (one- or two-word) name starts argv; the rest are its arguments. */
@@ -27,6 +27,12 @@ export async function main(argv: readonly string[], signal: AbortSignal): Promis
       return argv.some((a) => a === '--help' || a === '-h') ? 0 : 2;
     }
     const found = findCommand(argv.filter((a) => a !== '--json'));
+    const group = COMMANDS.filter((c) => c.name.startsWith(`${positional[0]} `));
+    if (!found && group.length > 0 && positional.length === 1) {
+      // `mycel node` alone: the group's subcommands, as `mycel --help` shows commands.
+      out.result({ group: positional[0], commands: group.map((c) => ({ name: c.name, summary: c.summary })) }, groupHelp(positional[0], group));
+      return argv.some((a) => a === '--help' || a === '-h') ? 0 : 2;
+    }
     if (!found) {
       const names = COMMANDS.map((c) => c.name);
       const guess = didYouMean(positional.slice(0, 2).join(' '), names) ?? didYouMean(positional[0], names);
@@ -42,7 +48,9 @@ export async function main(argv: readonly string[], signal: AbortSignal): Promis
     } catch (error) {
       const flag = /'(-{1,2}[^']+)'/.exec(String((error as Error).message))?.[1];
       const guess = flag && didYouMean(flag.replace(/^-+/, ''), Object.keys(options));
-      throw new UsageError(`${(error as Error).message.split('\n')[0]}`, {
+      // node's own text for an unknown option ends in a quote it never closes; say it plainly instead.
+      const unknown = (error as { code?: string }).code === 'ERR_PARSE_ARGS_UNKNOWN_OPTION' && flag;
+      throw new UsageError(unknown ? `Unknown flag ${flag} for \`mycel ${command.name}\`.` : `${(error as Error).message.split('\n')[0]}`, {
         metaMessages: [guess ? `Did you mean --${guess}?` : `Run \`mycel ${command.name} --help\` for its flags.`],
       });
     }

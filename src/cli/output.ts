@@ -65,9 +65,10 @@ export class Progress {
     this.draw(info);
   }
 
-  done(info = ''): void {
+  /** Draws the bar where the work really ended (`current`: a stopped run ends short of the total). */
+  done(current = this.current, info = ''): void {
+    this.current = current;
     if (!this.drawn) return;
-    this.current = this.total;
     this.draw(info);
     this.stream.write('\n');
   }

@@ -23,7 +23,7 @@ export class CorruptCheckpointError extends MycelError {
   constructor(what: string, detail: string) {
     super(`Checkpoint ${what} is corrupt: ${detail}.`, {
       metaMessages: [
-        'The file was left as it is (nothing is overwritten). Re-run from an earlier checkpoint, or fetch this one again from a peer.',
+        'The file was left as it is (nothing is overwritten). `mycel train` resumes from the newest intact checkpoint by itself, and `--from-step N` picks one; `--step N` loads an earlier checkpoint in eval, sample and inspect.',
       ],
     });
   }
@@ -31,9 +31,12 @@ export class CorruptCheckpointError extends MycelError {
 
 export class MissingCheckpointError extends MycelError {
   override name = 'MissingCheckpointError';
-  constructor(what: string, where: string) {
+  constructor(what: string, where: string, steps?: number[]) {
     super(`No checkpoint ${what} in ${where}.`, {
-      metaMessages: ['Check the run id or path (`mycel inspect` lists what a data directory holds), or pass --data-dir.'],
+      metaMessages: [
+        ...(steps ? [`Checkpointed steps: ${steps.length ? steps.join(', ') : 'none'}.`] : []),
+        'Check the run id or path (`mycel inspect` lists what a data directory holds), or pass --data-dir.',
+      ],
     });
   }
 }

@@ -1,10 +1,11 @@
 /**
- * Runs a job to its end, checkpointing every `checkpointEvery` steps (and at steps 0 and T), and
- * resumes a run that stopped: it continues from the last checkpoint and ends at the same commitment.
+ * Runs a job to its end, checkpointing every `checkpointEvery` steps (and at steps 0 and T, and at the
+ * step where it is stopped), and resumes a run that stopped: it continues from its newest intact
+ * checkpoint and ends at the same commitment.
  */
 import { encodeCheckpoint, decodeCheckpoint } from './checkpoint.js';
 import { runCommitment } from './commitment.js';
-import { MissingCheckpointError } from './errors.js';
+import { CorruptCheckpointError, MissingCheckpointError } from './errors.js';
 import type { StepResult, TrainProgram } from './program.js';
 import { createStateHasher } from './state-hasher.js';
 import { stateHash, type TrainState } from './state.js';
@@ -14,28 +15,48 @@ export type StepReport = StepResult & { hash: string; seconds: number; tokens: n
 
 export type RunOptions = {
   store: Store;
-  /** Stop after this step (exclusive), as a crash would; the run resumes later. */
+  /** Stop once this step is done, checkpoint it, and return; running again resumes there. */
   stopAt?: number;
+  /** Resume from the checkpoint of this step instead of the newest one; the later steps are done again. */
+  fromStep?: number;
   onStep?: (report: StepReport) => void;
+  /** Aborting stops the run after the step in progress, which is checkpointed. */
   signal?: AbortSignal;
 };
 
-export type RunResult = { record: RunRecord; state: TrainState; resumedFrom: number | undefined };
+/** A checkpoint the run could not resume from (and left as it was), and why. */
+export type SkippedCheckpoint = { step: number; reason: string };
+
+export type RunResult = {
+  record: RunRecord;
+  state: TrainState;
+  resumedFrom: number | undefined;
+  /** Newer checkpoints passed over because they were corrupt or missing, newest first. */
+  skipped: SkippedCheckpoint[];
+};
 
 const isCheckpointStep = (program: TrainProgram, step: number) =>
   step === 0 || step === program.spec.steps || step % program.spec.checkpointEvery === 0;
 
-export async function runJob(program: TrainProgram, { store, stopAt, onStep, signal }: RunOptions): Promise<RunResult> {
+export async function runJob(program: TrainProgram, { store, stopAt, fromStep, onStep, signal }: RunOptions): Promise<RunResult> {
   const { spec, id } = program;
   let record = await store.readRun(id);
   let state: TrainState;
   let resumedFrom: number | undefined;
-  if (record && Object.keys(record.checkpoints).length > 0) {
-    const last = Math.max(...Object.keys(record.checkpoints).map(Number));
-    state = await loadCheckpointState(store, record, last);
-    record.stepHashes = record.stepHashes.slice(0, last + 1);
-    resumedFrom = last;
+  let skipped: SkippedCheckpoint[] = [];
+  if (fromStep !== undefined && !record?.checkpoints[String(fromStep)]) {
+    throw new MissingCheckpointError(`for step ${fromStep} of run ${id}`, store.dir, checkpointSteps(record));
+  }
+  const resumed = record ? await newestIntact(store, record, fromStep) : { skipped: [] };
+  skipped = resumed.skipped;
+  if (record && resumed.state) {
+    state = resumed.state;
+    resumedFrom = state.step;
+    forgetAfter(record, state.step);
+    if (skipped.length > 0 || fromStep !== undefined) await store.writeRun(record);
   } else {
+    // A new run, or one whose every checkpoint is unusable: step 0 is the spec's own init, made again.
+    if (record) resumedFrom = 0;
     state = program.init();
     record = { jobId: id, spec, stepHashes: [stateHash(state)], checkpoints: {} };
     await saveCheckpoint(program, store, record, state, record.stepHashes[0]);
@@ -84,8 +105,42 @@ export async function runJob(program: TrainProgram, { store, stopAt, onStep, sig
   if (state.step === spec.steps) {
     record.commitment = runCommitment(record.stepHashes);
     await store.writeRun(record);
+  } else if (!record.checkpoints[String(state.step)]) {
+    // Stopped (--stop-at, Ctrl-C, SIGTERM) between checkpoints: keep the work done so far.
+    await saveCheckpoint(program, store, record, state, record.stepHashes[state.step]);
   }
-  return { record, state, resumedFrom };
+  return { record, state, resumedFrom, skipped };
+}
+
+const checkpointSteps = (record: RunRecord | undefined) => Object.keys(record?.checkpoints ?? {}).map(Number).sort((a, b) => a - b);
+
+/**
+ * The state of the newest checkpoint that loads and matches the run's step hash; corrupt or missing
+ * ones are passed over and reported, never changed. With `exact`, only that step's checkpoint is
+ * tried, and its failure is the caller's error.
+ */
+async function newestIntact(store: Store, record: RunRecord, exact?: number): Promise<{ state?: TrainState; skipped: SkippedCheckpoint[] }> {
+  const skipped: SkippedCheckpoint[] = [];
+  for (const step of exact === undefined ? checkpointSteps(record).reverse() : [exact]) {
+    try {
+      const state = await loadCheckpointState(store, record, step);
+      if (record.stepHashes[step] !== undefined && stateHash(state) !== record.stepHashes[step]) {
+        throw new CorruptCheckpointError(`of step ${step}`, `its state hash is not the run's step hash h_${step}`);
+      }
+      return { state, skipped };
+    } catch (error) {
+      if (exact !== undefined || !(error instanceof CorruptCheckpointError || error instanceof MissingCheckpointError)) throw error;
+      skipped.push({ step, reason: error.shortMessage });
+    }
+  }
+  return { skipped };
+}
+
+/** Drops what the run recorded after `step`: it is about to be computed again (the objects stay in the store). */
+function forgetAfter(record: RunRecord, step: number): void {
+  record.stepHashes = record.stepHashes.slice(0, step + 1);
+  for (const s of Object.keys(record.checkpoints)) if (Number(s) > step) delete record.checkpoints[s];
+  delete record.commitment;
 }
 
 async function saveCheckpoint(program: TrainProgram, store: Store, record: RunRecord, state: TrainState, hash: string): Promise<void> {

@@ -19,6 +19,14 @@ const gptModel = z.strictObject({
   layers: whole(1, 256),
   heads: whole(1, 256),
   mlpHidden: whole(1, 65536),
+}).refine((m) => m.dModel % m.heads === 0, {
+  // Named here, by its field, rather than found later as a model-building error without a path.
+  path: ['heads'],
+  error: (issue) => {
+    const m = issue.input as { dModel: number; heads: number };
+    const fits = Array.from({ length: Math.min(m.dModel, 16) }, (_, i) => i + 1).filter((h) => m.dModel % h === 0);
+    return `must divide dModel (${m.dModel}) so every head gets the same width; ${m.heads} does not (try ${fits.join(', ')})`;
+  },
 });
 
 const schedule = z.strictObject({

@@ -28,15 +28,27 @@ export class Store {
     return join(this.dir, 'objects', `${hash}.safetensors`);
   }
 
-  private runPath(jobId: string): string {
-    return join(this.dir, 'runs', jobId, 'run.json');
+  /** The folder of one run: its record, and what the CLI writes beside it (the loss curve). */
+  runDir(jobId: string): string {
+    return join(this.dir, 'runs', jobId);
   }
 
-  /** Stores bytes under their SHA-256 and returns it; an object already there is left untouched. */
+  private runPath(jobId: string): string {
+    return join(this.runDir(jobId), 'run.json');
+  }
+
+  /**
+   * Stores bytes under their SHA-256 and returns it. An intact object already there is left untouched;
+   * a corrupt one is moved aside to `<name>.corrupt` (kept, not deleted) and the good bytes written.
+   */
   async putObject(bytes: Uint8Array): Promise<string> {
     const hash = toHex(sha256(bytes));
     const path = this.objectPath(hash);
-    if (!(await exists(path))) await writeAtomic(path, bytes);
+    if (await exists(path)) {
+      if (toHex(sha256(new Uint8Array(await readFile(path)))) === hash) return hash;
+      await rename(path, `${path}.corrupt`);
+    }
+    await writeAtomic(path, bytes);
     return hash;
   }
 

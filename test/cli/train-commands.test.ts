@@ -1,6 +1,6 @@
 // The training commands as a user runs them: separate processes on the built CLI (npm test builds first).
-import { execFile } from 'node:child_process';
-import { mkdtemp, readdir, writeFile } from 'node:fs/promises';
+import { execFile, spawn } from 'node:child_process';
+import { mkdtemp, readFile, readdir, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
@@ -29,7 +29,8 @@ beforeAll(async () => {
   await writeFile(specFile, JSON.stringify(microSpec()));
 });
 
-describe('mycel train, eval, sample, inspect', () => {
+// Each test starts several processes, seconds each on a loaded machine (2 cores shared by many jobs).
+describe('mycel train, eval, sample, inspect', { timeout: 180_000 }, () => {
   it('trains, prints the commitment, and resumes to the same one', async () => {
     const whole = await mycel('train', specFile, '--json', '--eval-examples', '3');
     expect(whole.code).toBe(0);
@@ -41,11 +42,39 @@ describe('mycel train, eval, sample, inspect', () => {
 
     const other = join(home, 'other');
     const stopped = await mycel('train', specFile, '--json', '--stop-at', '3', '--data-dir', other);
-    expect(lines(stopped.stdout).at(-1)!.commitment).toBeNull();
+    const stop = lines(stopped.stdout).at(-1)!;
+    expect(stop).toMatchObject({ steps: 3, commitment: null, checkpoint: expect.stringMatching(/^[0-9a-f]{64}$/) });
+    const curve = String(stop.loss_curve);
+    expect((await readFile(curve, 'utf8')).trim().split('\n').map((l) => JSON.parse(l).step)).toEqual([1, 2, 3]);
     const resumed = await mycel('train', specFile, '--json', '--data-dir', other, '--eval-examples', '0');
     const end = lines(resumed.stdout).at(-1)!;
-    expect(end.resumed_from).toBe(2);
+    expect(end.resumed_from).toBe(3);
     expect(end.commitment).toBe(summary.commitment);
+    expect((await readFile(curve, 'utf8')).trim().split('\n').map((l) => JSON.parse(l).step)).toEqual([1, 2, 3, 4, 5, 6]);
+    expect(await readFile(join(curve, '..', 'loss.svg'), 'utf8')).toMatch(/^<svg[\s\S]*<polyline points="[\d., ]+"/);
+  });
+
+  it('SIGTERM stops training at the step reached, checkpoints it, and the summary says where', async () => {
+    const dir = join(home, 'sigterm');
+    const long = join(home, 'long.json');
+    await writeFile(long, JSON.stringify(microSpec({ steps: 5000, checkpointEvery: 1000 })));
+    const child = spawn(process.execPath, ['dist/cli/main.js', 'train', long, '--json', '--data-dir', dir], { stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '';
+    const exited = new Promise<number | null>((resolve) => child.once('exit', resolve));
+    // Signalled once step 4 is reported (not at a fixed time: the machine may be slow).
+    await new Promise<void>((resolve) => {
+      child.stdout.on('data', (d) => ((stdout += d), /"kind":"step","step":4,/.test(stdout) && resolve()));
+      void exited.then(() => resolve());
+    });
+    child.kill('SIGTERM');
+    expect(await exited).toBe(0);
+    const run = lines(stdout).find((l) => l.kind === 'run')!;
+    const at = run.steps as number;
+    expect(at).toBeGreaterThanOrEqual(4);
+    expect(at).toBeLessThan(5000);
+    expect(run.checkpoint).toMatch(/^[0-9a-f]{64}$/);
+    const resumed = lines((await mycel('train', long, '--json', '--data-dir', dir, '--stop-at', String(at + 1))).stdout).at(-1)!;
+    expect(resumed).toMatchObject({ resumed_from: at, steps: at + 1 });
   });
 
   it('samples deterministically, inspects and evaluates the run', async () => {

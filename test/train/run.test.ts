@@ -1,4 +1,4 @@
-import { readFile, writeFile } from 'node:fs/promises';
+import { readFile, rename, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { configureKernels } from '../../src/tensor/index.js';
@@ -42,7 +42,8 @@ describe('a training run is a deterministic program', () => {
   it('resumes after a stop half-way and ends at the same commitment', async () => {
     const whole = await commitmentOf();
     const resumed = await commitmentOf(microSpec(), { stopAt: 3 });
-    expect(resumed.resumedFrom).toBe(2);
+    // Step 3 is not a checkpoint step (every 2): the stop itself checkpoints it, so no work is lost.
+    expect(resumed.resumedFrom).toBe(3);
     expect(resumed.record.commitment).toBe(whole.record.commitment);
   });
 
@@ -90,6 +91,80 @@ describe('checkpoints', () => {
   it('names a missing checkpoint', async () => {
     const { store, program, record } = await commitmentOf();
     await expect(replayToStep(program, store, { ...record, checkpoints: {} }, 3)).rejects.toThrow(MissingCheckpointError);
+  });
+});
+
+describe('stopping and recovering', () => {
+  const objectPath = (store: { dir: string }, hash: string) => join(store.dir, 'objects', `${hash}.safetensors`);
+  const corrupt = async (path: string) => {
+    const bytes = await readFile(path);
+    bytes[bytes.length - 3] ^= 0x40;
+    await writeFile(path, bytes);
+    return bytes;
+  };
+
+  it('checkpoints the step reached when the run is aborted (Ctrl-C, SIGTERM), and resumes there', async () => {
+    const whole = await commitmentOf();
+    const store = await tempStore();
+    const program = buildProgram(microSpec());
+    const controller = new AbortController();
+    const stopped = await runJob(program, { store, signal: controller.signal, onStep: (r) => r.state.step === 2 && controller.abort() });
+    // Step t is reported once step t + 1 is computed (its hash is taken meanwhile), so the run stops at 3,
+    // which is not a checkpoint step (every 2).
+    const at = stopped.state.step;
+    expect(at).toBe(3);
+    expect(stopped.record.checkpoints[String(at)]).toBeDefined();
+    expect(stopped.record.stepHashes).toHaveLength(at + 1);
+    const resumed = await runJob(program, { store });
+    expect(resumed.resumedFrom).toBe(at);
+    expect(resumed.record.commitment).toBe(whole.record.commitment);
+  });
+
+  it('resumes from the newest intact checkpoint when the latest is corrupt or missing, and says which it passed over', async () => {
+    const whole = await commitmentOf();
+    const store = await tempStore();
+    const program = buildProgram(microSpec());
+    const { record } = await runJob(program, { store, stopAt: 5 });
+    const path = objectPath(store, record.checkpoints['5']);
+    const bytes = await corrupt(path);
+    const resumed = await runJob(program, { store });
+    expect(resumed.resumedFrom).toBe(4);
+    expect(resumed.skipped).toEqual([{ step: 5, reason: expect.stringMatching(/corrupt/) }]);
+    expect(resumed.record.commitment).toBe(whole.record.commitment);
+    expect(Buffer.compare(await readFile(path), bytes)).toBe(0);
+
+    const moved = await tempStore();
+    const first = await runJob(program, { store: moved, stopAt: 5 });
+    await rename(objectPath(moved, first.record.checkpoints['5']), `${objectPath(moved, first.record.checkpoints['5'])}.away`);
+    const again = await runJob(program, { store: moved });
+    expect(again.resumedFrom).toBe(4);
+    expect(again.skipped[0]).toMatchObject({ step: 5, reason: expect.stringMatching(/No checkpoint/) });
+    expect(again.record.commitment).toBe(whole.record.commitment);
+  });
+
+  it('starts again from the spec when no checkpoint is usable', async () => {
+    const whole = await commitmentOf();
+    const store = await tempStore();
+    const program = buildProgram(microSpec());
+    const { record } = await runJob(program, { store, stopAt: 3 });
+    for (const hash of Object.values(record.checkpoints)) await corrupt(objectPath(store, hash));
+    const resumed = await runJob(program, { store });
+    expect(resumed.resumedFrom).toBe(0);
+    expect(resumed.skipped.map((s) => s.step)).toEqual([3, 2, 0]);
+    expect(resumed.record.commitment).toBe(whole.record.commitment);
+  });
+
+  it('--from-step resumes from a chosen checkpoint; a corrupt object met again is kept aside and written anew', async () => {
+    const { store, program, record } = await commitmentOf();
+    const commitment = record.commitment;
+    const path = objectPath(store, record.checkpoints['4']);
+    const bytes = await corrupt(path);
+    const again = await runJob(program, { store, fromStep: 2 });
+    expect(again.resumedFrom).toBe(2);
+    expect(again.record.commitment).toBe(commitment);
+    expect(Buffer.compare(await readFile(`${path}.corrupt`), bytes)).toBe(0);
+    expect(stateHash(await replayToStep(program, store, again.record, 4))).toBe(record.stepHashes[4]);
+    await expect(runJob(program, { store, fromStep: 3 })).rejects.toThrow(/No checkpoint for step 3[\s\S]*Checkpointed steps: 0, 2, 4, 6/);
   });
 });
 

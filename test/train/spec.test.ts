@@ -26,6 +26,12 @@ describe('job specs', () => {
     expect(() => parseJobSpec('not an object')).toThrow(SpecError);
   });
 
+  it('name model.heads when it does not divide dModel', () => {
+    expect(() => parseJobSpec({ ...PRESETS.quick, model: { ...PRESETS.quick.model, heads: 5 } })).toThrow(
+      /model\.heads: must divide dModel \(48\) .* 5 does not \(try 1, 2, 3, 4, 6, 8, 12, 16\)/,
+    );
+  });
+
   it('hash to a job id that ignores key order and a text file\'s local path', () => {
     const a = parseJobSpec(PRESETS.quick);
     const reordered = parseJobSpec(JSON.parse(canonicalJson(PRESETS.quick)));

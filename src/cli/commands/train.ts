@@ -5,6 +5,8 @@ import { intFlag, type Command, FlagError } from '../command.js';
 import { UsageError } from '../../platform/errors.js';
 import { JOB_FLAGS, resolveProgram, resolveSpec, trainStore } from '../job.js';
 import { formatSeconds } from '../output.js';
+import { LOSS_JSONL, LOSS_SVG, readLossCurve, writeLossCurve } from '../loss-curve.js';
+import { join } from 'node:path';
 
 export const train: Command = {
   name: 'train',
@@ -13,8 +15,11 @@ export const train: Command = {
   description: `
 Every step is a pure function (state, batch) -> state. After each step the state is hashed; the run
 commitment is the Merkle root over the step hashes. The same spec gives the same commitment on any
-machine, with any kernels and any number of threads. A run that stops resumes from its last
-checkpoint (run the same command again) and ends at the same commitment.
+machine, with any kernels and any number of threads. A run that stops (--stop-at, Ctrl-C, SIGTERM)
+first checkpoints the step it reached; running the same command again resumes there and ends at the
+same commitment. A corrupt or missing checkpoint is passed over (and left as it is): the run resumes
+from the newest intact one and says so; --from-step N resumes from the checkpoint of step N.
+The loss curve is kept in the run's folder as loss.jsonl and loss.svg.
 
 Presets: ${PRESET_NAMES.join(', ')}
 
@@ -27,7 +32,8 @@ Examples:
     ...JOB_FLAGS,
     threads: { type: 'string', value: 'N', description: 'threads for the fast kernels (results do not depend on it)' },
     'reference-kernels': { type: 'boolean', description: 'run the plain TypeScript reference kernels (slow; same results)' },
-    'stop-at': { type: 'string', value: 'STEP', description: 'stop after this step, as if interrupted (resume by running again)' },
+    'stop-at': { type: 'string', value: 'STEP', description: 'stop after this step and checkpoint it (resume by running again)' },
+    'from-step': { type: 'string', value: 'STEP', description: 'resume from the checkpoint of this step (the later steps are trained again)' },
     'max-memory': { type: 'string', value: 'GIB', description: 'refuse jobs estimated to need more memory than this (default: 80% of RAM)' },
     'eval-examples': { type: 'string', value: 'N', description: 'held-out examples for the accuracy printed at the end of a task job', default: '200' },
     'print-spec': { type: 'boolean', description: 'print the resolved job spec as JSON and exit' },
@@ -59,9 +65,17 @@ Examples:
     const bar = out.progress('training', spec.steps);
     const totals = { seconds: 0, hash: 0, checkpoint: 0, tokens: 0, steps: 0 };
     let last: StepReport | undefined;
+    const runDir = store.runDir(program.id);
+    let curve = await readLossCurve(runDir, spec.steps);
+    let saving = Promise.resolve();
+    const saveCurve = () => {
+      const points = [...curve];
+      saving = saving.then(() => writeLossCurve(runDir, points, `mycel train: job ${program.id.slice(0, 16)}`));
+    };
     const result = await runJob(program, {
       store,
       stopAt: flags['stop-at'] === undefined ? undefined : intFlag(flags, 'stop-at', spec.steps, 0, spec.steps),
+      fromStep: flags['from-step'] === undefined ? undefined : intFlag(flags, 'from-step', 0, 0, spec.steps),
       signal,
       onStep(report) {
         last = report;
@@ -71,12 +85,18 @@ Examples:
         totals.tokens += report.tokens;
         totals.steps++;
         const step = report.state.step;
+        if (totals.steps === 1) curve = curve.filter((p) => p.step < step);
+        curve.push({ step, loss: report.loss, lr: report.lr, grad_norm: report.gradNorm ?? null });
+        if (report.checkpointed) saveCurve();
         if (out.json) out.result({ kind: 'step', step, loss: report.loss, lr: report.lr, grad_norm: report.gradNorm, hash: report.hash, seconds: report.seconds });
         bar.update(step, `loss ${report.loss.toFixed(4)}  ${(totals.tokens / totals.seconds).toFixed(0)} tok/s`);
       },
     });
-    bar.done(last ? `loss ${last.loss.toFixed(4)}` : '');
-    const { record, state, resumedFrom } = result;
+    const { record, state, resumedFrom, skipped } = result;
+    bar.done(state.step, last ? `loss ${last.loss.toFixed(4)}` : '');
+    if (totals.steps > 0) saveCurve();
+    await saving;
+    for (const s of skipped) out.log(`passed over the checkpoint of step ${s.step} (left as it is): ${s.reason}`);
     const done = state.step === spec.steps;
     const summary = {
       kind: 'run',
@@ -84,6 +104,7 @@ Examples:
       steps: state.step,
       of: spec.steps,
       resumed_from: resumedFrom ?? null,
+      skipped_checkpoints: skipped,
       commitment: record.commitment ?? null,
       final_state_hash: record.stepHashes[record.stepHashes.length - 1],
       loss: last?.loss ?? null,
@@ -92,17 +113,19 @@ Examples:
       checkpoint_fraction: totals.seconds > 0 ? totals.checkpoint / totals.seconds : null,
       store: store.dir,
       checkpoint: record.checkpoints[String(state.step)] ?? null,
+      loss_curve: totals.steps > 0 || curve.length > 0 ? join(runDir, LOSS_JSONL) : null,
     };
     const lines = [
       `job         ${program.id}`,
       `steps       ${state.step}/${spec.steps}${resumedFrom === undefined ? '' : ` (resumed from step ${resumedFrom})`}`,
-      done ? `commitment  ${record.commitment}` : `stopped     resume with the same command to reach the commitment`,
+      done ? `commitment  ${record.commitment}` : `stopped     at step ${state.step}, checkpointed; resume with the same command to reach the commitment`,
       `state hash  ${summary.final_state_hash}`,
       ...(last ? [`loss        ${last.loss.toFixed(4)}`] : []),
       ...(totals.seconds > 0
         ? [`speed       ${summary.tokens_per_second!.toFixed(0)} tokens/s over ${formatSeconds(totals.seconds)}; hashing ${(100 * summary.hash_fraction!).toFixed(2)}%, checkpoints ${(100 * summary.checkpoint_fraction!).toFixed(2)}% of step time`]
         : []),
       `checkpoints ${store.dir}/objects (${Object.keys(record.checkpoints).length} for this run)`,
+      ...(summary.loss_curve ? [`loss curve  ${summary.loss_curve} and ${LOSS_SVG}`] : []),
     ];
     if (done && spec.data.kind === 'task') {
       const n = intFlag(flags, 'eval-examples', 200, 0, 1_000_000);

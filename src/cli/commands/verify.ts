@@ -1,4 +1,4 @@
-import { Store, buildProgram, decodeCheckpoint, stateHash, type RunRecord, type TrainProgram, type TrainState } from '../../train/index.js';
+import { CorruptCheckpointError, MissingCheckpointError, Store, buildProgram, decodeCheckpoint, loadCheckpointState, stateHash, type RunRecord, type TrainProgram, type TrainState } from '../../train/index.js';
 import { loadTextFileBytes } from '../../data/index.js';
 import { UsageError } from '../../platform/errors.js';
 import { UnknownJobError, locateDivergence, rulesOf, sampleSteps, type Divergence } from '../../verify/index.js';
@@ -34,9 +34,27 @@ export function describeDivergence(d: Divergence): string[] {
   ];
 }
 
-async function checkpointState(store: Store, record: RunRecord, step: number): Promise<TrainState | undefined> {
-  const hash = record.checkpoints[String(step)];
-  return hash ? decodeCheckpoint(await store.getObject(hash), `${hash} (step ${step})`).state : undefined;
+/** What loading each of a run's checkpoints found: its state, or why it cannot be used. */
+export type CheckpointCheck = { step: number; intact: true } | { step: number; intact: false; reason: string };
+
+/**
+ * Loads every checkpoint of the run: its bytes must hash to its name, its tensors to the state hash it
+ * claims, and that hash must be the run's committed step hash. Broken ones are reported, never changed.
+ */
+export async function checkCheckpoints(store: Store, record: RunRecord): Promise<CheckpointCheck[]> {
+  const checks: CheckpointCheck[] = [];
+  for (const step of Object.keys(record.checkpoints).map(Number).sort((a, b) => a - b)) {
+    const hash = record.checkpoints[String(step)];
+    try {
+      const { info } = decodeCheckpoint(await store.getObject(hash), `${hash} (step ${step})`);
+      if (info.stateHash !== record.stepHashes[step]) checks.push({ step, intact: false, reason: `its state hash is not the committed h_${step}` });
+      else checks.push({ step, intact: true });
+    } catch (error) {
+      if (!(error instanceof CorruptCheckpointError || error instanceof MissingCheckpointError)) throw error;
+      checks.push({ step, intact: false, reason: error.shortMessage });
+    }
+  }
+  return checks;
 }
 
 export const verify: Command = {
@@ -44,10 +62,12 @@ export const verify: Command = {
   summary: 're-execute a committed run (or K sampled steps) and report agreement or the first divergence',
   usage: '<job id | run commitment>',
   description: `
-Re-executes the run's steps with this node's runtime, from the run's own checkpoints (each checked
-against the committed step hash), and compares every step hash with the commitment. A divergence is
-located to the step, and, where the run has a checkpoint of the diverging step, to the op (with its
-place in the model), the element and the element-program instruction.
+Re-executes the run's steps with this node's runtime, from the run's own intact checkpoints, and
+compares every step hash with the commitment. A divergence is located to the step, and, where the
+run has a checkpoint of the diverging step, to the op (with its place in the model), the element and
+the element-program instruction. Every checkpoint is also loaded and checked (bytes against their
+name, tensors against the committed step hash); a corrupt or missing one is reported, and replay
+starts from an earlier one instead.
 
 Examples:
   mycel verify 3fa9c1
@@ -56,31 +76,44 @@ Examples:
     ...JOB_FLAGS,
     sample: { type: 'string', value: 'K', description: 'check K steps chosen from a public seed instead of all' },
     seed: { type: 'string', value: 'SEED', description: 'the public seed of --sample (default: the run commitment)' },
+    'each-step': { type: 'boolean', description: 'print a line for every step checked (default: a progress bar and the summary)' },
   },
   async run({ args, flags, out, signal }) {
     if (args.length !== 1) throw new UsageError('verify takes one job id or run commitment.', { metaMessages: ['List them: mycel inspect'] });
-    const { text, ...result } = await verifyRun(trainStore(flags), args[0], flags, signal, (line) => out.log(line));
+    let bar: ReturnType<typeof out.progress> | undefined;
+    const { text, ...result } = await verifyRun(trainStore(flags), args[0], flags, signal, (t, done, total) => {
+      if (flags['each-step']) out.log(`step ${t}: agrees`);
+      else (bar ??= out.progress('verifying', total)).update(done);
+    });
+    bar?.done();
     out.result(result, text);
   },
 };
 
-export async function verifyRun(store: Store, ref: string, flags: Flags, signal?: AbortSignal, log?: (line: string) => void) {
+/** `onAgreed(t, done, total)` is told each checked step that agrees. */
+export async function verifyRun(store: Store, ref: string, flags: Flags, signal?: AbortSignal, onAgreed?: (t: number, done: number, total: number) => void) {
   const record = await findRun(store, ref);
   if (!record.commitment) throw new UnknownJobError(`${ref}: the run is unfinished and has no commitment yet`);
   const program = await programOf(record);
   const T = record.spec.steps;
   const seed = (flags.seed as string | undefined) ?? record.commitment;
   const chosen = flags.sample === undefined ? Array.from({ length: T }, (_, i) => i + 1) : sampleSteps(seed, T, intFlag(flags, 'sample', 1, 1, T));
-  const checkpoints = Object.keys(record.checkpoints).map(Number).sort((a, b) => a - b);
+  const checks = await checkCheckpoints(store, record);
+  const intact = new Set(checks.flatMap((c) => (c.intact ? [c.step] : [])));
+  // Loaded again when used rather than kept: a long run's states do not all fit in memory at once.
+  const load = async (step: number) => (intact.has(step) ? (await loadCheckpointState(store, record, step)) : undefined);
+  const broken = checks.flatMap((c) => (c.intact ? [] : [{ step: c.step, reason: c.reason }]));
+  // Step 0 is the spec's own init: replay can always start there.
+  const starts = [0, ...intact.keys()];
   let state: TrainState | undefined;
   let executed = 0;
   let divergence: { t: number; committed: string; computed: string; located?: Divergence } | undefined;
   outer: for (const t of chosen) {
-    const from = Math.max(...checkpoints.filter((c) => c <= t - 1));
+    const from = Math.max(...starts.filter((c) => c <= t - 1));
     if (!state || state.step > t - 1 || state.step < from) {
-      state = from === 0 && !record.checkpoints['0'] ? program.init() : await checkpointState(store, record, from);
-      if (!state || stateHash(state) !== record.stepHashes[from]) {
-        divergence = { t: from, committed: record.stepHashes[from], computed: state ? stateHash(state) : 'missing checkpoint' };
+      state = (await load(from)) ?? program.init();
+      if (stateHash(state) !== record.stepHashes[from]) {
+        divergence = { t: from, committed: record.stepHashes[from], computed: stateHash(state) };
         break;
       }
     }
@@ -91,13 +124,13 @@ export async function verifyRun(store: Store, ref: string, flags: Flags, signal?
       executed++;
       const computed = stateHash(state);
       if (computed !== record.stepHashes[state.step]) {
-        const theirs = await checkpointState(store, record, state.step);
+        const theirs = await load(state.step);
         const located = theirs ? locateDivergence(rulesOf(program), program, before, theirs) : undefined;
         divergence = { t: state.step, committed: record.stepHashes[state.step], computed, located };
         break outer;
       }
     }
-    log?.(`step ${t}: agrees`);
+    onAgreed?.(t, chosen.indexOf(t) + 1, chosen.length);
   }
   const what = flags.sample === undefined ? `all ${T} steps` : `${chosen.length} steps sampled from seed ${seed.slice(0, 16)} (${chosen.join(', ')})`;
   const text = divergence
@@ -107,5 +140,17 @@ export async function verifyRun(store: Store, ref: string, flags: Flags, signal?
         ...(divergence.located ? describeDivergence(divergence.located) : ['  no checkpoint of that step to compare tensors with: `mycel dispute` locates it with the committer\'s moves']),
       ].join('\n')
     : `Run ${record.commitment} (job ${record.jobId.slice(0, 16)}): ${what} re-executed (${executed} steps run); every step hash agrees.`;
-  return { job_id: record.jobId, commitment: record.commitment, checked: chosen, steps_executed: executed, agrees: !divergence, divergence: divergence ?? null, text };
+  const integrity = broken.length === 0
+    ? `Checkpoints: all ${checks.length} intact.`
+    : [`Checkpoints: ${checks.length - broken.length} of ${checks.length} intact; ${broken.length} unusable (left as they are):`, ...broken.map((b) => `  step ${b.step}: ${b.reason}`)].join('\n');
+  return {
+    job_id: record.jobId,
+    commitment: record.commitment,
+    checked: chosen,
+    steps_executed: executed,
+    agrees: !divergence,
+    divergence: divergence ?? null,
+    checkpoints: { total: checks.length, intact: checks.length - broken.length, unusable: broken },
+    text: `${text}\n${integrity}`,
+  };
 }
