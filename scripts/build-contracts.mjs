@@ -1,7 +1,8 @@
 #!/usr/bin/env node
 // Compiles every contracts/**/*.sol with solc-js (the native compiler cannot be downloaded here) and writes one
-// typed module per contract for viem: src/chain/generated/<Name>.ts with `<Name>Abi` (as const) and
-// `<Name>Bytecode`. `@openzeppelin/...` imports resolve from node_modules. Skips all work when the hash of the
+// typed module per contract for viem: src/chain/generated/<Name>.ts with `<Name>Abi` (as const), `<Name>Bytecode`,
+// and the runtime code a deployment must have (`<Name>DeployedBytecode`, zeros where `<Name>Immutables` lists the
+// [start, length] byte ranges that the constructor fills in), which nodes check against the chain (chain/code.ts). `@openzeppelin/...` imports resolve from node_modules. Skips all work when the hash of the
 // inputs (sources, compiler and OpenZeppelin versions, settings, this script) matches the last build.
 import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -20,7 +21,7 @@ const require = createRequire(import.meta.url);
 const SETTINGS = {
   optimizer: { enabled: true, runs: 200 },
   evmVersion: 'cancun',
-  outputSelection: { '*': { '*': ['abi', 'evm.bytecode.object'] } },
+  outputSelection: { '*': { '*': ['abi', 'evm.bytecode.object', 'evm.deployedBytecode.object', 'evm.deployedBytecode.immutableReferences'] } },
 };
 
 /** contracts/**\/*.sol as source unit names relative to the repository root ('contracts/F32.sol'). */
@@ -88,6 +89,12 @@ if (errors.length > 0) {
   process.exit(1);
 }
 
+/** The byte ranges [start, length] of the runtime code that the constructor fills with immutables, in order. */
+function immutableRanges(artifact) {
+  const refs = Object.values(artifact.evm.deployedBytecode.immutableReferences ?? {}).flat();
+  return refs.map((r) => [r.start, r.length]).sort((a, b) => a[0] - b[0]);
+}
+
 const modules = new Map();
 for (const source of sources) {
   for (const [name, artifact] of Object.entries(output.contracts?.[source] ?? {})) {
@@ -102,6 +109,10 @@ for (const source of sources) {
       `export const ${name}Abi = ${JSON.stringify(artifact.abi, null, 2)} as const;`,
       '',
       `export const ${name}Bytecode: \`0x\${string}\` = '0x${artifact.evm.bytecode.object}';`,
+      '',
+      `export const ${name}DeployedBytecode: \`0x\${string}\` = '0x${artifact.evm.deployedBytecode.object}';`,
+      '',
+      `export const ${name}Immutables: readonly (readonly [number, number])[] = ${JSON.stringify(immutableRanges(artifact))};`,
       '',
     ].join('\n');
     modules.set(name, { source, text });

@@ -1,6 +1,7 @@
 // The chain layer: anvil, clients, deployment, actions (one per file) and errors.
 export * from './anvil.js';
 export * from './clients.js';
+export * from './code.js';
 export * from './deploy.js';
 export * from './errors.js';
 export { assertChain, type MycelWalletClient, type WriteReturnType } from './actions/send.js';

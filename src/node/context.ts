@@ -34,7 +34,9 @@ export type NodeConfig = {
 export type NodeEvent =
   | { type: 'log'; node: string; text: string }
   | { type: 'tx'; node: string; action: string; gas: string; jobId?: string }
-  | { type: 'model'; node: string; jobId: string; path: string; root: string; cid: string };
+  | { type: 'model'; node: string; jobId: string; path: string; root: string; cid: string }
+  /** A job this node will never call verified: its dispute rules on chain are not its spec's (roles.ts checkRules). */
+  | { type: 'unverified'; node: string; jobId: string; reason: string };
 
 export type Emit = (event: NodeEvent) => void;
 

@@ -67,7 +67,7 @@ export type DevnetSummary = {
   dir: string;
   spec: { steps: number; model: JobSpec['model']; task: string };
   cheatAt: number;
-  jobs: { job: string; jobId: string; solver: string; phase: string; root: Hex; dispute?: { loser: string; at: string; moves: number } }[];
+  jobs: { job: string; jobId: string; solver: string; phase: string; verified: boolean; root: Hex; dispute?: { loser: string; at: string; moves: number } }[];
   parties: Party[];
   totalSupply: { before: string; after: string; burned: string };
   gas: { action: string; count: number; total: string }[];
@@ -209,13 +209,13 @@ export async function runDevnet(o: DevnetOptions = {}): Promise<DevnetSummary> {
       const verifying = role<VerifierResult[]>(3, { role: 'verifier', maxJobs: 2 });
       const solvingA = role<SolverResult[]>(1, { role: 'solver', maxJobs: 1 });
       const jobA = await submitJob(submitter, { spec, reward, stake });
-      const settledA = awaitJob(submitter, jobA.jobId, ac.signal);
+      const settledA = awaitJob(submitter, jobA.jobId, ac.signal, spec);
       settledA.catch(() => {});
       // Job B is posted once A is claimed, and only then does the cheater start: each solver gets its job.
       await awaitPhaseAfter(submitter, jobA.jobId, 'Open', ac.signal);
       const solvingB = role<SolverResult[]>(2, { role: 'solver', maxJobs: 1, cheatAt });
       const jobB = await submitJob(submitter, { spec, reward, stake });
-      const settledB = awaitJob(submitter, jobB.jobId, ac.signal);
+      const settledB = awaitJob(submitter, jobB.jobId, ac.signal, spec);
       settledB.catch(() => {});
       jobIds = [jobA.jobId, jobB.jobId];
       results = await Promise.all([solvingA, solvingB, verifying, settledA, settledB]);
@@ -227,7 +227,7 @@ export async function runDevnet(o: DevnetOptions = {}): Promise<DevnetSummary> {
       clearInterval(ticker);
       o.signal?.removeEventListener('abort', stop);
     }
-    const [[a], [b], checked, gotA] = results;
+    const [[a], [b], checked, gotA, gotB] = results;
     if (!a || !b) throw new DevnetScenarioError('a solver ended without a job', dir);
     if (!gotA.model || !gotA.modelCid) throw new DevnetScenarioError(`the submitter did not get the model of job ${jobIds[0]} over libp2p`, dir);
     const ruled = checked.find((v) => String(v.jobId) === String(b.jobId))?.dispute ?? b.dispute;
@@ -252,8 +252,8 @@ export async function runDevnet(o: DevnetOptions = {}): Promise<DevnetSummary> {
       spec: { steps, model: spec.model, task: spec.data.kind === 'task' ? spec.data.task : spec.data.kind },
       cheatAt: Math.min(Math.max(1, cheatAt), steps),
       jobs: [
-        { job: 'A', jobId: jobIds[0].toString(), solver: 'honest solver', phase: a.phase, root: a.root },
-        { job: 'B', jobId: jobIds[1].toString(), solver: 'cheating solver', phase: b.phase, root: b.root, ...(ruled ? { dispute: ruled } : {}) },
+        { job: 'A', jobId: jobIds[0].toString(), solver: 'honest solver', phase: a.phase, verified: gotA.verified, root: a.root },
+        { job: 'B', jobId: jobIds[1].toString(), solver: 'cheating solver', phase: b.phase, verified: gotB.verified, root: b.root, ...(ruled ? { dispute: ruled } : {}) },
       ],
       parties: accounts.map((n, i) => ({ role: labels[i], address: n.address, before: fmt(before[i]), after: fmt(after[i]), delta: fmt(after[i] - before[i]) })),
       totalSupply: { before: fmt(supplyBefore), after: fmt(supplyAfter), burned: fmt(supplyBefore - supplyAfter) },
@@ -298,7 +298,7 @@ function accountOf(config: Pick<NodeConfig, 'rpcUrl' | 'chainId' | 'privateKey' 
 export function formatSummary(s: DevnetSummary): string {
   const lines = [
     `devnet: ${s.spec.steps}-step GPT (${s.spec.model.kind === 'gpt' ? `d=${s.spec.model.dModel}, ${s.spec.model.layers} layers` : s.spec.model.kind}) on ${s.spec.task}; cheater flipped a bit at step ${s.cheatAt}`,
-    ...s.jobs.map((j) => `  job ${j.job} (#${j.jobId}) by the ${j.solver}: ${j.phase}${j.dispute ? ` — dispute: ${j.dispute.loser} lost at the ${j.dispute.at} level after ${j.dispute.moves} moves` : ''}`),
+    ...s.jobs.map((j) => `  job ${j.job} (#${j.jobId}) by the ${j.solver}: ${j.phase}${j.phase === 'Finalized' ? (j.verified ? ' (verified)' : ' (NOT verified: its rules on chain are not its spec\'s)') : ''}${j.dispute ? ` — dispute: ${j.dispute.loser} lost at the ${j.dispute.at} level after ${j.dispute.moves} moves` : ''}`),
     'balances (MYC)        before → after (delta)',
     ...s.parties.map((p) => `  ${p.role.padEnd(16)} ${p.before} → ${p.after} (${p.delta.startsWith('-') ? '' : '+'}${p.delta})`),
     `  total supply     ${s.totalSupply.before} → ${s.totalSupply.after} (burned ${s.totalSupply.burned})`,

@@ -61,6 +61,22 @@ export async function checkRules(ctx: Pick<NodeContext, 'publicClient' | 'contra
   if (!same) throw new JobRulesMismatchError({ jobId, expected, actual });
 }
 
+/**
+ * Checks the job's rules (checkRules); on a mismatch the node logs it and emits an `unverified` event, and returns the
+ * reason: whatever happens to the job on chain, this node never calls it verified.
+ */
+async function rulesVerdict(ctx: NodeContext, jobId: bigint, j: Pick<Job, 'facts'>, consequence: string): Promise<string | undefined> {
+  try {
+    await checkRules(ctx, jobId, j);
+    return undefined;
+  } catch (error) {
+    if (!(error instanceof JobRulesMismatchError)) throw error;
+    ctx.emit({ type: 'unverified', node: ctx.name, jobId: jobId.toString(), reason: error.message });
+    ctx.log(`job ${jobId}: NOT VERIFIED: ${error.message} ${consequence}`);
+    return error.message;
+  }
+}
+
 const specBytes = (spec: JobSpec) => new TextEncoder().encode(canonicalJson(spec));
 
 /**
@@ -134,7 +150,11 @@ export async function submitJob(ctx: NodeContext, o: { spec: JobSpec; reward: bi
   return { jobId: posted.jobId, specHash, specCid };
 }
 
-export type SubmitterResult = { jobId: bigint; phase: string; root?: Hex; model?: string; modelCid?: string };
+/**
+ * `verified`: the job is Finalized and its dispute rules on chain are its spec's. A job Finalized under other rules was
+ * never open to a fair challenge: it is reported with `unverified` (the reason) and its model is not fetched.
+ */
+export type SubmitterResult = { jobId: bigint; phase: string; verified: boolean; unverified?: string; root?: Hex; model?: string; modelCid?: string };
 
 /**
  * Waits until the job is settled (Finalized, Refuted or Expired) and, for a verified result, keeps the model that
@@ -142,14 +162,21 @@ export type SubmitterResult = { jobId: bigint; phase: string; root?: Hex; model?
  * job's model is deleted). A Finalized
  * job whose model no peer serves is still Finalized: the model is then missing from the result.
  */
-export async function awaitJob(ctx: NodeContext, jobId: bigint, signal?: AbortSignal): Promise<SubmitterResult> {
+export async function awaitJob(ctx: NodeContext, jobId: bigint, signal?: AbortSignal, spec?: JobSpec): Promise<SubmitterResult> {
   const path = join(ctx.dataDir, 'models', `job-${jobId}.safetensors`);
   const fetchingDone = new AbortController();
   const fetchSignal = signal ? AbortSignal.any([signal, fetchingDone.signal]) : fetchingDone.signal;
   let model: Promise<{ path: string; cid: string } | undefined> | undefined;
+  let rules: { checked: false } | { checked: true; unverified?: string } = { checked: false };
   try {
     for (;;) {
       const job = await getJob(ctx.publicClient, { market: ctx.contracts.market, jobId });
+      // The rules are fixed once the job is claimed; checked when a root is committed (or the job settled).
+      if (!rules.checked && job.phase !== 'Open' && job.phase !== 'Claimed') {
+        const unverified = await rulesVerdict(ctx, jobId, jobOf(spec ?? (await fetchSpec(ctx, job, signal))), 'Its result will not be called verified, and its model is not kept.');
+        rules = { checked: true, ...(unverified === undefined ? {} : { unverified }) };
+        if (unverified !== undefined) model = Promise.resolve(undefined);
+      }
       // The model is fetched as soon as a root is committed: the solver may go away once it is paid.
       if (!model && (job.phase === 'Committed' || job.phase === 'Finalized')) {
         // The model must be the final state of the committed run: h_T of the step hashes that the root commits to.
@@ -162,14 +189,19 @@ export async function awaitJob(ctx: NodeContext, jobId: bigint, signal?: AbortSi
           });
         model = fetching.catch(() => undefined);
       }
+      const unverified = rules.checked ? rules.unverified : undefined;
       if (job.phase === 'Refuted' || job.phase === 'Expired') {
         await rm(path, { force: true });
-        return { jobId, phase: job.phase };
+        return { jobId, phase: job.phase, verified: false, ...(unverified === undefined ? {} : { unverified }) };
       }
       if (job.phase === 'Finalized') {
+        if (unverified !== undefined) {
+          ctx.log(`job ${jobId}: Finalized on chain, but NOT VERIFIED (its dispute rules on chain are not its spec's)`);
+          return { jobId, phase: job.phase, verified: false, unverified, root: job.root };
+        }
         const got = model ? await withTimeout(model, MODEL_WAIT_MS, signal) : undefined;
         if (got) ctx.log(`job ${jobId}: verified result; model saved to ${got.path}`);
-        return { jobId, phase: job.phase, root: job.root, ...(got ? { model: got.path, modelCid: got.cid } : {}) };
+        return { jobId, phase: job.phase, verified: true, root: job.root, ...(got ? { model: got.path, modelCid: got.cid } : {}) };
       }
       await sleep(POLL_MS, signal);
     }
@@ -220,12 +252,7 @@ export async function runSolver(ctx: NodeContext, o: SolverOptions = {}): Promis
     if (job.phase !== 'Open') continue;
     // The spec and its dispute rules first: a solver never stakes on a job it cannot train or could not defend.
     const spec = await fetchSpec(ctx, job, o.signal);
-    try {
-      await checkRules(ctx, job.jobId, jobOf(spec));
-    } catch (error) {
-      ctx.log(`job ${job.jobId}: not claimed (${(error as Error).message})`);
-      continue;
-    }
+    if ((await rulesVerdict(ctx, job.jobId, jobOf(spec), 'Not claimed: a dispute over it would be refereed by those rules, not by its spec.')) !== undefined) continue;
     try {
       const { gasUsed } = await claimJob(ctx.wallet, { market: ctx.contracts.market, jobId: job.jobId });
       ctx.tx('claimJob', gasUsed, job.jobId);
@@ -295,7 +322,8 @@ async function afterCommit(ctx: NodeContext, jobId: bigint, commitBlock: bigint,
 // ---------------------------------------------------------------- verifier
 
 export type VerifierOptions = { maxJobs?: number; signal?: AbortSignal };
-export type VerifierResult = { jobId: bigint; agreed: boolean; dispute?: DisputeOutcome };
+/** `unverified`: the job's rules on chain are not its spec's; the verifier flagged it instead of re-executing it. */
+export type VerifierResult = { jobId: bigint; agreed: boolean; unverified?: string; dispute?: DisputeOutcome };
 
 /** Re-executes every job whose root is committed (confirmed RootCommitted events since the node joined). */
 export async function runVerifier(ctx: NodeContext, o: VerifierOptions = {}): Promise<VerifierResult[]> {
@@ -316,6 +344,10 @@ async function verifyJob(ctx: NodeContext, jobId: bigint, committedAt: bigint, s
   const job = await getJob(ctx.publicClient, { market: ctx.contracts.market, jobId });
   const spec = await fetchSpec(ctx, job, signal);
   const j = jobOf(spec);
+  // Rules first: a challenge would be refereed by the rules on chain, so under rules that are not the spec's an
+  // honest challenger could lose its stake. Such a job is flagged (never called verified), not challenged.
+  const unverified = await rulesVerdict(ctx, jobId, j, 'Not challenging it (a dispute would be refereed by those rules): flagged as unverified instead.');
+  if (unverified !== undefined) return { jobId, agreed: false, unverified };
   const store = new Store(join(ctx.dataDir, `job-${jobId}`));
   ctx.log(`re-executing job ${jobId} (${spec.steps} steps) to check root ${job.root.slice(0, 10)}…`);
   const { record } = await runJob(j.program, { store, signal });
@@ -326,13 +358,6 @@ async function verifyJob(ctx: NodeContext, jobId: bigint, committedAt: bigint, s
   }
   const theirs = await fetchStepHashes(ctx, jobId, job.root, spec.steps, signal);
   const first = theirs.findIndex((h, i) => h !== record.stepHashes[i]);
-  try {
-    await checkRules(ctx, jobId, j);
-  } catch (error) {
-    if (!(error instanceof JobRulesMismatchError)) throw error;
-    ctx.log(`job ${jobId}: root disagrees with my re-execution, but not challenging (${error.message})`);
-    return { jobId, agreed: false };
-  }
   // Announced before the challenge: the solver needs them as soon as the dispute opens.
   await announceStepHashes(ctx, jobId, mine, record.stepHashes);
   ctx.log(`job ${jobId}: root disagrees (first differing state: step ${first}); challenging`);

@@ -4,6 +4,9 @@
  * devnet's node processes (child.ts) and by the devnet's in-process submitter.
  */
 import { multiaddr } from '@multiformats/multiaddr';
+import type { PublicClient } from 'viem';
+import { checkDeployment } from '../chain/code.js';
+import { createClients } from '../chain/clients.js';
 import { Announcements } from './announce.js';
 import { nodeContext, type Emit, type NodeConfig, type NodeContext } from './context.js';
 import { startP2p } from './p2p.js';
@@ -16,7 +19,13 @@ export type RunningNode = NodeContext & { stop(): Promise<void> };
  */
 const REDIAL_BOOTSTRAP_MS = 2_000;
 
+/**
+ * Starts a node once the deployment's code is this build's (chain/code.ts checkDeployment): a node never acts on a
+ * market whose contracts it has not checked.
+ * @throws ContractCodeMismatchError, ContractWiringError
+ */
 export async function startNode(config: NodeConfig, emit: Emit, listen: { host?: string; port?: number } = {}): Promise<RunningNode> {
+  await checkDeployment(createClients({ rpcUrl: config.rpcUrl, chainId: config.chainId }).publicClient as PublicClient, config.contracts);
   const p2p = await startP2p({ privateKey: config.privateKey, dataDir: config.dataDir, bootstrap: config.bootstrap, ...listen });
   const announcements = Announcements.open(p2p, config.chainId, config.contracts.market);
   const ctx = nodeContext(config, emit, { p2p, announcements });

@@ -27,7 +27,10 @@ describe('mycel devnet', () => {
     console.log(text);
     const [a, b] = s.jobs;
     expect(a.phase).toBe('Finalized');
+    expect(a.verified).toBe(true); // its rules on chain are its spec's, checked by the submitter
+    expect(text).toContain(`job A (#${a.jobId}) by the honest solver: Finalized (verified)`);
     expect(b.phase).toBe('Refuted');
+    expect(b.verified).toBe(false);
     expect(b.dispute).toMatchObject({ loser: 'solver', at: 'instruction' });
     const delta = Object.fromEntries(s.parties.map((p) => [p.role, Number(p.delta)]));
     // reward 25, stake 5: the honest solver gets its stake back and the reward; the cheater loses its stake;

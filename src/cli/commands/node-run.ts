@@ -106,7 +106,7 @@ Examples:
         const { spec: base } = await resolveSpec(typeof flags.spec === 'string' ? flags.spec : 'quick');
         const spec = flags.steps === undefined ? base : { ...base, steps: intFlag(flags, 'steps', base.steps, 1, 1_000_000) };
         const posted = await submitJob(node, { spec, reward, stake });
-        result = await awaitJob(node, posted.jobId, signal);
+        result = await awaitJob(node, posted.jobId, signal, spec);
       } else if (role === 'solver') {
         result = await runSolver(node, { ...maxJobs, signal, ...(flags['cheat-at'] === undefined ? {} : { cheatAt: intFlag(flags, 'cheat-at', 1, 1) }) });
       } else {
