@@ -1,10 +1,11 @@
 // Stopped and damaged runs as a user meets them: what sample, inspect, verify and train say and do.
-import { mkdtemp, readFile, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readFile, readdir, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { microSpec } from '../train/helpers.js';
 import { mycelInProcess as mycel } from './in-process.js';
+import { devnet, freshDevnetDir } from '../../src/cli/commands/devnet.js';
 
 let dir: string;
 let specFile: string;
@@ -79,6 +80,18 @@ describe('small things', () => {
     const typo = await mycel('train', 'quick', '--stop-att', '3');
     expect(typo.code).toBe(2);
     expect(typo.stderr).toMatch(/^Error: Unknown flag --stop-att for `mycel train`\.\n\nDid you mean --stop-at\?/);
+  });
+
+  it('the devnet keeps its data under MYCEL_HOME, replacing the previous run, and never empties a folder it did not fill', async () => {
+    const devnetDir = join(dir, 'home', 'devnet');
+    await mkdir(join(devnetDir, 'verifier', 'train'), { recursive: true });
+    await writeFile(join(devnetDir, 'verifier', 'train', 'old'), 'x');
+    expect(await freshDevnetDir(devnetDir)).toBe(devnetDir);
+    expect(await readdir(devnetDir)).toEqual([]);
+    await writeFile(join(devnetDir, 'notes.txt'), 'mine');
+    await expect(freshDevnetDir(devnetDir)).rejects.toThrow(/holds files a devnet did not write \(notes\.txt\)[\s\S]*--dir DIR/);
+    expect(await readFile(join(devnetDir, 'notes.txt'), 'utf8')).toBe('mine');
+    expect(devnet.flags!.dir.description).toMatch(/\$MYCEL_HOME\/devnet/);
   });
 
   it('inspect of an unknown name talks about runs, not presets alone', async () => {

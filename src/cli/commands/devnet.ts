@@ -2,6 +2,29 @@ import { UsageError } from '../../platform/errors.js';
 import { intFlag, type Command } from '../command.js';
 import { formatSummary, runDevnet } from '../../node/index.js';
 import { readKeyFile } from './chain-deploy.js';
+import { dataDirOf } from './p2p-flags.js';
+import { mkdir, readdir, rm } from 'node:fs/promises';
+import { join } from 'node:path';
+
+/** What a devnet run leaves in its folder: one data dir per node, and the role keys (with --rpc). */
+const DEVNET_ENTRIES = new Set(['submitter', 'solver-honest', 'solver-cheater', 'verifier', 'keys']);
+
+/**
+ * The default devnet folder, emptied of the previous run's data: runs do not pile up (each left tens of
+ * MB in the system temp folder before). Anything else found there is left alone and the run refused.
+ */
+export async function freshDevnetDir(dir: string): Promise<string> {
+  const entries = await readdir(dir).catch(() => [] as string[]);
+  const foreign = entries.filter((e) => !DEVNET_ENTRIES.has(e));
+  if (foreign.length > 0) {
+    throw new UsageError(`${dir} holds files a devnet did not write (${foreign.slice(0, 3).join(', ')}), so it is not emptied.`, {
+      metaMessages: ['Move them elsewhere, or pass --dir DIR for this run\'s data.'],
+    });
+  }
+  for (const e of entries) await rm(join(dir, e), { recursive: true, force: true });
+  await mkdir(dir, { recursive: true });
+  return dir;
+}
 
 export const devnet: Command = {
   name: 'devnet',
@@ -34,7 +57,7 @@ Examples:
     steps: { type: 'string', value: 'N', description: 'training steps of each job (default 40)' },
     'cheat-at': { type: 'string', value: 'T', description: 'the step the cheater cheats at (default: random)' },
     window: { type: 'string', value: 'S', description: 'challenge window in seconds (default 20)' },
-    dir: { type: 'string', value: 'DIR', description: 'where the nodes keep their data (default: a new temp dir)' },
+    dir: { type: 'string', value: 'DIR', description: 'where the nodes keep their data (default: $MYCEL_HOME/devnet or ~/.mycel/devnet, replaced by each run)' },
     rpc: { type: 'string', value: 'URL', description: 'EVM JSON-RPC URL to use instead of an embedded anvil' },
     'key-file': { type: 'string', value: 'FILE', description: 'with --rpc: the funded key that deploys and funds (mode 600)' },
     'chain-id': { type: 'string', value: 'ID', description: 'with --rpc: refuse a node on another chain' },
@@ -54,7 +77,7 @@ Examples:
       steps,
       ...(cheatAt === undefined ? {} : { cheatAt }),
       challengeWindow: intFlag(flags, 'window', 20, 1, 86_400),
-      ...(typeof flags.dir === 'string' ? { dir: flags.dir } : {}),
+      dir: typeof flags.dir === 'string' ? flags.dir : await freshDevnetDir(join(dataDirOf(flags), 'devnet')),
       ...(rpcUrl === undefined ? {} : { rpcUrl, key: await readKeyFile(keyFile!) }),
       ...(flags['chain-id'] === undefined ? {} : { chainId: intFlag(flags, 'chain-id', 0, 1) }),
       ...(typeof eth === 'string' ? { ethPerNode: eth } : {}),
