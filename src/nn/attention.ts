@@ -1,21 +1,25 @@
-import { Tensor, concat, matmul, softmax, where, type Rng } from '../tensor/index.js';
+import { Tensor, matmul, softmax, where, type Rng } from '../tensor/index.js';
 import { ModelConfigError } from './errors.js';
 import { linear } from './linear.js';
 import { joinName, type Module, type Params } from './params.js';
 
 export type AttentionConfig = { dModel: number; heads: number };
 
-/** One sequence's keys and values of one attention layer so far: each [1, H, t, D]. */
-export type LayerKv = { k: Tensor; v: Tensor };
+/**
+ * A batch's keys and values of one layer: k and v are [B, H, capacity, D] buffers, row b holding its
+ * positions 0..length_b - 1 (the rest is zeros and masked out).
+ */
+export type LayerKv = { k: Float32Array; v: Float32Array };
 
 export type CausalSelfAttention = Module<[Tensor], Tensor> & {
-  /** apply() over x [B, T, C] that also returns each row's keys and values (the start of a KV cache). */
-  prefill(params: Params, x: Tensor): { y: Tensor; kv: LayerKv[] };
+  /** apply() over x [B, T, C] that also returns the keys and values, k and v [B, H, T, D]. */
+  prefill(params: Params, x: Tensor): { y: Tensor; k: Tensor; v: Tensor };
   /**
-   * One new position per row: x [B, 1, C], row b attending to past[b] (its own keys and values) and
-   * itself. Returns y [B, 1, C] and each row's cache extended by one position.
+   * One new position per row, x [B, 1, C]: writes row b's key and value at position lengths[b] of kv,
+   * then attends over the `capacity` positions with `allowed` (int32 [B, 1, 1, capacity], 1 for
+   * positions 0..lengths[b]). Returns y [B, 1, C].
    */
-  decode(params: Params, x: Tensor, past: readonly LayerKv[]): { y: Tensor; kv: LayerKv[] };
+  decode(params: Params, x: Tensor, kv: LayerKv, lengths: Int32Array, allowed: Tensor): Tensor;
 };
 
 /**
@@ -59,7 +63,6 @@ export function causalSelfAttention(prefix: string, { dModel, heads }: Attention
       .permute([0, 2, 1, 3]) // (B, Tq, H, D)
       .reshape([B, Tq, dModel]); // (B, Tq, C)
   };
-  const rows = (t: Tensor, B: number) => Array.from({ length: B }, (_, b) => (B === 1 ? t : t.slice(0, b, b + 1)));
   return {
     init: (rng: Rng): Params => ({ ...qkv.init(rng), ...proj.init(rng) }),
     apply(params: Params, x: Tensor): Tensor {
@@ -68,19 +71,26 @@ export function causalSelfAttention(prefix: string, { dModel, heads }: Attention
     },
     prefill(params: Params, x: Tensor) {
       const [q, k, v] = project(params, x);
-      const [ks, vs] = [rows(k, x.shape[0]), rows(v, x.shape[0])];
-      return { y: proj.apply(params, attend(q, k, v, causalMask(x.shape[1]))), kv: ks.map((kb, b) => ({ k: kb, v: vs[b] })) };
+      return { y: proj.apply(params, attend(q, k, v, causalMask(x.shape[1]))), k, v };
     },
-    decode(params: Params, x: Tensor, past: readonly LayerKv[]) {
+    decode(params: Params, x: Tensor, kv: LayerKv, lengths: Int32Array, allowed: Tensor): Tensor {
       const B = x.shape[0];
-      if (x.rank !== 3 || x.shape[1] !== 1 || past.length !== B) throw new ModelConfigError(`attention decode: expected x [B, 1, C] and one cache per row, got x [${x.shape}] and ${past.length} caches.`);
+      const capacity = allowed.shape[3];
       const [q, k, v] = project(params, x); // each (B, H, 1, D)
-      const [qs, ks, vs] = [rows(q, B), rows(k, B), rows(v, B)];
-      // Rows have caches of different lengths, so each attends on its own (the projections above and
-      // below run on all rows at once).
-      const kv = past.map((p, b) => ({ k: concat([p.k, ks[b]], 2), v: concat([p.v, vs[b]], 2) }));
-      const ys = kv.map(({ k: kb, v: vb }, b) => attend(qs[b], kb, vb, null)); // each (1, 1, C)
-      return { y: proj.apply(params, B === 1 ? ys[0] : concat(ys, 0)), kv };
+      for (let b = 0; b < B; b++) {
+        for (let h = 0; h < heads; h++) {
+          const from = (b * heads + h) * headDim;
+          const to = ((b * heads + h) * capacity + lengths[b]) * headDim;
+          kv.k.set((k.data as Float32Array).subarray(from, from + headDim), to);
+          kv.v.set((v.data as Float32Array).subarray(from, from + headDim), to);
+        }
+      }
+      // Every row attends over the whole buffer; its positions past lengths[b] are masked, so they
+      // add exp(-Inf) = +0 to the softmax sum and fma(+0, 0, acc) = acc to the value sum: the bits of
+      // attending over its own positions alone. One set of ops serves the whole batch.
+      const keys = new Tensor(kv.k, [B, heads, capacity, headDim]);
+      const values = new Tensor(kv.v, [B, heads, capacity, headDim]);
+      return proj.apply(params, attend(q, keys, values, allowed)); // (B, 1, C)
     },
   };
 }

@@ -7,10 +7,10 @@ import { joinName, type Module, type Params } from './params.js';
 export type BlockConfig = { dModel: number; heads: number; mlpHidden: number };
 
 export type TransformerBlock = Module<[Tensor], Tensor> & {
-  /** apply() over x [B, T, C], also returning each row's attention keys and values. */
-  prefill(params: Params, x: Tensor): { y: Tensor; kv: LayerKv[] };
-  /** One new position per row, x [B, 1, C], against each row's cached keys and values. */
-  decode(params: Params, x: Tensor, past: readonly LayerKv[]): { y: Tensor; kv: LayerKv[] };
+  /** apply() over x [B, T, C], also returning the attention's keys and values [B, H, T, D]. */
+  prefill(params: Params, x: Tensor): { y: Tensor; k: Tensor; v: Tensor };
+  /** One new position per row, x [B, 1, C], against the cached keys and values (causalSelfAttention's decode). */
+  decode(params: Params, x: Tensor, kv: LayerKv, lengths: Int32Array, allowed: Tensor): Tensor;
 };
 
 /**
@@ -29,12 +29,11 @@ export function transformerBlock(prefix: string, { dModel, heads, mlpHidden }: B
       return feedForward(params, x.add(attn.apply(params, ln1.apply(params, x))));
     },
     prefill(params: Params, x: Tensor) {
-      const { y, kv } = attn.prefill(params, ln1.apply(params, x));
-      return { y: feedForward(params, x.add(y)), kv };
+      const { y, k, v } = attn.prefill(params, ln1.apply(params, x));
+      return { y: feedForward(params, x.add(y)), k, v };
     },
-    decode(params: Params, x: Tensor, past: readonly LayerKv[]) {
-      const { y, kv } = attn.decode(params, ln1.apply(params, x), past);
-      return { y: feedForward(params, x.add(y)), kv };
+    decode(params: Params, x: Tensor, kv: LayerKv, lengths: Int32Array, allowed: Tensor): Tensor {
+      return feedForward(params, x.add(attn.decode(params, ln1.apply(params, x), kv, lengths, allowed)));
     },
   };
 }

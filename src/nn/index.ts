@@ -6,7 +6,7 @@ export { layerNorm, type LayerNormConfig } from './layer-norm.js';
 export { causalSelfAttention, type AttentionConfig } from './attention.js';
 export { mlp, type MlpConfig } from './mlp.js';
 export { transformerBlock, type BlockConfig } from './block.js';
-export { gpt, GPT_PRESETS, type Gpt, type GptConfig, type KvCache } from './gpt.js';
+export { gpt, GPT_PRESETS, type Gpt, type GptConfig, keepCacheRows, type KvCache } from './gpt.js';
 export { mlpClassifier, type MlpClassifierConfig } from './mlp-classifier.js';
 export { crossEntropy, mseLoss } from './losses.js';
 export { valueAndGrad, type ValueAndGrad } from './grad.js';

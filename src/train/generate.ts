@@ -4,7 +4,7 @@
  * batch runs many rows at once; neither changes a bit of any row (see generateBatch).
  */
 import { END_ID, type Tokenizer } from '../data/index.js';
-import type { Gpt, KvCache, Params } from '../nn/index.js';
+import { keepCacheRows, type Gpt, type KvCache, type Params } from '../nn/index.js';
 import { Rng, Tensor, argmax, noGrad, softmax } from '../tensor/index.js';
 import { GenerationInputError } from './errors.js';
 
@@ -40,21 +40,23 @@ export function generateIds(model: Gpt, params: Params, tokenizer: Tokenizer, pr
   return generateBatch(model, params, [prompt], { maxTokens, temperature, seeds: [seed], stopAtEnd })[0];
 }
 
-/** One row of a batch: its tokens so far, its sampler and, while the window allows, its KV cache. */
-type Row = { ids: number[]; out: number[]; rng: Rng; cache: KvCache | null; logits: Tensor | null };
+/** One row of a batch: its tokens so far, its sampler, and where its next logits are. */
+type Row = { ids: number[]; out: number[]; rng: Rng; logits: Tensor | null; at: number };
 
 /**
  * Completions of many prompts at once. Row b's output is bit-identical to generateIds(prompts[b],
  * seeds[b]) whatever else is in the batch: rows never interact (every Linear and matmul computes
- * each row on its own, attention runs per row on the row's own cache, each row samples from its own
- * Rng), so a rollout is recomputable from (policy, prompt, seed) alone. The logits at each step are
- * those of model.apply over the last contextLength tokens, bit for bit.
+ * each row on its own, a row's attention sees only its own cached positions, the others being
+ * masked to exact zeros, and each row samples from its own Rng), so a rollout is recomputable from
+ * (policy, prompt, seed) alone. The logits at each step are those of model.apply over the last
+ * contextLength tokens, bit for bit.
  *
  * Where the context window limits generation: while prompt + generated tokens fit in contextLength,
- * each step feeds one token per row through gpt.decode. Past it, the learned position table has no
- * row for the next position and every position of the window shifts by one, so no cache applies: each
- * further token of that row costs a full forward over its last contextLength tokens (the sliding
- * window of the first generateIds, kept so that long generations give the same tokens).
+ * each step feeds one token per row through gpt.decode, on a KV cache of contextLength positions.
+ * Past it, the learned position table has no row for the next position and every position of the
+ * window shifts by one, so no cache applies: each further token of that row costs a full forward over
+ * its last contextLength tokens (the sliding window of the first generateIds, kept so that long
+ * generations give the same tokens).
  */
 export function generateBatch(model: Gpt, params: Params, prompts: readonly Int32Array[], { maxTokens, temperature = 0, seeds, stopAtEnd = true }: GenerateBatchOptions): Int32Array[] {
   const context = model.config.contextLength;
@@ -67,85 +69,87 @@ export function generateBatch(model: Gpt, params: Params, prompts: readonly Int3
     const bad = p.findIndex((id) => id < 0 || id >= vocab);
     if (bad >= 0) throw new GenerationInputError(`prompt ${b} has token id ${p[bad]} at position ${bad}, outside the model's vocabulary 0..${vocab - 1}`);
   });
-  const rows: Row[] = prompts.map((p, b) => ({ ids: Array.from(p), out: [], rng: new Rng(seeds[b], SAMPLE_STREAM), cache: null, logits: null }));
+  const rows: Row[] = prompts.map((p, b) => ({ ids: Array.from(p), out: [], rng: new Rng(seeds[b], SAMPLE_STREAM), logits: null, at: 0 }));
   if (maxTokens === 0) return rows.map(() => new Int32Array(0));
   noGrad(() => {
-    prefill(model, params, rows);
+    // Rows whose prompt fits the window get a cache row each; longer prompts run windowed from the start.
+    let cached = rows.filter((row) => row.ids.length <= context);
+    let cache = model.newCache(cached.length);
+    prefill(model, params, cached, cache);
+    for (const row of rows) if (row.ids.length > context) windowed(model, params, row);
     let active = rows;
     for (let i = 0; i < maxTokens && active.length > 0; i++) {
-      const next = active.map((row) => pick(row, temperature));
-      const going: Row[] = [];
-      active.forEach((row, b) => {
-        if (stopAtEnd && next[b] === END_ID) return;
+      const next = pick(active, temperature);
+      active = active.filter((row, b) => {
+        if (stopAtEnd && next[b] === END_ID) return false;
         row.ids.push(next[b]);
         row.out.push(next[b]);
-        going.push(row);
+        return true;
       });
-      active = going;
-      if (i + 1 < maxTokens) advance(model, params, active, context);
+      if (i + 1 === maxTokens) break;
+      // Finished rows, and rows whose window is full, leave the cache.
+      const going = new Set(active);
+      const keep = cached.flatMap((row, slot) => (going.has(row) && row.ids.length <= context ? [slot] : []));
+      if (keep.length < cached.length) {
+        cache = keepCacheRows(cache, keep);
+        cached = keep.map((slot) => cached[slot]);
+      }
+      if (cached.length > 0) {
+        const logits = model.decode(params, new Tensor(Int32Array.from(cached, (row) => row.ids[row.ids.length - 1]), [cached.length]), cache);
+        cached.forEach((row, slot) => Object.assign(row, { logits, at: slot }));
+      }
+      const inCache = new Set(cached);
+      for (const row of active) if (!inCache.has(row)) windowed(model, params, row);
     }
   });
   return rows.map((row) => Int32Array.from(row.out));
 }
 
 /**
- * The logits after each row's prompt. Rows with the same prompt share one prefill (the same bits, and
- * caches are never modified in place); prompts of one length run as one batch. A prompt longer than
- * the window runs its last contextLength tokens and gets no cache.
+ * The logits after each cached row's prompt. Prompts of one length run as one batch, and rows with
+ * the same prompt share one prefill (the same bits).
  */
-function prefill(model: Gpt, params: Params, rows: readonly Row[]): void {
-  const context = model.config.contextLength;
-  const byLength = new Map<number, Map<string, Row[]>>();
-  for (const row of rows) {
-    const window = row.ids.slice(-context);
-    const same = byLength.get(window.length) ?? new Map<string, Row[]>();
-    byLength.set(window.length, same);
-    const key = window.join(',');
-    same.set(key, [...(same.get(key) ?? []), row]);
-  }
+function prefill(model: Gpt, params: Params, rows: readonly Row[], cache: KvCache): void {
+  const byLength = new Map<number, Map<string, number[]>>();
+  rows.forEach((row, slot) => {
+    const same = byLength.get(row.ids.length) ?? new Map<string, number[]>();
+    byLength.set(row.ids.length, same);
+    const key = row.ids.join(',');
+    same.set(key, [...(same.get(key) ?? []), slot]);
+  });
   for (const [T, same] of byLength) {
     const groups = [...same.values()];
     const ids = new Int32Array(groups.length * T);
-    groups.forEach((group, g) => ids.set(group[0].ids.slice(-T), g * T));
-    const { logits, caches } = model.prefill(params, new Tensor(ids, [groups.length, T]));
-    groups.forEach((group, g) => {
-      const rowLogits = groups.length === 1 ? logits : logits.slice(0, g, g + 1);
-      for (const row of group) {
-        row.logits = rowLogits;
-        row.cache = row.ids.length <= context ? caches[g] : null;
-      }
-    });
+    groups.forEach((slots, g) => ids.set(rows[slots[0]].ids, g * T));
+    const logits = model.prefill(params, new Tensor(ids, [groups.length, T]), cache, groups);
+    groups.forEach((slots, g) => slots.forEach((slot) => Object.assign(rows[slot], { logits, at: g })));
   }
 }
 
-/** Feeds each row's newest token: one decode step for the rows whose window still grows, a full window forward for the others. */
-function advance(model: Gpt, params: Params, rows: readonly Row[], context: number): void {
-  const cached = rows.filter((row) => row.cache !== null && row.cache.length < context);
-  const decoded = new Set(cached);
-  if (cached.length > 0) {
-    const ids = Int32Array.from(cached, (row) => row.ids[row.ids.length - 1]);
-    const { logits, caches } = model.decode(params, new Tensor(ids, [cached.length]), cached.map((row) => row.cache!));
-    cached.forEach((row, b) => {
-      row.cache = caches[b];
-      row.logits = cached.length === 1 ? logits : logits.slice(0, b, b + 1);
-    });
-  }
-  for (const row of rows) {
-    if (decoded.has(row)) continue;
-    row.cache = null;
-    const window = row.ids.slice(-context);
-    const logits = model.apply(params, new Tensor(Int32Array.from(window), [1, window.length])); // (1, T, V)
-    row.logits = logits.slice(1, window.length - 1, window.length).reshape([1, model.config.vocabSize]);
-  }
+/** A row past the window: the logits of a full forward over its last contextLength tokens. */
+function windowed(model: Gpt, params: Params, row: Row): void {
+  const window = row.ids.slice(-model.config.contextLength);
+  const logits = model.apply(params, new Tensor(Int32Array.from(window), [1, window.length])); // (1, T, V)
+  row.logits = logits.slice(1, window.length - 1, window.length).reshape([1, model.config.vocabSize]);
+  row.at = 0;
 }
 
-/** The next token of a row from its logits [1, V]: the argmax at temperature 0, else a sample. */
-function pick(row: Row, temperature: number): number {
-  const logits = row.logits!;
-  if (temperature === 0) return argmax(logits, -1).data[0];
-  return sample(softmax(logits.div(temperature), -1).data, row.rng.uniform([1]).data[0]);
+/**
+ * Each row's next token from its logits: the argmax at temperature 0, else a sample with one uniform
+ * draw of the row's Rng. Rows sharing a logits tensor [n, V] share one argmax or softmax over it (both
+ * work row by row, so a row's bits do not depend on the others).
+ */
+function pick(rows: readonly Row[], temperature: number): number[] {
+  const done = new Map<Tensor, Float32Array | Int32Array>();
+  return rows.map((row) => {
+    const logits = row.logits!;
+    let out = done.get(logits);
+    if (!out) done.set(logits, (out = temperature === 0 ? argmax(logits, -1).data : softmax(logits.div(temperature), -1).data));
+    if (temperature === 0) return out[row.at];
+    const V = logits.shape[1];
+    return sample(out.subarray(row.at * V, (row.at + 1) * V), row.rng.uniform([1]).data[0]);
+  });
 }
-
 /** The first index whose running float32 probability sum exceeds a uniform draw u in [0, 1). */
 function sample(p: ArrayLike<number>, u: number): number {
   let acc = 0;

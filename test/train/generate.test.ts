@@ -1,6 +1,6 @@
 import { afterAll, describe, expect, it } from 'vitest';
 import { END_ID } from '../../src/data/index.js';
-import { gpt, valueAndGrad, type KvCache } from '../../src/nn/index.js';
+import { gpt, keepCacheRows, valueAndGrad } from '../../src/nn/index.js';
 import { Rng, Tensor, configureKernels, kernelConfig, noGrad, sum } from '../../src/tensor/index.js';
 import { GenerationInputError, completionLogProbs, generateBatch, generateIds } from '../../src/train/index.js';
 import { bits } from '../nn/helpers.js';
@@ -35,26 +35,36 @@ describe('KV-cache generation', () => {
   it('decode gives the logits of a full forward, bit for bit, at every position up to the window', () => {
     noGrad(() => {
       const seq = ids(3, 9, 4, 17, 5, 2, 11, 8, 6, 19, 7, 12);
-      let { logits, caches } = model.prefill(params, new Tensor(seq.slice(0, 3), [1, 3]));
+      const cache = model.newCache(1);
+      let logits = model.prefill(params, new Tensor(seq.slice(0, 3), [1, 3]), cache, [[0]]);
       for (let t = 3; t <= seq.length; t++) {
         const full = model.apply(params, new Tensor(seq.slice(0, t), [1, t])).slice(1, t - 1, t).reshape([1, 20]);
         expect(bits(logits.data as Float32Array)).toEqual(bits(full.data as Float32Array));
         if (t === seq.length) break;
-        ({ logits, caches } = model.decode(params, new Tensor(seq.slice(t, t + 1), [1]), caches));
+        logits = model.decode(params, new Tensor(seq.slice(t, t + 1), [1]), cache);
       }
-      expect(caches[0].length).toBe(12);
-      expect(() => model.decode(params, new Tensor(ids(1), [1]), caches)).toThrow(/contextLength = 12/);
+      expect(Array.from(cache.lengths)).toEqual([12]);
+      expect(() => model.decode(params, new Tensor(ids(1), [1]), cache)).toThrow(/contextLength = 12/);
     });
   });
 
   it('decodes rows of different lengths in one batch with each row its own bits', () => {
     noGrad(() => {
-      const a = model.prefill(params, new Tensor(ids(1, 2, 3, 4, 5), [1, 5]));
-      const b = model.prefill(params, new Tensor(ids(6, 7), [1, 2]));
-      const caches: KvCache[] = [...a.caches, ...b.caches];
-      const both = model.decode(params, new Tensor(ids(9, 10), [2]), caches).logits;
-      const alone = [model.decode(params, new Tensor(ids(9), [1]), a.caches).logits, model.decode(params, new Tensor(ids(10), [1]), b.caches).logits];
-      expect(bits(both.data as Float32Array)).toEqual([...bits(alone[0].data as Float32Array), ...bits(alone[1].data as Float32Array)]);
+      const alone = (prompt: Int32Array, token: number) => {
+        const cache = model.newCache(1);
+        model.prefill(params, new Tensor(prompt, [1, prompt.length]), cache, [[0]]);
+        return bits(model.decode(params, new Tensor(ids(token), [1]), cache).data as Float32Array);
+      };
+      const cache = model.newCache(3);
+      model.prefill(params, new Tensor(ids(1, 2, 3, 4, 5), [1, 5]), cache, [[2]]);
+      model.prefill(params, new Tensor(ids(6, 7), [1, 2]), cache, [[0, 1]]);
+      const both = bits(model.decode(params, new Tensor(ids(9, 10, 11), [3]), cache).data as Float32Array);
+      expect(both).toEqual([...alone(ids(6, 7), 9), ...alone(ids(6, 7), 10), ...alone(ids(1, 2, 3, 4, 5), 11)]);
+      expect(Array.from(cache.lengths)).toEqual([3, 3, 6]);
+      // Dropping a row keeps the others' caches.
+      const kept = keepCacheRows(cache, [2]);
+      const full = model.apply(params, new Tensor(ids(1, 2, 3, 4, 5, 11, 13), [1, 7])).slice(1, 6, 7);
+      expect(bits(model.decode(params, new Tensor(ids(13), [1]), kept).data as Float32Array)).toEqual(bits(full.data as Float32Array));
     });
   });
 
