@@ -14,5 +14,6 @@ export const DATA_STREAMS = {
   counting: 0xda7a_0009,
   radix: 0xda7a_000a,
   arithmetic: 0xda7a_000b,
+  mix: 0xda7a_000c,
   textWindows: 0xda7a_0100,
 } as const;

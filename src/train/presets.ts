@@ -47,6 +47,21 @@ export const PRESETS = {
     seed: 1,
     checkpointEvery: 500,
   },
+  /**
+   * The RL swarm's starting policy: supervised pre-training on the swarm's task mix (MIX_TASKS:
+   * 2-digit addition, 3-term arithmetic, base conversion, arithmetic mod 10) to a modest accuracy, so
+   * that RL has signal (some answers right, some wrong).
+   */
+  policy: {
+    version: 1,
+    model: { kind: 'gpt', contextLength: 24, dModel: 64, layers: 2, heads: 4, mlpHidden: 256 },
+    optimizer: adamw(3e-3, 20),
+    data: { kind: 'task', task: 'mix', config: {} },
+    steps: 600,
+    batchSize: 32,
+    seed: 1,
+    checkpointEvery: 100,
+  },
   /** The anchor's gpt-tiny on your text: `mycel train text --text FILE`. */
   text: {
     version: 1,

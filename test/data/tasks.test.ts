@@ -8,6 +8,7 @@ import {
   UnknownTaskError,
   getTask,
   seedFromDigest,
+  MIX_TASKS,
   type TaskDefinition,
 } from '../../src/data/index.js';
 
@@ -109,6 +110,26 @@ describe('task specifics', () => {
     expect(chains.every(({ prompt }) => prompt.split(/[-+*]/).length === 5)).toBe(true);
     expect(chains.some(({ answer }) => answer.startsWith('-'))).toBe(true);
     for (const op of ['+', '-', '*']) expect(chains.some(({ prompt }) => prompt.includes(op))).toBe(true);
+  });
+
+  it('mix draws each enabled task and scores it with that task\'s verifier', () => {
+    const kinds = (tasks: number) => {
+      const seen = new Set<string>();
+      for (let i = 0; i < 200; i++) {
+        const { prompt, answer } = TASKS.mix.generate(9, i, { tasks });
+        const entry = MIX_TASKS.find(({ task }) => { try { task.verify(prompt, answer); return true; } catch { return false; } })!;
+        expect(entry.task.verify(prompt, answer)).toBe(1);
+        seen.add(prompt.startsWith('[') ? 'radix' : prompt.startsWith('(') ? 'modular' : /^\d+\+\d+=$/.test(prompt) ? 'addition' : 'arithmetic');
+      }
+      return [...seen].sort();
+    };
+    expect(kinds(15)).toEqual(['addition', 'arithmetic', 'modular', 'radix']);
+    expect(kinds(0b0100)).toEqual(['radix']);
+    expect(kinds(0b1001)).toEqual(['addition', 'modular']);
+    expect(TASKS.mix.verify('[2]1011:[7]=', '14')).toBe(1);
+    expect(TASKS.mix.verify('3+4*2-5=', '6')).toBe(1);
+    expect(TASKS.mix.verify('(5*6)%10=', '1')).toBe(0);
+    expect(() => TASKS.mix.verify('p:101=', '0')).toThrow(TaskPromptError); // parity is not in the mix
   });
 
   it('seedFromDigest takes a digest\'s first 53 bits, so a task example is regenerable from a hash', () => {

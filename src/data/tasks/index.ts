@@ -5,6 +5,7 @@ import { arithmetic } from './arithmetic.js';
 import { brackets } from './brackets.js';
 import { copying } from './copying.js';
 import { counting } from './counting.js';
+import { mix } from './mix.js';
 import { modular } from './modular.js';
 import { multiplication } from './multiplication.js';
 import { parity } from './parity.js';
@@ -12,7 +13,7 @@ import { radix } from './radix.js';
 import { reversal } from './reversal.js';
 import { sorting } from './sorting.js';
 
-export const TASKS = { addition, multiplication, sorting, reversal, copying, parity, brackets, modular, counting, radix, arithmetic };
+export const TASKS = { addition, multiplication, sorting, reversal, copying, parity, brackets, modular, counting, radix, arithmetic, mix };
 export type TaskName = keyof typeof TASKS;
 export const TASK_NAMES = Object.keys(TASKS) as TaskName[];
 
@@ -35,3 +36,4 @@ export type { ModularConfig } from './modular.js';
 export type { CountingConfig } from './counting.js';
 export type { RadixConfig } from './radix.js';
 export type { ArithmeticConfig } from './arithmetic.js';
+export { MIX_TASKS, type MixConfig } from './mix.js';
