@@ -1,4 +1,4 @@
-// `npm run bench -- f32 [--json] [--pairs N (default 1000000)] [--seed N]`: runs N operand pairs per F32
+// `npm run bench -- f32 [--json] [--pairs N (default 1000000)] [--seed N]`: runs N operand pairs (triples for fma) per F32
 // operation (half uniform bit patterns, half boundary-heavy) through F32Harness on a local anvil, compares every
 // result bit for bit with the TypeScript reference, and prints mismatches (0 expected) and the gas per operation
 // (measured inside the contract with gasleft() around each call: no calldata, loop or ABI encoding).
@@ -9,15 +9,17 @@ import {
   COMPARE_OPS,
   hex,
   randomPairs,
+  randomTriples,
   refBinary,
   refCompare,
+  refFma,
   refFromInt32,
   refSqrt,
   refToInt32,
   rng,
   structured,
 } from '../test/chain/f32-cases.js';
-import { deployHarness, HARNESS_GAS_LIMIT, runBinary, runCompare, runUnary } from '../test/chain/f32-harness.js';
+import { deployHarness, HARNESS_GAS_LIMIT, runBinary, runCompare, runFma, runUnary } from '../test/chain/f32-harness.js';
 import { makeReporter } from './report.js';
 
 function flagValue(args: string[], flag: string, fallback: number): number {
@@ -65,6 +67,12 @@ export async function run(args: string[]): Promise<void> {
       const t0 = performance.now();
       const { results, gas } = await runCompare(harness, op, p);
       check(op, p, results, (i) => refCompare(op, p[i][0], p[i][1]), gas, performance.now() - t0);
+    }
+    {
+      const t = randomTriples(rng(seed * 100 + 30), pairs);
+      const t0 = performance.now();
+      const { results, gas } = await runFma(harness, t);
+      check('fma', t, results, (i) => refFma(...t[i]), gas, performance.now() - t0);
     }
     const next = rng(seed * 100 + 20);
     const values = Array.from({ length: pairs }, (_, i) => (i & 1 ? next() : structured(next)));

@@ -114,6 +114,39 @@ library F32 {
         }
     }
 
+    /**
+     * @notice fma(a, b, c) = a * b + c rounded once (IEEE 754 fusedMultiplyAdd): the exact product and sum are
+     * formed on integers and {_round} rounds them once.
+     */
+    function fma(uint32 a, uint32 b, uint32 c) internal pure returns (uint32) {
+        unchecked {
+            uint256 ea = (uint256(a) >> 23) & _EXPONENT_MAX;
+            uint256 eb = (uint256(b) >> 23) & _EXPONENT_MAX;
+            uint256 ec = (uint256(c) >> 23) & _EXPONENT_MAX;
+            uint256 sp = (uint256(a) ^ uint256(b)) >> 31;
+            if (ea == _EXPONENT_MAX || eb == _EXPONENT_MAX || ec == _EXPONENT_MAX) return _fmaSpecial(a, b, c, sp);
+            // A zero product adds exactly (signed-zero rules included); a zero addend leaves the product's rounding.
+            if (uint256(a) & _ABS_MASK == 0 || uint256(b) & _ABS_MASK == 0) return add(uint32(sp << 31), c);
+            if (uint256(c) & _ABS_MASK == 0) return mul(a, b);
+
+            uint256 ma = uint256(a) & _MANTISSA_MASK;
+            uint256 mb = uint256(b) & _MANTISSA_MASK;
+            uint256 mc = uint256(c) & _MANTISSA_MASK;
+            if (ea == 0) ea = 1;
+            else ma |= _HIDDEN_BIT;
+            if (eb == 0) eb = 1;
+            else mb |= _HIDDEN_BIT;
+            if (ec == 0) ec = 1;
+            else mc |= _HIDDEN_BIT;
+            // In {_round}'s scale (n 2^(e - 150)): the product is (ma mb) at exponent ea + eb - 150 (below 2^48),
+            // c is mc at exponent ec (below 2^24).
+            int256 ep = int256(ea + eb) - 150;
+            uint256 sc = uint256(c) >> 31;
+            if (ep >= int256(ec)) return _alignedSum(sp, ma * mb, ep, sc, mc, int256(ec));
+            return _alignedSum(sc, mc, int256(ec), sp, ma * mb, ep);
+        }
+    }
+
     /// @notice a / b, correctly rounded.
     function div(uint32 a, uint32 b) internal pure returns (uint32) {
         unchecked {
@@ -275,6 +308,47 @@ library F32 {
         return absA == POSITIVE_INFINITY ? a : b;
     }
 
+    /**
+     * @dev Rounds sBig big 2^(eBig - 150) + sSmall small 2^(eSmall - 150) (eBig >= eSmall, both nonzero, below
+     * 2^48) once.
+     */
+    function _alignedSum(uint256 sBig, uint256 big, int256 eBig, uint256 sSmall, uint256 small, int256 eSmall)
+        private
+        pure
+        returns (uint32)
+    {
+        unchecked {
+            uint256 d = uint256(eBig - eSmall);
+            int256 e = eSmall;
+            if (d <= 200) {
+                big <<= d; // exact: below 2^248
+            } else {
+                // small (below 2^(eSmall + 48)) is under one unit of big << 60 (d > 108): a sticky 1 there rounds
+                // exactly as small does, the rounding position being at least 36 bits above it.
+                big <<= 60;
+                small = 1;
+                e = eBig - 60;
+            }
+            if (sBig == sSmall) return _round(sBig, big + small, e);
+            if (big > small) return _round(sBig, big - small, e);
+            if (big < small) return _round(sSmall, small - big, e);
+            return 0; // exact cancellation is +0 in round to nearest
+        }
+    }
+
+    /// @dev fma with an inf or NaN operand; sp is the sign of a * b.
+    function _fmaSpecial(uint32 a, uint32 b, uint32 c, uint256 sp) private pure returns (uint32) {
+        if (isNaN(a) || isNaN(b) || isNaN(c)) return CANONICAL_NAN;
+        uint256 absA = uint256(a) & _ABS_MASK;
+        uint256 absB = uint256(b) & _ABS_MASK;
+        if (absA == POSITIVE_INFINITY || absB == POSITIVE_INFINITY) {
+            if (absA == 0 || absB == 0) return CANONICAL_NAN; // inf * 0 is invalid
+            // an infinite product plus c: inf - inf is invalid
+            return add(uint32((sp << 31) | POSITIVE_INFINITY), c);
+        }
+        return c; // finite product plus an infinite c
+    }
+
     /// @dev A key that orders non-NaN floats by value with -0 < +0: a strictly increasing map to uint256.
     function _orderKey(uint32 a) private pure returns (uint256) {
         unchecked {
@@ -292,7 +366,7 @@ library F32 {
      */
     function _round(uint256 sign, uint256 n, int256 e) private pure returns (uint32) {
         unchecked {
-            // n < 2^128 for every caller, so bit lengths and shifts stay small; exponents are small ints.
+            // n < 2^250 for every caller (fma's aligned sum is the largest), so shifts stay below 256; exponents are small ints.
             uint256 len = Math.log2(n) + 1;
             int256 shift = int256(len) - 24;
             int256 exponent = e + shift;

@@ -45,6 +45,7 @@ library MachineStep {
     uint8 internal constant FSQRT = 0x24;
     uint8 internal constant FMIN = 0x25;
     uint8 internal constant FMAX = 0x26;
+    uint8 internal constant FFMA = 0x27;
     uint8 internal constant FEQ = 0x30;
     uint8 internal constant FLT = 0x31;
     uint8 internal constant FLE = 0x32;
@@ -144,9 +145,9 @@ library MachineStep {
         if (!_known(op)) revert MachineBadOpcode(op);
         if (ins.d >= REGISTER_COUNT) revert MachineBadRegister(op, ins.d);
         if (ins.a >= REGISTER_COUNT) revert MachineBadRegister(op, ins.a);
-        // load's b is an input number, not a register; select's imm is its third register.
+        // load's b is an input number, not a register; select's and ffma's imm is their third register.
         if (op != LOAD && ins.b >= REGISTER_COUNT) revert MachineBadRegister(op, ins.b);
-        if (op == SELECT && ins.imm >= REGISTER_COUNT) revert MachineBadRegister(op, ins.imm);
+        if ((op == SELECT || op == FFMA) && ins.imm >= REGISTER_COUNT) revert MachineBadRegister(op, ins.imm);
     }
 
     /// @notice The instruction at `pc` of an encoded program; reverts {MachinePcOutOfRange} outside it.
@@ -205,7 +206,8 @@ library MachineStep {
             else if (op == FDIV) v = F32.div(x, y);
             else if (op == FSQRT) v = F32.sqrt(x);
             else if (op == FMIN) v = F32.min(x, y);
-            else v = F32.max(x, y);
+            else if (op == FMAX) v = F32.max(x, y);
+            else v = F32.fma(x, y, r[ins.imm]);
         } else if (op < FTOI) {
             bool c = op == FEQ ? F32.eq(x, y) : op == FLT ? F32.lt(x, y) : F32.le(x, y);
             v = c ? 1 : 0;
@@ -244,7 +246,7 @@ library MachineStep {
     function _known(uint8 op) private pure returns (bool) {
         if (op <= JNZ) return true;
         if (op >= CONST && op <= SELECT) return true;
-        if (op >= FADD && op <= FMAX) return true;
+        if (op >= FADD && op <= FFMA) return true;
         if (op >= FEQ && op <= FLE) return true;
         if (op == FTOI || op == ITOF) return true;
         return op >= IADD && op <= REMU;

@@ -1,7 +1,8 @@
 #!/usr/bin/env node
 // Assembles every src/tensor/kernels/*.wat into src/tensor/kernels/wasm-modules.ts (base64 bytes), so
 // that Node and the browser bundle load the same kernels without a file read. wabt is the reference
-// WebAssembly toolkit; SIMD is enabled, relaxed SIMD is not (its results differ between CPUs).
+// WebAssembly toolkit. SIMD is enabled, and relaxed SIMD for matmul.wat's f32x4.relaxed_madd alone (engines may
+// fuse it or not: wasm-matmul.ts uses that module only where a probe shows it fused; no other relaxed op is used).
 import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -11,8 +12,8 @@ const dir = join(dirname(fileURLToPath(import.meta.url)), '..', 'src', 'tensor',
 const wabt = await initWabt();
 const entries = [];
 for (const file of readdirSync(dir).filter((f) => f.endsWith('.wat')).sort()) {
-  const module = wabt.parseWat(file, readFileSync(join(dir, file), 'utf8'), { simd: true, threads: true });
-  module.validate({ simd: true, threads: true });
+  const module = wabt.parseWat(file, readFileSync(join(dir, file), 'utf8'), { simd: true, threads: true, relaxed_simd: true });
+  module.validate({ simd: true, threads: true, relaxed_simd: true });
   const { buffer } = module.toBinary({});
   module.destroy();
   entries.push(`  ${JSON.stringify(file.replace(/\.wat$/, ''))}: ${JSON.stringify(Buffer.from(buffer).toString('base64'))},`);

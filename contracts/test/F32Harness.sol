@@ -20,6 +20,7 @@ contract F32Harness {
     function sub(uint32 a, uint32 b) external pure returns (uint32) { return F32.sub(a, b); }
     function mul(uint32 a, uint32 b) external pure returns (uint32) { return F32.mul(a, b); }
     function div(uint32 a, uint32 b) external pure returns (uint32) { return F32.div(a, b); }
+    function fma(uint32 a, uint32 b, uint32 c) external pure returns (uint32) { return F32.fma(a, b, c); }
     function sqrt(uint32 a) external pure returns (uint32) { return F32.sqrt(a); }
     function min(uint32 a, uint32 b) external pure returns (uint32) { return F32.min(a, b); }
     function max(uint32 a, uint32 b) external pure returns (uint32) { return F32.max(a, b); }
@@ -62,6 +63,24 @@ contract F32Harness {
             (uint32 x, uint32 y) = (a[i], b[i]);
             uint256 before = gasleft();
             bool r = f(x, y);
+            gasUsed += before - gasleft();
+            out[i] = r;
+        }
+    }
+
+    /// @notice fma(a[i], b[i], c[i]) for every i, and the gas spent in fma.
+    function fmaBatch(uint32[] calldata a, uint32[] calldata b, uint32[] calldata c)
+        external
+        view
+        returns (uint32[] memory out, uint256 gasUsed)
+    {
+        if (a.length != b.length) revert F32HarnessLengthMismatch(a.length, b.length);
+        if (a.length != c.length) revert F32HarnessLengthMismatch(a.length, c.length);
+        out = new uint32[](a.length);
+        for (uint256 i = 0; i < a.length; ++i) {
+            (uint32 x, uint32 y, uint32 z) = (a[i], b[i], c[i]);
+            uint256 before = gasleft();
+            uint32 r = F32.fma(x, y, z);
             gasUsed += before - gasleft();
             out[i] = r;
         }

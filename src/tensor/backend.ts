@@ -1,31 +1,51 @@
 /**
  * Which kernels run the hot ops. Every choice computes the same bits (the differential tests prove
- * it), so this is purely a speed setting: reference kernels are the specification, fast kernels are
- * WebAssembly SIMD on `threads` threads.
+ * it), so this is purely a speed setting: reference kernels are the specification; 'wasm' is
+ * WebAssembly SIMD on `threads` threads (what browsers run); 'fast' is the native addon's matmul where it
+ * was built (Node), and otherwise the same as 'wasm'.
  */
 import { availableCores } from '../platform/cores.js';
+import { loadNativeAddon, type NativeLoad } from '../platform/native-addon.js';
 import { hasSharedMemory } from '../platform/threads.js';
 import type { MatmulKernel } from './kernels/matmul-problem.js';
 import { unary as referenceUnary } from './kernels/reference.js';
 import { referenceMatmulKernel } from './kernels/reference-matmul.js';
 import { createWasmMath, hasWasmMath, type MathUnaryOp, type WasmMath } from './kernels/wasm-math.js';
-import { createWasmMatmul, type WasmMatmul } from './kernels/wasm-matmul.js';
+import { createNativeMatmul, type NativeMatmul } from './kernels/native-matmul.js';
+import { createWasmMatmul, hasWasmFmaMatmul, type WasmMatmul } from './kernels/wasm-matmul.js';
 
-export type KernelConfig = { kernels: 'fast' | 'reference'; threads: number };
+export type KernelConfig = { kernels: 'fast' | 'wasm' | 'reference'; threads: number };
 
 let config: KernelConfig = { kernels: 'fast', threads: availableCores() };
-let fast: WasmMatmul | undefined;
+let wasm: WasmMatmul | undefined;
+let native: NativeMatmul | undefined;
+let nativeLoad: NativeLoad | undefined;
 
 /** Changes the kernel settings for the ops that follow; returns the previous settings. */
 export function configureKernels(next: Partial<KernelConfig>): KernelConfig {
   const previous = config;
   config = { ...config, ...next };
   config.threads = Math.max(1, Math.floor(config.threads));
-  if (fast && (config.kernels !== 'fast' || fast.threads !== config.threads)) {
-    fast.close();
-    fast = undefined;
+  if (wasm && (config.kernels === 'reference' || wasm.threads !== config.threads)) {
+    wasm.close();
+    wasm = undefined;
   }
+  if (native && native.threads !== config.threads) native = undefined;
   return previous;
+}
+
+/**
+ * The native addon, loaded once; where it is missing (not built, or not Node), says so once on stderr,
+ * naming what to install, unless we are in a browser (which never has it).
+ */
+function nativeAddon(): NativeLoad {
+  if (nativeLoad) return nativeLoad;
+  nativeLoad = loadNativeAddon();
+  const process = (globalThis as { process?: { versions?: { node?: string } } }).process;
+  if (nativeLoad.why && process?.versions?.node && !nativeLoad.why.startsWith('MYCEL_NATIVE=0')) {
+    console.warn(`mycel: matmul runs on WebAssembly, not native code: ${nativeLoad.why}.`);
+  }
+  return nativeLoad;
 }
 
 export function kernelConfig(): KernelConfig {
@@ -33,13 +53,20 @@ export function kernelConfig(): KernelConfig {
 }
 
 /**
- * The matmul kernel for the current settings. The fast kernel needs SharedArrayBuffer (a browser page
- * must be cross-origin isolated); without it the reference kernel runs, with the same results.
+ * The matmul kernel for the current settings: 'fast' takes the native addon where it loads. The
+ * WebAssembly kernel needs SharedArrayBuffer (a browser page must be cross-origin isolated) and an engine
+ * that fuses f32x4.relaxed_madd (a probe decides); without them the reference kernel runs, with the same
+ * results.
  */
 export function matmulKernel(): MatmulKernel {
-  if (config.kernels === 'reference' || !hasSharedMemory()) return referenceMatmulKernel;
-  fast ??= createWasmMatmul({ threads: config.threads });
-  return fast;
+  if (config.kernels === 'reference') return referenceMatmulKernel;
+  if (config.kernels === 'fast') {
+    const { addon } = nativeAddon();
+    if (addon) return (native ??= createNativeMatmul(addon, { threads: config.threads }));
+  }
+  if (!hasSharedMemory() || !hasWasmFmaMatmul()) return referenceMatmulKernel;
+  wasm ??= createWasmMatmul({ threads: config.threads });
+  return wasm;
 }
 
 /** dst[i] = op(src[i]) with math.ts's bits and canonical NaNs; dst may be src. */

@@ -50,3 +50,37 @@ export function fmin(a: number, b: number): number {
   if (a === 0 && b === 0) return Object.is(a, -0) ? a : b;
   return a < b ? a : b;
 }
+
+/** The largest finite float32 plus half an ulp: the exact sums from here up round to infinity. */
+const OVERFLOW_THRESHOLD = 2 ** 128 - 2 ** 103;
+
+/**
+ * IEEE 754 fusedMultiplyAdd on binary32 values: a * b + c rounded once to float32 (round to nearest,
+ * ties to even), as a hardware fma computes it. Exact emulation in float64: the product of two float32
+ * values is exact in float64 (48 significant bits); p + c is rounded once to float64 as s, with the exact
+ * error e (TwoSum). Rounding s to float32 is correct unless s lies exactly on a float32 rounding boundary
+ * (a midpoint between two float32 values, or the overflow threshold) while the exact sum is off it by e:
+ * then the exact sum lies on e's side of the boundary and rounds to the neighbour on that side. This is
+ * what rounding the sum to odd before the one float32 rounding achieves, without bit manipulation.
+ * A NaN result is NaN (its bits are the caller's business).
+ */
+export function ffma(a: number, b: number, c: number): number {
+  const p = a * b;
+  const s = p + c;
+  const r = Math.fround(s);
+  if (r === s || s !== s) return r;
+  if (s === Infinity || s === -Infinity) return s;
+  // TwoSum (Knuth): s + e = p + c exactly; neither overflows for float32 operands.
+  const bv = s - p;
+  const e = (p - (s - bv)) + (c - bv);
+  if (e === 0) return r;
+  if (r === Infinity || r === -Infinity) {
+    // s rounded to infinity; only s exactly at the threshold with the exact sum below it rounds to the largest finite.
+    const max = s > 0 ? 3.4028234663852886e38 : -3.4028234663852886e38;
+    return Math.abs(s) === OVERFLOW_THRESHOLD && (e > 0) !== (s > 0) ? max : r;
+  }
+  // s is a midpoint iff its mirror image across r is a float32 (then the two neighbours are r and t).
+  const t = 2 * s - r;
+  if (Math.fround(t) !== t) return r;
+  return e > 0 ? Math.max(r, t) : Math.min(r, t);
+}

@@ -2,7 +2,7 @@
  * The TypeScript reference for contracts/F32.sol and the operand generators shared by test/chain/f32.test.ts and
  * bench/f32.ts. Operands and results are uint32 bit patterns; every NaN result is the canonical 0x7fc00000.
  */
-import { CANONICAL_NAN_BITS, bitsOf, fmax, fmin, fromBits } from '../../src/tensor/f32.js';
+import { CANONICAL_NAN_BITS, bitsOf, ffma, fmax, fmin, fromBits } from '../../src/tensor/f32.js';
 
 export const BINARY_OPS = ['add', 'sub', 'mul', 'div', 'min', 'max'] as const; // F32Harness.Binary order
 export const COMPARE_OPS = ['eq', 'lt', 'le'] as const; // F32Harness.Compare order
@@ -29,6 +29,9 @@ export function refCompare(op: CompareOp, a: number, b: number): boolean {
   const y = fromBits(b);
   return op === 'eq' ? x === y : op === 'lt' ? x < y : x <= y;
 }
+
+/** fma(a, b, c) with the runtime's ffma (src/tensor/f32.ts), NaN canonical. */
+export const refFma = (a: number, b: number, c: number): number => canonical(ffma(fromBits(a), fromBits(b), fromBits(c)));
 
 export const refSqrt = (a: number): number => canonical(Math.fround(Math.sqrt(fromBits(a))));
 
@@ -262,3 +265,81 @@ export function fromInt32Cases(seed: number, random = 4800): number[] {
 }
 
 export const hex = (bits: number): string => `0x${(bits >>> 0).toString(16).padStart(8, '0')}`;
+
+export type Triple = [number, number, number];
+
+/** Triples of edge values: every (a, b) of a spread of edges with several addends. */
+function edgeTriples(next: () => number, count: number): Triple[] {
+  const e = EDGE_VALUES;
+  return Array.from({ length: count }, (): Triple => [e[next() % e.length], e[next() % e.length], e[next() % e.length]]);
+}
+
+/** c = -round(a b), nudged by 0 or one ulp: the result is the product's rounding error (cancellation, exact). */
+function fmaCancellationTriples(next: () => number, count: number): Triple[] {
+  const triples: Triple[] = [];
+  for (let i = 0; i < count; i++) {
+    const a = withExponent(next, 100 + (next() % 55));
+    const b = withExponent(next, 100 + (next() % 55));
+    const product = refBinary('mul', a, b);
+    const c = (((product ^ SIGN) >>> 0) + [0, 1, -1][i % 3]) >>> 0;
+    triples.push([a, b, (product & 0x7fffffff) === 0 || product === CANONICAL_NAN_BITS ? next() : c]);
+  }
+  return triples;
+}
+
+/** Products of tie-shaped (25-bit) significands plus a tiny addend of either sign: only a fused rounding gets them. */
+function fmaTieTriples(next: () => number, count: number): Triple[] {
+  return multiplicationTiePairs(next, count).map(([a, b], i): Triple => {
+    const productExponent = ((refBinary('mul', a, b) >>> 23) & 0xff) || 1;
+    const tiny = i % 4 === 0 ? 0 : withExponent(next, productExponent - 30 - (next() % 60));
+    return [a, b, (tiny | (next() & SIGN)) >>> 0];
+  });
+}
+
+/** Small-integer products plus integers up to 2^24, scaled by a power of two: sums tie often, across all ranges. */
+function fmaIntegerTriples(next: () => number, count: number): Triple[] {
+  const triples: Triple[] = [];
+  while (triples.length < count) {
+    const scale = [-149, -140, -120, -60, 0, 0, 20, 76, 90, 100][next() % 10];
+    const u = (next() % 4096) * (next() & 1 ? -1 : 1);
+    const v = next() % 4096;
+    const w = (next() % 2 ** 24) * (next() & 1 ? -1 : 1);
+    const split = scale < 0 ? Math.max(scale, -149) : 0;
+    const a = Math.fround(u * 2 ** split);
+    const b = Math.fround(v * 2 ** (scale - split));
+    const c = Math.fround(w * 2 ** scale);
+    if (a !== u * 2 ** split || b !== v * 2 ** (scale - split) || c !== w * 2 ** scale) continue;
+    triples.push([bitsOf(a), bitsOf(b), bitsOf(c)]);
+  }
+  return triples;
+}
+
+/** Products and addends near the largest finite value (overflow) and near the smallest subnormal (underflow). */
+function fmaRangeTriples(next: () => number, count: number): Triple[] {
+  return Array.from({ length: count }, (_, i): Triple => {
+    const high = i & 1;
+    const ea = high ? 127 + (next() % 128) : 1 + (next() % 60);
+    const eb = high ? 254 - ea + 127 + (next() % 3) - 1 : 127 - 149 - ea + 127 + 24 + (next() % 48) - 24;
+    const ec = high ? 250 + (next() % 5) : next() % 3;
+    return [withExponent(next, ea), withExponent(next, eb), withExponent(next, ec)];
+  });
+}
+
+export function randomTriples(next: () => number, count: number): Triple[] {
+  return Array.from({ length: count }, (_, i): Triple =>
+    i & 1 ? [next(), next(), next()] : [structured(next), structured(next), structured(next)],
+  );
+}
+
+/** The operand triples for fma: edges, cancellation, ties only a single rounding resolves, integers, range ends, random. */
+export function fmaCases(seed: number, random = 1500): Triple[] {
+  const next = rng(seed);
+  return [
+    ...edgeTriples(next, 1000),
+    ...fmaCancellationTriples(next, 600),
+    ...fmaTieTriples(next, 800),
+    ...fmaIntegerTriples(next, 800),
+    ...fmaRangeTriples(next, 600),
+    ...randomTriples(next, random),
+  ];
+}

@@ -65,3 +65,14 @@ export function runUnary(h: Harness, op: 'sqrt' | 'toInt32' | 'fromInt32', value
     h.publicClient.readContract({ address: h.address, abi: F32HarnessAbi, functionName, args: [chunk] }),
   );
 }
+
+export function runFma(h: Harness, triples: [number, number, number][]): Promise<Batch<number>> {
+  return chunked(triples, (chunk) =>
+    h.publicClient.readContract({
+      address: h.address,
+      abi: F32HarnessAbi,
+      functionName: 'fmaBatch',
+      args: [chunk.map((t) => t[0]), chunk.map((t) => t[1]), chunk.map((t) => t[2])],
+    }),
+  );
+}

@@ -1,5 +1,6 @@
 // contracts/F32.sol against the TypeScript reference (Math.fround, src/tensor/f32.ts), bit pattern for bit
-// pattern, on a real anvil through batched eth_calls. MYCEL_LONG=1 adds 1,000,000 random pairs per operation.
+// pattern, on a real anvil through batched eth_calls. MYCEL_LONG=1 adds 1,000,000 random pairs per operation
+// (triples for fma).
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ContractFunctionRevertedError, BaseError } from 'viem';
 import { startAnvil, type Anvil } from '../../src/chain/anvil.js';
@@ -8,9 +9,12 @@ import {
   BINARY_OPS,
   COMPARE_OPS,
   binaryCases,
+  fmaCases,
   fromInt32Cases,
   hex,
   randomPairs,
+  randomTriples,
+  refFma,
   refBinary,
   refCompare,
   refFromInt32,
@@ -21,7 +25,7 @@ import {
   structured,
   toInt32Cases,
 } from './f32-cases.js';
-import { deployHarness, HARNESS_GAS_LIMIT, runBinary, runCompare, runUnary, type Harness } from './f32-harness.js';
+import { deployHarness, HARNESS_GAS_LIMIT, runBinary, runCompare, runFma, runUnary, type Harness } from './f32-harness.js';
 
 const MIN_CASES = 5000;
 const LONG = process.env.MYCEL_LONG === '1';
@@ -57,6 +61,16 @@ describe('F32 binary operations match Math.fround bit for bit', () => {
       expect(results.length).toBe(pairs.length);
       expect(mismatches(pairs, results, (i) => refBinary(op, pairs[i][0], pairs[i][1]), hex)).toEqual([]);
     });
+  });
+});
+
+describe('F32 fma is a * b + c rounded once, as the runtime\'s ffma', () => {
+  it('matches on edges, cancellation, ties only one rounding resolves, integer sums, range ends and random triples', async () => {
+    const triples = fmaCases(1500);
+    expect(triples.length).toBeGreaterThanOrEqual(MIN_CASES);
+    const { results } = await runFma(harness, triples);
+    expect(results.length).toBe(triples.length);
+    expect(mismatches(triples, results, (i) => refFma(...triples[i]), hex)).toEqual([]);
   });
 });
 
@@ -134,6 +148,11 @@ describe.skipIf(!LONG)('F32 long run (MYCEL_LONG=1): 1,000,000 random pairs per 
       const { results } = await runCompare(harness, op, p);
       expect(mismatches(p, results, (i) => refCompare(op, p[i][0], p[i][1]), String)).toEqual([]);
     });
+  });
+  it('fma', { timeout: 1_200_000 }, async () => {
+    const t = randomTriples(rng(8000), LONG_PAIRS);
+    const { results } = await runFma(harness, t);
+    expect(mismatches(t, results, (i) => refFma(...t[i]), hex)).toEqual([]);
   });
   it('sqrt, toInt32, fromInt32', { timeout: 600_000 }, async () => {
     const next = rng(7000);

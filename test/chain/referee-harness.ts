@@ -39,7 +39,7 @@ export function machineCases(op: Opcode, n: number, seed: number): MachineCase[]
     let ins: Instruction = { op, d: reg(), a: reg(), b: reg(), imm: 0 };
     let memory: Int32Array[] = [];
     let loaded = 0;
-    if (op === 'select') ins = { ...ins, imm: reg() };
+    if (op === 'select' || op === 'ffma') ins = { ...ins, imm: reg() };
     else if (op === 'const' || op === 'jnz') ins = { ...ins, imm: k % 3 === 0 ? u32() % 8 : u32() };
     else if (op === 'load') {
       const b = u32() % 4;

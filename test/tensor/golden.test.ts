@@ -3,24 +3,25 @@
 import { afterAll, describe, expect, it } from 'vitest';
 import { configureKernels, goldenProgram } from '../../src/tensor/index.js';
 import { bundle, node22, runInChromium, runInNode } from '../engines/engines.js';
+import { loadNativeAddon } from '../../src/platform/native-addon.js';
 
 /**
- * Update only with a commit that says why the bits changed. Last change: layer norm's backward became
- * the fused layer_norm_grad primitive (forward bits unchanged; was f4751f05ceab4c27...bb93cd).
+ * Update only with a commit that says why the bits changed. Last change: matmul accumulates with a fused
+ * multiply-add, acc = fma(a, b, acc) (was d03f3d59497db147...87aa543, mul-then-add).
  */
-const GOLDEN_DIGEST = 'd03f3d59497db1474fdbcc15bd3c94a2116c824bba4de9a671c89238587aa543';
+const GOLDEN_DIGEST = '648a9dd25f435ccffc482e79d0d02f3c7898c84a6434c5c98f4742dbf487afa9';
 
 describe('golden program', () => {
   afterAll(() => void configureKernels({ kernels: 'fast', threads: 2 }));
 
-  it('gives the pinned digest with reference kernels and with fast kernels on 1 and 2 threads', () => {
-    for (const [kernels, threads] of [['reference', 1], ['fast', 1], ['fast', 2]] as const) {
+  it('gives the pinned digest with reference, WebAssembly and fast (native) kernels on 1 and 2 threads', () => {
+    for (const [kernels, threads] of [['reference', 1], ['wasm', 1], ['wasm', 2], ['fast', 1], ['fast', 2]] as const) {
       configureKernels({ kernels, threads });
       expect(goldenProgram().digest, `${kernels} kernels, ${threads} threads`).toBe(GOLDEN_DIGEST);
     }
   });
 
-  it('gives the same digest on Node 20, Node 22 and headless Chromium', async () => {
+  it('gives the same digest on Node 20, Node 22 (native and WebAssembly kernels) and headless Chromium (WebAssembly)', async () => {
     const entry = 'test/engines/fixtures/golden-entry.ts';
     const [forNode, forBrowser, node22Binary] = await Promise.all([bundle(entry, 'node'), bundle(entry, 'browser'), node22()]);
     const [n20, n22, web] = await Promise.all([
@@ -28,6 +29,9 @@ describe('golden program', () => {
       runInNode(node22Binary, forNode),
       runInChromium(forBrowser),
     ]);
-    expect({ n20, n22, web }).toEqual({ n20: GOLDEN_DIGEST, n22: GOLDEN_DIGEST, web: GOLDEN_DIGEST });
+    // Node runs the native addon built in this checkout (the same .node file loads in Node 20 and 22: Node-API)
+    const native = loadNativeAddon().addon;
+    const inNode = `${GOLDEN_DIGEST} reference wasm-fma ${native ? `native-${native.kernels[0]}` : 'wasm-fma'}`.replace(/ wasm-fma wasm-fma$/, ' wasm-fma');
+    expect({ n20, n22, web }).toEqual({ n20: inNode, n22: inNode, web: `${GOLDEN_DIGEST} reference wasm-fma` });
   });
 });

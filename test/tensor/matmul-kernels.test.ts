@@ -1,7 +1,10 @@
 import { afterAll, describe, expect, it } from 'vitest';
 import type { MatmulKernel, MatmulProblem, MatOperand } from '../../src/tensor/kernels/matmul-problem.js';
 import { referenceMatmul } from '../../src/tensor/kernels/reference-matmul.js';
-import { createWasmMatmul } from '../../src/tensor/kernels/wasm-matmul.js';
+import { createWasmMatmul, hasWasmFmaMatmul } from '../../src/tensor/kernels/wasm-matmul.js';
+import { createNativeMatmul } from '../../src/tensor/kernels/native-matmul.js';
+import { loadNativeAddon } from '../../src/platform/native-addon.js';
+import { ffma } from '../../src/tensor/f32.js';
 
 /** mulberry32: a small seeded generator, so that a failure reproduces. */
 function seeded(seed: number): () => number {
@@ -28,10 +31,11 @@ function operand(batch: number, rows: number, cols: number, layout: Layout, valu
   return { data, offset, strides };
 }
 
-function problem(seed: number, batch: number, m: number, k: number, n: number, la: Layout = {}, lb: Layout = {}, specials = 0): MatmulProblem {
+function problem(seed: number, batch: number, m: number, k: number, n: number, la: Layout = {}, lb: Layout = {}, specials = 0): MatmulProblem & { key?: string } {
   const random = seeded(seed);
   const value = () => (random() < specials ? SPECIALS[Math.floor(random() * SPECIALS.length)] : (random() - 0.5) * 4);
   return {
+    key: JSON.stringify([seed, batch, m, k, n, la, lb, specials]),
     a: operand(batch, m, k, la, value),
     b: operand(batch, k, n, lb, value),
     out: new Float32Array(batch * m * n).fill(123),
@@ -40,19 +44,36 @@ function problem(seed: number, batch: number, m: number, k: number, n: number, l
 }
 
 /** Runs the kernel and the reference on the same problem and returns both outputs as bits. */
-function bothBits(kernel: MatmulKernel, p: MatmulProblem): { got: Uint32Array; want: Uint32Array } {
-  const expected = new Float32Array(p.out.length);
-  referenceMatmul({ ...p, out: expected });
+function bothBits(kernel: MatmulKernel, p: MatmulProblem & { key?: string }): { got: Uint32Array; want: Uint32Array } {
+  let want = p.key === undefined ? undefined : referenceBits.get(p.key);
+  if (!want) {
+    const expected = new Float32Array(p.out.length);
+    referenceMatmul({ ...p, out: expected });
+    want = new Uint32Array(expected.buffer);
+    if (p.key !== undefined) referenceBits.set(p.key, want);
+  }
   kernel.matmul(p);
-  return { got: new Uint32Array(p.out.buffer), want: new Uint32Array(expected.buffer) };
+  return { got: new Uint32Array(p.out.buffer), want };
 }
 
-const kernels = [createWasmMatmul({ threads: 1 }), createWasmMatmul({ threads: 2 })];
-afterAll(() => kernels.forEach((k) => k.close()));
+/** The reference's output per generated problem (each kernel runs the same problems; the reference is slow). */
+const referenceBits = new Map<string, Uint32Array>();
 
-describe.each(kernels.map((kernel) => [kernel.name, kernel] as const))('%s', (_name, kernel) => {
-  it('matches the reference bit for bit on random shapes, edge tiles and k blocks included', () => {
-    const shapes = [[1, 1, 1, 1], [1, 1, 7, 1], [1, 3, 5, 7], [1, 4, 16, 8], [1, 13, 17, 11], [1, 37, 29, 41], [3, 5, 2, 9], [2, 9, 300, 10], [1, 71, 67, 73], [1, 6, 1100, 19]];
+const { addon } = loadNativeAddon();
+const wasmKernels = [createWasmMatmul({ threads: 1 }), createWasmMatmul({ threads: 2 })];
+// Every native kernel this CPU runs (avx512, avx2, neon, scalar), on 1 and 2 threads, with the parallel
+// threshold the runtime uses (the 2-thread runs split the larger problems below).
+const nativeKernels = (addon?.kernels ?? []).flatMap((kernel) => [1, 2].map((threads) => createNativeMatmul(addon!, { kernel, threads })));
+const kernels: (MatmulKernel & { threads: number })[] = [...wasmKernels, ...nativeKernels];
+afterAll(() => wasmKernels.forEach((k) => k.close()));
+
+it('has the native addon built here (npm run build compiles it with the machine\'s C compiler)', () => {
+  expect(addon?.kernels).toContain('scalar');
+});
+
+describe.each(kernels.map((kernel) => [`${kernel.name} ${kernel.threads}t`, kernel] as const))('%s', (_name, kernel) => {
+  it('matches the reference bit for bit on random shapes, edge tiles, k blocks and a threaded split included', () => {
+    const shapes = [[1, 1, 1, 1], [1, 1, 7, 1], [1, 3, 5, 7], [1, 4, 16, 8], [1, 13, 17, 11], [1, 37, 29, 41], [3, 5, 2, 9], [2, 9, 300, 10], [1, 71, 67, 73], [1, 6, 1100, 19], [1, 130, 260, 140]];
     shapes.forEach(([batch, m, k, n], i) => {
       const { got, want } = bothBits(kernel, problem(i + 1, batch, m, k, n));
       expect(got).toEqual(want);
@@ -81,6 +102,7 @@ describe.each(kernels.map((kernel) => [kernel.name, kernel] as const))('%s', (_n
       expect(got).toEqual(want);
     }
     const overflow = problem(10, 1, 9, 40, 9);
+    delete overflow.key; // changed below: no cached reference
     overflow.a.data.fill(3e38);
     overflow.b.data.fill(0.5); // each product is finite, the sum overflows to +Inf
     const { got, want } = bothBits(kernel, overflow);
@@ -88,8 +110,32 @@ describe.each(kernels.map((kernel) => [kernel.name, kernel] as const))('%s', (_n
     expect(got[0]).toBe(0x7f800000);
   });
 
+  it('rounds once in the subnormal range and where products cancel', () => {
+    const tiny = problem(15, 2, 7, 33, 12);
+    delete tiny.key; // changed below: no cached reference
+    tiny.a.data.forEach((v, i) => (tiny.a.data[i] = Math.fround(v * 2 ** -70)));
+    tiny.b.data.forEach((v, i) => (tiny.b.data[i] = Math.fround(v * 2 ** -60)));
+    const subnormal = bothBits(kernel, tiny);
+    expect(subnormal.got).toEqual(subnormal.want);
+    expect(subnormal.want.some((bits) => (bits & 0x7f800000) === 0 && (bits & 0x7fffff) !== 0)).toBe(true);
+    // row i (-1, x_i) against column j (round(x_j^2), x_j): the diagonal is x_i^2 - round(x_i^2), the rounding
+    // error of the product, which only a fused multiply-add keeps
+    const cancel = problem(16, 1, 8, 2, 8);
+    delete cancel.key; // changed below: no cached reference
+    for (let i = 0; i < 8; i++) {
+      const x = Math.fround(1 + i * 0.1234567);
+      cancel.a.data.set([-1, x], i * 2);
+      cancel.b.data[i] = Math.fround(x * x);
+      cancel.b.data[8 + i] = x;
+    }
+    const exact = bothBits(kernel, cancel);
+    expect(exact.got).toEqual(exact.want);
+    expect([0, 9, 18, 27, 36, 45, 54, 63].filter((d) => exact.want[d] !== 0).length).toBeGreaterThan(4);
+  });
+
   it('writes NaN as 0x7fc00000 whatever payload the inputs carry', () => {
     const p = problem(11, 1, 5, 3, 9);
+    delete p.key; // changed below: no cached reference
     new Uint32Array(p.a.data.buffer)[0] = 0xffc12345; // a negative NaN with a payload
     new Uint32Array(p.b.data.buffer)[1] = 0x7f800001; // a signalling NaN
     const { got } = bothBits(kernel, p);
@@ -99,6 +145,7 @@ describe.each(kernels.map((kernel) => [kernel.name, kernel] as const))('%s', (_n
 
   it('starts each sum at +0, so sums of -0 products are +0', () => {
     const p = problem(12, 1, 6, 5, 10);
+    delete p.key; // changed below: no cached reference
     p.a.data.fill(-0);
     p.b.data.fill(1);
     const { got } = bothBits(kernel, p);
@@ -120,22 +167,26 @@ describe.each(kernels.map((kernel) => [kernel.name, kernel] as const))('%s', (_n
   });
 });
 
-it('uses data for which summation order and fused multiply-add change the bits, so the tests can fail', () => {
+it('uses data for which summation order and mul-then-add change the bits, so the tests can fail', () => {
   const p = problem(1, 1, 16, 300, 16);
   const reference = new Float32Array(p.out.length);
   referenceMatmul({ ...p, out: reference });
   let reversedDiffers = 0;
-  let fusedDiffers = 0;
+  let unfusedDiffers = 0;
   for (let i = 0; i < 16; i++) {
     for (let j = 0; j < 16; j++) {
       let reversed = 0;
-      let fused = 0;
-      for (let q = 299; q >= 0; q--) reversed = Math.fround(reversed + Math.fround(p.a.data[i * 300 + q] * p.b.data[q * 16 + j]));
-      for (let q = 0; q < 300; q++) fused = Math.fround(fused + p.a.data[i * 300 + q] * p.b.data[q * 16 + j]);
+      let unfused = 0;
+      for (let q = 299; q >= 0; q--) reversed = ffma(p.a.data[i * 300 + q], p.b.data[q * 16 + j], reversed);
+      for (let q = 0; q < 300; q++) unfused = Math.fround(unfused + Math.fround(p.a.data[i * 300 + q] * p.b.data[q * 16 + j]));
       if (reversed !== reference[i * 16 + j]) reversedDiffers++;
-      if (fused !== reference[i * 16 + j]) fusedDiffers++;
+      if (unfused !== reference[i * 16 + j]) unfusedDiffers++;
     }
   }
   expect(reversedDiffers).toBeGreaterThan(100);
-  expect(fusedDiffers).toBeGreaterThan(50);
+  expect(unfusedDiffers).toBeGreaterThan(50);
+});
+
+it('finds relaxed_madd fused on this engine (V8 on x86-64 with FMA3 or ARM64), so the WebAssembly kernel runs', () => {
+  expect(hasWasmFmaMatmul()).toBe(true);
 });

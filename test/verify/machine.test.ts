@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import { Rng } from '../../src/tensor/index.js';
-import { CANONICAL_NAN_BITS, bitsOf, fmax, fmin, fromBits } from '../../src/tensor/f32.js';
+import { CANONICAL_NAN_BITS, bitsOf, ffma, fmax, fmin, fromBits } from '../../src/tensor/f32.js';
 import { toHex } from '../../src/platform/sha256.js';
 import { leafHash, merkleRoot, rootFromProof } from '../../src/train/merkle.js';
 import {
@@ -74,6 +74,24 @@ describe('instruction semantics', () => {
     for (const [a, b] of operandPairs()) {
       expect(exec(op, a, b), `${op}(0x${(a >>> 0).toString(16)}, 0x${(b >>> 0).toString(16)})`).toBe(FLOAT_REFERENCE[op]!(f(a), f(b)));
     }
+  });
+
+  it('ffma d, a, b, c is fma(r[a], r[b], r[imm]) rounded once, its third operand the register in imm', () => {
+    const fma3 = (a: number, b: number, c: number) => {
+      const registers = new Int32Array(REGISTER_COUNT);
+      registers.set([a, b, c]);
+      return step([ins('ffma', 3, 0, 1, 2)], { pc: 0, steps: 0, halted: false, registers }, []).registers[3];
+    };
+    const pairs = operandPairs();
+    pairs.forEach(([a, b], i) => {
+      const c = pairs[(i * 13 + 5) % pairs.length][1];
+      expect(fma3(a, b, c), `ffma(0x${(a >>> 0).toString(16)}, 0x${(b >>> 0).toString(16)}, 0x${(c >>> 0).toString(16)})`).toBe(word(ffma(f(a), f(b), f(c))));
+    });
+    const x = bitsOf(1 + 2 ** -12);
+    expect(fma3(x, x, bitsOf(-(1 + 2 ** -11)))).toBe(bitsOf(2 ** -24)); // fused; mul-then-add gives 0
+    expect(fma3(bitsOf(Infinity), 0, bitsOf(1))).toBe(CANONICAL_NAN_BITS);
+    expect(decodeProgram(encodeProgram([ins('ffma', 3, 0, 1, 2)]))).toEqual([ins('ffma', 3, 0, 1, 2)]);
+    expect(() => decodeProgram(encodeProgram([ins('ffma', 3, 0, 1, 32)]))).toThrow(ProgramDecodeError);
   });
 
   it('rounds ties to even, keeps subnormals, and writes every NaN as 0x7fc00000', () => {
@@ -212,6 +230,6 @@ describe('canonical encoding and state hash', () => {
     }
     expect(stateHashOf(runTo(program, memory, 5, steps + 10))).toBe(stateHashOf(states![steps]));
     const [b1, b2] = [Math.fround(4 / 3), Math.fround(5 / 3)];
-    expect(f(result)).toBe(Math.fround(Math.fround(4 + Math.fround(5 * b1)) + Math.fround(6 * b2))); // row 1 of A . row 1 of B
+    expect(f(result)).toBe(ffma(6, b2, ffma(5, b1, ffma(4, 1, 0)))); // row 1 of A . row 1 of B, fused, k ascending
   });
 });

@@ -1,25 +1,25 @@
 ;; matmul.wat: the float32 matmul kernel, bit-identical to referenceMatmul (reference-matmul.ts).
 ;;
-;; Every output element is acc = +0, then for k ascending acc = f32(acc + f32(a * b)): f32x4.mul then
-;; f32x4.add, no FMA, no relaxed SIMD. Vectors run across output columns, never across k, so each lane is
-;; one output element summed in the reference order. Operands are packed and padded to whole tiles by
+;; Every output element is acc = +0, then for k ascending acc = fma(a, b, acc): f32x4.relaxed_madd, which the
+;; WebAssembly specification lets an engine compute fused or as mul-then-add. wasm-matmul.ts uses this module
+;; only after a probe run of it gave the fused bits (V8 on x86-64 with FMA3 and on ARM64 fuses); elsewhere the
+;; reference kernel runs. No other relaxed SIMD. Vectors run across output columns, never across k, so each
+;; lane is one output element summed in the reference order. Operands are packed and padded to whole tiles by
 ;; pack_a / pack_b (or by matmul-packing.ts for other strides); the padding rows and columns are computed
 ;; and dropped, so edge tiles are exact. Partial sums of a k block go through memory (exact for floats;
 ;; a NaN stays a NaN and canonicalize_nans rewrites it at the end). The memory is shared so that worker
 ;; threads run this same module on the same operands (wasm-matmul.ts).
 ;;
-;; Tile: 4 rows x 8 columns (8 v128 accumulators, 2 B vectors, a splat and a product = 12 of x86's 16
-;; xmm registers). A is packed k-major so the 4 splats use constant offsets from one pointer.
-;; Measured (run() alone on packed operands, Node 20.20 / V8 11.3, 1 core of an AMD EPYC Zen 3 VM,
-;; GFLOP/s at n = 512 / 1024, best of 3 processes):
+;; Tile: 4 rows x 8 columns (8 v128 accumulators, 2 B vectors and a splat). A is packed k-major so the 4
+;; splats use constant offsets from one pointer.
+;; Measured with mul-then-add (Node 20.20 / V8 11.3, 1 core of an AMD EPYC Zen 3 VM, GFLOP/s at n = 512 / 1024,
+;; best of 3 processes):
 ;;   4x8  kc=256 group=32 panels  35.0 / 34.0
 ;;   4x8  kc=512 group=16 panels  35.9 / 35.1   <- chosen
 ;;   4x8  kc=128 group=32 panels  22.2 / 32.3
 ;;   4x8  k unrolled by 2         26.8 / 26.3   (V8 schedules the longer body worse)
 ;;   3x8 29.8 / 29.5; 2x16 31.3 / 30.7; 5x8 20.5 / 20.2; 6x8 24.6 / 24.2; 4x12 24.6 / 24.2; 8x4 16.6 / 16.0
 ;;   (5x8, 6x8 and 4x12 need 14-17 vector registers: V8 spills inside the k loop.)
-;; Without FMA and with 128-bit vectors the ceiling is 16 flops per cycle (2 mul + 2 add pipes x 4 lanes),
-;; half of what 256-bit FMA (MLAS in onnxruntime) reaches, so about 0.45 of onnxruntime is near the limit.
 ;; Packing in JS element by element cost 20% at n = 512; copying rows into memory and packing here costs 2-3%.
 ;; The driver walks k in blocks of kc and B in groups of panels (the group stays in L2 while all A panels
 ;; of the thread's range pass over it); each tile call reads one A panel block and one B panel block.
@@ -59,17 +59,17 @@
       (local.set $b0 (v128.load offset=0 (local.get $b)))
       (local.set $b1 (v128.load offset=16 (local.get $b)))
       (local.set $s (v128.load32_splat offset=0 (local.get $a)))
-      (local.set $c0_0 (f32x4.add (local.get $c0_0) (f32x4.mul (local.get $s) (local.get $b0))))
-      (local.set $c0_1 (f32x4.add (local.get $c0_1) (f32x4.mul (local.get $s) (local.get $b1))))
+      (local.set $c0_0 (f32x4.relaxed_madd (local.get $s) (local.get $b0) (local.get $c0_0)))
+      (local.set $c0_1 (f32x4.relaxed_madd (local.get $s) (local.get $b1) (local.get $c0_1)))
       (local.set $s (v128.load32_splat offset=4 (local.get $a)))
-      (local.set $c1_0 (f32x4.add (local.get $c1_0) (f32x4.mul (local.get $s) (local.get $b0))))
-      (local.set $c1_1 (f32x4.add (local.get $c1_1) (f32x4.mul (local.get $s) (local.get $b1))))
+      (local.set $c1_0 (f32x4.relaxed_madd (local.get $s) (local.get $b0) (local.get $c1_0)))
+      (local.set $c1_1 (f32x4.relaxed_madd (local.get $s) (local.get $b1) (local.get $c1_1)))
       (local.set $s (v128.load32_splat offset=8 (local.get $a)))
-      (local.set $c2_0 (f32x4.add (local.get $c2_0) (f32x4.mul (local.get $s) (local.get $b0))))
-      (local.set $c2_1 (f32x4.add (local.get $c2_1) (f32x4.mul (local.get $s) (local.get $b1))))
+      (local.set $c2_0 (f32x4.relaxed_madd (local.get $s) (local.get $b0) (local.get $c2_0)))
+      (local.set $c2_1 (f32x4.relaxed_madd (local.get $s) (local.get $b1) (local.get $c2_1)))
       (local.set $s (v128.load32_splat offset=12 (local.get $a)))
-      (local.set $c3_0 (f32x4.add (local.get $c3_0) (f32x4.mul (local.get $s) (local.get $b0))))
-      (local.set $c3_1 (f32x4.add (local.get $c3_1) (f32x4.mul (local.get $s) (local.get $b1))))
+      (local.set $c3_0 (f32x4.relaxed_madd (local.get $s) (local.get $b0) (local.get $c3_0)))
+      (local.set $c3_1 (f32x4.relaxed_madd (local.get $s) (local.get $b1) (local.get $c3_1)))
       (local.set $a (i32.add (local.get $a) (i32.const 16)))
       (local.set $b (i32.add (local.get $b) (i32.const 32)))
       (br_if $k (i32.ne (local.get $b) (local.get $end))))

@@ -1,10 +1,10 @@
-import { CANONICAL_NAN_BITS } from '../f32.js';
+import { CANONICAL_NAN_BITS, ffma } from '../f32.js';
 import type { MatmulKernel, MatmulProblem } from './matmul-problem.js';
 
 /**
  * The specification of matmul: for every output element, acc starts at +0 and, for k ascending,
- * acc = f32(acc + f32(a * b)). No fused multiply-add, no reassociation. A NaN result is written as the
- * canonical NaN.
+ * acc = fma(a, b, acc), the IEEE fused multiply-add rounded once to float32 (f32.ts's ffma, an exact
+ * emulation). No reassociation. A NaN result is written as the canonical NaN.
  */
 export function referenceMatmul({ a, b, out, batch, m, k, n }: MatmulProblem): void {
   const outBits = new Int32Array(out.buffer, out.byteOffset, out.length);
@@ -16,9 +16,7 @@ export function referenceMatmul({ a, b, out, batch, m, k, n }: MatmulProblem): v
         let acc = 0;
         let ai = a.offset + p * aB + i * aR;
         let bi = b.offset + p * bB + j * bC;
-        for (let q = 0; q < k; q++, ai += aC, bi += bR) {
-          acc = Math.fround(acc + Math.fround(a.data[ai] * b.data[bi]));
-        }
+        for (let q = 0; q < k; q++, ai += aC, bi += bR) acc = ffma(a.data[ai], b.data[bi], acc);
         const o = (p * m + i) * n + j;
         if (acc !== acc) outBits[o] = CANONICAL_NAN_BITS;
         else out[o] = acc;

@@ -1,6 +1,8 @@
 import { canBlock, hasSharedMemory, startThread, type Thread } from '../../platform/threads.js';
+import { enableRelaxedSimd } from '../../platform/wasm-features.js';
 import { bitsOf, packA, packB } from './matmul-packing.js';
 import type { MatmulKernel, MatmulProblem, MatOperand } from './matmul-problem.js';
+import { referenceMatmul } from './reference-matmul.js';
 import { WASM_MODULES } from './wasm-modules.js';
 
 /** The tile of matmul.wat: MR output rows by NR output columns. */
@@ -104,16 +106,63 @@ function stagedSpan({ strides: [, row, col] }: MatOperand, rows: number, cols: n
   return col === 1 && row >= 0 ? (rows - 1) * row + cols : 0;
 }
 
-let compiled: WebAssembly.Module | undefined;
-function matmulModule(): WebAssembly.Module {
-  compiled ??= new WebAssembly.Module(Uint8Array.from(atob(WASM_MODULES.matmul), (c) => c.charCodeAt(0)));
+let compiled: WebAssembly.Module | null | undefined;
+
+/** matmul.wasm compiled, or null where the engine lacks relaxed SIMD (even after enabling its flag). */
+function matmulModule(): WebAssembly.Module | null {
+  if (compiled === undefined) {
+    const bytes = Uint8Array.from(atob(WASM_MODULES.matmul), (c) => c.charCodeAt(0));
+    if (!WebAssembly.validate(bytes)) enableRelaxedSimd();
+    compiled = WebAssembly.validate(bytes) ? new WebAssembly.Module(bytes) : null;
+  }
   return compiled;
+}
+
+/**
+ * The probe: one tile through the kernel itself, where every output is fma(1 + 2^-12, 1 + 2^-12, -(1 + 2^-11))
+ * after a first step that loads -(1 + 2^-11): 2^-24 when relaxed_madd is fused, 0 when it is mul-then-add.
+ * Every lane of the tile is checked against the reference, so a partly fused engine fails too.
+ */
+function kernelFuses(module: WebAssembly.Module): boolean {
+  const memory = new WebAssembly.Memory({ initial: 1, maximum: 65536, shared: true });
+  const kernel = new WebAssembly.Instance(module, { env: { memory } }).exports as unknown as MatmulExports;
+  const x = 1 + 2 ** -12;
+  const a = new Float32Array(MR * 2).map((_, i) => (i % 2 === 0 ? 1 : x)); // [MR, 2], rows (1, x)
+  const b = new Float32Array(2 * NR).map((_, i) => (i < NR ? -(1 + 2 ** -11) : x)); // [2, NR]
+  const expected = new Float32Array(MR * NR);
+  referenceMatmul({
+    a: { data: a, offset: 0, strides: [0, 2, 1] },
+    b: { data: b, offset: 0, strides: [0, NR, 1] },
+    out: expected, batch: 1, m: MR, k: 2, n: NR,
+  });
+  const f32 = new Float32Array(memory.buffer);
+  f32.set(a, 0);
+  f32.set(b, 64);
+  kernel.pack_a(0, 8, MR, 2, 512);
+  kernel.pack_b(256, NR * 4, 2, NR, 1024);
+  kernel.run(512, 1024, 0, 2048, NR * 4, 1, 1, 2, KC, NC_PANELS, 0, 1);
+  const got = new Float32Array(memory.buffer, 2048, MR * NR);
+  return expected[0] === 2 ** -24 && got.every((v, i) => v === expected[i]);
+}
+
+let fuses: boolean | undefined;
+
+/**
+ * Whether this engine runs matmul.wasm with reference semantics: it compiles (relaxed SIMD exists) and the
+ * probe shows relaxed_madd fused. Where it does not, mycel runs the reference kernel (same bits, slower).
+ */
+export function hasWasmFmaMatmul(): boolean {
+  if (fuses === undefined) {
+    const module = hasSharedMemory() ? matmulModule() : null;
+    fuses = module !== null && kernelFuses(module);
+  }
+  return fuses;
 }
 
 export type WasmMatmul = MatmulKernel & { readonly threads: number; close(): void };
 
 /**
- * The WebAssembly SIMD matmul, bit-identical to referenceMatmul. Output rows are split across `threads`
+ * The WebAssembly SIMD matmul with fused multiply-add (where hasWasmFmaMatmul()), bit-identical to referenceMatmul. Output rows are split across `threads`
  * threads: the caller's and threads - 1 workers that share the kernel's memory. Where the caller may not
  * block (a browser page's main thread) or shared memory is missing, it runs on one thread.
  */
@@ -121,8 +170,11 @@ export function createWasmMatmul({ threads = 1 }: { threads?: number } = {}): Wa
   if (!hasSharedMemory()) {
     throw new Error('createWasmMatmul needs SharedArrayBuffer (in a browser: serve the page cross-origin isolated).');
   }
-  const threadCount = canBlock() ? Math.max(1, Math.floor(threads)) : 1;
   const module = matmulModule();
+  if (module === null || !hasWasmFmaMatmul()) {
+    throw new Error('createWasmMatmul needs an engine whose f32x4.relaxed_madd is fused (see hasWasmFmaMatmul).');
+  }
+  const threadCount = canBlock() ? Math.max(1, Math.floor(threads)) : 1;
   const memory = new WebAssembly.Memory({ initial: 1, maximum: 65536, shared: true });
   const kernel = new WebAssembly.Instance(module, { env: { memory } }).exports as unknown as MatmulExports;
   const control = new Int32Array(new SharedArrayBuffer(SLOT * 4 * threadCount));
@@ -222,7 +274,7 @@ export function createWasmMatmul({ threads = 1 }: { threads?: number } = {}): Wa
   }
 
   return {
-    name: `wasm-simd-${threadCount}t`,
+    name: 'wasm-fma',
     threads: threadCount,
     matmul,
     close() {

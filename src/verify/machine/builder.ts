@@ -61,6 +61,8 @@ export class ProgramBuilder {
   fadd(a: Operand, b: Operand, into?: Value): Value { return this.emit('fadd', into, [this.f(a), this.f(b)]); }
   fsub(a: Operand, b: Operand, into?: Value): Value { return this.emit('fsub', into, [this.f(a), this.f(b)]); }
   fmul(a: Operand, b: Operand, into?: Value): Value { return this.emit('fmul', into, [this.f(a), this.f(b)]); }
+  /** fma(a, b, c): a * b + c rounded once. */
+  ffma(a: Operand, b: Operand, c: Operand, into?: Value): Value { return this.emit('ffma', into, [this.f(a), this.f(b), this.f(c)]); }
   fdiv(a: Operand, b: Operand): Value { return this.emit('fdiv', undefined, [this.f(a), this.f(b)]); }
   fsqrt(a: Operand): Value { return this.emit('fsqrt', undefined, [this.f(a)]); }
   fmin(a: Operand, b: Operand, into?: Value): Value { return this.emit('fmin', into, [this.f(a), this.f(b)]); }
@@ -175,7 +177,7 @@ export class ProgramBuilder {
     return this.drafts.map(({ op, def, uses, imm, input }) => {
       const [a, b, c] = uses.map((u) => physical[u]);
       const d = def === undefined ? 0 : physical[def];
-      if (op === 'select') return { op, d, a, b, imm: c };
+      if (op === 'select' || op === 'ffma') return { op, d, a, b, imm: c };
       if (op === 'load') return { op, d, a, b: input, imm };
       return { op, d, a: a ?? 0, b: b ?? 0, imm };
     });

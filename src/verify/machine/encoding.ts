@@ -27,7 +27,7 @@ export function decodeProgram(bytes: Uint8Array): Instruction[] {
     // load's b is an input number, not a register.
     const b = bytes[at + 3];
     const imm = view.getUint32(at + 4);
-    const registers = op === 'select' ? [d, a, b, imm] : op === 'load' ? [d, a] : [d, a, b];
+    const registers = op === 'select' || op === 'ffma' ? [d, a, b, imm] : op === 'load' ? [d, a] : [d, a, b];
     if (registers.some((r) => r >= REGISTER_COUNT)) throw new ProgramDecodeError(at, `a register number above r${REGISTER_COUNT - 1}`);
     program.push({ op, d, a, b, imm });
   }

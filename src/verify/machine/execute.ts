@@ -2,7 +2,7 @@
  * The meaning of each instruction (isa.ts writes it down in words): one function that advances a
  * mutable state by one instruction. step() wraps it purely; run() uses it in place for speed.
  */
-import { bitsOf, CANONICAL_NAN_BITS, fmax, fmin, fromBits } from '../../tensor/f32.js';
+import { bitsOf, CANONICAL_NAN_BITS, ffma, fmax, fmin, fromBits } from '../../tensor/f32.js';
 import { MachineFaultError } from './errors.js';
 import type { Instruction, Memory, Program } from './isa.js';
 
@@ -58,6 +58,7 @@ export function executeInstruction(ins: Instruction, s: MutableState, memory: Me
     case 'fsqrt': value = wordOf(Math.sqrt(fromBits(a))); break;
     case 'fmin': value = wordOf(fmin(fromBits(a), fromBits(b))); break;
     case 'fmax': value = wordOf(fmax(fromBits(a), fromBits(b))); break;
+    case 'ffma': value = wordOf(ffma(fromBits(a), fromBits(b), fromBits(r[ins.imm]))); break;
     case 'feq': value = fromBits(a) === fromBits(b) ? 1 : 0; break;
     case 'flt': value = fromBits(a) < fromBits(b) ? 1 : 0; break;
     case 'fle': value = fromBits(a) <= fromBits(b) ? 1 : 0; break;

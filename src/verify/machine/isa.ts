@@ -4,7 +4,7 @@
  * is no instruction at all: float ops read a word as IEEE binary32, integer ops as two's-complement
  * int32. The codes are part of the canonical encoding: never renumber.
  *
- * Semantics (r = registers, d/a/b register operands, c = imm & 0xff a third register, imm a u32):
+ * Semantics (r = registers, d/a/b register operands, c = imm a third register (select, ffma), imm a u32):
  *   halt a            stop; the element's value is r[a]. Stepping a halted state changes nothing.
  *   jnz a, imm        pc = imm if r[a] != 0, else pc + 1.
  *   const d, imm      r[d] = imm.
@@ -13,6 +13,8 @@
  *   select d, a, b, c r[d] = r[a] != 0 ? r[b] : r[c] (raw bits).
  *   fadd fsub fmul fdiv fsqrt(a)   binary32, round to nearest even, subnormals kept (no flush);
  *                     any NaN result is the canonical NaN 0x7fc00000.
+ *   ffma d, a, b, c   r[d] = fma(r[a], r[b], r[c]): IEEE fusedMultiplyAdd, a * b + c rounded once (binary32,
+ *                     round to nearest even, subnormals kept); any NaN result is the canonical NaN.
  *   fmin fmax         IEEE 754-2019 minimum/maximum: NaN if either is NaN (canonical), -0 < +0.
  *   feq flt fle       r[d] = 1 if r[a] (=, <, <=) r[b] as binary32, else 0; false with a NaN; -0 == +0.
  *   ftoi a            float -> int32, truncating toward zero; saturates (>= 2^31 -> 2^31 - 1,
@@ -45,6 +47,7 @@ export const OPCODE = {
   fsqrt: 0x24,
   fmin: 0x25,
   fmax: 0x26,
+  ffma: 0x27,
   // float compares
   feq: 0x30,
   flt: 0x31,

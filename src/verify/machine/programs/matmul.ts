@@ -1,6 +1,6 @@
 /**
  * reference-matmul.ts for one output element (p, i, j): acc = +0, then for q ascending
- * acc = fadd(acc, fmul(a[p, i, q], b[p, q, j])), with the operand strides ops.ts's matmul passes
+ * acc = ffma(a[p, i, q], b[p, q, j], acc), with the operand strides ops.ts's matmul passes
  * (transposed operands are read in place; a plain matrix is shared by every batch).
  */
 import { ProgramBuilder } from '../builder.js';
@@ -27,7 +27,7 @@ export const matmulProgram: ProgramFor = (entry) => {
   const bStart = affine(p, [[batch, b.batch], [j, b.col]]);
   const acc = p.variable(0);
   p.loop(k, [{ start: aStart, step: a.col }, { start: bStart, step: b.row }], ([at, bt]) => {
-    p.fadd(acc, p.fmul(p.load(0, at), p.load(1, bt)), acc);
+    p.ffma(p.load(0, at), p.load(1, bt), acc, acc);
   });
   return p.halt(acc);
 };

@@ -1,0 +1,72 @@
+/**
+ * The native kernels addon (native/matmul.c, built by scripts/build-native.mjs into native/build/). Node
+ * only: in a browser, or where the addon was not built, loadNativeAddon says why and the runtime uses
+ * WebAssembly. Node's modules are looked up at run time, so a browser bundle never imports them.
+ */
+
+/** What native/matmul.c exports. */
+export type NativeAddon = {
+  /** The kernels this CPU runs, fastest first (e.g. avx512, avx2, scalar). */
+  readonly kernels: readonly string[];
+  matmul(
+    kernel: number,
+    aData: Float32Array, aOffset: number, aBatchStride: number, aRowStride: number, aColStride: number,
+    bData: Float32Array, bOffset: number, bBatchStride: number, bRowStride: number, bColStride: number,
+    out: Float32Array, batch: number, m: number, k: number, n: number, threads: number, minParallelMacs: number,
+  ): void;
+};
+
+export const NATIVE_ADDON_PATH = 'native/build/mycel_native.node';
+/** Written by the build when it could not compile the addon: { reason, fix }. */
+export const NATIVE_STATUS_PATH = 'native/build/status.json';
+
+type NodeModules = {
+  fs: { existsSync(path: string): boolean; readFileSync(path: string, encoding: 'utf8'): string };
+  path: { dirname(path: string): string; join(...parts: string[]): string };
+  url: { fileURLToPath(url: string): string };
+  module: { createRequire(from: string): (id: string) => unknown };
+};
+
+function nodeModules(): NodeModules | undefined {
+  const process = (globalThis as { process?: { getBuiltinModule?: (id: string) => unknown } }).process;
+  const get = process?.getBuiltinModule;
+  if (!get) return undefined;
+  return { fs: get('node:fs'), path: get('node:path'), url: get('node:url'), module: get('node:module') } as NodeModules;
+}
+
+export type NativeLoad = { addon: NativeAddon; why?: undefined } | { addon?: undefined; why: string };
+
+/**
+ * Loads the addon from the package this file belongs to (the nearest folder above it that holds
+ * native/build, so it works from src/, dist/ and a bundle inside the repository). MYCEL_NATIVE=0 turns it off.
+ */
+export function loadNativeAddon(): NativeLoad {
+  const node = nodeModules();
+  if (!node) return { why: 'native kernels exist only in Node' };
+  if ((globalThis as { process?: { env?: Record<string, string | undefined> } }).process?.env?.MYCEL_NATIVE === '0') {
+    return { why: 'MYCEL_NATIVE=0 turned the native kernels off' };
+  }
+  if (!import.meta.url.startsWith('file:')) return { why: 'this build of mycel is not loaded from files' };
+  const { fs, path } = node;
+  let dir = path.dirname(node.url.fileURLToPath(import.meta.url));
+  for (let up = 0; up < 8; up++, dir = path.dirname(dir)) {
+    const addonFile = path.join(dir, NATIVE_ADDON_PATH);
+    if (fs.existsSync(addonFile)) {
+      try {
+        return { addon: node.module.createRequire(import.meta.url)(addonFile) as NativeAddon };
+      } catch (error) {
+        return { why: `${addonFile} does not load (${(error as Error).message.split('\n')[0]}); rebuild it with npm run build` };
+      }
+    }
+    const statusFile = path.join(dir, NATIVE_STATUS_PATH);
+    if (fs.existsSync(statusFile)) {
+      try {
+        const { reason, fix } = JSON.parse(fs.readFileSync(statusFile, 'utf8')) as { reason: string; fix: string };
+        return { why: `the native kernels were not built: ${reason}; ${fix}` };
+      } catch {
+        break;
+      }
+    }
+  }
+  return { why: 'the native kernels were not built; install a C compiler (Debian: apt-get install gcc) and run npm run build' };
+}
