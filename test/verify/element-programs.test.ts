@@ -264,7 +264,9 @@ describe('referee work', () => {
     const body = stepsAt(3) - stepsAt(2);
     expect(stepsAt(128) - stepsAt(64)).toBe(64 * body);
     expect(stepsAt(128)).toBe(stepsAt(2) + 126 * body);
-    expect(body).toBeLessThanOrEqual(8); // at most 8 instructions per term of the dot product (k = 128: 1,034 in all)
+    // at most 7 instructions per term of the dot product: 2 loads, ffma, the loop's index updates, count and jnz
+    // (k = 128: 906 in all)
+    expect(body).toBeLessThanOrEqual(7);
   });
 });
 
