@@ -1,7 +1,10 @@
-// `npm run bench -- matmul [--json] [--sizes 256,512,1024] [--threads 1,2]`: GFLOP/s of the WebAssembly
-// matmul (operand copies included) against onnxruntime-node's MatMul (MLAS), same sizes, same thread
-// counts, same run. The anchor is not reproducible (it uses FMA); it sets the speed to aim for.
+// `npm run bench -- matmul [--json] [--sizes 256,512,1024] [--threads 1,2]`: GFLOP/s of mycel's matmul as the
+// runtime picks it (`kernel`: native-avx512, native-avx2, ... where the addon is built, else wasm-fma; operand
+// copies and packing included) and of the WebAssembly kernel (`wasm_*`, what browser nodes run), against
+// onnxruntime-node's MatMul (MLAS), same sizes, same thread counts, same run. The anchor is not
+// reproducible (its summation order depends on the CPU and thread count); it sets the speed to aim for.
 import * as ort from 'onnxruntime-node';
+import { configureKernels, matmulKernel } from '../src/tensor/backend.js';
 import { createWasmMatmul } from '../src/tensor/kernels/wasm-matmul.js';
 import { makeReporter } from './report.js';
 
@@ -62,7 +65,9 @@ async function secondsPerCall(call: () => unknown): Promise<number> {
 export async function run(args: string[]): Promise<void> {
   const report = makeReporter(args);
   for (const threads of listFlag(args, '--threads', [1, 2])) {
-    const kernel = createWasmMatmul({ threads });
+    configureKernels({ kernels: 'fast', threads });
+    const kernel = matmulKernel();
+    const wasmKernel = kernel.name === 'wasm-fma' ? undefined : createWasmMatmul({ threads });
     for (const size of listFlag(args, '--sizes', [256, 512, 1024])) {
       const a = Float32Array.from({ length: size * size }, () => Math.random() - 0.5);
       const b = Float32Array.from({ length: size * size }, () => Math.random() - 0.5);
@@ -78,13 +83,19 @@ export async function run(args: string[]): Promise<void> {
       });
       const feeds = { A: new ort.Tensor('float32', a, [size, size]), B: new ort.Tensor('float32', b, [size, size]) };
       const ours = await secondsPerCall(() => kernel.matmul(problem));
+      const wasm = wasmKernel ? await secondsPerCall(() => wasmKernel.matmul(problem)) : ours;
       const anchor = await secondsPerCall(() => session.run(feeds));
       await session.release();
 
       const gflops = flops / ours / 1e9;
+      const wasmGflops = flops / wasm / 1e9;
       const anchorGflops = flops / anchor / 1e9;
-      report({ size, threads, gflops, anchor: 'onnxruntime-node', anchor_gflops: anchorGflops, ratio: gflops / anchorGflops });
+      report({
+        size, threads, kernel: kernel.name, gflops, anchor: 'onnxruntime-node', anchor_gflops: anchorGflops, ratio: gflops / anchorGflops,
+        wasm_kernel: 'wasm-fma', wasm_gflops: wasmGflops, wasm_ratio: wasmGflops / anchorGflops,
+      });
     }
-    kernel.close();
+    wasmKernel?.close();
   }
+  configureKernels({ kernels: 'reference' }); // stops the WebAssembly workers
 }

@@ -1,6 +1,8 @@
-// `npm run bench -- train [--json] [--text FILE] [--anchor torch] [--only gpt-tiny|gpt-small] [--threads 1,2]`:
+// `npm run bench -- train [--json] [--text FILE] [--anchor torch] [--only gpt-tiny|gpt-small] [--threads 1,2] [--no-wasm]`:
 // training throughput (tokens/s) and peak memory of the anchor's two GPT configs on a text file, with
-// the cost of hashing the state every step and of writing a checkpoint. With --anchor torch, the same
+// the cost of hashing the state every step and of writing a checkpoint. `kernel` names the matmul kernel
+// that ran (native-avx512, wasm-fma, ...); where it was native, the same config also runs on the
+// WebAssembly kernel (wasm_tokens_per_s, wasm_ratio: what browser nodes get) unless --no-wasm. With --anchor torch, the same
 // configs run in PyTorch on the CPU (Debian's python3-torch, ../shared/anchors/torch_anchor.py) in the
 // same run, and each line carries ratio = ours / torch.
 import { execFile } from 'node:child_process';
@@ -46,6 +48,7 @@ export async function run(args: string[]): Promise<void> {
   const report = makeReporter(args);
   const only = flag(args, '--only');
   const threadList = (flag(args, '--threads') ?? '1,2').split(',').map(Number);
+  const noWasm = args.includes('--no-wasm');
   let textPath = flag(args, '--text');
   if (!textPath) {
     textPath = join(await mkdtemp(join(tmpdir(), 'mycel-bench-')), 'corpus.txt');
@@ -59,11 +62,17 @@ export async function run(args: string[]): Promise<void> {
   for (const [name, config] of Object.entries(CONFIGS)) {
     if (only && only !== name) continue;
     for (const threads of threadList) {
-      const { stdout } = await exec(process.execPath, ['--import', 'tsx', join(here, 'lib/train-run.ts'), JSON.stringify({ name, text: textPath, sha256: digest, threads, ...config })], { maxBuffer: 1 << 20 });
-      const ours = JSON.parse(stdout.trim().split('\n').pop()!) as Record<string, number>;
+      const measure = async (kernels: 'fast' | 'wasm') => {
+        const { stdout } = await exec(process.execPath, ['--import', 'tsx', join(here, 'lib/train-run.ts'), JSON.stringify({ name, text: textPath, sha256: digest, threads, kernels, ...config })], { maxBuffer: 1 << 20 });
+        return JSON.parse(stdout.trim().split('\n').pop()!) as Record<string, number> & { kernel: string };
+      };
+      const ours = await measure('fast');
+      // The WebAssembly path's own figures (what browser nodes run), unless it is what 'fast' already ran.
+      const wasm = ours.kernel.startsWith('native-') && !noWasm ? await measure('wasm') : undefined;
       const row: Record<string, unknown> = {
         config: name,
         threads,
+        kernel: ours.kernel,
         tokens_per_s: ours.tokens_per_s,
         ms_per_step: ours.ms_per_step_median,
         peak_rss_mib: ours.peak_rss_mib,
@@ -79,6 +88,7 @@ export async function run(args: string[]): Promise<void> {
         // Hashing every step plus a checkpoint every 100 steps, as a share of step time (goal <= 5%).
         hash_and_checkpoint_fraction: (ours.hash_ms + ours.checkpoint_ms / 100) / ours.ms_per_step_median,
         loss_step0: ours.loss_step0,
+        ...(wasm ? { wasm_kernel: wasm.kernel, wasm_tokens_per_s: wasm.tokens_per_s, wasm_ms_per_step: wasm.ms_per_step_median } : {}),
       };
       if (withTorch) {
         const { stdout: torchOut } = await exec('/usr/bin/python3', [TORCH_ANCHOR, '--threads', String(threads), '--only', name, '--text', textPath, '--loss-steps', '0'], { maxBuffer: 1 << 20 });
@@ -88,6 +98,7 @@ export async function run(args: string[]): Promise<void> {
         // Debian's torch calls whatever libblas.so.3 is selected; the reference BLAS is ~10x slower than OpenBLAS.
         const blas = ((meta?.blas_libs_loaded as string[] | undefined) ?? []).some((l) => l.includes('openblas')) ? 'openblas' : 'not openblas (install libopenblas0-openmp)';
         Object.assign(row, { anchor: 'torch', anchor_tokens_per_s: torch.tokens_per_s, ratio: ours.tokens_per_s / (torch.tokens_per_s as number), anchor_blas: blas });
+        if (wasm) row.wasm_ratio = wasm.tokens_per_s / (torch.tokens_per_s as number);
       }
       report(row);
     }

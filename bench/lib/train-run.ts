@@ -1,13 +1,13 @@
 // One training-throughput measurement in its own process (so peak RSS is this config's alone):
 // argv: <config-json>. Prints one JSON line.
-import { configureKernels } from '../../src/tensor/index.js';
+import { configureKernels, matmulKernel } from '../../src/tensor/index.js';
 import { buildProgram, createStateHasher, encodeCheckpoint, estimateMemory, parseJobSpec, stateHash } from '../../src/train/index.js';
 
-type Config = { name: string; text: string; sha256: string; threads: number; warmup: number; timed: number;
+type Config = { name: string; text: string; sha256: string; threads: number; kernels: 'fast' | 'wasm'; warmup: number; timed: number;
   model: { contextLength: number; dModel: number; layers: number; heads: number; mlpHidden: number }; batchSize: number };
 
 const config = JSON.parse(process.argv[2]) as Config;
-configureKernels({ kernels: 'fast', threads: config.threads });
+configureKernels({ kernels: config.kernels, threads: config.threads });
 const { readFile } = await import('node:fs/promises');
 const text = await readFile(config.text, 'utf8');
 const spec = parseJobSpec({
@@ -65,5 +65,6 @@ console.log(JSON.stringify({
   floor_mib: estimate.floorBytes / 2 ** 20,
   vocab: program.tokenizer.vocabSize,
   loss_step0: loss0,
+  kernel: matmulKernel().name,
 }));
 process.exit(0);
