@@ -14,6 +14,11 @@ import { dispute } from './dispute.js';
 import { devnet } from './devnet.js';
 import { chainDeploy } from './chain-deploy.js';
 import { chainStatus } from './chain-status.js';
+import { wallet } from './wallet.js';
+import { walletTransfer } from './wallet-transfer.js';
+import { walletStake } from './wallet-stake.js';
+import { walletUnstake } from './wallet-unstake.js';
+import { walletWithdraw } from './wallet-withdraw.js';
 
 /** Every `mycel` command, in the order `mycel --help` lists them. One file per command. */
-export const COMMANDS: readonly Command[] = [demo, train, evalCommand, sample, inspect, verify, dispute, devnet, chainDeploy, chainStatus, nodeStart, nodeRun, nodePeers, blobPut, blobGet];
+export const COMMANDS: readonly Command[] = [demo, train, evalCommand, sample, inspect, verify, dispute, devnet, chainDeploy, chainStatus, wallet, walletTransfer, walletStake, walletUnstake, walletWithdraw, nodeStart, nodeRun, nodePeers, blobPut, blobGet];
