@@ -108,8 +108,8 @@ export async function skippedRun(honest: TrainProgram, t: number): Promise<JobRu
 
 /** The cheating solver and the honest challenger, each re-executing from its own checkpoints. */
 export const disputeParties = (honest: TrainProgram, good: JobRun, bad: JobRun) => ({
-  solver: replayParty({ role: 'solver', program: bad.program, reference: honest, store: bad.store, record: bad.record, opponentHashes: good.record.stepHashes }),
-  challenger: replayParty({ role: 'challenger', program: honest, reference: honest, store: good.store, record: good.record, opponentHashes: bad.record.stepHashes }),
+  solver: replayParty({ role: 'solver', program: bad.program, reference: honest, store: bad.store, record: bad.record }),
+  challenger: replayParty({ role: 'challenger', program: honest, reference: honest, store: good.store, record: good.record }),
 });
 
 export async function run_(args: string[]): Promise<void> {

@@ -10,10 +10,17 @@ import {Commitments} from "./Commitments.sol";
 /**
  * @title DisputeGame: the bisection game of src/verify/game on chain, as the JobMarket's IDisputeResolver
  * @notice One function per TypeScript move kind (game/types.ts Move), each the transition function of its level:
- * run level {openStep} (run-level.ts), step level {commitStep} (step-level.ts), the descent of step, chunk and state
- * trees {reveal} (descend.ts, {DESCENT_DEPTH} levels an exchange), the state leaf {proveState} (referee.ts ruleState), op level {commitOp} and {openChunk} (op-level.ts), element
+ * the descent of run, step, chunk and state trees {reveal} (descend.ts, {DESCENT_DEPTH} levels an exchange; the run
+ * level, run-level.ts, rules at once when it ends on leaf 0: the job's h_0 decides), step level {commitStep}
+ * (step-level.ts), the state leaf {proveState} (referee.ts ruleState), op level {commitOp} and {openChunk} (op-level.ts), element
  * level {commitElement} and {claim} (element-level.ts), the one-step proof {prove} (ruled by {OneStepReferee}) and
- * {timeout} (timeout.ts). Deadlines are block numbers: each move gives the next party {TIMEOUT} blocks.
+ * {timeout} (timeout.ts). No move needs the opponent's data: each party reveals its own trees, and a party that does not
+ * loses on its timeout.
+ *
+ * Time is a chess clock (BoLD's): each party has {CLOCK} blocks for all its moves of one dispute. A move charges its
+ * mover the blocks its turn took (the one-step phase, where either may move, runs the solver's clock); the deadline is
+ * when the turn began plus the clock of the party to move. Nothing resets a clock, so a dispute ends within 2 x CLOCK
+ * blocks of its opening, however the parties play.
  * A move checks, as transition.ts does: the deadline, the turn (msg.sender must be the party to move), the move
  * kind for the level and phase, then its proof against the stored node. The stored dispute holds the fields of
  * the TypeScript Position; a test replays a TS game move by move and compares them.
@@ -31,7 +38,7 @@ import {Commitments} from "./Commitments.sol";
  * (`resolveDispute(id, address(0))`), and slashes both stakes.
  *
  * Gas: a move writes few storage slots and never a zero slot in the steady state. The fields a move changes every
- * exchange (level, phase, turn, round, deadline, lo, n) share one slot; the solver's half of an exchange (a frontier,
+ * exchange (level, phase, turn, round, deadline, both clocks, lo, n) share one slot; the solver's half of an exchange (a frontier,
  * claims, an opened chunk) is kept as one word, a hash chain over it ({_chain}), from which the challenger's move
  * proves the first difference with two words of calldata; and that word is left in place when the exchange ends, so the next solver
  * half overwrites a non-zero slot (5k gas) instead of filling a cleared one (22k).
@@ -41,8 +48,9 @@ contract DisputeGame is IDisputeResolver {
     enum Phase { Commit, Bisect, Open, Prove, Over }
     enum Turn { Solver, Challenger, Either, None }
     /// @notice encoding.ts MOVES order.
-    enum Move { OpenStep, CommitStep, Reveal, CommitOp, OpenChunk, CommitElement, Claim, ProveState, Prove, Timeout }
-    enum At { Instruction, State, Timeout }
+    enum Move { CommitStep, Reveal, CommitOp, OpenChunk, CommitElement, Claim, ProveState, Prove, Timeout }
+    /// @notice Where a ruling was made; Initial: the run trees' leaf 0 against the job's h_0.
+    enum At { Instruction, State, Timeout, Initial }
     /// @notice Which proof did not verify.
     enum Proof { RunPrev, RunCur, StepLeaf, StepFact, OpFact, Frontier, ChunkRoot, Chunk, SolverChunk, SolverHalf, HaltInstruction, StateFact, StateHeader, StateSource }
 
@@ -64,9 +72,12 @@ contract DisputeGame is IDisputeResolver {
         Phase phase;
         Turn turn;
         uint32 round;
-        uint64 deadline;
-        uint64 lo;
-        uint64 n;
+        uint40 deadline;
+        // the chess clocks: blocks each party has left, as of the start of the turn under way
+        uint32 clockSolver;
+        uint32 clockChallenger;
+        uint48 lo;
+        uint48 n;
         bytes32 pending;
         bytes32 nodeSolver;
         bytes32 nodeChallenger;
@@ -96,12 +107,11 @@ contract DisputeGame is IDisputeResolver {
         bytes32 batchCommitment;
     }
 
-    /// @notice Both run openings of one party (run-level.ts: h_{t-1} and h_t with their paths).
+    /// @notice The mover's h_t (the preimage of its run-tree leaf t) and, from the solver, h_{t-1} with its path in the solver's run tree.
     struct RunOpening {
         bytes32 prev;
         bytes32[] prevProof;
-        bytes32 cur;
-        bytes32[] curProof;
+        bytes32 h;
     }
 
     /// @notice The step fact of step t and its path in the job's facts tree.
@@ -139,8 +149,8 @@ contract DisputeGame is IDisputeResolver {
 
     JobMarket public immutable MARKET;
     OneStepReferee public immutable REFEREE;
-    /// @notice Blocks each party has for a move.
-    uint64 public immutable TIMEOUT;
+    /// @notice Each party's chess clock: the blocks it has for all its moves of one dispute.
+    uint32 public immutable CLOCK;
 
     uint256 public disputeCount;
     mapping(uint256 disputeId => Dispute) private _disputes;
@@ -166,20 +176,16 @@ contract DisputeGame is IDisputeResolver {
     error RulesAlreadySet(uint256 jobId);
     error RulesNotSubmitter(uint256 jobId, address caller, address submitter);
     error RulesTooLate(uint256 jobId, JobMarket.Phase phase);
-    error RunStepOutOfRange(uint256 disputeId, uint64 t, uint64 steps);
-    error RunDiffersBefore(uint256 disputeId, uint64 t);
-    error RunNotInitialState(uint256 disputeId, bytes32 got, bytes32 h0);
-    error RunAgreesAt(uint256 disputeId, uint64 t);
     error StepRootsEqual(uint256 disputeId, bytes32 root);
     error ChunkLengthWrong(uint256 disputeId, uint256 got, uint256 want);
     error NotFirstDifference(uint256 disputeId, uint256 first);
     error ClaimCountWrong(uint256 disputeId, uint256 got, uint256 want);
     error ElementNotFinal(uint256 disputeId, bool halted, uint8 opcode, uint32 result, uint32 value);
 
-    constructor(JobMarket market, OneStepReferee referee, uint64 moveTimeout) {
+    constructor(JobMarket market, OneStepReferee referee, uint32 clock) {
         MARKET = market;
         REFEREE = referee;
-        TIMEOUT = moveTimeout;
+        CLOCK = clock;
     }
 
     // ---------------------------------------------------------------- rules and opening
@@ -196,6 +202,11 @@ contract DisputeGame is IDisputeResolver {
 
     function rulesOf(uint256 jobId) external view returns (Rules memory) {
         return _rules[jobId];
+    }
+
+    /// @inheritdoc IDisputeResolver
+    function hasRules(uint256 jobId) external view returns (bool) {
+        return _rules[jobId].set;
     }
 
     /// @inheritdoc IDisputeResolver
@@ -218,8 +229,15 @@ contract DisputeGame is IDisputeResolver {
         d.challenger = challenger;
         d.solverRoot = solverRoot;
         d.challengerRoot = challengerRoot;
-        d.turn = Turn.Challenger;
-        d.deadline = uint64(block.number) + TIMEOUT;
+        // The run level (run-level.ts runStart): the descent of both run trees (steps + 1 leaves), the solver first.
+        d.phase = Phase.Bisect;
+        d.turn = Turn.Solver;
+        d.n = uint48(steps + 1); // the market takes at most 2^32 steps
+        d.nodeSolver = solverRoot;
+        d.nodeChallenger = challengerRoot;
+        d.clockSolver = CLOCK;
+        d.clockChallenger = CLOCK;
+        d.deadline = uint40(block.number + CLOCK);
         emit DisputeOpened(disputeId, jobId, solver, challenger, d.deadline);
     }
 
@@ -232,39 +250,18 @@ contract DisputeGame is IDisputeResolver {
         return _expected(_disputes[disputeId]);
     }
 
-    // ---------------------------------------------------------------- run level (run-level.ts)
-
-    /// @notice The challenger names step t: h_{t-1} equal and h_t different, each proven in both run roots.
-    function openStep(uint256 disputeId, uint64 t, RunOpening calldata solverSide, RunOpening calldata challengerSide)
-        external
-    {
-        (Dispute storage d,) = _begin(disputeId, Move.OpenStep);
-        uint64 steps = d.steps;
-        if (t < 1 || t > steps) revert RunStepOutOfRange(disputeId, t, steps);
-        _openRun(disputeId, solverSide, t, steps + 1, d.solverRoot);
-        _openRun(disputeId, challengerSide, t, steps + 1, d.challengerRoot);
-        if (solverSide.prev != challengerSide.prev) revert RunDiffersBefore(disputeId, t);
-        if (t == 1 && solverSide.prev != _rules[d.jobId].h0) revert RunNotInitialState(disputeId, solverSide.prev, _rules[d.jobId].h0);
-        if (solverSide.cur == challengerSide.cur) revert RunAgreesAt(disputeId, t);
-        d.level = Level.Step;
-        d.phase = Phase.Commit;
-        d.turn = Turn.Solver;
-        d.t = t;
-        d.hPrev = solverSide.prev;
-        d.hSolver = solverSide.cur;
-        d.hChallenger = challengerSide.cur;
-        _end(d, disputeId, Move.OpenStep);
-    }
-
     // ---------------------------------------------------------------- step level (step-level.ts)
 
     /**
-     * @notice A party's step root, bound to its h_t by the path of the last leaf. The solver's move proves the step
-     * fact (the step tree's leaf count and the batch commitment) and stores it; the challenger's reads it, so its
-     * `fact` is ignored (send an empty one).
+     * @notice A party's step root, bound to its h_t (`run.h`, the preimage of its run-tree leaf t on which the run
+     * descent ended) by the path of the last leaf. The solver's move also opens h_{t-1} in its own run tree
+     * (`run.prev`, `run.prevProof`: leaf t-1, the same in both trees) and proves the step fact (the step tree's leaf
+     * count and the batch commitment) and stores it; the challenger's reads it, so its `fact`, `run.prev` and
+     * `run.prevProof` are ignored (send them empty).
      */
-    function commitStep(uint256 disputeId, bytes32 root, bytes32[] calldata proof, StepFact calldata fact) external {
+    function commitStep(uint256 disputeId, bytes32 root, bytes32[] calldata proof, StepFact calldata fact, RunOpening calldata run) external {
         (Dispute storage d, bool bySolver) = _begin(disputeId, Move.CommitStep);
+        if (Commitments.leaf(abi.encodePacked(run.h)) != (bySolver ? d.nodeSolver : d.nodeChallenger)) revert ProofInvalid(disputeId, Proof.RunCur, d.t);
         uint64 size;
         if (bySolver) {
             _checkFact(
@@ -274,9 +271,13 @@ contract DisputeGame is IDisputeResolver {
         } else {
             size = d.leafCount;
         }
-        bytes32 h = bySolver ? d.hSolver : d.hChallenger;
-        if (size == 0 || !Commitments.opens(Commitments.leaf(abi.encodePacked(h)), size - 1, size, proof, root)) revert ProofInvalid(disputeId, Proof.StepLeaf, size);
+        if (size == 0 || !Commitments.opens(Commitments.leaf(abi.encodePacked(run.h)), size - 1, size, proof, root)) revert ProofInvalid(disputeId, Proof.StepLeaf, size);
         if (bySolver) {
+            if (!Commitments.opens(Commitments.leaf(abi.encodePacked(run.prev)), d.t - 1, d.steps + 1, run.prevProof, d.solverRoot)) {
+                revert ProofInvalid(disputeId, Proof.RunPrev, d.t - 1);
+            }
+            d.hPrev = run.prev;
+            d.hSolver = run.h;
             d.stepRootSolver = root;
             d.leafCount = uint32(size);
             d.stateLeafCount = uint32(fact.stateLeafCount);
@@ -284,11 +285,12 @@ contract DisputeGame is IDisputeResolver {
             d.turn = Turn.Challenger;
         } else {
             if (root == d.stepRootSolver) revert StepRootsEqual(disputeId, root);
+            d.hChallenger = run.h;
             d.stepRootChallenger = root;
             d.phase = Phase.Bisect;
             d.turn = Turn.Solver;
             d.lo = 0;
-            d.n = size;
+            d.n = uint48(size);
             d.nodeSolver = d.stepRootSolver;
             d.nodeChallenger = root;
         }
@@ -369,14 +371,28 @@ contract DisputeGame is IDisputeResolver {
             if (first >= used) revert NotFirstDifference(disputeId, first);
             _checkSolverHalf(d, disputeId, nodes, first, solverNode, solverRest);
             (uint64 offset, uint64 size) = _part(n, DESCENT_DEPTH, first);
-            d.lo += offset;
-            d.n = size;
+            d.lo += uint48(offset);
+            d.n = uint48(size);
             d.nodeSolver = solverNode;
             d.nodeChallenger = nodes[first];
             d.turn = Turn.Solver;
             if (size == 1) _atLeaf(d);
         }
         _end(d, disputeId, Move.Reveal);
+        // The run descent ended on leaf 0: the parties disagree on h_0, and the job's h_0 decides (run-level.ts atRunLeaf).
+        if (d.level == Level.Run && d.n == 1) _ruleInitial(d, disputeId);
+    }
+
+    /// @dev Leaf 0 of the run trees against the job's h_0: whoever's leaf differs loses (both, if both do).
+    function _ruleInitial(Dispute storage d, uint256 disputeId) private {
+        bytes32 h0 = Commitments.leaf(abi.encodePacked(_rules[d.jobId].h0));
+        bool solverRight = d.nodeSolver == h0;
+        bool challengerRight = d.nodeChallenger == h0;
+        OneStepReferee.Loser loser = solverRight
+            ? OneStepReferee.Loser.Challenger
+            : challengerRight ? OneStepReferee.Loser.Solver : OneStepReferee.Loser.Both;
+        d.turn = Turn.None;
+        _finish(d, disputeId, loser, At.Initial);
     }
 
     // ---------------------------------------------------------------- op level (op-level.ts)
@@ -399,7 +415,7 @@ contract DisputeGame is IDisputeResolver {
             d.phase = Phase.Bisect;
             d.turn = Turn.Solver;
             d.lo = 0;
-            d.n = uint64(chunks == 0 ? 1 : chunks);
+            d.n = uint48(chunks == 0 ? 1 : chunks);
             d.nodeSolver = d.pending;
             d.nodeChallenger = chunkRoot;
             if (d.n == 1) _atLeaf(d);
@@ -487,7 +503,7 @@ contract DisputeGame is IDisputeResolver {
             d.phase = Phase.Bisect;
             d.turn = Turn.Solver;
             d.lo = 0;
-            d.n = n;
+            d.n = uint48(n);
             d.agreed = _initialStateHash(d.element);
             d.nodeSolver = d.pending;
             d.nodeChallenger = h;
@@ -525,8 +541,8 @@ contract DisputeGame is IDisputeResolver {
             if (first > 0) d.agreed = hashes[first - 1];
             uint64 from = uint64((first * n) / m);
             uint64 to = uint64(((first + 1) * n) / m);
-            d.lo += from;
-            d.n = to - from;
+            d.lo += uint48(from);
+            d.n = uint48(to - from);
             d.turn = Turn.Solver;
             if (to - from == 1) {
                 d.phase = Phase.Prove;
@@ -584,15 +600,14 @@ contract DisputeGame is IDisputeResolver {
         Level level = d.level;
         Phase phase = d.phase;
         if (level == Level.Done) return Move.Timeout;
-        if (level == Level.Run) return Move.OpenStep;
         if (phase == Phase.Prove) return level == Level.State ? Move.ProveState : Move.Prove;
         if (phase == Phase.Bisect) return level == Level.Element ? Move.Claim : Move.Reveal;
         if (phase == Phase.Open) return Move.OpenChunk;
         return level == Level.Step ? Move.CommitStep : level == Level.Op ? Move.CommitOp : Move.CommitElement;
     }
 
-    /// @dev transition.ts's checks, in its order: over, deadline, turn, move kind.
-    function _begin(uint256 disputeId, Move kind) private view returns (Dispute storage d, bool bySolver) {
+    /// @dev transition.ts's checks, in its order: over, deadline, turn, move kind; then the chess clock of the turn under way keeps what is left of it.
+    function _begin(uint256 disputeId, Move kind) private returns (Dispute storage d, bool bySolver) {
         d = _disputes[disputeId];
         if (d.solver == address(0)) revert DisputeUnknown(disputeId);
         if (d.level == Level.Done) revert DisputeOver(disputeId);
@@ -603,12 +618,16 @@ contract DisputeGame is IDisputeResolver {
         Turn turn = d.turn;
         if (turn != Turn.Either && (turn == Turn.Solver) != bySolver) revert DisputeNotYourTurn(disputeId, msg.sender, turn, expected);
         if (kind != expected) revert DisputeWrongMove(disputeId, kind, expected);
+        uint32 left = uint32(d.deadline - block.number);
+        if (turn == Turn.Challenger) d.clockChallenger = left;
+        else d.clockSolver = left;
     }
 
-    /// @dev transition.ts: a round is counted when the move hands the turn to anyone but the challenger.
+    /// @dev transition.ts: a round is counted when the move hands the turn to anyone but the challenger; the party to move next has its clock.
     function _end(Dispute storage d, uint256 disputeId, Move kind) private {
-        if (d.turn != Turn.Challenger) d.round += 1;
-        d.deadline = uint64(block.number) + TIMEOUT;
+        Turn turn = d.turn;
+        if (turn != Turn.Challenger) d.round += 1;
+        d.deadline = uint40(block.number + (turn == Turn.Challenger ? d.clockChallenger : d.clockSolver));
         emit Moved(disputeId, kind);
     }
 
@@ -627,7 +646,14 @@ contract DisputeGame is IDisputeResolver {
 
     /// @dev descend.ts atLeaf.
     function _atLeaf(Dispute storage d) private {
-        if (d.level == Level.Op) {
+        if (d.level == Level.Run) {
+            // Leaf 0 is ruled by reveal ({_ruleInitial}); leaf t >= 1: h_{t-1} agreed, h_t not: play step t.
+            if (d.lo > 0) {
+                d.level = Level.Step;
+                d.phase = Phase.Commit;
+                d.t = d.lo;
+            }
+        } else if (d.level == Level.Op) {
             d.phase = Phase.Open;
             d.turn = Turn.Solver;
         } else if (d.level == Level.State) {
@@ -750,8 +776,4 @@ contract DisputeGame is IDisputeResolver {
         if (!ok || root != r.factsRoot) revert ProofInvalid(disputeId, what, index);
     }
 
-    function _openRun(uint256 disputeId, RunOpening calldata o, uint64 t, uint256 size, bytes32 root) private pure {
-        if (!Commitments.opens(Commitments.leaf(abi.encodePacked(o.prev)), t - 1, size, o.prevProof, root)) revert ProofInvalid(disputeId, Proof.RunPrev, t - 1);
-        if (!Commitments.opens(Commitments.leaf(abi.encodePacked(o.cur)), t, size, o.curProof, root)) revert ProofInvalid(disputeId, Proof.RunCur, t);
-    }
 }

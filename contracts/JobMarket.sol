@@ -135,6 +135,8 @@ contract JobMarket {
     error JobChallengeWindowOpen(uint256 jobId, uint256 timestamp, uint64 challengeEnds);
     /// @notice A challenger's root must differ from the solver's `root`.
     error JobChallengeRootMatches(uint256 jobId, bytes32 root);
+    /// @notice Job `jobId` has no dispute rules in the resolver yet: its submitter sets them (DisputeGame.setRules) before anyone can claim it.
+    error JobRulesUnset(uint256 jobId);
     /// @notice A root or spec hash must not be zero.
     error JobZeroHash();
     /// @notice A job request field is out of range: `field` names it.
@@ -190,6 +192,8 @@ contract JobMarket {
     function claimJob(uint256 jobId) external {
         Job storage job = _inPhase(jobId, Phase.Open);
         if (block.timestamp >= job.deadline) revert JobDeadlinePassed(jobId, block.timestamp, job.deadline);
+        // A job claimed without rules could never be challenged (its disputes could not open): no claim before them.
+        if (!RESOLVER.hasRules(jobId)) revert JobRulesUnset(jobId);
 
         job.solver = msg.sender;
         job.phase = Phase.Claimed;
@@ -339,7 +343,8 @@ contract JobMarket {
 
     function _post(JobRequest calldata request) private returns (uint256 jobId) {
         if (request.specHash == bytes32(0)) revert JobZeroHash();
-        if (request.steps == 0) revert JobRequestInvalid("steps", 0);
+        // The dispute game descends trees of steps + 1 leaves in 48-bit fields: 2^32 steps is far beyond any run.
+        if (request.steps == 0 || request.steps >= 2 ** 32) revert JobRequestInvalid("steps", request.steps);
         if (request.reward == 0) revert JobRequestInvalid("reward", 0);
         if (request.stake == 0) revert JobRequestInvalid("stake", 0);
         if (request.solversWanted != 1) revert JobRequestInvalid("solversWanted", request.solversWanted);

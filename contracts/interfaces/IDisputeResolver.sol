@@ -13,6 +13,12 @@ pragma solidity ^0.8.24;
  */
 interface IDisputeResolver {
     /**
+     * @notice Whether job `jobId` has the rules its disputes are refereed by. The market lets nobody claim a job
+     * without them: a claimed job whose disputes cannot open could never be challenged.
+     */
+    function hasRules(uint256 jobId) external view returns (bool);
+
+    /**
      * @notice Opens a dispute between a solver's and a challenger's run roots for job `jobId`.
      * @param jobId The JobMarket job under dispute.
      * @param steps Number of steps of the job's run (the bisection range).

@@ -23,8 +23,20 @@ contract MockResolver is IDisputeResolver {
     /// @notice Disputes opened so far; ids start at 1.
     uint256 public disputeCount;
     mapping(uint256 => Dispute) private _disputes;
+    mapping(uint256 => bool) private _noRules;
 
     event MockDisputeOpened(uint256 indexed disputeId, uint256 indexed jobId);
+
+    /// @inheritdoc IDisputeResolver
+    /// @dev Every job has rules here, except those a test marked with {withholdRules}.
+    function hasRules(uint256 jobId) external view returns (bool) {
+        return !_noRules[jobId];
+    }
+
+    /// @notice Makes {hasRules} false for `jobId` (for the market's claim check).
+    function withholdRules(uint256 jobId) external {
+        _noRules[jobId] = true;
+    }
 
     /// @inheritdoc IDisputeResolver
     function openDispute(

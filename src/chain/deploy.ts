@@ -26,10 +26,11 @@ export type DeployMycelParameters = {
   resolver?: Address;
   /**
    * Deploy the real on-chain game (contracts/DisputeGame.sol) as the resolver, bound to the market: `referee` is an
-   * OneStepReferee (deployed here when left out), `timeout` the blocks each party has per move (default 7,200: a day
-   * of 12-second blocks).
+   * OneStepReferee (deployed here when left out), `clock` each party's chess clock: the blocks it has for all its
+   * moves of one dispute (default 50,400: a week of 12-second blocks, time for an honest node to come back from a
+   * restart; a dispute ends within twice that).
    */
-  disputeGame?: { referee?: Address; timeout?: bigint };
+  disputeGame?: { referee?: Address; clock?: number };
   /** Token supply, minted once to `holder`; default 1,000,000,000 tokens (18 decimals). */
   supply?: bigint;
   /** Default: the deploying account. */
@@ -96,7 +97,7 @@ export async function deployMycel(client: MycelWalletClient, params: DeployMycel
       const game = await deployContract(client, {
         abi: DisputeGameAbi,
         bytecode: DisputeGameBytecode,
-        args: [predicted, referee, params.disputeGame.timeout ?? 7_200n],
+        args: [predicted, referee, params.disputeGame.clock ?? 50_400],
       });
       resolver = game.address;
       extraGas.disputeGame = game.gasUsed;

@@ -91,13 +91,11 @@ export function decodeDisputeMove(data: Hex, params: DecodeDisputeMoveParameters
     throw new DisputeMoveDecodeError('the calldata is not a DisputeGame call', error);
   }
   switch (call.functionName) {
-    case 'openStep': {
-      const [, t, s, c] = call.args;
-      const side = (x: typeof s) => ({ prev: { hash: strip(x.prev), proof: hashes(x.prevProof) }, cur: { hash: strip(x.cur), proof: hashes(x.curProof) } });
-      return { kind: 'open-step', by, t: Number(t), solver: side(s), challenger: side(c) };
+    case 'commitStep': {
+      const run = call.args[4];
+      // The challenger's opening of h_{t-1} is ignored by the contract: it is not part of its move.
+      return { kind: 'commit-step', by, root: strip(call.args[1]), proof: hashes(call.args[2]), h: strip(run.h), prev: by === 'solver' ? { hash: strip(run.prev), proof: hashes(run.prevProof) } : null };
     }
-    case 'commitStep':
-      return { kind: 'commit-step', by, root: strip(call.args[1]), proof: hashes(call.args[2]) };
     case 'reveal':
       return { kind: 'reveal', by, nodes: hashes(call.args[1]) };
     case 'commitOp':

@@ -22,8 +22,8 @@ import { EMPTY_OPENING, encodeInstructionHex, encodeOneStep, encodeStateHex, ref
 export const GAME_LEVELS = ['run', 'step', 'op', 'state', 'element', 'done'] as const;
 export const GAME_PHASES = ['commit', 'bisect', 'open', 'prove', 'over'] as const;
 export const GAME_TURNS = ['solver', 'challenger', 'either', 'none'] as const;
-export const GAME_MOVES = ['open-step', 'commit-step', 'reveal', 'commit-op', 'open-chunk', 'commit-element', 'claim', 'prove-state', 'prove', 'timeout'] as const;
-export const GAME_AT = ['instruction', 'state', 'timeout'] as const;
+export const GAME_MOVES = ['commit-step', 'reveal', 'commit-op', 'open-chunk', 'commit-element', 'claim', 'prove-state', 'prove', 'timeout'] as const;
+export const GAME_AT = ['instruction', 'state', 'timeout', 'initial'] as const;
 
 const hex = (h: string): Hex => (h.startsWith('0x') ? (h as Hex) : (`0x${h}` as Hex));
 const bytesHex = (b: Uint8Array): Hex => `0x${toHex(b)}`;
@@ -194,19 +194,17 @@ function solverHalf(pos: Position, by: Move['by'], mine: readonly string[]): [bi
  * The DisputeGame call for TS move `move` played at position `pos` (the position before it). The challenger's
  * `reveal` and `claim` prove where they part from the solver's half (pos.pending), of which the contract keeps only a
  * hash chain, and likewise its `open-chunk` for the solver's chunk (pos.pendingWords, chained in 32-byte groups); its
- * `commit-step` sends no step fact; `commit-element` sends the op's element program's halt instruction at the final
+ * `commit-step` sends no step fact and no h_{t-1}; `commit-element` sends the op's element program's halt instruction at the final
  * pc with its opening of the op rule; `prove` sends OneStepReferee's pre-state, instruction, load and op-rule opening
  * (encodeOneStep).
  */
 export function encodeDisputeMove(rules: Rules, facts: JobFacts, disputeId: bigint, pos: Position, move: Move): DisputeCall {
   const id = disputeId;
   switch (move.kind) {
-    case 'open-step': {
-      const side = (s: typeof move.solver) => ({ prev: hex(s.prev.hash), prevProof: s.prev.proof.map(hex), cur: hex(s.cur.hash), curProof: s.cur.proof.map(hex) });
-      return { functionName: 'openStep', args: [id, BigInt(move.t), side(move.solver), side(move.challenger)] };
+    case 'commit-step': {
+      const run = { prev: move.prev ? hex(move.prev.hash) : ZERO_WORD, prevProof: move.prev ? move.prev.proof.map(hex) : [], h: hex(move.h) };
+      return { functionName: 'commitStep', args: [id, hex(move.root), move.proof.map(hex), move.by === 'solver' ? facts.step(pos.t) : NO_STEP_FACT, run] };
     }
-    case 'commit-step':
-      return { functionName: 'commitStep', args: [id, hex(move.root), move.proof.map(hex), move.by === 'solver' ? facts.step(pos.t) : NO_STEP_FACT] };
     case 'reveal':
       return { functionName: 'reveal', args: [id, move.nodes.map(hex), ...solverHalf(pos, move.by, move.nodes)] };
     case 'commit-op':

@@ -140,7 +140,56 @@ const EXPLAIN: Record<string, Explain> = {
   DisputeUnknown: ([id]) => ({ message: `Dispute ${id} is not open in this market.`, hints: ['Check the dispute id (getJob shows it).'] }),
   DisputeIdReused: ([id]) => ({ message: `The dispute resolver reused dispute id ${id}.`, hints: ['The resolver contract is faulty; this market cannot take challenges through it.'] }),
   DisputeWinnerInvalid: ([id, winner]) => ({ message: `${winner} is not a party to dispute ${id}.`, hints: ['The winner must be the solver or the challenger.'] }),
+  JobRulesUnset: ([jobId]) => ({
+    message: `Job ${jobId} has no dispute rules yet, so it cannot be claimed (a claimed job without rules could never be challenged).`,
+    hints: ["The submitter sets them first: DisputeGame.setRules(jobId, h0, factsRoot, factsSize) from the job's spec (jobFacts)."],
+  }),
+  // DisputeGame: each names what to send instead (docs/verification.md).
+  DisputeOver: ([id]) => ({ message: `Dispute ${id} is over: it has a ruling.`, hints: ['Read getDispute(id).loser; nothing more can be sent.'] }),
+  DisputeNotParty: ([id, caller]) => ({ message: `${caller} is neither the solver nor the challenger of dispute ${id}.`, hints: ["Send moves from the party's own key; anyone may only call timeout."] }),
+  DisputeNotYourTurn: ([id, , turn, expected]) => ({
+    message: `It is not your move in dispute ${id}: the game waits for the ${GAME_TURN_NAMES[Number(turn)] ?? turn} to send ${GAME_MOVE_NAMES[Number(expected)] ?? expected}.`,
+    hints: ["Wait for the other party's move, or call timeout once its deadline (getDispute(id).deadline) has passed."],
+  }),
+  DisputeWrongMove: ([id, got, expected]) => ({
+    message: `Dispute ${id} does not take ${GAME_MOVE_NAMES[Number(got)] ?? got} now.`,
+    hints: [`Send ${GAME_MOVE_NAMES[Number(expected)] ?? expected} (expectedMove(id) says which).`],
+  }),
+  DisputeDeadlinePassed: ([id, block, deadline]) => ({
+    message: `The mover's chess clock in dispute ${id} ran out at block ${deadline} (now ${block}).`,
+    hints: ['The party to move has lost: anyone may call timeout(id).'],
+  }),
+  DisputeDeadlineNotPassed: ([id, block, deadline]) => ({
+    message: `Dispute ${id}'s party to move still has time until block ${deadline} (now ${block}).`,
+    hints: [`Call timeout after block ${deadline}.`],
+  }),
+  ProofInvalid: ([id, what, index]) => ({
+    message: `A proof in the move on dispute ${id} does not verify: ${GAME_PROOF_NAMES[Number(what)] ?? what} at index ${index}.`,
+    hints: ['Send the Merkle path of your own committed tree (encodeDisputeMove builds it from the TS move), or the job fact with its path in the facts tree.'],
+  }),
+  RulesAlreadySet: ([jobId]) => ({ message: `Job ${jobId}'s dispute rules are already set.`, hints: ['Rules are set once; read them with rulesOf(jobId).'] }),
+  RulesNotSubmitter: ([jobId, , submitter]) => ({ message: `Only job ${jobId}'s submitter sets its rules.`, hints: [`Send setRules from ${submitter}.`] }),
+  RulesTooLate: ([jobId, p]) => ({ message: `Job ${jobId} is ${phase(p)}: its rules can only be set while it is Open.`, hints: ['Post a new job and set its rules before anyone claims it.'] }),
+  StepRootsEqual: ([id]) => ({ message: `Your step root equals the solver's in dispute ${id}.`, hints: ["Send your own step tree of step t, whose last leaf is your h_t."] }),
+  ChunkLengthWrong: ([id, got, want]) => ({ message: `The opened chunk in dispute ${id} has ${got} bytes.`, hints: [`Send the whole chunk: ${want} bytes.`] }),
+  NotFirstDifference: ([id, first]) => ({
+    message: `Index ${first} in dispute ${id} is not where your list first differs from the solver's.`,
+    hints: ["Send the first index where they differ, with the solver's hash there and the chain of its hashes after it."],
+  }),
+  ClaimCountWrong: ([id, got, want]) => ({ message: `The claim in dispute ${id} has ${got} hashes.`, hints: [`Send ${want} machine-state hashes.`] }),
+  ElementNotFinal: ([id]) => ({
+    message: `The final machine state sent in dispute ${id} is not halted with your element word in the halt's result register.`,
+    hints: ["Send the element program's final state after its halt instruction."],
+  }),
 };
+
+/** DisputeGame's enums, for the messages above (dispute-moves.ts has the TS move names in the same order). */
+const GAME_TURN_NAMES = ['solver', 'challenger', 'either party', 'nobody'];
+const GAME_MOVE_NAMES = ['commitStep', 'reveal', 'commitOp', 'openChunk', 'commitElement', 'claim', 'proveState', 'prove', 'timeout'];
+const GAME_PROOF_NAMES = [
+  "h_{t-1} in the solver's run tree", 'h_t (your run-tree leaf t)', "the step tree's last leaf", 'the step fact', 'the op fact', 'the frontier',
+  'the chunk root', 'the chunk', "the solver's chunk", "the solver's half", 'the halt instruction', 'the state fact', 'the state header', 'the state source',
+];
 
 /** A mycel contract reverted with a custom error, decoded. Nothing was sent (it was caught in simulation). */
 export class ContractRevertError extends MycelError {

@@ -151,7 +151,7 @@ export async function runDevnet(o: DevnetOptions = {}): Promise<DevnetSummary> {
     const deployer = accountOf({ rpcUrl, chainId, privateKey: deployerKey, name: 'deployer' }, emit);
     const ethPerNode = parseEther(o.ethPerNode ?? DEFAULT_ETH_PER_NODE);
     // A dispute move has 600 blocks: 10 minutes at the dev chain's block a second.
-    const d = await deployMycel(deployer.wallet, { disputeGame: { timeout: 600n }, minStake: TOKENS(100), unbondingDelay: 3_600n, challengeWindow: BigInt(o.challengeWindow ?? 20) });
+    const d = await deployMycel(deployer.wallet, { disputeGame: { clock: 600 }, minStake: TOKENS(100), unbondingDelay: 3_600n, challengeWindow: BigInt(o.challengeWindow ?? 20) });
     const contracts: Contracts = { token: d.token, registry: d.registry, market: d.market, disputeGame: d.disputeGame! };
     for (const [k, v] of Object.entries(d.gasUsed)) if (v !== undefined) deployer.tx(`deploy ${k}`, v);
     log(`deployed token ${d.token}, registry ${d.registry}, market ${d.market}, DisputeGame ${d.disputeGame}`);

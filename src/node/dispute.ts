@@ -18,7 +18,7 @@ import { startGame, transition, type Move, type Party as Strategy, type Position
 import { sleep, type NodeContext } from './context.js';
 import { confirmedEvents } from './events.js';
 
-type OnChain = { level: number; phase: number; turn: number; round: number; loser: number; ruledAt: number; deadline: bigint };
+type OnChain = { level: number; phase: number; turn: number; round: number; loser: number; ruledAt: number; deadline: number };
 
 export type DisputeOutcome = { loser: string; at: string; moves: number };
 
@@ -114,7 +114,7 @@ export async function playDispute(
       }
       if (!mine && same(pos, d)) {
         // The other party is silent past its deadline (a block number): it loses by timeout.
-        if ((await getBlockNumber(ctx.publicClient)) > d.deadline) {
+        if ((await getBlockNumber(ctx.publicClient)) > BigInt(d.deadline)) {
           try {
             const { gasUsed } = await send(ctx.wallet, { address: ctx.contracts.disputeGame, abi: DisputeGameAbi, functionName: 'timeout', args: [o.disputeId] });
             ctx.tx('dispute timeout', gasUsed, o.jobId);

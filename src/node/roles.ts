@@ -295,8 +295,7 @@ async function afterCommit(ctx: NodeContext, jobId: bigint, commitBlock: bigint,
     if (job.phase === 'Finalized' || job.phase === 'Refuted') return { phase: job.phase };
     if (job.phase === 'Disputed') {
       ctx.log(`job ${jobId} was challenged by ${job.challenger.slice(0, 10)}…: playing the dispute as solver`);
-      const theirs = await fetchStepHashes(ctx, jobId, job.challengerRoot, j.spec.steps, signal);
-      const party = replayParty({ role: 'solver', program: mine.program, reference: j.program, store: mine.store, record: mine.record, opponentHashes: theirs });
+      const party = replayParty({ role: 'solver', program: mine.program, reference: j.program, store: mine.store, record: mine.record });
       const dispute = await playDispute(ctx, { disputeId: job.disputeId, jobId, rules: j.rules, facts: j.facts, party, roots: { solver: job.root, challenger: job.challengerRoot }, parties: { solver: ctx.address, challenger: getAddress(job.challenger) }, fromBlock: commitBlock, ...(signal ? { signal } : {}) });
       const after = await getJob(ctx.publicClient, { market: ctx.contracts.market, jobId });
       ctx.log(`job ${jobId}: dispute ruled, ${dispute.loser} lost (${dispute.at}); job ${after.phase}`);
@@ -356,14 +355,11 @@ async function verifyJob(ctx: NodeContext, jobId: bigint, committedAt: bigint, s
     ctx.log(`job ${jobId}: root agrees with my re-execution; no challenge`);
     return { jobId, agreed: true };
   }
-  const theirs = await fetchStepHashes(ctx, jobId, job.root, spec.steps, signal);
-  const first = theirs.findIndex((h, i) => h !== record.stepHashes[i]);
-  // Announced before the challenge: the solver needs them as soon as the dispute opens.
-  await announceStepHashes(ctx, jobId, mine, record.stepHashes);
-  ctx.log(`job ${jobId}: root disagrees (first differing state: step ${first}); challenging`);
+  // The game never needs the solver's step hashes (each party reveals its own run tree): a solver that withholds them cannot stop the challenge.
+  ctx.log(`job ${jobId}: root disagrees with my re-execution; challenging`);
   const c = await challenge(ctx.wallet, { market: ctx.contracts.market, jobId, root: mine });
   ctx.tx('challenge', c.gasUsed, jobId);
-  const party = replayParty({ role: 'challenger', program: j.program, reference: j.program, store, record, opponentHashes: theirs });
+  const party = replayParty({ role: 'challenger', program: j.program, reference: j.program, store, record });
   const dispute = await playDispute(ctx, { disputeId: c.disputeId, jobId, rules: j.rules, facts: j.facts, party, roots: { solver: job.root, challenger: mine }, parties: { solver: getAddress(job.solver), challenger: ctx.address }, fromBlock: committedAt, ...(signal ? { signal } : {}) });
   ctx.log(`job ${jobId}: dispute ruled, ${dispute.loser} lost (${dispute.at}) after ${dispute.moves} moves`);
   return { jobId, agreed: false, dispute };

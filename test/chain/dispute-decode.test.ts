@@ -19,7 +19,7 @@ const games: { name: string; game: GameResult; roots: { solver: string; challeng
 /** Plays `solver` against `challenger`, the honest side re-executing the job's program. */
 async function played(name: string, solver: Run, challenger: Run) {
   const party = (run: Run, role: 'solver' | 'challenger', other: Run) =>
-    replayParty({ role, program: run.program, reference: honest, store: run.store, record: run.record, opponentHashes: other.record.stepHashes });
+    replayParty({ role, program: run.program, reference: honest, store: run.store, record: run.record });
   const roots = { solver: solver.record.commitment!, challenger: challenger.record.commitment! };
   const game = await playGame(rules, party(solver, 'solver', challenger), party(challenger, 'challenger', solver), { solverRoot: roots.solver, challengerRoot: roots.challenger });
   games.push({ name, game, roots });
@@ -51,7 +51,7 @@ describe('decodeDisputeMove', () => {
         kinds.add(move.kind);
       }
     }
-    expect([...kinds]).toEqual(expect.arrayContaining(['open-step', 'commit-step', 'reveal', 'commit-op', 'open-chunk', 'commit-element', 'claim', 'prove', 'prove-state']));
+    expect([...kinds]).toEqual(expect.arrayContaining(['commit-step', 'reveal', 'commit-op', 'open-chunk', 'commit-element', 'claim', 'prove', 'prove-state']));
   });
 
   test('rejects calldata that is not a DisputeGame move', () => {

@@ -20,7 +20,8 @@ import { REFEREE_LOSERS } from '../../src/chain/referee.js';
 import { adversary, playGame, replayParty, type GameResult, type Position } from '../../src/verify/index.js';
 import { DESCENT_DEPTH } from '../../src/verify/game/descend.js';
 import { honest, rules, runOf, type Run } from '../verify/game-helpers.js';
-import { acceptedMoves, MOVE_TIMEOUT, openJobDispute, qkvCheatGame, qkvWriter, readDispute, replayOnChain, REWARD, setupGameChain, STAKE, type GameChain, type OnChainDispute } from './dispute-replay.js';
+import { runCommitment } from '../../src/train/index.js';
+import { acceptedMoves, CLOCK_BLOCKS, openJobDispute, qkvCheatGame, qkvWriter, readDispute, replayOnChain, REWARD, setupGameChain, STAKE, type GameChain, type OnChainDispute } from './dispute-replay.js';
 import { expectRevert } from './mycel-fixture.js';
 
 const T = 3;
@@ -61,7 +62,7 @@ function expected(p: Position, kind: string) {
 
 function actual(d: OnChainDispute, p: Position) {
   return {
-    level: GAME_LEVELS[d.level], phase: GAME_PHASES[d.phase], turn: GAME_TURNS[d.turn], round: d.round, t: d.t, op: d.op, element: d.element, lo: d.lo, n: d.n,
+    level: GAME_LEVELS[d.level], phase: GAME_PHASES[d.phase], turn: GAME_TURNS[d.turn], round: d.round, t: d.t, op: d.op, element: d.element, lo: BigInt(d.lo), n: BigInt(d.n),
     hPrev: d.hPrev, hSolver: d.hSolver, hChallenger: d.hChallenger, stepRootSolver: d.stepRootSolver, stepRootChallenger: d.stepRootChallenger,
     nodeSolver: d.nodeSolver, nodeChallenger: d.nodeChallenger, agreed: d.agreed, pending: p.pending.length === 0 && p.pendingWords.length === 0 ? 'stale' : d.pending, valueSolver: d.valueSolver, valueChallenger: d.valueChallenger,
   };
@@ -101,8 +102,8 @@ describe('a game both parties lie in', () => {
     const both = { solver: cheat.record.commitment!, challenger: other.record.commitment! };
     const played = await playGame(
       rules,
-      replayParty({ role: 'solver', program: cheat.program, reference: honest, store: cheat.store, record: cheat.record, opponentHashes: other.record.stepHashes }),
-      replayParty({ role: 'challenger', program: other.program, reference: honest, store: other.store, record: other.record, opponentHashes: cheat.record.stepHashes }),
+      replayParty({ role: 'solver', program: cheat.program, reference: honest, store: cheat.store, record: cheat.record }),
+      replayParty({ role: 'challenger', program: other.program, reference: honest, store: other.store, record: other.record }),
       { solverRoot: both.solver, challengerRoot: both.challenger },
     );
     expect(played.ruling).toMatchObject({ loser: 'both', at: 'instruction', t: T });
@@ -126,7 +127,7 @@ describe('the state level on chain: every op output agrees, h_t does not', () =>
     const [sRun, cRun] = liarRole === 'solver' ? [liar, good] : [good, liar];
     const pair = { solver: sRun.record.commitment!, challenger: cRun.record.commitment! };
     const party = (run: Run, role: 'solver' | 'challenger', other: Run) =>
-      replayParty({ role, program: run.program, reference: honest, store: run.store, record: run.record, opponentHashes: other.record.stepHashes });
+      replayParty({ role, program: run.program, reference: honest, store: run.store, record: run.record });
     const played = await playGame(rules, party(sRun, 'solver', cRun), party(cRun, 'challenger', sRun), { solverRoot: pair.solver, challengerRoot: pair.challenger });
     expect(played.ruling).toMatchObject({ loser: liarRole, at: 'state', t: T, instruction: leaf });
     const [solver, challenger] = [c.wallets[2], c.wallets[5]];
@@ -167,8 +168,8 @@ describe('the state level on chain: every op output agrees, h_t does not', () =>
     const pair = { solver: liar.record.commitment!, challenger: good.record.commitment! };
     const played = await playGame(
       rules,
-      replayParty({ role: 'solver', program: liar.program, reference: honest, store: liar.store, record: liar.record, opponentHashes: good.record.stepHashes }),
-      replayParty({ role: 'challenger', program: honest, reference: honest, store: good.store, record: good.record, opponentHashes: liar.record.stepHashes }),
+      replayParty({ role: 'solver', program: liar.program, reference: honest, store: liar.store, record: liar.record }),
+      replayParty({ role: 'challenger', program: honest, reference: honest, store: good.store, record: good.record }),
       { solverRoot: pair.solver, challengerRoot: pair.challenger },
     );
     const [solver, challenger] = [c.wallets[2], c.wallets[5]];
@@ -203,36 +204,46 @@ describe('DisputeGame rejects bad moves and rules timeouts', () => {
     const [solver, challenger] = [c.wallets[4], c.wallets[3]];
     ({ disputeId, jobId } = await openJobDispute(c, rules, solver, challenger, roots));
     const [first] = acceptedMoves(rules, game, roots);
-    expect(first.move.kind).toBe('open-step');
+    // The run level: the solver reveals its own run tree first.
+    expect([first.move.kind, first.move.by, first.before.level]).toEqual(['reveal', 'solver', 'run']);
     const call = encodeDisputeMove(rules, c.facts, disputeId, first.before, first.move);
     const start = await readDispute(c, disputeId);
-    await expectRevert(send(solver, { address: c.game, abi: DisputeGameAbi, functionName: call.functionName, args: call.args }), 'DisputeNotYourTurn');
+    await expectRevert(send(challenger, { address: c.game, abi: DisputeGameAbi, functionName: call.functionName, args: call.args }), 'DisputeNotYourTurn');
     await expectRevert(send(c.wallets[5], { address: c.game, abi: DisputeGameAbi, functionName: call.functionName, args: call.args }), 'DisputeNotParty');
-    await expectRevert(send(challenger, { address: c.game, abi: DisputeGameAbi, functionName: 'reveal', args: [disputeId, [ZERO, ZERO], 0n, ZERO, ZERO] }), 'DisputeWrongMove', [disputeId, 2, 0]);
-    type Side = { prev: Hex; prevProof: Hex[]; cur: Hex; curProof: Hex[] };
-    const [id, t, s, ch] = call.args as [bigint, bigint, Side, Side];
-    const flipped = { ...s, curProof: [`0x${s.curProof[0].slice(2, 4) === '00' ? '01' : '00'}${s.curProof[0].slice(4)}` as Hex, ...s.curProof.slice(1)] };
-    await expectRevert(send(challenger, { address: c.game, abi: DisputeGameAbi, functionName: 'openStep', args: [id, t, flipped, ch] }), 'ProofInvalid', [disputeId, 1, t]);
-    await expectRevert(send(challenger, { address: c.game, abi: DisputeGameAbi, functionName: 'openStep', args: [id, t, s, s] }), 'ProofInvalid');
+    const noRun = { prev: ZERO, prevProof: [], h: ZERO };
+    const noFact = { leafCount: 0n, stateLeafCount: 0n, batchCommitment: ZERO, index: 0n, path: [] };
+    await expectRevert(send(solver, { address: c.game, abi: DisputeGameAbi, functionName: 'commitStep', args: [disputeId, ZERO, [], noFact, noRun] }), 'DisputeWrongMove', [disputeId, 0, 1]);
+    const [id, nodes, ...rest] = call.args as [bigint, Hex[], bigint, Hex, Hex];
+    const FRONTIER = 5; // DisputeGame.Proof
+    await expectRevert(send(solver, { address: c.game, abi: DisputeGameAbi, functionName: 'reveal', args: [id, [...nodes].reverse(), ...rest] }), 'ProofInvalid', [disputeId, FRONTIER, 0n]);
     expect(await readDispute(c, disputeId)).toEqual(start);
-    // The valid move goes through: the solver is now to move.
-    await send(challenger, { address: c.game, abi: DisputeGameAbi, functionName: call.functionName, args: call.args });
-    expect(actual(await readDispute(c, disputeId), first.after)).toEqual(expected(first.after, first.move.kind));
   }, 60_000);
 
-  test('a timeout before the deadline reverts; after it, anyone rules against the silent solver and the market pays', async () => {
+  test("a timeout before the deadline reverts; after the solver's chess clock ran out, anyone rules against it and the market pays", async () => {
     const [solver, challenger, stranger] = [c.wallets[4], c.wallets[3], c.wallets[5]];
     await expectRevert(send(stranger, { address: c.game, abi: DisputeGameAbi, functionName: 'timeout', args: [disputeId] }), 'DisputeDeadlineNotPassed');
     const before = await c.balance(challenger.account.address);
-    await c.advance(MOVE_TIMEOUT + 1n);
-    const [, second] = acceptedMoves(rules, game, roots);
-    const late = encodeDisputeMove(rules, c.facts, disputeId, second.before, second.move);
+    await c.advance(BigInt(CLOCK_BLOCKS + 1));
+    const [first] = acceptedMoves(rules, game, roots);
+    const late = encodeDisputeMove(rules, c.facts, disputeId, first.before, first.move);
     await expectRevert(send(solver, { address: c.game, abi: DisputeGameAbi, functionName: late.functionName, args: late.args }), 'DisputeDeadlinePassed');
     await send(stranger, { address: c.game, abi: DisputeGameAbi, functionName: 'timeout', args: [disputeId] });
     const d = await readDispute(c, disputeId);
     expect([REFEREE_LOSERS[d.loser], GAME_AT[d.ruledAt], GAME_LEVELS[d.level]]).toEqual(['solver', 'timeout', 'done']);
     expect((await c.balance(challenger.account.address)) - before).toBe(STAKE + STAKE / 2n);
     expect((await getJob(c.publicClient, { market: c.market, jobId })).phase).toBe('Refuted');
+  }, 60_000);
+
+  test('the chess clock on chain: each party keeps what its turns left of its clock, as TS does', async () => {
+    const [solver, challenger] = [c.wallets[4], c.wallets[3]];
+    const { disputeId: id } = await openJobDispute(c, rules, solver, challenger, roots);
+    const moves = acceptedMoves(rules, game, roots);
+    await c.advance(40n);
+    await replayOnChain(c, rules, id, moves.slice(0, 3), { solver, challenger });
+    const d = await readDispute(c, id);
+    // The solver's first turn took 41 blocks (40 empty, 1 for its move), its second 1; the challenger's one turn 1.
+    expect([d.clockSolver, d.clockChallenger]).toEqual([CLOCK_BLOCKS - 42, CLOCK_BLOCKS - 1]);
+    expect(d.deadline).toBe(Number(await c.publicClient.getBlockNumber()) + (GAME_TURNS[d.turn] === 'challenger' ? d.clockChallenger : d.clockSolver));
   }, 60_000);
 
   test("a challenger's reveal that does not prove where it parts from the solver's frontier reverts", async () => {
@@ -280,6 +291,31 @@ describe('DisputeGame rejects bad moves and rules timeouts', () => {
   test('the descent depth is one game rule in TS and Solidity', async () => {
     expect(await readContract(c.publicClient, { address: c.game, abi: DisputeGameAbi, functionName: 'DESCENT_DEPTH' })).toBe(BigInt(DESCENT_DEPTH));
   });
+
+  test('a run that starts from a wrong h_0 is refuted at leaf 0 on chain, as TS rules it; the honest challenger is paid', async () => {
+    // Only the run trees are played: a party's run record is all the run level reads.
+    const wrong = ['ab'.repeat(32), ...good.record.stepHashes.slice(1)];
+    const liar = { ...cheat, record: { ...cheat.record, stepHashes: wrong, commitment: runCommitment(wrong) } };
+    const pair = { solver: liar.record.commitment, challenger: good.record.commitment! };
+    const played = await playGame(
+      rules,
+      replayParty({ role: 'solver', program: honest, reference: honest, store: liar.store, record: liar.record }),
+      replayParty({ role: 'challenger', program: honest, reference: honest, store: good.store, record: good.record }),
+      { solverRoot: pair.solver, challengerRoot: pair.challenger },
+    );
+    expect(played.ruling).toMatchObject({ loser: 'solver', at: 'initial' });
+    const [solver, challenger] = [c.wallets[4], c.wallets[3]];
+    const { jobId, disputeId: id } = await openJobDispute(c, rules, solver, challenger, pair);
+    const before = await c.balance(challenger.account.address);
+    const moves = acceptedMoves(rules, played, pair);
+    await replayOnChain(c, rules, id, moves, { solver, challenger }, (m) => {
+      expect({ move: m.kind, by: m.by, ...actual(m.chain, m.after) }).toEqual({ move: m.kind, by: m.by, ...expected(m.after, m.kind) });
+    });
+    const d = await readDispute(c, id);
+    expect([REFEREE_LOSERS[d.loser], GAME_AT[d.ruledAt], GAME_LEVELS[d.level]]).toEqual(['solver', 'initial', 'done']);
+    expect((await c.balance(challenger.account.address)) - before).toBe(STAKE + STAKE / 2n);
+    expect((await getJob(c.publicClient, { market: c.market, jobId })).phase).toBe('Refuted');
+  }, 60_000);
 
   test('rules: only the submitter, only while the job is Open; a dispute needs them', async () => {
     await expectRevert(send(c.wallets[2], { address: c.game, abi: DisputeGameAbi, functionName: 'setRules', args: [0n, ZERO, ZERO, 1n] }), 'RulesNotSubmitter');

@@ -20,8 +20,8 @@ import { dispute, honest, rules as microRules, runOf, type Run } from '../verify
 export const TOKENS = (n: number | string) => parseUnits(String(n), 18);
 export const STAKE = TOKENS(5);
 export const REWARD = TOKENS(25);
-/** Blocks per move (DisputeGame deadlines are block numbers). */
-export const MOVE_TIMEOUT = 100n;
+/** Each party's chess clock per dispute, in blocks (DisputeGame deadlines are block numbers). */
+export const CLOCK_BLOCKS = 1_000;
 
 export type GameChain = DeployMycelReturnType & {
   anvil: Anvil;
@@ -40,7 +40,7 @@ export async function setupGameChain(rules: Rules): Promise<GameChain> {
   const clients = anvil.accounts.map((a) => createClients({ rpcUrl: anvil.rpcUrl, chainId: anvil.chainId, account: privateKeyToAccount(a.privateKey) }));
   const wallets = clients.map((c) => c.walletClient as MycelWalletClient);
   const { publicClient, testClient } = clients[0];
-  const d = await deployMycel(wallets[0], { disputeGame: { timeout: MOVE_TIMEOUT }, minStake: TOKENS(100), unbondingDelay: 1_000n, challengeWindow: 600n });
+  const d = await deployMycel(wallets[0], { disputeGame: { clock: CLOCK_BLOCKS }, minStake: TOKENS(100), unbondingDelay: 1_000n, challengeWindow: 600n });
   for (const w of wallets.slice(1, 6)) {
     await send(wallets[0], { address: d.token, abi: MycelTokenAbi, functionName: 'transfer', args: [w.account.address, TOKENS(10_000)] });
     await approve(w, { token: d.token, spender: d.registry, amount: TOKENS(100) });
@@ -73,7 +73,7 @@ export async function openJobDispute(c: GameChain, rules: Rules, solver: MycelWa
 }
 
 export type OnChainDispute = {
-  level: number; phase: number; turn: number; round: number; deadline: bigint; t: bigint; op: number; element: bigint; lo: bigint; n: bigint;
+  level: number; phase: number; turn: number; round: number; deadline: number; clockSolver: number; clockChallenger: number; t: bigint; op: number; element: bigint; lo: number; n: number;
   valueSolver: number; valueChallenger: number; loser: number; ruledAt: number;
   hPrev: Hex; hSolver: Hex; hChallenger: Hex; stepRootSolver: Hex; stepRootChallenger: Hex; nodeSolver: Hex; nodeChallenger: Hex; agreed: Hex; pending: Hex;
 };

@@ -1,14 +1,14 @@
 /**
  * The DisputeGame and JobMarket reverts that test/chain/dispute-game.test.ts and market.test.ts leave out, each
  * triggered by a real, minimal scenario on anvil and checked by name and arguments: the rules (set twice, missing
- * when the dispute opens), the opening (roots equal), the run level (t out of range, runs that differ before t, an
- * h_0 that is not the job's, runs that agree at t), an opened chunk of the wrong length, a final element state that
+ * when a solver claims), the opening (roots equal), the step commit (an h_t that is not the mover's run leaf, an
+ * h_{t-1} that does not open in the solver's run tree), an opened chunk of the wrong length, a final element state that
  * is not a halt with the claimed value, a claim list of the wrong length, and a resolver that returns a dispute id
  * twice (MockResolver.repeatLastId). Each bad move is the valid TS move's call with one argument tampered, and the
  * stored position is unchanged after it. DisputeRootsEqual is guarded by the market (JobChallengeRootMatches), so the
  * game's own check is reached by a simulated call from the market's address. StepRootsEqual is not tested: the
  * challenger's step root must open its h_t at the last leaf, where the solver's root opens the solver's h_t, and
- * openStep made the two differ, so equal roots need a SHA-256 collision.
+ * the run descent made the two differ, so equal roots need a SHA-256 collision.
  */
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { createWalletClient, http, type Hex } from 'viem';
@@ -17,22 +17,18 @@ import { MockResolverAbi } from '../../src/chain/generated/MockResolver.js';
 import { send, type MycelWalletClient } from '../../src/chain/actions/send.js';
 import { approve, challenge, claimJob, commitRoot, getJob, postJob, register } from '../../src/chain/index.js';
 import { encodeDisputeMove } from '../../src/chain/dispute-moves.js';
-import { fromHex, leafHash, merkleProof, runCommitment } from '../../src/train/index.js';
-import { toHex } from '../../src/platform/sha256.js';
 import type { GameResult, Move, Position } from '../../src/verify/index.js';
-import { rules, type Run } from '../verify/game-helpers.js';
+import { rules } from '../verify/game-helpers.js';
 import { acceptedMoves, openJobDispute, qkvCheatGame, readDispute, replayOnChain, REWARD, setupGameChain, STAKE, type GameChain } from './dispute-replay.js';
 import { MIN_STAKE, T as TOKENS, call, expectRevert, setupMycel } from './mycel-fixture.js';
 
 const T = 3;
 let c: GameChain;
 let game: GameResult;
-let good: Run;
-let cheat: Run;
 let roots: { solver: string; challenger: string };
 
 beforeAll(async () => {
-  ({ good, cheat, roots, game } = await qkvCheatGame(T));
+  ({ roots, game } = await qkvCheatGame(T));
   c = await setupGameChain(rules);
 }, 120_000);
 
@@ -48,13 +44,6 @@ async function rejected(id: bigint, cases: [() => Promise<unknown>, string, read
   expect(await readDispute(c, id)).toEqual(start);
 }
 
-/** openStep's opening of h_{t-1} and h_t in the run tree over `hashes` (h_0..h_T). */
-function runOpening(hashes: readonly string[], t: number) {
-  const leaves = hashes.map((x) => leafHash(fromHex(x)));
-  const proof = (i: number) => merkleProof(leaves, i).map((p) => h(toHex(p)));
-  return { prev: h(hashes[t - 1]), prevProof: proof(t - 1), cur: h(hashes[t]), curProof: proof(t) };
-}
-
 describe('rules and opening', () => {
   const post = async () => (await postJob(c.wallets[1], { market: c.market, specHash: h('5e'.repeat(32)), steps: BigInt(rules.steps), reward: REWARD, stake: STAKE, deadlineIn: 3_600n })).jobId;
 
@@ -65,13 +54,14 @@ describe('rules and opening', () => {
     await expectRevert(sendGame(submitter, 'setRules', [jobId, c.facts.h0, c.facts.root, c.facts.size]), 'RulesAlreadySet', [jobId]);
   });
 
-  test('RulesUnset: a challenge of a job without rules reverts in the game; the job stays Committed', async () => {
-    const [solver, challenger] = [c.wallets[2], c.wallets[3]];
+  test('JobRulesUnset: nobody can claim a job before its rules are set (a claimed job without rules could never be challenged)', async () => {
+    const [submitter, solver] = [c.wallets[1], c.wallets[2]];
     const jobId = await post();
+    await expectRevert(claimJob(solver, { market: c.market, jobId }), 'JobRulesUnset', [jobId]);
+    expect((await getJob(c.publicClient, { market: c.market, jobId })).phase).toBe('Open');
+    await sendGame(submitter, 'setRules', [jobId, c.facts.h0, c.facts.root, c.facts.size]);
     await claimJob(solver, { market: c.market, jobId });
-    await commitRoot(solver, { market: c.market, jobId, root: h(roots.solver) });
-    await expectRevert(challenge(challenger, { market: c.market, jobId, root: h(roots.challenger) }), 'RulesUnset', [jobId]);
-    expect((await getJob(c.publicClient, { market: c.market, jobId })).phase).toBe('Committed');
+    expect((await getJob(c.publicClient, { market: c.market, jobId })).phase).toBe('Claimed');
   });
 
   test('DisputeRootsEqual: the market refuses equal roots first; the game refuses them from the market too', async () => {
@@ -108,19 +98,16 @@ describe('bad moves in one played dispute revert with their error; the position 
     moves = acceptedMoves(rules, game, roots);
   });
 
-  test('run level: RunStepOutOfRange, RunAgreesAt (h_1 equal), RunDiffersBefore (h_3 differs)', async () => {
-    const challenger = c.wallets[challengerAt];
-    const { move } = await playUntil('open-step', 'challenger');
-    expect(move).toMatchObject({ t: T });
-    const steps = BigInt(rules.steps);
-    const openStep = (t: number) => () =>
-      sendGame(challenger, 'openStep', [id, BigInt(t), runOpening(cheat.record.stepHashes, t), runOpening(good.record.stepHashes, t)]);
-    const outOfRange = (t: bigint) => () => sendGame(challenger, 'openStep', [id, t, runOpening(cheat.record.stepHashes, 1), runOpening(good.record.stepHashes, 1)]);
+  test("step commit: an h_t that is not the mover's run leaf, an h_{t-1} that does not open in the solver's run tree", async () => {
+    const solver = c.wallets[solverAt];
+    const { args } = await playUntil('commit-step', 'solver');
+    const [, root, proof, fact, run] = args as [bigint, Hex, Hex[], unknown, { prev: Hex; prevProof: Hex[]; h: Hex }];
+    const t = BigInt(T);
+    const [RUN_PREV, RUN_CUR] = [0, 1]; // DisputeGame.Proof
     await rejected(id, [
-      [outOfRange(0n), 'RunStepOutOfRange', [id, 0n, steps]],
-      [outOfRange(steps + 1n), 'RunStepOutOfRange', [id, steps + 1n, steps]],
-      [openStep(1), 'RunAgreesAt', [id, 1n]],
-      [openStep(T + 1), 'RunDiffersBefore', [id, BigInt(T + 1)]],
+      [() => sendGame(solver, 'commitStep', [id, root, proof, fact, { ...run, h: run.prev }]), 'ProofInvalid', [id, RUN_CUR, t]],
+      [() => sendGame(solver, 'commitStep', [id, root, proof, fact, { ...run, prev: run.h }]), 'ProofInvalid', [id, RUN_PREV, t - 1n]],
+      [() => sendGame(solver, 'commitStep', [id, root, proof, fact, { ...run, prevProof: run.prevProof.slice(1) }]), 'ProofInvalid', [id, RUN_PREV, t - 1n]],
     ]);
   });
 
@@ -162,17 +149,6 @@ describe('bad moves in one played dispute revert with their error; the position 
       [() => sendGame(solver, 'claim', [id, [...hashes, hashes[0]], ...rest]), 'ClaimCountWrong', [id, want + 1n, want]],
     ]);
   });
-});
-
-test("RunNotInitialState: runs that agree on an h_0 that is not the job's", async () => {
-  const other = (b: string) => [1, 2, 3, 4].map((i) => `${b}${i}`.repeat(32));
-  const h0 = 'ab'.repeat(32);
-  const [solverRun, challengerRun] = [[h0, ...other('c')], [h0, ...other('d')]];
-  const [solver, challenger] = [c.wallets[4], c.wallets[5]];
-  const { disputeId: id } = await openJobDispute(c, rules, solver, challenger, { solver: runCommitment(solverRun), challenger: runCommitment(challengerRun) });
-  await rejected(id, [
-    [() => sendGame(challenger, 'openStep', [id, 1n, runOpening(solverRun, 1), runOpening(challengerRun, 1)]), 'RunNotInitialState', [id, h(h0), c.facts.h0]],
-  ]);
 });
 
 test('DisputeIdReused: the market refuses a dispute id its resolver returned before', async () => {

@@ -105,8 +105,8 @@ describe('OneStepReferee rules as src/verify/referee.ts ruleInstruction', () => 
     good = await runOf(honest);
     const writer = (rules.structure(T).stateOutputs.find((s) => s.name === 'params.blocks.0.qkv.weight')!.source as { index: number }).index;
     const cheat = await runOf(adversary.flipOpOutput(honest, T, writer, 37, 3));
-    honestParty = replayParty({ role: 'challenger', program: honest, reference: honest, store: good.store, record: good.record, opponentHashes: cheat.record.stepHashes });
-    const solver = replayParty({ role: 'solver', program: cheat.program, reference: honest, store: cheat.store, record: cheat.record, opponentHashes: good.record.stepHashes });
+    honestParty = replayParty({ role: 'challenger', program: honest, reference: honest, store: good.store, record: good.record });
+    const solver = replayParty({ role: 'solver', program: cheat.program, reference: honest, store: cheat.store, record: cheat.record });
     cheatGame = await playGame(rules, solver, honestParty, { solverRoot: cheat.record.commitment!, challengerRoot: good.record.commitment! });
   }, 120_000);
 

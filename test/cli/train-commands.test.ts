@@ -125,7 +125,7 @@ describe('mycel dispute --local', () => {
     expect(result.code).toBe(0);
     const rows = lines(result.stdout);
     const moves = rows.filter((r) => r.kind !== undefined);
-    expect(moves[0]).toMatchObject({ by: 'challenger', kind: 'open-step' });
+    expect(moves[0]).toMatchObject({ by: 'solver', kind: 'reveal' });
     expect(moves.some((m) => m.kind === 'prove')).toBe(true);
     const ruling = rows.at(-1)!.ruling as Record<string, unknown>;
     expect(ruling).toMatchObject({ loser: 'solver', at: 'instruction', t: 2 });

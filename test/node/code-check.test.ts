@@ -36,7 +36,7 @@ beforeAll(async () => {
   const of = (d: Awaited<ReturnType<typeof deployMycel>>, disputeGame: string): Deployment => ({ token: d.token, registry: d.registry, market: d.market, disputeGame: getAddress(disputeGame) });
   const a = await deployMycel(wallet, { disputeGame: {} });
   real = of(a, a.disputeGame!);
-  const b = await deployMycel(wallet, { disputeGame: { timeout: 10n } });
+  const b = await deployMycel(wallet, { disputeGame: { clock: 10 } });
   other = of(b, b.disputeGame!);
   const mock = (await deployContract(wallet, { abi: MockResolverAbi, bytecode: MockResolverBytecode })).address;
   mocked = of(await deployMycel(wallet, { resolver: mock }), mock);

@@ -48,15 +48,15 @@ describe('mycel devnet', () => {
     expect(s.model.cid).toMatch(/^b[a-z2-7]+$/);
     expect(s.model.path).toBe(`${s.dir}/submitter/models/job-${s.model.jobId}.safetensors`);
     expect(text).toContain(`libp2p blob: ${s.model.cid}`);
-    // Specs: both solvers and the verifier (twice); step hashes: the verifier got the cheater's, the cheater the verifier's.
+    // Specs: both solvers and the verifier (twice). Step hashes: the dispute needs none (each party reveals its own run
+    // tree), so neither the verifier nor the cheater fetched the other's.
     expect(lines.filter((l) => /job \d+: got the spec over libp2p/.test(l)).length).toBeGreaterThanOrEqual(3);
-    expect(lines.filter((l) => /^verifier: job \d+: got the steps over libp2p/.test(l))).toHaveLength(1);
-    expect(lines.filter((l) => /^solver-cheater: job \d+: got the steps over libp2p/.test(l))).toHaveLength(1);
+    expect(lines.filter((l) => /^(verifier|solver-cheater): job \d+: got the steps over libp2p/.test(l))).toHaveLength(0);
     expect(lines.some((l) => /^submitter: job \d+: got the model over libp2p/.test(l))).toBe(true);
     expect(existsSync(`${s.dir}/submitter/models/job-${s.jobs[1].jobId}.safetensors`)).toBe(false);
     // ...and the submitter got the honest solver's, to check that the model is the final state of the committed run.
     expect(lines.some((l) => /^submitter: job 0: got the steps over libp2p/.test(l))).toBe(true);
-    expect(s.p2p.stepHashesFetched).toBeGreaterThanOrEqual(3);
+    expect(s.p2p.stepHashesFetched).toBeGreaterThanOrEqual(1);
     expect(lines.some((l) => l.includes('challenging'))).toBe(true);
     expect(lines.some((l) => l.includes('rejected'))).toBe(false);
     // The two solvers and the verifier ran as separate node processes.

@@ -22,7 +22,7 @@ export async function runOf(program: TrainProgram, edit?: (record: RunRecord) =>
 /** Plays solver against challenger; the honest side re-executes with the job's program. */
 export function dispute(solver: Run, challenger: Run): Promise<GameResult> {
   const party = (run: Run, role: 'solver' | 'challenger', other: Run) =>
-    replayParty({ role, program: run.program, reference: honest, store: run.store, record: run.record, opponentHashes: other.record.stepHashes });
+    replayParty({ role, program: run.program, reference: honest, store: run.store, record: run.record });
   return playGame(rules, party(solver, 'solver', challenger), party(challenger, 'challenger', solver), {
     solverRoot: solver.record.commitment!,
     challengerRoot: challenger.record.commitment!,

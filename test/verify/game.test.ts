@@ -19,8 +19,8 @@ let challenger: Party;
 beforeAll(async () => {
   good = await runOf(honest);
   bad = await runOf(adversary.mathExp(honest, T));
-  solver = replayParty({ role: 'solver', program: bad.program, reference: honest, store: bad.store, record: bad.record, opponentHashes: good.record.stepHashes });
-  challenger = replayParty({ role: 'challenger', program: good.program, reference: honest, store: good.store, record: good.record, opponentHashes: bad.record.stepHashes });
+  solver = replayParty({ role: 'solver', program: bad.program, reference: honest, store: bad.store, record: bad.record });
+  challenger = replayParty({ role: 'challenger', program: good.program, reference: honest, store: good.store, record: good.record });
 });
 
 const start = () => startGame(rules, { jobId: rules.jobId, solverRoot: bad.record.commitment!, challengerRoot: good.record.commitment! }, 0);
@@ -55,11 +55,14 @@ describe('the game rejects bad input with a reason and leaves the position uncha
   });
 
   test('a Merkle proof that does not verify', async () => {
-    const pos = start();
-    const move = (await challenger.move(pos, rules)) as Extract<Move, { kind: 'open-step' }>;
-    const proof = [...move.solver.cur.proof];
+    const pos = await advanceTo('commit-step');
+    const move = (await solver.move(pos, rules)) as Extract<Move, { kind: 'commit-step' }>;
+    const proof = [...move.prev!.proof];
     proof[0] = proof[0].replace(/^./, (c) => (c === '0' ? '1' : '0'));
-    rejects(pos, { ...move, solver: { ...move.solver, cur: { ...move.solver.cur, proof } } }, InvalidProofError);
+    rejects(pos, { ...move, prev: { ...move.prev!, proof } }, InvalidProofError);
+    rejects(pos, { ...move, prev: null }, MalformedMoveError);
+    // An h_t that is not the preimage of the mover's run-tree leaf the run descent ended on.
+    rejects(pos, { ...move, h: move.prev!.hash }, InvalidProofError);
     // A frontier that does not hash to the committed node.
     const at = await advanceTo('reveal');
     const reveal = (await solver.move(at, rules)) as Extract<Move, { kind: 'reveal' }>;
@@ -70,8 +73,8 @@ describe('the game rejects bad input with a reason and leaves the position uncha
     // A solver that skips step T: the descent of the state trees ends on the first state tensor.
     const skipped = await runOf(adversary.skipStep(honest, T));
     const parties = {
-      solver: replayParty({ role: 'solver', program: skipped.program, reference: honest, store: skipped.store, record: skipped.record, opponentHashes: good.record.stepHashes }),
-      challenger: replayParty({ role: 'challenger', program: honest, reference: honest, store: good.store, record: good.record, opponentHashes: skipped.record.stepHashes }),
+      solver: replayParty({ role: 'solver', program: skipped.program, reference: honest, store: skipped.store, record: skipped.record }),
+      challenger: replayParty({ role: 'challenger', program: honest, reference: honest, store: good.store, record: good.record }),
     };
     let pos = startGame(rules, { jobId: rules.jobId, solverRoot: skipped.record.commitment!, challengerRoot: good.record.commitment! }, 0);
     while (expectedMove(pos) !== 'prove-state') pos = transition(rules, pos, (await parties[pos.turn as 'solver' | 'challenger'].move(pos, rules))!, 1);
@@ -100,23 +103,61 @@ describe('the game rejects bad input with a reason and leaves the position uncha
 
 describe('timeouts', () => {
   test('a party that does not move in time loses', async () => {
-    const silent: Party = { role: 'solver', work: { steps: 0, instructions: 0 }, move: async () => undefined };
-    const game = await playGame(rules, silent, challenger, { solverRoot: bad.record.commitment!, challengerRoot: good.record.commitment! });
-    expect(game.ruling).toMatchObject({ loser: 'solver', at: 'timeout' });
+    const silent: Party = { role: 'challenger', work: { steps: 0, instructions: 0 }, move: async () => undefined };
+    const game = await playGame(rules, solver, silent, { solverRoot: bad.record.commitment!, challengerRoot: good.record.commitment! });
+    expect(game.ruling).toMatchObject({ loser: 'challenger', at: 'timeout' });
   });
 
   test('no timeout before the deadline; no move after it', async () => {
     const pos = start();
-    expect(() => transition(rules, pos, { kind: 'timeout', by: 'solver' }, pos.deadline)).toThrow(DeadlineError);
-    const move = (await challenger.move(pos, rules))!;
+    expect(() => transition(rules, pos, { kind: 'timeout', by: 'challenger' }, pos.deadline)).toThrow(DeadlineError);
+    const move = (await solver.move(pos, rules))!;
     expect(() => transition(rules, pos, move, pos.deadline + 1)).toThrow(DeadlineError);
-    expect(transition(rules, pos, { kind: 'timeout', by: 'solver' }, pos.deadline + 1).ruling).toMatchObject({ loser: 'challenger', at: 'timeout' });
+    expect(transition(rules, pos, { kind: 'timeout', by: 'challenger' }, pos.deadline + 1).ruling).toMatchObject({ loser: 'solver', at: 'timeout' });
+  });
+
+  test('a chess clock: a move charges its mover the ticks its turn took, and nothing resets it', async () => {
+    const pos = start();
+    expect([pos.clockSolver, pos.clockChallenger, pos.deadline]).toEqual([rules.clock, rules.clock, rules.clock]);
+    // The solver stalls 60 ticks: it keeps clock - 60; the challenger's turn ends at 60 + its whole clock.
+    const a = transition(rules, pos, (await solver.move(pos, rules))!, 60);
+    expect([a.clockSolver, a.clockChallenger, a.deadline, a.turn]).toEqual([rules.clock - 60, rules.clock, 60 + rules.clock, 'challenger']);
+    const b = transition(rules, a, (await challenger.move(a, rules))!, 61);
+    expect([b.clockSolver, b.clockChallenger, b.turn]).toEqual([rules.clock - 60, rules.clock - 1, 'solver']);
+    // The solver's next turn ends when its remaining clock runs out, not a fresh per-move timeout later.
+    expect(b.deadline).toBe(61 + rules.clock - 60);
+    expect(transition(rules, b, { kind: 'timeout', by: 'challenger' }, b.deadline + 1).ruling).toMatchObject({ loser: 'solver', at: 'timeout' });
+  });
+});
+
+describe('the run level needs nothing of the opponent and checks h_0', () => {
+  test("a run from another initial state (another seed) loses at leaf 0, as solver or as challenger; both lose if neither is the job's", async () => {
+    const { buildProgram } = await import('../../src/train/index.js');
+    const { SPEC } = await import('./game-helpers.js');
+    const other = await runOf(buildProgram({ ...SPEC, seed: SPEC.seed + 1 }));
+    const party = (run: Run, role: 'solver' | 'challenger') => replayParty({ role, program: run.program, reference: honest, store: run.store, record: run.record });
+    const asSolver = await playGame(rules, party(other, 'solver'), party(good, 'challenger'), { solverRoot: other.record.commitment!, challengerRoot: good.record.commitment! });
+    expect(asSolver.ruling).toMatchObject({ loser: 'solver', at: 'initial', t: 0 });
+    expect(asSolver.moves.every((m) => !m.rejected && m.move.kind === 'reveal')).toBe(true);
+    const asChallenger = await playGame(rules, party(good, 'solver'), party(other, 'challenger'), { solverRoot: good.record.commitment!, challengerRoot: other.record.commitment! });
+    expect(asChallenger.ruling).toMatchObject({ loser: 'challenger', at: 'initial' });
+    const third = await runOf(buildProgram({ ...SPEC, seed: SPEC.seed + 2 }));
+    const neither = await playGame(rules, party(other, 'solver'), party(third, 'challenger'), { solverRoot: other.record.commitment!, challengerRoot: third.record.commitment! });
+    expect(neither.ruling).toMatchObject({ loser: 'both', at: 'initial' });
+  });
+
+  test('a solver that withholds its run tree (never reveals) loses by timeout; the challenger needed none of its data', async () => {
+    const silent: Party = { role: 'solver', work: { steps: 0, instructions: 0 }, move: async () => undefined };
+    const game = await playGame(rules, silent, challenger, { solverRoot: bad.record.commitment!, challengerRoot: good.record.commitment! });
+    expect(game.ruling).toMatchObject({ loser: 'solver', at: 'timeout' });
+    expect(game.moves.filter((m) => !m.rejected)).toHaveLength(0);
   });
 });
 
 describe('canonical encoding', () => {
   test('a position has one encoding and hash; moves encode compactly', async () => {
-    const pos = await advanceTo('reveal');
+    let pos = await advanceTo('commit-step');
+    while (expectedMove(pos) !== 'reveal') pos = transition(rules, pos, (await (pos.turn === 'challenger' ? challenger : solver).move(pos, rules))!, 1);
     expect(positionHash({ ...pos })).toBe(positionHash(pos));
     expect(encodePosition(pos).length).toBeGreaterThan(400);
     const move = (await solver.move(pos, rules)) as Extract<Move, { kind: 'reveal' }>;
@@ -141,9 +182,9 @@ describe('the step program and arbitrary liars', () => {
   });
 
   test('a challenger that claims arbitrary machine states loses; one that sends children of nothing times out', async () => {
-    const honestSolver = replayParty({ role: 'solver', program: good.program, reference: honest, store: good.store, record: good.record, opponentHashes: bad.record.stepHashes });
+    const honestSolver = replayParty({ role: 'solver', program: good.program, reference: honest, store: good.store, record: good.record });
     const liar = (corrupt: (m: Move) => Move): Party => {
-      const inner = replayParty({ role: 'challenger', program: bad.program, reference: honest, store: bad.store, record: bad.record, opponentHashes: good.record.stepHashes });
+      const inner = replayParty({ role: 'challenger', program: bad.program, reference: honest, store: bad.store, record: bad.record });
       return { ...inner, move: async (p, r) => { const m = await inner.move(p, r); return m && corrupt(m); } };
     };
     const random = () => Array.from({ length: 64 }, () => '0123456789abcdef'[Math.floor(Math.random() * 16)]).join('');

@@ -30,8 +30,7 @@ const short = (h: string) => `${h.slice(0, 10)}…`;
 
 function describeMove(m: Move): string {
   switch (m.kind) {
-    case 'open-step': return `names step ${m.t}: h_${m.t - 1} ${short(m.solver.prev.hash)} agreed, h_${m.t} solver ${short(m.solver.cur.hash)} vs challenger ${short(m.challenger.cur.hash)}`;
-    case 'commit-step': return `commits step tree ${short(m.root)}`;
+    case 'commit-step': return `opens its h_t ${short(m.h)}${m.prev ? ` and the agreed h_t-1 ${short(m.prev.hash)}` : ''}, commits step tree ${short(m.root)}`;
     case 'reveal': return `reveals ${m.nodes.length} nodes below its disputed node: ${m.nodes.map(short).join(' ')}`;
     case 'commit-op': return `commits chunk root ${short(m.chunkRoot)}`;
     case 'open-chunk': return `opens a chunk of ${m.words.length} words`;
@@ -44,6 +43,7 @@ function describeMove(m: Move): string {
 }
 
 function where(p: Position): string {
+  if (p.level === 'run') return `run trees, steps ${p.lo}..${p.lo + p.n - 1}`;
   if (p.level === 'step') return `step ${p.t}, ops ${p.lo}..${p.lo + p.n - 1}`;
   if (p.level === 'op') return `step ${p.t}, op ${p.op}, chunks ${p.lo}..${p.lo + p.n - 1}`;
   if (p.level === 'state') return `step ${p.t}, leaves ${p.lo}..${p.lo + p.n - 1} of h_${p.t}`;
@@ -113,7 +113,7 @@ Examples:
       const challenger = await runAs(flags['challenger-cheat'] as string | undefined);
       const rules = rulesOf(honest);
       const party = (r: typeof solver, role: 'solver' | 'challenger', other: typeof solver) =>
-        replayParty({ role, program: r.program, reference: honest, store: r.store, record: r.record, opponentHashes: other.record.stepHashes });
+        replayParty({ role, program: r.program, reference: honest, store: r.store, record: r.record });
       const onMove = (m: PlayedMove) => {
         const text = `${m.move.by.padEnd(10)} ${m.level.padEnd(7)} ${describeMove(m.move)}${m.rejected ? `  REJECTED: ${m.rejected}` : ''}  [${m.bytes} B] -> ${where(m.position)}`;
         out.result({ by: m.move.by, level: m.level, kind: m.move.kind, bytes: m.bytes, rejected: m.rejected ?? null, round: m.position.round }, text);

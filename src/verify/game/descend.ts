@@ -1,5 +1,5 @@
 /**
- * Descent of two Merkle trees of the same size (the step tree, an output's chunk tree, the state tree of h_t), DESCENT_DEPTH
+ * Descent of two Merkle trees of the same size (the run tree, the step tree, an output's chunk tree, the state tree of h_t), DESCENT_DEPTH
  * levels per exchange: each party reveals the frontier of its disputed node that many levels down
  * (the RFC 6962 subtrees, up to 2^DESCENT_DEPTH of them; a subtree that is already a leaf stops
  * early), and the game goes to the FIRST frontier node where they differ. Every frontier node left of
@@ -9,6 +9,7 @@
 import { expectHexList, hexNode, splitOf } from './check.js';
 import { InvalidProofError, MalformedMoveError } from './errors.js';
 import { chunkCount } from './commitments.js';
+import { atRunLeaf } from './run-level.js';
 import { stepLeafCount } from './structure.js';
 import type { Hex, Move, Position, Rules } from './types.js';
 
@@ -56,6 +57,7 @@ export function reveal(rules: Rules, pos: Position, move: Extract<Move, { kind: 
 
 /** The descent reached one leaf: go down a level. */
 export function atLeaf(rules: Rules, pos: Position): Position {
+  if (pos.level === 'run') return atRunLeaf(rules, pos);
   if (pos.level === 'op') return { ...pos, phase: 'open', turn: 'solver' };
   // One leaf of h_t, every leaf left of it agreed: the referee checks that one against its source (referee.ts ruleState).
   if (pos.level === 'state') return { ...pos, phase: 'prove', turn: 'either' };

@@ -10,7 +10,7 @@ import type { Move, Position } from './types.js';
 const LEVELS = ['run', 'step', 'op', 'state', 'element', 'done'] as const;
 const PHASES = ['commit', 'bisect', 'open', 'prove', 'over'] as const;
 const TURNS = ['solver', 'challenger', 'either', 'none'] as const;
-const MOVES = ['open-step', 'commit-step', 'reveal', 'commit-op', 'open-chunk', 'commit-element', 'claim', 'prove-state', 'prove', 'timeout'] as const;
+const MOVES = ['commit-step', 'reveal', 'commit-op', 'open-chunk', 'commit-element', 'claim', 'prove-state', 'prove', 'timeout'] as const;
 const LOSERS = ['solver', 'challenger', 'both'] as const;
 
 class Writer {
@@ -27,14 +27,14 @@ class Writer {
 
 export function encodePosition(p: Position): Uint8Array {
   const w = new Writer()
-    .hash(p.jobId).u8(LEVELS.indexOf(p.level)).u8(PHASES.indexOf(p.phase)).u8(TURNS.indexOf(p.turn)).u64(p.deadline).u32(p.round)
+    .hash(p.jobId).u8(LEVELS.indexOf(p.level)).u8(PHASES.indexOf(p.phase)).u8(TURNS.indexOf(p.turn)).u64(p.deadline).u64(p.clockSolver).u64(p.clockChallenger).u32(p.round)
     .hash(p.solverRoot).hash(p.challengerRoot).u64(p.t).hash(p.hPrev).hash(p.hSolver).hash(p.hChallenger)
     .hash(p.stepRootSolver).hash(p.stepRootChallenger).u32(p.op).u64(p.element).u64(p.lo).u64(p.n)
     .hash(p.nodeSolver).hash(p.nodeChallenger).hash(p.agreed).hashes(p.pending).words(p.pendingWords)
     .u32(p.valueSolver).u32(p.valueChallenger);
   if (!p.ruling) return w.u8(0).bytes();
   const r = p.ruling;
-  return w.u8(1).u8(LOSERS.indexOf(r.loser)).u8(['instruction', 'state', 'timeout'].indexOf(r.at)).u64(r.t).i64(r.op).i64(r.element).i64(r.instruction).bytes();
+  return w.u8(1).u8(LOSERS.indexOf(r.loser)).u8(['instruction', 'state', 'timeout', 'initial'].indexOf(r.at)).u64(r.t).i64(r.op).i64(r.element).i64(r.instruction).bytes();
 }
 
 /** SHA-256 of the canonical encoding: what a contract keeps per dispute. */
@@ -46,11 +46,10 @@ const state = (w: Writer, s: State) => w.u32(s.pc).u32(s.steps).u8(s.halted ? 1 
 export function encodeMove(m: Move): Uint8Array {
   const w = new Writer().u8(MOVES.indexOf(m.kind)).u8(m.by === 'solver' ? 0 : 1);
   switch (m.kind) {
-    case 'open-step':
-      w.u64(m.t);
-      for (const side of [m.solver, m.challenger]) for (const o of [side.prev, side.cur]) w.hash(o.hash).hashes(o.proof);
+    case 'commit-step':
+      w.hash(m.root).hashes(m.proof).hash(m.h).u8(m.prev ? 1 : 0);
+      if (m.prev) w.hash(m.prev.hash).hashes(m.prev.proof);
       break;
-    case 'commit-step': w.hash(m.root).hashes(m.proof); break;
     case 'reveal': w.hashes(m.nodes); break;
     case 'commit-op': w.hash(m.chunkRoot); break;
     case 'open-chunk': w.words(m.words); break;

@@ -19,8 +19,11 @@ export const ZERO: Hex = '0'.repeat(64);
 /** A ruling: who loses, and where the game located the fault. */
 export type Ruling = {
   loser: Party | 'both';
-  /** 'instruction': one element instruction; 'state': one leaf of the state tree of h_t against its source; 'timeout'. */
-  at: 'instruction' | 'state' | 'timeout';
+  /**
+   * 'instruction': one element instruction; 'state': one leaf of the state tree of h_t against its source; 'timeout';
+   * 'initial': leaf 0 of the run trees (h_0) against the job's h_0.
+   */
+  at: 'instruction' | 'state' | 'timeout' | 'initial';
   t: number;
   op: number;
   opName: string;
@@ -35,13 +38,20 @@ export type Position = {
   level: Level;
   phase: Phase;
   turn: Turn;
-  /** The clock value after which the party to move loses (a block number on chain). */
+  /** The clock value after which the party to move loses (a block number on chain): when its turn began plus its chess clock. */
   deadline: number;
+  /**
+   * Each party's chess clock: the ticks it has left for all its remaining moves of this dispute (BoLD's time budget),
+   * as of the start of the turn under way. A move charges the mover the ticks its turn took; the one-step phase
+   * ('either') runs the solver's clock, as its timeout rules against the solver.
+   */
+  clockSolver: number;
+  clockChallenger: number;
   /** Exchanges completed so far (a solver half plus a challenger half, or a single move). */
   round: number;
   solverRoot: Hex;
   challengerRoot: Hex;
-  /** run level -> step t, and the agreed h_{t-1} and both h_t. */
+  /** The run level's descent of both run trees ends at step t: the agreed h_{t-1} and both h_t, opened at commit-step. */
   t: number;
   hPrev: Hex;
   hSolver: Hex;
@@ -80,9 +90,13 @@ export type MemoryOpening = {
 };
 
 export type Move =
-  | { kind: 'open-step'; by: Party; t: number; solver: { prev: StepHashOpening; cur: StepHashOpening }; challenger: { prev: StepHashOpening; cur: StepHashOpening } }
-  | { kind: 'commit-step'; by: Party; root: Hex; proof: Hex[] }
-  /** The frontier of the mover's disputed node DESCENT_DEPTH levels down (descend.ts frontier). */
+  /**
+   * The mover's step tree of step t, bound to its h_t (`h`, the preimage of its run tree's leaf t, on which the run
+   * descent ended) by the path of the last leaf. The solver also opens h_{t-1} in its own run tree (`prev`, leaf t-1,
+   * equal in both trees): each party opens only its own commitments. The challenger sends `prev: null`.
+   */
+  | { kind: 'commit-step'; by: Party; root: Hex; proof: Hex[]; h: Hex; prev: StepHashOpening | null }
+  /** The frontier of the mover's disputed node DESCENT_DEPTH levels down (descend.ts frontier): its run tree, step tree, chunk tree or state tree. */
   | { kind: 'reveal'; by: Party; nodes: Hex[] }
   | { kind: 'commit-op'; by: Party; chunkRoot: Hex }
   | { kind: 'open-chunk'; by: Party; words: number[] }
@@ -105,8 +119,8 @@ export type Rules = {
   steps: number;
   /** h_0: the job's initial state hash. */
   h0: Hex;
-  /** Clock ticks a party has for each move. */
-  timeout: number;
+  /** Each party's chess clock at the start of a dispute: the ticks (blocks on chain) it has for all its moves. */
+  clock: number;
   /** The step program of step t (structure.ts). */
   structure(t: number): StepStructure;
   /** The batch commitment of step t. */

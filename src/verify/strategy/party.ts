@@ -40,8 +40,6 @@ export type PartyOptions = {
   reference: TrainProgram;
   store: Store;
   record: RunRecord;
-  /** The other party's published step hashes (the challenger needs them to name a step). */
-  opponentHashes?: readonly string[];
 };
 
 const wordsOf = (t: Tensor) => (t.data instanceof Int32Array ? t.data : new Int32Array(t.data.buffer, t.data.byteOffset, t.data.length));
@@ -56,6 +54,8 @@ export function replayParty(o: PartyOptions): Party {
   let stateTree: Hash[] | undefined;
   let chunks: { op: number; leaves: Hash[]; words: Int32Array } | undefined;
   let element: { key: string; states: MachineState[] } | undefined;
+  let ownRunLeaves: Hash[] | undefined;
+  const runTree = () => (ownRunLeaves ??= runLeaves(o.record.stepHashes));
 
   async function stepExecution(rules: Rules, t: number): Promise<StepExecution> {
     if (exec?.t === t) return exec;
@@ -109,21 +109,15 @@ export function replayParty(o: PartyOptions): Party {
       const expected = expectedMove(pos);
       if (pos.turn !== role && pos.turn !== 'either') return undefined;
       switch (expected) {
-        case 'open-step': {
-          const mine = o.record.stepHashes;
-          const theirs = o.opponentHashes ?? [];
-          const t = mine.findIndex((h, i) => i > 0 && h !== theirs[i]);
-          const side = (hashes: readonly string[]) => ({
-            prev: { hash: hashes[t - 1], proof: hexes(merkleProof(runLeaves(hashes), t - 1)) },
-            cur: { hash: hashes[t], proof: hexes(merkleProof(runLeaves(hashes), t)) },
-          });
-          return { kind: 'open-step', by: role, t, solver: side(theirs), challenger: side(mine) };
-        }
         case 'commit-step': {
           await stepExecution(rules, pos.t);
-          return { kind: 'commit-step', by: role, root: toHex(merkleRoot(leaves)), proof: hexes(merkleProof(leaves, leaves.length - 1)) };
+          const hashes = o.record.stepHashes;
+          const prev = role === 'solver' ? { hash: hashes[pos.t - 1], proof: hexes(merkleProof(runLeaves(hashes), pos.t - 1)) } : null;
+          return { kind: 'commit-step', by: role, root: toHex(merkleRoot(leaves)), proof: hexes(merkleProof(leaves, leaves.length - 1)), h: hashes[pos.t], prev };
         }
         case 'reveal': {
+          // The run level descends the party's own run tree: it needs nothing of the opponent's.
+          if (pos.level === 'run') return revealFrontier(runTree(), pos.lo, pos.n);
           await stepExecution(rules, pos.t);
           if (pos.level !== 'state') return revealFrontier(pos.level === 'step' ? leaves : chunkTree(pos.op).leaves, pos.lo, pos.n);
           return stateTree && revealFrontier(stateTree, pos.lo, pos.n);

@@ -7,13 +7,14 @@ import type { StepStructure } from '../game/structure.js';
 import type { Rules } from '../game/types.js';
 import { stepStructure } from './execute.js';
 
-export function rulesOf(program: TrainProgram, { timeout = 10 }: { timeout?: number } = {}): Rules {
+/** `clock`: each party's chess clock per dispute, in the ticks of the game's clock (playGame: one per move). */
+export function rulesOf(program: TrainProgram, { clock = 100 }: { clock?: number } = {}): Rules {
   const structures = new Map<number, StepStructure>();
   return {
     jobId: program.id,
     steps: program.spec.steps,
     h0: stateHash(program.init()),
-    timeout,
+    clock,
     structure(t) {
       let s = structures.get(t);
       if (!s) structures.set(t, (s = stepStructure(program, t)));
