@@ -2,7 +2,8 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { END_ID } from '../../src/data/index.js';
 import { gpt, keepCacheRows, valueAndGrad } from '../../src/nn/index.js';
 import { Rng, Tensor, configureKernels, kernelConfig, noGrad, sum } from '../../src/tensor/index.js';
-import { GenerationInputError, completionLogProbs, generateBatch, generateIds } from '../../src/train/index.js';
+import { EVAL_SEED_OFFSET, GenerationInputError, buildProgram, completionLogProbs, evaluateTask, generate, generateBatch, generateIds, parseJobSpec } from '../../src/train/index.js';
+import { TASKS } from '../../src/data/index.js';
 import { bits } from '../nn/helpers.js';
 
 // A small GPT whose context (12) is short enough that generations run past it (the sliding window).
@@ -109,6 +110,36 @@ describe('KV-cache generation', () => {
     expect(() => generateBatch(model, params, [ids(1)], { maxTokens: 3, seeds: [] })).toThrow(/1 prompts need 1 seeds/);
     expect(() => generateBatch(model, params, [ids(25)], { maxTokens: 3, seeds: [1] })).toThrow(/outside the model's vocabulary/);
     expect(() => generateBatch(model, params, [ids(1)], { maxTokens: -1, seeds: [1] })).toThrow(/maxTokens/);
+  });
+});
+
+describe('evaluateTask', () => {
+  it('batched, scores exactly what generating each prompt alone gives', () => {
+    const spec = parseJobSpec({
+      version: 1,
+      model: { kind: 'gpt', contextLength: 24, dModel: 16, layers: 1, heads: 2, mlpHidden: 32 },
+      optimizer: { kind: 'adamw', lr: 0.01 },
+      data: { kind: 'task', task: 'mix' },
+      steps: 1,
+      batchSize: 1,
+      seed: 3,
+      checkpointEvery: 1,
+    });
+    const program = buildProgram(spec);
+    const trained = Object.fromEntries(Object.entries(program.init().params).map(([name, t]) => [name, name.endsWith('.weight') && t.rank === 2 ? t.mul(30) : t]));
+    const n = 70; // more than one batch of 64
+    const result = evaluateTask(program, trained, n);
+    let correct = 0;
+    const samples = [];
+    for (let i = 0; i < n; i++) {
+      const { prompt, answer } = TASKS.mix.generate(spec.seed + EVAL_SEED_OFFSET, i);
+      const completion = generate(program.model, trained, program.tokenizer, prompt, { maxTokens: answer.length + 2 });
+      correct += TASKS.mix.verify(prompt, completion);
+      samples.push({ prompt, completion });
+    }
+    expect(result.correct).toBe(correct);
+    expect(result.samples.map(({ prompt, completion }) => ({ prompt, completion }))).toEqual(samples.slice(0, 5));
+    expect(new Set(samples.map((s) => s.completion)).size).toBeGreaterThan(5);
   });
 });
 
