@@ -70,6 +70,15 @@ export class ConfigError extends MycelError {
   override name = 'ConfigError';
 }
 
+export class BlobTooLargeError extends MycelError {
+  override name = 'BlobTooLargeError';
+  constructor(cid: string, size: number, maxBytes: number) {
+    super(`${cid} is ${size} bytes, over the ${maxBytes}-byte limit for what it should be; it was not downloaded.`, {
+      metaMessages: ['The sender announced a blob larger than its kind allows: it is refused, nothing to do on this side.'],
+    });
+  }
+}
+
 export class BlobIntegrityError extends MycelError {
   override name = 'BlobIntegrityError';
   constructor(cid: string) {

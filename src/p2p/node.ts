@@ -108,6 +108,11 @@ export class MycelNode {
     return this.host.peerId;
   }
 
+  /** Bytes this node has served over the blob protocol since it started (chunks and manifests). */
+  get blobBytesServed(): number {
+    return this.server.bytesServed;
+  }
+
   get address(): string {
     return this.identity.address;
   }
@@ -139,11 +144,16 @@ export class MycelNode {
     return topic;
   }
 
-  /** Adds a file to the store and announces it on the DHT. */
-  async putFile(path: string, onProgress?: Progress): Promise<{ cid: string; size: number; chunks: number }> {
+  /**
+   * Adds a file to the store and announces it on the DHT. With `announce: false` it is only served: for blobs
+   * whose announcement names the providers (a DiLoCo delta names its sender), the DHT record is not needed.
+   */
+  async putFile(path: string, onProgress?: Progress, { announce = true }: { announce?: boolean } = {}): Promise<{ cid: string; size: number; chunks: number }> {
     const { cid, manifest } = await this.store.importFile(path, onProgress);
-    this.provided.add(cid.toString());
-    await this.provide(cid.toString());
+    if (announce) {
+      this.provided.add(cid.toString());
+      await this.provide(cid.toString());
+    }
     return { cid: cid.toString(), size: manifest.size, chunks: Math.ceil(manifest.size / manifest.chunkSize) };
   }
 
@@ -161,7 +171,7 @@ export class MycelNode {
    * Fetches a blob into the store (from DHT providers), resuming a previous partial transfer. `providers` are peer
    * ids known to hold it (say, the peer that announced it): they are asked first, before the DHT answers.
    */
-  async fetch(cidText: string, options: { onProgress?: Progress; signal?: AbortSignal; timeoutMs?: number; providers?: readonly string[] } = {}): Promise<FetchStats> {
+  async fetch(cidText: string, options: { onProgress?: Progress; signal?: AbortSignal; timeoutMs?: number; providers?: readonly string[]; maxBytes?: number } = {}): Promise<FetchStats> {
     const cid = parseBlobCid(cidText);
     const controller = new AbortController();
     setMaxListeners(Infinity, controller.signal); // one listener per provider stream and DHT path
@@ -172,6 +182,7 @@ export class MycelNode {
         store: this.store,
         reputation: this.reputation,
         timeoutMs: options.timeoutMs ?? FIND_PROVIDERS_TIMEOUT_MS,
+        maxBytes: options.maxBytes,
         findProviders: (c, signal) => this.findProviders(c, signal, options.providers ?? []),
         // runOnLimitedConnection: a peer reachable only through a relay can still serve (the relay's data limit applies).
         open: async (peer, signal) => new BlobRequester(peer, await this.host.dialProtocol(peer, BLOB_PROTOCOL, { signal, runOnLimitedConnection: true })),

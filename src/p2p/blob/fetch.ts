@@ -9,7 +9,7 @@ import { setMaxListeners } from 'node:events';
 import type { PeerId } from '@libp2p/interface';
 import type { CID } from 'multiformats/cid';
 import { CHUNK_TIMEOUT_MS, PENALTY_BAD_CHUNK, PENALTY_MALFORMED, REQUESTS_PER_PROVIDER } from '../constants.js';
-import { BlobIntegrityError, MalformedMessageError, NoProvidersError } from '../errors.js';
+import { BlobIntegrityError, BlobTooLargeError, MalformedMessageError, NoProvidersError } from '../errors.js';
 import type { Reputation } from '../reputation.js';
 import { chunkCount, chunkMatches, type Manifest } from './manifest.js';
 import type { BlobRequester } from './protocol.js';
@@ -25,6 +25,8 @@ export type FetchOptions = {
   open(peer: PeerId, signal: AbortSignal): Promise<BlobRequester>;
   /** How long to go on without any live provider before giving up. */
   timeoutMs: number;
+  /** Refuse a blob whose manifest announces more bytes than this, before any chunk is fetched. */
+  maxBytes?: number;
   onProgress?: Progress;
   signal?: AbortSignal;
 };
@@ -55,6 +57,7 @@ export async function fetchBlob(options: FetchOptions): Promise<FetchStats> {
   const notify = (): void => wake.resolve();
   let lastLive = Date.now();
   let discovering = false;
+  let tooLarge: BlobTooLargeError | undefined;
 
   const drop = (p: Provider, reason: string): void => {
     if (p.dropped) return;
@@ -110,6 +113,10 @@ export async function fetchBlob(options: FetchOptions): Promise<FetchStats> {
     try {
       const got = await r.manifest(cid, signal);
       if (!got) return drop(p, 'does not have the blob');
+      if (options.maxBytes !== undefined && got.manifest.size > options.maxBytes) {
+        tooLarge = new BlobTooLargeError(cid.toString(), got.manifest.size, options.maxBytes);
+        return;
+      }
       if (!partial) {
         partial = await store.beginPartial(cid, got.bytes, got.manifest);
         stats.resumedBytes = partial.bytesHave();
@@ -161,6 +168,7 @@ export async function fetchBlob(options: FetchOptions): Promise<FetchStats> {
     discover();
     for (;;) {
       signal.throwIfAborted();
+      if (tooLarge) throw tooLarge;
       const live = [...providers.values()].filter((p) => !p.dropped);
       if (live.length > 0) lastLive = Date.now();
 
