@@ -50,7 +50,10 @@ export const PRESETS = {
   /**
    * The RL swarm's starting policy: supervised pre-training on the swarm's task mix (MIX_TASKS:
    * 2-digit addition, 3-term arithmetic, base conversion, arithmetic mod 10) to a modest accuracy, so
-   * that RL has signal (some answers right, some wrong).
+   * that RL has signal (some answers right, some wrong). Measured after 600 steps: 8.5% exact match
+   * on 200 held-out mix prompts; greedy per task addition 5.5%, arithmetic 9%, radix 3.5%, modular
+   * 28.5%; sampling 8 answers at temperature 1, 18%, 40%, 16% and 68% of questions get at least one
+   * right (groups with a reward to learn from).
    */
   policy: {
     version: 1,

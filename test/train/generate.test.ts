@@ -5,6 +5,8 @@ import { Rng, Tensor, configureKernels, kernelConfig, noGrad, sum } from '../../
 import { EVAL_SEED_OFFSET, GenerationInputError, buildProgram, completionLogProbs, evaluateTask, generate, generateBatch, generateIds, parseJobSpec } from '../../src/train/index.js';
 import { TASKS } from '../../src/data/index.js';
 import { bits } from '../nn/helpers.js';
+import { bundle, node22, runInNode } from '../engines/engines.js';
+import { rolloutDigest } from './fixtures/rollouts.js';
 
 // A small GPT whose context (12) is short enough that generations run past it (the sliding window).
 const model = gpt({ vocabSize: 20, contextLength: 12, dModel: 16, layers: 2, heads: 2, mlpHidden: 32 });
@@ -185,4 +187,19 @@ describe('completionLogProbs', () => {
     expect(() => completionLogProbs(model, params, [{ prompt: ids(1, 2, 3, 4, 5, 6, 7, 8), completion: ids(1, 2, 3, 4, 5, 6) }])).toThrow(/context window of 12/);
     expect(() => completionLogProbs(model, params, [{ prompt: ids(1), completion: ids() }])).toThrow(/empty completion/);
   });
+});
+
+describe('rollouts are recomputable', () => {
+  afterAll(() => void configureKernels({ threads: 2 }));
+
+  it('the same tokens and log-probabilities in another process, on 1 and 2 threads, and on Node 22', async () => {
+    const [file, binary] = await Promise.all([bundle('test/train/fixtures/rollouts-entry.ts', 'node'), node22()]);
+    const [n20, n22] = await Promise.all([runInNode(process.execPath, file), runInNode(binary, file)]);
+    const here = rolloutDigest();
+    const [one, two] = here.split('\n');
+    expect(two).toBe(one);
+    expect(one.split(' ')[0].split('|').filter((c) => c.length > 0).length).toBeGreaterThan(8);
+    expect(n20).toBe(here);
+    expect(n22).toBe(here);
+  }, 120_000);
 });
