@@ -28,6 +28,8 @@ export type GenerateBatchOptions = {
   seeds: readonly number[];
   /** Stop a row at the end token (END_ID, the same in every tokenizer; default true). */
   stopAtEnd?: boolean;
+  /** Rows run at once (a memory bound; no effect on the tokens). Default: as many as a 64 MiB KV cache holds. */
+  maxRows?: number;
 };
 
 export function generate(model: Gpt, params: Params, tokenizer: Tokenizer, prompt: string, options: GenerateOptions): string {
@@ -39,6 +41,9 @@ export function generateIds(model: Gpt, params: Params, tokenizer: Tokenizer, pr
   if (tokenizer.endId !== END_ID) throw new GenerationInputError(`the tokenizer's end id is ${tokenizer.endId}, generation stops at END_ID = ${END_ID}`);
   return generateBatch(model, params, [prompt], { maxTokens, temperature, seeds: [seed], stopAtEnd })[0];
 }
+
+/** The most float32s a batch's KV cache holds at once (64 MiB): 256 rows of gpt-tiny, 42 of gpt-small. */
+const CACHE_FLOATS = 2 ** 24;
 
 /** One row of a batch: its tokens so far, its sampler, and where its next logits are. */
 type Row = { ids: number[]; out: number[]; rng: Rng; logits: Tensor | null; at: number };
@@ -58,7 +63,7 @@ type Row = { ids: number[]; out: number[]; rng: Rng; logits: Tensor | null; at: 
  * its last contextLength tokens (the sliding window of the first generateIds, kept so that long
  * generations give the same tokens).
  */
-export function generateBatch(model: Gpt, params: Params, prompts: readonly Int32Array[], { maxTokens, temperature = 0, seeds, stopAtEnd = true }: GenerateBatchOptions): Int32Array[] {
+export function generateBatch(model: Gpt, params: Params, prompts: readonly Int32Array[], { maxTokens, temperature = 0, seeds, stopAtEnd = true, maxRows }: GenerateBatchOptions): Int32Array[] {
   const context = model.config.contextLength;
   const vocab = model.config.vocabSize;
   if (!Number.isInteger(maxTokens) || maxTokens < 0) throw new GenerationInputError(`maxTokens must be a whole number >= 0, got ${maxTokens}`);
@@ -69,6 +74,17 @@ export function generateBatch(model: Gpt, params: Params, prompts: readonly Int3
     const bad = p.findIndex((id) => id < 0 || id >= vocab);
     if (bad >= 0) throw new GenerationInputError(`prompt ${b} has token id ${p[bad]} at position ${bad}, outside the model's vocabulary 0..${vocab - 1}`);
   });
+  if (maxRows !== undefined && !(Number.isInteger(maxRows) && maxRows >= 1)) throw new GenerationInputError(`maxRows must be a whole number >= 1, got ${maxRows}`);
+  // Rows never interact, so a large batch runs in chunks whose KV cache stays under CACHE_FLOATS.
+  const { layers, dModel } = model.config;
+  const chunk = maxRows ?? Math.max(1, Math.floor(CACHE_FLOATS / (2 * layers * context * dModel)));
+  if (prompts.length > chunk) {
+    const out: Int32Array[] = [];
+    for (let start = 0; start < prompts.length; start += chunk) {
+      out.push(...generateBatch(model, params, prompts.slice(start, start + chunk), { maxTokens, temperature, seeds: seeds.slice(start, start + chunk), stopAtEnd, maxRows: chunk }));
+    }
+    return out;
+  }
   const rows: Row[] = prompts.map((p, b) => ({ ids: Array.from(p), out: [], rng: new Rng(seeds[b], SAMPLE_STREAM), logits: null, at: 0 }));
   if (maxTokens === 0) return rows.map(() => new Int32Array(0));
   noGrad(() => {

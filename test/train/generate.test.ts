@@ -93,6 +93,8 @@ describe('KV-cache generation', () => {
     const mixed = generateBatch(model, params, [prompts[5], prompts[3], prompts[2]], { maxTokens: 16, temperature: 0.8, seeds: [9, 3, 8] });
     expect(Array.from(mixed[1])).toEqual(Array.from(solo));
     expect(Array.from(solo)).toEqual(alone[3]);
+    // In chunks of 4 rows (the memory bound), the same.
+    expect(generateBatch(model, params, prompts, { maxTokens: 16, temperature: 0.8, seeds, maxRows: 4 }).map((r) => Array.from(r))).toEqual(alone);
     // Some rows stop at the end token while others go on.
     expect(batch.some((r) => r.length < 16) && batch.some((r) => r.length === 16)).toBe(true);
   });
@@ -112,6 +114,7 @@ describe('KV-cache generation', () => {
     expect(() => generateBatch(model, params, [ids(1)], { maxTokens: 3, seeds: [] })).toThrow(/1 prompts need 1 seeds/);
     expect(() => generateBatch(model, params, [ids(25)], { maxTokens: 3, seeds: [1] })).toThrow(/outside the model's vocabulary/);
     expect(() => generateBatch(model, params, [ids(1)], { maxTokens: -1, seeds: [1] })).toThrow(/maxTokens/);
+    expect(() => generateBatch(model, params, [ids(1)], { maxTokens: 1, seeds: [1], maxRows: 0 })).toThrow(/maxRows/);
   });
 });
 
