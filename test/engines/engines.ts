@@ -30,7 +30,7 @@ const bundleDir = join(cacheDir, 'engines');
 export const NODE22_VERSION = '22.23.3';
 /** Debian's chromium; playwright's own browser downloads are not reachable here. */
 export const CHROMIUM_PATH = '/usr/bin/chromium';
-const SETUP_HINT = 'run `bash scripts/install-test-deps.sh` once (installs Debian chromium and Node 22)';
+const SETUP_HINT = 'run `bash scripts/install-test-deps.sh` once (installs Debian chromium, firefox-esr and Node 22)';
 
 /**
  * Bundles a TypeScript entry and everything it imports into one ESM file under .cache/engines/ and returns
@@ -152,13 +152,9 @@ import(${JSON.stringify(`./${name}`)}).catch((e) => {
 
 /**
  * Serves the bundle's folder from 127.0.0.1 with COOP/COEP headers (so the page is crossOriginIsolated:
- * SharedArrayBuffer, shared WebAssembly.Memory in Workers), loads it in headless Chromium, and resolves to
- * the entry's reported string or rejects with its error. Fails (never skips) if Chromium is not installed.
+ * SharedArrayBuffer, shared WebAssembly.Memory in Workers) and a page at / that imports the bundle.
  */
-export async function runInChromium(bundleFile: string, opts: { timeoutMs?: number; executablePath?: string } = {}): Promise<string> {
-  const executablePath = opts.executablePath ?? CHROMIUM_PATH;
-  const timeout = opts.timeoutMs ?? 120_000;
-  if (!existsSync(executablePath)) throw new Error(`Chromium not found at ${executablePath}: ${SETUP_HINT}`);
+async function serveBundle(bundleFile: string): Promise<{ url: string; close(): Promise<void> }> {
   const served = dirname(resolve(bundleFile));
   const name = basename(bundleFile);
   const server = createServer(async (req, res) => {
@@ -186,6 +182,33 @@ export async function runInChromium(bundleFile: string, opts: { timeoutMs?: numb
   });
   await new Promise<void>((ok, fail) => server.once('error', fail).listen(0, '127.0.0.1', ok));
   const { port } = server.address() as AddressInfo;
+  return {
+    url: `http://127.0.0.1:${port}/`,
+    async close() {
+      server.closeAllConnections();
+      await new Promise((ok) => server.close(ok));
+    },
+  };
+}
+
+/** The page's outcome: the entry's reported string, or its error (both set by report.ts). */
+function pageOutcome(): { result: string } | { error: string } | false {
+  const g = globalThis as { __mycelResult?: unknown; __mycelError?: unknown };
+  if (g.__mycelError !== undefined) return { error: String(g.__mycelError) };
+  if (g.__mycelResult !== undefined) return { result: String(g.__mycelResult) };
+  return false;
+}
+
+/**
+ * Loads the bundle in headless Chromium from serveBundle, and resolves to the entry's reported string or
+ * rejects with its error. Fails (never skips) if Chromium is not installed.
+ */
+export async function runInChromium(bundleFile: string, opts: { timeoutMs?: number; executablePath?: string } = {}): Promise<string> {
+  const executablePath = opts.executablePath ?? CHROMIUM_PATH;
+  const timeout = opts.timeoutMs ?? 120_000;
+  if (!existsSync(executablePath)) throw new Error(`Chromium not found at ${executablePath}: ${SETUP_HINT}`);
+  const name = basename(bundleFile);
+  const server = await serveBundle(bundleFile);
 
   // Imported lazily so that Node-only users of this module don't pay for playwright.
   const { chromium } = await import('playwright-core');
@@ -199,14 +222,9 @@ export async function runInChromium(bundleFile: string, opts: { timeoutMs?: numb
     const tab = await browser.newPage();
     tab.on('console', (m) => { if (m.type() === 'error') log.push(`console.error: ${m.text()}`); });
     tab.on('pageerror', (e) => log.push(`pageerror: ${e.stack ?? e.message}`));
-    await tab.goto(`http://127.0.0.1:${port}/`);
+    await tab.goto(server.url);
     const handle = await tab.waitForFunction(
-      () => {
-        const g = globalThis as { __mycelResult?: unknown; __mycelError?: unknown };
-        if (g.__mycelError !== undefined) return { error: String(g.__mycelError) };
-        if (g.__mycelResult !== undefined) return { result: String(g.__mycelResult) };
-        return false;
-      },
+      pageOutcome,
       undefined,
       { timeout, polling: 50 },
     ).catch((e: Error) => {
@@ -217,7 +235,37 @@ export async function runInChromium(bundleFile: string, opts: { timeoutMs?: numb
     return (outcome.result ?? '').trim();
   } finally {
     await browser.close().catch(() => {});
-    server.closeAllConnections();
-    await new Promise((ok) => server.close(ok));
+    await server.close();
+  }
+}
+
+export const FIREFOX_PATH = '/usr/bin/firefox-esr';
+
+/**
+ * The same in headless Firefox ESR (SpiderMonkey), driven by puppeteer-core over WebDriver BiDi. Fails
+ * (never skips) if Firefox is not installed.
+ */
+export async function runInFirefox(bundleFile: string, opts: { timeoutMs?: number } = {}): Promise<string> {
+  const timeout = opts.timeoutMs ?? 180_000;
+  if (!existsSync(FIREFOX_PATH)) throw new Error(`Firefox not found at ${FIREFOX_PATH}: ${SETUP_HINT}`);
+  const name = basename(bundleFile);
+  const server = await serveBundle(bundleFile);
+  const { default: puppeteer } = await import('puppeteer-core');
+  const browser = await puppeteer.launch({ browser: 'firefox', executablePath: FIREFOX_PATH, headless: true, protocol: 'webDriverBiDi' });
+  const log: string[] = [];
+  try {
+    const tab = await browser.newPage();
+    tab.on('console', (m) => { if (m.type() === 'error') log.push(`console.error: ${m.text()}`); });
+    tab.on('pageerror', (e) => log.push(`pageerror: ${e instanceof Error ? e.stack ?? e.message : String(e)}`));
+    await tab.goto(server.url);
+    const handle = await tab.waitForFunction(pageOutcome, { timeout, polling: 50 }).catch((e: Error) => {
+      throw new Error(`Firefox: no result from ${name} within ${timeout} ms (${e.message.split('\n')[0]})\n${log.join('\n')}`);
+    });
+    const outcome = (await handle.jsonValue()) as { result?: string; error?: string };
+    if (outcome.error !== undefined) throw new Error(`Firefox: ${outcome.error}${log.length ? '\n' + log.join('\n') : ''}`);
+    return (outcome.result ?? '').trim();
+  } finally {
+    await browser.close().catch(() => {});
+    await server.close();
   }
 }

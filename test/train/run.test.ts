@@ -14,6 +14,7 @@ import {
   runJob,
   stateHash,
 } from '../../src/train/index.js';
+import { arm64Addon, runArm64 } from '../engines/arm64.js';
 import { bundle, node22, runInNode } from '../engines/engines.js';
 import { microSpec, tempStore } from './helpers.js';
 
@@ -72,6 +73,13 @@ describe('a training run is a deterministic program', () => {
     while (state.step < 6) hashes.push(stateHash((state = program.step(state).state)));
     expect(n20).toBe(runCommitment(hashes));
     expect(n22).toBe(n20);
+  });
+
+  it('gives the same commitment on ARM64 (Node 24 under qemu-user, the NEON native kernel)', { timeout: 600_000 }, async () => {
+    const entry = 'test/train/fixtures/commitment-entry.ts';
+    const [file, addon] = await Promise.all([bundle(entry, 'node'), arm64Addon()]);
+    const [x64, arm64] = await Promise.all([runInNode(process.execPath, file), runArm64(file, { nativeAddon: addon })]);
+    expect(arm64).toBe(x64);
   });
 });
 
