@@ -3,11 +3,12 @@
 // beside PyTorch generating with the same model and weights (written to a safetensors file) and a KV
 // cache, in the same run (Debian's python3-torch, bench/lib/torch-generate.py). Each row:
 // {model, batch, tokens_per_s, anchor_tokens_per_s, ratio} with ratio = ours / torch, plus the largest
-// difference between the two runtimes' first logits (the same model, up to float32 rounding).
+// difference between the two runtimes' first logits (the same model, up to float32 rounding) and the
+// 1-minute load average (each side's best of 3 runs counts).
 import { execFile } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { loadavg, tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
@@ -19,6 +20,8 @@ import { makeReporter } from './report.js';
 const exec = promisify(execFile);
 const here = dirname(fileURLToPath(import.meta.url));
 const PYTHON = '/usr/bin/python3';
+/** Timed runs per side; the best counts (the least disturbed by other load). */
+const REPEATS = 3;
 
 /** gpt-tiny: the anchor's config (vocab 65); policy: the RL swarm's starting policy (the `policy` preset, the task alphabet's 31 ids). */
 const { kind: _, ...policy } = PRESETS.policy.model;
@@ -61,21 +64,22 @@ export async function run(args: string[]): Promise<void> {
         const seeds = Array.from({ length: batch }, (_, b) => b);
         generateBatch(model, params, prompts, { maxTokens: 2, temperature: 1, seeds, stopAtEnd: false }); // warm-up
         let best = Infinity;
-        for (let r = 0; r < 2; r++) {
+        for (let r = 0; r < REPEATS; r++) {
           const t0 = performance.now();
           generateBatch(model, params, prompts, { maxTokens, temperature: 1, seeds, stopAtEnd: false });
           best = Math.min(best, (performance.now() - t0) / 1000);
         }
         const row: Record<string, unknown> = { model: name, batch, tokens_per_s: (batch * maxTokens) / best };
         if (withAnchor) {
-          const input = { weights, config, prompts: prompts.map((p) => Array.from(p)), max_tokens: maxTokens, temperature: 1, threads, repeats: 2 };
+          const input = { weights, config, prompts: prompts.map((p) => Array.from(p)), max_tokens: maxTokens, temperature: 1, threads, repeats: REPEATS };
           const { stdout } = await exec(PYTHON, [join(here, 'lib/torch-generate.py'), JSON.stringify(input)], { maxBuffer: 1 << 24 });
           const torch = JSON.parse(stdout.trim().split('\n').pop()!) as { tokens_per_s: number; first_logits: number[] };
           const ours = noGrad(() => model.prefill(params, new Tensor(prompts[0], [1, promptLength]), model.newCache(1), [[0]]).data);
           const diff = torch.first_logits.reduce((m, x, i) => Math.max(m, Math.abs(x - ours[i])), 0);
           Object.assign(row, { anchor_tokens_per_s: torch.tokens_per_s, ratio: (batch * maxTokens) / best / torch.tokens_per_s, anchor_max_logit_diff: diff });
         }
-        report({ ...row, threads, tokens: maxTokens, prompt_tokens: promptLength });
+        // The machine's load: figures from a shared machine are only comparable within a row.
+        report({ ...row, threads, tokens: maxTokens, prompt_tokens: promptLength, loadavg_1m: loadavg()[0] });
       }
     }
   } finally {
