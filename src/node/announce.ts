@@ -10,7 +10,7 @@
  */
 import type { Address } from 'viem';
 import { z } from 'zod';
-import type { GossipTopic } from '../p2p/gossip.js';
+import type { GossipStats, GossipTopic } from '../p2p/gossip.js';
 import type { MycelNode } from '../p2p/node.js';
 
 /** How often a node re-publishes its announcements (a late subscriber hears each within this time). */
@@ -57,6 +57,11 @@ export class Announcements {
       for (const a of this.mine.values()) void this.topic.publish('announce', a).catch(() => undefined);
     }, ANNOUNCE_EVERY_MS);
     this.timer.unref();
+  }
+
+  /** Messages received on the topic, by verdict (for metrics). */
+  get gossipStats(): GossipStats {
+    return this.topic.stats;
   }
 
   static open(node: MycelNode, chainId: number, market: Address): Announcements {

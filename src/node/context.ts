@@ -10,6 +10,7 @@ import { createClients } from '../chain/clients.js';
 import type { MycelWalletClient } from '../chain/actions/send.js';
 import type { MycelNode } from '../p2p/node.js';
 import type { Announcements } from './announce.js';
+import type { StepReport } from '../train/index.js';
 
 export type Contracts = { token: Address; registry: Address; market: Address; disputeGame: Address };
 
@@ -35,6 +36,8 @@ export type NodeEvent =
   | { type: 'log'; node: string; text: string }
   | { type: 'tx'; node: string; action: string; gas: string; jobId?: string }
   | { type: 'model'; node: string; jobId: string; path: string; root: string; cid: string }
+  /** Training progress of a job this node trains or re-executes (at most one a second; metrics.ts reads it). */
+  | { type: 'train'; node: string; jobId: string; step: number; steps: number; loss: number; tokensPerSecond: number }
   /** A job this node will never call verified: its dispute rules on chain are not its spec's (roles.ts checkRules). */
   | { type: 'unverified'; node: string; jobId: string; reason: string };
 
@@ -64,6 +67,23 @@ export function nodeContext(config: NodeConfig, emit: Emit, net: { p2p: MycelNod
     emit,
     log: (text) => emit({ type: 'log', node: config.name, text }),
     tx: (action, gas, jobId) => emit({ type: 'tx', node: config.name, action, gas: gas.toString(), ...(jobId === undefined ? {} : { jobId: jobId.toString() }) }),
+  };
+}
+
+/** How often a role reports training progress as a `train` event. */
+const TRAIN_EVENT_MS = 1_000;
+
+/** A runJob onStep that emits `train` events: at most one every TRAIN_EVENT_MS, and the last step always. */
+export function trainEvents(ctx: Pick<NodeContext, 'emit' | 'name'>, jobId: bigint, steps: number): (r: StepReport) => void {
+  let last = 0;
+  let [tokens, seconds] = [0, 0];
+  return (r) => {
+    tokens += r.tokens;
+    seconds += r.seconds;
+    const now = performance.now();
+    if (now - last < TRAIN_EVENT_MS && r.state.step < steps) return;
+    ctx.emit({ type: 'train', node: ctx.name, jobId: jobId.toString(), step: r.state.step, steps, loss: r.loss, tokensPerSecond: seconds > 0 ? tokens / seconds : 0 });
+    [last, tokens, seconds] = [now, 0, 0];
   };
 }
 

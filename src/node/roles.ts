@@ -23,7 +23,7 @@ import { buildProgram, canonicalJson, parseJobSpec, runJob, Store, writeAtomic, 
 import { adversary, replayParty, rulesOf, type Rules } from '../verify/index.js';
 import type { AnnounceKind } from './announce.js';
 import { playDispute, type DisputeOutcome } from './dispute.js';
-import { chainNow, sleep, type NodeContext } from './context.js';
+import { chainNow, sleep, trainEvents, type NodeContext } from './context.js';
 import { confirmedEvents } from './events.js';
 import { getBlob, putBlob } from './p2p.js';
 import { checkedStepHashes, checkModel, encodeStepHashes } from './step-hashes.js';
@@ -273,7 +273,7 @@ async function solve(ctx: NodeContext, job: GetJobReturnType, spec: JobSpec, o: 
   const store = new Store(join(ctx.dataDir, `job-${job.jobId}`));
   ctx.log(`claimed job ${job.jobId}; training ${spec.steps} steps${cheat === undefined ? '' : ` (cheating at step ${cheat})`}`);
   const started = performance.now();
-  const { record } = await runJob(program, { store, signal: o.signal });
+  const { record } = await runJob(program, { store, signal: o.signal, onStep: trainEvents(ctx, job.jobId, spec.steps) });
   const root = `0x${record.commitment!}` as Hex;
   const weights = await store.getObject(record.checkpoints[String(spec.steps)]);
   const model = join(ctx.dataDir, 'models', `job-${job.jobId}.safetensors`);
@@ -349,7 +349,7 @@ async function verifyJob(ctx: NodeContext, jobId: bigint, committedAt: bigint, s
   if (unverified !== undefined) return { jobId, agreed: false, unverified };
   const store = new Store(join(ctx.dataDir, `job-${jobId}`));
   ctx.log(`re-executing job ${jobId} (${spec.steps} steps) to check root ${job.root.slice(0, 10)}…`);
-  const { record } = await runJob(j.program, { store, signal });
+  const { record } = await runJob(j.program, { store, signal, onStep: trainEvents(ctx, jobId, spec.steps) });
   const mine = `0x${record.commitment!}` as Hex;
   if (mine.toLowerCase() === job.root.toLowerCase()) {
     ctx.log(`job ${jobId}: root agrees with my re-execution; no challenge`);

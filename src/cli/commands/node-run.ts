@@ -8,6 +8,7 @@ import {
   awaitJob, bootstrapAddr, contractsFromFile, contractsOfMarket, isDevChain, prepareRole, runSolver, runVerifier, startNode, submitJob, type NodeEvent,
 } from '../../node/index.js';
 import { intFlag, type Command } from '../command.js';
+import { createNodeMetrics, serveMetrics, type NodeMetrics } from '../../node/metrics.js';
 import { resolveSpec } from '../job.js';
 import { readKeyFile } from './chain-deploy.js';
 import { DATA_DIR_FLAGS, dataDirOf } from './p2p-flags.js';
@@ -54,6 +55,7 @@ Examples:
     host: { type: 'string', value: 'IP', description: 'libp2p listen interface (default 127.0.0.1)' },
     port: { type: 'string', value: 'N', description: 'libp2p TCP port (default 0: any free port)' },
     confirmations: { type: 'string', value: 'N', description: 'blocks on top of an event before the node acts on it (default 0 on a dev chain, else 2)' },
+    'metrics-port': { type: 'string', value: 'N', description: 'serve Prometheus metrics on http://127.0.0.1:N/metrics (0: any free port; default: off)' },
     'from-block': { type: 'string', value: 'N', description: 'act on market events from this block (default: the head when the node starts)' },
     'max-jobs': { type: 'string', value: 'N', description: 'solver, verifier: stop after this many jobs (default: run until Ctrl-C)' },
     'cheat-at': { type: 'string', value: 'T', description: 'solver, for demos: flip one bit at step T (this node will lose its stake)' },
@@ -87,7 +89,9 @@ Examples:
     const fromBlock = flags['from-block'] === undefined ? await getBlockNumber(publicClient, { cacheTime: 0 }) : BigInt(intFlag(flags, 'from-block', 0, 0));
     const address = privateKeyToAccount(privateKey).address;
     const dataDir = join(dataDirOf(flags), 'nodes', address.toLowerCase());
+    let metrics: NodeMetrics | undefined;
     const emit = (e: NodeEvent) => {
+      metrics?.observe(e);
       if (out.json) out.result(plain(e));
       else if (e.type === 'log') out.log(`${e.node.padEnd(10)} ${e.text}`);
       else if (e.type === 'tx') out.log(`${e.node.padEnd(10)} ${e.action} (gas ${e.gas})`);
@@ -97,8 +101,14 @@ Examples:
       emit,
       { host: typeof flags.host === 'string' ? flags.host : '127.0.0.1', port: intFlag(flags, 'port', 0, 0, 65_535) },
     );
+    let served: Awaited<ReturnType<typeof serveMetrics>> | undefined;
     try {
       node.log(`${address} on chain ${chainId} (market ${contracts.market}); libp2p ${bootstrapAddr(node.p2p)}`);
+      if (flags['metrics-port'] !== undefined) {
+        metrics = createNodeMetrics({ name: role, address, publicClient: publicClient as PublicClient, contracts, p2p: node.p2p, gossip: () => ({ announce: node.announcements.gossipStats }) });
+        served = await serveMetrics(metrics.registry, { port: intFlag(flags, 'metrics-port', 0, 0, 65_535) });
+        node.log(`metrics at ${served.url}`);
+      }
       await prepareRole(node, role);
       const maxJobs = flags['max-jobs'] === undefined ? {} : { maxJobs: intFlag(flags, 'max-jobs', 1, 1) };
       let result: unknown;
@@ -115,6 +125,7 @@ Examples:
       const done = plain({ role, address, result });
       out.result(done, JSON.stringify(done, null, 2));
     } finally {
+      await served?.close();
       await node.stop();
     }
   },

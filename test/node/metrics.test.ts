@@ -1,0 +1,69 @@
+// A node's Prometheus endpoint, scraped over HTTP: figures from its libp2p side, its events and the chain (anvil).
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { approve, claimJob, postJob } from '../../src/chain/index.js';
+import { NodeRegistryAbi } from '../../src/chain/generated/NodeRegistry.js';
+import { createNodeMetrics, serveMetrics } from '../../src/node/metrics.js';
+import { putBlob, startP2p } from '../../src/node/p2p.js';
+import type { MycelNode } from '../../src/p2p/node.js';
+import { T, call, setupMycel, type Fixture } from '../chain/mycel-fixture.js';
+
+let f: Fixture;
+let dir: string;
+let p2p: MycelNode;
+beforeAll(async () => {
+  f = await setupMycel();
+  dir = await mkdtemp(join(tmpdir(), 'mycel-metrics-'));
+  p2p = await startP2p({ privateKey: f.anvil.accounts[1].privateKey, dataDir: dir });
+}, 60_000);
+afterAll(async () => {
+  await p2p?.stop();
+  await f?.stop();
+  if (dir) await rm(dir, { recursive: true, force: true });
+});
+
+const value = (text: string, metric: string, labels: Record<string, string> = {}) => {
+  const line = text.split('\n').find((l) => l.startsWith(`${metric}{`) && Object.entries(labels).every(([k, v]) => l.includes(`${k}="${v}"`)));
+  return line === undefined ? undefined : Number(line.split(' ').at(-1));
+};
+
+describe('node metrics', () => {
+  it('serve peers, jobs by phase, stake, transactions, dispute moves, training and blob traffic on /metrics', async () => {
+    const [submitter, solver] = [f.wallets[0], f.wallets[1]];
+    await approve(solver, { token: f.token, spender: f.registry, amount: T(100) });
+    await call(solver, f.registry, NodeRegistryAbi, 'register', [T(100), '0x']);
+    await approve(solver, { token: f.token, spender: f.market, amount: T(5) });
+    await approve(submitter, { token: f.token, spender: f.market, amount: T(25) });
+    const { jobId } = await postJob(submitter, { market: f.market, specHash: `0x${'11'.repeat(32)}`, steps: 4n, reward: T(25), stake: T(5), deadlineIn: 3_600n });
+    await claimJob(solver, { market: f.market, jobId });
+    await putBlob(p2p, join(dir, 'blob.bin'), new Uint8Array(1234));
+
+    const contracts = { token: f.token, registry: f.registry, market: f.market, disputeGame: f.resolver };
+    const metrics = createNodeMetrics({ name: 'solver', address: solver.account.address, publicClient: f.publicClient, contracts, p2p, gossip: () => ({ announce: { accepted: 3, rejected: 1, ignored: 0 } }) });
+    metrics.observe({ type: 'tx', node: 'solver', action: 'claimJob', gas: '90000', jobId: '0' });
+    metrics.observe({ type: 'tx', node: 'solver', action: 'dispute bisect', gas: '50000', jobId: '0' });
+    metrics.observe({ type: 'train', node: 'solver', jobId: '0', step: 3, steps: 4, loss: 2.5, tokensPerSecond: 1200 });
+    const served = await serveMetrics(metrics.registry);
+    try {
+      const text = await (await fetch(served.url)).text();
+      expect(value(text, 'mycel_peers', { node: 'solver' })).toBe(0);
+      expect(value(text, 'mycel_jobs', { role: 'solver', phase: 'Claimed' })).toBe(1);
+      expect(value(text, 'mycel_stake_tokens', { kind: 'bond' })).toBe(100);
+      expect(value(text, 'mycel_stake_tokens', { kind: 'locked' })).toBe(5);
+      expect(value(text, 'mycel_disputes_open')).toBe(0);
+      expect(value(text, 'mycel_transactions_total', { action: 'claimJob' })).toBe(1);
+      expect(value(text, 'mycel_gas_total', { action: 'dispute bisect' })).toBe(50000);
+      expect(value(text, 'mycel_dispute_moves_total')).toBe(1);
+      expect(value(text, 'mycel_train_loss', { job: '0' })).toBe(2.5);
+      expect(value(text, 'mycel_train_tokens_per_second', { job: '0' })).toBe(1200);
+      expect(value(text, 'mycel_gossip_messages', { topic: 'announce', result: 'rejected' })).toBe(1);
+      expect(value(text, 'mycel_blob_bytes', { direction: 'published' })).toBe(1234);
+      expect(value(text, 'mycel_process_resident_memory_bytes')).toBeGreaterThan(0);
+      expect((await fetch(served.url.replace('/metrics', '/other'))).status).toBe(404);
+    } finally {
+      await served.close();
+    }
+  }, 60_000);
+});
