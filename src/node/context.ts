@@ -38,6 +38,8 @@ export type NodeEvent =
   | { type: 'model'; node: string; jobId: string; path: string; root: string; cid: string }
   /** Training progress of a job this node trains or re-executes (at most one a second; metrics.ts reads it). */
   | { type: 'train'; node: string; jobId: string; step: number; steps: number; loss: number; tokensPerSecond: number }
+  /** A job this node will not take: its memory estimate is above the node's limit (said before any stake). */
+  | { type: 'refused'; node: string; jobId: string; reason: string }
   /** A job this node will never call verified: its dispute rules on chain are not its spec's (roles.ts checkRules). */
   | { type: 'unverified'; node: string; jobId: string; reason: string };
 

@@ -19,7 +19,7 @@ import { DisputeGameAbi } from '../chain/generated/DisputeGame.js';
 import { JobMarketAbi } from '../chain/generated/JobMarket.js';
 import { jobFacts, type JobFacts } from '../chain/dispute-moves.js';
 import { MycelError } from '../platform/errors.js';
-import { buildProgram, canonicalJson, parseJobSpec, runJob, Store, writeAtomic, type JobSpec, type RunRecord, type TrainProgram } from '../train/index.js';
+import { buildProgram, canonicalJson, estimateMemory, parseJobSpec, runJob, Store, writeAtomic, type JobSpec, type RunRecord, type TrainProgram } from '../train/index.js';
 import { adversary, replayParty, rulesOf, type Rules } from '../verify/index.js';
 import type { AnnounceKind } from './announce.js';
 import { playDispute, type DisputeOutcome } from './dispute.js';
@@ -75,6 +75,21 @@ async function rulesVerdict(ctx: NodeContext, jobId: bigint, j: Pick<Job, 'facts
     ctx.log(`job ${jobId}: NOT VERIFIED: ${error.message} ${consequence}`);
     return error.message;
   }
+}
+
+/**
+ * Whether the job's memory estimate (train/memory.ts) fits `limit` bytes; if not, the node says so (a `log` line and
+ * a `refused` event) before it stakes or trains anything.
+ */
+function fitsMemory(ctx: NodeContext, jobId: bigint, spec: JobSpec, limit: number | undefined, consequence: string): boolean {
+  if (limit === undefined) return true;
+  const { bytes, breakdown } = estimateMemory(spec, jobOf(spec).program.tokenizer.vocabSize);
+  if (bytes <= limit) return true;
+  const mib = (b: number) => `${(b / 2 ** 20).toFixed(0)} MiB`;
+  const reason = `needs about ${mib(bytes)} of memory (${breakdown}), above this node's limit of ${mib(limit)}`;
+  ctx.emit({ type: 'refused', node: ctx.name, jobId: jobId.toString(), reason });
+  ctx.log(`job ${jobId}: ${consequence}: it ${reason}. Raise the limit with --max-memory GIB.`);
+  return false;
 }
 
 const specBytes = (spec: JobSpec) => new TextEncoder().encode(canonicalJson(spec));
@@ -230,6 +245,8 @@ const MODEL_WAIT_MS = 30_000;
 export type SolverOptions = {
   /** Cheat at this step (1-based): flip one bit of an op output that writes a parameter. */
   cheatAt?: number;
+  /** Refuse (before claiming) a job whose memory estimate is above this many bytes. */
+  maxMemoryBytes?: number;
   /** Stop after this many jobs. */
   maxJobs?: number;
   signal?: AbortSignal;
@@ -253,6 +270,7 @@ export async function runSolver(ctx: NodeContext, o: SolverOptions = {}): Promis
     // The spec and its dispute rules first: a solver never stakes on a job it cannot train or could not defend.
     const spec = await fetchSpec(ctx, job, o.signal);
     if ((await rulesVerdict(ctx, job.jobId, jobOf(spec), 'Not claimed: a dispute over it would be refereed by those rules, not by its spec.')) !== undefined) continue;
+    if (!fitsMemory(ctx, job.jobId, spec, o.maxMemoryBytes, 'not claimed')) continue;
     try {
       const { gasUsed } = await claimJob(ctx.wallet, { market: ctx.contracts.market, jobId: job.jobId });
       ctx.tx('claimJob', gasUsed, job.jobId);
@@ -320,9 +338,9 @@ async function afterCommit(ctx: NodeContext, jobId: bigint, commitBlock: bigint,
 
 // ---------------------------------------------------------------- verifier
 
-export type VerifierOptions = { maxJobs?: number; signal?: AbortSignal };
+export type VerifierOptions = { maxJobs?: number; signal?: AbortSignal; /** Leave unchecked a job whose memory estimate is above this. */ maxMemoryBytes?: number };
 /** `unverified`: the job's rules on chain are not its spec's; the verifier flagged it instead of re-executing it. */
-export type VerifierResult = { jobId: bigint; agreed: boolean; unverified?: string; dispute?: DisputeOutcome };
+export type VerifierResult = { jobId: bigint; agreed: boolean; unverified?: string; dispute?: DisputeOutcome; /** Left unchecked: it does not fit this node's memory limit. */ skipped?: 'memory' };
 
 /** Re-executes every job whose root is committed (confirmed RootCommitted events since the node joined). */
 export async function runVerifier(ctx: NodeContext, o: VerifierOptions = {}): Promise<VerifierResult[]> {
@@ -330,7 +348,7 @@ export async function runVerifier(ctx: NodeContext, o: VerifierOptions = {}): Pr
   const max = o.maxJobs ?? Infinity;
   if (max > 0) {
     for await (const log of confirmedEvents<{ jobId: bigint }>(ctx, { address: ctx.contracts.market, abi: JobMarketAbi, eventName: 'RootCommitted', fromBlock: ctx.fromBlock, ...(o.signal ? { signal: o.signal } : {}) })) {
-      const checking = verifyJob(ctx, log.args.jobId, log.blockNumber, o.signal);
+      const checking = verifyJob(ctx, log.args.jobId, log.blockNumber, o.signal, o.maxMemoryBytes);
       checking.catch(() => {}); // awaited below
       work.push(checking);
       if (work.length >= max) break;
@@ -339,9 +357,10 @@ export async function runVerifier(ctx: NodeContext, o: VerifierOptions = {}): Pr
   return Promise.all(work);
 }
 
-async function verifyJob(ctx: NodeContext, jobId: bigint, committedAt: bigint, signal?: AbortSignal): Promise<VerifierResult> {
+async function verifyJob(ctx: NodeContext, jobId: bigint, committedAt: bigint, signal?: AbortSignal, maxMemoryBytes?: number): Promise<VerifierResult> {
   const job = await getJob(ctx.publicClient, { market: ctx.contracts.market, jobId });
   const spec = await fetchSpec(ctx, job, signal);
+  if (!fitsMemory(ctx, jobId, spec, maxMemoryBytes, 'not re-executed (so never challenged by this node)')) return { jobId, agreed: false, skipped: 'memory' };
   const j = jobOf(spec);
   // Rules first: a challenge would be refereed by the rules on chain, so under rules that are not the spec's an
   // honest challenger could lose its stake. Such a job is flagged (never called verified), not challenged.

@@ -7,7 +7,8 @@ import { UsageError } from '../../platform/errors.js';
 import {
   awaitJob, bootstrapAddr, contractsFromFile, contractsOfMarket, isDevChain, prepareRole, runSolver, runVerifier, startNode, submitJob, type NodeEvent,
 } from '../../node/index.js';
-import { intFlag, type Command } from '../command.js';
+import { FlagError, intFlag, type Command } from '../command.js';
+import { totalmem } from 'node:os';
 import { createNodeMetrics, serveMetrics, type NodeMetrics } from '../../node/metrics.js';
 import { resolveSpec } from '../job.js';
 import { readKeyFile } from './chain-deploy.js';
@@ -55,6 +56,7 @@ Examples:
     host: { type: 'string', value: 'IP', description: 'libp2p listen interface (default 127.0.0.1)' },
     port: { type: 'string', value: 'N', description: 'libp2p TCP port (default 0: any free port)' },
     confirmations: { type: 'string', value: 'N', description: 'blocks on top of an event before the node acts on it (default 0 on a dev chain, else 2)' },
+    'max-memory': { type: 'string', value: 'GIB', description: 'solver, verifier: refuse a job estimated to need more memory than this, before staking (default: 80% of RAM)' },
     'metrics-port': { type: 'string', value: 'N', description: 'serve Prometheus metrics on http://127.0.0.1:N/metrics (0: any free port; default: off)' },
     'from-block': { type: 'string', value: 'N', description: 'act on market events from this block (default: the head when the node starts)' },
     'max-jobs': { type: 'string', value: 'N', description: 'solver, verifier: stop after this many jobs (default: run until Ctrl-C)' },
@@ -76,6 +78,8 @@ Examples:
       if (typeof v !== 'string' || !/^\d+(\.\d+)?$/.test(v)) throw new UsageError(`--${name} must be an amount of tokens such as ${fallback}, got "${String(v)}".`);
       return parseUnits(v, 18);
     };
+    const maxMemoryBytes = flags['max-memory'] === undefined ? 0.8 * totalmem() : Number(flags['max-memory']) * 2 ** 30;
+    if (!(maxMemoryBytes > 0)) throw new FlagError('max-memory', 'a positive number of GiB', String(flags['max-memory']));
     const reward = tokens('reward', '25');
     const stake = tokens('stake', '5');
     const privateKey = await readKeyFile(flags['key-file']);
@@ -118,9 +122,9 @@ Examples:
         const posted = await submitJob(node, { spec, reward, stake });
         result = await awaitJob(node, posted.jobId, signal, spec);
       } else if (role === 'solver') {
-        result = await runSolver(node, { ...maxJobs, signal, ...(flags['cheat-at'] === undefined ? {} : { cheatAt: intFlag(flags, 'cheat-at', 1, 1) }) });
+        result = await runSolver(node, { ...maxJobs, signal, maxMemoryBytes, ...(flags['cheat-at'] === undefined ? {} : { cheatAt: intFlag(flags, 'cheat-at', 1, 1) }) });
       } else {
-        result = await runVerifier(node, { ...maxJobs, signal });
+        result = await runVerifier(node, { ...maxJobs, signal, maxMemoryBytes });
       }
       const done = plain({ role, address, result });
       out.result(done, JSON.stringify(done, null, 2));
