@@ -20,7 +20,7 @@ export const nodeStart: Command = {
   ].join('\n'),
   flags: {
     ...DATA_DIR_FLAGS,
-    config: { type: 'string', value: 'FILE', description: 'Config file (JSON). Default: <data-dir>/config.json' },
+    config: { type: 'string', value: 'FILE', description: 'Config file (JSON; every key in docs/configuration.md). Default: <data-dir>/config.json' },
     port: { type: 'string', value: 'N', description: 'TCP port (0 = any free port, --port=-1 = no TCP listener). Default 4001' },
     'ws-port': { type: 'string', value: 'N', description: 'WebSockets port (0 = any, --ws-port=-1 = off). Default 4002' },
     host: { type: 'string', value: 'IP', description: 'Interface to listen on. Default 0.0.0.0' },
