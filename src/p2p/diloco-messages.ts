@@ -21,6 +21,8 @@ const worker = z.number().int().min(0).max(MAX_DILOCO_WORKERS - 1);
 export const DILOCO_SCHEMAS = {
   /** A worker asks to take part from the next round boundary (a new worker, or one back from a crash). */
   join: z.strictObject({ run: hex64, worker, round }),
+  /** A worker has merged the last round: the others may stop serving it their blobs. */
+  done: z.strictObject({ run: hex64, worker, round }),
   /**
    * A worker's pseudo-gradient for a round: the blob's CID and byte size, the delta's digest (deltaDigest),
    * and the CID of the state its inner steps started from (outer parameters + its AdamW state), which a

@@ -111,6 +111,7 @@ export async function runDilocoWorker(o: DilocoWorkerOptions): Promise<{ outer: 
   const closes = new Map<number, CloseBody>();
   const closeFrom = new Map<number, string>(); // who sent each close: it serves the state blob
   const joiners = new Set<number>();
+  const done = new Set<number>(); // workers that have merged the last round
   const owner = new Map<number, string>(); // worker slot -> the peer that speaks for it (first come)
   const refusedEarly = new Map<number, Refusal[]>();
   // The round this worker is in, and its roster (the launcher's, then each close's).
@@ -138,6 +139,8 @@ export async function runDilocoWorker(o: DilocoWorkerOptions): Promise<{ outer: 
       const byWorker = deltas.get(m.body.round) ?? new Map();
       if (!byWorker.has(m.body.worker)) byWorker.set(m.body.worker, m as DeltaMsg);
       deltas.set(m.body.round, byWorker);
+    } else if (m.type === 'done') {
+      done.add(m.body.worker);
     } else if (m.type === 'close') {
       // Only the closer of the round (the lowest worker on the roster) closes it; a joiner, which has no roster
       // yet, takes any close and checks the state it fetches against the close's hash.
@@ -341,6 +344,10 @@ export async function runDilocoWorker(o: DilocoWorkerOptions): Promise<{ outer: 
         rebased,
       });
     }
+    // Keep serving this worker's blobs until every worker on the roster has merged the last round.
+    await topic.publish('done', { run: o.run, worker, round: outer.round }).catch(() => undefined);
+    const others = [...roster].filter((w) => w !== worker);
+    await until(() => others.every((w) => done.has(w)), o.cutoffMs);
   } finally {
     unsubscribe();
   }

@@ -6,6 +6,7 @@ import { nodePeers } from './node-peers.js';
 import { nodeStart } from './node-start.js';
 import { nodeRun } from './node-run.js';
 import { train } from './train.js';
+import { swarmTrain } from './swarm-train.js';
 import { evalCommand } from './eval.js';
 import { sample } from './sample.js';
 import { inspect } from './inspect.js';
@@ -21,4 +22,4 @@ import { walletUnstake } from './wallet-unstake.js';
 import { walletWithdraw } from './wallet-withdraw.js';
 
 /** Every `mycel` command, in the order `mycel --help` lists them. One file per command. */
-export const COMMANDS: readonly Command[] = [demo, train, evalCommand, sample, inspect, verify, dispute, devnet, chainDeploy, chainStatus, wallet, walletTransfer, walletStake, walletUnstake, walletWithdraw, nodeStart, nodeRun, nodePeers, blobPut, blobGet];
+export const COMMANDS: readonly Command[] = [demo, train, evalCommand, sample, inspect, verify, dispute, devnet, chainDeploy, chainStatus, wallet, walletTransfer, walletStake, walletUnstake, walletWithdraw, nodeStart, nodeRun, nodePeers, blobPut, blobGet, swarmTrain];
