@@ -101,7 +101,7 @@ describe('mycel train, eval, sample, inspect', { timeout: 180_000 }, () => {
 
     await writeFile(join(home, 'broken.json'), '{"version": 1,');
     expect((await mycel('train', join(home, 'broken.json'))).stderr).toMatch(/not valid JSON/);
-    expect((await mycel('train', 'no-such-preset')).stderr).toMatch(/Presets: quick, sorting, addition, text/);
+    expect((await mycel('train', 'no-such-preset')).stderr).toMatch(/Presets: quick, sorting, addition, policy, text/);
 
     const latin1 = join(home, 'latin1.txt');
     await writeFile(latin1, Buffer.from([0x68, 0x69, 0x0a, 0x63, 0x61, 0x66, 0xe9, 0x0a]));
