@@ -54,6 +54,63 @@ library Commitments {
         ok = sn == 0;
     }
 
+    /**
+     * @notice {rootFromProof} with {nodeInPlace}: the same root, without allocating memory for each node. The
+     * one-step referee proves a load by ~20 path nodes, where abi.encodePacked's allocations cost more than the hashes.
+     * (A view function: the assembly's staticcall to the SHA-256 precompile is not `pure` to solc, and the game's
+     * pure callers keep {rootFromProof}.)
+     */
+    function rootFromProofInPlace(bytes32 leafHash, uint256 index, uint256 size, bytes32[] calldata proof)
+        internal
+        view
+        returns (bool ok, bytes32 root)
+    {
+        if (index >= size) return (false, 0);
+        uint256 fn = index;
+        uint256 sn = size - 1;
+        root = leafHash;
+        for (uint256 i = 0; i < proof.length; ++i) {
+            if (sn == 0) return (false, 0);
+            if (fn & 1 == 1 || fn == sn) {
+                root = nodeInPlace(proof[i], root);
+                if (fn & 1 == 0) {
+                    while (fn & 1 == 0 && fn != 0) {
+                        fn >>= 1;
+                        sn >>= 1;
+                    }
+                }
+            } else {
+                root = nodeInPlace(root, proof[i]);
+            }
+            fn >>= 1;
+            sn >>= 1;
+        }
+        ok = sn == 0;
+    }
+
+    /// @notice {node}, written past the free memory pointer without claiming it (nothing is allocated).
+    function nodeInPlace(bytes32 left, bytes32 right) internal view returns (bytes32 out) {
+        assembly ("memory-safe") {
+            let p := mload(0x40)
+            mstore8(p, 0x01)
+            mstore(add(p, 1), left)
+            mstore(add(p, 33), right)
+            if iszero(staticcall(gas(), 0x02, p, 65, 0x00, 0x20)) { revert(0, 0) }
+            out := mload(0x00)
+        }
+    }
+
+    /// @notice {leaf} of calldata bytes, copied once past the free memory pointer (nothing is allocated).
+    function leafInPlace(bytes calldata data) internal view returns (bytes32 out) {
+        assembly ("memory-safe") {
+            let p := mload(0x40)
+            mstore8(p, 0x00)
+            calldatacopy(add(p, 1), data.offset, data.length)
+            if iszero(staticcall(gas(), 0x02, p, add(data.length, 1), 0x00, 0x20)) { revert(0, 0) }
+            out := mload(0x00)
+        }
+    }
+
     /// @notice Whether `proof` opens `leafHash` at `index` of the tree of `size` leaves with root `root`.
     function opens(bytes32 leafHash, uint256 index, uint256 size, bytes32[] calldata proof, bytes32 root) internal pure returns (bool) {
         (bool ok, bytes32 got) = rootFromProof(leafHash, index, size, proof);

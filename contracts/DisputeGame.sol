@@ -143,7 +143,7 @@ contract DisputeGame is IDisputeResolver {
         bytes32[] path;
     }
 
-    uint256 internal constant CHUNK_ELEMENTS = 256;
+    uint256 internal constant CHUNK_ELEMENTS = 64;
     /// @notice Tree levels one {reveal} exchange descends; {claim} splits into 2^DESCENT_DEPTH parts (descend.ts).
     uint256 public constant DESCENT_DEPTH = 4;
 

@@ -7,7 +7,7 @@ import {Commitments} from "./Commitments.sol";
 /**
  * @title OneStepReferee: the contract side of src/verify/referee.ts `ruleInstruction`
  * @notice Rules on the one step the dispute game narrowed a run down to: it checks that the pre-state is the agreed
- * machine state, opens a `load`'s word (1 KiB chunk -> chunk root by an RFC 6962 path -> tensor commitment
+ * machine state, opens a `load`'s word (256-byte chunk -> chunk root by an RFC 6962 path -> tensor commitment
  * SHA-256(u32 LE dtype, rank, dims, chunk root) -> the input's source tree by a second RFC 6962 path), executes the
  * one instruction with {MachineStep}, and compares the resulting state hash with both parties' claims. The loser is
  * every party whose claim differs (`Both` when neither matches), as the TypeScript referee rules.
@@ -88,7 +88,7 @@ contract OneStepReferee {
     /// @notice One ruling: the loser, the executed opcode and the resulting state hash.
     event Ruled(bytes32 indexed agreed, uint8 opcode, Loser loser, bytes32 post);
 
-    uint256 internal constant CHUNK_ELEMENTS = 256;
+    uint256 internal constant CHUNK_ELEMENTS = 64;
 
     /**
      * @notice Rules on one instruction. `pre` is encodeState's 137 bytes of the agreed state; `instruction` the 8
@@ -104,7 +104,7 @@ contract OneStepReferee {
         Load calldata load,
         bytes32 opRule,
         ProgramOpening calldata program
-    ) public pure returns (Loser loser, bytes32 post) {
+    ) public view returns (Loser loser, bytes32 post) {
         MachineStep.State memory s = _agreedState(pre, pos);
         if (!s.halted) _checkRule(opRule, program, s.pc, instruction, load);
         return _execute(s, instruction, pos, load);
@@ -131,7 +131,7 @@ contract OneStepReferee {
 
     function _execute(MachineStep.State memory s, bytes8 instruction, Position calldata pos, Load calldata load)
         private
-        pure
+        view
         returns (Loser loser, bytes32 post)
     {
         if (!s.halted) {
@@ -150,14 +150,14 @@ contract OneStepReferee {
 
     function _checkRule(bytes32 opRule, ProgramOpening calldata program, uint32 pc, bytes8 instruction, Load calldata load)
         private
-        pure
+        view
     {
         (bool ok, bytes32 programRoot) =
-            Commitments.programRootFrom(instruction, pc, program.programLength, program.instructionProof);
+            Commitments.rootFromProofInPlace(Commitments.leaf(abi.encodePacked(instruction)), pc, program.programLength, program.instructionProof);
         bytes32 inputsRoot = program.inputsRoot;
         if (ok && uint8(bytes1(instruction)) == MachineStep.LOAD) {
             uint8 input = uint8(uint64(instruction) >> 32);
-            (ok, inputsRoot) = Commitments.rootFromProof(Commitments.leaf(load.descriptor), input, program.inputCount, program.inputProof);
+            (ok, inputsRoot) = Commitments.rootFromProofInPlace(Commitments.leafInPlace(load.descriptor), input, program.inputCount, program.inputProof);
         }
         bytes32 got = ok ? Commitments.opRule(programRoot, program.programLength, program.inputCount, inputsRoot) : bytes32(0);
         if (got != opRule) revert RefereeOpRuleMismatch(pc, got, opRule);
@@ -165,7 +165,7 @@ contract OneStepReferee {
 
     // ------------------------------------------------------------------ load opening (referee.ts openWord)
 
-    function _openWord(Position calldata pos, Load calldata load, int32 base, uint32 imm) private pure returns (uint32) {
+    function _openWord(Position calldata pos, Load calldata load, int32 base, uint32 imm) private view returns (uint32) {
         (bytes calldata dims,) = _descriptorParts(load.descriptor);
         uint256 size = 1;
         for (uint256 i = 0; i < dims.length; i += 4) size *= uint32(bytes4(dims[i:i + 4]));
@@ -182,19 +182,19 @@ contract OneStepReferee {
     }
 
     /// @notice Checks that `load.chunk` is chunk `chunk` of the input tensor of `size` words that its descriptor names.
-    function _proveChunk(Position calldata pos, Load calldata load, uint256 chunk, uint256 size) private pure {
+    function _proveChunk(Position calldata pos, Load calldata load, uint256 chunk, uint256 size) private view {
         uint256 words = size - chunk * CHUNK_ELEMENTS;
         if (words > CHUNK_ELEMENTS) words = CHUNK_ELEMENTS;
         if (load.chunk.length != words * 4) revert RefereeBadChunkLength(load.chunk.length, words * 4);
         uint256 chunks = (size + CHUNK_ELEMENTS - 1) / CHUNK_ELEMENTS;
         (bool ok, bytes32 chunkRoot) =
-            Commitments.rootFromProof(Commitments.leaf(load.chunk), chunk, chunks, load.chunkProof);
+            Commitments.rootFromProofInPlace(Commitments.leafInPlace(load.chunk), chunk, chunks, load.chunkProof);
         if (!ok) revert RefereeChunkNotInTree(chunk);
         _proveSource(pos, load, chunkRoot);
     }
 
     /// @notice Checks that the tensor with chunk root `chunkRoot` is the one the load's descriptor names.
-    function _proveSource(Position calldata pos, Load calldata load, bytes32 chunkRoot) private pure {
+    function _proveSource(Position calldata pos, Load calldata load, bytes32 chunkRoot) private view {
         (bytes calldata dims, bytes calldata name) = _descriptorParts(load.descriptor);
         bytes32 commitment = Commitments.tensorCommitmentOfDims(uint32(bytes4(load.descriptor[0:4])), dims, chunkRoot);
         if (!_sourceOpens(pos, load, name, commitment)) revert RefereeSourceNotProven(Source(uint8(load.descriptor[4])), commitment);
@@ -212,7 +212,7 @@ contract OneStepReferee {
 
     function _sourceOpens(Position calldata pos, Load calldata load, bytes calldata name, bytes32 commitment)
         private
-        pure
+        view
         returns (bool)
     {
         bytes calldata d = load.descriptor;
@@ -225,15 +225,15 @@ contract OneStepReferee {
         bytes32 root;
         if (source == Source.Op) {
             // Left of the first differing step-tree leaf, so the same in both trees: either root will do.
-            (ok, root) = Commitments.rootFromProof(Commitments.leaf(abi.encodePacked(commitment)), leaf, leafCount, proof);
+            (ok, root) = Commitments.rootFromProofInPlace(Commitments.leaf(abi.encodePacked(commitment)), leaf, leafCount, proof);
             return ok && (root == pos.stepRootSolver || root == pos.stepRootChallenger);
         }
         bytes32 named = Commitments.namedLeaf(name, commitment);
         if (source == Source.State) {
-            (ok, root) = Commitments.rootFromProof(named, leaf, leafCount, proof);
+            (ok, root) = Commitments.rootFromProofInPlace(named, leaf, leafCount, proof);
             return ok && root == pos.hPrev;
         }
-        (ok, root) = Commitments.rootFromProof(named, leaf, 3, proof);
+        (ok, root) = Commitments.rootFromProofInPlace(named, leaf, 3, proof);
         return ok && root == pos.batchCommitment;
     }
 }

@@ -1,6 +1,6 @@
 /**
  * Hashes training states on a worker thread while the next step runs. A state's hash costs ~5-10% of
- * a step (every tensor is cut into 1 KiB chunks, each hashed alone: see tensor-commitment.ts); states
+ * a step (every tensor is cut into 256-byte chunks, each hashed alone: see tensor-commitment.ts); states
  * are never mutated, so the hash of step t can be computed while step t+1 trains, on a core the step
  * leaves idle. The worker computes only the chunk roots; the tensor commitments and the state tree
  * (a few hundred hashes) are built here with the same functions as stateDigest, and a test checks that
@@ -29,7 +29,7 @@ const COUNT = 2;
 const SPANS = 3;
 
 /**
- * The worker (a source string: it runs without imports). RFC 6962 over each tensor's 1 KiB chunks,
+ * The worker (a source string: it runs without imports). RFC 6962 over each tensor's 256-byte chunks,
  * exactly as merkle.ts merkleRoot(chunkLeaves(data)): leaf = SHA-256(0x00 || chunk), node =
  * SHA-256(0x01 || left || right), pairs bottom-up with an odd last node carried up, SHA-256("") for none.
  */

@@ -1,16 +1,21 @@
 /**
  * The commitment to a tensor that a dispute can open one element at a time: an RFC 6962 Merkle root
  * over the tensor's little-endian bytes cut into chunks of CHUNK_ELEMENTS elements, bound to its dtype
- * and shape. One element is proven by its 1 KiB chunk and a path of log2(chunks) hashes, which is what
- * a contract's one-step check pays for in calldata; a flat SHA-256 of the whole tensor could only be
- * checked by sending the whole tensor.
+ * and shape. One element is proven by its 256-byte chunk and a path of log2(chunks) hashes, which is
+ * what a contract's one-step check pays for in calldata; a flat SHA-256 of the whole tensor could only
+ * be checked by sending the whole tensor.
  */
 import { DTYPE_CODE, leBytes, type DType, type Storage } from '../tensor/index.js';
 import { createSha256 } from '../platform/sha256.js';
 import { leafHash, merkleRoot, type Hash } from './merkle.js';
 
-/** 256 elements (1 KiB): hashing a state costs about 5x a flat hash, and a one-step proof ~16k gas of calldata. */
-export const CHUNK_ELEMENTS = 256;
+/**
+ * 64 elements (256 bytes). The chunk is most of a one-step load's calldata, which chains with EIP-7623 pay at 40 gas
+ * a byte: 1 KiB chunks put a load from a 64 Ki-element tensor at 110k gas, 256-byte ones at ~82k (each doubling of
+ * the tensor adds one 32-byte path hash, ~1.3k). Hashing costs more calls (a leaf and a node hash per 256 bytes),
+ * on the state hasher's worker thread, overlapped with the next step (`npm run bench -- train`, hash_fraction).
+ */
+export const CHUNK_ELEMENTS = 64;
 
 /** The leaf hashes of a tensor's chunks, in order (the last chunk may be shorter). */
 export function chunkLeaves(data: Storage): Hash[] {
