@@ -5,6 +5,8 @@ import { blobPut } from './blob-put.js';
 import { nodePeers } from './node-peers.js';
 import { nodeStart } from './node-start.js';
 import { nodeRun } from './node-run.js';
+import { nodeStop } from './node-stop.js';
+import { nodeStatus } from './node-status.js';
 import { train } from './train.js';
 import { swarmTrain } from './swarm-train.js';
 import { evalCommand } from './eval.js';
@@ -22,4 +24,4 @@ import { walletUnstake } from './wallet-unstake.js';
 import { walletWithdraw } from './wallet-withdraw.js';
 
 /** Every `mycel` command, in the order `mycel --help` lists them. One file per command. */
-export const COMMANDS: readonly Command[] = [demo, train, evalCommand, sample, inspect, verify, dispute, devnet, chainDeploy, chainStatus, wallet, walletTransfer, walletStake, walletUnstake, walletWithdraw, nodeStart, nodeRun, nodePeers, blobPut, blobGet, swarmTrain];
+export const COMMANDS: readonly Command[] = [demo, train, evalCommand, sample, inspect, verify, dispute, devnet, chainDeploy, chainStatus, wallet, walletTransfer, walletStake, walletUnstake, walletWithdraw, nodeStart, nodeStop, nodeStatus, nodeRun, nodePeers, blobPut, blobGet, swarmTrain];

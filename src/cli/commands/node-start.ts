@@ -1,7 +1,8 @@
 import { mkdir } from 'node:fs/promises';
 import { intFlag, type Command } from '../command.js';
 import { loadConfig } from '../../p2p/config.js';
-import { startControl } from '../../p2p/control.js';
+import { callControl, startControl } from '../../p2p/control.js';
+import { logFile, startDetached } from '../service.js';
 import { loadIdentity } from '../../p2p/identity.js';
 import { isRelayedAddr, MycelNode } from '../../p2p/node.js';
 
@@ -16,7 +17,10 @@ export const nodeStart: Command = {
     'Prints the PeerId, Ethereum address and listen addresses, then serves gossip and blobs.',
     'Without --bootstrap the node founds a network; give others its /p2p/ address to join.',
     'Local commands (node peers, blob put/get) reach it through <data-dir>/control.json (127.0.0.1 only).',
+    'With --detach it runs in the background: output to <data-dir>/logs/node.log (rotated past 10 MiB when a node',
+    'starts, 5 kept), pid in <data-dir>/node.pid; `mycel node status` and `mycel node stop` manage it.',
     'Example: mycel node start --port 4001 --bootstrap /ip4/10.0.0.2/tcp/4001/p2p/16Uiu2...',
+    'Example: mycel node start --detach && mycel node status',
   ].join('\n'),
   flags: {
     ...DATA_DIR_FLAGS,
@@ -27,9 +31,23 @@ export const nodeStart: Command = {
     bootstrap: { type: 'string', value: 'MULTIADDR', multiple: true, description: 'A peer to join through (repeatable)' },
     key: { type: 'string', value: 'FILE', description: 'secp256k1 key file (0x-hex). Created with mode 0600 if missing' },
     'no-relay-server': { type: 'boolean', description: 'Do not serve as a circuit relay for peers behind NAT (served by default)' },
+    detach: { type: 'boolean', description: 'run in the background (logs in <data-dir>/logs/node.log); mycel node stop ends it' },
     'via-relay': { type: 'boolean', description: 'Behind NAT: reserve a slot on a connected relay and advertise its /p2p-circuit address' },
   },
   async run({ flags, out, signal }) {
+    if (flags.detach) {
+      const dataDir = dataDirOf(flags);
+      // The same command without --detach, as the background process runs it.
+      const args = ['node', 'start', ...Object.entries(nodeStart.flags!).flatMap(([name, spec]) => {
+        const v = flags[name];
+        if (name === 'detach' || v === undefined || v === false) return [];
+        if (spec.type === 'boolean') return [`--${name}`];
+        return (Array.isArray(v) ? v : [v]).map((x) => `--${name}=${String(x)}`);
+      })];
+      const pid = await startDetached(dataDir, args, async () => (await callControl<unknown[]>(dataDir, '/peers'), true));
+      out.result({ pid, data_dir: dataDir, log: logFile(dataDir) }, `node running in the background (pid ${pid}); log ${logFile(dataDir)}\nmycel node status, mycel node stop`);
+      return;
+    }
     const config = await loadConfig({
       dataDir: dataDirOf(flags),
       configFile: flags.config as string | undefined,
