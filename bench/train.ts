@@ -18,7 +18,8 @@ import { makeReporter } from './report.js';
 
 const exec = promisify(execFile);
 const here = dirname(fileURLToPath(import.meta.url));
-const TORCH_ANCHOR = resolve(here, '../../shared/anchors/torch_anchor.py');
+// The anchor script sits beside the repository; MYCEL_TORCH_ANCHOR names it where the checkout lives elsewhere (a worktree).
+const TORCH_ANCHOR = process.env.MYCEL_TORCH_ANCHOR ?? resolve(here, '../../shared/anchors/torch_anchor.py');
 
 /** The anchor's configs (torch_anchor.py GPT_CONFIGS), with its warmup and timed step counts. */
 const CONFIGS = {
