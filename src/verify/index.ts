@@ -20,3 +20,4 @@ export { playGame, type GameResult, type PlayedMove } from './strategy/play.js';
 export { rulesOf } from './strategy/rules.js';
 export * as adversary from './strategy/adversary.js';
 export { locateDivergence, sampleSteps, type Divergence } from './strategy/locate.js';
+export { catchProbability, stepsForCatch, deterringProbability, anyOfCatch } from './sampling.js';

@@ -1,7 +1,7 @@
 import { CorruptCheckpointError, MissingCheckpointError, Store, buildProgram, decodeCheckpoint, loadCheckpointState, stateHash, type RunRecord, type TrainProgram, type TrainState } from '../../train/index.js';
 import { loadTextFileBytes } from '../../data/index.js';
 import { UsageError } from '../../platform/errors.js';
-import { UnknownJobError, locateDivergence, rulesOf, sampleSteps, type Divergence } from '../../verify/index.js';
+import { UnknownJobError, catchProbability, locateDivergence, rulesOf, sampleSteps, type Divergence } from '../../verify/index.js';
 import { intFlag, type Command, type Flags } from '../command.js';
 import { JOB_FLAGS, trainStore } from '../job.js';
 
@@ -132,7 +132,10 @@ export async function verifyRun(store: Store, ref: string, flags: Flags, signal?
     }
     onAgreed?.(t, chosen.indexOf(t) + 1, chosen.length);
   }
-  const what = flags.sample === undefined ? `all ${T} steps` : `${chosen.length} steps sampled from seed ${seed.slice(0, 16)} (${chosen.join(', ')})`;
+  // A sampled check catches a cheat confined to one step with at least this probability (more: replay from a
+  // checkpoint also checks the steps between it and the sampled one).
+  const catches = catchProbability(T, chosen.length, 1);
+  const what = flags.sample === undefined ? `all ${T} steps` : `${chosen.length} steps sampled from seed ${seed.slice(0, 16)} (${chosen.join(', ')}; a one-step cheat is caught with probability >= ${catches.toFixed(3)})`;
   const text = divergence
     ? [
         `Run ${record.commitment} (job ${record.jobId.slice(0, 16)}) DIVERGES at step ${divergence.t}.`,
@@ -147,6 +150,7 @@ export async function verifyRun(store: Store, ref: string, flags: Flags, signal?
     job_id: record.jobId,
     commitment: record.commitment,
     checked: chosen,
+    catch_probability: catches,
     steps_executed: executed,
     agrees: !divergence,
     divergence: divergence ?? null,
