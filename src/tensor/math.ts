@@ -2,7 +2,7 @@
  * Deterministic float32 transcendental functions: exp, log, tanh, sigmoid, gelu, geluGrad, sinpi, cospi.
  *
  * ECMAScript leaves Math.exp & co. implementation-defined, so these are straight-line programs over the
- * instruction set of the dispute game's float32 machine (DESIGN.md, "The reproducible runtime"):
+ * instruction set of the dispute game's float32 machine (docs/architecture.md, "The reproducible runtime"):
  * - float32 + - * / and sqrt, each rounded once (`f32`, round to nearest even);
  * - compares and selects (ternaries), no data-dependent loops, no tables;
  * - int32 <-> float32 conversions, only of values that convert exactly (`n | 0` of an integral float32

@@ -1,4 +1,4 @@
-/** The element-level machine of the dispute game (DESIGN.md, "Verification"): ISA, state, and one program per primitive. */
+/** The element-level machine of the dispute game (docs/architecture.md and docs/verification.md): ISA, state, and one program per primitive. */
 export { OPCODE, REGISTER_COUNT, type Instruction, type Memory, type Opcode, type Program } from './isa.js';
 export { INSTRUCTION_BYTES, decodeProgram, encodeProgram } from './encoding.js';
 export { INDEX_REGISTER, STATE_BYTES, encodeState, initialState, stateHashOf, type MachineState } from './state.js';
