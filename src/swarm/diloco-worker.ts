@@ -345,9 +345,11 @@ export async function runDilocoWorker(o: DilocoWorkerOptions): Promise<{ outer: 
       });
     }
     // Keep serving this worker's blobs until every worker on the roster has merged the last round.
-    await topic.publish('done', { run: o.run, worker, round: outer.round }).catch(() => undefined);
-    const others = [...roster].filter((w) => w !== worker);
-    await until(() => others.every((w) => done.has(w)), o.cutoffMs);
+    if (outer.round >= o.rounds) {
+      await topic.publish('done', { run: o.run, worker, round: outer.round }).catch(() => undefined);
+      const others = [...roster].filter((w) => w !== worker);
+      await until(() => others.every((w) => done.has(w)), o.cutoffMs);
+    }
   } finally {
     unsubscribe();
   }

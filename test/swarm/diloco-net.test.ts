@@ -38,6 +38,31 @@ async function putBytes(node: MycelNode, bytes: Uint8Array): Promise<string> {
 }
 
 describe('DiLoCo over libp2p', () => {
+  it.runIf(process.env.MYCEL_LONG === '1')('NoLoCo: four workers, each with its own outer state, each the in-process run\'s', async () => {
+    net = await startNet(4);
+    const c = config({ mode: 'noloco', slots: 4, cutoffMs: 30_000 });
+    const results = await Promise.all(net.nodes.map(async (node, worker) => runDilocoWorker({ ...c, node, worker, roster: [0, 1, 2, 3], dir: await tempDir() })));
+    const sim = simulateDiloco({ ...microRun('noloco'), slots: 4 });
+    expect(results.map((r) => outerStateHash(r.outer))).toEqual([0, 1, 2, 3].map((w) => outerStateHash(sim.workers.get(w)!.outer)));
+    expect(new Set(results.map((r) => outerStateHash(r.outer))).size).toBeGreaterThan(1);
+  }, 180_000);
+
+  it.runIf(process.env.MYCEL_LONG === '1')('a worker that crashes after a round restarts from its committed state and ends where it would have', async () => {
+    net = await startNet(3);
+    const c = config({ slots: 3, cutoffMs: 30_000 });
+    const dirs = await Promise.all([0, 1, 2].map(() => tempDir()));
+    const crash = new AbortController();
+    const run = (worker: number, signal?: AbortSignal) =>
+      runDilocoWorker({ ...c, node: net!.nodes[worker], worker, roster: [0, 1, 2], dir: dirs[worker], signal, onRound: (e) => { if (worker === 2 && e.round === 0) crash.abort(); } });
+    const others = [run(0), run(1)];
+    const first = await run(2, crash.signal); // stops after committing round 0
+    expect(first.outer.round).toBe(1);
+    const resumed = await run(2); // a new run of the worker: it loads worker-2.safetensors
+    const results = [...(await Promise.all(others)), resumed];
+    const sim = simulateDiloco({ ...microRun('diloco'), slots: 3 });
+    expect(results.map((r) => outerStateHash(r.outer))).toEqual(Array(3).fill(outerStateHash(sim.workers.get(0)!.outer)));
+  }, 180_000);
+
   // Long (about a minute on a loaded 2-core machine): MYCEL_LONG=1.
   it.runIf(process.env.MYCEL_LONG === '1')('three workers reach the same outer state, bit for bit the in-process run\'s', async () => {
     net = await startNet(3);
