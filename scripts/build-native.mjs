@@ -6,7 +6,7 @@
 // (no compiler, not Linux/macOS), it writes native/build/status.json with the reason and the fix, prints
 // one line, and exits 0: mycel then runs its WebAssembly kernels and says so once.
 import { execFileSync } from 'node:child_process';
-import { existsSync, mkdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -40,17 +40,22 @@ try {
 const compiler = process.env.CC || 'cc';
 const flags = ['-O2', '-std=c11', '-D_GNU_SOURCE', '-fPIC', '-ffp-contract=off', '-fno-fast-math', '-Wall', '-Wextra', `-I${headers}`];
 const link = process.platform === 'darwin' ? ['-bundle', '-undefined', 'dynamic_lookup'] : ['-shared'];
-const args = [...flags, ...link, source, '-o', target, '-lpthread', '-lm'];
+// Compiled to a temporary file, then renamed into place: a process loading the addon meanwhile (a test
+// running beside a build) sees the old file or the new one, never a half-written or missing one.
+const partial = `${target}.${process.pid}.tmp`;
+const args = [...flags, ...link, source, '-o', partial, '-lpthread', '-lm'];
 // Skip the compile when the addon is newer than its source and this script (npm run build runs often).
 const stamp = join(outDir, 'built-with.txt');
-const recipe = [compiler, ...args].join(' ');
+const recipe = [compiler, ...flags, ...link].join(' ');
 const fresh = existsSync(target) && existsSync(stamp) && readFileSync(stamp, 'utf8') === recipe &&
   statSync(target).mtimeMs >= Math.max(statSync(source).mtimeMs, statSync(fileURLToPath(import.meta.url)).mtimeMs);
 if (!fresh) {
   mkdirSync(outDir, { recursive: true });
   try {
     execFileSync(compiler, args, { stdio: ['ignore', 'ignore', 'pipe'] });
+    renameSync(partial, target);
   } catch (error) {
+    rmSync(partial, { force: true });
     const why = error.code === 'ENOENT' ? `no C compiler (${compiler}) found` : `${compiler} failed: ${String(error.stderr ?? error.message).trim().split('\n').slice(0, 3).join(' ')}`;
     fail(why);
   }

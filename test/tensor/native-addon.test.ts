@@ -1,7 +1,7 @@
 // The native addon's build and loading: it builds with the machine's compiler, loads in worker threads, and
 // where no compiler exists the build says what to install and leaves a status that the runtime reports.
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { Worker } from 'node:worker_threads';
@@ -15,8 +15,8 @@ afterAll(() => rmSync(scratch, { recursive: true, force: true }));
 
 describe('native addon', () => {
   it('runs in a worker thread, every kernel, with the reference bits', async () => {
-    const { addon } = loadNativeAddon();
-    expect(addon).toBeDefined();
+    const { addon, why } = loadNativeAddon();
+    expect(why).toBeUndefined();
     const [m, k, n] = [19, 45, 37];
     const a = new Float32Array(m * k).map((_, i) => Math.fround(Math.sin(i) * 3));
     const b = new Float32Array(k * n).map((_, i) => Math.fround(Math.cos(i * 7) / 3));
@@ -48,6 +48,17 @@ describe('native addon', () => {
     const status = JSON.parse(readFileSync(join(out, 'status.json'), 'utf8'));
     expect(status.reason).toMatch(/no C compiler/);
     expect(status.fix).toMatch(/apt-get install gcc/);
+  });
+
+  it('where the build left a status instead of the addon, the loader gives its reason and fix', async () => {
+    // a copy of the loader in a package whose native/build holds only the status a failed build writes
+    const pkg = join(scratch, 'pkg');
+    mkdirSync(join(pkg, 'src', 'platform'), { recursive: true });
+    mkdirSync(join(pkg, 'native', 'build'), { recursive: true });
+    copyFileSync(join(root, 'src', 'platform', 'native-addon.ts'), join(pkg, 'src', 'platform', 'native-addon.ts'));
+    writeFileSync(join(pkg, 'native', 'build', 'status.json'), JSON.stringify({ reason: 'no C compiler (cc) found', fix: 'install a C compiler (Debian/Ubuntu: apt-get install gcc)' }));
+    const copy = (await import(join(pkg, 'src', 'platform', 'native-addon.ts'))) as typeof import('../../src/platform/native-addon.js');
+    expect(copy.loadNativeAddon()).toEqual({ why: 'the native kernels were not built: no C compiler (cc) found; install a C compiler (Debian/Ubuntu: apt-get install gcc)' });
   });
 
   it('is off with MYCEL_NATIVE=0, and says why', () => {
