@@ -91,7 +91,7 @@ export async function run(args: string[]): Promise<void> {
     // JobMarket: deploy as test/chain/mycel-fixture.ts does, with MockResolver as the dispute game.
     const resolver = getAddress((await deployContract(wallets[0], { abi: MockResolverAbi, bytecode: MockResolverBytecode })).address);
     const challengeWindow = 600n;
-    const m = await deployMycel(wallets[0], { resolver, minStake: T(100), unbondingDelay: 1_000n, challengeWindow });
+    const m = await deployMycel(wallets[0], { resolver, minStake: T(100), unbondingDelay: 1_000n, minChallengeWindow: challengeWindow });
     const [submitter, solver, challenger] = [wallets[1], wallets[2], wallets[3]];
     for (const w of [submitter, solver, challenger]) {
       await send(wallets[0], { address: m.token, abi: MycelTokenAbi, functionName: 'transfer', args: [w.account.address, T(10_000)] });
@@ -112,8 +112,7 @@ export async function run(args: string[]): Promise<void> {
     const b = await job();
     report({ action: 'challenge', gas: Number((await challenge(challenger, { market: m.market, jobId: b.jobId, root: `0x${'22'.repeat(32)}` })).gasUsed) });
     const { testClient } = createClients({ rpcUrl: anvil.rpcUrl, chainId: anvil.chainId, account: privateKeyToAccount(anvil.accounts[0].privateKey) });
-    await testClient.increaseTime({ seconds: Number(challengeWindow) });
-    await testClient.mine({ blocks: 1 });
+    await testClient.mine({ blocks: Number(challengeWindow) });
     report({ action: 'finalize', gas: Number((await finalize(submitter, { market: m.market, jobId: a.jobId })).gasUsed) });
   } finally {
     await anvil.stop();

@@ -12,24 +12,39 @@ import {NodeRegistry} from "./NodeRegistry.sol";
  * @title JobMarket: jobs, escrow, stake and the challenge window
  * @notice Lifecycle of a job:
  *
+ * Every deadline is a block number, and every duration a number of blocks (as the dispute game's chess clocks).
+ *
  * 1. {postJob} (or {postJobWithPermit}): the submitter escrows `reward` and names the spec hash, the number of
- *    steps, the stake that solver and challenger each post, and the commit deadline. Phase Open.
- * 2. {claimJob}: a registered, active node escrows `stake` and becomes the job's solver; the registry locks its
- *    bond until the job settles. Phase Claimed.
- * 3. {commitRoot}: the solver commits its run root before the deadline; the challenge window of
- *    {CHALLENGE_WINDOW} seconds opens. Phase Committed.
- * 4a. {finalize}, by anyone once the window has closed with no challenge: the solver gets reward + stake, and the
- *    root is the job's verified result. Phase Finalized.
- * 4b. {challenge}, by anyone but the solver within the window: the challenger escrows `stake` and names its own
- *    root; the market opens a dispute in {RESOLVER}. Phase Disputed. The resolver then calls {resolveDispute}:
- *    - the winner gets its stake back plus half the loser's stake; the other half is burned ({LOSER_BURN_BPS});
- *    - solver won: it also gets the reward and its root is the verified result (Phase Finalized);
- *    - challenger won: the submitter is refunded the reward (Phase Refuted);
- *    - nobody won (`winner` is address(0): the referee's state matched neither party's claim): both lose. Each
- *      stake is slashed as a loser's is, half burned, and the other half, which would have gone to a winner, goes
- *      to the submitter, whose job neither party computed; the submitter is refunded the reward (Phase Refuted).
- * 5. {expire}, by anyone after the deadline with no committed root: the submitter gets the reward back and, if
+ *    steps, the stake that solver and challenger each post, the commit deadline (a block) and the challenge window
+ *    (blocks, at least {MIN_CHALLENGE_WINDOW}): sized from the job, so that a verifier can re-execute it in time.
+ *    Phase Open.
+ * 2. {claimJob}: a registered, active node escrows `stake` and becomes the job's solver, once the job has dispute
+ *    rules in the resolver ({IDisputeResolver.hasRules}); the registry locks its bond until the job settles. Phase
+ *    Claimed.
+ * 3. {commitRoot}: the solver commits its run root before the deadline; the job's challenge window opens. Phase
+ *    Committed.
+ * 4. {challenge}, by anyone but the solver while the window is open, any number of times: each challenger escrows
+ *    `stake`, names its own root, and gets its own dispute in {RESOLVER} (Phase Disputed while any is in play). A
+ *    losing challenger never shields the solver from the next: the window runs on, and each game is independent.
+ *    The resolver calls {resolveDispute} once per dispute (half of a loser's stake is burned, {LOSER_BURN_BPS}):
+ *    - solver won: the challenger's stake is slashed; the half not burned is held for the solver (paid with the
+ *      reward at {finalize}, or to whoever later proves the solver wrong);
+ *    - challenger won (the solver's first loss): the job is Refuted. The solver's stake is slashed: the challenger
+ *      gets its own stake back, the other half of the solver's and everything held; the submitter is refunded the
+ *      reward; the solver's bond is unlocked;
+ *    - nobody won (`winner` address(0): the referee matched neither party): both stakes are slashed as above, and
+ *      the halves not burned, everything held and the reward go to the submitter, whose job neither computed
+ *      (Refuted);
+ *    - any ruling once the job is Refuted: the challenger gets its whole stake back (the solver's is already gone;
+ *      the job's result is settled).
+ * 5. {finalize}, by anyone once the window has closed and no dispute is in play (the solver never lost): the solver
+ *    gets reward + stake + what it held, and the root is the job's verified result. Phase Finalized.
+ * 6. {expire}, by anyone after the deadline with no committed root: the submitter gets the reward back and, if
  *    a solver claimed the job and did not commit, that solver's stake (Phase Expired).
+ *
+ * Conservation: tokens in = reward + the solver's stake + every challenger's stake; tokens out = payouts + burns,
+ * equal once the job is settled and its last dispute resolved. Bounds: a job is settled at most `challengeWindow`
+ * blocks plus one dispute's length (2 x the game's chess clock) after its commit.
  *
  * Why burn half rather than pay it to the submitter: a submitter (or a solver) who controls a second key could
  * otherwise stage disputes against itself at no cost; burning makes every dispute cost its loser half a stake
@@ -41,7 +56,7 @@ import {NodeRegistry} from "./NodeRegistry.sol";
  * this market opened, with one of that dispute's two parties as winner.
  *
  * v1 limit: one solver per job. `solversWanted` must be 1; `verifiersWanted` is advisory (how many watchers the
- * submitter hopes for; any of them may challenge, one dispute per job).
+ * submitter hopes for; any of them may challenge).
  */
 contract JobMarket {
     using SafeERC20 for IERC20;
@@ -54,7 +69,8 @@ contract JobMarket {
         uint64 steps; // steps of the run (the dispute game bisects over them)
         uint128 reward; // paid to a verified solver, escrowed at post
         uint128 stake; // posted by the solver at claim and by a challenger
-        uint64 deadline; // unix time by which the solver must commit its root
+        uint64 deadline; // block by which the solver must commit its root
+        uint64 challengeWindow; // blocks a committed root can be challenged: time for a verifier to re-execute the job
         uint8 solversWanted; // must be 1 in v1
         uint8 verifiersWanted; // advisory
     }
@@ -67,15 +83,24 @@ contract JobMarket {
         uint8 solversWanted;
         uint8 verifiersWanted;
         address solver;
-        uint64 challengeEnds;
-        address challenger;
+        uint64 challengeEnds; // block
+        uint32 openDisputes; // disputes in play
         uint64 steps;
+        uint64 challengeWindow; // blocks
         uint128 reward;
         uint128 stake;
         bytes32 specHash;
         bytes32 root; // the solver's committed root (the verified result once Finalized)
+        uint128 held; // losing challengers' slashed stakes not burned, held for the solver until it is paid
+        uint32 disputes; // disputes opened on the job so far
+    }
+
+    /// @notice A dispute the market opened: its job and challenger, and whether it is still in play.
+    struct DisputeRecord {
+        uint256 jobId;
+        address challenger;
+        bool open;
         bytes32 challengerRoot;
-        uint256 disputeId;
     }
 
     /// @notice Share of a dispute loser's stake that is burned, in basis points; the rest goes to the winner.
@@ -87,12 +112,12 @@ contract JobMarket {
     NodeRegistry public immutable REGISTRY;
     /// @notice The dispute game; the only caller of {resolveDispute}. Set once, at deployment.
     IDisputeResolver public immutable RESOLVER;
-    /// @notice Seconds between a root's commit and the earliest finalize.
-    uint64 public immutable CHALLENGE_WINDOW;
+    /// @notice The least challenge window a job may ask for, in blocks.
+    uint64 public immutable MIN_CHALLENGE_WINDOW;
 
     Job[] private _jobs;
-    /// @dev Dispute id in the resolver → job id + 1 (0: no such dispute).
-    mapping(uint256 disputeId => uint256) private _jobOfDispute;
+    /// @dev Dispute id in the resolver → its record (challenger address(0): no such dispute).
+    mapping(uint256 disputeId => DisputeRecord) private _disputeOf;
 
     event JobPosted(
         uint256 indexed jobId,
@@ -102,15 +127,18 @@ contract JobMarket {
         uint128 reward,
         uint128 stake,
         uint64 deadline,
+        uint64 challengeWindow,
         uint8 solversWanted,
         uint8 verifiersWanted
     );
     event JobClaimed(uint256 indexed jobId, address indexed solver, uint128 stake);
     event RootCommitted(uint256 indexed jobId, address indexed solver, bytes32 root, uint64 challengeEnds);
     event JobChallenged(uint256 indexed jobId, address indexed challenger, bytes32 challengerRoot, uint256 disputeId);
-    /// @notice The dispute over `jobId` ended: `winner` got its stake plus `prize`; `burned` of the loser's stake was burned.
+    /// @notice A dispute over `jobId` ended: `winner` got its stake back plus `prize` (for a winning solver, held until it is paid); `burned` of the loser's stake was burned.
     event DisputeResolved(uint256 indexed jobId, uint256 indexed disputeId, address winner, address loser, uint256 prize, uint256 burned);
-    /// @notice `root` is the verified result of `jobId`; `solver` was paid `paid` (reward + own stake).
+    /// @notice A dispute over an already refuted job ended: its challenger got its whole stake `refund` back.
+    event DisputeRefunded(uint256 indexed jobId, uint256 indexed disputeId, address challenger, uint256 refund);
+    /// @notice `root` is the verified result of `jobId`; `solver` was paid `paid` (reward + own stake + what it held).
     event JobFinalized(uint256 indexed jobId, address indexed solver, bytes32 root, uint256 paid);
     /// @notice The solver's root was refuted; the submitter got the reward back.
     event JobRefuted(uint256 indexed jobId, address indexed submitter, uint256 refund);
@@ -125,14 +153,16 @@ contract JobMarket {
     error JobNotSolver(uint256 jobId, address caller, address solver);
     /// @notice The solver `solver` cannot challenge its own root.
     error JobSelfChallenge(uint256 jobId, address solver);
-    /// @notice The deadline `deadline` of job `jobId` has passed (it is `timestamp`).
-    error JobDeadlinePassed(uint256 jobId, uint256 timestamp, uint64 deadline);
-    /// @notice The deadline `deadline` of job `jobId` has not passed yet (it is `timestamp`).
-    error JobDeadlineNotPassed(uint256 jobId, uint256 timestamp, uint64 deadline);
-    /// @notice The challenge window of job `jobId` closed at `challengeEnds` (it is `timestamp`).
-    error JobChallengeWindowClosed(uint256 jobId, uint256 timestamp, uint64 challengeEnds);
-    /// @notice The challenge window of job `jobId` is open until `challengeEnds` (it is `timestamp`).
-    error JobChallengeWindowOpen(uint256 jobId, uint256 timestamp, uint64 challengeEnds);
+    /// @notice The deadline block `deadline` of job `jobId` has passed (it is block `blockNumber`).
+    error JobDeadlinePassed(uint256 jobId, uint256 blockNumber, uint64 deadline);
+    /// @notice The deadline block `deadline` of job `jobId` has not passed yet (it is block `blockNumber`).
+    error JobDeadlineNotPassed(uint256 jobId, uint256 blockNumber, uint64 deadline);
+    /// @notice The challenge window of job `jobId` closed at block `challengeEnds` (it is block `blockNumber`).
+    error JobChallengeWindowClosed(uint256 jobId, uint256 blockNumber, uint64 challengeEnds);
+    /// @notice The challenge window of job `jobId` is open until block `challengeEnds` (it is block `blockNumber`).
+    error JobChallengeWindowOpen(uint256 jobId, uint256 blockNumber, uint64 challengeEnds);
+    /// @notice Job `jobId` has `open` disputes in play; it finalizes when they are over.
+    error JobDisputesOpen(uint256 jobId, uint256 open);
     /// @notice A challenger's root must differ from the solver's `root`.
     error JobChallengeRootMatches(uint256 jobId, bytes32 root);
     /// @notice Job `jobId` has no dispute rules in the resolver yet: its submitter sets them (DisputeGame.setRules) before anyone can claim it.
@@ -156,13 +186,13 @@ contract JobMarket {
      * @param token The stake and reward token.
      * @param registry The node registry (deployed with this market's address as its MARKET).
      * @param resolver The dispute game (for tests: contracts/test/MockResolver.sol). Immutable.
-     * @param challengeWindow Seconds a committed root can be challenged.
+     * @param minChallengeWindow The least challenge window, in blocks, a job may ask for.
      */
-    constructor(ERC20Burnable token, NodeRegistry registry, IDisputeResolver resolver, uint64 challengeWindow) {
+    constructor(ERC20Burnable token, NodeRegistry registry, IDisputeResolver resolver, uint64 minChallengeWindow) {
         TOKEN = token;
         REGISTRY = registry;
         RESOLVER = resolver;
-        CHALLENGE_WINDOW = challengeWindow;
+        MIN_CHALLENGE_WINDOW = minChallengeWindow;
     }
 
     // ---------------------------------------------------------------- post
@@ -191,7 +221,7 @@ contract JobMarket {
     /// @notice msg.sender (an active node) claims job `jobId`, escrowing the job's stake (approve it first).
     function claimJob(uint256 jobId) external {
         Job storage job = _inPhase(jobId, Phase.Open);
-        if (block.timestamp >= job.deadline) revert JobDeadlinePassed(jobId, block.timestamp, job.deadline);
+        if (block.number >= job.deadline) revert JobDeadlinePassed(jobId, block.number, job.deadline);
         // A job claimed without rules could never be challenged (its disputes could not open): no claim before them.
         if (!RESOLVER.hasRules(jobId)) revert JobRulesUnset(jobId);
 
@@ -202,14 +232,14 @@ contract JobMarket {
         IERC20(address(TOKEN)).safeTransferFrom(msg.sender, address(this), job.stake);
     }
 
-    /// @notice The solver commits its run root before the deadline; the challenge window opens.
+    /// @notice The solver commits its run root before the deadline; the job's challenge window opens.
     function commitRoot(uint256 jobId, bytes32 root) external {
         Job storage job = _inPhase(jobId, Phase.Claimed);
         if (msg.sender != job.solver) revert JobNotSolver(jobId, msg.sender, job.solver);
-        if (block.timestamp >= job.deadline) revert JobDeadlinePassed(jobId, block.timestamp, job.deadline);
+        if (block.number >= job.deadline) revert JobDeadlinePassed(jobId, block.number, job.deadline);
         if (root == bytes32(0)) revert JobZeroHash();
 
-        uint64 ends = uint64(block.timestamp) + CHALLENGE_WINDOW;
+        uint64 ends = uint64(block.number) + job.challengeWindow;
         job.root = root;
         job.challengeEnds = ends;
         job.phase = Phase.Committed;
@@ -219,39 +249,45 @@ contract JobMarket {
     // ---------------------------------------------------------------- verify
 
     /**
-     * @notice Contests the solver's root within the window: escrows the job's stake (approve it first) and opens a
-     * dispute in the resolver.
+     * @notice Contests the solver's root while the window is open: escrows the job's stake (approve it first) and opens
+     * a dispute of its own in the resolver. Any number of challengers may contest one root, each in its own game.
      */
     function challenge(uint256 jobId, bytes32 challengerRoot) external returns (uint256 disputeId) {
-        Job storage job = _inPhase(jobId, Phase.Committed);
-        if (block.timestamp >= job.challengeEnds) {
-            revert JobChallengeWindowClosed(jobId, block.timestamp, job.challengeEnds);
-        }
+        Job storage job = _job(jobId);
+        if (job.phase != Phase.Committed && job.phase != Phase.Disputed) revert JobWrongPhase(jobId, job.phase, Phase.Committed);
+        if (block.number >= job.challengeEnds) revert JobChallengeWindowClosed(jobId, block.number, job.challengeEnds);
         if (msg.sender == job.solver) revert JobSelfChallenge(jobId, job.solver);
         if (challengerRoot == job.root) revert JobChallengeRootMatches(jobId, challengerRoot);
         if (challengerRoot == bytes32(0)) revert JobZeroHash();
 
-        job.challenger = msg.sender;
-        job.challengerRoot = challengerRoot;
+        job.openDisputes += 1;
+        job.disputes += 1;
         job.phase = Phase.Disputed;
-        // Interactions: the token (ours, no hooks) and the resolver are both fixed at deployment; the phase is
-        // already Disputed, so a re-entrant call can neither challenge again nor finalize.
+        // Interactions: the token (ours, no hooks) and the resolver are both fixed at deployment; a re-entrant call
+        // could only open another dispute, which is allowed and escrows its own stake.
         IERC20(address(TOKEN)).safeTransferFrom(msg.sender, address(this), job.stake);
         disputeId = RESOLVER.openDispute(jobId, job.steps, job.solver, msg.sender, job.root, challengerRoot);
-        if (_jobOfDispute[disputeId] != 0) revert DisputeIdReused(disputeId);
-        job.disputeId = disputeId;
-        _jobOfDispute[disputeId] = jobId + 1;
+        if (_disputeOf[disputeId].challenger != address(0)) revert DisputeIdReused(disputeId);
+        _disputeOf[disputeId] = DisputeRecord(jobId, msg.sender, true, challengerRoot);
         emit JobChallenged(jobId, msg.sender, challengerRoot, disputeId);
     }
 
-    /// @notice After an unchallenged window: pays the solver reward + stake; the root becomes the verified result.
+    /**
+     * @notice Once the window has closed, no dispute is in play and the solver never lost: pays the solver reward + stake
+     * + what it held; the root becomes the verified result.
+     */
     function finalize(uint256 jobId) external {
-        Job storage job = _inPhase(jobId, Phase.Committed);
-        if (block.timestamp < job.challengeEnds) {
-            revert JobChallengeWindowOpen(jobId, block.timestamp, job.challengeEnds);
-        }
+        Job storage job = _job(jobId);
+        if (job.phase == Phase.Disputed) revert JobDisputesOpen(jobId, job.openDisputes);
+        if (job.phase != Phase.Committed) revert JobWrongPhase(jobId, job.phase, Phase.Committed);
+        if (block.number < job.challengeEnds) revert JobChallengeWindowOpen(jobId, block.number, job.challengeEnds);
+        _finalize(job, jobId);
+    }
+
+    function _finalize(Job storage job, uint256 jobId) private {
         job.phase = Phase.Finalized;
-        uint256 paid = uint256(job.reward) + job.stake;
+        uint256 paid = uint256(job.reward) + job.stake + job.held;
+        job.held = 0;
         emit JobFinalized(jobId, job.solver, job.root, paid);
         REGISTRY.unlock(job.solver);
         IERC20(address(TOKEN)).safeTransfer(job.solver, paid);
@@ -259,46 +295,56 @@ contract JobMarket {
 
     /**
      * @notice Resolver only: dispute `disputeId` is won by `winner` (its solver or its challenger), or by nobody
-     * (`winner` = address(0)). A winner gets its stake back and half the loser's; the other half is burned. If the
-     * solver won it is also paid the reward and the job is Finalized with its root; otherwise the submitter is
-     * refunded and the job is Refuted. If nobody won, both stakes are slashed: half of each burned, the rest to the
-     * submitter.
+     * (`winner` = address(0)); who gets what is the contract's lifecycle, step 4. A solver that won its last dispute
+     * after the window closed is paid here.
      */
     function resolveDispute(uint256 disputeId, address winner) external {
         if (msg.sender != address(RESOLVER)) revert MarketUnauthorizedResolver(msg.sender);
-        uint256 slot = _jobOfDispute[disputeId];
-        if (slot == 0) revert DisputeUnknown(disputeId);
-        uint256 jobId = slot - 1;
+        DisputeRecord storage d = _disputeOf[disputeId];
+        if (!d.open) revert DisputeUnknown(disputeId);
+        uint256 jobId = d.jobId;
         Job storage job = _jobs[jobId];
-        if (job.phase != Phase.Disputed) revert DisputeUnknown(disputeId);
+        address challenger = d.challenger;
         bool solverWon = winner == job.solver;
         bool bothLost = winner == address(0);
-        if (!solverWon && !bothLost && winner != job.challenger) revert DisputeWinnerInvalid(disputeId, winner);
+        if (!solverWon && !bothLost && winner != challenger) revert DisputeWinnerInvalid(disputeId, winner);
 
-        uint256 burned = (uint256(job.stake) * LOSER_BURN_BPS) / 10_000;
-        uint256 prize = job.stake - burned;
-        job.phase = solverWon ? Phase.Finalized : Phase.Refuted;
+        d.open = false;
+        job.openDisputes -= 1;
+        uint256 stake = job.stake;
+        if (job.phase == Phase.Refuted) {
+            // The solver already lost (its stake is gone) and the result is settled: nothing to pay or slash against.
+            emit DisputeRefunded(jobId, disputeId, challenger, stake);
+            IERC20(address(TOKEN)).safeTransfer(challenger, stake);
+            return;
+        }
+        uint256 burned = (stake * LOSER_BURN_BPS) / 10_000;
+        uint256 prize = stake - burned;
+        if (solverWon) {
+            emit DisputeResolved(jobId, disputeId, winner, challenger, prize, burned);
+            job.held += uint128(prize);
+            if (job.openDisputes == 0) {
+                job.phase = Phase.Committed;
+                if (block.number >= job.challengeEnds) _finalize(job, jobId);
+            }
+            if (burned != 0) TOKEN.burn(burned);
+            return;
+        }
+        // The solver's first loss: the job is refuted; the disputes still in play will refund their challengers.
+        job.phase = Phase.Refuted;
+        uint256 held = job.held;
+        job.held = 0;
+        emit JobRefuted(jobId, job.submitter, job.reward);
+        REGISTRY.unlock(job.solver);
         if (bothLost) {
             emit DisputeBothLost(jobId, disputeId, 2 * prize, 2 * burned);
-            emit JobRefuted(jobId, job.submitter, job.reward);
-            REGISTRY.unlock(job.solver);
-            IERC20(address(TOKEN)).safeTransfer(job.submitter, job.reward + 2 * prize);
+            IERC20(address(TOKEN)).safeTransfer(job.submitter, job.reward + 2 * prize + held);
             if (burned != 0) TOKEN.burn(2 * burned);
             return;
         }
-        address loser = solverWon ? job.challenger : job.solver;
-        emit DisputeResolved(jobId, disputeId, winner, loser, prize, burned);
-        uint256 paid = uint256(job.stake) + prize;
-        if (solverWon) {
-            paid += job.reward;
-            emit JobFinalized(jobId, winner, job.root, paid);
-        } else {
-            emit JobRefuted(jobId, job.submitter, job.reward);
-        }
-
-        REGISTRY.unlock(job.solver);
-        IERC20(address(TOKEN)).safeTransfer(winner, paid);
-        if (!solverWon) IERC20(address(TOKEN)).safeTransfer(job.submitter, job.reward);
+        emit DisputeResolved(jobId, disputeId, winner, job.solver, prize + held, burned);
+        IERC20(address(TOKEN)).safeTransfer(winner, stake + prize + held);
+        IERC20(address(TOKEN)).safeTransfer(job.submitter, job.reward);
         if (burned != 0) TOKEN.burn(burned);
     }
 
@@ -310,7 +356,7 @@ contract JobMarket {
         Job storage job = _job(jobId);
         Phase phase = job.phase;
         if (phase != Phase.Open && phase != Phase.Claimed) revert JobWrongPhase(jobId, phase, Phase.Open);
-        if (block.timestamp < job.deadline) revert JobDeadlineNotPassed(jobId, block.timestamp, job.deadline);
+        if (block.number < job.deadline) revert JobDeadlineNotPassed(jobId, block.number, job.deadline);
 
         uint256 slashed = phase == Phase.Claimed ? job.stake : 0;
         uint256 refund = job.reward + slashed;
@@ -334,9 +380,14 @@ contract JobMarket {
 
     /// @notice The job a dispute of the resolver belongs to.
     function jobOfDispute(uint256 disputeId) external view returns (uint256) {
-        uint256 slot = _jobOfDispute[disputeId];
-        if (slot == 0) revert DisputeUnknown(disputeId);
-        return slot - 1;
+        return disputeOf(disputeId).jobId;
+    }
+
+    /// @notice A dispute the market opened: its job, challenger, root, and whether it is still in play.
+    function disputeOf(uint256 disputeId) public view returns (DisputeRecord memory) {
+        DisputeRecord memory d = _disputeOf[disputeId];
+        if (d.challenger == address(0)) revert DisputeUnknown(disputeId);
+        return d;
     }
 
     // ---------------------------------------------------------------- internal
@@ -348,7 +399,8 @@ contract JobMarket {
         if (request.reward == 0) revert JobRequestInvalid("reward", 0);
         if (request.stake == 0) revert JobRequestInvalid("stake", 0);
         if (request.solversWanted != 1) revert JobRequestInvalid("solversWanted", request.solversWanted);
-        if (request.deadline <= block.timestamp) revert JobRequestInvalid("deadline", request.deadline);
+        if (request.deadline <= block.number) revert JobRequestInvalid("deadline", request.deadline);
+        if (request.challengeWindow < MIN_CHALLENGE_WINDOW) revert JobRequestInvalid("challengeWindow", request.challengeWindow);
 
         jobId = _jobs.length;
         _jobs.push(
@@ -360,14 +412,15 @@ contract JobMarket {
                 verifiersWanted: request.verifiersWanted,
                 solver: address(0),
                 challengeEnds: 0,
-                challenger: address(0),
+                openDisputes: 0,
                 steps: request.steps,
+                challengeWindow: request.challengeWindow,
                 reward: request.reward,
                 stake: request.stake,
                 specHash: request.specHash,
                 root: bytes32(0),
-                challengerRoot: bytes32(0),
-                disputeId: 0
+                held: 0,
+                disputes: 0
             })
         );
         emit JobPosted(
@@ -378,6 +431,7 @@ contract JobMarket {
             request.reward,
             request.stake,
             request.deadline,
+            request.challengeWindow,
             request.solversWanted,
             request.verifiersWanted
         );

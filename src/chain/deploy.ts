@@ -41,8 +41,8 @@ export type DeployMycelParameters = {
   minStake?: bigint;
   /** Seconds from requestWithdraw to withdraw; default 7 days. */
   unbondingDelay?: bigint;
-  /** Seconds a committed root can be challenged; default 1 day. */
-  challengeWindow?: bigint;
+  /** The least challenge window a job may ask for, in blocks; default 600 (2 hours of 12-second blocks). */
+  minChallengeWindow?: bigint;
 };
 
 export type DeployMycelReturnType = {
@@ -112,7 +112,7 @@ export async function deployMycel(client: MycelWalletClient, params: DeployMycel
     const market = await deployContract(client, {
       abi: JobMarketAbi,
       bytecode: JobMarketBytecode,
-      args: [token.address, registry.address, resolver!, params.challengeWindow ?? 86_400n],
+      args: [token.address, registry.address, resolver!, params.minChallengeWindow ?? 600n],
     });
     if (market.address.toLowerCase() !== predicted.toLowerCase()) throw new MycelDeployError({ predicted, actual: market.address });
     return {

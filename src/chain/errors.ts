@@ -43,7 +43,7 @@ function dedupe<T extends { name?: string }>(items: T[]): T[] {
 
 const tokens = (n: unknown) => `${formatUnits(n as bigint, 18)} tokens`;
 const when = (t: unknown) => `${new Date(Number(t) * 1000).toISOString()} (unix ${t})`;
-const wait = (now: unknown, until: unknown) => `${BigInt(until as bigint) - BigInt(now as bigint)} s from the last block`;
+const blocksUntil = (now: unknown, until: unknown) => `${BigInt(until as bigint) - BigInt(now as bigint)} blocks from the last one`;
 const phase = (p: unknown) => JOB_PHASES[Number(p)] ?? `phase ${p}`;
 
 type Explain = (a: readonly unknown[]) => { message: string; hints: string[] };
@@ -93,7 +93,7 @@ const EXPLAIN: Record<string, Explain> = {
     hints: ['Call requestWithdraw first, then withdraw after the unbonding delay.'],
   }),
   NodeStillUnbonding: ([, now, unlockAt]) => ({
-    message: `The bond unlocks at ${when(unlockAt)}, ${wait(now, unlockAt)}.`,
+    message: `The bond unlocks at ${when(unlockAt)}, ${BigInt(unlockAt as bigint) - BigInt(now as bigint)} s from the last block.`,
     hints: [`Wait until ${when(unlockAt)}, then withdraw.`],
   }),
   NodeStakeLocked: ([node, jobs]) => ({
@@ -112,20 +112,24 @@ const EXPLAIN: Record<string, Explain> = {
   }),
   JobSelfChallenge: ([jobId]) => ({ message: `The solver cannot challenge its own root in job ${jobId}.`, hints: ['Challenge from another node.'] }),
   JobDeadlinePassed: ([jobId, , deadline]) => ({
-    message: `The deadline of job ${jobId} passed at ${when(deadline)}.`,
+    message: `The deadline of job ${jobId} passed at block ${deadline}.`,
     hints: ['Call expire to refund the submitter.'],
   }),
   JobDeadlineNotPassed: ([jobId, now, deadline]) => ({
-    message: `The deadline of job ${jobId} is ${when(deadline)}, ${wait(now, deadline)}.`,
-    hints: [`Wait until ${when(deadline)}, then expire it.`],
+    message: `The deadline of job ${jobId} is block ${deadline}, ${blocksUntil(now, deadline)}.`,
+    hints: [`Wait until block ${deadline}, then expire it.`],
   }),
   JobChallengeWindowClosed: ([jobId, , ends]) => ({
-    message: `The challenge window of job ${jobId} closed at ${when(ends)}.`,
-    hints: ['Too late to challenge; finalize pays the solver.'],
+    message: `The challenge window of job ${jobId} closed at block ${ends}.`,
+    hints: ['Too late to challenge; finalize pays the solver once its disputes are over.'],
   }),
   JobChallengeWindowOpen: ([jobId, now, ends]) => ({
-    message: `The challenge window of job ${jobId} is open until ${when(ends)}, ${wait(now, ends)}.`,
-    hints: [`Wait until ${when(ends)}, then finalize.`],
+    message: `The challenge window of job ${jobId} is open until block ${ends}, ${blocksUntil(now, ends)}.`,
+    hints: [`Wait until block ${ends}, then finalize.`],
+  }),
+  JobDisputesOpen: ([jobId, open]) => ({
+    message: `Job ${jobId} has ${open} dispute(s) in play.`,
+    hints: ['It finalizes once every dispute on it is over (each ends within twice the game clock); call finalize then.'],
   }),
   JobChallengeRootMatches: ([jobId]) => ({
     message: `Your root equals the solver's root for job ${jobId}: there is nothing to dispute.`,
@@ -134,7 +138,7 @@ const EXPLAIN: Record<string, Explain> = {
   JobZeroHash: () => ({ message: 'A root or spec hash is zero.', hints: ['Pass the keccak256 of the spec, or the run root.'] }),
   JobRequestInvalid: ([field, value]) => ({
     message: `The job request's ${field} (${value}) is invalid.`,
-    hints: ['steps, reward and stake must be positive, solversWanted must be 1, and the deadline in the future.'],
+    hints: ['steps (below 2^32), reward and stake must be positive, solversWanted must be 1, the deadline a future block, and the challenge window at least the market\'s MIN_CHALLENGE_WINDOW blocks.'],
   }),
   MarketUnauthorizedResolver: ([caller]) => ({ message: `${caller} is not the market's dispute resolver.`, hints: ['Only the resolver set at deployment resolves disputes.'] }),
   DisputeUnknown: ([id]) => ({ message: `Dispute ${id} is not open in this market.`, hints: ['Check the dispute id (getJob shows it).'] }),

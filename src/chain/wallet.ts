@@ -32,7 +32,8 @@ export function jobShare(job: GetJobReturnType, role: JobRole, burnBps: bigint, 
   const { phase, reward, stake } = job;
   const settled = SETTLED.includes(phase);
   const prize = stake - (stake * burnBps) / 10_000n;
-  const disputed = job.disputeId !== 0n || phase === 'Disputed';
+  // A Finalized solver won every dispute on the job, and was paid each loser's unburned half with the reward.
+  const won = BigInt(job.disputes);
   const share = (locked: bigint, net: bigint): JobShare => ({ jobId: job.jobId, role, phase, locked, net: settled ? net : 0n, settled });
   if (role === 'submitter') {
     if (!settled) return share(reward, 0n);
@@ -42,10 +43,11 @@ export function jobShare(job: GetJobReturnType, role: JobRole, burnBps: bigint, 
   }
   if (role === 'solver') {
     if (!settled) return share(stake, 0n);
-    if (phase === 'Finalized') return share(0n, reward + (disputed ? prize : 0n));
+    if (phase === 'Finalized') return share(0n, reward + won * prize);
     return share(0n, -stake); // Refuted (lost the dispute, or both lost) or Expired after claiming
   }
-  // challenger
+  // challenger: as the one whose dispute refuted the job (a challenger whose dispute ended after that got its stake back,
+  // and one who lost to the solver lost its stake; telling them apart needs the DisputeResolved/DisputeRefunded events).
   if (!settled) return share(stake, 0n);
   return share(0n, phase === 'Refuted' && !bothLost ? prize : -stake);
 }
@@ -92,7 +94,7 @@ export async function readWallet(client: AnyClient, { contracts, address, fromBl
     for (const log of logs) {
       const jobId = (log.args as { jobId: bigint }).jobId;
       const job = await getJob(client, { market, jobId });
-      const bothLost = job.phase === 'Refuted' && job.disputeId !== 0n && (await bothLostIn(client, market, jobId, fromBlock));
+      const bothLost = job.phase === 'Refuted' && job.disputes > 0 && (await bothLostIn(client, market, jobId, fromBlock));
       jobs.push(jobShare(job, role, burnBps, bothLost));
     }
   }

@@ -40,7 +40,7 @@ export type DevnetOptions = {
   spec?: JobSpecInput;
   /** The step the cheater cheats at; default a random step. */
   cheatAt?: number;
-  /** Seconds a committed root can be challenged (default 20). */
+  /** Blocks a committed root can be challenged (default: sized from the job, node/window.ts; at least 10). */
   challengeWindow?: number;
   /** Where the nodes keep their stores; default a new temp dir. */
   dir?: string;
@@ -151,7 +151,7 @@ export async function runDevnet(o: DevnetOptions = {}): Promise<DevnetSummary> {
     const deployer = accountOf({ rpcUrl, chainId, privateKey: deployerKey, name: 'deployer' }, emit);
     const ethPerNode = parseEther(o.ethPerNode ?? DEFAULT_ETH_PER_NODE);
     // A dispute move has 600 blocks: 10 minutes at the dev chain's block a second.
-    const d = await deployMycel(deployer.wallet, { disputeGame: { clock: 600 }, minStake: TOKENS(100), unbondingDelay: 3_600n, challengeWindow: BigInt(o.challengeWindow ?? 20) });
+    const d = await deployMycel(deployer.wallet, { disputeGame: { clock: 600 }, minStake: TOKENS(100), unbondingDelay: 3_600n, minChallengeWindow: 10n });
     const contracts: Contracts = { token: d.token, registry: d.registry, market: d.market, disputeGame: d.disputeGame! };
     for (const [k, v] of Object.entries(d.gasUsed)) if (v !== undefined) deployer.tx(`deploy ${k}`, v);
     log(`deployed token ${d.token}, registry ${d.registry}, market ${d.market}, DisputeGame ${d.disputeGame}`);
@@ -208,13 +208,15 @@ export async function runDevnet(o: DevnetOptions = {}): Promise<DevnetSummary> {
     try {
       const verifying = role<VerifierResult[]>(3, { role: 'verifier', maxJobs: 2 });
       const solvingA = role<SolverResult[]>(1, { role: 'solver', maxJobs: 1 });
-      const jobA = await submitJob(submitter, { spec, reward, stake });
+      // On the dev chain a block comes every second and with every transaction: half a second a block is conservative.
+      const window = { ...(o.challengeWindow === undefined ? {} : { challengeWindow: BigInt(o.challengeWindow) }), blockSeconds: dev ? 0.5 : 12 };
+      const jobA = await submitJob(submitter, { spec, reward, stake, ...window });
       const settledA = awaitJob(submitter, jobA.jobId, ac.signal, spec);
       settledA.catch(() => {});
       // Job B is posted once A is claimed, and only then does the cheater start: each solver gets its job.
       await awaitPhaseAfter(submitter, jobA.jobId, 'Open', ac.signal);
       const solvingB = role<SolverResult[]>(2, { role: 'solver', maxJobs: 1, cheatAt });
-      const jobB = await submitJob(submitter, { spec, reward, stake });
+      const jobB = await submitJob(submitter, { spec, reward, stake, ...window });
       const settledB = awaitJob(submitter, jobB.jobId, ac.signal, spec);
       settledB.catch(() => {});
       jobIds = [jobA.jobId, jobB.jobId];

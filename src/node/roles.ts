@@ -23,12 +23,14 @@ import { buildProgram, canonicalJson, estimateMemory, parseJobSpec, runJob, Stor
 import { adversary, replayParty, rulesOf, type Rules } from '../verify/index.js';
 import type { AnnounceKind } from './announce.js';
 import { playDispute, type DisputeOutcome } from './dispute.js';
-import { chainNow, sleep, trainEvents, type NodeContext } from './context.js';
+import { sleep, trainEvents, type NodeContext } from './context.js';
 import { confirmedEvents } from './events.js';
 import { getBlob, putBlob } from './p2p.js';
+import { challengeWindowFor } from './window.js';
 import { checkedStepHashes, checkModel, encodeStepHashes } from './step-hashes.js';
 
-export type Job = { spec: JobSpec; program: TrainProgram; rules: Rules; facts: JobFacts };
+/** `factsSeconds`: how long building the facts took here (what the submitter sizes the challenge window from). */
+export type Job = { spec: JobSpec; program: TrainProgram; rules: Rules; facts: JobFacts; factsSeconds: number };
 
 const jobCache = new Map<string, Job>();
 
@@ -44,7 +46,14 @@ export function jobOf(spec: JobSpec): Job {
     const program = buildProgram(spec);
     const rules = rulesOf(program);
     let facts: JobFacts | undefined;
-    job = { spec, program, rules, get facts() { return (facts ??= jobFacts(rules)); } };
+    let seconds = 0;
+    const build = () => {
+      const started = performance.now();
+      facts = jobFacts(rules);
+      seconds = (performance.now() - started) / 1000;
+      return facts;
+    };
+    job = { spec, program, rules, get facts() { return facts ?? build(); }, get factsSeconds() { if (!facts) build(); return seconds; } };
     jobCache.set(key, job);
   }
   return job;
@@ -151,17 +160,24 @@ export type PostedJob = { jobId: bigint; specHash: Hex; specCid: string };
  * Posts a job: the spec goes into this node's blob store, the job and its dispute rules on chain, then the spec's CID
  * is announced (after setRules: a solver claims only a job whose spec it got, so the rules are set before any claim).
  */
-export async function submitJob(ctx: NodeContext, o: { spec: JobSpec; reward: bigint; stake: bigint; deadlineIn?: bigint }): Promise<PostedJob> {
+export async function submitJob(
+  ctx: NodeContext,
+  o: { spec: JobSpec; reward: bigint; stake: bigint; deadlineIn?: bigint; challengeWindow?: bigint; blockSeconds?: number },
+): Promise<PostedJob> {
   const bytes = specBytes(o.spec);
   const specHash = keccak256(bytes);
   const specCid = await putBlob(ctx.p2p, join(ctx.dataDir, 'specs', `${specHash.toLowerCase()}.json`), bytes);
-  const { facts } = jobOf(o.spec);
-  const posted = await postJob(ctx.wallet, { market: ctx.contracts.market, spec: bytes, steps: BigInt(o.spec.steps), reward: o.reward, stake: o.stake, deadlineIn: o.deadlineIn ?? 3_600n });
+  const j = jobOf(o.spec);
+  const { facts } = j;
+  // Blocks, sized from the job (node/window.ts) unless given: a verifier must be able to re-execute it in time.
+  const min = await readContract(ctx.publicClient, { address: ctx.contracts.market, abi: JobMarketAbi, functionName: 'MIN_CHALLENGE_WINDOW' });
+  const challengeWindow = o.challengeWindow ?? challengeWindowFor(j.factsSeconds, { blockSeconds: o.blockSeconds ?? 12, min });
+  const posted = await postJob(ctx.wallet, { market: ctx.contracts.market, spec: bytes, steps: BigInt(o.spec.steps), reward: o.reward, stake: o.stake, deadlineIn: o.deadlineIn ?? 3_600n, challengeWindow });
   ctx.tx('postJob', posted.gasUsed, posted.jobId);
   const rules = await send(ctx.wallet, { address: ctx.contracts.disputeGame, abi: DisputeGameAbi, functionName: 'setRules', args: [posted.jobId, facts.h0, facts.root, facts.size] });
   ctx.tx('setRules', rules.gasUsed, posted.jobId);
   await ctx.announcements.announce({ kind: 'spec', jobId: posted.jobId.toString(), key: specHash, cid: specCid });
-  ctx.log(`posted job ${posted.jobId} (${o.spec.steps} steps, spec ${specHash.slice(0, 10)}…) with its dispute rules; spec announced as blob ${specCid.slice(0, 12)}…`);
+  ctx.log(`posted job ${posted.jobId} (${o.spec.steps} steps, spec ${specHash.slice(0, 10)}…, challenge window ${challengeWindow} blocks) with its dispute rules; spec announced as blob ${specCid.slice(0, 12)}…`);
   return { jobId: posted.jobId, specHash, specCid };
 }
 
@@ -193,7 +209,7 @@ export async function awaitJob(ctx: NodeContext, jobId: bigint, signal?: AbortSi
         if (unverified !== undefined) model = Promise.resolve(undefined);
       }
       // The model is fetched as soon as a root is committed: the solver may go away once it is paid.
-      if (!model && (job.phase === 'Committed' || job.phase === 'Finalized')) {
+      if (!model && (job.phase === 'Committed' || job.phase === 'Disputed' || job.phase === 'Finalized')) {
         // The model must be the final state of the committed run: h_T of the step hashes that the root commits to.
         const steps = Number(job.steps);
         const fetching = fetchStepHashes(ctx, jobId, job.root, steps, fetchSignal)
@@ -252,7 +268,8 @@ export type SolverOptions = {
   signal?: AbortSignal;
 };
 
-export type SolverResult = { jobId: bigint; phase: string; root: Hex; model: string; modelCid: string; dispute?: DisputeOutcome };
+/** `dispute`: the last dispute ruled on the job; `disputes`: every one the solver played to its ruling. */
+export type SolverResult = { jobId: bigint; phase: string; root: Hex; model: string; modelCid: string; dispute?: DisputeOutcome; disputes: DisputeOutcome[] };
 
 export function cheatingProgram(honest: TrainProgram, t: number): TrainProgram {
   const writer = rulesOf(honest).structure(t).stateOutputs.find((s) => s.name.startsWith('params.'))!.source as { index: number };
@@ -307,32 +324,56 @@ async function solve(ctx: NodeContext, job: GetJobReturnType, spec: JobSpec, o: 
   return { jobId: job.jobId, root, model, modelCid, ...(await afterCommit(ctx, job.jobId, commitBlock, j, { program, store, record }, o.signal)) };
 }
 
-async function afterCommit(ctx: NodeContext, jobId: bigint, commitBlock: bigint, j: Job, mine: { program: TrainProgram; store: Store; record: RunRecord }, signal?: AbortSignal): Promise<{ phase: string; dispute?: DisputeOutcome }> {
-  for (;;) {
-    const job = await getJob(ctx.publicClient, { market: ctx.contracts.market, jobId });
-    if (job.phase === 'Finalized' || job.phase === 'Refuted') return { phase: job.phase };
-    if (job.phase === 'Disputed') {
-      ctx.log(`job ${jobId} was challenged by ${job.challenger.slice(0, 10)}…: playing the dispute as solver`);
+/**
+ * After the commit: plays every dispute opened on the job (any number of challengers, each its own game, played
+ * side by side), and finalizes once the window has closed with none in play. Returns when the job is settled: the
+ * solver has nothing at stake once it is Refuted (later disputes refund their challengers).
+ */
+async function afterCommit(ctx: NodeContext, jobId: bigint, commitBlock: bigint, j: Job, mine: { program: TrainProgram; store: Store; record: RunRecord }, signal?: AbortSignal): Promise<{ phase: string; dispute?: DisputeOutcome; disputes: DisputeOutcome[] }> {
+  const watching = new AbortController();
+  const watchSignal = signal ? AbortSignal.any([signal, watching.signal]) : watching.signal;
+  const outcomes: DisputeOutcome[] = [];
+  const playing: Promise<void>[] = [];
+  const root = (await getJob(ctx.publicClient, { market: ctx.contracts.market, jobId })).root;
+  const challenges = (async () => {
+    type Challenged = { jobId: bigint; challenger: Hex; challengerRoot: Hex; disputeId: bigint };
+    for await (const log of confirmedEvents<Challenged>(ctx, { address: ctx.contracts.market, abi: JobMarketAbi, eventName: 'JobChallenged', fromBlock: commitBlock, signal: watchSignal })) {
+      const c = log.args;
+      if (c.jobId !== jobId) continue;
+      ctx.log(`job ${jobId} was challenged by ${c.challenger.slice(0, 10)}… (dispute ${c.disputeId}): playing it as solver`);
       const party = replayParty({ role: 'solver', program: mine.program, reference: j.program, store: mine.store, record: mine.record });
-      const dispute = await playDispute(ctx, { disputeId: job.disputeId, jobId, rules: j.rules, facts: j.facts, party, roots: { solver: job.root, challenger: job.challengerRoot }, parties: { solver: ctx.address, challenger: getAddress(job.challenger) }, fromBlock: commitBlock, ...(signal ? { signal } : {}) });
-      const after = await getJob(ctx.publicClient, { market: ctx.contracts.market, jobId });
-      ctx.log(`job ${jobId}: dispute ruled, ${dispute.loser} lost (${dispute.at}); job ${after.phase}`);
-      return { phase: after.phase, dispute };
+      const game = playDispute(ctx, { disputeId: c.disputeId, jobId, rules: j.rules, facts: j.facts, party, roots: { solver: root, challenger: c.challengerRoot }, parties: { solver: ctx.address, challenger: getAddress(c.challenger) }, fromBlock: commitBlock, signal: watchSignal })
+        .then((outcome) => {
+          outcomes.push(outcome);
+          ctx.log(`job ${jobId}: dispute ${c.disputeId} ruled, ${outcome.loser} lost (${outcome.at})`);
+        });
+      game.catch(() => {}); // awaited below
+      playing.push(game);
     }
-    if (job.phase === 'Committed') {
-      const now = await chainNow(ctx);
-      if (now > job.challengeEnds) {
+  })();
+  challenges.catch(() => {});
+  try {
+    for (;;) {
+      const job = await getJob(ctx.publicClient, { market: ctx.contracts.market, jobId });
+      if (job.phase === 'Finalized' || job.phase === 'Refuted') {
+        // Every game's own ruling is in (a dispute still in play on a Refuted job is moot for the solver).
+        if (job.phase === 'Finalized') await Promise.all(playing);
+        return { phase: job.phase, dispute: outcomes[outcomes.length - 1], disputes: [...outcomes] };
+      }
+      if (job.phase === 'Committed' && (await getBlockNumber(ctx.publicClient, { cacheTime: 0 })) >= job.challengeEnds) {
         try {
           const { gasUsed } = await finalize(ctx.wallet, { market: ctx.contracts.market, jobId });
           ctx.tx('finalize', gasUsed, jobId);
-          ctx.log(`job ${jobId} finalized unchallenged: reward and stake paid`);
+          ctx.log(`job ${jobId} finalized${job.disputes > 0 ? ` after ${job.disputes} dispute(s), all won` : ' unchallenged'}: reward and stake paid`);
         } catch {
-          /* a challenge landed first, or the window is not over by the next block's clock */
+          /* a challenge landed first */
         }
         continue;
       }
+      await sleep(POLL_MS, signal);
     }
-    await sleep(POLL_MS, signal);
+  } finally {
+    watching.abort();
   }
 }
 

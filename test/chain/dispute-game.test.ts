@@ -13,7 +13,7 @@ import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import type { Hex } from 'viem';
 import { readContract } from 'viem/actions';
 import { send } from '../../src/chain/actions/send.js';
-import { getJob } from '../../src/chain/index.js';
+import { finalize, getJob } from '../../src/chain/index.js';
 import { DisputeGameAbi } from '../../src/chain/generated/DisputeGame.js';
 import { encodeDisputeMove, GAME_AT, GAME_LEVELS, GAME_PHASES, GAME_TURNS, chunkGroups, solverChain } from '../../src/chain/dispute-moves.js';
 import { REFEREE_LOSERS } from '../../src/chain/referee.js';
@@ -147,6 +147,12 @@ describe('the state level on chain: every op output agrees, h_t does not', () =>
     const final = await readDispute(c, disputeId);
     expect([REFEREE_LOSERS[final.loser], GAME_AT[final.ruledAt], GAME_LEVELS[final.level]]).toEqual([liarRole, 'state', 'done']);
     expect(final.round).toBe(played.final.round);
+    if (liarRole === 'challenger') {
+      // The solver won its dispute; it is paid (with the loser's unburned half) once the window has closed.
+      expect((await getJob(c.publicClient, { market: c.market, jobId })).phase).toBe('Committed');
+      await c.advance(600n);
+      await finalize(solver, { market: c.market, jobId });
+    }
     expect((await c.balance(honestWallet.account.address)) - before).toBe(STAKE + STAKE / 2n + (liarRole === 'challenger' ? REWARD : 0n));
     expect((await getJob(c.publicClient, { market: c.market, jobId })).phase).toBe(liarRole === 'solver' ? 'Refuted' : 'Finalized');
   }

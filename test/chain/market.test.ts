@@ -1,5 +1,6 @@
 // JobMarket on anvil with MockResolver as the dispute game: the whole lifecycle with balances and burned supply,
-// every revert, expiry, and the absence of any admin path over stake.
+// many disputes on one job (each its own game, who gets what, tokens conserved), every revert, expiry, and the absence
+// of any admin path over stake. Every market deadline is a block number.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { keccak256, toHex, zeroAddress as ZERO_ADDRESS, type Address } from 'viem';
 import { readContract } from 'viem/actions';
@@ -47,6 +48,7 @@ afterAll(async () => {
 
 const a = (w: MycelWalletClient) => w.account.address;
 async function post(deadlineIn = 3_600n) {
+  // deadlineIn: blocks
   const r = await postJob(submitter, { market: f.market, spec: SPEC, steps: 1000n, reward: REWARD, stake: STAKE, deadlineIn, verifiersWanted: 3 });
   return r.jobId;
 }
@@ -94,10 +96,11 @@ describe('JobMarket lifecycle', () => {
     await commitRoot(solver, { market: f.market, jobId, root: ROOT });
     const job = await getJob(f.publicClient, { market: f.market, jobId });
     expect(job.phase).toBe('Committed');
-    expect(job.challengeEnds).toBe((await f.now()) + CHALLENGE_WINDOW);
+    expect(job.challengeEnds).toBe((await f.block()) + CHALLENGE_WINDOW);
+    expect(job.challengeWindow).toBe(CHALLENGE_WINDOW);
     const early = await expectRevert(finalize(other, { market: f.market, jobId }), 'JobChallengeWindowOpen');
-    expect(early.metaMessages[0]).toMatch(/^Wait until .*then finalize/);
-    await f.advance(CHALLENGE_WINDOW);
+    expect(early.metaMessages[0]).toMatch(/^Wait until block .*then finalize/);
+    await f.mine(CHALLENGE_WINDOW);
     await finalize(other, { market: f.market, jobId });
     const b1 = await balances();
     expect(b1.solver).toBe(b0.solver + REWARD);
@@ -109,15 +112,15 @@ describe('JobMarket lifecycle', () => {
     await expectRevert(finalize(other, { market: f.market, jobId }), 'JobWrongPhase', [jobId, 5, 3]);
   });
 
-  it('challenged, solver wins: solver gets reward + stake + half the challenger stake; the other half is burned', async () => {
+  it('challenged, solver wins: it is paid once the window has closed and the dispute is over: reward + stake + half the challenger stake; the other half is burned', async () => {
     const jobId = await committed();
     const b0 = await balances();
     const c = await challenge(challenger, { market: f.market, jobId, root: OTHER_ROOT });
     const dispute = await readContract(f.publicClient, { address: f.resolver, abi: MockResolverAbi, functionName: 'getDispute', args: [c.disputeId] });
     expect(dispute).toEqual({ jobId, steps: 1000n, solver: a(solver), challenger: a(challenger), solverRoot: ROOT, challengerRoot: OTHER_ROOT });
-    expect(await getJob(f.publicClient, { market: f.market, jobId })).toMatchObject({ phase: 'Disputed', challenger: a(challenger), disputeId: c.disputeId });
-    await f.advance(CHALLENGE_WINDOW); // a dispute outlives the window: finalize cannot bypass it
-    await expectRevert(finalize(other, { market: f.market, jobId }), 'JobWrongPhase', [jobId, 4, 3]);
+    expect(await getJob(f.publicClient, { market: f.market, jobId })).toMatchObject({ phase: 'Disputed', openDisputes: 1, disputes: 1 });
+    await f.mine(CHALLENGE_WINDOW); // a dispute outlives the window: finalize cannot bypass it
+    await expectRevert(finalize(other, { market: f.market, jobId }), 'JobDisputesOpen', [jobId, 1n]);
     await decide(c.disputeId, a(solver));
     const b1 = await balances();
     expect(b1.solver).toBe(b0.solver + STAKE + REWARD + STAKE / 2n);
@@ -125,7 +128,7 @@ describe('JobMarket lifecycle', () => {
     expect(b1.submitter).toBe(b0.submitter);
     expect(b1.supply).toBe(b0.supply - STAKE / 2n);
     expect(b1.market).toBe(b0.market - REWARD - STAKE);
-    expect(await getJob(f.publicClient, { market: f.market, jobId })).toMatchObject({ phase: 'Finalized', root: ROOT });
+    expect(await getJob(f.publicClient, { market: f.market, jobId })).toMatchObject({ phase: 'Finalized', root: ROOT, held: 0n });
     await expectRevert(decide(c.disputeId, a(solver)), 'DisputeUnknown', [c.disputeId]);
   });
 
@@ -162,11 +165,11 @@ describe('JobMarket lifecycle', () => {
   });
 
   it('expire: an unclaimed job refunds the reward; a claimed, uncommitted one also pays the solver stake to the submitter', async () => {
-    const open = await post(100n);
-    const claimed = await post(100n);
+    const open = await post(20n);
+    const claimed = await post(20n);
     await claimJob(solver, { market: f.market, jobId: claimed });
     await expectRevert(expire(other, { market: f.market, jobId: open }), 'JobDeadlineNotPassed');
-    await f.advance(100n);
+    await f.mine(20n);
     await expectRevert(claimJob(solver, { market: f.market, jobId: open }), 'JobDeadlinePassed');
     await expectRevert(commitRoot(solver, { market: f.market, jobId: claimed, root: ROOT }), 'JobDeadlinePassed');
     const b0 = await balances();
@@ -179,7 +182,7 @@ describe('JobMarket lifecycle', () => {
     expect((await getNode(f.publicClient, { registry: f.registry, node: a(solver) })).activeJobs).toBe(0);
     await expectRevert(expire(other, { market: f.market, jobId: open }), 'JobWrongPhase', [open, 7, 1]);
     const done = await committed();
-    await f.advance(3_600n);
+    await f.mine(CHALLENGE_WINDOW);
     await expectRevert(expire(other, { market: f.market, jobId: done }), 'JobWrongPhase', [done, 3, 1]); // committed: finalize, not expire
     await finalize(other, { market: f.market, jobId: done });
   });
@@ -191,13 +194,85 @@ describe('JobMarket lifecycle', () => {
     await f.advance(UNBONDING_DELAY);
     await expectRevert(withdraw(challenger, { registry: f.registry }), 'NodeStakeLocked', [a(challenger), 1]);
     await commitRoot(challenger, { market: f.market, jobId, root: ROOT });
-    await f.advance(CHALLENGE_WINDOW);
+    await f.mine(CHALLENGE_WINDOW);
     await finalize(other, { market: f.market, jobId });
     await withdraw(challenger, { registry: f.registry });
     // and, unbonded, it can take no new job
     await expectRevert(claimJob(challenger, { market: f.market, jobId: await post() }), 'NodeNotRegistered', [a(challenger)]);
     await approve(challenger, { token: f.token, spender: f.registry, amount: MIN_STAKE });
     await register(challenger, { registry: f.registry, stake: MIN_STAKE });
+  });
+});
+
+describe('many challengers on one job, each in its own game', () => {
+  const ROOT_C = keccak256(toHex('a third root'));
+  let extra: MycelWalletClient;
+  beforeAll(async () => {
+    extra = f.wallets[8];
+    await approve(extra, { token: f.token, spender: f.market, amount: T(5_000) });
+  });
+  const all = async () => ({ ...(await balances()), other: await f.balance(a(other)), extra: await f.balance(a(extra)) });
+  /** Tokens in the market for this job plus tokens burned: what conservation compares before and after. */
+  const total = (b: Awaited<ReturnType<typeof all>>) => b.submitter + b.solver + b.challenger + b.other + b.extra + b.market;
+
+  it("a losing challenger (the solver's second key) does not shield the solver: the next one still refutes it and takes the held prize", async () => {
+    const jobId = await committed();
+    const b0 = await all();
+    // The solver's accomplice challenges first and loses on purpose; the window stays open, the job is not finalized.
+    const accomplice = await challenge(other, { market: f.market, jobId, root: OTHER_ROOT });
+    await decide(accomplice.disputeId, a(solver));
+    expect(await getJob(f.publicClient, { market: f.market, jobId })).toMatchObject({ phase: 'Committed', openDisputes: 0, disputes: 1, held: STAKE / 2n });
+    await expectRevert(finalize(submitter, { market: f.market, jobId }), 'JobChallengeWindowOpen');
+    // An honest challenger and a third one contest the same root; the honest one wins first.
+    const honestC = await challenge(challenger, { market: f.market, jobId, root: ROOT_C });
+    const third = await challenge(extra, { market: f.market, jobId, root: OTHER_ROOT });
+    expect(await getJob(f.publicClient, { market: f.market, jobId })).toMatchObject({ phase: 'Disputed', openDisputes: 2, disputes: 3 });
+    await decide(honestC.disputeId, a(challenger));
+    expect((await getJob(f.publicClient, { market: f.market, jobId })).phase).toBe('Refuted');
+    expect((await getNode(f.publicClient, { registry: f.registry, node: a(solver) })).activeJobs).toBe(0);
+    // The dispute still in play refunds its challenger whatever its ruling: the solver's stake is already gone.
+    await decide(third.disputeId, a(solver));
+    const b1 = await all();
+    expect(b1.solver - b0.solver).toBe(0n); // its stake, escrowed at claim, is gone
+    expect(b1.other - b0.other).toBe(-STAKE);
+    expect(b1.challenger - b0.challenger).toBe(STAKE / 2n + STAKE / 2n); // half the solver's stake + the accomplice's held half
+    expect(b1.extra - b0.extra).toBe(0n);
+    expect(b1.submitter - b0.submitter).toBe(REWARD);
+    expect(b0.supply - b1.supply).toBe(STAKE); // half of each of the two lost stakes
+    // Conservation: every token in (reward, solver stake, three challenger stakes) went out or was burned.
+    expect(total(b0) - total(b1)).toBe(b0.supply - b1.supply);
+    expect(b1.market).toBe(b0.market - REWARD - STAKE);
+    await expectRevert(challenge(extra, { market: f.market, jobId, root: OTHER_ROOT }), 'JobWrongPhase');
+  });
+
+  it('a solver that wins every dispute is paid only when the window has closed and the last dispute is over', async () => {
+    const jobId = await committed();
+    const b0 = await all();
+    const first = await challenge(challenger, { market: f.market, jobId, root: OTHER_ROOT });
+    const second = await challenge(extra, { market: f.market, jobId, root: ROOT_C });
+    await decide(first.disputeId, a(solver));
+    await f.mine(CHALLENGE_WINDOW);
+    await expectRevert(finalize(other, { market: f.market, jobId }), 'JobDisputesOpen', [jobId, 1n]);
+    await decide(second.disputeId, a(solver)); // the last one: the window is closed, so the market pays at once
+    const b1 = await all();
+    expect(await getJob(f.publicClient, { market: f.market, jobId })).toMatchObject({ phase: 'Finalized', openDisputes: 0, disputes: 2 });
+    expect(b1.solver - b0.solver).toBe(STAKE + REWARD + STAKE); // its stake, the reward, two unburned halves
+    expect(b1.challenger - b0.challenger).toBe(-STAKE);
+    expect(b1.extra - b0.extra).toBe(-STAKE);
+    expect(total(b0) - total(b1)).toBe(b0.supply - b1.supply);
+  });
+
+  it('"both" as the first loss: the submitter gets the reward, both unburned halves and what was held', async () => {
+    const jobId = await committed();
+    const b0 = await all();
+    const lost = await challenge(extra, { market: f.market, jobId, root: ROOT_C });
+    await decide(lost.disputeId, a(solver));
+    const both = await challenge(challenger, { market: f.market, jobId, root: OTHER_ROOT });
+    await decide(both.disputeId, ZERO_ADDRESS);
+    const b1 = await all();
+    expect(b1.submitter - b0.submitter).toBe(REWARD + STAKE + STAKE / 2n);
+    expect([b1.solver - b0.solver, b1.challenger - b0.challenger, b1.extra - b0.extra]).toEqual([0n, -STAKE, -STAKE]); // the solver's stake was escrowed before
+    expect(total(b0) - total(b1)).toBe(b0.supply - b1.supply);
   });
 });
 
@@ -213,6 +288,8 @@ describe('JobMarket reverts', () => {
     await expectRevert(postJob(submitter, { ...base, reward: 0n }), 'JobRequestInvalid', ['reward', 0n]);
     await expectRevert(postJob(submitter, { ...base, stake: 0n }), 'JobRequestInvalid', ['stake', 0n]);
     await expectRevert(postJob(submitter, { ...base, deadline: 1n }), 'JobRequestInvalid', ['deadline', 1n]);
+    await expectRevert(postJob(submitter, { ...base, steps: 2n ** 32n }), 'JobRequestInvalid', ['steps', 2n ** 32n]);
+    await expectRevert(postJob(submitter, { ...base, challengeWindow: CHALLENGE_WINDOW - 1n }), 'JobRequestInvalid', ['challengeWindow', CHALLENGE_WINDOW - 1n]);
     await expectRevert(postJob(submitter, { ...base, spec: undefined, specHash: `0x${'00'.repeat(32)}` }), 'JobZeroHash', []);
   });
 
@@ -258,7 +335,7 @@ describe('JobMarket reverts', () => {
     const jobId = await committed();
     await expectRevert(challenge(solver, { market: f.market, jobId, root: OTHER_ROOT }), 'JobSelfChallenge', [jobId, a(solver)]);
     await expectRevert(challenge(challenger, { market: f.market, jobId, root: ROOT }), 'JobChallengeRootMatches', [jobId, ROOT]);
-    await f.advance(CHALLENGE_WINDOW);
+    await f.mine(CHALLENGE_WINDOW);
     const e = await expectRevert(challenge(challenger, { market: f.market, jobId, root: OTHER_ROOT }), 'JobChallengeWindowClosed');
     expect(e.metaMessages[0]).toContain('finalize');
   });

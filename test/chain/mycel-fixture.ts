@@ -18,6 +18,7 @@ import { MycelTokenAbi } from '../../src/chain/generated/MycelToken.js';
 export const T = (n: number | string) => parseUnits(String(n), 18);
 export const MIN_STAKE = T(100);
 export const UNBONDING_DELAY = 1_000n;
+/** The market's least challenge window, in blocks (jobs the tests post ask for it: postJob's default). */
 export const CHALLENGE_WINDOW = 600n;
 /** Tokens each of wallets 1..8 receives from the deployer. */
 export const FUNDING = T(10_000);
@@ -30,9 +31,12 @@ export type Fixture = DeployMycelReturnType & {
   /** Token balance of `who`. */
   balance(who: Address): Promise<bigint>;
   totalSupply(): Promise<bigint>;
-  /** Moves the chain clock forward and mines a block; returns the new block time. */
+  /** Moves the chain clock forward and mines a block; returns the new block time (the registry's unbonding is in seconds). */
   advance(seconds: bigint): Promise<bigint>;
   now(): Promise<bigint>;
+  /** Mines `blocks` blocks (every market deadline is a block number); returns the new block number. */
+  mine(blocks: bigint): Promise<bigint>;
+  block(): Promise<bigint>;
   stop(): Promise<void>;
 };
 
@@ -48,7 +52,7 @@ export async function setupMycel(): Promise<Fixture> {
     resolver,
     minStake: MIN_STAKE,
     unbondingDelay: UNBONDING_DELAY,
-    challengeWindow: CHALLENGE_WINDOW,
+    minChallengeWindow: CHALLENGE_WINDOW,
   });
   for (const w of wallets.slice(1, 9)) {
     await send(wallets[0], { address: deployed.token, abi: MycelTokenAbi, functionName: 'transfer', args: [w.account.address, FUNDING] });
@@ -68,6 +72,11 @@ export async function setupMycel(): Promise<Fixture> {
       return now();
     },
     now,
+    async mine(blocks) {
+      await testClient.mine({ blocks: Number(blocks) });
+      return publicClient.getBlockNumber({ cacheTime: 0 });
+    },
+    block: () => publicClient.getBlockNumber({ cacheTime: 0 }),
     stop: () => anvil.stop(),
   };
 }

@@ -87,7 +87,7 @@ describe('mycel wallet', () => {
       { job_id: String(b), role: 'solver', phase: 'Disputed', locked: '5', earned: '0', settled: false },
     ]);
 
-    await f.advance(CHALLENGE_WINDOW + 1n);
+    await f.mine(CHALLENGE_WINDOW + 1n);
     await finalize(solver, { market: f.market, jobId: a });
     await call(submitter, f.resolver, MockResolverAbi, 'decide', [f.market, disputeId, challenger.account.address]);
     expect(await show(solverKey)).toMatchObject({ locked: '0', earned: '20' }); // +25 on a, -5 on b
@@ -100,7 +100,7 @@ describe('mycel wallet', () => {
 
 describe('jobShare', () => {
   const job = (phase: GetJobReturnType['phase'], disputed = false) =>
-    ({ jobId: 1n, phase, reward: T(25), stake: T(5), disputeId: disputed ? 7n : 0n, solver: "0x00000000000000000000000000000000000000aa" }) as unknown as GetJobReturnType;
+    ({ jobId: 1n, phase, reward: T(25), stake: T(5), disputes: disputed ? 1 : 0, solver: "0x00000000000000000000000000000000000000aa" }) as unknown as GetJobReturnType;
   it('follows the market\'s payouts, including a dispute both parties lose', () => {
     expect(jobShare(job('Finalized', true), 'solver', 5_000n).net).toBe(T(27.5));
     expect(jobShare(job('Finalized', true), 'challenger', 5_000n).net).toBe(-T(5));

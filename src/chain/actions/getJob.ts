@@ -12,18 +12,22 @@ export type GetJobReturnType = {
   steps: bigint;
   reward: bigint;
   stake: bigint;
-  /** Unix seconds by which the solver must commit. */
+  /** The block by which the solver must commit. */
   deadline: bigint;
+  /** Blocks a committed root can be challenged. */
+  challengeWindow: bigint;
   solversWanted: number;
   verifiersWanted: number;
   solver: Address;
   /** The solver's committed root: the verified result once phase is Finalized. */
   root: Hex;
-  /** Unix seconds when the challenge window closes (0 before commit). */
+  /** The block at which the challenge window closes (0 before commit). */
   challengeEnds: bigint;
-  challenger: Address;
-  challengerRoot: Hex;
-  disputeId: bigint;
+  /** Disputes in play on the job, and opened on it so far (each challenger has its own). */
+  openDisputes: number;
+  disputes: number;
+  /** Losing challengers' slashed stakes held for the solver until it is paid. */
+  held: bigint;
 };
 
 /**
@@ -46,13 +50,14 @@ export async function getJob(client: Client<Transport, Chain | undefined>, param
     reward: j.reward,
     stake: j.stake,
     deadline: j.deadline,
+    challengeWindow: j.challengeWindow,
     solversWanted: j.solversWanted,
     verifiersWanted: j.verifiersWanted,
     solver: j.solver,
     root: j.root,
     challengeEnds: j.challengeEnds,
-    challenger: j.challenger,
-    challengerRoot: j.challengerRoot,
-    disputeId: j.disputeId,
+    openDisputes: j.openDisputes,
+    disputes: j.disputes,
+    held: j.held,
   };
 }

@@ -14,9 +14,14 @@ export type PostJobParameters = {
   reward: bigint;
   /** What the solver (and a challenger) must stake. */
   stake: bigint;
-  /** Unix seconds by which the solver must commit; or give `deadlineIn` seconds from the latest block. */
+  /** The block by which the solver must commit; or give `deadlineIn` blocks from the latest block. */
   deadline?: bigint;
   deadlineIn?: bigint;
+  /**
+   * Blocks a committed root can be challenged: time for a verifier to re-execute the job (node/window.ts sizes it
+   * from the spec). Default: the market's least window, MIN_CHALLENGE_WINDOW.
+   */
+  challengeWindow?: bigint;
   solversWanted?: number;
   verifiersWanted?: number;
   /**
@@ -44,19 +49,21 @@ export function resolveSpecHash(spec: Uint8Array | Hex | undefined, specHash: He
  * Posts a job and escrows its reward: approve the market for `reward` first, or pass `permit`.
  * @throws JobSpecMismatchError (nothing sent) when spec and specHash disagree; InsufficientAllowanceError when the
  * allowance is short.
- * @example const { jobId } = await postJob(walletClient, { market, spec, steps: 1000n, reward, stake, deadlineIn: 3600n })
+ * @example const { jobId } = await postJob(walletClient, { market, spec, steps: 1000n, reward, stake, deadlineIn: 300n, challengeWindow: 7_200n })
  */
 export async function postJob(client: MycelWalletClient, params: PostJobParameters): Promise<PostJobReturnType> {
   const specHash = resolveSpecHash(params.spec, params.specHash);
   await assertChain(client);
-  const now = (await getBlock(client)).timestamp;
-  const deadline = params.deadline ?? now + (params.deadlineIn ?? 3600n);
+  const block = await getBlock(client);
+  const deadline = params.deadline ?? block.number + (params.deadlineIn ?? 300n);
+  const challengeWindow = params.challengeWindow ?? (await readContract(client, { address: params.market, abi: JobMarketAbi, functionName: 'MIN_CHALLENGE_WINDOW' }));
   const request = {
     specHash,
     steps: params.steps,
     reward: params.reward,
     stake: params.stake,
     deadline,
+    challengeWindow,
     solversWanted: params.solversWanted ?? 1,
     verifiersWanted: params.verifiersWanted ?? 1,
   };
@@ -68,7 +75,8 @@ export async function postJob(client: MycelWalletClient, params: PostJobParamete
       readContract(client, { address: token, abi: MycelTokenAbi, functionName: 'name' }),
       readContract(client, { address: token, abi: MycelTokenAbi, functionName: 'nonces', args: [owner] }),
     ]);
-    const permitDeadline = now + (params.permit.validFor ?? 3600n);
+    // EIP-2612 permits expire by time, not by block.
+    const permitDeadline = block.timestamp + (params.permit.validFor ?? 3600n);
     const signature = await signTypedData(client, {
       account: client.account,
       domain: { name, version: '1', chainId: client.chain.id, verifyingContract: token },

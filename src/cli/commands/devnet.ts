@@ -56,7 +56,7 @@ Examples:
   flags: {
     steps: { type: 'string', value: 'N', description: 'training steps of each job (default 40)' },
     'cheat-at': { type: 'string', value: 'T', description: 'the step the cheater cheats at (default: random)' },
-    window: { type: 'string', value: 'S', description: 'challenge window in seconds (default 20)' },
+    window: { type: 'string', value: 'BLOCKS', description: 'challenge window in blocks (default: sized from the job, so that a verifier can re-execute it)' },
     dir: { type: 'string', value: 'DIR', description: 'where the nodes keep their data (default: $MYCEL_HOME/devnet or ~/.mycel/devnet, replaced by each run)' },
     rpc: { type: 'string', value: 'URL', description: 'EVM JSON-RPC URL to use instead of an embedded anvil' },
     'key-file': { type: 'string', value: 'FILE', description: 'with --rpc: the funded key that deploys and funds (mode 600)' },
@@ -76,7 +76,7 @@ Examples:
     const summary = await runDevnet({
       steps,
       ...(cheatAt === undefined ? {} : { cheatAt }),
-      challengeWindow: intFlag(flags, 'window', 20, 1, 86_400),
+      ...(flags.window === undefined ? {} : { challengeWindow: intFlag(flags, 'window', 20, 10, 1_000_000) }),
       dir: typeof flags.dir === 'string' ? flags.dir : await freshDevnetDir(join(dataDirOf(flags), 'devnet')),
       ...(rpcUrl === undefined ? {} : { rpcUrl, key: await readKeyFile(keyFile!) }),
       ...(flags['chain-id'] === undefined ? {} : { chainId: intFlag(flags, 'chain-id', 0, 1) }),
