@@ -1,7 +1,7 @@
-import { configureKernels, goldenProgram, Rng, type KernelConfig } from '../../tensor/index.js';
+import { configureKernels, goldenProgram, matmulKernel, Rng, type KernelConfig } from '../../tensor/index.js';
 import { intFlag, type Command } from '../command.js';
 
-type Run = KernelConfig & { digest: string; loss: number; ms: number };
+type Run = KernelConfig & { matmul: string; digest: string; loss: number; ms: number };
 
 /** Runs the golden program under one kernel setting. */
 function runGolden(settings: KernelConfig): Run {
@@ -9,14 +9,14 @@ function runGolden(settings: KernelConfig): Run {
   try {
     const start = performance.now();
     const { digest, loss } = goldenProgram();
-    return { ...settings, digest, loss, ms: performance.now() - start };
+    return { ...settings, matmul: matmulKernel().name, digest, loss, ms: performance.now() - start };
   } finally {
     configureKernels(previous);
   }
 }
 
 /** Best-of-`repeats` GFLOP/s of an n x n x n matmul on the fast kernel with `threads` threads. */
-function matmulGflops(n: number, threads: number, repeats: number): number {
+function matmulGflops(n: number, threads: number, repeats: number): { gflops: number; kernel: string } {
   const previous = configureKernels({ kernels: 'fast', threads });
   try {
     const rng = new Rng(1);
@@ -28,7 +28,7 @@ function matmulGflops(n: number, threads: number, repeats: number): number {
       a.matmul(b);
       best = Math.min(best, performance.now() - start);
     }
-    return (2 * n ** 3) / (best * 1e6);
+    return { gflops: (2 * n ** 3) / (best * 1e6), kernel: matmulKernel().name };
   } finally {
     configureKernels(previous);
   }
@@ -80,13 +80,15 @@ Examples:
     const threads = intFlag(flags, 'threads', 2, 1, 256);
     const runs = [
       runGolden({ kernels: 'reference', threads: 1 }),
+      runGolden({ kernels: 'wasm', threads: 1 }),
+      runGolden({ kernels: 'wasm', threads }),
       runGolden({ kernels: 'fast', threads: 1 }),
       runGolden({ kernels: 'fast', threads }),
     ];
     for (const run of runs) {
       out.result(
         { kind: 'golden', ...run },
-        `golden program  kernels=${run.kernels.padEnd(9)} threads=${run.threads}  digest ${run.digest}  loss ${run.loss.toFixed(6)}  ${run.ms.toFixed(0)} ms`,
+        `golden program  kernels=${run.kernels.padEnd(9)} threads=${run.threads}  matmul=${run.matmul.padEnd(13)}  digest ${run.digest}  loss ${run.loss.toFixed(6)}  ${run.ms.toFixed(0)} ms`,
       );
     }
     const agree = runs.every((r) => r.digest === runs[0].digest);
@@ -95,8 +97,8 @@ Examples:
     if (flags['skip-bench']) return;
     for (const n of [256, 512]) {
       for (const t of [...new Set([1, threads])]) {
-        const gflops = matmulGflops(n, t, 5);
-        out.result({ kind: 'matmul', size: n, threads: t, gflops }, `matmul ${n}x${n}x${n}  threads=${t}  ${gflops.toFixed(1)} GFLOP/s`);
+        const { gflops, kernel } = matmulGflops(n, t, 5);
+        out.result({ kind: 'matmul', size: n, threads: t, kernel, gflops }, `matmul ${n}x${n}x${n}  threads=${t}  ${kernel}  ${gflops.toFixed(1)} GFLOP/s`);
       }
     }
     const { exp, mathExp } = expThroughput();
