@@ -77,7 +77,7 @@ export function simulateDiloco(options: SimOptions, from?: SimSnapshot): SimSnap
     const roster = [...new Set(options.online?.(round) ?? everyone)].sort((a, b) => a - b);
     const late = new Set(options.late?.(round) ?? []);
     for (const w of roster) if (!workers.has(w)) workers.set(w, joiner(program, workers));
-    for (const w of roster) rebase(workers, w, round, mode, seed, roster);
+    for (const w of roster) rebase(workers, w, round);
 
     const contributions: Contribution[] = [];
     const honest = new Map<number, Params>();
@@ -138,18 +138,17 @@ export function simulateDiloco(options: SimOptions, from?: SimSnapshot): SimSnap
 }
 
 /**
- * A worker that was not in the last round (offline, late, excluded) starts this round from the current
- * outer state: DiLoCo's shared one, or in NoLoCo the state of the first worker of its group that is up
- * to date (else of the first up-to-date worker). It keeps its own inner optimizer state.
+ * A worker that was not in the last round (offline, late, excluded) starts this round from the outer state
+ * of the lowest up-to-date worker, as a networked worker rebases on the state of the round's closer (the
+ * lowest worker on the roster): DiLoCo's shared state, or that worker's own in NoLoCo. It keeps its own
+ * inner optimizer state.
  */
-function rebase(workers: Map<number, WorkerState>, w: number, round: number, mode: DilocoMode, seed: number, roster: readonly number[]): void {
+function rebase(workers: Map<number, WorkerState>, w: number, round: number): void {
   const self = workers.get(w)!;
   if (self.outer.round === round) return;
   const current = [...workers.entries()].filter(([, s]) => s.outer.round === round).sort(([a], [b]) => a - b);
   if (current.length === 0) return; // nobody is ahead: keep going from its own state
-  const group = mode === 'noloco' ? nolocoGroupOf(seed, round, roster, w) : [];
-  const source = current.find(([id]) => group.includes(id)) ?? current[0];
-  workers.set(w, { outer: source[1].outer, opt: self.opt });
+  workers.set(w, { outer: current[0][1].outer, opt: self.opt });
 }
 
 /** A new worker: the current outer state of the lowest up-to-date worker (fetched by CID in a real run), a fresh AdamW state. */

@@ -363,7 +363,8 @@ export async function runDilocoWorker(o: DilocoWorkerOptions): Promise<{ outer: 
   /** The closer's part: collect until the cut-off, check, spot-check, merge, commit, and say who is next. */
   async function closeRound(round: number, mine: Contribution, mineCid: string): Promise<{ close: CloseBody; contributions: Map<number, Contribution> }> {
     const expected = [...roster].filter((w) => w !== worker);
-    await until(() => expected.every((w) => deltas.get(round)?.has(w)), o.cutoffMs);
+    // Stop waiting once every roster worker has sent its delta or been refused this round.
+    await until(() => expected.every((w) => deltas.get(round)?.has(w) || refusedEarly.get(round)?.some((r) => r.worker === w)), o.cutoffMs);
     const view = { round, roster };
     const refused: Refusal[] = [...(refusedEarly.get(round) ?? [])];
     const contributions = new Map<number, Contribution>([[worker, mine]]);
