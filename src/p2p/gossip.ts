@@ -37,6 +37,13 @@ export type GossipMessage<S extends Schemas> = Message<S> & { from: string; topi
 export type GossipStats = { accepted: number; rejected: number; ignored: number };
 /** Messages per second (sustained) and burst that one origin may publish on a topic. */
 export type GossipRate = { perSecond: number; burst: number };
+/**
+ * A topic's own rule beyond its schema, run in the validator: the reason to reject a decoded message
+ * (from its origin), or undefined to accept it. A rejection lowers the sender's gossip score (P4) and
+ * our reputation of it, and is reported to `onReject`.
+ */
+export type GossipCheck<S extends Schemas> = (message: Message<S>, origin: string) => string | undefined;
+export type GossipTopicOptions<S extends Schemas> = { rate?: GossipRate; check?: GossipCheck<S>; onReject?: (origin: string, reason: string) => void };
 
 export class GossipTopic<S extends Schemas> {
   readonly stats: GossipStats = { accepted: 0, rejected: 0, ignored: 0 };
@@ -62,6 +69,7 @@ export class GossipTopic<S extends Schemas> {
     private readonly codec: Codec<S>,
     private readonly reputation: Reputation,
     rate: GossipRate = { perSecond: GOSSIP_PER_PEER_PER_SECOND, burst: GOSSIP_BURST_PER_PEER },
+    private readonly rules: Omit<GossipTopicOptions<S>, 'rate'> = {},
   ) {
     this.limiter = new PeerRateLimiter(rate.perSecond, rate.burst);
     pubsub.topicValidators.set(topic, (peer, message) => this.validate(peer, message));
@@ -76,6 +84,12 @@ export class GossipTopic<S extends Schemas> {
 
   async publish<K extends keyof S & string>(type: K, body: Parameters<Codec<S>['encode']>[1]): Promise<number> {
     const result = await this.pubsub.publish(this.topic, this.codec.encode(type, body as never));
+    return result.recipients.length;
+  }
+
+  /** Publishes bytes as they are (already encoded; a test's hostile node sends what the codec would refuse). */
+  async publishRaw(bytes: Uint8Array): Promise<number> {
+    const result = await this.pubsub.publish(this.topic, bytes);
     return result.recipients.length;
   }
 
@@ -105,6 +119,13 @@ export class GossipTopic<S extends Schemas> {
     if (!decoded) {
       this.stats.rejected++;
       this.reputation.penalise(source, PENALTY_MALFORMED, `malformed gossip on ${this.topic}`);
+      return TopicValidatorResult.Reject;
+    }
+    const problem = this.rules.check?.(decoded, origin);
+    if (problem !== undefined) {
+      this.stats.rejected++;
+      this.reputation.penalise(origin, PENALTY_MALFORMED, `${problem} (on ${this.topic})`);
+      this.rules.onReject?.(origin, problem);
       return TopicValidatorResult.Reject;
     }
     this.decoded.set(message, decoded);

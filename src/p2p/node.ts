@@ -11,7 +11,7 @@ import type { CID } from 'multiformats/cid';
 import type { Schemas } from './codec.js';
 import { createCodec } from './codec.js';
 import { FIND_PROVIDERS_TIMEOUT_MS, MAX_GOSSIP_BYTES } from './constants.js';
-import { GOSSIP_TOPIC_SCORE, GossipTopic, type GossipRate } from './gossip.js';
+import { GOSSIP_TOPIC_SCORE, GossipTopic, type GossipTopicOptions } from './gossip.js';
 import { createHost, type Host, type HostOptions, type ScoredGossipSub } from './host.js';
 import type { Identity } from './identity.js';
 import { Reputation } from './reputation.js';
@@ -133,13 +133,13 @@ export class MycelNode {
   }
 
   /** A typed gossip topic: messages are schema-checked before handlers see them. */
-  topic<S extends Schemas>(name: string, schemas: S, { maxBytes = MAX_GOSSIP_BYTES, rate }: { maxBytes?: number; rate?: GossipRate } = {}): GossipTopic<S> {
+  topic<S extends Schemas>(name: string, schemas: S, { maxBytes = MAX_GOSSIP_BYTES, rate, check, onReject }: { maxBytes?: number } & GossipTopicOptions<S> = {}): GossipTopic<S> {
     const existing = this.topics.get(name);
     if (existing) return existing as unknown as GossipTopic<S>;
     const pubsub = this.host.services.pubsub as ScoredGossipSub;
     // Without per-topic score params gossipsub does not count invalid messages against the sender.
     pubsub.score.params.topics[name] = GOSSIP_TOPIC_SCORE;
-    const topic = new GossipTopic(pubsub, name, createCodec(schemas, { maxBytes }), this.reputation, rate);
+    const topic = new GossipTopic(pubsub, name, createCodec(schemas, { maxBytes }), this.reputation, rate, { check, onReject });
     this.topics.set(name, topic as unknown as GossipTopic<Schemas>);
     return topic;
   }

@@ -11,7 +11,9 @@
 import type { Tokenizer, TokenBatch } from '../data/index.js';
 import { clipGradNorm, valueAndGrad, type Gpt, type Params } from '../nn/index.js';
 import { Tensor, cast, detach, logSoftmax } from '../tensor/index.js';
-import type { TrainProgram, TrainState } from '../train/index.js';
+import { stateHash, type TrainProgram, type TrainState } from '../train/index.js';
+import { createSha256, toHex } from '../platform/sha256.js';
+import { batchCommitment } from '../verify/game/commitments.js';
 
 export type GrpoClip = { epsLow: number; epsHigh: number };
 /** std + this in the advantage's denominator (TRL's value): keeps a group of near-equal rewards finite. */
@@ -109,15 +111,21 @@ export function grpoStepFn(program: TrainProgram, options: GrpoStepOptions): Tra
 }
 
 /**
- * A node's GRPO rounds as a program: step t trains on batches[t]. Its run, checkpoints and step
- * hashes are those of any job, so a disputed round goes through the existing game unchanged.
+ * A node's GRPO rounds as a program: it starts from the node's starting policy and step t trains on
+ * batches[t]. Its run, checkpoints and step hashes are those of any job, so a disputed round goes
+ * through the existing game unchanged. Its id names the policy's spec, the start and every batch.
  */
-export function grpoProgram(policy: TrainProgram, batches: readonly TokenBatch[], options: GrpoStepOptions): TrainProgram {
+export function grpoProgram(policy: TrainProgram, start: TrainState, batches: readonly TokenBatch[], options: GrpoStepOptions): TrainProgram {
+  const step = grpoStepFn(policy, options);
+  const id = createSha256().update(new TextEncoder().encode(`mycel.grpo.v1 ${policy.id} ${stateHash(start)} ${JSON.stringify(options)}`));
+  for (const b of batches) id.update(batchCommitment(b));
   return {
     ...policy,
-    spec: { ...policy.spec, steps: batches.length },
+    id: toHex(id.digest()),
+    spec: { ...policy.spec, steps: batches.length, checkpointEvery: Math.min(policy.spec.checkpointEvery, batches.length) },
     lr: () => f(options.lr),
     batch: (t) => batches[t],
-    step: grpoStepFn(policy, options),
+    init: () => start,
+    step: (state, batch = batches[state.step]) => step(state, batch),
   };
 }

@@ -7,10 +7,28 @@
 import { BLOB_CHUNK_BYTES } from '../p2p/constants.js';
 import { encodeManifest, sha256Bytes } from '../p2p/blob/manifest.js';
 import { concatBytes } from '../platform/bytes.js';
-import { buildProgram, decodeCheckpoint, encodeCheckpoint, parseJobSpec, stateHash, type TrainProgram, type TrainState } from '../train/index.js';
+import { buildProgram, canonicalJson, decodeCheckpoint, encodeCheckpoint, parseJobSpec, stateHash, type JobSpec, type TrainProgram, type TrainState } from '../train/index.js';
 
 /** The largest peer model this node re-executes (a claim of a huge model must not stall the round). */
 export const MAX_PEER_MODEL = { contextLength: 256, dModel: 512, layers: 12, mlpHidden: 2048 };
+
+type BuiltSpec = { program: TrainProgram; shapes: Record<string, { shape: readonly number[]; dtype: string }> };
+/** Programs by spec: peers' specs repeat every round, and building one (with its init) is not free. */
+const programs = new Map<string, BuiltSpec>();
+const PROGRAM_CACHE = 32;
+
+function programOf(spec: JobSpec): BuiltSpec {
+  const key = canonicalJson(spec);
+  let built = programs.get(key);
+  if (!built) {
+    const program = buildProgram(spec);
+    const shapes = Object.fromEntries(Object.entries(program.init().params).map(([name, t]) => [name, { shape: t.shape, dtype: t.dtype }]));
+    built = { program, shapes };
+    if (programs.size >= PROGRAM_CACHE) programs.delete(programs.keys().next().value as string);
+    programs.set(key, built);
+  }
+  return built;
+}
 
 export type Policy = { program: TrainProgram; state: TrainState; hash: string };
 export type PolicyBlob = { hash: string; cid: string; bytes: Uint8Array };
@@ -45,20 +63,20 @@ export function openPolicyBlob(bytes: Uint8Array, claim: { hash: string; cid: st
   const hash = stateHash(decoded.state);
   if (hash !== claim.hash) return { ok: false, reason: `the policy blob holds state ${hash.slice(0, 12)}, not the claimed ${claim.hash.slice(0, 12)}` };
   if (JSON.stringify(decoded.info.tokenizer) !== tokenizerJson) return { ok: false, reason: 'the policy uses another tokenizer' };
-  let program: TrainProgram;
+  let built: BuiltSpec;
   try {
     const spec = parseJobSpec(decoded.info.spec);
     const m = spec.model;
     if (m.contextLength > MAX_PEER_MODEL.contextLength || m.dModel > MAX_PEER_MODEL.dModel || m.layers > MAX_PEER_MODEL.layers || m.mlpHidden > MAX_PEER_MODEL.mlpHidden) {
       return { ok: false, reason: `the policy's model (${JSON.stringify(m)}) is larger than this node re-executes` };
     }
-    program = buildProgram(spec);
+    built = programOf(spec);
   } catch (error) {
     return { ok: false, reason: `the policy's spec is unusable (${(error as Error).message.split('\n')[0]})` };
   }
+  const { program, shapes } = built;
   // Every parameter the model reads, with the shape it expects: a mismatch would fail deep in a matmul.
-  const reference = program.init().params;
-  for (const [name, t] of Object.entries(reference)) {
+  for (const [name, t] of Object.entries(shapes)) {
     const got = decoded.state.params[name];
     if (!got || got.shape.length !== t.shape.length || got.shape.some((d, i) => d !== t.shape[i]) || got.dtype !== t.dtype) {
       return { ok: false, reason: `the policy's parameter ${name} is missing or misshapen` };

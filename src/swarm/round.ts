@@ -11,7 +11,7 @@
  * questions (groups whose rewards are all equal dropped). A node behind the clock skips to the
  * current round: its unpublished work is dropped, never replayed into a later round.
  */
-import { CharTokenizer, TASK_ALPHABET, type Tokenizer } from '../data/index.js';
+import { CharTokenizer, TASK_ALPHABET, type TokenBatch, type Tokenizer } from '../data/index.js';
 import { Rng } from '../tensor/index.js';
 import { stateHash, type TrainProgram, type TrainState } from '../train/index.js';
 import { groupAdvantages, grpoBatch, grpoStepFn, type GrpoSample } from './grpo.js';
@@ -70,7 +70,16 @@ export function createSapoNode(o: { id: string; key: Uint8Array; config: SapoCon
   const asks = o.asks ?? o.config.tasks.map((t) => t.name);
   for (const name of asks) if (!o.config.tasks.some((t) => t.name === name)) throw new RangeError(`task ${name} is not one of the swarm's`);
   if (JSON.stringify(o.program.tokenizer.toJSON()) !== JSON.stringify(swarmTokenizer().toJSON())) throw new RangeError('a swarm policy must use the swarm tokenizer (task data)');
-  return { id: o.id, key: o.key, config: o.config, asks, program: o.program, policy: o.policy, blob: policyBlob(o.program, o.policy), round: o.round ?? 0, dropped: new Map() };
+  // The policy's step counts GRPO steps from here (its optimizer keeps its own count): step t of the
+  // node's rounds is step t of grpoProgram, so a disputed round names the same state hashes.
+  const policy = { ...o.policy, step: 0 };
+  return { id: o.id, key: o.key, config: o.config, asks, program: o.program, policy, blob: policyBlob(o.program, policy), round: o.round ?? 0, dropped: new Map() };
+}
+
+/** The node with `peer` dropped from sampling (the edge found it cheating before the round saw it). */
+export function dropPeer(node: SapoNode, peer: string, reason: string): SapoNode {
+  if (node.dropped.has(peer)) return node;
+  return { ...node, dropped: new Map(node.dropped).set(peer, reason) };
 }
 
 /** The node's own questions for `round` with its current policy: the rollout it publishes. */
@@ -147,7 +156,7 @@ export type RoundInbox = {
 export const blobKey = (peer: string, cid: string) => `${peer} ${cid}`;
 
 /** Checks the round's peer rollouts, trains on I own + J external questions, and moves to the next round. */
-export function finishRound(node: SapoNode, inbox: RoundInbox): { node: SapoNode; verdicts: RoundVerdict[]; metrics: RoundMetrics } {
+export function finishRound(node: SapoNode, inbox: RoundInbox): { node: SapoNode; verdicts: RoundVerdict[]; metrics: RoundMetrics; batch: TokenBatch | undefined } {
   const { config, program } = node;
   const own = node.own;
   if (!own || own.round !== node.round) throw new RangeError(`finishRound before startRound of round ${node.round}`);
@@ -213,8 +222,9 @@ export function finishRound(node: SapoNode, inbox: RoundInbox): { node: SapoNode
   }
   let policy = node.policy;
   let loss: number | undefined;
-  if (samples.length > 0) {
-    const result = grpoStepFn(program, config)(policy, grpoBatch(samples, program.tokenizer, seqLen));
+  const batch = samples.length > 0 ? grpoBatch(samples, program.tokenizer, seqLen) : undefined;
+  if (batch) {
+    const result = grpoStepFn(program, config)(policy, batch);
     policy = result.state;
     loss = result.loss;
   }
@@ -236,7 +246,7 @@ export function finishRound(node: SapoNode, inbox: RoundInbox): { node: SapoNode
     policy: policy === node.policy ? node.blob.hash : stateHash(policy),
   };
   const blob = policy === node.policy ? node.blob : policyBlob(program, policy, metrics.policy);
-  return { node: { ...node, policy, blob, round: node.round + 1, dropped, own: undefined }, verdicts, metrics };
+  return { node: { ...node, policy, blob, round: node.round + 1, dropped, own: undefined }, verdicts, metrics, batch };
 }
 
 /** A text as an RNG seed (48 bits of its SHA-256 via the task-seed hash). */

@@ -22,6 +22,8 @@ import { walletTransfer } from './wallet-transfer.js';
 import { walletStake } from './wallet-stake.js';
 import { walletUnstake } from './wallet-unstake.js';
 import { walletWithdraw } from './wallet-withdraw.js';
+import { swarmStart } from './swarm-start.js';
+import { swarmLocal } from './swarm-local.js';
 
 /** Every `mycel` command, in the order `mycel --help` lists them. One file per command. */
-export const COMMANDS: readonly Command[] = [demo, train, evalCommand, sample, inspect, verify, dispute, devnet, chainDeploy, chainStatus, wallet, walletTransfer, walletStake, walletUnstake, walletWithdraw, nodeStart, nodeStop, nodeStatus, nodeRun, nodePeers, blobPut, blobGet, swarmTrain];
+export const COMMANDS: readonly Command[] = [demo, train, evalCommand, sample, inspect, verify, dispute, devnet, chainDeploy, chainStatus, wallet, walletTransfer, walletStake, walletUnstake, walletWithdraw, nodeStart, nodeStop, nodeStatus, nodeRun, nodePeers, blobPut, blobGet, swarmTrain, swarmStart, swarmLocal];

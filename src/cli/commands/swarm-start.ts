@@ -1,0 +1,88 @@
+import { mkdir, readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { intFlag, type Command } from '../command.js';
+import { loadConfig } from '../../p2p/config.js';
+import { loadIdentity } from '../../p2p/identity.js';
+import { MycelNode } from '../../p2p/node.js';
+import { createSapoNode } from '../../swarm/round.js';
+import { buildProgram, policySpec } from '../../swarm/sapo-policy.js';
+import { runSapoNode, type SapoEvent } from '../../swarm/sapo-node.js';
+import { HOSTILE_KINDS } from '../../swarm/sapo-adversary.js';
+import { DATA_DIR_FLAGS, dataDirOf } from './p2p-flags.js';
+import { SAPO_FLAGS, hostileOf, sapoSettings, startingPolicy } from './sapo-flags.js';
+
+export const swarmStart: Command = {
+  name: 'swarm start',
+  summary: 'join (or found) an RL swarm (SAPO): share rollouts, check peers\', train with GRPO',
+  description: [
+    'Each round the node answers its questions (derived from the round beacon and its id), gossips the',
+    'rollouts, checks its peers\' (questions, answers and rewards recomputed; a fraction re-executed from',
+    'their policy blob), and takes a GRPO step on I own + J peers\' questions. Rounds start at',
+    'genesis + r * round-ms (Unix ms; nodes of one swarm use the same values). Per-round metrics go to',
+    '<data-dir>/sapo/sapo-metrics.jsonl with a plot, sapo-reward.svg.',
+    'Example: mycel swarm start --split 4/4 --bootstrap /ip4/10.0.0.2/tcp/4001/p2p/16Uiu2...',
+  ].join('\n'),
+  flags: {
+    ...DATA_DIR_FLAGS,
+    ...SAPO_FLAGS,
+    port: { type: 'string', value: 'N', description: 'TCP port (0 = any free port). Default 4001' },
+    host: { type: 'string', value: 'IP', description: 'Interface to listen on. Default 0.0.0.0' },
+    bootstrap: { type: 'string', value: 'MULTIADDR', multiple: true, description: 'A peer to join through (repeatable)' },
+    key: { type: 'string', value: 'FILE', description: 'secp256k1 key file (0x-hex). Created with mode 0600 if missing' },
+    genesis: { type: 'string', value: 'MS', description: 'When round 0 starts (Unix ms). Default 0: round = now / round-ms' },
+    'genesis-file': { type: 'string', value: 'FILE', description: 'Wait until FILE holds the genesis (Unix ms): how swarm local starts its nodes together' },
+    peers: { type: 'string', value: 'N', description: 'Finish collecting a round once N peers\' rollouts are in (default: wait the whole round)' },
+    hostile: { type: 'string', value: 'KIND', description: `Testing a swarm's defences: send hostile rollouts (${HOSTILE_KINDS.join(', ')})` },
+  },
+  async run({ flags, out, signal }) {
+    const settings = await sapoSettings(flags);
+    const hostile = hostileOf(flags);
+    let genesisMs = intFlag(flags, 'genesis', 0, 0);
+    const expectPeers = flags.peers === undefined ? undefined : intFlag(flags, 'peers', 0, 0, 10_000);
+    const net = await loadConfig({
+      dataDir: dataDirOf(flags),
+      overrides: { tcpPort: flags.port === undefined ? undefined : intFlag(flags, 'port', 0, 0, 65535), wsPort: -1, host: flags.host, bootstrap: flags.bootstrap, keyFile: flags.key },
+    });
+    const dir = join(net.dataDir, 'sapo');
+    await mkdir(dir, { recursive: true, mode: 0o700 });
+    const identity = await loadIdentity(net.keyFile);
+    const program = buildProgram(policySpec(settings.config, { model: settings.model, seed: settings.seed }));
+    const policy = await startingPolicy(dir, program, settings, (text) => out.log(text));
+    const node = createSapoNode({ id: identity.peerId.toString(), key: identity.privateKey.raw, config: settings.config, asks: settings.asks, program, policy });
+    const p2p = await MycelNode.start({ ...net, identity });
+    try {
+      const multiaddrs = p2p.multiaddrs().map((a) => (a.includes('/p2p/') ? a : `${a}/p2p/${p2p.peerId}`));
+      out.result({ type: 'ready', peerId: identity.peerId.toString(), multiaddrs, policy: node.blob.hash, dataDir: dir }, `PeerId ${identity.peerId}\nListening on:\n${multiaddrs.map((a) => `  ${a}`).join('\n')}\nStarting policy ${node.blob.hash.slice(0, 16)}`);
+      const stop = new AbortController();
+      const onTerm = () => stop.abort();
+      process.once('SIGTERM', onTerm);
+      signal.addEventListener('abort', onTerm, { once: true });
+      if (typeof flags['genesis-file'] === 'string') genesisMs = await waitForGenesis(flags['genesis-file'], stop.signal);
+      const final = await runSapoNode({ p2p, node, dataDir: dir, genesisMs, roundMs: settings.roundMs, rounds: settings.rounds, expectPeers, signal: stop.signal, hostile, onEvent: (e) => report(e) });
+      process.off('SIGTERM', onTerm);
+      out.result({ type: 'done', round: final.round, policy: final.blob.hash, dropped: [...final.dropped.keys()] }, `Stopped at round ${final.round}.`);
+    } finally {
+      await p2p.stop();
+    }
+
+    function report(e: SapoEvent): void {
+      if (e.type === 'round') {
+        const m = e.metrics;
+        out.result({ type: 'round', ...m, seconds: e.seconds }, `round ${m.round}: reward ${m.reward.toFixed(3)}  accuracy ${m.accuracy.toFixed(2)}  rollouts in ${m.rolloutsIn} out ${m.rolloutsOut}  trained ${m.trainedOwn}+${m.trainedExternal}  dropped ${m.dropped.length}  ${e.seconds.toFixed(1)} s`);
+      } else if (e.type === 'reject') {
+        out.result(e, `rejected a rollout of ${e.peer} (round ${e.round}): ${e.reason}`);
+      } else if (e.type === 'skip') {
+        out.log(`behind the clock: skipping from round ${e.from} to ${e.to}`);
+      } else out.log(e.message);
+    }
+  },
+};
+
+async function waitForGenesis(file: string, signal: AbortSignal): Promise<number> {
+  while (!signal.aborted) {
+    const text = await readFile(file, 'utf8').catch(() => '');
+    if (/^\d+\s*$/.test(text)) return Number(text);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  return 0;
+}

@@ -1,0 +1,117 @@
+/**
+ * The SAPO experiment at small scale (bench/swarm.ts runs it): 8 nodes in one process over the
+ * in-memory transport, the same number of trained questions per round in every setting (I + J), one
+ * pre-trained starting policy per seed shared by every node. Settings as in the SAPO paper (8/0, 6/2,
+ * 4/4, 2/6), a non-IID variant (each node asks one of the tasks) and a poisoned one (one node forges
+ * answers and inflates rewards; it is not counted).
+ */
+import { identityFromRaw } from '../p2p/identity.js';
+import { createSapoNode } from './round.js';
+import { parseSapoConfig, type SapoConfig, type SapoConfigInput } from './sapo-config.js';
+import { buildProgram, heldoutAccuracy, policySpec, pretrainPolicy } from './sapo-policy.js';
+import { simRound, type SimMember } from './sapo-sim.js';
+import type { TrainState } from '../train/index.js';
+
+export const SETTINGS = ['8/0', '6/2', '4/4', '2/6', '4/4-noniid', '8/0-noniid', '4/4-poisoned'] as const;
+export type Setting = (typeof SETTINGS)[number];
+
+export type ExperimentOptions = { nodes: number; rounds: number; pretrainSteps: number; heldout: number; base: SapoConfigInput; threshold: number };
+
+export const EXPERIMENT_DEFAULTS: ExperimentOptions = {
+  nodes: 8,
+  rounds: 40,
+  pretrainSteps: 100,
+  heldout: 32,
+  threshold: 0.5,
+  base: { swarmId: 'bench', tasks: [{ name: 'sorting', config: { length: 4 } }, { name: 'reversal', config: { length: 5 } }], completions: 4, maxTokens: 6, temperature: 0.5, reexecFraction: 0.25, lr: 1e-3 },
+};
+
+export type SettingResult = {
+  setting: Setting;
+  seed: number;
+  rounds: number;
+  cumulative_reward: number;
+  heldout_accuracy: number;
+  heldout_per_task: Record<string, number>;
+  rounds_to_threshold: number | null;
+  bytes_per_round: number;
+  round_seconds: number;
+  rejected: number;
+};
+
+/** The starting policy of a seed: `pretrainSteps` supervised steps on the swarm's tasks. */
+export function startingPolicy(config: SapoConfig, seed: number, steps: number): { program: ReturnType<typeof buildProgram>; state: TrainState } {
+  const program = buildProgram(policySpec(config, { seed }));
+  return { program, state: pretrainPolicy(program, config, steps) };
+}
+
+function keyOf(seed: number, i: number): Uint8Array {
+  return Uint8Array.from({ length: 32 }, (_, b) => (b === 30 ? seed % 251 : b === 31 ? i + 1 : 0x5a));
+}
+
+export function runSetting(setting: Setting, seed: number, start: { program: ReturnType<typeof buildProgram>; state: TrainState }, o: ExperimentOptions, onRound?: (round: number, reward: number) => void): SettingResult {
+  const [split, variant] = setting.split('-');
+  const [own, external] = split.split('/').map(Number);
+  const config = parseSapoConfig({ ...o.base, own, external });
+  const tasks = config.tasks.map((t) => t.name);
+  let members: SimMember[] = Array.from({ length: o.nodes }, (_, i) => {
+    const identity = identityFromRaw(keyOf(seed, i));
+    const asks = variant === 'noniid' ? [tasks[i % tasks.length]] : undefined;
+    return {
+      node: createSapoNode({ id: identity.peerId.toString(), key: keyOf(seed, i), config, asks, program: start.program, policy: start.state }),
+      hostile: variant === 'poisoned' && i === o.nodes - 1 ? 'poisoned' : undefined,
+    };
+  });
+  let cumulative = 0;
+  let bytes = 0;
+  let seconds = 0;
+  let rejected = 0;
+  let toThreshold: number | null = null;
+  for (let round = 0; round < o.rounds; round++) {
+    const { members: next, result } = simRound(members, round);
+    members = next;
+    const honest = result.metrics.filter((_, i) => !members[i].hostile);
+    const reward = honest.reduce((s, m) => s + m.reward, 0) / honest.length;
+    const accuracy = honest.reduce((s, m) => s + m.accuracy, 0) / honest.length;
+    cumulative += reward;
+    if (toThreshold === null && accuracy >= o.threshold) toThreshold = round + 1;
+    bytes += result.bytes;
+    seconds += result.seconds;
+    rejected += result.verdicts.length;
+    onRound?.(round, reward);
+  }
+  const perTask: Record<string, number> = {};
+  const honestNodes = members.filter((m) => !m.hostile).map((m) => m.node);
+  for (const node of honestNodes) {
+    const acc = heldoutAccuracy(node.program, node.policy, config, o.heldout);
+    for (const [task, a] of Object.entries(acc)) perTask[task] = (perTask[task] ?? 0) + a / honestNodes.length;
+  }
+  const values = Object.values(perTask);
+  return {
+    setting,
+    seed,
+    rounds: o.rounds,
+    cumulative_reward: cumulative,
+    heldout_accuracy: values.reduce((a, b) => a + b, 0) / values.length,
+    heldout_per_task: perTask,
+    rounds_to_threshold: toThreshold,
+    bytes_per_round: bytes / o.rounds,
+    round_seconds: seconds / o.rounds,
+    rejected,
+  };
+}
+
+/** Means over seeds of each setting's cumulative reward, and the ratios the issue asks for. */
+export function summarize(results: readonly SettingResult[]) {
+  const mean = (s: Setting) => {
+    const rows = results.filter((r) => r.setting === s);
+    return rows.length ? rows.reduce((a, r) => a + r.cumulative_reward, 0) / rows.length : NaN;
+  };
+  return {
+    summary: true,
+    gain_4_4_over_8_0: mean('4/4') / mean('8/0') - 1,
+    gain_noniid: mean('4/4-noniid') / mean('8/0-noniid') - 1,
+    poisoned_over_clean: mean('4/4-poisoned') / mean('4/4'),
+    mean_cumulative_reward: Object.fromEntries(SETTINGS.map((s) => [s, mean(s)])),
+  };
+}
