@@ -9,7 +9,8 @@
 // op output at a random step (bench/dispute.ts cheatedJob, --seed), the TS game between it and an honest challenger is
 // replayed move by move on the real DisputeGame behind the JobMarket (test/chain/dispute-replay.ts): a dispute_job
 // row (job, model, flip, ruling), one row per move, then dispute_total (gas of all game moves, rounds, seconds of the
-// on-chain replay, steps of the job), the issue's last line. Before those, the same step skipped by a solver, a
+// on-chain replay, steps of the job), the issue's last line; before it, challenge_second_dispute and second_dispute_total: a
+// second challenger's dispute on the same job, opened while the first is open and played to its ruling first. Before those, the same step skipped by a solver, a
 // dispute that ends at the state level: state_dispute_move rows and state_dispute_total.
 import { getAddress, parseUnits, type Hex } from 'viem';
 import { privateKeyToAccount } from 'viem/accounts';
@@ -151,8 +152,17 @@ async function disputeOnChain(report: ReturnType<typeof makeReporter>, job: 'qui
       report({ action: 'state_dispute_move', move: m.kind, by: m.by, level: m.level, gas: Number(m.gas) });
     });
     report({ action: 'state_dispute_total', gas: Number(stateGas), rounds: stateGame.totalRounds, ruling: `${sr.loser} loses at ${sr.at}: step ${sr.t}, leaf ${sr.instruction} (${sr.opName})` });
-    const { disputeId, challengeGas } = await openJobDispute(c, rules, c.wallets[2], c.wallets[3], roots);
+    const { jobId, disputeId, challengeGas } = await openJobDispute(c, rules, c.wallets[2], c.wallets[3], roots);
     report({ action: 'challenge_open_dispute', gas: Number(challengeGas) });
+    // A second, concurrent dispute on the same job (another challenger, its own game): it is played to its ruling
+    // while the first is open; the first then refutes the job and the second's ruling refunds its challenger.
+    const second = await challenge(c.wallets[5], { market: c.market, jobId, root: `0x${roots.challenger}` as Hex });
+    report({ action: 'challenge_second_dispute', gas: Number(second.gasUsed) });
+    let secondGas = 0n;
+    await replayOnChain(c, rules, second.disputeId, acceptedMoves(rules, game, roots), { solver: c.wallets[2], challenger: c.wallets[5] }, (m) => {
+      secondGas += m.gas;
+    });
+    report({ action: 'second_dispute_total', gas: Number(secondGas), rounds: game.totalRounds, concurrent_with: Number(disputeId) });
     const started = performance.now();
     let gas = 0n;
     await replayOnChain(c, rules, disputeId, acceptedMoves(rules, game, roots), { solver: c.wallets[2], challenger: c.wallets[3] }, (m) => {

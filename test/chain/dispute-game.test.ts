@@ -21,7 +21,7 @@ import { adversary, playGame, replayParty, type GameResult, type Position } from
 import { DESCENT_DEPTH } from '../../src/verify/game/descend.js';
 import { honest, rules, runOf, type Run } from '../verify/game-helpers.js';
 import { runCommitment } from '../../src/train/index.js';
-import { acceptedMoves, CLOCK_BLOCKS, openJobDispute, qkvCheatGame, qkvWriter, readDispute, replayOnChain, REWARD, setupGameChain, STAKE, type GameChain, type OnChainDispute } from './dispute-replay.js';
+import { acceptedMoves, CLOCK_BLOCKS, WINDOW_BLOCKS, openJobDispute, qkvCheatGame, qkvWriter, readDispute, replayOnChain, REWARD, setupGameChain, STAKE, type GameChain, type OnChainDispute } from './dispute-replay.js';
 import { expectRevert } from './mycel-fixture.js';
 
 const T = 3;
@@ -150,7 +150,7 @@ describe('the state level on chain: every op output agrees, h_t does not', () =>
     if (liarRole === 'challenger') {
       // The solver won its dispute; it is paid (with the loser's unburned half) once the window has closed.
       expect((await getJob(c.publicClient, { market: c.market, jobId })).phase).toBe('Committed');
-      await c.advance(600n);
+      await c.advance(WINDOW_BLOCKS);
       await finalize(solver, { market: c.market, jobId });
     }
     expect((await c.balance(honestWallet.account.address)) - before).toBe(STAKE + STAKE / 2n + (liarRole === 'challenger' ? REWARD : 0n));

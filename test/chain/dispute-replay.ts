@@ -21,7 +21,9 @@ export const TOKENS = (n: number | string) => parseUnits(String(n), 18);
 export const STAKE = TOKENS(5);
 export const REWARD = TOKENS(25);
 /** Each party's chess clock per dispute, in blocks (DisputeGame deadlines are block numbers). */
-export const CLOCK_BLOCKS = 1_000;
+export const CLOCK_BLOCKS = 100;
+/** The jobs' challenge window, in blocks (the market's least). */
+export const WINDOW_BLOCKS = 50n;
 
 export type GameChain = DeployMycelReturnType & {
   anvil: Anvil;
@@ -40,7 +42,7 @@ export async function setupGameChain(rules: Rules): Promise<GameChain> {
   const clients = anvil.accounts.map((a) => createClients({ rpcUrl: anvil.rpcUrl, chainId: anvil.chainId, account: privateKeyToAccount(a.privateKey) }));
   const wallets = clients.map((c) => c.walletClient as MycelWalletClient);
   const { publicClient, testClient } = clients[0];
-  const d = await deployMycel(wallets[0], { disputeGame: { clock: CLOCK_BLOCKS }, minStake: TOKENS(100), unbondingDelay: 1_000n, minChallengeWindow: 600n });
+  const d = await deployMycel(wallets[0], { disputeGame: { clock: CLOCK_BLOCKS }, minStake: TOKENS(100), unbondingDelay: 1_000n, minChallengeWindow: WINDOW_BLOCKS });
   for (const w of wallets.slice(1, 6)) {
     await send(wallets[0], { address: d.token, abi: MycelTokenAbi, functionName: 'transfer', args: [w.account.address, TOKENS(10_000)] });
     await approve(w, { token: d.token, spender: d.registry, amount: TOKENS(100) });
