@@ -1,10 +1,11 @@
 /**
  * The three roles of a node. A submitter posts a job (the spec's keccak256 on chain, the spec itself as a libp2p blob
- * announced on the market topic; the dispute-game facts with setRules while the job is Open) and collects the model.
- * A solver claims an open job, trains it with runJob (optionally cheating at step T: it flips one bit of an op that
- * writes a parameter), announces its step hashes and model as blobs, commits its run root, then either finalizes after
- * the challenge window or plays the dispute. A verifier re-executes every committed job, challenges a root it
- * disagrees with (announcing its own step hashes first), and plays its side of the dispute.
+ * announced on the market topic; the dispute-game facts with setRules while the job is Open, and a challenge window
+ * sized from the job, node/window.ts) and collects the model. A solver claims an open job, trains it with runJob
+ * (optionally cheating at step T: it flips one bit of an op that writes a parameter), announces its step hashes (for
+ * the submitter's model check; the game never needs them) and model as blobs, commits its run root, then plays every
+ * dispute opened on the job and finalizes once the window has closed with none in play. A verifier re-executes every
+ * committed job, challenges a root it disagrees with, and plays its side of its own dispute.
  *
  * Roles learn of jobs from confirmed market events, starting at the block they joined at (events.ts); whatever they
  * get from a peer (spec, step hashes, model) is checked against the chain before it is used.
