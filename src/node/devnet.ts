@@ -72,7 +72,12 @@ export type DevnetSummary = {
   totalSupply: { before: string; after: string; burned: string };
   gas: { action: string; count: number; total: string }[];
   /** The honest solver's model: `cid` is its libp2p blob, `path` the submitter's copy fetched over libp2p. */
-  model: { jobId: string; path: string; root: Hex; cid: string };
+  model?: { jobId: string; path: string; root: Hex; cid: string };
+  /**
+   * What went wrong, if anything: a node process that failed (which, why, what to do), or an outcome the protocol
+   * forbids (the cheater paid). The summary above it is what happened until then, read from the chain.
+   */
+  failures: string[];
   /** What crossed libp2p: announcements heard by the submitter, and step-hash lists the nodes fetched and checked. */
   p2p: { stepHashesFetched: number; specsFetched: number };
   seconds: number;
@@ -195,44 +200,64 @@ export async function runDevnet(o: DevnetOptions = {}): Promise<DevnetSummary> {
     const stop = () => ac.abort(new Error('devnet stopped'));
     o.signal?.addEventListener('abort', stop, { once: true });
     const children: { stop(): void }[] = [];
-    const role = <R>(i: number, spec: { role: 'solver' | 'verifier'; maxJobs: number; cheatAt?: number }): Promise<R> => {
+    // The first failure (a node process, a transaction of the submitter) stops the scenario; the summary is still
+    // built, from the chain, with the failure in it.
+    const failures: string[] = [];
+    const failed = (error: unknown) => {
+      if (ac.signal.aborted) return;
+      failures.push(error instanceof MycelError ? error.message.split('\n')[0] : String((error as Error)?.message ?? error));
+      stop();
+    };
+    const role = <R>(i: number, spec: { role: 'solver' | 'verifier'; maxJobs: number; cheatAt?: number }) => {
       const p = spawnRole<R>({ ...configs[i], fromBlock: fromBlock.toString(), ...spec }, emit);
       children.push(p);
       log(`started ${spec.role} ${configs[i].name} as process ${p.child.pid}`);
-      p.result.catch(() => {}); // awaited below; a stop before then is not an unhandled rejection
-      return p.result;
+      p.result.catch(failed);
+      // Ready: its libp2p node is up, and it will act on every market event from fromBlock (or it has failed).
+      return { result: p.result, ready: Promise.race([p.ready, p.result.then(() => {}, () => {})]) };
     };
     ac.signal.addEventListener('abort', () => children.forEach((c) => c.stop()), { once: true });
-    let results: [SolverResult[], SolverResult[], VerifierResult[], SubmitterResult, SubmitterResult];
-    let jobIds: [bigint, bigint];
+    let results: Partial<[SolverResult[], SolverResult[], VerifierResult[], SubmitterResult, SubmitterResult]> = [];
+    const jobIds: bigint[] = [];
     try {
       const verifying = role<VerifierResult[]>(3, { role: 'verifier', maxJobs: 2 });
       const solvingA = role<SolverResult[]>(1, { role: 'solver', maxJobs: 1 });
       // On the dev chain a block comes every second and with every transaction: half a second a block is conservative.
       const window = { ...(o.challengeWindow === undefined ? {} : { challengeWindow: BigInt(o.challengeWindow) }), blockSeconds: dev ? 0.5 : 12 };
+      // A busy machine can take tens of seconds to start a process: no job is posted before its verifier listens.
+      await Promise.all([verifying.ready, solvingA.ready]);
+      ac.signal.throwIfAborted();
       const jobA = await submitJob(submitter, { spec, reward, stake, ...window });
+      jobIds.push(jobA.jobId);
       const settledA = awaitJob(submitter, jobA.jobId, ac.signal, spec);
-      settledA.catch(() => {});
+      settledA.catch(failed);
       // Job B is posted once A is claimed, and only then does the cheater start: each solver gets its job.
       await awaitPhaseAfter(submitter, jobA.jobId, 'Open', ac.signal);
       const solvingB = role<SolverResult[]>(2, { role: 'solver', maxJobs: 1, cheatAt });
+      await solvingB.ready;
+      ac.signal.throwIfAborted();
       const jobB = await submitJob(submitter, { spec, reward, stake, ...window });
+      jobIds.push(jobB.jobId);
       const settledB = awaitJob(submitter, jobB.jobId, ac.signal, spec);
-      settledB.catch(() => {});
-      jobIds = [jobA.jobId, jobB.jobId];
-      results = await Promise.all([solvingA, solvingB, verifying, settledA, settledB]);
+      settledB.catch(failed);
+      results = await Promise.all([solvingA.result, solvingB.result, verifying.result, settledA, settledB]);
     } catch (error) {
-      stop();
-      throw error;
+      if (o.signal?.aborted) throw error;
+      failed(error);
     } finally {
       children.forEach((c) => c.stop());
       clearInterval(ticker);
       o.signal?.removeEventListener('abort', stop);
     }
-    const [[a], [b], checked, gotA, gotB] = results;
-    if (!a || !b) throw new DevnetScenarioError('a solver ended without a job', dir);
-    if (!gotA.model || !gotA.modelCid) throw new DevnetScenarioError(`the submitter did not get the model of job ${jobIds[0]} over libp2p`, dir);
-    const ruled = checked.find((v) => String(v.jobId) === String(b.jobId))?.dispute ?? b.dispute;
+    const [[a] = [], [b] = [], checked = [], gotA, gotB] = results;
+    // Each job as the chain has it (whatever the nodes managed to report).
+    const onChain = await Promise.all(jobIds.map((jobId) => getJob(publicClient as PublicClient, { market: d.market, jobId })));
+    const ruled = b ? (checked.find((v) => String(v.jobId) === String(b.jobId))?.dispute ?? b.dispute) : undefined;
+    if (failures.length === 0) {
+      if (onChain[0]?.phase !== 'Finalized') failures.push(`the honest solver's job A ended ${onChain[0]?.phase ?? 'unposted'}, not Finalized`);
+      if (onChain[1]?.phase !== 'Refuted') failures.push(`the cheater's job B ended ${onChain[1]?.phase ?? 'unposted'}, not Refuted: the verifier did not win a dispute on it within its challenge window (a busy machine? give a longer --window)`);
+      if (gotA && (!gotA.model || !gotA.modelCid)) failures.push(`the submitter did not get the model of job ${jobIds[0]} over libp2p`);
+    }
 
     const after = await Promise.all(accounts.map((n) => balance(n.address)));
     const supplyAfter = await supply();
@@ -253,14 +278,20 @@ export async function runDevnet(o: DevnetOptions = {}): Promise<DevnetSummary> {
       dir,
       spec: { steps, model: spec.model, task: spec.data.kind === 'task' ? spec.data.task : spec.data.kind },
       cheatAt: Math.min(Math.max(1, cheatAt), steps),
-      jobs: [
-        { job: 'A', jobId: jobIds[0].toString(), solver: 'honest solver', phase: a.phase, verified: gotA.verified, root: a.root },
-        { job: 'B', jobId: jobIds[1].toString(), solver: 'cheating solver', phase: b.phase, verified: gotB.verified, root: b.root, ...(ruled ? { dispute: ruled } : {}) },
-      ],
+      jobs: onChain.map((j, i) => ({
+        job: i === 0 ? 'A' : 'B',
+        jobId: j.jobId.toString(),
+        solver: i === 0 ? 'honest solver' : 'cheating solver',
+        phase: j.phase,
+        verified: (i === 0 ? gotA : gotB)?.verified ?? false,
+        root: j.root,
+        ...(i === 1 && ruled ? { dispute: ruled } : {}),
+      })),
       parties: accounts.map((n, i) => ({ role: labels[i], address: n.address, before: fmt(before[i]), after: fmt(after[i]), delta: fmt(after[i] - before[i]) })),
       totalSupply: { before: fmt(supplyBefore), after: fmt(supplyAfter), burned: fmt(supplyBefore - supplyAfter) },
       gas: [...gas].map(([action, g]) => ({ action, count: g.count, total: g.total.toString() })),
-      model: { jobId: a.jobId.toString(), path: gotA.model, root: a.root, cid: gotA.modelCid },
+      ...(a && gotA?.model && gotA.modelCid ? { model: { jobId: a.jobId.toString(), path: gotA.model, root: a.root, cid: gotA.modelCid } } : {}),
+      failures,
       p2p: { stepHashesFetched: fetched('steps'), specsFetched: fetched('spec') },
       seconds: Math.round((performance.now() - started) / 100) / 10,
     };
@@ -300,16 +331,16 @@ function accountOf(config: Pick<NodeConfig, 'rpcUrl' | 'chainId' | 'privateKey' 
 export function formatSummary(s: DevnetSummary): string {
   const lines = [
     `devnet: ${s.spec.steps}-step GPT (${s.spec.model.kind === 'gpt' ? `d=${s.spec.model.dModel}, ${s.spec.model.layers} layers` : s.spec.model.kind}) on ${s.spec.task}; cheater flipped a bit at step ${s.cheatAt}`,
-    ...s.jobs.map((j) => `  job ${j.job} (#${j.jobId}) by the ${j.solver}: ${j.phase}${j.phase === 'Finalized' ? (j.verified ? ' (verified)' : ' (NOT verified: its rules on chain are not its spec\'s)') : ''}${j.dispute ? ` — dispute: ${j.dispute.loser} lost at the ${j.dispute.at} level after ${j.dispute.moves} moves` : ''}`),
+    ...s.jobs.map((j) => `  job ${j.job} (#${j.jobId}) by the ${j.solver}: ${j.phase}${j.phase === 'Finalized' ? (j.verified ? ' (verified)' : ' (NOT verified)') : ''}${j.dispute ? ` — dispute: ${j.dispute.loser} lost at the ${j.dispute.at} level after ${j.dispute.moves} moves` : ''}`),
     'balances (MYC)        before → after (delta)',
     ...s.parties.map((p) => `  ${p.role.padEnd(16)} ${p.before} → ${p.after} (${p.delta.startsWith('-') ? '' : '+'}${p.delta})`),
     `  total supply     ${s.totalSupply.before} → ${s.totalSupply.after} (burned ${s.totalSupply.burned})`,
     'gas per action (count, total)',
     ...s.gas.map((g) => `  ${g.action.padEnd(24)} ${String(g.count).padStart(3)}  ${g.total}`),
-    `trained model (job ${s.model.jobId}, root ${s.model.root.slice(0, 18)}…): ${s.model.path}`,
-    `  libp2p blob: ${s.model.cid}`,
+    ...(s.model ? [`trained model (job ${s.model.jobId}, root ${s.model.root.slice(0, 18)}…): ${s.model.path}`, `  libp2p blob: ${s.model.cid}`] : []),
     `over libp2p: ${s.p2p.specsFetched} job specs and ${s.p2p.stepHashesFetched} step-hash lists fetched and checked against the chain`,
     `time: ${s.seconds} s; node data under ${s.dir}`,
+    ...(s.failures.length ? ['FAILED (the summary above is what happened until then, read from the chain):', ...s.failures.map((f) => `  ${f}`)] : []),
   ];
   return lines.join('\n');
 }

@@ -2,10 +2,25 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
+import { MycelError } from '../platform/errors.js';
 import type { Emit, NodeEvent } from './context.js';
 import type { ChildSpec } from './child.js';
 
-export type RoleProcess<R> = { child: ChildProcess; result: Promise<R>; stop(): void };
+/** `ready` resolves at the process's first event (its libp2p node is up), `result` at its end. */
+export type RoleProcess<R> = { child: ChildProcess; ready: Promise<void>; result: Promise<R>; stop(): void };
+
+/** A node process ended without its result: which node, why (its error's own lines) and what to do. */
+export class NodeProcessError extends MycelError {
+  override name = 'NodeProcessError';
+  constructor({ node, pid, exit, reason, dataDir }: { node: string; pid: number | undefined; exit: string; reason: string; dataDir: string }) {
+    super(`Node ${node} (pid ${pid}) exited with ${exit}: ${reason || 'no error message'}`, {
+      metaMessages: [
+        `Its data: ${dataDir}. Run again with --json to see every line it logged.`,
+        'A reverted transaction (JobWrongPhase, a closed challenge window) on a busy machine means it acted too late: give it a longer --window, or run with fewer other programs.',
+      ],
+    });
+  }
+}
 
 export function spawnRole<R>(spec: ChildSpec, emit: Emit): RoleProcess<R> {
   const fromTs = import.meta.url.endsWith('.ts');
@@ -16,9 +31,12 @@ export function spawnRole<R>(spec: ChildSpec, emit: Emit): RoleProcess<R> {
   });
   let stderr = '';
   child.stderr!.on('data', (d: Buffer) => { stderr = (stderr + d.toString()).slice(-4000); });
+  let isReady: () => void = () => {};
+  const ready = new Promise<void>((resolve) => (isReady = resolve));
   const result = new Promise<R>((resolve, reject) => {
     let done: R | undefined;
     createInterface({ input: child.stdout! }).on('line', (line) => {
+      isReady();
       let e: (NodeEvent | { type: 'done'; result: R });
       try {
         e = JSON.parse(line);
@@ -31,8 +49,8 @@ export function spawnRole<R>(spec: ChildSpec, emit: Emit): RoleProcess<R> {
     child.on('exit', (code, signal) => {
       if (done !== undefined) resolve(done);
       // The error's own lines, not its stack frames: they say what went wrong.
-      else reject(new Error(`node ${spec.name} (pid ${child.pid}) exited with ${signal ?? code}: ${stderr.trim().split('\n').filter((l) => !/^\s+at /.test(l)).slice(-4).join(' | ')}`));
+      else reject(new NodeProcessError({ node: spec.name, pid: child.pid, exit: String(signal ?? code), reason: stderr.trim().split('\n').filter((l) => l.trim() && !/^\s+at /.test(l)).slice(-4).join(' | '), dataDir: spec.dataDir }));
     });
   });
-  return { child, result, stop: () => { if (child.exitCode === null) child.kill('SIGTERM'); } };
+  return { child, ready, result, stop: () => { if (child.exitCode === null) child.kill('SIGTERM'); } };
 }

@@ -18,6 +18,7 @@ import { deployMycel } from '../../src/chain/deploy.js';
 import type { MycelWalletClient } from '../../src/chain/actions/send.js';
 import { MockResolverAbi, MockResolverBytecode } from '../../src/chain/generated/MockResolver.js';
 import { startNode } from '../../src/node/run.js';
+import { NodeProcessError, spawnRole } from '../../src/node/spawn.js';
 import { spawnMycel } from '../cli/spawn-mycel.js';
 
 let anvil: Anvil;
@@ -81,6 +82,16 @@ describe('nodes refuse an unchecked market', () => {
     const config = { rpcUrl: anvil.rpcUrl, chainId: anvil.chainId, privateKey: anvil.accounts[1].privateKey, contracts: mocked, dataDir: join(dir, 'node'), name: 'solver', bootstrap: [], fromBlock: 0n, confirmations: 0 };
     await expect(startNode(config, () => {})).rejects.toBeInstanceOf(ContractCodeMismatchError);
   });
+
+  it('a devnet node process that refuses says which node, why and what to do, without a stack trace', async () => {
+    const p = spawnRole({ rpcUrl: anvil.rpcUrl, chainId: anvil.chainId, privateKey: anvil.accounts[2].privateKey, contracts: mocked, dataDir: join(dir, 'verifier'), name: 'verifier', bootstrap: [], fromBlock: '0', confirmations: 0, role: 'verifier', maxJobs: 1 }, () => {});
+    const error = await p.result.catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(NodeProcessError);
+    const text = `${(error as Error).message}\n${(error as NodeProcessError).metaMessages.join('\n')}`;
+    expect(text).toMatch(/^Node verifier \(pid \d+\) exited with 1: .*not this build's DisputeGame/);
+    expect(text).toContain(join(dir, 'verifier'));
+    expect(text).not.toMatch(/^\s+at /m);
+  }, 60_000);
 
   it('`mycel node run --market` names the address, the reason and the fix, without a stack trace', async () => {
     const keyFile = join(dir, 'node.key');

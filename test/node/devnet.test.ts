@@ -20,12 +20,13 @@ describe('mycel devnet', () => {
       cheatAt: 3,
       // The challenge window is sized from the job (node/window.ts): a loaded verifier still re-executes in time.
       // Stopped (anvil and every node process with it) before the test's own timeout would abandon them.
-      signal: AbortSignal.timeout(300_000),
+      signal: AbortSignal.timeout(560_000),
       onEvent: (e) => lines.push(e.type === 'log' ? `${e.node}: ${e.text}` : JSON.stringify(e)),
     });
     const text = formatSummary(s);
     console.log(text);
     const [a, b] = s.jobs;
+    expect(s.failures).toEqual([]);
     expect(a.phase).toBe('Finalized');
     expect(a.verified).toBe(true); // its rules on chain are its spec's, checked by the submitter
     expect(text).toContain(`job A (#${a.jobId}) by the honest solver: Finalized (verified)`);
@@ -41,13 +42,13 @@ describe('mycel devnet', () => {
     expect(delta.submitter).toBe(-25);
     expect(parseUnits(s.totalSupply.burned, 18)).toBe(parseUnits('2.5', 18));
     expect(s.gas.find((g) => g.action === 'dispute prove')?.count).toBe(1);
-    expect(existsSync(s.model.path)).toBe(true);
+    expect(existsSync(s.model!.path)).toBe(true);
     // The spec went to the node processes and the model came back to the submitter as libp2p blobs.
     // Nothing is exchanged through the file system: each node has its own dir, and there is no shared one.
     expect(readdirSync(s.dir).sort()).toEqual(['solver-cheater', 'solver-honest', 'submitter', 'verifier']);
-    expect(s.model.cid).toMatch(/^b[a-z2-7]+$/);
-    expect(s.model.path).toBe(`${s.dir}/submitter/models/job-${s.model.jobId}.safetensors`);
-    expect(text).toContain(`libp2p blob: ${s.model.cid}`);
+    expect(s.model!.cid).toMatch(/^b[a-z2-7]+$/);
+    expect(s.model!.path).toBe(`${s.dir}/submitter/models/job-${s.model!.jobId}.safetensors`);
+    expect(text).toContain(`libp2p blob: ${s.model!.cid}`);
     // Specs: both solvers and the verifier (twice). Step hashes: the dispute needs none (each party reveals its own run
     // tree), so neither the verifier nor the cheater fetched the other's.
     expect(lines.filter((l) => /job \d+: got the spec over libp2p/.test(l)).length).toBeGreaterThanOrEqual(3);
@@ -61,5 +62,5 @@ describe('mycel devnet', () => {
     expect(lines.some((l) => l.includes('rejected'))).toBe(false);
     // The two solvers and the verifier ran as separate node processes.
     expect(lines.filter((l) => /^devnet: started (solver|verifier) .* as process \d+$/.test(l))).toHaveLength(3);
-  }, 320_000);
+  }, 580_000);
 });

@@ -1,6 +1,6 @@
 import { UsageError } from '../../platform/errors.js';
 import { intFlag, type Command } from '../command.js';
-import { formatSummary, runDevnet } from '../../node/index.js';
+import { DevnetScenarioError, formatSummary, runDevnet } from '../../node/index.js';
 import { readKeyFile } from './chain-deploy.js';
 import { dataDirOf } from './p2p-flags.js';
 import { mkdir, readdir, rm } from 'node:fs/promises';
@@ -89,5 +89,7 @@ Examples:
       },
     });
     out.result(summary, formatSummary(summary));
+    // The summary is out; the exit status says whether the scenario ended as the protocol says it must.
+    if (summary.failures.length > 0) throw new DevnetScenarioError(summary.failures.join('; '), summary.dir);
   },
 };
