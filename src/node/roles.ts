@@ -13,7 +13,7 @@
 import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { getAddress, keccak256, type Hex } from 'viem';
-import { getBlockNumber, readContract } from 'viem/actions';
+import { getBlockNumber, getContractEvents, readContract } from 'viem/actions';
 import { send } from '../chain/actions/send.js';
 import { challenge, claimJob, commitRoot, finalize, getJob, JobRulesMismatchError, JobSpecMismatchError, postJob, type GetJobReturnType } from '../chain/index.js';
 import { DisputeGameAbi } from '../chain/generated/DisputeGame.js';
@@ -29,6 +29,7 @@ import { confirmedEvents } from './events.js';
 import { getBlob, putBlob } from './p2p.js';
 import { challengeWindowFor } from './window.js';
 import { checkedStepHashes, checkModel, encodeStepHashes } from './step-hashes.js';
+import { NodeState, type HeldJob } from './state.js';
 
 /** `factsSeconds`: how long building the facts took here (what the submitter sizes the challenge window from). */
 export type Job = { spec: JobSpec; program: TrainProgram; rules: Rules; facts: JobFacts; factsSeconds: number };
@@ -282,27 +283,52 @@ export async function runSolver(ctx: NodeContext, o: SolverOptions = {}): Promis
   const results: SolverResult[] = [];
   const max = o.maxJobs ?? Infinity;
   if (max <= 0) return results;
-  for await (const log of confirmedEvents<{ jobId: bigint }>(ctx, { address: ctx.contracts.market, abi: JobMarketAbi, eventName: 'JobPosted', fromBlock: ctx.fromBlock, ...(o.signal ? { signal: o.signal } : {}) })) {
-    const job = await getJob(ctx.publicClient, { market: ctx.contracts.market, jobId: log.args.jobId });
-    if (job.phase !== 'Open') continue;
-    // The spec and its dispute rules first: a solver never stakes on a job it cannot train or could not defend.
-    const spec = await fetchSpec(ctx, job, o.signal);
-    if ((await rulesVerdict(ctx, job.jobId, jobOf(spec), 'Not claimed: a dispute over it would be refereed by those rules, not by its spec.')) !== undefined) continue;
-    if (!fitsMemory(ctx, job.jobId, spec, o.maxMemoryBytes, 'not claimed')) continue;
-    try {
-      const { gasUsed } = await claimJob(ctx.wallet, { market: ctx.contracts.market, jobId: job.jobId });
-      ctx.tx('claimJob', gasUsed, job.jobId);
-    } catch (error) {
-      ctx.log(`job ${job.jobId}: not claimed (${(error as Error).message.split('\n')[0]})`);
-      continue;
+  const state = NodeState.open(ctx.dataDir);
+  try {
+    // Jobs this node held when it stopped (or was killed) come first: their stake is on the line.
+    for (const held of state.held('solver')) {
+      const job = await getJob(ctx.publicClient, { market: ctx.contracts.market, jobId: BigInt(held.jobId) });
+      const mine = job.solver.toLowerCase() === ctx.address.toLowerCase();
+      if (!mine || !['Claimed', 'Committed', 'Disputed'].includes(job.phase)) {
+        await state.release('solver', held.jobId);
+        continue;
+      }
+      ctx.log(`job ${job.jobId}: held before a restart (${job.phase}); resuming it`);
+      const cheat = held.cheatAt === undefined ? {} : { cheatAt: held.cheatAt };
+      results.push(await solve(ctx, job, parseJobSpec(JSON.parse(held.spec)), { ...o, ...cheat }, BigInt(held.fromBlock)));
+      await state.release('solver', held.jobId);
+      if (results.length >= max) return results;
     }
-    results.push(await solve(ctx, job, spec, o));
-    if (results.length >= max) break;
+    for await (const log of confirmedEvents<{ jobId: bigint }>(ctx, { address: ctx.contracts.market, abi: JobMarketAbi, eventName: 'JobPosted', fromBlock: ctx.fromBlock, ...(o.signal ? { signal: o.signal } : {}) })) {
+      const job = await getJob(ctx.publicClient, { market: ctx.contracts.market, jobId: log.args.jobId });
+      if (job.phase !== 'Open') continue;
+      // The spec and its dispute rules first: a solver never stakes on a job it cannot train or could not defend.
+      const spec = await fetchSpec(ctx, job, o.signal);
+      if ((await rulesVerdict(ctx, job.jobId, jobOf(spec), 'Not claimed: a dispute over it would be refereed by those rules, not by its spec.')) !== undefined) continue;
+      if (!fitsMemory(ctx, job.jobId, spec, o.maxMemoryBytes, 'not claimed')) continue;
+      // Held before the claim is sent: a crash right after it still finds the job (a claim that failed is released).
+      const fromBlock = await getBlockNumber(ctx.publicClient, { cacheTime: 0 });
+      await state.hold({ role: 'solver', jobId: job.jobId.toString(), spec: canonicalJson(spec), fromBlock: fromBlock.toString(), ...(o.cheatAt === undefined ? {} : { cheatAt: o.cheatAt }) });
+      try {
+        const { gasUsed } = await claimJob(ctx.wallet, { market: ctx.contracts.market, jobId: job.jobId });
+        ctx.tx('claimJob', gasUsed, job.jobId);
+      } catch (error) {
+        await state.release('solver', job.jobId);
+        ctx.log(`job ${job.jobId}: not claimed (${(error as Error).message.split('\n')[0]})`);
+        continue;
+      }
+      results.push(await solve(ctx, job, spec, o, fromBlock));
+      await state.release('solver', job.jobId);
+      if (results.length >= max) break;
+    }
+    return results;
+  } finally {
+    await state.close();
   }
-  return results;
 }
 
-async function solve(ctx: NodeContext, job: GetJobReturnType, spec: JobSpec, o: SolverOptions): Promise<SolverResult> {
+/** Trains (resuming from this node's checkpoints), publishes, commits unless already committed, then settles. `fromBlock`: at or before the claim. */
+async function solve(ctx: NodeContext, job: GetJobReturnType, spec: JobSpec, o: SolverOptions, fromBlock: bigint): Promise<SolverResult> {
   const j = jobOf(spec);
   const cheat = o.cheatAt !== undefined ? Math.min(Math.max(1, o.cheatAt), spec.steps) : undefined;
   const program = cheat === undefined ? j.program : cheatingProgram(j.program, cheat);
@@ -318,11 +344,13 @@ async function solve(ctx: NodeContext, job: GetJobReturnType, spec: JobSpec, o: 
   const stepsCid = await announceStepHashes(ctx, job.jobId, root, record.stepHashes);
   await ctx.announcements.announce({ kind: 'model', jobId: job.jobId.toString(), key: root, cid: modelCid });
   ctx.emit({ type: 'model', node: ctx.name, jobId: job.jobId.toString(), path: model, root, cid: modelCid });
-  const commitBlock = await getBlockNumber(ctx.publicClient, { cacheTime: 0 });
-  const committed = await commitRoot(ctx.wallet, { market: ctx.contracts.market, jobId: job.jobId, root });
-  ctx.tx('commitRoot', committed.gasUsed, job.jobId);
+  // A solver restarted after its commit finds the job Committed (or further): the root on chain is its own.
+  if ((await getJob(ctx.publicClient, { market: ctx.contracts.market, jobId: job.jobId })).phase === 'Claimed') {
+    const committed = await commitRoot(ctx.wallet, { market: ctx.contracts.market, jobId: job.jobId, root });
+    ctx.tx('commitRoot', committed.gasUsed, job.jobId);
+  }
   ctx.log(`trained job ${job.jobId} in ${((performance.now() - started) / 1000).toFixed(1)} s; step hashes (blob ${stepsCid.slice(0, 12)}…) and model announced; committed root ${root.slice(0, 10)}…`);
-  return { jobId: job.jobId, root, model, modelCid, ...(await afterCommit(ctx, job.jobId, commitBlock, j, { program, store, record }, o.signal)) };
+  return { jobId: job.jobId, root, model, modelCid, ...(await afterCommit(ctx, job.jobId, fromBlock, j, { program, store, record }, o.signal)) };
 }
 
 /**
@@ -382,26 +410,52 @@ async function afterCommit(ctx: NodeContext, jobId: bigint, commitBlock: bigint,
 
 export type VerifierOptions = { maxJobs?: number; signal?: AbortSignal; /** Leave unchecked a job whose memory estimate is above this. */ maxMemoryBytes?: number };
 /** `unverified`: the job's rules on chain are not its spec's; the verifier flagged it instead of re-executing it. */
-export type VerifierResult = { jobId: bigint; agreed: boolean; unverified?: string; dispute?: DisputeOutcome; /** Left unchecked: it does not fit this node's memory limit. */ skipped?: 'memory' };
+export type VerifierResult = { jobId: bigint; agreed: boolean; unverified?: string; dispute?: DisputeOutcome; /** Left unchecked: it does not fit this node's memory limit, or it was settled before this node could. */ skipped?: 'memory' | 'settled' };
 
 /** Re-executes every job whose root is committed (confirmed RootCommitted events since the node joined). */
 export async function runVerifier(ctx: NodeContext, o: VerifierOptions = {}): Promise<VerifierResult[]> {
   const work: Promise<VerifierResult>[] = [];
   const max = o.maxJobs ?? Infinity;
-  if (max > 0) {
-    for await (const log of confirmedEvents<{ jobId: bigint }>(ctx, { address: ctx.contracts.market, abi: JobMarketAbi, eventName: 'RootCommitted', fromBlock: ctx.fromBlock, ...(o.signal ? { signal: o.signal } : {}) })) {
-      const checking = verifyJob(ctx, log.args.jobId, log.blockNumber, o.signal, o.maxMemoryBytes);
-      checking.catch(() => {}); // awaited below
-      work.push(checking);
+  const state = NodeState.open(ctx.dataDir);
+  const check = (jobId: bigint, committedAt: bigint, held?: HeldJob) => {
+    const checking = verifyJob(ctx, state, jobId, committedAt, o.signal, o.maxMemoryBytes, held);
+    checking.catch(() => {}); // awaited below
+    work.push(checking);
+  };
+  try {
+    // Jobs it was checking, or disputing, when it stopped (or was killed) first.
+    for (const held of state.held('verifier')) {
       if (work.length >= max) break;
+      ctx.log(`job ${held.jobId}: held before a restart; resuming its check`);
+      check(BigInt(held.jobId), BigInt(held.fromBlock), held);
     }
+    if (work.length < max) {
+      for await (const log of confirmedEvents<{ jobId: bigint }>(ctx, { address: ctx.contracts.market, abi: JobMarketAbi, eventName: 'RootCommitted', fromBlock: ctx.fromBlock, ...(o.signal ? { signal: o.signal } : {}) })) {
+        if (state.held('verifier').some((h) => h.jobId === log.args.jobId.toString())) continue; // resumed above
+        check(log.args.jobId, log.blockNumber);
+        if (work.length >= max) break;
+      }
+    }
+    return await Promise.all(work);
+  } finally {
+    await Promise.allSettled(work);
+    await state.close();
   }
-  return Promise.all(work);
 }
 
-async function verifyJob(ctx: NodeContext, jobId: bigint, committedAt: bigint, signal?: AbortSignal, maxMemoryBytes?: number): Promise<VerifierResult> {
+/** `held`: the job as this node recorded it before a restart (its spec is taken from there). */
+async function verifyJob(ctx: NodeContext, state: NodeState, jobId: bigint, committedAt: bigint, signal?: AbortSignal, maxMemoryBytes?: number, held?: HeldJob): Promise<VerifierResult> {
+  const result = await checkJob(ctx, state, jobId, committedAt, signal, maxMemoryBytes, held);
+  await state.release('verifier', jobId);
+  return result;
+}
+
+async function checkJob(ctx: NodeContext, state: NodeState, jobId: bigint, committedAt: bigint, signal?: AbortSignal, maxMemoryBytes?: number, held?: HeldJob): Promise<VerifierResult> {
   const job = await getJob(ctx.publicClient, { market: ctx.contracts.market, jobId });
-  const spec = await fetchSpec(ctx, job, signal);
+  // Settled while this node was down: nothing is left to check or to play.
+  if (held && job.phase !== 'Committed' && job.phase !== 'Disputed') return { jobId, agreed: false, skipped: 'settled' };
+  const spec = held ? parseJobSpec(JSON.parse(held.spec)) : await fetchSpec(ctx, job, signal);
+  if (!held) await state.hold({ role: 'verifier', jobId: jobId.toString(), spec: canonicalJson(spec), fromBlock: committedAt.toString() });
   if (!fitsMemory(ctx, jobId, spec, maxMemoryBytes, 'not re-executed (so never challenged by this node)')) return { jobId, agreed: false, skipped: 'memory' };
   const j = jobOf(spec);
   // Rules first: a challenge would be refereed by the rules on chain, so under rules that are not the spec's an
@@ -418,10 +472,18 @@ async function verifyJob(ctx: NodeContext, jobId: bigint, committedAt: bigint, s
   }
   // The game never needs the solver's step hashes (each party reveals its own run tree): a solver that withholds them cannot stop the challenge.
   ctx.log(`job ${jobId}: root disagrees with my re-execution; challenging`);
-  const c = await challenge(ctx.wallet, { market: ctx.contracts.market, jobId, root: mine });
-  ctx.tx('challenge', c.gasUsed, jobId);
+  // After a restart the challenge may be on chain already: the dispute is then this node's to play on.
+  const opened = await getContractEvents(ctx.publicClient, { address: ctx.contracts.market, abi: JobMarketAbi, eventName: 'JobChallenged', args: { jobId, challenger: ctx.address }, fromBlock: committedAt, toBlock: 'latest' });
+  let disputeId: bigint;
+  if (opened.length > 0) disputeId = (opened[0].args as { disputeId: bigint }).disputeId;
+  else if (!['Committed', 'Disputed'].includes((await getJob(ctx.publicClient, { market: ctx.contracts.market, jobId })).phase)) return { jobId, agreed: false, skipped: 'settled' };
+  else {
+    const c = await challenge(ctx.wallet, { market: ctx.contracts.market, jobId, root: mine });
+    ctx.tx('challenge', c.gasUsed, jobId);
+    disputeId = c.disputeId;
+  }
   const party = replayParty({ role: 'challenger', program: j.program, reference: j.program, store, record });
-  const dispute = await playDispute(ctx, { disputeId: c.disputeId, jobId, rules: j.rules, facts: j.facts, party, roots: { solver: job.root, challenger: mine }, parties: { solver: getAddress(job.solver), challenger: ctx.address }, fromBlock: committedAt, ...(signal ? { signal } : {}) });
+  const dispute = await playDispute(ctx, { disputeId, jobId, rules: j.rules, facts: j.facts, party, roots: { solver: job.root, challenger: mine }, parties: { solver: getAddress(job.solver), challenger: ctx.address }, fromBlock: committedAt, ...(signal ? { signal } : {}) });
   ctx.log(`job ${jobId}: dispute ruled, ${dispute.loser} lost (${dispute.at}) after ${dispute.moves} moves`);
   return { jobId, agreed: false, dispute };
 }
