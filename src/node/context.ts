@@ -41,7 +41,9 @@ export type NodeEvent =
   /** A job this node will not take: its memory estimate is above the node's limit (said before any stake). */
   | { type: 'refused'; node: string; jobId: string; reason: string }
   /** A job this node will never call verified: its dispute rules on chain are not its spec's (roles.ts checkRules). */
-  | { type: 'unverified'; node: string; jobId: string; reason: string };
+  | { type: 'unverified'; node: string; jobId: string; reason: string }
+  /** A training step of a job this node runs (its loss, for the dashboard's curves). */
+  | { type: 'step'; node: string; jobId: string; step: number; loss: number };
 
 export type Emit = (event: NodeEvent) => void;
 

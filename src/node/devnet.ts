@@ -55,8 +55,14 @@ export type DevnetOptions = {
   ethPerNode?: string;
   /** Progress lines and transactions, as they happen. */
   onEvent?: (e: NodeEvent) => void;
+  /** Once the contracts are deployed and the submitter's node is up (the dashboard watches from then on). */
+  onReady?: (net: DevnetReady) => void;
+  /** Awaited before the chain and the submitter's node stop, whether the scenario ended or failed. */
+  onEnd?: () => Promise<void>;
   signal?: AbortSignal;
 };
+
+export type DevnetReady = { rpcUrl: string; chainId: number; contracts: Contracts; spec: JobSpec; submitter: RunningNode; accounts: { role: string; address: Address }[] };
 
 export type Party = { role: string; address: Address; before: string; after: string; delta: string };
 
@@ -172,6 +178,8 @@ export async function runDevnet(o: DevnetOptions = {}): Promise<DevnetSummary> {
     log(`libp2p bootstrap node ${bootstrap[0]}`);
     const configs = ROLE_NAMES.map((name, i) => mkConfig(name, roleKeys[i], contracts, bootstrap));
     const accounts = configs.map((c) => accountOf(c, emit));
+    const labels = ['submitter', 'honest solver', 'cheating solver', 'verifier'];
+    o.onReady?.({ rpcUrl, chainId, contracts, spec, submitter, accounts: accounts.map((n, i) => ({ role: labels[i], address: n.address })) });
     for (const n of accounts) {
       if (o.rpcUrl !== undefined) {
         const hash = await sendTransaction(deployer.wallet, { to: n.address, value: ethPerNode, account: deployer.wallet.account, chain: deployer.wallet.chain });
@@ -188,7 +196,6 @@ export async function runDevnet(o: DevnetOptions = {}): Promise<DevnetSummary> {
     log(`funded 1,000 MYC each${o.rpcUrl === undefined ? '' : ` and ${formatEther(ethPerNode)} ETH`}; solvers and verifier registered with 100 MYC bonds`);
     const balance = (a: Address) => readContract(publicClient, { address: d.token, abi: MycelTokenAbi, functionName: 'balanceOf', args: [a] });
     const supply = () => readContract(publicClient, { address: d.token, abi: MycelTokenAbi, functionName: 'totalSupply' });
-    const labels = ['submitter', 'honest solver', 'cheating solver', 'verifier'];
     const before = await Promise.all(accounts.map((n) => balance(n.address)));
     const supplyBefore = await supply();
     // The nodes act on market events from here on.
@@ -300,6 +307,7 @@ export async function runDevnet(o: DevnetOptions = {}): Promise<DevnetSummary> {
     throw error;
   } finally {
     o.signal?.removeEventListener('abort', stopChain);
+    await o.onEnd?.().catch(() => undefined);
     await submitter?.stop();
     await anvil?.stop();
   }

@@ -9,3 +9,4 @@ export * from './devnet.js';
 export * from './spawn.js';
 export * from './join.js';
 export { bootstrapAddr } from './p2p.js';
+export * from './dashboard/index.js';

@@ -20,7 +20,7 @@ import { DisputeGameAbi } from '../chain/generated/DisputeGame.js';
 import { JobMarketAbi } from '../chain/generated/JobMarket.js';
 import { jobFacts, type JobFacts } from '../chain/dispute-moves.js';
 import { MycelError } from '../platform/errors.js';
-import { buildProgram, canonicalJson, estimateMemory, parseJobSpec, runJob, Store, writeAtomic, type JobSpec, type RunRecord, type TrainProgram } from '../train/index.js';
+import { buildProgram, canonicalJson, estimateMemory, parseJobSpec, runJob, Store, writeAtomic, type JobSpec, type RunRecord, type StepReport, type TrainProgram } from '../train/index.js';
 import { adversary, replayParty, rulesOf, type Rules } from '../verify/index.js';
 import type { AnnounceKind } from './announce.js';
 import { playDispute, type DisputeOutcome } from './dispute.js';
@@ -260,6 +260,15 @@ const MODEL_WAIT_MS = 30_000;
 
 // ---------------------------------------------------------------- solver
 
+/** Reports training progress: throttled `train` events (metrics), and each step's loss (the dashboard's curves). */
+function progressOf(ctx: NodeContext, jobId: bigint, steps: number): (r: StepReport) => void {
+  const train = trainEvents(ctx, jobId, steps);
+  return (r) => {
+    train(r);
+    ctx.emit({ type: 'step', node: ctx.name, jobId: jobId.toString(), step: r.state.step, loss: r.loss });
+  };
+}
+
 export type SolverOptions = {
   /** Cheat at this step (1-based): flip one bit of an op output that writes a parameter. */
   cheatAt?: number;
@@ -335,7 +344,7 @@ async function solve(ctx: NodeContext, job: GetJobReturnType, spec: JobSpec, o: 
   const store = new Store(join(ctx.dataDir, `job-${job.jobId}`));
   ctx.log(`claimed job ${job.jobId}; training ${spec.steps} steps${cheat === undefined ? '' : ` (cheating at step ${cheat})`}`);
   const started = performance.now();
-  const { record } = await runJob(program, { store, signal: o.signal, onStep: trainEvents(ctx, job.jobId, spec.steps) });
+  const { record } = await runJob(program, { store, signal: o.signal, onStep: progressOf(ctx, job.jobId, spec.steps) });
   const root = `0x${record.commitment!}` as Hex;
   const weights = await store.getObject(record.checkpoints[String(spec.steps)]);
   const model = join(ctx.dataDir, 'models', `job-${job.jobId}.safetensors`);
@@ -464,7 +473,7 @@ async function checkJob(ctx: NodeContext, state: NodeState, jobId: bigint, commi
   if (unverified !== undefined) return { jobId, agreed: false, unverified };
   const store = new Store(join(ctx.dataDir, `job-${jobId}`));
   ctx.log(`re-executing job ${jobId} (${spec.steps} steps) to check root ${job.root.slice(0, 10)}…`);
-  const { record } = await runJob(j.program, { store, signal, onStep: trainEvents(ctx, jobId, spec.steps) });
+  const { record } = await runJob(j.program, { store, signal, onStep: progressOf(ctx, jobId, spec.steps) });
   const mine = `0x${record.commitment!}` as Hex;
   if (mine.toLowerCase() === job.root.toLowerCase()) {
     ctx.log(`job ${jobId}: root agrees with my re-execution; no challenge`);

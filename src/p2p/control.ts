@@ -23,7 +23,7 @@ const BODIES = {
 
 export type ControlEvent = { progress?: { done: number; total: number }; result?: unknown; error?: { name: string; message: string; hints: string[] } };
 
-export async function startControl(node: MycelNode, dataDir: string): Promise<{ url: string; close(): Promise<void> }> {
+export async function startControl(node: MycelNode, dataDir: string): Promise<{ url: string; token: string; close(): Promise<void> }> {
   const token = randomBytes(24).toString('hex');
   const server = createServer((req, res) => void handle(node, token, req, res));
   await new Promise<void>((ok, fail) => server.once('error', fail).listen(0, '127.0.0.1', () => ok()));
@@ -32,6 +32,8 @@ export async function startControl(node: MycelNode, dataDir: string): Promise<{ 
   await writeFile(file, JSON.stringify({ url, token, pid: process.pid, peerId: node.peerId.toString() }), { mode: 0o600 });
   return {
     url,
+    // The node's dashboard opens with the same token.
+    token,
     async close() {
       await rm(file, { force: true });
       server.closeAllConnections();

@@ -17,3 +17,4 @@ export { estimateMemory, type MemoryEstimate } from './memory.js';
 export { tensorCommitment, commitmentFromChunkRoot, chunkLeaves, CHUNK_ELEMENTS } from './tensor-commitment.js';
 export { stateLeaves, stateTensors, tensorLeaf, namedLeaf, headerLeaf } from './state.js';
 export { createStateHasher, type StateHasher } from './state-hasher.js';
+export { runInMemory, type InMemoryRun, type InMemoryStep } from './run-in-memory.js';

@@ -8,6 +8,7 @@ export * from './game/errors.js';
 export { type InputSource, type OpStructure, type StepStructure, stepLeafCount } from './game/structure.js';
 export { startGame, transition, expectedMove } from './game/transition.js';
 export { encodeMove, encodePosition, positionHash } from './game/encoding.js';
+export { describeMove, describeRuling, describeWhere } from './game/describe.js';
 export { batchCommitment, CHUNK_ELEMENTS } from './game/commitments.js';
 export { ruleInstruction, ruleState, refereeWork, type InstructionProof } from './referee.js';
 export {

@@ -1,6 +1,6 @@
 import { UsageError } from '../../platform/errors.js';
 import { intFlag, type Command } from '../command.js';
-import { DevnetScenarioError, formatSummary, runDevnet } from '../../node/index.js';
+import { DevnetScenarioError, devnetDashboard, formatSummary, runDevnet } from '../../node/index.js';
 import { readKeyFile } from './chain-deploy.js';
 import { dataDirOf } from './p2p-flags.js';
 import { mkdir, readdir, rm } from 'node:fs/promises';
@@ -29,7 +29,7 @@ export async function freshDevnetDir(dir: string): Promise<string> {
 export const devnet: Command = {
   name: 'devnet',
   summary: 'the whole network on one machine: a chain, contracts, a submitter, two solvers (one cheats) and a verifier',
-  usage: '[--steps N] [--cheat-at T] [--rpc URL --key-file FILE] [--json]',
+  usage: '[--steps N] [--cheat-at T] [--rpc URL --key-file FILE] [--dashboard-port N] [--serve | --exit] [--json]',
   description: `
 Starts anvil (or uses the chain at --rpc), deploys the token, registry, job market and the real
 DisputeGame, funds four accounts, and runs the scenario: job A (a small GPT sorting digits) goes to
@@ -44,6 +44,11 @@ model are libp2p blobs announced on the market's gossip topic and checked agains
 party learns the other's dispute moves from the chain. Progress goes to stderr; the summary (balances
 before and after, gas per action, time, where the trained model is) to stdout. Ctrl-C stops every
 process it started.
+
+It serves a dashboard (peers, jobs and their phases, the dispute replayed move by move, loss curves,
+balances and stakes, logs; live) at http://127.0.0.1:PORT and prints its URL, with its token, first.
+On a terminal it keeps serving the final state after the scenario until Ctrl-C; elsewhere (a pipe, a
+test, CI) the devnet ends with the scenario. --serve and --exit choose either way explicitly.
 
 With --rpc, the key in --key-file (mode 600) deploys the contracts and funds four fresh role accounts
 with --eth-per-node ETH each and 1,000 MYC; their keys are written to <dir>/keys. A dev chain
@@ -62,6 +67,9 @@ Examples:
     'key-file': { type: 'string', value: 'FILE', description: 'with --rpc: the funded key that deploys and funds (mode 600)' },
     'chain-id': { type: 'string', value: 'ID', description: 'with --rpc: refuse a node on another chain' },
     'eth-per-node': { type: 'string', value: 'ETH', description: 'with --rpc: ETH for gas sent to each role account (default 0.05)' },
+    'dashboard-port': { type: 'string', value: 'N', description: 'the dashboard\'s port on 127.0.0.1 (default 0: any free port)' },
+    serve: { type: 'boolean', description: 'keep serving the dashboard after the scenario until Ctrl-C (default on a terminal)' },
+    exit: { type: 'boolean', description: 'end with the scenario, even on a terminal' },
   },
   async run({ args, flags, out, signal }) {
     if (args.length > 0) throw new UsageError('devnet takes no arguments.');
@@ -72,24 +80,39 @@ Examples:
     if ((rpcUrl === undefined) !== (keyFile === undefined)) throw new UsageError('--rpc and --key-file go together: the key deploys the contracts and funds the nodes on that chain.');
     const eth = flags['eth-per-node'];
     if (eth !== undefined && (typeof eth !== 'string' || !/^\d+(\.\d+)?$/.test(eth))) throw new UsageError(`--eth-per-node must be an amount of ETH such as 0.05, got "${String(eth)}".`);
+    if (flags.serve && flags.exit) throw new UsageError('--serve and --exit contradict each other: pick one.');
+    const keepServing = Boolean(flags.serve) || (!flags.exit && Boolean(process.stdout.isTTY));
     const started = performance.now();
-    const summary = await runDevnet({
-      steps,
-      ...(cheatAt === undefined ? {} : { cheatAt }),
-      ...(flags.window === undefined ? {} : { challengeWindow: intFlag(flags, 'window', 20, 10, 1_000_000) }),
-      dir: typeof flags.dir === 'string' ? flags.dir : await freshDevnetDir(join(dataDirOf(flags), 'devnet')),
-      ...(rpcUrl === undefined ? {} : { rpcUrl, key: await readKeyFile(keyFile!) }),
-      ...(flags['chain-id'] === undefined ? {} : { chainId: intFlag(flags, 'chain-id', 0, 1) }),
-      ...(typeof eth === 'string' ? { ethPerNode: eth } : {}),
-      signal,
+    const dashboard = await devnetDashboard({
+      port: intFlag(flags, 'dashboard-port', 0, 0, 65_535),
       onEvent: (e) => {
         const at = `${((performance.now() - started) / 1000).toFixed(1).padStart(5)} s`;
         if (e.type === 'log') out.log(`${at}  ${e.node.padEnd(15)} ${e.text}`);
         else if (e.type === 'tx' && e.action.startsWith('dispute')) out.log(`${at}  ${e.node.padEnd(15)} ${e.action} (gas ${e.gas})`);
       },
     });
-    out.result(summary, formatSummary(summary));
-    // The summary is out; the exit status says whether the scenario ended as the protocol says it must.
-    if (summary.failures.length > 0) throw new DevnetScenarioError(summary.failures.join('; '), summary.dir);
+    out.log(`Dashboard: ${dashboard.server.url}`);
+    try {
+      const summary = await runDevnet({
+        steps,
+        ...(cheatAt === undefined ? {} : { cheatAt }),
+        ...(flags.window === undefined ? {} : { challengeWindow: intFlag(flags, 'window', 20, 10, 1_000_000) }),
+        dir: typeof flags.dir === 'string' ? flags.dir : await freshDevnetDir(join(dataDirOf(flags), 'devnet')),
+        ...(rpcUrl === undefined ? {} : { rpcUrl, key: await readKeyFile(keyFile!) }),
+        ...(flags['chain-id'] === undefined ? {} : { chainId: intFlag(flags, 'chain-id', 0, 1) }),
+        ...(typeof eth === 'string' ? { ethPerNode: eth } : {}),
+        signal,
+        ...dashboard.hooks,
+      });
+      out.result(summary, formatSummary(summary));
+      if (keepServing && !signal.aborted) {
+        out.log(`The dashboard still shows the devnet's final state at ${dashboard.server.url}; Ctrl-C to stop.`);
+        await new Promise<void>((done) => signal.addEventListener('abort', () => done(), { once: true }));
+      }
+      // The summary is out; the exit status says whether the scenario ended as the protocol says it must.
+      if (summary.failures.length > 0) throw new DevnetScenarioError(summary.failures.join('; '), summary.dir);
+    } finally {
+      await dashboard.close();
+    }
   },
 };

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Store, runCommitment, runJob, type RunRecord, type TrainProgram } from '../../train/index.js';
 import { UsageError } from '../../platform/errors.js';
-import { adversary, playGame, replayParty, rulesOf, type Move, type PlayedMove, type Position } from '../../verify/index.js';
+import { adversary, describeMove, describeRuling, describeWhere, playGame, replayParty, rulesOf, type PlayedMove } from '../../verify/index.js';
 import { intFlag, type Command } from '../command.js';
 import { JOB_FLAGS, resolveProgram, trainStore } from '../job.js';
 import { findRun, programOf } from './verify.js';
@@ -26,30 +26,6 @@ function cheating(honest: TrainProgram, cheat: Cheat, t: number): TrainProgram {
   }
 }
 
-const short = (h: string) => `${h.slice(0, 10)}…`;
-
-function describeMove(m: Move): string {
-  switch (m.kind) {
-    case 'commit-step': return `opens its h_t ${short(m.h)}${m.prev ? ` and the agreed h_t-1 ${short(m.prev.hash)}` : ''}, commits step tree ${short(m.root)}`;
-    case 'reveal': return `reveals ${m.nodes.length} nodes below its disputed node: ${m.nodes.map(short).join(' ')}`;
-    case 'commit-op': return `commits chunk root ${short(m.chunkRoot)}`;
-    case 'open-chunk': return `opens a chunk of ${m.words.length} words`;
-    case 'commit-element': return `commits final machine state after ${m.final.steps} instructions`;
-    case 'claim': return `claims ${m.hashes.length} machine states: ${m.hashes.map(short).join(' ')}`;
-    case 'prove-state': return /^0+$/.test(m.commitment) ? `proves the header of h_t from optimizer step ${m.optStep} of h_t-1` : `proves a state tensor of h_t from its source's commitment ${short(m.commitment)}`;
-    case 'prove': return `sends the one-step proof from pc ${m.pre.pc}${m.opening ? ' with a memory opening' : ''}`;
-    case 'timeout': return 'claims a timeout';
-  }
-}
-
-function where(p: Position): string {
-  if (p.level === 'run') return `run trees, steps ${p.lo}..${p.lo + p.n - 1}`;
-  if (p.level === 'step') return `step ${p.t}, ops ${p.lo}..${p.lo + p.n - 1}`;
-  if (p.level === 'op') return `step ${p.t}, op ${p.op}, chunks ${p.lo}..${p.lo + p.n - 1}`;
-  if (p.level === 'state') return `step ${p.t}, leaves ${p.lo}..${p.lo + p.n - 1} of h_${p.t}`;
-  if (p.level === 'element') return `step ${p.t}, op ${p.op}, element ${p.element}, instructions ${p.lo}..${p.lo + p.n}`;
-  return p.level;
-}
 
 export const dispute: Command = {
   name: 'dispute',
@@ -115,7 +91,7 @@ Examples:
       const party = (r: typeof solver, role: 'solver' | 'challenger', other: typeof solver) =>
         replayParty({ role, program: r.program, reference: honest, store: r.store, record: r.record });
       const onMove = (m: PlayedMove) => {
-        const text = `${m.move.by.padEnd(10)} ${m.level.padEnd(7)} ${describeMove(m.move)}${m.rejected ? `  REJECTED: ${m.rejected}` : ''}  [${m.bytes} B] -> ${where(m.position)}`;
+        const text = `${m.move.by.padEnd(10)} ${m.level.padEnd(7)} ${describeMove(m.move)}${m.rejected ? `  REJECTED: ${m.rejected}` : ''}  [${m.bytes} B] -> ${describeWhere(m.position)}`;
         out.result({ by: m.move.by, level: m.level, kind: m.move.kind, bytes: m.bytes, rejected: m.rejected ?? null, round: m.position.round }, text);
       };
       if (solver.record.commitment === challenger.record.commitment) {
@@ -131,9 +107,7 @@ Examples:
         [
           '',
           `Ruling: the ${r.loser === 'both' ? 'solver and the challenger both' : r.loser} lose${r.loser === 'both' ? '' : 's'}.`,
-          r.at === 'instruction'
-            ? `  at step ${r.t}, op ${r.op} (${r.opName}), element ${r.element}, instruction ${r.instruction} (${r.opcode})`
-            : r.at === 'state' ? `  at step ${r.t}: every op agrees, and leaf ${r.instruction} (${r.opName}) of the committed state is not what they give` : `  by timeout`,
+          `  ${describeRuling(r)}`,
           `  ${r.reason}`,
           `  ${game.totalRounds} rounds (run ${game.roundsPerLevel.run}, step ${game.roundsPerLevel.step}, op ${game.roundsPerLevel.op}, state ${game.roundsPerLevel.state}, element ${game.roundsPerLevel.element}, one-step ${game.roundsPerLevel.onestep}), ${game.bytes} bytes of moves`,
         ].join('\n'),

@@ -1,4 +1,7 @@
 import { mkdir } from 'node:fs/promises';
+import { join } from 'node:path';
+import { Observer, serveDashboard, servePresence } from '../../node/index.js';
+import { CONTROL_FILE } from '../../p2p/constants.js';
 import { intFlag, type Command } from '../command.js';
 import { loadConfig } from '../../p2p/config.js';
 import { callControl, startControl } from '../../p2p/control.js';
@@ -19,6 +22,9 @@ export const nodeStart: Command = {
     'Local commands (node peers, blob put/get) reach it through <data-dir>/control.json (127.0.0.1 only).',
     'With --detach it runs in the background: output to <data-dir>/logs/node.log (rotated past 10 MiB when a node',
     'starts, 5 kept), pid in <data-dir>/node.pid; `mycel node status` and `mycel node stop` manage it.',
+    'Its dashboard (peers and connections, logs; live) is served on 127.0.0.1 behind the same control token;',
+    'the URL it prints carries the token. <that URL>/node (same token) turns a browser tab into a node that',
+    'joins this one over WebSockets (--ws-port) and can be reached by other tabs through its relay.',
     'Example: mycel node start --port 4001 --bootstrap /ip4/10.0.0.2/tcp/4001/p2p/16Uiu2...',
     'Example: mycel node start --detach && mycel node status',
   ].join('\n'),
@@ -33,6 +39,7 @@ export const nodeStart: Command = {
     'no-relay-server': { type: 'boolean', description: 'Do not serve as a circuit relay for peers behind NAT (served by default)' },
     detach: { type: 'boolean', description: 'run in the background (logs in <data-dir>/logs/node.log); mycel node stop ends it' },
     'via-relay': { type: 'boolean', description: 'Behind NAT: reserve a slot on a connected relay and advertise its /p2p-circuit address' },
+    'dashboard-port': { type: 'string', value: 'N', description: 'The dashboard\'s port on 127.0.0.1 (0 = any free port, --dashboard-port=-1 = none). Default 0' },
   },
   async run({ flags, out, signal }) {
     if (flags.detach) {
@@ -71,15 +78,31 @@ export const nodeStart: Command = {
       while (!node.multiaddrs().some(isRelayedAddr) && Date.now() < deadline && !signal.aborted) await new Promise((r) => setTimeout(r, 100));
     }
     const control = await startControl(node, config.dataDir);
+    const dashboardPort = intFlag(flags, 'dashboard-port', 0, -1, 65535);
+    const observer = new Observer('node');
+    observer.attachP2p(node);
+    // Browser tabs that joined from this node's page hear its presence on the tabs' topic (their first gossip).
+    const tabs = new Set<string>();
+    const stopPresence = servePresence(node, 'node', (peer) => {
+      if (!tabs.has(peer)) observer.record({ type: 'log', node: 'node', text: `a browser node joined: ${peer}` });
+      tabs.add(peer);
+    });
+    const dashboard = dashboardPort < 0 ? undefined : await serveDashboard(observer, {
+      token: control.token,
+      port: dashboardPort,
+      tokenHint: `The token is the "token" field of ${join(config.dataDir, CONTROL_FILE)}; open this address with ?token=TOKEN.`,
+    });
     const info = {
       peerId: node.peerId.toString(),
       address: node.address,
       multiaddrs: node.multiaddrs().map((a) => (a.includes('/p2p/') ? a : `${a}/p2p/${node.peerId}`)),
       dataDir: config.dataDir,
       control: control.url,
+      ...(dashboard ? { dashboard: dashboard.url } : {}),
       startupMs: Math.round(performance.now() - started),
     };
-    out.result(info, [`PeerId   ${info.peerId}`, `Address  ${info.address}`, 'Listening on:', ...info.multiaddrs.map((a) => `  ${a}`)].join('\n'));
+    out.result(info, [`PeerId   ${info.peerId}`, `Address  ${info.address}`, 'Listening on:', ...info.multiaddrs.map((a) => `  ${a}`), ...(dashboard ? [`Dashboard ${dashboard.url}`] : [])].join('\n'));
+    observer.record({ type: 'log', node: 'node', text: `started in ${info.startupMs} ms; listening on ${info.multiaddrs.length} addresses` });
     out.log('Running; Ctrl-C to stop.');
     await new Promise<void>((done) => {
       if (signal.aborted) return done();
@@ -87,6 +110,9 @@ export const nodeStart: Command = {
       process.once('SIGTERM', () => done());
     });
     out.log('Stopping: closing streams and saving transfer state...');
+    stopPresence();
+    observer.close();
+    await dashboard?.close();
     await control.close();
     await node.stop();
     out.result({ stopped: true }, 'Stopped.');

@@ -1,0 +1,163 @@
+/**
+ * The node's dashboard over HTTP on 127.0.0.1: the pages (bundled by scripts/build-web.mjs into dist/pages), the
+ * node's state as JSON (/api/state and one endpoint per part), and the same state live as Server-Sent Events
+ * (/api/events). Everything is behind the node's control token: the URL the node prints carries it once
+ * (?token=…), which sets an HttpOnly same-site cookie and redirects to the bare URL; scripts may send it as a bearer
+ * token instead. A wrong or missing token gets a 401 and a page (or JSON) that says where to find the right one.
+ */
+import { timingSafeEqual } from 'node:crypto';
+import { readFile } from 'node:fs/promises';
+import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { extname, join, normalize } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { MycelError } from '../../platform/errors.js';
+import type { Observer, ObserverUpdate } from './observer.js';
+import { STATE_PARTS } from './state.js';
+
+/** dist/pages of this checkout, from src/node/dashboard (tsx) as from dist/node/dashboard (built). */
+export const PAGES_DIR = fileURLToPath(new URL('../../../dist/pages/', import.meta.url));
+const COOKIE = 'mycel_token';
+/** A comment line on idle event streams, so that proxies and the browser keep them open. */
+const HEARTBEAT_MS = 15_000;
+
+const TYPES: Record<string, string> = { '.html': 'text/html; charset=utf-8', '.js': 'text/javascript', '.css': 'text/css', '.map': 'application/json', '.wasm': 'application/wasm' };
+/**
+ * Every response: no caching (a page from an older build must not talk to a newer node), and cross-origin isolation
+ * (COOP/COEP), which a page that runs the runtime on several threads needs for SharedArrayBuffer.
+ */
+const HEADERS = { 'Cache-Control': 'no-store', 'Cross-Origin-Opener-Policy': 'same-origin', 'Cross-Origin-Embedder-Policy': 'require-corp', 'X-Content-Type-Options': 'nosniff' };
+
+export type DashboardServer = {
+  /** The URL to open, with the token; `origin` without it. */
+  url: string;
+  origin: string;
+  close(): Promise<void>;
+};
+
+export type DashboardServerOptions = {
+  token: string;
+  /** 0 (the default): any free port. */
+  port?: number;
+  /** What the 401 page tells a person about where the token is (e.g. the control file's path). */
+  tokenHint: string;
+  pagesDir?: string;
+  /** A job the browser node page offers to run (GET /api/job), with a name to show. */
+  job?: { name: string; spec: unknown };
+};
+
+export class DashboardPortError extends MycelError {
+  override name = 'DashboardPortError';
+  constructor(port: number, cause: unknown) {
+    super(`The dashboard cannot listen on 127.0.0.1:${port}: ${(cause as Error).message}.`, { metaMessages: ['Pass --dashboard-port 0 for any free port, or another port.'], cause });
+  }
+}
+
+export async function serveDashboard(observer: Observer, o: DashboardServerOptions): Promise<DashboardServer> {
+  const pagesDir = o.pagesDir ?? PAGES_DIR;
+  const streams = new Set<ServerResponse>();
+  const server = createServer((req, res) => void handle(req, res).catch((error) => {
+    if (!res.headersSent) res.writeHead(500, { ...HEADERS, 'Content-Type': 'text/plain' });
+    res.end(`dashboard error: ${(error as Error).message}`);
+  }));
+  const port = o.port ?? 0;
+  await new Promise<void>((ok, fail) => server.once('error', (e) => fail(new DashboardPortError(port, e))).listen(port, '127.0.0.1', () => ok()));
+  const origin = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  const heartbeat = setInterval(() => streams.forEach((s) => s.write(': alive\n\n')), HEARTBEAT_MS);
+  heartbeat.unref();
+
+  const authorized = (req: IncomingMessage, url: URL): boolean => {
+    const bearer = /^Bearer (.+)$/.exec(req.headers.authorization ?? '')?.[1];
+    const cookie = /(?:^|;\s*)mycel_token=([^;]+)/.exec(req.headers.cookie ?? '')?.[1];
+    return [bearer, cookie, url.searchParams.get('token') ?? undefined].some((t) => t !== undefined && same(t, o.token));
+  };
+
+  async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const url = new URL(req.url ?? '/', origin);
+    if (url.pathname === '/favicon.ico') return void res.writeHead(204, HEADERS).end();
+    if (!authorized(req, url)) return unauthorized(req, res, url, o.tokenHint);
+    if (url.searchParams.has('token')) {
+      // The token leaves the address bar (and the history) at once; the cookie carries it from here on.
+      url.searchParams.delete('token');
+      res.writeHead(303, { ...HEADERS, 'Set-Cookie': `${COOKIE}=${o.token}; HttpOnly; SameSite=Strict; Path=/`, Location: `${url.pathname}${url.search}` });
+      return void res.end();
+    }
+    if (req.method !== 'GET') return void res.writeHead(405, { ...HEADERS, Allow: 'GET' }).end();
+    if (url.pathname === '/api/events') return events(res);
+    if (url.pathname === '/api/state') return json(res, observer.snapshot());
+    if (url.pathname === '/api/job') return o.job ? json(res, o.job) : json(res, { error: 'This node offers no job to browser nodes.', hints: ['Pick a preset on the page.'] }, 404);
+    const part = /^\/api\/([a-z]+)$/.exec(url.pathname)?.[1];
+    if (part !== undefined) {
+      if (!(STATE_PARTS as readonly string[]).includes(part)) return json(res, { error: `No endpoint /api/${part}.`, hints: [`Endpoints: /api/state, /api/events, ${STATE_PARTS.map((p) => `/api/${p}`).join(', ')}`] }, 404);
+      return json(res, observer.snapshot()[part as (typeof STATE_PARTS)[number]]);
+    }
+    return page(res, url.pathname === '/' ? 'dashboard.html' : url.pathname === '/node' ? 'node.html' : url.pathname.slice(1));
+  }
+
+  function events(res: ServerResponse): void {
+    res.writeHead(200, { ...HEADERS, 'Content-Type': 'text/event-stream', Connection: 'keep-alive' });
+    // The browser waits this long before it reconnects to a node that went away.
+    res.write('retry: 1000\n\n');
+    const send = (event: string, data: unknown) => res.write(`event: ${event}\ndata: ${JSON.stringify(data)}\n\n`);
+    send('snapshot', observer.snapshot());
+    const off = observer.subscribe((u: ObserverUpdate) => (u.kind === 'state' ? send('state', u.state) : send('log', u.log)));
+    streams.add(res);
+    res.once('close', () => {
+      off();
+      streams.delete(res);
+    });
+  }
+
+  async function page(res: ServerResponse, name: string): Promise<void> {
+    const file = normalize(join(pagesDir, name));
+    if (!file.startsWith(pagesDir) || !(extname(file) in TYPES)) return void res.writeHead(404, { ...HEADERS, 'Content-Type': 'text/plain' }).end(`No page ${name}.`);
+    let body: Buffer;
+    try {
+      body = await readFile(file);
+    } catch {
+      const hint = name === 'dashboard.html' ? ' The pages are not built: run `npm run build`.' : '';
+      return void res.writeHead(404, { ...HEADERS, 'Content-Type': 'text/plain' }).end(`No page ${name}.${hint}`);
+    }
+    res.writeHead(200, { ...HEADERS, 'Content-Type': TYPES[extname(file)] }).end(body);
+  }
+
+  return {
+    url: `${origin}/?token=${o.token}`,
+    origin,
+    async close() {
+      clearInterval(heartbeat);
+      server.closeAllConnections();
+      await new Promise<void>((ok) => server.close(() => ok()));
+    },
+  };
+}
+
+function same(a: string, b: string): boolean {
+  const [x, y] = [Buffer.from(a), Buffer.from(b)];
+  return x.length === y.length && timingSafeEqual(x, y);
+}
+
+function json(res: ServerResponse, value: unknown, status = 200): void {
+  res.writeHead(status, { ...HEADERS, 'Content-Type': 'application/json' }).end(JSON.stringify(value));
+}
+
+const escape = (s: string) => s.replace(/[&<>"]/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;' })[c]!);
+
+function unauthorized(req: IncomingMessage, res: ServerResponse, url: URL, hint: string): void {
+  const message = url.searchParams.has('token') ? 'This is not the node\'s control token.' : 'This dashboard needs the node\'s control token.';
+  if (url.pathname.startsWith('/api/') || !(req.headers.accept ?? '').includes('text/html')) {
+    return json(res, { error: message, hints: ['Send it as "Authorization: Bearer TOKEN", or open the dashboard URL the node printed.', hint] }, 401);
+  }
+  res.writeHead(401, { ...HEADERS, 'Content-Type': 'text/html; charset=utf-8' }).end(`<!doctype html>
+<html lang="en"><meta charset="utf-8"><title>mycel: control token needed</title>
+<style>body{font:15px/1.5 system-ui,sans-serif;max-width:40em;margin:4em auto;padding:0 1em;color:#1d2733}code{background:#eef1f4;padding:.1em .3em;border-radius:3px}</style>
+<h1>401: ${escape(message)}</h1>
+<p>A node's dashboard shows its jobs, accounts and logs, so it opens only with the node's control token.</p>
+<p>What to do:</p>
+<ol>
+<li>Open the dashboard URL that the node printed when it started (it ends in <code>?token=…</code>).</li>
+<li>${escape(hint)}</li>
+<li>A node that restarted has a new token: take the URL it printed this time.</li>
+</ol>
+</html>`);
+}

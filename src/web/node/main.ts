@@ -1,0 +1,181 @@
+/**
+ * A browser tab as a mycel node: its key (IndexedDB), its libp2p node (WebSockets to the node that served the page,
+ * reachable by others through that node's relay), presence gossip, and the runtime in a Web Worker that trains a job
+ * and computes its run commitment, the same bits as a Node solver. What it is doing is shown on the page and kept in
+ * `window.__mycelTab` (tests and `bench browser` read it).
+ */
+import { peerIdFromPrivateKey } from '@libp2p/peer-id';
+import { privateKeyFromRaw } from '@libp2p/crypto/keys';
+import { decodePresence, encodePresence, PRESENCE_EVERY_MS, TABS_TOPIC } from '../../node/dashboard/tabs.js';
+import { PRESETS } from '../../train/presets.js';
+import type { JobSpecInput } from '../../train/spec.js';
+import { h, fill, short } from '../dashboard/dom.js';
+import { detectCaps } from './caps.js';
+import { addressOf, KeyImportError, loadOrCreateKey, parseKey, saveKey, toHex } from './key.js';
+import { dialAny, reach, startTabHost, type TabHost } from './libp2p.js';
+import type { WorkerReply, WorkerRequest } from './worker.js';
+
+export type TabState = {
+  caps: ReturnType<typeof detectCaps>;
+  peerId?: string;
+  address?: string;
+  connectedTo?: string;
+  /** ms from page load to the first gossip message heard from another peer. */
+  firstGossipMs?: number;
+  peers: number;
+  relayAddrs: string[];
+  job?: { name: string; steps: number; step: number; loss?: number };
+  result?: { commitment: string; stepHashes: string[]; tokensPerS: number; seconds: number; kernels: string; threads: number };
+  error?: string;
+};
+
+const tab: TabState = { caps: detectCaps(), peers: 0, relayAddrs: [] };
+(window as unknown as { __mycelTab: TabState }).__mycelTab = tab;
+/** Reaches another tab by its relay address (tests and the bench call it). */
+(window as unknown as { __mycelReach: (addr: string) => ReturnType<typeof reach> }).__mycelReach = (addr) => {
+  if (!host) throw new Error('this tab\'s libp2p node is not started yet');
+  return reach(host, addr);
+};
+let host: TabHost | undefined;
+
+function renderCaps(): void {
+  const c = tab.caps;
+  fill('caps',
+    h('p', {}, `Kernels: ${c.kernels === 'fast' ? 'WebAssembly SIMD' : 'reference (scalar)'} on ${c.threads} thread${c.threads === 1 ? '' : 's'} (this machine reports ${c.cores} cores).`),
+    c.missing.length
+      ? h('p', { class: 'warn' }, `This browser lacks ${c.missing.join(' and ')}: the runtime falls back to the reference kernels on one thread. Results are the same bits, only slower.`)
+      : h('p', { class: 'ok' }, 'SharedArrayBuffer and WebAssembly SIMD are available; the page is cross-origin isolated.'),
+  );
+}
+
+function renderNet(): void {
+  fill('net',
+    h('p', {}, tab.connectedTo ? h('span', {}, 'Connected over WebSockets to ', h('code', {}, tab.connectedTo)) : tab.error ? h('span', { class: 'warn' }, tab.error) : 'Connecting…'),
+    h('p', {}, `${tab.peers} connection${tab.peers === 1 ? '' : 's'}; first gossip message ${tab.firstGossipMs === undefined ? 'not yet' : `${Math.round(tab.firstGossipMs)} ms after page load`}.`),
+    tab.relayAddrs.length ? h('p', {}, 'Reachable by other tabs through the relay at ', h('code', {}, tab.relayAddrs[0])) : h('p', { class: 'muted' }, 'No relay reservation yet.'),
+  );
+}
+
+function renderJob(): void {
+  const j = tab.job;
+  const r = tab.result;
+  fill('job',
+    j ? h('p', {}, `${j.name}: step ${j.step} of ${j.steps}${j.loss === undefined ? '' : `, loss ${j.loss.toFixed(4)}`}`) : h('p', { class: 'muted' }, 'No job running.'),
+    r ? h('div', { class: 'result' },
+      h('p', {}, 'Run commitment ', h('code', { id: 'commitment' }, r.commitment)),
+      h('p', {}, `${r.tokensPerS.toFixed(0)} tokens/s over ${r.seconds.toFixed(2)} s (${r.kernels} kernels, ${r.threads} thread${r.threads === 1 ? '' : 's'}).`)) : null,
+  );
+}
+
+async function identity(): Promise<Uint8Array> {
+  const { key, created } = await loadOrCreateKey();
+  tab.peerId = peerIdFromPrivateKey(privateKeyFromRaw(key)).toString();
+  tab.address = addressOf(key);
+  fill('identity',
+    h('p', {}, 'PeerId ', short(tab.peerId, 10), ' · account ', short(tab.address, 8), created ? ' (new key, kept in this browser)' : ' (key kept in this browser)'),
+  );
+  return key;
+}
+
+function wireKeyButtons(current: () => Uint8Array): void {
+  const box = document.getElementById('key-text') as HTMLTextAreaElement;
+  const note = document.getElementById('key-note')!;
+  document.getElementById('key-export')!.addEventListener('click', () => {
+    box.value = toHex(current());
+    note.textContent = 'This is your node\'s private key: it controls its account. Keep it secret; paste it into "Import" in another browser to move this node there.';
+  });
+  document.getElementById('key-import')!.addEventListener('click', () => {
+    try {
+      const key = parseKey(box.value);
+      void saveKey(key).then(() => location.reload());
+    } catch (error) {
+      note.textContent = error instanceof KeyImportError ? error.message : String(error);
+    }
+  });
+}
+
+async function network(key: Uint8Array): Promise<void> {
+  const info = (await (await fetch('/api/node')).json()) as { multiaddrs: string[]; peerId?: string };
+  const ws = info.multiaddrs.filter((a) => /\/(ws|wss)(\/|$)/.test(a)).map((a) => (a.includes('/p2p/') ? a : `${a}/p2p/${info.peerId}`));
+  host = await startTabHost(key);
+  host.services.pubsub.subscribe(TABS_TOPIC);
+  host.services.pubsub.addEventListener('message', (e) => {
+    if (e.detail.topic !== TABS_TOPIC || !decodePresence(e.detail.data)) return;
+    if (tab.firstGossipMs === undefined) {
+      tab.firstGossipMs = performance.now();
+      renderNet();
+    }
+  });
+  const update = () => {
+    tab.peers = host!.getConnections().length;
+    tab.relayAddrs = host!.getMultiaddrs().map(String).filter((a) => a.includes('/p2p-circuit'));
+    renderNet();
+  };
+  host.addEventListener('connection:open', update);
+  host.addEventListener('connection:close', update);
+  host.addEventListener('self:peer:update', update);
+  tab.connectedTo = await dialAny(host, ws);
+  update();
+  setInterval(() => void host!.services.pubsub.publish(TABS_TOPIC, encodePresence({ kind: 'tab', at: Date.now(), name: tab.peerId!.slice(-8) })).catch(() => undefined), PRESENCE_EVERY_MS);
+  // Leaving: the connections close (and with them the relay reservation) when the tab goes, not minutes later.
+  addEventListener('pagehide', () => void host?.stop());
+}
+
+/** The job the node offers (GET /api/job), else the preset picked on the page. */
+async function offeredJob(): Promise<{ name: string; spec: JobSpecInput } | undefined> {
+  const res = await fetch('/api/job');
+  if (res.status === 404) return undefined;
+  return (await res.json()) as { name: string; spec: JobSpecInput };
+}
+
+export function runJob(name: string, spec: JobSpecInput): Promise<TabState['result']> {
+  const worker = new Worker('/node-worker.js', { type: 'module' });
+  const { kernels, threads } = tab.caps;
+  tab.result = undefined;
+  tab.job = { name, steps: spec.steps ?? 0, step: 0 };
+  renderJob();
+  return new Promise((ok, fail) => {
+    worker.onmessage = (e: MessageEvent<WorkerReply>) => {
+      const m = e.data;
+      if (m.kind === 'step') tab.job = { name, steps: m.steps, step: m.step, loss: m.loss };
+      else if (m.kind === 'done') {
+        tab.result = { commitment: m.commitment, stepHashes: m.stepHashes, tokensPerS: m.tokensPerS, seconds: m.seconds, kernels, threads };
+        worker.terminate();
+        ok(tab.result);
+      } else {
+        tab.error = m.message;
+        worker.terminate();
+        fail(new Error(m.message));
+      }
+      renderJob();
+    };
+    worker.onerror = (e) => fail(new Error(e.message));
+    worker.postMessage({ kind: 'run', spec, kernels, threads } satisfies WorkerRequest);
+  });
+}
+
+async function main(): Promise<void> {
+  renderCaps();
+  renderNet();
+  renderJob();
+  const key = await identity();
+  wireKeyButtons(() => key);
+  const presets = document.getElementById('preset') as HTMLSelectElement;
+  presets.replaceChildren(...Object.keys(PRESETS).map((p) => h('option', { value: p }, p)));
+  const offered = await offeredJob();
+  if (offered) {
+    presets.prepend(h('option', { value: '' }, `${offered.name} (offered by the node)`));
+    presets.value = '';
+  }
+  document.getElementById('run')!.addEventListener('click', () => {
+    const pick = presets.value;
+    void runJob(pick || offered!.name, pick ? PRESETS[pick as keyof typeof PRESETS] : offered!.spec).catch(() => renderNet());
+  });
+  network(key).catch((error) => {
+    tab.error = `Not connected: ${(error as Error).message}`;
+    renderNet();
+  });
+  if (offered && new URLSearchParams(location.search).has('run')) void runJob(offered.name, offered.spec).catch(() => renderNet());
+}
+
+void main();

@@ -1,0 +1,139 @@
+/**
+ * A browser tab as a node, in Chromium: the page a node serves connects to it over WebSockets, hears presence gossip,
+ * trains the job the node offers in a Web Worker and gets the same run commitment as a Node solver; its key persists
+ * in IndexedDB and can be exported and imported; two tabs reach each other through the node's circuit relay.
+ * Screenshots go to test-artifacts/browser-node/.
+ */
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import type { Browser, BrowserContext, Page } from 'playwright-core';
+import { Observer, serveDashboard, servePresence, type DashboardServer } from '../../src/node/index.js';
+import { identityFromRaw } from '../../src/p2p/identity.js';
+import { MycelNode } from '../../src/p2p/node.js';
+import { runJob, Store } from '../../src/train/index.js';
+import { buildProgram } from '../../src/train/program.js';
+import type { TabState } from '../../src/web/node/main.js';
+import { microSpec } from '../train/helpers.js';
+import { randomSecp256k1 } from '../p2p/helpers.js';
+import { launchChromium, screenshot } from './browser.js';
+
+const spec = microSpec({ steps: 4, checkpointEvery: 2 });
+let browser: Browser;
+let node: MycelNode;
+let observer: Observer;
+let server: DashboardServer;
+let stopPresence: () => void;
+let dir: string;
+
+beforeAll(async () => {
+  dir = await mkdtemp(join(tmpdir(), 'mycel-tab-'));
+  node = await MycelNode.start({ identity: identityFromRaw(randomSecp256k1()), dataDir: join(dir, 'node'), host: '127.0.0.1', tcpPort: 0, wsPort: 0, bootstrap: [], relay: true });
+  observer = new Observer('node');
+  observer.attachP2p(node);
+  stopPresence = servePresence(node, 'node');
+  server = await serveDashboard(observer, { token: 'tab-test-token', tokenHint: '', job: { name: 'micro addition (4 steps)', spec } });
+  browser = await launchChromium();
+});
+afterAll(async () => {
+  await browser?.close();
+  stopPresence?.();
+  observer?.close();
+  await server?.close();
+  await node?.stop();
+  await rm(dir, { recursive: true, force: true });
+});
+
+/** A tab in its own browser context (its own IndexedDB), opened on the node page. */
+async function openNodePage(context: BrowserContext, query = ''): Promise<{ page: Page; errors: string[] }> {
+  const page = await context.newPage();
+  const errors: string[] = [];
+  page.on('console', (m) => { if (m.type() === 'error') errors.push(`console.error: ${m.text()}`); });
+  page.on('pageerror', (e) => errors.push(`pageerror: ${e.stack ?? e.message}`));
+  await page.goto(`${server.origin}/node?token=tab-test-token${query ? `&${query}` : ''}`);
+  return { page, errors };
+}
+
+const tabState = (page: Page) => page.evaluate(() => (window as unknown as { __mycelTab: TabState }).__mycelTab);
+
+describe('browser node', () => {
+  test('joins over WebSockets, gossips, trains the offered job in a worker: same commitment as a Node solver', async () => {
+    const context = await browser.newContext({ viewport: { width: 1200, height: 800 } });
+    try {
+      const { page, errors } = await openNodePage(context, 'run');
+      await page.waitForFunction(() => (window as unknown as { __mycelTab: TabState }).__mycelTab.result !== undefined, undefined, { timeout: 120_000 });
+      await page.waitForFunction(() => (window as unknown as { __mycelTab: TabState }).__mycelTab.firstGossipMs !== undefined, undefined, { timeout: 30_000 });
+      const tab = await tabState(page);
+      expect(tab.caps.crossOriginIsolated).toBe(true);
+      expect(tab.caps.missing).toEqual([]);
+      expect(tab.result!.kernels).toBe('fast');
+      expect(tab.connectedTo).toContain('/ws');
+      expect(node.peers().map((p) => p.peerId)).toContain(tab.peerId);
+
+      // A Node solver's run of the same spec (runJob: checkpoints, the state hasher thread) commits to the same root.
+      const { record } = await runJob(buildProgram(spec), { store: new Store(join(dir, 'solver')) });
+      expect(tab.result!.commitment).toBe(record.commitment);
+      expect(tab.result!.stepHashes).toEqual(record.stepHashes);
+      expect(await page.textContent('#commitment')).toBe(record.commitment);
+      await screenshot(page, 'browser-node', 'trained');
+      expect(errors).toEqual([]);
+    } finally {
+      await context.close();
+    }
+  }, 180_000);
+
+  test('the key stays in IndexedDB across reloads; export and import move it', async () => {
+    const context = await browser.newContext();
+    try {
+      const { page } = await openNodePage(context);
+      await page.waitForFunction(() => (window as unknown as { __mycelTab: TabState }).__mycelTab.peerId !== undefined);
+      const first = await tabState(page);
+      await page.reload();
+      await page.waitForFunction(() => (window as unknown as { __mycelTab: TabState }).__mycelTab.peerId !== undefined);
+      expect((await tabState(page)).peerId).toBe(first.peerId);
+      await page.click('#key-export');
+      const exported = await page.inputValue('#key-text');
+      expect(exported).toMatch(/^0x[0-9a-f]{64}$/);
+      expect(identityFromRaw(Buffer.from(exported.slice(2), 'hex')).peerId.toString()).toBe(first.peerId);
+
+      // Bad input is refused with a message that says what a key looks like; nothing stored changes.
+      await page.fill('#key-text', '0x1234');
+      await page.click('#key-import');
+      expect(await page.textContent('#key-note')).toContain('64 hex digits');
+      // Another key, imported: after the reload this tab is that node.
+      const other = randomSecp256k1();
+      await page.fill('#key-text', `0x${Buffer.from(other).toString('hex')}`);
+      await Promise.all([page.waitForEvent('load'), page.click('#key-import')]);
+      await page.waitForFunction(() => (window as unknown as { __mycelTab: TabState }).__mycelTab.peerId !== undefined);
+      expect((await tabState(page)).peerId).toBe(identityFromRaw(other).peerId.toString());
+    } finally {
+      await context.close();
+    }
+  }, 60_000);
+
+  test('two tabs reach each other through the node\'s circuit relay; a closed tab is gone from the node', async () => {
+    const [ca, cb] = [await browser.newContext(), await browser.newContext()];
+    try {
+      const a = await openNodePage(ca);
+      const b = await openNodePage(cb);
+      const relayed = (p: Page) => p.waitForFunction(() => (window as unknown as { __mycelTab: TabState }).__mycelTab.relayAddrs.length > 0, undefined, { timeout: 30_000 });
+      await Promise.all([relayed(a.page), relayed(b.page)]);
+      const tabA = await tabState(a.page);
+      expect(tabA.relayAddrs[0]).toContain(`/p2p/${node.peerId}/p2p-circuit/p2p/${tabA.peerId}`);
+      const reached = await b.page.evaluate((addr) => (window as unknown as { __mycelReach: (a: string) => Promise<{ rttMs: number; remoteAddr: string }> }).__mycelReach(addr), tabA.relayAddrs[0]);
+      expect(reached.remoteAddr).toContain('/p2p-circuit');
+      expect(reached.rttMs).toBeGreaterThanOrEqual(0);
+      await screenshot(b.page, 'browser-node', 'two-tabs');
+      // Closing tab A closes its connection to the node, and with it its relay reservation.
+      await a.page.close({ runBeforeUnload: true });
+      const deadline = Date.now() + 15_000;
+      while (node.peers().some((p) => p.peerId === tabA.peerId) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 200));
+      expect(node.peers().map((p) => p.peerId)).not.toContain(tabA.peerId);
+      expect([...a.errors, ...b.errors]).toEqual([]);
+    } finally {
+      await ca.close();
+      await cb.close();
+    }
+  }, 90_000);
+});
