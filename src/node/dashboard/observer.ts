@@ -111,7 +111,11 @@ export class Observer {
       return;
     }
     if (e.type === 'train') return; // the curves have every step ('step' events); this is the throttled metrics feed
-    const text = e.type === 'log' ? e.text : e.type === 'tx' ? `${e.action}${e.jobId === undefined ? '' : ` (job ${e.jobId})`}: gas ${e.gas}` : `model of job ${e.jobId}: blob ${e.cid}`;
+    const text = e.type === 'log' ? e.text
+      : e.type === 'tx' ? `${e.action}${e.jobId === undefined ? '' : ` (job ${e.jobId})`}: gas ${e.gas}`
+      : e.type === 'model' ? `model of job ${e.jobId}: blob ${e.cid}`
+      : e.type === 'refused' ? `job ${e.jobId} refused: ${e.reason}`
+      : `job ${e.jobId} is not verified: ${e.reason}`;
     const log: LogView = { at: Date.now(), node: e.node, kind: e.type, text };
     this.logs.push(log);
     if (this.logs.length > LOG_LIMIT) this.logs.splice(0, this.logs.length - LOG_LIMIT);

@@ -92,7 +92,7 @@ export type BalanceView = { role: string; address: string; balance: string; stak
 
 export type LossView = { node: string; jobId: string; steps: number[]; loss: number[] };
 
-export type LogView = { at: number; node: string; kind: 'log' | 'tx' | 'model'; text: string };
+export type LogView = { at: number; node: string; kind: 'log' | 'tx' | 'model' | 'refused' | 'unverified'; text: string };
 
 export type DashboardState = {
   node: NodeView;
