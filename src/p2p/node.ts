@@ -63,6 +63,11 @@ export class MycelNode {
   }
 
   private wire(): void {
+    // A peer that went away holds no relay slot: libp2p's relay server keeps a reservation until it expires (hours),
+    // so every closed browser tab would keep its slot that long and a relay would soon refuse new ones.
+    this.host.addEventListener('peer:disconnect', (event) => {
+      (this.host.services.relay as { reservations?: { delete(peer: PeerId): void } } | undefined)?.reservations?.delete(event.detail);
+    });
     // Disconnect a peer the moment its score crosses the ban line; the gater keeps it out afterwards.
     this.reputation.onPenalty((peer, _score) => {
       if (!this.reputation.isBanned(peer)) return;

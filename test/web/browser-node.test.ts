@@ -125,11 +125,15 @@ describe('browser node', () => {
       expect(reached.remoteAddr).toContain('/p2p-circuit');
       expect(reached.rttMs).toBeGreaterThanOrEqual(0);
       await screenshot(b.page, 'browser-node', 'two-tabs');
-      // Closing tab A closes its connection to the node, and with it its relay reservation.
+      // Closing tab A closes its connection to the node, and the node frees its relay slot at once.
+      const reservations = () => [...(node.host.services.relay as { reservations: Map<unknown, unknown> }).reservations.keys()].map(String);
+      expect(reservations()).toContain(tabA.peerId);
       await a.page.close({ runBeforeUnload: true });
       const deadline = Date.now() + 15_000;
       while (node.peers().some((p) => p.peerId === tabA.peerId) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 200));
       expect(node.peers().map((p) => p.peerId)).not.toContain(tabA.peerId);
+      expect(reservations()).not.toContain(tabA.peerId);
+      expect(reservations()).toContain((await tabState(b.page)).peerId);
       expect([...a.errors, ...b.errors]).toEqual([]);
     } finally {
       await ca.close();

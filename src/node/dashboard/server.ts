@@ -150,7 +150,7 @@ function unauthorized(req: IncomingMessage, res: ServerResponse, url: URL, hint:
   }
   res.writeHead(401, { ...HEADERS, 'Content-Type': 'text/html; charset=utf-8' }).end(`<!doctype html>
 <html lang="en"><meta charset="utf-8"><title>mycel: control token needed</title>
-<style>body{font:15px/1.5 system-ui,sans-serif;max-width:40em;margin:4em auto;padding:0 1em;color:#1d2733}code{background:#eef1f4;padding:.1em .3em;border-radius:3px}</style>
+<style>body{font:15px/1.5 system-ui,sans-serif;max-width:40em;margin:4em auto;padding:0 1em;color:#1d2733}h1{font-size:1.5em}code{background:#eef1f4;padding:.1em .3em;border-radius:3px}</style>
 <h1>401: ${escape(message)}</h1>
 <p>A node's dashboard shows its jobs, accounts and logs, so it opens only with the node's control token.</p>
 <p>What to do:</p>
