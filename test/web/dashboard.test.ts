@@ -65,9 +65,6 @@ describe('dashboard', () => {
         spec: microSpec({ steps: 4, checkpointEvery: 2 }),
         steps: 4,
         cheatAt: 3,
-        // Long enough for the verifier to re-execute the cheater's run before the window closes on a loaded machine
-        // (with 6 s, as in the devnet test, the cheater was paid once when 25 processes shared two cores).
-        challengeWindow: 60,
         signal: AbortSignal.timeout(420_000),
         ...dashboard.hooks,
       }).then((summary) => summary, (error: Error) => {
