@@ -60,7 +60,7 @@ describe('dashboard', () => {
     const { page, errors } = await openTab(browser);
     try {
       await page.goto(dashboard.server.url);
-      await page.waitForSelector('#live.live');
+      await page.waitForSelector('#live[data-state="live"]');
       const running = runDevnet({
         spec: microSpec({ steps: 4, checkpointEvery: 2 }),
         steps: 4,
@@ -116,13 +116,13 @@ describe('dashboard', () => {
       // The node goes away: the page says so and keeps the last state; it comes back on the same port: live again.
       const port = Number(new URL(dashboard.server.origin).port);
       await dashboard.server.close();
-      await page.waitForSelector('#live.waiting', { timeout: 15_000 });
+      await page.waitForSelector('#live[data-state="waiting"]', { timeout: 15_000 });
       expect(await page.isVisible('#banner')).toBe(true);
       expect(await text('banner')).toContain('not answering');
       await screenshot(page, 'dashboard', 'node-gone');
       const again = await serveDashboard(dashboard.observer, { token: new URL(dashboard.server.url).searchParams.get('token')!, port, tokenHint: '' });
       try {
-        await page.waitForSelector('#live.live', { timeout: 15_000 });
+        await page.waitForSelector('#live[data-state="live"]', { timeout: 15_000 });
         expect(await page.isVisible('#banner')).toBe(false);
       } finally {
         await again.close();

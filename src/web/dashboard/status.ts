@@ -15,7 +15,7 @@ export function renderStatus(node: NodeView, chain: ChainView | null): void {
 /** live: receiving events; waiting: the node went away and the page is reconnecting; denied: the token no longer opens it. */
 export function renderConnection(state: 'live' | 'waiting' | 'denied', since?: number): void {
   const dot = document.getElementById('live')!;
-  dot.className = `live ${state}`;
+  dot.dataset.state = state;
   dot.textContent = state === 'live' ? 'live' : state === 'waiting' ? 'reconnecting' : 'token rejected';
   const banner = document.getElementById('banner')!;
   if (state === 'live') {
