@@ -4,7 +4,6 @@
  * deterministic and does no I/O: the benchmark runs it, the tests use it as the model that the worker
  * processes must agree with, and each worker's state at a round boundary is what a worker commits.
  */
-import type { TokenBatch } from '../data/index.js';
 import type { OptState, Params } from '../nn/index.js';
 import {
   contributionOf,
@@ -18,12 +17,10 @@ import {
   shardBatcher,
   SHARED_STATE,
   type Contribution,
-  type DilocoMode,
   type OuterState,
 } from '../train/diloco-program.js';
-import type { OuterHyper } from '../train/outer.js';
 import type { TrainProgram } from '../train/program.js';
-import { spotCheck, spotCheckSelection, type Refusal } from './diloco.js';
+import { spotCheck, spotCheckSelection, type Refusal, type DilocoSetup } from './diloco.js';
 import { nolocoGroupOf } from './noloco.js';
 
 /** What a worker keeps between rounds: its outer state and its own inner optimizer (AdamW) state. */
@@ -46,17 +43,7 @@ export type RoundRecord = {
   innerSteps: number;
 };
 
-export type SimOptions = {
-  program: TrainProgram;
-  /** The spec's batch numbering (program.batch, or a training split of a text). */
-  batch: (step: number) => TokenBatch;
-  mode: DilocoMode;
-  innerSteps: number;
-  /** Worker slots: the shard stride, so a slot's data does not depend on who else is in. */
-  slots: number;
-  rounds: number;
-  hyper: OuterHyper;
-  seed: number;
+export type SimOptions = DilocoSetup & {
   /** Workers online in a round (default: every slot). A worker seen for the first time joins. */
   online?: (round: number) => readonly number[];
   /** Online workers whose delta misses the round's cut-off. */

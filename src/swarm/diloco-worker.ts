@@ -13,7 +13,6 @@
  */
 import { mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import type { TokenBatch } from '../data/index.js';
 import { loadSafetensors, saveSafetensors, type OptState, type Params } from '../nn/index.js';
 import { DILOCO_SCHEMAS, MAX_DILOCO_MESSAGE_BYTES, dilocoTopic, type DilocoSchemas } from '../p2p/diloco-messages.js';
 import type { GossipMessage, GossipTopic } from '../p2p/gossip.js';
@@ -34,30 +33,18 @@ import {
   shardBatcher,
   SHARED_STATE,
   type Contribution,
-  type DilocoMode,
   type OuterState,
 } from '../train/diloco-program.js';
-import type { OuterHyper } from '../train/outer.js';
-import type { TrainProgram } from '../train/program.js';
 import { stateHash } from '../train/state.js';
-import { checkClaim, checkDelta, shapesOf, spotCheckSelection, type Refusal } from './diloco.js';
+import { checkClaim, checkDelta, shapesOf, spotCheckSelection, type Refusal, type DilocoSetup } from './diloco.js';
 import { nolocoGroupOf } from './noloco.js';
 
 type DeltaMsg = GossipMessage<DilocoSchemas> & { type: 'delta' };
 type CloseBody = Extract<GossipMessage<DilocoSchemas>, { type: 'close' }>['body'];
 
-export type DilocoRunConfig = {
-  program: TrainProgram;
-  /** The spec's batch numbering (program.batch unless the caller splits the data). */
-  batch: (step: number) => TokenBatch;
+export type DilocoRunConfig = DilocoSetup & {
   /** The run id (hex): every worker of a run must use the same one. */
   run: string;
-  mode: DilocoMode;
-  innerSteps: number;
-  slots: number;
-  rounds: number;
-  hyper: OuterHyper;
-  seed: number;
   cutoffMs: number;
   spotCheckFraction: number;
 };

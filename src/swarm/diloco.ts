@@ -5,13 +5,30 @@
  */
 import type { Params } from '../nn/index.js';
 import { Rng } from '../tensor/index.js';
-import { deltaDigest, type Contribution } from '../train/diloco-program.js';
+import type { TokenBatch } from '../data/index.js';
+import { deltaDigest, type Contribution, type DilocoMode } from '../train/diloco-program.js';
+import type { OuterHyper } from '../train/outer.js';
+import type { TrainProgram } from '../train/program.js';
 
 /** The counter-RNG stream that picks which contributions are re-executed each round. */
 export const SPOT_CHECK_STREAM = 0x10c0_0002;
 const WORDS_PER_ROUND = 2 ** 20;
 
 /** A contribution as announced: who, for which round, and the digest of its delta. */
+/** What every worker of a run agrees on, in process (diloco-sim) or over libp2p (diloco-worker). */
+export type DilocoSetup = {
+  program: TrainProgram;
+  /** The spec's batch numbering (program.batch, or a training split of a text). */
+  batch: (step: number) => TokenBatch;
+  mode: DilocoMode;
+  innerSteps: number;
+  /** Worker slots: the shard stride, so a slot's data does not depend on who else is in. */
+  slots: number;
+  rounds: number;
+  hyper: OuterHyper;
+  seed: number;
+};
+
 export type Claim = { round: number; worker: number; digest: string };
 
 /** Why a contribution was left out of a round; every refusal is logged with its reason. */
