@@ -33,8 +33,23 @@ export type Command = {
   /** More lines for --help: examples, notes. */
   description?: string;
   flags?: Record<string, FlagSpec>;
-  run(ctx: CommandContext): Promise<void> | void;
+  /** Returns an exit code other than 0 where the work did not finish (interruptedExit), or nothing. */
+  run(ctx: CommandContext): Promise<number | void> | number | void;
 };
+
+/** The signal that ends a command, as main.ts records it in the abort reason (a DOMException named AbortError). */
+export const abortReason = (signal: 'SIGINT' | 'SIGTERM') => new DOMException(`Interrupted by ${signal}`, 'AbortError');
+
+/**
+ * The exit code of a command whose work a signal cut short, after it saved what it had (a checkpoint): the shell's
+ * convention, 128 + the signal's number (130 for Ctrl-C, 143 for SIGTERM), so that `mycel train job && next` does not
+ * go on with unfinished work. A finite job that was told where to stop (--stop-at) finished what was asked, and a
+ * service (node start) stopped by a signal ended normally: both exit 0.
+ */
+export function interruptedExit(signal: AbortSignal): number | undefined {
+  if (!signal.aborted) return undefined;
+  return /SIGTERM/.test(String((signal.reason as Error | undefined)?.message)) ? 143 : 130;
+}
 
 /** Reads a flag that must be a whole number in a range; the error names the flag and the fix. */
 export function intFlag(flags: Flags, name: string, fallback: number, min = 0, max = Number.MAX_SAFE_INTEGER): number {

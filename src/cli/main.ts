@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 import { parseArgs } from 'node:util';
 import { MycelError, UsageError } from '../platform/errors.js';
-import type { Command } from './command.js';
+import { abortReason, type Command } from './command.js';
 import { COMMANDS } from './commands/index.js';
 import { GLOBAL_FLAGS, commandHelp, didYouMean, groupHelp, mainHelp } from './help.js';
 import { Output } from './output.js';
@@ -59,8 +59,7 @@ export async function main(argv: readonly string[], signal: AbortSignal): Promis
       return 0;
     }
     const flags = Object.fromEntries(Object.entries(options).map(([k, f]) => [k, parsed.values[k] ?? f.default]));
-    await command.run({ args: parsed.positionals, flags: flags as never, out, signal });
-    return 0;
+    return (await command.run({ args: parsed.positionals, flags: flags as never, out, signal })) ?? 0;
   } catch (error) {
     return report(out, error);
   }
@@ -87,6 +86,7 @@ const isEntry = process.argv[1] && import.meta.url === (await import('node:url')
 if (isEntry) {
   const controller = new AbortController();
   // Both end a command the same way: its abort signal stops what it started (anvil, node processes) before exit.
-  for (const signal of ['SIGINT', 'SIGTERM'] as const) process.once(signal, () => controller.abort());
+  // The reason names the signal: a command cut short by it exits 128 + its number (command.ts interruptedExit).
+  for (const signal of ['SIGINT', 'SIGTERM'] as const) process.once(signal, () => controller.abort(abortReason(signal)));
   process.exitCode = await main(process.argv.slice(2), controller.signal);
 }

@@ -42,6 +42,7 @@ describe('mycel train, eval, sample, inspect', { timeout: 180_000 }, () => {
 
     const other = join(home, 'other');
     const stopped = await mycel('train', specFile, '--json', '--stop-at', '3', '--data-dir', other);
+    expect(stopped.code).toBe(0); // --stop-at finished what was asked
     const stop = lines(stopped.stdout).at(-1)!;
     expect(stop).toMatchObject({ steps: 3, commitment: null, checkpoint: expect.stringMatching(/^[0-9a-f]{64}$/) });
     const curve = String(stop.loss_curve);
@@ -54,8 +55,8 @@ describe('mycel train, eval, sample, inspect', { timeout: 180_000 }, () => {
     expect(await readFile(join(curve, '..', 'loss.svg'), 'utf8')).toMatch(/^<svg[\s\S]*<polyline points="[\d., ]+"/);
   });
 
-  it('SIGTERM stops training at the step reached, checkpoints it, and the summary says where', async () => {
-    const dir = join(home, 'sigterm');
+  it.each([['SIGTERM', 143], ['SIGINT', 130]] as const)('%s stops training at the step reached, checkpoints it, the summary says where, and it exits %i', async (sig, status) => {
+    const dir = join(home, sig);
     const long = join(home, 'long.json');
     await writeFile(long, JSON.stringify(microSpec({ steps: 5000, checkpointEvery: 1000 })));
     const child = spawn(process.execPath, ['dist/cli/main.js', 'train', long, '--json', '--data-dir', dir], { stdio: ['ignore', 'pipe', 'pipe'] });
@@ -66,8 +67,9 @@ describe('mycel train, eval, sample, inspect', { timeout: 180_000 }, () => {
       child.stdout.on('data', (d) => ((stdout += d), /"kind":"step","step":4,/.test(stdout) && resolve()));
       void exited.then(() => resolve());
     });
-    child.kill('SIGTERM');
-    expect(await exited).toBe(0);
+    child.kill(sig);
+    // Cut short by a signal: 128 + its number, as the shell expects (a finished run and --stop-at exit 0).
+    expect(await exited).toBe(status);
     const run = lines(stdout).find((l) => l.kind === 'run')!;
     const at = run.steps as number;
     expect(at).toBeGreaterThanOrEqual(4);

@@ -1,7 +1,7 @@
 import { freemem, totalmem } from 'node:os';
 import { configureKernels } from '../../tensor/index.js';
 import { ModelTooLargeError, PRESET_NAMES, estimateMemory, evaluateTask, runJob, type StepReport } from '../../train/index.js';
-import { intFlag, type Command, FlagError } from '../command.js';
+import { intFlag, interruptedExit, type Command, FlagError } from '../command.js';
 import { UsageError } from '../../platform/errors.js';
 import { JOB_FLAGS, resolveProgram, resolveSpec, trainStore } from '../job.js';
 import { formatSeconds } from '../output.js';
@@ -17,7 +17,8 @@ Every step is a pure function (state, batch) -> state. After each step the state
 commitment is the Merkle root over the step hashes. The same spec gives the same commitment on any
 machine, with any kernels and any number of threads. A run that stops (--stop-at, Ctrl-C, SIGTERM)
 first checkpoints the step it reached; running the same command again resumes there and ends at the
-same commitment. A corrupt or missing checkpoint is passed over (and left as it is): the run resumes
+same commitment. Exit status: 0 when the run finished or reached --stop-at; 130 after Ctrl-C and 143
+after SIGTERM (the shell's 128 + signal), once the step reached is checkpointed. A corrupt or missing checkpoint is passed over (and left as it is): the run resumes
 from the newest intact one and says so; --from-step N resumes from the checkpoint of step N.
 The loss curve is kept in the run's folder as loss.jsonl and loss.svg.
 
@@ -138,6 +139,8 @@ Examples:
       }
     }
     out.result(summary, lines.join('\n'));
+    // Stopped by Ctrl-C or SIGTERM (checkpointed above): 130 or 143, as the shell expects; --stop-at is a finish.
+    return done ? undefined : interruptedExit(signal);
   },
 };
 

@@ -2,7 +2,7 @@ import { CorruptCheckpointError, MissingCheckpointError, Store, buildProgram, de
 import { loadTextFileBytes } from '../../data/index.js';
 import { UsageError } from '../../platform/errors.js';
 import { UnknownJobError, catchProbability, locateDivergence, rulesOf, sampleSteps, type Divergence } from '../../verify/index.js';
-import { intFlag, type Command, type Flags } from '../command.js';
+import { intFlag, interruptedExit, type Command, type Flags } from '../command.js';
 import { JOB_FLAGS, trainStore } from '../job.js';
 
 /** The run a job id or run commitment (or a unique prefix of either) names in the store. */
@@ -87,6 +87,7 @@ Examples:
     });
     bar?.done();
     out.result(result, text);
+    return interruptedExit(signal); // cut short by Ctrl-C or SIGTERM: 130 or 143, never a pass
   },
 };
 
@@ -142,7 +143,9 @@ export async function verifyRun(store: Store, ref: string, flags: Flags, signal?
         `  h_${divergence.t}: committed ${divergence.committed.slice(0, 16)}…, re-executed ${divergence.computed.slice(0, 16)}…`,
         ...(divergence.located ? describeDivergence(divergence.located) : ['  no checkpoint of that step to compare tensors with: `mycel dispute` locates it with the committer\'s moves']),
       ].join('\n')
-    : `Run ${record.commitment} (job ${record.jobId.slice(0, 16)}): ${what} re-executed (${executed} steps run); every step hash agrees.`;
+    : signal?.aborted
+      ? `Run ${record.commitment} (job ${record.jobId.slice(0, 16)}): INTERRUPTED after ${executed} steps run; those agree, the rest of ${what} was not checked.`
+      : `Run ${record.commitment} (job ${record.jobId.slice(0, 16)}): ${what} re-executed (${executed} steps run); every step hash agrees.`;
   const integrity = broken.length === 0
     ? `Checkpoints: all ${checks.length} intact.`
     : [`Checkpoints: ${checks.length - broken.length} of ${checks.length} intact; ${broken.length} unusable (left as they are):`, ...broken.map((b) => `  step ${b.step}: ${b.reason}`)].join('\n');
@@ -152,7 +155,8 @@ export async function verifyRun(store: Store, ref: string, flags: Flags, signal?
     checked: chosen,
     catch_probability: catches,
     steps_executed: executed,
-    agrees: !divergence,
+    agrees: !divergence && !signal?.aborted,
+    interrupted: !!signal?.aborted && !divergence,
     divergence: divergence ?? null,
     checkpoints: { total: checks.length, intact: checks.length - broken.length, unusable: broken },
     text: `${text}\n${integrity}`,
