@@ -1,7 +1,8 @@
 /**
  * A browser tab as a node, in Chromium: the page a node serves connects to it over WebSockets, hears presence gossip,
  * trains the job the node offers in a Web Worker and gets the same run commitment as a Node solver; its key persists
- * in IndexedDB and can be exported and imported; two tabs reach each other through the node's circuit relay.
+ * in IndexedDB and can be exported and imported; two tabs reach each other through the node's circuit relay and then
+ * directly over WebRTC (the relay carrying only the handshake).
  * Screenshots go to test-artifacts/browser-node/.
  */
 import { mkdtemp, rm } from 'node:fs/promises';
@@ -14,6 +15,7 @@ import { identityFromRaw } from '../../src/p2p/identity.js';
 import { MycelNode } from '../../src/p2p/node.js';
 import { runJob, Store } from '../../src/train/index.js';
 import { buildProgram } from '../../src/train/program.js';
+import type { Reached } from '../../src/web/node/libp2p.js';
 import type { TabState } from '../../src/web/node/main.js';
 import { microSpec } from '../train/helpers.js';
 import { randomSecp256k1 } from '../p2p/helpers.js';
@@ -51,6 +53,22 @@ async function openNodePage(context: BrowserContext, query = ''): Promise<{ page
   const errors: string[] = [];
   page.on('console', (m) => { if (m.type() === 'error') errors.push(`console.error: ${m.text()}`); });
   page.on('pageerror', (e) => errors.push(`pageerror: ${e.stack ?? e.message}`));
+  // Keeps the page's RTCPeerConnections so a test can read Chromium's own ICE statistics of a WebRTC connection.
+  await page.addInitScript(() => {
+    const seen: RTCPeerConnection[] = [];
+    const Native = window.RTCPeerConnection;
+    window.RTCPeerConnection = class extends Native {
+      constructor(config?: RTCConfiguration) {
+        super(config);
+        seen.push(this);
+      }
+    } as typeof RTCPeerConnection;
+    (window as unknown as { __rtcPairs: () => Promise<unknown[]> }).__rtcPairs = async () => {
+      const pairs: unknown[] = [];
+      for (const pc of seen) (await pc.getStats()).forEach((r) => { if (r.type === 'candidate-pair') pairs.push({ state: r.state, bytesReceived: r.bytesReceived }); });
+      return pairs;
+    };
+  });
   await page.goto(`${server.origin}/node?token=tab-test-token${query ? `&${query}` : ''}`);
   return { page, errors };
 }
@@ -112,7 +130,7 @@ describe('browser node', () => {
     }
   }, 60_000);
 
-  test('two tabs reach each other through the node\'s circuit relay; a closed tab is gone from the node', async () => {
+  test('two tabs reach each other through the node\'s circuit relay, then directly over WebRTC; a closed tab is gone from the node', async () => {
     const [ca, cb] = [await browser.newContext(), await browser.newContext()];
     try {
       const a = await openNodePage(ca);
@@ -121,10 +139,27 @@ describe('browser node', () => {
       await Promise.all([relayed(a.page), relayed(b.page)]);
       const tabA = await tabState(a.page);
       expect(tabA.relayAddrs[0]).toContain(`/p2p/${node.peerId}/p2p-circuit/p2p/${tabA.peerId}`);
-      const reached = await b.page.evaluate((addr) => (window as unknown as { __mycelReach: (a: string) => Promise<{ rttMs: number; remoteAddr: string }> }).__mycelReach(addr), tabA.relayAddrs[0]);
-      expect(reached.remoteAddr).toContain('/p2p-circuit');
-      expect(reached.rttMs).toBeGreaterThanOrEqual(0);
+      const reach = (page: Page, addr: string) => page.evaluate((a) => (window as unknown as { __mycelReach: (a: string) => Promise<Reached> }).__mycelReach(a), addr);
+      // Through the relay: a limited, relayed connection.
+      const relayedConn = await reach(b.page, tabA.relayAddrs[0]);
+      expect(relayedConn.remoteAddr).toContain('/p2p-circuit');
+      expect(relayedConn.limited).toBe(true);
+      // Over WebRTC: the relay carries the SDP handshake, then the tabs talk directly (no relay limits), and a ping
+      // goes over that very connection.
+      expect(tabA.webrtcAddrs[0]).toContain(`/p2p/${node.peerId}/p2p-circuit/webrtc/p2p/${tabA.peerId}`);
+      const direct = await reach(b.page, tabA.webrtcAddrs[0]);
+      // libp2p names a WebRTC connection by the address it was dialled at (relay, then /webrtc); what makes it direct
+      // is that it carries no relay limits and that Chromium's own peer connection has a working ICE candidate pair.
+      expect(direct.remoteAddr).toContain(`/p2p-circuit/webrtc/p2p/${tabA.peerId}`);
+      expect(direct.limited).toBe(false);
+      const pairs = await b.page.evaluate(() => (window as unknown as { __rtcPairs: () => Promise<{ state: string; bytesReceived: number }[]> }).__rtcPairs());
+      expect(pairs.some((p) => p.state === 'succeeded' && p.bytesReceived > 0)).toBe(true);
+      expect(direct.rttMs).toBeGreaterThan(0);
+      // Both tabs see it: the listener's side too.
+      const bPeer = (await tabState(b.page)).peerId!;
+      await a.page.waitForFunction((p) => (window as unknown as { __mycelTab: TabState }).__mycelTab.webrtcPeers.includes(p), bPeer, { timeout: 10_000 });
       await screenshot(b.page, 'browser-node', 'two-tabs');
+      await screenshot(a.page, 'browser-node', 'two-tabs-listener');
       // Closing tab A closes its connection to the node, and the node frees its relay slot at once.
       const reservations = () => [...(node.host.services.relay as { reservations: Map<unknown, unknown> }).reservations.keys()].map(String);
       expect(reservations()).toContain(tabA.peerId);

@@ -23,13 +23,17 @@ export type TabState = {
   /** ms from page load to the first gossip message heard from another peer. */
   firstGossipMs?: number;
   peers: number;
+  /** Its addresses through the relay: plain (a relayed connection) and WebRTC (the relay carries only the handshake). */
   relayAddrs: string[];
+  webrtcAddrs: string[];
+  /** Open direct WebRTC connections (to other tabs). */
+  webrtcPeers: string[];
   job?: { name: string; steps: number; step: number; loss?: number };
   result?: { commitment: string; stepHashes: string[]; tokensPerS: number; seconds: number; kernels: string; threads: number };
   error?: string;
 };
 
-const tab: TabState = { caps: detectCaps(), peers: 0, relayAddrs: [] };
+const tab: TabState = { caps: detectCaps(), peers: 0, relayAddrs: [], webrtcAddrs: [], webrtcPeers: [] };
 (window as unknown as { __mycelTab: TabState }).__mycelTab = tab;
 /** Reaches another tab by its relay address (tests and the bench call it). */
 (window as unknown as { __mycelReach: (addr: string) => ReturnType<typeof reach> }).__mycelReach = (addr) => {
@@ -53,6 +57,8 @@ function renderNet(): void {
     h('p', {}, tab.connectedTo ? h('span', {}, 'Connected over WebSockets to ', h('code', {}, tab.connectedTo)) : tab.error ? h('span', { class: 'warn' }, tab.error) : 'Connecting…'),
     h('p', {}, `${tab.peers} connection${tab.peers === 1 ? '' : 's'}; first gossip message ${tab.firstGossipMs === undefined ? 'not yet' : `${Math.round(tab.firstGossipMs)} ms after page load`}.`),
     tab.relayAddrs.length ? h('p', {}, 'Reachable by other tabs through the relay at ', h('code', {}, tab.relayAddrs[0])) : h('p', { class: 'muted' }, 'No relay reservation yet.'),
+    tab.webrtcAddrs.length ? h('p', {}, 'Directly over WebRTC (the relay carries the handshake only) at ', h('code', {}, tab.webrtcAddrs[0])) : null,
+    tab.webrtcPeers.length ? h('p', { class: 'ok' }, `Direct WebRTC connection${tab.webrtcPeers.length === 1 ? '' : 's'} to ${tab.webrtcPeers.map((p) => p.slice(-8)).join(', ')}.`) : null,
   );
 }
 
@@ -108,7 +114,10 @@ async function network(key: Uint8Array): Promise<void> {
   });
   const update = () => {
     tab.peers = host!.getConnections().length;
-    tab.relayAddrs = host!.getMultiaddrs().map(String).filter((a) => a.includes('/p2p-circuit'));
+    const addrs = host!.getMultiaddrs().map(String).filter((a) => a.includes('/p2p-circuit'));
+    tab.relayAddrs = addrs.filter((a) => !a.includes('/webrtc'));
+    tab.webrtcAddrs = addrs.filter((a) => a.includes('/webrtc'));
+    tab.webrtcPeers = host!.getConnections().filter((c) => c.remoteAddr.toString().includes('/webrtc')).map((c) => c.remotePeer.toString());
     renderNet();
   };
   host.addEventListener('connection:open', update);
