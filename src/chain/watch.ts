@@ -92,6 +92,8 @@ export type WatchConfirmedParameters = {
   /** First block to watch; default: the head when watching starts. */
   fromBlock?: bigint;
   onLog: (log: Log & { args?: unknown; eventName?: string }) => void | Promise<void>;
+  /** After each poll whose logs were all delivered: every block below `confirmedBelow` has been read. */
+  onPolled?: (confirmedBelow: bigint) => void;
   /** Called with a poll's error; polling goes on. Default: rethrown from nowhere, i.e. ignored. */
   onError?: (error: unknown) => void;
   /** Default: the client's pollingInterval. */
@@ -132,6 +134,7 @@ export function watchConfirmed(client: Client<Transport, Chain | undefined>, par
         if (stopped) return;
         await params.onLog(log);
       }
+      if (tracker.cursor !== undefined) params.onPolled?.(tracker.cursor);
     } catch (error) {
       params.onError?.(error);
     }

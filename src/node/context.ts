@@ -25,8 +25,13 @@ export type NodeConfig = {
   name: string;
   /** libp2p multiaddrs to bootstrap from (none: this node founds the network). */
   bootstrap: string[];
-  /** The first block whose market events the node acts on (events before it are history to this node). */
+  /**
+   * The first block whose market events the node acts on (events before it are history to this node), at its first
+   * start: a restarted node goes on from where it stopped reading (cursor.ts), unless `fromBlockOverridesCursor`.
+   */
   fromBlock: bigint;
+  /** Read from `fromBlock` even where the node's store says where it stopped (`mycel node run --from-block`). */
+  fromBlockOverridesCursor?: boolean;
   /** Blocks on top of an event's block before the node acts on it (0 on a dev chain; more where reorgs happen). */
   confirmations: number;
 };

@@ -7,7 +7,8 @@
  * dispute opened on the job and finalizes once the window has closed with none in play. A verifier re-executes every
  * committed job, challenges a root it disagrees with, and plays its side of its own dispute.
  *
- * Roles learn of jobs from confirmed market events, starting at the block they joined at (events.ts); whatever they
+ * Roles learn of jobs from confirmed market events, starting at the block they joined at, or after a restart where
+ * they stopped reading (events.ts, cursor.ts: a job posted while the node was down is still taken); whatever they
  * get from a peer (spec, step hashes, model) is checked against the chain before it is used.
  */
 import { rm } from 'node:fs/promises';
@@ -30,6 +31,7 @@ import { getBlob, putBlob } from './p2p.js';
 import { challengeWindowFor } from './window.js';
 import { checkedStepHashes, checkModel, encodeStepHashes } from './step-hashes.js';
 import { NodeState, type HeldJob } from './state.js';
+import { EventCursor, type EventPosition } from './cursor.js';
 
 /** `factsSeconds`: how long building the facts took here (what the submitter sizes the challenge window from). */
 export type Job = { spec: JobSpec; program: TrainProgram; rules: Rules; facts: JobFacts; factsSeconds: number };
@@ -308,32 +310,44 @@ export async function runSolver(ctx: NodeContext, o: SolverOptions = {}): Promis
       await state.release('solver', held.jobId);
       if (results.length >= max) return results;
     }
-    for await (const log of confirmedEvents<{ jobId: bigint }>(ctx, { address: ctx.contracts.market, abi: JobMarketAbi, eventName: 'JobPosted', fromBlock: ctx.fromBlock, ...(o.signal ? { signal: o.signal } : {}) })) {
-      const job = await getJob(ctx.publicClient, { market: ctx.contracts.market, jobId: log.args.jobId });
-      if (job.phase !== 'Open') continue;
-      // The spec and its dispute rules first: a solver never stakes on a job it cannot train or could not defend.
-      const spec = await fetchSpec(ctx, job, o.signal);
-      if ((await rulesVerdict(ctx, job.jobId, jobOf(spec), 'Not claimed: a dispute over it would be refereed by those rules, not by its spec.')) !== undefined) continue;
-      if (!fitsMemory(ctx, job.jobId, spec, o.maxMemoryBytes, 'not claimed')) continue;
-      // Held before the claim is sent: a crash right after it still finds the job (a claim that failed is released).
-      const fromBlock = await getBlockNumber(ctx.publicClient, { cacheTime: 0 });
-      await state.hold({ role: 'solver', jobId: job.jobId.toString(), spec: canonicalJson(spec), fromBlock: fromBlock.toString(), ...(o.cheatAt === undefined ? {} : { cheatAt: o.cheatAt }) });
-      try {
-        const { gasUsed } = await claimJob(ctx.wallet, { market: ctx.contracts.market, jobId: job.jobId });
-        ctx.tx('claimJob', gasUsed, job.jobId);
-      } catch (error) {
-        await state.release('solver', job.jobId);
-        ctx.log(`job ${job.jobId}: not claimed (${(error as Error).message.split('\n')[0]})`);
-        continue;
-      }
-      results.push(await solve(ctx, job, spec, o, fromBlock));
-      await state.release('solver', job.jobId);
+    // From where it stopped reading (a job posted while it was down is still taken), or from the block it joined at.
+    const cursor = new EventCursor(state, 'solver/JobPosted', ctx.fromBlock, ctx.fromBlockOverridesCursor);
+    for await (const log of confirmedEvents<{ jobId: bigint }>(ctx, { address: ctx.contracts.market, abi: JobMarketAbi, eventName: 'JobPosted', fromBlock: ctx.fromBlock, cursor, ...(o.signal ? { signal: o.signal } : {}) })) {
+      const result = await takeUp(ctx, state, log.args.jobId, o);
+      // Handled (solved, or passed over) only now: a crash before this replays the event, and the job is held or Open.
+      cursor.done({ block: log.blockNumber, logIndex: log.logIndex });
+      if (!result) continue;
+      results.push(result);
       if (results.length >= max) break;
     }
     return results;
   } finally {
     await state.close();
   }
+}
+
+/** Claims a posted job and solves it, unless it is no longer Open, or its rules or its memory estimate forbid it. */
+async function takeUp(ctx: NodeContext, state: NodeState, jobId: bigint, o: SolverOptions): Promise<SolverResult | undefined> {
+  const job = await getJob(ctx.publicClient, { market: ctx.contracts.market, jobId });
+  if (job.phase !== 'Open') return undefined;
+  // The spec and its dispute rules first: a solver never stakes on a job it cannot train or could not defend.
+  const spec = await fetchSpec(ctx, job, o.signal);
+  if ((await rulesVerdict(ctx, job.jobId, jobOf(spec), 'Not claimed: a dispute over it would be refereed by those rules, not by its spec.')) !== undefined) return undefined;
+  if (!fitsMemory(ctx, job.jobId, spec, o.maxMemoryBytes, 'not claimed')) return undefined;
+  // Held before the claim is sent: a crash right after it still finds the job (a claim that failed is released).
+  const fromBlock = await getBlockNumber(ctx.publicClient, { cacheTime: 0 });
+  await state.hold({ role: 'solver', jobId: job.jobId.toString(), spec: canonicalJson(spec), fromBlock: fromBlock.toString(), ...(o.cheatAt === undefined ? {} : { cheatAt: o.cheatAt }) });
+  try {
+    const { gasUsed } = await claimJob(ctx.wallet, { market: ctx.contracts.market, jobId: job.jobId });
+    ctx.tx('claimJob', gasUsed, job.jobId);
+  } catch (error) {
+    await state.release('solver', job.jobId);
+    ctx.log(`job ${job.jobId}: not claimed (${(error as Error).message.split('\n')[0]})`);
+    return undefined;
+  }
+  const result = await solve(ctx, job, spec, o, fromBlock);
+  await state.release('solver', job.jobId);
+  return result;
 }
 
 /** Trains (resuming from this node's checkpoints), publishes, commits unless already committed, then settles. `fromBlock`: at or before the claim. */
@@ -426,9 +440,12 @@ export async function runVerifier(ctx: NodeContext, o: VerifierOptions = {}): Pr
   const work: Promise<VerifierResult>[] = [];
   const max = o.maxJobs ?? Infinity;
   const state = NodeState.open(ctx.dataDir);
-  const check = (jobId: bigint, committedAt: bigint, held?: HeldJob) => {
+  // From where it stopped reading (a root committed while it was down is still checked), or the block it joined at.
+  const cursor = new EventCursor(state, 'verifier/RootCommitted', ctx.fromBlock, ctx.fromBlockOverridesCursor);
+  const check = (jobId: bigint, committedAt: bigint, held?: HeldJob, event?: EventPosition) => {
     const checking = verifyJob(ctx, state, jobId, committedAt, o.signal, o.maxMemoryBytes, held);
-    checking.catch(() => {}); // awaited below
+    // Handled once checked (a crash before replays the event; a held job is resumed instead).
+    checking.then(() => event && cursor.done(event), () => {}); // awaited below
     work.push(checking);
   };
   try {
@@ -439,9 +456,13 @@ export async function runVerifier(ctx: NodeContext, o: VerifierOptions = {}): Pr
       check(BigInt(held.jobId), BigInt(held.fromBlock), held);
     }
     if (work.length < max) {
-      for await (const log of confirmedEvents<{ jobId: bigint }>(ctx, { address: ctx.contracts.market, abi: JobMarketAbi, eventName: 'RootCommitted', fromBlock: ctx.fromBlock, ...(o.signal ? { signal: o.signal } : {}) })) {
-        if (state.held('verifier').some((h) => h.jobId === log.args.jobId.toString())) continue; // resumed above
-        check(log.args.jobId, log.blockNumber);
+      for await (const log of confirmedEvents<{ jobId: bigint }>(ctx, { address: ctx.contracts.market, abi: JobMarketAbi, eventName: 'RootCommitted', fromBlock: ctx.fromBlock, cursor, ...(o.signal ? { signal: o.signal } : {}) })) {
+        const event = { block: log.blockNumber, logIndex: log.logIndex };
+        if (state.held('verifier').some((h) => h.jobId === log.args.jobId.toString())) {
+          cursor.done(event); // resumed above
+          continue;
+        }
+        check(log.args.jobId, log.blockNumber, undefined, event);
         if (work.length >= max) break;
       }
     }

@@ -35,8 +35,9 @@ and libp2p.
   verifier   re-executes every committed job and challenges a root it disagrees with.
 
 A solver or verifier that is not registered registers itself with the registry's minimum bond. The
-market is approved to take stakes and rewards. Nodes act on market events from the block they join at
-(--from-block to go back). Progress goes to stderr; with --json every event and the result are JSON
+market is approved to take stakes and rewards. Nodes act on market events from the block they first
+join at; restarted, from where they stopped reading (kept in <data-dir>/nodes/<address>/state.lmdb),
+so a job posted while the node was down is still taken (--from-block N reads from block N instead). Progress goes to stderr; with --json every event and the result are JSON
 lines on stdout. Ctrl-C stops the node.
 
 Examples:
@@ -58,7 +59,7 @@ Examples:
     confirmations: { type: 'string', value: 'N', description: 'blocks on top of an event before the node acts on it (default 0 on a dev chain, else 2)' },
     'max-memory': { type: 'string', value: 'GIB', description: 'solver, verifier: refuse a job estimated to need more memory than this, before staking (default: 80% of RAM)' },
     'metrics-port': { type: 'string', value: 'N', description: 'serve Prometheus metrics on http://127.0.0.1:N/metrics (0: any free port; default: off)' },
-    'from-block': { type: 'string', value: 'N', description: 'act on market events from this block (default: the head when the node starts)' },
+    'from-block': { type: 'string', value: 'N', description: 'act on market events from this block (default: where this node stopped reading, or the head at its first start)' },
     'max-jobs': { type: 'string', value: 'N', description: 'solver, verifier: stop after this many jobs (default: run until Ctrl-C)' },
     'cheat-at': { type: 'string', value: 'T', description: 'solver, for demos: flip one bit at step T (this node will lose its stake)' },
     spec: { type: 'string', value: 'PRESET|FILE', description: 'submitter: the job (a preset name or a spec .json; default quick)' },
@@ -101,7 +102,7 @@ Examples:
       else if (e.type === 'tx') out.log(`${e.node.padEnd(10)} ${e.action} (gas ${e.gas})`);
     };
     const node = await startNode(
-      { rpcUrl, chainId, privateKey, contracts, dataDir, name: role, bootstrap: (flags.bootstrap as string[] | undefined) ?? [], fromBlock, confirmations: intFlag(flags, 'confirmations', (await isDevChain(publicClient as PublicClient)) ? 0 : 2, 0, 1_000) },
+      { rpcUrl, chainId, privateKey, contracts, dataDir, name: role, bootstrap: (flags.bootstrap as string[] | undefined) ?? [], fromBlock, fromBlockOverridesCursor: flags['from-block'] !== undefined, confirmations: intFlag(flags, 'confirmations', (await isDevChain(publicClient as PublicClient)) ? 0 : 2, 0, 1_000) },
       emit,
       { host: typeof flags.host === 'string' ? flags.host : '127.0.0.1', port: intFlag(flags, 'port', 0, 0, 65_535) },
     );
