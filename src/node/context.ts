@@ -48,7 +48,9 @@ export type NodeEvent =
   /** A job this node will never call verified: its dispute rules on chain are not its spec's (roles.ts checkRules). */
   | { type: 'unverified'; node: string; jobId: string; reason: string }
   /** A training step of a job this node runs (its loss, for the dashboard's curves). */
-  | { type: 'step'; node: string; jobId: string; step: number; loss: number };
+  | { type: 'step'; node: string; jobId: string; step: number; loss: number }
+  /** A verifier re-executed a committed job and its root agrees: this node will not challenge it. */
+  | { type: 'agreed'; node: string; jobId: string };
 
 export type Emit = (event: NodeEvent) => void;
 

@@ -42,6 +42,12 @@ export type DevnetOptions = {
   cheatAt?: number;
   /** Blocks a committed root can be challenged (default: sized from the job, node/window.ts; at least 10). */
   challengeWindow?: number;
+  /**
+   * Wait out the challenge window of a job that the verifier agrees with, as a real chain does. By default a dev
+   * chain mines the rest of that window at once: the devnet's only verifier has checked the job, so nobody is left to
+   * challenge it. A window with a challenge to come (job B's) is never shortened.
+   */
+  waitWindows?: boolean;
   /** Where the nodes keep their stores; default a new temp dir. */
   dir?: string;
   reward?: bigint;
@@ -115,9 +121,11 @@ export async function runDevnet(o: DevnetOptions = {}): Promise<DevnetSummary> {
   const stake = o.stake ?? TOKENS(5);
   const dir = o.dir ?? (await mkdtemp(join(tmpdir(), 'mycel-devnet-')));
   const events: NodeEvent[] = [];
+  let onAgreed: ((jobId: bigint) => void) | undefined;
   const emit: Emit = (e) => {
     events.push(e);
     o.onEvent?.(e);
+    if (e.type === 'agreed') onAgreed?.(BigInt(e.jobId));
   };
   const log = (text: string) => emit({ type: 'log', node: 'devnet', text });
 
@@ -203,6 +211,18 @@ export async function runDevnet(o: DevnetOptions = {}): Promise<DevnetSummary> {
 
     // Tick a block a second on a dev chain so that its clock moves on (the challenge window closes, deadlines pass).
     const ticker = dev ? setInterval(() => void testClient.mine({ blocks: 1 }).catch(() => {}), 1_000) : undefined;
+    if (dev && !o.waitWindows) {
+      onAgreed = (jobId) => {
+        void (async () => {
+          const job = await getJob(publicClient as PublicClient, { market: d.market, jobId });
+          const left = job.challengeEnds - (await getBlockNumber(publicClient, { cacheTime: 0 }));
+          if (job.phase !== 'Committed' || left <= 0n) return;
+          // In steps: a busy anvil takes seconds per hundred blocks, and one long request would time out.
+          for (let mined = 0n; mined < left; mined += 100n) await testClient.mine({ blocks: Number(left - mined < 100n ? left - mined : 100n) });
+          log(`job ${jobId}: the verifier agrees with its root and no other verifier is on this devnet: mined the ${left} blocks left of its challenge window at once (a real chain waits them out; --wait-windows does too)`);
+        })().catch((error: Error) => log(`job ${jobId}: could not mine the rest of its challenge window (${error.message.split('\n')[0]}); waiting it out`));
+      };
+    }
     const ac = new AbortController();
     const stop = () => ac.abort(new Error('devnet stopped'));
     o.signal?.addEventListener('abort', stop, { once: true });

@@ -498,6 +498,7 @@ async function checkJob(ctx: NodeContext, state: NodeState, jobId: bigint, commi
   const mine = `0x${record.commitment!}` as Hex;
   if (mine.toLowerCase() === job.root.toLowerCase()) {
     ctx.log(`job ${jobId}: root agrees with my re-execution; no challenge`);
+    ctx.emit({ type: 'agreed', node: ctx.name, jobId: jobId.toString() });
     return { jobId, agreed: true };
   }
   // The game never needs the solver's step hashes (each party reveals its own run tree): a solver that withholds them cannot stop the challenge.

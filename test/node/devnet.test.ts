@@ -59,6 +59,8 @@ describe('mycel devnet', () => {
     expect(lines.some((l) => /^submitter: job 0: got the steps over libp2p/.test(l))).toBe(true);
     expect(s.p2p.stepHashesFetched).toBeGreaterThanOrEqual(1);
     expect(lines.some((l) => l.includes('challenging'))).toBe(true);
+    // Job A's window closed as soon as the devnet's only verifier agreed with its root, not when it ran out.
+    expect(lines.some((l) => /^devnet: job 0: the verifier agrees with its root .* mined the \d+ blocks left of its challenge window/.test(l))).toBe(true);
     expect(lines.some((l) => l.includes('rejected'))).toBe(false);
     // The two solvers and the verifier ran as separate node processes.
     expect(lines.filter((l) => /^devnet: started (solver|verifier) .* as process \d+$/.test(l))).toHaveLength(3);

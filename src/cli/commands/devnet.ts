@@ -33,7 +33,9 @@ export const devnet: Command = {
   description: `
 Starts anvil (or uses the chain at --rpc), deploys the token, registry, job market and the real
 DisputeGame, funds four accounts, and runs the scenario: job A (a small GPT sorting digits) goes to
-the honest solver, is left unchallenged and is paid after the challenge window; job B goes to a
+the honest solver, is left unchallenged and is paid after the challenge window (on a dev chain the
+verifier's agreement closes it: the devnet mines the window's remaining blocks at once, as nobody
+else could challenge; --wait-windows waits it out as a real chain does); job B goes to a
 solver that flips one bit at a random step: the verifier re-executes it, challenges, and the dispute
 is played on chain move by move until the one-step proof; the cheater loses its stake (half burned,
 half to the verifier) and the submitter is refunded.
@@ -62,6 +64,7 @@ Examples:
     steps: { type: 'string', value: 'N', description: 'training steps of each job (default 40)' },
     'cheat-at': { type: 'string', value: 'T', description: 'the step the cheater cheats at (default: random)' },
     window: { type: 'string', value: 'BLOCKS', description: 'challenge window in blocks (default: sized from the job, so that a verifier can re-execute it)' },
+    'wait-windows': { type: 'boolean', description: 'wait out the challenge window of a job the verifier agrees with (default on a dev chain: mine its rest at once)' },
     dir: { type: 'string', value: 'DIR', description: 'where the nodes keep their data (default: $MYCEL_HOME/devnet or ~/.mycel/devnet, replaced by each run)' },
     rpc: { type: 'string', value: 'URL', description: 'EVM JSON-RPC URL to use instead of an embedded anvil' },
     'key-file': { type: 'string', value: 'FILE', description: 'with --rpc: the funded key that deploys and funds (mode 600)' },
@@ -97,6 +100,7 @@ Examples:
         steps,
         ...(cheatAt === undefined ? {} : { cheatAt }),
         ...(flags.window === undefined ? {} : { challengeWindow: intFlag(flags, 'window', 20, 10, 1_000_000) }),
+        ...(flags['wait-windows'] === true ? { waitWindows: true } : {}),
         dir: typeof flags.dir === 'string' ? flags.dir : await freshDevnetDir(join(dataDirOf(flags), 'devnet')),
         ...(rpcUrl === undefined ? {} : { rpcUrl, key: await readKeyFile(keyFile!) }),
         ...(flags['chain-id'] === undefined ? {} : { chainId: intFlag(flags, 'chain-id', 0, 1) }),

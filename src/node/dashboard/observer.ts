@@ -111,6 +111,7 @@ export class Observer {
       return;
     }
     if (e.type === 'train') return; // the curves have every step ('step' events); this is the throttled metrics feed
+    if (e.type === 'agreed') return; // its log line says so
     const text = e.type === 'log' ? e.text
       : e.type === 'tx' ? `${e.action}${e.jobId === undefined ? '' : ` (job ${e.jobId})`}: gas ${e.gas}`
       : e.type === 'model' ? `model of job ${e.jobId}: blob ${e.cid}`
