@@ -26,9 +26,10 @@ export const DILOCO_SCHEMAS = {
   /**
    * A worker's pseudo-gradient for a round: the blob's CID and byte size, the delta's digest (deltaDigest),
    * and the CID of the state its inner steps started from (outer parameters + its AdamW state), which a
-   * spot-checker fetches to re-execute them.
+   * spot-checker fetches to re-execute them; and `inner`, the run commitment of its inner-step job (train/diloco-jobs.ts),
+   * the claim the dispute game referees.
    */
-  delta: z.strictObject({ run: hex64, round, worker, cid, bytes: z.number().int().positive(), digest: hex64, start: cid }),
+  delta: z.strictObject({ run: hex64, round, worker, cid, bytes: z.number().int().positive(), digest: hex64, start: cid, inner: hex64.optional() }),
   /**
    * The round's close, by its closer (the lowest worker on the roster): the accepted deltas, the refusals with
    * their reasons, the closer's new outer state (CID and state hash), the round's commitment and the next roster.
@@ -41,6 +42,8 @@ export const DILOCO_SCHEMAS = {
     state: z.strictObject({ cid, hash: hex64 }),
     commitment: hex64,
     roster: z.array(worker).max(MAX_DILOCO_WORKERS),
+    /** The closer's merge as a job (train/diloco-jobs.ts mergeJob): its job id and run commitment, the claim the game referees. */
+    merge: z.strictObject({ job: hex64, run: hex64 }).optional(),
   }),
 };
 

@@ -35,6 +35,8 @@ import {
   type Contribution,
   type OuterState,
 } from '../train/diloco-program.js';
+import { runCommitment } from '../train/commitment.js';
+import { mergeClaim } from '../train/diloco-jobs.js';
 import { stateHash } from '../train/state.js';
 import { checkClaim, checkDelta, shapesOf, spotCheckSelection, type Refusal, type DilocoSetup } from './diloco.js';
 import { nolocoGroupOf } from './noloco.js';
@@ -261,7 +263,9 @@ export async function runDilocoWorker(o: DilocoWorkerOptions): Promise<{ outer: 
         continue;
       }
       const start = innerStart(outer, opt, innerSteps);
-      const inner = runInnerSteps(program, shardBatcher(o.batch, o.slots, worker), start, innerSteps);
+      // The inner steps' hashes are the inner-step job's h_0 .. h_H: their root is the run this worker stands behind.
+      const inner = runInnerSteps(program, shardBatcher(o.batch, o.slots, worker), start, innerSteps, { hashSteps: true });
+      const innerRun = runCommitment(inner.stepHashes);
       const honest = contributionOf(worker, outer, inner.state.params, mode);
       const sent = { ...honest, delta: o.forge?.(round, honest.delta) ?? honest.delta };
       const tensors: Params = {};
@@ -269,7 +273,7 @@ export async function runDilocoWorker(o: DilocoWorkerOptions): Promise<{ outer: 
       if (sent.outer) for (const [name, t] of Object.entries(sent.outer)) tensors[`outer.${name}`] = t;
       const blob = await put(saveSafetensors(tensors, { format: 'mycel-diloco-delta-v1', run: o.run, round: String(round), worker: String(worker) }), `delta-${round}`);
       const startBlob = await put(encodeCheckpoint(start, checkpointInfo), `start-${round}`);
-      await topic.publish('delta', { run: o.run, round, worker, cid: blob.cid, bytes: blob.size, digest: deltaDigest(sent.delta), start: startBlob.cid });
+      await topic.publish('delta', { run: o.run, round, worker, cid: blob.cid, bytes: blob.size, digest: deltaDigest(sent.delta), start: startBlob.cid, inner: innerRun });
       const closer = Math.min(...roster);
       let close: CloseBody;
       let own: Map<number, Contribution> = new Map([[worker, sent]]);
@@ -355,7 +359,7 @@ export async function runDilocoWorker(o: DilocoWorkerOptions): Promise<{ outer: 
     const view = { round, roster };
     const refused: Refusal[] = [...(refusedEarly.get(round) ?? [])];
     const contributions = new Map<number, Contribution>([[worker, mine]]);
-    const starts = new Map<number, string>();
+    const starts = new Map<number, { cid: string; inner?: string }>();
     for (const m of deltas.get(round)?.values() ?? []) {
       if (m.body.worker === worker) continue;
       const claimProblem = checkClaim(view, m.body);
@@ -371,7 +375,7 @@ export async function runDilocoWorker(o: DilocoWorkerOptions): Promise<{ outer: 
       if (typeof c === 'string') refused.push({ worker: m.body.worker, round, reason: c });
       else {
         contributions.set(m.body.worker, c);
-        starts.set(m.body.worker, m.body.start);
+        starts.set(m.body.worker, { cid: m.body.start, inner: m.body.inner });
       }
     }
     for (const w of expected) if (!contributions.has(w) && !refused.some((r) => r.worker === w)) refused.push({ worker: w, round, reason: `no delta by the ${o.cutoffMs} ms cut-off: left out, rebases` });
@@ -388,6 +392,7 @@ export async function runDilocoWorker(o: DilocoWorkerOptions): Promise<{ outer: 
     const mineGroup = mode === 'diloco' ? accepted : accepted.filter((c) => groupOf(worker).includes(c.worker));
     const next = outerMerge(mode, outer, mineGroup, o.hyper);
     const hash = outerStateHash(next);
+    const merge = mergeClaim(program, { mode, hyper: o.hyper, outer, contributions: mineGroup }, next);
     const stateBlob = await put(encodeCheckpoint(outerAsTrainState(next), checkpointInfo), `state-${round + 1}`);
     const digests = accepted.map((c) => ({ worker: c.worker, digest: deltaDigest(c.delta) }));
     const commitment = roundCommitment({ round, deltas: digests, states: [{ worker: mode === 'diloco' ? SHARED_STATE : worker, hash }] });
@@ -404,16 +409,20 @@ export async function runDilocoWorker(o: DilocoWorkerOptions): Promise<{ outer: 
       state: { cid: stateBlob.cid, hash },
       commitment,
       roster: nextRoster,
+      merge,
     };
     for (const r of refused) log(`round ${round}: refused worker ${r.worker}: ${r.reason}`);
     return { close, contributions };
   }
 
-  /** Re-runs a worker's inner steps from its committed start state; the reason it is excluded, if its delta differs. */
-  async function reexecute(w: number, startCid: string, sent: Contribution): Promise<string | undefined> {
+  /**
+   * Re-runs a worker's inner steps from its committed start state; the reason it is excluded if its delta, or the run
+   * commitment of its inner-step job it announced, is not what they give.
+   */
+  async function reexecute(w: number, announced: { cid: string; inner?: string }, sent: Contribution): Promise<string | undefined> {
     let start;
     try {
-      start = decodeCheckpoint(await fetchBytes(startCid, stateCap + paramBytes, ownerOf(w)), `start state of worker ${w}`).state;
+      start = decodeCheckpoint(await fetchBytes(announced.cid, stateCap + paramBytes, ownerOf(w)), `start state of worker ${w}`).state;
     } catch (error) {
       return `its start state could not be checked: ${(error as Error).message.split('\n')[0]}`;
     }
@@ -421,10 +430,13 @@ export async function runDilocoWorker(o: DilocoWorkerOptions): Promise<{ outer: 
     if (start.step !== outer.round * innerSteps || Object.keys(base.params).some((n) => !sameBits(start.params[n]?.data, base.params[n].data))) {
       return 'its start state is not the round\'s outer state';
     }
-    const inner = runInnerSteps(program, shardBatcher(o.batch, o.slots, w), start, innerSteps);
+    const inner = runInnerSteps(program, shardBatcher(o.batch, o.slots, w), start, innerSteps, { hashSteps: true });
     const honest = deltaDigest(contributionOf(w, outer, inner.state.params, mode).delta);
     const claimed = deltaDigest(sent.delta);
-    return honest === claimed ? undefined : `re-execution of its inner steps gives delta ${honest}, it sent ${claimed}: a forged delta`;
+    if (honest !== claimed) return `re-execution of its inner steps gives delta ${honest}, it sent ${claimed}: a forged delta`;
+    const run = runCommitment(inner.stepHashes);
+    if (announced.inner !== undefined && announced.inner !== run) return `re-execution of its inner-step job gives run ${run}, it committed ${announced.inner}: a forged run`;
+    return undefined;
   }
 }
 

@@ -45,7 +45,9 @@ export type InnerResult = { state: TrainState; losses: number[]; stepHashes: str
 
 /**
  * H inner steps of the spec's optimizer (AdamW) on the worker's shard, from `start`. With `hashSteps`
- * it also returns the state hash before and after every step: the run a dispute bisects.
+ * it also returns the state hash before and after every step, numbered from the start as the worker's
+ * inner-step job numbers them (diloco-jobs.ts innerStepJob: the job's h_0 .. h_H when `batch` is the
+ * shard of the spec's own data), so runCommitment(stepHashes) is the run a dispute of that job bisects.
  */
 export function runInnerSteps(
   program: TrainProgram,
@@ -56,12 +58,13 @@ export function runInnerSteps(
 ): InnerResult {
   let state = start;
   const losses: number[] = [];
-  const stepHashes = hashSteps ? [stateHash(state)] : [];
+  const jobHash = (s: TrainState) => stateHash({ ...s, step: s.step - start.step });
+  const stepHashes = hashSteps ? [jobHash(state)] : [];
   for (let h = 0; h < innerSteps; h++) {
     const result = program.step(state, batch(state.step));
     state = result.state;
     losses.push(result.loss);
-    if (hashSteps) stepHashes.push(stateHash(state));
+    if (hashSteps) stepHashes.push(jobHash(state));
   }
   return { state, losses, stepHashes };
 }

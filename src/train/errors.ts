@@ -69,3 +69,13 @@ export class GenerationInputError extends MycelError {
     });
   }
 }
+
+/** A job that starts from a given state (spec.init) was built without that state, or with another one. */
+export class InitialStateError extends MycelError {
+  override name = 'InitialStateError';
+  constructor(detail: string) {
+    super(`This job starts from a given state: ${detail}.`, {
+      metaMessages: ['A job with init.state continues a run (a DiLoCo inner-step job, an outer merge): build it with the state whose hash init.state pins, fetched from whoever published the job.'],
+    });
+  }
+}

@@ -6,8 +6,10 @@
 import { BpeTokenizer, CharTokenizer, TASK_ALPHABET, getTask, taskBatch, textWindowBatch, type TaskDefinition, type Tokenizer, type TokenBatch } from '../data/index.js';
 import { adamw, clipGradNorm, gpt, sgd, valueAndGrad, warmupCosine, type Gpt, type Optimizer, type Params } from '../nn/index.js';
 import { Rng, Tensor, crossEntropy } from '../tensor/index.js';
-import { jobId, type JobSpec } from './spec.js';
-import type { TrainState } from './state.js';
+import { InitialStateError } from './errors.js';
+import { mergeStep } from './merge-program.js';
+import { canonicalJson, jobId, type JobSpec } from './spec.js';
+import { stateHash, type TrainState } from './state.js';
 
 /** The RNG stream that initialises parameters (data streams are the data layer's). */
 export const INIT_STREAM = 1;
@@ -29,16 +31,36 @@ export type TrainProgram = {
   loss(params: Params, batch: TokenBatch): Tensor;
 };
 
-export function buildProgram(spec: JobSpec, { text }: { text?: string } = {}): TrainProgram {
-  const tokenizer = makeTokenizer(spec, text);
+export type BuildOptions = {
+  /** A text job's text (the spec pins its SHA-256). */
+  text?: string;
+  /** The state a job with `init` starts from (step 0); it must hash to the spec's init.state. */
+  init?: TrainState;
+  /**
+   * A program of the run this job is part of (same model and data, no init or shard): its tokenizer and data
+   * stream are reused instead of built again (a BPE tokenizer is trained from the text, which takes a while).
+   */
+  base?: TrainProgram;
+};
+
+export function buildProgram(spec: JobSpec, { text, init: given, base }: BuildOptions = {}): TrainProgram {
+  if (base) checkBase(spec, base);
+  const tokenizer = base?.tokenizer ?? makeTokenizer(spec, text);
   const { contextLength, dModel, layers, heads, mlpHidden } = spec.model;
   const model = gpt({ vocabSize: tokenizer.vocabSize, contextLength, dModel, layers, heads, mlpHidden });
   const o = spec.optimizer;
   const optimizer = o.kind === 'adamw' ? adamw(o) : sgd(o);
-  const lr = o.schedule
-    ? warmupCosine({ warmup: o.schedule.warmup, total: spec.steps, peak: o.lr, floor: o.lr * o.schedule.floor })
+  // A job that continues a run (init) sits at its step `at` of `runSteps`: the schedule and data positions are the run's.
+  const at = spec.init?.step ?? 0;
+  const schedule = o.schedule
+    ? warmupCosine({ warmup: o.schedule.warmup, total: spec.init?.runSteps ?? spec.steps, peak: o.lr, floor: o.lr * o.schedule.floor })
     : () => Math.fround(o.lr);
-  const batch = makeBatcher(spec, tokenizer, text);
+  const lr = at === 0 ? schedule : (step: number) => schedule(at + step);
+  const stream = base?.batch ?? makeBatcher(spec, tokenizer, text);
+  const shard = spec.shard;
+  const batch = shard ? (step: number) => stream((at + step) * shard.slots + shard.index) : at === 0 ? stream : (step: number) => stream(at + step);
+  const start = spec.init ? startState(spec.init.state, given) : undefined;
+  const merge = spec.merge ? mergeStep(spec.merge) : undefined;
 
   const loss = (params: Params, b: TokenBatch): Tensor => {
     const [B, T] = b.shape;
@@ -57,10 +79,12 @@ export function buildProgram(spec: JobSpec, { text }: { text?: string } = {}): T
     batch,
     loss,
     init() {
+      if (start) return start;
       const params = model.init(new Rng(spec.seed, INIT_STREAM));
       return { step: 0, params, opt: optimizer.init(params) };
     },
     step(state, b = batch(state.step)) {
+      if (merge) return { state: merge(state), loss: NaN, gradNorm: undefined, lr: 0 };
       const { value, grads } = lossAndGrads(state.params, b);
       const clipped = o.clip === undefined ? { grads, norm: undefined } : clipGradNorm(grads, o.clip);
       const rate = lr(state.step);
@@ -68,6 +92,24 @@ export function buildProgram(spec: JobSpec, { text }: { text?: string } = {}): T
       return { state: { step: state.step + 1, params: next.params, opt: next.state }, loss: value.item(), gradNorm: clipped.norm, lr: rate };
     },
   };
+}
+
+/** A base program lends its tokenizer and data stream only to a job of the same model and data. */
+function checkBase(spec: JobSpec, base: TrainProgram): void {
+  const b = base.spec;
+  if (b.init || b.shard || b.merge) throw new TypeError('a base program must be a whole run (no init, shard or merge)');
+  const same = (k: 'model' | 'data' | 'seed' | 'batchSize') => canonicalJson(spec[k]) === canonicalJson(b[k]);
+  const differ = (['model', 'data', 'seed', 'batchSize'] as const).filter((k) => !same(k));
+  if (differ.length) throw new TypeError(`the base program's ${differ.join(', ')} differ from this job's`);
+}
+
+/** A given initial state, checked against the hash the spec pins. */
+function startState(hash: string, given: TrainState | undefined): TrainState {
+  if (!given) throw new InitialStateError(`state ${hash} was not handed in`);
+  if (given.step !== 0) throw new InitialStateError(`the state handed in is at step ${given.step}, and a job's initial state is its step 0`);
+  const actual = stateHash(given);
+  if (actual !== hash) throw new InitialStateError(`the state handed in hashes to ${actual}, but the spec pins ${hash}`);
+  return given;
 }
 
 function makeTokenizer(spec: JobSpec, text: string | undefined): Tokenizer {

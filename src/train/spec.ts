@@ -71,6 +71,39 @@ const textData = z.strictObject({
   tokenizer: z.union([z.strictObject({ kind: z.literal('char') }), z.strictObject({ kind: z.literal('bpe'), vocabSize: whole(259, 65536) })]),
 });
 
+const stateHashHex = z.string().regex(/^[0-9a-f]{64}$/, 'a lowercase hex state hash (64 digits)');
+
+/**
+ * A job that continues a longer run from a given state instead of the seeded initial parameters: a
+ * DiLoCo worker's H inner steps of one round. Its steps are steps `step` + 1 .. `step` + steps of a run
+ * of `runSteps` steps: the learning-rate schedule and the data positions are that run's.
+ */
+const initFrom = z.strictObject({
+  /** The hash of the job's state 0 (h_0): the caller hands the state in, and it must hash to this. */
+  state: stateHashHex,
+  step: whole(0),
+  runSteps: whole(1, 100_000_000),
+});
+
+/** A slice of the data: step s trains on the data stream's batch s * slots + index (a worker's shard). */
+const shard = z.strictObject({ slots: whole(1, 1 << 20), index: whole(0, 1 << 20) }).refine((s) => s.index < s.slots, {
+  path: ['index'],
+  error: (issue) => `must be below slots (${(issue.input as { slots: number }).slots}): the slots are numbered from 0`,
+});
+
+/**
+ * An outer merge of low-communication data parallelism (DiLoCo's Nesterov step, NoLoCo's pair update) as
+ * a one-step job: its initial state (`init`) holds the outer state and the round's contributions, its
+ * step is the merge (train/merge-program.ts).
+ */
+const outerMerge = z.strictObject({
+  mode: z.enum(['diloco', 'noloco']),
+  lr: rate,
+  momentum: z.number().min(0).lt(1),
+});
+
+// init, shard and merge are optional and absent from every ordinary job's spec, so its canonical JSON (its
+// job id) is what it was before they existed.
 export const jobSpecSchema = z.strictObject({
   version: z.literal(SPEC_VERSION),
   model: gptModel,
@@ -80,6 +113,15 @@ export const jobSpecSchema = z.strictObject({
   batchSize: whole(1, 65536),
   seed: z.number().int().min(0).max(Number.MAX_SAFE_INTEGER),
   checkpointEvery: whole(1),
+  init: initFrom.optional(),
+  shard: shard.optional(),
+  merge: outerMerge.optional(),
+}).superRefine((spec, ctx) => {
+  if (spec.init && spec.init.step + spec.steps > spec.init.runSteps) {
+    ctx.addIssue({ code: 'custom', path: ['steps'], message: `init.step (${spec.init.step}) + steps (${spec.steps}) runs past init.runSteps (${spec.init.runSteps})` });
+  }
+  if (spec.merge && !spec.init) ctx.addIssue({ code: 'custom', path: ['merge'], message: 'a merge needs init: the state holding the outer state and the contributions' });
+  if (spec.merge && spec.steps !== 1) ctx.addIssue({ code: 'custom', path: ['steps'], message: `a merge is one step, got ${spec.steps}` });
 });
 
 export type JobSpec = z.output<typeof jobSpecSchema>;

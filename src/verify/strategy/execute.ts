@@ -100,11 +100,12 @@ export function executeStep(program: TrainProgram, before: TrainState): StepExec
 
 /**
  * The step program of step t, derived from the spec alone: the step is traced from the initial
- * parameters with the step counter set to t-1 (the op sequence does not depend on the values).
+ * state with the step counter set to t-1 (the op sequence does not depend on the values).
  */
 export function stepStructure(program: TrainProgram, t: number): StepStructure {
   const init = program.init();
-  const before = { ...init, step: t - 1, opt: { ...init.opt, step: t - 1 } };
+  // The optimizer step counts on from the initial state's (0, or a continued run's: a DiLoCo inner-step job).
+  const before = { ...init, step: t - 1, opt: { ...init.opt, step: init.opt.step + t - 1 } };
   // Not executeStep: the step program needs no commitment of the op outputs, which cost more than the step itself.
   return recordStep(program, before).structure;
 }
