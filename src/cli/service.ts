@@ -1,13 +1,16 @@
 /**
  * `mycel node start --detach` and its companions: the node runs as a background process whose pid is in
- * `<data dir>/node.pid` and whose output goes to `<data dir>/logs/node.log`, rotated when a node starts and the log
- * has grown past LOG_MAX_BYTES (node.log.1 is the newest old log; LOG_KEEP are kept).
+ * `<data dir>/node.pid`. The node writes its own log (node/log.ts: pino JSON lines in `<data dir>/logs/node.N.log`,
+ * rolled over during the run, `logs/current.log` the file being written); what it prints (its readable console
+ * output, and any error before its log is open) goes to `<data dir>/logs/console.log`, rotated when a node starts
+ * and that file has grown past LOG_MAX_BYTES (console.log.1 is the newest old one; LOG_KEEP are kept).
  */
 import { spawn } from 'node:child_process';
 import { mkdir, open, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { MycelError } from '../platform/errors.js';
+import { currentLog } from '../node/log.js';
 
 export const LOG_MAX_BYTES = 10 * 2 ** 20;
 export const LOG_KEEP = 5;
@@ -16,13 +19,17 @@ export const START_WAIT_MS = 60_000;
 export const STOP_WAIT_MS = 30_000;
 
 export const pidFile = (dataDir: string) => join(dataDir, 'node.pid');
-export const logFile = (dataDir: string) => join(dataDir, 'logs', 'node.log');
+export const logDir = (dataDir: string) => join(dataDir, 'logs');
+/** The node's log (a symlink to the file being written). */
+export const logFile = (dataDir: string) => currentLog(logDir(dataDir));
+/** A detached node's console output. */
+export const consoleFile = (dataDir: string) => join(logDir(dataDir), 'console.log');
 
 export class NodeServiceError extends MycelError {
   override name = 'NodeServiceError';
 }
 
-/** Shifts node.log to node.log.1 (and each .N to .N+1, dropping the oldest) when it is larger than `maxBytes`. */
+/** Shifts console.log to console.log.1 (and each .N to .N+1, dropping the oldest) when it is larger than `maxBytes`. */
 export async function rotateLogs(path: string, maxBytes = LOG_MAX_BYTES, keep = LOG_KEEP): Promise<boolean> {
   const size = await stat(path).then((s) => s.size, () => 0);
   if (size <= maxBytes) return false;
@@ -52,14 +59,14 @@ function alive(pid: number): boolean {
 }
 
 /**
- * Starts `mycel <args>` in the background, its output appended to the log, and waits until `ready()` says the node
+ * Starts `mycel <args>` in the background, its output appended to console.log, and waits until `ready()` says the node
  * serves (or it exits: then the log's last lines are the error). Returns its pid.
  */
 export async function startDetached(dataDir: string, args: string[], ready: () => Promise<boolean>): Promise<number> {
   const running = await runningPid(dataDir);
   if (running !== undefined) throw new NodeServiceError(`A node is already running from ${dataDir} (pid ${running}).`, { metaMessages: ['Stop it first: mycel node stop' + (dataDir ? ` --data-dir ${dataDir}` : '')] });
-  const log = logFile(dataDir);
-  await mkdir(join(log, '..'), { recursive: true, mode: 0o700 });
+  const log = consoleFile(dataDir);
+  await mkdir(logDir(dataDir), { recursive: true, mode: 0o700 });
   await rotateLogs(log);
   const out = await open(log, 'a', 0o600);
   const main = fileURLToPath(new URL('./main.js', import.meta.url));

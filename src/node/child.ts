@@ -2,11 +2,13 @@
  * A node as its own process, as the devnet starts it: `node child.js` with MYCEL_NODE (JSON: the NodeConfig, the
  * role and its options) in the environment. Events go to stdout as JSON lines, the role's result last as
  * {"type":"done"}; SIGTERM or SIGINT ends it at once. It starts a libp2p node (127.0.0.1, a random port)
- * bootstrapped from `bootstrap`, and stops it before it exits.
+ * bootstrapped from `bootstrap`, and stops it before it exits. It also logs every event to `<dataDir>/logs` (log.ts).
  */
+import { join } from 'node:path';
 import type { NodeConfig } from './context.js';
 import { runSolver, runVerifier } from './roles.js';
 import { startNode } from './run.js';
+import { openNodeLog } from './log.js';
 
 export type ChildSpec = Omit<NodeConfig, 'fromBlock'> & { fromBlock: string; role: 'solver' | 'verifier'; cheatAt?: number; maxJobs?: number };
 
@@ -16,7 +18,11 @@ async function main() {
   const spec = JSON.parse(process.env.MYCEL_NODE ?? 'null') as ChildSpec | null;
   if (!spec) throw new Error('MYCEL_NODE is not set: this entry is started by `mycel devnet`.');
   // SIGTERM and SIGINT keep their default action: the process ends at once, even in the middle of a training step.
-  const node = await startNode({ ...spec, fromBlock: BigInt(spec.fromBlock) }, (e) => process.stdout.write(`${json(e)}\n`));
+  const log = await openNodeLog(join(spec.dataDir, 'logs'), spec.name);
+  const node = await startNode({ ...spec, fromBlock: BigInt(spec.fromBlock) }, (e) => {
+    log.event(e);
+    process.stdout.write(`${json(e)}\n`);
+  });
   node.log(`libp2p node ${node.p2p.peerId.toString().slice(-8)} on ${node.p2p.multiaddrs()[0] ?? '?'}`);
   const opts = spec.maxJobs === undefined ? {} : { maxJobs: spec.maxJobs };
   let result;
@@ -26,6 +32,7 @@ async function main() {
       : await runVerifier(node, opts);
   } finally {
     await node.stop();
+    await log.close();
   }
   process.stdout.write(`${json({ type: 'done', node: spec.name, result })}\n`);
 }

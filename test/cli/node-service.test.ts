@@ -29,9 +29,13 @@ describe('a detached node', () => {
 
     expect(json(await spawnMycel(['node', 'stop', '--data-dir', dir, '--json']))).toMatchObject({ stopped: true, pid });
     expect((await spawnMycel(['node', 'status', '--data-dir', dir])).stdout).toMatch(/No node is running from/);
-    const log = await readFile(join(dir, 'logs', 'node.log'), 'utf8');
-    expect(log).toMatch(/PeerId {3}16Uiu2/);
-    expect(log).toMatch(/Stopped\./);
+    const console = await readFile(join(dir, 'logs', 'console.log'), 'utf8');
+    expect(console).toMatch(/PeerId {3}16Uiu2/);
+    expect(console).toMatch(/Stopped\./);
+    expect(status.log).toBe(join(dir, 'logs', 'current.log'));
+    const log = (await readFile(join(dir, 'logs', 'current.log'), 'utf8')).trim().split('\n').map((l) => JSON.parse(l) as Record<string, unknown>);
+    expect(log[0]).toMatchObject({ level: 30, node: 'node', pid, msg: 'node started', peerId: expect.stringMatching(/^16Uiu2/) });
+    expect(log.at(-1)).toMatchObject({ msg: 'node stopped', pid });
   }, 240_000);
 
   it('rotates a log past its size limit and keeps a bounded number', async () => {

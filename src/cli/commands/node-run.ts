@@ -10,6 +10,7 @@ import {
 import { FlagError, intFlag, type Command } from '../command.js';
 import { totalmem } from 'node:os';
 import { createNodeMetrics, serveMetrics, type NodeMetrics } from '../../node/metrics.js';
+import { currentLog, openNodeLog } from '../../node/log.js';
 import { resolveSpec } from '../job.js';
 import { readKeyFile } from './chain-deploy.js';
 import { DATA_DIR_FLAGS, dataDirOf } from './p2p-flags.js';
@@ -95,8 +96,10 @@ Examples:
     const address = privateKeyToAccount(privateKey).address;
     const dataDir = join(dataDirOf(flags), 'nodes', address.toLowerCase());
     let metrics: NodeMetrics | undefined;
+    const log = await openNodeLog(join(dataDir, 'logs'), role);
     const emit = (e: NodeEvent) => {
       metrics?.observe(e);
+      log.event(e);
       if (out.json) out.result(plain(e));
       else if (e.type === 'log') out.log(`${e.node.padEnd(10)} ${e.text}`);
       else if (e.type === 'tx') out.log(`${e.node.padEnd(10)} ${e.action} (gas ${e.gas})`);
@@ -105,10 +108,14 @@ Examples:
       { rpcUrl, chainId, privateKey, contracts, dataDir, name: role, bootstrap: (flags.bootstrap as string[] | undefined) ?? [], fromBlock, fromBlockOverridesCursor: flags['from-block'] !== undefined, confirmations: intFlag(flags, 'confirmations', (await isDevChain(publicClient as PublicClient)) ? 0 : 2, 0, 1_000) },
       emit,
       { host: typeof flags.host === 'string' ? flags.host : '127.0.0.1', port: intFlag(flags, 'port', 0, 0, 65_535) },
-    );
+    ).catch(async (error: unknown) => {
+      log.logger.error({ err: error }, (error as Error).message);
+      await log.close();
+      throw error;
+    });
     let served: Awaited<ReturnType<typeof serveMetrics>> | undefined;
     try {
-      node.log(`${address} on chain ${chainId} (market ${contracts.market}); libp2p ${bootstrapAddr(node.p2p)}`);
+      node.log(`${address} on chain ${chainId} (market ${contracts.market}); libp2p ${bootstrapAddr(node.p2p)}; log ${currentLog(join(dataDir, 'logs'))}`);
       if (flags['metrics-port'] !== undefined) {
         metrics = createNodeMetrics({ name: role, address, publicClient: publicClient as PublicClient, contracts, p2p: node.p2p, gossip: () => ({ announce: node.announcements.gossipStats }) });
         served = await serveMetrics(metrics.registry, { port: intFlag(flags, 'metrics-port', 0, 0, 65_535) });
@@ -128,10 +135,15 @@ Examples:
         result = await runVerifier(node, { ...maxJobs, signal, maxMemoryBytes });
       }
       const done = plain({ role, address, result });
+      log.logger.info({ result: done }, 'done');
       out.result(done, JSON.stringify(done, null, 2));
+    } catch (error) {
+      log.logger.error({ err: error }, (error as Error).message);
+      throw error;
     } finally {
       await served?.close();
       await node.stop();
+      await log.close();
     }
   },
 };

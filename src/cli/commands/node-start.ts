@@ -5,7 +5,8 @@ import { CONTROL_FILE } from '../../p2p/constants.js';
 import { intFlag, type Command } from '../command.js';
 import { loadConfig } from '../../p2p/config.js';
 import { callControl, startControl } from '../../p2p/control.js';
-import { logFile, startDetached } from '../service.js';
+import { consoleFile, logDir, logFile, startDetached } from '../service.js';
+import { openNodeLog } from '../../node/log.js';
 import { loadIdentity } from '../../p2p/identity.js';
 import { isRelayedAddr, MycelNode } from '../../p2p/node.js';
 
@@ -20,8 +21,9 @@ export const nodeStart: Command = {
     'Prints the PeerId, Ethereum address and listen addresses, then serves gossip and blobs.',
     'Without --bootstrap the node founds a network; give others its /p2p/ address to join.',
     'Local commands (node peers, blob put/get) reach it through <data-dir>/control.json (127.0.0.1 only).',
-    'With --detach it runs in the background: output to <data-dir>/logs/node.log (rotated past 10 MiB when a node',
-    'starts, 5 kept), pid in <data-dir>/node.pid; `mycel node status` and `mycel node stop` manage it.',
+    'It logs to <data-dir>/logs/current.log (pino JSON lines; the file rolls over past 10 MiB, 5 old ones kept).',
+    'With --detach it runs in the background: its console output to <data-dir>/logs/console.log, pid in',
+    '<data-dir>/node.pid; `mycel node status` and `mycel node stop` manage it.',
     'Its dashboard (peers and connections, logs; live) is served on 127.0.0.1 behind the same control token;',
     'the URL it prints carries the token. <that URL>/node (same token) turns a browser tab into a node that',
     'joins this one over WebSockets (--ws-port) and can be reached by other tabs through its relay.',
@@ -37,7 +39,7 @@ export const nodeStart: Command = {
     bootstrap: { type: 'string', value: 'MULTIADDR', multiple: true, description: 'A peer to join through (repeatable)' },
     key: { type: 'string', value: 'FILE', description: 'secp256k1 key file (0x-hex). Created with mode 0600 if missing' },
     'no-relay-server': { type: 'boolean', description: 'Do not serve as a circuit relay for peers behind NAT (served by default)' },
-    detach: { type: 'boolean', description: 'run in the background (logs in <data-dir>/logs/node.log); mycel node stop ends it' },
+    detach: { type: 'boolean', description: 'run in the background (log in <data-dir>/logs/current.log); mycel node stop ends it' },
     'via-relay': { type: 'boolean', description: 'Behind NAT: reserve a slot on a connected relay and advertise its /p2p-circuit address' },
     'dashboard-port': { type: 'string', value: 'N', description: 'The dashboard\'s port on 127.0.0.1 (0 = any free port, --dashboard-port=-1 = none). Default 0' },
   },
@@ -52,7 +54,7 @@ export const nodeStart: Command = {
         return (Array.isArray(v) ? v : [v]).map((x) => `--${name}=${String(x)}`);
       })];
       const pid = await startDetached(dataDir, args, async () => (await callControl<unknown[]>(dataDir, '/peers'), true));
-      out.result({ pid, data_dir: dataDir, log: logFile(dataDir) }, `node running in the background (pid ${pid}); log ${logFile(dataDir)}\nmycel node status, mycel node stop`);
+      out.result({ pid, data_dir: dataDir, log: logFile(dataDir), console: consoleFile(dataDir) }, `node running in the background (pid ${pid}); log ${logFile(dataDir)}\nmycel node status, mycel node stop`);
       return;
     }
     const config = await loadConfig({
@@ -80,6 +82,8 @@ export const nodeStart: Command = {
     const control = await startControl(node, config.dataDir);
     const dashboardPort = intFlag(flags, 'dashboard-port', 0, -1, 65535);
     const observer = new Observer('node');
+    const log = await openNodeLog(logDir(config.dataDir), 'node');
+    const unlog = observer.subscribe((u) => u.kind === 'log' && log.logger.info({ kind: u.log.kind }, u.log.text));
     observer.attachP2p(node);
     // Browser tabs that joined from this node's page hear its presence on the tabs' topic (their first gossip).
     const tabs = new Set<string>();
@@ -99,9 +103,11 @@ export const nodeStart: Command = {
       dataDir: config.dataDir,
       control: control.url,
       ...(dashboard ? { dashboard: dashboard.url } : {}),
+      log: logFile(config.dataDir),
       startupMs: Math.round(performance.now() - started),
     };
-    out.result(info, [`PeerId   ${info.peerId}`, `Address  ${info.address}`, 'Listening on:', ...info.multiaddrs.map((a) => `  ${a}`), ...(dashboard ? [`Dashboard ${dashboard.url}`] : [])].join('\n'));
+    out.result(info, [`PeerId   ${info.peerId}`, `Address  ${info.address}`, 'Listening on:', ...info.multiaddrs.map((a) => `  ${a}`), ...(dashboard ? [`Dashboard ${dashboard.url}`] : []), `Log      ${logFile(config.dataDir)}`].join('\n'));
+    log.logger.info({ peerId: info.peerId, address: info.address, multiaddrs: info.multiaddrs }, 'node started');
     observer.record({ type: 'log', node: 'node', text: `started in ${info.startupMs} ms; listening on ${info.multiaddrs.length} addresses` });
     out.log('Running; Ctrl-C to stop.');
     await new Promise<void>((done) => {
@@ -111,10 +117,13 @@ export const nodeStart: Command = {
     });
     out.log('Stopping: closing streams and saving transfer state...');
     stopPresence();
+    unlog();
     observer.close();
     await dashboard?.close();
     await control.close();
     await node.stop();
+    log.logger.info('node stopped');
+    await log.close();
     out.result({ stopped: true }, 'Stopped.');
   },
 };
