@@ -13,7 +13,9 @@
 import { concat, encodeAbiParameters, keccak256, stringToHex, type Hex } from 'viem';
 import { DTYPE_CODE } from '../tensor/index.js';
 import { toHex } from '../platform/sha256.js';
-import { fromHex, leafHash, nodeHash, type Hash } from '../train/index.js';
+// The modules themselves, not train/index.js (which brings the checkpoint store, node:fs): browser nodes use this file.
+import { fromHex } from '../train/hex.js';
+import { leafHash, nodeHash, type Hash } from '../train/merkle.js';
 import { stepLeafCount, type Move, type Position, type Rules, type StepStructure } from '../verify/index.js';
 import { INPUT_SOURCES, opRuleOf, ruleOpening } from '../verify/game/op-rule.js';
 import { EMPTY_OPENING, encodeInstructionHex, encodeOneStep, encodeStateHex, refereeOpening, wordsLeHex } from './referee.js';

@@ -32,7 +32,8 @@ export async function devnetDashboard(o: { port?: number; onEvent?: DevnetOption
         o.onEvent?.(e);
       },
       onReady: (net) => {
-        const specHash = keccak256(new TextEncoder().encode(canonicalJson(net.spec)));
+        const specBytes = new TextEncoder().encode(canonicalJson(net.spec));
+        const specHash = keccak256(specBytes);
         observer.attachP2p(net.submitter.p2p);
         observer.attachChain({
           rpcUrl: net.rpcUrl,
@@ -44,9 +45,13 @@ export async function devnetDashboard(o: { port?: number; onEvent?: DevnetOption
           // Every devnet job has the devnet's spec; a job whose spec hash differs is not replayed.
           rulesOf: (_jobId, hash) => (hash.toLowerCase() === specHash.toLowerCase() ? jobOf(net.spec).rules : undefined),
         });
+        // Browser nodes opened from this dashboard work on the devnet's chain through it (an account the page names
+        // needs ETH and MYC first).
+        server.setChain({ rpcUrl: net.rpcUrl, chainId: net.chainId, contracts: net.contracts, spec: async (hash) => (hash.toLowerCase() === specHash.toLowerCase() ? specBytes : undefined) });
         observer.setStatus('running the devnet scenario');
       },
       onEnd: async () => {
+        server.setChain(undefined);
         await observer.detachChain();
         observer.setStatus('the scenario is over and its chain stopped: this is its final state');
       },

@@ -13,6 +13,7 @@ import { extname, join, normalize } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { MycelError } from '../../platform/errors.js';
 import type { Observer, ObserverUpdate } from './observer.js';
+import { forward, MAX_RPC_BYTES, refusal, refusedCalls } from './rpc-proxy.js';
 import { STATE_PARTS } from './state.js';
 
 /** dist/pages of this checkout, from src/node/dashboard (tsx) as from dist/node/dashboard (built). */
@@ -32,7 +33,21 @@ export type DashboardServer = {
   /** The URL to open, with the token; `origin` without it. */
   url: string;
   origin: string;
+  /** Serves a chain to browser nodes from now on (or no longer, with undefined): see {@link ServedChain}. */
+  setChain(chain: ServedChain | undefined): void;
   close(): Promise<void>;
+};
+
+/**
+ * The chain a browser node works on through this server: /api/chain names it and its contracts, POST /rpc forwards
+ * the tab's JSON-RPC (reads and its own signed transactions, rpc-proxy.ts) and /api/spec/HASH gives a job's spec by
+ * its keccak256 (the tab checks the hash against the chain before it uses it).
+ */
+export type ServedChain = {
+  rpcUrl: string;
+  chainId: number;
+  contracts: { token: string; registry: string; market: string; disputeGame: string };
+  spec(hash: string): Promise<Uint8Array | undefined>;
 };
 
 export type DashboardServerOptions = {
@@ -44,6 +59,7 @@ export type DashboardServerOptions = {
   pagesDir?: string;
   /** A job the browser node page offers to run (GET /api/job), with a name to show. */
   job?: { name: string; spec: unknown };
+  chain?: ServedChain;
 };
 
 export class DashboardPortError extends MycelError {
@@ -55,6 +71,7 @@ export class DashboardPortError extends MycelError {
 
 export async function serveDashboard(observer: Observer, o: DashboardServerOptions): Promise<DashboardServer> {
   const pagesDir = o.pagesDir ?? PAGES_DIR;
+  let chain = o.chain;
   const streams = new Set<ServerResponse>();
   const server = createServer((req, res) => void handle(req, res).catch((error) => {
     if (!res.headersSent) res.writeHead(500, { ...HEADERS, 'Content-Type': 'text/plain' });
@@ -82,16 +99,49 @@ export async function serveDashboard(observer: Observer, o: DashboardServerOptio
       res.writeHead(303, { ...HEADERS, 'Set-Cookie': `${COOKIE}=${o.token}; HttpOnly; SameSite=Strict; Path=/`, Location: `${url.pathname}${url.search}` });
       return void res.end();
     }
+    if (url.pathname === '/rpc') return rpc(req, res);
     if (req.method !== 'GET') return void res.writeHead(405, { ...HEADERS, Allow: 'GET' }).end();
+    if (url.pathname === '/api/chain') return chain ? json(res, { chainId: chain.chainId, contracts: chain.contracts, rpc: '/rpc' }) : void res.writeHead(204, HEADERS).end();
+    const specHash = /^\/api\/spec\/(0x[0-9a-fA-F]{64})$/.exec(url.pathname)?.[1];
+    if (specHash !== undefined) {
+      const bytes = chain ? await chain.spec(specHash) : undefined;
+      if (!chain) return noChain(res);
+      if (!bytes) return json(res, { error: `This node has no spec with hash ${specHash}.`, hints: ['Only the specs of jobs this node posted or knows are served here.'] }, 404);
+      return void res.writeHead(200, { ...HEADERS, 'Content-Type': 'application/json' }).end(bytes);
+    }
     if (url.pathname === '/api/events') return events(res);
     if (url.pathname === '/api/state') return json(res, observer.snapshot());
-    if (url.pathname === '/api/job') return o.job ? json(res, o.job) : json(res, { error: 'This node offers no job to browser nodes.', hints: ['Pick a preset on the page.'] }, 404);
+    // 204 when there is none: the node page asks for both on every load, and a 404 is a console error in a browser.
+    if (url.pathname === '/api/job') return o.job ? json(res, o.job) : void res.writeHead(204, HEADERS).end();
     const part = /^\/api\/([a-z]+)$/.exec(url.pathname)?.[1];
     if (part !== undefined) {
       if (!(STATE_PARTS as readonly string[]).includes(part)) return json(res, { error: `No endpoint /api/${part}.`, hints: [`Endpoints: /api/state, /api/events, ${STATE_PARTS.map((p) => `/api/${p}`).join(', ')}`] }, 404);
       return json(res, observer.snapshot()[part as (typeof STATE_PARTS)[number]]);
     }
     return page(res, url.pathname === '/' ? 'dashboard.html' : url.pathname === '/node' ? 'node.html' : url.pathname.slice(1));
+  }
+
+  async function rpc(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    if (req.method !== 'POST') return void res.writeHead(405, { ...HEADERS, Allow: 'POST' }).end();
+    if (!chain) return noChain(res);
+    const chunks: Buffer[] = [];
+    let size = 0;
+    for await (const chunk of req as AsyncIterable<Buffer>) {
+      size += chunk.byteLength;
+      if (size > MAX_RPC_BYTES) return json(res, { error: `A JSON-RPC request over ${MAX_RPC_BYTES} bytes is refused.` }, 413);
+      chunks.push(chunk);
+    }
+    const text = Buffer.concat(chunks).toString('utf8');
+    let body: unknown;
+    try {
+      body = JSON.parse(text);
+    } catch {
+      return json(res, { jsonrpc: '2.0', id: null, error: { code: -32700, message: 'The request is not JSON.' } }, 400);
+    }
+    const refused = refusedCalls(body);
+    if (refused.length) return json(res, refusal(body, refused));
+    const answer = await forward(chain.rpcUrl, text).catch((error: Error) => ({ status: 502, body: JSON.stringify({ jsonrpc: '2.0', id: null, error: { code: -32603, message: `The node's chain does not answer: ${error.message}` } }) }));
+    res.writeHead(answer.status, { ...HEADERS, 'Content-Type': 'application/json' }).end(answer.body);
   }
 
   function events(res: ServerResponse): void {
@@ -124,6 +174,9 @@ export async function serveDashboard(observer: Observer, o: DashboardServerOptio
   return {
     url: `${origin}/?token=${o.token}`,
     origin,
+    setChain(c) {
+      chain = c;
+    },
     async close() {
       clearInterval(heartbeat);
       server.closeAllConnections();
@@ -135,6 +188,10 @@ export async function serveDashboard(observer: Observer, o: DashboardServerOptio
 function same(a: string, b: string): boolean {
   const [x, y] = [Buffer.from(a), Buffer.from(b)];
   return x.length === y.length && timingSafeEqual(x, y);
+}
+
+function noChain(res: ServerResponse): void {
+  json(res, { error: 'This node serves no chain to browser nodes.', hints: ['The devnet does (npm start); a node started with mycel node start has no chain.'] }, 404);
 }
 
 function json(res: ServerResponse, value: unknown, status = 200): void {

@@ -5,7 +5,11 @@
  * tensor-commitment.ts); this file only recomputes them piecewise.
  */
 import { leBytes } from '../../tensor/index.js';
-import { CHUNK_ELEMENTS, commitmentFromChunkRoot, headerLeaf, leafHash, merkleRoot, namedLeaf, tensorCommitment, type Hash } from '../../train/index.js';
+// The modules themselves, not train/index.js: that barrel brings the checkpoint store (node:fs), which a browser
+// node's worker (it builds a job's facts) cannot load.
+import { leafHash, merkleRoot, type Hash } from '../../train/merkle.js';
+import { headerLeaf, namedLeaf } from '../../train/state.js';
+import { CHUNK_ELEMENTS, commitmentFromChunkRoot, tensorCommitment } from '../../train/tensor-commitment.js';
 import type { TokenBatch } from '../../data/index.js';
 
 export { CHUNK_ELEMENTS, commitmentFromChunkRoot, headerLeaf, namedLeaf };

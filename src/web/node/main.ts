@@ -1,7 +1,8 @@
 /**
  * A browser tab as a mycel node: its key (IndexedDB), its libp2p node (WebSockets to the node that served the page,
  * reachable by others through that node's relay), presence gossip, and the runtime in a Web Worker that trains a job
- * and computes its run commitment, the same bits as a Node solver. What it is doing is shown on the page and kept in
+ * and computes its run commitment, the same bits as a Node solver, and, where the node serves a chain, solving jobs on
+ * the market (market.ts). What it is doing is shown on the page and kept in
  * `window.__mycelTab` (tests and `bench browser` read it).
  */
 import { peerIdFromPrivateKey } from '@libp2p/peer-id';
@@ -13,7 +14,8 @@ import { h, fill, short } from '../dashboard/dom.js';
 import { detectCaps } from './caps.js';
 import { addressOf, KeyImportError, loadOrCreateKey, parseKey, saveKey, toHex } from './key.js';
 import { dialAny, reach, startTabHost, type TabHost } from './libp2p.js';
-import type { WorkerReply, WorkerRequest } from './worker.js';
+import { chainInfo, solveOneJob, type MarketState } from './market.js';
+import type { JobRulesFacts, WorkerReply, WorkerRequest } from './worker.js';
 
 export type TabState = {
   caps: ReturnType<typeof detectCaps>;
@@ -30,6 +32,8 @@ export type TabState = {
   webrtcPeers: string[];
   job?: { name: string; steps: number; step: number; loss?: number };
   result?: { commitment: string; stepHashes: string[]; tokensPerS: number; seconds: number; kernels: string; threads: number };
+  /** Its work on the job market, when the node serves a chain. */
+  market?: MarketState;
   error?: string;
 };
 
@@ -133,8 +137,22 @@ async function network(key: Uint8Array): Promise<void> {
 /** The job the node offers (GET /api/job), else the preset picked on the page. */
 async function offeredJob(): Promise<{ name: string; spec: JobSpecInput } | undefined> {
   const res = await fetch('/api/job');
-  if (res.status === 404) return undefined;
+  if (res.status === 204) return undefined;
   return (await res.json()) as { name: string; spec: JobSpecInput };
+}
+
+/** The job's dispute-rule facts, built in a worker (a pass over every step's program). */
+export function jobFactsOf(spec: JobSpecInput): Promise<JobRulesFacts> {
+  const worker = new Worker('/node-worker.js', { type: 'module' });
+  return new Promise<JobRulesFacts>((ok, fail) => {
+    worker.onmessage = (e: MessageEvent<WorkerReply>) => {
+      worker.terminate();
+      if (e.data.kind === 'facts') ok(e.data);
+      else fail(new Error(e.data.kind === 'error' ? e.data.message : `unexpected ${e.data.kind} from the worker`));
+    };
+    worker.onerror = (e) => fail(new Error(e.message));
+    worker.postMessage({ kind: 'facts', spec, kernels: tab.caps.kernels, threads: 1 } satisfies WorkerRequest);
+  });
 }
 
 export function runJob(name: string, spec: JobSpecInput): Promise<TabState['result']> {
@@ -152,15 +170,55 @@ export function runJob(name: string, spec: JobSpecInput): Promise<TabState['resu
         worker.terminate();
         ok(tab.result);
       } else {
-        tab.error = m.message;
+        const message = m.kind === 'error' ? m.message : `unexpected ${m.kind} from the worker`;
+        tab.error = message;
         worker.terminate();
-        fail(new Error(m.message));
+        fail(new Error(message));
       }
       renderJob();
     };
     worker.onerror = (e) => fail(new Error(e.message));
+    leaving.signal.addEventListener('abort', () => worker.terminate(), { once: true });
     worker.postMessage({ kind: 'run', spec, kernels, threads } satisfies WorkerRequest);
   });
+}
+
+/** Aborted when the tab goes: the market loop stops and the worker with it (what was claimed is left to its deadline). */
+const leaving = new AbortController();
+addEventListener('pagehide', () => leaving.abort(new Error('the tab was closed')));
+
+function renderMarket(): void {
+  const m = tab.market;
+  fill('market',
+    !m ? h('p', { class: 'muted' }, 'This node serves no chain: the tab trains offered jobs only.')
+      : h('div', {},
+        h('p', {}, 'Account ', h('code', {}, m.account), ` · ${m.phase}${m.jobId === undefined ? '' : ` · job ${m.jobId}`}`),
+        m.note ? h('p', { class: m.phase === 'failed' ? 'warn' : m.phase === 'finalized' ? 'ok' : '' }, m.note) : null,
+        m.root ? h('p', {}, 'Committed root ', h('code', { id: 'market-root' }, m.root)) : null),
+  );
+}
+
+/** Works on the chain's job market as a solver (market.ts), from the page's button or ?work. */
+async function workOnMarket(key: Uint8Array): Promise<void> {
+  const info = await chainInfo();
+  if (!info) return renderMarket();
+  tab.market = { account: tab.address as `0x${string}`, phase: 'idle', note: 'Press "Solve a job" to take one from the market.' };
+  renderMarket();
+  const button = document.getElementById('work') as HTMLButtonElement;
+  button.hidden = false;
+  const start = () => {
+    button.disabled = true;
+    void solveOneJob({
+      key,
+      info,
+      facts: jobFactsOf,
+      train: async (name, spec) => ({ commitment: (await runJob(name, spec))!.commitment }),
+      update: (m) => { tab.market = m; renderMarket(); },
+      signal: leaving.signal,
+    }).finally(() => { button.disabled = false; });
+  };
+  button.addEventListener('click', start);
+  if (new URLSearchParams(location.search).has('work')) start();
 }
 
 async function main(): Promise<void> {
@@ -185,6 +243,10 @@ async function main(): Promise<void> {
     renderNet();
   });
   if (offered && new URLSearchParams(location.search).has('run')) void runJob(offered.name, offered.spec).catch(() => renderNet());
+  workOnMarket(key).catch((error) => {
+    tab.error = `The market: ${(error as Error).message}`;
+    renderNet();
+  });
 }
 
 void main();

@@ -1,0 +1,177 @@
+/**
+ * The tab as a solver on the job market. It reaches the chain through the node that served its page (POST /rpc,
+ * which forwards reads and the transactions the tab signs with its own key), as a Node solver does through its RPC:
+ * it registers with a bond once, finds an open job, fetches its spec from the node and checks it against the spec
+ * hash on chain, checks the job's dispute rules against the facts it builds from the spec (in the worker), claims the
+ * job with the stake, trains it in the worker, commits the run root, and finalizes once the challenge window has
+ * closed: reward and stake are paid to the tab's account.
+ *
+ * What a tab does not do (yet): play a dispute (a challenged tab says so and its stake rides on the game's clock), or
+ * serve its step hashes and model to the submitter (the job finalizes without them, as awaitJob allows). Leaving: a
+ * tab closed before it commits leaves the job Claimed; after its deadline (blocks) anyone can expire it, which refunds
+ * the submitter and slashes the stake the tab put up (JobMarket.expire).
+ */
+import type { Address, Hex } from 'viem';
+import { keccak256 } from 'viem';
+import { privateKeyToAccount } from 'viem/accounts';
+import { getBalance, getBlockNumber, readContract } from 'viem/actions';
+import { approve } from '../../chain/actions/approve.js';
+import { claimJob } from '../../chain/actions/claimJob.js';
+import { commitRoot } from '../../chain/actions/commitRoot.js';
+import { finalize } from '../../chain/actions/finalize.js';
+import { getJob, type GetJobReturnType } from '../../chain/actions/getJob.js';
+import { getNode } from '../../chain/actions/getNode.js';
+import { publicKeyOf, register } from '../../chain/actions/register.js';
+import type { MycelWalletClient } from '../../chain/actions/send.js';
+import { createClients } from '../../chain/clients.js';
+import { DisputeGameAbi } from '../../chain/generated/DisputeGame.js';
+import { JobMarketAbi } from '../../chain/generated/JobMarket.js';
+import { MycelTokenAbi } from '../../chain/generated/MycelToken.js';
+import { NodeRegistryAbi } from '../../chain/generated/NodeRegistry.js';
+import type { JobSpecInput } from '../../train/spec.js';
+import type { JobRulesFacts } from './worker.js';
+
+export type ChainInfo = { chainId: number; rpc: string; contracts: { token: Address; registry: Address; market: Address; disputeGame: Address } };
+
+/** What the tab is doing on the market (shown on the page, read by tests). */
+export type MarketState = {
+  account: Address;
+  phase: 'idle' | 'registering' | 'looking' | 'checking' | 'claimed' | 'training' | 'committed' | 'finalized' | 'refuted' | 'challenged' | 'failed';
+  jobId?: string;
+  root?: Hex;
+  /** Token balance before the claim and after the payout (base units, decimal strings). */
+  balanceBefore?: string;
+  balanceAfter?: string;
+  note?: string;
+};
+
+export type MarketDeps = {
+  key: Uint8Array;
+  info: ChainInfo;
+  facts(spec: JobSpecInput): Promise<JobRulesFacts>;
+  train(name: string, spec: JobSpecInput): Promise<{ commitment: string }>;
+  update(s: MarketState): void;
+  signal: AbortSignal;
+};
+
+/** The chain info the serving node gives (GET /api/chain), or undefined when it serves none. */
+export async function chainInfo(): Promise<ChainInfo | undefined> {
+  const res = await fetch('/api/chain');
+  if (res.status === 204) return undefined;
+  return (await res.json()) as ChainInfo;
+}
+
+const POLL_MS = 500;
+const sleep = (ms: number, signal: AbortSignal) => new Promise<void>((ok, fail) => {
+  const t = setTimeout(ok, ms);
+  signal.addEventListener('abort', () => { clearTimeout(t); fail(signal.reason); }, { once: true });
+});
+
+/** Solves one job on the market, from registering to the payout. Resolves with the final state. */
+export async function solveOneJob(d: MarketDeps): Promise<MarketState> {
+  const privateKey = `0x${[...d.key].map((b) => b.toString(16).padStart(2, '0')).join('')}` as Hex;
+  const account = privateKeyToAccount(privateKey);
+  const { publicClient, walletClient } = createClients({ rpcUrl: new URL(d.info.rpc, location.origin).toString(), chainId: d.info.chainId, account });
+  const wallet = walletClient as unknown as MycelWalletClient;
+  const c = d.info.contracts;
+  const state: MarketState = { account: account.address, phase: 'idle' };
+  const set = (patch: Partial<MarketState>) => { Object.assign(state, patch); d.update({ ...state }); };
+  const tokens = () => readContract(publicClient, { address: c.token, abi: MycelTokenAbi, functionName: 'balanceOf', args: [account.address] });
+  try {
+    if ((await getBalance(publicClient, { address: account.address })) === 0n) {
+      set({ phase: 'idle', note: `This tab's account ${account.address} has no ETH for gas: send it some (and MYC for the bond and the stake), then reload.` });
+      return state;
+    }
+    // A node bond once (the registry keeps it until the node unbonds).
+    if (!(await getNode(publicClient, { registry: c.registry, node: account.address })).registered) {
+      set({ phase: 'registering', note: 'bonding this tab as a node in the registry' });
+      const bond = await readContract(publicClient, { address: c.registry, abi: NodeRegistryAbi, functionName: 'MIN_STAKE' });
+      await approve(wallet, { token: c.token, spender: c.registry, amount: bond });
+      await register(wallet, { registry: c.registry, stake: bond, publicKey: publicKeyOf(privateKey) });
+    }
+    set({ phase: 'looking', note: 'looking for an open job' });
+    for (;;) {
+      const found = await openJob(publicClient, c.market, d);
+      if (found) {
+        const { job, spec } = found;
+        set({ phase: 'checking', jobId: job.jobId.toString(), note: 'checking the job\'s dispute rules against its spec' });
+        const facts = await d.facts(spec);
+        const rules = await readContract(publicClient, { address: c.disputeGame, abi: DisputeGameAbi, functionName: 'rulesOf', args: [job.jobId] });
+        if (!rules.set || rules.h0.toLowerCase() !== facts.h0.toLowerCase() || rules.factsRoot.toLowerCase() !== facts.root.toLowerCase() || rules.factsSize !== facts.size) {
+          set({ note: `job ${job.jobId}: its dispute rules on chain are not its spec's; not claimed (a dispute would be refereed by those rules)` });
+          skipped.add(job.jobId);
+          continue;
+        }
+        set({ balanceBefore: (await tokens()).toString() });
+        await approve(wallet, { token: c.token, spender: c.market, amount: job.stake });
+        await claimJob(wallet, { market: c.market, jobId: job.jobId });
+        set({ phase: 'claimed', note: `claimed job ${job.jobId} with a stake of ${job.stake}` });
+        set({ phase: 'training', note: `training job ${job.jobId} in the worker` });
+        const { commitment } = await d.train(`job ${job.jobId}`, spec);
+        const root = `0x${commitment}` as Hex;
+        await commitRoot(wallet, { market: c.market, jobId: job.jobId, root });
+        set({ phase: 'committed', root, note: `committed ${root.slice(0, 10)}…; waiting for the challenge window to close` });
+        return await settle(job.jobId);
+      }
+      await sleep(POLL_MS, d.signal);
+    }
+  } catch (error) {
+    if (d.signal.aborted) return state;
+    set({ phase: 'failed', note: describeError(error) });
+    return state;
+  }
+
+  async function settle(jobId: bigint): Promise<MarketState> {
+    for (;;) {
+      const job = await getJob(publicClient, { market: c.market, jobId });
+      if (job.phase === 'Finalized') {
+        set({ phase: 'finalized', balanceAfter: (await tokens()).toString(), note: `job ${jobId} finalized: reward and stake paid to ${account.address}` });
+        return state;
+      }
+      if (job.phase === 'Refuted') {
+        set({ phase: 'refuted', note: `job ${jobId} was refuted` });
+        return state;
+      }
+      if (job.openDisputes > 0) set({ phase: 'challenged', note: `job ${jobId} is challenged: a tab cannot play the dispute yet; its stake rides on the game's clock` });
+      else if (job.phase === 'Committed' && (await getBlockNumber(publicClient, { cacheTime: 0 })) >= job.challengeEnds) {
+        await finalize(wallet, { market: c.market, jobId }).catch(() => undefined); // someone else may have finalized it
+        continue;
+      }
+      await sleep(POLL_MS, d.signal);
+    }
+  }
+}
+
+/** An error's name and first lines (MycelErrors carry the fix on the lines after the first). */
+function describeError(error: unknown): string {
+  const e = error as { name?: string; shortMessage?: string; message?: string };
+  const lines = String(e?.message ?? error).split('\n').map((l) => l.trim()).filter(Boolean);
+  return `${e?.name ?? 'Error'}: ${lines.slice(0, 3).join(' ') || String(error)}`;
+}
+
+/** Jobs this tab looked at and will not take. */
+const skipped = new Set<bigint>();
+
+/** The newest Open job, before its deadline, whose spec the node serves and hashes to the job's spec hash. */
+async function openJob(client: ReturnType<typeof createClients>['publicClient'], market: Address, d: MarketDeps): Promise<{ job: GetJobReturnType; spec: JobSpecInput } | undefined> {
+  const count = await readContract(client, { address: market, abi: JobMarketAbi, functionName: 'jobCount' });
+  const block = await getBlockNumber(client, { cacheTime: 0 });
+  for (let id = count - 1n; id >= 0n; id--) {
+    if (skipped.has(id)) continue;
+    const job = await getJob(client, { market, jobId: id });
+    if (job.phase !== 'Open' || block >= job.deadline) continue;
+    const res = await fetch(`/api/spec/${job.specHash}`, { signal: d.signal });
+    if (!res.ok) {
+      skipped.add(id);
+      continue;
+    }
+    const bytes = new Uint8Array(await res.arrayBuffer());
+    // The node is not trusted with the spec: it must hash to what the submitter put on chain.
+    if (keccak256(bytes).toLowerCase() !== job.specHash.toLowerCase()) {
+      skipped.add(id);
+      continue;
+    }
+    return { job, spec: JSON.parse(new TextDecoder().decode(bytes)) as JobSpecInput };
+  }
+  return undefined;
+}

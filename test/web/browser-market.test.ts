@@ -1,0 +1,198 @@
+/**
+ * A browser tab on the job market, in Chromium, on anvil with the real dispute game: it reaches the chain through the
+ * node that served its page (POST /rpc), bonds, claims a job, trains it in its worker, commits, and the job finalizes
+ * with the tab's account paid; its root equals a Node solver's run commitment. Leaving: a tab closed after its claim
+ * releases its relay slot at once, and the job it held times out at its deadline (expired: the submitter gets the
+ * reward back and the stake the tab put up). The proxy refuses what a tab must not do (spend the RPC node's unlocked
+ * accounts, drive anvil). Screenshots go to test-artifacts/browser-node/.
+ */
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import type { Browser, Page } from 'playwright-core';
+import { getAddress, keccak256, parseEther, parseUnits, type Address, type PublicClient, type TestClient } from 'viem';
+import { privateKeyToAccount } from 'viem/accounts';
+import { readContract } from 'viem/actions';
+import { startAnvil, type Anvil } from '../../src/chain/anvil.js';
+import { approve } from '../../src/chain/actions/approve.js';
+import { expire } from '../../src/chain/actions/expire.js';
+import { getJob } from '../../src/chain/actions/getJob.js';
+import { postJob } from '../../src/chain/actions/postJob.js';
+import { send, type MycelWalletClient } from '../../src/chain/actions/send.js';
+import { createClients } from '../../src/chain/clients.js';
+import { deployMycel } from '../../src/chain/deploy.js';
+import { DisputeGameAbi } from '../../src/chain/generated/DisputeGame.js';
+import { MycelTokenAbi } from '../../src/chain/generated/MycelToken.js';
+import { Observer, serveDashboard, servePresence, type DashboardServer } from '../../src/node/index.js';
+import { jobOf } from '../../src/node/roles.js';
+import { identityFromRaw } from '../../src/p2p/identity.js';
+import { MycelNode } from '../../src/p2p/node.js';
+import { canonicalJson, runJob, Store, type JobSpec } from '../../src/train/index.js';
+import { buildProgram } from '../../src/train/program.js';
+import type { TabState } from '../../src/web/node/main.js';
+import { microSpec } from '../train/helpers.js';
+import { randomSecp256k1 } from '../p2p/helpers.js';
+import { launchChromium, screenshot } from './browser.js';
+
+const T = (n: number) => parseUnits(String(n), 18);
+const TOKEN = 'market-tab-token';
+const WINDOW = 10n;
+let anvil: Anvil;
+let browser: Browser;
+let node: MycelNode;
+let observer: Observer;
+let server: DashboardServer;
+let stopPresence: () => void;
+let dir: string;
+let contracts: { token: Address; registry: Address; market: Address; disputeGame: Address };
+let deployer: MycelWalletClient;
+let submitter: MycelWalletClient;
+let publicClient: PublicClient;
+let testClient: TestClient;
+const specs = new Map<string, Uint8Array>();
+
+beforeAll(async () => {
+  dir = await mkdtemp(join(tmpdir(), 'mycel-tab-market-'));
+  anvil = await startAnvil();
+  const clients = (i: number) => createClients({ rpcUrl: anvil.rpcUrl, chainId: anvil.chainId, account: privateKeyToAccount(anvil.accounts[i].privateKey) });
+  deployer = clients(0).walletClient as MycelWalletClient;
+  submitter = clients(1).walletClient as MycelWalletClient;
+  publicClient = clients(0).publicClient as PublicClient;
+  testClient = clients(0).testClient as unknown as TestClient;
+  const d = await deployMycel(deployer, { disputeGame: {}, minChallengeWindow: WINDOW });
+  contracts = { token: d.token, registry: d.registry, market: d.market, disputeGame: getAddress(d.disputeGame!) };
+  await send(deployer, { address: contracts.token, abi: MycelTokenAbi, functionName: 'transfer', args: [submitter.account.address, T(10_000)] });
+  node = await MycelNode.start({ identity: identityFromRaw(randomSecp256k1()), dataDir: join(dir, 'node'), host: '127.0.0.1', tcpPort: 0, wsPort: 0, bootstrap: [], relay: true });
+  observer = new Observer('node');
+  observer.attachP2p(node);
+  stopPresence = servePresence(node, 'node');
+  server = await serveDashboard(observer, {
+    token: TOKEN,
+    tokenHint: '',
+    chain: { rpcUrl: anvil.rpcUrl, chainId: anvil.chainId, contracts, spec: async (hash) => specs.get(hash.toLowerCase()) },
+  });
+  browser = await launchChromium();
+}, 120_000);
+afterAll(async () => {
+  await browser?.close();
+  stopPresence?.();
+  observer?.close();
+  await server?.close();
+  await node?.stop();
+  await anvil?.stop();
+  await rm(dir, { recursive: true, force: true });
+});
+
+/** The submitter posts a job with its dispute rules (as submitJob does), and the node serves its spec. */
+async function post(spec: JobSpec, o: { reward: bigint; stake: bigint; deadlineIn: bigint }): Promise<bigint> {
+  const bytes = new TextEncoder().encode(canonicalJson(spec));
+  specs.set(keccak256(bytes).toLowerCase(), bytes);
+  await approve(submitter, { token: contracts.token, spender: contracts.market, amount: o.reward });
+  const { jobId } = await postJob(submitter, { market: contracts.market, spec: bytes, steps: BigInt(spec.steps), reward: o.reward, stake: o.stake, deadlineIn: o.deadlineIn, challengeWindow: WINDOW });
+  const { facts } = jobOf(spec);
+  await send(submitter, { address: contracts.disputeGame, abi: DisputeGameAbi, functionName: 'setRules', args: [jobId, facts.h0, facts.root, facts.size] });
+  return jobId;
+}
+
+const tabState = (page: Page) => page.evaluate(() => (window as unknown as { __mycelTab: TabState }).__mycelTab);
+const balance = (who: Address) => readContract(publicClient, { address: contracts.token, abi: MycelTokenAbi, functionName: 'balanceOf', args: [who] });
+
+/** A tab opened on the node page, its account funded with gas and tokens by the deployer, ready to press "Solve". */
+async function fundedTab(): Promise<{ page: Page; errors: string[]; address: Address; close(): Promise<void> }> {
+  const context = await browser.newContext({ viewport: { width: 1200, height: 900 } });
+  const page = await context.newPage();
+  const errors: string[] = [];
+  page.on('console', (m) => { if (m.type() === 'error') errors.push(`console.error: ${m.text()}`); });
+  page.on('pageerror', (e) => errors.push(`pageerror: ${e.stack ?? e.message}`));
+  await page.goto(`${server.origin}/node?token=${TOKEN}`);
+  await page.waitForFunction(() => (window as unknown as { __mycelTab: TabState }).__mycelTab.market !== undefined, undefined, { timeout: 30_000 });
+  const address = getAddress((await tabState(page)).market!.account);
+  await testClient.setBalance({ address, value: parseEther('10') });
+  await send(deployer, { address: contracts.token, abi: MycelTokenAbi, functionName: 'transfer', args: [address, T(1_000)] });
+  return { page, errors, address, close: () => context.close() };
+}
+
+const waitPhase = (page: Page, phases: string[], timeout: number) =>
+  page.waitForFunction((ps) => {
+    const m = (window as unknown as { __mycelTab: TabState }).__mycelTab.market;
+    return m !== undefined && (ps.includes(m.phase) || m.phase === 'failed');
+  }, phases, { timeout, polling: 50 });
+
+describe('browser node on the job market', () => {
+  test('the proxy forwards reads and signed transactions only', async () => {
+    const call = (method: string) => fetch(`${server.origin}/rpc`, { method: 'POST', headers: { Authorization: `Bearer ${TOKEN}`, 'Content-Type': 'application/json' }, body: JSON.stringify({ jsonrpc: '2.0', id: 1, method, params: [] }) }).then((r) => r.json() as Promise<{ result?: string; error?: { message: string } }>);
+    expect((await call('eth_chainId')).result).toBe(`0x${anvil.chainId.toString(16)}`);
+    expect((await call('eth_sendTransaction')).error?.message).toContain('not served to browser nodes');
+    expect((await call('anvil_mine')).error?.message).toContain('not served to browser nodes');
+    const noToken = await fetch(`${server.origin}/rpc`, { method: 'POST', body: '{}' });
+    expect(noToken.status).toBe(401);
+  });
+
+  test('a tab bonds, claims a job, trains it in its worker, commits a Node solver\'s root and is paid', async () => {
+    const spec = microSpec({ steps: 4, checkpointEvery: 2 });
+    const reward = T(50);
+    const stake = T(20);
+    const jobId = await post(spec, { reward, stake, deadlineIn: 1_000n });
+    const tab = await fundedTab();
+    try {
+      await tab.page.click('#work');
+      await waitPhase(tab.page, ['committed', 'challenged'], 120_000);
+      const committed = (await tabState(tab.page)).market!;
+      expect(`${committed.phase}: ${committed.note}`).toMatch(/^committed: /);
+      // The window is in blocks: mine past it (anvil mines only on transactions).
+      await testClient.mine({ blocks: Number(WINDOW) + 1 });
+      await waitPhase(tab.page, ['finalized', 'refuted'], 60_000);
+      const m = (await tabState(tab.page)).market!;
+      expect(m.phase).toBe('finalized');
+      expect(m.jobId).toBe(jobId.toString());
+
+      // On chain: the tab's account solved the job, its root is the job's result, and it was paid reward + stake.
+      const job = await getJob(publicClient, { market: contracts.market, jobId });
+      expect(job.phase).toBe('Finalized');
+      expect(getAddress(job.solver)).toBe(tab.address);
+      const { record } = await runJob(buildProgram(spec), { store: new Store(join(dir, 'node-solver')) });
+      expect(job.root).toBe(`0x${record.commitment}`);
+      expect(m.root).toBe(job.root);
+      expect(BigInt(m.balanceAfter!) - BigInt(m.balanceBefore!)).toBe(reward);
+      expect(await balance(tab.address)).toBe(BigInt(m.balanceAfter!));
+      await screenshot(tab.page, 'browser-node', 'market-finalized');
+      expect(tab.errors).toEqual([]);
+    } finally {
+      await tab.close();
+    }
+  }, 240_000);
+
+  test('a tab closed after its claim frees its relay slot, and the job it held expires at its deadline', async () => {
+    // Slow enough to train that the tab is closed while it trains (its facts check comes first, at the same cost).
+    const spec = microSpec({ steps: 8, checkpointEvery: 8, batchSize: 64 });
+    const reward = T(30);
+    const stake = T(10);
+    const deadlineIn = 200n;
+    const jobId = await post(spec, { reward, stake, deadlineIn });
+    const before = await balance(submitter.account.address);
+    const tab = await fundedTab();
+    await tab.page.waitForFunction(() => (window as unknown as { __mycelTab: TabState }).__mycelTab.relayAddrs.length > 0, undefined, { timeout: 30_000 });
+    const peerId = (await tabState(tab.page)).peerId!;
+    await tab.page.click('#work');
+    await waitPhase(tab.page, ['claimed', 'training'], 120_000);
+    expect((await getJob(publicClient, { market: contracts.market, jobId })).phase).toBe('Claimed');
+    await tab.page.close({ runBeforeUnload: true });
+    await tab.close();
+
+    // Its connection, and with it its relay reservation, go at once.
+    const reservations = () => [...(node.host.services.relay as { reservations: Map<unknown, unknown> }).reservations.keys()].map(String);
+    const deadline = Date.now() + 15_000;
+    while ((node.peers().some((p) => p.peerId === peerId) || reservations().includes(peerId)) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 200));
+    expect(reservations()).not.toContain(peerId);
+    // The job stays claimed, uncommitted, until its deadline; then anyone expires it: the submitter gets the reward back
+    // and the stake the tab put up, and the tab's bond is unlocked.
+    const job = await getJob(publicClient, { market: contracts.market, jobId });
+    expect(job.phase).toBe('Claimed');
+    expect(getAddress(job.solver)).toBe(tab.address);
+    await testClient.mine({ blocks: Number(deadlineIn) + 1 });
+    await expire(deployer, { market: contracts.market, jobId });
+    expect((await getJob(publicClient, { market: contracts.market, jobId })).phase).toBe('Expired');
+    expect(await balance(submitter.account.address)).toBe(before + reward + stake);
+  }, 240_000);
+});
