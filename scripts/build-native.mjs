@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-// Builds native/matmul.c into native/build/mycel_native.node with the machine's C compiler ($CC, else cc):
+// Builds native/matmul.c and native/sha256.c into native/build/mycel_native.node with the machine's C compiler ($CC, else cc):
 // the Node-API headers come from the node-api-headers package (no download), and Node-API symbols resolve
 // against the running node at load time, so no node-gyp, Python or make is needed. The whole file is
 // compiled with -ffp-contract=off: only the fma intrinsics it writes out are fused. Where it cannot build
@@ -12,7 +12,8 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
-const source = join(root, 'native', 'matmul.c');
+const sources = ['matmul.c', 'sha256.c'].map((file) => join(root, 'native', file));
+const headerFile = join(root, 'native', 'sha256.h');
 // --out DIR builds elsewhere (the tests use it to try a missing compiler without touching the real build).
 const outFlag = process.argv.indexOf('--out');
 const outDir = outFlag > 0 ? process.argv[outFlag + 1] : join(root, 'native', 'build');
@@ -43,12 +44,12 @@ const link = process.platform === 'darwin' ? ['-bundle', '-undefined', 'dynamic_
 // Compiled to a temporary file, then renamed into place: a process loading the addon meanwhile (a test
 // running beside a build) sees the old file or the new one, never a half-written or missing one.
 const partial = `${target}.${process.pid}.tmp`;
-const args = [...flags, ...link, source, '-o', partial, '-lpthread', '-lm'];
-// Skip the compile when the addon is newer than its source and this script (npm run build runs often).
+const args = [...flags, ...link, ...sources, '-o', partial, '-lpthread', '-lm'];
+// Skip the compile when the addon is newer than its sources and this script (npm run build runs often).
 const stamp = join(outDir, 'built-with.txt');
 const recipe = [compiler, ...flags, ...link].join(' ');
 const fresh = existsSync(target) && existsSync(stamp) && readFileSync(stamp, 'utf8') === recipe &&
-  statSync(target).mtimeMs >= Math.max(statSync(source).mtimeMs, statSync(fileURLToPath(import.meta.url)).mtimeMs);
+  statSync(target).mtimeMs >= Math.max(...[...sources, headerFile].map((f) => statSync(f).mtimeMs), statSync(fileURLToPath(import.meta.url)).mtimeMs);
 if (!fresh) {
   mkdirSync(outDir, { recursive: true });
   try {

@@ -1,11 +1,17 @@
 /**
- * The native kernels addon (native/matmul.c, built by scripts/build-native.mjs into native/build/). Node
+ * The native kernels addon (native/matmul.c and native/sha256.c, built by scripts/build-native.mjs into native/build/). Node
  * only: in a browser, or where the addon was not built, loadNativeAddon says why and the runtime uses
  * WebAssembly. Node's modules are looked up at run time, so a browser bundle never imports them.
  */
 
-/** What native/matmul.c exports. */
+/** What native/matmul.c and native/sha256.c export. */
 export type NativeAddon = {
+  /** native/sha256.c's implementations this CPU runs, fastest first (sha-ni, portable); absent from an addon built before it. */
+  readonly sha256Impls?: readonly string[];
+  /** out[32 i ..] = SHA-256(0x00 || chunk i of data), chunks of `chunk` bytes, the last possibly shorter. */
+  sha256Leaves?(impl: number, data: Uint8Array, chunk: number, out: Uint8Array): void;
+  /** out[32 i ..] = SHA-256(0x01 || pairs[64 i .. 64 i + 64]) for i < count; out may be pairs. */
+  sha256Nodes?(impl: number, pairs: Uint8Array, count: number, out: Uint8Array): void;
   /** The kernels this CPU runs, fastest first (e.g. avx512, avx2, scalar). */
   readonly kernels: readonly string[];
   matmul(

@@ -40,9 +40,9 @@ export function sha256(bytes: Uint8Array): Uint8Array {
 let scratch = new Uint8Array(0);
 
 /**
- * SHA-256(prefix byte || bytes): the leaf and node hashes of Merkle trees, called once per 1 KiB chunk
- * of every tensor of every state. Node's one-shot hash over a reused buffer costs about a third less
- * per call than a hash object with two updates, which matters at tens of thousands of calls per step.
+ * SHA-256(prefix byte || bytes): one leaf or node hash of a Merkle tree. Tensor commitments hash their chunks
+ * in batches instead (tensor/kernels/sha256-batch.ts), whose last resort calls this once per hash. Node's one-shot
+ * hash over a reused buffer costs about a third less per call than a hash object with two updates.
  */
 export function sha256Prefixed(prefix: number, bytes: Uint8Array): Uint8Array {
   if (!nodeCrypto?.hash) return createSha256().update(new Uint8Array([prefix])).update(bytes).digest();

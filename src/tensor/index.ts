@@ -13,5 +13,6 @@ export { Rng } from './random.js';
 export { randomWords, philoxBlock, type RandomKey } from './philox.js';
 export { ShapeError, DTypeError, IndexRangeError, NonFiniteError } from './errors.js';
 export * as math from './math.js';
+export { sha256Batch, sha256Batches, merkleRootOfLevel, type Sha256Batch } from './kernels/sha256-batch.js';
 export { configureKernels, kernelConfig, matmulKernel, type KernelConfig } from './backend.js';
 export { goldenProgram, type GoldenResult } from './golden-program.js';

@@ -5,7 +5,8 @@
  * rule gives every leaf count one tree, so a commitment to a run of any length is unambiguous.
  * A contract verifies the same proofs with the SHA-256 precompile.
  */
-import { sha256, sha256Prefixed } from '../platform/sha256.js';
+import { sha256Prefixed } from '../platform/sha256.js';
+import { merkleRootOfLevel } from '../tensor/index.js';
 
 export type Hash = Uint8Array;
 
@@ -33,16 +34,10 @@ export function splitOf(n: number): number {
 
 /** The root over leaf hashes (already hashed with leafHash). An empty tree's root is SHA-256(""). */
 export function merkleRoot(leaves: readonly Hash[]): Hash {
-  if (leaves.length === 0) return sha256(new Uint8Array(0));
-  let level = [...leaves];
-  // Bottom-up over complete subtrees gives the same root as RFC 6962's top-down split.
-  while (level.length > 1) {
-    const next: Hash[] = [];
-    for (let i = 0; i + 1 < level.length; i += 2) next.push(nodeHash(level[i], level[i + 1]));
-    if (level.length % 2 === 1) next.push(level[level.length - 1]);
-    level = next;
-  }
-  return level[0];
+  // Bottom-up over complete subtrees (each level hashed in one batch) gives the same root as RFC 6962's top-down split.
+  const level = new Uint8Array(32 * leaves.length);
+  leaves.forEach((leaf, i) => level.set(leaf, 32 * i));
+  return merkleRootOfLevel(level, leaves.length);
 }
 
 /** The audit path of leaf `index`: sibling hashes from the leaf up to the root (RFC 6962, 2.1.1). */

@@ -1,14 +1,16 @@
 /**
- * Hashes training states on a worker thread while the next step runs. A state's hash costs ~5-10% of
- * a step (every tensor is cut into 256-byte chunks, each hashed alone: see tensor-commitment.ts); states
- * are never mutated, so the hash of step t can be computed while step t+1 trains, on a core the step
- * leaves idle. The worker computes only the chunk roots; the tensor commitments and the state tree
- * (a few hundred hashes) are built here with the same functions as stateDigest, and a test checks that
- * both give the same hash.
+ * Hashes training states, in line where hashing is cheap and otherwise on a worker thread while the next step
+ * runs. Every tensor is cut into 256-byte chunks (tensor-commitment.ts): a leaf and a node hash per 256 bytes.
+ * With the native addon's batched SHA-256 (sha256-batch.ts, SHA-NI where the CPU has it) a state's hash is a few
+ * percent of a step (`npm run bench -- train`, hash_fraction), so it is computed in line and needs no spare core.
+ * Without it (Node where the addon was not built), the worker computes the chunk roots with node:crypto, one call
+ * per hash, overlapped with the next step: states are never mutated, so state t can be hashed while step t+1
+ * trains. The tensor commitments and the state tree (a few hundred hashes) are built here with the same functions
+ * as stateDigest, and a test checks that both give the same hash.
  */
 import { toHex } from '../platform/sha256.js';
 import { startThread, type Thread } from '../platform/threads.js';
-import { leBytes } from '../tensor/index.js';
+import { leBytes, sha256Batch } from '../tensor/index.js';
 import { merkleRoot, type Hash } from './merkle.js';
 import { headerLeaf, namedLeaf, stateHash, stateTensors, type TrainState } from './state.js';
 import { CHUNK_ELEMENTS, commitmentFromChunkRoot } from './tensor-commitment.js';
@@ -89,11 +91,28 @@ function layoutOf(state: TrainState): Layout {
   return { names: named.map(([name]) => name), tensors, bytes: tensors.reduce((n, t) => n + 4 * t.size, 0) };
 }
 
-/** A hasher on a worker thread where Node's worker_threads and node:crypto exist; else hashing in place. */
-export function createStateHasher(): StateHasher {
+/**
+ * In line where the native batched SHA-256 runs (or where there are no worker_threads and node:crypto: browsers,
+ * which hash with WebAssembly SIMD); else on a worker thread. `inline` forces either way (tests, benchmarks).
+ */
+export function createStateHasher(options: { inline?: boolean } = {}): StateHasher {
   const inNode = Boolean((globalThis as { process?: { getBuiltinModule?: unknown } }).process?.getBuiltinModule);
-  if (!inNode || typeof SharedArrayBuffer === 'undefined') {
-    return { hash: async (state) => stateHash(state), close: () => {} };
+  const inline = options.inline ?? sha256Batch().name.startsWith('native-');
+  if (inline || !inNode || typeof SharedArrayBuffer === 'undefined') {
+    let busy = false;
+    return {
+      async hash(state) {
+        if (busy) throw new Error('StateHasher: the previous hash is still running; await it first.');
+        busy = true;
+        try {
+          await Promise.resolve(); // as the worker's: the hash is not ready before the caller's next await
+          return stateHash(state);
+        } finally {
+          busy = false;
+        }
+      },
+      close: () => {},
+    };
   }
   let worker: { thread: Thread; control: Int32Array; input: Uint8Array; roots: Uint8Array; tensors: number; bytes: number } | undefined;
   let sequence = 0;

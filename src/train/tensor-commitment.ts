@@ -5,9 +5,9 @@
  * what a contract's one-step check pays for in calldata; a flat SHA-256 of the whole tensor could only
  * be checked by sending the whole tensor.
  */
-import { DTYPE_CODE, leBytes, type DType, type Storage } from '../tensor/index.js';
+import { DTYPE_CODE, leBytes, merkleRootOfLevel, sha256Batch, type DType, type Storage } from '../tensor/index.js';
 import { createSha256 } from '../platform/sha256.js';
-import { leafHash, merkleRoot, type Hash } from './merkle.js';
+import type { Hash } from './merkle.js';
 
 /**
  * 64 elements (256 bytes). The chunk is most of a one-step load's calldata, which chains with EIP-7623 pay at 40 gas
@@ -19,16 +19,19 @@ export const CHUNK_ELEMENTS = 64;
 
 /** The leaf hashes of a tensor's chunks, in order (the last chunk may be shorter). */
 export function chunkLeaves(data: Storage): Hash[] {
-  const bytes = leBytes(data);
-  const chunkBytes = CHUNK_ELEMENTS * 4;
-  const leaves: Hash[] = [];
-  for (let at = 0; at < bytes.length; at += chunkBytes) leaves.push(leafHash(bytes.subarray(at, at + chunkBytes)));
-  return leaves;
+  const packed = sha256Batch().leaves(leBytes(data), CHUNK_ELEMENTS * 4);
+  return Array.from({ length: packed.length / 32 }, (_, i) => packed.subarray(32 * i, 32 * i + 32));
+}
+
+/** The Merkle root over a tensor's chunks (merkle.ts merkleRoot(chunkLeaves(data)), hashed in batches). */
+export function chunkRoot(data: Storage): Hash {
+  const leaves = sha256Batch().leaves(leBytes(data), CHUNK_ELEMENTS * 4);
+  return merkleRootOfLevel(leaves, leaves.length / 32);
 }
 
 /** SHA-256(u32 LE dtype code, u32 LE rank, u32 LE dims..., Merkle root over the chunks). */
 export function tensorCommitment(dtype: DType, shape: readonly number[], data: Storage): Hash {
-  return commitmentFromChunkRoot(dtype, shape, merkleRoot(chunkLeaves(data)));
+  return commitmentFromChunkRoot(dtype, shape, chunkRoot(data));
 }
 
 /** The same commitment from the chunk tree's root (what a verifier rebuilds from one opened chunk). */
