@@ -177,7 +177,7 @@ contract JobMarket {
     error DisputeUnknown(uint256 disputeId);
     /// @notice The resolver returned `disputeId` for a second dispute (a resolver bug); nothing changed.
     error DisputeIdReused(uint256 disputeId);
-    /// @notice Both parties of the dispute over `jobId` lost: `burned` of their stakes was burned, `toSubmitter` went to the submitter.
+    /// @notice Both parties of the dispute over `jobId` lost: `burned` of their stakes was burned, `toSubmitter` (their unburned halves and what the solver held) went to the submitter with its reward.
     event DisputeBothLost(uint256 indexed jobId, uint256 indexed disputeId, uint256 toSubmitter, uint256 burned);
     /// @notice `winner` is neither the solver nor the challenger of dispute `disputeId` (nor address(0): both lost).
     error DisputeWinnerInvalid(uint256 disputeId, address winner);
@@ -337,7 +337,7 @@ contract JobMarket {
         emit JobRefuted(jobId, job.submitter, job.reward);
         REGISTRY.unlock(job.solver);
         if (bothLost) {
-            emit DisputeBothLost(jobId, disputeId, 2 * prize, 2 * burned);
+            emit DisputeBothLost(jobId, disputeId, 2 * prize + held, 2 * burned);
             IERC20(address(TOKEN)).safeTransfer(job.submitter, job.reward + 2 * prize + held);
             if (burned != 0) TOKEN.burn(2 * burned);
             return;

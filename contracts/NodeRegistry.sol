@@ -13,8 +13,9 @@ import {SafeERC20} from "@openzeppelin/contracts/token/ERC20/utils/SafeERC20.sol
  * from the registration event alone. The 64-byte form was chosen over the 33-byte compressed key because checking
  * it is one keccak256, while decompressing on chain needs a modular square root (~10x the gas).
  *
- * Leaving: {requestWithdraw} starts the unbonding delay ({UNBONDING_DELAY} seconds) and makes the node inactive
- * (it can take no new job); {withdraw} returns the bond once the delay has passed and the node holds no job.
+ * Leaving: {requestWithdraw} starts the unbonding delay ({UNBONDING_DELAY} blocks) and makes the node inactive
+ * (it can take no new job); {withdraw} returns the bond once the delay has passed and the node holds no job. The
+ * delay is counted in blocks, like every deadline of the market and the dispute game: one clock for all of them.
  *
  * Locking: job and dispute stakes are held by the JobMarket itself, in escrow per job. The registry only counts a
  * node's open jobs ({lock}/{unlock}, callable by the market alone), and a node with open jobs cannot withdraw its
@@ -27,7 +28,7 @@ contract NodeRegistry {
     /// @notice The record of one node, one storage slot.
     struct Node {
         uint128 stake; // bonded tokens
-        uint64 unlockAt; // 0 while active; else the time from which withdraw is allowed
+        uint64 unlockAt; // 0 while active; else the block from which withdraw is allowed
         uint32 activeJobs; // jobs claimed and not yet settled in the market
         bool registered;
     }
@@ -38,14 +39,14 @@ contract NodeRegistry {
     address public immutable MARKET;
     /// @notice The least bond a node must stake to register.
     uint256 public immutable MIN_STAKE;
-    /// @notice Seconds between {requestWithdraw} and the earliest {withdraw}.
+    /// @notice Blocks between {requestWithdraw} and the earliest {withdraw}.
     uint64 public immutable UNBONDING_DELAY;
 
     mapping(address node => Node) private _nodes;
 
     /// @notice `node` registered with `stake`; `publicKey` is its 64-byte uncompressed key, or empty.
     event NodeRegistered(address indexed node, uint256 stake, bytes publicKey);
-    /// @notice `node` started unbonding; it may withdraw from `unlockAt` on.
+    /// @notice `node` started unbonding; it may withdraw from block `unlockAt` on.
     event NodeWithdrawRequested(address indexed node, uint64 unlockAt);
     /// @notice `node` left and took back `stake`.
     event NodeWithdrawn(address indexed node, uint256 stake);
@@ -66,12 +67,12 @@ contract NodeRegistry {
     error NodePublicKeyMismatch(address node, address keyAddress);
     /// @notice `node` is not registered.
     error NodeNotRegistered(address node);
-    /// @notice `node` is unbonding (since it requested to withdraw; it may withdraw from `unlockAt`).
+    /// @notice `node` is unbonding (since it requested to withdraw; it may withdraw from block `unlockAt`).
     error NodeUnbonding(address node, uint64 unlockAt);
     /// @notice `node` has not called requestWithdraw.
     error NodeWithdrawNotRequested(address node);
-    /// @notice `node` may withdraw only from `unlockAt`; it is `timestamp`.
-    error NodeStillUnbonding(address node, uint256 timestamp, uint64 unlockAt);
+    /// @notice `node` may withdraw only from block `unlockAt`; it is block `blockNumber`.
+    error NodeStillUnbonding(address node, uint256 blockNumber, uint64 unlockAt);
     /// @notice `node` still holds `activeJobs` jobs in the market; its stake is locked until they settle.
     error NodeStakeLocked(address node, uint32 activeJobs);
     /// @notice Only the market may lock or unlock nodes; `caller` is not it.
@@ -83,7 +84,7 @@ contract NodeRegistry {
      * @param token The token bonds are staked in.
      * @param market The JobMarket (its address is known before it is deployed: deployMycel predicts it).
      * @param minStake The least bond; must be positive.
-     * @param unbondingDelay Seconds from requestWithdraw to withdraw.
+     * @param unbondingDelay Blocks from requestWithdraw to withdraw.
      */
     constructor(IERC20 token, address market, uint256 minStake, uint64 unbondingDelay) {
         if (minStake == 0) revert RegistryMinStakeZero();
@@ -117,7 +118,7 @@ contract NodeRegistry {
     /// @notice Starts unbonding: msg.sender takes no new job and may withdraw after {UNBONDING_DELAY}.
     function requestWithdraw() external {
         Node storage n = _active(msg.sender);
-        uint64 unlockAt = uint64(block.timestamp) + UNBONDING_DELAY;
+        uint64 unlockAt = uint64(block.number) + UNBONDING_DELAY;
         n.unlockAt = unlockAt;
         emit NodeWithdrawRequested(msg.sender, unlockAt);
     }
@@ -128,7 +129,7 @@ contract NodeRegistry {
         Node memory n = _nodes[node];
         if (!n.registered) revert NodeNotRegistered(node);
         if (n.unlockAt == 0) revert NodeWithdrawNotRequested(node);
-        if (block.timestamp < n.unlockAt) revert NodeStillUnbonding(node, block.timestamp, n.unlockAt);
+        if (block.number < n.unlockAt) revert NodeStillUnbonding(node, block.number, n.unlockAt);
         if (n.activeJobs != 0) revert NodeStakeLocked(node, n.activeJobs);
 
         delete _nodes[node];

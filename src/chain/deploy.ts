@@ -39,7 +39,7 @@ export type DeployMycelParameters = {
   symbol?: string;
   /** Least node bond; default 100 tokens. */
   minStake?: bigint;
-  /** Seconds from requestWithdraw to withdraw; default 7 days. */
+  /** Blocks from requestWithdraw to withdraw; default 50,400 (7 days of 12-second blocks). */
   unbondingDelay?: bigint;
   /** The least challenge window a job may ask for, in blocks; default 600 (2 hours of 12-second blocks). */
   minChallengeWindow?: bigint;
@@ -107,7 +107,7 @@ export async function deployMycel(client: MycelWalletClient, params: DeployMycel
     const registry = await deployContract(client, {
       abi: NodeRegistryAbi,
       bytecode: NodeRegistryBytecode,
-      args: [token.address, predicted, params.minStake ?? parseUnits('100', 18), params.unbondingDelay ?? 7n * 86_400n],
+      args: [token.address, predicted, params.minStake ?? parseUnits('100', 18), params.unbondingDelay ?? 50_400n],
     });
     const market = await deployContract(client, {
       abi: JobMarketAbi,

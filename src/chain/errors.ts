@@ -86,15 +86,15 @@ const EXPLAIN: Record<string, Explain> = {
   NodeNotRegistered: ([node]) => ({ message: `${node} is not a registered node.`, hints: ['Register it first (the register action).'] }),
   NodeUnbonding: ([node, unlockAt]) => ({
     message: `${node} is unbonding and cannot take jobs.`,
-    hints: [`Withdraw from ${when(unlockAt)} on, then register again.`],
+    hints: [`Withdraw from block ${unlockAt} on, then register again.`],
   }),
   NodeWithdrawNotRequested: ([node]) => ({
     message: `${node} has not requested to withdraw.`,
     hints: ['Call requestWithdraw first, then withdraw after the unbonding delay.'],
   }),
   NodeStillUnbonding: ([, now, unlockAt]) => ({
-    message: `The bond unlocks at ${when(unlockAt)}, ${BigInt(unlockAt as bigint) - BigInt(now as bigint)} s from the last block.`,
-    hints: [`Wait until ${when(unlockAt)}, then withdraw.`],
+    message: `The bond unlocks at block ${unlockAt}, ${blocksUntil(now, unlockAt)}.`,
+    hints: [`Wait until block ${unlockAt}, then withdraw.`],
   }),
   NodeStakeLocked: ([node, jobs]) => ({
     message: `${node} still holds ${jobs} open job(s); its bond is locked until they settle.`,

@@ -191,7 +191,7 @@ describe('JobMarket lifecycle', () => {
     const jobId = await post();
     await claimJob(challenger, { market: f.market, jobId });
     await requestWithdraw(challenger, { registry: f.registry });
-    await f.advance(UNBONDING_DELAY);
+    await f.mine(UNBONDING_DELAY);
     await expectRevert(withdraw(challenger, { registry: f.registry }), 'NodeStakeLocked', [a(challenger), 1]);
     await commitRoot(challenger, { market: f.market, jobId, root: ROOT });
     await f.mine(CHALLENGE_WINDOW);

@@ -31,10 +31,9 @@ export type Fixture = DeployMycelReturnType & {
   /** Token balance of `who`. */
   balance(who: Address): Promise<bigint>;
   totalSupply(): Promise<bigint>;
-  /** Moves the chain clock forward and mines a block; returns the new block time (the registry's unbonding is in seconds). */
-  advance(seconds: bigint): Promise<bigint>;
+  /** The latest block's time (only permits, an ERC-2612 standard, have deadlines in seconds). */
   now(): Promise<bigint>;
-  /** Mines `blocks` blocks (every market deadline is a block number); returns the new block number. */
+  /** Mines `blocks` blocks (every deadline of the market, the game and the registry is a block number); returns the new block number. */
   mine(blocks: bigint): Promise<bigint>;
   block(): Promise<bigint>;
   stop(): Promise<void>;
@@ -66,11 +65,6 @@ export async function setupMycel(): Promise<Fixture> {
     resolver,
     balance: (who) => readContract(publicClient, { address: deployed.token, abi: MycelTokenAbi, functionName: 'balanceOf', args: [who] }),
     totalSupply: () => readContract(publicClient, { address: deployed.token, abi: MycelTokenAbi, functionName: 'totalSupply' }),
-    async advance(seconds) {
-      await testClient.increaseTime({ seconds: Number(seconds) });
-      await testClient.mine({ blocks: 1 });
-      return now();
-    },
     now,
     async mine(blocks) {
       await testClient.mine({ blocks: Number(blocks) });

@@ -83,13 +83,14 @@ describe('NodeRegistry', () => {
     await expectRevert(withdraw(f.wallets[4], { registry: f.registry }), 'NodeWithdrawNotRequested', [addr(4)]);
     await requestWithdraw(f.wallets[4], { registry: f.registry });
     const { unlockAt } = await getNode(f.publicClient, { registry: f.registry, node: addr(4) });
-    expect(unlockAt).toBe((await f.now()) + UNBONDING_DELAY);
+    expect(unlockAt).toBe((await f.block()) + UNBONDING_DELAY); // blocks, like every deadline of the market and the game
     expect(await readContract(f.publicClient, { address: f.registry, abi: NodeRegistryAbi, functionName: 'isActive', args: [addr(4)] })).toBe(false);
     await expectRevert(requestWithdraw(f.wallets[4], { registry: f.registry }), 'NodeUnbonding', [addr(4), unlockAt]);
     const early = await expectRevert(withdraw(f.wallets[4], { registry: f.registry }), 'NodeStillUnbonding');
     expect(early.args[2]).toBe(unlockAt);
-    expect(early.metaMessages[0]).toContain(`Wait until ${new Date(Number(unlockAt) * 1000).toISOString()}`);
-    await f.advance(UNBONDING_DELAY);
+    expect(early.metaMessages[0]).toContain(`Wait until block ${unlockAt}, then withdraw`);
+    expect(early.message).toContain(`${unlockAt - (await f.block())} blocks from the last one`);
+    await f.mine(UNBONDING_DELAY);
     const before = await f.balance(addr(4));
     await withdraw(f.wallets[4], { registry: f.registry });
     expect(await f.balance(addr(4))).toBe(before + MIN_STAKE);
@@ -110,7 +111,7 @@ describe('NodeRegistry', () => {
     expect((await getNode(f.publicClient, { registry: reg2, node: addr(5) })).activeJobs).toBe(2);
     await requestWithdraw(f.wallets[5], { registry: reg2 });
     await expectRevert(call(market, reg2, NodeRegistryAbi, 'lock', [addr(5)]), 'NodeUnbonding'); // no new job while leaving
-    await f.advance(UNBONDING_DELAY);
+    await f.mine(UNBONDING_DELAY);
     const locked = await expectRevert(withdraw(f.wallets[5], { registry: reg2 }), 'NodeStakeLocked', [addr(5), 2]);
     expect(locked.metaMessages[0]).toContain('then withdraw');
     await call(market, reg2, NodeRegistryAbi, 'unlock', [addr(5)]);

@@ -43,17 +43,17 @@ describe('mycel wallet', () => {
 
     const staked = await mycel('wallet', 'stake', '100', ...chain, '--key-file', key);
     expect(staked.stdout).toMatch(/is a node with a bond of 100 MYC/);
-    expect(await show(key)).toMatchObject({ tokens: '50', bond: { registered: true, stake: '100', unlock_at: 0 } });
+    expect(await show(key)).toMatchObject({ tokens: '50', bond: { registered: true, stake: '100', unlock_block: 0 } });
     const again = await mycel('wallet', 'stake', '10', ...chain, '--key-file', key);
     expect(again.code).toBe(2);
     expect(again.stderr).toMatch(/already a node with a bond of 100 MYC; the registry has no top-up[\s\S]*wallet unstake/);
 
-    expect((await mycel('wallet', 'unstake', ...chain, '--key-file', key)).stdout).toMatch(/unbonding 100 MYC; mycel wallet withdraw from /);
+    expect((await mycel('wallet', 'unstake', ...chain, '--key-file', key)).stdout).toMatch(/unbonding 100 MYC; mycel wallet withdraw from block \d+ on/);
     const early = await mycel('wallet', 'withdraw', ...chain, '--key-file', key);
     expect(early.code).toBe(1);
     expect(early.stderr).toMatch(/NodeStillUnbonding/);
     expect(early.stderr).not.toMatch(/\n\s+at /);
-    await f.advance(UNBONDING_DELAY + 1n);
+    await f.mine(UNBONDING_DELAY);
     expect((await mycel('wallet', 'withdraw', ...chain, '--key-file', key)).stdout).toMatch(/withdrew the bond: 100 MYC/);
     expect(await show(key)).toMatchObject({ tokens: '150', bond: { registered: false } });
 
@@ -96,18 +96,60 @@ describe('mycel wallet', () => {
     const text = await mycel('wallet', ...chain, '--key-file', solverKey);
     expect(text.stdout).toMatch(/earned {3}\+20 MYC over 2 settled job\(s\)[\s\S]*job \d+ +solver +Finalized +\+25 MYC[\s\S]*Refuted +-5 MYC/);
   }, 120_000);
+
+  it('several challengers of one job: each dispute is read from its own ruling event (won, lost, refunded, both lost)', async () => {
+    const [submitter, solver] = [f.wallets[0], f.wallets[8]];
+    const [a, b, c] = [f.wallets[5], f.wallets[6], f.wallets[7]];
+    await approve(solver, { token: f.token, spender: f.registry, amount: T(100) });
+    await call(solver, f.registry, (await import('../../src/chain/generated/NodeRegistry.js')).NodeRegistryAbi, 'register', [T(100), '0x']);
+    for (const w of [solver, a, b, c]) await approve(w, { token: f.token, spender: f.market, amount: T(1000) });
+    await approve(submitter, { token: f.token, spender: f.market, amount: T(1000) });
+    const post = async () => {
+      const { jobId } = await postJob(submitter, { market: f.market, specHash: `0x${'44'.repeat(32)}`, steps: 4n, reward: T(25), stake: T(5), deadlineIn: 3_600n });
+      await claimJob(solver, { market: f.market, jobId });
+      await commitRoot(solver, { market: f.market, jobId, root: `0x${'22'.repeat(32)}` });
+      return jobId;
+    };
+    const decide = (disputeId: bigint, winner: `0x${string}`) => call(submitter, f.resolver, MockResolverAbi, 'decide', [f.market, disputeId, winner]);
+    const ZERO = '0x0000000000000000000000000000000000000000';
+    const [ka, kb, kc, ks] = await Promise.all([keyOf(5), keyOf(6), keyOf(7), keyOf(8)]);
+    // Job x: a loses to the solver, b refutes it, c's game ends after that and is refunded.
+    const x = await post();
+    const ids: bigint[] = [];
+    for (const w of [a, b, c]) ids.push((await challenge(w, { market: f.market, jobId: x, root: `0x${'33'.repeat(32)}` })).disputeId);
+    expect((await show(ka)).jobs).toEqual([{ job_id: String(x), dispute_id: String(ids[0]), role: 'challenger', phase: 'Disputed', locked: '5', earned: '0', settled: false }]);
+    await decide(ids[0], solver.account.address);
+    expect((await show(ka))).toMatchObject({ locked: '0', earned: '-5', jobs: [{ phase: 'Disputed', earned: '-5', settled: true }] }); // its game is over, the job is not
+    await decide(ids[1], b.account.address);
+    await decide(ids[2], c.account.address);
+    expect(await show(kb)).toMatchObject({ earned: '5', jobs: [{ phase: 'Refuted', earned: '5' }] }); // the solver's unburned half and the half it held from a
+    expect(await show(kc)).toMatchObject({ earned: '0', jobs: [{ phase: 'Refuted', earned: '0', settled: true }] }); // refunded
+    // Job y: a loses to the solver again, then b's game rules against both: the submitter gets both halves and what the solver held.
+    const y = await post();
+    const ya = (await challenge(a, { market: f.market, jobId: y, root: `0x${'33'.repeat(32)}` })).disputeId;
+    const yb = (await challenge(b, { market: f.market, jobId: y, root: `0x${'55'.repeat(32)}` })).disputeId;
+    await decide(ya, solver.account.address);
+    await decide(yb, ZERO);
+    expect((await show(kb)).jobs.map((j: { earned: string }) => j.earned)).toEqual(['5', '-5']);
+    expect((await show(ka))).toMatchObject({ earned: '-10' });
+    expect((await show(ks))).toMatchObject({ locked: '0', earned: '-10' });
+    const sub = (await show(await keyOf(0))).jobs.filter((j: { job_id: string }) => [String(x), String(y)].includes(j.job_id));
+    expect(sub.map((j: { earned: string }) => j.earned)).toEqual(['0', '7.5']);
+  }, 120_000);
 });
 
 describe('jobShare', () => {
   const job = (phase: GetJobReturnType['phase'], disputed = false) =>
     ({ jobId: 1n, phase, reward: T(25), stake: T(5), disputes: disputed ? 1 : 0, solver: "0x00000000000000000000000000000000000000aa" }) as unknown as GetJobReturnType;
-  it('follows the market\'s payouts, including a dispute both parties lose', () => {
-    expect(jobShare(job('Finalized', true), 'solver', 5_000n).net).toBe(T(27.5));
-    expect(jobShare(job('Finalized', true), 'challenger', 5_000n).net).toBe(-T(5));
-    expect(jobShare(job('Refuted', true), 'challenger', 5_000n, true).net).toBe(-T(5));
-    expect(jobShare(job('Refuted', true), 'submitter', 5_000n, true).net).toBe(T(5));
-    expect(jobShare(job('Expired'), 'submitter', 5_000n).net).toBe(T(5));
-    expect(jobShare(job('Expired'), 'solver', 5_000n).net).toBe(-T(5));
-    expect(jobShare(job('Open'), 'submitter', 5_000n)).toMatchObject({ locked: T(25), net: 0n, settled: false });
+  it('follows the market\'s payout events, including a dispute both parties lose', () => {
+    expect(jobShare(job('Finalized', true), 'solver', { finalized: { paid: T(32.5) } }).net).toBe(T(27.5));
+    expect(jobShare(job('Finalized', true), 'challenger', { dispute: { disputeId: 3n, outcome: 'lost' } })).toMatchObject({ net: -T(5), disputeId: 3n, settled: true });
+    expect(jobShare(job('Refuted', true), 'challenger', { dispute: { disputeId: 3n, outcome: 'won', prize: T(5) } }).net).toBe(T(5));
+    expect(jobShare(job('Refuted', true), 'challenger', { dispute: { disputeId: 4n, outcome: 'refunded' } }).net).toBe(0n);
+    expect(jobShare(job('Disputed', true), 'challenger', { dispute: { disputeId: 4n, outcome: 'open' } })).toMatchObject({ locked: T(5), net: 0n, settled: false });
+    expect(jobShare(job('Refuted', true), 'submitter', { bothLostToSubmitter: T(7.5) }).net).toBe(T(7.5));
+    expect(jobShare(job('Expired'), 'submitter', { expired: { refund: T(30), slashed: T(5) } }).net).toBe(T(5));
+    expect(jobShare(job('Expired'), 'solver').net).toBe(-T(5));
+    expect(jobShare(job('Open'), 'submitter')).toMatchObject({ locked: T(25), net: 0n, settled: false });
   });
 });

@@ -7,8 +7,8 @@ export const walletUnstake: Command = {
   name: 'wallet unstake',
   summary: 'start the unbonding delay of the node\'s bond (the node takes no new job from then on)',
   description: `
-After the registry's unbonding delay, and once the node holds no open job, mycel wallet withdraw
-returns the bond.
+After the registry's unbonding delay (a number of blocks), and once the node holds no open job,
+mycel wallet withdraw returns the bond.
 
 Example:
   mycel wallet unstake --rpc URL --contracts deployment.json --key-file solver.key`,
@@ -18,7 +18,7 @@ Example:
     const ctx = await walletContext(flags, { write: true });
     const sent = await requestWithdraw(ctx.wallet!, { registry: ctx.contracts.registry });
     const node = await getNode(ctx.publicClient, { registry: ctx.contracts.registry, node: ctx.address });
-    const at = new Date(Number(node.unlockAt) * 1000).toISOString();
-    out.result({ address: ctx.address, bond: myc(node.stake), unlock_at: Number(node.unlockAt), tx: sent.hash }, `unbonding ${myc(node.stake)} MYC; mycel wallet withdraw from ${at} (tx ${sent.hash})`);
+    // The registry's unbonding delay is in blocks, like every deadline of the market and the game.
+    out.result({ address: ctx.address, bond: myc(node.stake), unlock_block: Number(node.unlockAt), tx: sent.hash }, `unbonding ${myc(node.stake)} MYC; mycel wallet withdraw from block ${node.unlockAt} on (tx ${sent.hash})`);
   },
 };

@@ -1,5 +1,6 @@
 import { readWallet } from '../../chain/wallet.js';
 import { formatEther } from 'viem';
+import { getBlockNumber } from 'viem/actions';
 import { UsageError } from '../../platform/errors.js';
 import { intFlag, type Command } from '../command.js';
 import { WALLET_FLAGS, myc, walletContext } from '../wallet-context.js';
@@ -29,10 +30,10 @@ Examples:
     if (args.length > 0) throw new UsageError(`Unknown wallet subcommand "${args[0]}".`, { metaMessages: ['Subcommands: transfer, stake, unstake, withdraw (`mycel wallet --help`).'] });
     const ctx = await walletContext(flags, { write: false });
     const r = await readWallet(ctx.publicClient, { contracts: ctx.contracts, address: ctx.address, fromBlock: BigInt(intFlag(flags, 'from-block', 0, 0)) });
-    const now = BigInt(Math.floor(Date.now() / 1000));
+    const now = await getBlockNumber(ctx.publicClient, { cacheTime: 0 });
     const bond = !r.node.registered
       ? 'none (not registered as a node: mycel wallet stake AMOUNT)'
-      : `${myc(r.node.stake)} MYC, ${r.node.unlockAt === 0n ? 'active' : r.node.unlockAt > now ? `unbonding until ${new Date(Number(r.node.unlockAt) * 1000).toISOString()}` : 'unbonded: mycel wallet withdraw'}; ${r.node.activeJobs} open job(s)`;
+      : `${myc(r.node.stake)} MYC, ${r.node.unlockAt === 0n ? 'active' : r.node.unlockAt > now ? `unbonding until block ${r.node.unlockAt} (${r.node.unlockAt - now} blocks from now)` : 'unbonded: mycel wallet withdraw'}; ${r.node.activeJobs} open job(s)`;
     const settled = r.jobs.filter((j) => j.settled).length;
     const sign = (v: bigint) => `${v > 0n ? '+' : ''}${myc(v)}`;
     out.result(
@@ -41,10 +42,10 @@ Examples:
         chain_id: ctx.chainId,
         eth: formatEther(r.eth),
         tokens: myc(r.tokens),
-        bond: { registered: r.node.registered, stake: myc(r.node.stake), unlock_at: Number(r.node.unlockAt), active_jobs: r.node.activeJobs },
+        bond: { registered: r.node.registered, stake: myc(r.node.stake), unlock_block: Number(r.node.unlockAt), active_jobs: r.node.activeJobs },
         locked: myc(r.locked),
         earned: myc(r.earned),
-        jobs: r.jobs.map((j) => ({ job_id: j.jobId.toString(), role: j.role, phase: j.phase, locked: myc(j.locked), earned: myc(j.net), settled: j.settled })),
+        jobs: r.jobs.map((j) => ({ job_id: j.jobId.toString(), ...(j.disputeId === undefined ? {} : { dispute_id: j.disputeId.toString() }), role: j.role, phase: j.phase, locked: myc(j.locked), earned: myc(j.net), settled: j.settled })),
       },
       [
         `address  ${r.address} (chain ${ctx.chainId})`,
@@ -53,7 +54,7 @@ Examples:
         `bond     ${bond}`,
         `locked   ${myc(r.locked)} MYC held by the market for open jobs`,
         `earned   ${sign(r.earned)} MYC over ${settled} settled job(s)`,
-        ...(r.jobs.length ? ['', ...r.jobs.map((j) => `  job ${String(j.jobId).padEnd(5)} ${j.role.padEnd(10)} ${j.phase.padEnd(9)} ${j.settled ? `${sign(j.net)} MYC` : `${myc(j.locked)} MYC locked`}`)] : []),
+        ...(r.jobs.length ? ['', ...r.jobs.map((j) => `  job ${String(j.jobId).padEnd(5)} ${(j.disputeId === undefined ? j.role : `${j.role} #${j.disputeId}`).padEnd(10)} ${j.phase.padEnd(9)} ${j.settled ? `${sign(j.net)} MYC` : `${myc(j.locked)} MYC locked`}`)] : []),
       ].join('\n'),
     );
   },
