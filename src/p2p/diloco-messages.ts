@@ -44,7 +44,20 @@ export const DILOCO_SCHEMAS = {
     roster: z.array(worker).max(MAX_DILOCO_WORKERS),
     /** The closer's merge as a job (train/diloco-jobs.ts mergeJob): its job id and run commitment, the claim the game referees. */
     merge: z.strictObject({ job: hex64, run: hex64 }).optional(),
+    /** The CID of the run's commitment chain up to this round (a JSON blob, DILOCO_HISTORY_SCHEMA): what a joiner checks. */
+    history: cid.optional(),
   }),
 };
+
+/** A history blob is at most this large (a link per round, a few hundred bytes each). */
+export const MAX_DILOCO_HISTORY_BYTES = 16 * 1024 * 1024;
+
+/** The run's commitment chain as a joiner fetches it: one link per round from round 0, what each commitment commits. */
+export const DILOCO_HISTORY_SCHEMA = z.array(z.strictObject({
+  round,
+  deltas: z.array(z.strictObject({ worker, digest: hex64 })).max(MAX_DILOCO_WORKERS),
+  states: z.array(z.strictObject({ worker: z.number().int().min(0).max(Number.MAX_SAFE_INTEGER), hash: hex64 })).max(MAX_DILOCO_WORKERS),
+  commitment: hex64,
+}));
 
 export type DilocoSchemas = typeof DILOCO_SCHEMAS;

@@ -8,6 +8,7 @@ import type { OptState, Params } from '../nn/index.js';
 import {
   contributionOf,
   deltaDigest,
+  genesisCommitment,
   initialOuter,
   innerStart,
   outerMerge,
@@ -26,7 +27,8 @@ import { nolocoGroupOf } from './noloco.js';
 /** What a worker keeps between rounds: its outer state and its own inner optimizer (AdamW) state. */
 export type WorkerState = { outer: OuterState; opt: OptState };
 
-export type SimSnapshot = { round: number; workers: Map<number, WorkerState> };
+/** `commitment`: the last round's commitment, the head of the run's commitment chain. */
+export type SimSnapshot = { round: number; workers: Map<number, WorkerState>; commitment: string };
 
 export type RoundRecord = {
   round: number;
@@ -37,6 +39,8 @@ export type RoundRecord = {
   refused: Refusal[];
   /** Mean inner-step loss over the accepted workers' steps. */
   loss: number;
+  /** The accepted deltas' digests, sorted by worker, and the round's commitment (a link of the run's chain). */
+  deltas: { worker: number; digest: string }[];
   commitment: string;
   /** Hashes of the outer states after the round: one shared (DiLoCo) or one per worker (NoLoCo). */
   states: { worker: number; hash: string }[];
@@ -59,6 +63,7 @@ export function simulateDiloco(options: SimOptions, from?: SimSnapshot): SimSnap
   const { program, mode, innerSteps, slots, hyper, seed } = options;
   const workers = new Map(from?.workers ?? []);
   let round = from?.round ?? 0;
+  let previous = from?.commitment ?? genesisCommitment(program);
   const everyone = Array.from({ length: slots }, (_, i) => i);
   while (round < options.rounds) {
     const roster = [...new Set(options.online?.(round) ?? everyone)].sort((a, b) => a - b);
@@ -107,6 +112,7 @@ export function simulateDiloco(options: SimOptions, from?: SimSnapshot): SimSnap
         states.push({ worker: w, hash: outerStateHash(next) });
       }
     }
+    const deltas = accepted.map((c) => ({ worker: c.worker, digest: deltaDigest(c.delta) }));
     const record: RoundRecord = {
       round,
       roster,
@@ -114,14 +120,16 @@ export function simulateDiloco(options: SimOptions, from?: SimSnapshot): SimSnap
       late: roster.filter((w) => late.has(w)),
       refused,
       loss: losses.length ? losses.reduce((a, b) => a + b, 0) / losses.length : NaN,
-      commitment: roundCommitment({ round, deltas: accepted.map((c) => ({ worker: c.worker, digest: deltaDigest(c.delta) })), states }),
+      deltas,
+      commitment: roundCommitment({ round, previous, deltas, states }),
       states,
       innerSteps: acceptedIds.length * innerSteps,
     };
     round++;
-    options.onRound?.(record, { round, workers });
+    previous = record.commitment;
+    options.onRound?.(record, { round, workers, commitment: previous });
   }
-  return { round, workers };
+  return { round, workers, commitment: previous };
 }
 
 /**

@@ -14,7 +14,7 @@
 import { mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { loadSafetensors, saveSafetensors, type OptState, type Params } from '../nn/index.js';
-import { DILOCO_SCHEMAS, MAX_DILOCO_MESSAGE_BYTES, dilocoTopic, type DilocoSchemas } from '../p2p/diloco-messages.js';
+import { DILOCO_HISTORY_SCHEMA, DILOCO_SCHEMAS, MAX_DILOCO_HISTORY_BYTES, MAX_DILOCO_MESSAGE_BYTES, dilocoTopic, type DilocoSchemas } from '../p2p/diloco-messages.js';
 import type { GossipMessage, GossipTopic } from '../p2p/gossip.js';
 import type { MycelNode } from '../p2p/node.js';
 import { parseBlobCid } from '../p2p/blob/manifest.js';
@@ -22,6 +22,7 @@ import { decodeCheckpoint, encodeCheckpoint } from '../train/checkpoint.js';
 import {
   contributionOf,
   deltaDigest,
+  genesisCommitment,
   initialOuter,
   innerStart,
   outerAsTrainState,
@@ -38,7 +39,7 @@ import {
 import { runCommitment } from '../train/commitment.js';
 import { mergeClaim } from '../train/diloco-jobs.js';
 import { stateHash } from '../train/state.js';
-import { checkClaim, checkDelta, shapesOf, spotCheckSelection, type Refusal, type DilocoSetup } from './diloco.js';
+import { checkClaim, checkDelta, checkHistory, checkLink, shapesOf, spotCheckSelection, type DilocoSetup, type Refusal, type RoundLink } from './diloco.js';
 import { nolocoGroupOf } from './noloco.js';
 
 type DeltaMsg = GossipMessage<DilocoSchemas> & { type: 'delta' };
@@ -209,6 +210,33 @@ export async function runDilocoWorker(o: DilocoWorkerOptions): Promise<{ outer: 
   const committed = await loadCommitted(o.dir, worker);
   let outer: OuterState = committed?.outer ?? initialOuter(program);
   let opt: OptState = committed?.opt ?? program.optimizer.init(outer.params);
+  // The run's commitment chain as this worker has checked it, link by link, from the spec's genesis.
+  const genesis = genesisCommitment(program);
+  let history: RoundLink[] = committed?.history ?? [];
+  const head = () => history.at(-1)?.commitment ?? genesis;
+  const linkOf = (close: CloseBody, closer: number): RoundLink => ({
+    round: close.round,
+    deltas: close.accepted.map((a) => ({ worker: a.worker, digest: a.digest })),
+    states: [{ worker: mode === 'diloco' ? SHARED_STATE : closer, hash: close.state.hash }],
+    commitment: close.commitment,
+  });
+  /** Takes a close as the next link of the chain, or stops: a close that does not follow it is a forgery. */
+  const follow = (close: CloseBody, closer: number) => {
+    const problem = close.round === history.length ? checkLink(head(), linkOf(close, closer)) : `it is of round ${close.round}, the chain is at round ${history.length}`;
+    if (problem) throw new Error(`the close of round ${close.round} does not follow the run's commitment chain: ${problem}. Its closer (worker ${closer}) is not honest; restart to rejoin`);
+    history.push(linkOf(close, closer));
+  };
+  /** The chain a close names, fetched and checked from the genesis to the close's state; the reason if refused. */
+  const fetchHistory = async (close: CloseBody, provider: string): Promise<RoundLink[] | string> => {
+    if (!close.history) return 'the close names no commitment chain to check its state against';
+    try {
+      const text = new TextDecoder().decode(await fetchBytes(close.history, MAX_DILOCO_HISTORY_BYTES, [provider]));
+      const links = DILOCO_HISTORY_SCHEMA.parse(JSON.parse(text));
+      return checkHistory(genesis, links, { round: close.round, commitment: close.commitment, state: close.state.hash }) ?? links;
+    } catch (error) {
+      return `its commitment chain ${close.history} could not be used: ${(error as Error).message.split('\n')[0]}`;
+    }
+  };
   current = outer.round;
   if (o.join || committed) {
     await topic.publish('join', { run: o.run, worker, round: outer.round }).catch(() => undefined);
@@ -232,6 +260,13 @@ export async function runDilocoWorker(o: DilocoWorkerOptions): Promise<{ outer: 
         log(`refused the state of round ${last + 1}: ${(error as Error).message.split('\n')[0]}`);
         continue;
       }
+      // Before training from it: the state must be the one the run's chain of round commitments commits.
+      const chain = await fetchHistory(close, closeFrom.get(last)!);
+      if (typeof chain === 'string') {
+        log(`refused the state of round ${last + 1}: ${chain}`);
+        continue;
+      }
+      history = chain;
       opt = program.optimizer.init(outer.params);
       roster = new Set(close.roster);
       current = outer.round;
@@ -242,6 +277,7 @@ export async function runDilocoWorker(o: DilocoWorkerOptions): Promise<{ outer: 
     while (!roster.has(worker)) {
       if (!(await until(() => closes.has(current), 4 * o.cutoffMs + 30_000))) throw new Error(`not admitted by round ${current}'s close in time`);
       const close = closes.get(current)!;
+      follow(close, Math.min(...roster));
       outer = await fetchState(close.state.cid, close.state.hash, [closeFrom.get(current)!]);
       roster = new Set(close.roster);
       current = outer.round;
@@ -257,6 +293,7 @@ export async function runDilocoWorker(o: DilocoWorkerOptions): Promise<{ outer: 
         await topic.publish('join', { run: o.run, worker, round }).catch(() => undefined);
         if (!(await until(() => closes.has(round), 4 * o.cutoffMs + 30_000))) throw new Error(`round ${round} was not closed in time; restart to rejoin`);
         const close = closes.get(round)!;
+        follow(close, Math.min(...roster));
         outer = await fetchState(close.state.cid, close.state.hash, [closeFrom.get(round) ?? ''].filter(Boolean));
         roster = new Set(close.roster);
         log(`round ${round}: not on the roster, rebased on the closer's state`);
@@ -286,6 +323,7 @@ export async function runDilocoWorker(o: DilocoWorkerOptions): Promise<{ outer: 
         if (!got) throw new Error(`round ${round} was not closed by worker ${closer} in time; restart to rejoin`);
         close = closes.get(round)!;
       }
+      follow(close, closer);
       // Merge: the accepted deltas this worker needs (all in DiLoCo, its group in NoLoCo).
       const acceptedIds = close.accepted.map((a) => a.worker);
       let next: OuterState | undefined;
@@ -319,7 +357,7 @@ export async function runDilocoWorker(o: DilocoWorkerOptions): Promise<{ outer: 
       }
       outer = next;
       roster = new Set([...close.roster]);
-      await commit(o.dir, worker, outer, opt, checkpointInfo);
+      await commit(o.dir, worker, outer, opt, history, checkpointInfo);
       const losses = inner.losses;
       o.onRound?.({
         round,
@@ -395,7 +433,9 @@ export async function runDilocoWorker(o: DilocoWorkerOptions): Promise<{ outer: 
     const merge = mergeClaim(program, { mode, hyper: o.hyper, outer, contributions: mineGroup }, next);
     const stateBlob = await put(encodeCheckpoint(outerAsTrainState(next), checkpointInfo), `state-${round + 1}`);
     const digests = accepted.map((c) => ({ worker: c.worker, digest: deltaDigest(c.delta) }));
-    const commitment = roundCommitment({ round, deltas: digests, states: [{ worker: mode === 'diloco' ? SHARED_STATE : worker, hash }] });
+    const states = [{ worker: mode === 'diloco' ? SHARED_STATE : worker, hash }];
+    const commitment = roundCommitment({ round, previous: head(), deltas: digests, states });
+    const chain = await put(new TextEncoder().encode(JSON.stringify([...history, { round, deltas: digests, states, commitment }])), `history-${round}`);
     // Next round's roster: who announced a delta for this round (accepted or not: a refused worker may be honest
     // and late next time), and the joiners. A silent worker drops out; it sends `join` when it is back.
     const spoke = [...(deltas.get(round)?.keys() ?? [])].filter((w) => roster.has(w));
@@ -410,6 +450,7 @@ export async function runDilocoWorker(o: DilocoWorkerOptions): Promise<{ outer: 
       commitment,
       roster: nextRoster,
       merge,
+      history: chain.cid,
     };
     for (const r of refused) log(`round ${round}: refused worker ${r.worker}: ${r.reason}`);
     return { close, contributions };
@@ -448,8 +489,14 @@ function sameBits(a: ArrayLike<number> | undefined, b: ArrayLike<number>): boole
   return true;
 }
 
-/** The worker's committed state: its outer state and its AdamW state, two checkpoints, written atomically. */
-async function commit(dir: string, worker: number, outer: OuterState, opt: OptState, info: Parameters<typeof encodeCheckpoint>[1]): Promise<void> {
+/**
+ * The worker's committed state: its outer state and its AdamW state, written atomically, and the run's commitment
+ * chain up to it (written first, so a state file always has its chain).
+ */
+async function commit(dir: string, worker: number, outer: OuterState, opt: OptState, history: readonly RoundLink[], info: Parameters<typeof encodeCheckpoint>[1]): Promise<void> {
+  const chainPath = join(dir, `worker-${worker}.history.json`);
+  await writeFile(`${chainPath}.tmp`, JSON.stringify(history));
+  await rename(`${chainPath}.tmp`, chainPath);
   const bytes = saveSafetensors(
     {
       ...Object.fromEntries(Object.entries(outer.params).map(([n, t]) => [`outer.${n}`, t])),
@@ -463,7 +510,7 @@ async function commit(dir: string, worker: number, outer: OuterState, opt: OptSt
   await rename(`${path}.tmp`, path);
 }
 
-async function loadCommitted(dir: string, worker: number): Promise<{ outer: OuterState; opt: OptState } | undefined> {
+async function loadCommitted(dir: string, worker: number): Promise<{ outer: OuterState; opt: OptState; history: RoundLink[] } | undefined> {
   let bytes: Uint8Array;
   try {
     bytes = new Uint8Array(await readFile(join(dir, `worker-${worker}.safetensors`)));
@@ -475,5 +522,12 @@ async function loadCommitted(dir: string, worker: number): Promise<{ outer: Oute
     Object.fromEntries(Object.entries(file.params).filter(([n]) => n.startsWith(prefix)).map(([n, t]) => [n.slice(prefix.length), t]));
   const outer: OuterState = { round: Number(file.metadata.round), params: pick('outer.'), momentum: pick('momentum.') };
   if (outerStateHash(outer) !== file.metadata.outerHash) throw new Error(`the committed state in ${dir} does not hash to its claim: delete it to start afresh`);
-  return { outer, opt: { step: Number(file.metadata.optStep), tensors: pick('inner.') } };
+  let history: RoundLink[];
+  try {
+    history = DILOCO_HISTORY_SCHEMA.parse(JSON.parse(await readFile(join(dir, `worker-${worker}.history.json`), 'utf8')));
+  } catch (error) {
+    throw new Error(`the commitment chain beside the committed state in ${dir} is missing or unreadable (${(error as Error).message.split('\n')[0]}): delete the worker's files to start afresh`);
+  }
+  if (history.length !== outer.round) throw new Error(`the commitment chain in ${dir} has ${history.length} rounds, the committed state is at round ${outer.round}: delete the worker's files to start afresh`);
+  return { outer, opt: { step: Number(file.metadata.optStep), tensors: pick('inner.') }, history };
 }

@@ -6,7 +6,7 @@
 import type { Params } from '../nn/index.js';
 import { Rng } from '../tensor/index.js';
 import type { TokenBatch } from '../data/index.js';
-import { deltaDigest, type Contribution, type DilocoMode } from '../train/diloco-program.js';
+import { deltaDigest, roundCommitment, type Contribution, type DilocoMode } from '../train/diloco-program.js';
 import type { OuterHyper } from '../train/outer.js';
 import type { TrainProgram } from '../train/program.js';
 
@@ -112,4 +112,35 @@ export function spotCheck(
     else refused.push({ worker: c.worker, round, reason: `re-execution of its inner steps gives delta ${honest}, it sent ${sent}: a forged delta` });
   }
   return { accepted, refused };
+}
+
+/** One link of a run's commitment chain: what round `round`'s commitment commits (its previous link aside). */
+export type RoundLink = { round: number; deltas: { worker: number; digest: string }[]; states: { worker: number; hash: string }[]; commitment: string };
+
+/** Why a link does not follow `previous` (its commitment is not the root of its contents), or undefined. */
+export function checkLink(previous: string, link: RoundLink): string | undefined {
+  const recomputed = roundCommitment({ ...link, previous });
+  return recomputed === link.commitment ? undefined : `round ${link.round}'s commitment ${link.commitment} is not what its deltas, states and the previous commitment give (${recomputed})`;
+}
+
+/**
+ * What a joiner checks before it trains from a state fetched by CID: that the state is committed by the last
+ * link of a chain of round commitments that starts at the run's genesis (the hash of the spec's initial
+ * outer state) and ends at the close it was announced with. Every link is recomputed from the one before, so
+ * a state blob that hashes to its own claim but is not the state the rounds committed is refused, and so is a
+ * history made up past a link that does not follow. (The chain binds the state to the rounds' claims; it does
+ * not re-execute the merges: each of those is a merge job the dispute game referees.)
+ */
+export function checkHistory(genesis: string, links: readonly RoundLink[], head: { round: number; commitment: string; state: string }): string | undefined {
+  if (links.length !== head.round + 1) return `the history has ${links.length} rounds, the close is of round ${head.round}`;
+  let previous = genesis;
+  for (let r = 0; r < links.length; r++) {
+    if (links[r].round !== r) return `link ${r} of the history is of round ${links[r].round}`;
+    const problem = checkLink(previous, links[r]);
+    if (problem) return problem;
+    previous = links[r].commitment;
+  }
+  if (previous !== head.commitment) return `the history ends at commitment ${previous}, the close claims ${head.commitment}`;
+  if (!links[head.round].states.some((s) => s.hash === head.state)) return `state ${head.state} is not a state that round ${head.round}'s commitment commits: a forged state`;
+  return undefined;
 }

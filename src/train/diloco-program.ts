@@ -128,17 +128,27 @@ export function deltaDigest(delta: Params): string {
 const ROUND_DOMAIN = new TextEncoder().encode('mycel.outer-round.v1');
 
 /**
- * A round's commitment: the Merkle root over one leaf per accepted delta, sorted by worker,
- * SHA-256(0x00 || "mycel.outer-round.v1" || u64 LE round || u64 LE worker || delta digest), then one leaf
- * per resulting state, the same with worker 2^53 - 1 for the shared DiLoCo state or the state's owner
- * for NoLoCo. Any peer that holds the deltas and the previous state recomputes it.
+ * A round's commitment: the Merkle root over a leaf for the previous round's commitment (round 0: the
+ * genesis, the hash of the spec's initial outer state), then one leaf per accepted delta, sorted by worker,
+ * SHA-256(0x00 || "mycel.outer-round.v1" || u64 LE round || u64 LE worker || delta digest), then one leaf per
+ * resulting state, the same with worker 2^53 - 1 for the shared DiLoCo state or the state's owner for NoLoCo;
+ * the previous round's leaf is the same with worker 2^53 - 2. So the commitments of a run form a chain from its
+ * spec: a joiner checks the state it fetches against the chain (swarm/diloco.ts checkHistory). Any peer that
+ * holds the deltas and the previous state recomputes a round's commitment.
  */
-export function roundCommitment({ round, deltas, states }: { round: number; deltas: readonly { worker: number; digest: string }[]; states: readonly { worker: number; hash: string }[] }): string {
+export function roundCommitment({ round, previous, deltas, states }: { round: number; previous: string; deltas: readonly { worker: number; digest: string }[]; states: readonly { worker: number; hash: string }[] }): string {
   const leaf = (worker: number, hash: string) => leafHash(concatBytes([ROUND_DOMAIN, u64le(round), u64le(worker), fromHex(hash)]));
   const sortedDeltas = [...deltas].sort((a, b) => a.worker - b.worker);
   const sortedStates = [...states].sort((a, b) => a.worker - b.worker);
-  return toHex(merkleRoot([...sortedDeltas.map((d) => leaf(d.worker, d.digest)), ...sortedStates.map((s) => leaf(s.worker, s.hash))]));
+  return toHex(merkleRoot([leaf(PREVIOUS_ROUND, previous), ...sortedDeltas.map((d) => leaf(d.worker, d.digest)), ...sortedStates.map((s) => leaf(s.worker, s.hash))]));
 }
 
 /** The worker label of DiLoCo's one shared outer state in a round commitment. */
 export const SHARED_STATE = Number.MAX_SAFE_INTEGER;
+/** The worker label of the previous round's commitment in a round commitment. */
+const PREVIOUS_ROUND = Number.MAX_SAFE_INTEGER - 1;
+
+/** The link before round 0 of a run's commitment chain: the hash of the spec's initial outer state. */
+export function genesisCommitment(program: TrainProgram): string {
+  return outerStateHash(initialOuter(program));
+}

@@ -137,7 +137,7 @@ describe('DiLoCo over libp2p', () => {
     expect(new Set(results.map((r) => outerStateHash(r.outer))).size).toBe(1);
   }, 180_000);
 
-  it.runIf(process.env.MYCEL_LONG === '1')('a new worker joins at a round boundary with the outer state fetched by CID, refusing a state blob that does not match its hash', async () => {
+  it.runIf(process.env.MYCEL_LONG === '1')('a new worker joins at a round boundary with the outer state fetched by CID, refusing a state blob that does not match its hash or is not the one the commitment chain commits', async () => {
     net = await startNet(2);
     const c = config({ rounds: 5, cutoffMs: 10_000 });
     const events: DilocoRoundEvent[] = [];
@@ -153,16 +153,33 @@ describe('DiLoCo over libp2p', () => {
     const hostileTopic = hostile.topic(dilocoTopic(RUN), DILOCO_SCHEMAS, { maxBytes: MAX_DILOCO_MESSAGE_BYTES });
     // The hostile close is repeated until the joiner has refused it, so it is there whenever the joiner looks.
     const fakeClose = { run: RUN, round: 50, accepted: [], refused: [], state: { cid: fake, hash: 'cd'.repeat(32) }, commitment: 'ef'.repeat(32), roster: [0] };
-    const spam = setInterval(() => void hostileTopic.publish('close', fakeClose).catch(() => undefined), 200);
+    // Then a real close replayed with a state blob that does hash to its claim swapped in, beside the run's own
+    // commitment chain (fetched from the closer and served again): the chain does not commit that state there.
+    const fakeHash = outerStateHash(initialOuter(c.program));
+    let swapped: Record<string, unknown> | undefined;
+    hostileTopic.subscribe((m) => {
+      if (m.type !== 'close' || swapped || m.from === hostile.host.peerId.toString() || !m.body.history) return;
+      const real = m.body;
+      void hostile.fetch(real.history!, { providers: [m.from] }).then(() => (swapped = { ...real, round: 49, state: { cid: fake, hash: fakeHash } }));
+    });
+    await waitFor(() => swapped !== undefined, 60_000, 'a real close copied');
+    const refusals = () => logs.filter((l) => l.startsWith('refused the state')).join('\n');
+    // Both forgeries are repeated until the joiner has refused each (it tries the newest close it holds: round 50's
+    // first, then round 49's), so each is there whenever the joiner looks.
+    const spam = setInterval(() => {
+      if (!/announced as cdcd/.test(refusals())) void hostileTopic.publish('close', fakeClose).catch(() => undefined);
+      void hostileTopic.publish('close', swapped as typeof fakeClose).catch(() => undefined);
+    }, 200);
     const joiner = runDilocoWorker({
       ...c, node: joinerNode, worker: 3, roster: [], join: true, dir: await tempDir(), onRound: (e) => events.push(e),
       onLog: (l) => {
         logs.push(l);
-        if (l.startsWith('refused the state')) clearInterval(spam);
+        if (/round 50:/.test(refusals())) clearInterval(spam);
       },
     }).finally(() => clearInterval(spam));
     const results = await Promise.all([...workers, joiner]);
     expect(logs.join('\n')).toMatch(/refused the state of round 51: state blob .* hashes to .* but it was announced as cdcd/);
+    expect(logs.join('\n')).toMatch(/refused the state of round 50: the history has \d+ rounds, the close is of round 49/);
     expect(logs.join('\n')).toMatch(/joined at round \d, outer state .* fetched by CID/);
     expect(events.filter((e) => e.worker === 3).length).toBeGreaterThan(0);
     expect(events.filter((e) => e.worker === 0).at(-1)!.accepted).toEqual([0, 1, 3]);

@@ -2,8 +2,8 @@ import { describe, expect, it } from 'vitest';
 import { Tensor } from '../../src/tensor/index.js';
 import { decodeCheckpoint, encodeCheckpoint, CorruptCheckpointError } from '../../src/train/index.js';
 import { meanParams, nesterovStep, nolocoStep } from '../../src/train/outer.js';
-import { deltaDigest, outerAsTrainState, outerFromTrainState, outerStateHash, type OuterState } from '../../src/train/diloco-program.js';
-import { checkClaim, checkDelta, shapesOf, spotCheckSelection } from '../../src/swarm/diloco.js';
+import { deltaDigest, genesisCommitment, outerAsTrainState, outerFromTrainState, outerStateHash, roundCommitment, SHARED_STATE, type OuterState } from '../../src/train/diloco-program.js';
+import { checkClaim, checkDelta, checkHistory, checkLink, shapesOf, spotCheckSelection, type RoundLink } from '../../src/swarm/diloco.js';
 import { simulateDiloco, type RoundRecord, type SimSnapshot } from '../../src/swarm/diloco-sim.js';
 import { nolocoGroups } from '../../src/swarm/noloco.js';
 import { bundle, node22, runInNode } from '../engines/engines.js';
@@ -104,8 +104,40 @@ describe('a DiLoCo run', () => {
         return [w, { outer: outerFromTrainState(decodeCheckpoint(bytes, 'outer').state), opt: decodeCheckpoint(opt, 'opt').state.opt }];
       }),
     );
-    const resumed = run(microRun('diloco', { rounds: 4 }), { round: half.snapshot.round, workers: restored });
+    const resumed = run(microRun('diloco', { rounds: 4 }), { round: half.snapshot.round, workers: restored, commitment: half.snapshot.commitment });
     expect(resumed.records.map((r) => r.commitment)).toEqual(straight.records.slice(2).map((r) => r.commitment));
+  });
+});
+
+describe('the commitment chain a joiner checks', () => {
+  const setup = microRun('diloco', { rounds: 3 });
+  const { records, snapshot } = run(setup);
+  const links: RoundLink[] = records.map((r) => ({ round: r.round, deltas: r.deltas, states: r.states, commitment: r.commitment }));
+  const genesis = genesisCommitment(setup.program);
+  const state = outerStateHash(snapshot.workers.get(0)!.outer);
+  const head = { round: 2, commitment: records[2].commitment, state };
+
+  it('accepts the state the rounds committed, chained from the spec', () => {
+    expect(links.map((l, r) => checkLink(r === 0 ? genesis : links[r - 1].commitment, l))).toEqual([undefined, undefined, undefined]);
+    expect(checkHistory(genesis, links, head)).toBeUndefined();
+  });
+
+  it('refuses a forged state blob: one that hashes to its own claim but is not the committed state', () => {
+    // A well-formed outer state (its blob hashes to this), announced with the run's real close and chain.
+    const forged = outerStateHash({ ...snapshot.workers.get(0)!.outer, round: 3, momentum: snapshot.workers.get(0)!.outer.params });
+    expect(checkHistory(genesis, links, { ...head, state: forged })).toMatch(/is not a state that round 2's commitment commits: a forged state/);
+  });
+
+  it('refuses a chain that is not the run\'s: another genesis, a link changed, a link missing, a close it does not end at', () => {
+    expect(checkHistory(outerStateHash({ round: 0, params: snapshot.workers.get(0)!.outer.params, momentum: snapshot.workers.get(0)!.outer.momentum }), links, head)).toMatch(/round 0's commitment .* is not what/);
+    // A forger rewrites round 1's state and recomputes its commitment: round 2's link no longer follows.
+    const rewritten = links.map((l) => ({ ...l }));
+    rewritten[1] = { ...rewritten[1], states: [{ worker: SHARED_STATE, hash: 'ab'.repeat(32) }] };
+    rewritten[1].commitment = roundCommitment({ ...rewritten[1], previous: links[0].commitment });
+    expect(checkHistory(genesis, rewritten, head)).toMatch(/round 2's commitment .* is not what its deltas, states and the previous commitment give/);
+    expect(checkHistory(genesis, [links[0], links[2]], { ...head, round: 1 })).toMatch(/link 1 of the history is of round 2/);
+    expect(checkHistory(genesis, links.slice(0, 2), head)).toMatch(/the history has 2 rounds, the close is of round 2/);
+    expect(checkHistory(genesis, links, { ...head, commitment: 'cd'.repeat(32) })).toMatch(/the history ends at commitment .* the close claims cdcd/);
   });
 });
 
