@@ -75,6 +75,15 @@ export class Announcements {
     await this.topic.publish('announce', normalized).catch(() => undefined);
   }
 
+  /**
+   * Stops re-publishing this node's announcements of a job (once it is settled). Without it every announcement was
+   * re-published each second for the node's lifetime: a node that served hundreds of jobs sent hundreds of messages a
+   * second, and past the gossip rate limit its peers would ignore the live ones too.
+   */
+  forget(jobId: bigint): void {
+    for (const [id, a] of this.mine) if (a.jobId === jobId.toString()) this.mine.delete(id);
+  }
+
   /** The announcements of (kind, job, key), those heard already first, then new ones as they come; each once. */
   async *candidates(kind: AnnounceKind, jobId: bigint, key: string, signal?: AbortSignal): AsyncGenerator<HeardAnnouncement> {
     const seen = new Set<string>();

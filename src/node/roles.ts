@@ -36,7 +36,14 @@ import { EventCursor, type EventPosition } from './cursor.js';
 /** `factsSeconds`: how long building the facts took here (what the submitter sizes the challenge window from). */
 export type Job = { spec: JobSpec; program: TrainProgram; rules: Rules; facts: JobFacts; factsSeconds: number };
 
+/**
+ * Built jobs kept, the most recently used last. A job's program, rules and facts tree are large (4.6 MB for a 4-step
+ * micro job, growing with its steps) and a node works on a few jobs at a time (a solver one, a verifier those under
+ * check); a job evicted while in use stays with whoever uses it. Unbounded, the cache grew with every distinct spec a
+ * long-running node saw: bench soak measured 165 MB/hour of RSS.
+ */
 const jobCache = new Map<string, Job>();
+const JOB_CACHE_SIZE = 4;
 
 /**
  * The program, game rules and facts of a spec (cached per spec: rules and facts are pure functions of it). The facts
@@ -46,7 +53,8 @@ const jobCache = new Map<string, Job>();
 export function jobOf(spec: JobSpec): Job {
   const key = canonicalJson(spec);
   let job = jobCache.get(key);
-  if (!job) {
+  if (job) jobCache.delete(key); // set again below, as the most recent
+  else {
     const program = buildProgram(spec);
     const rules = rulesOf(program);
     let facts: JobFacts | undefined;
@@ -58,8 +66,9 @@ export function jobOf(spec: JobSpec): Job {
       return facts;
     };
     job = { spec, program, rules, get facts() { return facts ?? build(); }, get factsSeconds() { if (!facts) build(); return seconds; } };
-    jobCache.set(key, job);
   }
+  jobCache.set(key, job);
+  if (jobCache.size > JOB_CACHE_SIZE) jobCache.delete(jobCache.keys().next().value!);
   return job;
 }
 
@@ -242,6 +251,8 @@ export async function awaitJob(ctx: NodeContext, jobId: bigint, signal?: AbortSi
     }
   } finally {
     fetchingDone.abort();
+    // Settled (or this node stops waiting): its spec is no longer re-published every second.
+    ctx.announcements.forget(jobId);
   }
 }
 
@@ -307,6 +318,7 @@ export async function runSolver(ctx: NodeContext, o: SolverOptions = {}): Promis
       ctx.log(`job ${job.jobId}: held before a restart (${job.phase}); resuming it`);
       const cheat = held.cheatAt === undefined ? {} : { cheatAt: held.cheatAt };
       results.push(await solve(ctx, job, parseJobSpec(JSON.parse(held.spec)), { ...o, ...cheat }, BigInt(held.fromBlock)));
+      ctx.announcements.forget(job.jobId);
       await state.release('solver', held.jobId);
       if (results.length >= max) return results;
     }
@@ -346,6 +358,8 @@ async function takeUp(ctx: NodeContext, state: NodeState, jobId: bigint, o: Solv
     return undefined;
   }
   const result = await solve(ctx, job, spec, o, fromBlock);
+  // Settled: its step hashes and model are no longer re-published (the blobs are still served).
+  ctx.announcements.forget(job.jobId);
   await state.release('solver', job.jobId);
   return result;
 }

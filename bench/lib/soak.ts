@@ -1,0 +1,147 @@
+/**
+ * The soak: the market's roles run jobs without pause for a given time, in this process, on a fresh anvil, while the
+ * process's memory is sampled. A submitter keeps `inFlight` jobs posted (each a distinct spec), two solvers claim,
+ * train, announce and commit them, a verifier re-executes every one, and the solvers finalize once the window has
+ * closed; the submitter fetches each model over libp2p. Every `sampleSeconds` a full garbage collection runs, then
+ * RSS and the V8 heap are read. The slopes (MB per hour, least squares) are taken over the samples after the
+ * warm-up: the JIT, the first jobs' caches and libp2p's connections settle in the first minutes, a leak goes on.
+ */
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { setFlagsFromString } from 'node:v8';
+import { runInNewContext } from 'node:vm';
+import { getBlockNumber } from 'viem/actions';
+import type { NodeEvent } from '../../src/node/context.js';
+import { bootstrapAddr } from '../../src/node/p2p.js';
+import { awaitJob, runSolver, runVerifier, submitJob } from '../../src/node/roles.js';
+import { startNode, type RunningNode } from '../../src/node/run.js';
+import { REWARD, slope, STAKE, startMarket, tinySpec, WINDOW_BLOCKS } from './market.js';
+
+export type SoakSample = { seconds: number; rssMb: number; heapMb: number; externalMb: number; jobs: number };
+export type SoakOptions = {
+  seconds: number;
+  sampleSeconds?: number;
+  /** Samples before this are left out of the slopes; default a sixth of the run, at least 30 s. */
+  warmupSeconds?: number;
+  /** Jobs posted and not yet settled at any time. */
+  inFlight?: number;
+  onSample?: (s: SoakSample) => void;
+  onJob?: (j: { jobId: string; phase: string; seconds: number; verified: boolean }) => void;
+  log?: (text: string) => void;
+};
+export type SoakResult = {
+  seconds: number;
+  samples: SoakSample[];
+  warmupSeconds: number;
+  jobsPosted: number;
+  jobsFinalized: number;
+  jobsOther: number;
+  /** MB per hour after the warm-up. */
+  rssSlope: number;
+  heapSlope: number;
+  rssStartMb: number;
+  rssEndMb: number;
+  /** The last problems the nodes reported (a failed fetch, a reverted transaction), at most 20. */
+  problems: string[];
+};
+
+/** A full GC: exposed at run time, so the bench needs no node flag. */
+function gcFunction(): () => void {
+  setFlagsFromString('--expose-gc');
+  return runInNewContext('gc') as () => void;
+}
+
+const MB = 2 ** 20;
+
+export async function soak(o: SoakOptions): Promise<SoakResult> {
+  const sampleSeconds = o.sampleSeconds ?? 10;
+  const warmupSeconds = o.warmupSeconds ?? Math.max(30, o.seconds / 6);
+  const inFlight = o.inFlight ?? 2;
+  const gc = gcFunction();
+  const market = await startMarket();
+  const dir = await mkdtemp(join(tmpdir(), 'mycel-soak-'));
+  const nodes: RunningNode[] = [];
+  const ac = new AbortController();
+  const problems: string[] = [];
+  // Only counts and the last few problems are kept: the harness itself must not grow with the run.
+  const emit = (e: NodeEvent) => {
+    if (process.env.MYCEL_SOAK_TRACE && e.type !== 'step' && e.type !== 'train') process.stderr.write(`${elapsed().toFixed(1)} ${JSON.stringify(e)}\n`);
+    if (e.type === 'log' && /could not|rejected|not claimed|NOT VERIFIED|cannot/.test(e.text)) {
+      problems.push(`${e.node}: ${e.text}`);
+      if (problems.length > 20) problems.shift();
+    }
+  };
+  const samples: SoakSample[] = [];
+  let jobsPosted = 0;
+  let jobsFinalized = 0;
+  let jobsOther = 0;
+  const started = performance.now();
+  const elapsed = () => (performance.now() - started) / 1000;
+  let timer: NodeJS.Timeout | undefined;
+  try {
+    const fromBlock = await getBlockNumber(market.publicClient, { cacheTime: 0 });
+    const start = async (name: string, key: `0x${string}`, bootstrap: string[]) => {
+      const node = await startNode(market.config({ name, privateKey: key, dataDir: join(dir, name), bootstrap, fromBlock }), emit);
+      nodes.push(node);
+      return node;
+    };
+    const submitter = await start('submitter', market.keys[0], []);
+    const boot = [bootstrapAddr(submitter.p2p)];
+    const solvers = [await start('solver-1', market.keys[1], boot), await start('solver-2', market.keys[2], boot)];
+    const verifier = await start('verifier', market.keys[3], boot);
+    const roles = [...solvers.map((s) => runSolver(s, { signal: ac.signal })), runVerifier(verifier, { signal: ac.signal })];
+    roles.forEach((r) => r.catch(() => undefined));
+
+    const sample = () => {
+      gc();
+      const m = process.memoryUsage();
+      const s = { seconds: Math.round(elapsed()), rssMb: m.rss / MB, heapMb: m.heapUsed / MB, externalMb: m.external / MB, jobs: jobsFinalized + jobsOther };
+      samples.push(s);
+      o.onSample?.(s);
+    };
+    sample();
+    timer = setInterval(sample, sampleSeconds * 1000);
+
+    let seed = 1;
+    // One wallet posts for every lane: its transactions go one at a time (each takes the account's next nonce).
+    let posting: Promise<unknown> = Promise.resolve();
+    const lane = async () => {
+      while (elapsed() < o.seconds) {
+        const spec = tinySpec(seed++);
+        const t = performance.now();
+        const posted = posting.then(() => submitJob(submitter, { spec, reward: REWARD, stake: STAKE, challengeWindow: WINDOW_BLOCKS }));
+        posting = posted.catch(() => undefined);
+        const { jobId } = await posted;
+        jobsPosted++;
+        const r = await awaitJob(submitter, jobId, ac.signal, spec);
+        if (r.phase === 'Finalized') jobsFinalized++;
+        else jobsOther++;
+        o.onJob?.({ jobId: jobId.toString(), phase: r.phase, seconds: (performance.now() - t) / 1000, verified: r.verified && r.model !== undefined });
+      }
+    };
+    await Promise.all(Array.from({ length: inFlight }, lane));
+    sample();
+  } finally {
+    clearInterval(timer);
+    ac.abort(new Error('soak over'));
+    await Promise.all(nodes.map((n) => n.stop()));
+    await market.stop();
+    await rm(dir, { recursive: true, force: true });
+  }
+  const after = samples.filter((s) => s.seconds >= warmupSeconds);
+  const hours = after.map((s) => s.seconds / 3600);
+  return {
+    seconds: elapsed(),
+    samples,
+    warmupSeconds,
+    jobsPosted,
+    jobsFinalized,
+    jobsOther,
+    rssSlope: slope(hours, after.map((s) => s.rssMb)),
+    heapSlope: slope(hours, after.map((s) => s.heapMb)),
+    rssStartMb: after[0]?.rssMb ?? NaN,
+    rssEndMb: samples[samples.length - 1]?.rssMb ?? NaN,
+    problems,
+  };
+}
