@@ -1,6 +1,6 @@
 import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
-import { Observer, serveDashboard, servePresence } from '../../node/index.js';
+import { Observer, serveDashboard, servePresence, swarmMetricsFile, watchSwarmMetrics } from '../../node/index.js';
 import { CONTROL_FILE } from '../../p2p/constants.js';
 import { intFlag, type Command } from '../command.js';
 import { loadConfig } from '../../p2p/config.js';
@@ -27,6 +27,7 @@ export const nodeStart: Command = {
     'Its dashboard (peers and connections, logs; live) is served on 127.0.0.1 behind the same control token;',
     'the URL it prints carries the token. <that URL>/node (same token) turns a browser tab into a node that',
     'joins this one over WebSockets (--ws-port) and can be reached by other tabs through its relay.',
+    'With --swarm-metrics the dashboard also shows a SAPO swarm\'s rounds (reward and accuracy per node).',
     'Example: mycel node start --port 4001 --bootstrap /ip4/10.0.0.2/tcp/4001/p2p/16Uiu2...',
     'Example: mycel node start --detach && mycel node status',
   ].join('\n'),
@@ -42,6 +43,7 @@ export const nodeStart: Command = {
     detach: { type: 'boolean', description: 'run in the background (log in <data-dir>/logs/current.log); mycel node stop ends it' },
     'via-relay': { type: 'boolean', description: 'Behind NAT: reserve a slot on a connected relay and advertise its /p2p-circuit address' },
     'dashboard-port': { type: 'string', value: 'N', description: 'The dashboard\'s port on 127.0.0.1 (0 = any free port, --dashboard-port=-1 = none). Default 0' },
+    'swarm-metrics': { type: 'string', value: 'PATH', description: 'Show a SAPO swarm\'s rounds on the dashboard: its sapo-metrics.jsonl, or the data dir of mycel swarm start / swarm local (followed as it grows)' },
   },
   async run({ flags, out, signal }) {
     if (flags.detach) {
@@ -91,6 +93,7 @@ export const nodeStart: Command = {
       if (!tabs.has(peer)) observer.record({ type: 'log', node: 'node', text: `a browser node joined: ${peer}` });
       tabs.add(peer);
     });
+    const stopSwarm = flags['swarm-metrics'] === undefined ? undefined : watchSwarmMetrics(observer, await swarmMetricsFile(flags['swarm-metrics'] as string));
     const dashboard = dashboardPort < 0 ? undefined : await serveDashboard(observer, {
       token: control.token,
       port: dashboardPort,

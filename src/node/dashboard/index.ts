@@ -4,3 +4,4 @@ export { Observer, type ObservedChain, type ObserverUpdate } from './observer.js
 export { serveDashboard, DashboardPortError, PAGES_DIR, type DashboardServer, type DashboardServerOptions, type ServedChain } from './server.js';
 export { devnetDashboard } from './devnet.js';
 export { TABS_TOPIC, servePresence, decodePresence, encodePresence, type Presence } from './tabs.js';
+export { watchSwarmMetrics, swarmMetricsFile, parseRounds } from './swarm-metrics.js';

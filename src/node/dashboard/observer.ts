@@ -16,7 +16,8 @@ import type { MycelNode } from '../../p2p/node.js';
 import type { Rules } from '../../verify/index.js';
 import type { Contracts, NodeEvent } from '../context.js';
 import { DisputeReplay } from './dispute-replay.js';
-import { JOB_PHASE_NAMES, type DashboardState, type JobPhaseName, type JobView, type LogView, type LossView } from './state.js';
+import type { RoundMetrics } from '../../swarm/round.js';
+import { JOB_PHASE_NAMES, type DashboardState, type JobPhaseName, type JobView, type LogView, type LossView, type SwarmRoundView } from './state.js';
 
 export type ObservedChain = {
   rpcUrl: string;
@@ -35,6 +36,8 @@ export type ObserverUpdate = { kind: 'state'; state: Omit<DashboardState, 'logs'
 
 /** Log lines kept for the dashboard (older ones are in the node's own output). */
 const LOG_LIMIT = 500;
+/** Swarm rows kept (node x round), the latest ones. */
+const SWARM_LIMIT = 4_000;
 const POLL_MS = 1_000;
 const fmt = (x: bigint) => formatUnits(x, 18);
 
@@ -62,6 +65,8 @@ export class Observer {
   private balances: DashboardState['balances'] = { accounts: [] };
   private readonly loss = new Map<string, LossView>();
   private readonly logs: LogView[] = [];
+  private readonly swarm = new Map<string, SwarmRoundView>();
+  private swarmSource: string | undefined;
   private readonly listeners = new Set<(u: ObserverUpdate) => void>();
   private lastSent = '';
   private polling = false;
@@ -123,6 +128,16 @@ export class Observer {
     for (const l of this.listeners) l({ kind: 'log', log });
   }
 
+  /** A node's SAPO round, as the swarm writes it to its metrics (a round seen twice replaces the first). */
+  recordSwarmRound(m: RoundMetrics, source?: string): void {
+    if (source !== undefined) this.swarmSource = source;
+    const key = `${m.round}/${m.node}`;
+    this.swarm.delete(key);
+    this.swarm.set(key, { round: m.round, node: m.node, reward: m.reward, accuracy: m.accuracy, rolloutsIn: m.rolloutsIn, rolloutsOut: m.rolloutsOut, rejected: m.rejected, dropped: m.dropped.length });
+    if (this.swarm.size > SWARM_LIMIT) this.swarm.delete(this.swarm.keys().next().value!);
+    this.publish();
+  }
+
   subscribe(listener: (u: ObserverUpdate) => void): () => void {
     this.listeners.add(listener);
     return () => this.listeners.delete(listener);
@@ -153,6 +168,7 @@ export class Observer {
       disputes: [...this.disputes.values()].map((d) => d.view),
       balances: this.balances,
       loss: [...this.loss.values()],
+      swarm: { ...(this.swarmSource === undefined ? {} : { source: this.swarmSource }), rounds: [...this.swarm.values()].sort((a, b) => a.round - b.round || a.node.localeCompare(b.node)) },
     };
   }
 

@@ -92,6 +92,12 @@ export type BalanceView = { role: string; address: string; balance: string; stak
 
 export type LossView = { node: string; jobId: string; steps: number[]; loss: number[] };
 
+/** One node's SAPO round (a line of its sapo-metrics.jsonl): the reward and accuracy of its own completions. */
+export type SwarmRoundView = { round: number; node: string; reward: number; accuracy: number; rolloutsIn: number; rolloutsOut: number; rejected: number; dropped: number };
+
+/** The swarm rounds this node has seen, and the metrics file they come from. */
+export type SwarmView = { source?: string; rounds: SwarmRoundView[] };
+
 export type LogView = { at: number; node: string; kind: 'log' | 'tx' | 'model' | 'refused' | 'unverified'; text: string };
 
 export type DashboardState = {
@@ -102,8 +108,9 @@ export type DashboardState = {
   disputes: DisputeView[];
   balances: { accounts: BalanceView[]; totalSupply?: string };
   loss: LossView[];
+  swarm: SwarmView;
   logs: LogView[];
 };
 
 /** The parts of the state that have an endpoint of their own: /api/<part>. */
-export const STATE_PARTS = ['node', 'peers', 'chain', 'jobs', 'disputes', 'balances', 'loss', 'logs'] as const;
+export const STATE_PARTS = ['node', 'peers', 'chain', 'jobs', 'disputes', 'balances', 'loss', 'swarm', 'logs'] as const;

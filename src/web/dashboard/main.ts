@@ -10,6 +10,7 @@ import { renderJobs } from './jobs.js';
 import { appendLog, resetLogs } from './logs.js';
 import { renderLoss, resizeLoss } from './loss.js';
 import { renderPeers } from './peers.js';
+import { renderSwarm, resizeSwarm } from './swarm.js';
 import { renderConnection, renderStatus } from './status.js';
 
 /** How long the page waits before it opens a new stream after the node closed or refused the last one. */
@@ -21,6 +22,7 @@ function render(s: Omit<DashboardState, 'logs'>): void {
   renderJobs(s.jobs);
   renderDisputes(s.disputes);
   renderLoss(s.loss);
+  renderSwarm(s.swarm);
   renderBalances(s.balances);
   document.body.dataset.updated = String(s.node.now);
 }
@@ -49,5 +51,8 @@ function connect(): void {
   });
 }
 
-window.addEventListener('resize', resizeLoss);
+window.addEventListener('resize', () => {
+  resizeLoss();
+  resizeSwarm();
+});
 connect();
