@@ -1,3 +1,4 @@
+import { totalmem } from 'node:os';
 import { UsageError } from '../platform/errors.js';
 import type { Output } from './output.js';
 
@@ -60,6 +61,13 @@ export function intFlag(flags: Flags, name: string, fallback: number, min = 0, m
     throw new FlagError(name, `a whole number from ${min} to ${max}`, String(raw));
   }
   return value;
+}
+
+/** --max-memory GIB in bytes (default: 80% of this machine's RAM); the error names the flag. */
+export function maxMemoryFlag(flags: Flags): number {
+  const limit = flags['max-memory'] === undefined ? 0.8 * totalmem() : Number(flags['max-memory']) * 2 ** 30;
+  if (!(limit > 0)) throw new FlagError('max-memory', 'a positive number of GiB', String(flags['max-memory']));
+  return limit;
 }
 
 export class FlagError extends UsageError {

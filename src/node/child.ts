@@ -9,8 +9,10 @@ import type { NodeConfig } from './context.js';
 import { runSolver, runVerifier } from './roles.js';
 import { startNode } from './run.js';
 import { openNodeLog } from './log.js';
+import { createNodeMetrics, serveMetrics, type NodeMetrics } from './metrics.js';
 
-export type ChildSpec = Omit<NodeConfig, 'fromBlock'> & { fromBlock: string; role: 'solver' | 'verifier'; cheatAt?: number; maxJobs?: number };
+/** `metricsPort`: serve Prometheus metrics there (0: any free port; the URL is logged). */
+export type ChildSpec = Omit<NodeConfig, 'fromBlock'> & { fromBlock: string; role: 'solver' | 'verifier'; cheatAt?: number; maxJobs?: number; metricsPort?: number };
 
 const json = (v: unknown) => JSON.stringify(v, (_k, x) => (typeof x === 'bigint' ? x.toString() : x));
 
@@ -19,11 +21,15 @@ async function main() {
   if (!spec) throw new Error('MYCEL_NODE is not set: this entry is started by `mycel devnet`.');
   // SIGTERM and SIGINT keep their default action: the process ends at once, even in the middle of a training step.
   const log = await openNodeLog(join(spec.dataDir, 'logs'), spec.name);
+  let metrics: NodeMetrics | undefined;
   const node = await startNode({ ...spec, fromBlock: BigInt(spec.fromBlock) }, (e) => {
+    metrics?.observe(e);
     log.event(e);
     process.stdout.write(`${json(e)}\n`);
   });
-  node.log(`libp2p node ${node.p2p.peerId.toString().slice(-8)} on ${node.p2p.multiaddrs()[0] ?? '?'}`);
+  if (spec.metricsPort !== undefined) metrics = createNodeMetrics({ name: spec.name, p2p: node.p2p, chain: { address: node.address, publicClient: node.publicClient, contracts: spec.contracts } });
+  const served = metrics && (await serveMetrics(metrics.registry, { port: spec.metricsPort }));
+  node.log(`libp2p node ${node.p2p.peerId.toString().slice(-8)} on ${node.p2p.multiaddrs()[0] ?? '?'}${served ? `; metrics at ${served.url}` : ''}`);
   const opts = spec.maxJobs === undefined ? {} : { maxJobs: spec.maxJobs };
   let result;
   try {
@@ -31,6 +37,7 @@ async function main() {
       ? await runSolver(node, { ...opts, ...(spec.cheatAt === undefined ? {} : { cheatAt: spec.cheatAt }) })
       : await runVerifier(node, opts);
   } finally {
+    await served?.close();
     await node.stop();
     await log.close();
   }

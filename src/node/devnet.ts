@@ -236,7 +236,8 @@ export async function runDevnet(o: DevnetOptions = {}): Promise<DevnetSummary> {
       stop();
     };
     const role = <R>(i: number, spec: { role: 'solver' | 'verifier'; maxJobs: number; cheatAt?: number }) => {
-      const p = spawnRole<R>({ ...configs[i], fromBlock: fromBlock.toString(), ...spec }, emit);
+      // Each node process serves its Prometheus metrics on a free port (its first log line names the URL).
+      const p = spawnRole<R>({ ...configs[i], fromBlock: fromBlock.toString(), metricsPort: 0, ...spec }, emit);
       children.push(p);
       log(`started ${spec.role} ${configs[i].name} as process ${p.child.pid}`);
       p.result.catch(failed);

@@ -29,21 +29,11 @@ export function bootstrapAddr(node: MycelNode): string {
   return addrs.find((a) => a.includes('/tcp/') && a.includes('/p2p/')) ?? `${addrs[0]}/p2p/${node.peerId.toString()}`;
 }
 
-/** Blob bytes each node fetched through getBlob and published through putBlob, for its metrics. */
-const traffic = new WeakMap<MycelNode, { fetched: number; published: number }>();
-export const blobTraffic = (node: MycelNode) => traffic.get(node) ?? { fetched: 0, published: 0 };
-const count = (node: MycelNode, kind: 'fetched' | 'published', bytes: number) => {
-  const t = blobTraffic(node);
-  t[kind] += bytes;
-  traffic.set(node, t);
-};
-
 /** Adds bytes (written to `file` first) to the node's blob store and announces them; returns the CID. */
 export async function putBlob(node: MycelNode, file: string, bytes: Uint8Array): Promise<string> {
   await mkdir(join(file, '..'), { recursive: true });
   await writeFile(file, bytes);
   const { cid } = await node.putFile(file);
-  count(node, 'published', bytes.byteLength);
   return cid;
 }
 
@@ -68,7 +58,6 @@ export async function getBlob(node: MycelNode, cid: string, tmpDir: string, o: {
   await getBlobTo(node, cid, out, o);
   try {
     const bytes = new Uint8Array(await readFile(out));
-    count(node, 'fetched', bytes.byteLength);
     return bytes;
   } finally {
     await rm(out, { force: true });

@@ -3,7 +3,7 @@
  * reputation), started and stopped together. Stopping closes streams and flushes partial transfers.
  */
 import { setMaxListeners } from 'node:events';
-import { copyFile, rename, rm } from 'node:fs/promises';
+import { copyFile, rename, rm, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { PeerId } from '@libp2p/interface';
 import { peerIdFromString } from '@libp2p/peer-id';
@@ -11,7 +11,7 @@ import type { CID } from 'multiformats/cid';
 import type { Schemas } from './codec.js';
 import { createCodec } from './codec.js';
 import { FIND_PROVIDERS_TIMEOUT_MS, MAX_GOSSIP_BYTES } from './constants.js';
-import { GOSSIP_TOPIC_SCORE, GossipTopic, type GossipTopicOptions } from './gossip.js';
+import { GOSSIP_TOPIC_SCORE, GossipTopic, type GossipStats, type GossipTopicOptions } from './gossip.js';
 import { createHost, type Host, type HostOptions, type ScoredGossipSub } from './host.js';
 import type { Identity } from './identity.js';
 import { Reputation } from './reputation.js';
@@ -118,6 +118,14 @@ export class MycelNode {
     return this.server.bytesServed;
   }
 
+  /** Blob bytes this node fetched from peers (a resumed transfer counts what it still fetched) and added to its store. */
+  readonly blobBytes = { fetched: 0, published: 0 };
+
+  /** Gossip messages received on each topic this node joined, by verdict. */
+  gossipStats(): Record<string, GossipStats> {
+    return Object.fromEntries([...this.topics].map(([name, topic]) => [name, { ...topic.stats }]));
+  }
+
   get address(): string {
     return this.identity.address;
   }
@@ -155,6 +163,7 @@ export class MycelNode {
    */
   async putFile(path: string, onProgress?: Progress, { announce = true }: { announce?: boolean } = {}): Promise<{ cid: string; size: number; chunks: number }> {
     const { cid, manifest } = await this.store.importFile(path, onProgress);
+    this.blobBytes.published += manifest.size;
     if (announce) {
       this.provided.add(cid.toString());
       await this.provide(cid.toString());
@@ -194,6 +203,7 @@ export class MycelNode {
         onProgress: options.onProgress,
         signal: options.signal ? AbortSignal.any([options.signal, controller.signal]) : controller.signal,
       });
+      this.blobBytes.fetched += Math.max(0, (await stat(this.store.paths(cid).data)).size - stats.resumedBytes);
       // Now we hold it too: serve it to others.
       this.provided.add(cid.toString());
       void this.provide(cid.toString());

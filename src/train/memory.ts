@@ -11,6 +11,8 @@ export type MemoryEstimate = {
   bytes: number;
   /** Parameters + optimizer state + the activations the tape keeps: the floor any implementation needs. */
   floorBytes: number;
+  /** The model's parameter count. */
+  params: number;
   breakdown: string;
 };
 
@@ -28,6 +30,7 @@ export function estimateMemory(spec: JobSpec, vocabSize: number): MemoryEstimate
   return {
     bytes,
     floorBytes: 4 * (params + optimizerWords + activationWords),
+    params,
     breakdown: `parameters ${params.toLocaleString('en')} (${mib(params)}); parameters, gradients and optimizer state ${mib(stateWords)}; activations and their gradients ${mib(2 * activationWords)}`,
   };
 }

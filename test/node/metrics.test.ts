@@ -7,6 +7,7 @@ import { approve, claimJob, postJob } from '../../src/chain/index.js';
 import { NodeRegistryAbi } from '../../src/chain/generated/NodeRegistry.js';
 import { createNodeMetrics, serveMetrics } from '../../src/node/metrics.js';
 import { putBlob, startP2p } from '../../src/node/p2p.js';
+import { Announcements } from '../../src/node/announce.js';
 import type { MycelNode } from '../../src/p2p/node.js';
 import { T, call, setupMycel, type Fixture } from '../chain/mycel-fixture.js';
 
@@ -41,7 +42,8 @@ describe('node metrics', () => {
     await putBlob(p2p, join(dir, 'blob.bin'), new Uint8Array(1234));
 
     const contracts = { token: f.token, registry: f.registry, market: f.market, disputeGame: f.resolver };
-    const metrics = createNodeMetrics({ name: 'solver', address: solver.account.address, publicClient: f.publicClient, contracts, p2p, gossip: () => ({ announce: { accepted: 3, rejected: 1, ignored: 0 } }) });
+    const announce = Announcements.open(p2p, f.anvil.chainId, f.market);
+    const metrics = createNodeMetrics({ name: 'solver', p2p, chain: { address: solver.account.address, publicClient: f.publicClient, contracts } });
     metrics.observe({ type: 'tx', node: 'solver', action: 'claimJob', gas: '90000', jobId: '0' });
     metrics.observe({ type: 'tx', node: 'solver', action: 'dispute bisect', gas: '50000', jobId: '0' });
     metrics.observe({ type: 'train', node: 'solver', jobId: '0', step: 3, steps: 4, loss: 2.5, tokensPerSecond: 1200 });
@@ -58,7 +60,8 @@ describe('node metrics', () => {
       expect(value(text, 'mycel_dispute_moves_total')).toBe(1);
       expect(value(text, 'mycel_train_loss', { job: '0' })).toBe(2.5);
       expect(value(text, 'mycel_train_tokens_per_second', { job: '0' })).toBe(1200);
-      expect(value(text, 'mycel_gossip_messages', { topic: 'announce', result: 'rejected' })).toBe(1);
+      expect(value(text, 'mycel_gossip_messages', { result: 'rejected' })).toBe(0); // the market topic, joined
+      announce.close();
       expect(value(text, 'mycel_blob_bytes', { direction: 'published' })).toBe(1234);
       expect(value(text, 'mycel_process_resident_memory_bytes')).toBeGreaterThan(0);
       expect((await fetch(served.url.replace('/metrics', '/other'))).status).toBe(404);
@@ -66,4 +69,18 @@ describe('node metrics', () => {
       await served.close();
     }
   }, 60_000);
+
+  it('serve a swarm node\'s rounds, without chain figures where the node has no market', async () => {
+    const metrics = createNodeMetrics({ name: 'swarm', p2p });
+    metrics.round({ round: 3, reward: 0.75, accuracy: 0.5, rolloutsIn: 6, rolloutsOut: 4, dropped: 1, loss: 0.25 });
+    metrics.round({ round: 4, loss: 0.2, bytesSent: 4096 });
+    const text = await metrics.registry.metrics();
+    expect(value(text, 'mycel_swarm_round')).toBe(4);
+    expect(value(text, 'mycel_swarm_round_value', { figure: 'reward' })).toBe(0.75);
+    expect(value(text, 'mycel_swarm_round_value', { figure: 'loss' })).toBe(0.2);
+    expect(value(text, 'mycel_swarm_rollouts_total', { direction: 'in' })).toBe(6);
+    expect(value(text, 'mycel_swarm_bytes_sent_total')).toBe(4096);
+    expect(value(text, 'mycel_blob_bytes', { direction: 'published' })).toBe(1234);
+    expect(text).not.toMatch(/mycel_stake_tokens\{/);
+  });
 });

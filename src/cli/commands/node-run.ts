@@ -7,8 +7,7 @@ import { UsageError } from '../../platform/errors.js';
 import {
   awaitJob, bootstrapAddr, contractsFromFile, contractsOfMarket, isDevChain, prepareRole, runSolver, runVerifier, startNode, submitJob, type NodeEvent,
 } from '../../node/index.js';
-import { FlagError, intFlag, type Command } from '../command.js';
-import { totalmem } from 'node:os';
+import { intFlag, maxMemoryFlag, type Command } from '../command.js';
 import { createNodeMetrics, serveMetrics, type NodeMetrics } from '../../node/metrics.js';
 import { currentLog, openNodeLog } from '../../node/log.js';
 import { resolveSpec } from '../job.js';
@@ -80,8 +79,7 @@ Examples:
       if (typeof v !== 'string' || !/^\d+(\.\d+)?$/.test(v)) throw new UsageError(`--${name} must be an amount of tokens such as ${fallback}, got "${String(v)}".`);
       return parseUnits(v, 18);
     };
-    const maxMemoryBytes = flags['max-memory'] === undefined ? 0.8 * totalmem() : Number(flags['max-memory']) * 2 ** 30;
-    if (!(maxMemoryBytes > 0)) throw new FlagError('max-memory', 'a positive number of GiB', String(flags['max-memory']));
+    const maxMemoryBytes = maxMemoryFlag(flags);
     const reward = tokens('reward', '25');
     const stake = tokens('stake', '5');
     const privateKey = await readKeyFile(flags['key-file']);
@@ -117,7 +115,7 @@ Examples:
     try {
       node.log(`${address} on chain ${chainId} (market ${contracts.market}); libp2p ${bootstrapAddr(node.p2p)}; log ${currentLog(join(dataDir, 'logs'))}`);
       if (flags['metrics-port'] !== undefined) {
-        metrics = createNodeMetrics({ name: role, address, publicClient: publicClient as PublicClient, contracts, p2p: node.p2p, gossip: () => ({ announce: node.announcements.gossipStats }) });
+        metrics = createNodeMetrics({ name: role, p2p: node.p2p, chain: { address, publicClient: publicClient as PublicClient, contracts } });
         served = await serveMetrics(metrics.registry, { port: intFlag(flags, 'metrics-port', 0, 0, 65_535) });
         node.log(`metrics at ${served.url}`);
       }

@@ -7,6 +7,7 @@ import { loadConfig } from '../../p2p/config.js';
 import { callControl, startControl } from '../../p2p/control.js';
 import { consoleFile, logDir, logFile, startDetached } from '../service.js';
 import { openNodeLog } from '../../node/log.js';
+import { createNodeMetrics, serveMetrics } from '../../node/metrics.js';
 import { loadIdentity } from '../../p2p/identity.js';
 import { isRelayedAddr, MycelNode } from '../../p2p/node.js';
 
@@ -42,6 +43,7 @@ export const nodeStart: Command = {
     'no-relay-server': { type: 'boolean', description: 'Do not serve as a circuit relay for peers behind NAT (served by default)' },
     detach: { type: 'boolean', description: 'run in the background (log in <data-dir>/logs/current.log); mycel node stop ends it' },
     'via-relay': { type: 'boolean', description: 'Behind NAT: reserve a slot on a connected relay and advertise its /p2p-circuit address' },
+    'metrics-port': { type: 'string', value: 'N', description: 'serve Prometheus metrics (peers, gossip, blob traffic, process) on http://127.0.0.1:N/metrics (0 = any free port). Default: off' },
     'dashboard-port': { type: 'string', value: 'N', description: 'The dashboard\'s port on 127.0.0.1 (0 = any free port, --dashboard-port=-1 = none). Default 0' },
     'swarm-metrics': { type: 'string', value: 'PATH', description: 'Show a SAPO swarm\'s rounds on the dashboard: its sapo-metrics.jsonl, or the data dir of mycel swarm start / swarm local (followed as it grows)' },
   },
@@ -99,6 +101,7 @@ export const nodeStart: Command = {
       port: dashboardPort,
       tokenHint: `The token is the "token" field of ${join(config.dataDir, CONTROL_FILE)}; open this address with ?token=TOKEN.`,
     });
+    const metrics = flags['metrics-port'] === undefined ? undefined : await serveMetrics(createNodeMetrics({ name: 'node', p2p: node }).registry, { port: intFlag(flags, 'metrics-port', 0, 0, 65535) });
     const info = {
       peerId: node.peerId.toString(),
       address: node.address,
@@ -107,9 +110,10 @@ export const nodeStart: Command = {
       control: control.url,
       ...(dashboard ? { dashboard: dashboard.url } : {}),
       log: logFile(config.dataDir),
+      ...(metrics ? { metrics: metrics.url } : {}),
       startupMs: Math.round(performance.now() - started),
     };
-    out.result(info, [`PeerId   ${info.peerId}`, `Address  ${info.address}`, 'Listening on:', ...info.multiaddrs.map((a) => `  ${a}`), ...(dashboard ? [`Dashboard ${dashboard.url}`] : []), `Log      ${logFile(config.dataDir)}`].join('\n'));
+    out.result(info, [`PeerId   ${info.peerId}`, `Address  ${info.address}`, 'Listening on:', ...info.multiaddrs.map((a) => `  ${a}`), ...(dashboard ? [`Dashboard ${dashboard.url}`] : []), ...(metrics ? [`Metrics  ${metrics.url}`] : []), `Log      ${logFile(config.dataDir)}`].join('\n'));
     log.logger.info({ peerId: info.peerId, address: info.address, multiaddrs: info.multiaddrs }, 'node started');
     observer.record({ type: 'log', node: 'node', text: `started in ${info.startupMs} ms; listening on ${info.multiaddrs.length} addresses` });
     out.log('Running; Ctrl-C to stop.');
@@ -123,6 +127,7 @@ export const nodeStart: Command = {
     unlog();
     observer.close();
     await dashboard?.close();
+    await metrics?.close();
     await control.close();
     await node.stop();
     log.logger.info('node stopped');

@@ -1,6 +1,7 @@
 import { mkdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { intFlag, type Command } from '../command.js';
+import { intFlag, maxMemoryFlag, type Command } from '../command.js';
+import { checkSwarmMemory, sapoRoundMemory } from '../../swarm/memory.js';
 import { loadConfig } from '../../p2p/config.js';
 import { loadIdentity } from '../../p2p/identity.js';
 import { MycelNode } from '../../p2p/node.js';
@@ -9,6 +10,7 @@ import { buildProgram, policySpec } from '../../swarm/sapo-policy.js';
 import { runSapoNode, type SapoEvent } from '../../swarm/sapo-node.js';
 import { HOSTILE_KINDS } from '../../swarm/sapo-adversary.js';
 import { DATA_DIR_FLAGS, dataDirOf } from './p2p-flags.js';
+import { createNodeMetrics, serveMetrics } from '../../node/metrics.js';
 import { SAPO_FLAGS, hostileOf, sapoSettings, startingPolicy } from './sapo-flags.js';
 
 export const swarmStart: Command = {
@@ -32,10 +34,17 @@ export const swarmStart: Command = {
     genesis: { type: 'string', value: 'MS', description: 'When round 0 starts (Unix ms). Default 0: round = now / round-ms' },
     'genesis-file': { type: 'string', value: 'FILE', description: 'Wait until FILE holds the genesis (Unix ms): how swarm local starts its nodes together' },
     peers: { type: 'string', value: 'N', description: 'Finish collecting a round once N peers\' rollouts are in (default: wait the whole round)' },
+    'max-memory': { type: 'string', value: 'GIB', description: 'Refuse to join when a round\'s memory estimate is above this (default: 80% of RAM)' },
+    'metrics-port': { type: 'string', value: 'N', description: 'Serve Prometheus metrics (peers, gossip, blobs, rounds: reward, accuracy, loss, rollouts) on http://127.0.0.1:N/metrics (0 = any free port). Default: off' },
     hostile: { type: 'string', value: 'KIND', description: `Testing a swarm's defences: send hostile rollouts (${HOSTILE_KINDS.join(', ')})` },
   },
   async run({ flags, out, signal }) {
     const settings = await sapoSettings(flags);
+    const program = buildProgram(policySpec(settings.config, { model: settings.model, seed: settings.seed }));
+    // Before anything is trained or joined: a round that does not fit is refused with its figures.
+    const memory = sapoRoundMemory(program.spec, program.tokenizer.vocabSize, settings.config);
+    checkSwarmMemory(`A round of this RL swarm (${settings.modelName} model, split ${settings.config.own}/${settings.config.external}, ${settings.config.completions} completions)`, memory, maxMemoryFlag(flags), 'Choose a smaller --model, --split or --completions');
+    out.log(`a round needs about ${(memory.bytes / 2 ** 20).toFixed(0)} MiB (${memory.breakdown})`);
     const hostile = hostileOf(flags);
     let genesisMs = intFlag(flags, 'genesis', 0, 0);
     const expectPeers = flags.peers === undefined ? undefined : intFlag(flags, 'peers', 0, 0, 10_000);
@@ -46,13 +55,14 @@ export const swarmStart: Command = {
     const dir = join(net.dataDir, 'sapo');
     await mkdir(dir, { recursive: true, mode: 0o700 });
     const identity = await loadIdentity(net.keyFile);
-    const program = buildProgram(policySpec(settings.config, { model: settings.model, seed: settings.seed }));
     const policy = await startingPolicy(dir, program, settings, (text) => out.log(text));
     const node = createSapoNode({ id: identity.peerId.toString(), key: identity.privateKey.raw, config: settings.config, asks: settings.asks, program, policy });
     const p2p = await MycelNode.start({ ...net, identity });
+    const metrics = flags['metrics-port'] === undefined ? undefined : createNodeMetrics({ name: 'swarm', p2p });
+    const served = metrics && (await serveMetrics(metrics.registry, { port: intFlag(flags, 'metrics-port', 0, 0, 65535) }));
     try {
       const multiaddrs = p2p.multiaddrs().map((a) => (a.includes('/p2p/') ? a : `${a}/p2p/${p2p.peerId}`));
-      out.result({ type: 'ready', peerId: identity.peerId.toString(), multiaddrs, policy: node.blob.hash, dataDir: dir }, `PeerId ${identity.peerId}\nListening on:\n${multiaddrs.map((a) => `  ${a}`).join('\n')}\nStarting policy ${node.blob.hash.slice(0, 16)}`);
+      out.result({ type: 'ready', peerId: identity.peerId.toString(), multiaddrs, policy: node.blob.hash, dataDir: dir, ...(served ? { metrics: served.url } : {}) }, `PeerId ${identity.peerId}\nListening on:\n${multiaddrs.map((a) => `  ${a}`).join('\n')}\nStarting policy ${node.blob.hash.slice(0, 16)}${served ? `\nMetrics ${served.url}` : ''}`);
       const stop = new AbortController();
       const onTerm = () => stop.abort();
       process.once('SIGTERM', onTerm);
@@ -62,12 +72,14 @@ export const swarmStart: Command = {
       process.off('SIGTERM', onTerm);
       out.result({ type: 'done', round: final.round, policy: final.blob.hash, dropped: [...final.dropped.keys()] }, `Stopped at round ${final.round}.`);
     } finally {
+      await served?.close();
       await p2p.stop();
     }
 
     function report(e: SapoEvent): void {
       if (e.type === 'round') {
         const m = e.metrics;
+        metrics?.round({ round: m.round, reward: m.reward, accuracy: m.accuracy, rolloutsIn: m.rolloutsIn, rolloutsOut: m.rolloutsOut, dropped: m.dropped.length, ...(m.loss === undefined ? {} : { loss: m.loss }) });
         out.result({ type: 'round', ...m, seconds: e.seconds }, `round ${m.round}: reward ${m.reward.toFixed(3)}  accuracy ${m.accuracy.toFixed(2)}  rollouts in ${m.rolloutsIn} out ${m.rolloutsOut}  trained ${m.trainedOwn}+${m.trainedExternal}  dropped ${m.dropped.length}  ${e.seconds.toFixed(1)} s`);
       } else if (e.type === 'reject') {
         out.result(e, `rejected a rollout of ${e.peer} (round ${e.round}): ${e.reason}`);

@@ -11,10 +11,12 @@ import { runDilocoWorker, type DilocoRoundEvent } from '../../swarm/diloco-worke
 import { MAX_DILOCO_WORKERS } from '../../p2p/diloco-messages.js';
 import { sha256, toHex } from '../../platform/sha256.js';
 import { UsageError } from '../../platform/errors.js';
-import { intFlag, FlagError, type Command, type Flags } from '../command.js';
+import { intFlag, maxMemoryFlag, FlagError, type Command, type Flags } from '../command.js';
+import { checkSwarmMemory, dilocoWorkerMemory } from '../../swarm/memory.js';
 import { JOB_FLAGS, resolveProgram } from '../job.js';
 import { dataDirOf } from './p2p-flags.js';
 import { writeDilocoMetrics, type DilocoRoundRow } from '../diloco-plot.js';
+import { createNodeMetrics, serveMetrics } from '../../node/metrics.js';
 
 const MODES = ['diloco', 'noloco'] as const;
 
@@ -44,6 +46,8 @@ Examples:
     ...JOB_FLAGS,
     workers: { type: 'string', value: 'N', description: `worker processes to start here (1-${MAX_DILOCO_WORKERS}); also the number of data shards`, default: '4' },
     mode: { type: 'string', value: 'MODE', description: 'diloco (all workers average) or noloco (a seed-drawn partner)', default: 'diloco' },
+    'max-memory': { type: 'string', value: 'GIB', description: 'refuse to start (or join) when the workers\' memory estimate is above this (default: 80% of RAM)' },
+    'metrics-port': { type: 'string', value: 'N', description: 'each worker serves Prometheus metrics (peers, gossip, blobs, round loss, bytes sent) on http://127.0.0.1:(N + its index)/metrics; 0 = free ports, printed. Default: off' },
     'inner-steps': { type: 'string', value: 'H', description: 'inner steps between exchanges', default: '10' },
     'cutoff-ms': { type: 'string', value: 'MS', description: 'how long a round waits for late workers', default: '60000' },
     'spot-check': { type: 'string', value: 'FRACTION', description: 'fraction of deltas re-executed each round (0-1)', default: '0.25' },
@@ -64,6 +68,11 @@ Examples:
         metaMessages: [`Choose an --inner-steps that divides ${program.spec.steps}, e.g. ${divisorsNear(program.spec.steps, settings.innerSteps)}.`],
       });
     }
+    // Before any worker starts or joins: the workers this command runs here must fit the memory limit together.
+    const local = flags['worker-of'] !== undefined || flags.join !== undefined ? 1 : settings.workers;
+    const perWorker = dilocoWorkerMemory(program.spec, program.tokenizer.vocabSize, settings.workers);
+    const memory = { ...perWorker, bytes: local * perWorker.bytes, floorBytes: local * perWorker.floorBytes, breakdown: `${local} worker(s), each: ${perWorker.breakdown}` };
+    checkSwarmMemory(local === 1 ? 'A DiLoCo worker of this run' : `${local} DiLoCo workers of this run`, memory, maxMemoryFlag(flags), local === 1 ? 'Choose a smaller model or batch in the spec' : 'Start fewer --workers here (others can --join from other machines), choose a smaller model or batch');
     const run = toHex(sha256(new TextEncoder().encode(canonicalJson({ job: program.id, mode: settings.mode, H: settings.innerSteps, slots: settings.workers }))));
     const dir = join(dataDirOf(flags), 'diloco', run.slice(0, 16));
 
@@ -77,8 +86,12 @@ Examples:
       await mkdir(workerDir, { recursive: true });
       const node = await MycelNode.start({ identity: await loadIdentity(join(workerDir, 'key.secp256k1')), dataDir: workerDir, host: '127.0.0.1', tcpPort: 0, wsPort: -1, bootstrap, ...(joining ? { host: '0.0.0.0' } : {}) });
       const emit = (event: unknown) => (flags['worker-of'] !== undefined ? process.stdout.write(`${JSON.stringify(event)}\n`) : out.result(event, describe(event as DilocoRoundEvent)));
+      // A launcher given --metrics-port N gives worker i the port N + i (0: each a free port).
+      const port = flags['metrics-port'] === undefined ? undefined : intFlag(flags, 'metrics-port', 0, 0, 65535 - MAX_DILOCO_WORKERS);
+      const metrics = port === undefined ? undefined : createNodeMetrics({ name: `worker-${index}`, p2p: node });
+      const served = metrics && port !== undefined ? await serveMetrics(metrics.registry, { port: port === 0 || joining ? port : port + index }) : undefined;
       try {
-        emit({ kind: 'started', worker: index, addr: node.multiaddrs()[0] ?? null, peer: node.peerId.toString() });
+        emit({ kind: 'started', worker: index, addr: node.multiaddrs()[0] ?? null, peer: node.peerId.toString(), ...(served ? { metrics: served.url } : {}) });
         const slots = Math.max(settings.workers, index + 1);
         await runDilocoWorker({
           node, program, batch: program.batch, run, mode: settings.mode, innerSteps: settings.innerSteps, slots,
@@ -86,11 +99,15 @@ Examples:
           seed: program.spec.seed, cutoffMs: settings.cutoffMs, spotCheckFraction: settings.spotCheck,
           worker: index, roster: joining ? [] : Array.from({ length: settings.workers }, (_, i) => i), join: joining,
           dir: workerDir, signal,
-          onRound: (e) => emit({ kind: 'round', ...e }),
+          onRound: (e) => {
+            metrics?.round({ round: e.round, loss: e.loss, bytesSent: e.bytesSent });
+            emit({ kind: 'round', ...e });
+          },
           onLog: (line) => (flags['worker-of'] !== undefined ? emit({ kind: 'log', worker: index, line }) : out.log(line)),
         });
         emit({ kind: 'done', worker: index });
       } finally {
+        await served?.close();
         await node.stop();
       }
       return;
@@ -129,7 +146,7 @@ function describe(e: DilocoRoundEvent & { kind?: string }): string {
 async function launch(spec: string, flags: Flags, s: Settings, rounds: number, dir: string, run: string, out: import('../output.js').Output, signal: AbortSignal): Promise<void> {
   await mkdir(dir, { recursive: true });
   const passOn = ['--workers', String(s.workers), '--mode', s.mode, '--inner-steps', String(s.innerSteps), '--cutoff-ms', String(s.cutoffMs), '--spot-check', String(s.spotCheck)];
-  for (const f of ['text', 'data-dir'] as const) if (flags[f] !== undefined) passOn.push(`--${f}`, flags[f] as string);
+  for (const f of ['text', 'data-dir', 'metrics-port', 'max-memory'] as const) if (flags[f] !== undefined) passOn.push(`--${f}`, flags[f] as string);
   const children: ChildProcess[] = [];
   const rows = new Map<number, DilocoRoundRow>();
   const reported = new Map<number, number>();
@@ -139,6 +156,7 @@ async function launch(spec: string, flags: Flags, s: Settings, rounds: number, d
   const failures: string[] = [];
   const onEvent = (e: Record<string, unknown>) => {
     if (e.kind === 'log') out.log(`worker ${e.worker}: ${e.line}`);
+    if (e.kind === 'started' && e.metrics) out.log(`worker ${e.worker}: metrics at ${e.metrics}`);
     if (e.kind !== 'round') return;
     const ev = e as unknown as DilocoRoundEvent;
     const row = rows.get(ev.round) ?? { round: ev.round, losses: {}, bytes_sent: {}, accepted: ev.accepted, refused: ev.refused, commitment: ev.commitment, state: ev.stateHash };

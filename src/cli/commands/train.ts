@@ -1,7 +1,7 @@
-import { freemem, totalmem } from 'node:os';
+import { freemem } from 'node:os';
 import { configureKernels } from '../../tensor/index.js';
 import { ModelTooLargeError, PRESET_NAMES, estimateMemory, evaluateTask, runJob, type StepReport } from '../../train/index.js';
-import { intFlag, interruptedExit, type Command, FlagError } from '../command.js';
+import { intFlag, interruptedExit, maxMemoryFlag, type Command } from '../command.js';
 import { UsageError } from '../../platform/errors.js';
 import { JOB_FLAGS, resolveProgram, resolveSpec, trainStore } from '../job.js';
 import { formatSeconds } from '../output.js';
@@ -56,8 +56,7 @@ Examples:
     });
     const program = await resolveProgram(args[0], flags);
     const { spec } = program;
-    const limit = flags['max-memory'] === undefined ? 0.8 * totalmem() : Number(flags['max-memory']) * 2 ** 30;
-    if (!(limit > 0)) throw new FlagError('max-memory', 'a positive number of GiB', String(flags['max-memory']));
+    const limit = maxMemoryFlag(flags);
     const estimate = estimateMemory(spec, program.tokenizer.vocabSize);
     if (estimate.bytes > limit) throw new ModelTooLargeError(estimate.bytes, limit, estimate.breakdown);
 
