@@ -1,4 +1,4 @@
-// `npm run bench -- diloco [--json] [--quick] [--text FILE] [--steps T]`: low-communication data parallelism.
+// `npm run bench -- diloco [--json] [--quick] [--text FILE] [--steps T] [--settings LIST]`: low-communication data parallelism.
 // K = 8 workers train one small GPT on text with equal total tokens in every setting (T inner steps of
 // batch B per worker): synchronous data-parallel (the K gradients averaged every step, one AdamW step),
 // DiLoCo at H = 10, 50, 100, NoLoCo at H = 50, and a DiLoCo H = 50 run under churn (25% of the workers
@@ -12,6 +12,10 @@
 // what mycel's own exchange sends (each worker's delta fetched as a blob by every other worker, (n-1) P).
 // Simulated wall-clock: steps per worker x the measured seconds of one inner step on this machine, plus
 // bytes x 8 / link rate (no latency, no overlap of compute and communication).
+// --settings runs some settings, in the order given (sync, diloco-10, diloco-50, diloco-100, noloco-50, churn-50;
+// default: all, in that order): every setting is deterministic, so rows of separate runs of the same code combine.
+// The summary needs sync, diloco-50, noloco-50 and churn-50 in the run; without sync, a row's simulated time uses its
+// own measured seconds per step.
 import { readFileSync, existsSync } from 'node:fs';
 import { textWindowBatch, type TokenBatch } from '../src/data/index.js';
 import { clipGradNorm, parameterCount, valueAndGrad, type Params } from '../src/nn/index.js';
@@ -70,6 +74,10 @@ export async function run(args: string[]): Promise<void> {
   const common = { model, K, steps_per_worker: steps, batch: BATCH };
   if (!args.includes('--json')) console.error(`bench diloco: ${model}, K = ${K}, ${steps} steps per worker${quick ? ' (--quick)' : ''}`);
 
+  const SETTINGS = ['sync', 'diloco-10', 'diloco-50', 'diloco-100', 'noloco-50', 'churn-50'];
+  const settings = (flag(args, '--settings') ?? SETTINGS.join(',')).split(',');
+  const unknown = settings.filter((x) => !SETTINGS.includes(x));
+  if (unknown.length) throw new Error(`--settings: unknown ${unknown.join(', ')} (known: ${SETTINGS.join(', ')})`);
   const rows: Row[] = [];
   const emit = (row: Row) => {
     rows.push(row);
@@ -80,11 +88,14 @@ export async function run(args: string[]): Promise<void> {
     simulated_seconds_100mbps: stepsPerWorker * secondsPerStep + (bytesPerWorker * 8) / 100e6,
   });
 
+  let secondsPerStep: number | undefined;
   // Synchronous data-parallel: each step, K micro-batch gradients averaged in worker order, clipped, one AdamW step.
-  const dp = dataParallel(program, batch, steps);
-  const secondsPerStep = dp.seconds / (steps * K); // one worker's forward + backward on one micro-batch
-  const dpBytes = steps * ring(K);
-  emit({ mode: 'sync', H: 1, val_loss: valLoss(dp.params), bytes_per_worker: dpBytes, ...timed(steps, secondsPerStep, dpBytes), bytes_per_worker_mycel_p2p: dpBytes, tokens: steps * K * BATCH * MODEL.contextLength, ...common });
+  const syncRun = () => {
+    const dp = dataParallel(program, batch, steps);
+    secondsPerStep = dp.seconds / (steps * K); // one worker's forward + backward on one micro-batch
+    const dpBytes = steps * ring(K);
+    emit({ mode: 'sync', H: 1, val_loss: valLoss(dp.params), bytes_per_worker: dpBytes, ...timed(steps, secondsPerStep, dpBytes), bytes_per_worker_mycel_p2p: dpBytes, tokens: steps * K * BATCH * MODEL.contextLength, ...common });
+  };
 
   const lowComm = (mode: 'diloco' | 'noloco', H: number, churn: boolean) => {
     const rounds = steps / H;
@@ -105,24 +116,30 @@ export async function run(args: string[]): Promise<void> {
     // NoLoCo has one outer model per worker: its validation loss is their mean; DiLoCo's workers share one.
     const val = mode === 'diloco' ? valLoss(workers[0].outer.params) : workers.reduce((s, w) => s + valLoss(w.outer.params), 0) / workers.length;
     emit({
-      mode: churn ? `${mode}-churn` : mode, H, val_loss: val, bytes_per_worker: collective, ...timed(steps, secondsPerStep, collective),
+      mode: churn ? `${mode}-churn` : mode, H, val_loss: val, bytes_per_worker: collective, ...timed(steps, secondsPerStep ?? seconds / innerSteps, collective),
       bytes_per_worker_mycel_p2p: p2p, tokens: innerSteps * BATCH * MODEL.contextLength, rounds,
       measured_seconds_per_step: seconds / innerSteps, ...common,
     });
   };
-  for (const H of [10, 50, 100]) lowComm('diloco', H, false);
-  lowComm('noloco', 50, false);
-  lowComm('diloco', 50, true);
+  for (const setting of settings) {
+    if (setting === 'sync') syncRun();
+    else {
+      const [mode, H] = setting.split('-');
+      lowComm(mode === 'noloco' ? 'noloco' : 'diloco', Number(H), mode === 'churn');
+    }
+  }
 
-  const sync = rows[0];
-  const h50 = rows.find((r) => r.mode === 'diloco' && r.H === 50)!;
-  const churn = rows.find((r) => r.mode === 'diloco-churn')!;
+  const sync = rows.find((r) => r.mode === 'sync');
+  const h50 = rows.find((r) => r.mode === 'diloco' && r.H === 50);
+  const churn = rows.find((r) => r.mode === 'diloco-churn');
+  const noloco = rows.find((r) => r.mode === 'noloco');
+  if (!sync || !h50 || !churn || !noloco) return;
   report({
     summary: true,
     loss_gap_h50: (h50.val_loss - sync.val_loss) / sync.val_loss,
     bytes_reduction_h50: sync.bytes_per_worker / h50.bytes_per_worker,
     churn_loss_gap: (churn.val_loss - sync.val_loss) / sync.val_loss,
-    noloco_loss_gap_h50: (rows.find((r) => r.mode === 'noloco')!.val_loss - sync.val_loss) / sync.val_loss,
+    noloco_loss_gap_h50: (noloco.val_loss - sync.val_loss) / sync.val_loss,
     model,
     seconds_per_step: secondsPerStep,
   });
