@@ -32,7 +32,7 @@ export async function run(args: string[]): Promise<void> {
     seconds: minutes * 60,
     sampleSeconds: numberFlag(args, 'sample-seconds', 10),
     onSample: (s) => report({ name: 'soak.sample', seconds: s.seconds, rss_mb: round(s.rssMb), heap_mb: round(s.heapMb), external_mb: round(s.externalMb), jobs: s.jobs }),
-    onJob: (j) => process.stderr.write(`job ${j.jobId}: ${j.phase}${j.verified ? ', model fetched' : ''} in ${j.seconds.toFixed(1)} s\n`),
+    onJob: (j) => process.stderr.write(`job ${j.jobId}: ${j.phase}${j.accepted ? ', model fetched' : ''} in ${j.seconds.toFixed(1)} s\n`),
   });
   const pass = r.rssSlope <= bound;
   report({

@@ -27,7 +27,7 @@ export type SoakOptions = {
   /** Jobs posted and not yet settled at any time. */
   inFlight?: number;
   onSample?: (s: SoakSample) => void;
-  onJob?: (j: { jobId: string; phase: string; seconds: number; verified: boolean }) => void;
+  onJob?: (j: { jobId: string; phase: string; seconds: number; accepted: boolean }) => void;
   log?: (text: string) => void;
 };
 export type SoakResult = {
@@ -117,7 +117,7 @@ export async function soak(o: SoakOptions): Promise<SoakResult> {
         const r = await awaitJob(submitter, jobId, ac.signal, spec);
         if (r.phase === 'Finalized') jobsFinalized++;
         else jobsOther++;
-        o.onJob?.({ jobId: jobId.toString(), phase: r.phase, seconds: (performance.now() - t) / 1000, verified: r.verified && r.model !== undefined });
+        o.onJob?.({ jobId: jobId.toString(), phase: r.phase, seconds: (performance.now() - t) / 1000, accepted: r.accepted && r.model !== undefined });
       }
     };
     await Promise.all(Array.from({ length: inFlight }, lane));

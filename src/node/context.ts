@@ -49,7 +49,7 @@ export type NodeEvent =
   | { type: 'unverified'; node: string; jobId: string; reason: string }
   /** A training step of a job this node runs (its loss, for the dashboard's curves). */
   | { type: 'step'; node: string; jobId: string; step: number; loss: number }
-  /** A verifier re-executed a committed job and its root agrees: this node will not challenge it. */
+  /** A verifier re-executed a committed job and its root agrees: this node will not challenge it (the only "verified by re-execution"). */
   | { type: 'agreed'; node: string; jobId: string };
 
 export type Emit = (event: NodeEvent) => void;

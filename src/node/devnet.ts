@@ -26,7 +26,7 @@ import { MycelTokenAbi } from '../chain/generated/MycelToken.js';
 import { parseJobSpec, PRESETS, type JobSpec, type JobSpecInput } from '../train/index.js';
 import { sleep, type Contracts, type Emit, type NodeConfig, type NodeContext, type NodeEvent } from './context.js';
 import { spawnRole } from './spawn.js';
-import { awaitJob, jobOf, submitJob, type SolverResult, type SubmitterResult, type VerifierResult } from './roles.js';
+import { awaitJob, describeStanding, jobOf, submitJob, type SolverResult, type SubmitterResult, type VerifierResult } from './roles.js';
 import { bootstrapAddr } from './p2p.js';
 import { isDevChain } from './join.js';
 import { startNode, type RunningNode } from './run.js';
@@ -79,7 +79,8 @@ export type DevnetSummary = {
   dir: string;
   spec: { steps: number; model: JobSpec['model']; task: string };
   cheatAt: number;
-  jobs: { job: string; jobId: string; solver: string; phase: string; verified: boolean; root: Hex; dispute?: { loser: string; at: string; moves: number } }[];
+  /** `verification`, for a Finalized job: "verified by re-execution" only if the verifier re-executed it and agreed; else what the chain shows. */
+  jobs: { job: string; jobId: string; solver: string; phase: string; verification?: string; root: Hex; dispute?: { loser: string; at: string; moves: number } }[];
   parties: Party[];
   totalSupply: { before: string; after: string; burned: string };
   gas: { action: string; count: number; total: string }[];
@@ -311,7 +312,7 @@ export async function runDevnet(o: DevnetOptions = {}): Promise<DevnetSummary> {
         jobId: j.jobId.toString(),
         solver: i === 0 ? 'honest solver' : 'cheating solver',
         phase: j.phase,
-        verified: (i === 0 ? gotA : gotB)?.verified ?? false,
+        ...(j.phase === 'Finalized' ? { verification: verificationOf(i === 0 ? gotA : gotB, checked.find((v) => String(v.jobId) === String(j.jobId))) } : {}),
         root: j.root,
         ...(i === 1 && ruled ? { dispute: ruled } : {}),
       })),
@@ -332,6 +333,13 @@ export async function runDevnet(o: DevnetOptions = {}): Promise<DevnetSummary> {
     await submitter?.stop();
     await anvil?.stop();
   }
+}
+
+/** How a Finalized job stands, claiming no more than happened: re-executed and agreed, or only what the chain shows. */
+function verificationOf(got: SubmitterResult | undefined, checked: VerifierResult | undefined): string {
+  if (got?.unverified !== undefined) return `NOT verified: ${got.unverified.split('\n')[0]}`;
+  if (checked?.agreed) return 'verified by re-execution: the verifier re-ran it and its root agreed';
+  return got ? describeStanding(got) : 'not verified: the submitter did not report it';
 }
 
 /** Waits until the job has left `phase` (a solver claimed it). */
@@ -360,7 +368,7 @@ function accountOf(config: Pick<NodeConfig, 'rpcUrl' | 'chainId' | 'privateKey' 
 export function formatSummary(s: DevnetSummary): string {
   const lines = [
     `devnet: ${s.spec.steps}-step GPT (${s.spec.model.kind === 'gpt' ? `d=${s.spec.model.dModel}, ${s.spec.model.layers} layers` : s.spec.model.kind}) on ${s.spec.task}; cheater flipped a bit at step ${s.cheatAt}`,
-    ...s.jobs.map((j) => `  job ${j.job} (#${j.jobId}) by the ${j.solver}: ${j.phase}${j.phase === 'Finalized' ? (j.verified ? ' (verified)' : ' (NOT verified)') : ''}${j.dispute ? ` — dispute: ${j.dispute.loser} lost at the ${j.dispute.at} level after ${j.dispute.moves} moves` : ''}`),
+    ...s.jobs.map((j) => `  job ${j.job} (#${j.jobId}) by the ${j.solver}: ${j.phase}${j.verification ? ` (${j.verification})` : ''}${j.dispute ? ` — dispute: ${j.dispute.loser} lost at the ${j.dispute.at} level after ${j.dispute.moves} moves` : ''}`),
     'balances (MYC)        before → after (delta)',
     ...s.parties.map((p) => `  ${p.role.padEnd(16)} ${p.before} → ${p.after} (${p.delta.startsWith('-') ? '' : '+'}${p.delta})`),
     `  total supply     ${s.totalSupply.before} → ${s.totalSupply.after} (burned ${s.totalSupply.burned})`,

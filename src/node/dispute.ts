@@ -8,7 +8,7 @@
  * their own moves included. A party moves only when the position it replayed equals the contract's stored one.
  */
 import type { Address, Hash } from 'viem';
-import { getBlockNumber, getTransaction, readContract } from 'viem/actions';
+import { getBlockNumber, getContractEvents, getTransaction, readContract } from 'viem/actions';
 import { send } from '../chain/actions/send.js';
 import { DisputeGameAbi } from '../chain/generated/DisputeGame.js';
 import { encodeDisputeMove, GAME_LEVELS, GAME_PHASES, GAME_TURNS, GAME_AT, type JobFacts } from '../chain/dispute-moves.js';
@@ -80,7 +80,16 @@ export async function playDispute(
     for (;;) {
       const d = await readDispute(ctx, o.disputeId);
       if (GAME_LEVELS[d.level] === 'done') {
-        return { loser: REFEREE_LOSERS[d.loser] as string, at: GAME_AT[d.ruledAt], moves: applied };
+        // Every move up to the ruling is replayed, not only those the watcher has delivered yet: the outcome counts
+        // the dispute's moves on chain, and the replayed position must reach the chain's ruling. A timeout emits no
+        // Moved event (it ends the game in DisputeRuled): it is the ruling itself, counted as the last move.
+        const all = await getContractEvents(ctx.publicClient, { address: ctx.contracts.disputeGame, abi: DisputeGameAbi, eventName: 'Moved', args: { disputeId: o.disputeId }, fromBlock: o.fromBlock, toBlock: 'latest' });
+        for (; applied < all.length; applied++) pos = transition(o.rules, pos, await chainMove(ctx, all[applied].transactionHash, roleOf, { rules: o.rules, pos }), applied + 1);
+        const at = GAME_AT[d.ruledAt];
+        if (at === 'timeout' && pos.level !== 'done') pos = transition(o.rules, pos, { kind: 'timeout', by: o.party.role }, pos.deadline + 1);
+        const loser = REFEREE_LOSERS[d.loser] as string;
+        if (pos.ruling?.loser !== loser) throw new DisputeMoveDecodeError(`dispute ${o.disputeId}: the chain ruled against ${loser} (${at}), but its ${applied} moves replayed here rule against ${pos.ruling?.loser ?? 'nobody'}`);
+        return { loser, at, moves: applied + (at === 'timeout' ? 1 : 0) };
       }
       if (watchFailed) throw watchFailed;
       for (; applied < moves.length; applied++) pos = transition(o.rules, pos, await chainMove(ctx, moves[applied], roleOf, { rules: o.rules, pos }), applied + 1);

@@ -195,13 +195,25 @@ export async function submitJob(
 }
 
 /**
- * `verified`: the job is Finalized and its dispute rules on chain are its spec's. A job Finalized under other rules was
- * never open to a fair challenge: it is reported with `unverified` (the reason) and its model is not fetched.
+ * `accepted`: the job is Finalized and its dispute rules on chain are its spec's, so its model is kept. That is not
+ * "verified": the chain only says that nobody proved the root wrong. `standing` says how far it went: `unchallenged`
+ * (nobody contested it within its window; the chain does not show that anyone re-executed it, and this node did not)
+ * or `upheld` (the solver won each of its `disputes`). A job Finalized under other rules was never open to a fair
+ * challenge: it is reported with `unverified` (the reason) and its model is not fetched.
  */
-export type SubmitterResult = { jobId: bigint; phase: string; verified: boolean; unverified?: string; root?: Hex; model?: string; modelCid?: string };
+export type SubmitterResult = {
+  jobId: bigint; phase: string; accepted: boolean; standing?: 'unchallenged' | 'upheld'; disputes: number; unverified?: string; root?: Hex; model?: string; modelCid?: string;
+};
+
+/** A Finalized job's standing, in words that claim no more than the chain shows. */
+export function describeStanding(r: Pick<SubmitterResult, 'standing' | 'disputes'>): string {
+  return r.standing === 'upheld'
+    ? `upheld: the solver won all ${r.disputes} dispute(s) over it`
+    : 'unchallenged: nobody contested it within its challenge window (no re-execution is recorded on chain)';
+}
 
 /**
- * Waits until the job is settled (Finalized, Refuted or Expired) and, for a verified result, keeps the model that
+ * Waits until the job is settled (Finalized, Refuted or Expired) and, for an accepted result, keeps the model that
  * the solver announced for the committed root in `<dataDir>/models`, once its state hash is the run's h_T (a refuted
  * job's model is deleted). A Finalized
  * job whose model no peer serves is still Finalized: the model is then missing from the result.
@@ -236,16 +248,17 @@ export async function awaitJob(ctx: NodeContext, jobId: bigint, signal?: AbortSi
       const unverified = rules.checked ? rules.unverified : undefined;
       if (job.phase === 'Refuted' || job.phase === 'Expired') {
         await rm(path, { force: true });
-        return { jobId, phase: job.phase, verified: false, ...(unverified === undefined ? {} : { unverified }) };
+        return { jobId, phase: job.phase, accepted: false, disputes: job.disputes, ...(unverified === undefined ? {} : { unverified }) };
       }
       if (job.phase === 'Finalized') {
         if (unverified !== undefined) {
           ctx.log(`job ${jobId}: Finalized on chain, but NOT VERIFIED (its dispute rules on chain are not its spec's)`);
-          return { jobId, phase: job.phase, verified: false, unverified, root: job.root };
+          return { jobId, phase: job.phase, accepted: false, disputes: job.disputes, unverified, root: job.root };
         }
         const got = model ? await withTimeout(model, MODEL_WAIT_MS, signal) : undefined;
-        if (got) ctx.log(`job ${jobId}: verified result; model saved to ${got.path}`);
-        return { jobId, phase: job.phase, verified: true, root: job.root, ...(got ? { model: got.path, modelCid: got.cid } : {}) };
+        const standing = job.disputes > 0 ? 'upheld' : 'unchallenged';
+        ctx.log(`job ${jobId}: Finalized, ${describeStanding({ standing, disputes: job.disputes })}; ${got ? `model saved to ${got.path}` : 'no peer served its model'}`);
+        return { jobId, phase: job.phase, accepted: true, standing, disputes: job.disputes, root: job.root, ...(got ? { model: got.path, modelCid: got.cid } : {}) };
       }
       await sleep(POLL_MS, signal);
     }
@@ -511,7 +524,7 @@ async function checkJob(ctx: NodeContext, state: NodeState, jobId: bigint, commi
   const { record } = await runJob(j.program, { store, signal, onStep: progressOf(ctx, jobId, spec.steps) });
   const mine = `0x${record.commitment!}` as Hex;
   if (mine.toLowerCase() === job.root.toLowerCase()) {
-    ctx.log(`job ${jobId}: root agrees with my re-execution; no challenge`);
+    ctx.log(`job ${jobId}: root agrees with my re-execution (verified by re-execution); no challenge`);
     ctx.emit({ type: 'agreed', node: ctx.name, jobId: jobId.toString() });
     return { jobId, agreed: true };
   }

@@ -38,5 +38,5 @@ describe('generated adversaries through the contracts', () => {
       }),
       { numRuns: cases(4, 40) },
     );
-  }, 600_000);
+  }, cases(600_000, 14_400_000));
 });

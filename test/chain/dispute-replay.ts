@@ -58,7 +58,8 @@ export async function setupGameChain(rules: Rules): Promise<GameChain> {
     facts: jobFacts(rules),
     balance: (who) => readContract(publicClient, { address: d.token, abi: MycelTokenAbi, functionName: 'balanceOf', args: [who] }),
     async advance(blocks) {
-      await testClient.mine({ blocks: Number(blocks) });
+      // In batches: anvil builds each block, and a thousand at once can outlast an RPC timeout on a loaded machine.
+      for (let left = Number(blocks); left > 0; left -= 100) await testClient.mine({ blocks: Math.min(left, 100) });
     },
   };
 }

@@ -28,10 +28,11 @@ describe('mycel devnet', () => {
     const [a, b] = s.jobs;
     expect(s.failures).toEqual([]);
     expect(a.phase).toBe('Finalized');
-    expect(a.verified).toBe(true); // its rules on chain are its spec's, checked by the submitter
-    expect(text).toContain(`job A (#${a.jobId}) by the honest solver: Finalized (verified)`);
+    // "verified" only because the verifier re-executed it and agreed (its rules on chain were checked too).
+    expect(a.verification).toBe('verified by re-execution: the verifier re-ran it and its root agreed');
+    expect(text).toContain(`job A (#${a.jobId}) by the honest solver: Finalized (verified by re-execution`);
     expect(b.phase).toBe('Refuted');
-    expect(b.verified).toBe(false);
+    expect(b.verification).toBeUndefined();
     expect(b.dispute).toMatchObject({ loser: 'solver', at: 'instruction' });
     const delta = Object.fromEntries(s.parties.map((p) => [p.role, Number(p.delta)]));
     // reward 25, stake 5: the honest solver gets its stake back and the reward; the cheater loses its stake;

@@ -89,7 +89,7 @@ describe('a job whose rules on chain are not its spec\'s (a submitter colluding 
       await c.advance(601n);
       await finalize(c.wallets[4], { market: c.market, jobId });
       const result = await settled;
-      expect(result).toMatchObject({ jobId, phase: 'Finalized', verified: false, unverified: expect.stringContaining(c.facts.root) });
+      expect(result).toMatchObject({ jobId, phase: 'Finalized', accepted: false, unverified: expect.stringContaining(c.facts.root) });
       expect(result.model).toBeUndefined();
       expect(flagged('submitter') && flagged('verifier')).toBe(true);
       const logs = events.flatMap((e) => (e.type === 'log' ? [`${e.node}: ${e.text}`] : []));

@@ -43,7 +43,7 @@ describe('generated adversaries against an honest party', () => {
     // Every attack kind was played, and games ended at more than one level (not only by timeout).
     for (const base of BASES) expect([...seen.keys()].some((k) => k.startsWith(`${base}/`))).toBe(true);
     expect(new Set([...seen.keys()].map((k) => k.split('/')[1])).size).toBeGreaterThan(2);
-  }, 300_000);
+  }, cases(300_000, 14_400_000));
 
   test('an adversary that plays its base strategy to the end is caught where its run is wrong, not only by timeout', async () => {
     for (const base of BASES) {
@@ -90,5 +90,5 @@ describe('many disputes on one root, from many keys', () => {
       ),
       { numRuns: cases(40, 500) },
     );
-  }, 300_000);
+  }, cases(300_000, 14_400_000));
 });

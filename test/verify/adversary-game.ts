@@ -80,7 +80,7 @@ export const planArb = (bases: readonly Base[] = BASES): fc.Arbitrary<Plan> =>
   });
 
 /** One hash or word of the move changed (the seed picks which); a move without one is sent as it is. */
-function tamper(m: Move, seed: number): Move {
+export function tamper(m: Move, seed: number): Move {
   const flip = (h: string) => (h[0] === '0' ? '1' : '0') + h.slice(1);
   const at = <T>(xs: readonly T[], f: (x: T) => T) => xs.map((x, i) => (i === seed % Math.max(1, xs.length) ? f(x) : x));
   switch (m.kind) {
