@@ -1,6 +1,7 @@
 // A worker's inner steps and the outer merge are jobs the existing dispute game referees: the inner-step job
 // and the merge job give the swarm's own bits, and a forged result of either loses a dispute to the honest
 // party, whichever role each plays.
+import fc from 'fast-check';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { buildProgram, jobId, parseJobSpec, replayToStep, runCommitment, stateHash, type TrainProgram } from '../../src/train/index.js';
 import { contributionOf, innerStart, outerMerge, outerStateHash, runInnerSteps, shardBatcher } from '../../src/train/diloco-program.js';
@@ -9,8 +10,9 @@ import { mergeStep } from '../../src/train/merge-program.js';
 import { DILOCO_OUTER, NOLOCO_OUTER } from '../../src/train/outer.js';
 import { simulateDiloco, type WorkerState } from '../../src/swarm/diloco-sim.js';
 import { nolocoGroupOf } from '../../src/swarm/noloco.js';
-import { adversary } from '../../src/verify/index.js';
+import { adversary, rulesOf } from '../../src/verify/index.js';
 import { runOf, type Run } from '../verify/game-helpers.js';
+import { cases } from '../verify/adversary-game.js';
 import { microSpec } from '../train/helpers.js';
 import { disputeJob, innerJobContributions, microRun, writerOf } from './diloco-helpers.js';
 
@@ -135,3 +137,23 @@ describe('the outer merge as a job', () => {
 });
 
 const MICRO_JOB_ID = '5b7b4955f85a107b520535c79d881dc4d2a67219c4f1de2c4f2055e4a90f1104';
+
+describe('generated forgeries of a merge', () => {
+  it('a closer or a challenger that flips any bit of any op output of the merge loses to the honest party', async () => {
+    const outer = workers.get(0)!.outer;
+    const job = mergeJob(base, { mode: 'diloco', hyper: DILOCO_OUTER, outer, contributions: innerJobContributions(base, workers, 'diloco') });
+    const ops = rulesOf(job).structure(1).ops;
+    const honest = await runOf(job);
+    await fc.assert(
+      fc.asyncProperty(fc.nat(ops.length - 1), fc.nat(), fc.nat(31), fc.constantFrom('solver' as const, 'challenger' as const), async (op, at, bit, role) => {
+        const size = ops[op].output.shape.reduce((a, b) => a * b, 1);
+        const liar = await runOf(adversary.flipOpOutput(job, 1, op, at % size, bit));
+        // A flip that no later op reads leaves the merge's result as it was: nothing to dispute.
+        fc.pre(liar.record.commitment !== honest.record.commitment);
+        const game = role === 'solver' ? await disputeJob(job, liar, honest) : await disputeJob(job, honest, liar);
+        expect(game.ruling.loser).toBe(role);
+      }),
+      { numRuns: cases(4, 40) },
+    );
+  }, 300_000);
+});
