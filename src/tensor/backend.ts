@@ -6,7 +6,6 @@
  */
 import { availableCores } from '../platform/cores.js';
 import { loadNativeAddon, type NativeLoad } from '../platform/native-addon.js';
-import { hasSharedMemory } from '../platform/threads.js';
 import type { MatmulKernel } from './kernels/matmul-problem.js';
 import { unary as referenceUnary } from './kernels/reference.js';
 import { referenceMatmulKernel } from './kernels/reference-matmul.js';
@@ -54,9 +53,9 @@ export function kernelConfig(): KernelConfig {
 
 /**
  * The matmul kernel for the current settings: 'fast' takes the native addon where it loads. The
- * WebAssembly kernel needs SharedArrayBuffer (a browser page must be cross-origin isolated) and an engine
- * that fuses f32x4.relaxed_madd (a probe decides); without them the reference kernel runs, with the same
- * results.
+ * WebAssembly kernel needs an engine that fuses f32x4.relaxed_madd (a probe decides), and runs on one thread
+ * without SharedArrayBuffer (a browser page that is not cross-origin isolated); without it the reference kernel
+ * runs, with the same results.
  */
 export function matmulKernel(): MatmulKernel {
   if (config.kernels === 'reference') return referenceMatmulKernel;
@@ -64,7 +63,7 @@ export function matmulKernel(): MatmulKernel {
     const { addon } = nativeAddon();
     if (addon) return (native ??= createNativeMatmul(addon, { threads: config.threads }));
   }
-  if (!hasSharedMemory() || !hasWasmFmaMatmul()) return referenceMatmulKernel;
+  if (!hasWasmFmaMatmul()) return referenceMatmulKernel;
   wasm ??= createWasmMatmul({ threads: config.threads });
   return wasm;
 }

@@ -86,6 +86,7 @@ describe('browser node', () => {
       expect(tab.caps.crossOriginIsolated).toBe(true);
       expect(tab.caps.missing).toEqual([]);
       expect(tab.result!.kernels).toBe('fast');
+      expect(tab.result!.matmul).toBe('wasm-fma');
       expect(tab.connectedTo).toContain('/ws');
       expect(node.peers().map((p) => p.peerId)).toContain(tab.peerId);
 
@@ -98,6 +99,32 @@ describe('browser node', () => {
       expect(errors).toEqual([]);
     } finally {
       await context.close();
+    }
+  }, 180_000);
+
+  test('served without COOP/COEP (no SharedArrayBuffer): the page says what is missing and trains on one thread, same commitment', async () => {
+    const plain = await serveDashboard(observer, { token: 'plain-token', tokenHint: '', job: { name: 'micro addition (4 steps)', spec }, crossOriginIsolated: false });
+    const context = await browser.newContext();
+    try {
+      const page = await context.newPage();
+      const errors: string[] = [];
+      page.on('pageerror', (e) => errors.push(`pageerror: ${e.message}`));
+      await page.goto(`${plain.origin}/node?token=plain-token&run`);
+      await page.waitForFunction(() => (window as unknown as { __mycelTab: TabState }).__mycelTab.result !== undefined || (window as unknown as { __mycelTab: TabState }).__mycelTab.error !== undefined, undefined, { timeout: 120_000 });
+      const tab = await tabState(page);
+      expect(tab.caps.crossOriginIsolated).toBe(false);
+      expect(tab.caps.sharedMemory).toBe(false);
+      expect(tab.caps.missing.join(' ')).toContain('SharedArrayBuffer (the page is not cross-origin isolated)');
+      expect(await page.textContent('#caps-missing')).toContain('falls back to the WebAssembly SIMD kernels on one thread');
+      // The SIMD matmul on unshared memory, one thread: the same bits as the Node solver.
+      expect(tab.result).toMatchObject({ kernels: 'fast', threads: 1, matmul: 'wasm-fma' });
+      const { record } = await runJob(buildProgram(spec), { store: new Store(join(dir, 'solver-plain')) });
+      expect(tab.result!.commitment).toBe(record.commitment);
+      await screenshot(page, 'browser-node', 'no-shared-memory');
+      expect(errors).toEqual([]);
+    } finally {
+      await context.close();
+      await plain.close();
     }
   }, 180_000);
 

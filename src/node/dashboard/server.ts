@@ -27,7 +27,9 @@ const TYPES: Record<string, string> = { '.html': 'text/html; charset=utf-8', '.j
  * Every response: no caching (a page from an older build must not talk to a newer node), and cross-origin isolation
  * (COOP/COEP), which a page that runs the runtime on several threads needs for SharedArrayBuffer.
  */
-const HEADERS = { 'Cache-Control': 'no-store', 'Cross-Origin-Opener-Policy': 'same-origin', 'Cross-Origin-Embedder-Policy': 'require-corp', 'X-Content-Type-Options': 'nosniff' };
+const ISOLATION = { 'Cross-Origin-Opener-Policy': 'same-origin', 'Cross-Origin-Embedder-Policy': 'require-corp' };
+const BASE_HEADERS = { 'Cache-Control': 'no-store', 'X-Content-Type-Options': 'nosniff' };
+const HEADERS = { ...BASE_HEADERS, ...ISOLATION };
 
 export type DashboardServer = {
   /** The URL to open, with the token; `origin` without it. */
@@ -60,6 +62,11 @@ export type DashboardServerOptions = {
   /** A job the browser node page offers to run (GET /api/job), with a name to show. */
   job?: { name: string; spec: unknown };
   chain?: ServedChain;
+  /**
+   * Serve the COOP/COEP headers (default true). False serves pages as a host that does not set them would (behind
+   * some proxies, or embedded): the browser node then has no SharedArrayBuffer and says so (tests use it).
+   */
+  crossOriginIsolated?: boolean;
 };
 
 export class DashboardPortError extends MycelError {
@@ -72,6 +79,8 @@ export class DashboardPortError extends MycelError {
 export async function serveDashboard(observer: Observer, o: DashboardServerOptions): Promise<DashboardServer> {
   const pagesDir = o.pagesDir ?? PAGES_DIR;
   let chain = o.chain;
+  // Shadows the module's: what this server sends with its pages, events and answers.
+  const HEADERS = o.crossOriginIsolated === false ? BASE_HEADERS : { ...BASE_HEADERS, ...ISOLATION };
   const streams = new Set<ServerResponse>();
   const server = createServer((req, res) => void handle(req, res).catch((error) => {
     if (!res.headersSent) res.writeHead(500, { ...HEADERS, 'Content-Type': 'text/plain' });

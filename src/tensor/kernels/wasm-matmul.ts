@@ -108,15 +108,21 @@ function stagedSpan({ strides: [, row, col] }: MatOperand, rows: number, cols: n
 
 let compiled: WebAssembly.Module | null | undefined;
 
-/** matmul.wasm compiled, or null where the engine lacks relaxed SIMD (even after enabling its flag). */
+/**
+ * matmul.wasm compiled, or null where the engine lacks relaxed SIMD (even after enabling its flag). Where there is no
+ * SharedArrayBuffer, its twin whose imported memory is not shared (the same code; build-wasm.mjs): one thread.
+ */
 function matmulModule(): WebAssembly.Module | null {
   if (compiled === undefined) {
-    const bytes = Uint8Array.from(atob(WASM_MODULES.matmul), (c) => c.charCodeAt(0));
+    const bytes = Uint8Array.from(atob(hasSharedMemory() ? WASM_MODULES.matmul : WASM_MODULES['matmul-unshared']), (c) => c.charCodeAt(0));
     if (!WebAssembly.validate(bytes)) enableRelaxedSimd();
     compiled = WebAssembly.validate(bytes) ? new WebAssembly.Module(bytes) : null;
   }
   return compiled;
 }
+
+/** The kernel's memory: shared (worker threads use it too) where the engine has SharedArrayBuffer. */
+const kernelMemory = () => new WebAssembly.Memory({ initial: 1, maximum: 65536, shared: hasSharedMemory() });
 
 /**
  * The probe: one tile through the kernel itself, where every output is fma(1 + 2^-12, 1 + 2^-12, -(1 + 2^-11))
@@ -124,7 +130,7 @@ function matmulModule(): WebAssembly.Module | null {
  * Every lane of the tile is checked against the reference, so a partly fused engine fails too.
  */
 function kernelFuses(module: WebAssembly.Module): boolean {
-  const memory = new WebAssembly.Memory({ initial: 1, maximum: 65536, shared: true });
+  const memory = kernelMemory();
   const kernel = new WebAssembly.Instance(module, { env: { memory } }).exports as unknown as MatmulExports;
   const x = 1 + 2 ** -12;
   const a = new Float32Array(MR * 2).map((_, i) => (i % 2 === 0 ? 1 : x)); // [MR, 2], rows (1, x)
@@ -153,7 +159,7 @@ let fuses: boolean | undefined;
  */
 export function hasWasmFmaMatmul(): boolean {
   if (fuses === undefined) {
-    const module = hasSharedMemory() ? matmulModule() : null;
+    const module = matmulModule();
     fuses = module !== null && kernelFuses(module);
   }
   return fuses;
@@ -164,20 +170,19 @@ export type WasmMatmul = MatmulKernel & { readonly threads: number; close(): voi
 /**
  * The WebAssembly SIMD matmul with fused multiply-add (where hasWasmFmaMatmul()), bit-identical to referenceMatmul. Output rows are split across `threads`
  * threads: the caller's and threads - 1 workers that share the kernel's memory. Where the caller may not
- * block (a browser page's main thread) or shared memory is missing, it runs on one thread.
+ * block (a browser page's main thread) or shared memory is missing (a page that is not cross-origin isolated), it
+ * runs on one thread, on unshared memory.
  */
 export function createWasmMatmul({ threads = 1 }: { threads?: number } = {}): WasmMatmul {
-  if (!hasSharedMemory()) {
-    throw new Error('createWasmMatmul needs SharedArrayBuffer (in a browser: serve the page cross-origin isolated).');
-  }
   const module = matmulModule();
   if (module === null || !hasWasmFmaMatmul()) {
     throw new Error('createWasmMatmul needs an engine whose f32x4.relaxed_madd is fused (see hasWasmFmaMatmul).');
   }
-  const threadCount = canBlock() ? Math.max(1, Math.floor(threads)) : 1;
-  const memory = new WebAssembly.Memory({ initial: 1, maximum: 65536, shared: true });
+  // Worker threads need memory they share with this one, and a thread that may block while they work.
+  const threadCount = canBlock() && hasSharedMemory() ? Math.max(1, Math.floor(threads)) : 1;
+  const memory = kernelMemory();
   const kernel = new WebAssembly.Instance(module, { env: { memory } }).exports as unknown as MatmulExports;
-  const control = new Int32Array(new SharedArrayBuffer(SLOT * 4 * threadCount));
+  const control = new Int32Array(hasSharedMemory() ? new SharedArrayBuffer(SLOT * 4 * threadCount) : new ArrayBuffer(SLOT * 4));
   const workers: Thread[] = [];
   for (let index = 1; index < threadCount; index++) {
     workers.push(startThread(WORKER_BODY, { module, memory, control, index }));

@@ -1,7 +1,8 @@
 /**
  * What this browser gives the runtime: SharedArrayBuffer (the page must be cross-origin isolated; the node serves it
- * with COOP and COEP) for the multi-threaded WebAssembly kernels, and WebAssembly SIMD for the kernels themselves.
- * Without either, the reference kernels run on one thread: the same bits, more slowly.
+ * with COOP and COEP) for the kernels' worker threads, and WebAssembly SIMD for the kernels themselves.
+ * Without SharedArrayBuffer the SIMD kernels run on one thread; without SIMD the reference kernels run on one thread.
+ * The bits are the same either way, only the speed differs.
  */
 export type Caps = { sharedMemory: boolean; crossOriginIsolated: boolean; simd: boolean; cores: number; kernels: 'fast' | 'reference'; threads: number; missing: string[] };
 
@@ -20,6 +21,6 @@ export function detectCaps(): Caps {
     ...(sharedMemory ? [] : [`SharedArrayBuffer (the page is ${isolated ? '' : 'not '}cross-origin isolated)`]),
     ...(simd ? [] : ['WebAssembly SIMD']),
   ];
-  const fast = sharedMemory && simd;
-  return { sharedMemory, crossOriginIsolated: isolated, simd, cores, kernels: fast ? 'fast' : 'reference', threads: fast ? Math.max(1, Math.min(MAX_THREADS, cores)) : 1, missing };
+  // Without SharedArrayBuffer the SIMD kernels still run, on one thread; without SIMD the reference kernels do.
+  return { sharedMemory, crossOriginIsolated: isolated, simd, cores, kernels: simd ? 'fast' : 'reference', threads: sharedMemory && simd ? Math.max(1, Math.min(MAX_THREADS, cores)) : 1, missing };
 }

@@ -31,7 +31,8 @@ export type TabState = {
   /** Open direct WebRTC connections (to other tabs). */
   webrtcPeers: string[];
   job?: { name: string; steps: number; step: number; loss?: number };
-  result?: { commitment: string; stepHashes: string[]; tokensPerS: number; seconds: number; kernels: string; threads: number };
+  /** `matmul`: the matmul kernel that ran in the worker (wasm-fma, reference). */
+  result?: { commitment: string; stepHashes: string[]; tokensPerS: number; seconds: number; kernels: string; threads: number; matmul: string };
   /** Its work on the job market, when the node serves a chain. */
   market?: MarketState;
   error?: string;
@@ -51,7 +52,7 @@ function renderCaps(): void {
   fill('caps',
     h('p', {}, `Kernels: ${c.kernels === 'fast' ? 'WebAssembly SIMD' : 'reference (scalar)'} on ${c.threads} thread${c.threads === 1 ? '' : 's'} (this machine reports ${c.cores} cores).`),
     c.missing.length
-      ? h('p', { class: 'warn' }, `This browser lacks ${c.missing.join(' and ')}: the runtime falls back to the reference kernels on one thread. Results are the same bits, only slower.`)
+      ? h('p', { class: 'warn', id: 'caps-missing' }, `This browser lacks ${c.missing.join(' and ')}: the runtime falls back to ${c.simd ? 'the WebAssembly SIMD kernels on one thread' : 'the reference kernels on one thread'}. Results are the same bits, only slower.`)
       : h('p', { class: 'ok' }, 'SharedArrayBuffer and WebAssembly SIMD are available; the page is cross-origin isolated.'),
   );
 }
@@ -73,7 +74,7 @@ function renderJob(): void {
     j ? h('p', {}, `${j.name}: step ${j.step} of ${j.steps}${j.loss === undefined ? '' : `, loss ${j.loss.toFixed(4)}`}`) : h('p', { class: 'muted' }, 'No job running.'),
     r ? h('div', { class: 'result' },
       h('p', {}, 'Run commitment ', h('code', { id: 'commitment' }, r.commitment)),
-      h('p', {}, `${r.tokensPerS.toFixed(0)} tokens/s over ${r.seconds.toFixed(2)} s (${r.kernels} kernels, ${r.threads} thread${r.threads === 1 ? '' : 's'}).`)) : null,
+      h('p', {}, `${r.tokensPerS.toFixed(0)} tokens/s over ${r.seconds.toFixed(2)} s (${r.kernels} kernels, matmul ${r.matmul}, ${r.threads} thread${r.threads === 1 ? '' : 's'}).`)) : null,
   );
 }
 
@@ -166,7 +167,7 @@ export function runJob(name: string, spec: JobSpecInput): Promise<TabState['resu
       const m = e.data;
       if (m.kind === 'step') tab.job = { name, steps: m.steps, step: m.step, loss: m.loss };
       else if (m.kind === 'done') {
-        tab.result = { commitment: m.commitment, stepHashes: m.stepHashes, tokensPerS: m.tokensPerS, seconds: m.seconds, kernels, threads };
+        tab.result = { commitment: m.commitment, stepHashes: m.stepHashes, tokensPerS: m.tokensPerS, seconds: m.seconds, kernels, threads, matmul: m.matmul };
         worker.terminate();
         ok(tab.result);
       } else {

@@ -9,14 +9,14 @@ import { jobFacts } from '../../chain/dispute-moves.js';
 import { buildProgram } from '../../train/program.js';
 import { parseJobSpec, type JobSpecInput } from '../../train/spec.js';
 import { runInMemory, type InMemoryRun, type InMemoryStep } from '../../train/run-in-memory.js';
-import { configureKernels } from '../../tensor/index.js';
+import { configureKernels, matmulKernel } from '../../tensor/index.js';
 import { rulesOf } from '../../verify/strategy/rules.js';
 
 export type WorkerRequest = { kind: 'run' | 'facts'; spec: JobSpecInput; kernels: 'fast' | 'reference'; threads: number };
 export type JobRulesFacts = { h0: string; root: string; size: bigint };
 export type WorkerReply =
   | ({ kind: 'step' } & InMemoryStep)
-  | ({ kind: 'done' } & InMemoryRun)
+  | ({ kind: 'done'; matmul: string } & InMemoryRun)
   | ({ kind: 'facts' } & JobRulesFacts)
   | { kind: 'error'; message: string };
 
@@ -32,7 +32,7 @@ self.onmessage = (event: MessageEvent<WorkerRequest>) => {
       post({ kind: 'facts', h0, root, size });
     } else {
       const run = runInMemory(program, (s) => post({ kind: 'step', ...s }));
-      post({ kind: 'done', ...run });
+      post({ kind: 'done', matmul: matmulKernel().name, ...run });
     }
   } catch (error) {
     post({ kind: 'error', message: (error as Error).message });
