@@ -153,6 +153,42 @@ function fetchSpec(ctx: NodeContext, job: GetJobReturnType, signal?: AbortSignal
   }, signal);
 }
 
+/**
+ * The job's spec (fetchSpec), or undefined once the chain has reached block `until`, or the job has left Open, with no
+ * spec announced: the node says so and moves on (the job stays on chain for whoever has its spec).
+ */
+async function specWithin(ctx: NodeContext, job: GetJobReturnType, until: bigint, signal?: AbortSignal): Promise<JobSpec | undefined> {
+  const gaveUp = new AbortController();
+  const fetching = fetchSpec(ctx, job, signal ? AbortSignal.any([signal, gaveUp.signal]) : gaveUp.signal);
+  fetching.catch(() => {}); // awaited below
+  let why: string | undefined;
+  const watching = (async () => {
+    while (!gaveUp.signal.aborted) {
+      await sleep(SPEC_POLL_MS, gaveUp.signal);
+      // A read that fails (a busy or restarting RPC) is tried again at the next poll: the wait must not die with it.
+      const read = await Promise.all([getBlockNumber(ctx.publicClient, { cacheTime: 0 }), getJob(ctx.publicClient, { market: ctx.contracts.market, jobId: job.jobId })]).catch(() => undefined);
+      if (!read) continue;
+      const [block, now] = read;
+      if (block >= until) why = `no peer announced its spec by block ${until} (the wait after its posting)`;
+      else if (now.phase !== 'Open') why = `it is ${now.phase} and its spec was never announced to this node`;
+      if (why) gaveUp.abort(new Error(why));
+    }
+  })();
+  watching.catch(() => {}); // ends with the abort
+  try {
+    return await fetching;
+  } catch (error) {
+    if (why === undefined || signal?.aborted) throw error;
+    ctx.log(`job ${job.jobId}: passed over: ${why}. Its submitter must announce the spec (mycel node run --role submitter does) for a solver to take it.`);
+    return undefined;
+  } finally {
+    gaveUp.abort();
+  }
+}
+
+/** How often a solver waiting for a spec checks the chain's height and the job's phase. */
+const SPEC_POLL_MS = 500;
+
 /** The step hashes of the party that committed `root` for the job, checked against that root. */
 export function fetchStepHashes(ctx: Pick<NodeContext, 'p2p' | 'announcements' | 'dataDir' | 'log'>, jobId: bigint, root: Hex, steps: number, signal?: AbortSignal): Promise<string[]> {
   return discover(ctx, 'steps', jobId, root, (bytes, cid) => checkedStepHashes(bytes, { jobId, root, steps, cid }), signal);
@@ -302,8 +338,17 @@ export type SolverOptions = {
   maxMemoryBytes?: number;
   /** Stop after this many jobs. */
   maxJobs?: number;
+  /** Blocks after a job's posting to wait for its spec to be announced before passing it over (default SPEC_WAIT_BLOCKS). */
+  specWaitBlocks?: bigint;
   signal?: AbortSignal;
 };
+
+/**
+ * How many blocks after a job is posted a solver waits for its spec to be announced: a submitter announces it right
+ * after setRules, so a job whose spec nobody announces (its submitter went away, or never meant it) would otherwise
+ * stall the solver for good. 50 blocks is 10 minutes of 12-second blocks.
+ */
+export const SPEC_WAIT_BLOCKS = 50n;
 
 /** `dispute`: the last dispute ruled on the job; `disputes`: every one the solver played to its ruling. */
 export type SolverResult = { jobId: bigint; phase: string; root: Hex; model: string; modelCid: string; dispute?: DisputeOutcome; disputes: DisputeOutcome[] };
@@ -338,7 +383,7 @@ export async function runSolver(ctx: NodeContext, o: SolverOptions = {}): Promis
     // From where it stopped reading (a job posted while it was down is still taken), or from the block it joined at.
     const cursor = new EventCursor(state, 'solver/JobPosted', ctx.fromBlock, ctx.fromBlockOverridesCursor);
     for await (const log of confirmedEvents<{ jobId: bigint }>(ctx, { address: ctx.contracts.market, abi: JobMarketAbi, eventName: 'JobPosted', fromBlock: ctx.fromBlock, cursor, ...(o.signal ? { signal: o.signal } : {}) })) {
-      const result = await takeUp(ctx, state, log.args.jobId, o);
+      const result = await takeUp(ctx, state, log.args.jobId, log.blockNumber, o);
       // Handled (solved, or passed over) only now: a crash before this replays the event, and the job is held or Open.
       cursor.done({ block: log.blockNumber, logIndex: log.logIndex });
       if (!result) continue;
@@ -351,12 +396,16 @@ export async function runSolver(ctx: NodeContext, o: SolverOptions = {}): Promis
   }
 }
 
-/** Claims a posted job and solves it, unless it is no longer Open, or its rules or its memory estimate forbid it. */
-async function takeUp(ctx: NodeContext, state: NodeState, jobId: bigint, o: SolverOptions): Promise<SolverResult | undefined> {
+/**
+ * Claims a posted job and solves it, unless it is no longer Open, its spec is not announced in time, or its rules or its
+ * memory estimate forbid it. `postedAt`: the block of its JobPosted event.
+ */
+async function takeUp(ctx: NodeContext, state: NodeState, jobId: bigint, postedAt: bigint, o: SolverOptions): Promise<SolverResult | undefined> {
   const job = await getJob(ctx.publicClient, { market: ctx.contracts.market, jobId });
   if (job.phase !== 'Open') return undefined;
   // The spec and its dispute rules first: a solver never stakes on a job it cannot train or could not defend.
-  const spec = await fetchSpec(ctx, job, o.signal);
+  const spec = await specWithin(ctx, job, postedAt + (o.specWaitBlocks ?? SPEC_WAIT_BLOCKS), o.signal);
+  if (!spec) return undefined;
   if ((await rulesVerdict(ctx, job.jobId, jobOf(spec), 'Not claimed: a dispute over it would be refereed by those rules, not by its spec.')) !== undefined) return undefined;
   if (!fitsMemory(ctx, job.jobId, spec, o.maxMemoryBytes, 'not claimed')) return undefined;
   // Held before the claim is sent: a crash right after it still finds the job (a claim that failed is released).

@@ -40,6 +40,7 @@ describe('generated adversaries against an honest party', () => {
       }),
       { numRuns: cases(200, 3_000), seed: process.env.MYCEL_SEED ? Number(process.env.MYCEL_SEED) : undefined },
     );
+    console.log(`generated adversaries: ${[...seen.values()].reduce((a, b) => a + b, 0)} games by base/ruling: ${JSON.stringify(Object.fromEntries([...seen].sort()))}`);
     // Every attack kind was played, and games ended at more than one level (not only by timeout).
     for (const base of BASES) expect([...seen.keys()].some((k) => k.startsWith(`${base}/`))).toBe(true);
     expect(new Set([...seen.keys()].map((k) => k.split('/')[1])).size).toBeGreaterThan(2);
