@@ -15,8 +15,22 @@ import { encodeDisputeMove, GAME_LEVELS, GAME_PHASES, GAME_TURNS, GAME_AT, type 
 import { decodeDisputeMove, DisputeMoveDecodeError } from '../chain/dispute-decode.js';
 import { REFEREE_LOSERS } from '../chain/referee.js';
 import { startGame, transition, type Move, type Party as Strategy, type Position, type Rules } from '../verify/index.js';
+import { MycelError } from '../platform/errors.js';
 import { sleep, type NodeContext } from './context.js';
 import { confirmedEvents } from './events.js';
+
+/** The chain's game and this node's replay of it disagree: the contracts are not the ones this build's game mirrors. */
+export class DisputeReplayError extends MycelError {
+  override name = 'DisputeReplayError';
+  constructor(disputeId: bigint, problem: string) {
+    super(`Dispute ${disputeId}: ${problem}.`, {
+      metaMessages: [
+        'The DisputeGame on chain and this node\'s TypeScript game should rule alike move for move.',
+        'Run the mycel version that deployed the contracts (mycel node run checks their code at start), and report the dispute id if they match.',
+      ],
+    });
+  }
+}
 
 type OnChain = { level: number; phase: number; turn: number; round: number; loser: number; ruledAt: number; deadline: number };
 
@@ -88,7 +102,7 @@ export async function playDispute(
         const at = GAME_AT[d.ruledAt];
         if (at === 'timeout' && pos.level !== 'done') pos = transition(o.rules, pos, { kind: 'timeout', by: o.party.role }, pos.deadline + 1);
         const loser = REFEREE_LOSERS[d.loser] as string;
-        if (pos.ruling?.loser !== loser) throw new DisputeMoveDecodeError(`dispute ${o.disputeId}: the chain ruled against ${loser} (${at}), but its ${applied} moves replayed here rule against ${pos.ruling?.loser ?? 'nobody'}`);
+        if (pos.ruling?.loser !== loser) throw new DisputeReplayError(o.disputeId, `the chain ruled against ${loser} (${at}), but its ${applied} moves replayed here rule against ${pos.ruling?.loser ?? 'nobody'}`);
         return { loser, at, moves: applied + (at === 'timeout' ? 1 : 0) };
       }
       if (watchFailed) throw watchFailed;

@@ -241,7 +241,10 @@ async function expectBooksBalance(o: { job: { phase: string }; before: Awaited<R
   expect((await getNode(c.publicClient, { registry: c.registry, node: solver })).activeJobs).toBe(0);
   // Settled within the window plus the games (each within 2 x the chess clock, a few blocks of slack for the moves).
   expect(o.settledAt - o.committedAt).toBeLessThanOrEqual(WINDOW + BigInt(2 * CLOCK_BLOCKS + 10));
-  for (const r of o.reports) expect(r.junkAccepted).toBe(0);
+  for (const r of o.reports) {
+    expect(r.junkAccepted).toBe(0);
+    expect(r.unexplained).toEqual([]); // every refused move names its reason and what to send instead
+  }
 }
 
 describe('generated adversaries against the node roles, on anvil', () => {

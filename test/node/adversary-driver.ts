@@ -14,6 +14,7 @@ import { DisputeGameAbi } from '../../src/chain/generated/DisputeGame.js';
 import { decodeDisputeMove } from '../../src/chain/dispute-decode.js';
 import { encodeDisputeMove, GAME_LEVELS, GAME_PHASES, GAME_TURNS, type JobFacts } from '../../src/chain/dispute-moves.js';
 import { MycelError } from '../../src/platform/errors.js';
+import { ContractRevertError } from '../../src/chain/errors.js';
 import { expectedMove, startGame, transition, type Move, type Party, type Position, type Rules } from '../../src/verify/index.js';
 import { tamper, type Action } from '../verify/adversary-game.js';
 import { readDispute, type GameChain } from '../chain/dispute-replay.js';
@@ -22,6 +23,8 @@ export type DriverReport = {
   /** Moves of this driver the contract accepted / refused (with the refusals' first lines). */
   sent: number;
   refused: string[];
+  /** Refused calls whose revert was not a decoded contract error with a hint (what to send instead): must be empty. */
+  unexplained: string[];
   /** Out-of-turn, wrong-kind or malformed moves the contract accepted: must be 0. */
   junkAccepted: number;
   /** Blocks this driver mined to stay silent or to stall (time passing, on a chain that mines on demand). */
@@ -52,7 +55,7 @@ const same = (p: Position, d: { level: number; phase: number; turn: number; roun
 const strip = (h: string) => (h.startsWith('0x') ? h.slice(2) : h);
 
 export async function driveAdversary(c: GameChain, o: DriverOptions): Promise<DriverReport> {
-  const report: DriverReport = { sent: 0, refused: [], junkAccepted: 0, mined: 0 };
+  const report: DriverReport = { sent: 0, refused: [], unexplained: [], junkAccepted: 0, mined: 0 };
   let pos = startGame(o.rules, { jobId: o.rules.jobId, solverRoot: strip(o.roots.solver), challengerRoot: strip(o.roots.challenger) }, 0);
   let applied = 0;
   let k = 0;
@@ -77,6 +80,7 @@ export async function driveAdversary(c: GameChain, o: DriverOptions): Promise<Dr
       // A refusal is a decoded contract error (a MycelError naming the reason), never an opaque revert.
       if (!(error instanceof MycelError)) throw error;
       report.refused.push(`${functionName}: ${error.message.split('\n')[0]}`);
+      if (!(error instanceof ContractRevertError) || error.metaMessages.length === 0) report.unexplained.push(`${functionName}: ${error.message}`);
       return false;
     }
   };
