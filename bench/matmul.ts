@@ -3,7 +3,7 @@
 // copies and packing included) and of the WebAssembly kernel (`wasm_*`, what browser nodes run), against
 // onnxruntime-node's MatMul (MLAS), same sizes, same thread counts, same run. The anchor is not
 // reproducible (its summation order depends on the CPU and thread count); it sets the speed to aim for.
-import * as ort from 'onnxruntime-node';
+import { onnxruntime } from './onnxruntime.js';
 import { configureKernels, matmulKernel } from '../src/tensor/backend.js';
 import { createWasmMatmul } from '../src/tensor/kernels/wasm-matmul.js';
 import { makeReporter } from './report.js';
@@ -64,6 +64,7 @@ async function secondsPerCall(call: () => unknown): Promise<number> {
 
 export async function run(args: string[]): Promise<void> {
   const report = makeReporter(args);
+  const ort = await onnxruntime((text) => process.stderr.write(`${text}\n`));
   for (const threads of listFlag(args, '--threads', [1, 2])) {
     configureKernels({ kernels: 'fast', threads });
     const kernel = matmulKernel();
