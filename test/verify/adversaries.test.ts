@@ -5,7 +5,8 @@
  * silent, stalling to its deadline, tampered, another move kind, malformed, out of turn), played against the honest
  * party. Properties: the honest party never loses and none of its moves is rejected; a cheating solver never wins;
  * no out-of-turn move is accepted; every dispute ends within 2 x the chess clock. Then many disputes on one root: a
- * cheating solver against any number of challengers (its accomplices, generated adversaries, and one honest one)
+ * cheating solver against any number of challengers (its accomplices, with wrong runs or with the right run thrown on
+ * purpose, generated adversaries, and one honest one)
  * loses the honest one's game, whatever the others do, so it is never paid (the market pays only a solver that won
  * every dispute). Hundreds of cases here; MYCEL_LONG=1 runs thousands.
  */
@@ -65,19 +66,26 @@ describe('many disputes on one root, from many keys', () => {
     await fc.assert(
       fc.asyncProperty(
         fc.constantFrom(...solverBases),
-        fc.array(fc.record({ base: fc.constantFrom(...BASES), actions: fc.array(fc.constantFrom('honest', 'silent', 'stall', 'tamper'), { maxLength: 10 }), seed: fc.nat() }), { maxLength: 4 }),
+        // `thrown`: an accomplice with the RIGHT root (the honest run) that goes silent at its first turn, losing on purpose.
+        fc.array(fc.record({ base: fc.constantFrom(...BASES), actions: fc.array(fc.constantFrom('honest', 'silent', 'stall', 'tamper'), { maxLength: 10 }), seed: fc.nat(), thrown: fc.boolean() }), { maxLength: 4 }),
         fc.nat(5),
         async (solverBase, others, honestAt) => {
           // Each challenger plays its own game against the same solver strategy (the solver's run is fixed by its root).
           const solver = parties.base(solverBase, 'solver');
-          const challengers = others.filter((c) => c.base !== solverBase);
+          const challengers = others.filter((c) => c.thrown || c.base !== solverBase);
           const outcomes = [];
           for (const [i, c] of challengers.entries()) {
             if (i === honestAt) outcomes.push({ honest: true, ...(await playAdversarial(rules, { base: solverBase, role: 'solver', actions: [], seed: 0 }, parties.honest('challenger'), solver, runs)) });
-            // An accomplice or another wrong challenger: the solver plays honestly by its own run against it.
-            const o = await playAdversarial(rules, { base: c.base, role: 'challenger', actions: c.actions, seed: c.seed }, solver, parties.base(c.base, 'challenger'), {
-              ...runs, good: runs.bases[solverBase],
-            });
+            // An accomplice or another wrong challenger: the solver plays honestly by its own run against it. A thrown
+            // game is the honest run's, played by an accomplice that goes silent: it must shield nothing either.
+            const o = c.thrown
+              ? await playAdversarial(rules, { base: c.base, role: 'challenger', actions: ['silent', ...c.actions], seed: c.seed }, solver, parties.honest('challenger'), {
+                good: runs.bases[solverBase], bases: { ...runs.bases, [c.base]: runs.good },
+              })
+              : await playAdversarial(rules, { base: c.base, role: 'challenger', actions: c.actions, seed: c.seed }, solver, parties.base(c.base, 'challenger'), {
+                ...runs, good: runs.bases[solverBase],
+              });
+            if (c.thrown) expect(o.ruling).toMatchObject({ loser: 'challenger', at: 'timeout' });
             outcomes.push({ honest: false, ...o });
           }
           if (!outcomes.some((o) => o.honest)) outcomes.push({ honest: true, ...(await playAdversarial(rules, { base: solverBase, role: 'solver', actions: [], seed: 0 }, parties.honest('challenger'), solver, runs)) });
