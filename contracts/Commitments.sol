@@ -111,6 +111,23 @@ library Commitments {
         }
     }
 
+    /// @notice {opens} with {rootFromProofInPlace}: the dispute game's paths (facts, run, step and state trees), without allocating.
+    function opensInPlace(bytes32 leafHash, uint256 index, uint256 size, bytes32[] calldata proof, bytes32 root) internal view returns (bool) {
+        (bool ok, bytes32 got) = rootFromProofInPlace(leafHash, index, size, proof);
+        return ok && got == root;
+    }
+
+    /// @notice {leaf} of one word, hashed in scratch memory (nothing is allocated).
+    function leafOfWord(bytes32 word) internal view returns (bytes32 out) {
+        assembly ("memory-safe") {
+            let p := mload(0x40)
+            mstore8(p, 0x00)
+            mstore(add(p, 1), word)
+            if iszero(staticcall(gas(), 0x02, p, 33, 0x00, 0x20)) { revert(0, 0) }
+            out := mload(0x00)
+        }
+    }
+
     /// @notice Whether `proof` opens `leafHash` at `index` of the tree of `size` leaves with root `root`.
     function opens(bytes32 leafHash, uint256 index, uint256 size, bytes32[] calldata proof, bytes32 root) internal pure returns (bool) {
         (bool ok, bytes32 got) = rootFromProof(leafHash, index, size, proof);
@@ -155,10 +172,10 @@ library Commitments {
      */
     function programRootFrom(bytes8 instruction, uint32 pc, uint32 length, bytes32[] calldata proof)
         internal
-        pure
+        view
         returns (bool ok, bytes32 root)
     {
-        return rootFromProof(leaf(abi.encodePacked(instruction)), pc, length, proof);
+        return rootFromProofInPlace(leaf(abi.encodePacked(instruction)), pc, length, proof);
     }
 
     /// @notice Byte-swaps a 32-bit word (the TypeScript side writes little-endian words).

@@ -52,7 +52,7 @@ contract DisputeGame is IDisputeResolver {
     /// @notice Where a ruling was made; Initial: the run trees' leaf 0 against the job's h_0.
     enum At { Instruction, State, Timeout, Initial }
     /// @notice Which proof did not verify.
-    enum Proof { RunPrev, RunCur, StepLeaf, StepFact, OpFact, Frontier, ChunkRoot, Chunk, SolverChunk, SolverHalf, HaltInstruction, StateFact, StateHeader, StateSource }
+    enum Proof { RunPrev, RunCur, StepLeaf, StepFact, OpFact, Frontier, ChunkRoot, Chunk, SolverChunk, SolverHalf, HaltInstruction, StateFact, StateHeader, StateSource, StepContext }
 
     struct Rules {
         bytes32 h0;
@@ -99,6 +99,19 @@ contract DisputeGame is IDisputeResolver {
         uint256 jobId;
         bytes32 solverRoot;
         bytes32 challengerRoot;
+        /// @notice keccak256 of the step level's {StepContext} (0 before it): one slot written instead of six.
+        bytes32 stepContext;
+    }
+
+    /**
+     * @notice What the step level fixes and later moves read: h_{t-1}, both parties' h_t and step roots, and step t's
+     * batch commitment. Stored as its hash ({Dispute.stepContext}); a move that reads it sends it (prove and
+     * proveState always, as a tuple; commitStep and reveal abi.encode'd in `context` when they read it, else empty),
+     * and the game checks it against the hash. Six first writes (22.1k gas
+     * each) cost more than the 192 bytes of calldata paid by the few moves that read them (commitStep's challenger,
+     * prove, proveState, and the reveal that ends the step descent at leaf N).
+     */
+    struct StepContext {
         bytes32 hPrev;
         bytes32 hSolver;
         bytes32 hChallenger;
@@ -256,12 +269,15 @@ contract DisputeGame is IDisputeResolver {
      * @notice A party's step root, bound to its h_t (`run.h`, the preimage of its run-tree leaf t on which the run
      * descent ended) by the path of the last leaf. The solver's move also opens h_{t-1} in its own run tree
      * (`run.prev`, `run.prevProof`: leaf t-1, the same in both trees) and proves the step fact (the step tree's leaf
-     * count and the batch commitment) and stores it; the challenger's reads it, so its `fact`, `run.prev` and
-     * `run.prevProof` are ignored (send them empty).
+     * count and the batch commitment) and stores it with the step context's hash; the challenger's reads them, so its
+     * `fact`, `run.prev` and `run.prevProof` are ignored (send them empty) and it sends the stored step context
+     * (`context`, abi.encode(StepContext)), to which its own h_t and step root are added.
      */
-    function commitStep(uint256 disputeId, bytes32 root, bytes32[] calldata proof, StepFact calldata fact, RunOpening calldata run) external {
+    function commitStep(uint256 disputeId, bytes32 root, bytes32[] calldata proof, StepFact calldata fact, RunOpening calldata run, bytes calldata context)
+        external
+    {
         (Dispute storage d, bool bySolver) = _begin(disputeId, Move.CommitStep);
-        if (Commitments.leaf(abi.encodePacked(run.h)) != (bySolver ? d.nodeSolver : d.nodeChallenger)) revert ProofInvalid(disputeId, Proof.RunCur, d.t);
+        if (Commitments.leafOfWord(run.h) != (bySolver ? d.nodeSolver : d.nodeChallenger)) revert ProofInvalid(disputeId, Proof.RunCur, d.t);
         uint64 size;
         if (bySolver) {
             _checkFact(
@@ -271,27 +287,25 @@ contract DisputeGame is IDisputeResolver {
         } else {
             size = d.leafCount;
         }
-        if (size == 0 || !Commitments.opens(Commitments.leaf(abi.encodePacked(run.h)), size - 1, size, proof, root)) revert ProofInvalid(disputeId, Proof.StepLeaf, size);
+        if (size == 0 || !Commitments.opensInPlace(Commitments.leafOfWord(run.h), size - 1, size, proof, root)) revert ProofInvalid(disputeId, Proof.StepLeaf, size);
         if (bySolver) {
-            if (!Commitments.opens(Commitments.leaf(abi.encodePacked(run.prev)), d.t - 1, d.steps + 1, run.prevProof, d.solverRoot)) {
+            if (!Commitments.opensInPlace(Commitments.leafOfWord(run.prev), d.t - 1, d.steps + 1, run.prevProof, d.solverRoot)) {
                 revert ProofInvalid(disputeId, Proof.RunPrev, d.t - 1);
             }
-            d.hPrev = run.prev;
-            d.hSolver = run.h;
-            d.stepRootSolver = root;
+            d.stepContext = keccak256(abi.encode(StepContext(run.prev, run.h, 0, root, 0, fact.batchCommitment)));
             d.leafCount = uint32(size);
             d.stateLeafCount = uint32(fact.stateLeafCount);
-            d.batchCommitment = fact.batchCommitment;
             d.turn = Turn.Challenger;
         } else {
-            if (root == d.stepRootSolver) revert StepRootsEqual(disputeId, root);
-            d.hChallenger = run.h;
-            d.stepRootChallenger = root;
+            StepContext memory c = _context(d, disputeId, context);
+            if (root == c.stepRootSolver) revert StepRootsEqual(disputeId, root);
+            (c.hChallenger, c.stepRootChallenger) = (run.h, root);
+            d.stepContext = keccak256(abi.encode(c));
             d.phase = Phase.Bisect;
             d.turn = Turn.Solver;
             d.lo = 0;
             d.n = uint48(size);
-            d.nodeSolver = d.stepRootSolver;
+            d.nodeSolver = c.stepRootSolver;
             d.nodeChallenger = root;
         }
         _end(d, disputeId, Move.CommitStep);
@@ -307,22 +321,12 @@ contract DisputeGame is IDisputeResolver {
      * `proof` against it: an op's leaf in the step tree (agreed left of leaf N, so either root), a leaf of h_{t-1}, or
      * the fact's constant; the correct leaf is namedLeaf(name, commitment). Rules against every party whose leaf differs.
      */
-    function proveState(uint256 disputeId, uint64 optStep, bytes32 commitment, bytes32[] calldata proof, StateFact calldata fact) external {
+    function proveState(uint256 disputeId, uint64 optStep, bytes32 commitment, bytes32[] calldata proof, StateFact calldata fact, StepContext calldata context)
+        external
+    {
         (Dispute storage d,) = _begin(disputeId, Move.ProveState);
-        uint64 j = d.lo;
-        bytes32 correct;
-        if (j == 0) {
-            if (!Commitments.opens(Commitments.headerLeaf(d.t - 1, optStep), 0, d.stateLeafCount, proof, d.hPrev)) {
-                revert ProofInvalid(disputeId, Proof.StateHeader, optStep);
-            }
-            correct = Commitments.headerLeaf(d.t, optStep + 1);
-        } else {
-            _checkFact(
-                d, disputeId, abi.encode(uint8(3), d.t, j, fact.sourceKind, fact.sourceIndex, fact.constantCommitment, fact.name), fact.index, fact.path, Proof.StateFact
-            );
-            if (!_stateSourceOpens(d, fact, commitment, proof)) revert ProofInvalid(disputeId, Proof.StateSource, j);
-            correct = Commitments.namedLeaf(fact.name, commitment);
-        }
+        _checkContext(d, disputeId, context);
+        bytes32 correct = _correctStateLeaf(d, disputeId, optStep, commitment, proof, fact, context);
         bool solverRight = correct == d.nodeSolver;
         bool challengerRight = correct == d.nodeChallenger;
         OneStepReferee.Loser loser = !solverRight && !challengerRight
@@ -333,18 +337,46 @@ contract DisputeGame is IDisputeResolver {
         _finish(d, disputeId, loser, At.State);
     }
 
+    /// @dev referee.ts ruleState's correct leaf lo of h_t, from the prover's opening (see {proveState}).
+    function _correctStateLeaf(
+        Dispute storage d,
+        uint256 disputeId,
+        uint64 optStep,
+        bytes32 commitment,
+        bytes32[] calldata proof,
+        StateFact calldata fact,
+        StepContext calldata c
+    ) private view returns (bytes32) {
+        uint64 j = d.lo;
+        if (j == 0) {
+            if (!Commitments.opensInPlace(Commitments.headerLeaf(d.t - 1, optStep), 0, d.stateLeafCount, proof, c.hPrev)) {
+                revert ProofInvalid(disputeId, Proof.StateHeader, optStep);
+            }
+            return Commitments.headerLeaf(d.t, optStep + 1);
+        }
+        _checkFact(
+            d, disputeId, abi.encode(uint8(3), d.t, j, fact.sourceKind, fact.sourceIndex, fact.constantCommitment, fact.name), fact.index, fact.path, Proof.StateFact
+        );
+        if (!_stateSourceOpens(d, c, fact, commitment, proof)) revert ProofInvalid(disputeId, Proof.StateSource, j);
+        return Commitments.namedLeaf(fact.name, commitment);
+    }
+
     /// @dev referee.ts sourceOpens for a state output's source.
-    function _stateSourceOpens(Dispute storage d, StateFact calldata fact, bytes32 commitment, bytes32[] calldata proof) private view returns (bool) {
+    function _stateSourceOpens(Dispute storage d, StepContext calldata c, StateFact calldata fact, bytes32 commitment, bytes32[] calldata proof)
+        private
+        view
+        returns (bool)
+    {
         OneStepReferee.Source source = OneStepReferee.Source(fact.sourceKind);
         if (source == OneStepReferee.Source.Op) {
-            bytes32 leaf = Commitments.leaf(abi.encodePacked(commitment));
+            bytes32 leaf = Commitments.leafOfWord(commitment);
             uint64 size = d.leafCount;
-            return Commitments.opens(leaf, fact.sourceIndex, size, proof, d.stepRootSolver)
-                || Commitments.opens(leaf, fact.sourceIndex, size, proof, d.stepRootChallenger);
+            return Commitments.opensInPlace(leaf, fact.sourceIndex, size, proof, c.stepRootSolver)
+                || Commitments.opensInPlace(leaf, fact.sourceIndex, size, proof, c.stepRootChallenger);
         }
         // A tensor carried over keeps its name (jobFacts checks it), so its leaf in h_{t-1} is named like its leaf in h_t.
         if (source == OneStepReferee.Source.State) {
-            return Commitments.opens(Commitments.namedLeaf(fact.name, commitment), fact.sourceIndex, d.stateLeafCount, proof, d.hPrev);
+            return Commitments.opensInPlace(Commitments.namedLeaf(fact.name, commitment), fact.sourceIndex, d.stateLeafCount, proof, c.hPrev);
         }
         if (source == OneStepReferee.Source.Constant) return commitment == fact.constantCommitment;
         // A state tensor is never a batch tensor: jobFacts never posts that fact.
@@ -357,35 +389,54 @@ contract DisputeGame is IDisputeResolver {
      * @notice The frontier of the mover's disputed node {DESCENT_DEPTH} levels down (descend.ts frontier: the RFC 6962
      * subtrees left to right, a leaf stopping early). The solver's is kept as its hash chain ({_chain}); the
      * challenger's move names the first node where they differ (`first`) with the solver's node there and the chain of
-     * the solver's nodes after it (the solver sends 0, 0, 0), and the game goes to that node.
+     * the solver's nodes after it (the solver sends 0, 0, 0), and the game goes to that node. `context` is the step
+     * context (abi.encode(StepContext)) when that node is leaf N of the step tree (the state level starts from both
+     * h_t), else empty.
      */
-    function reveal(uint256 disputeId, bytes32[] calldata nodes, uint256 first, bytes32 solverNode, bytes32 solverRest) external {
+    function reveal(uint256 disputeId, bytes32[] calldata nodes, uint256 first, bytes32 solverNode, bytes32 solverRest, bytes calldata context)
+        external
+    {
         (Dispute storage d, bool bySolver) = _begin(disputeId, Move.Reveal);
-        uint64 n = d.n;
-        (bytes32 root, uint256 used) = _fold(nodes, 0, n, DESCENT_DEPTH);
-        if (used != nodes.length || root != (bySolver ? d.nodeSolver : d.nodeChallenger)) revert ProofInvalid(disputeId, Proof.Frontier, d.lo);
+        (uint64 offset, uint64 size) = _checkFrontier(d, disputeId, nodes, bySolver ? type(uint256).max : first, bySolver);
         if (bySolver) {
             d.pending = _chain(nodes);
             d.turn = Turn.Challenger;
         } else {
-            if (first >= used) revert NotFirstDifference(disputeId, first);
             _checkSolverHalf(d, disputeId, nodes, first, solverNode, solverRest);
-            (uint64 offset, uint64 size) = _part(n, DESCENT_DEPTH, first);
             d.lo += uint48(offset);
             d.n = uint48(size);
             d.nodeSolver = solverNode;
             d.nodeChallenger = nodes[first];
             d.turn = Turn.Solver;
-            if (size == 1) _atLeaf(d);
+            if (size == 1) _revealedLeaf(d, disputeId, context);
         }
         _end(d, disputeId, Move.Reveal);
         // The run descent ended on leaf 0: the parties disagree on h_0, and the job's h_0 decides (run-level.ts atRunLeaf).
         if (d.level == Level.Run && d.n == 1) _ruleInitial(d, disputeId);
     }
 
+    /// @dev The mover's frontier folds to its node; for the challenger, `target` (its first difference) is a frontier node, whose leaves it returns.
+    function _checkFrontier(Dispute storage d, uint256 disputeId, bytes32[] calldata nodes, uint256 target, bool bySolver)
+        private
+        view
+        returns (uint64 offset, uint64 size)
+    {
+        uint256 used;
+        bytes32 root;
+        (root, used, offset, size) = _fold(nodes, d.n, target);
+        if (used != nodes.length || root != (bySolver ? d.nodeSolver : d.nodeChallenger)) revert ProofInvalid(disputeId, Proof.Frontier, d.lo);
+        if (!bySolver && target >= used) revert NotFirstDifference(disputeId, target);
+    }
+
+    /// @dev The descent reached one leaf: leaf N of the step tree (only h_t differs) reads the step context; any other goes to {_atLeaf}.
+    function _revealedLeaf(Dispute storage d, uint256 disputeId, bytes calldata context) private {
+        if (d.level == Level.Step && d.lo == d.leafCount - 1) _toStateLevel(d, _context(d, disputeId, context));
+        else _atLeaf(d);
+    }
+
     /// @dev Leaf 0 of the run trees against the job's h_0: whoever's leaf differs loses (both, if both do).
     function _ruleInitial(Dispute storage d, uint256 disputeId) private {
-        bytes32 h0 = Commitments.leaf(abi.encodePacked(_rules[d.jobId].h0));
+        bytes32 h0 = Commitments.leafOfWord(_rules[d.jobId].h0);
         bool solverRight = d.nodeSolver == h0;
         bool challengerRight = d.nodeChallenger == h0;
         OneStepReferee.Loser loser = solverRight
@@ -401,7 +452,7 @@ contract DisputeGame is IDisputeResolver {
     function commitOp(uint256 disputeId, bytes32 chunkRoot, OpFact calldata fact) external {
         (Dispute storage d, bool bySolver) = _begin(disputeId, Move.CommitOp);
         _checkFact(d, disputeId, abi.encode(uint8(2), d.t, d.op, fact.dtype, fact.shape, fact.opRule), fact.index, fact.path, Proof.OpFact);
-        bytes32 leaf = Commitments.leaf(abi.encodePacked(Commitments.tensorCommitment(fact.dtype, fact.shape, chunkRoot)));
+        bytes32 leaf = Commitments.leafOfWord(Commitments.tensorCommitment(fact.dtype, fact.shape, chunkRoot));
         if (leaf != (bySolver ? d.nodeSolver : d.nodeChallenger)) revert ProofInvalid(disputeId, Proof.ChunkRoot, d.op);
         if (bySolver) {
             d.pending = chunkRoot;
@@ -564,17 +615,19 @@ contract DisputeGame is IDisputeResolver {
         bytes calldata pre,
         bytes8 instruction,
         OneStepReferee.Load calldata load,
-        OneStepReferee.ProgramOpening calldata program
+        OneStepReferee.ProgramOpening calldata program,
+        StepContext calldata c
     ) external {
         (Dispute storage d,) = _begin(disputeId, Move.Prove);
+        _checkContext(d, disputeId, c);
         OneStepReferee.Position memory p = OneStepReferee.Position({
             agreed: d.agreed,
             nodeSolver: d.nodeSolver,
             nodeChallenger: d.nodeChallenger,
-            hPrev: d.hPrev,
-            stepRootSolver: d.stepRootSolver,
-            stepRootChallenger: d.stepRootChallenger,
-            batchCommitment: d.batchCommitment
+            hPrev: c.hPrev,
+            stepRootSolver: c.stepRootSolver,
+            stepRootChallenger: c.stepRootChallenger,
+            batchCommitment: c.batchCommitment
         });
         // A pure call to the immutable referee; it reverts on a proof that does not verify.
         (OneStepReferee.Loser loser,) = REFEREE.rule(pre, instruction, p, load, d.opRule, program);
@@ -659,22 +712,36 @@ contract DisputeGame is IDisputeResolver {
         } else if (d.level == Level.State) {
             d.phase = Phase.Prove;
             d.turn = Turn.Either;
-        } else if (d.lo == d.leafCount - 1) {
-            // Every op output agrees and h_t does not: descend the two state trees of h_t (Decisions 5).
-            d.level = Level.State;
-            d.phase = Phase.Bisect;
-            d.turn = Turn.Solver;
-            d.lo = 0;
-            d.n = d.stateLeafCount;
-            d.nodeSolver = d.hSolver;
-            d.nodeChallenger = d.hChallenger;
-            if (d.n == 1) _atLeaf(d);
         } else {
+            // A step-tree leaf below N (leaf N, where only h_t differs, goes to {_toStateLevel}).
             d.level = Level.Op;
             d.phase = Phase.Commit;
             d.op = uint32(d.lo);
             d.turn = Turn.Solver;
         }
+    }
+
+    /// @dev Every op output agrees and h_t does not: descend the two state trees of h_t (Decisions 5).
+    function _toStateLevel(Dispute storage d, StepContext memory c) private {
+        d.level = Level.State;
+        d.phase = Phase.Bisect;
+        d.turn = Turn.Solver;
+        d.lo = 0;
+        d.n = d.stateLeafCount;
+        d.nodeSolver = c.hSolver;
+        d.nodeChallenger = c.hChallenger;
+        if (d.n == 1) _atLeaf(d);
+    }
+
+    /// @dev The step context prove or proveState sent, checked against the stored hash.
+    function _checkContext(Dispute storage d, uint256 disputeId, StepContext calldata c) private view {
+        if (keccak256(abi.encode(c)) != d.stepContext) revert ProofInvalid(disputeId, Proof.StepContext, d.t);
+    }
+
+    /// @dev The step context commitStep or reveal sent (abi.encode(StepContext)), checked against the stored hash.
+    function _context(Dispute storage d, uint256 disputeId, bytes calldata context) private view returns (StepContext memory c) {
+        if (context.length != 192 || keccak256(context) != d.stepContext) revert ProofInvalid(disputeId, Proof.StepContext, d.t);
+        c = abi.decode(context, (StepContext));
     }
 
     /**
@@ -683,14 +750,26 @@ contract DisputeGame is IDisputeResolver {
      * ({_checkSolverHalf}) instead of sending the list again.
      */
     function _chain(bytes32[] calldata hs) private pure returns (bytes32 c) {
-        for (uint256 j = hs.length; j > 0; --j) c = _link(hs[j - 1], c);
+        assembly ("memory-safe") {
+            for { let j := hs.length } j { j := sub(j, 1) } {
+                mstore(0x00, calldataload(add(hs.offset, shl(5, sub(j, 1)))))
+                mstore(0x20, c)
+                c := keccak256(0x00, 0x40)
+            }
+        }
     }
 
     /// @dev The stored chain is that of mine[0..first) ++ [node] ++ (the list whose chain is `rest`), and node differs from mine[first].
     function _checkSolverHalf(Dispute storage d, uint256 disputeId, bytes32[] calldata mine, uint256 first, bytes32 node, bytes32 rest) private view {
         if (node == mine[first]) revert NotFirstDifference(disputeId, first);
         bytes32 c = _link(node, rest);
-        for (uint256 j = first; j > 0; --j) c = _link(mine[j - 1], c);
+        assembly ("memory-safe") {
+            for { let j := first } j { j := sub(j, 1) } {
+                mstore(0x00, calldataload(add(mine.offset, shl(5, sub(j, 1)))))
+                mstore(0x20, c)
+                c := keccak256(0x00, 0x40)
+            }
+        }
         if (c != d.pending) revert ProofInvalid(disputeId, Proof.SolverHalf, first);
     }
 
@@ -703,68 +782,64 @@ contract DisputeGame is IDisputeResolver {
         }
     }
 
-    /// @dev Commitments.node without allocating memory (it writes past the free memory pointer without claiming it): run up to 2^DESCENT_DEPTH times a move.
-    function _node(bytes32 left, bytes32 right) private view returns (bytes32 out) {
-        assembly ("memory-safe") {
-            let p := mload(0x40)
-            mstore8(p, 0x01)
-            mstore(add(p, 1), left)
-            mstore(add(p, 33), right)
-            if iszero(staticcall(gas(), 0x02, p, 65, 0x00, 0x20)) { revert(0, 0) }
-            out := mload(0x00)
-        }
-    }
-
     /// @dev state.ts stateHashOf(initialState(element)): pc, steps and halted 0, the output index in r0 (INDEX_REGISTER).
     function _initialStateHash(uint64 element) private pure returns (bytes32) {
         return sha256(abi.encodePacked(bytes9(0), uint32(element), bytes31(0), bytes31(0), bytes31(0), bytes31(0)));
     }
 
-    /// @dev descend.ts nodeOfFrontier: the node over n leaves from its frontier `depth` levels down, read from `from`.
-    function _fold(bytes32[] calldata nodes, uint256 from, uint64 n, uint256 depth) private view returns (bytes32 h, uint256 next) {
-        if (n == 1 || depth == 0) return (from < nodes.length ? nodes[from] : bytes32(0), from + 1);
-        uint64 k = _split(n);
-        (bytes32 left, uint256 mid) = _fold(nodes, from, k, depth - 1);
-        (bytes32 right, uint256 end) = _fold(nodes, mid, n - k, depth - 1);
-        return (_node(left, right), end);
-    }
-
-    /// @dev Commitments.split (the largest power of two below n > 1) without its loop: the highest bit of n - 1.
-    function _split(uint64 n) private pure returns (uint64) {
-        unchecked {
-            uint64 x = n - 1;
-            x |= x >> 1;
-            x |= x >> 2;
-            x |= x >> 4;
-            x |= x >> 8;
-            x |= x >> 16;
-            x |= x >> 32;
-            return (x >> 1) + 1;
-        }
-    }
-
-    /// @dev descend.ts frontier(n, depth)[i]: the leaves (offset, size) under frontier node i.
-    function _part(uint64 n, uint256 depth, uint256 i) private pure returns (uint64 offset, uint64 size) {
-        while (n > 1 && depth > 0) {
-            uint64 k = _split(n);
-            uint256 left = _count(k, depth - 1);
-            depth -= 1;
-            if (i < left) {
-                n = k;
-            } else {
-                i -= left;
-                offset += k;
-                n -= k;
+    /**
+     * @dev descend.ts nodeOfFrontier and frontier(n)[target] in one pass: the node over n leaves that the frontier
+     * `nodes` ({DESCENT_DEPTH} levels down) folds to, how many frontier nodes that read, and the leaves (offset, size)
+     * under frontier node `target` (0, 0 when there is none). Recursive Yul over calldata, hashing in scratch memory
+     * past the free memory pointer (nothing is allocated): the same recursion in Solidity, with a second one for the
+     * part, cost ~20k gas more a reveal.
+     */
+    function _fold(bytes32[] calldata nodes, uint64 n, uint256 target)
+        private
+        view
+        returns (bytes32 root, uint256 used, uint64 offset, uint64 size)
+    {
+        uint256 depth = DESCENT_DEPTH;
+        assembly ("memory-safe") {
+            // The largest power of two below x > 1 (RFC 6962's split): the highest bit of x - 1.
+            function split(x) -> k {
+                let y := sub(x, 1)
+                y := or(y, shr(1, y))
+                y := or(y, shr(2, y))
+                y := or(y, shr(4, y))
+                y := or(y, shr(8, y))
+                y := or(y, shr(16, y))
+                y := or(y, shr(32, y))
+                k := add(shr(1, y), 1)
             }
+            // The node over m leaves at `off`, from frontier node `from` on; mem: 65 bytes to hash in, then (offset, size) of the target.
+            function fold(from, off, m, d, base, len, want, mem) -> h, next {
+                if or(eq(m, 1), iszero(d)) {
+                    if lt(from, len) { h := calldataload(add(base, shl(5, from))) }
+                    if eq(from, want) {
+                        mstore(add(mem, 0x60), off)
+                        mstore(add(mem, 0x80), m)
+                    }
+                    next := add(from, 1)
+                    leave
+                }
+                let k := split(m)
+                let left, mid := fold(from, off, k, sub(d, 1), base, len, want, mem)
+                let right, end := fold(mid, add(off, k), sub(m, k), sub(d, 1), base, len, want, mem)
+                mstore8(mem, 0x01)
+                mstore(add(mem, 1), left)
+                mstore(add(mem, 33), right)
+                if iszero(staticcall(gas(), 0x02, mem, 65, 0x00, 0x20)) { revert(0, 0) }
+                h := mload(0x00)
+                next := end
+            }
+            let mem := mload(0x40)
+            mstore(add(mem, 0x60), 0)
+            mstore(add(mem, 0x80), 0)
+            root, used := fold(0, 0, n, depth, nodes.offset, nodes.length, target, mem)
+            offset := mload(add(mem, 0x60))
+            size := mload(add(mem, 0x80))
         }
-        size = n;
-    }
-
-    /// @dev Nodes in the frontier `depth` levels below a node over n leaves.
-    function _count(uint64 n, uint256 depth) private pure returns (uint256) {
-        if (n == 1 || depth == 0) return 1;
-        uint64 k = _split(n);
-        return _count(k, depth - 1) + _count(n - k, depth - 1);
     }
 
     function _checkFact(Dispute storage d, uint256 disputeId, bytes memory data, uint64 index, bytes32[] calldata path, Proof what)
@@ -772,7 +847,7 @@ contract DisputeGame is IDisputeResolver {
         view
     {
         Rules storage r = _rules[d.jobId];
-        (bool ok, bytes32 root) = Commitments.rootFromProof(sha256(abi.encodePacked(bytes1(0x00), data)), index, r.factsSize, path);
+        (bool ok, bytes32 root) = Commitments.rootFromProofInPlace(sha256(abi.encodePacked(bytes1(0x00), data)), index, r.factsSize, path);
         if (!ok || root != r.factsRoot) revert ProofInvalid(disputeId, what, index);
     }
 

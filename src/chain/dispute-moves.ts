@@ -18,6 +18,7 @@ import { fromHex } from '../train/hex.js';
 import { leafHash, nodeHash, type Hash } from '../train/merkle.js';
 import { stepLeafCount, type Move, type Position, type Rules, type StepStructure } from '../verify/index.js';
 import { INPUT_SOURCES, opRuleOf, ruleOpening } from '../verify/game/op-rule.js';
+import { frontier } from '../verify/game/descend.js';
 import { EMPTY_OPENING, encodeInstructionHex, encodeOneStep, encodeStateHex, refereeOpening, wordsLeHex } from './referee.js';
 
 /** DisputeGame.Level / Phase / Turn / Move / At, in the contract's enum order (encoding.ts's order). */
@@ -181,6 +182,29 @@ export function solverChain(hashes: readonly string[]): Hex {
 }
 
 /**
+ * abi.encode(DisputeGame.StepContext) at `pos`: h_{t-1}, both h_t and step roots (zeros until the challenger's
+ * commit-step), step t's batch commitment. The contract keeps only its hash; the moves that read it send it.
+ */
+export function stepContextOf(rules: Rules, pos: Position): Hex {
+  return concat([pos.hPrev, pos.hSolver, pos.hChallenger, pos.stepRootSolver, pos.stepRootChallenger].map(hex).concat(bytesHex(rules.batchCommitment(pos.t))));
+}
+
+/** DisputeGame.StepContext at `pos` as the tuple prove and proveState send (stepContextOf is its abi encoding). */
+export function stepContextTuple(rules: Rules, pos: Position) {
+  return {
+    hPrev: hex(pos.hPrev), hSolver: hex(pos.hSolver), hChallenger: hex(pos.hChallenger),
+    stepRootSolver: hex(pos.stepRootSolver), stepRootChallenger: hex(pos.stepRootChallenger), batchCommitment: bytesHex(rules.batchCommitment(pos.t)),
+  };
+}
+
+/** Whether the challenger's reveal ends the step descent on leaf N (every op output agrees, h_t does not): the one reveal that reads the step context. */
+function revealEndsAtLeafN(rules: Rules, pos: Position, move: Extract<Move, { kind: 'reveal' }>): boolean {
+  if (pos.level !== 'step' || move.by !== 'challenger') return false;
+  const part = frontier(pos.n)[move.nodes.findIndex((h, j) => h !== pos.pending[j])];
+  return part !== undefined && part.size === 1 && pos.lo + part.offset === stepLeafCount(rules.structure(pos.t)) - 1;
+}
+
+/**
  * The last three arguments of reveal / claim: for the challenger, the first index where its list differs from the
  * solver's (pos.pending; the list's length when none does), the solver's hash there and the chain of the solver's
  * hashes after it; zeros for the solver.
@@ -196,7 +220,8 @@ function solverHalf(pos: Position, by: Move['by'], mine: readonly string[]): [bi
  * The DisputeGame call for TS move `move` played at position `pos` (the position before it). The challenger's
  * `reveal` and `claim` prove where they part from the solver's half (pos.pending), of which the contract keeps only a
  * hash chain, and likewise its `open-chunk` for the solver's chunk (pos.pendingWords, chained in 32-byte groups); its
- * `commit-step` sends no step fact and no h_{t-1}; `commit-element` sends the op's element program's halt instruction at the final
+ * `commit-step` sends no step fact and no h_{t-1} but the step context the solver's stored (stepContextOf; so do `prove`,
+ * `prove-state` and the reveal that ends the step descent at leaf N); `commit-element` sends the op's element program's halt instruction at the final
  * pc with its opening of the op rule; `prove` sends OneStepReferee's pre-state, instruction, load and op-rule opening
  * (encodeOneStep).
  */
@@ -205,10 +230,11 @@ export function encodeDisputeMove(rules: Rules, facts: JobFacts, disputeId: bigi
   switch (move.kind) {
     case 'commit-step': {
       const run = { prev: move.prev ? hex(move.prev.hash) : ZERO_WORD, prevProof: move.prev ? move.prev.proof.map(hex) : [], h: hex(move.h) };
-      return { functionName: 'commitStep', args: [id, hex(move.root), move.proof.map(hex), move.by === 'solver' ? facts.step(pos.t) : NO_STEP_FACT, run] };
+      const [fact, context] = move.by === 'solver' ? [facts.step(pos.t), '0x' as Hex] : [NO_STEP_FACT, stepContextOf(rules, pos)];
+      return { functionName: 'commitStep', args: [id, hex(move.root), move.proof.map(hex), fact, run, context] };
     }
     case 'reveal':
-      return { functionName: 'reveal', args: [id, move.nodes.map(hex), ...solverHalf(pos, move.by, move.nodes)] };
+      return { functionName: 'reveal', args: [id, move.nodes.map(hex), ...solverHalf(pos, move.by, move.nodes), revealEndsAtLeafN(rules, pos, move) ? stepContextOf(rules, pos) : '0x'] };
     case 'commit-op':
       return { functionName: 'commitOp', args: [id, hex(move.chunkRoot), facts.op(pos.t, pos.op)] };
     case 'open-chunk':
@@ -224,10 +250,10 @@ export function encodeDisputeMove(rules: Rules, facts: JobFacts, disputeId: bigi
       return { functionName: 'claim', args: [id, move.hashes.map(hex), ...solverHalf(pos, move.by, move.hashes)] };
     case 'prove': {
       const [pre, instruction, , load, , opening] = encodeOneStep(rules, pos, move);
-      return { functionName: 'prove', args: [id, pre, instruction, load, opening] };
+      return { functionName: 'prove', args: [id, pre, instruction, load, opening, stepContextTuple(rules, pos)] };
     }
     case 'prove-state':
-      return { functionName: 'proveState', args: [id, BigInt(move.optStep), hex(move.commitment), move.proof.map(hex), pos.lo === 0 ? NO_STATE_FACT : facts.state(pos.t, pos.lo)] };
+      return { functionName: 'proveState', args: [id, BigInt(move.optStep), hex(move.commitment), move.proof.map(hex), pos.lo === 0 ? NO_STATE_FACT : facts.state(pos.t, pos.lo), stepContextTuple(rules, pos)] };
     case 'timeout':
       return { functionName: 'timeout', args: [id] };
   }

@@ -193,6 +193,7 @@ const GAME_MOVE_NAMES = ['commitStep', 'reveal', 'commitOp', 'openChunk', 'commi
 const GAME_PROOF_NAMES = [
   "h_{t-1} in the solver's run tree", 'h_t (your run-tree leaf t)', "the step tree's last leaf", 'the step fact', 'the op fact', 'the frontier',
   'the chunk root', 'the chunk', "the solver's chunk", "the solver's half", 'the halt instruction', 'the state fact', 'the state header', 'the state source',
+  'the step context (h_{t-1}, both h_t and step roots, the batch commitment: abi-encoded, as stored at commit-step)',
 ];
 
 /** A mycel contract reverted with a custom error, decoded. Nothing was sent (it was caught in simulation). */

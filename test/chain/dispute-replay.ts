@@ -78,7 +78,7 @@ export async function openJobDispute(c: GameChain, rules: Rules, solver: MycelWa
 export type OnChainDispute = {
   level: number; phase: number; turn: number; round: number; deadline: number; clockSolver: number; clockChallenger: number; t: bigint; op: number; element: bigint; lo: number; n: number;
   valueSolver: number; valueChallenger: number; loser: number; ruledAt: number;
-  hPrev: Hex; hSolver: Hex; hChallenger: Hex; stepRootSolver: Hex; stepRootChallenger: Hex; nodeSolver: Hex; nodeChallenger: Hex; agreed: Hex; pending: Hex;
+  stepContext: Hex; nodeSolver: Hex; nodeChallenger: Hex; agreed: Hex; pending: Hex;
 };
 
 export const readDispute = (c: GameChain, id: bigint) =>

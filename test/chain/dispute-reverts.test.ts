@@ -105,9 +105,24 @@ describe('bad moves in one played dispute revert with their error; the position 
     const t = BigInt(T);
     const [RUN_PREV, RUN_CUR] = [0, 1]; // DisputeGame.Proof
     await rejected(id, [
-      [() => sendGame(solver, 'commitStep', [id, root, proof, fact, { ...run, h: run.prev }]), 'ProofInvalid', [id, RUN_CUR, t]],
-      [() => sendGame(solver, 'commitStep', [id, root, proof, fact, { ...run, prev: run.h }]), 'ProofInvalid', [id, RUN_PREV, t - 1n]],
-      [() => sendGame(solver, 'commitStep', [id, root, proof, fact, { ...run, prevProof: run.prevProof.slice(1) }]), 'ProofInvalid', [id, RUN_PREV, t - 1n]],
+      [() => sendGame(solver, 'commitStep', [id, root, proof, fact, { ...run, h: run.prev }, '0x']), 'ProofInvalid', [id, RUN_CUR, t]],
+      [() => sendGame(solver, 'commitStep', [id, root, proof, fact, { ...run, prev: run.h }, '0x']), 'ProofInvalid', [id, RUN_PREV, t - 1n]],
+      [() => sendGame(solver, 'commitStep', [id, root, proof, fact, { ...run, prevProof: run.prevProof.slice(1) }, '0x']), 'ProofInvalid', [id, RUN_PREV, t - 1n]],
+    ]);
+  });
+
+  test("the challenger's step commit must send the step context the solver's stored (its hash is all the game keeps)", async () => {
+    const challenger = c.wallets[challengerAt];
+    const { args } = await playUntil('commit-step', 'challenger');
+    const [, root, proof, fact, run, context] = args as [bigint, Hex, Hex[], unknown, unknown, Hex];
+    const t = BigInt(T);
+    const STEP_CONTEXT = 14; // DisputeGame.Proof
+    // another solver step root (the fourth word), a context cut short, none at all
+    const otherRoot = `${context.slice(0, 2 + 64 * 3)}${'ab'.repeat(32)}${context.slice(2 + 64 * 4)}` as Hex;
+    await rejected(id, [
+      [() => sendGame(challenger, 'commitStep', [id, root, proof, fact, run, otherRoot]), 'ProofInvalid', [id, STEP_CONTEXT, t]],
+      [() => sendGame(challenger, 'commitStep', [id, root, proof, fact, run, context.slice(0, -64) as Hex]), 'ProofInvalid', [id, STEP_CONTEXT, t]],
+      [() => sendGame(challenger, 'commitStep', [id, root, proof, fact, run, '0x']), 'ProofInvalid', [id, STEP_CONTEXT, t]],
     ]);
   });
 
