@@ -39,10 +39,11 @@ export type GossipStats = { accepted: number; rejected: number; ignored: number 
 export type GossipRate = { perSecond: number; burst: number };
 /**
  * A topic's own rule beyond its schema, run in the validator: the reason to reject a decoded message
- * (from its origin), or undefined to accept it. A rejection lowers the sender's gossip score (P4) and
- * our reputation of it, and is reported to `onReject`.
+ * (from its origin), `{ ignore }` to drop it without blame (say, a slow peer's late message), or
+ * undefined to accept it. A rejection lowers the sender's gossip score (P4) and our reputation of it,
+ * and is reported to `onReject`, as is a message that does not decode (reason 'malformed: ...').
  */
-export type GossipCheck<S extends Schemas> = (message: Message<S>, origin: string) => string | undefined;
+export type GossipCheck<S extends Schemas> = (message: Message<S>, origin: string) => string | { ignore: string } | undefined;
 export type GossipTopicOptions<S extends Schemas> = { rate?: GossipRate; check?: GossipCheck<S>; onReject?: (origin: string, reason: string) => void };
 
 export class GossipTopic<S extends Schemas> {
@@ -87,6 +88,11 @@ export class GossipTopic<S extends Schemas> {
     return result.recipients.length;
   }
 
+  /** The peers we know to be subscribed to the topic. */
+  subscribers(): string[] {
+    return this.pubsub.getSubscribers(this.topic).map((p) => p.toString());
+  }
+
   /** Publishes bytes as they are (already encoded; a test's hostile node sends what the codec would refuse). */
   async publishRaw(bytes: Uint8Array): Promise<number> {
     const result = await this.pubsub.publish(this.topic, bytes);
@@ -119,9 +125,14 @@ export class GossipTopic<S extends Schemas> {
     if (!decoded) {
       this.stats.rejected++;
       this.reputation.penalise(source, PENALTY_MALFORMED, `malformed gossip on ${this.topic}`);
+      this.rules.onReject?.(origin, `malformed: a message of ${message.data.length} bytes that does not decode as ${this.topic}'s schema (or is over its size limit)`);
       return TopicValidatorResult.Reject;
     }
     const problem = this.rules.check?.(decoded, origin);
+    if (typeof problem === 'object') {
+      this.stats.ignored++;
+      return TopicValidatorResult.Ignore;
+    }
     if (problem !== undefined) {
       this.stats.rejected++;
       this.reputation.penalise(origin, PENALTY_MALFORMED, `${problem} (on ${this.topic})`);

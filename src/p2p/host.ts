@@ -54,7 +54,7 @@ export type Services = { identify: unknown; ping: Ping; dht: KadDHT; pubsub: Gos
 export type Host = Libp2p<Services>;
 
 /** Gossipsub's scoring internals, which its public interface does not expose (topics are added at runtime). */
-export type ScoredGossipSub = GossipSub & { getScore(peer: string): number; score: { params: { topics: Record<string, TopicScoreParams> } } };
+export type ScoredGossipSub = GossipSub & { getScore(peer: string): number; score: { params: { topics: Record<string, TopicScoreParams> }; addPenalty(peer: string, penalty: number, label: string): void } };
 
 /** Below these, a peer's gossip is ignored, it is not published to, and finally it is disconnected. */
 const SCORE_THRESHOLDS: Partial<PeerScoreThresholds> = { gossipThreshold: -50, publishThreshold: -100, graylistThreshold: -200 };

@@ -145,6 +145,20 @@ export class MycelNode {
     }));
   }
 
+  /**
+   * Misbehaviour found after a peer's gossip message was accepted (say, a rollout that does not reproduce):
+   * our reputation, and gossipsub's behaviour penalty (P7), as the validator's P4 can no longer count it.
+   */
+  penalise(peer: string, amount: number, reason: string): void {
+    this.reputation.penalise(peer, amount, reason);
+    (this.host.services.pubsub as ScoredGossipSub).score.addPenalty(peer, 1, 'mycel');
+  }
+
+  /** A peer's standing: our reputation of it and its gossipsub score (kept a while after it leaves). */
+  scoreOf(peer: string): { reputation: number; gossip: number } {
+    return { reputation: this.reputation.score(peer), gossip: (this.host.services.pubsub as ScoredGossipSub).getScore(peer) };
+  }
+
   /** A typed gossip topic: messages are schema-checked before handlers see them. */
   topic<S extends Schemas>(name: string, schemas: S, { maxBytes = MAX_GOSSIP_BYTES, rate, check, onReject }: { maxBytes?: number } & GossipTopicOptions<S> = {}): GossipTopic<S> {
     const existing = this.topics.get(name);

@@ -56,6 +56,8 @@ export type RoundMetrics = {
   rolloutsIn: number;
   trainedOwn: number;
   trainedExternal: number;
+  /** The author of each external question trained on. */
+  externalFrom: string[];
   reexecuted: number;
   rejected: number;
   dropped: string[];
@@ -144,13 +146,17 @@ export function reexecPlan(node: SapoNode, rollouts: readonly { from?: string; r
     .map((r) => ({ peer: r.rollout.node, hash: r.rollout.policy, cid: r.rollout.cid }));
 }
 
+/** Why no usable blob came for a claim: no one served it, or what its author served did not hash to the CID. */
+export type BlobFailure = { kind: 'unknown-policy' | 'bad-policy-blob'; reason: string };
+
 export type RoundInbox = {
   rollouts: readonly { from?: string; rollout: Rollout }[];
   /**
    * The policy blobs fetched for re-execution, by blobKey(peer, cid): what was served for that peer's
-   * claim (undefined or absent when no one served it). Checked here against the CID and the state hash.
+   * claim, or why nothing usable was (undefined or absent: no one served it). Checked here against the
+   * CID and the state hash.
    */
-  blobs: ReadonlyMap<string, Uint8Array | undefined>;
+  blobs: ReadonlyMap<string, Uint8Array | BlobFailure | undefined>;
 };
 
 export const blobKey = (peer: string, cid: string) => `${peer} ${cid}`;
@@ -164,6 +170,7 @@ export function finishRound(node: SapoNode, inbox: RoundInbox): { node: SapoNode
   const { kept, verdicts } = candidates(node, inbox.rollouts);
   const dropped = new Map(node.dropped);
   const accepted: RolloutGroup[] = [];
+  const authors = new Map<RolloutGroup, string>();
   let reexecuted = 0;
   const penalise = (peer: string, v: Verdict & { ok: false }) => {
     verdicts.push({ peer, round: node.round, kind: v.kind, reason: v.reason });
@@ -184,8 +191,8 @@ export function finishRound(node: SapoNode, inbox: RoundInbox): { node: SapoNode
     const sample = reexecSample(node, rollout);
     if (sample.length > 0) {
       const bytes = inbox.blobs.get(blobKey(rollout.node, rollout.cid));
-      if (!bytes) {
-        penalise(peer, { ok: false, kind: 'unknown-policy', reason: `no peer served the policy ${rollout.policy.slice(0, 12)} (CID ${rollout.cid})` });
+      if (!(bytes instanceof Uint8Array)) {
+        penalise(peer, { ok: false, ...(bytes ?? { kind: 'unknown-policy', reason: `no peer served the policy ${rollout.policy.slice(0, 12)} (CID ${rollout.cid})` }) });
         continue;
       }
       const opened = openPolicyBlob(bytes, { hash: rollout.policy, cid: rollout.cid }, tokenizerJson);
@@ -201,6 +208,7 @@ export function finishRound(node: SapoNode, inbox: RoundInbox): { node: SapoNode
       }
     }
     accepted.push(...rollout.groups);
+    for (const g of rollout.groups) authors.set(g, rollout.node);
   }
 
   // Training set: I own questions and J drawn among the accepted external ones, each with a
@@ -239,6 +247,7 @@ export function finishRound(node: SapoNode, inbox: RoundInbox): { node: SapoNode
     rolloutsIn: accepted.length,
     trainedOwn: ownUseful.length,
     trainedExternal: external.length,
+    externalFrom: external.map((g) => authors.get(g)!),
     reexecuted,
     rejected: verdicts.length,
     dropped: [...dropped.keys()],

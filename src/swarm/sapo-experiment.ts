@@ -8,7 +8,7 @@
 import { identityFromRaw } from '../p2p/identity.js';
 import { createSapoNode } from './round.js';
 import { parseSapoConfig, type SapoConfig, type SapoConfigInput } from './sapo-config.js';
-import { buildProgram, heldoutAccuracy, policySpec, pretrainPolicy } from './sapo-policy.js';
+import { SWARM_TASKS, buildProgram, heldoutAccuracy, policySpec, pretrainPolicy } from './sapo-policy.js';
 import { simRound, type SimMember } from './sapo-sim.js';
 import type { TrainState } from '../train/index.js';
 
@@ -20,10 +20,10 @@ export type ExperimentOptions = { nodes: number; rounds: number; pretrainSteps: 
 export const EXPERIMENT_DEFAULTS: ExperimentOptions = {
   nodes: 8,
   rounds: 40,
-  pretrainSteps: 100,
+  pretrainSteps: 600,
   heldout: 32,
   threshold: 0.5,
-  base: { swarmId: 'bench', tasks: [{ name: 'sorting', config: { length: 4 } }, { name: 'reversal', config: { length: 5 } }], completions: 4, maxTokens: 6, temperature: 0.5, reexecFraction: 0.25, lr: 1e-3 },
+  base: { swarmId: 'bench', tasks: SWARM_TASKS, completions: 4, maxTokens: 8, temperature: 1, reexecFraction: 0.25, lr: 3e-4 },
 };
 
 export type SettingResult = {
@@ -37,12 +37,21 @@ export type SettingResult = {
   bytes_per_round: number;
   round_seconds: number;
   rejected: number;
+  /** Of the external questions the honest nodes trained on, the share that honest nodes wrote (poisoned setting: is the poisoner kept out?). */
+  honest_share: number | null;
 };
 
-/** The starting policy of a seed: `pretrainSteps` supervised steps on the swarm's tasks. */
-export function startingPolicy(config: SapoConfig, seed: number, steps: number): { program: ReturnType<typeof buildProgram>; state: TrainState } {
-  const program = buildProgram(policySpec(config, { seed }));
-  return { program, state: pretrainPolicy(program, config, steps) };
+export type StartingPolicy = { program: ReturnType<typeof buildProgram>; state: TrainState };
+
+/**
+ * The swarm's starting policy: the `policy` preset's job (its seed), `pretrainSteps` steps. Every seed
+ * of the experiment starts from it (a seed varies the swarm: its questions, sampling and keys), so it is
+ * made once; `cached` may return it from an earlier run (it is a pure function of the spec).
+ */
+export function startingPolicy(config: SapoConfig, steps: number, cached?: (program: StartingPolicy['program'], make: () => TrainState) => TrainState): StartingPolicy {
+  const program = buildProgram(policySpec(config, { steps }));
+  const make = () => pretrainPolicy(program);
+  return { program, state: cached ? cached(program, make) : make() };
 }
 
 function keyOf(seed: number, i: number): Uint8Array {
@@ -52,7 +61,7 @@ function keyOf(seed: number, i: number): Uint8Array {
 export function runSetting(setting: Setting, seed: number, start: { program: ReturnType<typeof buildProgram>; state: TrainState }, o: ExperimentOptions, onRound?: (round: number, reward: number) => void): SettingResult {
   const [split, variant] = setting.split('-');
   const [own, external] = split.split('/').map(Number);
-  const config = parseSapoConfig({ ...o.base, own, external });
+  const config = parseSapoConfig({ ...o.base, swarmId: `${o.base.swarmId ?? 'bench'}-${seed}`, own, external });
   const tasks = config.tasks.map((t) => t.name);
   let members: SimMember[] = Array.from({ length: o.nodes }, (_, i) => {
     const identity = identityFromRaw(keyOf(seed, i));
@@ -67,10 +76,17 @@ export function runSetting(setting: Setting, seed: number, start: { program: Ret
   let seconds = 0;
   let rejected = 0;
   let toThreshold: number | null = null;
+  let externalTotal = 0;
+  let externalHonest = 0;
   for (let round = 0; round < o.rounds; round++) {
     const { members: next, result } = simRound(members, round);
     members = next;
     const honest = result.metrics.filter((_, i) => !members[i].hostile);
+    const hostileIds = new Set(members.filter((m) => m.hostile).map((m) => m.node.id));
+    for (const m of honest) {
+      externalTotal += m.externalFrom.length;
+      externalHonest += m.externalFrom.filter((a) => !hostileIds.has(a)).length;
+    }
     const reward = honest.reduce((s, m) => s + m.reward, 0) / honest.length;
     const accuracy = honest.reduce((s, m) => s + m.accuracy, 0) / honest.length;
     cumulative += reward;
@@ -98,6 +114,7 @@ export function runSetting(setting: Setting, seed: number, start: { program: Ret
     bytes_per_round: bytes / o.rounds,
     round_seconds: seconds / o.rounds,
     rejected,
+    honest_share: externalTotal > 0 ? externalHonest / externalTotal : null,
   };
 }
 
@@ -112,6 +129,10 @@ export function summarize(results: readonly SettingResult[]) {
     gain_4_4_over_8_0: mean('4/4') / mean('8/0') - 1,
     gain_noniid: mean('4/4-noniid') / mean('8/0-noniid') - 1,
     poisoned_over_clean: mean('4/4-poisoned') / mean('4/4'),
+    poisoned_honest_share: (() => {
+      const shares = results.filter((r) => r.setting === '4/4-poisoned' && r.honest_share !== null).map((r) => r.honest_share!);
+      return shares.length ? shares.reduce((a, b) => a + b, 0) / shares.length : null;
+    })(),
     mean_cumulative_reward: Object.fromEntries(SETTINGS.map((s) => [s, mean(s)])),
   };
 }

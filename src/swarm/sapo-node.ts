@@ -12,11 +12,12 @@
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { parseBlobCid } from '../p2p/blob/manifest.js';
+import { MycelError } from '../platform/errors.js';
 import type { GossipTopic } from '../p2p/gossip.js';
 import type { MycelNode } from '../p2p/node.js';
 import { checkRollout } from './rollout-check.js';
 import { MAX_ROLLOUT_BYTES, ROLLOUT_SCHEMAS, rolloutCodec, rolloutTopic, type Rollout } from './rollout-message.js';
-import { blobKey, dropPeer, finishRound, reexecPlan, startRound, type RoundMetrics, type RoundVerdict, type SapoNode } from './round.js';
+import { blobKey, dropPeer, type BlobFailure, finishRound, reexecPlan, startRound, type RoundMetrics, type RoundVerdict, type SapoNode } from './round.js';
 import { appendMetrics, readMetrics, writePlot } from './sapo-metrics.js';
 import { corrupt, type HostileKind } from './sapo-adversary.js';
 
@@ -25,6 +26,7 @@ export const PENALTY_ROLLOUT = -30;
 /** How long a node waits for a peer's policy blob before it calls the policy unknown. */
 const BLOB_FETCH_TIMEOUT_MS = 10_000;
 const POLL_MS = 50;
+const WAIT_REPORT_MS = 10_000;
 
 export type SapoEvent =
   | { type: 'round'; metrics: RoundMetrics; seconds: number }
@@ -63,24 +65,47 @@ export async function runSapoNode(o: SapoRunOptions): Promise<SapoNode> {
     set.add(peer);
   };
   const reject = (v: RoundVerdict) => {
-    o.p2p.reputation.penalise(v.peer, PENALTY_ROLLOUT, `${v.kind}: ${v.reason}`);
+    o.p2p.penalise(v.peer, PENALTY_ROLLOUT, `${v.kind}: ${v.reason}`);
     o.onEvent({ type: 'reject', peer: v.peer, round: v.round, kind: v.kind, reason: v.reason });
+  };
+  /** Per peer, the last round whose rollout we took: a second rollout of that round or an older one is a replay. */
+  const lastRound = new Map<string, number>();
+  const drop = (peer: string, reason: string) => {
+    state = dropPeer(state, peer, reason);
   };
   const topic = o.p2p.topic(rolloutTopic(config.swarmId), ROLLOUT_SCHEMAS, {
     maxBytes: MAX_ROLLOUT_BYTES,
     check: ({ body }, origin) => {
-      hear(body.round, origin);
       const dropped = state.dropped.get(origin);
       if (dropped !== undefined) return `dropped-peer: dropped earlier (${dropped})`;
-      // One round of slack either way: peers finish rounds at their own pace.
-      if (body.round + 1 < state.round || body.round > state.round + 1) return `wrong-round: rollout of round ${body.round}, this node is in round ${state.round}`;
+      const last = lastRound.get(origin);
+      if (last !== undefined && body.round <= last) {
+        const reason = `replay: a rollout of round ${body.round}, after this peer's rollout of round ${last}`;
+        drop(origin, reason);
+        return reason;
+      }
+      // A rollout of a round this node has finished is late (a slow peer), not a cheat: ignored without blame.
+      if (body.round < state.round) return { ignore: `late: rollout of round ${body.round}, this node is in round ${state.round}` };
+      if (body.round > state.round + 1) return `wrong-round: rollout of round ${body.round}, this node is in round ${state.round}`;
       const verdict = checkRollout(config, tokenizer, body, { round: body.round, from: origin });
-      if (verdict.ok) return undefined;
-      state = dropPeer(state, origin, `${verdict.kind}: ${verdict.reason}`);
-      return `${verdict.kind}: ${verdict.reason}`;
+      if (!verdict.ok) {
+        drop(origin, `${verdict.kind}: ${verdict.reason}`);
+        return `${verdict.kind}: ${verdict.reason}`;
+      }
+      lastRound.set(origin, body.round);
+      hear(body.round, origin);
+      return undefined;
     },
-    onReject: (origin, reason) => o.onEvent({ type: 'reject', peer: origin, round: state.round, kind: reason.split(':')[0], reason }),
+    onReject: (origin, reason) => {
+      // A message that does not decode (oversized, garbage) is the origin's doing: drop it like any cheat.
+      if (reason.startsWith('malformed')) drop(origin, reason);
+      o.onEvent({ type: 'reject', peer: origin, round: state.round, kind: reason.split(':')[0], reason });
+    },
   });
+  /** Whether every peer we expect is accounted for this round: heard from, or dropped. */
+  const allIn = (round: number) => new Set([...(heard.get(round) ?? []), ...state.dropped.keys()]).size >= (o.expectPeers ?? Infinity);
+  /** Whether every peer we expect is subscribed (or dropped), so a publish reaches them all. */
+  const allSubscribed = () => new Set([...topic.subscribers(), ...state.dropped.keys()]).size >= (o.expectPeers ?? 0);
   const unsubscribe = topic.subscribe(({ body, from }) => {
     if (body.round < state.round) return;
     let round = inbox.get(body.round);
@@ -91,9 +116,18 @@ export async function runSapoNode(o: SapoRunOptions): Promise<SapoNode> {
   await mkdir(policyDir, { recursive: true });
   const published = new Set<string>();
   const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-  const waitUntil = async (done: () => boolean, until: number) => {
-    while (!done() && now() < until && !o.signal.aborted) await sleep(POLL_MS);
+  /** Polls `done` until the deadline, saying every WAIT_REPORT_MS what it still waits for. */
+  const waitUntil = async (done: () => boolean, until: number, what?: () => string) => {
+    let report = now() + WAIT_REPORT_MS;
+    while (!done() && now() < until && !o.signal.aborted) {
+      await sleep(POLL_MS);
+      if (what && now() >= report) {
+        o.onEvent({ type: 'log', message: what() });
+        report = now() + WAIT_REPORT_MS;
+      }
+    }
   };
+  const expected = () => `${o.p2p.peers().length} connected, expecting ${o.expectPeers ?? 'any number of'} peers`;
   const clockRound = () => Math.max(0, Math.floor((now() - o.genesisMs) / o.roundMs));
   let previous: Rollout | undefined;
 
@@ -119,14 +153,19 @@ export async function runSapoNode(o: SapoRunOptions): Promise<SapoNode> {
         const out = corrupt(o.hostile, rollout, { key: state.key, blob: started.blob, previous, maxBytes: MAX_ROLLOUT_BYTES });
         if (out.rollout) rollout = out.rollout;
         bytes = out.bytes;
+        // Serves other bytes under the CID: the store's copy is overwritten in place (same size).
+        for (const [cid, tampered] of out.blobs ?? []) await writeFile(o.p2p.store.paths(parseBlobCid(cid)).data, tampered);
       }
       previous = started.rollout;
       const end = o.genesisMs + (round + 1) * o.roundMs;
+      await waitUntil(allSubscribed, end, () => `round ${round}: waiting to publish until every peer subscribed: ${topic.subscribers().length} subscribed, ${state.dropped.size} dropped, ${expected()}`);
       await publish(topic, bytes ?? rolloutCodec.encode('rollout', rollout), end, now, sleep, o.signal);
-      await waitUntil(() => (heard.get(round)?.size ?? 0) >= (o.expectPeers ?? Infinity), end);
+      await waitUntil(() => allIn(round), end, () => `round ${round}: waiting for rollouts: ${heard.get(round)?.size ?? 0} peers heard, ${state.dropped.size} dropped, ${expected()}`);
       const received = [...(inbox.get(round)?.values() ?? [])];
-      const blobs = new Map<string, Uint8Array | undefined>();
-      for (const plan of reexecPlan(state, received)) blobs.set(blobKey(plan.peer, plan.cid), await fetchPolicy(o.p2p, plan.cid, plan.peer));
+      const blobs = new Map<string, Uint8Array | BlobFailure | undefined>();
+      const plans = reexecPlan(state, received);
+      const fetched = await Promise.all(plans.map((plan) => fetchPolicy(o.p2p, plan.cid, plan.peer)));
+      plans.forEach((plan, i) => blobs.set(blobKey(plan.peer, plan.cid), fetched[i]));
       const done = finishRound(state, { rollouts: received, blobs });
       state = done.node;
       for (const v of done.verdicts) if (v.kind !== 'dropped-peer') reject(v);
@@ -154,11 +193,14 @@ async function publish(topic: GossipTopic<typeof ROLLOUT_SCHEMAS>, bytes: Uint8A
   }
 }
 
-async function fetchPolicy(p2p: MycelNode, cid: string, provider: string): Promise<Uint8Array | undefined> {
+/** The policy blob from its author (or whoever has it), or why none came: a provider whose chunks did not hash to the CID is named. */
+async function fetchPolicy(p2p: MycelNode, cid: string, provider: string): Promise<Uint8Array | BlobFailure> {
   try {
     await p2p.fetch(cid, { providers: [provider], timeoutMs: BLOB_FETCH_TIMEOUT_MS });
     return await readFile(p2p.store.paths(parseBlobCid(cid)).data);
-  } catch {
-    return undefined;
+  } catch (error) {
+    const details = error instanceof MycelError ? (error.details ?? '') : '';
+    if (/bad chunk/.test(details)) return { kind: 'bad-policy-blob', reason: `the policy blob ${cid} served by its author does not hash to its CID (${details})` };
+    return { kind: 'unknown-policy', reason: `no peer served the policy blob ${cid} (${(error as Error).message.split('\n')[0]})` };
   }
 }

@@ -1,42 +1,52 @@
 /**
- * The starting policy of a swarm node: a GPT of the runtime with the swarm tokenizer, pre-trained with
- * the supervised task batches (cycling through the swarm's tasks) to a modest accuracy, since RL needs
- * a policy that is sometimes right. And its held-out accuracy per task, greedy, on prompts no round asks.
+ * The starting policy of a swarm node: the `policy` preset (train/presets.ts), a GPT of the runtime
+ * pre-trained with the supervised task-mix program to a modest accuracy, since RL needs a policy that
+ * is sometimes right. A swarm may change its size, seed, step count or learning rate; its data is the
+ * mix restricted to the swarm's tasks that the mix has. And its held-out accuracy per task, greedy, on
+ * prompts no round asks.
  */
-import { getTask, taskBatch, type TaskDefinition } from '../data/index.js';
-import { buildProgram, generateBatch, parseJobSpec, type JobSpec, type TrainProgram, type TrainState } from '../train/index.js';
+import { MIX_TASKS, getTask, type TaskDefinition } from '../data/index.js';
+import { PRESETS, buildProgram, generateBatch, parseJobSpec, type JobSpec, type TrainProgram, type TrainState } from '../train/index.js';
 import type { SapoConfig } from './sapo-config.js';
 
 export type PolicyModel = { contextLength: number; dModel: number; layers: number; heads: number; mlpHidden: number };
 
-/** The quick preset's sizes (~70k parameters with the task vocabulary): 8 nodes train on 2 cores. */
-export const SWARM_MODEL: PolicyModel = { contextLength: 16, dModel: 48, layers: 2, heads: 4, mlpHidden: 192 };
+/** The preset's model (~110k parameters with the task vocabulary): what a swarm runs unless told otherwise. */
+export const SWARM_MODEL: PolicyModel = (({ kind: _kind, ...m }) => m)(PRESETS.policy.model);
+
+/** The swarm's default tasks: the mix's, each at the size the preset pre-trains on. */
+export const SWARM_TASKS: { name: string; config: Record<string, number> }[] = MIX_TASKS.map(({ task, config }) => ({ name: task.name, config: { ...config } }));
 
 /** Held-out prompts are example i of this seed's stream: task seeds are 48-bit hashes, this is not one. */
 export const HELDOUT_SEED = 2 ** 50 + 12;
 
-export function policySpec(config: SapoConfig, { model = SWARM_MODEL, seed = 1, lr = 3e-3, steps = 200, batchSize = 32 }: { model?: PolicyModel; seed?: number; lr?: number; steps?: number; batchSize?: number } = {}): JobSpec {
-  const first = config.tasks[0];
+/** The mix's `tasks` knob for a swarm: bit i for each of the mix's tasks the swarm runs (all of them if none). */
+export function mixTasksOf(config: SapoConfig): number {
+  const bits = MIX_TASKS.reduce((b, { task }, i) => (config.tasks.some((t) => t.name === task.name) ? b | (1 << i) : b), 0);
+  return bits || 2 ** MIX_TASKS.length - 1;
+}
+
+/** The preset `policy` with a swarm's overrides: the job that pre-trains its starting policy. */
+export function policySpec(config: SapoConfig, o: { model?: PolicyModel; seed?: number; steps?: number; lr?: number; batchSize?: number } = {}): JobSpec {
+  const preset = PRESETS.policy;
+  const steps = o.steps ?? preset.steps;
   return parseJobSpec({
-    version: 1,
-    model: { kind: 'gpt', ...model },
-    optimizer: { kind: 'adamw', lr, beta1: 0.9, beta2: 0.95, eps: 1e-8, weightDecay: 0, clip: 1 },
-    data: { kind: 'task', task: first.name, config: first.config },
-    steps,
-    batchSize,
-    seed,
-    checkpointEvery: steps,
+    ...preset,
+    model: { kind: 'gpt', ...(o.model ?? SWARM_MODEL) },
+    optimizer: { ...preset.optimizer, lr: o.lr ?? preset.optimizer.lr },
+    data: { kind: 'task', task: 'mix', config: { tasks: mixTasksOf(config) } },
+    steps: Math.max(steps, 1),
+    batchSize: o.batchSize ?? preset.batchSize,
+    seed: o.seed ?? preset.seed,
+    checkpointEvery: Math.max(1, Math.min(preset.checkpointEvery, steps)),
   });
 }
 
-/** `steps` supervised steps from the spec's init, step t on the swarm's task t mod (number of tasks). */
-export function pretrainPolicy(program: TrainProgram, config: SapoConfig, steps: number, onStep?: (t: number, loss: number) => void): TrainState {
+/** The first `steps` steps of the pre-training job (the spec's own batches and schedule; 0: its init). */
+export function pretrainPolicy(program: TrainProgram, steps = program.spec.steps, onStep?: (t: number, loss: number) => void): TrainState {
   let state = program.init();
   for (let t = 0; t < steps; t++) {
-    const entry = config.tasks[t % config.tasks.length];
-    const task = getTask(entry.name) as TaskDefinition;
-    const batch = taskBatch({ task, config: entry.config, tokenizer: program.tokenizer, seed: program.spec.seed, step: t, batchSize: program.spec.batchSize, seqLen: program.spec.model.contextLength });
-    const result = program.step(state, batch);
+    const result = program.step(state);
     state = result.state;
     onStep?.(t, result.loss);
   }

@@ -9,8 +9,8 @@ import { testConfig, testNodes } from './helpers.js';
 
 describe('a GRPO round is a training step the dispute game can referee', () => {
   it('the swarm node\'s rounds replay as a program, and a cheated round loses the dispute', async () => {
-    const config = testConfig({ tasks: [{ name: 'modular', config: { modulus: 2 } }], own: 2, external: 0, maxTokens: 2, temperature: 0.7 });
-    let [a, b] = testNodes(2, config, 1, 30);
+    const config = testConfig({ tasks: [{ name: 'modular', config: { modulus: 10 } }], own: 2, external: 0, maxTokens: 2, temperature: 0.7 });
+    let [a, b] = testNodes(2, config, 1, 20);
     const start = a.policy;
     const batches: TokenBatch[] = [];
     for (const round of [0, 1]) {

@@ -21,8 +21,8 @@ export function peerIdOf(i: number): string {
 
 /** `count` nodes from one starting policy (`pretrain` supervised steps from the seed's init). */
 export function testNodes(count: number, config = testConfig(), seed = 1, pretrain = 0): SapoNode[] {
-  const program = buildProgram(policySpec(config, { model: TINY_MODEL, seed, batchSize: 16, lr: 3e-2 }));
-  const policy = pretrain > 0 ? pretrainPolicy(program, config, pretrain) : program.init();
+  const program = buildProgram(policySpec(config, { model: TINY_MODEL, seed, batchSize: 16, lr: 3e-2, steps: pretrain }));
+  const policy = pretrainPolicy(program, pretrain);
   return Array.from({ length: count }, (_, i) => createSapoNode({ id: peerIdOf(i), key: keyOf(i), config, program, policy }));
 }
 
@@ -31,8 +31,8 @@ export function testNodes(count: number, config = testConfig(), seed = 1, pretra
  * and each node's policy hash after its GRPO step, over two rounds of a 2-node swarm.
  */
 export function sapoFingerprint(): string {
-  const config = testConfig({ tasks: [{ name: 'modular', config: { modulus: 2 } }], own: 2, external: 2, maxTokens: 2, temperature: 0.7 });
-  let members: SimMember[] = testNodes(2, config, 1, 30).map((node) => ({ node }));
+  const config = testConfig({ tasks: [{ name: 'modular', config: { modulus: 10 } }], own: 2, external: 2, maxTokens: 2, temperature: 0.7 });
+  let members: SimMember[] = testNodes(2, config, 1, 20).map((node) => ({ node }));
   const out: string[] = [];
   for (const round of [0, 1]) {
     const sent = members.map((m) => startRound(m.node, round).rollout);

@@ -7,24 +7,25 @@ import { UsageError } from '../../platform/errors.js';
 import { TASK_NAMES } from '../../data/index.js';
 import { HOSTILE_KINDS, type HostileKind } from '../../swarm/sapo-adversary.js';
 import { SapoConfigError, parseSapoConfig, type SapoConfig } from '../../swarm/sapo-config.js';
-import { SWARM_MODEL, pretrainPolicy, type PolicyModel } from '../../swarm/sapo-policy.js';
+import { SWARM_MODEL, SWARM_TASKS, pretrainPolicy, type PolicyModel } from '../../swarm/sapo-policy.js';
+import { PRESETS } from '../../train/index.js';
 import { decodeCheckpoint, encodeCheckpoint, stateHash, type TrainProgram, type TrainState } from '../../train/index.js';
 
-/** Model sizes by name: every node of a swarm may pick its own. */
+/** Model sizes by name: every node of a swarm may pick its own (tiny: the policy preset's). */
 export const SAPO_MODELS: Record<string, PolicyModel> = {
   tiny: SWARM_MODEL,
-  small: { contextLength: 32, dModel: 64, layers: 3, heads: 4, mlpHidden: 256 },
+  small: { contextLength: 32, dModel: 96, layers: 3, heads: 4, mlpHidden: 384 },
   /** For tests: one layer, trains in a blink and learns little. */
-  micro: { contextLength: 16, dModel: 16, layers: 1, heads: 2, mlpHidden: 32 },
+  micro: { contextLength: 24, dModel: 16, layers: 1, heads: 2, mlpHidden: 32 },
 };
 
 export const SAPO_FLAGS: Record<string, FlagSpec> = {
   config: { type: 'string', value: 'FILE', description: 'Swarm config file (JSON: the flags below as keys, tasks as [{name, config}]); flags override it' },
-  tasks: { type: 'string', value: 'LIST', description: 'Tasks, as name[:knob=value[;knob=value]] separated by commas. Default: sorting:length=4,reversal:length=5' },
+  tasks: { type: 'string', value: 'LIST', description: `Tasks, as name[:knob=value[;knob=value]] separated by commas. Default: the policy preset's mix, ${SWARM_TASKS.map((t) => `${t.name}:${Object.entries(t.config).map(([k, v]) => `${k}=${v}`).join(';')}`).join(',')}` },
   split: { type: 'string', value: 'I/J', description: 'Own questions I and peers\' questions J trained per round. Default 4/4' },
   completions: { type: 'string', value: 'L', description: 'Completions per question (a GRPO group). Default 4' },
   model: { type: 'string', value: 'SIZE', description: `Policy size: ${Object.keys(SAPO_MODELS).join(', ')}. Default tiny` },
-  'pretrain-steps': { type: 'string', value: 'N', description: 'Supervised steps that make the starting policy (0: untrained). Default 100' },
+  'pretrain-steps': { type: 'string', value: 'N', description: `Steps of the policy preset's supervised job (the task mix) that make the starting policy (0: untrained). Default ${PRESETS.policy.steps}` },
   seed: { type: 'string', value: 'N', description: 'Seed of the starting policy (nodes with the same seed start alike). Default 1' },
   rounds: { type: 'string', value: 'R', description: 'Stop before round R (default: run until Ctrl-C; swarm local: 5)' },
   'round-ms': { type: 'string', value: 'MS', description: 'Longest a round waits for peers. Default 30000' },
@@ -99,7 +100,7 @@ export async function sapoSettings(flags: Flags, defaults: { rounds?: number } =
     file = parsed.data;
   }
   const [own, external] = parseSplit((flags.split as string | undefined) ?? file.split ?? '4/4');
-  const tasks = typeof flags.tasks === 'string' ? parseTasks(flags.tasks) : file.tasks ?? [{ name: 'sorting', config: { length: 4 } }, { name: 'reversal', config: { length: 5 } }];
+  const tasks = typeof flags.tasks === 'string' ? parseTasks(flags.tasks) : file.tasks ?? SWARM_TASKS;
   for (const t of tasks) if (!(TASK_NAMES as readonly string[]).includes(t.name)) throw new SapoFlagError(`Unknown task "${t.name}".`, { metaMessages: [`Tasks: ${TASK_NAMES.join(', ')}.`] });
   const reexec = flags.reexec === undefined ? file.reexec : Number(flags.reexec);
   if (reexec !== undefined && !(reexec >= 0 && reexec <= 1)) throw new FlagError('reexec', 'a fraction from 0 to 1', String(flags.reexec));
@@ -109,7 +110,7 @@ export async function sapoSettings(flags: Flags, defaults: { rounds?: number } =
     own,
     external,
     completions: flags.completions === undefined ? file.completions ?? 4 : intFlag(flags, 'completions', 4, 2, 16),
-    maxTokens: file.maxTokens ?? 6,
+    maxTokens: file.maxTokens ?? 8,
     temperature: file.temperature ?? 0.5,
     reexecFraction: reexec ?? 0.25,
     lr: file.lr ?? 1e-3,
@@ -124,7 +125,7 @@ export async function sapoSettings(flags: Flags, defaults: { rounds?: number } =
     config,
     model,
     modelName,
-    pretrainSteps: flags['pretrain-steps'] === undefined ? file.pretrainSteps ?? 100 : intFlag(flags, 'pretrain-steps', 100, 0, 100_000),
+    pretrainSteps: flags['pretrain-steps'] === undefined ? file.pretrainSteps ?? PRESETS.policy.steps : intFlag(flags, 'pretrain-steps', PRESETS.policy.steps, 0, 100_000),
     seed: flags.seed === undefined ? file.seed ?? 1 : intFlag(flags, 'seed', 1, 0, 2 ** 31),
     rounds,
     roundMs: flags['round-ms'] === undefined ? file.roundMs ?? 30_000 : intFlag(flags, 'round-ms', 30_000, 100, 3_600_000),
@@ -153,7 +154,7 @@ export async function startingPolicy(sapoDir: string, program: TrainProgram, s: 
     // Not there yet (or unreadable): make it again.
   }
   if (s.pretrainSteps > 0) log(`Pre-training the starting policy (${s.pretrainSteps} steps)...`);
-  const state = s.pretrainSteps > 0 ? pretrainPolicy(program, s.config, s.pretrainSteps) : program.init();
+  const state = pretrainPolicy(program, s.pretrainSteps);
   await mkdir(sapoDir, { recursive: true, mode: 0o700 });
   await writeFile(file, encodeCheckpoint(state, { jobId: program.id, spec: program.spec, tokenizer: program.tokenizer.toJSON(), stateHash: stateHash(state) }));
   return state;

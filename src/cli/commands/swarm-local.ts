@@ -42,7 +42,7 @@ export const swarmLocal: Command = {
       if (typeof flags[name] === 'string') shared.push(`--${name}`, flags[name] as string);
     }
     // One pre-training for all: each node finds the starting policy in its data dir instead of making it.
-    const program = buildProgram(policySpec(settings.config, { model: settings.model, seed: settings.seed }));
+    const program = buildProgram(policySpec(settings.config, { model: settings.model, seed: settings.seed, steps: settings.pretrainSteps }));
     await startingPolicy(join(dir, 'node-0', 'sapo'), program, settings, (t) => out.log(t));
     for (let i = 1; i < nodes; i++) {
       await mkdir(join(dir, `node-${i}`, 'sapo'), { recursive: true, mode: 0o700 });

@@ -5,6 +5,7 @@ import { checkSwarmMemory, sapoRoundMemory } from '../../swarm/memory.js';
 import { loadConfig } from '../../p2p/config.js';
 import { loadIdentity } from '../../p2p/identity.js';
 import { MycelNode } from '../../p2p/node.js';
+import { parseMultiaddr } from '../../p2p/host.js';
 import { createSapoNode } from '../../swarm/round.js';
 import { buildProgram, policySpec } from '../../swarm/sapo-policy.js';
 import { runSapoNode, type SapoEvent } from '../../swarm/sapo-node.js';
@@ -40,7 +41,7 @@ export const swarmStart: Command = {
   },
   async run({ flags, out, signal }) {
     const settings = await sapoSettings(flags);
-    const program = buildProgram(policySpec(settings.config, { model: settings.model, seed: settings.seed }));
+    const program = buildProgram(policySpec(settings.config, { model: settings.model, seed: settings.seed, steps: settings.pretrainSteps }));
     // Before anything is trained or joined: a round that does not fit is refused with its figures.
     const memory = sapoRoundMemory(program.spec, program.tokenizer.vocabSize, settings.config);
     checkSwarmMemory(`A round of this RL swarm (${settings.modelName} model, split ${settings.config.own}/${settings.config.external}, ${settings.config.completions} completions)`, memory, maxMemoryFlag(flags), 'Choose a smaller --model, --split or --completions');
@@ -61,6 +62,7 @@ export const swarmStart: Command = {
     const metrics = flags['metrics-port'] === undefined ? undefined : createNodeMetrics({ name: 'swarm', p2p });
     const served = metrics && (await serveMetrics(metrics.registry, { port: intFlag(flags, 'metrics-port', 0, 0, 65535) }));
     try {
+      await reachBootstrap(p2p, net.bootstrap, (text) => out.log(text));
       const multiaddrs = p2p.multiaddrs().map((a) => (a.includes('/p2p/') ? a : `${a}/p2p/${p2p.peerId}`));
       out.result({ type: 'ready', peerId: identity.peerId.toString(), multiaddrs, policy: node.blob.hash, dataDir: dir, ...(served ? { metrics: served.url } : {}) }, `PeerId ${identity.peerId}\nListening on:\n${multiaddrs.map((a) => `  ${a}`).join('\n')}\nStarting policy ${node.blob.hash.slice(0, 16)}${served ? `\nMetrics ${served.url}` : ''}`);
       const stop = new AbortController();
@@ -70,7 +72,9 @@ export const swarmStart: Command = {
       if (typeof flags['genesis-file'] === 'string') genesisMs = await waitForGenesis(flags['genesis-file'], stop.signal);
       const final = await runSapoNode({ p2p, node, dataDir: dir, genesisMs, roundMs: settings.roundMs, rounds: settings.rounds, expectPeers, signal: stop.signal, hostile, onEvent: (e) => report(e) });
       process.off('SIGTERM', onTerm);
-      out.result({ type: 'done', round: final.round, policy: final.blob.hash, dropped: [...final.dropped.keys()] }, `Stopped at round ${final.round}.`);
+      // Each dropped peer with why, and what it costs it here: our reputation and its gossip score.
+      const dropped = [...final.dropped].map(([peer, reason]) => ({ peer, reason, ...p2p.scoreOf(peer) }));
+      out.result({ type: 'done', round: final.round, policy: final.blob.hash, dropped }, `Stopped at round ${final.round}.${dropped.map((d) => `\n  dropped ${d.peer}: ${d.reason}`).join('')}`);
     } finally {
       await served?.close();
       await p2p.stop();
@@ -84,11 +88,28 @@ export const swarmStart: Command = {
       } else if (e.type === 'reject') {
         out.result(e, `rejected a rollout of ${e.peer} (round ${e.round}): ${e.reason}`);
       } else if (e.type === 'skip') {
-        out.log(`behind the clock: skipping from round ${e.from} to ${e.to}`);
+        out.result(e, `behind the clock: skipping from round ${e.from} to ${e.to}`);
       } else out.log(e.message);
     }
   },
 };
+
+/** How long a node keeps dialing a bootstrap peer that refuses it (libp2p refuses bursts of inbound connections from one address). */
+const BOOTSTRAP_DIAL_MS = 60_000;
+
+/** Dials each bootstrap peer until it answers (libp2p's bootstrap discovery tries once), saying so if one never does. */
+async function reachBootstrap(p2p: MycelNode, addrs: readonly string[], log: (text: string) => void): Promise<void> {
+  await Promise.all(
+    addrs.map(async (addr) => {
+      const until = Date.now() + BOOTSTRAP_DIAL_MS;
+      while (Date.now() < until) {
+        if (await p2p.host.dial(parseMultiaddr(addr), { signal: AbortSignal.timeout(10_000) }).then(() => true, () => false)) return;
+        await new Promise((r) => setTimeout(r, 500));
+      }
+      log(`Could not reach the bootstrap peer ${addr} in ${BOOTSTRAP_DIAL_MS / 1000} s; carrying on with the peers found otherwise.`);
+    }),
+  );
+}
 
 async function waitForGenesis(file: string, signal: AbortSignal): Promise<number> {
   while (!signal.aborted) {
