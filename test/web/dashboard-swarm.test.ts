@@ -26,7 +26,7 @@ afterAll(async () => {
 });
 
 const round = (r: number, node: string, reward: number, accuracy: number): RoundMetrics => ({
-  round: r, node, reward, accuracy, rolloutsOut: 8, rolloutsIn: 16, trainedOwn: 8, trainedExternal: 8, reexecuted: 2, rejected: node === 'node-2' ? 1 : 0, dropped: [], loss: 0.5, policy: 'bafy',
+  round: r, node, reward, accuracy, rolloutsOut: 8, rolloutsIn: 16, trainedOwn: 8, trainedExternal: 8, externalFrom: [], reexecuted: 2, rejected: node === 'node-2' ? 1 : 0, dropped: [], loss: 0.5, policy: 'bafy',
 });
 
 describe('swarm view', () => {
