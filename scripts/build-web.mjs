@@ -20,6 +20,9 @@ await build({
   outdir: out,
   bundle: true,
   format: 'esm',
+  // Shared code in chunks, and what a page imports dynamically (the node page's market code) loaded on use.
+  splitting: true,
+  chunkNames: 'chunks/[name]-[hash]',
   platform: 'browser',
   target: 'es2022',
   minify: true,

@@ -14,7 +14,7 @@ import { h, fill, short } from '../dashboard/dom.js';
 import { detectCaps } from './caps.js';
 import { addressOf, KeyImportError, loadOrCreateKey, parseKey, saveKey, toHex } from './key.js';
 import { dialAny, reach, startTabHost, type TabHost } from './libp2p.js';
-import { chainInfo, solveOneJob, type MarketState } from './market.js';
+import type { ChainInfo, MarketState } from './market.js';
 import type { JobRulesFacts, WorkerReply, WorkerRequest } from './worker.js';
 
 export type TabState = {
@@ -24,6 +24,8 @@ export type TabState = {
   connectedTo?: string;
   /** ms from page load to the first gossip message heard from another peer. */
   firstGossipMs?: number;
+  /** ms from page load to each stage of joining (script running, key loaded, libp2p started, connected): where the time to first gossip goes. */
+  marks: Record<string, number>;
   peers: number;
   /** Its addresses through the relay: plain (a relayed connection) and WebRTC (the relay carries only the handshake). */
   relayAddrs: string[];
@@ -38,7 +40,8 @@ export type TabState = {
   error?: string;
 };
 
-const tab: TabState = { caps: detectCaps(), peers: 0, relayAddrs: [], webrtcAddrs: [], webrtcPeers: [] };
+const tab: TabState = { caps: detectCaps(), peers: 0, relayAddrs: [], webrtcAddrs: [], webrtcPeers: [], marks: { script: performance.now() } };
+const mark = (name: string) => { tab.marks[name] = Math.round(performance.now()); };
 (window as unknown as { __mycelTab: TabState }).__mycelTab = tab;
 /** Reaches another tab by its relay address (tests and the bench call it). */
 (window as unknown as { __mycelReach: (addr: string) => ReturnType<typeof reach> }).__mycelReach = (addr) => {
@@ -80,6 +83,7 @@ function renderJob(): void {
 
 async function identity(): Promise<Uint8Array> {
   const { key, created } = await loadOrCreateKey();
+  mark('key');
   tab.peerId = peerIdFromPrivateKey(privateKeyFromRaw(key)).toString();
   tab.address = addressOf(key);
   fill('identity',
@@ -109,6 +113,7 @@ async function network(key: Uint8Array): Promise<void> {
   const info = (await (await fetch('/api/node')).json()) as { multiaddrs: string[]; peerId?: string };
   const ws = info.multiaddrs.filter((a) => /\/(ws|wss)(\/|$)/.test(a)).map((a) => (a.includes('/p2p/') ? a : `${a}/p2p/${info.peerId}`));
   host = await startTabHost(key);
+  mark('libp2p');
   host.services.pubsub.subscribe(TABS_TOPIC);
   host.services.pubsub.addEventListener('message', (e) => {
     if (e.detail.topic !== TABS_TOPIC || !decodePresence(e.detail.data)) return;
@@ -129,6 +134,7 @@ async function network(key: Uint8Array): Promise<void> {
   host.addEventListener('connection:close', update);
   host.addEventListener('self:peer:update', update);
   tab.connectedTo = await dialAny(host, ws);
+  mark('connected');
   update();
   setInterval(() => void host!.services.pubsub.publish(TABS_TOPIC, encodePresence({ kind: 'tab', at: Date.now(), name: tab.peerId!.slice(-8) })).catch(() => undefined), PRESENCE_EVERY_MS);
   // Leaving: the connections close (and with them the relay reservation) when the tab goes, not minutes later.
@@ -201,8 +207,11 @@ function renderMarket(): void {
 
 /** Works on the chain's job market as a solver (market.ts), from the page's button or ?work. */
 async function workOnMarket(key: Uint8Array): Promise<void> {
-  const info = await chainInfo();
-  if (!info) return renderMarket();
+  // Loaded only where the node serves a chain: viem and the contract bindings are a third of the page's code.
+  const res = await fetch('/api/chain');
+  if (res.status === 204) return renderMarket();
+  const info = (await res.json()) as ChainInfo;
+  const { solveOneJob } = await import('./market.js');
   tab.market = { account: tab.address as `0x${string}`, phase: 'idle', note: 'Press "Solve a job" to take one from the market.' };
   renderMarket();
   const button = document.getElementById('work') as HTMLButtonElement;
@@ -228,6 +237,11 @@ async function main(): Promise<void> {
   renderJob();
   const key = await identity();
   wireKeyButtons(() => key);
+  // The network first: joining the mesh is what a person waits for; the rest of the page fills in meanwhile.
+  network(key).catch((error) => {
+    tab.error = `Not connected: ${(error as Error).message}`;
+    renderNet();
+  });
   const presets = document.getElementById('preset') as HTMLSelectElement;
   presets.replaceChildren(...Object.keys(PRESETS).map((p) => h('option', { value: p }, p)));
   const offered = await offeredJob();
@@ -238,10 +252,6 @@ async function main(): Promise<void> {
   document.getElementById('run')!.addEventListener('click', () => {
     const pick = presets.value;
     void runJob(pick || offered!.name, pick ? PRESETS[pick as keyof typeof PRESETS] : offered!.spec).catch(() => renderNet());
-  });
-  network(key).catch((error) => {
-    tab.error = `Not connected: ${(error as Error).message}`;
-    renderNet();
   });
   if (offered && new URLSearchParams(location.search).has('run')) void runJob(offered.name, offered.spec).catch(() => renderNet());
   workOnMarket(key).catch((error) => {

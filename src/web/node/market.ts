@@ -54,13 +54,6 @@ export type MarketDeps = {
   signal: AbortSignal;
 };
 
-/** The chain info the serving node gives (GET /api/chain), or undefined when it serves none. */
-export async function chainInfo(): Promise<ChainInfo | undefined> {
-  const res = await fetch('/api/chain');
-  if (res.status === 204) return undefined;
-  return (await res.json()) as ChainInfo;
-}
-
 const POLL_MS = 500;
 const sleep = (ms: number, signal: AbortSignal) => new Promise<void>((ok, fail) => {
   const t = setTimeout(ok, ms);
