@@ -14,7 +14,7 @@ import { DisputeGameAbi } from '../../src/chain/generated/DisputeGame.js';
 import { decodeDisputeMove } from '../../src/chain/dispute-decode.js';
 import { encodeDisputeMove, GAME_LEVELS, GAME_PHASES, GAME_TURNS, type JobFacts } from '../../src/chain/dispute-moves.js';
 import { MycelError } from '../../src/platform/errors.js';
-import { ContractRevertError } from '../../src/chain/errors.js';
+import { ContractRevertError, TransactionRevertedError } from '../../src/chain/errors.js';
 import { expectedMove, startGame, transition, type Move, type Party, type Position, type Rules } from '../../src/verify/index.js';
 import { tamper, type Action } from '../verify/adversary-game.js';
 import { readDispute, type GameChain } from '../chain/dispute-replay.js';
@@ -23,7 +23,7 @@ export type DriverReport = {
   /** Moves of this driver the contract accepted / refused (with the refusals' first lines). */
   sent: number;
   refused: string[];
-  /** Refused calls whose revert was not a decoded contract error with a hint (what to send instead): must be empty. */
+  /** Refused calls whose error names no fix (a decoded contract error's hint, or the retry a lost race calls for): must be empty. */
   unexplained: string[];
   /** Out-of-turn, wrong-kind or malformed moves the contract accepted: must be 0. */
   junkAccepted: number;
@@ -80,7 +80,9 @@ export async function driveAdversary(c: GameChain, o: DriverOptions): Promise<Dr
       // A refusal is a decoded contract error (a MycelError naming the reason), never an opaque revert.
       if (!(error instanceof MycelError)) throw error;
       report.refused.push(`${functionName}: ${error.message.split('\n')[0]}`);
-      if (!(error instanceof ContractRevertError) || error.metaMessages.length === 0) report.unexplained.push(`${functionName}: ${error.message}`);
+      // A move that lost a race (both parties may prove at the one-step phase) is mined and reverts: its error says
+      // to read the state again, which is what to do.
+      if (error.metaMessages.length === 0 || (!(error instanceof ContractRevertError) && !(error instanceof TransactionRevertedError))) report.unexplained.push(`${functionName}: ${error.message}`);
       return false;
     }
   };
