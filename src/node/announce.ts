@@ -18,14 +18,15 @@ export const ANNOUNCE_EVERY_MS = 1_000;
 /** Heard announcements kept; the oldest go first (a job's announcements matter only while it is live). */
 export const MAX_HEARD_ANNOUNCEMENTS = 10_000;
 
-export const ANNOUNCE_KINDS = ['spec', 'steps', 'model'] as const;
+/** state: a checkpoint of a committed run (key: its state hash h_c), which a sampling verifier replays from. */
+export const ANNOUNCE_KINDS = ['spec', 'steps', 'model', 'state'] as const;
 export type AnnounceKind = (typeof ANNOUNCE_KINDS)[number];
 
 const ANNOUNCE_SCHEMAS = {
   announce: z.object({
     kind: z.enum(ANNOUNCE_KINDS),
     jobId: z.string().regex(/^[0-9]{1,78}$/),
-    /** spec: the spec's keccak256; steps and model: the run root committed on chain. */
+    /** spec: the spec's keccak256; steps and model: the run root committed on chain; state: the state hash. */
     key: z.string().regex(/^0x[0-9a-f]{64}$/),
     cid: z.string().regex(/^b[a-z2-7]{8,200}$/),
   }).strict(),

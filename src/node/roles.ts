@@ -13,16 +13,16 @@
  */
 import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
-import { getAddress, keccak256, type Hex } from 'viem';
-import { getBlockNumber, getContractEvents, readContract } from 'viem/actions';
+import { concat, getAddress, keccak256, type Hex } from 'viem';
+import { getBlock, getBlockNumber, getContractEvents, readContract } from 'viem/actions';
 import { send } from '../chain/actions/send.js';
 import { challenge, claimJob, commitRoot, finalize, getJob, JobRulesMismatchError, JobSpecMismatchError, postJob, type GetJobReturnType } from '../chain/index.js';
 import { DisputeGameAbi } from '../chain/generated/DisputeGame.js';
 import { JobMarketAbi } from '../chain/generated/JobMarket.js';
 import { jobFacts, type JobFacts } from '../chain/dispute-moves.js';
 import { MycelError } from '../platform/errors.js';
-import { buildProgram, canonicalJson, estimateMemory, parseJobSpec, runJob, Store, writeAtomic, type JobSpec, type RunRecord, type StepReport, type TrainProgram } from '../train/index.js';
-import { adversary, replayParty, rulesOf, type Rules } from '../verify/index.js';
+import { buildProgram, canonicalJson, decodeCheckpoint, estimateMemory, parseJobSpec, runJob, Store, writeAtomic, type JobSpec, type RunRecord, type StepReport, type TrainProgram } from '../train/index.js';
+import { adversary, catchProbability, checkSampledSteps, replayParty, rulesOf, sampleSteps, type Rules } from '../verify/index.js';
 import type { AnnounceKind } from './announce.js';
 import { playDispute, type DisputeOutcome } from './dispute.js';
 import { sleep, trainEvents, type NodeContext } from './context.js';
@@ -442,6 +442,11 @@ async function solve(ctx: NodeContext, job: GetJobReturnType, spec: JobSpec, o: 
   // Announced before the commit, so that whoever reacts to the commit finds them.
   const stepsCid = await announceStepHashes(ctx, job.jobId, root, record.stepHashes);
   await ctx.announcements.announce({ kind: 'model', jobId: job.jobId.toString(), key: root, cid: modelCid });
+  // Every checkpoint, keyed by its state hash: a sampling verifier replays a sampled step from the one before it.
+  for (const [step, object] of Object.entries(record.checkpoints)) {
+    const cid = Number(step) === spec.steps ? modelCid : await putBlob(ctx.p2p, join(ctx.dataDir, 'published', `job-${job.jobId}-state-${step}.safetensors`), await store.getObject(object));
+    await ctx.announcements.announce({ kind: 'state', jobId: job.jobId.toString(), key: `0x${record.stepHashes[Number(step)]}`, cid });
+  }
   ctx.emit({ type: 'model', node: ctx.name, jobId: job.jobId.toString(), path: model, root, cid: modelCid });
   // A solver restarted after its commit finds the job Committed (or further): the root on chain is its own.
   if ((await getJob(ctx.publicClient, { market: ctx.contracts.market, jobId: job.jobId })).phase === 'Claimed') {
@@ -507,9 +512,62 @@ async function afterCommit(ctx: NodeContext, jobId: bigint, commitBlock: bigint,
 
 // ---------------------------------------------------------------- verifier
 
-export type VerifierOptions = { maxJobs?: number; signal?: AbortSignal; /** Leave unchecked a job whose memory estimate is above this. */ maxMemoryBytes?: number };
+/** The steps to sample from a job of `steps` steps under the policy, or undefined: re-execute it in full. */
+function sampleSize(p: PolicyState, steps: number): number | undefined {
+  const { policy, budget } = p;
+  if (policy.kind === 'full') return undefined;
+  if (policy.kind === 'budget' && budget.spent + steps <= policy.fullSteps) {
+    budget.spent += steps;
+    return undefined;
+  }
+  return Math.min(policy.steps, steps);
+}
+
+/**
+ * The sampled check (verify/sampled-check.ts) of a committed job: its step hashes (checked against the root) and the
+ * committer's checkpoints (checked against their step hashes) come over libp2p; the K steps are drawn from a seed
+ * the committer could not know when it committed: the root, the hash of the block its commit is in, and this
+ * verifier's address (so verifiers sample independently).
+ */
+async function sampleJob(ctx: NodeContext, job: GetJobReturnType, j: Job, k: number, committedAt: bigint, signal?: AbortSignal): Promise<{ agrees: true; verdict: SampledVerdict } | { agrees: false; reason: string }> {
+  const T = j.spec.steps;
+  const wait = signal ? AbortSignal.any([signal, AbortSignal.timeout(SAMPLE_FETCH_MS)]) : AbortSignal.timeout(SAMPLE_FETCH_MS);
+  try {
+    const stepHashes = await fetchStepHashes(ctx, job.jobId, job.root, T, wait);
+    const block = await getBlock(ctx.publicClient, { blockNumber: committedAt });
+    const steps = sampleSteps(keccak256(concat([job.root, block.hash!, ctx.address])), T, k);
+    const checkpoints = Array.from({ length: T + 1 }, (_, t) => t).filter((t) => t === 0 || t === T || t % j.spec.checkpointEvery === 0);
+    ctx.log(`job ${job.jobId}: checking ${steps.length} sampled steps of ${T} (${steps.join(', ')}) from the committer's checkpoints`);
+    const loadState = (c: number) => discover(ctx, 'state', job.jobId, `0x${stepHashes[c]}`, (bytes, cid) => {
+      checkModel(bytes, { jobId: job.jobId, finalHash: stepHashes[c], cid });
+      return decodeCheckpoint(bytes, `blob ${cid}`).state;
+    }, wait);
+    const check = await checkSampledSteps(j.program, stepHashes, steps, checkpoints, loadState, signal);
+    if (!check.agrees) return { agrees: false, reason: `sampled check: the committed h_${check.step} is not what step ${check.step} computes from the committed state before it` };
+    const verdict = { steps, executed: check.executed, catchProbability: catchProbability(T, steps.length, 1) };
+    ctx.log(`job ${job.jobId}: the ${steps.length} sampled steps agree (${check.executed} steps re-executed of ${T}; a one-step cheat is caught with probability >= ${verdict.catchProbability.toFixed(3)}); no challenge`);
+    return { agrees: true, verdict };
+  } catch (error) {
+    if (signal?.aborted) throw error;
+    return { agrees: false, reason: `sampled check not possible (${(error as Error).message.split('\n')[0]})` };
+  }
+}
+
+/**
+ * How much of each job a verifier re-executes: all of it (`full`, the default), K steps sampled from a public seed
+ * (`sample`; verify/sampling.ts gives the catch probability, docs/verification.md what it misses), or every job in
+ * full while the steps re-executed so far stay within a budget, then sampled (`budget`). A sampled check that finds
+ * a wrong step, or cannot get the committer's checkpoints, falls back to the full re-execution, which a challenge needs.
+ */
+export type VerifyPolicy = { kind: 'full' } | { kind: 'sample'; steps: number } | { kind: 'budget'; fullSteps: number; steps: number };
+export type VerifierOptions = { maxJobs?: number; signal?: AbortSignal; /** Leave unchecked a job whose memory estimate is above this. */ maxMemoryBytes?: number; policy?: VerifyPolicy };
+/** `sampled`: the job was checked on these steps only (`catchProbability`: of a one-step cheat), and agreed. */
+export type SampledVerdict = { steps: number[]; executed: number; catchProbability: number };
 /** `unverified`: the job's rules on chain are not its spec's; the verifier flagged it instead of re-executing it. */
-export type VerifierResult = { jobId: bigint; agreed: boolean; unverified?: string; dispute?: DisputeOutcome; /** Left unchecked: it does not fit this node's memory limit, or it was settled before this node could. */ skipped?: 'memory' | 'settled' };
+export type VerifierResult = { jobId: bigint; agreed: boolean; unverified?: string; dispute?: DisputeOutcome; sampled?: SampledVerdict; /** Left unchecked: it does not fit this node's memory limit, or it was settled before this node could. */ skipped?: 'memory' | 'settled' };
+
+/** How long a sampling verifier waits for the committer's step hashes and checkpoints before it re-executes in full. */
+const SAMPLE_FETCH_MS = 60_000;
 
 /** Re-executes every job whose root is committed (confirmed RootCommitted events since the node joined). */
 export async function runVerifier(ctx: NodeContext, o: VerifierOptions = {}): Promise<VerifierResult[]> {
@@ -518,8 +576,9 @@ export async function runVerifier(ctx: NodeContext, o: VerifierOptions = {}): Pr
   const state = NodeState.open(ctx.dataDir);
   // From where it stopped reading (a root committed while it was down is still checked), or the block it joined at.
   const cursor = new EventCursor(state, 'verifier/RootCommitted', ctx.fromBlock, ctx.fromBlockOverridesCursor);
+  const budget = { spent: 0 };
   const check = (jobId: bigint, committedAt: bigint, held?: HeldJob, event?: EventPosition) => {
-    const checking = verifyJob(ctx, state, jobId, committedAt, o.signal, o.maxMemoryBytes, held);
+    const checking = verifyJob(ctx, state, jobId, committedAt, o.signal, o.maxMemoryBytes, held, { policy: o.policy ?? { kind: 'full' }, budget });
     // Handled once checked (a crash before replays the event; a held job is resumed instead).
     checking.then(() => event && cursor.done(event), () => {}); // awaited below
     work.push(checking);
@@ -550,13 +609,15 @@ export async function runVerifier(ctx: NodeContext, o: VerifierOptions = {}): Pr
 }
 
 /** `held`: the job as this node recorded it before a restart (its spec is taken from there). */
-async function verifyJob(ctx: NodeContext, state: NodeState, jobId: bigint, committedAt: bigint, signal?: AbortSignal, maxMemoryBytes?: number, held?: HeldJob): Promise<VerifierResult> {
-  const result = await checkJob(ctx, state, jobId, committedAt, signal, maxMemoryBytes, held);
+type PolicyState = { policy: VerifyPolicy; budget: { spent: number } };
+
+async function verifyJob(ctx: NodeContext, state: NodeState, jobId: bigint, committedAt: bigint, signal: AbortSignal | undefined, maxMemoryBytes: number | undefined, held: HeldJob | undefined, p: PolicyState): Promise<VerifierResult> {
+  const result = await checkJob(ctx, state, jobId, committedAt, signal, maxMemoryBytes, held, p);
   await state.release('verifier', jobId);
   return result;
 }
 
-async function checkJob(ctx: NodeContext, state: NodeState, jobId: bigint, committedAt: bigint, signal?: AbortSignal, maxMemoryBytes?: number, held?: HeldJob): Promise<VerifierResult> {
+async function checkJob(ctx: NodeContext, state: NodeState, jobId: bigint, committedAt: bigint, signal: AbortSignal | undefined, maxMemoryBytes: number | undefined, held: HeldJob | undefined, p: PolicyState): Promise<VerifierResult> {
   const job = await getJob(ctx.publicClient, { market: ctx.contracts.market, jobId });
   // Settled while this node was down: nothing is left to check or to play.
   if (held && job.phase !== 'Committed' && job.phase !== 'Disputed') return { jobId, agreed: false, skipped: 'settled' };
@@ -568,6 +629,12 @@ async function checkJob(ctx: NodeContext, state: NodeState, jobId: bigint, commi
   // honest challenger could lose its stake. Such a job is flagged (never called verified), not challenged.
   const unverified = await rulesVerdict(ctx, jobId, j, 'Not challenging it (a dispute would be refereed by those rules): flagged as unverified instead.');
   if (unverified !== undefined) return { jobId, agreed: false, unverified };
+  const k = sampleSize(p, spec.steps);
+  if (k !== undefined) {
+    const sampled = await sampleJob(ctx, job, j, k, committedAt, signal);
+    if (sampled.agrees) return { jobId, agreed: true, sampled: sampled.verdict };
+    ctx.log(`job ${jobId}: ${sampled.reason}; re-executing it in full`);
+  }
   const store = new Store(join(ctx.dataDir, `job-${jobId}`));
   ctx.log(`re-executing job ${jobId} (${spec.steps} steps) to check root ${job.root.slice(0, 10)}…`);
   const { record } = await runJob(j.program, { store, signal, onStep: progressOf(ctx, jobId, spec.steps) });

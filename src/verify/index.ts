@@ -22,3 +22,4 @@ export { rulesOf } from './strategy/rules.js';
 export * as adversary from './strategy/adversary.js';
 export { locateDivergence, sampleSteps, type Divergence } from './strategy/locate.js';
 export { catchProbability, stepsForCatch, deterringProbability, anyOfCatch } from './sampling.js';
+export { checkSampledSteps, type SampledCheck } from './sampled-check.js';

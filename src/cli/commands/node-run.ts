@@ -5,9 +5,9 @@ import { getBlockNumber } from 'viem/actions';
 import { connect, WrongChainError } from '../../chain/index.js';
 import { UsageError } from '../../platform/errors.js';
 import {
-  awaitJob, bootstrapAddr, contractsFromFile, contractsOfMarket, isDevChain, prepareRole, runSolver, runVerifier, startNode, submitJob, type NodeEvent,
+  type VerifyPolicy, awaitJob, bootstrapAddr, contractsFromFile, contractsOfMarket, isDevChain, prepareRole, runSolver, runVerifier, startNode, submitJob, type NodeEvent,
 } from '../../node/index.js';
-import { intFlag, maxMemoryFlag, type Command } from '../command.js';
+import { intFlag, maxMemoryFlag, type Command, type Flags } from '../command.js';
 import { createNodeMetrics, serveMetrics, type NodeMetrics } from '../../node/metrics.js';
 import { currentLog, openNodeLog } from '../../node/log.js';
 import { resolveSpec } from '../job.js';
@@ -16,6 +16,16 @@ import { DATA_DIR_FLAGS, dataDirOf } from './p2p-flags.js';
 
 const ROLES = ['submitter', 'solver', 'verifier'] as const;
 type Role = (typeof ROLES)[number];
+
+/** --sample-steps K [--full-budget STEPS]: the verifier's policy (roles.ts VerifyPolicy); full by default. */
+function verifyPolicy(flags: Flags): VerifyPolicy {
+  if (flags['sample-steps'] === undefined) {
+    if (flags['full-budget'] !== undefined) throw new UsageError('--full-budget needs --sample-steps K: the check made once the budget is spent.');
+    return { kind: 'full' };
+  }
+  const steps = intFlag(flags, 'sample-steps', 1, 1);
+  return flags['full-budget'] === undefined ? { kind: 'sample', steps } : { kind: 'budget', steps, fullSteps: intFlag(flags, 'full-budget', 0, 0) };
+}
 
 const plain = (v: unknown) => JSON.parse(JSON.stringify(v, (_k, x) => (typeof x === 'bigint' ? x.toString() : x))) as unknown;
 
@@ -32,7 +42,9 @@ and libp2p.
              waits until it is settled and fetches the model.
   solver     claims posted jobs, trains them, announces step hashes and model, commits the run root,
              finalizes or plays the dispute on chain.
-  verifier   re-executes every committed job and challenges a root it disagrees with.
+  verifier   re-executes every committed job and challenges a root it disagrees with; with
+             --sample-steps K it checks K sampled steps per job (see docs/verification.md for
+             the catch probability that buys) and re-executes in full only where they disagree.
 
 A solver or verifier that is not registered registers itself with the registry's minimum bond. The
 market is approved to take stakes and rewards. Nodes act on market events from the block they first
@@ -60,6 +72,8 @@ Examples:
     'max-memory': { type: 'string', value: 'GIB', description: 'solver, verifier: refuse a job estimated to need more memory than this, before staking (default: 80% of RAM)' },
     'metrics-port': { type: 'string', value: 'N', description: 'serve Prometheus metrics on http://127.0.0.1:N/metrics (0: any free port; default: off)' },
     'from-block': { type: 'string', value: 'N', description: 'act on market events from this block (default: where this node stopped reading, or the head at its first start)' },
+    'sample-steps': { type: 'string', value: 'K', description: 'verifier: re-execute K steps per job, sampled from a public seed, instead of all (full re-execution where they disagree)' },
+    'full-budget': { type: 'string', value: 'STEPS', description: 'verifier with --sample-steps: re-execute jobs in full while the steps so re-executed stay within STEPS, then sample' },
     'max-jobs': { type: 'string', value: 'N', description: 'solver, verifier: stop after this many jobs (default: run until Ctrl-C)' },
     'cheat-at': { type: 'string', value: 'T', description: 'solver, for demos: flip one bit at step T (this node will lose its stake)' },
     spec: { type: 'string', value: 'PRESET|FILE', description: 'submitter: the job (a preset name or a spec .json; default quick)' },
@@ -80,6 +94,7 @@ Examples:
       return parseUnits(v, 18);
     };
     const maxMemoryBytes = maxMemoryFlag(flags);
+    const policy = verifyPolicy(flags);
     const reward = tokens('reward', '25');
     const stake = tokens('stake', '5');
     const privateKey = await readKeyFile(flags['key-file']);
@@ -130,7 +145,7 @@ Examples:
       } else if (role === 'solver') {
         result = await runSolver(node, { ...maxJobs, signal, maxMemoryBytes, ...(flags['cheat-at'] === undefined ? {} : { cheatAt: intFlag(flags, 'cheat-at', 1, 1) }) });
       } else {
-        result = await runVerifier(node, { ...maxJobs, signal, maxMemoryBytes });
+        result = await runVerifier(node, { ...maxJobs, signal, maxMemoryBytes, policy });
       }
       const done = plain({ role, address, result });
       log.logger.info({ result: done }, 'done');
