@@ -125,6 +125,10 @@ describe('browser node on the job market', () => {
     expect((await call('eth_chainId')).result).toBe(`0x${anvil.chainId.toString(16)}`);
     expect((await call('eth_sendTransaction')).error?.message).toContain('not served to browser nodes');
     expect((await call('anvil_mine')).error?.message).toContain('not served to browser nodes');
+    // What a tab is told about the chain, beside the dashboard's own view of it (/api/chain: none attached here).
+    const get = (path: string) => fetch(`${server.origin}${path}`, { headers: { Authorization: `Bearer ${TOKEN}` } }).then((r) => r.json() as Promise<unknown>);
+    expect(await get('/api/served-chain')).toEqual({ chainId: anvil.chainId, contracts, rpc: '/rpc' });
+    expect(await get('/api/chain')).toBeNull();
     const noToken = await fetch(`${server.origin}/rpc`, { method: 'POST', body: '{}' });
     expect(noToken.status).toBe(401);
   });

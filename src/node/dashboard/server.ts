@@ -41,7 +41,7 @@ export type DashboardServer = {
 };
 
 /**
- * The chain a browser node works on through this server: /api/chain names it and its contracts, POST /rpc forwards
+ * The chain a browser node works on through this server: /api/served-chain names it and its contracts, POST /rpc forwards
  * the tab's JSON-RPC (reads and its own signed transactions, rpc-proxy.ts) and /api/spec/HASH gives a job's spec by
  * its keccak256 (the tab checks the hash against the chain before it uses it).
  */
@@ -110,7 +110,8 @@ export async function serveDashboard(observer: Observer, o: DashboardServerOptio
     }
     if (url.pathname === '/rpc') return rpc(req, res);
     if (req.method !== 'GET') return void res.writeHead(405, { ...HEADERS, Allow: 'GET' }).end();
-    if (url.pathname === '/api/chain') return chain ? json(res, { chainId: chain.chainId, contracts: chain.contracts, rpc: '/rpc' }) : void res.writeHead(204, HEADERS).end();
+    // Not /api/chain: that is the observer's view of the chain (block, liveness), a part of the dashboard's state.
+    if (url.pathname === '/api/served-chain') return chain ? json(res, { chainId: chain.chainId, contracts: chain.contracts, rpc: '/rpc' }) : void res.writeHead(204, HEADERS).end();
     const specHash = /^\/api\/spec\/(0x[0-9a-fA-F]{64})$/.exec(url.pathname)?.[1];
     if (specHash !== undefined) {
       const bytes = chain ? await chain.spec(specHash) : undefined;

@@ -208,7 +208,7 @@ function renderMarket(): void {
 /** Works on the chain's job market as a solver (market.ts), from the page's button or ?work. */
 async function workOnMarket(key: Uint8Array): Promise<void> {
   // Loaded only where the node serves a chain: viem and the contract bindings are a third of the page's code.
-  const res = await fetch('/api/chain');
+  const res = await fetch('/api/served-chain');
   if (res.status === 204) return renderMarket();
   const info = (await res.json()) as ChainInfo;
   const { solveOneJob } = await import('./market.js');
