@@ -2,7 +2,9 @@
 // node:crypto, on random data of random and edge lengths (around the 55/56/64-byte padding bounds, chunks of one
 // byte to several blocks, a short last chunk, blocks larger than the wasm module's copy buffer), and the Merkle root
 // over a packed level against RFC 6962's recursive definition.
+import { spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
+import { resolve } from 'node:path';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { merkleRootOfLevel, sha256Batches } from '../../src/tensor/index.js';
@@ -80,6 +82,20 @@ describe('batched SHA-256', () => {
       );
     });
   }
+
+  it('without the native addon (MYCEL_NATIVE=0) hashing falls back to WebAssembly SIMD, with the same root', () => {
+    const root = resolve(import.meta.dirname, '..', '..');
+    const script = `
+      const { sha256Batch } = await import('./src/tensor/index.ts');
+      const { chunkRoot } = await import('./src/train/tensor-commitment.ts');
+      const data = new Float32Array(1000).map((_, i) => Math.sin(i));
+      console.log(JSON.stringify({ name: sha256Batch().name, root: Buffer.from(chunkRoot(data)).toString('hex') }));`;
+    const run = spawnSync(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script], { cwd: root, env: { ...process.env, MYCEL_NATIVE: '0' }, encoding: 'utf8' });
+    expect(run.status, run.stderr).toBe(0);
+    const got = JSON.parse(run.stdout.trim().split('\n').pop()!) as { name: string; root: string };
+    expect(got.name).toBe('wasm-simd');
+    expect(got.root).toBe(Buffer.from(chunkRoot(new Float32Array(1000).map((_, i) => Math.sin(i)))).toString('hex'));
+  });
 
   it("a tensor's chunk root is RFC 6962's root over its 256-byte chunks' leaves", () => {
     for (const size of [0, 1, 63, 64, 65, 1000, 64 * 1024 + 3]) {
