@@ -1,7 +1,8 @@
 // `npm run bench -- soak [--minutes 30] [--sample-seconds 10] [--max-rss-slope 20] [--json]`: the market's roles
 // (a submitter, two solvers, a verifier, in this process, on a fresh anvil) run jobs without pause for the given time
 // (bench/lib/soak.ts). One row per memory sample (after a full GC), then the summary: RSS and heap slopes in MB per
-// hour by least squares over the samples after the warm-up (the first sixth of the run). It exits 1 when the RSS
+// hour by least squares over the samples after the warm-up (the first sixth of the run, and until 5 jobs have
+// settled: the caches that fill with jobs are full by then). It exits 1 when the RSS
 // slope is above --max-rss-slope: memory that grows at that rate is a leak, whatever a short run's noise.
 import { makeReporter } from './report.js';
 import { soak } from './lib/soak.js';
@@ -28,18 +29,26 @@ export async function run(args: string[]): Promise<void> {
   const report = makeReporter(args);
   const minutes = numberFlag(args, 'minutes', 30);
   const bound = numberFlag(args, 'max-rss-slope', DEFAULT_MAX_RSS_SLOPE);
+  // Ctrl-C or SIGTERM ends the run early, with its nodes and its anvil stopped.
+  const stop = new AbortController();
+  for (const sig of ['SIGINT', 'SIGTERM'] as const) process.once(sig, () => stop.abort(new Error(sig)));
   const r = await soak({
+    signal: stop.signal,
     seconds: minutes * 60,
     sampleSeconds: numberFlag(args, 'sample-seconds', 10),
     onSample: (s) => report({ name: 'soak.sample', seconds: s.seconds, rss_mb: round(s.rssMb), heap_mb: round(s.heapMb), external_mb: round(s.externalMb), jobs: s.jobs }),
     onJob: (j) => process.stderr.write(`job ${j.jobId}: ${j.phase}${j.accepted ? ', model fetched' : ''} in ${j.seconds.toFixed(1)} s\n`),
   });
-  const pass = r.rssSlope <= bound;
+  // Fewer than 10 samples after the warm-up (a machine too busy for the run's jobs): no slope to judge by.
+  const samplesAfter = r.samples.filter((s) => s.seconds >= r.warmupSeconds).length;
+  const conclusive = samplesAfter >= 10;
+  const pass = conclusive && r.rssSlope <= bound;
   report({
     name: 'soak',
     minutes: round(r.seconds / 60),
     samples: r.samples.length,
     warmup_minutes: round(r.warmupSeconds / 60),
+    samples_after_warmup: samplesAfter,
     jobs_posted: r.jobsPosted,
     jobs_finalized: r.jobsFinalized,
     jobs_other: r.jobsOther,
@@ -52,7 +61,10 @@ export async function run(args: string[]): Promise<void> {
     note: 'submitter, 2 solvers and a verifier in one process; memory sampled after a full GC; slopes by least squares after the warm-up',
   });
   for (const p of r.problems) process.stderr.write(`reported: ${p}\n`);
-  if (!pass) {
+  if (!conclusive) {
+    console.error(`Only ${samplesAfter} samples after the warm-up (${r.jobsFinalized + r.jobsOther} jobs settled; the warm-up lasts until 5 have): too few for a slope. Run longer (--minutes), or on a less busy machine.`);
+    process.exitCode = 1;
+  } else if (!pass) {
     console.error(`RSS grew ${r.rssSlope.toFixed(1)} MB/hour after the warm-up, above the bound of ${bound} MB/hour: a leak.`);
     process.exitCode = 1;
   }

@@ -25,14 +25,15 @@ export type Market = {
   anvil: Anvil;
   contracts: Contracts;
   publicClient: PublicClient;
-  /** Role account keys (anvil accounts 1..9): funded with MYC, approved for the market, registered (bonded). */
+  /** Role account keys (anvil accounts 1..9); the first `roles` funded with MYC, approved for the market, registered. */
   keys: Hex[];
   /** The config of a node on this market (fromBlock: where it starts reading market events). */
   config(o: { name: string; privateKey: Hex; dataDir: string; bootstrap: string[]; fromBlock: bigint }): NodeConfig;
   stop(): Promise<void>;
 };
 
-export async function startMarket(): Promise<Market> {
+/** `roles`: how many role accounts to fund, approve and register (default all 9; a run without jobs needs none). */
+export async function startMarket({ roles = 9 }: { roles?: number } = {}): Promise<Market> {
   const anvil = await startAnvil({ gasLimit: 1_000_000_000n });
   try {
     const clients = anvil.accounts.map((a) => createClients({ rpcUrl: anvil.rpcUrl, chainId: anvil.chainId, account: privateKeyToAccount(a.privateKey) }));
@@ -40,7 +41,7 @@ export async function startMarket(): Promise<Market> {
     const { publicClient, testClient } = clients[0];
     const d = await deployMycel(wallets[0], { disputeGame: { clock: 300 }, minStake: TOKENS(100), unbondingDelay: 1_000n, minChallengeWindow: WINDOW_BLOCKS });
     const contracts: Contracts = { token: d.token, registry: d.registry, market: d.market, disputeGame: d.disputeGame! };
-    for (const w of wallets.slice(1)) {
+    for (const w of wallets.slice(1, 1 + roles)) {
       await send(wallets[0], { address: d.token, abi: MycelTokenAbi, functionName: 'transfer', args: [w.account.address, TOKENS(1_000_000)] });
       await approve(w, { token: d.token, spender: d.registry, amount: TOKENS(100) });
       await approve(w, { token: d.token, spender: d.market, amount: TOKENS(1_000_000) });

@@ -24,15 +24,23 @@ export type SoakOptions = {
   sampleSeconds?: number;
   /** Samples before this are left out of the slopes; default a sixth of the run, at least 30 s. */
   warmupSeconds?: number;
+  /**
+   * The warm-up also lasts until this many jobs have settled (default 5): what fills with jobs (node/roles.ts keeps
+   * the 4 most recent built jobs) is full only then, and its filling is not a leak.
+   */
+  warmupJobs?: number;
   /** Jobs posted and not yet settled at any time. */
   inFlight?: number;
   onSample?: (s: SoakSample) => void;
   onJob?: (j: { jobId: string; phase: string; seconds: number; accepted: boolean }) => void;
   log?: (text: string) => void;
+  /** Ends the run early (no job is posted after it; the nodes and the chain are stopped). */
+  signal?: AbortSignal;
 };
 export type SoakResult = {
   seconds: number;
   samples: SoakSample[];
+  /** When the warm-up ended (its seconds, or when `warmupJobs` had settled if later; Infinity if they never did). */
   warmupSeconds: number;
   jobsPosted: number;
   jobsFinalized: number;
@@ -56,7 +64,9 @@ const MB = 2 ** 20;
 
 export async function soak(o: SoakOptions): Promise<SoakResult> {
   const sampleSeconds = o.sampleSeconds ?? 10;
-  const warmupSeconds = o.warmupSeconds ?? Math.max(30, o.seconds / 6);
+  const minWarmup = o.warmupSeconds ?? Math.max(30, o.seconds / 6);
+  const warmupJobs = o.warmupJobs ?? 5;
+  let warmJobsAt = warmupJobs <= 0 ? 0 : Infinity;
   const inFlight = o.inFlight ?? 2;
   const gc = gcFunction();
   const market = await startMarket();
@@ -107,16 +117,23 @@ export async function soak(o: SoakOptions): Promise<SoakResult> {
     // One wallet posts for every lane: its transactions go one at a time (each takes the account's next nonce).
     let posting: Promise<unknown> = Promise.resolve();
     const lane = async () => {
-      while (elapsed() < o.seconds) {
+      while (elapsed() < o.seconds && !o.signal?.aborted) {
         const spec = tinySpec(seed++);
         const t = performance.now();
         const posted = posting.then(() => submitJob(submitter, { spec, reward: REWARD, stake: STAKE, challengeWindow: WINDOW_BLOCKS }));
         posting = posted.catch(() => undefined);
         const { jobId } = await posted;
         jobsPosted++;
-        const r = await awaitJob(submitter, jobId, ac.signal, spec);
+        let r;
+        try {
+          r = await awaitJob(submitter, jobId, o.signal ? AbortSignal.any([ac.signal, o.signal]) : ac.signal, spec);
+        } catch (error) {
+          if (o.signal?.aborted) return; // ended early: the samples so far are the result
+          throw error;
+        }
         if (r.phase === 'Finalized') jobsFinalized++;
         else jobsOther++;
+        if (jobsFinalized + jobsOther === warmupJobs) warmJobsAt = elapsed();
         o.onJob?.({ jobId: jobId.toString(), phase: r.phase, seconds: (performance.now() - t) / 1000, accepted: r.accepted && r.model !== undefined });
       }
     };
@@ -129,6 +146,7 @@ export async function soak(o: SoakOptions): Promise<SoakResult> {
     await market.stop();
     await rm(dir, { recursive: true, force: true });
   }
+  const warmupSeconds = Math.max(minWarmup, warmJobsAt);
   const after = samples.filter((s) => s.seconds >= warmupSeconds);
   const hours = after.map((s) => s.seconds / 3600);
   return {

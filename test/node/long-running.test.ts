@@ -1,8 +1,7 @@
 /**
  * What a node running for weeks must not accumulate (issue 11, memory): built jobs (node/roles.ts jobOf keeps the most
  * recent few; unbounded, bench soak measured 165 MB/hour), and its own announcements (node/announce.ts: re-published
- * every second until the job is settled, then forgotten). The soak itself is `npm run bench -- soak` and
- * test/node/soak.test.ts (MYCEL_LONG=1).
+ * every second until the job is settled, then forgotten). The soak itself is `npm run bench -- soak --minutes 30`.
  */
 import { afterEach, describe, expect, test, vi } from 'vitest';
 import { Announcements, type Announcement } from '../../src/node/announce.js';

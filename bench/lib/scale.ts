@@ -1,0 +1,405 @@
+/**
+ * The scale simulation: many mycel nodes in this process, each a real node (startNode: its own libp2p host on TCP
+ * over 127.0.0.1 with Noise, Yamux, Kad-DHT and Gossipsub, its blob store in its own data dir, the market's
+ * announcement topic), on a fresh anvil market, with churn: every so often a node drawn at random is stopped and
+ * started again a few seconds later with the same key and data dir. Among them run the real roles: a submitter
+ * posting jobs, solvers (runSolver) and a verifier (runVerifier); churn stops and restarts solvers and verifiers too
+ * (their held jobs are resumed from the LMDB state, node/state.ts). The rest are plain nodes: they relay gossip, take
+ * part in the DHT, and hold and serve blobs.
+ *
+ * What is measured:
+ * - gossip delivery: nodes drawn at random publish probe messages on a topic every node subscribes to; for each
+ *   message, the share of the nodes that were up from its publication to the end of the window that received it in
+ *   the window, and the latency of each receipt (one process: one clock);
+ * - blob availability: a node drawn at random adds a blob, two others fetch it from it (as roles fetch from an
+ *   announcer) and become providers; then the publisher is stopped and three more nodes fetch the blob by CID alone,
+ *   through the DHT's provider records: the share of those fetches that succeed while some holder is up;
+ * - job progress: jobs posted during the churn, and how many were claimed, committed and finalized on chain.
+ *
+ * What is simulated, and so not shown here: a stop is a graceful one in this process (the role's signal aborted, the
+ * libp2p node stopped: its connections closed), not a SIGKILL (test/node/crash-restart.test.ts covers that, as
+ * separate processes); all nodes share one event loop, one machine's two cores and loopback, so latencies include
+ * the queueing of every other node's work (the event loop's delay is reported beside them); the seed nodes (the
+ * bootstrap list) and the submitter are never stopped.
+ */
+import { randomBytes } from 'node:crypto';
+import { setMaxListeners } from 'node:events';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { loadavg, tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { monitorEventLoopDelay } from 'node:perf_hooks';
+import type { Hex } from 'viem';
+import { generatePrivateKey } from 'viem/accounts';
+import { getBlockNumber } from 'viem/actions';
+import { z } from 'zod';
+import { getJob } from '../../src/chain/index.js';
+import type { NodeEvent } from '../../src/node/context.js';
+import { bootstrapAddr, getBlob, putBlob } from '../../src/node/p2p.js';
+import { awaitJob, jobOf, submitJob } from '../../src/node/roles.js';
+import { spawnRole } from '../../src/node/spawn.js';
+import { startNode, type RunningNode } from '../../src/node/run.js';
+import { percentile, REWARD, STAKE, startMarket, tinySpec, WINDOW_BLOCKS } from './market.js';
+
+export type ScaleOptions = {
+  /** Every node, roles and seeds included. */
+  nodes: number;
+  /** Solvers and verifiers among them (a submitter is always there). */
+  solvers?: number;
+  verifiers?: number;
+  /** Nodes in the bootstrap list, never stopped (the submitter is the first). */
+  seeds?: number;
+  /** Seconds of churn (after every node has started and a settling pause). */
+  seconds: number;
+  /** Node stops per minute (each started again after `downSeconds`). */
+  churnPerMinute: number;
+  /** A stopped node stays down for a time drawn from this range, in seconds. */
+  downSeconds?: [number, number];
+  /** A probe message every this many seconds, from a node drawn at random. */
+  gossipEverySeconds?: number;
+  /** A probe receipt counts when it comes within this window. */
+  gossipWindowSeconds?: number;
+  /** A blob trial every this many seconds. */
+  blobEverySeconds?: number;
+  /** Jobs posted during the churn, evenly spread (0: no chain roles at all). */
+  jobs: number;
+  /** Training steps of each job. */
+  jobSteps?: number;
+  /** After the churn, how long to wait for the posted jobs to settle. */
+  drainSeconds?: number;
+  /** Nodes started at once (default 5). */
+  startBatch?: number;
+  log?: (text: string) => void;
+  /** Ends the churn early (the figures are still read, the nodes and the chain stopped). */
+  signal?: AbortSignal;
+};
+
+export type ScaleResult = {
+  nodes: number;
+  role_nodes: number;
+  seeds: number;
+  transport: string;
+  seconds: number;
+  churn_per_minute: number;
+  stops: number;
+  restarts: number;
+  gossip_messages: number;
+  gossip_delivery: number;
+  gossip_p50_ms: number;
+  gossip_p99_ms: number;
+  blob_trials: number;
+  blob_fetches: number;
+  blob_availability: number;
+  /** Fetches tried while no holder of the blob was up (not counted in blob_availability). */
+  blob_fetches_without_holder: number;
+  jobs_posted: number;
+  jobs_claimed: number;
+  jobs_committed: number;
+  jobs_finalized: number;
+  job_p50_s: number;
+  rss_mb: number;
+  event_loop_delay_p99_ms: number;
+  load_average: number;
+  start_seconds: number;
+};
+
+const PROBE_TOPIC = 'mycel/sim/probe/1';
+const PROBE = { probe: z.object({ id: z.string().max(32) }).strict() };
+const BLOB_BYTES = 64 * 1024;
+
+type Kind = 'seed' | 'submitter' | 'solver' | 'verifier' | 'plain';
+type SimNode = {
+  index: number;
+  kind: Kind;
+  name: string;
+  key: Hex;
+  dataDir: string;
+  /** A node in this process (seeds, the submitter, plain nodes). */
+  up?: RunningNode;
+  /** A role node's process (solvers, verifiers). */
+  process?: { kill(): void; done: Promise<unknown> };
+  /** Set while the node is being stopped or is down, so no trial picks it. */
+  down: boolean;
+};
+
+export async function simulateScale(o: ScaleOptions): Promise<ScaleResult> {
+  const started = performance.now();
+  const now = () => performance.now() - started;
+  const say = o.log ?? (() => {});
+  const log = (text: string) => say(`${(now() / 1000).toFixed(1)} s: ${text}`);
+  const solvers = o.jobs > 0 ? (o.solvers ?? 2) : 0;
+  const verifiers = o.jobs > 0 ? (o.verifiers ?? 1) : 0;
+  const seeds = Math.max(1, o.seeds ?? 3);
+  const [downMin, downMax] = o.downSeconds ?? [2, 10];
+  const gossipEvery = o.gossipEverySeconds ?? 1;
+  const windowMs = (o.gossipWindowSeconds ?? 10) * 1000;
+  const blobEvery = o.blobEverySeconds ?? 10;
+  if (o.nodes < seeds + solvers + verifiers + 2) throw new RangeError(`${o.nodes} nodes are too few for ${seeds} seeds, ${solvers} solvers, ${verifiers} verifiers and plain nodes`);
+  if (solvers + verifiers + 1 > 9) throw new RangeError('anvil has 9 role accounts: at most 8 solvers and verifiers besides the submitter');
+
+  const market = await startMarket({ roles: o.jobs > 0 ? 1 + solvers + verifiers : 0 });
+  const dir = await mkdtemp(join(tmpdir(), 'mycel-scale-'));
+  const loop = monitorEventLoopDelay({ resolution: 20 });
+  loop.enable();
+  const ended = new AbortController();
+  setMaxListeners(Infinity, ended.signal); // one listener per blob fetch under way
+  const nodes: SimNode[] = [];
+  const background: Promise<unknown>[] = [];
+  /** Stops and restarts under way: the figures are read once they are all done. */
+  const bounces: Promise<unknown>[] = [];
+  const emit = (e: NodeEvent) => {
+    if (e.type === 'log' && /could not|rejected|not claimed|NOT VERIFIED|cannot/.test(e.text)) log(`${e.node}: ${e.text}`);
+  };
+  // Gossip bookkeeping: per probe, who was up at its publication and stayed up through its window, and who got it.
+  const probes = new Map<string, { sentAt: number; eligible: Set<number>; got: Map<number, number> }>();
+  const stats = { stops: 0, restarts: 0, blobTrials: 0, blobFetches: 0, blobOk: 0, blobNoHolder: 0 };
+  const holders = new Map<string, Set<number>>();
+
+  try {
+    // The jobs' dispute facts first (the submitter's setRules needs them): building them is seconds of CPU that would
+    // stall every node of this process in the middle of the run (node/roles.ts keeps the 4 most recent: a longer list is built again when it is used).
+    const specs = Array.from({ length: o.jobs }, (_, j) => tinySpec(1_000 + j, o.jobSteps ?? 4));
+    for (const spec of specs) void jobOf(spec).facts;
+    const fromBlock = await getBlockNumber(market.publicClient, { cacheTime: 0 });
+    const kinds: Kind[] = ['submitter', ...Array<Kind>(seeds - 1).fill('seed'), ...Array<Kind>(solvers).fill('solver'), ...Array<Kind>(verifiers).fill('verifier')];
+    while (kinds.length < o.nodes) kinds.push('plain');
+    let roleKey = 0;
+    for (const [index, kind] of kinds.entries()) {
+      const key = kind === 'submitter' || kind === 'solver' || kind === 'verifier' ? market.keys[roleKey++] : generatePrivateKey();
+      nodes.push({ index, kind, name: `${kind}-${index}`, key, dataDir: join(dir, `n${index}`), down: true });
+    }
+    let bootstrap: string[] = [];
+
+    // A start can fail on a loaded machine (the deployment check's RPC call times out): it is tried again.
+    const start = async (n: SimNode) => {
+      for (let attempt = 1; ; attempt++) {
+        try {
+          return await startOnce(n);
+        } catch (error) {
+          if (attempt >= 3 || ended.signal.aborted) throw error;
+          log(`${n.name} did not start (${(error as Error).message.split('\n')[0]}); trying again`);
+        }
+      }
+    };
+    const startOnce = async (n: SimNode) => {
+      if (n.kind === 'solver' || n.kind === 'verifier') {
+        // A role trains and re-executes: CPU-bound work that would stall every node of this event loop. It runs as its
+        // own node process, as on the devnet (node/child.ts), and is killed with SIGKILL.
+        const p = spawnRole<unknown>({ ...market.config({ name: n.name, privateKey: n.key, dataDir: n.dataDir, bootstrap, fromBlock }), fromBlock: fromBlock.toString(), role: n.kind }, emit);
+        const done = p.result.catch(() => undefined);
+        n.process = { kill: () => p.child.kill('SIGKILL'), done };
+        await Promise.race([p.ready, done]);
+        n.down = false;
+        return;
+      }
+      const up = await startNode(market.config({ name: n.name, privateKey: n.key, dataDir: n.dataDir, bootstrap: n.index < seeds ? bootstrap.filter((_, i) => i < n.index) : bootstrap, fromBlock }), emit);
+      n.up = up;
+      up.p2p.topic(PROBE_TOPIC, PROBE).subscribe(({ body }) => {
+        const p = probes.get(body.id);
+        if (p && !p.got.has(n.index)) p.got.set(n.index, now() - p.sentAt);
+      });
+      n.down = false;
+    };
+    const stop = async (n: SimNode) => {
+      n.down = true;
+      // A probe's eligible nodes are those up through its whole window.
+      for (const p of probes.values()) if (now() < p.sentAt + windowMs) p.eligible.delete(n.index);
+      if (n.process) {
+        n.process.kill();
+        await n.process.done;
+        n.process = undefined;
+      }
+      await n.up?.stop();
+      n.up = undefined;
+    };
+
+    // Seeds first (each bootstraps from the ones before it), then the rest in batches.
+    for (const n of nodes.slice(0, seeds)) {
+      await start(n);
+      bootstrap = [...bootstrap, bootstrapAddr(n.up!.p2p)];
+    }
+    const batch = o.startBatch ?? 5;
+    for (let i = seeds; i < nodes.length; i += batch) {
+      await Promise.all(nodes.slice(i, i + batch).map(start));
+      log(`${Math.min(i + batch, nodes.length)}/${nodes.length} nodes up`);
+    }
+    const startSeconds = now() / 1000;
+    // Measuring starts once every node here has a gossip mesh on the probe topic (or after 60 s).
+    const meshed = () => nodes.every((n) => !n.up || (n.up.p2p.host.services.pubsub as unknown as { getMeshPeers(topic: string): string[] }).getMeshPeers(PROBE_TOPIC).length > 0);
+    for (const deadline = now() + 60_000; !meshed() && now() < deadline; ) await sleep(250);
+    log(`gossip meshes formed ${((now() / 1000) - startSeconds).toFixed(1)} s after the last node started`);
+
+    /** Nodes up in this process (role processes are not probed: they do not subscribe to the probe topic). */
+    const upNodes = (except: Set<number> = new Set()) => nodes.filter((n) => !n.down && n.up && !except.has(n.index));
+    const pick = <T>(xs: T[]): T | undefined => xs[Math.floor(Math.random() * xs.length)];
+    const churnable = () => nodes.filter((n) => !n.down && n.kind !== 'seed' && n.kind !== 'submitter');
+    const bounce = async (n: SimNode, extraDownMs = 0) => {
+      stats.stops++;
+      log(`stopping ${n.name}`);
+      await stop(n);
+      await sleep(extraDownMs + 1000 * (downMin + Math.random() * (downMax - downMin)));
+      if (ended.signal.aborted) return;
+      await start(n);
+      stats.restarts++;
+      log(`${n.name} back up`);
+    };
+    const churnStart = now();
+    const churning = () => now() - churnStart < o.seconds * 1000 && !o.signal?.aborted;
+
+    const loops: Promise<void>[] = [];
+    // Churn.
+    loops.push((async () => {
+      if (o.churnPerMinute <= 0) return;
+      while (churning()) {
+        await sleep((60_000 / o.churnPerMinute) * (0.5 + Math.random()));
+        const n = pick(churnable());
+        if (n && churning()) bounces.push(bounce(n).catch((e) => log(`restart of ${n.name} failed: ${(e as Error).message}`)));
+      }
+    })());
+
+    // Gossip probes.
+    loops.push((async () => {
+      let k = 0;
+      while (churning()) {
+        const from = pick(upNodes());
+        if (from) {
+          const id = `p${k++}`;
+          probes.set(id, { sentAt: now(), eligible: new Set(upNodes(new Set([from.index])).map((n) => n.index)), got: new Map() });
+          await from.up!.p2p.topic(PROBE_TOPIC, PROBE).publish('probe', { id }).catch(() => undefined);
+        }
+        await sleep(gossipEvery * 1000);
+      }
+    })());
+
+    const blobTrial = async (publisher: SimNode) => {
+      stats.blobTrials++;
+      const cid = await putBlob(publisher.up!.p2p, join(dir, 'published', `${stats.blobTrials}.bin`), randomBytes(BLOB_BYTES));
+      const held = new Set([publisher.index]);
+      holders.set(cid, held);
+      const fetchInto = async (n: SimNode, providers?: string[]) => {
+        await getBlob(n.up!.p2p, cid, join(n.dataDir, 'tmp'), { signal: AbortSignal.any([ended.signal, AbortSignal.timeout(30_000)]), ...(providers ? { providers } : {}) });
+        held.add(n.index);
+      };
+      // Two replicas, fetched from the publisher as a role fetches from the announcer.
+      const replicas = upNodes(held).filter((n) => n.kind === 'plain').sort(() => Math.random() - 0.5).slice(0, 2);
+      await Promise.all(replicas.map((n) => fetchInto(n, [publisher.up!.p2p.peerId.toString()]).catch(() => undefined)));
+      // The publisher leaves (down for the fetches below and a few seconds more); others fetch by CID alone.
+      if (publisher.down) return;
+      log(`blob ${stats.blobTrials}: ${held.size} holders; its publisher ${publisher.name} leaves`);
+      const leaving = stop(publisher);
+      stats.stops++;
+      await leaving;
+      const fetchers = upNodes(held).filter((n) => n.kind === 'plain').sort(() => Math.random() - 0.5).slice(0, 3);
+      await Promise.all(fetchers.map(async (n) => {
+        if (![...held].some((h) => !nodes[h].down)) {
+          stats.blobNoHolder++;
+          return;
+        }
+        stats.blobFetches++;
+        try {
+          await fetchInto(n);
+          stats.blobOk++;
+        } catch (error) {
+          if (!n.down) log(`blob ${cid.slice(0, 12)}… not fetched by ${n.name}: ${(error as Error).message.split('\n')[0]}`);
+          else stats.blobFetches--; // stopped by the churn meanwhile: not a fetch that failed
+        }
+      }));
+      bounces.push(sleep(1000 * downMin).then(async () => {
+        if (ended.signal.aborted) return;
+        await start(publisher);
+        stats.restarts++;
+      }).catch((e) => log(`restart of ${publisher.name} failed: ${(e as Error).message}`)));
+    };
+
+    // Blob trials.
+    loops.push((async () => {
+      while (churning()) {
+        await sleep(blobEvery * 1000);
+        const publisher = pick(churnable().filter((n) => n.kind === 'plain'));
+        if (!publisher) continue;
+        await blobTrial(publisher).catch((e) => log(`blob trial: ${(e as Error).message.split('\n')[0]}`));
+      }
+    })());
+    // Jobs, evenly spread over the churn; each awaited by the submitter in the background.
+    const submitter = nodes[0];
+    const jobs: { jobId: bigint; postedAt: number; settled?: { phase: string; at: number } }[] = [];
+    const posting = (async () => {
+      for (let j = 0; j < o.jobs; j++) {
+        const spec = specs[j];
+        const { jobId } = await submitJob(submitter.up!, { spec, reward: REWARD, stake: STAKE, challengeWindow: WINDOW_BLOCKS * 2n });
+        const job: (typeof jobs)[number] = { jobId, postedAt: now() };
+        jobs.push(job);
+        log(`posted job ${jobId}`);
+        background.push(awaitJob(submitter.up!, jobId, ended.signal, spec).then((r) => {
+          job.settled = { phase: r.phase, at: now() };
+          log(`job ${jobId}: ${r.phase} after ${((job.settled.at - job.postedAt) / 1000).toFixed(1)} s`);
+        }).catch(() => undefined));
+        await sleep((o.seconds * 1000) / Math.max(1, o.jobs));
+        if (!churning()) break;
+      }
+    })();
+
+    await Promise.all([...loops, posting]);
+    await Promise.all(bounces);
+    // Drain: the jobs settle (roles still up or restarting), the last probes' windows close.
+    const drainEnd = now() + (o.drainSeconds ?? 300) * 1000;
+    while (jobs.some((j) => !j.settled) && now() < drainEnd && !o.signal?.aborted) await sleep(500);
+    await sleep(Math.max(0, windowMs - (now() - Math.max(...[...probes.values()].map((p) => p.sentAt), 0))));
+
+    const onChain = await Promise.all(jobs.map((j) => getJob(market.publicClient, { market: market.contracts.market, jobId: j.jobId })));
+    let eligible = 0;
+    let delivered = 0;
+    const latencies: number[] = [];
+    for (const p of probes.values()) {
+      for (const i of p.eligible) {
+        eligible++;
+        const ms = p.got.get(i);
+        if (ms !== undefined && ms <= windowMs) {
+          delivered++;
+          latencies.push(ms);
+        }
+      }
+    }
+    const settledTimes = jobs.filter((j) => j.settled?.phase === 'Finalized').map((j) => (j.settled!.at - j.postedAt) / 1000);
+    return {
+      nodes: nodes.length,
+      role_nodes: 1 + solvers + verifiers,
+      seeds,
+      transport: 'tcp-loopback',
+      seconds: o.seconds,
+      churn_per_minute: o.churnPerMinute,
+      stops: stats.stops,
+      restarts: stats.restarts,
+      gossip_messages: probes.size,
+      gossip_delivery: eligible ? delivered / eligible : NaN,
+      gossip_p50_ms: percentile(latencies, 50),
+      gossip_p99_ms: percentile(latencies, 99),
+      blob_trials: stats.blobTrials,
+      blob_fetches: stats.blobFetches,
+      blob_availability: stats.blobFetches ? stats.blobOk / stats.blobFetches : NaN,
+      blob_fetches_without_holder: stats.blobNoHolder,
+      jobs_posted: jobs.length,
+      jobs_claimed: onChain.filter((j) => j.phase !== 'Open').length,
+      jobs_committed: onChain.filter((j) => ['Committed', 'Disputed', 'Finalized', 'Refuted'].includes(j.phase)).length,
+      jobs_finalized: onChain.filter((j) => j.phase === 'Finalized').length,
+      job_p50_s: percentile(settledTimes, 50),
+      rss_mb: process.memoryUsage().rss / 2 ** 20,
+      event_loop_delay_p99_ms: loop.percentile(99) / 1e6,
+      load_average: loadavg()[0],
+      start_seconds: startSeconds,
+    };
+  } finally {
+    ended.abort(new Error('simulation over'));
+    loop.disable();
+    // Restarts under way finish (or see the end) before the nodes are stopped, so none is left running.
+    await Promise.allSettled([...bounces, ...background]);
+    await Promise.all(nodes.map(async (n) => {
+      n.process?.kill();
+      await n.process?.done;
+      await n.up?.stop();
+    }));
+    await market.stop();
+    await rm(dir, { recursive: true, force: true });
+  }
+}
+
+const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
