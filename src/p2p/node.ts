@@ -145,6 +145,12 @@ export class MycelNode {
     }));
   }
 
+  /** Stops serving a blob and deletes it from the store (its DHT provider records expire on their own). */
+  async removeBlob(cidText: string): Promise<void> {
+    this.provided.delete(cidText);
+    await this.store.remove(parseBlobCid(cidText));
+  }
+
   /**
    * Misbehaviour found after a peer's gossip message was accepted (say, a rollout that does not reproduce):
    * our reputation, and gossipsub's behaviour penalty (P7), as the validator's P4 can no longer count it.

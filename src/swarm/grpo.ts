@@ -10,8 +10,8 @@
  */
 import type { Tokenizer, TokenBatch } from '../data/index.js';
 import { clipGradNorm, valueAndGrad, type Gpt, type Params } from '../nn/index.js';
-import { Tensor, cast, detach, logSoftmax } from '../tensor/index.js';
-import { stateHash, type TrainProgram, type TrainState } from '../train/index.js';
+import { Tensor, cast, detach } from '../tensor/index.js';
+import { stateHash, targetLogProbs, type TrainProgram, type TrainState } from '../train/index.js';
 import { createSha256, toHex } from '../platform/sha256.js';
 import { batchCommitment } from '../verify/game/commitments.js';
 
@@ -75,8 +75,7 @@ export function grpoBatch(samples: readonly GrpoSample[], tokenizer: Tokenizer, 
  * completion token), old log-probabilities [N] or undefined for the detached current ones.
  */
 export function grpoObjective(logits: Tensor, targets: Tensor, advantages: Tensor, { epsLow, epsHigh }: GrpoClip, old?: Tensor): Tensor {
-  const [N] = targets.shape;
-  const logp = logSoftmax(logits, -1).takeAlong(-1, targets.reshape([N, 1])).reshape([N]);
+  const logp = targetLogProbs(logits, targets);
   const ratio = logp.sub(old ?? detach(logp)).exp();
   const clipped = ratio.maximum(f(1 - epsLow)).minimum(f(1 + epsHigh));
   const perToken = ratio.mul(advantages).minimum(clipped.mul(advantages));

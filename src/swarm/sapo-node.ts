@@ -9,7 +9,7 @@
  * `expectPeers` of them or the round's time is up. A node that fell behind (or joins late) starts at the
  * clock's current round.
  */
-import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { parseBlobCid } from '../p2p/blob/manifest.js';
 import { MycelError } from '../platform/errors.js';
@@ -27,6 +27,16 @@ export const PENALTY_ROLLOUT = -30;
 const BLOB_FETCH_TIMEOUT_MS = 10_000;
 const POLL_MS = 50;
 const WAIT_REPORT_MS = 10_000;
+
+/**
+ * The policy blobs a node no longer needs after finishing `round`: those last used (published, or
+ * fetched to re-execute) two rounds ago or earlier. Peers fetch a policy to check the rollout it made
+ * while that round is open, and a peer one round behind the node is still checking the previous round,
+ * so the blobs of the round just finished and of the one before stay.
+ */
+export function stalePolicies(lastUsed: ReadonlyMap<string, number>, round: number): string[] {
+  return [...lastUsed].filter(([, r]) => r < round - 1).map(([cid]) => cid);
+}
 
 export type SapoEvent =
   | { type: 'round'; metrics: RoundMetrics; seconds: number }
@@ -114,7 +124,9 @@ export async function runSapoNode(o: SapoRunOptions): Promise<SapoNode> {
   });
   const policyDir = join(o.dataDir, 'policies');
   await mkdir(policyDir, { recursive: true });
-  const published = new Set<string>();
+  const published = new Map<string, string>(); // CID -> the policy file it was published from
+  /** Per policy blob (by CID), the last round that used it: published by this node or fetched to re-execute. */
+  const lastUsed = new Map<string, number>();
   const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
   /** Polls `done` until the deadline, saying every WAIT_REPORT_MS what it still waits for. */
   const waitUntil = async (done: () => boolean, until: number, what?: () => string) => {
@@ -145,8 +157,9 @@ export async function runSapoNode(o: SapoRunOptions): Promise<SapoNode> {
         await writeFile(file, started.blob.bytes);
         const { cid } = await o.p2p.putFile(file);
         if (cid !== started.blob.cid) throw new Error(`the blob store gave the policy CID ${cid}, the swarm computes ${started.blob.cid}`);
-        published.add(cid);
+        published.set(cid, file);
       }
+      lastUsed.set(started.blob.cid, round);
       let rollout = started.rollout;
       let bytes: Uint8Array | undefined;
       if (o.hostile) {
@@ -166,11 +179,20 @@ export async function runSapoNode(o: SapoRunOptions): Promise<SapoNode> {
       const plans = reexecPlan(state, received);
       const fetched = await Promise.all(plans.map((plan) => fetchPolicy(o.p2p, plan.cid, plan.peer)));
       plans.forEach((plan, i) => blobs.set(blobKey(plan.peer, plan.cid), fetched[i]));
+      for (const plan of plans) lastUsed.set(plan.cid, round);
       const done = finishRound(state, { rollouts: received, blobs });
       state = done.node;
       for (const v of done.verdicts) if (v.kind !== 'dropped-peer') reject(v);
       for (const r of [...inbox.keys()]) if (r <= round) inbox.delete(r);
       for (const r of [...heard.keys()]) if (r <= round) heard.delete(r);
+      // Old policy blobs go (a policy file per round would fill the disk): the store's copy, and our file of it.
+      for (const cid of stalePolicies(lastUsed, round)) {
+        lastUsed.delete(cid);
+        await o.p2p.removeBlob(cid);
+        const file = published.get(cid);
+        published.delete(cid);
+        if (file) await rm(file, { force: true });
+      }
       await appendMetrics(o.dataDir, done.metrics);
       await writePlot(o.dataDir, (await readMetrics(o.dataDir)).filter((m) => m.node === state.id), `SAPO reward per round, node …${state.id.slice(-6)}`);
       o.onEvent({ type: 'round', metrics: done.metrics, seconds: (now() - t0) / 1000 });

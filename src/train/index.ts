@@ -10,7 +10,7 @@ export { runCommitment } from './commitment.js';
 export { merkleRoot, merkleProof, rootFromProof, leafHash, nodeHash, splitOf, type Hash } from './merkle.js';
 export { fromHex } from './hex.js';
 export { generate, generateIds, generateBatch, SAMPLE_STREAM, type GenerateOptions, type GenerateBatchOptions } from './generate.js';
-export { completionLogProbs, type Completion, type CompletionLogProbs } from './logprob.js';
+export { completionLogProbs, targetLogProbs, type Completion, type CompletionLogProbs } from './logprob.js';
 export { evaluateTask, EVAL_SEED_OFFSET, type EvalResult } from './evaluate.js';
 export { PRESETS, PRESET_NAMES, type PresetName } from './presets.js';
 export { estimateMemory, type MemoryEstimate } from './memory.js';

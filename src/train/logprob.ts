@@ -18,6 +18,15 @@ export type CompletionLogProbs = {
 };
 
 /**
+ * log softmax(logits / temperature) at each target: logits [..., V], targets int32 [...] -> [...].
+ * The one place a policy's token log-probabilities are computed (completionLogProbs, GRPO's loss).
+ */
+export function targetLogProbs(logits: Tensor, targets: Tensor, temperature = 1): Tensor {
+  const logp = logSoftmax(temperature === 1 ? logits : logits.div(temperature), -1);
+  return takeAlong(logp, -1, targets.reshape([...targets.shape, 1])).reshape([...targets.shape]);
+}
+
+/**
  * log softmax(logits / temperature) of each completion token, from one forward over the rows
  * prompt ++ completion[..n-1], right-padded with PAD_ID to the longest row. Causal attention leaves a
  * row's positions untouched by the padding after them and rows never interact, so row b's values are
@@ -58,7 +67,6 @@ export function completionLogProbs(model: Gpt, params: Params, rows: readonly Co
     }
   });
   const logits = model.apply(params, new Tensor(input, [B, T])); // (B, T, V)
-  const logp = logSoftmax(temperature === 1 ? logits : logits.div(temperature), -1); // (B, T, V)
-  const picked = takeAlong(logp, -1, new Tensor(targets, [B, T, 1])).reshape([B, T]); // (B, T)
+  const picked = targetLogProbs(logits, new Tensor(targets, [B, T]), temperature); // (B, T)
   return { logProbs: takeAlong(picked, 1, new Tensor(positions, [B, N])), mask: new Tensor(mask, [B, N]) }; // (B, N)
 }

@@ -107,6 +107,16 @@ export class BlobStore {
     return new PartialBlob(this, cid, manifestBytes, manifest, handle, have);
   }
 
+  /** Deletes a blob (complete or partial) and closes its cached handle. */
+  async remove(cid: CID): Promise<void> {
+    const key = cid.toString();
+    const handle = this.handles.get(key);
+    this.handles.delete(key);
+    await (await handle?.catch(() => undefined))?.close();
+    const paths = this.paths(cid);
+    await Promise.all(Object.values(paths).map((p) => rm(p, { force: true })));
+  }
+
   /** @internal used by PartialBlob */
   paths(cid: CID): { data: string; manifest: string; part: string; have: string } {
     return { data: this.path(cid, 'data'), manifest: this.path(cid, 'manifest'), part: this.path(cid, 'part'), have: this.path(cid, 'have') };
