@@ -108,7 +108,11 @@ export async function runSapoNode(o: SapoRunOptions): Promise<SapoNode> {
     },
     onReject: (origin, reason) => {
       // A message that does not decode (oversized, garbage) is the origin's doing: drop it like any cheat.
-      if (reason.startsWith('malformed')) drop(origin, reason);
+      // (gossipsub need not count it against the origin's score itself: the behaviour penalty does.)
+      if (reason.startsWith('malformed')) {
+        drop(origin, reason);
+        o.p2p.penalise(origin, PENALTY_ROLLOUT, reason);
+      }
       o.onEvent({ type: 'reject', peer: origin, round: state.round, kind: reason.split(':')[0], reason });
     },
   });
