@@ -11,8 +11,9 @@ const out = join(root, 'dist', 'pages');
 const pages = ['dashboard', 'node'];
 
 await mkdir(out, { recursive: true });
-await build({
+const { metafile } = await build({
   absWorkingDir: root,
+  metafile: true,
   entryPoints: pages.flatMap((p) => [
     { in: `src/web/${p}/main.ts`, out: p },
     { in: `src/web/${p}/style.css`, out: p },
@@ -33,5 +34,13 @@ await build({
   // Libraries that read process.env.NODE_ENV would otherwise throw "process is not defined" in a page.
   define: { 'process.env.NODE_ENV': '"production"' },
 });
+// A static import of a Node module stops a page, or its worker, at load (the worker says only "Error"): it comes in
+// through a module that imports one (train/index.js and chain/index.js do), so the build is refused instead.
+const nodeImports = Object.entries(metafile.outputs).flatMap(([file, o]) =>
+  o.imports.filter((i) => i.external && i.kind === 'import-statement' && i.path.startsWith('node:')).map((i) => `${file} imports ${i.path}`));
+if (nodeImports.length > 0) {
+  console.error(`build-web: a page bundles Node-only code:\n  ${nodeImports.join('\n  ')}\nImport the modules a page needs directly, not through an index that re-exports Node-only ones (e.g. train/index.js).`);
+  process.exit(1);
+}
 for (const p of pages) await copyFile(join(root, 'src', 'web', p, `${p}.html`), join(out, `${p}.html`));
 console.log(`build-web: ${pages.join(', ')} -> ${out}`);

@@ -6,7 +6,9 @@
  * in full and challenges (the dispute game needs its own whole run). What it cannot see: a cheat at a step it did not
  * replay. Each sampled step costs t - c steps, so the checkpoints the committer publishes bound the cost.
  */
-import { stateHash, type TrainProgram, type TrainState } from '../train/index.js';
+// Not train/index.js: it pulls in the file store (node:fs), and the browser node's worker bundles verify/.
+import type { TrainProgram } from '../train/program.js';
+import { stateHash, type TrainState } from '../train/state.js';
 
 export type SampledCheck =
   | { agrees: true; executed: number; replayed: number[] }
