@@ -3,17 +3,7 @@
 // (the anchor: what JavaScript does with no tensor machinery and no NaN canonicalisation).
 import { Rng } from '../src/tensor/index.js';
 import { makeReporter } from './report.js';
-
-function bestSeconds(f: () => void, repeats = 7): number {
-  f();
-  let best = Infinity;
-  for (let r = 0; r < repeats; r++) {
-    const start = performance.now();
-    f();
-    best = Math.min(best, (performance.now() - start) / 1000);
-  }
-  return best;
-}
+import { bestSeconds } from './lib/best-seconds.js';
 
 export async function run(args: string[]): Promise<void> {
   const report = makeReporter(args);
@@ -79,8 +69,8 @@ export async function run(args: string[]): Promise<void> {
     },
   ];
   for (const c of cases) {
-    const ours = c.bytes / bestSeconds(() => c.ours()) / 1e9;
-    const anchor = c.bytes / bestSeconds(c.anchor) / 1e9;
+    const ours = c.bytes / bestSeconds(() => c.ours(), 7) / 1e9;
+    const anchor = c.bytes / bestSeconds(c.anchor, 7) / 1e9;
     report({ name: c.name, elements: n, gb_per_s: ours, anchor: 'plain typed-array loop', anchor_gb_per_s: anchor, ratio: ours / anchor });
   }
 }

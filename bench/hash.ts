@@ -7,17 +7,7 @@
 // gpt-tiny training state with its AdamW moments).
 import { merkleRootOfLevel, sha256Batches, type Sha256Batch } from '../src/tensor/index.js';
 import { makeReporter } from './report.js';
-
-function bestSeconds(f: () => void, repeats = 5): number {
-  f();
-  let best = Infinity;
-  for (let r = 0; r < repeats; r++) {
-    const start = performance.now();
-    f();
-    best = Math.min(best, (performance.now() - start) / 1000);
-  }
-  return best;
-}
+import { bestSeconds } from './lib/best-seconds.js';
 
 export async function run(args: string[]): Promise<void> {
   const report = makeReporter(args);
@@ -27,8 +17,8 @@ export async function run(args: string[]): Promise<void> {
   const data = new Uint8Array(Float32Array.from({ length: (mib * 2 ** 20) / 4 }, (_, i) => Math.sin(i)).buffer);
   const measure = (batch: Sha256Batch, chunk: number) => {
     const leaves = data.length / chunk;
-    const leafSeconds = bestSeconds(() => batch.leaves(data, chunk));
-    const rootSeconds = bestSeconds(() => merkleRootOfLevel(batch.leaves(data, chunk), Math.ceil(leaves), batch));
+    const leafSeconds = bestSeconds(() => batch.leaves(data, chunk), 5);
+    const rootSeconds = bestSeconds(() => merkleRootOfLevel(batch.leaves(data, chunk), Math.ceil(leaves), batch), 5);
     return { leaves_per_s: leaves / leafSeconds, leaves_mb_per_s: data.length / 1e6 / leafSeconds, root_mb_per_s: data.length / 1e6 / rootSeconds, root_ms: rootSeconds * 1000 };
   };
   const batches = sha256Batches();
