@@ -16,7 +16,8 @@
 import { decodeFunctionData, hexToBytes, type Hex } from 'viem';
 import { MycelError } from '../platform/errors.js';
 import { toHex } from '../platform/sha256.js';
-import { leafHash, rootFromProof } from '../train/index.js';
+// The module itself, not train/index.js (which brings the checkpoint store, node:fs): a browser tab's worker plays disputes with this file.
+import { leafHash, rootFromProof } from '../train/merkle.js';
 import { CHUNK_ELEMENTS, decodeProgram, STATE_BYTES, type Move, type Position, type Rules } from '../verify/index.js';
 import { DisputeGameAbi } from './generated/DisputeGame.js';
 

@@ -32,6 +32,9 @@ export class DisputeReplayError extends MycelError {
   }
 }
 
+/** What playing a dispute needs of a node: its chain clients and contracts, and where it reports (a browser tab's worker gives these too). */
+export type DisputeContext = Pick<NodeContext, 'publicClient' | 'wallet' | 'contracts' | 'confirmations' | 'log' | 'tx'>;
+
 type OnChain = { level: number; phase: number; turn: number; round: number; loser: number; ruledAt: number; deadline: number };
 
 export type DisputeOutcome = { loser: string; at: string; moves: number };
@@ -39,21 +42,21 @@ export type DisputeOutcome = { loser: string; at: string; moves: number };
 /** How often a party re-reads the stored dispute while it waits for its turn or for the chain to catch up. */
 const POLL_MS = 50;
 
-const readDispute = (ctx: NodeContext, id: bigint) =>
+const readDispute = (ctx: DisputeContext, id: bigint) =>
   readContract(ctx.publicClient, { address: ctx.contracts.disputeGame, abi: DisputeGameAbi, functionName: 'getDispute', args: [id] }) as Promise<OnChain>;
 
 const same = (p: Position, d: OnChain) =>
   GAME_LEVELS[d.level] === p.level && GAME_PHASES[d.phase] === p.phase && GAME_TURNS[d.turn] === p.turn && d.round === p.round;
 
 /** The move a Moved event records, decoded from its transaction (whose sender is the party that moved). */
-async function chainMove(ctx: NodeContext, hash: Hash, roleOf: (sender: Address) => Move['by'], at: { rules: Rules; pos: Position }): Promise<Move> {
+async function chainMove(ctx: DisputeContext, hash: Hash, roleOf: (sender: Address) => Move['by'], at: { rules: Rules; pos: Position }): Promise<Move> {
   const tx = await getTransaction(ctx.publicClient, { hash });
   if (tx.to?.toLowerCase() !== ctx.contracts.disputeGame.toLowerCase()) throw new DisputeMoveDecodeError(`transaction ${hash} calls ${tx.to}, not the DisputeGame ${ctx.contracts.disputeGame}`);
   return decodeDisputeMove(tx.input, { by: roleOf(tx.from), ...at });
 }
 
 export async function playDispute(
-  ctx: NodeContext,
+  ctx: DisputeContext,
   o: {
     disputeId: bigint;
     jobId: bigint;

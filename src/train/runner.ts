@@ -9,7 +9,7 @@ import { CorruptCheckpointError, MissingCheckpointError } from './errors.js';
 import type { StepResult, TrainProgram } from './program.js';
 import { createStateHasher } from './state-hasher.js';
 import { stateHash, type TrainState } from './state.js';
-import type { RunRecord, Store } from './store.js';
+import type { CheckpointSource, RunRecord, Store } from './store.js';
 
 export type StepReport = StepResult & { hash: string; seconds: number; tokens: number; checkpointed: boolean; hashSeconds: number; checkpointSeconds: number };
 
@@ -149,7 +149,7 @@ async function saveCheckpoint(program: TrainProgram, store: Store, record: RunRe
   await store.writeRun(record);
 }
 
-export async function loadCheckpointState(store: Store, record: RunRecord, step: number): Promise<TrainState> {
+export async function loadCheckpointState(store: CheckpointSource, record: RunRecord, step: number): Promise<TrainState> {
   const hash = record.checkpoints[String(step)];
   if (!hash) throw new MissingCheckpointError(`for step ${step} of run ${record.jobId}`, store.dir);
   return decodeCheckpoint(await store.getObject(hash), `${hash} (step ${step})`).state;
@@ -159,7 +159,7 @@ export async function loadCheckpointState(store: Store, record: RunRecord, step:
  * Re-executes from the nearest checkpoint at or before `step` and returns the state after `step`
  * steps: what a verifier does to check one step hash without replaying the whole run.
  */
-export async function replayToStep(program: TrainProgram, store: Store, record: RunRecord, step: number): Promise<TrainState> {
+export async function replayToStep(program: TrainProgram, store: CheckpointSource, record: RunRecord, step: number): Promise<TrainState> {
   const from = Math.max(...Object.keys(record.checkpoints).map(Number).filter((s) => s <= step));
   if (!Number.isFinite(from)) throw new MissingCheckpointError(`at or before step ${step}`, store.dir);
   let state = await loadCheckpointState(store, record, from);

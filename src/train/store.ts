@@ -21,6 +21,9 @@ export type RunRecord = {
   commitment?: string;
 };
 
+/** What re-executing from checkpoints reads: a run's checkpoint objects by hash (the file store, or a tab's in-memory one). */
+export type CheckpointSource = Pick<Store, 'dir' | 'getObject'>;
+
 export class Store {
   constructor(readonly dir: string) {}
 

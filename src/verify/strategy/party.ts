@@ -14,7 +14,7 @@ import { replayToStep } from '../../train/runner.js';
 import { stateLeaves } from '../../train/state.js';
 import { chunkLeaves, CHUNK_ELEMENTS, tensorCommitment } from '../../train/tensor-commitment.js';
 import type { TrainProgram } from '../../train/program.js';
-import type { RunRecord, Store } from '../../train/store.js';
+import type { CheckpointSource, RunRecord } from '../../train/store.js';
 import type { Tensor } from '../../tensor/index.js';
 import { run, stateHashOf, type MachineState } from '../machine/index.js';
 import { batchLeaves } from '../game/commitments.js';
@@ -38,7 +38,7 @@ export type PartyOptions = {
   program: TrainProgram;
   /** The job's program: what a liar falls back on where its own step does not fit the step program. */
   reference: TrainProgram;
-  store: Store;
+  store: CheckpointSource;
   record: RunRecord;
 };
 

@@ -15,6 +15,8 @@ import { detectCaps } from './caps.js';
 import { addressOf, KeyImportError, loadOrCreateKey, parseKey, saveKey, toHex } from './key.js';
 import { dialAny, reach, startTabHost, type TabHost } from './libp2p.js';
 import type { ChainInfo, MarketState } from './market.js';
+import type { VerifierState } from './verifier.js';
+import type { VerifyJobRequest, VerifyOutcome } from './verify-job.js';
 import type { JobRulesFacts, WorkerReply, WorkerRequest } from './worker.js';
 
 export type TabState = {
@@ -35,8 +37,9 @@ export type TabState = {
   job?: { name: string; steps: number; step: number; loss?: number };
   /** `matmul`: the matmul kernel that ran in the worker (wasm-fma, reference). */
   result?: { commitment: string; stepHashes: string[]; tokensPerS: number; seconds: number; kernels: string; threads: number; matmul: string };
-  /** Its work on the job market, when the node serves a chain. */
+  /** Its work on the job market, when the node serves a chain: as a solver, and as a verifier. */
   market?: MarketState;
+  verifier?: VerifierState;
   error?: string;
 };
 
@@ -190,9 +193,43 @@ export function runJob(name: string, spec: JobSpecInput): Promise<TabState['resu
   });
 }
 
+/** Verifies a committed job in a worker of its own (verify-job.ts); its training steps show as the running job. */
+export function verifyInWorker(req: VerifyJobRequest, progress: (text: string) => void): Promise<VerifyOutcome> {
+  const worker = new Worker('/node-worker.js', { type: 'module' });
+  const { kernels, threads } = tab.caps;
+  const name = `verifying job ${req.job.jobId}`;
+  return new Promise<VerifyOutcome>((ok, fail) => {
+    worker.onmessage = (e: MessageEvent<WorkerReply>) => {
+      const m = e.data;
+      if (m.kind === 'step') {
+        tab.job = { name, steps: m.steps, step: m.step, loss: m.loss };
+        return renderJob();
+      }
+      if (m.kind === 'log') return progress(m.text);
+      if (m.kind === 'tx') return;
+      worker.terminate();
+      if (m.kind === 'verdict') ok(m);
+      else fail(new Error(m.kind === 'error' ? m.message : `unexpected ${m.kind} from the worker`));
+    };
+    worker.onerror = (e) => fail(new Error(e.message));
+    leaving.signal.addEventListener('abort', () => worker.terminate(), { once: true });
+    worker.postMessage({ kind: 'verify', ...req, kernels, threads } satisfies WorkerRequest);
+  });
+}
+
 /** Aborted when the tab goes: the market loop stops and the worker with it (what was claimed is left to its deadline). */
 const leaving = new AbortController();
 addEventListener('pagehide', () => leaving.abort(new Error('the tab was closed')));
+
+function renderVerifier(): void {
+  const v = tab.verifier;
+  fill('verifier',
+    !v ? null : h('div', {},
+      h('p', {}, `${v.phase}${v.note ? `: ${v.note}` : ''}`),
+      ...v.jobs.map((j) => h('p', { class: j.verdict === 'won' || j.verdict === 'agreed' ? 'ok' : j.verdict === 'lost' || j.verdict === 'failed' ? 'warn' : '' },
+        `Job ${j.jobId}: ${j.verdict}${j.note ? `: ${j.note}` : ''}`))),
+  );
+}
 
 function renderMarket(): void {
   const m = tab.market;
@@ -214,6 +251,20 @@ async function workOnMarket(key: Uint8Array): Promise<void> {
   const { solveOneJob } = await import('./market.js');
   tab.market = { account: tab.address as `0x${string}`, phase: 'idle', note: 'Press "Solve a job" to take one from the market.' };
   renderMarket();
+  const verify = document.getElementById('verify') as HTMLButtonElement;
+  verify.hidden = false;
+  const startVerifying = () => {
+    verify.disabled = true;
+    void import('./verifier.js').then(({ verifyJobs }) => verifyJobs({
+      key,
+      info,
+      verify: verifyInWorker,
+      update: (v) => { tab.verifier = v; renderVerifier(); },
+      signal: leaving.signal,
+    }));
+  };
+  verify.addEventListener('click', startVerifying);
+  if (new URLSearchParams(location.search).has('verify')) startVerifying();
   const button = document.getElementById('work') as HTMLButtonElement;
   button.hidden = false;
   const start = () => {

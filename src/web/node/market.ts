@@ -136,7 +136,7 @@ export async function solveOneJob(d: MarketDeps): Promise<MarketState> {
 }
 
 /** An error's name and first lines (MycelErrors carry the fix on the lines after the first). */
-function describeError(error: unknown): string {
+export function describeError(error: unknown): string {
   const e = error as { name?: string; shortMessage?: string; message?: string };
   const lines = String(e?.message ?? error).split('\n').map((l) => l.trim()).filter(Boolean);
   return `${e?.name ?? 'Error'}: ${lines.slice(0, 3).join(' ') || String(error)}`;
@@ -153,18 +153,22 @@ async function openJob(client: ReturnType<typeof createClients>['publicClient'],
     if (skipped.has(id)) continue;
     const job = await getJob(client, { market, jobId: id });
     if (job.phase !== 'Open' || block >= job.deadline) continue;
-    const res = await fetch(`/api/spec/${job.specHash}`, { signal: d.signal });
-    if (!res.ok) {
+    const spec = await fetchSpec(job.specHash, d.signal);
+    if (!spec) {
       skipped.add(id);
       continue;
     }
-    const bytes = new Uint8Array(await res.arrayBuffer());
-    // The node is not trusted with the spec: it must hash to what the submitter put on chain.
-    if (keccak256(bytes).toLowerCase() !== job.specHash.toLowerCase()) {
-      skipped.add(id);
-      continue;
-    }
-    return { job, spec: JSON.parse(new TextDecoder().decode(bytes)) as JobSpecInput };
+    return { job, spec };
   }
   return undefined;
+}
+
+/** A job's spec from the node that served the page, or undefined if it has none that hashes to `specHash`. */
+export async function fetchSpec(specHash: Hex, signal: AbortSignal): Promise<JobSpecInput | undefined> {
+  const res = await fetch(`/api/spec/${specHash}`, { signal });
+  if (!res.ok) return undefined;
+  const bytes = new Uint8Array(await res.arrayBuffer());
+  // The node is not trusted with the spec: it must hash to what the submitter put on chain.
+  if (keccak256(bytes).toLowerCase() !== specHash.toLowerCase()) return undefined;
+  return JSON.parse(new TextDecoder().decode(bytes)) as JobSpecInput;
 }

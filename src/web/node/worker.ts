@@ -3,7 +3,8 @@
  * trains a job spec with the same program, kernels and state hashes as a Node solver (runInMemory), reports each
  * step's loss and speed, then the step hashes and the run commitment (the Merkle root a solver commits on chain).
  * Asked for a job's facts, it builds the dispute rules' facts (h_0 and the facts tree) that a solver checks on chain
- * before it stakes: a pass over every step's program, too long for the page's thread.
+ * before it stakes: a pass over every step's program, too long for the page's thread. Asked to verify a committed
+ * job, it re-executes it and, on a root that is not its own, challenges and plays the dispute (verify-job.ts).
  */
 import { jobFacts } from '../../chain/dispute-moves.js';
 import { buildProgram } from '../../train/program.js';
@@ -11,32 +12,51 @@ import { parseJobSpec, type JobSpecInput } from '../../train/spec.js';
 import { runInMemory, type InMemoryRun, type InMemoryStep } from '../../train/run-in-memory.js';
 import { configureKernels, matmulKernel } from '../../tensor/index.js';
 import { rulesOf } from '../../verify/strategy/rules.js';
+import { verifyJob, type VerifyJobRequest, type VerifyOutcome } from './verify-job.js';
 
-export type WorkerRequest = { kind: 'run' | 'facts'; spec: JobSpecInput; kernels: 'fast' | 'reference'; threads: number };
+type Kernels = { kernels: 'fast' | 'reference'; threads: number };
+export type WorkerRequest = ({ kind: 'run' | 'facts'; spec: JobSpecInput } | ({ kind: 'verify' } & VerifyJobRequest)) & Kernels;
 export type JobRulesFacts = { h0: string; root: string; size: bigint };
 export type WorkerReply =
   | ({ kind: 'step' } & InMemoryStep)
   | ({ kind: 'done'; matmul: string } & InMemoryRun)
   | ({ kind: 'facts' } & JobRulesFacts)
+  | { kind: 'log'; text: string }
+  | { kind: 'tx'; action: string; gas: string }
+  | ({ kind: 'verdict' } & VerifyOutcome)
   | { kind: 'error'; message: string };
 
 const post = (m: WorkerReply) => (self as unknown as { postMessage(m: WorkerReply): void }).postMessage(m);
 
-self.onmessage = (event: MessageEvent<WorkerRequest>) => {
-  const req = event.data;
-  try {
-    configureKernels({ kernels: req.kernels, threads: req.threads });
-    const program = buildProgram(parseJobSpec(req.spec));
-    if (req.kind === 'facts') {
-      const { h0, root, size } = jobFacts(rulesOf(program));
-      post({ kind: 'facts', h0, root, size });
-    } else {
-      const run = runInMemory(program, (s) => post({ kind: 'step', ...s }));
-      post({ kind: 'done', matmul: matmulKernel().name, ...run });
-    }
-  } catch (error) {
-    post({ kind: 'error', message: (error as Error).message });
-  } finally {
-    configureKernels({ kernels: 'reference', threads: 1 }); // stops the kernel threads
+async function handle(req: WorkerRequest): Promise<void> {
+  configureKernels({ kernels: req.kernels, threads: req.threads });
+  if (req.kind === 'verify') {
+    const outcome = await verifyJob(req, {
+      step: (s) => post({ kind: 'step', ...s }),
+      log: (text) => post({ kind: 'log', text }),
+      tx: (action, gas) => post({ kind: 'tx', action, gas: gas.toString() }),
+    });
+    return post({ kind: 'verdict', ...outcome });
   }
+  const program = buildProgram(parseJobSpec(req.spec));
+  if (req.kind === 'facts') {
+    const { h0, root, size } = jobFacts(rulesOf(program));
+    post({ kind: 'facts', h0, root, size });
+  } else {
+    const run = runInMemory(program, (s) => post({ kind: 'step', ...s }));
+    post({ kind: 'done', matmul: matmulKernel().name, ...run });
+  }
+}
+
+self.onmessage = (event: MessageEvent<WorkerRequest>) => {
+  handle(event.data)
+    .catch((error: Error) => post({ kind: 'error', message: describe(error) }))
+    .finally(() => configureKernels({ kernels: 'reference', threads: 1 })); // stops the kernel threads
 };
+
+/** An error's name and first lines (MycelErrors, viem's too, carry the fix on the lines after the first). */
+function describe(error: unknown): string {
+  const e = error as { name?: string; message?: string };
+  const lines = String(e?.message ?? error).split('\n').map((l) => l.trim()).filter(Boolean);
+  return `${e?.name && e.name !== 'Error' ? `${e.name}: ` : ''}${lines.slice(0, 3).join(' ') || String(error)}`;
+}
