@@ -1,0 +1,164 @@
+/**
+ * The experiment of the bench (and of `mycel assist --simulate`): a base assistant trained on a crowd of scripted
+ * builders over the training houses; then, for each scripted person with a taste, held-out houses of that taste
+ * built alone, with the base assistant, and with an assistant fine-tuned on that person's sessions (k sessions of a
+ * few other held-out houses, built with the assistant, each followed by fine-tuning on all of the person's episodes).
+ * Everything is a pure function of the options: the same figures on every run and machine.
+ */
+import { Rng } from '../../tensor/index.js';
+import type { Rewards } from '../act.js';
+import type { Episode } from '../episode.js';
+import type { AssistModel } from '../model.js';
+import { trainAssistant } from '../train.js';
+import { housesOf, type House } from './houses.js';
+import { playSession, type SessionMetrics } from './session.js';
+import { CROWD, PEOPLE, pickHouses, type Person } from './users.js';
+import { BLOCKS_APP } from './world.js';
+
+export type ExperimentOptions = {
+  seed: number;
+  /** Episodes of the crowd (on training houses) the base model learns from. */
+  crowdEpisodes: number;
+  baseSteps: number;
+  /** Sessions of learning from each person (k). */
+  sessions: number;
+  goalsPerSession: number;
+  fineTuneSteps: number;
+  /** Held-out houses each person builds in each condition. */
+  evalGoals: number;
+  /** Ticks after which completion is measured. */
+  horizon: number;
+  rewards: Rewards;
+};
+
+export const EXPERIMENT_DEFAULTS: ExperimentOptions = {
+  seed: 1, crowdEpisodes: 240, baseSteps: 800, sessions: 3, goalsPerSession: 4, fineTuneSteps: 150, evalGoals: 8, horizon: 40, rewards: { help: 1, wrong: 1 },
+};
+
+export type Progress = (line: string) => void;
+
+/** The crowd's episodes on training houses, alone. */
+export function crowdEpisodes(o: Pick<ExperimentOptions, 'seed' | 'crowdEpisodes' | 'horizon'>): Episode[] {
+  const train = housesOf('train');
+  const rng = new Rng(o.seed, 10);
+  return Array.from({ length: o.crowdEpisodes }, (_, i) => {
+    const person = CROWD[i % CROWD.length];
+    const [house] = pickHouses(person, train, 1, rng);
+    return playSession({ house, person, seed: o.seed * 1_000_003 + i, horizon: o.horizon }).episode;
+  });
+}
+
+export function trainBase(o: ExperimentOptions, progress?: Progress): { model: AssistModel; commitment: string } {
+  const episodes = crowdEpisodes(o);
+  const r = trainAssistant(BLOCKS_APP, episodes, { seed: o.seed, steps: o.baseSteps, onStep: (s, loss) => { if (s % 100 === 0) progress?.(`base model: step ${s}/${o.baseSteps}, loss ${loss.toFixed(3)}`); } });
+  return { model: r.model, commitment: r.commitment };
+}
+
+export type ConditionRow = {
+  condition: 'alone' | 'assisted_base' | 'assisted_learned';
+  person: string;
+  goals: number;
+  human_actions: number;
+  completion: number;
+  done_rate: number;
+  assistant_share: number;
+  precision: number | null;
+  noop_rate: number | null;
+  undo_rate: number | null;
+  assistant_placed: number;
+  assistant_correct: number;
+  sessions?: number;
+};
+
+export function summarizeRuns(condition: ConditionRow['condition'], person: string, runs: { metrics: SessionMetrics; house: House }[]): ConditionRow {
+  const sum = (f: (m: SessionMetrics) => number) => runs.reduce((a, r) => a + f(r.metrics), 0);
+  const goalBlocks = runs.reduce((a, r) => a + r.house.grid.filter((v) => v !== 0).length, 0);
+  const placed = sum((m) => m.assistantPlaced);
+  const decisions = placed + sum((m) => m.assistantNoops);
+  return {
+    condition,
+    person,
+    goals: runs.length,
+    human_actions: sum((m) => m.humanActions) / runs.length,
+    completion: sum((m) => m.completionAtHorizon) / runs.length,
+    done_rate: sum((m) => (m.done ? 1 : 0)) / runs.length,
+    assistant_share: sum((m) => m.assistantCorrect - m.undone) / goalBlocks,
+    precision: placed ? sum((m) => m.assistantCorrect) / placed : null,
+    noop_rate: decisions ? sum((m) => m.assistantNoops) / decisions : null,
+    undo_rate: placed ? sum((m) => m.undone) / placed : null,
+    assistant_placed: placed,
+    assistant_correct: sum((m) => m.assistantCorrect),
+  };
+}
+
+/** A person's held-out houses for evaluation, and other held-out houses for its learning sessions. */
+function personHouses(person: Person, index: number, o: ExperimentOptions): { evalHouses: House[]; sessionHouses: House[][] } {
+  const test = housesOf('test');
+  const evalHouses = pickHouses(person, test, o.evalGoals, new Rng(o.seed, 100 + index));
+  const rest = test.filter((h) => !evalHouses.includes(h));
+  const rng = new Rng(o.seed, 200 + index);
+  return { evalHouses, sessionHouses: Array.from({ length: o.sessions }, () => pickHouses(person, rest, o.goalsPerSession, rng)) };
+}
+
+export type PersonResult = { rows: ConditionRow[]; learned: AssistModel; commitments: string[] };
+
+export function runPerson(person: Person, index: number, base: AssistModel, o: ExperimentOptions, progress?: Progress): PersonResult {
+  const { evalHouses, sessionHouses } = personHouses(person, index, o);
+  const evaluate = (model: AssistModel | undefined) =>
+    evalHouses.map((house, i) => ({ house, metrics: playSession({ house, person, model, seed: o.seed * 7919 + index * 1000 + i, horizon: o.horizon, rewards: o.rewards }).metrics }));
+  const rows: ConditionRow[] = [summarizeRuns('alone', person.name, evaluate(undefined)), summarizeRuns('assisted_base', person.name, evaluate(base))];
+  let model = base;
+  const episodes: Episode[] = [];
+  const commitments: string[] = [];
+  sessionHouses.forEach((houses, k) => {
+    houses.forEach((house, i) => episodes.push(playSession({ house, person, model, seed: o.seed * 104729 + index * 1000 + k * 100 + i, horizon: o.horizon, rewards: o.rewards }).episode));
+    const r = trainAssistant(BLOCKS_APP, episodes, { seed: o.seed + 1 + k, steps: o.fineTuneSteps, from: model });
+    model = r.model;
+    commitments.push(r.commitment);
+    progress?.(`${person.name}: session ${k + 1}/${o.sessions} (${houses.length} houses), fine-tuned ${o.fineTuneSteps} steps on ${episodes.length} episodes`);
+  });
+  rows.push({ ...summarizeRuns('assisted_learned', person.name, evaluate(model)), sessions: o.sessions });
+  return { rows, learned: model, commitments };
+}
+
+export type Summary = {
+  summary: true;
+  human_actions_saved: number;
+  completion_alone: number;
+  completion_assisted: number;
+  precision: number;
+  learned_over_base: number;
+  human_actions_saved_learned: number;
+  precision_learned: number;
+  assistant_share: number;
+  sessions: number;
+};
+
+/** The summary over every person's rows (means over goals, each person weighted by its goals). */
+export function summarize(rows: readonly ConditionRow[], sessions: number): Summary {
+  const of = (c: ConditionRow['condition']) => rows.filter((r) => r.condition === c);
+  const total = (rs: ConditionRow[], f: (r: ConditionRow) => number) => rs.reduce((a, r) => a + f(r) * r.goals, 0);
+  const goals = (rs: ConditionRow[]) => rs.reduce((a, r) => a + r.goals, 0);
+  const [alone, base, learned] = [of('alone'), of('assisted_base'), of('assisted_learned')];
+  const actions = (rs: ConditionRow[]) => total(rs, (r) => r.human_actions);
+  const precision = (rs: ConditionRow[]) => {
+    const placed = rs.reduce((a, r) => a + r.assistant_placed, 0);
+    return placed ? rs.reduce((a, r) => a + r.assistant_correct, 0) / placed : 0;
+  };
+  const saved = 1 - actions(base) / actions(alone);
+  const savedLearned = 1 - actions(learned) / actions(alone);
+  return {
+    summary: true,
+    human_actions_saved: saved,
+    completion_alone: total(alone, (r) => r.completion) / goals(alone),
+    completion_assisted: total(base, (r) => r.completion) / goals(base),
+    precision: precision(base),
+    learned_over_base: savedLearned / saved,
+    human_actions_saved_learned: savedLearned,
+    precision_learned: precision(learned),
+    assistant_share: total(base, (r) => r.assistant_share) / goals(base),
+    sessions,
+  };
+}
+
+export const BENCH_PEOPLE = PEOPLE;

@@ -1,0 +1,81 @@
+/**
+ * One episode of the block game between a scripted person and, optionally, the assistant: each tick the person
+ * acts (speed permitting), then the assistant decides once (place or NO-OP). The person removes any wrong block it
+ * meets, the assistant's included (an undo). Ends when the grid is the goal or at maxTicks.
+ */
+import { Rng } from '../../tensor/index.js';
+import { createAssistant } from '../assistant.js';
+import { EpisodeRecorder, type Episode } from '../episode.js';
+import type { AssistModel } from '../model.js';
+import type { Rewards } from '../act.js';
+import { BLOCKS_APP, completion, sameGrid } from './world.js';
+import type { House } from './houses.js';
+import { humanMove, type Person } from './users.js';
+
+export type SessionMetrics = {
+  humanActions: number;
+  assistantPlaced: number;
+  assistantCorrect: number;
+  assistantNoops: number;
+  /** The person's removals of blocks the assistant placed. */
+  undone: number;
+  /** Share of the goal's blocks in place at the horizon. */
+  completionAtHorizon: number;
+  done: boolean;
+  ticks: number;
+};
+
+export type SessionOptions = { house: House; person: Person; model?: AssistModel; seed: number; horizon: number; maxTicks?: number; rewards?: Rewards };
+
+export function playSession({ house, person, model, seed, horizon, maxTicks = 400, rewards }: SessionOptions): { episode: Episode; metrics: SessionMetrics } {
+  const goal = house.grid;
+  const grid = new Uint8Array(goal.length);
+  const rng = new Rng(seed, 3);
+  const rec = new EpisodeRecorder(BLOCKS_APP, person.name, grid, house.name);
+  const byAssistant = new Set<number>();
+  const refused = new Set<number>();
+  const m: SessionMetrics = { humanActions: 0, assistantPlaced: 0, assistantCorrect: 0, assistantNoops: 0, undone: 0, completionAtHorizon: 0, done: false, ticks: 0 };
+  let last = -1;
+  let budget = 0;
+  const assistant = model && createAssistant({
+    model,
+    rewards,
+    observe: () => ({ grid, lastHumanCell: last, refused, assistantCells: byAssistant }),
+    act: ({ cell, value }) => {
+      grid[cell] = value;
+      byAssistant.add(cell);
+      m.assistantPlaced++;
+      if (goal[cell] === value) m.assistantCorrect++;
+    },
+  });
+  let tick = 0;
+  for (; tick < maxTicks && !sameGrid(grid, goal); tick++) {
+    if (tick === horizon) m.completionAtHorizon = completion(grid, goal);
+    budget += person.speed;
+    for (; budget >= 1; budget--) {
+      const move = humanMove(person, goal, grid, last, rng);
+      if (!move) break;
+      if (move.kind === 'remove' && byAssistant.has(move.cell)) {
+        m.undone++;
+        refused.add(move.cell);
+      }
+      byAssistant.delete(move.cell);
+      grid[move.cell] = move.value;
+      last = move.cell;
+      m.humanActions++;
+      rec.record({ who: 'human', kind: move.kind, cell: move.cell, value: move.value, tick }, grid);
+    }
+    if (assistant && !sameGrid(grid, goal)) {
+      const d = assistant.step();
+      if (d.action.kind === 'place') rec.record({ who: 'assistant', kind: 'place', cell: d.action.cell, value: d.action.value, tick }, grid);
+      else {
+        m.assistantNoops++;
+        rec.record({ who: 'assistant', kind: 'noop', cell: -1, value: 0, tick }, grid);
+      }
+    }
+  }
+  m.done = sameGrid(grid, goal);
+  if (tick <= horizon) m.completionAtHorizon = completion(grid, goal);
+  m.ticks = tick;
+  return { episode: rec.episode(), metrics: m };
+}

@@ -1,0 +1,110 @@
+/**
+ * Training the two networks on episodes, as a deterministic program on the reproducible runtime: the same model,
+ * episodes, seed and options give the same bits on every machine, every step's state is hashed as a training job's
+ * is (train/state.ts), and the run's commitment is the Merkle root over those hashes, as a job's on the market.
+ *
+ * Examples: every state just before one of the person's actions, and the final state. The goal head learns the
+ * episode's final grid at every cell (cross-entropy over values); the human model learns the cell the person acted
+ * on next (cross-entropy over cells; the final state has none and is masked out). Both losses are summed. The final
+ * state matters: without it the goal head only ever sees "walls done, no roof yet" in houses that get a roof (for
+ * the others that state ends the episode), and learns that a roof always follows.
+ */
+import { adamw, valueAndGrad, type Params } from '../nn/index.js';
+import { Rng, Tensor, crossEntropy } from '../tensor/index.js';
+import { runCommitment } from '../train/commitment.js';
+import { stateHash, type TrainState } from '../train/state.js';
+import { cellCount, type AppSpec } from './app.js';
+import { gridFromBase64, type Episode } from './episode.js';
+import { encodeState, featureCount } from './features.js';
+import { applyHeads, DEFAULT_CONFIG, initModel, type AssistModel, type ModelConfig } from './model.js';
+
+/** The RNG stream that draws each step's examples. */
+export const DATA_STREAM = 2;
+
+/** next = -1 for the final state (the person did nothing more). */
+export type Example = { grid: Uint8Array; last: number; next: number; goal: Uint8Array };
+
+/** The examples of episodes, in order (episode by episode, step by step). */
+export function examplesOf(episodes: readonly Episode[]): Example[] {
+  const out: Example[] = [];
+  for (const ep of episodes) {
+    const goal = gridFromBase64(ep.states[ep.states.length - 1]);
+    let last = -1;
+    // The assistant's blocks the person has not touched are not evidence (see Observation.assistantCells): the
+    // examples see the grid without them, as the assistant does when it decides.
+    const mine = new Set<number>();
+    const evidence = (grid: Uint8Array) => {
+      for (const c of mine) grid[c] = 0;
+      return grid;
+    };
+    ep.steps.forEach((s, i) => {
+      if (s.kind === 'noop') return;
+      if (s.who === 'assistant') {
+        mine.add(s.cell);
+        return;
+      }
+      out.push({ grid: evidence(gridFromBase64(ep.states[i])), last, next: s.cell, goal });
+      mine.delete(s.cell);
+      last = s.cell;
+    });
+    out.push({ grid: evidence(goal.slice()), last, next: -1, goal });
+  }
+  return out;
+}
+
+export type TrainOptions = {
+  seed: number;
+  steps: number;
+  /** States per step. */
+  batch?: number;
+  lr?: number;
+  /** Fine-tune this model (a fresh optimizer) instead of starting from a new one. */
+  from?: AssistModel;
+  config?: ModelConfig;
+  onStep?: (step: number, loss: number) => void;
+};
+
+export type TrainResult = { model: AssistModel; stepHashes: string[]; commitment: string; losses: number[]; examples: number };
+
+export function trainAssistant(app: AppSpec, episodes: readonly Episode[], { seed, steps, batch = 16, lr = 3e-3, from, config = from?.config ?? DEFAULT_CONFIG, onStep }: TrainOptions): TrainResult {
+  const examples = examplesOf(episodes);
+  if (examples.length === 0) throw new RangeError('trainAssistant: the episodes hold no action of the person to learn from; record an episode first.');
+  const base = from ?? initModel(app, seed, config);
+  const model = { app, config };
+  const cells = cellCount(app);
+  const F = featureCount(app);
+  const optimizer = adamw({ lr, weightDecay: 0 });
+  const rng = new Rng(seed, DATA_STREAM);
+  const features = new Float32Array(batch * cells * F);
+  // humanMask undefined: no state of the batch has a next action, so the human model has nothing to learn from it.
+  const loss = (params: Params, x: Tensor, goal: Tensor, next: Tensor, humanMask: Tensor | undefined) => {
+    const { goalLogits, humanLogits } = applyHeads(model, params, x);
+    const goalLoss = crossEntropy(goalLogits, goal);
+    return humanMask ? goalLoss.add(crossEntropy(humanLogits.reshape([batch, cells]), next, humanMask)) : goalLoss;
+  };
+  const lossAndGrads = valueAndGrad(loss);
+  let state: TrainState = { step: 0, params: base.params, opt: optimizer.init(base.params) };
+  const stepHashes = [stateHash(state)];
+  const losses: number[] = [];
+  for (let t = 0; t < steps; t++) {
+    const picks = rng.integers([batch], 0, examples.length).data as Int32Array;
+    const goal = new Int32Array(batch * cells);
+    const next = new Int32Array(batch);
+    const acted = new Float32Array(batch);
+    picks.forEach((k, b) => {
+      const e = examples[k];
+      encodeState(app, e.grid, e.last, features.subarray(b * cells * F, (b + 1) * cells * F));
+      goal.set(e.goal, b * cells);
+      next[b] = Math.max(e.next, 0);
+      acted[b] = e.next < 0 ? 0 : 1;
+    });
+    const humanMask = acted.some((a) => a === 1) ? new Tensor(acted, [batch]) : undefined;
+    const { value, grads } = lossAndGrads(state.params, new Tensor(features.slice(), [batch * cells, F]), new Tensor(goal, [batch * cells]), new Tensor(next, [batch]), humanMask);
+    const updated = optimizer.update(state.params, grads, state.opt);
+    state = { step: t + 1, params: updated.params, opt: updated.state };
+    stepHashes.push(stateHash(state));
+    losses.push(value.item());
+    onStep?.(t + 1, value.item());
+  }
+  return { model: { app, config, params: state.params }, stepHashes, commitment: runCommitment(stepHashes), losses, examples: examples.length };
+}
