@@ -8,7 +8,7 @@ import { build } from 'esbuild';
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const out = join(root, 'dist', 'pages');
-const pages = ['dashboard', 'node'];
+const pages = ['dashboard', 'node', 'assist'];
 
 await mkdir(out, { recursive: true });
 const { metafile } = await build({
@@ -17,7 +17,7 @@ const { metafile } = await build({
   entryPoints: pages.flatMap((p) => [
     { in: `src/web/${p}/main.ts`, out: p },
     { in: `src/web/${p}/style.css`, out: p },
-  ]).concat([{ in: 'src/web/node/worker.ts', out: 'node-worker' }]),
+  ]).concat([{ in: 'src/web/node/worker.ts', out: 'node-worker' }, { in: 'src/web/assist/worker.ts', out: 'assist-worker' }]),
   outdir: out,
   bundle: true,
   format: 'esm',

@@ -24,6 +24,8 @@ export type ExperimentOptions = {
   sessions: number;
   goalsPerSession: number;
   fineTuneSteps: number;
+  /** A lower rate than the base model's: a few episodes of one person should shift the model, not replace it. */
+  fineTuneLr: number;
   /** Held-out houses each person builds in each condition. */
   evalGoals: number;
   /** Ticks after which completion is measured. */
@@ -32,7 +34,7 @@ export type ExperimentOptions = {
 };
 
 export const EXPERIMENT_DEFAULTS: ExperimentOptions = {
-  seed: 1, crowdEpisodes: 240, baseSteps: 800, sessions: 3, goalsPerSession: 4, fineTuneSteps: 150, evalGoals: 8, horizon: 40, rewards: { help: 1, wrong: 1 },
+  seed: 1, crowdEpisodes: 240, baseSteps: 800, sessions: 3, goalsPerSession: 4, fineTuneSteps: 150, fineTuneLr: 1e-3, evalGoals: 8, horizon: 40, rewards: { help: 1, wrong: 1 },
 };
 
 export type Progress = (line: string) => void;
@@ -112,7 +114,7 @@ export function runPerson(person: Person, index: number, base: AssistModel, o: E
   const commitments: string[] = [];
   sessionHouses.forEach((houses, k) => {
     houses.forEach((house, i) => episodes.push(playSession({ house, person, model, seed: o.seed * 104729 + index * 1000 + k * 100 + i, horizon: o.horizon, rewards: o.rewards }).episode));
-    const r = trainAssistant(BLOCKS_APP, episodes, { seed: o.seed + 1 + k, steps: o.fineTuneSteps, from: model });
+    const r = trainAssistant(BLOCKS_APP, episodes, { seed: o.seed + 1 + k, steps: o.fineTuneSteps, lr: o.fineTuneLr, from: model });
     model = r.model;
     commitments.push(r.commitment);
     progress?.(`${person.name}: session ${k + 1}/${o.sessions} (${houses.length} houses), fine-tuned ${o.fineTuneSteps} steps on ${episodes.length} episodes`);

@@ -24,6 +24,7 @@ import { walletUnstake } from './wallet-unstake.js';
 import { walletWithdraw } from './wallet-withdraw.js';
 import { swarmStart } from './swarm-start.js';
 import { swarmLocal } from './swarm-local.js';
+import { assist } from './assist.js';
 
 /** Every `mycel` command, in the order `mycel --help` lists them. One file per command. */
-export const COMMANDS: readonly Command[] = [demo, train, evalCommand, sample, inspect, verify, dispute, devnet, chainDeploy, chainStatus, wallet, walletTransfer, walletStake, walletUnstake, walletWithdraw, nodeStart, nodeStop, nodeStatus, nodeRun, nodePeers, blobPut, blobGet, swarmTrain, swarmStart, swarmLocal];
+export const COMMANDS: readonly Command[] = [demo, train, evalCommand, sample, inspect, verify, dispute, devnet, chainDeploy, chainStatus, wallet, walletTransfer, walletStake, walletUnstake, walletWithdraw, nodeStart, nodeStop, nodeStatus, nodeRun, nodePeers, blobPut, blobGet, swarmTrain, swarmStart, swarmLocal, assist];

@@ -1,0 +1,155 @@
+/**
+ * The block game's server for `mycel assist`, on 127.0.0.1: the page and its worker (bundled into dist/pages by
+ * scripts/build-web.mjs), the current model as a blob, and the episodes the page saves, content-addressed in
+ * <dir>/episodes. POST /api/learn fine-tunes the current model on one person's episodes, here on this machine
+ * (nothing leaves it), and the page loads the new model from /api/model.
+ */
+import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
+import { extname, join, normalize } from 'node:path';
+import type { AddressInfo } from 'node:net';
+import { decodeEpisode, encodeModel, modelHash, trainAssistant, type AssistModel } from '../assist/index.js';
+import { loadEpisodes, saveEpisode } from '../assist/episode-store.js';
+import { sha256, toHex } from '../platform/sha256.js';
+import { PAGES_DIR } from '../node/dashboard/server.js';
+
+const TYPES: Record<string, string> = {
+  '.html': 'text/html; charset=utf-8', '.js': 'text/javascript; charset=utf-8', '.css': 'text/css; charset=utf-8', '.map': 'application/json',
+};
+const HEADERS = { 'Cache-Control': 'no-store', 'X-Content-Type-Options': 'nosniff' };
+/** An episode of this game is ~30 kB; a larger body is not one. */
+const MAX_BODY = 4 * 2 ** 20;
+
+export type AssistServerOptions = {
+  dir: string;
+  model: AssistModel;
+  commitment: string;
+  port: number;
+  /** Fine-tuning after a session: steps and seed. */
+  learnSteps: number;
+  log: (line: string) => void;
+  pagesDir?: string;
+};
+
+export type AssistServer = { url: string; close(): Promise<void>; model(): AssistModel };
+
+export async function startAssistServer(o: AssistServerOptions): Promise<AssistServer> {
+  const pagesDir = o.pagesDir ?? PAGES_DIR;
+  const episodesDir = join(o.dir, 'episodes');
+  let current = { model: o.model, commitment: o.commitment, bytes: encodeModel(o.model), hash: modelHash(o.model) };
+  let learning = false;
+
+  const json = (res: ServerResponse, status: number, value: unknown): void => void res.writeHead(status, { ...HEADERS, 'Content-Type': 'application/json' }).end(JSON.stringify(value));
+
+  const routes: Record<string, (req: IncomingMessage, res: ServerResponse) => Promise<void>> = {
+    'GET /api/model': async (_req, res) => {
+      res.writeHead(200, { ...HEADERS, 'Content-Type': 'application/octet-stream', 'X-Model-Hash': current.hash, 'X-Run-Commitment': current.commitment }).end(current.bytes);
+    },
+    'GET /api/status': async (_req, res) => {
+      const { episodes, skipped } = await loadEpisodes(episodesDir);
+      json(res, 200, { model: current.hash, commitment: current.commitment, episodes: episodes.length, skipped, network: 'off: episodes and models stay on this machine' });
+    },
+    'GET /api/episodes': async (_req, res) => {
+      const { episodes, skipped } = await loadEpisodes(episodesDir);
+      json(res, 200, {
+        episodes: episodes.map(({ id, episode: e }) => ({
+          id, person: e.person, goal: e.goal, steps: e.steps.length,
+          human: e.steps.filter((s) => s.who === 'human').length,
+          assistant: e.steps.filter((s) => s.who === 'assistant' && s.kind === 'place').length,
+        })),
+        skipped,
+      });
+    },
+    'POST /api/episodes': async (req, res) => {
+      const bytes = await body(req);
+      const id = toHex(sha256(bytes));
+      const claimed = req.headers['x-episode-id'];
+      if (claimed !== undefined && claimed !== id) return json(res, 400, { error: `the episode's bytes hash to ${id}, not to the id sent (${String(claimed)}); send the bytes the id was computed from` });
+      try {
+        decodeEpisode(id, bytes);
+      } catch (e) {
+        return json(res, 400, { error: (e as Error).message.split('\n')[0] });
+      }
+      await saveEpisode(episodesDir, JSON.parse(new TextDecoder().decode(bytes)));
+      o.log(`episode ${id} saved`);
+      json(res, 200, { id });
+    },
+    'POST /api/learn': async (req, res) => {
+      const { person } = JSON.parse(new TextDecoder().decode(await body(req)) || '{}') as { person?: string };
+      if (typeof person !== 'string' || !person) return json(res, 400, { error: 'send {"person": NAME}: whose episodes to learn from' });
+      if (learning) return json(res, 409, { error: 'already learning; try again when it is done' });
+      const mine = (await loadEpisodes(episodesDir)).episodes.map((e) => e.episode).filter((e) => e.person === person);
+      if (mine.length === 0) return json(res, 400, { error: `no saved episode of ${person}; finish an episode first` });
+      learning = true;
+      try {
+        const r = trainAssistant(current.model.app, mine, { seed: 1, steps: o.learnSteps, lr: 1e-3, from: current.model });
+        await saveModel(o.dir, r.model, r.commitment);
+        current = { model: r.model, commitment: r.commitment, bytes: encodeModel(r.model), hash: modelHash(r.model) };
+        o.log(`fine-tuned on ${mine.length} episodes of ${person}: model ${current.hash.slice(0, 16)}`);
+        json(res, 200, { model: current.hash, commitment: r.commitment, episodes: mine.length, steps: o.learnSteps });
+      } finally {
+        learning = false;
+      }
+    },
+  };
+
+  const server = createServer((req, res) => {
+    const path = new URL(req.url ?? '/', 'http://x').pathname;
+    const route = routes[`${req.method} ${path}`];
+    const work = route ? route(req, res) : page(path, res);
+    work.catch((e: Error) => {
+      o.log(`assist server: ${req.method} ${path}: ${e.message}`);
+      if (!res.headersSent) json(res, 500, { error: e.message.split('\n')[0] });
+      else res.end();
+    });
+  });
+
+  async function page(path: string, res: ServerResponse): Promise<void> {
+    const name = path === '/' ? 'assist.html' : path.slice(1);
+    const file = normalize(join(pagesDir, name));
+    if (!file.startsWith(pagesDir) || !(extname(file) in TYPES)) return void res.writeHead(404, { ...HEADERS, 'Content-Type': 'text/plain' }).end(`No page ${name}.`);
+    let bytes: Buffer;
+    try {
+      bytes = await readFile(file);
+    } catch {
+      return void res.writeHead(404, { ...HEADERS, 'Content-Type': 'text/plain' }).end(`No page ${name}.${name === 'assist.html' ? ' The pages are not built: run `npm run build`.' : ''}`);
+    }
+    res.writeHead(200, { ...HEADERS, 'Content-Type': TYPES[extname(file)] }).end(bytes);
+  }
+
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(o.port, '127.0.0.1', resolve);
+  });
+  const { port } = server.address() as AddressInfo;
+  return {
+    url: `http://127.0.0.1:${port}/`,
+    model: () => current.model,
+    close: () => new Promise<void>((resolve) => {
+      server.closeAllConnections();
+      server.close(() => resolve());
+    }),
+  };
+}
+
+async function body(req: IncomingMessage): Promise<Uint8Array> {
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of req) {
+    size += (chunk as Buffer).length;
+    if (size > MAX_BODY) throw new Error(`a request body over ${MAX_BODY} bytes`);
+    chunks.push(chunk as Buffer);
+  }
+  return new Uint8Array(Buffer.concat(chunks));
+}
+
+/** Keeps a model in <dir>/models/<hash>.safetensors and names it current (<dir>/current.json), atomically. */
+export async function saveModel(dir: string, model: AssistModel, commitment: string): Promise<string> {
+  const hash = modelHash(model);
+  await mkdir(join(dir, 'models'), { recursive: true });
+  await writeFile(join(dir, 'models', `${hash}.safetensors`), encodeModel(model));
+  const tmp = join(dir, `.current.${process.pid}.tmp`);
+  await writeFile(tmp, JSON.stringify({ model: hash, commitment }));
+  await rename(tmp, join(dir, 'current.json'));
+  return hash;
+}
