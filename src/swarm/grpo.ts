@@ -11,7 +11,10 @@
 import type { Tokenizer, TokenBatch } from '../data/index.js';
 import { clipGradNorm, valueAndGrad, type Gpt, type Params } from '../nn/index.js';
 import { Tensor, cast, detach } from '../tensor/index.js';
-import { stateHash, targetLogProbs, type TrainProgram, type TrainState } from '../train/index.js';
+// The modules, not train/index.js (node:fs): a browser tab's worker bundles this file.
+import { targetLogProbs } from '../train/logprob.js';
+import type { TrainProgram } from '../train/program.js';
+import { stateHash, type TrainState } from '../train/state.js';
 import { createSha256, toHex } from '../platform/sha256.js';
 import { batchCommitment } from '../verify/game/commitments.js';
 

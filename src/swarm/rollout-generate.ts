@@ -5,7 +5,7 @@
  * with: that is what lets any peer re-execute any subset of it.
  */
 import type { Gpt, Params } from '../nn/index.js';
-import { generateBatch } from '../train/index.js';
+import { generateBatch } from '../train/generate.js'; // not train/index.js (node:fs): a browser tab's worker bundles this file
 
 export type Sampling = { maxTokens: number; temperature: number };
 

@@ -7,7 +7,11 @@
 import { BLOB_CHUNK_BYTES } from '../p2p/constants.js';
 import { encodeManifest, sha256Bytes } from '../p2p/blob/manifest.js';
 import { concatBytes } from '../platform/bytes.js';
-import { buildProgram, canonicalJson, decodeCheckpoint, encodeCheckpoint, parseJobSpec, stateHash, type JobSpec, type TrainProgram, type TrainState } from '../train/index.js';
+// The modules, not train/index.js (node:fs): a browser tab's worker bundles this file.
+import { decodeCheckpoint, encodeCheckpoint } from '../train/checkpoint.js';
+import { buildProgram, type TrainProgram } from '../train/program.js';
+import { canonicalJson, parseJobSpec, type JobSpec } from '../train/spec.js';
+import { stateHash, type TrainState } from '../train/state.js';
 
 /** The largest peer model this node re-executes (a claim of a huge model must not stall the round). */
 export const MAX_PEER_MODEL = { contextLength: 256, dModel: 512, layers: 12, mlpHidden: 2048 };

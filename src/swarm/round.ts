@@ -13,7 +13,9 @@
  */
 import { CharTokenizer, TASK_ALPHABET, type TokenBatch, type Tokenizer } from '../data/index.js';
 import { Rng } from '../tensor/index.js';
-import { stateHash, type TrainProgram, type TrainState } from '../train/index.js';
+// The modules, not train/index.js (it brings the checkpoint store, node:fs): a browser tab's worker runs rounds with this file.
+import type { TrainProgram } from '../train/program.js';
+import { stateHash, type TrainState } from '../train/state.js';
 import { groupAdvantages, grpoBatch, grpoStepFn, type GrpoSample } from './grpo.js';
 import { checkRollout, reexecute, rewardOf, type RejectKind, type Verdict } from './rollout-check.js';
 import { sampleCompletions } from './rollout-generate.js';

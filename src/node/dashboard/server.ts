@@ -52,6 +52,17 @@ export type ServedChain = {
   spec(hash: string): Promise<Uint8Array | undefined>;
 };
 
+/**
+ * A SAPO swarm a browser tab may take a round in: /api/served-swarm gives its config and clock and the state hash of
+ * the starting policy, /api/swarm-policy that policy's checkpoint (the tab checks it against the hash).
+ */
+export type ServedSwarm = {
+  config: unknown;
+  genesisMs: number;
+  roundMs: number;
+  policy: { hash: string; bytes: Uint8Array };
+};
+
 export type DashboardServerOptions = {
   token: string;
   /** 0 (the default): any free port. */
@@ -62,6 +73,7 @@ export type DashboardServerOptions = {
   /** A job the browser node page offers to run (GET /api/job), with a name to show. */
   job?: { name: string; spec: unknown };
   chain?: ServedChain;
+  swarm?: ServedSwarm;
   /**
    * Serve the COOP/COEP headers (default true). False serves pages as a host that does not set them would (behind
    * some proxies, or embedded): the browser node then has no SharedArrayBuffer and says so (tests use it).
@@ -112,6 +124,13 @@ export async function serveDashboard(observer: Observer, o: DashboardServerOptio
     if (req.method !== 'GET') return void res.writeHead(405, { ...HEADERS, Allow: 'GET' }).end();
     // Not /api/chain: that is the observer's view of the chain (block, liveness), a part of the dashboard's state.
     if (url.pathname === '/api/served-chain') return chain ? json(res, { chainId: chain.chainId, contracts: chain.contracts, rpc: '/rpc' }) : void res.writeHead(204, HEADERS).end();
+    if (url.pathname === '/api/served-swarm') {
+      return o.swarm ? json(res, { config: o.swarm.config, genesisMs: o.swarm.genesisMs, roundMs: o.swarm.roundMs, policy: o.swarm.policy.hash }) : void res.writeHead(204, HEADERS).end();
+    }
+    if (url.pathname === '/api/swarm-policy') {
+      if (!o.swarm) return json(res, { error: 'This node serves no swarm.', hints: ['Start the node with a swarm to let browser tabs take rounds in it.'] }, 404);
+      return void res.writeHead(200, { ...HEADERS, 'Content-Type': 'application/octet-stream' }).end(o.swarm.policy.bytes);
+    }
     const specHash = /^\/api\/spec\/(0x[0-9a-fA-F]{64})$/.exec(url.pathname)?.[1];
     if (specHash !== undefined) {
       const bytes = chain ? await chain.spec(specHash) : undefined;

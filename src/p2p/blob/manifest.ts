@@ -3,13 +3,13 @@
  * Fetching the manifest first lets a receiver verify each chunk the moment it arrives, from any provider,
  * in any order. The CID is CIDv1, codec raw (the manifest's exact bytes), multihash sha2-256.
  */
-import { createHash } from 'node:crypto';
 import { CID } from 'multiformats/cid';
 import * as raw from 'multiformats/codecs/raw';
 import { create as createDigest } from 'multiformats/hashes/digest';
 import { sha256 } from 'multiformats/hashes/sha2';
 import type { Uint8ArrayList } from 'uint8arraylist';
 import { z } from 'zod';
+import { createSha256 } from '../../platform/sha256.js';
 import { createCodec } from '../codec.js';
 import { MAX_MANIFEST_BYTES } from '../constants.js';
 import { BadCidError, MalformedMessageError } from '../errors.js';
@@ -44,15 +44,18 @@ export function chunkHash(m: Manifest, index: number): Uint8Array {
 }
 
 export function sha256Bytes(data: Uint8Array | Uint8ArrayList): Uint8Array {
-  const hash = createHash('sha256');
+  // platform's SHA-256 (native in Node, @noble/hashes in a browser tab, which serves its policy blob with this file).
+  const hash = createSha256();
   // A received chunk arrives as a list of frames; hashing them one by one saves a 1 MiB copy per chunk.
   if (data instanceof Uint8Array) hash.update(data);
   else for (const piece of data) hash.update(piece);
   return hash.digest();
 }
 
+const equal = (a: Uint8Array, b: Uint8Array) => a.length === b.length && a.every((x, i) => x === b[i]);
+
 export function chunkMatches(m: Manifest, index: number, data: Uint8Array | Uint8ArrayList): boolean {
-  return data.byteLength === chunkLength(m, index) && Buffer.compare(sha256Bytes(data), chunkHash(m, index)) === 0;
+  return data.byteLength === chunkLength(m, index) && equal(sha256Bytes(data), chunkHash(m, index));
 }
 
 export function encodeManifest(m: Manifest): { bytes: Uint8Array; cid: CID } {
@@ -62,7 +65,7 @@ export function encodeManifest(m: Manifest): { bytes: Uint8Array; cid: CID } {
 
 /** Decodes manifest bytes received for `cid`; throws MalformedMessageError unless they hash to it. */
 export function decodeManifest(cid: CID, bytes: Uint8Array): Manifest {
-  if (Buffer.compare(sha256Bytes(bytes), cid.multihash.digest) !== 0) throw new MalformedMessageError('Manifest does not match its CID.');
+  if (!equal(sha256Bytes(bytes), cid.multihash.digest)) throw new MalformedMessageError('Manifest does not match its CID.');
   return manifestCodec.decode(bytes).body;
 }
 

@@ -42,7 +42,8 @@ const enum Status {
 /** Requests per second one peer may make (each may move a whole chunk). */
 const REQUESTS_PER_PEER_PER_SECOND = 4000;
 
-export type BlobServerComponents = { store: BlobStore; reputation: Reputation };
+/** What serving needs of a store: manifests and chunks of complete blobs (the file store, or a browser tab's blobs in memory). */
+export type BlobServerComponents = { store: Pick<BlobStore, 'manifestBytes' | 'manifest' | 'readChunk'>; reputation: Reputation };
 type Registrar = { handle(protocol: string, handler: (stream: Stream, connection: Connection) => void, options?: Record<string, unknown>): Promise<void>; unhandle(protocol: string): Promise<void> };
 
 /** Serves blobs from the store; started and stopped with the node. */

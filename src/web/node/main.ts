@@ -15,6 +15,8 @@ import { detectCaps } from './caps.js';
 import { addressOf, KeyImportError, loadOrCreateKey, parseKey, saveKey, toHex } from './key.js';
 import { dialAny, reach, startTabHost, type TabHost } from './libp2p.js';
 import type { ChainInfo, MarketState } from './market.js';
+import type { SwarmInfo, SwarmState } from './swarm.js';
+import type { SwarmRoundRequest, SwarmRoundResult } from './swarm-round.js';
 import type { VerifierState } from './verifier.js';
 import type { VerifyJobRequest, VerifyOutcome } from './verify-job.js';
 import type { JobRulesFacts, WorkerReply, WorkerRequest } from './worker.js';
@@ -40,6 +42,8 @@ export type TabState = {
   /** Its work on the job market, when the node serves a chain: as a solver, and as a verifier. */
   market?: MarketState;
   verifier?: VerifierState;
+  /** Its round in the SAPO swarm the node runs, if it runs one. */
+  swarm?: SwarmState;
   error?: string;
 };
 
@@ -217,6 +221,59 @@ export function verifyInWorker(req: VerifyJobRequest, progress: (text: string) =
   });
 }
 
+/** Makes the tab's rollout for a swarm round in a worker (swarm-round.ts). */
+function rolloutInWorker(req: SwarmRoundRequest): Promise<SwarmRoundResult> {
+  const worker = new Worker('/node-worker.js', { type: 'module' });
+  const { kernels, threads } = tab.caps;
+  return new Promise<SwarmRoundResult>((ok, fail) => {
+    worker.onmessage = (e: MessageEvent<WorkerReply>) => {
+      const m = e.data;
+      worker.terminate();
+      if (m.kind === 'rollout') ok(m);
+      else fail(new Error(m.kind === 'error' ? m.message : `unexpected ${m.kind} from the worker`));
+    };
+    worker.onerror = (e) => fail(new Error(e.message));
+    leaving.signal.addEventListener('abort', () => worker.terminate(), { once: true });
+    worker.postMessage({ kind: 'swarm-round', ...req, kernels, threads } satisfies WorkerRequest);
+  });
+}
+
+function renderSwarm(): void {
+  const s = tab.swarm;
+  fill('swarm',
+    !s ? h('p', { class: 'muted' }, 'This node runs no swarm.')
+      : h('div', {},
+        h('p', {}, `Swarm ${s.swarmId}${s.round === undefined ? '' : `, round ${s.round}`}: ${s.phase}${s.note ? `: ${s.note}` : ''}`),
+        s.reward === undefined ? null : h('p', {}, `Reward ${s.reward.toFixed(3)}, accuracy ${s.accuracy!.toFixed(2)}; ${s.heard} peer rollout${s.heard === 1 ? '' : 's'} heard this round.`)),
+  );
+}
+
+/** Takes a round in the node's SAPO swarm (swarm.ts), from the page's button or ?swarm. */
+async function joinSwarm(key: Uint8Array, net: Promise<void>): Promise<void> {
+  const res = await fetch('/api/served-swarm');
+  if (res.status === 204) return renderSwarm();
+  const info = (await res.json()) as SwarmInfo;
+  const { takeSwarmRound } = await import('./swarm.js');
+  tab.swarm = { phase: 'joining', swarmId: info.config.swarmId, heard: 0, note: 'Press "Take a swarm round" to make and publish a rollout.' };
+  renderSwarm();
+  const button = document.getElementById('swarm-round') as HTMLButtonElement;
+  button.hidden = false;
+  const start = () => {
+    button.disabled = true;
+    void net.then(() => takeSwarmRound({
+      host: host!,
+      key,
+      id: tab.peerId!,
+      info,
+      generate: rolloutInWorker,
+      update: (s) => { tab.swarm = s; renderSwarm(); },
+      signal: leaving.signal,
+    })).finally(() => { button.disabled = false; });
+  };
+  button.addEventListener('click', start);
+  if (new URLSearchParams(location.search).has('swarm')) start();
+}
+
 /** Aborted when the tab goes: the market loop stops and the worker with it (what was claimed is left to its deadline). */
 const leaving = new AbortController();
 addEventListener('pagehide', () => leaving.abort(new Error('the tab was closed')));
@@ -289,7 +346,8 @@ async function main(): Promise<void> {
   const key = await identity();
   wireKeyButtons(() => key);
   // The network first: joining the mesh is what a person waits for; the rest of the page fills in meanwhile.
-  network(key).catch((error) => {
+  const net = network(key);
+  net.catch((error) => {
     tab.error = `Not connected: ${(error as Error).message}`;
     renderNet();
   });
@@ -305,6 +363,10 @@ async function main(): Promise<void> {
     void runJob(pick || offered!.name, pick ? PRESETS[pick as keyof typeof PRESETS] : offered!.spec).catch(() => renderNet());
   });
   if (offered && new URLSearchParams(location.search).has('run')) void runJob(offered.name, offered.spec).catch(() => renderNet());
+  joinSwarm(key, net).catch((error) => {
+    tab.error = `The swarm: ${(error as Error).message}`;
+    renderNet();
+  });
   workOnMarket(key).catch((error) => {
     tab.error = `The market: ${(error as Error).message}`;
     renderNet();

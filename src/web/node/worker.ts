@@ -4,7 +4,8 @@
  * step's loss and speed, then the step hashes and the run commitment (the Merkle root a solver commits on chain).
  * Asked for a job's facts, it builds the dispute rules' facts (h_0 and the facts tree) that a solver checks on chain
  * before it stakes: a pass over every step's program, too long for the page's thread. Asked to verify a committed
- * job, it re-executes it and, on a root that is not its own, challenges and plays the dispute (verify-job.ts).
+ * job, it re-executes it and, on a root that is not its own, challenges and plays the dispute (verify-job.ts). Asked
+ * for a swarm round, it makes the tab's signed rollout (swarm-round.ts).
  */
 import { jobFacts } from '../../chain/dispute-moves.js';
 import { buildProgram } from '../../train/program.js';
@@ -12,10 +13,11 @@ import { parseJobSpec, type JobSpecInput } from '../../train/spec.js';
 import { runInMemory, type InMemoryRun, type InMemoryStep } from '../../train/run-in-memory.js';
 import { configureKernels, matmulKernel } from '../../tensor/index.js';
 import { rulesOf } from '../../verify/strategy/rules.js';
+import { swarmRound, type SwarmRoundRequest, type SwarmRoundResult } from './swarm-round.js';
 import { verifyJob, type VerifyJobRequest, type VerifyOutcome } from './verify-job.js';
 
 type Kernels = { kernels: 'fast' | 'reference'; threads: number };
-export type WorkerRequest = ({ kind: 'run' | 'facts'; spec: JobSpecInput } | ({ kind: 'verify' } & VerifyJobRequest)) & Kernels;
+export type WorkerRequest = ({ kind: 'run' | 'facts'; spec: JobSpecInput } | ({ kind: 'verify' } & VerifyJobRequest) | ({ kind: 'swarm-round' } & SwarmRoundRequest)) & Kernels;
 export type JobRulesFacts = { h0: string; root: string; size: bigint };
 export type WorkerReply =
   | ({ kind: 'step' } & InMemoryStep)
@@ -24,6 +26,7 @@ export type WorkerReply =
   | { kind: 'log'; text: string }
   | { kind: 'tx'; action: string; gas: string }
   | ({ kind: 'verdict' } & VerifyOutcome)
+  | ({ kind: 'rollout' } & SwarmRoundResult)
   | { kind: 'error'; message: string };
 
 const post = (m: WorkerReply) => (self as unknown as { postMessage(m: WorkerReply): void }).postMessage(m);
@@ -38,6 +41,7 @@ async function handle(req: WorkerRequest): Promise<void> {
     });
     return post({ kind: 'verdict', ...outcome });
   }
+  if (req.kind === 'swarm-round') return post({ kind: 'rollout', ...swarmRound(req) });
   const program = buildProgram(parseJobSpec(req.spec));
   if (req.kind === 'facts') {
     const { h0, root, size } = jobFacts(rulesOf(program));

@@ -1,0 +1,113 @@
+/**
+ * A browser tab takes a round in a SAPO swarm with a Node peer (swarm/sapo-node.ts runSapoNode over libp2p): it makes
+ * its rollout in its worker with the swarm's own startRound, serves its policy blob over the blob protocol, and
+ * publishes the rollout over gossip; the Node peer checks it as any peer's (questions, answers and rewards recomputed,
+ * and, with reexec 1, every completion regenerated from the tab's policy blob fetched from the tab, token for token)
+ * and accepts it. The tab's rollout is the same bits a Node peer makes for its key, round and policy.
+ */
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import type { Browser } from 'playwright-core';
+import { Observer, serveDashboard, servePresence, type DashboardServer } from '../../src/node/index.js';
+import { parseBlobCid, sha256Bytes } from '../../src/p2p/blob/manifest.js';
+import { identityFromRaw } from '../../src/p2p/identity.js';
+import { MycelNode } from '../../src/p2p/node.js';
+import { toHex } from '../../src/platform/sha256.js';
+import { createSapoNode, startRound } from '../../src/swarm/round.js';
+import { rolloutCodec } from '../../src/swarm/rollout-message.js';
+import { runSapoNode, type SapoEvent } from '../../src/swarm/sapo-node.js';
+import type { TabState } from '../../src/web/node/main.js';
+import { keyOf, testConfig, testNodes } from '../swarm/helpers.js';
+import { launchChromium, screenshot } from './browser.js';
+
+const TOKEN = 'swarm-tab-token';
+const ROUND_MS = 120_000;
+const config = testConfig({ swarmId: 'tab-swarm', own: 2, external: 2, completions: 4, maxTokens: 3, reexecFraction: 1 });
+const [peer] = testNodes(1, config);
+// The policy the node offers joiners is not the Node peer's own (another seed): to re-execute the tab's completions
+// the peer must fetch the tab's policy blob from the tab, over the blob protocol.
+const [offered] = testNodes(1, config, 2);
+const TAB_KEY = keyOf(5);
+let browser: Browser;
+let p2p: MycelNode;
+let observer: Observer;
+let server: DashboardServer;
+let stopPresence: () => void;
+let dir: string;
+let genesisMs: number;
+
+beforeAll(async () => {
+  dir = await mkdtemp(join(tmpdir(), 'mycel-tab-swarm-'));
+  p2p = await MycelNode.start({ identity: identityFromRaw(keyOf(0)), dataDir: join(dir, 'peer'), host: '127.0.0.1', tcpPort: 0, wsPort: 0, bootstrap: [], relay: true });
+  observer = new Observer('node');
+  observer.attachP2p(p2p);
+  stopPresence = servePresence(p2p, 'node');
+  genesisMs = Date.now();
+  server = await serveDashboard(observer, { token: TOKEN, tokenHint: '', swarm: { config, genesisMs, roundMs: ROUND_MS, policy: { hash: offered.blob.hash, bytes: offered.blob.bytes } } });
+  browser = await launchChromium();
+}, 60_000);
+afterAll(async () => {
+  await browser?.close();
+  stopPresence?.();
+  observer?.close();
+  await server?.close();
+  await p2p?.stop();
+  if (dir) await rm(dir, { recursive: true, force: true });
+});
+
+describe('browser node in a swarm round', () => {
+  test('a tab\'s rollout passes a Node peer\'s recompute check, bit for bit', async () => {
+    const context = await browser.newContext({ viewport: { width: 1200, height: 1100 } });
+    const page = await context.newPage();
+    const errors: string[] = [];
+    page.on('console', (m) => { if (m.type() === 'error') errors.push(`console.error: ${m.text()}`); });
+    page.on('pageerror', (e) => errors.push(`pageerror: ${e.stack ?? e.message}`));
+    const events: SapoEvent[] = [];
+    const ac = new AbortController();
+    // The Node peer runs round 0 expecting one peer: it waits for the tab to subscribe, then for its rollout. Started
+    // before the tab connects: a Node publishing its policy blob waits (up to 10 s) on a DHT provide to its connected
+    // peers, and a tab, which runs no DHT, never answers one.
+    const running = runSapoNode({ p2p, node: peer, dataDir: join(dir, 'peer'), genesisMs, roundMs: ROUND_MS, rounds: 1, expectPeers: 1, signal: ac.signal, onEvent: (e) => events.push(e) });
+    try {
+      await page.goto(`${server.origin}/node?token=${TOKEN}`);
+      // A known key, so that the test can make the rollout this tab must make.
+      await page.waitForFunction(() => (window as unknown as { __mycelTab: TabState }).__mycelTab.peerId !== undefined);
+      await page.fill('#key-text', `0x${Buffer.from(TAB_KEY).toString('hex')}`);
+      await Promise.all([page.waitForEvent('load'), page.click('#key-import')]);
+      await page.waitForFunction(() => (window as unknown as { __mycelTab: TabState }).__mycelTab.swarm !== undefined, undefined, { timeout: 30_000 });
+      const tabId = identityFromRaw(TAB_KEY).peerId.toString();
+
+      await page.click('#swarm-round');
+      await page.waitForFunction(() => ['published', 'failed'].includes((window as unknown as { __mycelTab: TabState }).__mycelTab.swarm!.phase), undefined, { timeout: 90_000, polling: 100 });
+      const s = (await page.evaluate(() => (window as unknown as { __mycelTab: TabState }).__mycelTab)).swarm!;
+      expect(`${s.phase}: ${s.note}`).toMatch(/^published: /);
+      expect(s.round).toBe(0);
+      const final = await running;
+
+      // The Node peer took the tab's rollout, re-executed its completions from the tab's policy blob, rejected nothing.
+      expect(events.filter((e) => e.type === 'reject')).toEqual([]);
+      const round = events.find((e) => e.type === 'round');
+      // rolloutsIn and reexecuted count questions: all of the tab's (reexec 1), every completion regenerated.
+      expect(round?.type === 'round' && round.metrics).toMatchObject({ round: 0, rolloutsIn: config.own, reexecuted: config.own, rejected: 0, dropped: [] });
+      expect(round?.type === 'round' && round.metrics.externalFrom.every((id) => id === tabId)).toBe(true);
+      expect(final.dropped.size).toBe(0);
+
+      // Bit for bit: the rollout a Node peer makes with the tab's key, for round 0, from the served policy.
+      const twin = createSapoNode({ id: tabId, key: TAB_KEY, config, program: offered.program, policy: offered.policy });
+      const { rollout, blob } = startRound(twin, 0);
+      expect(s.rolloutDigest).toBe(toHex(sha256Bytes(rolloutCodec.encode('rollout', rollout))));
+      expect(s.cid).toBe(blob.cid);
+      expect(blob.cid).not.toBe(peer.blob.cid);
+      expect(await p2p.store.has(parseBlobCid(blob.cid))).toBe(true); // fetched from the tab
+      await page.waitForFunction(() => (window as unknown as { __mycelTab: TabState }).__mycelTab.swarm!.heard >= 1, undefined, { timeout: 10_000 });
+      await screenshot(page, 'browser-node', 'swarm-round');
+      expect(errors).toEqual([]);
+    } finally {
+      ac.abort();
+      await running.catch(() => undefined);
+      await context.close();
+    }
+  }, 180_000);
+});
