@@ -3,13 +3,22 @@
  * scripts/build-web.mjs), the current model as a blob, and the episodes the page saves, content-addressed in
  * <dir>/episodes. POST /api/learn fine-tunes the current model on one person's episodes, here on this machine
  * (nothing leaves it), and the page loads the new model from /api/model.
+ *
+ * Sharing is off until the person turns it on (<dir>/consent.json). With it on, POST /api/share packs the person's
+ * episodes into a dataset blob signed with this machine's node key (<data-dir>/key.secp256k1) and puts it in the
+ * node's blob store (<data-dir>/blobs), which `mycel node start` with the same data dir serves by CID. With it off,
+ * the server refuses and writes nothing there.
  */
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
-import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { extname, join, normalize } from 'node:path';
 import type { AddressInfo } from 'node:net';
 import { decodeEpisode, encodeModel, modelHash, trainAssistant, type AssistModel } from '../assist/index.js';
 import { loadEpisodes, saveEpisode } from '../assist/episode-store.js';
+import { packDataset } from '../assist/dataset.js';
+import { BlobStore } from '../p2p/blob/store.js';
+import { KEY_FILE } from '../p2p/constants.js';
+import { loadIdentity } from '../p2p/identity.js';
 import { sha256, toHex } from '../platform/sha256.js';
 import { PAGES_DIR } from '../node/dashboard/server.js';
 
@@ -21,7 +30,10 @@ const HEADERS = { 'Cache-Control': 'no-store', 'X-Content-Type-Options': 'nosnif
 const MAX_BODY = 4 * 2 ** 20;
 
 export type AssistServerOptions = {
+  /** <data-dir>/assist: models, episodes, consent. */
   dir: string;
+  /** <data-dir>: the node's key and blob store. */
+  dataDir: string;
   model: AssistModel;
   commitment: string;
   port: number;
@@ -38,6 +50,14 @@ export async function startAssistServer(o: AssistServerOptions): Promise<AssistS
   const episodesDir = join(o.dir, 'episodes');
   let current = { model: o.model, commitment: o.commitment, bytes: encodeModel(o.model), hash: modelHash(o.model) };
   let learning = false;
+  const consentFile = join(o.dir, 'consent.json');
+  const consent = async (): Promise<boolean> => {
+    try {
+      return (JSON.parse(await readFile(consentFile, 'utf8')) as { share?: unknown }).share === true;
+    } catch {
+      return false; // no file, or not readable: off
+    }
+  };
 
   const json = (res: ServerResponse, status: number, value: unknown): void => void res.writeHead(status, { ...HEADERS, 'Content-Type': 'application/json' }).end(JSON.stringify(value));
 
@@ -73,6 +93,34 @@ export async function startAssistServer(o: AssistServerOptions): Promise<AssistS
       await saveEpisode(episodesDir, JSON.parse(new TextDecoder().decode(bytes)));
       o.log(`episode ${id} saved`);
       json(res, 200, { id });
+    },
+    'GET /api/consent': async (_req, res) => json(res, 200, { share: await consent() }),
+    'POST /api/consent': async (req, res) => {
+      const { share } = JSON.parse(new TextDecoder().decode(await body(req)) || '{}') as { share?: unknown };
+      if (typeof share !== 'boolean') return json(res, 400, { error: 'send {"share": true} or {"share": false}' });
+      await mkdir(o.dir, { recursive: true });
+      await writeFile(consentFile, JSON.stringify({ share }));
+      o.log(`sharing ${share ? 'on' : 'off'}`);
+      json(res, 200, { share });
+    },
+    'POST /api/share': async (req, res) => {
+      if (!(await consent())) return json(res, 403, { error: 'sharing is off: nothing leaves this machine. Turn it on in the page first.' });
+      const { person } = JSON.parse(new TextDecoder().decode(await body(req)) || '{}') as { person?: string };
+      if (typeof person !== 'string' || !person) return json(res, 400, { error: 'send {"person": NAME}: whose episodes to share' });
+      const mine = (await loadEpisodes(episodesDir)).episodes.map((e) => e.episode).filter((e) => e.person === person);
+      if (mine.length === 0) return json(res, 400, { error: `no saved episode of ${person}; finish an episode first` });
+      const identity = await loadIdentity(join(o.dataDir, KEY_FILE));
+      const { cid, bytes, signer, ids } = packDataset(mine, identity.privateKey.raw);
+      const tmp = join(o.dir, `.dataset.${process.pid}.tmp`);
+      await writeFile(tmp, bytes);
+      try {
+        const stored = await new BlobStore(join(o.dataDir, 'blobs')).importFile(tmp);
+        if (stored.cid.toString() !== cid) throw new Error(`the blob store names the dataset ${stored.cid.toString()}, expected ${cid}`);
+      } finally {
+        await rm(tmp, { force: true });
+      }
+      o.log(`dataset ${cid} (${ids.length} episodes of ${person}, signed by ${signer}) in ${join(o.dataDir, 'blobs')}`);
+      json(res, 200, { cid, episodes: ids.length, signer });
     },
     'POST /api/learn': async (req, res) => {
       const { person } = JSON.parse(new TextDecoder().decode(await body(req)) || '{}') as { person?: string };

@@ -3,7 +3,9 @@
  * start): the page loads with no console errors; a scripted person (users.ts) builds a held-out house by clicking
  * the layer view; the assistant, in a Web Worker, acts, with the same belief bits and decision as Node computes for
  * the same request; undo takes back its block; the episode is saved content-addressed and reads back from disk;
- * learning from it gives a new model that the page loads. Screenshots go to test-artifacts/assist/.
+ * learning from it gives a new model that the page loads. Sharing is off by default: every request the page makes
+ * goes to the local server, which refuses to share and writes no blob; turned on, "Share" puts a dataset blob signed
+ * by the node key in the node's blob store, and it unpacks. Screenshots go to test-artifacts/assist/.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
@@ -17,6 +19,8 @@ import { housesOf } from '../../src/assist/blocks/houses.js';
 import { humanMove, PEOPLE } from '../../src/assist/blocks/users.js';
 import { sameGrid } from '../../src/assist/blocks/world.js';
 import { sha256, toHex } from '../../src/platform/sha256.js';
+import { unpackDataset } from '../../src/assist/dataset.js';
+import { loadIdentity } from '../../src/p2p/identity.js';
 import { Rng } from '../../src/tensor/index.js';
 import { launchChromium, openTab, screenshot } from './browser.js';
 
@@ -78,6 +82,8 @@ describe('mycel assist', () => {
 
   test('a scripted person builds a house with the assistant in Chromium; the episode is saved; it learns', async () => {
     const { page, errors } = await openTab(browser);
+    const requests: string[] = [];
+    page.on('request', (r) => requests.push(r.url()));
     await page.goto(url);
     await page.waitForFunction(() => document.body.dataset.ready === 'true');
     const model = await modelOf();
@@ -142,12 +148,33 @@ describe('mycel assist', () => {
     expect(episode.steps.some((s) => s.who === 'assistant' && s.kind === 'place')).toBe(true);
     expect(episode.steps.filter((s) => s.who === 'human').length).toBeGreaterThan(10);
 
+    // Sharing is off: the page talked to this machine only, and the server refuses to share and writes no blob.
+    expect(await page.isChecked('#consent')).toBe(false);
+    expect(await page.isDisabled('#share')).toBe(true);
+    const refused = await fetch(`${url}api/share`, { method: 'POST', body: JSON.stringify({ person: 'me' }) });
+    expect(refused.status).toBe(403);
+    expect(((await refused.json()) as { error: string }).error).toContain('nothing leaves this machine');
+    await expect(readdir(join(dir, 'blobs'))).rejects.toThrow('ENOENT');
+    expect(requests.length).toBeGreaterThan(3);
+    expect(requests.filter((r) => !r.startsWith(url))).toEqual([]);
+
     // Learning from the saved episode: a new model, which the page loads.
     const oldModel = await page.evaluate(() => document.body.dataset.model);
     await page.click('#learn');
     await page.waitForFunction((old) => document.body.dataset.model !== old, oldModel, { timeout: 60_000 });
     expect(await page.textContent('#message')).toContain('Learned from 1 episode(s) of me');
     await screenshot(page, 'assist', 'learned');
+
+    // Sharing on: a dataset blob signed by the node's key, in the node's blob store, that unpacks to the episode.
+    await page.check('#consent');
+    await page.waitForFunction(() => !(document.getElementById('share') as HTMLButtonElement).disabled);
+    await page.click('#share');
+    await page.waitForFunction(() => document.body.dataset.sharedCid !== undefined);
+    const cid = (await page.evaluate(() => document.body.dataset.sharedCid))!;
+    const blob = unpackDataset(cid, new Uint8Array(await readFile(join(dir, 'blobs', `${cid}.data`))));
+    expect(blob.signer).toBe((await loadIdentity(join(dir, 'key.secp256k1'), { create: false })).address);
+    expect(blob.episodes.map((e) => e.id)).toEqual([id]);
+    expect(requests.filter((r) => !r.startsWith(url))).toEqual([]);
     expect(errors).toEqual([]);
     await page.close();
   }, 180_000);

@@ -34,7 +34,9 @@ You build houses in a 7x4x7 world, layer by layer, with a 3D view; the assistant
 you are building and places a block only where it believes the block belongs (more than 50%). Undo works on its
 blocks and yours. The panel shows its belief and the session's figures. Finished episodes are saved in
 <data-dir>/assist/episodes, content-addressed; "Learn from my episodes" fine-tunes the assistant on yours, on this
-machine. Nothing leaves the machine.
+machine. Nothing leaves the machine unless you turn sharing on in the page (off by default): then "Share"
+packs your episodes into a dataset blob signed with this machine's node key and puts it in the node's blob store
+(<data-dir>/blobs), where \`mycel node start\` with the same data dir serves it by CID.
 
 The first start trains a base model on scripted builders (a few minutes on two busy cores; kept in
 <data-dir>/assist/models, and reused).
@@ -55,7 +57,8 @@ Examples:
     const baseSteps = intFlag(flags, 'base-steps', EXPERIMENT_DEFAULTS.baseSteps, 1, 100_000);
     const crowdEpisodes = intFlag(flags, 'crowd-episodes', EXPERIMENT_DEFAULTS.crowdEpisodes, 1, 100_000);
     const learnSteps = intFlag(flags, 'learn-steps', 60, 1, 100_000);
-    const dir = join(resolve(typeof flags['data-dir'] === 'string' ? flags['data-dir'] : defaultDataDir()), 'assist');
+    const dataDir = resolve(typeof flags['data-dir'] === 'string' ? flags['data-dir'] : defaultDataDir());
+    const dir = join(dataDir, 'assist');
     let current = await loadCurrent(dir);
     if (!current) {
       out.log(`training the base model (${crowdEpisodes} scripted episodes, ${baseSteps} steps; kept in ${join(dir, 'models')})...`);
@@ -64,7 +67,7 @@ Examples:
       current = base;
     }
     if (signal.aborted) return;
-    const server = await startAssistServer({ dir, port, model: current.model, commitment: current.commitment, learnSteps, log: (line) => out.log(line) });
+    const server = await startAssistServer({ dir, dataDir, port, model: current.model, commitment: current.commitment, learnSteps, log: (line) => out.log(line) });
     const hash = modelHash(current.model);
     out.result({ url: server.url, model: hash, commitment: current.commitment, dir }, `Assist: ${server.url}  (model ${hash.slice(0, 16)}, data in ${dir}; Ctrl-C stops)`);
     await new Promise<void>((done) => (signal.aborted ? done() : signal.addEventListener('abort', () => done(), { once: true })));

@@ -63,7 +63,6 @@ async function loadModel(): Promise<void> {
   if (hash !== res.headers.get('X-Model-Hash')) throw new Error(`the model received hashes to ${hash}, the server sent ${res.headers.get('X-Model-Hash')}`);
   $('model').textContent = `model ${hash.slice(0, 16)}…, run commitment ${res.headers.get('X-Run-Commitment')?.slice(0, 16)}…`;
   document.body.dataset.model = hash;
-  $('status').textContent = 'ready · network off: episodes and models stay on this machine';
 }
 
 function newEpisode(): void {
@@ -219,6 +218,28 @@ function cellXYZText(cell: number): string {
   return `${Math.floor(cell / (Y * Z))}, ${Math.floor(cell / Z) % Y}, ${cell % Z}`;
 }
 
+/** Sharing: off unless the person turns it on; the server refuses to share while it is off. */
+async function loadConsent(): Promise<void> {
+  const { share } = (await (await fetch('/api/consent')).json()) as { share: boolean };
+  ($('consent') as HTMLInputElement).checked = share;
+  ($('share') as HTMLButtonElement).disabled = !share;
+  $('status').textContent = share ? 'ready · sharing on: "Share" offers your saved episodes to the network' : 'ready · network off: episodes and models stay on this machine';
+}
+
+async function setConsent(share: boolean): Promise<void> {
+  await fetch('/api/consent', { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify({ share }) });
+  await loadConsent();
+}
+
+async function share(): Promise<void> {
+  const person = ($('person') as HTMLInputElement).value || 'me';
+  const res = await fetch('/api/share', { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify({ person }) });
+  const body = (await res.json()) as { cid?: string; episodes?: number; signer?: string; error?: string };
+  if (!res.ok) return say(`Not shared: ${body.error}`);
+  document.body.dataset.sharedCid = body.cid;
+  say(`Shared ${body.episodes} episode(s) as dataset ${body.cid}, signed by ${body.signer}.`);
+}
+
 function setup(): void {
   const palette = $('palette');
   MATERIALS.forEach((name, v) => {
@@ -253,6 +274,8 @@ function setup(): void {
   $('undo').onclick = () => void undo();
   $('finish').onclick = () => void finish();
   $('learn').onclick = () => void learn();
+  $('consent').onchange = () => void setConsent(($('consent') as HTMLInputElement).checked);
+  $('share').onclick = () => void share();
   $('person').onchange = () => newEpisode();
   document.addEventListener('keydown', (e) => {
     if (e.target instanceof HTMLInputElement) return;
@@ -262,7 +285,7 @@ function setup(): void {
 }
 
 setup();
-loadModel().then(() => {
+Promise.all([loadModel(), loadConsent()]).then(() => {
   newEpisode();
   document.body.dataset.ready = 'true';
 }, (e: Error) => { $('status').textContent = `The model did not load: ${e.message}. Is \`mycel assist\` still running?`; });
