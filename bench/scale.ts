@@ -1,8 +1,9 @@
-// `npm run bench -- scale [--nodes 60] [--minutes 5] [--churn 12] [--jobs 6] [--json]`: many mycel nodes in this
-// process on TCP over loopback, with churn (bench/lib/scale.ts): gossip delivery and latency, blob availability after
-// the publisher left, and jobs claimed, committed and finalized on an anvil market while solvers and verifiers are
-// stopped and restarted. One JSON line with every figure. Figures depend on the machine's load (one process, one event
-// loop for every node): the event loop's delay and the load average are printed beside them.
+// `npm run bench -- scale [--nodes 60] [--processes 2] [--minutes 5] [--churn 12] [--jobs 6] [--json]`: many mycel
+// nodes on TCP over loopback, spread over this process and child processes, with churn (bench/lib/scale.ts): gossip
+// delivery and latency, blob availability after the publisher left, and jobs claimed, committed and finalized on an
+// anvil market while solvers and verifiers are killed and restarted. One JSON line with every figure. Figures depend
+// on the machine's load: the event loops' delay, the CPU time per node and the load average are printed beside them.
+import { availableParallelism } from 'node:os';
 import { makeReporter } from './report.js';
 import { simulateScale } from './lib/scale.js';
 
@@ -19,7 +20,8 @@ function numberFlag(args: readonly string[], name: string, fallback: number): nu
 
 export async function run(args: string[]): Promise<void> {
   if (args.includes('--help')) {
-    console.error('Usage: npm run bench -- scale [--nodes 60] [--minutes 5] [--churn STOPS_PER_MINUTE] [--jobs N] [--solvers 2] [--verifiers 1] [--json]');
+    console.error('Usage: npm run bench -- scale [--nodes 60] [--processes 2] [--minutes 5] [--churn STOPS_PER_MINUTE] [--jobs N] [--solvers 2] [--verifiers 1] [--json]');
+    console.error('  --processes: processes the nodes are spread over (this one and children; default: one per core, at most 4).');
     return;
   }
   const report = makeReporter(args);
@@ -29,6 +31,7 @@ export async function run(args: string[]): Promise<void> {
   const r = await simulateScale({
     signal: stop.signal,
     nodes: numberFlag(args, 'nodes', 60),
+    processes: numberFlag(args, 'processes', Math.min(4, availableParallelism())),
     seconds: numberFlag(args, 'minutes', 5) * 60,
     churnPerMinute: numberFlag(args, 'churn', 12),
     jobs: numberFlag(args, 'jobs', 6),

@@ -10,8 +10,14 @@ import { identityFromRaw } from '../p2p/identity.js';
 import { MycelNode } from '../p2p/node.js';
 import { sleep } from './context.js';
 
-/** Starts a node's libp2p side; by default on 127.0.0.1 and a free TCP port. */
-export async function startP2p(o: { privateKey: Hex; dataDir: string; bootstrap?: string[]; host?: string; port?: number }): Promise<MycelNode> {
+/**
+ * Where a node listens (by default 127.0.0.1 and a free TCP port) and how much of the network it keeps: the scale
+ * simulation runs many nodes on one machine with NAT traversal off and fewer connections each (MycelNode, createHost).
+ */
+export type P2pOptions = { host?: string; port?: number; nat?: boolean; autoDialTarget?: number; maxConnections?: number };
+
+/** Starts a node's libp2p side. */
+export async function startP2p(o: { privateKey: Hex; dataDir: string; bootstrap?: string[] } & P2pOptions): Promise<MycelNode> {
   return MycelNode.start({
     identity: identityFromRaw(hexToBytes(o.privateKey)),
     dataDir: join(o.dataDir, 'p2p'),
@@ -20,6 +26,9 @@ export async function startP2p(o: { privateKey: Hex; dataDir: string; bootstrap?
     wsPort: -1,
     bootstrap: o.bootstrap ?? [],
     relay: false,
+    ...(o.nat !== undefined ? { nat: o.nat } : {}),
+    ...(o.autoDialTarget !== undefined ? { autoDialTarget: o.autoDialTarget } : {}),
+    ...(o.maxConnections !== undefined ? { maxConnections: o.maxConnections } : {}),
   });
 }
 

@@ -9,7 +9,7 @@ import { checkDeployment } from '../chain/code.js';
 import { createClients } from '../chain/clients.js';
 import { Announcements } from './announce.js';
 import { nodeContext, type Emit, type NodeConfig, type NodeContext } from './context.js';
-import { startP2p } from './p2p.js';
+import { startP2p, type P2pOptions } from './p2p.js';
 
 export type RunningNode = NodeContext & { stop(): Promise<void> };
 
@@ -24,7 +24,7 @@ const REDIAL_BOOTSTRAP_MS = 2_000;
  * market whose contracts it has not checked.
  * @throws ContractCodeMismatchError, ContractWiringError
  */
-export async function startNode(config: NodeConfig, emit: Emit, listen: { host?: string; port?: number } = {}): Promise<RunningNode> {
+export async function startNode(config: NodeConfig, emit: Emit, listen: P2pOptions = {}): Promise<RunningNode> {
   await checkDeployment(createClients({ rpcUrl: config.rpcUrl, chainId: config.chainId }).publicClient as PublicClient, config.contracts);
   const p2p = await startP2p({ privateKey: config.privateKey, dataDir: config.dataDir, bootstrap: config.bootstrap, ...listen });
   const announcements = Announcements.open(p2p, config.chainId, config.contracts.market);

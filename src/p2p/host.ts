@@ -48,9 +48,17 @@ export type HostOptions = {
    * `/p2p/<relay>/p2p-circuit` address (for nodes behind NAT; DCUtR then tries to upgrade to a direct link).
    */
   relayListen?: boolean;
+  /**
+   * AutoNAT, DCUtR and the circuit relay transport (on by default): what a node behind NAT needs to be reached. Off
+   * for nodes that all share one reachable network (the scale simulation's nodes on loopback), where they only cost
+   * each connection more streams and timers.
+   */
+  nat?: boolean;
+  /** Open connections above which libp2p closes the least valued ones (libp2p's default: 300). */
+  maxConnections?: number;
 };
 
-export type Services = { identify: unknown; ping: Ping; dht: KadDHT; pubsub: GossipSub; relay?: unknown; dcutr: unknown; autoNAT: unknown };
+export type Services = { identify: unknown; ping: Ping; dht: KadDHT; pubsub: GossipSub; relay?: unknown; dcutr?: unknown; autoNAT?: unknown };
 export type Host = Libp2p<Services>;
 
 /** Gossipsub's scoring internals, which its public interface does not expose (topics are added at runtime). */
@@ -78,12 +86,14 @@ export async function createHost(options: HostOptions): Promise<Host> {
   if (options.relayListen) listen.push('/p2p-circuit');
   listen.forEach((a) => parseMultiaddr(a));
   const banned = (peer: PeerId): boolean => options.reputation.isBanned(peer.toString());
+  const nat = options.nat ?? true;
 
   const host = await createLibp2p({
     privateKey: options.identity.privateKey,
     start: false,
     addresses: { listen },
-    transports: [tcp(), webSockets(), circuitRelayTransport({ reservationCompletionTimeout: RELAY_RESERVATION_TIMEOUT_MS })],
+    transports: [tcp(), webSockets(), ...(nat || options.relayListen ? [circuitRelayTransport({ reservationCompletionTimeout: RELAY_RESERVATION_TIMEOUT_MS })] : [])],
+    ...(options.maxConnections !== undefined ? { connectionManager: { maxConnections: options.maxConnections } } : {}),
     // Noise needs no `crypto` option in Node: its default already uses node:crypto's native ChaCha20-Poly1305
     // for every frame of 1200 bytes or more (and SHA-256 from node:crypto); the JS/WASM path is for browsers.
     connectionEncrypters: [noise()],
@@ -118,8 +128,7 @@ export async function createHost(options: HostOptions): Promise<Host> {
             }),
           }
         : {}),
-      dcutr: dcutr(),
-      autoNAT: autoNAT(),
+      ...(nat ? { dcutr: dcutr(), autoNAT: autoNAT() } : {}),
     },
   });
   try {

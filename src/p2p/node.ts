@@ -20,7 +20,12 @@ import { parseBlobCid } from './blob/manifest.js';
 import { BLOB_PROTOCOL, BlobRequester, BlobServer } from './blob/protocol.js';
 import { BlobStore, type Progress } from './blob/store.js';
 
-export type NodeOptions = Omit<HostOptions, 'reputation' | 'relay'> & { dataDir: string; relay?: boolean };
+export type NodeOptions = Omit<HostOptions, 'reputation' | 'relay'> & {
+  dataDir: string;
+  relay?: boolean;
+  /** Connections under which the node dials peers it discovers (default AUTO_DIAL_TARGET). */
+  autoDialTarget?: number;
+};
 
 /** Whether a multiaddr goes through a circuit relay (`.../p2p/<relay>/p2p-circuit/p2p/<peer>`). */
 export function isRelayedAddr(addr: string): boolean {
@@ -48,6 +53,7 @@ export class MycelNode {
     readonly identity: Identity,
     readonly reputation: Reputation,
     dataDir: string,
+    private readonly autoDialTarget: number,
   ) {
     this.store = new BlobStore(join(dataDir, 'blobs'));
     this.server = new BlobServer(host, { store: this.store, reputation });
@@ -56,7 +62,7 @@ export class MycelNode {
   static async start(options: NodeOptions): Promise<MycelNode> {
     const reputation = new Reputation();
     const host = await createHost({ ...options, relay: options.relay ?? true, reputation });
-    const node = new MycelNode(host, options.identity, reputation, options.dataDir);
+    const node = new MycelNode(host, options.identity, reputation, options.dataDir, options.autoDialTarget ?? AUTO_DIAL_TARGET);
     await node.server.start();
     node.wire();
     return node;
@@ -76,7 +82,7 @@ export class MycelNode {
     this.host.addEventListener('peer:discovery', (event) => {
       const { id } = event.detail;
       if (this.stopped || id.equals(this.host.peerId) || this.host.getConnections(id).length > 0) return;
-      if (this.host.getConnections().length >= AUTO_DIAL_TARGET) return;
+      if (this.host.getConnections().length >= this.autoDialTarget) return;
       void this.host.dial(id).catch(() => undefined);
     });
     this.host.addEventListener('peer:identify', () => {
@@ -94,7 +100,7 @@ export class MycelNode {
    * given one bootstrap address meets the rest of the network within seconds instead of minutes.
    */
   private scheduleLookup(): void {
-    if (this.lookupTimer || this.stopped || this.host.getConnections().length >= AUTO_DIAL_TARGET) return;
+    if (this.lookupTimer || this.stopped || this.host.getConnections().length >= this.autoDialTarget) return;
     this.lookupTimer = setTimeout(() => {
       this.lookupTimer = undefined;
       void (async () => {
