@@ -64,7 +64,8 @@ export type TrainOptions = {
   onStep?: (step: number, loss: number) => void;
 };
 
-export type TrainResult = { model: AssistModel; stepHashes: string[]; commitment: string; losses: number[]; examples: number };
+/** state: the final training state (parameters and optimizer), whose hash is the last step hash. */
+export type TrainResult = { model: AssistModel; state: TrainState; stepHashes: string[]; commitment: string; losses: number[]; examples: number };
 
 export function trainAssistant(app: AppSpec, episodes: readonly Episode[], { seed, steps, batch = 16, lr = 3e-3, from, config = from?.config ?? DEFAULT_CONFIG, onStep }: TrainOptions): TrainResult {
   const examples = examplesOf(episodes);
@@ -106,5 +107,5 @@ export function trainAssistant(app: AppSpec, episodes: readonly Episode[], { see
     losses.push(value.item());
     onStep?.(t + 1, value.item());
   }
-  return { model: { app, config, params: state.params }, stepHashes, commitment: runCommitment(stepHashes), losses, examples: examples.length };
+  return { model: { app, config, params: state.params }, state, stepHashes, commitment: runCommitment(stepHashes), losses, examples: examples.length };
 }

@@ -1,0 +1,83 @@
+/**
+ * A model coming back from the network, and the check before it is used. The update blob is the final training state
+ * (parameters and optimizer tensors, as safetensors) with the run's step hashes; it is fetched by CID. Before use:
+ *   1. its bytes must have that CID (the blob store's manifest CID);
+ *   2. the state must hash to the last step hash, and the step hashes' Merkle root is the run commitment;
+ *   3. that commitment must be the root the job market holds for the job, finalized (challenge window closed, any
+ *      dispute over): the verified result of a training job, not a claim.
+ * Any failure refuses the update and the assistant keeps its current model. Node only (the CID hashes with
+ * node:crypto; the chain is read with viem).
+ */
+import type { Address, Chain, Client, Transport } from 'viem';
+import { getJob } from '../chain/actions/getJob.js';
+import { loadSafetensors, saveSafetensors, type Params } from '../nn/index.js';
+import { MycelError } from '../platform/errors.js';
+import { runCommitment } from '../train/commitment.js';
+import { stateHash, type TrainState } from '../train/state.js';
+import type { Assistant } from './assistant.js';
+import { blobCid } from './dataset.js';
+import { decodeModel, encodeModel, type AssistModel } from './model.js';
+import type { TrainResult } from './train.js';
+
+export const UPDATE_FORMAT = 'mycel.assist.update.v1';
+
+export class ModelUpdateError extends MycelError {
+  override name = 'ModelUpdateError';
+  constructor(why: string) {
+    super(`This model is refused: ${why}.`, { metaMessages: ['The assistant keeps its current model. Fetch the model again, or wait for the job to be finalized on chain.'] });
+  }
+}
+
+/** The update blob of a training run (trainAssistant's result). */
+export function encodeModelUpdate({ model, state, stepHashes }: Pick<TrainResult, 'model' | 'state' | 'stepHashes'>): Uint8Array {
+  const { metadata } = loadSafetensors(encodeModel(model));
+  const tensors: Params = { ...state.params };
+  for (const [name, t] of Object.entries(state.opt.tensors)) tensors[`opt.${name}`] = t;
+  return saveSafetensors(tensors, { ...metadata, format: UPDATE_FORMAT, step: String(state.step), optStep: String(state.opt.step), stepHashes: JSON.stringify(stepHashes) });
+}
+
+/** The model, its final state and the run commitment of an update blob, checked against each other. */
+export function decodeModelUpdate(bytes: Uint8Array): { model: AssistModel; commitment: string } {
+  let metadata: Record<string, string>;
+  let tensors: Params;
+  try {
+    ({ params: tensors, metadata } = loadSafetensors(bytes));
+  } catch (e) {
+    throw new ModelUpdateError(`it is not a safetensors blob (${(e as Error).message.split('\n')[0]})`);
+  }
+  if (metadata.format !== UPDATE_FORMAT) throw new ModelUpdateError(`its format is ${JSON.stringify(metadata.format)}, not ${UPDATE_FORMAT}`);
+  const params: Params = {};
+  const opt: Params = {};
+  for (const [name, t] of Object.entries(tensors)) {
+    if (name.startsWith('opt.')) opt[name.slice(4)] = t;
+    else params[name] = t;
+  }
+  const model = decodeModel(saveSafetensors(params, { format: 'mycel.assist.model.v1', app: metadata.app, config: metadata.config }));
+  const stepHashes = JSON.parse(metadata.stepHashes ?? '[]') as string[];
+  if (!Array.isArray(stepHashes) || stepHashes.length < 2) throw new ModelUpdateError('it carries no step hashes of a run');
+  const state: TrainState = { step: Number(metadata.step), params, opt: { step: Number(metadata.optStep), tensors: opt } };
+  const last = stepHashes[stepHashes.length - 1];
+  const actual = stateHash(state);
+  if (actual !== last) throw new ModelUpdateError(`its state hashes to ${actual}, not to the run's last step hash ${last}`);
+  return { model, commitment: runCommitment(stepHashes) };
+}
+
+export type VerifyModelUpdateParameters = { market: Address; jobId: bigint; cid: string; bytes: Uint8Array };
+
+/** Checks an update blob fetched as `cid` against job `jobId` on the market; returns the model to use. */
+export async function verifyModelUpdate(client: Client<Transport, Chain | undefined>, { market, jobId, cid, bytes }: VerifyModelUpdateParameters): Promise<{ model: AssistModel; commitment: string }> {
+  const actualCid = blobCid(bytes);
+  if (actualCid !== cid) throw new ModelUpdateError(`its bytes have the CID ${actualCid}, not ${cid}`);
+  const { model, commitment } = decodeModelUpdate(bytes);
+  const job = await getJob(client, { market, jobId });
+  if (job.phase !== 'Finalized') throw new ModelUpdateError(`job ${jobId} is ${job.phase} on chain, not Finalized: its root is not yet the verified result`);
+  if (job.root.toLowerCase() !== `0x${commitment}`) throw new ModelUpdateError(`its run commitment 0x${commitment} is not the root job ${jobId} holds on chain (${job.root})`);
+  return { model, commitment };
+}
+
+/** Verifies the update, then hands the model to the assistant; on any failure the assistant keeps its model. */
+export async function applyModelUpdate(assistant: Assistant, client: Client<Transport, Chain | undefined>, params: VerifyModelUpdateParameters): Promise<{ commitment: string }> {
+  const { model, commitment } = await verifyModelUpdate(client, params);
+  assistant.setModel(model);
+  return { commitment };
+}
