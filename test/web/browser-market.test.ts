@@ -13,7 +13,7 @@ import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import type { Browser, Page } from 'playwright-core';
 import { getAddress, keccak256, parseEther, parseUnits, type Address, type PublicClient, type TestClient } from 'viem';
 import { privateKeyToAccount } from 'viem/accounts';
-import { readContract } from 'viem/actions';
+import { getBalance, readContract } from 'viem/actions';
 import { startAnvil, type Anvil } from '../../src/chain/anvil.js';
 import { approve } from '../../src/chain/actions/approve.js';
 import { expire } from '../../src/chain/actions/expire.js';
@@ -33,7 +33,7 @@ import { buildProgram } from '../../src/train/program.js';
 import type { TabState } from '../../src/web/node/main.js';
 import { microSpec } from '../train/helpers.js';
 import { randomSecp256k1 } from '../p2p/helpers.js';
-import { launchChromium, screenshot } from './browser.js';
+import { injectWallet, launchChromium, screenshot } from './browser.js';
 
 const T = (n: number) => parseUnits(String(n), 18);
 const TOKEN = 'market-tab-token';
@@ -164,6 +164,51 @@ describe('browser node on the job market', () => {
       expect(tab.errors).toEqual([]);
     } finally {
       await tab.close();
+    }
+  }, 240_000);
+
+  test('with an EIP-1193 wallet in the browser, the wallet signs the tab\'s chain writes and is paid', async () => {
+    // The wallet (test/web/browser.ts injectWallet): a provider backed by anvil's JSON-RPC, one of its dev accounts.
+    const walletAccount = getAddress(anvil.accounts[5].address);
+    const context = await browser.newContext({ viewport: { width: 1200, height: 900 } });
+    const { sent } = await injectWallet(context, anvil.rpcUrl, walletAccount);
+    const page = await context.newPage();
+    const errors: string[] = [];
+    page.on('console', (m) => { if (m.type() === 'error') errors.push(`console.error: ${m.text()}`); });
+    page.on('pageerror', (e) => errors.push(`pageerror: ${e.stack ?? e.message}`));
+    try {
+      const spec = microSpec({ steps: 4, checkpointEvery: 2 });
+      const reward = T(40);
+      const stake = T(15);
+      const jobId = await post(spec, { reward, stake, deadlineIn: 1_000n });
+      // The wallet's account has ETH (an anvil dev account) and gets MYC; the tab's own key gets nothing.
+      await send(deployer, { address: contracts.token, abi: MycelTokenAbi, functionName: 'transfer', args: [walletAccount, T(1_000)] });
+      await page.goto(`${server.origin}/node?token=${TOKEN}`);
+      await page.waitForFunction(() => (window as unknown as { __mycelTab: TabState }).__mycelTab.market !== undefined, undefined, { timeout: 30_000 });
+      const tabKeyAccount = getAddress((await tabState(page)).address!);
+      await page.click('#work');
+      await waitPhase(page, ['committed', 'challenged'], 120_000);
+      await testClient.mine({ blocks: Number(WINDOW) + 1 });
+      await waitPhase(page, ['finalized', 'refuted'], 60_000);
+      const m = (await tabState(page)).market!;
+      expect(`${m.phase}: ${m.note}`).toMatch(/^finalized: /);
+      expect(m.signer).toBe('wallet');
+      expect(getAddress(m.account)).toBe(walletAccount);
+
+      const job = await getJob(publicClient, { market: contracts.market, jobId });
+      expect(job.phase).toBe('Finalized');
+      expect(getAddress(job.solver)).toBe(walletAccount);
+      const { record } = await runJob(buildProgram(spec), { store: new Store(join(dir, 'wallet-solver')) });
+      expect(job.root).toBe(`0x${record.commitment}`);
+      expect(BigInt(m.balanceAfter!) - BigInt(m.balanceBefore!)).toBe(reward);
+      // Every write went through the wallet, from its account: approve, register, approve, claim, commit, finalize.
+      expect(sent.length).toBeGreaterThanOrEqual(6);
+      expect(new Set(sent.map((a) => getAddress(a)))).toEqual(new Set([walletAccount]));
+      expect(await getBalance(publicClient, { address: tabKeyAccount })).toBe(0n);
+      await screenshot(page, 'browser-node', 'market-wallet');
+      expect(errors).toEqual([]);
+    } finally {
+      await context.close();
     }
   }, 240_000);
 

@@ -31,7 +31,7 @@ import type { TabState } from '../../src/web/node/main.js';
 import { REWARD, STAKE, TOKENS, setupGameChain, type GameChain } from '../chain/dispute-replay.js';
 import { randomSecp256k1 } from '../p2p/helpers.js';
 import { honest, rules, SPEC } from '../verify/game-helpers.js';
-import { launchChromium, screenshot } from './browser.js';
+import { injectWallet, launchChromium, screenshot } from './browser.js';
 
 const TOKEN = 'verifier-tab-token';
 let c: GameChain;
@@ -149,6 +149,54 @@ describe('browser node as a verifier', () => {
       expect(BigInt(v.balance!)).toBe(await c.balance(tab));
       expect(events.some((e) => e.type === 'log' && e.node === 'solver' && /challenged by/.test(e.text))).toBe(true);
       await screenshot(page, 'browser-node', 'verifier-won');
+      expect(errors).toEqual([]);
+      ac.abort(new Error('test done'));
+      await solving;
+    } finally {
+      ac.abort();
+      await Promise.all(nodes.map((n) => n.stop()));
+      await context.close();
+    }
+  }, 360_000);
+
+  // The same challenge with the browser's wallet signing (EIP-1193, through the page: the worker has no wallet): the
+  // challenge's stake and every dispute move come from the wallet's account. A second full dispute: MYCEL_LONG=1.
+  test.runIf(process.env.MYCEL_LONG === '1')('with an EIP-1193 wallet, the wallet signs the tab\'s challenge and moves, and is paid', async () => {
+    const walletAccount = getAddress(c.anvil.accounts[6].address);
+    const context = await browser.newContext({ viewport: { width: 1200, height: 1000 } });
+    const { sent } = await injectWallet(context, c.anvil.rpcUrl, walletAccount);
+    const page = await context.newPage();
+    const errors: string[] = [];
+    page.on('console', (m) => { if (m.type() === 'error') errors.push(`console.error: ${m.text()}`); });
+    page.on('pageerror', (e) => errors.push(`pageerror: ${e.stack ?? e.message}`));
+    const nodes: RunningNode[] = [];
+    const ac = new AbortController();
+    try {
+      await send(c.wallets[0], { address: c.token, abi: MycelTokenAbi, functionName: 'transfer', args: [walletAccount, TOKENS(100)] });
+      const before = await c.balance(walletAccount);
+      await page.goto(`${server.origin}/node?token=${TOKEN}&verify`);
+      await page.waitForFunction(() => (window as unknown as { __mycelTab: TabState }).__mycelTab.verifier?.balanceBefore !== undefined, undefined, { timeout: 30_000 });
+      expect((await tabState(page)).verifier).toMatchObject({ signer: 'wallet', account: walletAccount });
+      const fromBlock = await getBlockNumber(c.publicClient, { cacheTime: 0 });
+      const contracts = { token: c.token, registry: c.registry, market: c.market, disputeGame: c.game };
+      const config = (role: string, key: Hex, bootstrap: string[]) => ({ rpcUrl: c.anvil.rpcUrl, chainId: c.anvil.chainId, privateKey: key, contracts, dataDir: join(dir, `wallet-${role}`), name: role, bootstrap, fromBlock, confirmations: 0 });
+      const submitter = await startNode(config('submitter', c.anvil.accounts[1].privateKey, []), () => undefined);
+      nodes.push(submitter);
+      const solver = await startNode(config('solver', c.anvil.accounts[4].privateKey, [bootstrapAddr(submitter.p2p)]), () => undefined);
+      nodes.push(solver);
+      const solving = runSolver(solver, { maxJobs: 1, cheatAt: 3, signal: ac.signal }).catch((e: Error) => e);
+      const { jobId } = await submitJob(submitter, { spec: SPEC, reward: REWARD, stake: STAKE });
+      await page.waitForFunction((id) => {
+        const v = (window as unknown as { __mycelTab: TabState }).__mycelTab.verifier;
+        return v?.phase === 'failed' || v?.jobs.some((j) => j.jobId === id && !['checking', 'challenged'].includes(j.verdict));
+      }, jobId.toString(), { timeout: 240_000, polling: 100 });
+      const check = (await tabState(page)).verifier!.jobs.find((j) => j.jobId === jobId.toString())!;
+      expect(`${check.verdict}: ${check.note}`).toMatch(/^won: /);
+      expect((await getJob(c.publicClient, { market: c.market, jobId })).phase).toBe('Refuted');
+      // The wallet sent the approve, the challenge and its moves, all from its account; it was paid.
+      expect(sent.length).toBeGreaterThanOrEqual(2 + Math.floor(check.ruling!.moves / 2));
+      expect(new Set(sent.map((a) => getAddress(a)))).toEqual(new Set([walletAccount]));
+      expect(await c.balance(walletAccount)).toBeGreaterThan(before);
       expect(errors).toEqual([]);
       ac.abort(new Error('test done'));
       await solving;

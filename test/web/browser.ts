@@ -6,7 +6,7 @@ import { existsSync } from 'node:fs';
 import { mkdir } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import type { Browser, Page } from 'playwright-core';
+import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { CHROMIUM_PATH } from '../engines/engines.js';
 
 export const ARTIFACTS = join(resolve(dirname(fileURLToPath(import.meta.url)), '..', '..'), 'test-artifacts');
@@ -34,4 +34,33 @@ export async function screenshot(page: Page, folder: string, name: string): Prom
   await mkdir(dirname(path), { recursive: true });
   await page.screenshot({ path, fullPage: true });
   return path;
+}
+
+/**
+ * An EIP-1193 wallet in every page of `context`: a real provider object backed by anvil's JSON-RPC. Every request goes
+ * to anvil, which signs eth_sendTransaction (and eth_sign) for its unlocked dev account as a wallet signs with its
+ * key; the wallet shows pages one account. `sent` lists the `from` of each transaction it was asked to send.
+ */
+export async function injectWallet(context: BrowserContext, rpcUrl: string, account: string): Promise<{ sent: string[] }> {
+  const sent: string[] = [];
+  await context.exposeBinding('__walletRpc', async (_source, body: string) => {
+    const { method, params } = JSON.parse(body) as { method: string; params?: unknown[] };
+    if (method === 'eth_requestAccounts' || method === 'eth_accounts') return JSON.stringify({ jsonrpc: '2.0', id: 1, result: [account] });
+    if (method === 'eth_sendTransaction') sent.push((params![0] as { from: string }).from);
+    const res = await fetch(rpcUrl, { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify({ jsonrpc: '2.0', id: 1, method, params: params ?? [] }) });
+    return res.text();
+  });
+  await context.addInitScript(() => {
+    const rpc = (window as unknown as { __walletRpc(body: string): Promise<string> }).__walletRpc;
+    (window as unknown as { ethereum: unknown }).ethereum = {
+      async request({ method, params }: { method: string; params?: unknown[] }) {
+        const answer = JSON.parse(await rpc(JSON.stringify({ method, params }))) as { result?: unknown; error?: { code: number; message: string } };
+        if (answer.error) throw Object.assign(new Error(answer.error.message), { code: answer.error.code });
+        return answer.result;
+      },
+      on() {},
+      removeListener() {},
+    };
+  });
+  return { sent };
 }

@@ -15,11 +15,12 @@ import { detectCaps } from './caps.js';
 import { addressOf, KeyImportError, loadOrCreateKey, parseKey, saveKey, toHex } from './key.js';
 import { dialAny, reach, startTabHost, type TabHost } from './libp2p.js';
 import type { ChainInfo, MarketState } from './market.js';
+import type { EIP1193Provider } from 'viem';
 import type { SwarmInfo, SwarmState } from './swarm.js';
 import type { SwarmRoundRequest, SwarmRoundResult } from './swarm-round.js';
 import type { VerifierState } from './verifier.js';
 import type { VerifyJobRequest, VerifyOutcome } from './verify-job.js';
-import type { JobRulesFacts, WorkerReply, WorkerRequest } from './worker.js';
+import type { JobRulesFacts, WalletReply, WorkerReply, WorkerRequest } from './worker.js';
 
 export type TabState = {
   caps: ReturnType<typeof detectCaps>;
@@ -211,6 +212,17 @@ export function verifyInWorker(req: VerifyJobRequest, progress: (text: string) =
       }
       if (m.kind === 'log') return progress(m.text);
       if (m.kind === 'tx') return;
+      if (m.kind === 'wallet-request') {
+        // The worker's transactions, signed by the browser's wallet: only the page can reach it.
+        const wallet = injectedWallet();
+        const reply = (r: Omit<WalletReply, 'kind' | 'id'>) => worker.postMessage({ kind: 'wallet-reply', id: m.id, ...r } satisfies WalletReply);
+        if (!wallet) return reply({ error: { message: 'This browser has no wallet (window.ethereum).' } });
+        void wallet.request({ method: m.method, params: m.params } as never).then(
+          (result) => reply({ result }),
+          (error: { message?: string; code?: number }) => reply({ error: { message: String(error?.message ?? error), ...(typeof error?.code === 'number' ? { code: error.code } : {}) } }),
+        );
+        return;
+      }
       worker.terminate();
       if (m.kind === 'verdict') ok(m);
       else fail(new Error(m.kind === 'error' ? m.message : `unexpected ${m.kind} from the worker`));
@@ -293,11 +305,14 @@ function renderMarket(): void {
   fill('market',
     !m ? h('p', { class: 'muted' }, 'This node serves no chain: the tab trains offered jobs only.')
       : h('div', {},
-        h('p', {}, 'Account ', h('code', {}, m.account), ` · ${m.phase}${m.jobId === undefined ? '' : ` · job ${m.jobId}`}`),
+        h('p', {}, m.signer === 'wallet' ? 'Wallet account ' : 'Account ', h('code', {}, m.account), ` · ${m.phase}${m.jobId === undefined ? '' : ` · job ${m.jobId}`}`),
         m.note ? h('p', { class: m.phase === 'failed' ? 'warn' : m.phase === 'finalized' ? 'ok' : '' }, m.note) : null,
         m.root ? h('p', {}, 'Committed root ', h('code', { id: 'market-root' }, m.root)) : null),
   );
 }
+
+/** The browser's wallet (EIP-1193), if it has one: it signs the tab's chain writes (wallet.ts). */
+const injectedWallet = (): EIP1193Provider | undefined => (globalThis as { ethereum?: EIP1193Provider }).ethereum;
 
 /** Works on the chain's job market as a solver (market.ts), from the page's button or ?work. */
 async function workOnMarket(key: Uint8Array): Promise<void> {
@@ -306,7 +321,12 @@ async function workOnMarket(key: Uint8Array): Promise<void> {
   if (res.status === 204) return renderMarket();
   const info = (await res.json()) as ChainInfo;
   const { solveOneJob } = await import('./market.js');
-  tab.market = { account: tab.address as `0x${string}`, phase: 'idle', note: 'Press "Solve a job" to take one from the market.' };
+  const ethereum = injectedWallet();
+  tab.market = {
+    account: tab.address as `0x${string}`,
+    phase: 'idle',
+    note: ethereum ? 'This browser has a wallet: it will sign the chain writes (it names its account when asked). Press "Solve a job" to take one from the market.' : 'Press "Solve a job" to take one from the market.',
+  };
   renderMarket();
   const verify = document.getElementById('verify') as HTMLButtonElement;
   verify.hidden = false;
@@ -314,6 +334,7 @@ async function workOnMarket(key: Uint8Array): Promise<void> {
     verify.disabled = true;
     void import('./verifier.js').then(({ verifyJobs }) => verifyJobs({
       key,
+      ...(ethereum ? { ethereum } : {}),
       info,
       verify: verifyInWorker,
       update: (v) => { tab.verifier = v; renderVerifier(); },
@@ -328,6 +349,7 @@ async function workOnMarket(key: Uint8Array): Promise<void> {
     button.disabled = true;
     void solveOneJob({
       key,
+      ...(ethereum ? { ethereum } : {}),
       info,
       facts: jobFactsOf,
       train: async (name, spec) => ({ commitment: (await runJob(name, spec))!.commitment }),

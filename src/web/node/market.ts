@@ -1,19 +1,19 @@
 /**
- * The tab as a solver on the job market. It reaches the chain through the node that served its page (POST /rpc,
- * which forwards reads and the transactions the tab signs with its own key), as a Node solver does through its RPC:
+ * The tab as a solver on the job market. It reads the chain through the node that served its page (POST /rpc), and
+ * its transactions are signed by the browser's wallet where it has one (EIP-1193, wallet.ts; sent through the
+ * wallet), else by the tab's own key (sent through /rpc), as a Node solver does through its RPC:
  * it registers with a bond once, finds an open job, fetches its spec from the node and checks it against the spec
  * hash on chain, checks the job's dispute rules against the facts it builds from the spec (in the worker), claims the
  * job with the stake, trains it in the worker, commits the run root, and finalizes once the challenge window has
- * closed: reward and stake are paid to the tab's account.
+ * closed: reward and stake are paid to the account that signed (the wallet's, or the tab's).
  *
  * What a tab does not do (yet): play a dispute (a challenged tab says so and its stake rides on the game's clock), or
  * serve its step hashes and model to the submitter (the job finalizes without them, as awaitJob allows). Leaving: a
  * tab closed before it commits leaves the job Claimed; after its deadline (blocks) anyone can expire it, which refunds
  * the submitter and slashes the stake the tab put up (JobMarket.expire).
  */
-import type { Address, Hex } from 'viem';
+import type { Address, EIP1193Provider, Hex } from 'viem';
 import { keccak256 } from 'viem';
-import { privateKeyToAccount } from 'viem/accounts';
 import { getBalance, getBlockNumber, readContract } from 'viem/actions';
 import { approve } from '../../chain/actions/approve.js';
 import { claimJob } from '../../chain/actions/claimJob.js';
@@ -21,14 +21,14 @@ import { commitRoot } from '../../chain/actions/commitRoot.js';
 import { finalize } from '../../chain/actions/finalize.js';
 import { getJob, type GetJobReturnType } from '../../chain/actions/getJob.js';
 import { getNode } from '../../chain/actions/getNode.js';
-import { publicKeyOf, register } from '../../chain/actions/register.js';
-import type { MycelWalletClient } from '../../chain/actions/send.js';
+import { register } from '../../chain/actions/register.js';
 import { createClients } from '../../chain/clients.js';
 import { DisputeGameAbi } from '../../chain/generated/DisputeGame.js';
 import { JobMarketAbi } from '../../chain/generated/JobMarket.js';
 import { MycelTokenAbi } from '../../chain/generated/MycelToken.js';
 import { NodeRegistryAbi } from '../../chain/generated/NodeRegistry.js';
 import type { JobSpecInput } from '../../train/spec.js';
+import { chainSigner, type ChainSigner } from './wallet.js';
 import type { JobRulesFacts } from './worker.js';
 
 export type ChainInfo = { chainId: number; rpc: string; contracts: { token: Address; registry: Address; market: Address; disputeGame: Address } };
@@ -36,6 +36,8 @@ export type ChainInfo = { chainId: number; rpc: string; contracts: { token: Addr
 /** What the tab is doing on the market (shown on the page, read by tests). */
 export type MarketState = {
   account: Address;
+  /** Who signs its transactions: the browser's wallet (EIP-1193) or the tab's own key. */
+  signer?: 'wallet' | 'key';
   phase: 'idle' | 'registering' | 'looking' | 'checking' | 'claimed' | 'training' | 'committed' | 'finalized' | 'refuted' | 'challenged' | 'failed';
   jobId?: string;
   root?: Hex;
@@ -47,6 +49,8 @@ export type MarketState = {
 
 export type MarketDeps = {
   key: Uint8Array;
+  /** The browser's wallet: where there is one, it signs the chain writes instead of the tab's key (wallet.ts). */
+  ethereum?: EIP1193Provider;
   info: ChainInfo;
   facts(spec: JobSpecInput): Promise<JobRulesFacts>;
   train(name: string, spec: JobSpecInput): Promise<{ commitment: string }>;
@@ -62,17 +66,26 @@ const sleep = (ms: number, signal: AbortSignal) => new Promise<void>((ok, fail) 
 
 /** Solves one job on the market, from registering to the payout. Resolves with the final state. */
 export async function solveOneJob(d: MarketDeps): Promise<MarketState> {
-  const privateKey = `0x${[...d.key].map((b) => b.toString(16).padStart(2, '0')).join('')}` as Hex;
-  const account = privateKeyToAccount(privateKey);
-  const { publicClient, walletClient } = createClients({ rpcUrl: new URL(d.info.rpc, location.origin).toString(), chainId: d.info.chainId, account });
-  const wallet = walletClient as unknown as MycelWalletClient;
+  const rpcUrl = new URL(d.info.rpc, location.origin).toString();
+  const { publicClient, chain } = createClients({ rpcUrl, chainId: d.info.chainId });
   const c = d.info.contracts;
-  const state: MarketState = { account: account.address, phase: 'idle' };
+  const state: MarketState = { account: '0x', phase: 'idle' };
   const set = (patch: Partial<MarketState>) => { Object.assign(state, patch); d.update({ ...state }); };
+  let signer: ChainSigner;
+  try {
+    signer = await chainSigner({ key: d.key, chain, rpcUrl, ...(d.ethereum ? { ethereum: d.ethereum } : {}) });
+  } catch (error) {
+    set({ phase: 'failed', note: describeError(error) });
+    return state;
+  }
+  const { wallet } = signer;
+  const account = { address: signer.account };
+  state.account = signer.account;
+  state.signer = signer.kind;
   const tokens = () => readContract(publicClient, { address: c.token, abi: MycelTokenAbi, functionName: 'balanceOf', args: [account.address] });
   try {
     if ((await getBalance(publicClient, { address: account.address })) === 0n) {
-      set({ phase: 'idle', note: `This tab's account ${account.address} has no ETH for gas: send it some (and MYC for the bond and the stake), then reload.` });
+      set({ phase: 'idle', note: `${signer.kind === 'wallet' ? 'The wallet\'s' : 'This tab\'s'} account ${account.address} has no ETH for gas: send it some (and MYC for the bond and the stake), then reload.` });
       return state;
     }
     // A node bond once (the registry keeps it until the node unbonds).
@@ -80,7 +93,7 @@ export async function solveOneJob(d: MarketDeps): Promise<MarketState> {
       set({ phase: 'registering', note: 'bonding this tab as a node in the registry' });
       const bond = await readContract(publicClient, { address: c.registry, abi: NodeRegistryAbi, functionName: 'MIN_STAKE' });
       await approve(wallet, { token: c.token, spender: c.registry, amount: bond });
-      await register(wallet, { registry: c.registry, stake: bond, publicKey: publicKeyOf(privateKey) });
+      await register(wallet, { registry: c.registry, stake: bond, ...(signer.publicKey ? { publicKey: signer.publicKey } : {}) });
     }
     set({ phase: 'looking', note: 'looking for an open job' });
     for (;;) {

@@ -8,8 +8,7 @@
  * a dispute the tab was playing is lost by timeout (its clock runs out), which costs the tab its stake; a job it was
  * only re-executing is left to the other verifiers.
  */
-import type { Address, Hex } from 'viem';
-import { privateKeyToAccount } from 'viem/accounts';
+import type { Address, EIP1193Provider, Hex } from 'viem';
 import { getBalance, getBlockNumber, readContract } from 'viem/actions';
 import { getJob } from '../../chain/actions/getJob.js';
 import { createClients } from '../../chain/clients.js';
@@ -18,6 +17,7 @@ import { MycelTokenAbi } from '../../chain/generated/MycelToken.js';
 import { confirmedEvents } from '../../node/events.js';
 import { describeError, fetchSpec, type ChainInfo } from './market.js';
 import type { CommittedJob, VerifyJobRequest, VerifyOutcome } from './verify-job.js';
+import { chainSigner } from './wallet.js';
 
 /** One job the tab looked at, and what came of it. */
 export type JobCheck = {
@@ -34,6 +34,8 @@ export type JobCheck = {
 
 export type VerifierState = {
   account: Address;
+  /** Who signs its challenges and dispute moves: the browser's wallet (EIP-1193) or the tab's own key. */
+  signer?: 'wallet' | 'key';
   phase: 'watching' | 'checking' | 'disputing' | 'failed';
   jobs: JobCheck[];
   /** Token balance when it started watching (base units, a decimal string), and now. */
@@ -44,6 +46,8 @@ export type VerifierState = {
 
 export type VerifierDeps = {
   key: Uint8Array;
+  /** The browser's wallet: where there is one, it signs instead of the tab's key (wallet.ts). */
+  ethereum?: EIP1193Provider;
   info: ChainInfo;
   /** Runs verify-job.ts in a worker; `progress` gets its log lines. */
   verify(req: VerifyJobRequest, progress: (text: string) => void): Promise<VerifyOutcome>;
@@ -56,17 +60,19 @@ const LOOKBACK_BLOCKS = 256n;
 
 /** Watches committed roots until the tab goes; resolves only on a failure to watch. */
 export async function verifyJobs(d: VerifierDeps): Promise<VerifierState> {
-  const privateKey = `0x${[...d.key].map((b) => b.toString(16).padStart(2, '0')).join('')}` as Hex;
-  const account = privateKeyToAccount(privateKey);
   const rpcUrl = new URL(d.info.rpc, location.origin).toString();
-  const { publicClient } = createClients({ rpcUrl, chainId: d.info.chainId, account });
+  const { publicClient, chain } = createClients({ rpcUrl, chainId: d.info.chainId });
   const c = d.info.contracts;
-  const state: VerifierState = { account: account.address, phase: 'watching', jobs: [] };
+  const state: VerifierState = { account: '0x', phase: 'watching', jobs: [] };
   const set = (patch: Partial<VerifierState>) => { Object.assign(state, patch); d.update({ ...state, jobs: state.jobs.map((j) => ({ ...j })) }); };
-  const tokens = async () => (await readContract(publicClient, { address: c.token, abi: MycelTokenAbi, functionName: 'balanceOf', args: [account.address] })).toString();
   try {
+    // Who signs its challenges and moves: the browser's wallet where it has one, else the tab's key.
+    const signer = await chainSigner({ key: d.key, chain, rpcUrl, ...(d.ethereum ? { ethereum: d.ethereum } : {}) });
+    const account = { address: signer.account };
+    set({ account: signer.account, signer: signer.kind });
+    const tokens = async () => (await readContract(publicClient, { address: c.token, abi: MycelTokenAbi, functionName: 'balanceOf', args: [account.address] })).toString();
     if ((await getBalance(publicClient, { address: account.address })) === 0n) {
-      set({ phase: 'failed', note: `This tab's account ${account.address} has no ETH for gas: send it some (and MYC for a challenge's stake), then reload.` });
+      set({ phase: 'failed', note: `${signer.kind === 'wallet' ? 'The wallet\'s' : 'This tab\'s'} account ${account.address} has no ETH for gas: send it some (and MYC for a challenge's stake), then reload.` });
       return state;
     }
     const head = await getBlockNumber(publicClient, { cacheTime: 0 });
@@ -91,7 +97,7 @@ export async function verifyJobs(d: VerifierDeps): Promise<VerifierState> {
       set({ phase: 'checking', note: `checking job ${jobId}` });
       const committed: CommittedJob = { jobId, root, solver, committedAt: e.blockNumber };
       try {
-        const outcome = await d.verify({ spec, key: d.key, chain: { rpcUrl, chainId: d.info.chainId, contracts: c }, job: committed }, (text) => {
+        const outcome = await d.verify({ spec, key: d.key, ...(signer.kind === 'wallet' ? { wallet: signer.account } : {}), chain: { rpcUrl, chainId: d.info.chainId, contracts: c }, job: committed }, (text) => {
           if (/challenged \(dispute/.test(text)) { check.verdict = 'challenged'; set({ phase: 'disputing' }); }
           note(text);
         });

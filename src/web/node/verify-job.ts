@@ -11,7 +11,7 @@
  * What it does not do (yet): the sampled policy (verify/sampled-check.ts) needs the committer's checkpoints, which
  * a Node verifier gets over libp2p blobs (node/p2p.ts) that a tab does not fetch; a tab re-executes in full.
  */
-import type { Address, Hex } from 'viem';
+import { createWalletClient, custom, type Address, type Hex } from 'viem';
 import { privateKeyToAccount } from 'viem/accounts';
 import { readContract } from 'viem/actions';
 import { approve } from '../../chain/actions/approve.js';
@@ -36,6 +36,8 @@ export type VerifyJobRequest = {
   spec: JobSpecInput;
   chain: { rpcUrl: string; chainId: number; contracts: Contracts };
   key: Uint8Array;
+  /** The browser's wallet signs instead of the key: its account, reached through the page (report.wallet). */
+  wallet?: Address;
   job: CommittedJob;
 };
 
@@ -50,14 +52,24 @@ export type VerifyOutcome = { commitment?: string } & (
   | { verdict: 'settled' }
 );
 
-export type VerifyReport = { step(s: InMemoryStep): void; log(text: string): void; tx(action: string, gas: bigint): void };
+export type VerifyReport = {
+  step(s: InMemoryStep): void;
+  log(text: string): void;
+  tx(action: string, gas: bigint): void;
+  /** An EIP-1193 request to the browser's wallet, which only the page can reach (a worker has no window.ethereum). */
+  wallet(args: { method: string; params?: unknown }): Promise<unknown>;
+};
 
 export async function verifyJob(req: VerifyJobRequest, report: VerifyReport): Promise<VerifyOutcome> {
   const { job, chain } = req;
   const c = chain.contracts;
   const privateKey = `0x${[...req.key].map((b) => b.toString(16).padStart(2, '0')).join('')}` as Hex;
-  const { publicClient, walletClient } = createClients({ rpcUrl: chain.rpcUrl, chainId: chain.chainId, account: privateKeyToAccount(privateKey) });
-  const wallet = walletClient as unknown as MycelWalletClient;
+  const clients = createClients({ rpcUrl: chain.rpcUrl, chainId: chain.chainId, account: privateKeyToAccount(privateKey) });
+  const { publicClient } = clients;
+  // retryCount 0: a method the wallet does not support fails at once instead of looking like a hang.
+  const wallet = (req.wallet
+    ? createWalletClient({ account: req.wallet, chain: clients.chain, transport: custom({ request: report.wallet }, { retryCount: 0 }), pollingInterval: 100 })
+    : clients.walletClient) as unknown as MycelWalletClient;
   const program = buildProgram(parseJobSpec(req.spec));
   const rules = rulesOf(program);
 

@@ -18,6 +18,8 @@ import { verifyJob, type VerifyJobRequest, type VerifyOutcome } from './verify-j
 
 type Kernels = { kernels: 'fast' | 'reference'; threads: number };
 export type WorkerRequest = ({ kind: 'run' | 'facts'; spec: JobSpecInput } | ({ kind: 'verify' } & VerifyJobRequest) | ({ kind: 'swarm-round' } & SwarmRoundRequest)) & Kernels;
+/** The page's answer to a wallet request the worker made (a verifier's transactions signed by the browser's wallet). */
+export type WalletReply = { kind: 'wallet-reply'; id: number; result?: unknown; error?: { message: string; code?: number } };
 export type JobRulesFacts = { h0: string; root: string; size: bigint };
 export type WorkerReply =
   | ({ kind: 'step' } & InMemoryStep)
@@ -25,6 +27,7 @@ export type WorkerReply =
   | ({ kind: 'facts' } & JobRulesFacts)
   | { kind: 'log'; text: string }
   | { kind: 'tx'; action: string; gas: string }
+  | { kind: 'wallet-request'; id: number; method: string; params?: unknown }
   | ({ kind: 'verdict' } & VerifyOutcome)
   | ({ kind: 'rollout' } & SwarmRoundResult)
   | { kind: 'error'; message: string };
@@ -38,6 +41,11 @@ async function handle(req: WorkerRequest): Promise<void> {
       step: (s) => post({ kind: 'step', ...s }),
       log: (text) => post({ kind: 'log', text }),
       tx: (action, gas) => post({ kind: 'tx', action, gas: gas.toString() }),
+      wallet: ({ method, params }) => new Promise((ok, fail) => {
+        const id = nextWalletRequest++;
+        pendingWallet.set(id, { ok, fail });
+        post({ kind: 'wallet-request', id, method, params });
+      }),
     });
     return post({ kind: 'verdict', ...outcome });
   }
@@ -52,7 +60,19 @@ async function handle(req: WorkerRequest): Promise<void> {
   }
 }
 
-self.onmessage = (event: MessageEvent<WorkerRequest>) => {
+let nextWalletRequest = 0;
+const pendingWallet = new Map<number, { ok(result: unknown): void; fail(error: Error): void }>();
+
+self.onmessage = (event: MessageEvent<WorkerRequest | WalletReply>) => {
+  if (event.data.kind === 'wallet-reply') {
+    const { id, result, error } = event.data;
+    const pending = pendingWallet.get(id);
+    pendingWallet.delete(id);
+    // The wallet's error code travels with it: viem maps 4001 (rejected by the person) and the like.
+    if (error) pending?.fail(Object.assign(new Error(error.message), error.code === undefined ? {} : { code: error.code }));
+    else pending?.ok(result);
+    return;
+  }
   handle(event.data)
     .catch((error: Error) => post({ kind: 'error', message: describe(error) }))
     .finally(() => configureKernels({ kernels: 'reference', threads: 1 })); // stops the kernel threads
