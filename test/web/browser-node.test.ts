@@ -128,6 +128,31 @@ describe('browser node', () => {
     }
   }, 180_000);
 
+  test('without WebAssembly SIMD: the page says what is missing and trains on the reference kernels, same commitment', async () => {
+    // V8 runs WebAssembly SIMD on x86-64 only with SSE4.1; --no-enable-sse4-1 makes it treat this CPU as one without
+    // (as on older x86 machines), so SIMD is gone from the whole engine, the worker included: WebAssembly.validate
+    // rejects a SIMD module and none compiles. A stub of WebAssembly.validate in the page would leave the worker's.
+    const noSimd = await launchChromium(['--js-flags=--no-enable-sse4-1']);
+    try {
+      const context = await noSimd.newContext();
+      const { page, errors } = await openNodePage(context, 'run');
+      expect(await page.evaluate(() => WebAssembly.validate(new Uint8Array([0, 97, 115, 109, 1, 0, 0, 0, 1, 5, 1, 96, 0, 1, 123, 3, 2, 1, 0, 10, 10, 1, 8, 0, 65, 0, 253, 15, 253, 98, 11])))).toBe(false);
+      await page.waitForFunction(() => (window as unknown as { __mycelTab: TabState }).__mycelTab.result !== undefined || (window as unknown as { __mycelTab: TabState }).__mycelTab.error !== undefined, undefined, { timeout: 120_000 });
+      const tab = await tabState(page);
+      expect(tab.error).toBeUndefined();
+      expect(tab.caps).toMatchObject({ simd: false, sharedMemory: true, kernels: 'reference', threads: 1 });
+      expect(tab.caps.missing).toEqual(['WebAssembly SIMD']);
+      expect(await page.textContent('#caps-missing')).toContain('This browser lacks WebAssembly SIMD: the runtime falls back to the reference kernels on one thread');
+      expect(tab.result).toMatchObject({ kernels: 'reference', threads: 1, matmul: 'reference' });
+      const { record } = await runJob(buildProgram(spec), { store: new Store(join(dir, 'solver-no-simd')) });
+      expect(tab.result!.commitment).toBe(record.commitment);
+      await screenshot(page, 'browser-node', 'no-simd');
+      expect(errors).toEqual([]);
+    } finally {
+      await noSimd.close();
+    }
+  }, 180_000);
+
   test('the key stays in IndexedDB across reloads; export and import move it', async () => {
     const context = await browser.newContext();
     try {
