@@ -1,6 +1,7 @@
 // `npm run bench -- assist [--json] [--quick] [--wrong-cost C] [--seed S]`: the assist experiment on held-out
 // houses (src/assist/blocks/experiment.ts): scripted people build alone, with the base assistant, and with the
-// assistant fine-tuned on k sessions of theirs. One line per person and condition, then the summary line. The base
+// assistant fine-tuned on k sessions of theirs (beside a replay of the base model's data). --wrong-cost C: a wrong
+// placement costs C (default 1: the 50% rule; 3: the assistant acts above 75%). In Node, the same SDK as the app. One line per person and condition, then the summary line. The base
 // model is kept in .cache/assist by the hash of its options (it is a pure function of them). Progress on stderr.
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -8,7 +9,7 @@ import { loadavg } from 'node:os';
 import { configureKernels } from '../src/tensor/index.js';
 import { sha256, toHex } from '../src/platform/sha256.js';
 import { decodeModel, encodeModel, modelHash } from '../src/assist/model.js';
-import { BENCH_PEOPLE, EXPERIMENT_DEFAULTS, runPerson, summarize, trainBase, type ConditionRow, type ExperimentOptions } from '../src/assist/blocks/experiment.js';
+import { BENCH_PEOPLE, EXPERIMENT_DEFAULTS, crowdEpisodes, runPerson, summarize, trainBase, type ConditionRow, type ExperimentOptions } from '../src/assist/blocks/experiment.js';
 import { makeReporter } from './report.js';
 
 const flag = (args: string[], name: string) => {
@@ -22,7 +23,7 @@ export async function run(args: string[]): Promise<void> {
   configureKernels({ threads: 1 }); // the machine's cores are shared; the ops are small
   const o: ExperimentOptions = {
     ...EXPERIMENT_DEFAULTS,
-    ...(quick ? { crowdEpisodes: 60, baseSteps: 150, sessions: 1, goalsPerSession: 2, fineTuneSteps: 30, evalGoals: 3 } : {}),
+    ...(quick ? { crowdEpisodes: 60, baseSteps: 150, sessions: 1, goalsPerSession: 2, fineTuneSteps: 30, replay: 12, evalGoals: 3 } : {}),
     seed: Number(flag(args, '--seed') ?? EXPERIMENT_DEFAULTS.seed),
     rewards: { help: 1, wrong: Number(flag(args, '--wrong-cost') ?? 1) },
   };
@@ -40,8 +41,9 @@ export async function run(args: string[]): Promise<void> {
   }
   progress(`base model ${modelHash(base).slice(0, 16)} ready in ${((performance.now() - t0) / 1000).toFixed(1)} s`);
   const rows: ConditionRow[] = [];
+  const replay = crowdEpisodes({ ...o, crowdEpisodes: o.replay }); // the first of the base model's own episodes
   BENCH_PEOPLE.forEach((person, i) => {
-    const r = runPerson(person, i, base, o, progress);
+    const r = runPerson(person, i, base, o, progress, replay);
     for (const row of r.rows) {
       rows.push(row);
       report({ ...row, threshold: o.rewards.wrong / (o.rewards.help + o.rewards.wrong) });

@@ -16,6 +16,7 @@ import type { AddressInfo } from 'node:net';
 import { decodeEpisode, encodeModel, modelHash, trainAssistant, type AssistModel } from '../assist/index.js';
 import { loadEpisodes, saveEpisode } from '../assist/episode-store.js';
 import { packDataset } from '../assist/dataset.js';
+import { crowdEpisodes, EXPERIMENT_DEFAULTS, fineTuneSet } from '../assist/blocks/experiment.js';
 import { BlobStore } from '../p2p/blob/store.js';
 import { KEY_FILE } from '../p2p/constants.js';
 import { loadIdentity } from '../p2p/identity.js';
@@ -130,7 +131,9 @@ export async function startAssistServer(o: AssistServerOptions): Promise<AssistS
       if (mine.length === 0) return json(res, 400, { error: `no saved episode of ${person}; finish an episode first` });
       learning = true;
       try {
-        const r = trainAssistant(current.model.app, mine, { seed: 1, steps: o.learnSteps, lr: 1e-3, from: current.model });
+        // As the bench fine-tunes (experiment.ts): the person's episodes beside a replay of the base model's data.
+        const replay = crowdEpisodes({ ...EXPERIMENT_DEFAULTS, crowdEpisodes: EXPERIMENT_DEFAULTS.replay });
+        const r = trainAssistant(current.model.app, fineTuneSet(mine, replay), { seed: 1, steps: o.learnSteps, lr: EXPERIMENT_DEFAULTS.fineTuneLr, from: current.model });
         await saveModel(o.dir, r.model, r.commitment);
         current = { model: r.model, commitment: r.commitment, bytes: encodeModel(r.model), hash: modelHash(r.model) };
         o.log(`fine-tuned on ${mine.length} episodes of ${person}: model ${current.hash.slice(0, 16)}`);

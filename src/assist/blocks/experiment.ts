@@ -26,6 +26,12 @@ export type ExperimentOptions = {
   fineTuneSteps: number;
   /** A lower rate than the base model's: a few episodes of one person should shift the model, not replace it. */
   fineTuneLr: number;
+  /**
+   * Crowd episodes replayed beside the person's when fine-tuning (the app keeps some of the base model's data), so
+   * that a dozen houses of one person shift the model towards them without it forgetting the rest; the person's
+   * episodes are repeated to make about half of the examples. 0: the person's episodes alone.
+   */
+  replay: number;
   /** Held-out houses each person builds in each condition. */
   evalGoals: number;
   /** Ticks after which completion is measured. */
@@ -34,7 +40,7 @@ export type ExperimentOptions = {
 };
 
 export const EXPERIMENT_DEFAULTS: ExperimentOptions = {
-  seed: 1, crowdEpisodes: 240, baseSteps: 800, sessions: 3, goalsPerSession: 4, fineTuneSteps: 150, fineTuneLr: 1e-3, evalGoals: 8, horizon: 40, rewards: { help: 1, wrong: 1 },
+  seed: 1, crowdEpisodes: 240, baseSteps: 800, sessions: 3, goalsPerSession: 4, fineTuneSteps: 100, fineTuneLr: 3e-4, replay: 48, evalGoals: 8, horizon: 40, rewards: { help: 1, wrong: 1 },
 };
 
 export type Progress = (line: string) => void;
@@ -104,7 +110,13 @@ function personHouses(person: Person, index: number, o: ExperimentOptions): { ev
 
 export type PersonResult = { rows: ConditionRow[]; learned: AssistModel; commitments: string[] };
 
-export function runPerson(person: Person, index: number, base: AssistModel, o: ExperimentOptions, progress?: Progress): PersonResult {
+/** The fine-tuning set: the person's episodes, repeated to about as many as the replayed ones, and the replay. */
+export function fineTuneSet(mine: readonly Episode[], replay: readonly Episode[]): Episode[] {
+  const copies = Math.max(1, Math.round(replay.length / mine.length));
+  return [...Array.from({ length: copies }, () => mine).flat(), ...replay];
+}
+
+export function runPerson(person: Person, index: number, base: AssistModel, o: ExperimentOptions, progress?: Progress, replay: readonly Episode[] = []): PersonResult {
   const { evalHouses, sessionHouses } = personHouses(person, index, o);
   const evaluate = (model: AssistModel | undefined) =>
     evalHouses.map((house, i) => ({ house, metrics: playSession({ house, person, model, seed: o.seed * 7919 + index * 1000 + i, horizon: o.horizon, rewards: o.rewards }).metrics }));
@@ -114,7 +126,7 @@ export function runPerson(person: Person, index: number, base: AssistModel, o: E
   const commitments: string[] = [];
   sessionHouses.forEach((houses, k) => {
     houses.forEach((house, i) => episodes.push(playSession({ house, person, model, seed: o.seed * 104729 + index * 1000 + k * 100 + i, horizon: o.horizon, rewards: o.rewards }).episode));
-    const r = trainAssistant(BLOCKS_APP, episodes, { seed: o.seed + 1 + k, steps: o.fineTuneSteps, lr: o.fineTuneLr, from: model });
+    const r = trainAssistant(BLOCKS_APP, fineTuneSet(episodes, replay), { seed: o.seed + 1 + k, steps: o.fineTuneSteps, lr: o.fineTuneLr, from: model });
     model = r.model;
     commitments.push(r.commitment);
     progress?.(`${person.name}: session ${k + 1}/${o.sessions} (${houses.length} houses), fine-tuned ${o.fineTuneSteps} steps on ${episodes.length} episodes`);

@@ -50,13 +50,13 @@ Examples:
     'data-dir': { type: 'string', value: 'DIR', description: 'where models and episodes are kept (default: $MYCEL_HOME or ~/.mycel, then assist/)' },
     'base-steps': { type: 'string', value: 'N', description: 'training steps of the base model, on the first start', default: String(EXPERIMENT_DEFAULTS.baseSteps) },
     'crowd-episodes': { type: 'string', value: 'N', description: "scripted builders' episodes the base model learns from", default: String(EXPERIMENT_DEFAULTS.crowdEpisodes) },
-    'learn-steps': { type: 'string', value: 'N', description: 'fine-tuning steps when you ask it to learn from your episodes', default: '60' },
+    'learn-steps': { type: 'string', value: 'N', description: 'fine-tuning steps when you ask it to learn from your episodes', default: String(EXPERIMENT_DEFAULTS.fineTuneSteps) },
   },
   async run({ flags, out, signal }) {
     const port = intFlag(flags, 'port', 4380, 0, 65535);
     const baseSteps = intFlag(flags, 'base-steps', EXPERIMENT_DEFAULTS.baseSteps, 1, 100_000);
     const crowdEpisodes = intFlag(flags, 'crowd-episodes', EXPERIMENT_DEFAULTS.crowdEpisodes, 1, 100_000);
-    const learnSteps = intFlag(flags, 'learn-steps', 60, 1, 100_000);
+    const learnSteps = intFlag(flags, 'learn-steps', EXPERIMENT_DEFAULTS.fineTuneSteps, 1, 100_000);
     const dataDir = resolve(typeof flags['data-dir'] === 'string' ? flags['data-dir'] : defaultDataDir());
     const dir = join(dataDir, 'assist');
     let current = await loadCurrent(dir);
