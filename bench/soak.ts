@@ -1,8 +1,9 @@
-// `npm run bench -- soak [--minutes 30] [--sample-seconds 10] [--max-rss-slope 20] [--json]`: the market's roles
+// `npm run bench -- soak [--minutes 30] [--sample-seconds 10] [--max-rss-slope 20] [--smaps] [--json]`: the market's roles
 // (a submitter, two solvers, a verifier, in this process, on a fresh anvil) run jobs without pause for the given time
 // (bench/lib/soak.ts). One row per memory sample (after a full GC), then the summary: RSS and heap slopes in MB per
 // hour by least squares over the samples after the warm-up (the first sixth of the run, and until 5 jobs have
-// settled: the caches that fill with jobs are full by then). It exits 1 when the RSS
+// settled: the caches that fill with jobs are full by then). --smaps adds resident MB by kind of mapping
+// (bench/lib/smaps.ts) to each row and lists the mappings that grew most after the warm-up. It exits 1 when the RSS
 // slope is above --max-rss-slope: memory that grows at that rate is a leak, whatever a short run's noise.
 import { makeReporter } from './report.js';
 import { soak } from './lib/soak.js';
@@ -23,7 +24,7 @@ function numberFlag(args: readonly string[], name: string, fallback: number): nu
 
 export async function run(args: string[]): Promise<void> {
   if (args.includes('--help')) {
-    console.error('Usage: npm run bench -- soak [--minutes 30] [--sample-seconds 10] [--max-rss-slope MB_PER_HOUR] [--json]');
+    console.error('Usage: npm run bench -- soak [--minutes 30] [--sample-seconds 10] [--max-rss-slope MB_PER_HOUR] [--smaps] [--json]');
     return;
   }
   const report = makeReporter(args);
@@ -36,7 +37,19 @@ export async function run(args: string[]): Promise<void> {
     signal: stop.signal,
     seconds: minutes * 60,
     sampleSeconds: numberFlag(args, 'sample-seconds', 10),
-    onSample: (s) => report({ name: 'soak.sample', seconds: s.seconds, rss_mb: round(s.rssMb), heap_mb: round(s.heapMb), external_mb: round(s.externalMb), jobs: s.jobs }),
+    smaps: args.includes('--smaps'),
+    onSample: (s) =>
+      report({
+        name: 'soak.sample',
+        seconds: s.seconds,
+        rss_mb: round(s.rssMb),
+        heap_mb: round(s.heapMb),
+        heap_total_mb: round(s.heapTotalMb),
+        external_mb: round(s.externalMb),
+        array_buffers_mb: round(s.arrayBuffersMb),
+        jobs: s.jobs,
+        ...(s.smaps ? { smaps_mb: Object.fromEntries(Object.entries(s.smaps).map(([k, v]) => [k, round(v)])), threads: s.threads } : {}),
+      }),
     onJob: (j) => process.stderr.write(`job ${j.jobId}: ${j.phase}${j.accepted ? ', model fetched' : ''} in ${j.seconds.toFixed(1)} s\n`),
   });
   // Fewer than 10 samples after the warm-up (a machine too busy for the run's jobs): no slope to judge by.
@@ -60,6 +73,7 @@ export async function run(args: string[]): Promise<void> {
     pass,
     note: 'submitter, 2 solvers and a verifier in one process; memory sampled after a full GC; slopes by least squares after the warm-up',
   });
+  for (const g of r.smapsGrowth ?? []) report({ name: 'soak.smaps_growth', start: g.start, mapping: g.name || '(anonymous)', group: g.group, size_kb: g.sizeKb, grew_kb: g.grewKb });
   for (const p of r.problems) process.stderr.write(`reported: ${p}\n`);
   if (!conclusive) {
     console.error(`Only ${samplesAfter} samples after the warm-up (${r.jobsFinalized + r.jobsOther} jobs settled; the warm-up lasts until 5 have): too few for a slope. Run longer (--minutes), or on a less busy machine.`);

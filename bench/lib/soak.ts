@@ -16,9 +16,22 @@ import type { NodeEvent } from '../../src/node/context.js';
 import { bootstrapAddr } from '../../src/node/p2p.js';
 import { awaitJob, runSolver, runVerifier, submitJob } from '../../src/node/roles.js';
 import { startNode, type RunningNode } from '../../src/node/run.js';
+import { readSmaps, smapsGrowth, type SmapsGroup, type SmapsSummary } from './smaps.js';
 import { REWARD, slope, STAKE, startMarket, tinySpec, WINDOW_BLOCKS } from './market.js';
 
-export type SoakSample = { seconds: number; rssMb: number; heapMb: number; externalMb: number; jobs: number };
+export type SoakSample = {
+  seconds: number;
+  rssMb: number;
+  heapMb: number;
+  /** The V8 heap's committed size: with `smaps`, the part of `anon` that is V8's (the rest is native). */
+  heapTotalMb: number;
+  externalMb: number;
+  arrayBuffersMb: number;
+  jobs: number;
+  /** With `smaps`: resident MB by kind of mapping (bench/lib/smaps.ts) and the process's thread count. */
+  smaps?: Record<SmapsGroup, number>;
+  threads?: number;
+};
 export type SoakOptions = {
   seconds: number;
   sampleSeconds?: number;
@@ -34,6 +47,8 @@ export type SoakOptions = {
   onSample?: (s: SoakSample) => void;
   onJob?: (j: { jobId: string; phase: string; seconds: number; accepted: boolean }) => void;
   log?: (text: string) => void;
+  /** Also read /proc/self/smaps at each sample, and report the mappings that grew most after the warm-up. */
+  smaps?: boolean;
   /** Ends the run early (no job is posted after it; the nodes and the chain are stopped). */
   signal?: AbortSignal;
 };
@@ -52,6 +67,8 @@ export type SoakResult = {
   rssEndMb: number;
   /** The last problems the nodes reported (a failed fetch, a reverted transaction), at most 20. */
   problems: string[];
+  /** With `smaps`: the mappings whose resident size grew most from the first sample after the warm-up to the last. */
+  smapsGrowth?: ReturnType<typeof smapsGrowth>;
 };
 
 /** A full GC: exposed at run time, so the bench needs no node flag. */
@@ -89,6 +106,8 @@ export async function soak(o: SoakOptions): Promise<SoakResult> {
   const started = performance.now();
   const elapsed = () => (performance.now() - started) / 1000;
   let timer: NodeJS.Timeout | undefined;
+  let firstMaps: SmapsSummary | null = null;
+  let lastMaps: SmapsSummary | null = null;
   try {
     const fromBlock = await getBlockNumber(market.publicClient, { cacheTime: 0 });
     const start = async (name: string, key: `0x${string}`, bootstrap: string[]) => {
@@ -106,7 +125,15 @@ export async function soak(o: SoakOptions): Promise<SoakResult> {
     const sample = () => {
       gc();
       const m = process.memoryUsage();
-      const s = { seconds: Math.round(elapsed()), rssMb: m.rss / MB, heapMb: m.heapUsed / MB, externalMb: m.external / MB, jobs: jobsFinalized + jobsOther };
+      const s: SoakSample = { seconds: Math.round(elapsed()), rssMb: m.rss / MB, heapMb: m.heapUsed / MB, heapTotalMb: m.heapTotal / MB, externalMb: m.external / MB, arrayBuffersMb: m.arrayBuffers / MB, jobs: jobsFinalized + jobsOther };
+      const maps = o.smaps ? readSmaps() : null;
+      if (maps) {
+        s.smaps = maps.mb;
+        s.threads = maps.threads;
+        // Only two full snapshots are kept (the harness must not grow with the run): the first after the warm-up, the last.
+        if (firstMaps === null && s.seconds >= Math.max(minWarmup, warmJobsAt)) firstMaps = maps;
+        else lastMaps = maps;
+      }
       samples.push(s);
       o.onSample?.(s);
     };
@@ -122,7 +149,15 @@ export async function soak(o: SoakOptions): Promise<SoakResult> {
         const t = performance.now();
         const posted = posting.then(() => submitJob(submitter, { spec, reward: REWARD, stake: STAKE, challengeWindow: WINDOW_BLOCKS }));
         posting = posted.catch(() => undefined);
-        const { jobId } = await posted;
+        let jobId: bigint;
+        try {
+          ({ jobId } = await posted);
+        } catch (error) {
+          // A post that failed (a reverted transaction on a loaded chain) is reported; the run goes on with the next.
+          problems.push(`submitter: could not post a job: ${(error as Error).message}`);
+          if (problems.length > 20) problems.shift();
+          continue;
+        }
         jobsPosted++;
         let r;
         try {
@@ -161,5 +196,6 @@ export async function soak(o: SoakOptions): Promise<SoakResult> {
     rssStartMb: after[0]?.rssMb ?? NaN,
     rssEndMb: samples[samples.length - 1]?.rssMb ?? NaN,
     problems,
+    smapsGrowth: firstMaps && lastMaps ? smapsGrowth(firstMaps, lastMaps) : undefined,
   };
 }

@@ -237,10 +237,19 @@ export class ContractCallError extends MycelError {
 /** A transaction was mined but reverted (the state changed between simulation and inclusion). */
 export class TransactionRevertedError extends MycelError {
   override name = 'TransactionRevertedError';
-  constructor({ hash, functionName }: { hash: Hash; functionName: string }) {
-    super(`The ${functionName} transaction ${hash} was mined but reverted.`, {
-      metaMessages: ['The chain changed after the simulation; read the state again and retry. Only its gas was spent.'],
-    });
+  constructor({ hash, functionName, outOfGas }: { hash: Hash; functionName: string; outOfGas?: { limit: bigint } }) {
+    super(
+      outOfGas
+        ? `The ${functionName} transaction ${hash} was mined but ran out of gas (it used all of its limit, ${outOfGas.limit}).`
+        : `The ${functionName} transaction ${hash} was mined but reverted.`,
+      {
+        metaMessages: [
+          outOfGas
+            ? 'The gas estimate was too low for the state it met (the chain changed after the estimate); retry. Only its gas was spent.'
+            : 'The chain changed after the simulation; read the state again and retry. Only its gas was spent.',
+        ],
+      },
+    );
   }
 }
 

@@ -16,7 +16,7 @@ import { join } from 'node:path';
 import { concat, getAddress, keccak256, type Hex } from 'viem';
 import { getBlock, getBlockNumber, getContractEvents, readContract } from 'viem/actions';
 import { send } from '../chain/actions/send.js';
-import { challenge, claimJob, commitRoot, finalize, getJob, JobRulesMismatchError, JobSpecMismatchError, postJob, type GetJobReturnType } from '../chain/index.js';
+import { challenge, claimJob, commitRoot, ContractRevertError, finalize, getJob, JobRulesMismatchError, JobSpecMismatchError, postJob, type GetJobReturnType } from '../chain/index.js';
 import { DisputeGameAbi } from '../chain/generated/DisputeGame.js';
 import { JobMarketAbi } from '../chain/generated/JobMarket.js';
 import { jobFacts, type JobFacts } from '../chain/dispute-moves.js';
@@ -154,10 +154,12 @@ function fetchSpec(ctx: NodeContext, job: GetJobReturnType, signal?: AbortSignal
 }
 
 /**
- * The job's spec (fetchSpec), or undefined once the chain has reached block `until`, or the job has left Open, with no
- * spec announced: the node says so and moves on (the job stays on chain for whoever has its spec).
+ * The job's spec (fetchSpec), or undefined once the chain has reached block `until`, or the job has left the phases
+ * the node waits in (`waitIn`: a solver waits while it is Open, a verifier while it can be challenged), with no spec
+ * announced: the node says so and moves on (the job stays on chain for whoever has its spec). Without this a node
+ * would wait for ever for a spec nobody announces (its submitter gone, a job of another network on the same chain).
  */
-async function specWithin(ctx: NodeContext, job: GetJobReturnType, until: bigint, signal?: AbortSignal): Promise<JobSpec | undefined> {
+async function specWithin(ctx: NodeContext, job: GetJobReturnType, until: bigint, waitIn: readonly string[], signal?: AbortSignal): Promise<JobSpec | undefined> {
   const gaveUp = new AbortController();
   const fetching = fetchSpec(ctx, job, signal ? AbortSignal.any([signal, gaveUp.signal]) : gaveUp.signal);
   fetching.catch(() => {}); // awaited below
@@ -170,7 +172,7 @@ async function specWithin(ctx: NodeContext, job: GetJobReturnType, until: bigint
       if (!read) continue;
       const [block, now] = read;
       if (block >= until) why = `no peer announced its spec by block ${until} (the wait after its posting)`;
-      else if (now.phase !== 'Open') why = `it is ${now.phase} and its spec was never announced to this node`;
+      else if (!waitIn.includes(now.phase)) why = `it is ${now.phase} and its spec was never announced to this node`;
       if (why) gaveUp.abort(new Error(why));
     }
   })();
@@ -179,7 +181,7 @@ async function specWithin(ctx: NodeContext, job: GetJobReturnType, until: bigint
     return await fetching;
   } catch (error) {
     if (why === undefined || signal?.aborted) throw error;
-    ctx.log(`job ${job.jobId}: passed over: ${why}. Its submitter must announce the spec (mycel node run --role submitter does) for a solver to take it.`);
+    ctx.log(`job ${job.jobId}: passed over: ${why}. Its submitter must announce the spec (mycel node run --role submitter does) for a node to take it up.`);
     return undefined;
   } finally {
     gaveUp.abort();
@@ -367,9 +369,9 @@ export async function runSolver(ctx: NodeContext, o: SolverOptions = {}): Promis
   try {
     // Jobs this node held when it stopped (or was killed) come first: their stake is on the line.
     for (const held of state.held('solver')) {
-      const job = await getJob(ctx.publicClient, { market: ctx.contracts.market, jobId: BigInt(held.jobId) });
-      const mine = job.solver.toLowerCase() === ctx.address.toLowerCase();
-      if (!mine || !['Claimed', 'Committed', 'Disputed'].includes(job.phase)) {
+      const job = await heldJobOnChain(ctx, held);
+      const mine = job?.solver.toLowerCase() === ctx.address.toLowerCase();
+      if (!job || !mine || !['Claimed', 'Committed', 'Disputed'].includes(job.phase)) {
         await state.release('solver', held.jobId);
         continue;
       }
@@ -404,7 +406,7 @@ async function takeUp(ctx: NodeContext, state: NodeState, jobId: bigint, postedA
   const job = await getJob(ctx.publicClient, { market: ctx.contracts.market, jobId });
   if (job.phase !== 'Open') return undefined;
   // The spec and its dispute rules first: a solver never stakes on a job it cannot train or could not defend.
-  const spec = await specWithin(ctx, job, postedAt + (o.specWaitBlocks ?? SPEC_WAIT_BLOCKS), o.signal);
+  const spec = await specWithin(ctx, job, postedAt + (o.specWaitBlocks ?? SPEC_WAIT_BLOCKS), ['Open'], o.signal);
   if (!spec) return undefined;
   if ((await rulesVerdict(ctx, job.jobId, jobOf(spec), 'Not claimed: a dispute over it would be refereed by those rules, not by its spec.')) !== undefined) return undefined;
   if (!fitsMemory(ctx, job.jobId, spec, o.maxMemoryBytes, 'not claimed')) return undefined;
@@ -510,6 +512,20 @@ async function afterCommit(ctx: NodeContext, jobId: bigint, commitBlock: bigint,
   }
 }
 
+/**
+ * A job this node held before a restart, as the chain has it now; undefined (said in the log) when the chain has no
+ * such job: the data dir was used on another chain, or the dev chain was reset. The caller releases it and carries on.
+ */
+async function heldJobOnChain(ctx: NodeContext, held: HeldJob): Promise<GetJobReturnType | undefined> {
+  try {
+    return await getJob(ctx.publicClient, { market: ctx.contracts.market, jobId: BigInt(held.jobId) });
+  } catch (error) {
+    if (!(error instanceof ContractRevertError && error.errorName === 'JobUnknown')) throw error;
+    ctx.log(`job ${held.jobId}: held before a restart, but market ${ctx.contracts.market} has no such job (this data dir was used on another chain, or the chain was reset); released`);
+    return undefined;
+  }
+}
+
 // ---------------------------------------------------------------- verifier
 
 /** The steps to sample from a job of `steps` steps under the policy, or undefined: re-execute it in full. */
@@ -564,7 +580,7 @@ export type VerifierOptions = { maxJobs?: number; signal?: AbortSignal; /** Leav
 /** `sampled`: the job was checked on these steps only (`catchProbability`: of a one-step cheat), and agreed. */
 export type SampledVerdict = { steps: number[]; executed: number; catchProbability: number };
 /** `unverified`: the job's rules on chain are not its spec's; the verifier flagged it instead of re-executing it. */
-export type VerifierResult = { jobId: bigint; agreed: boolean; unverified?: string; dispute?: DisputeOutcome; sampled?: SampledVerdict; /** Left unchecked: it does not fit this node's memory limit, or it was settled before this node could. */ skipped?: 'memory' | 'settled' };
+export type VerifierResult = { jobId: bigint; agreed: boolean; unverified?: string; dispute?: DisputeOutcome; sampled?: SampledVerdict; /** Left unchecked: it does not fit this node's memory limit, it was settled before this node could, or its spec never came before its challenge window closed. */ skipped?: 'memory' | 'settled' | 'spec' };
 
 /** How long a sampling verifier waits for the committer's step hashes and checkpoints before it re-executes in full. */
 const SAMPLE_FETCH_MS = 60_000;
@@ -618,10 +634,12 @@ async function verifyJob(ctx: NodeContext, state: NodeState, jobId: bigint, comm
 }
 
 async function checkJob(ctx: NodeContext, state: NodeState, jobId: bigint, committedAt: bigint, signal: AbortSignal | undefined, maxMemoryBytes: number | undefined, held: HeldJob | undefined, p: PolicyState): Promise<VerifierResult> {
-  const job = await getJob(ctx.publicClient, { market: ctx.contracts.market, jobId });
-  // Settled while this node was down: nothing is left to check or to play.
-  if (held && job.phase !== 'Committed' && job.phase !== 'Disputed') return { jobId, agreed: false, skipped: 'settled' };
-  const spec = held ? parseJobSpec(JSON.parse(held.spec)) : await fetchSpec(ctx, job, signal);
+  const job = held ? await heldJobOnChain(ctx, held) : await getJob(ctx.publicClient, { market: ctx.contracts.market, jobId });
+  // Settled while this node was down (or never on this chain): nothing is left to check or to play.
+  if (!job || (held && job.phase !== 'Committed' && job.phase !== 'Disputed')) return { jobId, agreed: false, skipped: 'settled' };
+  // Waited for while the job can still be challenged: a spec nobody announces (the submitter gone) must not hold the node.
+  const spec = held ? parseJobSpec(JSON.parse(held.spec)) : await specWithin(ctx, job, job.challengeEnds, ['Committed', 'Disputed'], signal);
+  if (spec === undefined) return { jobId, agreed: false, skipped: 'spec' };
   if (!held) await state.hold({ role: 'verifier', jobId: jobId.toString(), spec: canonicalJson(spec), fromBlock: committedAt.toString() });
   if (!fitsMemory(ctx, jobId, spec, maxMemoryBytes, 'not re-executed (so never challenged by this node)')) return { jobId, agreed: false, skipped: 'memory' };
   const j = jobOf(spec);

@@ -67,6 +67,15 @@ describe('chain action errors', () => {
     expect(e.metaMessages[0]).toBe(`Wait until block ${challengeEnds}, then finalize.`);
   });
 
+  it('sends of one account started at once each take their own nonce (a verifier challenges jobs side by side)', async () => {
+    const w = f.wallets[3];
+    const n0 = await nonce(w);
+    // Without the account's queue in send(), two of these signed the same nonce and one failed ("nonce too low").
+    const sent = await Promise.all([1, 2, 3, 4].map((i) => approve(w, { token: f.token, spender: f.market, amount: T(i) })));
+    expect(new Set(sent.map((s) => s.hash)).size).toBe(4);
+    expect(await nonce(w)).toBe(n0 + 4);
+  });
+
   it('a spec that does not match its hash is refused before anything is sent', async () => {
     const w = f.wallets[3];
     const n0 = await nonce(w);

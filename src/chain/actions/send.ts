@@ -4,7 +4,7 @@
  * {@link read} for the same error decoding.
  */
 import type { Abi, Account, Address, Chain, Client, Hash, Log, Transport, WalletClient } from 'viem';
-import { getChainId, readContract, simulateContract, waitForTransactionReceipt, writeContract } from 'viem/actions';
+import { getChainId, getTransaction, readContract, simulateContract, waitForTransactionReceipt, writeContract } from 'viem/actions';
 import { MYCEL_ERRORS_ABI, TransactionRevertedError, WrongChainError, toMycelError } from '../errors.js';
 import { ChainUnreachableError } from '../clients.js';
 
@@ -15,6 +15,27 @@ export type MycelWalletClient = WalletClient<Transport, Chain, Account>;
 export type WriteReturnType = { hash: Hash; gasUsed: bigint; logs: Log[] };
 
 const checked = new WeakMap<Client, true>();
+
+/**
+ * The last submission of each account (by chain and address), as a queue. viem takes a transaction's nonce from the
+ * RPC node's count of the account's transactions (`pending`), so two sends of one account that overlap (a verifier
+ * challenging two jobs, a submitter posting from two tasks) would sign with the same nonce and one would fail. Each
+ * send waits for the previous one of its account to be accepted by the node (not mined) before it takes its nonce.
+ * Chosen over viem's nonceManager, which counts nonces in memory per process from the first it read: a transaction
+ * that the node then refuses leaves a gap that stalls every later one until the count is reset.
+ */
+const submitting = new Map<string, Promise<unknown>>();
+
+async function inTurn<T>(client: MycelWalletClient, submit: () => Promise<T>): Promise<T> {
+  const key = `${client.chain.id}:${client.account.address.toLowerCase()}`;
+  const previous = submitting.get(key) ?? Promise.resolve();
+  const mine = previous.then(submit, submit);
+  const settled = mine.then(() => undefined, () => undefined);
+  submitting.set(key, settled);
+  // The queue forgets an account once its last send is through (a node with many accounts does not keep them all).
+  void settled.then(() => submitting.get(key) === settled && submitting.delete(key));
+  return mine;
+}
 
 export function rpcUrlOf(client: Client): string {
   return (client.transport as { url?: string }).url ?? client.chain?.rpcUrls.default.http[0] ?? 'the RPC URL';
@@ -58,12 +79,16 @@ export async function send<R = unknown>(
   }
   let hash: Hash;
   try {
-    hash = await writeContract(client, request as never);
+    hash = await inTurn(client, () => writeContract(client, request as never));
   } catch (error) {
     throw toMycelError(error, ctx);
   }
   const receipt = await waitForTransactionReceipt(client, { hash });
-  if (receipt.status !== 'success') throw new TransactionRevertedError({ hash, functionName: call.functionName });
+  if (receipt.status !== 'success') {
+    // A revert leaves gas unspent; running out of gas spends the whole limit: the two need different retries.
+    const limit = await getTransaction(client, { hash }).then((t) => t.gas, () => undefined);
+    throw new TransactionRevertedError({ hash, functionName: call.functionName, ...(limit !== undefined && receipt.gasUsed >= limit ? { outOfGas: { limit } } : {}) });
+  }
   return { hash, gasUsed: receipt.gasUsed, logs: receipt.logs, result };
 }
 

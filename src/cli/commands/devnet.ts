@@ -1,6 +1,6 @@
 import { UsageError } from '../../platform/errors.js';
-import { intFlag, type Command } from '../command.js';
-import { DevnetScenarioError, devnetDashboard, formatSummary, runDevnet } from '../../node/index.js';
+import { interruptedExit, intFlag, type Command } from '../command.js';
+import { DevnetScenarioError, DevnetStoppedError, devnetDashboard, formatSummary, runDevnet } from '../../node/index.js';
 import { readKeyFile } from './chain-deploy.js';
 import { dataDirOf } from './p2p-flags.js';
 import { mkdir, readdir, rm } from 'node:fs/promises';
@@ -45,7 +45,7 @@ other and with the submitter (this process, their bootstrap peer): job specs, st
 model are libp2p blobs announced on the market's gossip topic and checked against the chain; each
 party learns the other's dispute moves from the chain. Progress goes to stderr; the summary (balances
 before and after, gas per action, time, where the trained model is) to stdout. Ctrl-C stops every
-process it started.
+process it started; stopped before the scenario finished, it exits 130 (Ctrl-C) or 143 (SIGTERM).
 
 It serves a dashboard (peers, jobs and their phases, the dispute replayed move by move, loss curves,
 balances and stakes, logs; live) at http://127.0.0.1:PORT and prints its URL, with its token, first.
@@ -96,19 +96,29 @@ Examples:
     });
     out.log(`Dashboard: ${dashboard.server.url}`);
     try {
-      const summary = await runDevnet({
-        steps,
-        ...(cheatAt === undefined ? {} : { cheatAt }),
-        ...(flags.window === undefined ? {} : { challengeWindow: intFlag(flags, 'window', 20, 10, 1_000_000) }),
-        ...(flags['wait-windows'] === true ? { waitWindows: true } : {}),
-        dir: typeof flags.dir === 'string' ? flags.dir : await freshDevnetDir(join(dataDirOf(flags), 'devnet')),
-        ...(rpcUrl === undefined ? {} : { rpcUrl, key: await readKeyFile(keyFile!) }),
-        ...(flags['chain-id'] === undefined ? {} : { chainId: intFlag(flags, 'chain-id', 0, 1) }),
-        ...(typeof eth === 'string' ? { ethPerNode: eth } : {}),
-        signal,
-        ...dashboard.hooks,
-      });
+      let summary;
+      try {
+        summary = await runDevnet({
+          steps,
+          ...(cheatAt === undefined ? {} : { cheatAt }),
+          ...(flags.window === undefined ? {} : { challengeWindow: intFlag(flags, 'window', 20, 10, 1_000_000) }),
+          ...(flags['wait-windows'] === true ? { waitWindows: true } : {}),
+          dir: typeof flags.dir === 'string' ? flags.dir : await freshDevnetDir(join(dataDirOf(flags), 'devnet')),
+          ...(rpcUrl === undefined ? {} : { rpcUrl, key: await readKeyFile(keyFile!) }),
+          ...(flags['chain-id'] === undefined ? {} : { chainId: intFlag(flags, 'chain-id', 0, 1) }),
+          ...(typeof eth === 'string' ? { ethPerNode: eth } : {}),
+          signal,
+          ...dashboard.hooks,
+        });
+      } catch (error) {
+        // Ctrl-C or SIGTERM during the scenario: every process it started is stopped and the nodes' data kept; the
+        // scenario did not finish, so the exit status is 130 or 143, as the shell expects.
+        if (!(error instanceof DevnetStoppedError && signal.aborted)) throw error;
+        out.log(error.message);
+        return interruptedExit(signal);
+      }
       out.result(summary, formatSummary(summary));
+      // Stopped while only serving the final state (the scenario finished): like `node start`, a normal end (exit 0).
       if (keepServing && !signal.aborted) {
         out.log(`The dashboard still shows the devnet's final state at ${dashboard.server.url}; Ctrl-C to stop.`);
         await new Promise<void>((done) => signal.addEventListener('abort', () => done(), { once: true }));

@@ -3,7 +3,7 @@ import { copyFile, mkdir, rename, rm, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
-import { intFlag, type Command } from '../command.js';
+import { interruptedExit, intFlag, type Command } from '../command.js';
 import { MycelError } from '../../platform/errors.js';
 import type { RoundMetrics } from '../../swarm/round.js';
 import { appendMetrics, writePlot } from '../../swarm/sapo-metrics.js';
@@ -88,13 +88,19 @@ export const swarmLocal: Command = {
       await rename(`${genesisFile}.tmp`, genesisFile);
       out.log(`${nodes} nodes up; round 0 at ${new Date(genesis).toISOString()}`);
       await Promise.all(children.map((c) => c.exited));
+    } catch (error) {
+      // Stopped by a signal: a node that was still starting ends as it can; the rounds so far are written below.
+      if (!signal.aborted) throw error;
     } finally {
       stopAll();
       signal.removeEventListener('abort', stopAll);
     }
     for (const m of all) await appendMetrics(dir, m);
     const plot = await writePlot(dir, all, `SAPO reward per round, ${nodes} nodes, split ${settings.config.own}/${settings.config.external}`);
-    out.result({ type: 'done', nodes: ids, rounds: printed, metrics: join(dir, 'sapo-metrics.jsonl'), plot }, `Done: ${printed} rounds. Metrics ${join(dir, 'sapo-metrics.jsonl')}, plot ${plot}`);
+    out.result({ type: 'done', nodes: ids, rounds: printed, metrics: join(dir, 'sapo-metrics.jsonl'), plot, interrupted: signal.aborted }, `${signal.aborted ? 'Stopped' : 'Done'}: ${printed} rounds. Metrics ${join(dir, 'sapo-metrics.jsonl')}, plot ${plot}`);
+    // Cut short by Ctrl-C or SIGTERM, with the rounds so far written above: 130 or 143.
+    const stopped = interruptedExit(signal);
+    if (stopped) return stopped;
     if (printed < rounds) throw new MycelError(`Only ${printed} of ${rounds} rounds completed on every node.`, { metaMessages: ['See the nodes\' logs above; a slower machine needs a longer --round-ms.'] });
   },
 };

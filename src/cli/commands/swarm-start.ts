@@ -12,6 +12,8 @@ import { runSapoNode, type SapoEvent } from '../../swarm/sapo-node.js';
 import { HOSTILE_KINDS } from '../../swarm/sapo-adversary.js';
 import { DATA_DIR_FLAGS, dataDirOf } from './p2p-flags.js';
 import { createNodeMetrics, serveMetrics } from '../../node/metrics.js';
+import { openNodeLog, type NodeLog } from '../../node/log.js';
+import { logDir, logFile } from '../service.js';
 import { SAPO_FLAGS, hostileOf, sapoSettings, startingPolicy } from './sapo-flags.js';
 
 export const swarmStart: Command = {
@@ -22,7 +24,8 @@ export const swarmStart: Command = {
     'rollouts, checks its peers\' (questions, answers and rewards recomputed; a fraction re-executed from',
     'their policy blob), and takes a GRPO step on I own + J peers\' questions. Rounds start at',
     'genesis + r * round-ms (Unix ms; nodes of one swarm use the same values). Per-round metrics go to',
-    '<data-dir>/sapo/sapo-metrics.jsonl with a plot, sapo-reward.svg.',
+    '<data-dir>/sapo/sapo-metrics.jsonl with a plot, sapo-reward.svg. It logs to <data-dir>/logs/current.log',
+    '(pino JSON lines: start, rounds, rejected rollouts, dropped peers, stop; rolled over past 10 MiB, 5 old ones kept).',
     'Example: mycel swarm start --split 4/4 --bootstrap /ip4/10.0.0.2/tcp/4001/p2p/16Uiu2...',
   ].join('\n'),
   flags: {
@@ -59,12 +62,16 @@ export const swarmStart: Command = {
     const policy = await startingPolicy(dir, program, settings, (text) => out.log(text));
     const node = createSapoNode({ id: identity.peerId.toString(), key: identity.privateKey.raw, config: settings.config, asks: settings.asks, program, policy });
     const p2p = await MycelNode.start({ ...net, identity });
+    let log: NodeLog | undefined;
     const metrics = flags['metrics-port'] === undefined ? undefined : createNodeMetrics({ name: 'swarm', p2p });
     const served = metrics && (await serveMetrics(metrics.registry, { port: intFlag(flags, 'metrics-port', 0, 0, 65535) }));
     try {
-      await reachBootstrap(p2p, net.bootstrap, (text) => out.log(text));
+      log = await openNodeLog(logDir(net.dataDir), 'swarm');
+      await reachBootstrap(p2p, net.bootstrap, (text) => info(text));
       const multiaddrs = p2p.multiaddrs().map((a) => (a.includes('/p2p/') ? a : `${a}/p2p/${p2p.peerId}`));
-      out.result({ type: 'ready', peerId: identity.peerId.toString(), multiaddrs, policy: node.blob.hash, dataDir: dir, ...(served ? { metrics: served.url } : {}) }, `PeerId ${identity.peerId}\nListening on:\n${multiaddrs.map((a) => `  ${a}`).join('\n')}\nStarting policy ${node.blob.hash.slice(0, 16)}${served ? `\nMetrics ${served.url}` : ''}`);
+      const ready = { type: 'ready', peerId: identity.peerId.toString(), multiaddrs, policy: node.blob.hash, dataDir: dir, log: logFile(net.dataDir), ...(served ? { metrics: served.url } : {}) };
+      out.result(ready, `PeerId ${identity.peerId}\nListening on:\n${multiaddrs.map((a) => `  ${a}`).join('\n')}\nStarting policy ${node.blob.hash.slice(0, 16)}${served ? `\nMetrics ${served.url}` : ''}\nLog ${ready.log}`);
+      log.logger.info(ready, 'swarm node started');
       const stop = new AbortController();
       const onTerm = () => stop.abort();
       process.once('SIGTERM', onTerm);
@@ -74,13 +81,27 @@ export const swarmStart: Command = {
       process.off('SIGTERM', onTerm);
       // Each dropped peer with why, and what it costs it here: our reputation and its gossip score.
       const dropped = [...final.dropped].map(([peer, reason]) => ({ peer, reason, ...p2p.scoreOf(peer) }));
-      out.result({ type: 'done', round: final.round, policy: final.blob.hash, dropped }, `Stopped at round ${final.round}.${dropped.map((d) => `\n  dropped ${d.peer}: ${d.reason}`).join('')}`);
+      const done = { type: 'done', round: final.round, policy: final.blob.hash, dropped };
+      out.result(done, `Stopped at round ${final.round}.${dropped.map((d) => `\n  dropped ${d.peer}: ${d.reason}`).join('')}`);
+      log.logger.info(done, 'swarm node stopped');
+    } catch (error) {
+      log?.logger.error({ err: error }, (error as Error).message);
+      throw error;
     } finally {
       await served?.close();
       await p2p.stop();
+      await log?.close();
+    }
+
+    function info(text: string): void {
+      out.log(text);
+      log?.logger.info(text);
     }
 
     function report(e: SapoEvent): void {
+      if (e.type === 'reject') log?.logger.warn(e, `rejected a rollout of ${e.peer}: ${e.reason}`);
+      else if (e.type !== 'round' && e.type !== 'skip') log?.logger.info(e.message);
+      else log?.logger.info(e, e.type);
       if (e.type === 'round') {
         const m = e.metrics;
         metrics?.round({ round: m.round, reward: m.reward, accuracy: m.accuracy, rolloutsIn: m.rolloutsIn, rolloutsOut: m.rolloutsOut, dropped: m.dropped.length, ...(m.loss === undefined ? {} : { loss: m.loss }) });

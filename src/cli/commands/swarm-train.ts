@@ -11,7 +11,7 @@ import { runDilocoWorker, type DilocoRoundEvent } from '../../swarm/diloco-worke
 import { MAX_DILOCO_WORKERS } from '../../p2p/diloco-messages.js';
 import { sha256, toHex } from '../../platform/sha256.js';
 import { UsageError } from '../../platform/errors.js';
-import { intFlag, maxMemoryFlag, FlagError, type Command, type Flags } from '../command.js';
+import { interruptedExit, intFlag, maxMemoryFlag, FlagError, type Command, type Flags } from '../command.js';
 import { checkSwarmMemory, dilocoWorkerMemory } from '../../swarm/memory.js';
 import { JOB_FLAGS, resolveProgram } from '../job.js';
 import { dataDirOf } from './p2p-flags.js';
@@ -105,14 +105,16 @@ Examples:
           },
           onLog: (line) => (flags['worker-of'] !== undefined ? emit({ kind: 'log', worker: index, line }) : out.log(line)),
         });
-        emit({ kind: 'done', worker: index });
+        // Stopped by a signal, the worker keeps the state it committed after its last round (a restart resumes there).
+        const stopped = interruptedExit(signal);
+        emit({ kind: stopped ? 'stopped' : 'done', worker: index });
+        return stopped;
       } finally {
         await served?.close();
         await node.stop();
       }
-      return;
     }
-    await launch(args[0], flags, settings, program.spec.steps / settings.innerSteps, dir, run, out, signal);
+    return launch(args[0], flags, settings, program.spec.steps / settings.innerSteps, dir, run, out, signal);
   },
 };
 
@@ -143,7 +145,7 @@ function describe(e: DilocoRoundEvent & { kind?: string }): string {
 }
 
 /** Starts the worker processes, relays their rounds into one live table, writes metrics and the plot. */
-async function launch(spec: string, flags: Flags, s: Settings, rounds: number, dir: string, run: string, out: import('../output.js').Output, signal: AbortSignal): Promise<void> {
+async function launch(spec: string, flags: Flags, s: Settings, rounds: number, dir: string, run: string, out: import('../output.js').Output, signal: AbortSignal): Promise<number | undefined> {
   await mkdir(dir, { recursive: true });
   const passOn = ['--workers', String(s.workers), '--mode', s.mode, '--inner-steps', String(s.innerSteps), '--cutoff-ms', String(s.cutoffMs), '--spot-check', String(s.spotCheck)];
   for (const f of ['text', 'data-dir', 'metrics-port', 'max-memory'] as const) if (flags[f] !== undefined) passOn.push(`--${f}`, flags[f] as string);
@@ -215,8 +217,9 @@ async function launch(spec: string, flags: Flags, s: Settings, rounds: number, d
   for (const f of failures) out.log(f);
   const last = sorted.at(-1);
   out.result(
-    { kind: 'run', run, mode: s.mode, inner_steps: s.innerSteps, workers: s.workers, rounds: sorted.length, of: rounds, state: last?.state ?? null, commitment: last?.commitment ?? null, metrics: join(dir, 'diloco.jsonl'), plot: join(dir, 'loss-bytes.svg'), failures },
-    `done: ${sorted.length}/${rounds} rounds, outer state ${last?.state ?? '-'}\nmetrics ${join(dir, 'diloco.jsonl')}\nplot    ${join(dir, 'loss-bytes.svg')}`,
+    { kind: 'run', run, mode: s.mode, inner_steps: s.innerSteps, workers: s.workers, rounds: sorted.length, of: rounds, state: last?.state ?? null, commitment: last?.commitment ?? null, metrics: join(dir, 'diloco.jsonl'), plot: join(dir, 'loss-bytes.svg'), failures, interrupted: signal.aborted },
+    `${signal.aborted ? 'stopped' : 'done'}: ${sorted.length}/${rounds} rounds, outer state ${last?.state ?? '-'}${signal.aborted ? ' (the same command resumes from it)' : ''}\nmetrics ${join(dir, 'diloco.jsonl')}\nplot    ${join(dir, 'loss-bytes.svg')}`,
   );
-  if (failures.length) process.exitCode = 1;
+  // Cut short by Ctrl-C or SIGTERM (the workers committed their last round and wrote it; metrics and plot above): 130 or 143.
+  return interruptedExit(signal) ?? (failures.length ? 1 : undefined);
 }
