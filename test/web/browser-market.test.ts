@@ -11,11 +11,13 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import type { Browser, Page } from 'playwright-core';
-import { getAddress, keccak256, parseEther, parseUnits, type Address, type PublicClient, type TestClient } from 'viem';
+import { getAddress, keccak256, parseEther, parseUnits, type Address, type Hex, type PublicClient, type TestClient } from 'viem';
 import { privateKeyToAccount } from 'viem/accounts';
-import { getBalance, readContract } from 'viem/actions';
+import { getBalance, getBlockNumber, readContract } from 'viem/actions';
 import { startAnvil, type Anvil } from '../../src/chain/anvil.js';
 import { approve } from '../../src/chain/actions/approve.js';
+import { challenge } from '../../src/chain/actions/challenge.js';
+import { jobFacts } from '../../src/chain/dispute-moves.js';
 import { expire } from '../../src/chain/actions/expire.js';
 import { getJob } from '../../src/chain/actions/getJob.js';
 import { postJob } from '../../src/chain/actions/postJob.js';
@@ -25,7 +27,9 @@ import { deployMycel } from '../../src/chain/deploy.js';
 import { DisputeGameAbi } from '../../src/chain/generated/DisputeGame.js';
 import { MycelTokenAbi } from '../../src/chain/generated/MycelToken.js';
 import { Observer, serveDashboard, servePresence, type DashboardServer } from '../../src/node/index.js';
-import { jobOf } from '../../src/node/roles.js';
+import { playDispute } from '../../src/node/dispute.js';
+import { cheatingProgram, jobOf } from '../../src/node/roles.js';
+import { replayParty, rulesOf } from '../../src/verify/index.js';
 import { identityFromRaw } from '../../src/p2p/identity.js';
 import { MycelNode } from '../../src/p2p/node.js';
 import { canonicalJson, runJob, Store, type JobSpec } from '../../src/train/index.js';
@@ -161,6 +165,52 @@ describe('browser node on the job market', () => {
       expect(BigInt(m.balanceAfter!) - BigInt(m.balanceBefore!)).toBe(reward);
       expect(await balance(tab.address)).toBe(BigInt(m.balanceAfter!));
       await screenshot(tab.page, 'browser-node', 'market-finalized');
+      expect(tab.errors).toEqual([]);
+    } finally {
+      await tab.close();
+    }
+  }, 240_000);
+
+  test('a challenged tab plays the dispute as the solver and wins against a lying challenger, then is paid', async () => {
+    const spec = microSpec({ steps: 4, checkpointEvery: 2 });
+    const reward = T(30);
+    const stake = T(10);
+    const jobId = await post(spec, { reward, stake, deadlineIn: 1_000n });
+    // The challenger: a Node party whose step 2 flips a bit of a parameter write (it claims that run's root), playing
+    // with the Node's own replayParty and playDispute. Funded before the tab commits (the window is 10 blocks).
+    const liar = createClients({ rpcUrl: anvil.rpcUrl, chainId: anvil.chainId, account: privateKeyToAccount(anvil.accounts[2].privateKey) }).walletClient as MycelWalletClient;
+    await send(deployer, { address: contracts.token, abi: MycelTokenAbi, functionName: 'transfer', args: [liar.account.address, T(100)] });
+    await approve(liar, { token: contracts.token, spender: contracts.market, amount: stake });
+    const honestProgram = buildProgram(spec);
+    const lie = cheatingProgram(honestProgram, 2);
+    const lieStore = new Store(join(dir, 'liar'));
+    const { record: lieRecord } = await runJob(lie, { store: lieStore });
+    const tab = await fundedTab();
+    try {
+      await tab.page.click('#work');
+      await waitPhase(tab.page, ['committed', 'challenged'], 120_000);
+      const committed = await getJob(publicClient, { market: contracts.market, jobId });
+      expect(committed.phase).toBe('Committed');
+      const commitBlock = await getBlockNumber(publicClient, { cacheTime: 0 });
+      const { disputeId } = await challenge(liar, { market: contracts.market, jobId, root: `0x${lieRecord.commitment}` as Hex });
+      const rules = rulesOf(honestProgram);
+      const outcome = await playDispute(
+        { publicClient, wallet: liar, contracts, confirmations: 0, log: () => undefined, tx: () => undefined },
+        {
+          disputeId, jobId, rules, facts: jobFacts(rules),
+          party: replayParty({ role: 'challenger', program: lie, reference: honestProgram, store: lieStore, record: lieRecord }),
+          roots: { solver: committed.root, challenger: `0x${lieRecord.commitment}` },
+          parties: { solver: tab.address, challenger: liar.account.address },
+          fromBlock: commitBlock - 1n,
+        },
+      );
+      expect(outcome.loser).toBe('challenger');
+      await testClient.mine({ blocks: Number(WINDOW) + 1 });
+      await waitPhase(tab.page, ['finalized', 'refuted'], 60_000);
+      const m = (await tabState(tab.page)).market!;
+      expect(`${m.phase}: ${m.note}`).toMatch(new RegExp(`^finalized: job ${jobId} finalized after dispute ${disputeId}: challenger lost`));
+      // Reward and stake, and the liar's stake less the share burned.
+      expect(BigInt(m.balanceAfter!) - BigInt(m.balanceBefore!)).toBeGreaterThan(reward);
       expect(tab.errors).toEqual([]);
     } finally {
       await tab.close();

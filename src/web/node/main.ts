@@ -19,7 +19,8 @@ import type { EIP1193Provider } from 'viem';
 import type { SwarmInfo, SwarmState } from './swarm.js';
 import type { SwarmRoundRequest, SwarmRoundResult } from './swarm-round.js';
 import type { VerifierState } from './verifier.js';
-import type { VerifyJobRequest, VerifyOutcome } from './verify-job.js';
+import type { DisputeOutcome } from '../../node/dispute.js';
+import type { DefendJobRequest, VerifyJobRequest, VerifyOutcome } from './verify-job.js';
 import type { JobRulesFacts, WalletReply, WorkerReply, WorkerRequest } from './worker.js';
 
 export type TabState = {
@@ -198,12 +199,14 @@ export function runJob(name: string, spec: JobSpecInput): Promise<TabState['resu
   });
 }
 
-/** Verifies a committed job in a worker of its own (verify-job.ts); its training steps show as the running job. */
-export function verifyInWorker(req: VerifyJobRequest, progress: (text: string) => void): Promise<VerifyOutcome> {
+/**
+ * A job's dispute work in a worker of its own (verify-job.ts): verifying a committed job (and challenging it), or
+ * defending the tab's own root. Its training steps show as the running job; the worker's wallet requests go to the
+ * browser's wallet, which only the page can reach.
+ */
+function disputeInWorker(name: string, request: WorkerRequest, progress: (text: string) => void): Promise<WorkerReply> {
   const worker = new Worker('/node-worker.js', { type: 'module' });
-  const { kernels, threads } = tab.caps;
-  const name = `verifying job ${req.job.jobId}`;
-  return new Promise<VerifyOutcome>((ok, fail) => {
+  return new Promise<WorkerReply>((ok, fail) => {
     worker.onmessage = (e: MessageEvent<WorkerReply>) => {
       const m = e.data;
       if (m.kind === 'step') {
@@ -213,7 +216,6 @@ export function verifyInWorker(req: VerifyJobRequest, progress: (text: string) =
       if (m.kind === 'log') return progress(m.text);
       if (m.kind === 'tx') return;
       if (m.kind === 'wallet-request') {
-        // The worker's transactions, signed by the browser's wallet: only the page can reach it.
         const wallet = injectedWallet();
         const reply = (r: Omit<WalletReply, 'kind' | 'id'>) => worker.postMessage({ kind: 'wallet-reply', id: m.id, ...r } satisfies WalletReply);
         if (!wallet) return reply({ error: { message: 'This browser has no wallet (window.ethereum).' } });
@@ -224,14 +226,30 @@ export function verifyInWorker(req: VerifyJobRequest, progress: (text: string) =
         return;
       }
       worker.terminate();
-      if (m.kind === 'verdict') ok(m);
-      else fail(new Error(m.kind === 'error' ? m.message : `unexpected ${m.kind} from the worker`));
+      if (m.kind === 'error') fail(new Error(m.message));
+      else ok(m);
     };
     worker.onerror = (e) => fail(new Error(e.message));
     leaving.signal.addEventListener('abort', () => worker.terminate(), { once: true });
-    worker.postMessage({ kind: 'verify', ...req, kernels, threads } satisfies WorkerRequest);
+    worker.postMessage(request);
   });
 }
+
+/** Verifies a committed job in a worker (verify-job.ts verifyJob). */
+async function verifyInWorker(req: VerifyJobRequest, progress: (text: string) => void): Promise<VerifyOutcome> {
+  const m = await disputeInWorker(`verifying job ${req.job.jobId}`, { kind: 'verify', ...req, ...kernelsOf() }, progress);
+  if (m.kind !== 'verdict') throw new Error(`unexpected ${m.kind} from the worker`);
+  return m;
+}
+
+/** Plays a dispute on the tab's own root as the solver, in a worker (verify-job.ts defendJob). */
+async function defendInWorker(req: DefendJobRequest, progress: (text: string) => void): Promise<DisputeOutcome> {
+  const m = await disputeInWorker(`defending job ${req.jobId}`, { kind: 'defend', ...req, ...kernelsOf() }, progress);
+  if (m.kind !== 'ruled') throw new Error(`unexpected ${m.kind} from the worker`);
+  return m;
+}
+
+const kernelsOf = () => ({ kernels: tab.caps.kernels, threads: tab.caps.threads });
 
 /** Makes the tab's rollout for a swarm round in a worker (swarm-round.ts). */
 function rolloutInWorker(req: SwarmRoundRequest): Promise<SwarmRoundResult> {
@@ -352,6 +370,7 @@ async function workOnMarket(key: Uint8Array): Promise<void> {
       ...(ethereum ? { ethereum } : {}),
       info,
       facts: jobFactsOf,
+      defend: defendInWorker,
       train: async (name, spec) => ({ commitment: (await runJob(name, spec))!.commitment }),
       update: (m) => { tab.market = m; renderMarket(); },
       signal: leaving.signal,

@@ -7,14 +7,14 @@
  * job with the stake, trains it in the worker, commits the run root, and finalizes once the challenge window has
  * closed: reward and stake are paid to the account that signed (the wallet's, or the tab's).
  *
- * What a tab does not do (yet): play a dispute (a challenged tab says so and its stake rides on the game's clock), or
- * serve its step hashes and model to the submitter (the job finalizes without them, as awaitJob allows). Leaving: a
+ * Challenged, it plays each dispute as the solver in a worker (verify-job.ts defendJob: replayParty and playDispute,
+ * as a Node solver does). What a tab does not do (yet): serve its step hashes and model to the submitter (the job finalizes without them, as awaitJob allows). Leaving: a
  * tab closed before it commits leaves the job Claimed; after its deadline (blocks) anyone can expire it, which refunds
  * the submitter and slashes the stake the tab put up (JobMarket.expire).
  */
 import type { Address, EIP1193Provider, Hex } from 'viem';
 import { keccak256 } from 'viem';
-import { getBalance, getBlockNumber, readContract } from 'viem/actions';
+import { getBalance, getBlockNumber, getContractEvents, readContract } from 'viem/actions';
 import { approve } from '../../chain/actions/approve.js';
 import { claimJob } from '../../chain/actions/claimJob.js';
 import { commitRoot } from '../../chain/actions/commitRoot.js';
@@ -27,7 +27,9 @@ import { DisputeGameAbi } from '../../chain/generated/DisputeGame.js';
 import { JobMarketAbi } from '../../chain/generated/JobMarket.js';
 import { MycelTokenAbi } from '../../chain/generated/MycelToken.js';
 import { NodeRegistryAbi } from '../../chain/generated/NodeRegistry.js';
+import type { DisputeOutcome } from '../../node/dispute.js';
 import type { JobSpecInput } from '../../train/spec.js';
+import type { DefendJobRequest } from './verify-job.js';
 import { chainSigner, type ChainSigner } from './wallet.js';
 import type { JobRulesFacts } from './worker.js';
 
@@ -53,6 +55,8 @@ export type MarketDeps = {
   ethereum?: EIP1193Provider;
   info: ChainInfo;
   facts(spec: JobSpecInput): Promise<JobRulesFacts>;
+  /** Plays a dispute on the tab's committed root as the solver, in a worker (verify-job.ts defendJob). */
+  defend(req: DefendJobRequest, progress: (text: string) => void): Promise<DisputeOutcome>;
   train(name: string, spec: JobSpecInput): Promise<{ commitment: string }>;
   update(s: MarketState): void;
   signal: AbortSignal;
@@ -115,9 +119,10 @@ export async function solveOneJob(d: MarketDeps): Promise<MarketState> {
         set({ phase: 'training', note: `training job ${job.jobId} in the worker` });
         const { commitment } = await d.train(`job ${job.jobId}`, spec);
         const root = `0x${commitment}` as Hex;
+        const committedAt = await getBlockNumber(publicClient, { cacheTime: 0 });
         await commitRoot(wallet, { market: c.market, jobId: job.jobId, root });
         set({ phase: 'committed', root, note: `committed ${root.slice(0, 10)}…; waiting for the challenge window to close` });
-        return await settle(job.jobId);
+        return await settle(job.jobId, spec, root, committedAt);
       }
       await sleep(POLL_MS, d.signal);
     }
@@ -127,19 +132,37 @@ export async function solveOneJob(d: MarketDeps): Promise<MarketState> {
     return state;
   }
 
-  async function settle(jobId: bigint): Promise<MarketState> {
+  /**
+   * After the commit: plays every dispute opened on the job as the solver (each in a worker of its own, side by side,
+   * as a Node solver does), and finalizes once the window has closed with none in play.
+   */
+  async function settle(jobId: bigint, spec: JobSpecInput, root: Hex, committedAt: bigint): Promise<MarketState> {
+    const played = new Map<bigint, Promise<void>>();
+    const rulings: string[] = [];
     for (;;) {
       const job = await getJob(publicClient, { market: c.market, jobId });
       if (job.phase === 'Finalized') {
-        set({ phase: 'finalized', balanceAfter: (await tokens()).toString(), note: `job ${jobId} finalized: reward and stake paid to ${account.address}` });
+        await Promise.all(played.values()); // every game's own ruling is in
+        set({ phase: 'finalized', balanceAfter: (await tokens()).toString(), note: `job ${jobId} finalized${rulings.length ? ` after ${rulings.join('; ')}` : ''}: reward and stake paid to ${account.address}` });
         return state;
       }
       if (job.phase === 'Refuted') {
-        set({ phase: 'refuted', note: `job ${jobId} was refuted` });
+        set({ phase: 'refuted', note: `job ${jobId} was refuted${rulings.length ? ` (${rulings.join('; ')})` : ''}` });
         return state;
       }
-      if (job.openDisputes > 0) set({ phase: 'challenged', note: `job ${jobId} is challenged: a tab cannot play the dispute yet; its stake rides on the game's clock` });
-      else if (job.phase === 'Committed' && (await getBlockNumber(publicClient, { cacheTime: 0 })) >= job.challengeEnds) {
+      if (job.disputes > played.size) {
+        const opened = await getContractEvents(publicClient, { address: c.market, abi: JobMarketAbi, eventName: 'JobChallenged', args: { jobId }, fromBlock: committedAt, toBlock: 'latest' });
+        for (const e of opened) {
+          const { challenger, challengerRoot, disputeId } = e.args as { challenger: Address; challengerRoot: Hex; disputeId: bigint };
+          if (played.has(disputeId)) continue;
+          set({ phase: 'challenged', note: `job ${jobId} is challenged (dispute ${disputeId}): playing it as the solver` });
+          const req: DefendJobRequest = { spec, key: d.key, ...(signer.kind === 'wallet' ? { wallet: signer.account } : {}), chain: { rpcUrl, chainId: d.info.chainId, contracts: c }, jobId, root, committedAt, dispute: { disputeId, challenger, challengerRoot } };
+          played.set(disputeId, d.defend(req, (text) => set({ note: text })).then(
+            (o) => { rulings.push(`dispute ${disputeId}: ${o.loser} lost (${o.at}) after ${o.moves} moves`); set({ note: rulings[rulings.length - 1] }); },
+            (error) => { rulings.push(`dispute ${disputeId}: not played to the end (${describeError(error)})`); set({ note: rulings[rulings.length - 1] }); },
+          ));
+        }
+      } else if (job.phase === 'Committed' && (await getBlockNumber(publicClient, { cacheTime: 0 })) >= job.challengeEnds) {
         await finalize(wallet, { market: c.market, jobId }).catch(() => undefined); // someone else may have finalized it
         continue;
       }

@@ -8,6 +8,8 @@
  * checkpoints) and playDispute (every move checked with the TypeScript game before it is sent, the position rebuilt
  * from the chain's Moved events). It reaches the chain through the node that served the page (POST /rpc).
  *
+ * A tab that solved a job plays the disputes opened on it as the solver (defendJob), with the same code.
+ *
  * What it does not do (yet): the sampled policy (verify/sampled-check.ts) needs the committer's checkpoints, which
  * a Node verifier gets over libp2p blobs (node/p2p.ts) that a tab does not fetch; a tab re-executes in full.
  */
@@ -22,7 +24,7 @@ import { createClients } from '../../chain/clients.js';
 import { jobFacts } from '../../chain/dispute-moves.js';
 import { DisputeGameAbi } from '../../chain/generated/DisputeGame.js';
 import type { Contracts } from '../../node/context.js';
-import { playDispute, type DisputeOutcome } from '../../node/dispute.js';
+import { playDispute, type DisputeContext, type DisputeOutcome } from '../../node/dispute.js';
 import { buildProgram } from '../../train/program.js';
 import { MemoryStore, runInMemory, type InMemoryStep } from '../../train/run-in-memory.js';
 import { parseJobSpec, type JobSpecInput } from '../../train/spec.js';
@@ -60,16 +62,27 @@ export type VerifyReport = {
   wallet(args: { method: string; params?: unknown }): Promise<unknown>;
 };
 
-export async function verifyJob(req: VerifyJobRequest, report: VerifyReport): Promise<VerifyOutcome> {
-  const { job, chain } = req;
-  const c = chain.contracts;
+/** The tab's chain clients in the worker: reads through the node's /rpc, writes signed by its key or the browser's wallet. */
+function clientsOf(req: Pick<VerifyJobRequest, 'chain' | 'key' | 'wallet'>, report: Pick<VerifyReport, 'wallet'>) {
+  const { chain } = req;
   const privateKey = `0x${[...req.key].map((b) => b.toString(16).padStart(2, '0')).join('')}` as Hex;
   const clients = createClients({ rpcUrl: chain.rpcUrl, chainId: chain.chainId, account: privateKeyToAccount(privateKey) });
-  const { publicClient } = clients;
   // retryCount 0: a method the wallet does not support fails at once instead of looking like a hang.
   const wallet = (req.wallet
     ? createWalletClient({ account: req.wallet, chain: clients.chain, transport: custom({ request: report.wallet }, { retryCount: 0 }), pollingInterval: 100 })
     : clients.walletClient) as unknown as MycelWalletClient;
+  return { publicClient: clients.publicClient, wallet };
+}
+
+/** What playDispute needs, from the worker: the clients, the contracts, and reports to the page. */
+const disputeContext = (c: ReturnType<typeof clientsOf>, contracts: Contracts, report: VerifyReport): DisputeContext =>
+  ({ publicClient: c.publicClient as never, wallet: c.wallet, contracts, confirmations: 0, log: report.log, tx: (action, gas) => report.tx(action, gas) });
+
+export async function verifyJob(req: VerifyJobRequest, report: VerifyReport): Promise<VerifyOutcome> {
+  const { job, chain } = req;
+  const c = chain.contracts;
+  const clients = clientsOf(req, report);
+  const { publicClient, wallet } = clients;
   const program = buildProgram(parseJobSpec(req.spec));
   const rules = rulesOf(program);
 
@@ -95,8 +108,40 @@ export async function verifyJob(req: VerifyJobRequest, report: VerifyReport): Pr
   report.log(`job ${job.jobId}: challenged (dispute ${opened.disputeId}, stake ${now.stake}); playing it as challenger`);
   const party = replayParty({ role: 'challenger', program, reference: program, store, record: run.record });
   const dispute = await playDispute(
-    { publicClient: publicClient as never, wallet, contracts: c, confirmations: 0, log: report.log, tx: (action, gas) => report.tx(action, gas) },
+    disputeContext(clients, c, report),
     { disputeId: opened.disputeId, jobId: job.jobId, rules, facts, party, roots: { solver: job.root, challenger: mine }, parties: { solver: job.solver, challenger: wallet.account.address }, fromBlock: job.committedAt },
   );
   return { verdict: 'disputed', commitment: run.commitment, disputeId: opened.disputeId, dispute };
+}
+
+/** A dispute opened against the tab's own committed root, which it plays as the solver. */
+export type DefendJobRequest = Omit<VerifyJobRequest, 'job'> & {
+  jobId: bigint;
+  /** The root the tab committed, the block its commit is at or after, and the dispute. */
+  root: Hex;
+  committedAt: bigint;
+  dispute: { disputeId: bigint; challenger: Address; challengerRoot: Hex };
+};
+
+/**
+ * Plays the solver's side of a dispute on the tab's own job, as a Node solver does (node/roles.ts afterCommit): the
+ * job is trained again with its checkpoints kept in memory (the same bits as the run the tab committed), and the moves
+ * come from replayParty and go through playDispute. An honest tab wins against any challenger.
+ */
+export async function defendJob(req: DefendJobRequest, report: VerifyReport): Promise<DisputeOutcome> {
+  const clients = clientsOf(req, report);
+  const program = buildProgram(parseJobSpec(req.spec));
+  const rules = rulesOf(program);
+  const facts = jobFacts(rules);
+  report.log(`job ${req.jobId} is challenged (dispute ${req.dispute.disputeId}): re-running it to play the dispute as solver`);
+  const store = new MemoryStore();
+  const run = runInMemory(program, report.step, store);
+  if (`0x${run.commitment}`.toLowerCase() !== req.root.toLowerCase()) throw new Error(`job ${req.jobId}: this run gives root 0x${run.commitment.slice(0, 8)}…, not the committed ${req.root.slice(0, 10)}…; the dispute is left to its clock`);
+  const party = replayParty({ role: 'solver', program, reference: program, store, record: run.record });
+  return playDispute(disputeContext(clients, req.chain.contracts, report), {
+    disputeId: req.dispute.disputeId, jobId: req.jobId, rules, facts, party,
+    roots: { solver: req.root, challenger: req.dispute.challengerRoot },
+    parties: { solver: clients.wallet.account.address, challenger: req.dispute.challenger },
+    fromBlock: req.committedAt,
+  });
 }

@@ -4,7 +4,8 @@
  * step's loss and speed, then the step hashes and the run commitment (the Merkle root a solver commits on chain).
  * Asked for a job's facts, it builds the dispute rules' facts (h_0 and the facts tree) that a solver checks on chain
  * before it stakes: a pass over every step's program, too long for the page's thread. Asked to verify a committed
- * job, it re-executes it and, on a root that is not its own, challenges and plays the dispute (verify-job.ts). Asked
+ * job, it re-executes it and, on a root that is not its own, challenges and plays the dispute; asked to defend the
+ * tab's own root, it plays the solver's side (verify-job.ts). Asked
  * for a swarm round, it makes the tab's signed rollout (swarm-round.ts).
  */
 import { jobFacts } from '../../chain/dispute-moves.js';
@@ -14,10 +15,11 @@ import { runInMemory, type InMemoryRun, type InMemoryStep } from '../../train/ru
 import { configureKernels, matmulKernel } from '../../tensor/index.js';
 import { rulesOf } from '../../verify/strategy/rules.js';
 import { swarmRound, type SwarmRoundRequest, type SwarmRoundResult } from './swarm-round.js';
-import { verifyJob, type VerifyJobRequest, type VerifyOutcome } from './verify-job.js';
+import type { DisputeOutcome } from '../../node/dispute.js';
+import { defendJob, verifyJob, type DefendJobRequest, type VerifyJobRequest, type VerifyOutcome, type VerifyReport } from './verify-job.js';
 
 type Kernels = { kernels: 'fast' | 'reference'; threads: number };
-export type WorkerRequest = ({ kind: 'run' | 'facts'; spec: JobSpecInput } | ({ kind: 'verify' } & VerifyJobRequest) | ({ kind: 'swarm-round' } & SwarmRoundRequest)) & Kernels;
+export type WorkerRequest = ({ kind: 'run' | 'facts'; spec: JobSpecInput } | ({ kind: 'verify' } & VerifyJobRequest) | ({ kind: 'defend' } & DefendJobRequest) | ({ kind: 'swarm-round' } & SwarmRoundRequest)) & Kernels;
 /** The page's answer to a wallet request the worker made (a verifier's transactions signed by the browser's wallet). */
 export type WalletReply = { kind: 'wallet-reply'; id: number; result?: unknown; error?: { message: string; code?: number } };
 export type JobRulesFacts = { h0: string; root: string; size: bigint };
@@ -29,26 +31,30 @@ export type WorkerReply =
   | { kind: 'tx'; action: string; gas: string }
   | { kind: 'wallet-request'; id: number; method: string; params?: unknown }
   | ({ kind: 'verdict' } & VerifyOutcome)
+  | ({ kind: 'ruled' } & DisputeOutcome)
   | ({ kind: 'rollout' } & SwarmRoundResult)
   | { kind: 'error'; message: string };
 
+let nextWalletRequest = 0;
+const pendingWallet = new Map<number, { ok(result: unknown): void; fail(error: Error): void }>();
 const post = (m: WorkerReply) => (self as unknown as { postMessage(m: WorkerReply): void }).postMessage(m);
+
+/** How a job's verifier or defender reports to the page, and reaches the browser's wallet through it. */
+const report: VerifyReport = {
+  step: (s) => post({ kind: 'step', ...s }),
+  log: (text) => post({ kind: 'log', text }),
+  tx: (action, gas) => post({ kind: 'tx', action, gas: gas.toString() }),
+  wallet: ({ method, params }) => new Promise((ok, fail) => {
+    const id = nextWalletRequest++;
+    pendingWallet.set(id, { ok, fail });
+    post({ kind: 'wallet-request', id, method, params });
+  }),
+};
 
 async function handle(req: WorkerRequest): Promise<void> {
   configureKernels({ kernels: req.kernels, threads: req.threads });
-  if (req.kind === 'verify') {
-    const outcome = await verifyJob(req, {
-      step: (s) => post({ kind: 'step', ...s }),
-      log: (text) => post({ kind: 'log', text }),
-      tx: (action, gas) => post({ kind: 'tx', action, gas: gas.toString() }),
-      wallet: ({ method, params }) => new Promise((ok, fail) => {
-        const id = nextWalletRequest++;
-        pendingWallet.set(id, { ok, fail });
-        post({ kind: 'wallet-request', id, method, params });
-      }),
-    });
-    return post({ kind: 'verdict', ...outcome });
-  }
+  if (req.kind === 'verify') return post({ kind: 'verdict', ...(await verifyJob(req, report)) });
+  if (req.kind === 'defend') return post({ kind: 'ruled', ...(await defendJob(req, report)) });
   if (req.kind === 'swarm-round') return post({ kind: 'rollout', ...swarmRound(req) });
   const program = buildProgram(parseJobSpec(req.spec));
   if (req.kind === 'facts') {
@@ -59,9 +65,6 @@ async function handle(req: WorkerRequest): Promise<void> {
     post({ kind: 'done', matmul: matmulKernel().name, ...run });
   }
 }
-
-let nextWalletRequest = 0;
-const pendingWallet = new Map<number, { ok(result: unknown): void; fail(error: Error): void }>();
 
 self.onmessage = (event: MessageEvent<WorkerRequest | WalletReply>) => {
   if (event.data.kind === 'wallet-reply') {
