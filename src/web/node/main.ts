@@ -118,8 +118,12 @@ function wireKeyButtons(current: () => Uint8Array): void {
   });
 }
 
+/** The serving node's addresses, asked for as the script starts: the request overlaps loading the key. */
+const nodeInfo = fetch('/api/node').then((r) => r.json() as Promise<{ multiaddrs: string[]; peerId?: string }>);
+nodeInfo.catch(() => undefined); // awaited (and reported) in network()
+
 async function network(key: Uint8Array): Promise<void> {
-  const info = (await (await fetch('/api/node')).json()) as { multiaddrs: string[]; peerId?: string };
+  const info = await nodeInfo;
   const ws = info.multiaddrs.filter((a) => /\/(ws|wss)(\/|$)/.test(a)).map((a) => (a.includes('/p2p/') ? a : `${a}/p2p/${info.peerId}`));
   host = await startTabHost(key);
   mark('libp2p');
