@@ -49,6 +49,7 @@ export async function run(args: string[]): Promise<void> {
         array_buffers_mb: round(s.arrayBuffersMb),
         jobs: s.jobs,
         ...(s.smaps ? { smaps_mb: Object.fromEntries(Object.entries(s.smaps).map(([k, v]) => [k, round(v)])), threads: s.threads } : {}),
+        ...(s.v8Spaces ? { v8_spaces_mb: Object.fromEntries(Object.entries(s.v8Spaces).map(([k, v]) => [k, round(v)])) } : {}),
       }),
     onJob: (j) => process.stderr.write(`job ${j.jobId}: ${j.phase}${j.accepted ? ', model fetched' : ''} in ${j.seconds.toFixed(1)} s\n`),
   });
@@ -69,6 +70,8 @@ export async function run(args: string[]): Promise<void> {
     rss_end_mb: round(r.rssEndMb),
     rss_slope_mb_per_hour: round(r.rssSlope),
     heap_slope_mb_per_hour: round(r.heapSlope),
+    heap_total_slope_mb_per_hour: round(r.heapTotalSlope),
+    ...(r.smapsSlopes ? { smaps_slopes_mb_per_hour: Object.fromEntries(Object.entries(r.smapsSlopes).map(([k, v]) => [k, round(v)])) } : {}),
     max_rss_slope_mb_per_hour: bound,
     pass,
     note: 'submitter, 2 solvers and a verifier in one process; memory sampled after a full GC; slopes by least squares after the warm-up',

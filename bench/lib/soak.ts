@@ -9,14 +9,14 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { setFlagsFromString } from 'node:v8';
+import { getHeapSpaceStatistics, setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
 import { getBlockNumber } from 'viem/actions';
 import type { NodeEvent } from '../../src/node/context.js';
 import { bootstrapAddr } from '../../src/node/p2p.js';
 import { awaitJob, runSolver, runVerifier, submitJob } from '../../src/node/roles.js';
 import { startNode, type RunningNode } from '../../src/node/run.js';
-import { readSmaps, smapsGrowth, type SmapsGroup, type SmapsSummary } from './smaps.js';
+import { readSmaps, SMAPS_GROUPS, smapsGrowth, type SmapsGroup, type SmapsSummary } from './smaps.js';
 import { REWARD, slope, STAKE, startMarket, tinySpec, WINDOW_BLOCKS } from './market.js';
 
 export type SoakSample = {
@@ -31,6 +31,8 @@ export type SoakSample = {
   /** With `smaps`: resident MB by kind of mapping (bench/lib/smaps.ts) and the process's thread count. */
   smaps?: Record<SmapsGroup, number>;
   threads?: number;
+  /** With `smaps`: the committed MB of each V8 heap space (new_space, old_space, code_space, large_object_space...). */
+  v8Spaces?: Record<string, number>;
 };
 export type SoakOptions = {
   seconds: number;
@@ -63,6 +65,10 @@ export type SoakResult = {
   /** MB per hour after the warm-up. */
   rssSlope: number;
   heapSlope: number;
+  /** MB per hour of the V8 heap's committed size (heap used is `heapSlope`): V8 growing its spaces, not a leak by itself. */
+  heapTotalSlope: number;
+  /** With `smaps`: MB per hour of each kind of mapping after the warm-up (where the RSS slope comes from). */
+  smapsSlopes?: Record<SmapsGroup, number>;
   rssStartMb: number;
   rssEndMb: number;
   /** The last problems the nodes reported (a failed fetch, a reverted transaction), at most 20. */
@@ -130,6 +136,7 @@ export async function soak(o: SoakOptions): Promise<SoakResult> {
       if (maps) {
         s.smaps = maps.mb;
         s.threads = maps.threads;
+        s.v8Spaces = Object.fromEntries(getHeapSpaceStatistics().map((x) => [x.space_name, x.space_size / MB]));
         // Only two full snapshots are kept (the harness must not grow with the run): the first after the warm-up, the last.
         if (firstMaps === null && s.seconds >= Math.max(minWarmup, warmJobsAt)) firstMaps = maps;
         else lastMaps = maps;
@@ -193,6 +200,8 @@ export async function soak(o: SoakOptions): Promise<SoakResult> {
     jobsOther,
     rssSlope: slope(hours, after.map((s) => s.rssMb)),
     heapSlope: slope(hours, after.map((s) => s.heapMb)),
+    heapTotalSlope: slope(hours, after.map((s) => s.heapTotalMb)),
+    ...(after.every((s) => s.smaps) && after.length > 0 ? { smapsSlopes: Object.fromEntries(SMAPS_GROUPS.map((g) => [g, slope(hours, after.map((s) => s.smaps![g]))])) as Record<SmapsGroup, number> } : {}),
     rssStartMb: after[0]?.rssMb ?? NaN,
     rssEndMb: samples[samples.length - 1]?.rssMb ?? NaN,
     problems,

@@ -22,9 +22,9 @@ type Stopped = { code: number | null; stdout: string; stderr: string; seen: RegE
  * Runs `mycel ...args` until `when` matches its output (stdout then stderr, as received so far), runs `then` with that
  * output, and sends `sig`.
  */
-function stopOn(args: string[], when: RegExp, sig: NodeJS.Signals, then?: (output: string) => Promise<void>, timeoutMs = 150_000): Promise<Stopped> {
+function stopOn(args: string[], when: RegExp, sig: NodeJS.Signals, then?: (output: string) => Promise<void>, timeoutMs = 150_000, command: string[] = [process.execPath, MYCEL_MAIN]): Promise<Stopped> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [MYCEL_MAIN, ...args], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, MYCEL_HOME: home } });
+    const child = spawn(command[0], [...command.slice(1), ...args], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, MYCEL_HOME: home } });
     let stdout = '';
     let stderr = '';
     let seen: RegExpExecArray | null = null;
@@ -93,10 +93,12 @@ describe('stopping long-running commands', { timeout: 200_000 }, () => {
     }
   });
 
-  it('devnet: SIGTERM during the scenario stops anvil and every node process, keeps their data and exits 143', async () => {
+  it('devnet (npm start): SIGTERM during the scenario stops anvil and every node process, keeps their data and exits 143', async () => {
     const dir = join(home, 'devnet');
+    // Signalled through npm, as `npm start` runs it: npm passes the signal on to its script's process (which must be
+    // the devnet itself, not a shell that would die and leave the devnet running), and exits with its status.
     // Once the first job is posted (its spec is in the submitter's data dir; the default dir, under MYCEL_HOME).
-    const r = await stopOn(['devnet', '--steps', '4', '--exit'], /started verifier .* as process (\d+)[\s\S]*posted job/, 'SIGTERM');
+    const r = await stopOn(['--', '--steps', '4', '--exit'], /started verifier .* as process (\d+)[\s\S]*posted job/, 'SIGTERM', undefined, 150_000, ['npm', 'start', '--silent']);
     expect(r.code, r.stderr).toBe(143);
     expect(r.stderr).toMatch(/The devnet was stopped before the scenario finished/);
     expect(r.stderr).not.toMatch(/^\s+at /m);
