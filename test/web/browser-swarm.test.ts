@@ -3,7 +3,9 @@
  * its rollout in its worker with the swarm's own startRound, serves its policy blob over the blob protocol, and
  * publishes the rollout over gossip; the Node peer checks it as any peer's (questions, answers and rewards recomputed,
  * and, with reexec 1, every completion regenerated from the tab's policy blob fetched from the tab, token for token)
- * and accepts it. The tab's rollout is the same bits a Node peer makes for its key, round and policy.
+ * and accepts it. The tab's rollout is the same bits a Node peer makes for its key, round and policy. The tab then
+ * finishes the round: it re-executes the peer's questions from the peer's policy blob (fetched over libp2p) and takes
+ * the GRPO step, reaching the policy finishRound reaches in Node.
  */
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -15,7 +17,7 @@ import { parseBlobCid, sha256Bytes } from '../../src/p2p/blob/manifest.js';
 import { identityFromRaw } from '../../src/p2p/identity.js';
 import { MycelNode } from '../../src/p2p/node.js';
 import { toHex } from '../../src/platform/sha256.js';
-import { createSapoNode, startRound } from '../../src/swarm/round.js';
+import { blobKey, createSapoNode, finishRound, startRound } from '../../src/swarm/round.js';
 import { rolloutCodec } from '../../src/swarm/rollout-message.js';
 import { runSapoNode, type SapoEvent } from '../../src/swarm/sapo-node.js';
 import type { TabState } from '../../src/web/node/main.js';
@@ -24,11 +26,13 @@ import { launchChromium, screenshot } from './browser.js';
 
 const TOKEN = 'swarm-tab-token';
 const ROUND_MS = 120_000;
-const config = testConfig({ swarmId: 'tab-swarm', own: 2, external: 2, completions: 4, maxTokens: 3, reexecFraction: 1 });
-const [peer] = testNodes(1, config);
+// As sapoFingerprint's swarm: policies pre-trained 20 steps answer sometimes right, so groups' rewards differ and
+// the GRPO step trains (an untrained policy's all-zero rewards would leave nothing to train on).
+const config = testConfig({ swarmId: 'tab-swarm', tasks: [{ name: 'modular', config: { modulus: 10 } }], own: 2, external: 2, completions: 4, maxTokens: 2, temperature: 0.7, reexecFraction: 1 });
+const [peer] = testNodes(1, config, 1, 20);
 // The policy the node offers joiners is not the Node peer's own (another seed): to re-execute the tab's completions
 // the peer must fetch the tab's policy blob from the tab, over the blob protocol.
-const [offered] = testNodes(1, config, 2);
+const [offered] = testNodes(1, config, 2, 20);
 const TAB_KEY = keyOf(5);
 let browser: Browser;
 let p2p: MycelNode;
@@ -58,7 +62,7 @@ afterAll(async () => {
 });
 
 describe('browser node in a swarm round', () => {
-  test('a tab\'s rollout passes a Node peer\'s recompute check, bit for bit', async () => {
+  test('a tab\'s rollout passes a Node peer\'s recompute check, and the tab finishes the round with the Node\'s GRPO step, bit for bit', async () => {
     const context = await browser.newContext({ viewport: { width: 1200, height: 1100 } });
     const page = await context.newPage();
     const errors: string[] = [];
@@ -80,9 +84,9 @@ describe('browser node in a swarm round', () => {
       const tabId = identityFromRaw(TAB_KEY).peerId.toString();
 
       await page.click('#swarm-round');
-      await page.waitForFunction(() => ['published', 'failed'].includes((window as unknown as { __mycelTab: TabState }).__mycelTab.swarm!.phase), undefined, { timeout: 90_000, polling: 100 });
+      await page.waitForFunction(() => ['finished', 'failed'].includes((window as unknown as { __mycelTab: TabState }).__mycelTab.swarm!.phase), undefined, { timeout: 90_000, polling: 100 });
       const s = (await page.evaluate(() => (window as unknown as { __mycelTab: TabState }).__mycelTab)).swarm!;
-      expect(`${s.phase}: ${s.note}`).toMatch(/^published: /);
+      expect(`${s.phase}: ${s.note}`).toMatch(/^finished: /);
       expect(s.round).toBe(0);
       const final = await running;
 
@@ -101,7 +105,18 @@ describe('browser node in a swarm round', () => {
       expect(s.cid).toBe(blob.cid);
       expect(blob.cid).not.toBe(peer.blob.cid);
       expect(await p2p.store.has(parseBlobCid(blob.cid))).toBe(true); // fetched from the tab
-      await page.waitForFunction(() => (window as unknown as { __mycelTab: TabState }).__mycelTab.swarm!.heard >= 1, undefined, { timeout: 10_000 });
+      // The tab finished the round as a Node peer would: the peer's questions accepted after re-executing them from
+      // the peer's policy blob, fetched from the peer over libp2p, and the GRPO step: the same policy, bit for bit, as
+      // finishRound gives in Node for the tab's key on the same inbox.
+      expect(s.metrics).toMatchObject({ round: 0, node: tabId, rolloutsIn: config.own, reexecuted: config.own, rejected: 0, dropped: [] });
+      expect(s.rejections).toEqual([]);
+      const peerRollout = startRound(peer, 0).rollout;
+      const twinDone = finishRound(startRound(twin, 0).node, { rollouts: [{ from: peer.id, rollout: peerRollout }], blobs: new Map([[blobKey(peer.id, peer.blob.cid), peer.blob.bytes]]) });
+      expect(twinDone.metrics.trainedOwn + twinDone.metrics.trainedExternal).toBeGreaterThan(0);
+      expect(s.metrics!.loss).toBeDefined();
+      expect(s.metrics!.policy).not.toBe(offered.blob.hash);
+      expect(s.metrics!.policy).toBe(twinDone.metrics.policy);
+      expect(s.metrics!.trainedOwn + s.metrics!.trainedExternal).toBe(twinDone.metrics.trainedOwn + twinDone.metrics.trainedExternal);
       await screenshot(page, 'browser-node', 'swarm-round');
       expect(errors).toEqual([]);
     } finally {

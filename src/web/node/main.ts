@@ -16,8 +16,8 @@ import { addressOf, KeyImportError, loadOrCreateKey, parseKey, saveKey, toHex } 
 import { dialAny, reach, startTabHost, type TabHost } from './libp2p.js';
 import type { ChainInfo, MarketState } from './market.js';
 import type { EIP1193Provider } from 'viem';
-import type { SwarmInfo, SwarmState } from './swarm.js';
-import type { SwarmRoundRequest, SwarmRoundResult } from './swarm-round.js';
+import type { SwarmInfo, SwarmState, SwarmWorker } from './swarm.js';
+import type { SwarmFinishResult, SwarmRoundResult } from './swarm-round.js';
 import type { VerifierState } from './verifier.js';
 import type { DisputeOutcome } from '../../node/dispute.js';
 import type { DefendJobRequest, VerifyJobRequest, VerifyOutcome } from './verify-job.js';
@@ -255,21 +255,29 @@ async function defendInWorker(req: DefendJobRequest, progress: (text: string) =>
 
 const kernelsOf = () => ({ kernels: tab.caps.kernels, threads: tab.caps.threads });
 
-/** Makes the tab's rollout for a swarm round in a worker (swarm-round.ts). */
-function rolloutInWorker(req: SwarmRoundRequest): Promise<SwarmRoundResult> {
+/**
+ * The tab's swarm node lives in one worker for as long as the tab stays (swarm-round.ts keeps its policy between
+ * rounds); the page asks it one thing at a time.
+ */
+function swarmWorker(): SwarmWorker {
   const worker = new Worker('/node-worker.js', { type: 'module' });
-  const { kernels, threads } = tab.caps;
-  return new Promise<SwarmRoundResult>((ok, fail) => {
-    worker.onmessage = (e: MessageEvent<WorkerReply>) => {
-      const m = e.data;
-      worker.terminate();
-      if (m.kind === 'rollout') ok(m);
-      else fail(new Error(m.kind === 'error' ? m.message : `unexpected ${m.kind} from the worker`));
-    };
-    worker.onerror = (e) => fail(new Error(e.message));
-    leaving.signal.addEventListener('abort', () => worker.terminate(), { once: true });
-    worker.postMessage({ kind: 'swarm-round', ...req, kernels, threads } satisfies WorkerRequest);
-  });
+  leaving.signal.addEventListener('abort', () => worker.terminate(), { once: true });
+  let queue: Promise<unknown> = Promise.resolve();
+  const ask = (request: WorkerRequest, want: WorkerReply['kind']) => {
+    const asked = queue.then(() => new Promise<WorkerReply>((ok, fail) => {
+      worker.onmessage = (e: MessageEvent<WorkerReply>) => (e.data.kind === 'error' ? fail(new Error(e.data.message)) : e.data.kind === want ? ok(e.data) : fail(new Error(`unexpected ${e.data.kind} from the worker`)));
+      worker.onerror = (e) => fail(new Error(e.message));
+      worker.postMessage(request);
+    }));
+    queue = asked.catch(() => undefined);
+    return asked;
+  };
+  const k = () => ({ kernels: tab.caps.kernels, threads: tab.caps.threads });
+  return {
+    start: async (req) => (await ask({ kind: 'swarm-round', ...req, ...k() }, 'rollout')) as SwarmRoundResult,
+    plan: async (rollouts) => ((await ask({ kind: 'swarm-plan', rollouts, ...k() }, 'plan')) as { plan: { peer: string; cid: string }[] }).plan,
+    finish: async (rollouts, blobs) => (await ask({ kind: 'swarm-finish', rollouts, blobs, ...k() }, 'finished')) as SwarmFinishResult,
+  };
 }
 
 function renderSwarm(): void {
@@ -278,7 +286,8 @@ function renderSwarm(): void {
     !s ? h('p', { class: 'muted' }, 'This node runs no swarm.')
       : h('div', {},
         h('p', {}, `Swarm ${s.swarmId}${s.round === undefined ? '' : `, round ${s.round}`}: ${s.phase}${s.note ? `: ${s.note}` : ''}`),
-        s.reward === undefined ? null : h('p', {}, `Reward ${s.reward.toFixed(3)}, accuracy ${s.accuracy!.toFixed(2)}; ${s.heard} peer rollout${s.heard === 1 ? '' : 's'} heard this round.`)),
+        s.reward === undefined ? null : h('p', {}, `Reward ${s.reward.toFixed(3)}, accuracy ${s.accuracy!.toFixed(2)}; ${s.heard} peer rollout${s.heard === 1 ? '' : 's'} heard this round.`),
+        ...(s.rejections ?? []).map((r) => h('p', { class: 'warn' }, `Rejected ${r}`))),
   );
 }
 
@@ -292,6 +301,7 @@ async function joinSwarm(key: Uint8Array, net: Promise<void>): Promise<void> {
   renderSwarm();
   const button = document.getElementById('swarm-round') as HTMLButtonElement;
   button.hidden = false;
+  let swarm: SwarmWorker | undefined;
   const start = () => {
     button.disabled = true;
     void net.then(() => takeSwarmRound({
@@ -299,7 +309,7 @@ async function joinSwarm(key: Uint8Array, net: Promise<void>): Promise<void> {
       key,
       id: tab.peerId!,
       info,
-      generate: rolloutInWorker,
+      worker: (swarm ??= swarmWorker()),
       update: (s) => { tab.swarm = s; renderSwarm(); },
       signal: leaving.signal,
     })).finally(() => { button.disabled = false; });

@@ -6,25 +6,30 @@
  * gossip once a peer is subscribed. Node peers check it as any peer's, re-executing a seeded share of its completions
  * from the tab's policy blob, token for token.
  *
- * What a tab does not do (yet): finish the round itself (check the peers' rollouts, re-execute theirs from their
- * policy blobs, and take the GRPO step on own and external questions); it takes one round on the starting policy.
+ * Then it finishes the round as a Node peer does (sapo-node.ts): it collects the round's peer rollouts from the
+ * topic, fetches the policy blobs the round re-executes from over the blob protocol (each chunk checked against the
+ * manifest, the manifest against the CID), and in its worker checks every rollout and takes the GRPO step on its
+ * own and the peers' questions (swarm/round.ts finishRound). Its next round starts from the policy that step gave.
  */
+import { peerIdFromString } from '@libp2p/peer-id';
 import type { CID } from 'multiformats/cid';
 import { BLOB_CHUNK_BYTES } from '../../p2p/constants.js';
-import { chunkLength, encodeManifest, sha256Bytes, type Manifest } from '../../p2p/blob/manifest.js';
-import { BlobServer } from '../../p2p/blob/protocol.js';
+import { chunkCount, chunkLength, chunkMatches, encodeManifest, parseBlobCid, sha256Bytes, type Manifest } from '../../p2p/blob/manifest.js';
+import { BLOB_PROTOCOL, BlobRequester, BlobServer } from '../../p2p/blob/protocol.js';
 import { Reputation } from '../../p2p/reputation.js';
 import { toHex } from '../../platform/sha256.js';
 import { rolloutCodec, rolloutTopic, type Rollout } from '../../swarm/rollout-message.js';
 import type { SapoConfigInput } from '../../swarm/sapo-config.js';
 import type { TabHost } from './libp2p.js';
 import { describeError } from './market.js';
-import type { SwarmRoundRequest, SwarmRoundResult } from './swarm-round.js';
+import { blobKey, type BlobFailure, type RoundMetrics } from '../../swarm/round.js';
+import { MAX_PEER_MODEL } from '../../swarm/rollout-policy.js';
+import type { Received, SwarmFinishResult, SwarmRoundRequest, SwarmRoundResult } from './swarm-round.js';
 
 export type SwarmInfo = { config: SapoConfigInput & { swarmId: string }; genesisMs: number; roundMs: number; policy: string };
 
 export type SwarmState = {
-  phase: 'joining' | 'generating' | 'publishing' | 'published' | 'failed';
+  phase: 'joining' | 'generating' | 'publishing' | 'collecting' | 'checking' | 'finished' | 'failed';
   swarmId: string;
   round?: number;
   /** Mean reward of its completions, and the share of its questions with a correct one. */
@@ -39,7 +44,18 @@ export type SwarmState = {
   recipients?: number;
   heard: number;
   seconds?: number;
+  /** The round as finishRound saw it: peers' questions accepted and re-executed, rejections, the GRPO step, the new policy. */
+  metrics?: RoundMetrics;
+  /** Why each rejected peer rollout was rejected. */
+  rejections?: string[];
   note?: string;
+};
+
+/** The tab's swarm node, in its worker: the round's rollout, the blobs it re-executes from, the round's end. */
+export type SwarmWorker = {
+  start(req: SwarmRoundRequest): Promise<SwarmRoundResult>;
+  plan(rollouts: Received[]): Promise<{ peer: string; cid: string }[]>;
+  finish(rollouts: Received[], blobs: [string, Uint8Array | BlobFailure][]): Promise<SwarmFinishResult>;
 };
 
 export type SwarmDeps = {
@@ -47,7 +63,7 @@ export type SwarmDeps = {
   key: Uint8Array;
   id: string;
   info: SwarmInfo;
-  generate(req: SwarmRoundRequest): Promise<SwarmRoundResult>;
+  worker: SwarmWorker;
   update(s: SwarmState): void;
   signal: AbortSignal;
 };
@@ -60,26 +76,33 @@ export async function takeSwarmRound(d: SwarmDeps): Promise<SwarmState> {
   const set = (patch: Partial<SwarmState>) => { Object.assign(state, patch); d.update({ ...state }); };
   const pubsub = d.host.services.pubsub;
   const topic = rolloutTopic(config.swarmId);
+  let onMessage: ((e: CustomEvent<{ topic: string; data: Uint8Array }>) => void) | undefined;
   try {
     // Subscribed first: a Node peer publishes its own rollout once every peer it expects is subscribed.
     pubsub.subscribe(topic);
-    const heard = new Set<string>();
-    pubsub.addEventListener('message', (e) => {
-      if (e.detail.topic !== topic || state.round === undefined) return;
+    // The round's peer rollouts, the first of each peer (finishRound checks each; a malformed one is not kept).
+    const inbox = new Map<number, Map<string, Received>>();
+    onMessage = (e) => {
+      if (e.detail.topic !== topic) return;
       try {
         const { body } = rolloutCodec.decode(e.detail.data) as { body: Rollout };
-        if (body.round === state.round && body.node !== d.id) heard.add(body.node);
-        set({ heard: heard.size });
+        if (body.node === d.id) return;
+        let round = inbox.get(body.round);
+        if (!round) inbox.set(body.round, (round = new Map()));
+        const from = (e.detail as { from?: { toString(): string } }).from?.toString();
+        if (!round.has(body.node)) round.set(body.node, { ...(from ? { from } : {}), rollout: body });
+        if (body.round === state.round) set({ heard: round.size });
       } catch {
-        // Not a rollout: the Node peers' validators judge what they forward; the tab only counts.
+        // Not a rollout: not kept (the Node peers' validators penalise its sender).
       }
-    });
+    };
+    pubsub.addEventListener('message', onMessage);
     const policy = new Uint8Array(await (await fetch('/api/swarm-policy', { signal: d.signal })).arrayBuffer());
     while (Date.now() < genesisMs) await sleep(Math.min(1_000, genesisMs - Date.now()));
     const round = Math.floor((Date.now() - genesisMs) / roundMs);
     const end = genesisMs + (round + 1) * roundMs;
     set({ phase: 'generating', round, note: `making its rollout for round ${round} in the worker` });
-    const made = await d.generate({ config, policy, policyHash: d.info.policy, key: d.key, id: d.id, round });
+    const made = await d.worker.start({ config, policy, policyHash: d.info.policy, key: d.key, id: d.id, round });
     const completions = made.rollout.groups.flatMap((g) => g.completions);
     set({
       reward: completions.reduce((s, c) => s + c.reward, 0) / Math.max(1, completions.length),
@@ -88,9 +111,7 @@ export async function takeSwarmRound(d: SwarmDeps): Promise<SwarmState> {
       cid: made.blob.cid,
       seconds: made.seconds,
     });
-    const served = memoryBlob(made.blob.bytes);
-    if (served.cid.toString() !== made.blob.cid) throw new Error(`the blob's CID here is ${served.cid}, the swarm computes ${made.blob.cid}`);
-    await new BlobServer(d.host as unknown as ConstructorParameters<typeof BlobServer>[0], { store: served.store, reputation: new Reputation() }).start();
+    await serveBlob(d.host, made.blob);
 
     const bytes = rolloutCodec.encode('rollout', made.rollout);
     set({ phase: 'publishing', rolloutDigest: toHex(sha256Bytes(bytes)), note: 'waiting for a swarm peer on the rollout topic' });
@@ -100,33 +121,93 @@ export async function takeSwarmRound(d: SwarmDeps): Promise<SwarmState> {
       if (pubsub.getSubscribers(topic).length > 0) {
         const { recipients } = await pubsub.publish(topic, bytes).catch(() => ({ recipients: [] as unknown[] }));
         if (recipients.length > 0) {
-          set({ phase: 'published', recipients: recipients.length, note: `published its rollout of round ${round} to ${recipients.length} peer${recipients.length === 1 ? '' : 's'}; serving its policy blob ${made.blob.cid.slice(0, 12)}… for their checks` });
-          return state;
+          set({ phase: 'collecting', recipients: recipients.length, note: `published its rollout of round ${round} to ${recipients.length} peer${recipients.length === 1 ? '' : 's'}; serving its policy blob ${made.blob.cid.slice(0, 12)}… for their checks; collecting theirs` });
+          break;
         }
       }
       await sleep(250);
     }
+    // Every peer on the topic heard from, or the round's time is up.
+    const inRound = () => inbox.get(round) ?? new Map<string, Received>();
+    while (Date.now() < end && inRound().size < pubsub.getSubscribers(topic).length) {
+      d.signal.throwIfAborted();
+      await sleep(100);
+    }
+    const received = [...inRound().values()];
+    set({ phase: 'checking', note: `checking ${received.length} peer rollout${received.length === 1 ? '' : 's'} and taking the GRPO step in the worker` });
+    const plan = await d.worker.plan(received);
+    const blobs = await Promise.all(plan.map((p) => fetchPolicyBlob(d.host, p.peer, p.cid)));
+    const done = await d.worker.finish(received, plan.map((p, i) => [blobKey(p.peer, p.cid), blobs[i]]));
+    await serveBlob(d.host, done.blob);
+    const m = done.metrics;
+    set({
+      phase: 'finished',
+      metrics: m,
+      rejections: done.verdicts.map((v) => `${v.peer.slice(-8)}: ${v.kind}: ${v.reason}`),
+      note: `round ${round}: ${m.rolloutsIn} peer question${m.rolloutsIn === 1 ? '' : 's'} accepted (${m.reexecuted} re-executed), ${m.rejected} rejected; GRPO step on ${m.trainedOwn} own + ${m.trainedExternal} peers' questions${m.loss === undefined ? '' : `, loss ${m.loss.toFixed(4)}`}; policy ${m.policy.slice(0, 12)}…`,
+    });
+    return state;
   } catch (error) {
     if (d.signal.aborted) return state;
     set({ phase: 'failed', note: describeError(error) });
     return state;
+  } finally {
+    if (onMessage) pubsub.removeEventListener('message', onMessage as never);
   }
 }
 
-/** One blob in memory, in the shape the blob server reads a store: its manifest and its chunks. */
-function memoryBlob(bytes: Uint8Array): { cid: CID; store: ConstructorParameters<typeof BlobServer>[1]['store'] } {
-  const count = Math.ceil(bytes.length / BLOB_CHUNK_BYTES);
+/** The tab's policy blobs, served from memory over the blob protocol by one BlobServer (the one a Node peer runs). */
+const served = new Map<string, { bytes: Uint8Array; manifest: Manifest; manifestBytes: Uint8Array }>();
+let server: Promise<void> | undefined;
+
+async function serveBlob(host: TabHost, blob: { cid: string; bytes: Uint8Array }): Promise<void> {
+  const count = Math.ceil(blob.bytes.length / BLOB_CHUNK_BYTES);
   const hashes = new Uint8Array(count * 32);
-  for (let i = 0; i < count; i++) hashes.set(sha256Bytes(bytes.subarray(i * BLOB_CHUNK_BYTES, (i + 1) * BLOB_CHUNK_BYTES)), i * 32);
-  const manifest: Manifest = { size: bytes.length, chunkSize: BLOB_CHUNK_BYTES, hashes };
+  for (let i = 0; i < count; i++) hashes.set(sha256Bytes(blob.bytes.subarray(i * BLOB_CHUNK_BYTES, (i + 1) * BLOB_CHUNK_BYTES)), i * 32);
+  const manifest: Manifest = { size: blob.bytes.length, chunkSize: BLOB_CHUNK_BYTES, hashes };
   const { bytes: manifestBytes, cid } = encodeManifest(manifest);
-  const ours = (c: CID) => c.equals(cid);
-  return {
-    cid,
+  if (cid.toString() !== blob.cid) throw new Error(`the blob's CID here is ${cid}, the swarm computes ${blob.cid}`);
+  served.set(blob.cid, { bytes: blob.bytes, manifest, manifestBytes });
+  const of = (c: CID) => served.get(c.toString());
+  server ??= new BlobServer(host as unknown as ConstructorParameters<typeof BlobServer>[0], {
     store: {
-      manifestBytes: async (c) => (ours(c) ? manifestBytes : undefined),
-      manifest: async (c) => (ours(c) ? manifest : undefined),
-      readChunk: async (c, m, i) => (ours(c) ? bytes.subarray(i * m.chunkSize, i * m.chunkSize + chunkLength(m, i)) : undefined),
+      manifestBytes: async (c) => of(c)?.manifestBytes,
+      manifest: async (c) => of(c)?.manifest,
+      readChunk: async (c, m, i) => of(c)?.bytes.subarray(i * m.chunkSize, i * m.chunkSize + chunkLength(m, i)),
     },
-  };
+    reputation: new Reputation(),
+  }).start();
+  await server;
+}
+
+/** The largest policy blob the tab fetches: a checkpoint of the largest model it re-executes is well under this. */
+const MAX_POLICY_BYTES = 64 * 2 ** 20;
+const FETCH_MS = 10_000;
+
+/**
+ * A peer's policy blob from the peer, over the blob protocol: the manifest is checked against the CID and every
+ * chunk against the manifest; finishRound then checks the blob against the rollout's claimed state hash.
+ */
+async function fetchPolicyBlob(host: TabHost, peer: string, cidText: string): Promise<Uint8Array | BlobFailure> {
+  let requester: BlobRequester | undefined;
+  try {
+    const cid = parseBlobCid(cidText);
+    const peerId = peerIdFromString(peer);
+    const signal = AbortSignal.timeout(FETCH_MS);
+    requester = new BlobRequester(peerId, await host.dialProtocol(peerId, BLOB_PROTOCOL, { signal, runOnLimitedConnection: true }));
+    const got = await requester.manifest(cid, signal);
+    if (!got) return { kind: 'unknown-policy', reason: `the author does not serve the policy blob ${cidText}` };
+    if (got.manifest.size > MAX_POLICY_BYTES) return { kind: 'bad-policy-blob', reason: `the policy blob ${cidText} is ${got.manifest.size} bytes, more than a model this tab re-executes (${JSON.stringify(MAX_PEER_MODEL)})` };
+    const bytes = new Uint8Array(got.manifest.size);
+    for (let i = 0; i < chunkCount(got.manifest); i++) {
+      const chunk = await requester.request('chunk', cid, i, signal);
+      if (!chunk || !chunkMatches(got.manifest, i, chunk)) return { kind: 'bad-policy-blob', reason: `chunk ${i} of the policy blob ${cidText} served by its author does not hash to its manifest` };
+      bytes.set(chunk, i * got.manifest.chunkSize);
+    }
+    return bytes;
+  } catch (error) {
+    return { kind: 'unknown-policy', reason: `the policy blob ${cidText} could not be fetched from its author (${(error as Error).message.split('\n')[0]})` };
+  } finally {
+    requester?.close();
+  }
 }

@@ -14,12 +14,13 @@ import { parseJobSpec, type JobSpecInput } from '../../train/spec.js';
 import { runInMemory, type InMemoryRun, type InMemoryStep } from '../../train/run-in-memory.js';
 import { configureKernels, matmulKernel } from '../../tensor/index.js';
 import { rulesOf } from '../../verify/strategy/rules.js';
-import { swarmRound, type SwarmRoundRequest, type SwarmRoundResult } from './swarm-round.js';
+import type { BlobFailure } from '../../swarm/round.js';
+import { swarmFinish, swarmPlan, swarmRound, type Received, type SwarmFinishResult, type SwarmRoundRequest, type SwarmRoundResult } from './swarm-round.js';
 import type { DisputeOutcome } from '../../node/dispute.js';
 import { defendJob, verifyJob, type DefendJobRequest, type VerifyJobRequest, type VerifyOutcome, type VerifyReport } from './verify-job.js';
 
 type Kernels = { kernels: 'fast' | 'reference'; threads: number };
-export type WorkerRequest = ({ kind: 'run' | 'facts'; spec: JobSpecInput } | ({ kind: 'verify' } & VerifyJobRequest) | ({ kind: 'defend' } & DefendJobRequest) | ({ kind: 'swarm-round' } & SwarmRoundRequest)) & Kernels;
+export type WorkerRequest = ({ kind: 'run' | 'facts'; spec: JobSpecInput } | ({ kind: 'verify' } & VerifyJobRequest) | ({ kind: 'defend' } & DefendJobRequest) | ({ kind: 'swarm-round' } & SwarmRoundRequest) | { kind: 'swarm-plan'; rollouts: Received[] } | { kind: 'swarm-finish'; rollouts: Received[]; blobs: [string, Uint8Array | BlobFailure][] }) & Kernels;
 /** The page's answer to a wallet request the worker made (a verifier's transactions signed by the browser's wallet). */
 export type WalletReply = { kind: 'wallet-reply'; id: number; result?: unknown; error?: { message: string; code?: number } };
 export type JobRulesFacts = { h0: string; root: string; size: bigint };
@@ -33,6 +34,8 @@ export type WorkerReply =
   | ({ kind: 'verdict' } & VerifyOutcome)
   | ({ kind: 'ruled' } & DisputeOutcome)
   | ({ kind: 'rollout' } & SwarmRoundResult)
+  | { kind: 'plan'; plan: { peer: string; cid: string }[] }
+  | ({ kind: 'finished' } & SwarmFinishResult)
   | { kind: 'error'; message: string };
 
 let nextWalletRequest = 0;
@@ -56,6 +59,8 @@ async function handle(req: WorkerRequest): Promise<void> {
   if (req.kind === 'verify') return post({ kind: 'verdict', ...(await verifyJob(req, report)) });
   if (req.kind === 'defend') return post({ kind: 'ruled', ...(await defendJob(req, report)) });
   if (req.kind === 'swarm-round') return post({ kind: 'rollout', ...swarmRound(req) });
+  if (req.kind === 'swarm-plan') return post({ kind: 'plan', plan: swarmPlan(req.rollouts) });
+  if (req.kind === 'swarm-finish') return post({ kind: 'finished', ...swarmFinish(req.rollouts, req.blobs) });
   const program = buildProgram(parseJobSpec(req.spec));
   if (req.kind === 'facts') {
     const { h0, root, size } = jobFacts(rulesOf(program));
