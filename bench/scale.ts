@@ -20,7 +20,8 @@ function numberFlag(args: readonly string[], name: string, fallback: number): nu
 
 export async function run(args: string[]): Promise<void> {
   if (args.includes('--help')) {
-    console.error('Usage: npm run bench -- scale [--nodes 60] [--processes 2] [--minutes 5] [--churn STOPS_PER_MINUTE] [--jobs N] [--solvers 2] [--verifiers 1] [--json]');
+    console.error('Usage: npm run bench -- scale [--nodes 60] [--processes 2] [--minutes 5] [--churn STOPS_PER_MINUTE] [--jobs N] [--solvers 2] [--verifiers 1] [--drain 300] [--json]');
+    console.error('  --drain: seconds to wait after the churn for the posted jobs to settle.');
     console.error('  --processes: processes the nodes are spread over (this one and children; default: one per core, at most 4).');
     return;
   }
@@ -37,6 +38,7 @@ export async function run(args: string[]): Promise<void> {
     jobs: numberFlag(args, 'jobs', 6),
     solvers: numberFlag(args, 'solvers', 2),
     verifiers: numberFlag(args, 'verifiers', 1),
+    drainSeconds: numberFlag(args, 'drain', 300),
     log: (text) => process.stderr.write(`${text}\n`),
   });
   const round = (x: number) => (Number.isFinite(x) ? Math.round(x * 1000) / 1000 : x);

@@ -14,7 +14,7 @@ import { sleep } from './context.js';
  * Where a node listens (by default 127.0.0.1 and a free TCP port) and how much of the network it keeps: the scale
  * simulation runs many nodes on one machine with NAT traversal off and fewer connections each (MycelNode, createHost).
  */
-export type P2pOptions = { host?: string; port?: number; nat?: boolean; autoDialTarget?: number; maxConnections?: number; connectionMonitor?: boolean };
+export type P2pOptions = { host?: string; port?: number; nat?: boolean; autoDialTarget?: number; maxConnections?: number; connectionMonitor?: boolean; dialTimeoutMs?: number };
 
 /** Starts a node's libp2p side. */
 export async function startP2p(o: { privateKey: Hex; dataDir: string; bootstrap?: string[] } & P2pOptions): Promise<MycelNode> {
@@ -30,6 +30,7 @@ export async function startP2p(o: { privateKey: Hex; dataDir: string; bootstrap?
     ...(o.autoDialTarget !== undefined ? { autoDialTarget: o.autoDialTarget } : {}),
     ...(o.maxConnections !== undefined ? { maxConnections: o.maxConnections } : {}),
     ...(o.connectionMonitor !== undefined ? { connectionMonitor: o.connectionMonitor } : {}),
+    ...(o.dialTimeoutMs !== undefined ? { dialTimeoutMs: o.dialTimeoutMs } : {}),
   });
 }
 

@@ -63,6 +63,12 @@ export type HostOptions = {
    * stopped node's connections close at the TCP level on loopback anyway.
    */
   connectionMonitor?: boolean;
+  /**
+   * Dial, connection-upgrade and protocol-negotiation timeouts in ms (libp2p's defaults: 6-10 s). The scale simulation
+   * raises them: with every node of a process in one event loop lagging by seconds on a loaded machine, a Noise
+   * handshake's round trips passed 10 s and most dials failed (24 nodes at load 57: 0.7 connections per node).
+   */
+  dialTimeoutMs?: number;
 };
 
 export type Services = { identify: unknown; ping: Ping; dht: KadDHT; pubsub: GossipSub; relay?: unknown; dcutr?: unknown; autoNAT?: unknown };
@@ -100,7 +106,18 @@ export async function createHost(options: HostOptions): Promise<Host> {
     start: false,
     addresses: { listen },
     transports: [tcp(), webSockets(), ...(nat || options.relayListen ? [circuitRelayTransport({ reservationCompletionTimeout: RELAY_RESERVATION_TIMEOUT_MS })] : [])],
-    ...(options.maxConnections !== undefined ? { connectionManager: { maxConnections: options.maxConnections } } : {}),
+    connectionManager: {
+      ...(options.maxConnections !== undefined ? { maxConnections: options.maxConnections } : {}),
+      ...(options.dialTimeoutMs !== undefined
+        ? {
+            dialTimeout: options.dialTimeoutMs,
+            addressDialTimeout: options.dialTimeoutMs,
+            inboundUpgradeTimeout: options.dialTimeoutMs,
+            inboundStreamProtocolNegotiationTimeout: options.dialTimeoutMs,
+            outboundStreamProtocolNegotiationTimeout: options.dialTimeoutMs,
+          }
+        : {}),
+    },
     ...(options.connectionMonitor === false ? { connectionMonitor: { enabled: false } } : {}),
     // Noise needs no `crypto` option in Node: its default already uses node:crypto's native ChaCha20-Poly1305
     // for every frame of 1200 bytes or more (and SHA-256 from node:crypto); the JS/WASM path is for browsers.
