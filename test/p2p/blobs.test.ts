@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { BadCidError, NoProvidersError } from '../../src/p2p/errors.js';
 import { parseBlobCid } from '../../src/p2p/blob/manifest.js';
+import { BlobStore, MAX_OPEN_BLOBS } from '../../src/p2p/blob/store.js';
 import type { MycelNode } from '../../src/p2p/node.js';
 import { startNet, tempDir, waitFor, type TestNet } from './helpers.js';
 
@@ -103,5 +104,28 @@ describe('blobs between nodes on loopback', () => {
     await expect(b.fetch(nobody, { timeoutMs: 1500 })).rejects.toBeInstanceOf(NoProvidersError);
     expect(Date.now() - started).toBeLessThan(10_000);
     await expect(b.fetch('not-a-cid')).rejects.toBeInstanceOf(BadCidError);
+  });
+});
+
+describe('the blob store', () => {
+  it(`serves any number of blobs with at most ${MAX_OPEN_BLOBS} files open (it kept one per blob for as long as it ran)`, async () => {
+    const dir = await tempDir();
+    const store = new BlobStore(join(dir, 'blobs'));
+    const fds = async () => (await readdir('/proc/self/fd')).length;
+    const blobs = [];
+    for (let i = 0; i < MAX_OPEN_BLOBS + 36; i++) {
+      await writeFile(join(dir, `f${i}`), randomBytes(100));
+      blobs.push(await store.importFile(join(dir, `f${i}`)));
+    }
+    const before = await fds();
+    // Read side by side, as peers ask: each read gets its bytes even when its handle is evicted meanwhile.
+    const chunks = await Promise.all(blobs.map((b) => store.readChunk(b.cid, b.manifest, 0)));
+    expect(chunks.every((c) => c?.byteLength === 100)).toBe(true);
+    expect(store.openHandles).toBe(MAX_OPEN_BLOBS);
+    await waitFor(async () => (await fds()) - before <= MAX_OPEN_BLOBS, 5_000, 'evicted handles closed');
+    // The most recently read is still open; an evicted one opens again.
+    expect(await store.readChunk(blobs[0].cid, blobs[0].manifest, 0)).toEqual(chunks[0]);
+    await store.close();
+    await waitFor(async () => (await fds()) <= before, 5_000, 'every handle closed');
   });
 });

@@ -16,8 +16,18 @@ import { chunkCount, chunkLength, chunkMatches, decodeManifest, encodeManifest, 
 
 export type Progress = (done: number, total: number) => void;
 
+/**
+ * Complete blobs kept open for reading at once. A node serves every blob it ever published or fetched: without a
+ * bound it kept a file descriptor per blob for as long as it ran (thousands over weeks, past the process's limit).
+ */
+export const MAX_OPEN_BLOBS = 64;
+
+/** An open read handle, with the reads in flight on it (an evicted handle is closed once they are done). */
+type ReadHandle = { file: Promise<FileHandle>; reads: number; evicted: boolean };
+
 export class BlobStore {
-  private readonly handles = new Map<string, Promise<FileHandle>>();
+  /** Read handles by CID, least recently used first. */
+  private readonly handles = new Map<string, ReadHandle>();
 
   constructor(readonly dir: string) {}
 
@@ -35,24 +45,45 @@ export class BlobStore {
 
   /** Reads one chunk of a complete blob (undefined if we do not hold it). */
   async readChunk(cid: CID, manifest: Manifest, index: number): Promise<Uint8Array | undefined> {
-    // One open handle per blob (no stat per chunk); a blob we do not hold fails to open and is not cached.
+    // One open handle per recently read blob (no stat per chunk); a blob we do not hold fails to open and is not cached.
     const key = cid.toString();
     let handle = this.handles.get(key);
-    if (!handle) {
-      handle = open(this.path(cid, 'data'), 'r');
-      this.handles.set(key, handle);
-    }
-    let fh: FileHandle;
+    if (handle) this.handles.delete(key); // re-inserted below as the most recently used
+    else handle = { file: open(this.path(cid, 'data'), 'r'), reads: 0, evicted: false };
+    this.handles.set(key, handle);
+    this.evictOver(MAX_OPEN_BLOBS);
+    handle.reads++;
     try {
-      fh = await handle;
-    } catch {
-      if (this.handles.get(key) === handle) this.handles.delete(key);
-      return undefined;
+      let fh: FileHandle;
+      try {
+        fh = await handle.file;
+      } catch {
+        if (this.handles.get(key) === handle) this.handles.delete(key);
+        return undefined;
+      }
+      const length = chunkLength(manifest, index);
+      const buffer = Buffer.allocUnsafe(length);
+      const { bytesRead } = await fh.read(buffer, 0, length, index * manifest.chunkSize);
+      return bytesRead === length ? buffer : undefined;
+    } finally {
+      handle.reads--;
+      if (handle.evicted && handle.reads === 0) void closeHandle(handle);
     }
-    const length = chunkLength(manifest, index);
-    const buffer = Buffer.allocUnsafe(length);
-    const { bytesRead } = await fh.read(buffer, 0, length, index * manifest.chunkSize);
-    return bytesRead === length ? buffer : undefined;
+  }
+
+  /** Read handles open now (for tests and metrics). */
+  get openHandles(): number {
+    return this.handles.size;
+  }
+
+  /** Closes the least recently used read handles beyond `max` (each once its reads in flight are done). */
+  private evictOver(max: number): void {
+    for (const [key, handle] of this.handles) {
+      if (this.handles.size <= max) break;
+      this.handles.delete(key);
+      handle.evicted = true;
+      if (handle.reads === 0) void closeHandle(handle);
+    }
   }
 
   /** Imports a local file: hashes it chunk by chunk while copying it into the store. */
@@ -112,7 +143,7 @@ export class BlobStore {
     const key = cid.toString();
     const handle = this.handles.get(key);
     this.handles.delete(key);
-    await (await handle?.catch(() => undefined))?.close();
+    if (handle) await closeHandle(handle);
     const paths = this.paths(cid);
     await Promise.all(Object.values(paths).map((p) => rm(p, { force: true })));
   }
@@ -125,7 +156,7 @@ export class BlobStore {
   async close(): Promise<void> {
     const handles = [...this.handles.values()];
     this.handles.clear();
-    await Promise.all(handles.map(async (h) => (await h.catch(() => undefined))?.close()));
+    await Promise.all(handles.map(closeHandle));
   }
 }
 
@@ -219,4 +250,8 @@ export class PartialBlob {
     this.closed = true;
     await this.handle.close().catch(() => undefined);
   }
+}
+
+async function closeHandle(handle: ReadHandle): Promise<void> {
+  await (await handle.file.catch(() => undefined))?.close().catch(() => undefined);
 }
