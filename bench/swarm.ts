@@ -1,8 +1,9 @@
-// `npm run bench -- swarm [--json] [--quick] [--rounds R] [--seeds 1,2,3] [--only 4/4,8/0]`: SAPO at small
+// `npm run bench -- swarm [--json] [--quick] [--rounds R] [--seeds 1,2,3] [--only 4/4,8/0] [--lr X] [--temperature T] [--reexec F]`
+// or `--summarize FILE...`: the rows of earlier runs (split by --only/--seeds) and their summary.: SAPO at small
 // scale. 8 nodes in one process (the node code of `mycel swarm start` over an in-memory transport, so 2
 // cores suffice), settings 8/0 6/2 4/4 2/6, 4/4-noniid, 8/0-noniid and 4/4-poisoned, each seed from the same
 // pre-trained policy (the policy preset, cached in .cache/sapo). One line per setting and seed, then a summary line with the gains (ratios of mean
-// cumulative rewards minus 1). Progress goes to stderr. --quick: 2 rounds.
+// cumulative rewards minus 1). Progress goes to stderr. --quick: 5 rounds.
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { configureKernels } from '../src/tensor/index.js';
@@ -27,23 +28,56 @@ function cachedPolicy(program: TrainProgram, make: () => TrainState): TrainState
   return state;
 }
 
+/**
+ * The rows of earlier runs (JSON lines files; other lines are skipped): each (setting, seed) is
+ * deterministic, so runs split by --only and --seeds combine into one table and its summary.
+ */
+function rowsOf(files: readonly string[]): SettingResult[] {
+  return files.flatMap((file) =>
+    readFileSync(file, 'utf8')
+      .split('\n')
+      .filter((line) => line.startsWith('{'))
+      .map((line) => JSON.parse(line) as SettingResult & { summary?: boolean })
+      .filter((row) => !row.summary && SETTINGS.includes(row.setting)),
+  );
+}
+
 export async function run(args: string[]): Promise<void> {
   const report = makeReporter(args);
+  const at = args.indexOf('--summarize');
+  if (at >= 0) {
+    const files = args.slice(at + 1).filter((a) => !a.startsWith('--'));
+    if (files.length === 0) throw new Error('--summarize takes the JSON lines files of earlier runs: --summarize a.jsonl b.jsonl');
+    const rows = rowsOf(files);
+    for (const row of rows) report({ ...row });
+    report(summarize(rows));
+    return;
+  }
   const quick = args.includes('--quick');
   // One thread: the machine's 2 cores are shared, and rounds are many small ops.
   configureKernels({ threads: 1 });
-  const options = { ...EXPERIMENT_DEFAULTS, rounds: Number(flag(args, '--rounds') ?? (quick ? 2 : EXPERIMENT_DEFAULTS.rounds)), heldout: quick ? 16 : EXPERIMENT_DEFAULTS.heldout };
+  const number = (name: string, fallback: number) => {
+    const value = flag(args, name);
+    if (value === undefined) return fallback;
+    if (!Number.isFinite(Number(value)) || Number(value) <= 0) throw new Error(`${name} takes a number > 0, got ${value}`);
+    return Number(value);
+  };
+  const d = EXPERIMENT_DEFAULTS;
+  const base = { ...d.base, lr: number('--lr', d.base.lr!), temperature: number('--temperature', d.base.temperature!), reexecFraction: flag(args, '--reexec') === '0' ? 0 : number('--reexec', d.base.reexecFraction!) };
+  const options = { ...d, base, rounds: number('--rounds', quick ? 5 : d.rounds), heldout: quick ? 16 : d.heldout };
   const seeds = (flag(args, '--seeds') ?? '1,2,3').split(',').map(Number);
   const only = flag(args, '--only')?.split(',') as Setting[] | undefined;
   const settings = only ?? [...SETTINGS];
   for (const s of settings) if (!SETTINGS.includes(s)) throw new Error(`unknown setting ${s}; one of ${SETTINGS.join(', ')}`);
   const results: SettingResult[] = [];
   const t0 = performance.now();
-  const start = startingPolicy(parseSapoConfig({ ...options.base }), options.pretrainSteps, cachedPolicy);
+  const start = startingPolicy(parseSapoConfig({ ...options.base }), options.pretrainSteps, options.model, cachedPolicy);
   process.stderr.write(`starting policy (the policy preset, ${options.pretrainSteps} steps) ready in ${((performance.now() - t0) / 1000).toFixed(1)} s\n`);
   for (const seed of seeds) {
     for (const setting of settings) {
-      const result = runSetting(setting, seed, start, options, (round, reward) => process.stderr.write(`  ${setting} seed ${seed} round ${round + 1}/${options.rounds}: reward ${reward.toFixed(3)}\n`));
+      const result = runSetting(setting, seed, start, options, (round, h) =>
+        process.stderr.write(`  ${setting} seed ${seed} round ${round + 1}/${options.rounds}: reward ${h.reward.toFixed(3)}, equal-reward groups ${h.ownEqual.toFixed(2)}, mean |advantage| ${h.meanAbsAdvantage.toFixed(2)}, grad norm ${h.gradNorm.toFixed(3)}, ${h.seconds.toFixed(2)} s\n`),
+      );
       results.push(result);
       report({ ...result });
     }

@@ -64,6 +64,12 @@ export type RoundMetrics = {
   rejected: number;
   dropped: string[];
   loss: number | undefined;
+  /** RL health: the share of own questions whose L rewards were all equal (no advantage, dropped). */
+  ownEqual?: number;
+  /** Mean |advantage| over the trained completions (0 when nothing trained). */
+  meanAbsAdvantage?: number;
+  /** The GRPO step's gradient norm before clipping (undefined when nothing trained). */
+  gradNorm?: number;
   policy: string;
 };
 
@@ -159,6 +165,12 @@ export type RoundInbox = {
    * CID and the state hash.
    */
   blobs: ReadonlyMap<string, Uint8Array | BlobFailure | undefined>;
+  /**
+   * Opens a fetched blob (openPolicyBlob unless given). The in-process swarm passes a memo of it:
+   * its 8 nodes are handed the same bytes for the same claim, and opening them (CID, decode, state
+   * hash) is a pure function, so each distinct blob is checked once per round instead of once per node.
+   */
+  open?: typeof openPolicyBlob;
 };
 
 export const blobKey = (peer: string, cid: string) => `${peer} ${cid}`;
@@ -197,7 +209,7 @@ export function finishRound(node: SapoNode, inbox: RoundInbox): { node: SapoNode
         penalise(peer, { ok: false, ...(bytes ?? { kind: 'unknown-policy', reason: `no peer served the policy ${rollout.policy.slice(0, 12)} (CID ${rollout.cid})` }) });
         continue;
       }
-      const opened = openPolicyBlob(bytes, { hash: rollout.policy, cid: rollout.cid }, tokenizerJson);
+      const opened = (inbox.open ?? openPolicyBlob)(bytes, { hash: rollout.policy, cid: rollout.cid }, tokenizerJson);
       if (!opened.ok) {
         penalise(peer, { ok: false, kind: 'bad-policy-blob', reason: opened.reason });
         continue;
@@ -232,11 +244,13 @@ export function finishRound(node: SapoNode, inbox: RoundInbox): { node: SapoNode
   }
   let policy = node.policy;
   let loss: number | undefined;
+  let gradNorm: number | undefined;
   const batch = samples.length > 0 ? grpoBatch(samples, program.tokenizer, seqLen) : undefined;
   if (batch) {
     const result = grpoStepFn(program, config)(policy, batch);
     policy = result.state;
     loss = result.loss;
+    gradNorm = result.gradNorm;
   }
 
   const rewards = own.groups.flatMap((g) => g.completions.map((c) => c.reward));
@@ -254,6 +268,9 @@ export function finishRound(node: SapoNode, inbox: RoundInbox): { node: SapoNode
     rejected: verdicts.length,
     dropped: [...dropped.keys()],
     loss,
+    ownEqual: own.groups.length ? own.groups.filter((g) => groupAdvantages(g.completions.map((c) => c.reward)) === undefined).length / own.groups.length : 0,
+    meanAbsAdvantage: samples.length ? samples.reduce((a, x) => a + Math.abs(x.advantage), 0) / samples.length : 0,
+    gradNorm,
     policy: policy === node.policy ? node.blob.hash : stateHash(policy),
   };
   const blob = policy === node.policy ? node.blob : policyBlob(program, policy, metrics.policy);

@@ -8,22 +8,39 @@
 import { identityFromRaw } from '../p2p/identity.js';
 import { createSapoNode } from './round.js';
 import { parseSapoConfig, type SapoConfig, type SapoConfigInput } from './sapo-config.js';
-import { SWARM_TASKS, buildProgram, heldoutAccuracy, policySpec, pretrainPolicy } from './sapo-policy.js';
+import { buildProgram, heldoutAccuracy, policySpec, pretrainPolicy, type PolicyModel } from './sapo-policy.js';
 import { simRound, type SimMember } from './sapo-sim.js';
 import type { TrainState } from '../train/index.js';
 
 export const SETTINGS = ['8/0', '6/2', '4/4', '2/6', '4/4-noniid', '8/0-noniid', '4/4-poisoned'] as const;
 export type Setting = (typeof SETTINGS)[number];
 
-export type ExperimentOptions = { nodes: number; rounds: number; pretrainSteps: number; heldout: number; base: SapoConfigInput; threshold: number };
+export type ExperimentOptions = { nodes: number; rounds: number; model: PolicyModel; pretrainSteps: number; heldout: number; base: SapoConfigInput; threshold: number };
 
+/** The bench's tasks: small question spaces (100, 300 and 300 questions) with answers of at most 3 tokens. */
+export const EXPERIMENT_TASKS: { name: string; config: Record<string, number> }[] = [
+  { name: 'addition', config: { digits: 1 } },
+  { name: 'arithmetic', config: { terms: 2, digits: 1 } },
+  { name: 'modular', config: { modulus: 10 } },
+];
+
+/**
+ * The bench's swarm, sized so that an hour on 2 shared cores holds ~100 rounds of 7 settings x 3
+ * seeds: a context of 12 tokens (the longest prompt, "(9*9)%10=", plus 3 answer tokens) and the
+ * preset's 2-layer GPT at width 48, pre-trained 2,000 steps on the mix's addition, arithmetic and
+ * modular tasks (at the mix's sizes). On the bench's tasks it samples a right answer 16% (1-digit
+ * addition), 10% (2-term arithmetic) and 42% (mod 10) of the time at temperature 1, and 46-84% of
+ * 8-completion groups have mixed rewards. GRPO at lr 3e-4 with L = 8 (measured with one node alone:
+ * reward 0.24 -> 0.28-0.37 over 150 rounds; lr 1e-3 and 3e-3 lowered it).
+ */
 export const EXPERIMENT_DEFAULTS: ExperimentOptions = {
   nodes: 8,
-  rounds: 40,
-  pretrainSteps: 600,
-  heldout: 32,
+  rounds: 100,
+  model: { contextLength: 12, dModel: 48, layers: 2, heads: 4, mlpHidden: 192 },
+  pretrainSteps: 2000,
+  heldout: 64,
   threshold: 0.5,
-  base: { swarmId: 'bench', tasks: SWARM_TASKS, completions: 4, maxTokens: 8, temperature: 1, reexecFraction: 0.25, lr: 3e-4 },
+  base: { swarmId: 'bench', tasks: EXPERIMENT_TASKS, completions: 8, maxTokens: 3, temperature: 1, reexecFraction: 0.25, lr: 3e-4 },
 };
 
 export type SettingResult = {
@@ -34,12 +51,18 @@ export type SettingResult = {
   heldout_accuracy: number;
   heldout_per_task: Record<string, number>;
   rounds_to_threshold: number | null;
+  /** Mean reward per round over the first and the last tenth of the rounds: did the swarm learn? */
+  reward_first: number;
+  reward_last: number;
   bytes_per_round: number;
   round_seconds: number;
   rejected: number;
   /** Of the external questions the honest nodes trained on, the share that honest nodes wrote (poisoned setting: is the poisoner kept out?). */
   honest_share: number | null;
 };
+
+/** A round's RL health, means over the honest nodes (the bench prints it as progress). */
+export type RoundHealth = { reward: number; ownEqual: number; meanAbsAdvantage: number; gradNorm: number; seconds: number };
 
 export type StartingPolicy = { program: ReturnType<typeof buildProgram>; state: TrainState };
 
@@ -48,8 +71,8 @@ export type StartingPolicy = { program: ReturnType<typeof buildProgram>; state: 
  * of the experiment starts from it (a seed varies the swarm: its questions, sampling and keys), so it is
  * made once; `cached` may return it from an earlier run (it is a pure function of the spec).
  */
-export function startingPolicy(config: SapoConfig, steps: number, cached?: (program: StartingPolicy['program'], make: () => TrainState) => TrainState): StartingPolicy {
-  const program = buildProgram(policySpec(config, { steps }));
+export function startingPolicy(config: SapoConfig, steps: number, model: PolicyModel, cached?: (program: StartingPolicy['program'], make: () => TrainState) => TrainState): StartingPolicy {
+  const program = buildProgram(policySpec(config, { steps, model }));
   const make = () => pretrainPolicy(program);
   return { program, state: cached ? cached(program, make) : make() };
 }
@@ -58,7 +81,7 @@ function keyOf(seed: number, i: number): Uint8Array {
   return Uint8Array.from({ length: 32 }, (_, b) => (b === 30 ? seed % 251 : b === 31 ? i + 1 : 0x5a));
 }
 
-export function runSetting(setting: Setting, seed: number, start: { program: ReturnType<typeof buildProgram>; state: TrainState }, o: ExperimentOptions, onRound?: (round: number, reward: number) => void): SettingResult {
+export function runSetting(setting: Setting, seed: number, start: { program: ReturnType<typeof buildProgram>; state: TrainState }, o: ExperimentOptions, onRound?: (round: number, health: RoundHealth) => void): SettingResult {
   const [split, variant] = setting.split('-');
   const [own, external] = split.split('/').map(Number);
   const config = parseSapoConfig({ ...o.base, swarmId: `${o.base.swarmId ?? 'bench'}-${seed}`, own, external });
@@ -78,6 +101,7 @@ export function runSetting(setting: Setting, seed: number, start: { program: Ret
   let toThreshold: number | null = null;
   let externalTotal = 0;
   let externalHonest = 0;
+  const rewards: number[] = [];
   for (let round = 0; round < o.rounds; round++) {
     const { members: next, result } = simRound(members, round);
     members = next;
@@ -88,13 +112,15 @@ export function runSetting(setting: Setting, seed: number, start: { program: Ret
       externalHonest += m.externalFrom.filter((a) => !hostileIds.has(a)).length;
     }
     const reward = honest.reduce((s, m) => s + m.reward, 0) / honest.length;
-    const accuracy = honest.reduce((s, m) => s + m.accuracy, 0) / honest.length;
     cumulative += reward;
-    if (toThreshold === null && accuracy >= o.threshold) toThreshold = round + 1;
+    rewards.push(reward);
+    // The threshold is on the share of sampled answers that are right (a question's pass@L starts high).
+    if (toThreshold === null && reward >= o.threshold) toThreshold = round + 1;
     bytes += result.bytes;
     seconds += result.seconds;
     rejected += result.verdicts.length;
-    onRound?.(round, reward);
+    const mean = (f: (m: (typeof honest)[number]) => number | undefined) => honest.reduce((a, m) => a + (f(m) ?? 0), 0) / honest.length;
+    onRound?.(round, { reward, ownEqual: mean((m) => m.ownEqual), meanAbsAdvantage: mean((m) => m.meanAbsAdvantage), gradNorm: mean((m) => m.gradNorm), seconds: result.seconds });
   }
   const perTask: Record<string, number> = {};
   const honestNodes = members.filter((m) => !m.hostile).map((m) => m.node);
@@ -111,12 +137,16 @@ export function runSetting(setting: Setting, seed: number, start: { program: Ret
     heldout_accuracy: values.reduce((a, b) => a + b, 0) / values.length,
     heldout_per_task: perTask,
     rounds_to_threshold: toThreshold,
+    reward_first: meanOf(rewards.slice(0, Math.ceil(rewards.length / 10))),
+    reward_last: meanOf(rewards.slice(-Math.ceil(rewards.length / 10))),
     bytes_per_round: bytes / o.rounds,
     round_seconds: seconds / o.rounds,
     rejected,
     honest_share: externalTotal > 0 ? externalHonest / externalTotal : null,
   };
 }
+
+const meanOf = (xs: readonly number[]) => (xs.length ? xs.reduce((a, b) => a + b, 0) / xs.length : NaN);
 
 /** Means over seeds of each setting's cumulative reward, and the ratios the issue asks for. */
 export function summarize(results: readonly SettingResult[]) {

@@ -7,6 +7,7 @@
 import { MalformedMessageError } from '../p2p/errors.js';
 import { corrupt, type HostileKind } from './sapo-adversary.js';
 import { MAX_ROLLOUT_BYTES, rolloutCodec, type Rollout } from './rollout-message.js';
+import { openPolicyBlob, type OpenedPolicy } from './rollout-policy.js';
 import { blobKey, finishRound, reexecPlan, startRound, type RoundMetrics, type RoundVerdict, type SapoNode } from './round.js';
 
 export type SimMember = { node: SapoNode; hostile?: HostileKind; previous?: Rollout };
@@ -41,6 +42,13 @@ export function simRound(members: SimMember[], round: number): { members: SimMem
   });
   const metrics: RoundMetrics[] = [];
   const verdicts: RoundVerdict[] = [];
+  // Every node is handed the same bytes for a claim; opening them is pure, so it runs once per round.
+  const openedBy = new Map<Uint8Array, Map<string, OpenedPolicy>>();
+  const open: typeof openPolicyBlob = (bytes, claim, tokenizerJson) => {
+    const byClaim = openedBy.get(bytes) ?? openedBy.set(bytes, new Map()).get(bytes)!;
+    const key = `${claim.hash} ${claim.cid} ${tokenizerJson}`;
+    return byClaim.get(key) ?? byClaim.set(key, openPolicyBlob(bytes, claim, tokenizerJson)).get(key)!;
+  };
   const after = next.map((m) => {
     const received: { from: string; rollout: Rollout }[] = [];
     for (const w of wire) {
@@ -53,7 +61,7 @@ export function simRound(members: SimMember[], round: number): { members: SimMem
       }
     }
     const wanted = new Map(reexecPlan(m.node, received).map((p) => [served(p.peer, p.cid), blobs.get(served(p.peer, p.cid))]));
-    const done = finishRound(m.node, { rollouts: received, blobs: wanted });
+    const done = finishRound(m.node, { rollouts: received, blobs: wanted, open });
     metrics.push(done.metrics);
     verdicts.push(...done.verdicts.map((v) => ({ ...v, by: m.node.id })));
     return { ...m, node: done.node };
