@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { loadavg } from 'node:os';
 import { configureKernels } from '../src/tensor/index.js';
 import { sha256, toHex } from '../src/platform/sha256.js';
-import { decodeModel, encodeModel, modelHash } from '../src/assist/model.js';
+import { decodeModel, encodeModel, modelHash, type AssistModel } from '../src/assist/model.js';
 import { BENCH_PEOPLE, EXPERIMENT_DEFAULTS, crowdEpisodes, runPerson, summarize, trainBase, type ConditionRow, type ExperimentOptions } from '../src/assist/blocks/experiment.js';
 import { makeReporter } from './report.js';
 
@@ -16,6 +16,18 @@ const flag = (args: string[], name: string) => {
   const at = args.indexOf(name);
   return at >= 0 ? args[at + 1] : undefined;
 };
+
+/** The base model of these options, from .cache/assist, or trained and kept there (it is a pure function of them). */
+export function cachedBase(o: ExperimentOptions, progress: (line: string) => void): AssistModel {
+  const baseKey = toHex(sha256(new TextEncoder().encode(JSON.stringify([o.seed, o.crowdEpisodes, o.baseSteps, o.horizon])))).slice(0, 16);
+  const file = join('.cache', 'assist', `base-${baseKey}.safetensors`);
+  if (existsSync(file)) return decodeModel(readFileSync(file));
+  progress(`training the base model (${o.crowdEpisodes} crowd episodes, ${o.baseSteps} steps; kept in ${file})...`);
+  const base = trainBase(o, progress).model;
+  mkdirSync(join('.cache', 'assist'), { recursive: true });
+  writeFileSync(file, encodeModel(base));
+  return base;
+}
 
 export async function run(args: string[]): Promise<void> {
   const report = makeReporter(args);
@@ -29,16 +41,7 @@ export async function run(args: string[]): Promise<void> {
   };
   const progress = (line: string) => process.stderr.write(`${line}\n`);
   const t0 = performance.now();
-  const baseKey = toHex(sha256(new TextEncoder().encode(JSON.stringify([o.seed, o.crowdEpisodes, o.baseSteps, o.horizon])))).slice(0, 16);
-  const file = join('.cache', 'assist', `base-${baseKey}.safetensors`);
-  let base;
-  if (existsSync(file)) base = decodeModel(readFileSync(file));
-  else {
-    progress(`training the base model (${o.crowdEpisodes} crowd episodes, ${o.baseSteps} steps; kept in ${file})...`);
-    base = trainBase(o, progress).model;
-    mkdirSync(join('.cache', 'assist'), { recursive: true });
-    writeFileSync(file, encodeModel(base));
-  }
+  const base = cachedBase(o, progress);
   progress(`base model ${modelHash(base).slice(0, 16)} ready in ${((performance.now() - t0) / 1000).toFixed(1)} s`);
   const rows: ConditionRow[] = [];
   const replay = crowdEpisodes({ ...o, crowdEpisodes: o.replay }); // the first of the base model's own episodes

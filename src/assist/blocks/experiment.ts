@@ -100,7 +100,7 @@ export function summarizeRuns(condition: ConditionRow['condition'], person: stri
 }
 
 /** A person's held-out houses for evaluation, and other held-out houses for its learning sessions. */
-function personHouses(person: Person, index: number, o: ExperimentOptions): { evalHouses: House[]; sessionHouses: House[][] } {
+export function personHouses(person: Person, index: number, o: ExperimentOptions): { evalHouses: House[]; sessionHouses: House[][] } {
   const test = housesOf('test');
   const evalHouses = pickHouses(person, test, o.evalGoals, new Rng(o.seed, 100 + index));
   const rest = test.filter((h) => !evalHouses.includes(h));

@@ -1,7 +1,9 @@
 /**
  * One episode of the block game between a scripted person and, optionally, the assistant: each tick the person
  * acts (speed permitting), then the assistant decides once (place or NO-OP). The person removes any wrong block it
- * meets, the assistant's included (an undo). Ends when the grid is the goal or at maxTicks.
+ * meets, the assistant's included (an undo). Ends when the grid is the goal (with the assistant: and it does nothing
+ * more) or at maxTicks. For a person of speed 1 these are the app's turns: each action of the person, then the
+ * assistant's decision.
  */
 import { Rng } from '../../tensor/index.js';
 import { createAssistant } from '../assistant.js';
@@ -49,7 +51,7 @@ export function playSession({ house, person, model, seed, horizon, maxTicks = 40
     },
   });
   let tick = 0;
-  for (; tick < maxTicks && !sameGrid(grid, goal); tick++) {
+  for (; tick < maxTicks; tick++) {
     if (tick === horizon) m.completionAtHorizon = completion(grid, goal);
     budget += person.speed;
     for (; budget >= 1; budget--) {
@@ -65,15 +67,22 @@ export function playSession({ house, person, model, seed, horizon, maxTicks = 40
       m.humanActions++;
       rec.record({ who: 'human', kind: move.kind, cell: move.cell, value: move.value, tick }, grid);
     }
-    if (assistant && !sameGrid(grid, goal)) {
-      const d = assistant.step();
-      if (d.action.kind === 'place') rec.record({ who: 'assistant', kind: 'place', cell: d.action.cell, value: d.action.value, tick }, grid);
-      else {
-        m.assistantNoops++;
-        rec.record({ who: 'assistant', kind: 'noop', cell: -1, value: 0, tick }, grid);
-      }
+    if (!assistant) {
+      if (sameGrid(grid, goal)) break;
+      continue;
+    }
+    // The assistant does not know the house is finished: it takes its turn after the person's last block too, as in
+    // the app, and a block it adds then is one more for the person to remove. The episode ends at its first NO-OP on
+    // the finished house.
+    const d = assistant.step();
+    if (d.action.kind === 'place') rec.record({ who: 'assistant', kind: 'place', cell: d.action.cell, value: d.action.value, tick }, grid);
+    else {
+      m.assistantNoops++;
+      rec.record({ who: 'assistant', kind: 'noop', cell: -1, value: 0, tick }, grid);
+      if (sameGrid(grid, goal)) break;
     }
   }
+  if (tick < maxTicks) tick++; // the tick of the break counts
   m.done = sameGrid(grid, goal);
   if (tick <= horizon) m.completionAtHorizon = completion(grid, goal);
   m.ticks = tick;

@@ -26,6 +26,17 @@ async function loadCurrent(dir: string): Promise<{ model: AssistModel; commitmen
   return { model, commitment: current.commitment };
 }
 
+/** A model blob given on the command line; its training run is not known, so neither is its commitment. */
+async function loadModelFile(file: string): Promise<{ model: AssistModel; commitment: string }> {
+  let bytes: Uint8Array;
+  try {
+    bytes = new Uint8Array(await readFile(resolve(file)));
+  } catch (e) {
+    throw new MycelError(`--model ${file}: ${(e as Error).message}.`, { metaMessages: ['Give the path of a model blob, e.g. one in <data-dir>/assist/models.'] });
+  }
+  return { model: decodeModel(bytes), commitment: 'unknown' };
+}
+
 export const assist: Command = {
   name: 'assist',
   summary: 'serve the block-building game with its assistant at http://127.0.0.1:PORT',
@@ -50,6 +61,7 @@ Examples:
     'data-dir': { type: 'string', value: 'DIR', description: 'where models and episodes are kept (default: $MYCEL_HOME or ~/.mycel, then assist/)' },
     'base-steps': { type: 'string', value: 'N', description: 'training steps of the base model, on the first start', default: String(EXPERIMENT_DEFAULTS.baseSteps) },
     'crowd-episodes': { type: 'string', value: 'N', description: "scripted builders' episodes the base model learns from", default: String(EXPERIMENT_DEFAULTS.crowdEpisodes) },
+    model: { type: 'string', value: 'FILE', description: 'use this model blob (safetensors from encodeModel) instead of the data dir\'s current one' },
     'learn-steps': { type: 'string', value: 'N', description: 'fine-tuning steps when you ask it to learn from your episodes', default: String(EXPERIMENT_DEFAULTS.fineTuneSteps) },
   },
   async run({ flags, out, signal }) {
@@ -59,7 +71,7 @@ Examples:
     const learnSteps = intFlag(flags, 'learn-steps', EXPERIMENT_DEFAULTS.fineTuneSteps, 1, 100_000);
     const dataDir = resolve(typeof flags['data-dir'] === 'string' ? flags['data-dir'] : defaultDataDir());
     const dir = join(dataDir, 'assist');
-    let current = await loadCurrent(dir);
+    let current = typeof flags.model === 'string' ? await loadModelFile(flags.model) : await loadCurrent(dir);
     if (!current) {
       out.log(`training the base model (${crowdEpisodes} scripted episodes, ${baseSteps} steps; kept in ${join(dir, 'models')})...`);
       const base = trainBase({ ...EXPERIMENT_DEFAULTS, crowdEpisodes, baseSteps }, (line) => out.log(line));
