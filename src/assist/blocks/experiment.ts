@@ -75,6 +75,8 @@ export type ConditionRow = {
   undo_rate: number | null;
   assistant_placed: number;
   assistant_correct: number;
+  /** The goals' blocks (non-air cells), summed over the goals. */
+  goal_blocks: number;
   sessions?: number;
 };
 
@@ -90,12 +92,14 @@ export function summarizeRuns(condition: ConditionRow['condition'], person: stri
     human_actions: sum((m) => m.humanActions) / runs.length,
     completion: sum((m) => m.completionAtHorizon) / runs.length,
     done_rate: sum((m) => (m.done ? 1 : 0)) / runs.length,
-    assistant_share: sum((m) => m.assistantCorrect - m.undone) / goalBlocks,
+    // The person removes only wrong blocks, so every right block of the assistant's stays in the house.
+    assistant_share: sum((m) => m.assistantCorrect) / goalBlocks,
     precision: placed ? sum((m) => m.assistantCorrect) / placed : null,
     noop_rate: decisions ? sum((m) => m.assistantNoops) / decisions : null,
     undo_rate: placed ? sum((m) => m.undone) / placed : null,
     assistant_placed: placed,
     assistant_correct: sum((m) => m.assistantCorrect),
+    goal_blocks: goalBlocks,
   };
 }
 
@@ -170,7 +174,7 @@ export function summarize(rows: readonly ConditionRow[], sessions: number): Summ
     learned_over_base: savedLearned / saved,
     human_actions_saved_learned: savedLearned,
     precision_learned: precision(learned),
-    assistant_share: total(base, (r) => r.assistant_share) / goals(base),
+    assistant_share: base.reduce((a, r) => a + r.assistant_correct, 0) / base.reduce((a, r) => a + r.goal_blocks, 0),
     sessions,
   };
 }
