@@ -7,6 +7,7 @@
  * finishes the round: it re-executes the peer's questions from the peer's policy blob (fetched over libp2p) and takes
  * the GRPO step, reaching the policy finishRound reaches in Node.
  */
+import { spawn } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -22,6 +23,7 @@ import { rolloutCodec } from '../../src/swarm/rollout-message.js';
 import { runSapoNode, type SapoEvent } from '../../src/swarm/sapo-node.js';
 import type { TabState } from '../../src/web/node/main.js';
 import { keyOf, testConfig, testNodes } from '../swarm/helpers.js';
+import { MYCEL_MAIN } from '../cli/spawn-mycel.js';
 import { launchChromium, screenshot } from './browser.js';
 
 const TOKEN = 'swarm-tab-token';
@@ -122,6 +124,43 @@ describe('browser node in a swarm round', () => {
     } finally {
       ac.abort();
       await running.catch(() => undefined);
+      await context.close();
+    }
+  }, 180_000);
+
+  test('mycel swarm start --tabs-port serves the page; a tab takes a round with it', async () => {
+    const dataDir = join(dir, 'cli');
+    const child = spawn(process.execPath, [MYCEL_MAIN, 'swarm', 'start', '--tabs-port', '0', '--port', '0', '--model', 'micro', '--pretrain-steps', '0', '--split', '2/2', '--rounds', '1', '--peers', '1', '--round-ms', '120000', '--reexec', '1', '--genesis', String(Date.now()), '--data-dir', dataDir, '--json'], { stdio: ['ignore', 'pipe', 'pipe'] });
+    const lines: Record<string, unknown>[] = [];
+    let stderr = '';
+    child.stderr.on('data', (d) => (stderr += d));
+    let buffered = '';
+    child.stdout.on('data', (d) => {
+      buffered += d;
+      for (let i = buffered.indexOf('\n'); i >= 0; i = buffered.indexOf('\n')) {
+        const line = buffered.slice(0, i);
+        buffered = buffered.slice(i + 1);
+        if (line.trim()) lines.push(JSON.parse(line) as Record<string, unknown>);
+      }
+    });
+    const exited = new Promise<number | null>((ok) => child.once('exit', ok));
+    const context = await browser.newContext();
+    try {
+      const deadline = Date.now() + 60_000;
+      while (!lines.some((l) => l.type === 'tabs') && Date.now() < deadline && child.exitCode === null) await new Promise((r) => setTimeout(r, 100));
+      const url = lines.find((l) => l.type === 'tabs')?.url as string | undefined;
+      expect(url, stderr).toMatch(/^http:\/\/127\.0\.0\.1:\d+\/node\?token=[0-9a-f]{32}$/);
+      const page = await context.newPage();
+      await page.goto(`${url}&swarm`);
+      await page.waitForFunction(() => ['finished', 'failed'].includes((window as unknown as { __mycelTab: TabState }).__mycelTab.swarm?.phase ?? ''), undefined, { timeout: 90_000, polling: 100 });
+      const s = (await page.evaluate(() => (window as unknown as { __mycelTab: TabState }).__mycelTab)).swarm!;
+      expect(`${s.phase}: ${s.note}`).toMatch(/^finished: /);
+      expect(s.metrics).toMatchObject({ rolloutsIn: 2, reexecuted: 2, rejected: 0 });
+      expect(await exited).toBe(0);
+      // The swarm node took the tab's two questions after re-executing them from its policy blob.
+      expect(lines.find((l) => l.type === 'round')).toMatchObject({ round: 0, rolloutsIn: 2, reexecuted: 2, rejected: 0 });
+    } finally {
+      child.kill('SIGKILL');
       await context.close();
     }
   }, 180_000);

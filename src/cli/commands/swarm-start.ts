@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import { mkdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { intFlag, maxMemoryFlag, type Command } from '../command.js';
@@ -12,6 +13,7 @@ import { runSapoNode, type SapoEvent } from '../../swarm/sapo-node.js';
 import { HOSTILE_KINDS } from '../../swarm/sapo-adversary.js';
 import { DATA_DIR_FLAGS, dataDirOf } from './p2p-flags.js';
 import { createNodeMetrics, serveMetrics } from '../../node/metrics.js';
+import { Observer, serveDashboard, servePresence, type ServedSwarm } from '../../node/index.js';
 import { openNodeLog, type NodeLog } from '../../node/log.js';
 import { logDir, logFile } from '../service.js';
 import { SAPO_FLAGS, hostileOf, sapoSettings, startingPolicy } from './sapo-flags.js';
@@ -40,6 +42,8 @@ export const swarmStart: Command = {
     peers: { type: 'string', value: 'N', description: 'Finish collecting a round once N peers\' rollouts are in (default: wait the whole round)' },
     'max-memory': { type: 'string', value: 'GIB', description: 'Refuse to join when a round\'s memory estimate is above this (default: 80% of RAM)' },
     'metrics-port': { type: 'string', value: 'N', description: 'Serve Prometheus metrics (peers, gossip, blobs, rounds: reward, accuracy, loss, rollouts) on http://127.0.0.1:N/metrics (0 = any free port). Default: off' },
+    'tabs-port': { type: 'string', value: 'N', description: 'Serve browser tabs a page (http://127.0.0.1:N/node, behind a token; 0 = any free port) that takes rounds in this swarm over WebSockets (--ws-port). Default: off' },
+    'ws-port': { type: 'string', value: 'N', description: 'WebSockets port for browser tabs, with --tabs-port (0 = any). Default 0' },
     hostile: { type: 'string', value: 'KIND', description: `Testing a swarm's defences: send hostile rollouts (${HOSTILE_KINDS.join(', ')})` },
   },
   async run({ flags, out, signal }) {
@@ -52,9 +56,11 @@ export const swarmStart: Command = {
     const hostile = hostileOf(flags);
     let genesisMs = intFlag(flags, 'genesis', 0, 0);
     const expectPeers = flags.peers === undefined ? undefined : intFlag(flags, 'peers', 0, 0, 10_000);
+    const tabsPort = flags['tabs-port'] === undefined ? undefined : intFlag(flags, 'tabs-port', 0, 0, 65535);
     const net = await loadConfig({
       dataDir: dataDirOf(flags),
-      overrides: { tcpPort: flags.port === undefined ? undefined : intFlag(flags, 'port', 0, 0, 65535), wsPort: -1, host: flags.host, bootstrap: flags.bootstrap, keyFile: flags.key },
+      // WebSockets only for browser tabs (they cannot dial TCP).
+      overrides: { tcpPort: flags.port === undefined ? undefined : intFlag(flags, 'port', 0, 0, 65535), wsPort: tabsPort === undefined ? -1 : intFlag(flags, 'ws-port', 0, 0, 65535), host: flags.host, bootstrap: flags.bootstrap, keyFile: flags.key },
     });
     const dir = join(net.dataDir, 'sapo');
     await mkdir(dir, { recursive: true, mode: 0o700 });
@@ -65,6 +71,7 @@ export const swarmStart: Command = {
     let log: NodeLog | undefined;
     const metrics = flags['metrics-port'] === undefined ? undefined : createNodeMetrics({ name: 'swarm', p2p });
     const served = metrics && (await serveMetrics(metrics.registry, { port: intFlag(flags, 'metrics-port', 0, 0, 65535) }));
+    let tabs: (() => Promise<void>) | undefined;
     try {
       log = await openNodeLog(logDir(net.dataDir), 'swarm');
       await reachBootstrap(p2p, net.bootstrap, (text) => info(text));
@@ -77,6 +84,8 @@ export const swarmStart: Command = {
       process.once('SIGTERM', onTerm);
       signal.addEventListener('abort', onTerm, { once: true });
       if (typeof flags['genesis-file'] === 'string') genesisMs = await waitForGenesis(flags['genesis-file'], stop.signal);
+      // Once the clock is known: browser tabs take rounds from the starting policy (web/node/swarm.ts).
+      if (tabsPort !== undefined) tabs = await serveTabs(p2p, { port: tabsPort, swarm: { config: settings.config, genesisMs, roundMs: settings.roundMs, policy: { hash: node.blob.hash, bytes: node.blob.bytes } } }, (url) => out.result({ type: 'tabs', url }, `Browser tabs take rounds at ${url}`));
       const final = await runSapoNode({ p2p, node, dataDir: dir, genesisMs, roundMs: settings.roundMs, rounds: settings.rounds, expectPeers, signal: stop.signal, hostile, onEvent: (e) => report(e) });
       process.off('SIGTERM', onTerm);
       // Each dropped peer with why, and what it costs it here: our reputation and its gossip score.
@@ -88,6 +97,7 @@ export const swarmStart: Command = {
       log?.logger.error({ err: error }, (error as Error).message);
       throw error;
     } finally {
+      await tabs?.();
       await served?.close();
       await p2p.stop();
       await log?.close();
@@ -139,4 +149,19 @@ async function waitForGenesis(file: string, signal: AbortSignal): Promise<number
     await new Promise((r) => setTimeout(r, 100));
   }
   return 0;
+}
+
+/** The browser node page for this swarm, behind a fresh token; returns what stops serving it. */
+async function serveTabs(p2p: MycelNode, o: { port: number; swarm: ServedSwarm }, say: (url: string) => void): Promise<() => Promise<void>> {
+  const observer = new Observer('swarm');
+  observer.attachP2p(p2p);
+  const stopPresence = servePresence(p2p, 'swarm');
+  const token = randomBytes(16).toString('hex');
+  const server = await serveDashboard(observer, { token, port: o.port, tokenHint: 'the URL that mycel swarm start printed (a new token each start)', swarm: o.swarm });
+  say(`${server.origin}/node?token=${token}`);
+  return async () => {
+    stopPresence();
+    observer.close();
+    await server.close();
+  };
 }
