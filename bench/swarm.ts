@@ -1,9 +1,11 @@
-// `npm run bench -- swarm [--json] [--quick] [--rounds R] [--seeds 1,2,3] [--only 4/4,8/0] [--lr X] [--temperature T] [--reexec F]`
-// or `--summarize FILE...`: the rows of earlier runs (split by --only/--seeds) and their summary.: SAPO at small
-// scale. 8 nodes in one process (the node code of `mycel swarm start` over an in-memory transport, so 2
-// cores suffice), settings 8/0 6/2 4/4 2/6, 4/4-noniid, 8/0-noniid and 4/4-poisoned, each seed from the same
-// pre-trained policy (the policy preset, cached in .cache/sapo). One line per setting and seed, then a summary line with the gains (ratios of mean
-// cumulative rewards minus 1). Progress goes to stderr. --quick: 5 rounds.
+// `npm run bench -- swarm [--json] [--quick] [--rounds R] [--seeds 1,2,3] [--only 4/4,8/0] [--lr X] [--temperature T]
+// [--reexec F] [--minutes M]`: SAPO at small scale. 8 nodes in one process (the node code of `mycel swarm start` over
+// an in-memory transport, so 2 cores suffice), settings 8/0 6/2 4/4 2/6, 4/4-noniid, 8/0-noniid and 4/4-poisoned,
+// each seed from the same pre-trained policy (cached in .cache/sapo). One line per setting and seed, then a summary
+// line with the gains (ratios of mean cumulative rewards minus 1). Progress goes to stderr. --quick: 5 rounds.
+// --minutes M: each swarm also stops after the round that ends past M minutes of its own; rows then differ in
+// rounds and the summary compares the first K rounds, K the fewest any row ran (each row carries its rewards).
+// `--summarize FILE...`: the rows of earlier runs (split by --only/--seeds) and their summary.
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { configureKernels } from '../src/tensor/index.js';
@@ -65,6 +67,8 @@ export async function run(args: string[]): Promise<void> {
   const d = EXPERIMENT_DEFAULTS;
   const base = { ...d.base, lr: number('--lr', d.base.lr!), temperature: number('--temperature', d.base.temperature!), reexecFraction: flag(args, '--reexec') === '0' ? 0 : number('--reexec', d.base.reexecFraction!) };
   const options = { ...d, base, rounds: number('--rounds', quick ? 5 : d.rounds), heldout: quick ? 16 : d.heldout };
+  // Each swarm stops at the end of the round that passes its own budget: rows then differ in rounds, and the summary compares the rounds all have.
+  const minutes = flag(args, '--minutes') === undefined ? undefined : number('--minutes', 0);
   const seeds = (flag(args, '--seeds') ?? '1,2,3').split(',').map(Number);
   const only = flag(args, '--only')?.split(',') as Setting[] | undefined;
   const settings = only ?? [...SETTINGS];
@@ -75,7 +79,8 @@ export async function run(args: string[]): Promise<void> {
   process.stderr.write(`starting policy (the policy preset, ${options.pretrainSteps} steps) ready in ${((performance.now() - t0) / 1000).toFixed(1)} s\n`);
   for (const seed of seeds) {
     for (const setting of settings) {
-      const result = runSetting(setting, seed, start, options, (round, h) =>
+      const deadline = minutes === undefined ? undefined : performance.now() + minutes * 60_000;
+      const result = runSetting(setting, seed, start, { ...options, deadline }, (round, h) =>
         process.stderr.write(`  ${setting} seed ${seed} round ${round + 1}/${options.rounds}: reward ${h.reward.toFixed(3)}, equal-reward groups ${h.ownEqual.toFixed(2)}, mean |advantage| ${h.meanAbsAdvantage.toFixed(2)}, grad norm ${h.gradNorm.toFixed(3)}, ${h.seconds.toFixed(2)} s\n`),
       );
       results.push(result);

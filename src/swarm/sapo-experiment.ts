@@ -15,7 +15,8 @@ import type { TrainState } from '../train/index.js';
 export const SETTINGS = ['8/0', '6/2', '4/4', '2/6', '4/4-noniid', '8/0-noniid', '4/4-poisoned'] as const;
 export type Setting = (typeof SETTINGS)[number];
 
-export type ExperimentOptions = { nodes: number; rounds: number; model: PolicyModel; pretrainSteps: number; heldout: number; base: SapoConfigInput; threshold: number };
+/** deadline: a wall-clock time (ms, performance.now()) after which a swarm stops at the end of its round. */
+export type ExperimentOptions = { nodes: number; rounds: number; deadline?: number; model: PolicyModel; pretrainSteps: number; heldout: number; base: SapoConfigInput; threshold: number };
 
 /** The bench's tasks: small question spaces (100, 300 and 300 questions) with answers of at most 3 tokens. */
 export const EXPERIMENT_TASKS: { name: string; config: Record<string, number> }[] = [
@@ -54,6 +55,8 @@ export type SettingResult = {
   /** Mean reward per round over the first and the last tenth of the rounds: did the swarm learn? */
   reward_first: number;
   reward_last: number;
+  /** The mean reward of each round: the summary compares settings over the rounds every row has. */
+  rewards: number[];
   bytes_per_round: number;
   round_seconds: number;
   rejected: number;
@@ -102,7 +105,7 @@ export function runSetting(setting: Setting, seed: number, start: { program: Ret
   let externalTotal = 0;
   let externalHonest = 0;
   const rewards: number[] = [];
-  for (let round = 0; round < o.rounds; round++) {
+  for (let round = 0; round < o.rounds && !(o.deadline !== undefined && performance.now() >= o.deadline); round++) {
     const { members: next, result } = simRound(members, round);
     members = next;
     const honest = result.metrics.filter((_, i) => !members[i].hostile);
@@ -132,15 +135,16 @@ export function runSetting(setting: Setting, seed: number, start: { program: Ret
   return {
     setting,
     seed,
-    rounds: o.rounds,
+    rounds: rewards.length,
     cumulative_reward: cumulative,
     heldout_accuracy: values.reduce((a, b) => a + b, 0) / values.length,
     heldout_per_task: perTask,
     rounds_to_threshold: toThreshold,
     reward_first: meanOf(rewards.slice(0, Math.ceil(rewards.length / 10))),
     reward_last: meanOf(rewards.slice(-Math.ceil(rewards.length / 10))),
-    bytes_per_round: bytes / o.rounds,
-    round_seconds: seconds / o.rounds,
+    rewards,
+    bytes_per_round: bytes / rewards.length,
+    round_seconds: seconds / rewards.length,
     rejected,
     honest_share: externalTotal > 0 ? externalHonest / externalTotal : null,
   };
@@ -148,14 +152,20 @@ export function runSetting(setting: Setting, seed: number, start: { program: Ret
 
 const meanOf = (xs: readonly number[]) => (xs.length ? xs.reduce((a, b) => a + b, 0) / xs.length : NaN);
 
-/** Means over seeds of each setting's cumulative reward, and the ratios the issue asks for. */
+/**
+ * Means over seeds of each setting's cumulative reward over the first K rounds, K the fewest rounds
+ * any row ran (rows cut by a deadline differ), and the ratios the issue asks for.
+ */
 export function summarize(results: readonly SettingResult[]) {
+  const rounds = Math.min(...results.map((r) => r.rewards?.length ?? r.rounds));
+  const cumulative = (r: SettingResult) => (r.rewards ? r.rewards.slice(0, rounds).reduce((a, b) => a + b, 0) : r.cumulative_reward);
   const mean = (s: Setting) => {
     const rows = results.filter((r) => r.setting === s);
-    return rows.length ? rows.reduce((a, r) => a + r.cumulative_reward, 0) / rows.length : NaN;
+    return rows.length ? rows.reduce((a, r) => a + cumulative(r), 0) / rows.length : NaN;
   };
   return {
     summary: true,
+    rounds,
     gain_4_4_over_8_0: mean('4/4') / mean('8/0') - 1,
     gain_noniid: mean('4/4-noniid') / mean('8/0-noniid') - 1,
     poisoned_over_clean: mean('4/4-poisoned') / mean('4/4'),
