@@ -5,8 +5,10 @@
  * machine): runs under MYCEL_LONG=1.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { availableParallelism } from 'node:os';
-import { afterAll, describe, expect, test } from 'vitest';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { availableParallelism, tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, describe, expect, onTestFinished, test } from 'vitest';
 import { formatSummary, runDevnet } from '../../src/node/index.js';
 import { microSpec } from '../train/helpers.js';
 
@@ -18,7 +20,9 @@ afterAll(() => {
 describe.skipIf(!process.env.MYCEL_LONG)('mycel devnet on a busy machine', () => {
   test('a CPU hog on every core: the cheater is still refuted and the honest solver paid', async () => {
     for (let i = 0; i < availableParallelism(); i++) hogs.push(spawn(process.execPath, ['-e', 'for (;;) {}'], { stdio: 'ignore' }));
-    const s = await runDevnet({ spec: microSpec({ steps: 4, checkpointEvery: 2 }), steps: 4, cheatAt: 3, signal: AbortSignal.timeout(580_000) });
+    const dir = await mkdtemp(join(tmpdir(), 'mycel-devnet-test-'));
+    onTestFinished(() => rm(dir, { recursive: true, force: true }));
+    const s = await runDevnet({ dir, spec: microSpec({ steps: 4, checkpointEvery: 2 }), steps: 4, cheatAt: 3, signal: AbortSignal.timeout(580_000) });
     console.log(formatSummary(s));
     expect(s.failures).toEqual([]);
     expect(s.jobs.map((j) => j.phase)).toEqual(['Finalized', 'Refuted']);

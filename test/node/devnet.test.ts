@@ -6,7 +6,10 @@
  * market's gossip topic, checked against the chain), and each party learns the other's dispute moves from the chain.
  */
 import { existsSync, readdirSync } from 'node:fs';
-import { describe, expect, test } from 'vitest';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, onTestFinished, test } from 'vitest';
 import { parseUnits } from 'viem';
 import { formatSummary, runDevnet, type DevnetSummary } from '../../src/node/index.js';
 import { microSpec } from '../train/helpers.js';
@@ -14,7 +17,11 @@ import { microSpec } from '../train/helpers.js';
 describe('mycel devnet', () => {
   test('honest job paid; cheater challenged, loses the dispute on chain and is slashed', async () => {
     const lines: string[] = [];
+    // The nodes' data is kept by the devnet for the person who ran it; a test removes its own.
+    const dir = await mkdtemp(join(tmpdir(), 'mycel-devnet-test-'));
+    onTestFinished(() => rm(dir, { recursive: true, force: true }));
     const s: DevnetSummary = await runDevnet({
+      dir,
       spec: microSpec({ steps: 4, checkpointEvery: 2 }),
       steps: 4,
       cheatAt: 3,

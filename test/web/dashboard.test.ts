@@ -4,7 +4,10 @@
  * move by move down to the instruction, loss curves and balances; when the node goes away it says so and reconnects
  * when it is back. A wrong token gets a 401 page that says what to do. Screenshots go to test-artifacts/dashboard/.
  */
-import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, onTestFinished, test } from 'vitest';
 import type { Browser } from 'playwright-core';
 import { devnetDashboard, Observer, runDevnet, serveDashboard, type DashboardState } from '../../src/node/index.js';
 import { microSpec } from '../train/helpers.js';
@@ -61,7 +64,10 @@ describe('dashboard', () => {
     try {
       await page.goto(dashboard.server.url);
       await page.waitForSelector('#live[data-state="live"]');
+      const dir = await mkdtemp(join(tmpdir(), 'mycel-devnet-test-'));
+      onTestFinished(() => rm(dir, { recursive: true, force: true }));
       const running = runDevnet({
+        dir,
         spec: microSpec({ steps: 4, checkpointEvery: 2 }),
         steps: 4,
         cheatAt: 3,
