@@ -37,7 +37,7 @@ import { buildProgram } from '../../src/train/program.js';
 import type { TabState } from '../../src/web/node/main.js';
 import { microSpec } from '../train/helpers.js';
 import { randomSecp256k1 } from '../p2p/helpers.js';
-import { injectWallet, launchChromium, screenshot } from './browser.js';
+import { injectWallet, launchChromium, screenshot, watchErrors } from './browser.js';
 
 const T = (n: number) => parseUnits(String(n), 18);
 const TOKEN = 'market-tab-token';
@@ -106,9 +106,7 @@ const balance = (who: Address) => readContract(publicClient, { address: contract
 async function fundedTab(): Promise<{ page: Page; errors: string[]; address: Address; close(): Promise<void> }> {
   const context = await browser.newContext({ viewport: { width: 1200, height: 900 } });
   const page = await context.newPage();
-  const errors: string[] = [];
-  page.on('console', (m) => { if (m.type() === 'error') errors.push(`console.error: ${m.text()}`); });
-  page.on('pageerror', (e) => errors.push(`pageerror: ${e.stack ?? e.message}`));
+  const errors = watchErrors(page);
   await page.goto(`${server.origin}/node?token=${TOKEN}`);
   await page.waitForFunction(() => (window as unknown as { __mycelTab: TabState }).__mycelTab.market !== undefined, undefined, { timeout: 30_000 });
   const address = getAddress((await tabState(page)).market!.account);
@@ -223,9 +221,7 @@ describe('browser node on the job market', () => {
     const context = await browser.newContext({ viewport: { width: 1200, height: 900 } });
     const { sent } = await injectWallet(context, anvil.rpcUrl, walletAccount);
     const page = await context.newPage();
-    const errors: string[] = [];
-    page.on('console', (m) => { if (m.type() === 'error') errors.push(`console.error: ${m.text()}`); });
-    page.on('pageerror', (e) => errors.push(`pageerror: ${e.stack ?? e.message}`));
+    const errors = watchErrors(page);
     try {
       const spec = microSpec({ steps: 4, checkpointEvery: 2 });
       const reward = T(40);

@@ -19,7 +19,7 @@ import type { Reached } from '../../src/web/node/libp2p.js';
 import type { TabState } from '../../src/web/node/main.js';
 import { microSpec } from '../train/helpers.js';
 import { randomSecp256k1 } from '../p2p/helpers.js';
-import { launchChromium, screenshot } from './browser.js';
+import { launchChromium, screenshot, watchErrors } from './browser.js';
 
 const spec = microSpec({ steps: 4, checkpointEvery: 2 });
 let browser: Browser;
@@ -50,9 +50,7 @@ afterAll(async () => {
 /** A tab in its own browser context (its own IndexedDB), opened on the node page. */
 async function openNodePage(context: BrowserContext, query = ''): Promise<{ page: Page; errors: string[] }> {
   const page = await context.newPage();
-  const errors: string[] = [];
-  page.on('console', (m) => { if (m.type() === 'error') errors.push(`console.error: ${m.text()}`); });
-  page.on('pageerror', (e) => errors.push(`pageerror: ${e.stack ?? e.message}`));
+  const errors = watchErrors(page);
   // Keeps the page's RTCPeerConnections so a test can read Chromium's own ICE statistics of a WebRTC connection.
   await page.addInitScript(() => {
     const seen: RTCPeerConnection[] = [];

@@ -24,7 +24,7 @@ import { runSapoNode, type SapoEvent } from '../../src/swarm/sapo-node.js';
 import type { TabState } from '../../src/web/node/main.js';
 import { keyOf, testConfig, testNodes } from '../swarm/helpers.js';
 import { MYCEL_MAIN } from '../cli/spawn-mycel.js';
-import { launchChromium, screenshot } from './browser.js';
+import { launchChromium, screenshot, watchErrors } from './browser.js';
 
 const TOKEN = 'swarm-tab-token';
 const ROUND_MS = 120_000;
@@ -67,9 +67,7 @@ describe('browser node in a swarm round', () => {
   test('a tab\'s rollout passes a Node peer\'s recompute check, and the tab finishes the round with the Node\'s GRPO step, bit for bit', async () => {
     const context = await browser.newContext({ viewport: { width: 1200, height: 1100 } });
     const page = await context.newPage();
-    const errors: string[] = [];
-    page.on('console', (m) => { if (m.type() === 'error') errors.push(`console.error: ${m.text()}`); });
-    page.on('pageerror', (e) => errors.push(`pageerror: ${e.stack ?? e.message}`));
+    const errors = watchErrors(page);
     const events: SapoEvent[] = [];
     const ac = new AbortController();
     // The Node peer runs round 0 expecting one peer: it waits for the tab to subscribe, then for its rollout. Started

@@ -31,7 +31,7 @@ import type { TabState } from '../../src/web/node/main.js';
 import { REWARD, STAKE, TOKENS, setupGameChain, type GameChain } from '../chain/dispute-replay.js';
 import { randomSecp256k1 } from '../p2p/helpers.js';
 import { honest, rules, SPEC } from '../verify/game-helpers.js';
-import { injectWallet, launchChromium, screenshot } from './browser.js';
+import { injectWallet, launchChromium, screenshot, watchErrors } from './browser.js';
 
 const TOKEN = 'verifier-tab-token';
 let c: GameChain;
@@ -77,9 +77,7 @@ describe('browser node as a verifier', () => {
   test('a tab re-executes a cheating Node solver\'s job, challenges it and wins the dispute', async () => {
     const context = await browser.newContext({ viewport: { width: 1200, height: 1000 } });
     const page = await context.newPage();
-    const errors: string[] = [];
-    page.on('console', (m) => { if (m.type() === 'error') errors.push(`console.error: ${m.text()}`); });
-    page.on('pageerror', (e) => errors.push(`pageerror: ${e.stack ?? e.message}`));
+    const errors = watchErrors(page);
     const events: NodeEvent[] = [];
     const nodes: RunningNode[] = [];
     const ac = new AbortController();
@@ -166,9 +164,7 @@ describe('browser node as a verifier', () => {
     const context = await browser.newContext({ viewport: { width: 1200, height: 1000 } });
     const { sent } = await injectWallet(context, c.anvil.rpcUrl, walletAccount);
     const page = await context.newPage();
-    const errors: string[] = [];
-    page.on('console', (m) => { if (m.type() === 'error') errors.push(`console.error: ${m.text()}`); });
-    page.on('pageerror', (e) => errors.push(`pageerror: ${e.stack ?? e.message}`));
+    const errors = watchErrors(page);
     const nodes: RunningNode[] = [];
     const ac = new AbortController();
     try {

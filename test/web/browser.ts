@@ -24,10 +24,15 @@ export async function launchChromium(extraArgs: string[] = []): Promise<Browser>
 /** A tab whose console errors and uncaught page errors are collected in `errors`. */
 export async function openTab(browser: Browser, viewport = { width: 1400, height: 1000 }): Promise<{ page: Page; errors: string[] }> {
   const page = await browser.newPage({ viewport });
+  return { page, errors: watchErrors(page) };
+}
+
+/** The page's console errors and uncaught exceptions, collected as they happen (a test expects none). */
+export function watchErrors(page: Page): string[] {
   const errors: string[] = [];
   page.on('console', (m) => { if (m.type() === 'error') errors.push(`console.error: ${m.text()}`); });
   page.on('pageerror', (e) => errors.push(`pageerror: ${e.stack ?? e.message}`));
-  return { page, errors };
+  return errors;
 }
 
 export async function screenshot(page: Page, folder: string, name: string): Promise<string> {
