@@ -10,7 +10,7 @@ import { peerIdFromString } from '@libp2p/peer-id';
 import type { CID } from 'multiformats/cid';
 import type { Schemas } from './codec.js';
 import { createCodec } from './codec.js';
-import { FIND_PROVIDERS_TIMEOUT_MS, MAX_GOSSIP_BYTES } from './constants.js';
+import { DHT_PROTOCOL, FIND_PROVIDERS_TIMEOUT_MS, MAX_GOSSIP_BYTES } from './constants.js';
 import { GOSSIP_TOPIC_SCORE, GossipTopic, type GossipStats, type GossipTopicOptions } from './gossip.js';
 import { createHost, type Host, type HostOptions, type ScoredGossipSub } from './host.js';
 import type { Identity } from './identity.js';
@@ -25,6 +25,8 @@ export type NodeOptions = Omit<HostOptions, 'reputation' | 'relay'> & {
   relay?: boolean;
   /** Connections under which the node dials peers it discovers (default AUTO_DIAL_TARGET). */
   autoDialTarget?: number;
+  /** How long `putFile` waits for a DHT provider record to be stored (default PROVIDE_TIMEOUT_MS). */
+  provideTimeoutMs?: number;
 };
 
 /** Whether a multiaddr goes through a circuit relay (`.../p2p/<relay>/p2p-circuit/p2p/<peer>`). */
@@ -46,6 +48,11 @@ export class MycelNode {
   private readonly topics = new Map<string, GossipTopic<Schemas>>();
   private readonly transfers = new Set<AbortController>();
   private readonly provided = new Set<string>();
+  /**
+   * Connected peers that speak our DHT. A browser tab runs none, and kad-dht waits (up to the provide timeout) for
+   * a DHT peer to arrive before it stores a provider record: with only tabs connected, every `putFile` stalled 10 s.
+   */
+  private readonly dhtPeers = new Set<string>();
   private stopped = false;
 
   private constructor(
@@ -54,6 +61,7 @@ export class MycelNode {
     readonly reputation: Reputation,
     dataDir: string,
     private readonly autoDialTarget: number,
+    private readonly provideTimeoutMs: number,
   ) {
     this.store = new BlobStore(join(dataDir, 'blobs'));
     this.server = new BlobServer(host, { store: this.store, reputation });
@@ -62,13 +70,13 @@ export class MycelNode {
   static async start(options: NodeOptions): Promise<MycelNode> {
     const reputation = new Reputation();
     const host = await createHost({ ...options, relay: options.relay ?? true, reputation });
-    const node = new MycelNode(host, options.identity, reputation, options.dataDir, options.autoDialTarget ?? AUTO_DIAL_TARGET);
+    const node = new MycelNode(host, options.identity, reputation, options.dataDir, options.autoDialTarget ?? AUTO_DIAL_TARGET, options.provideTimeoutMs ?? PROVIDE_TIMEOUT_MS);
     await node.server.start();
-    node.wire();
+    await node.wire();
     return node;
   }
 
-  private wire(): void {
+  private async wire(): Promise<void> {
     // A peer that went away holds no relay slot: libp2p's relay server keeps a reservation until it expires (hours),
     // so every closed browser tab would keep its slot that long and a relay would soon refuse new ones.
     this.host.addEventListener('peer:disconnect', (event) => {
@@ -88,11 +96,23 @@ export class MycelNode {
       if (this.host.getConnections().length >= this.autoDialTarget) return;
       void this.host.dial(id).catch(() => undefined);
     });
-    this.host.addEventListener('peer:identify', () => {
-      // Provider records made while we had no peers failed; announce again when peers arrive.
-      if (this.host.getConnections().length <= 1) for (const cid of this.provided) void this.provide(cid);
-      this.scheduleLookup();
+    this.host.addEventListener('peer:identify', () => this.scheduleLookup());
+    await this.host.register(DHT_PROTOCOL, {
+      onConnect: (peer) => this.dhtPeerJoined(peer.toString()),
+      onDisconnect: (peer) => void this.dhtPeers.delete(peer.toString()),
     });
+    // Peers that identified before the topology was registered (a fast bootstrap dial) are not reported to it.
+    for (const c of this.host.getConnections()) {
+      const known = await this.host.peerStore.get(c.remotePeer).catch(() => undefined);
+      if (known?.protocols.includes(DHT_PROTOCOL)) this.dhtPeerJoined(c.remotePeer.toString());
+    }
+  }
+
+  private dhtPeerJoined(peer: string): void {
+    const first = this.dhtPeers.size === 0;
+    this.dhtPeers.add(peer);
+    // Provider records made while no DHT peer was connected were skipped; announce them now that one is.
+    if (first) for (const cid of this.provided) void this.provide(cid);
   }
 
   private lookupTimer: ReturnType<typeof setTimeout> | undefined;
@@ -201,9 +221,9 @@ export class MycelNode {
   }
 
   private async provide(cid: string): Promise<boolean> {
-    if (this.stopped || this.host.getConnections().length === 0) return false;
+    if (this.stopped || this.dhtPeers.size === 0) return false;
     try {
-      await this.host.contentRouting.provide(parseBlobCid(cid), { signal: AbortSignal.timeout(PROVIDE_TIMEOUT_MS) });
+      await this.host.contentRouting.provide(parseBlobCid(cid), { signal: AbortSignal.timeout(this.provideTimeoutMs) });
       return true;
     } catch {
       return false;

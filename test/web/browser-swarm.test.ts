@@ -70,9 +70,8 @@ describe('browser node in a swarm round', () => {
     const errors = watchErrors(page);
     const events: SapoEvent[] = [];
     const ac = new AbortController();
-    // The Node peer runs round 0 expecting one peer: it waits for the tab to subscribe, then for its rollout. Started
-    // before the tab connects: a Node publishing its policy blob waits (up to 10 s) on a DHT provide to its connected
-    // peers, and a tab, which runs no DHT, never answers one.
+    // The Node peer runs round 0 expecting one peer: it waits for the tab to subscribe, then for its rollout. (Its
+    // policy blob is announced on the DHT only once a DHT peer connects; a tab runs none: test/p2p/provide.test.ts.)
     const running = runSapoNode({ p2p, node: peer, dataDir: join(dir, 'peer'), genesisMs, roundMs: ROUND_MS, rounds: 1, expectPeers: 1, signal: ac.signal, onEvent: (e) => events.push(e) });
     try {
       await page.goto(`${server.origin}/node?token=${TOKEN}`);

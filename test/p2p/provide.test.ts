@@ -1,0 +1,60 @@
+// A node whose only peers speak no DHT (browser tabs: identify, gossip and blobs, no kad) must not wait on a provider
+// record nobody can store: kad-dht waits for a DHT peer until the provide's timeout, and a swarm peer with only tabs
+// stalled 10 s on every policy blob. The record is announced once a DHT peer arrives.
+import { writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { noise } from '@chainsafe/libp2p-noise';
+import { yamux } from '@chainsafe/libp2p-yamux';
+import { identify } from '@libp2p/identify';
+import { tcp } from '@libp2p/tcp';
+import { multiaddr } from '@multiformats/multiaddr';
+import { createLibp2p, type Libp2p } from 'libp2p';
+import { afterAll, describe, expect, it } from 'vitest';
+import { DHT_PROTOCOL } from '../../src/p2p/constants.js';
+import { parseBlobCid } from '../../src/p2p/blob/manifest.js';
+import { identityFromRaw } from '../../src/p2p/identity.js';
+import { MycelNode } from '../../src/p2p/node.js';
+import { randomSecp256k1, startNode, tempDir, waitFor } from './helpers.js';
+
+/** Longer than the test may run: a provide that waits for a DHT peer makes `putFile` time the test out. */
+const PROVIDE_TIMEOUT_MS = 600_000;
+
+describe('provider records with peers that run no DHT', () => {
+  let node: MycelNode | undefined;
+  let dhtPeer: MycelNode | undefined;
+  let bare: Libp2p | undefined;
+  afterAll(async () => {
+    await bare?.stop();
+    await Promise.all([node?.stop(), dhtPeer?.stop()]);
+  });
+
+  it('putFile does not wait for a DHT peer when its peers speak none, and announces the blob when one connects', async () => {
+    const dir = await tempDir();
+    node = await MycelNode.start({ identity: identityFromRaw(randomSecp256k1()), dataDir: dir, host: '127.0.0.1', tcpPort: 0, wsPort: -1, bootstrap: [], provideTimeoutMs: PROVIDE_TIMEOUT_MS });
+    // A peer like a tab: identify only.
+    bare = await createLibp2p({ transports: [tcp()], connectionEncrypters: [noise()], streamMuxers: [yamux()], services: { identify: identify() } });
+    await bare.dial(multiaddr(node.multiaddrs()[0]));
+    const bareId = bare.peerId;
+    await waitFor(async () => (await node!.host.peerStore.get(bareId).catch(() => undefined))?.protocols.includes('/ipfs/id/1.0.0') ?? false, 15_000, 'the peer identified');
+    expect((await node.host.peerStore.get(bareId)).protocols).not.toContain(DHT_PROTOCOL);
+
+    const file = join(dir, 'policy.bin');
+    await writeFile(file, new Uint8Array(4096).fill(7));
+    const { cid } = await node.putFile(file); // before the fix: waited PROVIDE_TIMEOUT_MS for a DHT peer
+    expect(node.host.getConnections()).toHaveLength(1);
+
+    // A DHT peer arrives: the record skipped above is announced, and a lookup through that peer finds it.
+    dhtPeer = await startNode([node.multiaddrs()[0]]);
+    const found = async (): Promise<boolean> => {
+      try {
+        for await (const p of dhtPeer!.host.contentRouting.findProviders(parseBlobCid(cid), { signal: AbortSignal.timeout(2_000) })) {
+          if (p.id.equals(node!.peerId)) return true;
+        }
+      } catch {
+        // Timed out this time: ask again.
+      }
+      return false;
+    };
+    await waitFor(found, 30_000, 'the provider record');
+  }, 60_000);
+});
