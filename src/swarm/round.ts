@@ -21,7 +21,7 @@ import { checkRollout, reexecute, rewardOf, type RejectKind, type Verdict } from
 import { sampleCompletions } from './rollout-generate.js';
 import { signRollout, type Rollout, type RolloutGroup } from './rollout-message.js';
 import { openPolicyBlob, policyBlob, type PolicyBlob } from './rollout-policy.js';
-import { questionOf, roundBeacon, samplingSeed, taskFor, taskSeed } from './rollout-seeds.js';
+import { questionOf, reexecSeed, roundBeacon, samplingSeed, taskFor, taskSeed } from './rollout-seeds.js';
 import type { SapoConfig } from './sapo-config.js';
 
 /** The RNG stream from which a node draws which peer questions it trains on and which it re-executes. */
@@ -139,11 +139,15 @@ function candidates(node: SapoNode, rollouts: readonly { from?: string; rollout:
   return { kept, verdicts };
 }
 
-/** Which questions of a peer's rollout this node re-executes: a seeded draw, so a peer cannot predict it. */
+/**
+ * Which questions of a peer's rollout this node re-executes: each with probability reexecFraction,
+ * drawn from a seed keyed by this node's private key (reexecSeed), so the peer cannot predict it and
+ * cannot forge only the questions no one will re-execute.
+ */
 function reexecSample(node: SapoNode, rollout: Rollout): RolloutGroup[] {
   const { reexecFraction } = node.config;
   if (reexecFraction <= 0 || rollout.groups.length === 0) return [];
-  const rng = new Rng(seedOfText(`${node.id}/${rollout.node}`), SAPO_STREAM, node.round * 1024);
+  const rng = new Rng(reexecSeed(node.key, node.config.swarmId, rollout.node, node.round), SAPO_STREAM);
   return rollout.groups.filter(() => rng.uniform([1]).item() < reexecFraction);
 }
 
