@@ -10,6 +10,8 @@
  */
 import type { Address } from 'viem';
 import { z } from 'zod';
+import { createCodec } from '../p2p/codec.js';
+import { MAX_GOSSIP_BYTES } from '../p2p/constants.js';
 import type { GossipStats, GossipTopic } from '../p2p/gossip.js';
 import type { MycelNode } from '../p2p/node.js';
 
@@ -33,6 +35,8 @@ const ANNOUNCE_SCHEMAS = {
 };
 
 export type Announcement = z.output<(typeof ANNOUNCE_SCHEMAS)['announce']>;
+/** The topic's messages, for a peer that publishes on the raw pubsub (a browser tab runs no MycelNode). */
+export const announceCodec = createCodec(ANNOUNCE_SCHEMAS, { maxBytes: MAX_GOSSIP_BYTES });
 export type HeardAnnouncement = Announcement & { from: string };
 
 /** The gossip topic of one market on one chain. */

@@ -6,7 +6,10 @@
  */
 import type { Hex } from 'viem';
 import { MycelError } from '../platform/errors.js';
-import { decodeCheckpoint, runCommitment, stateHash } from '../train/index.js';
+// The modules themselves, not train/index.js (which re-exports the file store): a browser tab's page imports this.
+import { decodeCheckpoint } from '../train/checkpoint.js';
+import { runCommitment } from '../train/commitment.js';
+import { stateHash } from '../train/state.js';
 
 /** A step-hash list that is malformed or whose Merkle root is not the root committed on chain. */
 export class StepHashesMismatchError extends MycelError {

@@ -1,12 +1,13 @@
 /**
  * A browser tab on the job market, in Chromium, on anvil with the real dispute game: it reaches the chain through the
  * node that served its page (POST /rpc), bonds, claims a job, trains it in its worker, commits, and the job finalizes
- * with the tab's account paid; its root equals a Node solver's run commitment. Leaving: a tab closed after its claim
+ * with the tab's account paid; its root equals a Node solver's run commitment, and the step hashes and model it serves
+ * and announces pass a submitter's checks (the model byte-equal to a Node solver's). Leaving: a tab closed after its claim
  * releases its relay slot at once, and the job it held times out at its deadline (expired: the submitter gets the
  * reward back and the stake the tab put up). The proxy refuses what a tab must not do (spend the RPC node's unlocked
  * accounts, drive anvil). Screenshots go to test-artifacts/browser-node/.
  */
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
@@ -27,6 +28,9 @@ import { deployMycel } from '../../src/chain/deploy.js';
 import { DisputeGameAbi } from '../../src/chain/generated/DisputeGame.js';
 import { MycelTokenAbi } from '../../src/chain/generated/MycelToken.js';
 import { Observer, serveDashboard, servePresence, type DashboardServer } from '../../src/node/index.js';
+import { Announcements, type HeardAnnouncement } from '../../src/node/announce.js';
+import { checkedStepHashes, checkModel } from '../../src/node/step-hashes.js';
+import { parseBlobCid } from '../../src/p2p/blob/manifest.js';
 import { playDispute } from '../../src/node/dispute.js';
 import { cheatingProgram, jobOf } from '../../src/node/roles.js';
 import { replayParty, rulesOf } from '../../src/verify/index.js';
@@ -140,6 +144,7 @@ describe('browser node on the job market', () => {
     const reward = T(50);
     const stake = T(20);
     const jobId = await post(spec, { reward, stake, deadlineIn: 1_000n });
+    const announcements = Announcements.open(node, anvil.chainId, contracts.market);
     const tab = await fundedTab();
     try {
       await tab.page.click('#work');
@@ -162,9 +167,31 @@ describe('browser node on the job market', () => {
       expect(m.root).toBe(job.root);
       expect(BigInt(m.balanceAfter!) - BigInt(m.balanceBefore!)).toBe(reward);
       expect(await balance(tab.address)).toBe(BigInt(m.balanceAfter!));
+
+      // The tab served its step hashes and model, announced on the market's topic as a Node solver does: the node takes
+      // each from the tab over the blob protocol and checks it as a submitter does (the list's Merkle root is the root
+      // on chain, the model's state hash its last step hash). The model is a Node solver's last checkpoint, byte for byte.
+      const heard = async (kind: 'steps' | 'model') => {
+        for await (const a of announcements.candidates(kind, jobId, job.root, AbortSignal.timeout(30_000))) return a;
+        throw new Error(`no ${kind} announcement`);
+      };
+      const fromTab = async (a: HeardAnnouncement) => {
+        expect(a.from).toBe((await tabState(tab.page)).peerId);
+        await node.fetch(a.cid, { providers: [a.from], timeoutMs: 30_000 });
+        return new Uint8Array(await readFile(node.store.paths(parseBlobCid(a.cid)).data));
+      };
+      const stepsAnnounced = await heard('steps');
+      const stepHashes = checkedStepHashes(await fromTab(stepsAnnounced), { jobId, root: job.root, steps: spec.steps, cid: stepsAnnounced.cid });
+      expect(stepHashes).toEqual(record.stepHashes);
+      const modelAnnounced = await heard('model');
+      const model = await fromTab(modelAnnounced);
+      checkModel(model, { jobId, finalHash: stepHashes[spec.steps], cid: modelAnnounced.cid });
+      expect(model).toEqual(await new Store(join(dir, 'node-solver')).getObject(record.checkpoints[String(spec.steps)]));
+      expect(m.published).toMatchObject({ steps: stepsAnnounced.cid, model: modelAnnounced.cid, states: 3 });
       await screenshot(tab.page, 'browser-node', 'market-finalized');
       expect(tab.errors).toEqual([]);
     } finally {
+      announcements.close();
       await tab.close();
     }
   }, 240_000);

@@ -175,7 +175,8 @@ export function jobFactsOf(spec: JobSpecInput): Promise<JobRulesFacts> {
   });
 }
 
-export function runJob(name: string, spec: JobSpecInput): Promise<TabState['result']> {
+/** Trains a job in a worker; `keep`: also returns its checkpoints (kept out of `tab.result`, which tests read whole). */
+export function runJob(name: string, spec: JobSpecInput, keep = false): Promise<NonNullable<TabState['result']> & { checkpoints?: [number, Uint8Array][] }> {
   const worker = new Worker('/node-worker.js', { type: 'module' });
   const { kernels, threads } = tab.caps;
   tab.result = undefined;
@@ -188,7 +189,7 @@ export function runJob(name: string, spec: JobSpecInput): Promise<TabState['resu
       else if (m.kind === 'done') {
         tab.result = { commitment: m.commitment, stepHashes: m.stepHashes, tokensPerS: m.tokensPerS, seconds: m.seconds, kernels, threads, matmul: m.matmul };
         worker.terminate();
-        ok(tab.result);
+        ok({ ...tab.result, ...(m.checkpoints ? { checkpoints: m.checkpoints } : {}) });
       } else {
         const message = m.kind === 'error' ? m.message : `unexpected ${m.kind} from the worker`;
         tab.error = message;
@@ -199,7 +200,7 @@ export function runJob(name: string, spec: JobSpecInput): Promise<TabState['resu
     };
     worker.onerror = (e) => fail(new Error(e.message));
     leaving.signal.addEventListener('abort', () => worker.terminate(), { once: true });
-    worker.postMessage({ kind: 'run', spec, kernels, threads } satisfies WorkerRequest);
+    worker.postMessage({ kind: 'run', spec, kernels, threads, keep } satisfies WorkerRequest);
   });
 }
 
@@ -339,7 +340,8 @@ function renderMarket(): void {
       : h('div', {},
         h('p', {}, m.signer === 'wallet' ? 'Wallet account ' : 'Account ', h('code', {}, m.account), ` · ${m.phase}${m.jobId === undefined ? '' : ` · job ${m.jobId}`}`),
         m.note ? h('p', { class: m.phase === 'failed' ? 'warn' : m.phase === 'finalized' ? 'ok' : '' }, m.note) : null,
-        m.root ? h('p', {}, 'Committed root ', h('code', { id: 'market-root' }, m.root)) : null),
+        m.root ? h('p', {}, 'Committed root ', h('code', { id: 'market-root' }, m.root)) : null,
+        m.published ? h('p', {}, 'Serving its step hashes ', short(m.published.steps, 10), ' and model ', short(m.published.model, 10), ` (and ${m.published.states} checkpoints) to the submitter and verifiers.`) : null),
   );
 }
 
@@ -347,12 +349,13 @@ function renderMarket(): void {
 const injectedWallet = (): EIP1193Provider | undefined => (globalThis as { ethereum?: EIP1193Provider }).ethereum;
 
 /** Works on the chain's job market as a solver (market.ts), from the page's button or ?work. */
-async function workOnMarket(key: Uint8Array): Promise<void> {
+async function workOnMarket(key: Uint8Array, net: Promise<void>): Promise<void> {
   // Loaded only where the node serves a chain: viem and the contract bindings are a third of the page's code.
   const res = await fetch('/api/served-chain');
   if (res.status === 204) return renderMarket();
   const info = (await res.json()) as ChainInfo;
-  const { solveOneJob } = await import('./market.js');
+  const [{ solveOneJob }, { TabAnnouncer }] = await Promise.all([import('./market.js'), import('./announce.js')]);
+  let announcer: InstanceType<typeof TabAnnouncer> | undefined;
   const ethereum = injectedWallet();
   tab.market = {
     account: tab.address as `0x${string}`,
@@ -385,7 +388,16 @@ async function workOnMarket(key: Uint8Array): Promise<void> {
       info,
       facts: jobFactsOf,
       defend: defendInWorker,
-      train: async (name, spec) => ({ commitment: (await runJob(name, spec))!.commitment }),
+      train: async (name, spec) => {
+        const run = await runJob(name, spec, true);
+        return { commitment: run.commitment, stepHashes: run.stepHashes, checkpoints: run.checkpoints ?? [] };
+      },
+      publish: async (jobId, root, run) => {
+        await net;
+        announcer ??= new TabAnnouncer(host!, info.chainId, info.contracts.market);
+        return announcer.publish(jobId, root, run);
+      },
+      forget: (jobId) => announcer?.forget(jobId),
       update: (m) => { tab.market = m; renderMarket(); },
       signal: leaving.signal,
     }).finally(() => { button.disabled = false; });
@@ -422,7 +434,7 @@ async function main(): Promise<void> {
     tab.error = `The swarm: ${(error as Error).message}`;
     renderNet();
   });
-  workOnMarket(key).catch((error) => {
+  workOnMarket(key, net).catch((error) => {
     tab.error = `The market: ${(error as Error).message}`;
     renderNet();
   });

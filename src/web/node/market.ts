@@ -8,7 +8,9 @@
  * closed: reward and stake are paid to the account that signed (the wallet's, or the tab's).
  *
  * Challenged, it plays each dispute as the solver in a worker (verify-job.ts defendJob: replayParty and playDispute,
- * as a Node solver does). What a tab does not do (yet): serve its step hashes and model to the submitter (the job finalizes without them, as awaitJob allows). Leaving: a
+ * as a Node solver does). Before it commits, it serves its step hashes, model and checkpoints over the blob protocol and
+ * announces them on the market's topic as a Node solver does (announce.ts): the submitter takes the model from the tab,
+ * and a sampling verifier its checkpoints. Leaving: a
  * tab closed before it commits leaves the job Claimed; after its deadline (blocks) anyone can expire it, which refunds
  * the submitter and slashes the stake the tab put up (JobMarket.expire).
  */
@@ -29,6 +31,7 @@ import { MycelTokenAbi } from '../../chain/generated/MycelToken.js';
 import { NodeRegistryAbi } from '../../chain/generated/NodeRegistry.js';
 import type { DisputeOutcome } from '../../node/dispute.js';
 import type { JobSpecInput } from '../../train/spec.js';
+import type { Published, TrainedRun } from './announce.js';
 import type { DefendJobRequest } from './verify-job.js';
 import { chainSigner, type ChainSigner } from './wallet.js';
 import type { JobRulesFacts } from './worker.js';
@@ -46,6 +49,8 @@ export type MarketState = {
   /** Token balance before the claim and after the payout (base units, decimal strings). */
   balanceBefore?: string;
   balanceAfter?: string;
+  /** The blobs it serves of the job it solved, as announced: its step-hash list and model (CIDs), and how many checkpoints. */
+  published?: Published;
   note?: string;
 };
 
@@ -57,7 +62,11 @@ export type MarketDeps = {
   facts(spec: JobSpecInput): Promise<JobRulesFacts>;
   /** Plays a dispute on the tab's committed root as the solver, in a worker (verify-job.ts defendJob). */
   defend(req: DefendJobRequest, progress: (text: string) => void): Promise<DisputeOutcome>;
-  train(name: string, spec: JobSpecInput): Promise<{ commitment: string }>;
+  train(name: string, spec: JobSpecInput): Promise<{ commitment: string } & TrainedRun>;
+  /** Serves the run's step hashes, model and checkpoints and announces them on the market's topic (announce.ts). */
+  publish(jobId: bigint, root: Hex, run: TrainedRun): Promise<Published>;
+  /** Stops re-announcing a settled job. */
+  forget(jobId: bigint): void;
   update(s: MarketState): void;
   signal: AbortSignal;
 };
@@ -117,12 +126,18 @@ export async function solveOneJob(d: MarketDeps): Promise<MarketState> {
         await claimJob(wallet, { market: c.market, jobId: job.jobId });
         set({ phase: 'claimed', note: `claimed job ${job.jobId} with a stake of ${job.stake}` });
         set({ phase: 'training', note: `training job ${job.jobId} in the worker` });
-        const { commitment } = await d.train(`job ${job.jobId}`, spec);
-        const root = `0x${commitment}` as Hex;
+        const run = await d.train(`job ${job.jobId}`, spec);
+        const root = `0x${run.commitment}` as Hex;
+        // Announced before the commit, as a Node solver does: whoever reacts to the commit finds them.
+        set({ published: await d.publish(job.jobId, root, run) });
         const committedAt = await getBlockNumber(publicClient, { cacheTime: 0 });
         await commitRoot(wallet, { market: c.market, jobId: job.jobId, root });
         set({ phase: 'committed', root, note: `committed ${root.slice(0, 10)}…; waiting for the challenge window to close` });
-        return await settle(job.jobId, spec, root, committedAt);
+        try {
+          return await settle(job.jobId, spec, root, committedAt);
+        } finally {
+          d.forget(job.jobId);
+        }
       }
       await sleep(POLL_MS, d.signal);
     }

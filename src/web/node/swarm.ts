@@ -11,15 +11,11 @@
  * manifest, the manifest against the CID), and in its worker checks every rollout and takes the GRPO step on its
  * own and the peers' questions (swarm/round.ts finishRound). Its next round starts from the policy that step gave.
  */
-import { peerIdFromString } from '@libp2p/peer-id';
-import type { CID } from 'multiformats/cid';
-import { BLOB_CHUNK_BYTES } from '../../p2p/constants.js';
-import { chunkCount, chunkLength, chunkMatches, encodeManifest, parseBlobCid, sha256Bytes, type Manifest } from '../../p2p/blob/manifest.js';
-import { BLOB_PROTOCOL, BlobRequester, BlobServer } from '../../p2p/blob/protocol.js';
-import { Reputation } from '../../p2p/reputation.js';
+import { sha256Bytes } from '../../p2p/blob/manifest.js';
 import { toHex } from '../../platform/sha256.js';
 import { rolloutCodec, rolloutTopic, type Rollout } from '../../swarm/rollout-message.js';
 import type { SapoConfigInput } from '../../swarm/sapo-config.js';
+import { fetchBlobFrom, serveBytes } from './blobs.js';
 import type { TabHost } from './libp2p.js';
 import { describeError } from './market.js';
 import { blobKey, type BlobFailure, type RoundMetrics } from '../../swarm/round.js';
@@ -156,58 +152,23 @@ export async function takeSwarmRound(d: SwarmDeps): Promise<SwarmState> {
   }
 }
 
-/** The tab's policy blobs, served from memory over the blob protocol by one BlobServer (the one a Node peer runs). */
-const served = new Map<string, { bytes: Uint8Array; manifest: Manifest; manifestBytes: Uint8Array }>();
-let server: Promise<void> | undefined;
-
-async function serveBlob(host: TabHost, blob: { cid: string; bytes: Uint8Array }): Promise<void> {
-  const count = Math.ceil(blob.bytes.length / BLOB_CHUNK_BYTES);
-  const hashes = new Uint8Array(count * 32);
-  for (let i = 0; i < count; i++) hashes.set(sha256Bytes(blob.bytes.subarray(i * BLOB_CHUNK_BYTES, (i + 1) * BLOB_CHUNK_BYTES)), i * 32);
-  const manifest: Manifest = { size: blob.bytes.length, chunkSize: BLOB_CHUNK_BYTES, hashes };
-  const { bytes: manifestBytes, cid } = encodeManifest(manifest);
-  if (cid.toString() !== blob.cid) throw new Error(`the blob's CID here is ${cid}, the swarm computes ${blob.cid}`);
-  served.set(blob.cid, { bytes: blob.bytes, manifest, manifestBytes });
-  const of = (c: CID) => served.get(c.toString());
-  server ??= new BlobServer(host as unknown as ConstructorParameters<typeof BlobServer>[0], {
-    store: {
-      manifestBytes: async (c) => of(c)?.manifestBytes,
-      manifest: async (c) => of(c)?.manifest,
-      readChunk: async (c, m, i) => of(c)?.bytes.subarray(i * m.chunkSize, i * m.chunkSize + chunkLength(m, i)),
-    },
-    reputation: new Reputation(),
-  }).start();
-  await server;
-}
-
-/** The largest policy blob the tab fetches: a checkpoint of the largest model it re-executes is well under this. */
+/** A policy blob is at most this large: a checkpoint of the largest model the tab re-executes is well under it. */
 const MAX_POLICY_BYTES = 64 * 2 ** 20;
 const FETCH_MS = 10_000;
 
 /**
- * A peer's policy blob from the peer, over the blob protocol: the manifest is checked against the CID and every
- * chunk against the manifest; finishRound then checks the blob against the rollout's claimed state hash.
+ * A peer's policy blob from the peer, over the blob protocol (blobs.ts checks it against its CID); finishRound then
+ * checks the blob against the rollout's claimed state hash.
  */
-async function fetchPolicyBlob(host: TabHost, peer: string, cidText: string): Promise<Uint8Array | BlobFailure> {
-  let requester: BlobRequester | undefined;
-  try {
-    const cid = parseBlobCid(cidText);
-    const peerId = peerIdFromString(peer);
-    const signal = AbortSignal.timeout(FETCH_MS);
-    requester = new BlobRequester(peerId, await host.dialProtocol(peerId, BLOB_PROTOCOL, { signal, runOnLimitedConnection: true }));
-    const got = await requester.manifest(cid, signal);
-    if (!got) return { kind: 'unknown-policy', reason: `the author does not serve the policy blob ${cidText}` };
-    if (got.manifest.size > MAX_POLICY_BYTES) return { kind: 'bad-policy-blob', reason: `the policy blob ${cidText} is ${got.manifest.size} bytes, more than a model this tab re-executes (${JSON.stringify(MAX_PEER_MODEL)})` };
-    const bytes = new Uint8Array(got.manifest.size);
-    for (let i = 0; i < chunkCount(got.manifest); i++) {
-      const chunk = await requester.request('chunk', cid, i, signal);
-      if (!chunk || !chunkMatches(got.manifest, i, chunk)) return { kind: 'bad-policy-blob', reason: `chunk ${i} of the policy blob ${cidText} served by its author does not hash to its manifest` };
-      bytes.set(chunk, i * got.manifest.chunkSize);
-    }
-    return bytes;
-  } catch (error) {
-    return { kind: 'unknown-policy', reason: `the policy blob ${cidText} could not be fetched from its author (${(error as Error).message.split('\n')[0]})` };
-  } finally {
-    requester?.close();
-  }
+async function fetchPolicyBlob(host: TabHost, peer: string, cid: string): Promise<Uint8Array | BlobFailure> {
+  const got = await fetchBlobFrom(host, peer, cid, { maxBytes: MAX_POLICY_BYTES, timeoutMs: FETCH_MS });
+  if (got instanceof Uint8Array) return got;
+  if (got.kind === 'bad') return { kind: 'bad-policy-blob', reason: `${got.reason} (a policy blob of the largest model a tab re-executes, ${JSON.stringify(MAX_PEER_MODEL)}, is far smaller)` };
+  return { kind: 'unknown-policy', reason: `the author: ${got.reason}` };
+}
+
+/** Serves the tab's policy blob; its CID must be the one the swarm's code computed for it. */
+async function serveBlob(host: TabHost, blob: { cid: string; bytes: Uint8Array }): Promise<void> {
+  const cid = await serveBytes(host, blob.bytes);
+  if (cid !== blob.cid) throw new Error(`the blob's CID here is ${cid}, the swarm computes ${blob.cid}`);
 }

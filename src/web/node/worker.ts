@@ -1,7 +1,8 @@
 /**
  * The browser node's runtime, in a Web Worker (a page's main thread may not block, and the kernels' threads do): it
  * trains a job spec with the same program, kernels and state hashes as a Node solver (runInMemory), reports each
- * step's loss and speed, then the step hashes and the run commitment (the Merkle root a solver commits on chain).
+ * step's loss and speed, then the step hashes and the run commitment (the Merkle root a solver commits on chain), and
+ * for a solver its checkpoints, which it serves.
  * Asked for a job's facts, it builds the dispute rules' facts (h_0 and the facts tree) that a solver checks on chain
  * before it stakes: a pass over every step's program, too long for the page's thread. Asked to verify a committed
  * job, it re-executes it and, on a root that is not its own, challenges and plays the dispute; asked to defend the
@@ -11,7 +12,7 @@
 import { jobFacts } from '../../chain/dispute-moves.js';
 import { buildProgram } from '../../train/program.js';
 import { parseJobSpec, type JobSpecInput } from '../../train/spec.js';
-import { runInMemory, type InMemoryRun, type InMemoryStep } from '../../train/run-in-memory.js';
+import { MemoryStore, runInMemory, type InMemoryRun, type InMemoryStep } from '../../train/run-in-memory.js';
 import { configureKernels, matmulKernel } from '../../tensor/index.js';
 import { rulesOf } from '../../verify/strategy/rules.js';
 import type { BlobFailure } from '../../swarm/round.js';
@@ -20,13 +21,13 @@ import type { DisputeOutcome } from '../../node/dispute.js';
 import { defendJob, verifyJob, type DefendJobRequest, type VerifyJobRequest, type VerifyOutcome, type VerifyReport } from './verify-job.js';
 
 type Kernels = { kernels: 'fast' | 'reference'; threads: number };
-export type WorkerRequest = ({ kind: 'run' | 'facts'; spec: JobSpecInput } | ({ kind: 'verify' } & VerifyJobRequest) | ({ kind: 'defend' } & DefendJobRequest) | ({ kind: 'swarm-round' } & SwarmRoundRequest) | { kind: 'swarm-plan'; rollouts: Received[] } | { kind: 'swarm-finish'; rollouts: Received[]; blobs: [string, Uint8Array | BlobFailure][] }) & Kernels;
+export type WorkerRequest = ({ kind: 'run' | 'facts'; spec: JobSpecInput; /** Keep the run's checkpoints and send them back (a solver serves them). */ keep?: boolean } | ({ kind: 'verify' } & VerifyJobRequest) | ({ kind: 'defend' } & DefendJobRequest) | ({ kind: 'swarm-round' } & SwarmRoundRequest) | { kind: 'swarm-plan'; rollouts: Received[] } | { kind: 'swarm-finish'; rollouts: Received[]; blobs: [string, Uint8Array | BlobFailure][] }) & Kernels;
 /** The page's answer to a wallet request the worker made (a verifier's transactions signed by the browser's wallet). */
 export type WalletReply = { kind: 'wallet-reply'; id: number; result?: unknown; error?: { message: string; code?: number } };
 export type JobRulesFacts = { h0: string; root: string; size: bigint };
 export type WorkerReply =
   | ({ kind: 'step' } & InMemoryStep)
-  | ({ kind: 'done'; matmul: string } & InMemoryRun)
+  | ({ kind: 'done'; matmul: string; /** With `keep`: the encoded checkpoints (steps 0, T and every checkpointEvery), by step. */ checkpoints?: [number, Uint8Array][] } & InMemoryRun)
   | ({ kind: 'facts' } & JobRulesFacts)
   | { kind: 'log'; text: string }
   | { kind: 'tx'; action: string; gas: string }
@@ -65,6 +66,11 @@ async function handle(req: WorkerRequest): Promise<void> {
   if (req.kind === 'facts') {
     const { h0, root, size } = jobFacts(rulesOf(program));
     post({ kind: 'facts', h0, root, size });
+  } else if (req.keep) {
+    const store = new MemoryStore();
+    const { record, ...run } = runInMemory(program, (s) => post({ kind: 'step', ...s }), store);
+    const checkpoints = await Promise.all(Object.entries(record.checkpoints).map(async ([step, hash]) => [Number(step), await store.getObject(hash)] as [number, Uint8Array]));
+    (self as unknown as { postMessage(m: WorkerReply, transfer: Transferable[]): void }).postMessage({ kind: 'done', matmul: matmulKernel().name, ...run, checkpoints }, checkpoints.map(([, b]) => b.buffer as ArrayBuffer));
   } else {
     const run = runInMemory(program, (s) => post({ kind: 'step', ...s }));
     post({ kind: 'done', matmul: matmulKernel().name, ...run });
