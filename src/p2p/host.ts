@@ -28,6 +28,7 @@ import {
   RELAY_MAX_RESERVATIONS,
   RELAY_RESERVATION_TIMEOUT_MS,
 } from './constants.js';
+import { CompactMemoryDatastore } from './datastore.js';
 import { BadMultiaddrError, PortInUseError } from './errors.js';
 import type { Identity } from './identity.js';
 import type { Reputation } from './reputation.js';
@@ -104,6 +105,8 @@ export async function createHost(options: HostOptions): Promise<Host> {
   const host = await createLibp2p({
     privateKey: options.identity.privateKey,
     start: false,
+    // In memory as libp2p's default, without keeping an 8 KiB pool alive per DHT provider record (datastore.ts).
+    datastore: new CompactMemoryDatastore(),
     addresses: { listen },
     transports: [tcp(), webSockets(), ...(nat || options.relayListen ? [circuitRelayTransport({ reservationCompletionTimeout: RELAY_RESERVATION_TIMEOUT_MS })] : [])],
     connectionManager: {
