@@ -5,9 +5,15 @@
  * blob protocol; metrics and the reward plot go to the data dir.
  *
  * The clock: round r may start at genesis + r * roundMs. A node starts its next round as soon as it has
- * finished the last one and the clock allows it, and collects a round's peer rollouts until it has
- * `expectPeers` of them or the round's time is up. A node that fell behind (or joins late) starts at the
- * clock's current round.
+ * finished the last one, and collects a round's peer rollouts until it has `expectPeers` of them or the
+ * round's time is up. A node that fell behind (or joins late) starts at the clock's current round.
+ *
+ * With `expectPeers` the swarm is paced by its peers and the clock is only the bound: after a round in
+ * which every expected peer was heard, the node goes on to the next round even when the clock is
+ * further on (rounds that take longer than roundMs are not a reason to skip: everyone is there), and
+ * it waits for its peers at least roundMs from when it is ready to publish. After a round in which
+ * someone was missing, the clock decides again (a node that stalled or joined late skips to the
+ * clock's round, where the others, waiting on the clock for the missing peer, meet it).
  */
 import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -96,7 +102,12 @@ export async function runSapoNode(o: SapoRunOptions): Promise<SapoNode> {
       }
       // A rollout of a round this node has finished is late (a slow peer), not a cheat: ignored without blame.
       if (body.round < state.round) return { ignore: `late: rollout of round ${body.round}, this node is in round ${state.round}` };
-      if (body.round > state.round + 1) return `wrong-round: rollout of round ${body.round}, this node is in round ${state.round}`;
+      // Peers paced by each other (expectPeers) run ahead of a node that stalled until the clock brings them
+      // together again: a rollout of a round further on is early, not a cheat.
+      if (body.round > state.round + 1) {
+        const early = `rollout of round ${body.round}, this node is in round ${state.round}`;
+        return o.expectPeers === undefined ? `wrong-round: ${early}` : { ignore: `early: ${early}` };
+      }
       const verdict = checkRollout(config, tokenizer, body, { round: body.round, from: origin });
       if (!verdict.ok) {
         drop(origin, `${verdict.kind}: ${verdict.reason}`);
@@ -146,11 +157,13 @@ export async function runSapoNode(o: SapoRunOptions): Promise<SapoNode> {
   const expected = () => `${o.p2p.peers().length} connected, expecting ${o.expectPeers ?? 'any number of'} peers`;
   const clockRound = () => Math.max(0, Math.floor((now() - o.genesisMs) / o.roundMs));
   let previous: Rollout | undefined;
+  /** Whether the last round finished heard every expected peer (then the peers, not the clock, pace the next). */
+  let heardAll = false;
 
   try {
     await waitUntil(() => false, o.genesisMs);
     while (!o.signal.aborted) {
-      const round = Math.max(state.round, clockRound());
+      const round = o.expectPeers !== undefined && heardAll ? state.round : Math.max(state.round, clockRound());
       if (o.rounds !== undefined && round >= o.rounds) break;
       if (round > state.round) o.onEvent({ type: 'skip', from: state.round, to: round });
       const t0 = now();
@@ -174,10 +187,16 @@ export async function runSapoNode(o: SapoRunOptions): Promise<SapoNode> {
         for (const [cid, tampered] of out.blobs ?? []) await writeFile(o.p2p.store.paths(parseBlobCid(cid)).data, tampered);
       }
       previous = started.rollout;
-      const end = o.genesisMs + (round + 1) * o.roundMs;
-      await waitUntil(allSubscribed, end, () => `round ${round}: waiting to publish until every peer subscribed: ${topic.subscribers().length} subscribed, ${state.dropped.size} dropped, ${expected()}`);
+      // The round's bound: its end on the clock; with expectPeers, also at least roundMs from now, so a node behind
+      // the clock (its peers too) still waits for them instead of finishing with nothing.
+      const ready = now();
+      const end = Math.max(o.genesisMs + (round + 1) * o.roundMs, o.expectPeers === undefined ? 0 : ready + o.roundMs);
+      // A peer that never subscribes must not cost the round: waiting for it until the end left no time to
+      // collect the rollouts the others published at that same end. Publish by half-way at the latest.
+      await waitUntil(allSubscribed, ready + (end - ready) / 2, () => `round ${round}: waiting to publish until every peer subscribed: ${topic.subscribers().length} subscribed, ${state.dropped.size} dropped, ${expected()}`);
       await publish(topic, bytes ?? rolloutCodec.encode('rollout', rollout), end, now, sleep, o.signal);
       await waitUntil(() => allIn(round), end, () => `round ${round}: waiting for rollouts: ${heard.get(round)?.size ?? 0} peers heard, ${state.dropped.size} dropped, ${expected()}`);
+      heardAll = allIn(round);
       const received = [...(inbox.get(round)?.values() ?? [])];
       const blobs = new Map<string, Uint8Array | BlobFailure | undefined>();
       const plans = reexecPlan(state, received);

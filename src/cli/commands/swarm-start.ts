@@ -39,7 +39,7 @@ export const swarmStart: Command = {
     key: { type: 'string', value: 'FILE', description: 'secp256k1 key file (0x-hex). Created with mode 0600 if missing' },
     genesis: { type: 'string', value: 'MS', description: 'When round 0 starts (Unix ms). Default 0: round = now / round-ms' },
     'genesis-file': { type: 'string', value: 'FILE', description: 'Wait until FILE holds the genesis (Unix ms): how swarm local starts its nodes together' },
-    peers: { type: 'string', value: 'N', description: 'Finish collecting a round once N peers\' rollouts are in (default: wait the whole round)' },
+    peers: { type: 'string', value: 'N', description: 'Pace rounds by the peers: go on to the next round once N peers\' rollouts are in; the round clock only bounds the wait (default: every round lasts until its end on the clock)' },
     'max-memory': { type: 'string', value: 'GIB', description: 'Refuse to join when a round\'s memory estimate is above this (default: 80% of RAM)' },
     'metrics-port': { type: 'string', value: 'N', description: 'Serve Prometheus metrics (peers, gossip, blobs, rounds: reward, accuracy, loss, rollouts) on http://127.0.0.1:N/metrics (0 = any free port). Default: off' },
     'tabs-port': { type: 'string', value: 'N', description: 'Serve browser tabs a page (http://127.0.0.1:N/node, behind a token; 0 = any free port) that takes rounds in this swarm over WebSockets (--ws-port). Default: off' },
