@@ -5,8 +5,8 @@
  * what the chain holds for that key (spec hash, run root), so a forged announcement costs a fetch and nothing more.
  *
  * Gossip is not stored, so a node that subscribes late would miss what was said before: each node re-publishes its
- * own announcements every ANNOUNCE_EVERY_MS while it runs. Heard announcements are kept (bounded) so that a role that
- * asks later still sees them.
+ * own announcements every ANNOUNCE_EVERY_MS while it runs. Heard announcements are kept so that a role that asks
+ * later still sees them, for as long as their announcer keeps re-publishing them (and HEARD_TTL_MS after).
  */
 import type { Address } from 'viem';
 import { z } from 'zod';
@@ -19,6 +19,12 @@ import type { MycelNode } from '../p2p/node.js';
 export const ANNOUNCE_EVERY_MS = 1_000;
 /** Heard announcements kept; the oldest go first (a job's announcements matter only while it is live). */
 export const MAX_HEARD_ANNOUNCEMENTS = 10_000;
+/**
+ * A heard announcement not heard again for this long is dropped: its announcer stopped re-publishing it (the job is
+ * settled, or the announcer left). Without it a node kept every announcement of the last 10,000 until the cap was
+ * reached (bench soak: ~7 per job per node, growing for the whole 30-minute run), whatever was still live.
+ */
+export const HEARD_TTL_MS = 10 * 60_000;
 
 /** state: a checkpoint of a committed run (key: its state hash h_c), which a sampling verifier replays from. */
 export const ANNOUNCE_KINDS = ['spec', 'steps', 'model', 'state'] as const;
@@ -46,20 +52,23 @@ const idOf = (a: Announcement) => `${a.kind}/${a.jobId}/${a.key}/${a.cid}`;
 
 export class Announcements {
   private readonly mine = new Map<string, Announcement>();
-  private readonly heard = new Map<string, HeardAnnouncement>();
+  /** By id, least recently heard first (an announcement heard again moves to the end). */
+  private readonly heard = new Map<string, { a: HeardAnnouncement; at: number }>();
   private readonly waiters = new Set<() => void>();
   private readonly timer: NodeJS.Timeout;
 
   private constructor(private readonly topic: GossipTopic<typeof ANNOUNCE_SCHEMAS>) {
     topic.subscribe(({ body, from }) => {
       const id = idOf(body);
-      if (this.heard.has(id)) return;
-      this.heard.set(id, { ...body, from });
+      const known = this.heard.get(id);
+      this.heard.delete(id);
+      this.heard.set(id, { a: known?.a ?? { ...body, from }, at: Date.now() });
       if (this.heard.size > MAX_HEARD_ANNOUNCEMENTS) this.heard.delete(this.heard.keys().next().value!);
-      for (const wake of this.waiters) wake();
+      if (!known) for (const wake of this.waiters) wake();
     });
     this.timer = setInterval(() => {
       for (const a of this.mine.values()) void this.topic.publish('announce', a).catch(() => undefined);
+      this.dropStale();
     }, ANNOUNCE_EVERY_MS);
     this.timer.unref();
   }
@@ -71,6 +80,19 @@ export class Announcements {
 
   static open(node: MycelNode, chainId: number, market: Address): Announcements {
     return new Announcements(node.topic(announceTopic(chainId, market), ANNOUNCE_SCHEMAS));
+  }
+
+  /** Heard announcements kept now (for tests and metrics). */
+  get heardCount(): number {
+    return this.heard.size;
+  }
+
+  private dropStale(): void {
+    const before = Date.now() - HEARD_TTL_MS;
+    for (const [id, { at }] of this.heard) {
+      if (at >= before) break; // least recently heard first: the rest are fresher
+      this.heard.delete(id);
+    }
   }
 
   /** Publishes now and keeps re-publishing until the node stops. */
@@ -95,7 +117,7 @@ export class Announcements {
     const match = (a: HeardAnnouncement) => a.kind === kind && a.jobId === jobId.toString() && a.key === key.toLowerCase();
     for (;;) {
       signal?.throwIfAborted();
-      const fresh = [...this.heard.entries()].filter(([id, a]) => !seen.has(id) && match(a));
+      const fresh = [...this.heard].filter(([id, { a }]) => !seen.has(id) && match(a)).map(([id, { a }]) => [id, a] as const);
       for (const [id, a] of fresh) {
         seen.add(id);
         yield a;

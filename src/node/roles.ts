@@ -362,7 +362,13 @@ export function cheatingProgram(honest: TrainProgram, t: number): TrainProgram {
 
 /** Claims and solves posted jobs, learned from confirmed JobPosted events since the node joined. */
 export async function runSolver(ctx: NodeContext, o: SolverOptions = {}): Promise<SolverResult[]> {
+  // Kept for a run of maxJobs, which returns them; a run without end (a long-running node) keeps none: it would grow with every job.
   const results: SolverResult[] = [];
+  let solved = 0;
+  const settled = (r: SolverResult) => {
+    solved++;
+    if (o.maxJobs !== undefined) results.push(r);
+  };
   const max = o.maxJobs ?? Infinity;
   if (max <= 0) return results;
   const state = NodeState.open(ctx.dataDir);
@@ -377,10 +383,10 @@ export async function runSolver(ctx: NodeContext, o: SolverOptions = {}): Promis
       }
       ctx.log(`job ${job.jobId}: held before a restart (${job.phase}); resuming it`);
       const cheat = held.cheatAt === undefined ? {} : { cheatAt: held.cheatAt };
-      results.push(await solve(ctx, job, parseJobSpec(JSON.parse(held.spec)), { ...o, ...cheat }, BigInt(held.fromBlock)));
+      settled(await solve(ctx, job, parseJobSpec(JSON.parse(held.spec)), { ...o, ...cheat }, BigInt(held.fromBlock)));
       ctx.announcements.forget(job.jobId);
       await state.release('solver', held.jobId);
-      if (results.length >= max) return results;
+      if (solved >= max) return results;
     }
     // From where it stopped reading (a job posted while it was down is still taken), or from the block it joined at.
     const cursor = new EventCursor(state, 'solver/JobPosted', ctx.fromBlock, ctx.fromBlockOverridesCursor);
@@ -389,8 +395,8 @@ export async function runSolver(ctx: NodeContext, o: SolverOptions = {}): Promis
       // Handled (solved, or passed over) only now: a crash before this replays the event, and the job is held or Open.
       cursor.done({ block: log.blockNumber, logIndex: log.logIndex });
       if (!result) continue;
-      results.push(result);
-      if (results.length >= max) break;
+      settled(result);
+      if (solved >= max) break;
     }
     return results;
   } finally {
@@ -587,7 +593,10 @@ const SAMPLE_FETCH_MS = 60_000;
 
 /** Re-executes every job whose root is committed (confirmed RootCommitted events since the node joined). */
 export async function runVerifier(ctx: NodeContext, o: VerifierOptions = {}): Promise<VerifierResult[]> {
+  // Every check, for a run of maxJobs, which returns them; a run without end keeps only those in flight.
   const work: Promise<VerifierResult>[] = [];
+  const inFlight = new Set<Promise<VerifierResult>>();
+  let started = 0;
   const max = o.maxJobs ?? Infinity;
   const state = NodeState.open(ctx.dataDir);
   // From where it stopped reading (a root committed while it was down is still checked), or the block it joined at.
@@ -597,16 +606,19 @@ export async function runVerifier(ctx: NodeContext, o: VerifierOptions = {}): Pr
     const checking = verifyJob(ctx, state, jobId, committedAt, o.signal, o.maxMemoryBytes, held, { policy: o.policy ?? { kind: 'full' }, budget });
     // Handled once checked (a crash before replays the event; a held job is resumed instead).
     checking.then(() => event && cursor.done(event), () => {}); // awaited below
-    work.push(checking);
+    started++;
+    inFlight.add(checking);
+    void checking.finally(() => inFlight.delete(checking)).catch(() => {});
+    if (o.maxJobs !== undefined) work.push(checking);
   };
   try {
     // Jobs it was checking, or disputing, when it stopped (or was killed) first.
     for (const held of state.held('verifier')) {
-      if (work.length >= max) break;
+      if (started >= max) break;
       ctx.log(`job ${held.jobId}: held before a restart; resuming its check`);
       check(BigInt(held.jobId), BigInt(held.fromBlock), held);
     }
-    if (work.length < max) {
+    if (started < max) {
       for await (const log of confirmedEvents<{ jobId: bigint }>(ctx, { address: ctx.contracts.market, abi: JobMarketAbi, eventName: 'RootCommitted', fromBlock: ctx.fromBlock, cursor, ...(o.signal ? { signal: o.signal } : {}) })) {
         const event = { block: log.blockNumber, logIndex: log.logIndex };
         if (state.held('verifier').some((h) => h.jobId === log.args.jobId.toString())) {
@@ -614,12 +626,12 @@ export async function runVerifier(ctx: NodeContext, o: VerifierOptions = {}): Pr
           continue;
         }
         check(log.args.jobId, log.blockNumber, undefined, event);
-        if (work.length >= max) break;
+        if (started >= max) break;
       }
     }
     return await Promise.all(work);
   } finally {
-    await Promise.allSettled(work);
+    await Promise.allSettled(inFlight);
     await state.close();
   }
 }

@@ -4,7 +4,7 @@
  * every second until the job is settled, then forgotten). The soak itself is `npm run bench -- soak --minutes 30`.
  */
 import { afterEach, describe, expect, test, vi } from 'vitest';
-import { Announcements, type Announcement } from '../../src/node/announce.js';
+import { Announcements, HEARD_TTL_MS, type Announcement } from '../../src/node/announce.js';
 import { jobOf } from '../../src/node/roles.js';
 import type { MycelNode } from '../../src/p2p/node.js';
 import { slope, tinySpec } from '../../bench/lib/market.js';
@@ -40,6 +40,31 @@ describe('announcements', () => {
     published.length = 0;
     await vi.advanceTimersByTimeAsync(3_000);
     expect(jobs()).toEqual(['2', '2', '2']);
+    ann.close();
+  });
+
+  test('heard from a peer are kept while it re-publishes them, and dropped once it stopped for HEARD_TTL_MS', async () => {
+    vi.useFakeTimers();
+    let deliver: (m: { body: Announcement; from: string }) => void = () => {};
+    const topic = { subscribe: (h: typeof deliver) => ((deliver = h), () => {}), publish: async () => 1, stats: { accepted: 0, rejected: 0, ignored: 0 } };
+    const node = { topic: () => topic } as unknown as MycelNode;
+    const ann = Announcements.open(node, 31337, '0x0000000000000000000000000000000000000001');
+    const key = `0x${'ab'.repeat(32)}`;
+    const live = { kind: 'spec', jobId: '1', key, cid: 'bafkreiaaaaaaaaaa' } as const;
+    const settled = { kind: 'model', jobId: '2', key, cid: 'bafkreibbbbbbbbbb' } as const;
+    deliver({ body: live, from: 'peer-a' });
+    deliver({ body: settled, from: 'peer-a' });
+    expect(ann.heardCount).toBe(2);
+    // The live one is re-published every second (here every minute is enough); the settled one no more.
+    for (let minute = 1; minute <= 15; minute++) {
+      await vi.advanceTimersByTimeAsync(60_000);
+      deliver({ body: live, from: 'peer-a' });
+    }
+    expect(ann.heardCount).toBe(1);
+    const got = await ann.candidates('spec', 1n, key).next();
+    expect(got.value).toMatchObject({ ...live, from: 'peer-a' });
+    await vi.advanceTimersByTimeAsync(HEARD_TTL_MS + 2_000);
+    expect(ann.heardCount).toBe(0);
     ann.close();
   });
 });
