@@ -66,6 +66,7 @@ export async function run(args: string[]): Promise<void> {
     jobs_posted: r.jobsPosted,
     jobs_finalized: r.jobsFinalized,
     jobs_other: r.jobsOther,
+    jobs_warmup: r.jobsWarmup,
     rss_start_mb: round(r.rssStartMb),
     rss_end_mb: round(r.rssEndMb),
     rss_slope_mb_per_hour: round(r.rssSlope),
@@ -79,7 +80,7 @@ export async function run(args: string[]): Promise<void> {
   for (const g of r.smapsGrowth ?? []) report({ name: 'soak.smaps_growth', start: g.start, mapping: g.name || '(anonymous)', group: g.group, size_kb: g.sizeKb, grew_kb: g.grewKb });
   for (const p of r.problems) process.stderr.write(`reported: ${p}\n`);
   if (!conclusive) {
-    console.error(`Only ${samplesAfter} samples after the warm-up (${r.jobsFinalized + r.jobsOther} jobs settled; the warm-up lasts until 5 have): too few for a slope. Run longer (--minutes), or on a less busy machine.`);
+    console.error(`Only ${samplesAfter} samples after the warm-up (${r.jobsWarmup + r.jobsFinalized + r.jobsOther} jobs settled; the warm-up lasts until 5 have): too few for a slope. Run longer (--minutes), or on a less busy machine.`);
     process.exitCode = 1;
   } else if (!pass) {
     console.error(`RSS grew ${r.rssSlope.toFixed(1)} MB/hour after the warm-up, above the bound of ${bound} MB/hour: a leak.`);

@@ -60,8 +60,10 @@ export type SoakResult = {
   /** When the warm-up ended (its seconds, or when `warmupJobs` had settled if later; Infinity if they never did). */
   warmupSeconds: number;
   jobsPosted: number;
+  /** Jobs settled after the warm-up (those of the warm-up are `jobsWarmup`): what the slopes were measured over. */
   jobsFinalized: number;
   jobsOther: number;
+  jobsWarmup: number;
   /** MB per hour after the warm-up. */
   rssSlope: number;
   heapSlope: number;
@@ -109,6 +111,8 @@ export async function soak(o: SoakOptions): Promise<SoakResult> {
   let jobsPosted = 0;
   let jobsFinalized = 0;
   let jobsOther = 0;
+  let jobsWarmup = 0;
+  const settled = () => jobsWarmup + jobsFinalized + jobsOther;
   const started = performance.now();
   const elapsed = () => (performance.now() - started) / 1000;
   let timer: NodeJS.Timeout | undefined;
@@ -131,7 +135,7 @@ export async function soak(o: SoakOptions): Promise<SoakResult> {
     const sample = () => {
       gc();
       const m = process.memoryUsage();
-      const s: SoakSample = { seconds: Math.round(elapsed()), rssMb: m.rss / MB, heapMb: m.heapUsed / MB, heapTotalMb: m.heapTotal / MB, externalMb: m.external / MB, arrayBuffersMb: m.arrayBuffers / MB, jobs: jobsFinalized + jobsOther };
+      const s: SoakSample = { seconds: Math.round(elapsed()), rssMb: m.rss / MB, heapMb: m.heapUsed / MB, heapTotalMb: m.heapTotal / MB, externalMb: m.external / MB, arrayBuffersMb: m.arrayBuffers / MB, jobs: settled() };
       const maps = o.smaps ? readSmaps() : null;
       if (maps) {
         s.smaps = maps.mb;
@@ -173,9 +177,11 @@ export async function soak(o: SoakOptions): Promise<SoakResult> {
           if (o.signal?.aborted) return; // ended early: the samples so far are the result
           throw error;
         }
-        if (r.phase === 'Finalized') jobsFinalized++;
+        // A job settled in the warm-up (its first minutes, or before warmupJobs had settled) is not the run's.
+        if (settled() < warmupJobs || elapsed() < minWarmup) jobsWarmup++;
+        else if (r.phase === 'Finalized') jobsFinalized++;
         else jobsOther++;
-        if (jobsFinalized + jobsOther === warmupJobs) warmJobsAt = elapsed();
+        if (settled() === warmupJobs) warmJobsAt = elapsed();
         o.onJob?.({ jobId: jobId.toString(), phase: r.phase, seconds: (performance.now() - t) / 1000, accepted: r.accepted && r.model !== undefined });
       }
     };
@@ -198,6 +204,7 @@ export async function soak(o: SoakOptions): Promise<SoakResult> {
     jobsPosted,
     jobsFinalized,
     jobsOther,
+    jobsWarmup,
     rssSlope: slope(hours, after.map((s) => s.rssMb)),
     heapSlope: slope(hours, after.map((s) => s.heapMb)),
     heapTotalSlope: slope(hours, after.map((s) => s.heapTotalMb)),
