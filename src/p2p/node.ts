@@ -147,6 +147,11 @@ export class MycelNode {
     return this.server.bytesServed;
   }
 
+  /** The peers this node has served every chunk of a blob to (by CID text) since it started. */
+  peersServed(cidText: string): ReadonlySet<string> {
+    return this.server.servedTo(cidText);
+  }
+
   /** Blob bytes this node fetched from peers (a resumed transfer counts what it still fetched) and added to its store. */
   readonly blobBytes = { fetched: 0, published: 0 };
 
@@ -177,6 +182,7 @@ export class MycelNode {
   /** Stops serving a blob and deletes it from the store (its DHT provider records expire on their own). */
   async removeBlob(cidText: string): Promise<void> {
     this.provided.delete(cidText);
+    this.server.forget(cidText);
     await this.store.remove(parseBlobCid(cidText));
   }
 

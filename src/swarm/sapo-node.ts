@@ -159,6 +159,8 @@ export async function runSapoNode(o: SapoRunOptions): Promise<SapoNode> {
   let previous: Rollout | undefined;
   /** Whether the last round finished heard every expected peer (then the peers, not the clock, pace the next). */
   let heardAll = false;
+  /** The round just finished: the policy blob our rollout claims, and the peers whose rollouts we took (they check ours). */
+  let finished: { round: number; end: number; cid: string; checkers: string[] } | undefined;
 
   try {
     await waitUntil(() => false, o.genesisMs);
@@ -205,6 +207,10 @@ export async function runSapoNode(o: SapoRunOptions): Promise<SapoNode> {
       for (const plan of plans) lastUsed.set(plan.cid, round);
       const done = finishRound(state, { rollouts: received, blobs });
       state = done.node;
+      const rejected = new Set(done.verdicts.map((v) => v.peer));
+      // (A peer whose policy is ours, the same CID, holds the blob already.)
+      const checkers = received.filter((r) => r.rollout.cid !== started.blob.cid && !rejected.has(r.rollout.node) && !state.dropped.has(r.rollout.node));
+      finished = { round, end, cid: started.blob.cid, checkers: checkers.map((r) => r.rollout.node) };
       for (const v of done.verdicts) if (v.kind !== 'dropped-peer') reject(v);
       for (const r of [...inbox.keys()]) if (r <= round) inbox.delete(r);
       for (const r of [...heard.keys()]) if (r <= round) heard.delete(r);
@@ -219,6 +225,14 @@ export async function runSapoNode(o: SapoRunOptions): Promise<SapoNode> {
       await appendMetrics(o.dataDir, done.metrics);
       await writePlot(o.dataDir, (await readMetrics(o.dataDir)).filter((m) => m.node === state.id), `SAPO reward per round, node …${state.id.slice(-6)}`);
       o.onEvent({ type: 'round', metrics: done.metrics, seconds: (now() - t0) / 1000 });
+    }
+    // Stopping after the last round: peers still checking it re-execute from our policy blob, so it is served
+    // until each peer whose rollout we took has fetched it, or the round's time is up (a peer that sampled
+    // none of our questions never fetches it).
+    if (finished && config.reexecFraction > 0 && !o.signal.aborted) {
+      const { round, end, cid, checkers } = finished;
+      const fetched = () => checkers.filter((p) => o.p2p.peersServed(cid).has(p)).length;
+      await waitUntil(() => fetched() === checkers.length, end, () => `round ${round} done: serving our policy blob until our peers have fetched it: ${fetched()} of ${checkers.length}`);
     }
   } finally {
     unsubscribe();

@@ -33,6 +33,11 @@ describe('blobs between nodes on loopback', () => {
     await b.exportBlob(cid, join(dir, 'out.bin'));
     expect(sha(await readFile(join(dir, 'out.bin')))).toBe(sha(bytes));
     expect(seen.at(-1)).toBe(bytes.byteLength);
+    // The server knows who has had the whole blob (a node about to stop waits for its checkers), until it is removed.
+    expect([...a.peersServed(cid)]).toEqual([b.peerId.toString()]);
+    expect(b.peersServed(cid).size).toBe(0);
+    await a.removeBlob(cid);
+    expect(a.peersServed(cid).size).toBe(0);
   });
 
   async function putRandom(node: MycelNode, mb: number): Promise<{ cid: string; bytes: Buffer; dir: string }> {

@@ -152,7 +152,7 @@ describe('browser node in a swarm round', () => {
       await page.waitForFunction(() => ['finished', 'failed'].includes((window as unknown as { __mycelTab: TabState }).__mycelTab.swarm?.phase ?? ''), undefined, { timeout: 90_000, polling: 100 });
       const s = (await page.evaluate(() => (window as unknown as { __mycelTab: TabState }).__mycelTab)).swarm!;
       expect(`${s.phase}: ${s.note}`).toMatch(/^finished: /);
-      expect(s.metrics).toMatchObject({ rolloutsIn: 2, reexecuted: 2, rejected: 0 });
+      expect(s.metrics, s.rejections?.join('; ')).toMatchObject({ rolloutsIn: 2, reexecuted: 2, rejected: 0 });
       expect(await exited).toBe(0);
       // The swarm node took the tab's two questions after re-executing them from its policy blob.
       expect(lines.find((l) => l.type === 'round')).toMatchObject({ round: 0, rolloutsIn: 2, reexecuted: 2, rejected: 0 });

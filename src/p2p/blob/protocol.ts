@@ -23,7 +23,7 @@ import {
 import { MalformedMessageError } from '../errors.js';
 import { PeerRateLimiter } from '../rate-limit.js';
 import type { Reputation } from '../reputation.js';
-import { decodeManifest, type Manifest } from './manifest.js';
+import { chunkCount, decodeManifest, type Manifest } from './manifest.js';
 import type { BlobStore } from './store.js';
 
 const cidBytes = z.instanceof(Uint8Array).refine((b) => b.byteLength <= 64, 'CID too long');
@@ -42,6 +42,9 @@ const enum Status {
 /** Requests per second one peer may make (each may move a whole chunk). */
 const REQUESTS_PER_PEER_PER_SECOND = 4000;
 
+/** Unfinished fetches remembered (per blob and peer) for servedTo; a peer that never finishes is forgotten first. */
+const MAX_PARTIAL_FETCHES = 4096;
+
 /** What serving needs of a store: manifests and chunks of complete blobs (the file store, or a browser tab's blobs in memory). */
 export type BlobServerComponents = { store: Pick<BlobStore, 'manifestBytes' | 'manifest' | 'readChunk'>; reputation: Reputation };
 type Registrar = { handle(protocol: string, handler: (stream: Stream, connection: Connection) => void, options?: Record<string, unknown>): Promise<void>; unhandle(protocol: string): Promise<void> };
@@ -52,6 +55,10 @@ export class BlobServer {
   private readonly requestLimiter = new PeerRateLimiter(REQUESTS_PER_PEER_PER_SECOND, REQUESTS_PER_PEER_PER_SECOND);
   private readonly manifests = new Map<string, Manifest>();
   private readonly open = new Set<Stream>();
+  /** Per blob (by CID), the peers that have been served every one of its chunks. */
+  private readonly wholeTo = new Map<string, Set<string>>();
+  /** The chunks served so far of a blob to a peer that has not had all of them, by `${cid} ${peer}`. */
+  private readonly partTo = new Map<string, Set<number>>();
   /** Served bytes, for tests and stats. */
   bytesServed = 0;
 
@@ -111,6 +118,7 @@ export class BlobServer {
           // One frame: status byte + bytes, without copying the chunk.
           await lp.write(new Uint8ArrayList(Uint8Array.of(Status.Ok), reply));
           this.bytesServed += reply.byteLength;
+          if (request.type === 'chunk') this.noteServed(CID.decode(request.body.cid).toString(), remote, request.body.index);
         }
       }
       await stream.close().catch(() => undefined);
@@ -119,6 +127,38 @@ export class BlobServer {
     } finally {
       this.open.delete(stream);
     }
+  }
+
+  /**
+   * The peers that have been served every chunk of a blob: a node about to stop waits for the peers that
+   * still check its work to have fetched it.
+   */
+  servedTo(cid: string): ReadonlySet<string> {
+    return this.wholeTo.get(cid) ?? new Set();
+  }
+
+  /** Forgets who was served a blob (the blob was removed from the store). */
+  forget(cid: string): void {
+    this.wholeTo.delete(cid);
+    this.manifests.delete(cid);
+    for (const key of this.partTo.keys()) if (key.startsWith(`${cid} `)) this.partTo.delete(key);
+  }
+
+  private noteServed(cid: string, peer: string, index: number): void {
+    const manifest = this.manifests.get(cid);
+    if (!manifest || this.wholeTo.get(cid)?.has(peer)) return;
+    const key = `${cid} ${peer}`;
+    const part = this.partTo.get(key) ?? new Set<number>();
+    part.add(index);
+    this.partTo.delete(key); // re-inserted last: the oldest unfinished fetches go first when the map is full
+    if (part.size < chunkCount(manifest)) {
+      this.partTo.set(key, part);
+      if (this.partTo.size > MAX_PARTIAL_FETCHES) this.partTo.delete(this.partTo.keys().next().value!);
+      return;
+    }
+    let whole = this.wholeTo.get(cid);
+    if (!whole) this.wholeTo.set(cid, (whole = new Set()));
+    whole.add(peer);
   }
 
   private async answer(type: 'manifest' | 'chunk', body: { cid: Uint8Array; index?: number }): Promise<Uint8Array | undefined> {
