@@ -5,7 +5,7 @@
 import { setMaxListeners } from 'node:events';
 import { copyFile, rename, rm, stat } from 'node:fs/promises';
 import { join } from 'node:path';
-import type { PeerId } from '@libp2p/interface';
+import type { Connection, PeerId } from '@libp2p/interface';
 import { peerIdFromString } from '@libp2p/peer-id';
 import type { CID } from 'multiformats/cid';
 import type { Schemas } from './codec.js';
@@ -15,12 +15,18 @@ import { GOSSIP_TOPIC_SCORE, GossipTopic, type GossipStats, type GossipTopicOpti
 import { createHost, type Host, type HostOptions, type ScoredGossipSub } from './host.js';
 import type { Identity } from './identity.js';
 import { Reputation } from './reputation.js';
+import { peersToTrim, type TrimLimits } from './trim.js';
 import { fetchBlob, type FetchStats } from './blob/fetch.js';
 import { parseBlobCid } from './blob/manifest.js';
 import { BLOB_PROTOCOL, BlobRequester, BlobServer } from './blob/protocol.js';
 import { BlobStore, type Progress } from './blob/store.js';
 
-export type NodeOptions = Omit<HostOptions, 'reputation' | 'relay'> & {
+export type NodeOptions = Omit<HostOptions, 'reputation' | 'relay' | 'maxConnections'> & {
+  /**
+   * Open connections above which the node closes its least valued ones that are out of their grace period, down to
+   * three quarters of this (trim.ts); libp2p's own limit is then 1.5 times this. Unset: libp2p's limit (300), no trimming.
+   */
+  maxConnections?: number;
   dataDir: string;
   relay?: boolean;
   /** Connections under which the node dials peers it discovers (default AUTO_DIAL_TARGET). */
@@ -38,6 +44,10 @@ export type PeerInfoView = { peerId: string; addrs: string[]; direction: string;
 /** Peers we dial on our own from discovery, so the gossip mesh forms beyond the bootstrap peer. */
 const AUTO_DIAL_TARGET = 20;
 const LOOKUP_DEBOUNCE_MS = 200;
+/** A connection younger than this is never trimmed (trim.ts): time for a newcomer to join a mesh and a routing table. */
+const TRIM_GRACE_MS = 30_000;
+/** How often a node above its connection limit looks again for connections it can trim (those out of their grace). */
+const TRIM_CHECK_MS = 5_000;
 const LOOKUP_TIMEOUT_MS = 5_000;
 /** How long `put` waits for the DHT provider record to be stored before it carries on (it is retried). */
 const PROVIDE_TIMEOUT_MS = 10_000;
@@ -62,6 +72,7 @@ export class MycelNode {
     dataDir: string,
     private readonly autoDialTarget: number,
     private readonly provideTimeoutMs: number,
+    private readonly trimLimits?: TrimLimits,
   ) {
     this.store = new BlobStore(join(dataDir, 'blobs'));
     this.server = new BlobServer(host, { store: this.store, reputation });
@@ -69,8 +80,13 @@ export class MycelNode {
 
   static async start(options: NodeOptions): Promise<MycelNode> {
     const reputation = new Reputation();
-    const host = await createHost({ ...options, relay: options.relay ?? true, reputation });
-    const node = new MycelNode(host, options.identity, reputation, options.dataDir, options.autoDialTarget ?? AUTO_DIAL_TARGET, options.provideTimeoutMs ?? PROVIDE_TIMEOUT_MS);
+    // With a connection limit, the node trims to it itself (trim.ts) and libp2p's limit, whose pruner only ever cuts
+    // newcomers, becomes a hard cap at 1.5 times that: room for the connections that are still in their grace period.
+    const limit = options.maxConnections;
+    const host = await createHost({ ...options, relay: options.relay ?? true, reputation, ...(limit !== undefined ? { maxConnections: Math.ceil(1.5 * limit) } : {}) });
+    const autoDialTarget = options.autoDialTarget ?? AUTO_DIAL_TARGET;
+    const trim = limit !== undefined ? { high: limit, low: Math.min(limit, Math.max(autoDialTarget, Math.floor(limit * 0.75))), graceMs: TRIM_GRACE_MS } : undefined;
+    const node = new MycelNode(host, options.identity, reputation, options.dataDir, autoDialTarget, options.provideTimeoutMs ?? PROVIDE_TIMEOUT_MS, trim);
     await node.server.start();
     await node.wire();
     return node;
@@ -97,6 +113,11 @@ export class MycelNode {
       void this.host.dial(id).catch(() => undefined);
     });
     this.host.addEventListener('peer:identify', () => this.scheduleLookup());
+    if (this.trimLimits) {
+      this.host.addEventListener('connection:open', () => void this.trim());
+      this.trimTimer = setInterval(() => void this.trim(), TRIM_CHECK_MS);
+      this.trimTimer.unref?.();
+    }
     await this.host.register(DHT_PROTOCOL, {
       onConnect: (peer) => this.dhtPeerJoined(peer.toString()),
       onDisconnect: (peer) => void this.dhtPeers.delete(peer.toString()),
@@ -116,6 +137,31 @@ export class MycelNode {
   }
 
   private lookupTimer: ReturnType<typeof setTimeout> | undefined;
+  private trimTimer: ReturnType<typeof setInterval> | undefined;
+  private trimming = false;
+
+  /** Above the connection limit: closes the least valued connections that are out of their grace period (trim.ts). */
+  private async trim(): Promise<void> {
+    const limits = this.trimLimits;
+    if (!limits || this.trimming || this.stopped || this.host.getConnections().length <= limits.high) return;
+    this.trimming = true;
+    try {
+      // By peer, all of its connections at once: gossipsub keeps one outbound stream per peer and opens no other while
+      // the peer stays connected, so closing the connection that carried it would leave the peer unreachable by gossip.
+      const byPeer = new Map<string, Connection[]>();
+      for (const c of this.host.getConnections()) byPeer.set(c.remotePeer.toString(), [...(byPeer.get(c.remotePeer.toString()) ?? []), c]);
+      const views = await Promise.all([...byPeer].map(async ([id, connections]) => {
+        const peer = await this.host.peerStore.get(connections[0].remotePeer).catch(() => undefined);
+        const value = peer ? [...peer.tags.values()].reduce((sum, t) => sum + t.value, 0) : 0;
+        const busy = connections.some((c) => c.streams.some((st) => st.protocol === BLOB_PROTOCOL));
+        return { id, openedAt: Math.max(...connections.map((c) => c.timeline.open)), value, busy };
+      }));
+      const close = peersToTrim(views, Date.now(), limits).flatMap((id) => byPeer.get(id) ?? []);
+      await Promise.all(close.map((c) => c.close().catch((error: Error) => c.abort(error))));
+    } finally {
+      this.trimming = false;
+    }
+  }
 
   /**
    * Looks up the peers closest to our own id soon after each new connection (debounced): the DHT answers
@@ -302,6 +348,7 @@ export class MycelNode {
     if (this.stopped) return;
     this.stopped = true;
     clearTimeout(this.lookupTimer);
+    clearInterval(this.trimTimer);
     for (const t of this.transfers) t.abort(new Error('node stopping'));
     await this.server.stop().catch(() => undefined);
     for (const topic of this.topics.values()) topic.close();
