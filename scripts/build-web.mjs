@@ -26,7 +26,8 @@ const { metafile } = await build({
   chunkNames: 'chunks/[name]-[hash]',
   platform: 'browser',
   target: 'es2022',
-  minify: true,
+  // MYCEL_WEB_MINIFY=0 keeps the names, for a profile of a page or its worker.
+  minify: process.env.MYCEL_WEB_MINIFY !== '0',
   sourcemap: true,
   logLevel: 'warning',
   // The data layer reads text files through a dynamic import of node:fs/promises, a path a page never takes.

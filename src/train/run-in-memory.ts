@@ -8,8 +8,9 @@ import { sha256, toHex } from '../platform/sha256.js';
 import { encodeCheckpoint } from './checkpoint.js';
 import { runCommitment } from './commitment.js';
 import { MissingCheckpointError } from './errors.js';
-import type { TrainProgram } from './program.js';
-import { stateHash, type TrainState } from './state.js';
+import { BufferPool } from '../tensor/buffer-pool.js';
+import type { StepResult, TrainProgram } from './program.js';
+import { stateHash, stateTensors, type TrainState } from './state.js';
 import type { CheckpointSource, RunRecord } from './store.js';
 
 export type InMemoryStep = { step: number; steps: number; loss: number; seconds: number; tokens: number };
@@ -52,9 +53,12 @@ export function runInMemory(program: TrainProgram, onStep?: (s: InMemoryStep) =>
   keep(state, stepHashes[0]);
   const tokensPerStep = spec.batchSize * spec.model.contextLength;
   let seconds = 0;
+  // Each step's intermediates are reused by the next (buffer-pool.ts); only the new state's tensors outlive a step.
+  const pool = new BufferPool();
+  const survivors = (r: StepResult) => stateTensors(r.state).map(([, t]) => t.data);
   for (let t = 1; t <= spec.steps; t++) {
     const started = performance.now();
-    const r = program.step(state);
+    const r = pool.scope(() => program.step(state), survivors);
     state = r.state;
     stepHashes.push(stateHash(state));
     const took = (performance.now() - started) / 1000;
