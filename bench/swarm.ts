@@ -30,26 +30,46 @@ function cachedPolicy(program: TrainProgram, make: () => TrainState): TrainState
   return state;
 }
 
+/** Bad flags or files: said in one line (what is wrong, what to do), exit code 2, no stack trace. */
+export class BadInput extends Error {}
+
 /**
  * The rows of earlier runs (JSON lines files; other lines are skipped): each (setting, seed) is
  * deterministic, so runs split by --only and --seeds combine into one table and its summary.
  */
-function rowsOf(files: readonly string[]): SettingResult[] {
-  return files.flatMap((file) =>
-    readFileSync(file, 'utf8')
+export function rowsOf(files: readonly string[]): SettingResult[] {
+  return files.flatMap((file) => {
+    if (!existsSync(file)) throw new BadInput(`--summarize: ${file} does not exist (give the files a run printed with --json)`);
+    return readFileSync(file, 'utf8')
       .split('\n')
-      .filter((line) => line.startsWith('{'))
-      .map((line) => JSON.parse(line) as SettingResult & { summary?: boolean })
-      .filter((row) => !row.summary && SETTINGS.includes(row.setting)),
-  );
+      .flatMap((line, i) => {
+        if (!line.startsWith('{')) return [];
+        try {
+          return [JSON.parse(line) as SettingResult & { summary?: boolean }];
+        } catch {
+          throw new BadInput(`--summarize: ${file} line ${i + 1} is not JSON (a run's output cut short? remove that line)`);
+        }
+      })
+      .filter((row) => !row.summary && SETTINGS.includes(row.setting));
+  });
 }
 
 export async function run(args: string[]): Promise<void> {
+  try {
+    await runBench(args);
+  } catch (error) {
+    if (!(error instanceof BadInput)) throw error;
+    process.stderr.write(`bench swarm: ${error.message}\n`);
+    process.exitCode = 2;
+  }
+}
+
+async function runBench(args: string[]): Promise<void> {
   const report = makeReporter(args);
   const at = args.indexOf('--summarize');
   if (at >= 0) {
     const files = args.slice(at + 1).filter((a) => !a.startsWith('--'));
-    if (files.length === 0) throw new Error('--summarize takes the JSON lines files of earlier runs: --summarize a.jsonl b.jsonl');
+    if (files.length === 0) throw new BadInput('--summarize takes the JSON lines files of earlier runs: --summarize a.jsonl b.jsonl');
     const rows = rowsOf(files);
     for (const row of rows) report({ ...row });
     report(summarize(rows));
@@ -61,7 +81,7 @@ export async function run(args: string[]): Promise<void> {
   const number = (name: string, fallback: number) => {
     const value = flag(args, name);
     if (value === undefined) return fallback;
-    if (!Number.isFinite(Number(value)) || Number(value) <= 0) throw new Error(`${name} takes a number > 0, got ${value}`);
+    if (!Number.isFinite(Number(value)) || Number(value) <= 0) throw new BadInput(`${name} takes a number > 0, got ${value}`);
     return Number(value);
   };
   const d = EXPERIMENT_DEFAULTS;
@@ -72,7 +92,8 @@ export async function run(args: string[]): Promise<void> {
   const seeds = (flag(args, '--seeds') ?? '1,2,3').split(',').map(Number);
   const only = flag(args, '--only')?.split(',') as Setting[] | undefined;
   const settings = only ?? [...SETTINGS];
-  for (const s of settings) if (!SETTINGS.includes(s)) throw new Error(`unknown setting ${s}; one of ${SETTINGS.join(', ')}`);
+  for (const s of settings) if (!SETTINGS.includes(s)) throw new BadInput(`--only: unknown setting ${s}; one of ${SETTINGS.join(', ')}`);
+  for (const seed of seeds) if (!Number.isSafeInteger(seed) || seed < 0) throw new BadInput(`--seeds takes whole numbers separated by commas, e.g. 1,2,3; got ${flag(args, '--seeds')}`);
   const results: SettingResult[] = [];
   const t0 = performance.now();
   const start = startingPolicy(parseSapoConfig({ ...options.base }), options.pretrainSteps, options.model, cachedPolicy);
