@@ -1,7 +1,7 @@
 /** Starts a role as a separate node process (child.ts) and relays its events. */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
+import { followChild } from '../platform/child-output.js';
 import { MycelError } from '../platform/errors.js';
 import type { Emit, NodeEvent } from './context.js';
 import type { ChildSpec } from './child.js';
@@ -29,27 +29,20 @@ export function spawnRole<R>(spec: ChildSpec, emit: Emit): RoleProcess<R> {
     env: { ...process.env, MYCEL_NODE: JSON.stringify(spec) },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
-  let stderr = '';
-  child.stderr!.on('data', (d: Buffer) => { stderr = (stderr + d.toString()).slice(-4000); });
   let isReady: () => void = () => {};
   const ready = new Promise<void>((resolve) => (isReady = resolve));
   const result = new Promise<R>((resolve, reject) => {
     let done: R | undefined;
-    createInterface({ input: child.stdout! }).on('line', (line) => {
+    const output = followChild(child, (event) => {
       isReady();
-      let e: (NodeEvent | { type: 'done'; result: R });
-      try {
-        e = JSON.parse(line);
-      } catch {
-        return;
-      }
+      const e = event as NodeEvent | { type: 'done'; result: R };
       if (e.type === 'done') done = e.result;
       else emit(e);
     });
     child.on('exit', (code, signal) => {
       if (done !== undefined) resolve(done);
       // The error's own lines, not its stack frames: they say what went wrong.
-      else reject(new NodeProcessError({ node: spec.name, pid: child.pid, exit: String(signal ?? code), reason: stderr.trim().split('\n').filter((l) => l.trim() && !/^\s+at /.test(l)).slice(-4).join(' | '), dataDir: spec.dataDir }));
+      else reject(new NodeProcessError({ node: spec.name, pid: child.pid, exit: String(signal ?? code), reason: output.errorLines(), dataDir: spec.dataDir }));
     });
   });
   return { child, ready, result, stop: () => { if (child.exitCode === null) child.kill('SIGTERM'); } };

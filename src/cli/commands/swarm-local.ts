@@ -1,9 +1,9 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { copyFile, mkdir, rename, rm, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
-import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { interruptedExit, intFlag, type Command } from '../command.js';
+import { followChild } from '../../platform/child-output.js';
 import { MycelError } from '../../platform/errors.js';
 import type { RoundMetrics } from '../../swarm/round.js';
 import { appendMetrics, writePlot } from '../../swarm/sapo-metrics.js';
@@ -107,30 +107,19 @@ export const swarmLocal: Command = {
 
 type NodeProcess = { child: ChildProcess; ready: Promise<Record<string, unknown>>; exited: Promise<void>; stop(): void };
 
-/** One `mycel swarm start` process; its JSON lines are events, its stderr is kept for the error message. */
+/** One `mycel swarm start` process; its JSON lines are events, its stderr's last lines the error message. */
 function startNode(index: number, args: string[], onEvent: (i: number, e: Record<string, unknown>) => void): NodeProcess {
   const fromTs = import.meta.url.endsWith('.ts');
   const main = fileURLToPath(new URL(fromTs ? '../main.ts' : '../main.js', import.meta.url));
   const child = spawn(process.execPath, [...(fromTs ? ['--import', 'tsx'] : []), main, 'swarm', 'start', ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
-  let stderr = '';
-  child.stderr!.on('data', (d: Buffer) => (stderr = (stderr + d.toString()).slice(-4000)));
   let resolveReady!: (v: Record<string, unknown>) => void;
   let rejectReady!: (e: Error) => void;
   const ready = new Promise<Record<string, unknown>>((res, rej) => ((resolveReady = res), (rejectReady = rej)));
   ready.catch(() => undefined);
-  createInterface({ input: child.stdout! }).on('line', (line) => {
-    let e: Record<string, unknown>;
-    try {
-      e = JSON.parse(line);
-    } catch {
-      return;
-    }
-    if (e.type === 'ready') resolveReady(e);
-    else onEvent(index, e);
-  });
+  const output = followChild(child, (e) => (e.type === 'ready' ? resolveReady(e) : onEvent(index, e)));
   const exited = new Promise<void>((res, rej) => {
     child.on('exit', (code, sig) => {
-      const error = new NodeProcessError(index, code, sig, stderr);
+      const error = new NodeProcessError(index, code, sig, output.errorLines());
       rejectReady(error);
       if (code === 0) res();
       else rej(error);
@@ -141,8 +130,7 @@ function startNode(index: number, args: string[], onEvent: (i: number, e: Record
 
 class NodeProcessError extends MycelError {
   override name = 'NodeProcessError';
-  constructor(index: number, code: number | null, signal: NodeJS.Signals | null, stderr: string) {
-    const lines = stderr.trim().split('\n').filter((l) => !/^\s+at /.test(l)).slice(-4).join(' | ');
+  constructor(index: number, code: number | null, signal: NodeJS.Signals | null, lines: string) {
     super(`Swarm node ${index} exited with ${signal ?? code}: ${lines || '(no output)'}`, { metaMessages: [`Its data is in node-${index} of the data dir.`] });
   }
 }

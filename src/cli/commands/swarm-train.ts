@@ -1,7 +1,6 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
-import { createInterface } from 'node:readline';
 import { loadIdentity } from '../../p2p/identity.js';
 import { MycelNode } from '../../p2p/node.js';
 import { canonicalJson } from '../../train/index.js';
@@ -10,6 +9,7 @@ import type { DilocoMode } from '../../train/diloco-program.js';
 import { runDilocoWorker, type DilocoRoundEvent } from '../../swarm/diloco-worker.js';
 import { MAX_DILOCO_WORKERS } from '../../p2p/diloco-messages.js';
 import { sha256, toHex } from '../../platform/sha256.js';
+import { followChild } from '../../platform/child-output.js';
 import { UsageError } from '../../platform/errors.js';
 import { interruptedExit, intFlag, maxMemoryFlag, FlagError, type Command, type Flags } from '../command.js';
 import { checkSwarmMemory, dilocoWorkerMemory } from '../../swarm/memory.js';
@@ -182,15 +182,7 @@ async function launch(spec: string, flags: Flags, s: Settings, rounds: number, d
     new Promise<string | undefined>((resolve) => {
       const child = spawn(process.execPath, [...process.execArgv, process.argv[1], 'swarm', 'train', spec, ...passOn, '--worker-index', String(index), '--worker-of', bootstrap], { stdio: ['ignore', 'pipe', 'pipe'] });
       children.push(child);
-      let stderr = '';
-      child.stderr!.on('data', (d: Buffer) => (stderr = (stderr + d.toString()).slice(-2000)));
-      createInterface({ input: child.stdout! }).on('line', (line) => {
-        let e: Record<string, unknown>;
-        try {
-          e = JSON.parse(line);
-        } catch {
-          return;
-        }
+      const output = followChild(child, (e) => {
         if (e.kind === 'started') resolve(e.addr as string);
         onEvent(e);
       });
@@ -198,7 +190,7 @@ async function launch(spec: string, flags: Flags, s: Settings, rounds: number, d
         resolve(undefined);
         if (code !== 0 && !signal.aborted) {
           alive--;
-          failures.push(`worker ${index} exited with ${code}: ${stderr.trim().split('\n').filter((l) => !/^\s+at /.test(l)).slice(-3).join(' | ')}`);
+          failures.push(`worker ${index} exited with ${code}: ${output.errorLines(3)}`);
         }
       });
     });
