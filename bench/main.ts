@@ -16,4 +16,12 @@ if (!name || name === '--help' || name === '-h' || !names.includes(name)) {
   process.exit(name && !name.startsWith('-') ? 2 : 0);
 }
 const bench = (await import(pathToFileURL(`${here}/${name}.ts`).href)) as { run(args: string[]): Promise<void> };
-await bench.run(args);
+// A failed benchmark says what failed in one line (with --json, as a JSON line too) and exits 1, without a stack trace.
+try {
+  await bench.run(args);
+} catch (error) {
+  const message = error instanceof Error ? error.message.split('\n')[0] : String(error);
+  if (args.includes('--json')) console.log(JSON.stringify({ name, error: message }));
+  console.error(`bench ${name} failed: ${message}`);
+  process.exit(1);
+}
