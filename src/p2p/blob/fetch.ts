@@ -51,6 +51,8 @@ export async function fetchBlob(options: FetchOptions): Promise<FetchStats> {
   const providers = new Map<string, Provider>();
   const queue: number[] = [];
   let partial: PartialBlob | undefined;
+  /** Set once this fetch has returned or thrown: a part file that finishes opening after it is closed at once. */
+  let ended = false;
   let manifestPending: Promise<void> | undefined;
   let inflight = 0;
   let wake = defer();
@@ -118,7 +120,11 @@ export async function fetchBlob(options: FetchOptions): Promise<FetchStats> {
         return;
       }
       if (!partial) {
-        partial = await store.beginPartial(cid, got.bytes, got.manifest);
+        const opened = await store.beginPartial(cid, got.bytes, got.manifest);
+        // Aborted (or timed out) while the part file was opening: nothing else would close it, and its file handle
+        // would be closed by the garbage collector, with Node's warning ("Closing file descriptor N on garbage collection").
+        if (ended) return void (await opened.close());
+        partial = opened;
         stats.resumedBytes = partial.bytesHave();
         queue.push(...partial.missing());
         for (const other of providers.values()) if (!other.dropped) openStreams(other);
@@ -203,6 +209,7 @@ export async function fetchBlob(options: FetchOptions): Promise<FetchStats> {
     options.onProgress?.(partial.manifest.size, partial.manifest.size);
     return stats;
   } finally {
+    ended = true;
     clearInterval(flusher);
     controller.abort();
     for (const p of providers.values()) for (const r of p.all) r.close();

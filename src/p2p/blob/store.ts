@@ -235,8 +235,11 @@ export class PartialBlob {
     }
     this.dirty = false;
     this.closed = true;
-    await this.handle.truncate(manifest.size);
-    await this.handle.close();
+    try {
+      await this.handle.truncate(manifest.size);
+    } finally {
+      await this.handle.close(); // closed even if the truncate failed: close() does nothing once `closed` is set
+    }
     const paths = this.store.paths(this.cid);
     await writeFile(paths.manifest, this.manifestBytes);
     await rename(paths.part, paths.data);
