@@ -246,7 +246,8 @@ describe('browser node on the job market', () => {
     // The wallet (test/web/browser.ts injectWallet): a provider backed by anvil's JSON-RPC, one of its dev accounts.
     const walletAccount = getAddress(anvil.accounts[5].address);
     const context = await browser.newContext({ viewport: { width: 1200, height: 900 } });
-    const { sent } = await injectWallet(context, anvil.rpcUrl, walletAccount);
+    // It starts on chain 1: the tab asks it to switch to the node's chain, and it does (as a person approving it).
+    const { sent, switchedTo } = await injectWallet(context, anvil.rpcUrl, walletAccount, { chainId: 1, switches: true });
     const page = await context.newPage();
     const errors = watchErrors(page);
     try {
@@ -278,7 +279,31 @@ describe('browser node on the job market', () => {
       expect(sent.length).toBeGreaterThanOrEqual(6);
       expect(new Set(sent.map((a) => getAddress(a)))).toEqual(new Set([walletAccount]));
       expect(await getBalance(publicClient, { address: tabKeyAccount })).toBe(0n);
+      expect(switchedTo).toEqual([`0x${anvil.chainId.toString(16)}`]);
       await screenshot(page, 'browser-node', 'market-wallet');
+      expect(errors).toEqual([]);
+    } finally {
+      await context.close();
+    }
+  }, 240_000);
+
+  test('a wallet on another chain that will not switch: the page names the chain to switch to, and nothing is sent', async () => {
+    const context = await browser.newContext({ viewport: { width: 1200, height: 900 } });
+    const { sent, switchedTo } = await injectWallet(context, anvil.rpcUrl, getAddress(anvil.accounts[7].address), { chainId: 1 });
+    const page = await context.newPage();
+    const errors = watchErrors(page);
+    try {
+      await page.goto(`${server.origin}/node?token=${TOKEN}`);
+      await page.waitForFunction(() => (window as unknown as { __mycelTab: TabState }).__mycelTab.market !== undefined, undefined, { timeout: 30_000 });
+      await page.click('#work');
+      await waitPhase(page, ['failed'], 30_000);
+      const m = (await tabState(page)).market!;
+      expect(m.phase).toBe('failed');
+      expect(m.note).toContain(`WalletChainError: The wallet is on chain 1 and did not switch to the node's chain ${anvil.chainId}`);
+      expect(m.note).toContain(`switch the wallet to chain ${anvil.chainId} (the node's), then reload`);
+      expect(await page.textContent('#market')).toContain(`switch the wallet to chain ${anvil.chainId}`);
+      expect(switchedTo).toEqual([`0x${anvil.chainId.toString(16)}`]);
+      expect(sent).toEqual([]);
       expect(errors).toEqual([]);
     } finally {
       await context.close();

@@ -47,11 +47,26 @@ export async function screenshot(page: Page, folder: string, name: string): Prom
  * to anvil, which signs eth_sendTransaction (and eth_sign) for its unlocked dev account as a wallet signs with its
  * key; the wallet shows pages one account. `sent` lists the `from` of each transaction it was asked to send.
  */
-export async function injectWallet(context: BrowserContext, rpcUrl: string, account: string): Promise<{ sent: string[] }> {
+export async function injectWallet(context: BrowserContext, rpcUrl: string, account: string, o: { chainId?: number; switches?: boolean } = {}): Promise<{ sent: string[]; switchedTo: string[] }> {
   const sent: string[] = [];
+  const switchedTo: string[] = [];
+  // `chainId`: the wallet starts on that chain (it answers eth_chainId with it, and refuses to send) until it is asked
+  // to switch to the RPC's chain, which it does if `switches`, else refuses as a person who declines (4001).
+  let onChain = o.chainId;
   await context.exposeBinding('__walletRpc', async (_source, body: string) => {
     const { method, params } = JSON.parse(body) as { method: string; params?: unknown[] };
-    if (method === 'eth_requestAccounts' || method === 'eth_accounts') return JSON.stringify({ jsonrpc: '2.0', id: 1, result: [account] });
+    const answer = (result: unknown) => JSON.stringify({ jsonrpc: '2.0', id: 1, result });
+    const refuse = (message: string) => JSON.stringify({ jsonrpc: '2.0', id: 1, error: { code: 4001, message } });
+    if (method === 'eth_requestAccounts' || method === 'eth_accounts') return answer([account]);
+    if (method === 'wallet_switchEthereumChain') {
+      const to = (params![0] as { chainId: string }).chainId;
+      switchedTo.push(to);
+      if (!o.switches) return refuse('User rejected the request.');
+      onChain = undefined;
+      return answer(null);
+    }
+    if (onChain !== undefined && method === 'eth_chainId') return answer(`0x${onChain.toString(16)}`);
+    if (onChain !== undefined && method === 'eth_sendTransaction') return refuse(`the wallet is on chain ${onChain}`);
     if (method === 'eth_sendTransaction') sent.push((params![0] as { from: string }).from);
     const res = await fetch(rpcUrl, { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify({ jsonrpc: '2.0', id: 1, method, params: params ?? [] }) });
     return res.text();
@@ -68,5 +83,5 @@ export async function injectWallet(context: BrowserContext, rpcUrl: string, acco
       removeListener() {},
     };
   });
-  return { sent };
+  return { sent, switchedTo };
 }

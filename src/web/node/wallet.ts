@@ -25,12 +25,28 @@ export class WalletChainError extends Error {
 
 const POLL_MS = 100;
 
+/**
+ * A wallet on another chain is asked to switch to the node's (EIP-3326 wallet_switchEthereumChain; the person
+ * approves it in the wallet). Refused, or not supported, nothing is sent: the error names the chain to switch to.
+ */
+async function onNodesChain(ethereum: EIP1193Provider, want: number): Promise<void> {
+  const chainId = Number(await ethereum.request({ method: 'eth_chainId' }));
+  if (chainId === want) return;
+  const fix = `switch the wallet to chain ${want} (the node's), then reload`;
+  try {
+    await ethereum.request({ method: 'wallet_switchEthereumChain', params: [{ chainId: `0x${want.toString(16)}` }] });
+  } catch (error) {
+    throw new WalletChainError(`The wallet is on chain ${chainId} and did not switch to the node's chain ${want} (${String((error as Error)?.message ?? error)}): ${fix}.`);
+  }
+  const now = Number(await ethereum.request({ method: 'eth_chainId' }));
+  if (now !== want) throw new WalletChainError(`The wallet is on chain ${now} after it was asked to switch to the node's chain ${want}: ${fix}.`);
+}
+
 export async function chainSigner(o: { key: Uint8Array; chain: Chain; rpcUrl: string; ethereum?: EIP1193Provider }): Promise<ChainSigner> {
   if (o.ethereum) {
     const [account] = (await o.ethereum.request({ method: 'eth_requestAccounts' })) as Address[];
     if (!account) throw new Error('The wallet gave no account: unlock it and allow this page to see one, then reload.');
-    const chainId = Number(await o.ethereum.request({ method: 'eth_chainId' }));
-    if (chainId !== o.chain.id) throw new WalletChainError(`The wallet is on chain ${chainId}, the node on chain ${o.chain.id}: switch the wallet to chain ${o.chain.id}, then reload.`);
+    await onNodesChain(o.ethereum, o.chain.id);
     // retryCount 0: a method the wallet does not support must fail at once, not look like a hang (DEPENDENCIES.md).
     const wallet = createWalletClient({ account, chain: o.chain, transport: custom(o.ethereum, { retryCount: 0 }), pollingInterval: POLL_MS });
     return { kind: 'wallet', account, wallet: wallet as unknown as MycelWalletClient };
