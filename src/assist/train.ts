@@ -9,9 +9,11 @@
  * state matters: without it the goal head only ever sees "walls done, no roof yet" in houses that get a roof (for
  * the others that state ends the episode), and learns that a roof always follows.
  */
+import type { TokenBatch } from '../data/index.js';
 import { adamw, valueAndGrad, type Params } from '../nn/index.js';
 import { Rng, Tensor, crossEntropy } from '../tensor/index.js';
 import { runCommitment } from '../train/commitment.js';
+import type { JobProgram } from '../train/program.js';
 import { stateHash, type TrainState } from '../train/state.js';
 import { cellCount, type AppSpec } from './app.js';
 import { gridFromBase64, type Episode } from './episode.js';
@@ -67,16 +69,43 @@ export type TrainOptions = {
 /** state: the final training state (parameters and optimizer), whose hash is the last step hash. */
 export type TrainResult = { model: AssistModel; state: TrainState; stepHashes: string[]; commitment: string; losses: number[]; examples: number };
 
-export function trainAssistant(app: AppSpec, episodes: readonly Episode[], { seed, steps, batch = 16, lr = 3e-3, from, config = from?.config ?? DEFAULT_CONFIG, onStep }: TrainOptions): TrainResult {
-  const examples = examplesOf(episodes);
+/** What a run of the assistant's training is, beside the examples: a market job's spec gives the same (assist/job.ts). */
+export type TrainSettings = { seed: number; steps: number; batch: number; lr: number; base: AssistModel };
+
+/** The steps of a training run: what a market job runs (assist/job.ts), the runner, the verifiers and the game. */
+export type AssistSteps = Pick<JobProgram, 'tokensPerStep' | 'batch' | 'init' | 'step'>;
+
+/**
+ * The training run as a deterministic program over TrainStates. Step s trains on the examples drawn s-th from the
+ * seed's data stream; its batch, as the dispute game commits it, holds those example numbers (`inputs`, [batch, 1]),
+ * the cell each state's next action is at (`targets`) and whether there was one (`mask`): the human model's target
+ * and mask are those tensors. The states' features and goal grids are computed from the examples and enter the step
+ * as constants of its step program (committed in its op rules, so the game binds them too).
+ */
+export function assistSteps(app: AppSpec, examples: readonly Example[], { seed, steps, batch, lr, base }: TrainSettings): AssistSteps {
   if (examples.length === 0) throw new RangeError('trainAssistant: the episodes hold no action of the person to learn from; record an episode first.');
-  const base = from ?? initModel(app, seed, config);
-  const model = { app, config };
+  const model = { app, config: base.config };
   const cells = cellCount(app);
   const F = featureCount(app);
   const optimizer = adamw({ lr, weightDecay: 0 });
+  // The draws are sequential in one stream (as trainAssistant always drew them), so step s's are found by drawing up to s.
   const rng = new Rng(seed, DATA_STREAM);
-  const features = new Float32Array(batch * cells * F);
+  const draws: Int32Array[] = [];
+  const picksOf = (step: number): Int32Array => {
+    if (!(Number.isInteger(step) && step >= 0 && step < steps)) throw new RangeError(`step ${step} is not one of this run's 0..${steps - 1}`);
+    while (draws.length <= step) draws.push((rng.integers([batch], 0, examples.length).data as Int32Array).slice());
+    return draws[step];
+  };
+  const batchOf = (step: number): TokenBatch => {
+    const picks = picksOf(step);
+    const next = new Int32Array(batch);
+    const acted = new Float32Array(batch);
+    picks.forEach((k, b) => {
+      next[b] = Math.max(examples[k].next, 0);
+      acted[b] = examples[k].next < 0 ? 0 : 1;
+    });
+    return { inputs: picks.slice(), targets: next, mask: acted, shape: [batch, 1] };
+  };
   // humanMask undefined: no state of the batch has a next action, so the human model has nothing to learn from it.
   const loss = (params: Params, x: Tensor, goal: Tensor, next: Tensor, humanMask: Tensor | undefined) => {
     const { goalLogits, humanLogits } = applyHeads(model, params, x);
@@ -84,28 +113,39 @@ export function trainAssistant(app: AppSpec, episodes: readonly Episode[], { see
     return humanMask ? goalLoss.add(crossEntropy(humanLogits.reshape([batch, cells]), next, humanMask)) : goalLoss;
   };
   const lossAndGrads = valueAndGrad(loss);
-  let state: TrainState = { step: 0, params: base.params, opt: optimizer.init(base.params) };
+  const rate = Math.fround(lr);
+  return {
+    tokensPerStep: batch * cells,
+    batch: batchOf,
+    init: () => ({ step: 0, params: base.params, opt: optimizer.init(base.params) }),
+    step(state, b = batchOf(state.step)) {
+      const features = new Float32Array(batch * cells * F);
+      const goal = new Int32Array(batch * cells);
+      b.inputs.forEach((k, i) => {
+        const e = examples[k];
+        encodeState(app, e.grid, e.last, features.subarray(i * cells * F, (i + 1) * cells * F));
+        goal.set(e.goal, i * cells);
+      });
+      const humanMask = b.mask.some((a) => a === 1) ? new Tensor(b.mask, [batch]) : undefined;
+      const { value, grads } = lossAndGrads(state.params, new Tensor(features, [batch * cells, F]), new Tensor(goal, [batch * cells]), new Tensor(b.targets, [batch]), humanMask);
+      const updated = optimizer.update(state.params, grads, state.opt);
+      return { state: { step: state.step + 1, params: updated.params, opt: updated.state }, loss: value.item(), gradNorm: undefined, lr: rate };
+    },
+  };
+}
+
+export function trainAssistant(app: AppSpec, episodes: readonly Episode[], { seed, steps, batch = 16, lr = 3e-3, from, config = from?.config ?? DEFAULT_CONFIG, onStep }: TrainOptions): TrainResult {
+  const examples = examplesOf(episodes);
+  const program = assistSteps(app, examples, { seed, steps, batch, lr, base: from ?? initModel(app, seed, config) });
+  let state = program.init();
   const stepHashes = [stateHash(state)];
   const losses: number[] = [];
   for (let t = 0; t < steps; t++) {
-    const picks = rng.integers([batch], 0, examples.length).data as Int32Array;
-    const goal = new Int32Array(batch * cells);
-    const next = new Int32Array(batch);
-    const acted = new Float32Array(batch);
-    picks.forEach((k, b) => {
-      const e = examples[k];
-      encodeState(app, e.grid, e.last, features.subarray(b * cells * F, (b + 1) * cells * F));
-      goal.set(e.goal, b * cells);
-      next[b] = Math.max(e.next, 0);
-      acted[b] = e.next < 0 ? 0 : 1;
-    });
-    const humanMask = acted.some((a) => a === 1) ? new Tensor(acted, [batch]) : undefined;
-    const { value, grads } = lossAndGrads(state.params, new Tensor(features.slice(), [batch * cells, F]), new Tensor(goal, [batch * cells]), new Tensor(next, [batch]), humanMask);
-    const updated = optimizer.update(state.params, grads, state.opt);
-    state = { step: t + 1, params: updated.params, opt: updated.state };
+    const r = program.step(state);
+    state = r.state;
     stepHashes.push(stateHash(state));
-    losses.push(value.item());
-    onStep?.(t + 1, value.item());
+    losses.push(r.loss);
+    onStep?.(t + 1, r.loss);
   }
   return { model: { app, config, params: state.params }, state, stepHashes, commitment: runCommitment(stepHashes), losses, examples: examples.length };
 }

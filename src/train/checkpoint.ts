@@ -19,8 +19,11 @@ export type CheckpointInfo = {
   tokenizer: TokenizerJson;
 };
 
-/** `info.stateHash` may be given when the caller has just computed it (hashing a state is not free). */
-export function encodeCheckpoint(state: TrainState, info: Omit<CheckpointInfo, 'step' | 'stateHash'> & { stateHash?: string }): Uint8Array {
+/**
+ * `info.stateHash` may be given when the caller has just computed it (hashing a state is not free). `info.spec` is the
+ * job's spec, of whatever kind; a job without a tokenizer records null there.
+ */
+export function encodeCheckpoint(state: TrainState, info: { jobId: string; spec: object; tokenizer?: TokenizerJson; stateHash?: string }): Uint8Array {
   return saveSafetensors(Object.fromEntries(stateTensors(state)), {
     format: CHECKPOINT_FORMAT,
     jobId: info.jobId,
@@ -28,7 +31,7 @@ export function encodeCheckpoint(state: TrainState, info: Omit<CheckpointInfo, '
     optStep: String(state.opt.step),
     stateHash: info.stateHash ?? stateHash(state),
     spec: canonicalJson(info.spec),
-    tokenizer: JSON.stringify(info.tokenizer),
+    tokenizer: JSON.stringify(info.tokenizer ?? null),
   });
 }
 

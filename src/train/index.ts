@@ -1,7 +1,7 @@
 /** Training: job specs, the deterministic program, runs with checkpoints and commitments. */
 export * from './spec.js';
 export * from './errors.js';
-export { buildProgram, INIT_STREAM, type TrainProgram, type StepResult } from './program.js';
+export { buildProgram, INIT_STREAM, type JobProgram, type TrainProgram, type StepResult } from './program.js';
 export { stateHash, stateDigest, type TrainState } from './state.js';
 export { encodeCheckpoint, decodeCheckpoint, CHECKPOINT_FORMAT, type CheckpointInfo } from './checkpoint.js';
 export { Store, writeAtomic, type RunRecord } from './store.js';

@@ -3,12 +3,12 @@
  * learning rate and the batch of every step, and the step function (state, batch) -> state. Nothing
  * here does I/O: a text job's text is handed in by the caller.
  */
-import { BpeTokenizer, CharTokenizer, TASK_ALPHABET, getTask, taskBatch, textWindowBatch, type TaskDefinition, type Tokenizer, type TokenBatch } from '../data/index.js';
+import { BpeTokenizer, CharTokenizer, TASK_ALPHABET, getTask, taskBatch, textWindowBatch, type TaskDefinition, type Tokenizer, type TokenizerJson, type TokenBatch } from '../data/index.js';
 import { adamw, clipGradNorm, gpt, sgd, valueAndGrad, warmupCosine, type Gpt, type Optimizer, type Params } from '../nn/index.js';
 import { Rng, Tensor, crossEntropy } from '../tensor/index.js';
 import { InitialStateError } from './errors.js';
 import { mergeStep } from './merge-program.js';
-import { canonicalJson, jobId, type JobSpec } from './spec.js';
+import { canonicalJson, jobId, type JobSpec, type ProgramSpec } from './spec.js';
 import { stateHash, type TrainState } from './state.js';
 
 /** The RNG stream that initialises parameters (data streams are the data layer's). */
@@ -16,17 +16,30 @@ export const INIT_STREAM = 1;
 
 export type StepResult = { state: TrainState; loss: number; gradNorm: number | undefined; lr: number };
 
-export type TrainProgram = {
-  spec: JobSpec;
+/**
+ * A job's deterministic program as the runner, the verifiers and the dispute game use it, whatever the job trains: a
+ * GPT (TrainProgram, below) or an assistant (assist/job.ts). The game commits each step's inputs as a TokenBatch (its
+ * batch tree: inputs, targets, mask, computed by anyone from the spec and t); whatever else a step reads that is not
+ * state is a constant of the step program, committed in its op rules (verify/game/structure.ts).
+ */
+export type JobProgram<S extends ProgramSpec = ProgramSpec> = {
+  spec: S;
   id: string;
-  tokenizer: Tokenizer;
-  model: Gpt;
-  optimizer: Optimizer;
-  lr(step: number): number;
+  /** The work of one step, as a run reports its throughput: a GPT's tokens, an assistant's grid cells. */
+  tokensPerStep: number;
+  /** Recorded in every checkpoint beside the spec, for a job that has one. */
+  tokenizer?: { toJSON(): TokenizerJson };
   batch(step: number): TokenBatch;
   init(): TrainState;
   /** One training step on `batch` (by default the spec's batch for state.step). */
   step(state: TrainState, batch?: TokenBatch): StepResult;
+};
+
+export type TrainProgram = JobProgram<JobSpec> & {
+  tokenizer: Tokenizer;
+  model: Gpt;
+  optimizer: Optimizer;
+  lr(step: number): number;
   /** Mean masked cross-entropy of `params` on `batch`, without gradients. */
   loss(params: Params, batch: TokenBatch): Tensor;
 };
@@ -72,6 +85,7 @@ export function buildProgram(spec: JobSpec, { text, init: given, base }: BuildOp
   return {
     spec,
     id: jobId(spec),
+    tokensPerStep: spec.batchSize * contextLength,
     tokenizer,
     model,
     optimizer,

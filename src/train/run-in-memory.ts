@@ -9,7 +9,8 @@ import { encodeCheckpoint } from './checkpoint.js';
 import { runCommitment } from './commitment.js';
 import { MissingCheckpointError } from './errors.js';
 import { BufferPool } from '../tensor/buffer-pool.js';
-import type { StepResult, TrainProgram } from './program.js';
+import type { JobProgram, StepResult } from './program.js';
+import type { ProgramSpec } from './spec.js';
 import { stateHash, stateTensors, type TrainState } from './state.js';
 import type { CheckpointSource, RunRecord } from './store.js';
 
@@ -38,20 +39,20 @@ export class MemoryStore implements CheckpointSource {
  * Trains every step of `program`; `seconds` counts the steps and their state hashes (what a solver must do). With
  * `store`, also returns the run record (its checkpoints in that store), as runJob leaves it in a file store.
  */
-export function runInMemory(program: TrainProgram, onStep?: (s: InMemoryStep) => void): InMemoryRun;
-export function runInMemory(program: TrainProgram, onStep: ((s: InMemoryStep) => void) | undefined, store: MemoryStore): InMemoryRun & { record: RunRecord };
-export function runInMemory(program: TrainProgram, onStep?: (s: InMemoryStep) => void, store?: MemoryStore): InMemoryRun & { record?: RunRecord } {
+export function runInMemory(program: JobProgram, onStep?: (s: InMemoryStep) => void): InMemoryRun;
+export function runInMemory<S extends ProgramSpec>(program: JobProgram<S>, onStep: ((s: InMemoryStep) => void) | undefined, store: MemoryStore): InMemoryRun & { record: RunRecord<S> };
+export function runInMemory<S extends ProgramSpec>(program: JobProgram<S>, onStep?: (s: InMemoryStep) => void, store?: MemoryStore): InMemoryRun & { record?: RunRecord<S> } {
   const { spec } = program;
   let state = program.init();
   const stepHashes = [stateHash(state)];
   const checkpoints: Record<string, string> = {};
   const keep = (s: TrainState, hash: string) => {
     if (store && (s.step === 0 || s.step === spec.steps || s.step % spec.checkpointEvery === 0)) {
-      checkpoints[String(s.step)] = store.putObject(encodeCheckpoint(s, { jobId: program.id, spec, tokenizer: program.tokenizer.toJSON(), stateHash: hash }));
+      checkpoints[String(s.step)] = store.putObject(encodeCheckpoint(s, { jobId: program.id, spec, ...(program.tokenizer ? { tokenizer: program.tokenizer.toJSON() } : {}), stateHash: hash }));
     }
   };
   keep(state, stepHashes[0]);
-  const tokensPerStep = spec.batchSize * spec.model.contextLength;
+  const { tokensPerStep } = program;
   let seconds = 0;
   // Each step's intermediates are reused by the next (buffer-pool.ts); only the new state's tensors outlive a step.
   const pool = new BufferPool();

@@ -6,7 +6,8 @@
 import { encodeCheckpoint, decodeCheckpoint } from './checkpoint.js';
 import { runCommitment } from './commitment.js';
 import { CorruptCheckpointError, MissingCheckpointError } from './errors.js';
-import type { StepResult, TrainProgram } from './program.js';
+import type { JobProgram, StepResult } from './program.js';
+import type { ProgramSpec } from './spec.js';
 import { createStateHasher } from './state-hasher.js';
 import { stateHash, type TrainState } from './state.js';
 import type { CheckpointSource, RunRecord, Store } from './store.js';
@@ -27,20 +28,20 @@ export type RunOptions = {
 /** A checkpoint the run could not resume from (and left as it was), and why. */
 export type SkippedCheckpoint = { step: number; reason: string };
 
-export type RunResult = {
-  record: RunRecord;
+export type RunResult<S extends ProgramSpec = ProgramSpec> = {
+  record: RunRecord<S>;
   state: TrainState;
   resumedFrom: number | undefined;
   /** Newer checkpoints passed over because they were corrupt or missing, newest first. */
   skipped: SkippedCheckpoint[];
 };
 
-const isCheckpointStep = (program: TrainProgram, step: number) =>
+const isCheckpointStep = (program: JobProgram, step: number) =>
   step === 0 || step === program.spec.steps || step % program.spec.checkpointEvery === 0;
 
-export async function runJob(program: TrainProgram, { store, stopAt, fromStep, onStep, signal }: RunOptions): Promise<RunResult> {
+export async function runJob<S extends ProgramSpec>(program: JobProgram<S>, { store, stopAt, fromStep, onStep, signal }: RunOptions): Promise<RunResult<S>> {
   const { spec, id } = program;
-  let record = await store.readRun(id);
+  let record = await store.readRun<S>(id);
   let state: TrainState;
   let resumedFrom: number | undefined;
   let skipped: SkippedCheckpoint[] = [];
@@ -62,7 +63,6 @@ export async function runJob(program: TrainProgram, { store, stopAt, fromStep, o
     await saveCheckpoint(program, store, record, state, record.stepHashes[0]);
   }
   const end = Math.min(spec.steps, stopAt ?? spec.steps);
-  const [B, T] = [spec.batchSize, spec.model.contextLength];
   // Step t's state is hashed on a worker while step t + 1 runs; its hash is recorded (and its
   // checkpoint written) once the next step is done. States are never mutated, so this is safe.
   const hasher = createStateHasher();
@@ -80,7 +80,7 @@ export async function runJob(program: TrainProgram, { store, stopAt, fromStep, o
       ...result,
       hash,
       seconds: stepSeconds + hashSeconds,
-      tokens: B * T,
+      tokens: program.tokensPerStep,
       checkpointed,
       hashSeconds,
       checkpointSeconds: checkpointed ? (performance.now() - checkpointStart) / 1000 : 0,
@@ -112,14 +112,14 @@ export async function runJob(program: TrainProgram, { store, stopAt, fromStep, o
   return { record, state, resumedFrom, skipped };
 }
 
-const checkpointSteps = (record: RunRecord | undefined) => Object.keys(record?.checkpoints ?? {}).map(Number).sort((a, b) => a - b);
+const checkpointSteps = (record: RunRecord<ProgramSpec> | undefined) => Object.keys(record?.checkpoints ?? {}).map(Number).sort((a, b) => a - b);
 
 /**
  * The state of the newest checkpoint that loads and matches the run's step hash; corrupt or missing
  * ones are passed over and reported, never changed. With `exact`, only that step's checkpoint is
  * tried, and its failure is the caller's error.
  */
-async function newestIntact(store: Store, record: RunRecord, exact?: number): Promise<{ state?: TrainState; skipped: SkippedCheckpoint[] }> {
+async function newestIntact(store: Store, record: RunRecord<ProgramSpec>, exact?: number): Promise<{ state?: TrainState; skipped: SkippedCheckpoint[] }> {
   const skipped: SkippedCheckpoint[] = [];
   for (const step of exact === undefined ? checkpointSteps(record).reverse() : [exact]) {
     try {
@@ -137,19 +137,19 @@ async function newestIntact(store: Store, record: RunRecord, exact?: number): Pr
 }
 
 /** Drops what the run recorded after `step`: it is about to be computed again (the objects stay in the store). */
-function forgetAfter(record: RunRecord, step: number): void {
+function forgetAfter(record: RunRecord<ProgramSpec>, step: number): void {
   record.stepHashes = record.stepHashes.slice(0, step + 1);
   for (const s of Object.keys(record.checkpoints)) if (Number(s) > step) delete record.checkpoints[s];
   delete record.commitment;
 }
 
-async function saveCheckpoint(program: TrainProgram, store: Store, record: RunRecord, state: TrainState, hash: string): Promise<void> {
-  const bytes = encodeCheckpoint(state, { jobId: program.id, spec: program.spec, tokenizer: program.tokenizer.toJSON(), stateHash: hash });
+async function saveCheckpoint(program: JobProgram, store: Store, record: RunRecord<ProgramSpec>, state: TrainState, hash: string): Promise<void> {
+  const bytes = encodeCheckpoint(state, { jobId: program.id, spec: program.spec, ...(program.tokenizer ? { tokenizer: program.tokenizer.toJSON() } : {}), stateHash: hash });
   record.checkpoints[String(state.step)] = await store.putObject(bytes);
   await store.writeRun(record);
 }
 
-export async function loadCheckpointState(store: CheckpointSource, record: RunRecord, step: number): Promise<TrainState> {
+export async function loadCheckpointState(store: CheckpointSource, record: RunRecord<ProgramSpec>, step: number): Promise<TrainState> {
   const hash = record.checkpoints[String(step)];
   if (!hash) throw new MissingCheckpointError(`for step ${step} of run ${record.jobId}`, store.dir);
   return decodeCheckpoint(await store.getObject(hash), `${hash} (step ${step})`).state;
@@ -159,7 +159,7 @@ export async function loadCheckpointState(store: CheckpointSource, record: RunRe
  * Re-executes from the nearest checkpoint at or before `step` and returns the state after `step`
  * steps: what a verifier does to check one step hash without replaying the whole run.
  */
-export async function replayToStep(program: TrainProgram, store: CheckpointSource, record: RunRecord, step: number): Promise<TrainState> {
+export async function replayToStep(program: JobProgram, store: CheckpointSource, record: RunRecord<ProgramSpec>, step: number): Promise<TrainState> {
   const from = Math.max(...Object.keys(record.checkpoints).map(Number).filter((s) => s <= step));
   if (!Number.isFinite(from)) throw new MissingCheckpointError(`at or before step ${step}`, store.dir);
   let state = await loadCheckpointState(store, record, from);

@@ -125,6 +125,12 @@ export const jobSpecSchema = z.strictObject({
 });
 
 export type JobSpec = z.output<typeof jobSpecSchema>;
+
+/**
+ * What the runner and the verifiers need of any job kind's spec (a GPT job's above, an assistant's in assist/job.ts):
+ * its length and checkpoint spacing. The whole spec is recorded with every checkpoint and run record.
+ */
+export type ProgramSpec = { steps: number; checkpointEvery: number };
 export type JobSpecInput = z.input<typeof jobSpecSchema>;
 
 /** Validates a spec; the error lists every problem by field path, with what was expected. */

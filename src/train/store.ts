@@ -8,11 +8,12 @@ import { mkdir, open, readFile, readdir, rename, rm, stat } from 'node:fs/promis
 import { join } from 'node:path';
 import { sha256, toHex } from '../platform/sha256.js';
 import { CorruptCheckpointError, MissingCheckpointError } from './errors.js';
-import type { JobSpec } from './spec.js';
+import type { JobSpec, ProgramSpec } from './spec.js';
 
-export type RunRecord = {
+/** `S`: the job kind's spec (a GPT job's unless said). */
+export type RunRecord<S extends ProgramSpec = JobSpec> = {
   jobId: string;
-  spec: JobSpec;
+  spec: S;
   /** Hex state hashes h_0 .. h_t of the steps done so far. */
   stepHashes: string[];
   /** Object hash of the checkpoint of each checkpointed step. */
@@ -69,16 +70,16 @@ export class Store {
     return bytes;
   }
 
-  async readRun(jobId: string): Promise<RunRecord | undefined> {
+  async readRun<S extends ProgramSpec = JobSpec>(jobId: string): Promise<RunRecord<S> | undefined> {
     try {
-      return JSON.parse(await readFile(this.runPath(jobId), 'utf8')) as RunRecord;
+      return JSON.parse(await readFile(this.runPath(jobId), 'utf8')) as RunRecord<S>;
     } catch (error) {
       if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
       throw new CorruptCheckpointError(this.runPath(jobId), 'the run record is not valid JSON');
     }
   }
 
-  async writeRun(record: RunRecord): Promise<void> {
+  async writeRun(record: RunRecord<ProgramSpec>): Promise<void> {
     await writeAtomic(this.runPath(record.jobId), new TextEncoder().encode(`${JSON.stringify(record, null, 1)}\n`));
   }
 

@@ -7,7 +7,7 @@
  * replay. Each sampled step costs t - c steps, so the checkpoints the committer publishes bound the cost.
  */
 // Not train/index.js: it pulls in the file store (node:fs), and the browser node's worker bundles verify/.
-import type { TrainProgram } from '../train/program.js';
+import type { JobProgram } from '../train/program.js';
 import { stateHash, type TrainState } from '../train/state.js';
 
 export type SampledCheck =
@@ -20,7 +20,7 @@ export type SampledCheck =
  * a state whose hash is h_c or throw.
  */
 export async function checkSampledSteps(
-  program: TrainProgram,
+  program: JobProgram,
   stepHashes: readonly string[],
   sampled: readonly number[],
   checkpoints: readonly number[],

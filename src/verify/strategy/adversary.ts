@@ -5,27 +5,27 @@
  * reads the cheat, as it would in a modified runtime; nothing in src/tensor changes.
  */
 import { Tensor } from '../../tensor/index.js';
-import type { TrainProgram } from '../../train/program.js';
+import type { JobProgram, TrainProgram } from '../../train/program.js';
 import type { TrainState } from '../../train/state.js';
 import { buildProgram } from '../../train/program.js';
 import { withOpHook, type OpHook } from './execute.js';
 
 /** The program with step t replaced (steps are numbered from 1: step t turns state t-1 into state t). */
-export function cheatAt(honest: TrainProgram, t: number, step: TrainProgram['step']): TrainProgram {
+export function cheatAt<P extends JobProgram>(honest: P, t: number, step: P['step']): P {
   return { ...honest, step: (state, batch) => (state.step + 1 === t ? step(state, batch) : honest.step(state, batch)) };
 }
 
 /** Step t with `hook` seeing every op's output. */
-export const tamperAt = (honest: TrainProgram, t: number, hook: OpHook) => cheatAt(honest, t, (state, batch) => withOpHook(hook, () => honest.step(state, batch)));
+export const tamperAt = <P extends JobProgram>(honest: P, t: number, hook: OpHook) => cheatAt(honest, t, (state, batch) => withOpHook(hook, () => honest.step(state, batch)));
 
 /** Flips bit `bit` of element `element` of the op output at index `op` of step t (the op that writes a parameter: a consistent liar). */
-export const flipOpOutput = (honest: TrainProgram, t: number, op: number, element: number, bit: number) =>
+export const flipOpOutput = <P extends JobProgram>(honest: P, t: number, op: number, element: number, bit: number) =>
   tamperAt(honest, t, (i, _op, _attrs, _inputs, out) => {
     if (i === op) new Int32Array(out.data.buffer, out.data.byteOffset, out.data.length)[element] ^= 1 << bit;
   });
 
 /** Flips a bit of a parameter after step t's update, outside any op (a liar whose ops do not back its state). */
-export const flipAfterUpdate = (honest: TrainProgram, t: number, name: string, element: number, bit: number) =>
+export const flipAfterUpdate = <P extends JobProgram>(honest: P, t: number, name: string, element: number, bit: number) =>
   cheatAt(honest, t, (state, batch) => {
     const result = honest.step(state, batch);
     const p = result.state.params[name];

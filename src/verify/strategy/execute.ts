@@ -13,7 +13,7 @@ import { toHex } from '../../platform/sha256.js';
 import { leafHash, merkleRoot, type Hash } from '../../train/merkle.js';
 import { stateDigest, stateTensors, type TrainState } from '../../train/state.js';
 import { tensorCommitment } from '../../train/tensor-commitment.js';
-import type { TrainProgram } from '../../train/program.js';
+import type { JobProgram } from '../../train/program.js';
 import { BATCH_NAMES, batchShape } from '../game/commitments.js';
 import type { InputSource, OpStructure, StepStructure } from '../game/structure.js';
 
@@ -82,7 +82,7 @@ export function stateTensor(state: TrainState, name: string): Tensor {
 }
 
 /** Runs `program.step` on `before` (the step t = before.step + 1) and records its ops and its step program. */
-function recordStep(program: TrainProgram, before: TrainState) {
+function recordStep(program: JobProgram, before: TrainState) {
   const batch = program.batch(before.step);
   const ops: RecordedOp[] = [];
   const after = withOpHook((_i, op, attrs, inputs, output) => ops.push({ op, attrs, inputs: [...inputs], output }), () => program.step(before, batch).state);
@@ -90,7 +90,7 @@ function recordStep(program: TrainProgram, before: TrainState) {
 }
 
 /** Runs `program.step` on `before` (the step t = before.step + 1) and records everything. */
-export function executeStep(program: TrainProgram, before: TrainState): StepExecution {
+export function executeStep(program: JobProgram, before: TrainState): StepExecution {
   const { batch, ops, after, structure } = recordStep(program, before);
   const commitments = ops.map((r) => tensorCommitment(r.output.dtype, r.output.shape, r.output.data));
   const digestAfter = stateDigest(after);
@@ -102,7 +102,7 @@ export function executeStep(program: TrainProgram, before: TrainState): StepExec
  * The step program of step t, derived from the spec alone: the step is traced from the initial
  * state with the step counter set to t-1 (the op sequence does not depend on the values).
  */
-export function stepStructure(program: TrainProgram, t: number): StepStructure {
+export function stepStructure(program: JobProgram, t: number): StepStructure {
   const init = program.init();
   // The optimizer step counts on from the initial state's (0, or a continued run's: a DiLoCo inner-step job).
   const before = { ...init, step: t - 1, opt: { ...init.opt, step: init.opt.step + t - 1 } };

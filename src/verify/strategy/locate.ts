@@ -6,7 +6,7 @@
  * public choice of sampled steps.
  */
 import { createSha256 } from '../../platform/sha256.js';
-import type { TrainProgram } from '../../train/program.js';
+import type { JobProgram } from '../../train/program.js';
 import type { TrainState } from '../../train/state.js';
 import type { Tensor } from '../../tensor/index.js';
 import { run, stateHashOf } from '../machine/index.js';
@@ -30,7 +30,7 @@ export type Divergence = {
 
 const wordsOf = (t: Tensor) => (t.data instanceof Int32Array ? t.data : new Int32Array(t.data.buffer, t.data.byteOffset, t.data.length));
 
-export function locateDivergence(rules: Rules, program: TrainProgram, before: TrainState, theirs: TrainState): Divergence | undefined {
+export function locateDivergence(rules: Rules, program: JobProgram, before: TrainState, theirs: TrainState): Divergence | undefined {
   const exec = executeStep(program, before);
   const s = rules.structure(exec.t);
   const candidates = s.stateOutputs

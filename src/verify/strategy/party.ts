@@ -13,8 +13,9 @@ import { leafHash, merkleProof, merkleRoot, type Hash } from '../../train/merkle
 import { replayToStep } from '../../train/runner.js';
 import { stateLeaves } from '../../train/state.js';
 import { chunkLeaves, CHUNK_ELEMENTS, tensorCommitment } from '../../train/tensor-commitment.js';
-import type { TrainProgram } from '../../train/program.js';
+import type { JobProgram } from '../../train/program.js';
 import type { CheckpointSource, RunRecord } from '../../train/store.js';
+import type { ProgramSpec } from '../../train/spec.js';
 import type { Tensor } from '../../tensor/index.js';
 import { run, stateHashOf, type MachineState } from '../machine/index.js';
 import { batchLeaves } from '../game/commitments.js';
@@ -35,11 +36,11 @@ export type Party = {
 export type PartyOptions = {
   role: Role;
   /** The step function this party runs (the job's program for an honest party). */
-  program: TrainProgram;
+  program: JobProgram;
   /** The job's program: what a liar falls back on where its own step does not fit the step program. */
-  reference: TrainProgram;
+  reference: JobProgram;
   store: CheckpointSource;
-  record: RunRecord;
+  record: RunRecord<ProgramSpec>;
 };
 
 const wordsOf = (t: Tensor) => (t.data instanceof Int32Array ? t.data : new Int32Array(t.data.buffer, t.data.byteOffset, t.data.length));
