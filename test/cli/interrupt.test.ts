@@ -93,6 +93,17 @@ describe('stopping long-running commands', { timeout: 200_000 }, () => {
     }
   });
 
+  it('swarm start: Ctrl-C stops the node (its log ends with its stop) and exits 130, as swarm train and swarm local do', async () => {
+    const dir = join(home, 'swarm-start');
+    // Rounds a minute apart from a genesis a minute away: the signal comes while it waits for its first round.
+    const r = await stopOn(['swarm', 'start', '--model', 'micro', '--pretrain-steps', '0', '--rounds', '100', '--round-ms', '60000', '--genesis', String(Date.now() + 60_000), '--port', '0', '--host', '127.0.0.1', '--data-dir', dir, '--json'], /"type":"ready"/, 'SIGINT');
+    expect(r.code, r.stderr).toBe(130);
+    expect(r.stderr).not.toMatch(/^\s+at /m);
+    expect(jsonLines(r.stdout).at(-1)).toMatchObject({ type: 'done' });
+    const lines = (await readFile(join(dir, 'logs', 'current.log'), 'utf8')).trim().split('\n').map((l) => JSON.parse(l) as { msg: string });
+    expect(lines.at(-1)!.msg).toBe('swarm node stopped');
+  });
+
   it('devnet (npm start): SIGTERM during the scenario stops anvil and every node process, keeps their data and exits 143', async () => {
     const dir = join(home, 'devnet');
     // Signalled through npm, as `npm start` runs it: npm passes the signal on to its script's process (which must be

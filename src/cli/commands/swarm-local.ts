@@ -89,8 +89,11 @@ export const swarmLocal: Command = {
       out.log(`${nodes} nodes up; round 0 at ${new Date(genesis).toISOString()}`);
       await Promise.all(children.map((c) => c.exited));
     } catch (error) {
-      // Stopped by a signal: a node that was still starting ends as it can; the rounds so far are written below.
+      // Stopped by a signal: a node that was still starting ends as it can; the rounds so far are written below. Each
+      // node exits 143 once it has written its last round (an exit that rejects its `exited`): all are waited for.
       if (!signal.aborted) throw error;
+      stopAll();
+      await Promise.allSettled(children.map((c) => c.exited));
     } finally {
       stopAll();
       signal.removeEventListener('abort', stopAll);

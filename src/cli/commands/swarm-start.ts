@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { mkdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { intFlag, maxMemoryFlag, type Command } from '../command.js';
+import { interruptedExit, intFlag, maxMemoryFlag, type Command } from '../command.js';
 import { checkSwarmMemory, sapoRoundMemory } from '../../swarm/memory.js';
 import { loadConfig } from '../../p2p/config.js';
 import { loadIdentity } from '../../p2p/identity.js';
@@ -93,6 +93,8 @@ export const swarmStart: Command = {
       const done = { type: 'done', round: final.round, policy: final.blob.hash, dropped };
       out.result(done, `Stopped at round ${final.round}.${dropped.map((d) => `\n  dropped ${d.peer}: ${d.reason}`).join('')}`);
       log.logger.info(done, 'swarm node stopped');
+      // Cut short by Ctrl-C or SIGTERM (its rounds so far are in its data dir): 130 or 143, as swarm train and swarm local.
+      return interruptedExit(signal);
     } catch (error) {
       log?.logger.error({ err: error }, (error as Error).message);
       throw error;
