@@ -225,11 +225,17 @@ export class MycelNode {
     }));
   }
 
-  /** Stops serving a blob and deletes it from the store (its DHT provider records expire on their own). */
+  /**
+   * Stops serving a blob and deletes it from the store. Its provider records on other peers expire on their own (48 h),
+   * but kad-dht keeps this node's own record, and re-provides it every day, until told otherwise: a swarm node that
+   * removes each round's old policy blob kept one record per round for as long as it ran, and announced them all.
+   */
   async removeBlob(cidText: string): Promise<void> {
     this.provided.delete(cidText);
     this.server.forget(cidText);
-    await this.store.remove(parseBlobCid(cidText));
+    const cid = parseBlobCid(cidText);
+    await this.host.contentRouting.cancelReprovide(cid).catch(() => undefined);
+    await this.store.remove(cid);
   }
 
   /**

@@ -54,4 +54,30 @@ describe('the host datastore keeps no shared buffer alive', () => {
       await rm(dir, { recursive: true, force: true });
     }
   });
+
+  it("a removed blob's own provider record goes with it (kad-dht would keep it and re-provide it every day)", async () => {
+    net = await startNet(2);
+    const [a, b] = net.nodes;
+    await waitFor(() => a.peers().length > 0 && b.peers().length > 0, 10_000, 'connection');
+    const dir = await tempDir();
+    try {
+      const cids: string[] = [];
+      for (let i = 0; i < 3; i++) {
+        const file = join(dir, `blob-${i}`);
+        await writeFile(file, randomBytes(100));
+        cids.push((await a.putFile(file)).cid);
+      }
+      const own = async () => {
+        const keys: string[] = [];
+        for await (const { key } of datastoreOf(a).query({ prefix: '/dht/provider' })) if (key.toString().endsWith(a.peerId.toString())) keys.push(key.toString());
+        return keys;
+      };
+      await waitFor(async () => (await own()).length >= 3, 10_000, 'own provider records');
+      await a.removeBlob(cids[0]);
+      await a.removeBlob(cids[1]);
+      expect(await own()).toHaveLength(1);
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
 });
