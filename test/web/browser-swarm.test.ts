@@ -74,7 +74,7 @@ describe('browser node in a swarm round', () => {
     // policy blob is announced on the DHT only once a DHT peer connects; a tab runs none: test/p2p/provide.test.ts.)
     const running = runSapoNode({ p2p, node: peer, dataDir: join(dir, 'peer'), genesisMs, roundMs: ROUND_MS, rounds: 1, expectPeers: 1, signal: ac.signal, onEvent: (e) => events.push(e) });
     try {
-      await page.goto(`${server.origin}/node?token=${TOKEN}`);
+      await page.goto(`${server.origin}/node?token=${TOKEN}&rounds=1`);
       // A known key, so that the test can make the rollout this tab must make.
       await page.waitForFunction(() => (window as unknown as { __mycelTab: TabState }).__mycelTab.peerId !== undefined);
       await page.fill('#key-text', `0x${Buffer.from(TAB_KEY).toString('hex')}`);
@@ -87,6 +87,7 @@ describe('browser node in a swarm round', () => {
       const s = (await page.evaluate(() => (window as unknown as { __mycelTab: TabState }).__mycelTab)).swarm!;
       expect(`${s.phase}: ${s.note}`).toMatch(/^finished: /);
       expect(s.round).toBe(0);
+      expect(s.history).toMatchObject([{ round: 0, phase: 'finished' }]);
       const final = await running;
 
       // The Node peer took the tab's rollout, re-executed its completions from the tab's policy blob, rejected nothing.
@@ -125,9 +126,9 @@ describe('browser node in a swarm round', () => {
     }
   }, 180_000);
 
-  test('mycel swarm start --tabs-port serves the page; a tab takes a round with it', async () => {
+  test('mycel swarm start --tabs-port serves the page; a tab takes part round after round', async () => {
     const dataDir = join(dir, 'cli');
-    const child = spawn(process.execPath, [MYCEL_MAIN, 'swarm', 'start', '--tabs-port', '0', '--port', '0', '--model', 'micro', '--pretrain-steps', '0', '--split', '2/2', '--rounds', '1', '--peers', '1', '--round-ms', '120000', '--reexec', '1', '--genesis', String(Date.now()), '--data-dir', dataDir, '--json'], { stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, [MYCEL_MAIN, 'swarm', 'start', '--tabs-port', '0', '--port', '0', '--model', 'micro', '--pretrain-steps', '0', '--split', '2/2', '--rounds', '2', '--peers', '1', '--round-ms', '120000', '--reexec', '1', '--genesis', String(Date.now()), '--data-dir', dataDir, '--json'], { stdio: ['ignore', 'pipe', 'pipe'] });
     const lines: Record<string, unknown>[] = [];
     let stderr = '';
     child.stderr.on('data', (d) => (stderr += d));
@@ -148,14 +149,19 @@ describe('browser node in a swarm round', () => {
       const url = lines.find((l) => l.type === 'tabs')?.url as string | undefined;
       expect(url, stderr).toMatch(/^http:\/\/127\.0\.0\.1:\d+\/node\?token=[0-9a-f]{32}$/);
       const page = await context.newPage();
-      await page.goto(`${url}&swarm`);
-      await page.waitForFunction(() => ['finished', 'failed'].includes((window as unknown as { __mycelTab: TabState }).__mycelTab.swarm?.phase ?? ''), undefined, { timeout: 90_000, polling: 100 });
+      // One press takes part until stopped: two rounds here (?rounds=2), the second from the policy the first trained.
+      await page.goto(`${url}&swarm&rounds=2`);
+      await page.waitForFunction(() => {
+        const s = (window as unknown as { __mycelTab: TabState }).__mycelTab.swarm;
+        return (s?.history.length ?? 0) >= 2 || (s?.phase === 'failed' && s.history.length === 0);
+      }, undefined, { timeout: 120_000, polling: 100 });
       const s = (await page.evaluate(() => (window as unknown as { __mycelTab: TabState }).__mycelTab)).swarm!;
-      expect(`${s.phase}: ${s.note}`).toMatch(/^finished: /);
-      expect(s.metrics, s.rejections?.join('; ')).toMatchObject({ rolloutsIn: 2, reexecuted: 2, rejected: 0 });
+      expect(s.history, s.note).toMatchObject([{ round: 0, phase: 'finished', rolloutsIn: 2, rejected: 0 }, { round: 1, phase: 'finished', rolloutsIn: 2, rejected: 0 }]);
+      expect(s.metrics, s.rejections?.join('; ')).toMatchObject({ round: 1, rolloutsIn: 2, reexecuted: 2, rejected: 0 });
+      expect(await page.isEnabled('#swarm-round')).toBe(true); // done: the button takes part again
       expect(await exited).toBe(0);
-      // The swarm node took the tab's two questions after re-executing them from its policy blob.
-      expect(lines.find((l) => l.type === 'round')).toMatchObject({ round: 0, rolloutsIn: 2, reexecuted: 2, rejected: 0 });
+      // The swarm node took the tab's two questions in each round after re-executing them from its policy blob.
+      expect(lines.filter((l) => l.type === 'round')).toMatchObject([{ round: 0, rolloutsIn: 2, reexecuted: 2, rejected: 0 }, { round: 1, rolloutsIn: 2, reexecuted: 2, rejected: 0 }]);
     } finally {
       child.kill('SIGKILL');
       await context.close();

@@ -288,24 +288,40 @@ function renderSwarm(): void {
       : h('div', {},
         h('p', {}, `Swarm ${s.swarmId}${s.round === undefined ? '' : `, round ${s.round}`}: ${s.phase}${s.note ? `: ${s.note}` : ''}`),
         s.reward === undefined ? null : h('p', {}, `Reward ${s.reward.toFixed(3)}, accuracy ${s.accuracy!.toFixed(2)}; ${s.heard} peer rollout${s.heard === 1 ? '' : 's'} heard this round.`),
+        s.history.length === 0 ? null : h('p', { class: 'muted' }, `Rounds taken: ${s.history.map((r) => `${r.round} (${r.phase === 'finished' ? `reward ${r.reward?.toFixed(2)}${r.loss === undefined ? '' : `, loss ${r.loss.toFixed(3)}`}` : 'failed'})`).join(', ')}.`),
         ...(s.rejections ?? []).map((r) => h('p', { class: 'warn' }, `Rejected ${r}`))),
   );
 }
 
-/** Takes a round in the node's SAPO swarm (swarm.ts), from the page's button or ?swarm. */
+/**
+ * Takes part in the node's SAPO swarm (swarm.ts), from the page's button or ?swarm: round after round until the person
+ * presses the button again (the round in progress is finished first) or closes the tab; ?rounds=N stops after N.
+ */
 async function joinSwarm(key: Uint8Array, net: Promise<void>): Promise<void> {
   const res = await fetch('/api/served-swarm');
   if (res.status === 204) return renderSwarm();
   const info = (await res.json()) as SwarmInfo;
-  const { takeSwarmRound } = await import('./swarm.js');
-  tab.swarm = { phase: 'joining', swarmId: info.config.swarmId, heard: 0, note: 'Press "Take a swarm round" to make and publish a rollout.' };
+  const { takeSwarmRounds } = await import('./swarm.js');
+  tab.swarm = { phase: 'joining', swarmId: info.config.swarmId, heard: 0, history: [], note: 'Press "Take part in the swarm" to make and publish a rollout each round.' };
   renderSwarm();
   const button = document.getElementById('swarm-round') as HTMLButtonElement;
   button.hidden = false;
+  const params = new URLSearchParams(location.search);
+  const rounds = params.has('rounds') ? Math.max(1, Number(params.get('rounds')) || 1) : undefined;
   let swarm: SwarmWorker | undefined;
+  let running = false;
+  let stopping = false;
   const start = () => {
-    button.disabled = true;
-    void net.then(() => takeSwarmRound({
+    if (running) {
+      stopping = true;
+      button.disabled = true;
+      button.textContent = 'Stopping after this round…';
+      return;
+    }
+    running = true;
+    stopping = false;
+    button.textContent = 'Stop after this round';
+    void net.then(() => takeSwarmRounds({
       host: host!,
       key,
       id: tab.peerId!,
@@ -313,10 +329,14 @@ async function joinSwarm(key: Uint8Array, net: Promise<void>): Promise<void> {
       worker: (swarm ??= swarmWorker()),
       update: (s) => { tab.swarm = s; renderSwarm(); },
       signal: leaving.signal,
-    })).finally(() => { button.disabled = false; });
+    }, { ...(rounds === undefined ? {} : { rounds }), stopping: () => stopping })).finally(() => {
+      running = false;
+      button.disabled = false;
+      button.textContent = 'Take part in the swarm';
+    });
   };
   button.addEventListener('click', start);
-  if (new URLSearchParams(location.search).has('swarm')) start();
+  if (params.has('swarm')) start();
 }
 
 /** Aborted when the tab goes: the market loop stops and the worker with it (what was claimed is left to its deadline). */

@@ -15,7 +15,7 @@ import { sha256Bytes } from '../../p2p/blob/manifest.js';
 import { toHex } from '../../platform/sha256.js';
 import { rolloutCodec, rolloutTopic, type Rollout } from '../../swarm/rollout-message.js';
 import type { SapoConfigInput } from '../../swarm/sapo-config.js';
-import { fetchBlobFrom, serveBytes } from './blobs.js';
+import { fetchBlobFrom, serveBytes, unserve } from './blobs.js';
 import type { TabHost } from './libp2p.js';
 import { describeError } from './market.js';
 import { blobKey, type BlobFailure, type RoundMetrics } from '../../swarm/round.js';
@@ -44,6 +44,8 @@ export type SwarmState = {
   metrics?: RoundMetrics;
   /** Why each rejected peer rollout was rejected. */
   rejections?: string[];
+  /** The rounds it took so far, oldest first. */
+  history: RoundTaken[];
   note?: string;
 };
 
@@ -66,38 +68,69 @@ export type SwarmDeps = {
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-export async function takeSwarmRound(d: SwarmDeps): Promise<SwarmState> {
+/** One round's outcome, kept in the tab's history of the rounds it took. */
+export type RoundTaken = { round: number; phase: 'finished' | 'failed'; reward?: number; accuracy?: number; loss?: number; rolloutsIn?: number; rejected?: number; note?: string };
+
+/**
+ * Takes rounds until `rounds` are done, `stopping()` says so (asked after each round) or the tab goes. As a Node peer
+ * does (sapo-node.ts), the next round starts as soon as the last is finished, or at the clock's round if the clock is
+ * further on; the worker's policy moves with each GRPO step. A failed round (no peer took the rollout in time) is
+ * recorded and the next is tried.
+ */
+export async function takeSwarmRounds(d: SwarmDeps, o: { rounds?: number; stopping(): boolean }): Promise<SwarmState> {
   const { config, genesisMs, roundMs } = d.info;
-  const state: SwarmState = { phase: 'joining', swarmId: config.swarmId, heard: 0 };
-  const set = (patch: Partial<SwarmState>) => { Object.assign(state, patch); d.update({ ...state }); };
+  const state: SwarmState = { phase: 'joining', swarmId: config.swarmId, heard: 0, history: [] };
+  const set = (patch: Partial<SwarmState>) => { Object.assign(state, patch); d.update({ ...state, history: [...state.history] }); };
   const pubsub = d.host.services.pubsub;
   const topic = rolloutTopic(config.swarmId);
-  let onMessage: ((e: CustomEvent<{ topic: string; data: Uint8Array }>) => void) | undefined;
+  // Subscribed first: a Node peer publishes its own rollout once every peer it expects is subscribed.
+  pubsub.subscribe(topic);
+  // The rounds' peer rollouts, the first of each peer (finishRound checks each; a malformed one is not kept).
+  const inbox = new Map<number, Map<string, Received>>();
+  const onMessage = (e: CustomEvent<{ topic: string; data: Uint8Array }>) => {
+    if (e.detail.topic !== topic) return;
+    try {
+      const { body } = rolloutCodec.decode(e.detail.data) as { body: Rollout };
+      if (body.node === d.id) return;
+      let round = inbox.get(body.round);
+      if (!round) inbox.set(body.round, (round = new Map()));
+      const from = (e.detail as { from?: { toString(): string } }).from?.toString();
+      if (!round.has(body.node)) round.set(body.node, { ...(from ? { from } : {}), rollout: body });
+      if (body.round === state.round) set({ heard: round.size });
+    } catch {
+      // Not a rollout: not kept (the Node peers' validators penalise its sender).
+    }
+  };
+  pubsub.addEventListener('message', onMessage as never);
+  // The swarm's starting policy: the worker makes the tab's node from it once, and keeps its own from then on.
+  let policy = new Uint8Array(0);
   try {
-    // Subscribed first: a Node peer publishes its own rollout once every peer it expects is subscribed.
-    pubsub.subscribe(topic);
-    // The round's peer rollouts, the first of each peer (finishRound checks each; a malformed one is not kept).
-    const inbox = new Map<number, Map<string, Received>>();
-    onMessage = (e) => {
-      if (e.detail.topic !== topic) return;
-      try {
-        const { body } = rolloutCodec.decode(e.detail.data) as { body: Rollout };
-        if (body.node === d.id) return;
-        let round = inbox.get(body.round);
-        if (!round) inbox.set(body.round, (round = new Map()));
-        const from = (e.detail as { from?: { toString(): string } }).from?.toString();
-        if (!round.has(body.node)) round.set(body.node, { ...(from ? { from } : {}), rollout: body });
-        if (body.round === state.round) set({ heard: round.size });
-      } catch {
-        // Not a rollout: not kept (the Node peers' validators penalise its sender).
-      }
-    };
-    pubsub.addEventListener('message', onMessage);
-    const policy = new Uint8Array(await (await fetch('/api/swarm-policy', { signal: d.signal })).arrayBuffer());
+    policy = new Uint8Array(await (await fetch('/api/swarm-policy', { signal: d.signal })).arrayBuffer());
     while (Date.now() < genesisMs) await sleep(Math.min(1_000, genesisMs - Date.now()));
-    const round = Math.floor((Date.now() - genesisMs) / roundMs);
-    const end = genesisMs + (round + 1) * roundMs;
-    set({ phase: 'generating', round, note: `making its rollout for round ${round} in the worker` });
+    let last: number | undefined;
+    while (state.history.length < (o.rounds ?? Infinity)) {
+      const round = Math.max(Math.floor((Date.now() - genesisMs) / roundMs), last === undefined ? 0 : last + 1);
+      for (const r of inbox.keys()) if (r < round) inbox.delete(r); // rounds gone by
+      await takeRound(round);
+      last = round;
+      const m = state.metrics;
+      state.history.push({ round, phase: state.phase === 'finished' ? 'finished' : 'failed', ...(state.reward === undefined ? {} : { reward: state.reward, accuracy: state.accuracy }), ...(m && state.phase === 'finished' ? { loss: m.loss, rolloutsIn: m.rolloutsIn, rejected: m.rejected } : {}), ...(state.note ? { note: state.note } : {}) });
+      set({});
+      if (d.signal.aborted || o.stopping()) break;
+    }
+    return state;
+  } catch (error) {
+    if (d.signal.aborted) return state;
+    set({ phase: 'failed', note: describeError(error) });
+    return state;
+  } finally {
+    pubsub.removeEventListener('message', onMessage as never);
+  }
+
+  /** One round: its rollout made and published, the peers' collected, checked and trained on. */
+  async function takeRound(round: number): Promise<void> {
+    const end = Math.max(genesisMs + (round + 1) * roundMs, Date.now() + roundMs);
+    set({ phase: 'generating', round, heard: inbox.get(round)?.size ?? 0, metrics: undefined, rejections: undefined, recipients: undefined, note: `making its rollout for round ${round} in the worker` });
     const made = await d.worker.start({ config, policy, policyHash: d.info.policy, key: d.key, id: d.id, round });
     const completions = made.rollout.groups.flatMap((g) => g.completions);
     set({
@@ -107,13 +140,13 @@ export async function takeSwarmRound(d: SwarmDeps): Promise<SwarmState> {
       cid: made.blob.cid,
       seconds: made.seconds,
     });
-    await serveBlob(d.host, made.blob);
+    await serveBlob(d.host, made.blob, round);
 
     const bytes = rolloutCodec.encode('rollout', made.rollout);
     set({ phase: 'publishing', rolloutDigest: toHex(sha256Bytes(bytes)), note: 'waiting for a swarm peer on the rollout topic' });
     for (;;) {
       d.signal.throwIfAborted();
-      if (Date.now() >= end) return (set({ phase: 'failed', note: `round ${round} ended before a swarm peer took its rollout` }), state);
+      if (Date.now() >= end) return set({ phase: 'failed', note: `round ${round} ended before a swarm peer took its rollout` });
       if (pubsub.getSubscribers(topic).length > 0) {
         const { recipients } = await pubsub.publish(topic, bytes).catch(() => ({ recipients: [] as unknown[] }));
         if (recipients.length > 0) {
@@ -134,7 +167,7 @@ export async function takeSwarmRound(d: SwarmDeps): Promise<SwarmState> {
     const plan = await d.worker.plan(received);
     const blobs = await Promise.all(plan.map((p) => fetchPolicyBlob(d.host, p.peer, p.cid)));
     const done = await d.worker.finish(received, plan.map((p, i) => [blobKey(p.peer, p.cid), blobs[i]]));
-    await serveBlob(d.host, done.blob);
+    await serveBlob(d.host, done.blob, round + 1);
     const m = done.metrics;
     set({
       phase: 'finished',
@@ -142,13 +175,6 @@ export async function takeSwarmRound(d: SwarmDeps): Promise<SwarmState> {
       rejections: done.verdicts.map((v) => `${v.peer.slice(-8)}: ${v.kind}: ${v.reason}`),
       note: `round ${round}: ${m.rolloutsIn} peer question${m.rolloutsIn === 1 ? '' : 's'} accepted (${m.reexecuted} re-executed), ${m.rejected} rejected; GRPO step on ${m.trainedOwn} own + ${m.trainedExternal} peers' questions${m.loss === undefined ? '' : `, loss ${m.loss.toFixed(4)}`}; policy ${m.policy.slice(0, 12)}…`,
     });
-    return state;
-  } catch (error) {
-    if (d.signal.aborted) return state;
-    set({ phase: 'failed', note: describeError(error) });
-    return state;
-  } finally {
-    if (onMessage) pubsub.removeEventListener('message', onMessage as never);
   }
 }
 
@@ -167,8 +193,21 @@ async function fetchPolicyBlob(host: TabHost, peer: string, cid: string): Promis
   return { kind: 'unknown-policy', reason: `the author: ${got.reason}` };
 }
 
-/** Serves the tab's policy blob; its CID must be the one the swarm's code computed for it. */
-async function serveBlob(host: TabHost, blob: { cid: string; bytes: Uint8Array }): Promise<void> {
+/** The round each served policy blob was last used in (published with a rollout, or the start of the next round). */
+const lastUsed = new Map<string, number>();
+
+/**
+ * Serves the tab's policy blob for `round`; its CID must be the one the swarm's code computed for it. Blobs no peer
+ * can still need (last used before the round before) are no longer served, as a Node peer drops them.
+ */
+async function serveBlob(host: TabHost, blob: { cid: string; bytes: Uint8Array }, round: number): Promise<void> {
   const cid = await serveBytes(host, blob.bytes);
   if (cid !== blob.cid) throw new Error(`the blob's CID here is ${cid}, the swarm computes ${blob.cid}`);
+  lastUsed.set(cid, Math.max(round, lastUsed.get(cid) ?? round));
+  // sapo-node.ts stalePolicies' rule (that module is Node-only: it keeps its blobs on disk).
+  for (const [stale, used] of lastUsed) {
+    if (used >= round - 1) continue;
+    lastUsed.delete(stale);
+    unserve(stale);
+  }
 }
