@@ -70,6 +70,7 @@ export async function run(args: string[]): Promise<void> {
     rss_start_mb: round(r.rssStartMb),
     rss_end_mb: round(r.rssEndMb),
     rss_slope_mb_per_hour: round(r.rssSlope),
+    rss_median_slope_mb_per_hour: round(r.rssMedianSlope),
     heap_slope_mb_per_hour: round(r.heapSlope),
     heap_total_slope_mb_per_hour: round(r.heapTotalSlope),
     ...(r.smapsSlopes ? { smaps_slopes_mb_per_hour: Object.fromEntries(Object.entries(r.smapsSlopes).map(([k, v]) => [k, round(v)])) } : {}),

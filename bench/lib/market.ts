@@ -95,6 +95,20 @@ export function slope(xs: readonly number[], ys: readonly number[]): number {
   return sxx === 0 ? NaN : sxy / sxx;
 }
 
+/**
+ * Theil-Sen slope of y over x: the median of the slopes between every two points (NaN with fewer than two distinct
+ * x). A soak's samples catch a job's live tensors now and then (tens of MB for a sample): one such sample near the end
+ * of a run moves the least-squares slope by as much as a leak would, the median of pairwise slopes hardly at all.
+ */
+export function medianSlope(xs: readonly number[], ys: readonly number[]): number {
+  const slopes: number[] = [];
+  for (let i = 0; i < xs.length; i++) for (let j = i + 1; j < xs.length; j++) if (xs[j] !== xs[i]) slopes.push((ys[j] - ys[i]) / (xs[j] - xs[i]));
+  if (slopes.length === 0) return NaN;
+  slopes.sort((a, b) => a - b);
+  const mid = slopes.length >> 1;
+  return slopes.length % 2 ? slopes[mid] : (slopes[mid - 1] + slopes[mid]) / 2;
+}
+
 /** The p-th percentile (0..100) of `values`, nearest rank; NaN when empty. */
 export function percentile(values: readonly number[], p: number): number {
   if (values.length === 0) return NaN;

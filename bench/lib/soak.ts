@@ -17,7 +17,7 @@ import { bootstrapAddr } from '../../src/node/p2p.js';
 import { awaitJob, runSolver, runVerifier, submitJob } from '../../src/node/roles.js';
 import { startNode, type RunningNode } from '../../src/node/run.js';
 import { readSmaps, SMAPS_GROUPS, smapsGrowth, type SmapsGroup, type SmapsSummary } from './smaps.js';
-import { REWARD, slope, STAKE, startMarket, tinySpec, WINDOW_BLOCKS } from './market.js';
+import { medianSlope, REWARD, slope, STAKE, startMarket, tinySpec, WINDOW_BLOCKS } from './market.js';
 
 export type SoakSample = {
   seconds: number;
@@ -66,6 +66,8 @@ export type SoakResult = {
   jobsWarmup: number;
   /** MB per hour after the warm-up. */
   rssSlope: number;
+  /** The RSS slope as the median of pairwise slopes (market.ts medianSlope): what a few samples taken mid-job do not move. */
+  rssMedianSlope: number;
   heapSlope: number;
   /** MB per hour of the V8 heap's committed size (heap used is `heapSlope`): V8 growing its spaces, not a leak by itself. */
   heapTotalSlope: number;
@@ -206,6 +208,7 @@ export async function soak(o: SoakOptions): Promise<SoakResult> {
     jobsOther,
     jobsWarmup,
     rssSlope: slope(hours, after.map((s) => s.rssMb)),
+    rssMedianSlope: medianSlope(hours, after.map((s) => s.rssMb)),
     heapSlope: slope(hours, after.map((s) => s.heapMb)),
     heapTotalSlope: slope(hours, after.map((s) => s.heapTotalMb)),
     ...(after.every((s) => s.smaps) && after.length > 0 ? { smapsSlopes: Object.fromEntries(SMAPS_GROUPS.map((g) => [g, slope(hours, after.map((s) => s.smaps![g]))])) as Record<SmapsGroup, number> } : {}),

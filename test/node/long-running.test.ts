@@ -7,7 +7,7 @@ import { afterEach, describe, expect, test, vi } from 'vitest';
 import { Announcements, HEARD_TTL_MS, type Announcement } from '../../src/node/announce.js';
 import { jobOf } from '../../src/node/roles.js';
 import type { MycelNode } from '../../src/p2p/node.js';
-import { slope, tinySpec } from '../../bench/lib/market.js';
+import { medianSlope, slope, tinySpec } from '../../bench/lib/market.js';
 
 describe('job cache', () => {
   test('keeps the most recently used jobs and drops the oldest', () => {
@@ -74,5 +74,14 @@ describe('soak slope', () => {
     expect(slope([0, 1, 2, 3], [1, 3, 5, 7])).toBeCloseTo(2);
     expect(slope([0, 1, 2, 3], [5, 4, 6, 5])).toBeCloseTo(0.2);
     expect(slope([1], [1])).toBeNaN();
+  });
+
+  test('as a median of pairwise slopes, is not moved by one high sample', () => {
+    const xs = [0, 1, 2, 3, 4, 5, 6, 7, 8, 9];
+    const flat = [100, 101, 100, 99, 100, 101, 100, 99, 100, 160]; // one sample caught a job's tensors
+    expect(slope(xs, flat)).toBeGreaterThan(2.5);
+    expect(Math.abs(medianSlope(xs, flat))).toBeLessThan(0.2);
+    expect(medianSlope(xs, xs.map((x) => 3 * x + 1))).toBeCloseTo(3);
+    expect(medianSlope([1], [1])).toBeNaN();
   });
 });
