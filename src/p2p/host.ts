@@ -30,6 +30,7 @@ import {
 } from './constants.js';
 import { CompactMemoryDatastore } from './datastore.js';
 import { BadMultiaddrError, PortInUseError } from './errors.js';
+import { fastMessageId } from './gossip.js';
 import type { Identity } from './identity.js';
 import type { Reputation } from './reputation.js';
 
@@ -142,6 +143,8 @@ export async function createHost(options: HostOptions): Promise<Host> {
       dht: kadDHT({ protocol: DHT_PROTOCOL, clientMode: false, peerInfoMapper: passthroughMapper, initialQuerySelfInterval: 0 }),
       pubsub: gossipsub({
         globalSignaturePolicy: 'StrictSign',
+        // Copies of a message already checked are dropped for the cost of a hash (gossip.ts fastMessageId).
+        fastMsgIdFn: fastMessageId,
         allowPublishToZeroTopicPeers: true,
         emitSelf: false,
         maxInboundDataLength: MAX_GOSSIP_BYTES + 4096,
