@@ -34,12 +34,13 @@ const PROBE = { probe: z.object({ id: z.string().max(32) }).strict() };
 export const wallMs = () => performance.timeOrigin + performance.now();
 
 export type StartSpec = { index: number; config: NodeConfig };
-export type HostStats = { cpuMicros: number; connectionsOpened: number; loopP99Ms: number };
+export type HostStats = { cpuMicros: number; connectionsOpened: number; connectionsPruned: number; loopP99Ms: number };
 export type HostEvent = { type: 'probe'; index: number; id: string; at: number } | { type: 'log'; text: string };
 
 export class ScaleHost {
   private readonly nodes = new Map<number, RunningNode>();
   private connectionsOpened = 0;
+  private connectionsPruned = 0;
   private readonly loop = monitorEventLoopDelay({ resolution: 20 });
 
   constructor(private readonly onEvent: (e: HostEvent) => void) {
@@ -54,6 +55,7 @@ export class ScaleHost {
     const up = await startNode(config, emit, SIM_P2P);
     this.nodes.set(index, up);
     up.p2p.host.addEventListener('connection:open', () => this.connectionsOpened++);
+    up.p2p.host.addEventListener('connection:prune', (e) => (this.connectionsPruned += e.detail.length));
     up.p2p.topic(PROBE_TOPIC, PROBE).subscribe(({ body }) => this.onEvent({ type: 'probe', index, id: body.id, at: wallMs() }));
     return bootstrapAddr(up.p2p);
   }
@@ -96,7 +98,7 @@ export class ScaleHost {
 
   stats(): HostStats {
     const cpu = process.cpuUsage();
-    return { cpuMicros: cpu.user + cpu.system, connectionsOpened: this.connectionsOpened, loopP99Ms: this.loop.percentile(99) / 1e6 };
+    return { cpuMicros: cpu.user + cpu.system, connectionsOpened: this.connectionsOpened, connectionsPruned: this.connectionsPruned, loopP99Ms: this.loop.percentile(99) / 1e6 };
   }
 
   /** The submitter's node, for the chain roles that run in this process. */

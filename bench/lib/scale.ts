@@ -14,6 +14,7 @@
  *   node subscribes to; for each message, the share of the nodes that were up from its publication to the end of its
  *   window (a node stopped within the window does not count, nor does one started after its publication) that
  *   received it in the window, and the latency of each receipt (the machine's wall clock, the same in every process);
+ *   and the same share among the nodes that had been up a whole window before the probe (gossip_delivery_settled);
  * - blob availability: a node drawn at random adds a blob, two others fetch it from it (as roles fetch from an
  *   announcer) and become providers; then the publisher is stopped and three more nodes fetch the blob by CID alone,
  *   through the DHT's provider records, while the churn goes on (a replica may be stopped too): the share of those
@@ -90,6 +91,12 @@ export type ScaleResult = {
   /** Probes whose publication reached no peer (their publisher had none on the topic): counted as undelivered. */
   gossip_published_to_none: number;
   gossip_delivery: number;
+  /**
+   * The same share among the nodes that had been up for at least a window when the probe was published: without the
+   * nodes still joining (a node that restarts must dial, finish its handshakes, learn its peers' subscriptions and be
+   * grafted into a mesh before gossip reaches it), which gossip_delivery counts too.
+   */
+  gossip_delivery_settled: number;
   gossip_p50_ms: number;
   gossip_p99_ms: number;
   blob_trials: number;
@@ -109,6 +116,8 @@ export type ScaleResult = {
   start_seconds: number;
   /** Connections opened by the in-process nodes over the run (dials and accepts; each end counts its own). */
   connections_opened: number;
+  /** Of those, closed by libp2p's own limit (the hard cap above the node's trimming, src/p2p/trim.ts) as they opened. */
+  connections_pruned: number;
   /** Mean open connections per node at the end of the churn. */
   connections_per_node: number;
   /**
@@ -173,7 +182,7 @@ export async function simulateScale(o: ScaleOptions): Promise<ScaleResult> {
     if (e.type === 'log' && /could not|rejected|not claimed|NOT VERIFIED|cannot/.test(e.text)) log(`${e.node}: ${e.text}`);
   };
   // Gossip bookkeeping: per probe, who was up at its publication and stayed up through its window, and who got it.
-  const probes = new Map<string, { sentAt: number; eligible: Set<number>; got: Map<number, number> }>();
+  const probes = new Map<string, { sentAt: number; eligible: Set<number>; settled: Set<number>; got: Map<number, number> }>();
   const stats = { stops: 0, restarts: 0, blobTrials: 0, blobFetches: 0, blobOk: 0, blobNoHolder: 0, publishedToNone: 0 };
   const onEvent = (e: HostEvent) => {
     if (e.type === 'log') return log(e.text);
@@ -311,7 +320,9 @@ export async function simulateScale(o: ScaleOptions): Promise<ScaleResult> {
         }
         if (from && !from.down) {
           const id = `p${k++}`;
-          probes.set(id, { sentAt: wallMs(), eligible: new Set(upNodes(new Set([from.index])).map((n) => n.index)), got: new Map() });
+          const sentAt = wallMs();
+          const eligible = upNodes(new Set([from.index]));
+          probes.set(id, { sentAt, eligible: new Set(eligible.map((n) => n.index)), settled: new Set(eligible.filter((n) => sentAt - n.upSince >= windowMs).map((n) => n.index)), got: new Map() });
           const sentTo = await from.shard!.publish(from.index, id).catch(() => 0);
           if (sentTo === 0) stats.publishedToNone++;
         }
@@ -405,14 +416,21 @@ export async function simulateScale(o: ScaleOptions): Promise<ScaleResult> {
     const onChain = await Promise.all(jobs.map((j) => getJob(market.publicClient, { market: market.contracts.market, jobId: j.jobId })));
     let eligible = 0;
     let delivered = 0;
+    let settledEligible = 0;
+    let settledDelivered = 0;
     const latencies: number[] = [];
     for (const p of probes.values()) {
       for (const i of p.eligible) {
         eligible++;
         const ms = p.got.get(i);
-        if (ms !== undefined && ms <= windowMs) {
+        const got = ms !== undefined && ms <= windowMs;
+        if (got) {
           delivered++;
           latencies.push(ms);
+        }
+        if (p.settled.has(i)) {
+          settledEligible++;
+          if (got) settledDelivered++;
         }
       }
     }
@@ -431,6 +449,7 @@ export async function simulateScale(o: ScaleOptions): Promise<ScaleResult> {
       gossip_messages: probes.size,
       gossip_published_to_none: stats.publishedToNone,
       gossip_delivery: eligible ? delivered / eligible : NaN,
+      gossip_delivery_settled: settledEligible ? settledDelivered / settledEligible : NaN,
       gossip_p50_ms: percentile(latencies, 50),
       gossip_p99_ms: percentile(latencies, 99),
       blob_trials: stats.blobTrials,
@@ -447,6 +466,7 @@ export async function simulateScale(o: ScaleOptions): Promise<ScaleResult> {
       load_average: loadavg()[0],
       start_seconds: startSeconds,
       connections_opened: cpuAtEnd.reduce((sum, s) => sum + s.connectionsOpened, 0),
+      connections_pruned: cpuAtEnd.reduce((sum, s) => sum + s.connectionsPruned, 0),
       connections_per_node: connectionCounts.reduce((a, b) => a + b, 0) / Math.max(1, connectionCounts.length),
       cpu_ms_per_node_second: cpuMsPerNodeSecond,
     };
