@@ -21,7 +21,7 @@ import { DisputeGameAbi } from '../chain/generated/DisputeGame.js';
 import { JobMarketAbi } from '../chain/generated/JobMarket.js';
 import { jobFacts, type JobFacts } from '../chain/dispute-moves.js';
 import { MycelError } from '../platform/errors.js';
-import { buildProgram, canonicalJson, decodeCheckpoint, estimateMemory, parseJobSpec, runJob, Store, writeAtomic, type JobSpec, type RunRecord, type StepReport, type TrainProgram } from '../train/index.js';
+import { canonicalJson, decodeCheckpoint, runJob, Store, writeAtomic, type JobProgram, type ProgramSpec, type RunRecord, type StepReport, type TrainProgram } from '../train/index.js';
 import { adversary, catchProbability, checkSampledSteps, replayParty, rulesOf, sampleSteps, type Rules } from '../verify/index.js';
 import type { AnnounceKind } from './announce.js';
 import { playDispute, type DisputeOutcome } from './dispute.js';
@@ -30,11 +30,12 @@ import { confirmedEvents } from './events.js';
 import { getBlob, putBlob } from './p2p.js';
 import { challengeWindowFor } from './window.js';
 import { checkedStepHashes, checkModel, encodeStepHashes } from './step-hashes.js';
+import { blobsOf, memoryOf, parseMarketSpec, programOf, type MarketSpec } from './job-kinds.js';
 import { NodeState, type HeldJob } from './state.js';
 import { EventCursor, type EventPosition } from './cursor.js';
 
 /** `factsSeconds`: how long building the facts took here (what the submitter sizes the challenge window from). */
-export type Job = { spec: JobSpec; program: TrainProgram; rules: Rules; facts: JobFacts; factsSeconds: number };
+export type Job = { spec: MarketSpec; program: JobProgram; rules: Rules; facts: JobFacts; factsSeconds: number };
 
 /**
  * Built jobs kept, the most recently used last. A job's program, rules and facts tree are large (4.6 MB for a 4-step
@@ -46,16 +47,16 @@ const jobCache = new Map<string, Job>();
 const JOB_CACHE_SIZE = 4;
 
 /**
- * The program, game rules and facts of a spec (cached per spec: rules and facts are pure functions of it). The facts
- * are built on first use: they take a pass over every step's program, which a submitter (setRules), a solver before
- * it claims and a verifier before it challenges need.
+ * The program, game rules and facts of a spec (cached per spec: rules and facts are pure functions of it and of the
+ * blobs it names by CID, handed in as `blobs`). The facts are built on first use: they take a pass over every step's
+ * program, which a submitter (setRules), a solver before it claims and a verifier before it challenges need.
  */
-export function jobOf(spec: JobSpec): Job {
+export function jobOf(spec: MarketSpec, blobs?: ReadonlyMap<string, Uint8Array>): Job {
   const key = canonicalJson(spec);
   let job = jobCache.get(key);
   if (job) jobCache.delete(key); // set again below, as the most recent
   else {
-    const program = buildProgram(spec);
+    const program = programOf(spec, blobs);
     const rules = rulesOf(program);
     let facts: JobFacts | undefined;
     let seconds = 0;
@@ -70,6 +71,50 @@ export function jobOf(spec: JobSpec): Job {
   jobCache.set(key, job);
   if (jobCache.size > JOB_CACHE_SIZE) jobCache.delete(jobCache.keys().next().value!);
   return job;
+}
+
+/**
+ * jobOf, after fetching the blobs the spec names (an assistant job's dataset and base model) over libp2p: from this
+ * node's own store if it holds them (no transfer), else from `providers` (the peers that announced the job's spec) or the DHT. The
+ * program checks them (a dataset that is not its CID's, or not signed by the person the spec names, is a DatasetError).
+ */
+export async function loadJob(ctx: Pick<NodeContext, 'p2p' | 'dataDir' | 'log'>, spec: MarketSpec, o: { signal?: AbortSignal; providers?: readonly string[] } = {}): Promise<Job> {
+  const cids = blobsOf(spec);
+  if (cids.length === 0) return jobOf(spec);
+  // Fetched even when the job is built already (by another role of this process): a node that takes up a job holds,
+  // and so serves, the data it is trained on.
+  const blobs = new Map<string, Uint8Array>();
+  for (const cid of cids) {
+    blobs.set(cid, await getBlob(ctx.p2p, cid, join(ctx.dataDir, 'tmp'), { ...(o.signal ? { signal: o.signal } : {}), ...(o.providers ? { providers: o.providers } : {}) }));
+    ctx.log(`got blob ${cid.slice(0, 12)}… (${blobs.get(cid)!.length} bytes), named by a job's spec`);
+  }
+  return jobOf(spec, blobs);
+}
+
+/** The peers that announced the job's spec (heard already, or within 200 ms): they hold the blobs it names too. */
+async function specAnnouncers(ctx: Pick<NodeContext, 'announcements'>, job: Pick<GetJobReturnType, 'jobId' | 'specHash'>): Promise<string[]> {
+  const from: string[] = [];
+  try {
+    for await (const a of ctx.announcements.candidates('spec', job.jobId, job.specHash, AbortSignal.timeout(200))) from.push(a.from);
+  } catch {
+    // The wait is over: those heard so far.
+  }
+  return from;
+}
+
+/**
+ * The job of a posted spec (loadJob), or undefined, said in the log and as a `refused` event, when the blobs it names
+ * are refused (a dataset that is not its CID's or not signed by the person the spec names): nobody can train it.
+ */
+async function loadPostedJob(ctx: NodeContext, job: GetJobReturnType, spec: MarketSpec, consequence: string, signal?: AbortSignal): Promise<Job | undefined> {
+  try {
+    return await loadJob(ctx, spec, { ...(signal ? { signal } : {}), providers: await specAnnouncers(ctx, job) });
+  } catch (error) {
+    if (!(error instanceof MycelError)) throw error;
+    ctx.emit({ type: 'refused', node: ctx.name, jobId: job.jobId.toString(), reason: error.shortMessage });
+    ctx.log(`job ${job.jobId}: ${consequence}: ${error.message}`);
+    return undefined;
+  }
 }
 
 /**
@@ -103,9 +148,10 @@ async function rulesVerdict(ctx: NodeContext, jobId: bigint, j: Pick<Job, 'facts
  * Whether the job's memory estimate (train/memory.ts) fits `limit` bytes; if not, the node says so (a `log` line and
  * a `refused` event) before it stakes or trains anything.
  */
-function fitsMemory(ctx: NodeContext, jobId: bigint, spec: JobSpec, limit: number | undefined, consequence: string): boolean {
+function fitsMemory(ctx: NodeContext, jobId: bigint, spec: MarketSpec, limit: number | undefined, consequence: string): boolean {
   if (limit === undefined) return true;
-  const { bytes, breakdown } = estimateMemory(spec, jobOf(spec).program.tokenizer.vocabSize);
+  // The vocabulary is asked only of a GPT job, whose program needs no blob to build.
+  const { bytes, breakdown } = memoryOf(spec, () => (jobOf(spec).program as TrainProgram).tokenizer.vocabSize);
   if (bytes <= limit) return true;
   const mib = (b: number) => `${(b / 2 ** 20).toFixed(0)} MiB`;
   const reason = `needs about ${mib(bytes)} of memory (${breakdown}), above this node's limit of ${mib(limit)}`;
@@ -114,7 +160,7 @@ function fitsMemory(ctx: NodeContext, jobId: bigint, spec: JobSpec, limit: numbe
   return false;
 }
 
-const specBytes = (spec: JobSpec) => new TextEncoder().encode(canonicalJson(spec));
+const specBytes = (spec: MarketSpec) => new TextEncoder().encode(canonicalJson(spec));
 
 /**
  * The first announced blob of (kind, job, key) that `check` accepts. A blob that cannot be fetched or that `check`
@@ -145,11 +191,11 @@ async function discover<T>(ctx: Pick<NodeContext, 'p2p' | 'announcements' | 'dat
 }
 
 /** A job's spec, fetched over libp2p by its announced CID and checked against the on-chain spec hash. */
-function fetchSpec(ctx: NodeContext, job: GetJobReturnType, signal?: AbortSignal): Promise<JobSpec> {
+function fetchSpec(ctx: NodeContext, job: GetJobReturnType, signal?: AbortSignal): Promise<MarketSpec> {
   return discover(ctx, 'spec', job.jobId, job.specHash, (bytes) => {
     const actual = keccak256(bytes);
     if (actual.toLowerCase() !== job.specHash.toLowerCase()) throw new JobSpecMismatchError({ expected: job.specHash, actual, jobId: job.jobId });
-    return parseJobSpec(JSON.parse(new TextDecoder().decode(bytes)));
+    return parseMarketSpec(JSON.parse(new TextDecoder().decode(bytes)));
   }, signal);
 }
 
@@ -159,7 +205,7 @@ function fetchSpec(ctx: NodeContext, job: GetJobReturnType, signal?: AbortSignal
  * announced: the node says so and moves on (the job stays on chain for whoever has its spec). Without this a node
  * would wait for ever for a spec nobody announces (its submitter gone, a job of another network on the same chain).
  */
-async function specWithin(ctx: NodeContext, job: GetJobReturnType, until: bigint, waitIn: readonly string[], signal?: AbortSignal): Promise<JobSpec | undefined> {
+async function specWithin(ctx: NodeContext, job: GetJobReturnType, until: bigint, waitIn: readonly string[], signal?: AbortSignal): Promise<MarketSpec | undefined> {
   const gaveUp = new AbortController();
   const fetching = fetchSpec(ctx, job, signal ? AbortSignal.any([signal, gaveUp.signal]) : gaveUp.signal);
   fetching.catch(() => {}); // awaited below
@@ -213,12 +259,13 @@ export type PostedJob = { jobId: bigint; specHash: Hex; specCid: string };
  */
 export async function submitJob(
   ctx: NodeContext,
-  o: { spec: JobSpec; reward: bigint; stake: bigint; deadlineIn?: bigint; challengeWindow?: bigint; blockSeconds?: number },
+  o: { spec: MarketSpec; reward: bigint; stake: bigint; deadlineIn?: bigint; challengeWindow?: bigint; blockSeconds?: number },
 ): Promise<PostedJob> {
   const bytes = specBytes(o.spec);
   const specHash = keccak256(bytes);
   const specCid = await putBlob(ctx.p2p, join(ctx.dataDir, 'specs', `${specHash.toLowerCase()}.json`), bytes);
-  const j = jobOf(o.spec);
+  // An assistant job's dataset is in this node's store (the person's app put it there): the facts are built from it.
+  const j = await loadJob(ctx, o.spec);
   const { facts } = j;
   // Blocks, sized from the job (node/window.ts) unless given: a verifier must be able to re-execute it in time.
   const min = await readContract(ctx.publicClient, { address: ctx.contracts.market, abi: JobMarketAbi, functionName: 'MIN_CHALLENGE_WINDOW' });
@@ -256,7 +303,7 @@ export function describeStanding(r: Pick<SubmitterResult, 'standing' | 'disputes
  * job's model is deleted). A Finalized
  * job whose model no peer serves is still Finalized: the model is then missing from the result.
  */
-export async function awaitJob(ctx: NodeContext, jobId: bigint, signal?: AbortSignal, spec?: JobSpec): Promise<SubmitterResult> {
+export async function awaitJob(ctx: NodeContext, jobId: bigint, signal?: AbortSignal, spec?: MarketSpec): Promise<SubmitterResult> {
   const path = join(ctx.dataDir, 'models', `job-${jobId}.safetensors`);
   const fetchingDone = new AbortController();
   const fetchSignal = signal ? AbortSignal.any([signal, fetchingDone.signal]) : fetchingDone.signal;
@@ -267,7 +314,7 @@ export async function awaitJob(ctx: NodeContext, jobId: bigint, signal?: AbortSi
       const job = await getJob(ctx.publicClient, { market: ctx.contracts.market, jobId });
       // The rules are fixed once the job is claimed; checked when a root is committed (or the job settled).
       if (!rules.checked && job.phase !== 'Open' && job.phase !== 'Claimed') {
-        const unverified = await rulesVerdict(ctx, jobId, jobOf(spec ?? (await fetchSpec(ctx, job, signal))), 'Its result will not be called verified, and its model is not kept.');
+        const unverified = await rulesVerdict(ctx, jobId, await loadJob(ctx, spec ?? (await fetchSpec(ctx, job, signal)), signal ? { signal } : {}), 'Its result will not be called verified, and its model is not kept.');
         rules = { checked: true, ...(unverified === undefined ? {} : { unverified }) };
         if (unverified !== undefined) model = Promise.resolve(undefined);
       }
@@ -355,7 +402,7 @@ export const SPEC_WAIT_BLOCKS = 50n;
 /** `dispute`: the last dispute ruled on the job; `disputes`: every one the solver played to its ruling. */
 export type SolverResult = { jobId: bigint; phase: string; root: Hex; model: string; modelCid: string; dispute?: DisputeOutcome; disputes: DisputeOutcome[] };
 
-export function cheatingProgram(honest: TrainProgram, t: number): TrainProgram {
+export function cheatingProgram<P extends JobProgram>(honest: P, t: number): P {
   const writer = rulesOf(honest).structure(t).stateOutputs.find((s) => s.name.startsWith('params.'))!.source as { index: number };
   return adversary.flipOpOutput(honest, t, writer.index, 0, 3);
 }
@@ -383,7 +430,7 @@ export async function runSolver(ctx: NodeContext, o: SolverOptions = {}): Promis
       }
       ctx.log(`job ${job.jobId}: held before a restart (${job.phase}); resuming it`);
       const cheat = held.cheatAt === undefined ? {} : { cheatAt: held.cheatAt };
-      settled(await solve(ctx, job, parseJobSpec(JSON.parse(held.spec)), { ...o, ...cheat }, BigInt(held.fromBlock)));
+      settled(await solve(ctx, job, parseMarketSpec(JSON.parse(held.spec)), { ...o, ...cheat }, BigInt(held.fromBlock)));
       ctx.announcements.forget(job.jobId);
       await state.release('solver', held.jobId);
       if (solved >= max) return results;
@@ -414,8 +461,10 @@ async function takeUp(ctx: NodeContext, state: NodeState, jobId: bigint, postedA
   // The spec and its dispute rules first: a solver never stakes on a job it cannot train or could not defend.
   const spec = await specWithin(ctx, job, postedAt + (o.specWaitBlocks ?? SPEC_WAIT_BLOCKS), ['Open'], o.signal);
   if (!spec) return undefined;
-  if ((await rulesVerdict(ctx, job.jobId, jobOf(spec), 'Not claimed: a dispute over it would be refereed by those rules, not by its spec.')) !== undefined) return undefined;
   if (!fitsMemory(ctx, job.jobId, spec, o.maxMemoryBytes, 'not claimed')) return undefined;
+  const j = await loadPostedJob(ctx, job, spec, 'not claimed', o.signal);
+  if (!j) return undefined;
+  if ((await rulesVerdict(ctx, job.jobId, j, 'Not claimed: a dispute over it would be refereed by those rules, not by its spec.')) !== undefined) return undefined;
   // Held before the claim is sent: a crash right after it still finds the job (a claim that failed is released).
   const fromBlock = await getBlockNumber(ctx.publicClient, { cacheTime: 0 });
   await state.hold({ role: 'solver', jobId: job.jobId.toString(), spec: canonicalJson(spec), fromBlock: fromBlock.toString(), ...(o.cheatAt === undefined ? {} : { cheatAt: o.cheatAt }) });
@@ -435,8 +484,8 @@ async function takeUp(ctx: NodeContext, state: NodeState, jobId: bigint, postedA
 }
 
 /** Trains (resuming from this node's checkpoints), publishes, commits unless already committed, then settles. `fromBlock`: at or before the claim. */
-async function solve(ctx: NodeContext, job: GetJobReturnType, spec: JobSpec, o: SolverOptions, fromBlock: bigint): Promise<SolverResult> {
-  const j = jobOf(spec);
+async function solve(ctx: NodeContext, job: GetJobReturnType, spec: MarketSpec, o: SolverOptions, fromBlock: bigint): Promise<SolverResult> {
+  const j = await loadJob(ctx, spec, o.signal ? { signal: o.signal } : {});
   const cheat = o.cheatAt !== undefined ? Math.min(Math.max(1, o.cheatAt), spec.steps) : undefined;
   const program = cheat === undefined ? j.program : cheatingProgram(j.program, cheat);
   const store = new Store(join(ctx.dataDir, `job-${job.jobId}`));
@@ -470,7 +519,7 @@ async function solve(ctx: NodeContext, job: GetJobReturnType, spec: JobSpec, o: 
  * side by side), and finalizes once the window has closed with none in play. Returns when the job is settled: the
  * solver has nothing at stake once it is Refuted (later disputes refund their challengers).
  */
-async function afterCommit(ctx: NodeContext, jobId: bigint, commitBlock: bigint, j: Job, mine: { program: TrainProgram; store: Store; record: RunRecord }, signal?: AbortSignal): Promise<{ phase: string; dispute?: DisputeOutcome; disputes: DisputeOutcome[] }> {
+async function afterCommit(ctx: NodeContext, jobId: bigint, commitBlock: bigint, j: Job, mine: { program: JobProgram; store: Store; record: RunRecord<ProgramSpec> }, signal?: AbortSignal): Promise<{ phase: string; dispute?: DisputeOutcome; disputes: DisputeOutcome[] }> {
   const watching = new AbortController();
   const watchSignal = signal ? AbortSignal.any([signal, watching.signal]) : watching.signal;
   const outcomes: DisputeOutcome[] = [];
@@ -586,7 +635,7 @@ export type VerifierOptions = { maxJobs?: number; signal?: AbortSignal; /** Leav
 /** `sampled`: the job was checked on these steps only (`catchProbability`: of a one-step cheat), and agreed. */
 export type SampledVerdict = { steps: number[]; executed: number; catchProbability: number };
 /** `unverified`: the job's rules on chain are not its spec's; the verifier flagged it instead of re-executing it. */
-export type VerifierResult = { jobId: bigint; agreed: boolean; unverified?: string; dispute?: DisputeOutcome; sampled?: SampledVerdict; /** Left unchecked: it does not fit this node's memory limit, it was settled before this node could, or its spec never came before its challenge window closed. */ skipped?: 'memory' | 'settled' | 'spec' };
+export type VerifierResult = { jobId: bigint; agreed: boolean; unverified?: string; dispute?: DisputeOutcome; sampled?: SampledVerdict; /** Left unchecked: it does not fit this node's memory limit, it was settled before this node could, its spec never came before its challenge window closed, or the data its spec names was refused. */ skipped?: 'memory' | 'settled' | 'spec' | 'data' };
 
 /** How long a sampling verifier waits for the committer's step hashes and checkpoints before it re-executes in full. */
 const SAMPLE_FETCH_MS = 60_000;
@@ -650,11 +699,12 @@ async function checkJob(ctx: NodeContext, state: NodeState, jobId: bigint, commi
   // Settled while this node was down (or never on this chain): nothing is left to check or to play.
   if (!job || (held && job.phase !== 'Committed' && job.phase !== 'Disputed')) return { jobId, agreed: false, skipped: 'settled' };
   // Waited for while the job can still be challenged: a spec nobody announces (the submitter gone) must not hold the node.
-  const spec = held ? parseJobSpec(JSON.parse(held.spec)) : await specWithin(ctx, job, job.challengeEnds, ['Committed', 'Disputed'], signal);
+  const spec = held ? parseMarketSpec(JSON.parse(held.spec)) : await specWithin(ctx, job, job.challengeEnds, ['Committed', 'Disputed'], signal);
   if (spec === undefined) return { jobId, agreed: false, skipped: 'spec' };
   if (!held) await state.hold({ role: 'verifier', jobId: jobId.toString(), spec: canonicalJson(spec), fromBlock: committedAt.toString() });
   if (!fitsMemory(ctx, jobId, spec, maxMemoryBytes, 'not re-executed (so never challenged by this node)')) return { jobId, agreed: false, skipped: 'memory' };
-  const j = jobOf(spec);
+  const j = await loadPostedJob(ctx, job, spec, 'not re-executed (its data is refused, so no run of it can be right)', signal);
+  if (!j) return { jobId, agreed: false, skipped: 'data' };
   // Rules first: a challenge would be refereed by the rules on chain, so under rules that are not the spec's an
   // honest challenger could lose its stake. Such a job is flagged (never called verified), not challenged.
   const unverified = await rulesVerdict(ctx, jobId, j, 'Not challenging it (a dispute would be refereed by those rules): flagged as unverified instead.');
