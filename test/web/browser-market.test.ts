@@ -17,6 +17,10 @@ import { privateKeyToAccount } from 'viem/accounts';
 import { getBalance, getBlockNumber, readContract } from 'viem/actions';
 import { startAnvil, type Anvil } from '../../src/chain/anvil.js';
 import { approve } from '../../src/chain/actions/approve.js';
+import { claimJob } from '../../src/chain/actions/claimJob.js';
+import { commitRoot } from '../../src/chain/actions/commitRoot.js';
+import { register } from '../../src/chain/actions/register.js';
+import { NodeRegistryAbi } from '../../src/chain/generated/NodeRegistry.js';
 import { challenge } from '../../src/chain/actions/challenge.js';
 import { jobFacts } from '../../src/chain/dispute-moves.js';
 import { expire } from '../../src/chain/actions/expire.js';
@@ -133,7 +137,7 @@ describe('browser node on the job market', () => {
     expect((await call('anvil_mine')).error?.message).toContain('not served to browser nodes');
     // What a tab is told about the chain, beside the dashboard's own view of it (/api/chain: none attached here).
     const get = (path: string) => fetch(`${server.origin}${path}`, { headers: { Authorization: `Bearer ${TOKEN}` } }).then((r) => r.json() as Promise<unknown>);
-    expect(await get('/api/served-chain')).toEqual({ chainId: anvil.chainId, contracts, rpc: '/rpc' });
+    expect(await get('/api/served-chain')).toEqual({ chainId: anvil.chainId, contracts, rpc: '/rpc', confirmations: 0 });
     expect(await get('/api/chain')).toBeNull();
     const noToken = await fetch(`${server.origin}/rpc`, { method: 'POST', body: '{}' });
     expect(noToken.status).toBe(401);
@@ -284,6 +288,41 @@ describe('browser node on the job market', () => {
       expect(errors).toEqual([]);
     } finally {
       await context.close();
+    }
+  }, 240_000);
+
+  test('a tab verifier waits for the node\'s confirmations on top of a committed root before it checks the job', async () => {
+    const served = { rpcUrl: anvil.rpcUrl, chainId: anvil.chainId, contracts, spec: async (hash: string) => specs.get(hash.toLowerCase()) };
+    server.setChain({ ...served, confirmations: 2 });
+    const tab = await fundedTab();
+    try {
+      await tab.page.click('#verify');
+      await tab.page.waitForFunction(() => (window as unknown as { __mycelTab: TabState }).__mycelTab.verifier?.balanceBefore !== undefined, undefined, { timeout: 30_000 });
+      // A Node party solves a job honestly and commits its root (anvil mines one block per transaction, then none).
+      const spec = microSpec({ steps: 3, checkpointEvery: 3 });
+      const stake = T(10);
+      const jobId = await post(spec, { reward: T(20), stake, deadlineIn: 1_000n });
+      const solver = createClients({ rpcUrl: anvil.rpcUrl, chainId: anvil.chainId, account: privateKeyToAccount(anvil.accounts[4].privateKey) }).walletClient as MycelWalletClient;
+      await send(deployer, { address: contracts.token, abi: MycelTokenAbi, functionName: 'transfer', args: [solver.account.address, T(1_000)] });
+      const bond = await readContract(publicClient, { address: contracts.registry, abi: NodeRegistryAbi, functionName: 'MIN_STAKE' });
+      await approve(solver, { token: contracts.token, spender: contracts.registry, amount: bond });
+      await register(solver, { registry: contracts.registry, stake: bond });
+      await approve(solver, { token: contracts.token, spender: contracts.market, amount: stake });
+      await claimJob(solver, { market: contracts.market, jobId });
+      const { record } = await runJob(buildProgram(spec), { store: new Store(join(dir, 'confirmed-solver')) });
+      await commitRoot(solver, { market: contracts.market, jobId, root: `0x${record.commitment}` });
+      // No block on top of the commit: the tab does not look at the job yet.
+      await new Promise((r) => setTimeout(r, 3_000));
+      expect((await tabState(tab.page)).verifier!.jobs.map((j) => j.jobId)).not.toContain(jobId.toString());
+      await testClient.mine({ blocks: 2 });
+      await tab.page.waitForFunction((id) => (window as unknown as { __mycelTab: TabState }).__mycelTab.verifier?.jobs.some((j) => j.jobId === id && j.verdict !== 'checking'), jobId.toString(), { timeout: 60_000, polling: 100 });
+      const check = (await tabState(tab.page)).verifier!.jobs.find((j) => j.jobId === jobId.toString())!;
+      expect(`${check.verdict}: ${check.note}`).toMatch(/^agreed: /);
+      expect(check.mine).toBe(record.commitment);
+      expect(tab.errors).toEqual([]);
+    } finally {
+      server.setChain({ ...served, confirmations: 0 });
+      await tab.close();
     }
   }, 240_000);
 

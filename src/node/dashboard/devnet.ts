@@ -47,7 +47,7 @@ export async function devnetDashboard(o: { port?: number; onEvent?: DevnetOption
         });
         // Browser nodes opened from this dashboard work on the devnet's chain through it (an account the page names
         // needs ETH and MYC first).
-        server.setChain({ rpcUrl: net.rpcUrl, chainId: net.chainId, contracts: net.contracts, spec: async (hash) => (hash.toLowerCase() === specHash.toLowerCase() ? specBytes : undefined) });
+        server.setChain({ rpcUrl: net.rpcUrl, chainId: net.chainId, contracts: net.contracts, confirmations: net.submitter.confirmations, spec: async (hash) => (hash.toLowerCase() === specHash.toLowerCase() ? specBytes : undefined) });
         observer.setStatus('running the devnet scenario');
       },
       onEnd: async () => {

@@ -49,6 +49,8 @@ export type ServedChain = {
   rpcUrl: string;
   chainId: number;
   contracts: { token: string; registry: string; market: string; disputeGame: string };
+  /** Blocks on top of an event before a tab acts on it, as this chain's Node roles wait (default 0: a dev chain). */
+  confirmations?: number;
   spec(hash: string): Promise<Uint8Array | undefined>;
 };
 
@@ -123,7 +125,7 @@ export async function serveDashboard(observer: Observer, o: DashboardServerOptio
     if (url.pathname === '/rpc') return rpc(req, res);
     if (req.method !== 'GET') return void res.writeHead(405, { ...HEADERS, Allow: 'GET' }).end();
     // Not /api/chain: that is the observer's view of the chain (block, liveness), a part of the dashboard's state.
-    if (url.pathname === '/api/served-chain') return chain ? json(res, { chainId: chain.chainId, contracts: chain.contracts, rpc: '/rpc' }) : void res.writeHead(204, HEADERS).end();
+    if (url.pathname === '/api/served-chain') return chain ? json(res, { chainId: chain.chainId, contracts: chain.contracts, rpc: '/rpc', confirmations: chain.confirmations ?? 0 }) : void res.writeHead(204, HEADERS).end();
     if (url.pathname === '/api/served-swarm') {
       return o.swarm ? json(res, { config: o.swarm.config, genesisMs: o.swarm.genesisMs, roundMs: o.swarm.roundMs, policy: o.swarm.policy.hash }) : void res.writeHead(204, HEADERS).end();
     }

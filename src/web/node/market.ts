@@ -36,7 +36,8 @@ import type { DefendJobRequest } from './verify-job.js';
 import { chainSigner, type ChainSigner } from './wallet.js';
 import type { JobRulesFacts } from './worker.js';
 
-export type ChainInfo = { chainId: number; rpc: string; contracts: { token: Address; registry: Address; market: Address; disputeGame: Address } };
+/** The chain the node serves to tabs; `confirmations`: blocks on top of an event before the tab acts on it (as the node's roles). */
+export type ChainInfo = { chainId: number; rpc: string; contracts: { token: Address; registry: Address; market: Address; disputeGame: Address }; confirmations: number };
 
 /** What the tab is doing on the market (shown on the page, read by tests). */
 export type MarketState = {
@@ -171,7 +172,7 @@ export async function solveOneJob(d: MarketDeps): Promise<MarketState> {
           const { challenger, challengerRoot, disputeId } = e.args as { challenger: Address; challengerRoot: Hex; disputeId: bigint };
           if (played.has(disputeId)) continue;
           set({ phase: 'challenged', note: `job ${jobId} is challenged (dispute ${disputeId}): playing it as the solver` });
-          const req: DefendJobRequest = { spec, key: d.key, ...(signer.kind === 'wallet' ? { wallet: signer.account } : {}), chain: { rpcUrl, chainId: d.info.chainId, contracts: c }, jobId, root, committedAt, dispute: { disputeId, challenger, challengerRoot } };
+          const req: DefendJobRequest = { spec, key: d.key, ...(signer.kind === 'wallet' ? { wallet: signer.account } : {}), chain: { rpcUrl, chainId: d.info.chainId, contracts: c, confirmations: d.info.confirmations }, jobId, root, committedAt, dispute: { disputeId, challenger, challengerRoot } };
           played.set(disputeId, d.defend(req, (text) => set({ note: text })).then(
             (o) => { rulings.push(`dispute ${disputeId}: ${o.loser} lost (${o.at}) after ${o.moves} moves`); set({ note: rulings[rulings.length - 1] }); },
             (error) => { rulings.push(`dispute ${disputeId}: not played to the end (${describeError(error)})`); set({ note: rulings[rulings.length - 1] }); },

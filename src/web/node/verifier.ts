@@ -78,7 +78,8 @@ export async function verifyJobs(d: VerifierDeps): Promise<VerifierState> {
     const head = await getBlockNumber(publicClient, { cacheTime: 0 });
     set({ balanceBefore: await tokens(), note: 'watching for committed roots' });
     const log = () => undefined;
-    for await (const e of confirmedEvents<{ jobId: bigint; solver: Address; root: Hex }>({ publicClient: publicClient as never, confirmations: 0, log }, {
+    // Acted on only once the node's confirmations are on top of it, as a Node verifier does (a reorg could drop it).
+    for await (const e of confirmedEvents<{ jobId: bigint; solver: Address; root: Hex }>({ publicClient: publicClient as never, confirmations: d.info.confirmations, log }, {
       address: c.market, abi: JobMarketAbi, eventName: 'RootCommitted', fromBlock: head > LOOKBACK_BLOCKS ? head - LOOKBACK_BLOCKS : 0n, signal: d.signal,
     })) {
       const { jobId, solver, root } = e.args;
@@ -97,7 +98,7 @@ export async function verifyJobs(d: VerifierDeps): Promise<VerifierState> {
       set({ phase: 'checking', note: `checking job ${jobId}` });
       const committed: CommittedJob = { jobId, root, solver, committedAt: e.blockNumber };
       try {
-        const outcome = await d.verify({ spec, key: d.key, ...(signer.kind === 'wallet' ? { wallet: signer.account } : {}), chain: { rpcUrl, chainId: d.info.chainId, contracts: c }, job: committed }, (text) => {
+        const outcome = await d.verify({ spec, key: d.key, ...(signer.kind === 'wallet' ? { wallet: signer.account } : {}), chain: { rpcUrl, chainId: d.info.chainId, contracts: c, confirmations: d.info.confirmations }, job: committed }, (text) => {
           if (/challenged \(dispute/.test(text)) { check.verdict = 'challenged'; set({ phase: 'disputing' }); }
           note(text);
         });

@@ -36,7 +36,7 @@ export type CommittedJob = { jobId: bigint; root: Hex; solver: Address; committe
 
 export type VerifyJobRequest = {
   spec: JobSpecInput;
-  chain: { rpcUrl: string; chainId: number; contracts: Contracts };
+  chain: { rpcUrl: string; chainId: number; contracts: Contracts; /** Blocks on top of a dispute's events before a move answers them. */ confirmations: number };
   key: Uint8Array;
   /** The browser's wallet signs instead of the key: its account, reached through the page (report.wallet). */
   wallet?: Address;
@@ -75,8 +75,8 @@ function clientsOf(req: Pick<VerifyJobRequest, 'chain' | 'key' | 'wallet'>, repo
 }
 
 /** What playDispute needs, from the worker: the clients, the contracts, and reports to the page. */
-const disputeContext = (c: ReturnType<typeof clientsOf>, contracts: Contracts, report: VerifyReport): DisputeContext =>
-  ({ publicClient: c.publicClient as never, wallet: c.wallet, contracts, confirmations: 0, log: report.log, tx: (action, gas) => report.tx(action, gas) });
+const disputeContext = (c: ReturnType<typeof clientsOf>, chain: VerifyJobRequest['chain'], report: VerifyReport): DisputeContext =>
+  ({ publicClient: c.publicClient as never, wallet: c.wallet, contracts: chain.contracts, confirmations: chain.confirmations, log: report.log, tx: (action, gas) => report.tx(action, gas) });
 
 export async function verifyJob(req: VerifyJobRequest, report: VerifyReport): Promise<VerifyOutcome> {
   const { job, chain } = req;
@@ -108,7 +108,7 @@ export async function verifyJob(req: VerifyJobRequest, report: VerifyReport): Pr
   report.log(`job ${job.jobId}: challenged (dispute ${opened.disputeId}, stake ${now.stake}); playing it as challenger`);
   const party = replayParty({ role: 'challenger', program, reference: program, store, record: run.record });
   const dispute = await playDispute(
-    disputeContext(clients, c, report),
+    disputeContext(clients, chain, report),
     { disputeId: opened.disputeId, jobId: job.jobId, rules, facts, party, roots: { solver: job.root, challenger: mine }, parties: { solver: job.solver, challenger: wallet.account.address }, fromBlock: job.committedAt },
   );
   return { verdict: 'disputed', commitment: run.commitment, disputeId: opened.disputeId, dispute };
@@ -138,7 +138,7 @@ export async function defendJob(req: DefendJobRequest, report: VerifyReport): Pr
   const run = runInMemory(program, report.step, store);
   if (`0x${run.commitment}`.toLowerCase() !== req.root.toLowerCase()) throw new Error(`job ${req.jobId}: this run gives root 0x${run.commitment.slice(0, 8)}…, not the committed ${req.root.slice(0, 10)}…; the dispute is left to its clock`);
   const party = replayParty({ role: 'solver', program, reference: program, store, record: run.record });
-  return playDispute(disputeContext(clients, req.chain.contracts, report), {
+  return playDispute(disputeContext(clients, req.chain, report), {
     disputeId: req.dispute.disputeId, jobId: req.jobId, rules, facts, party,
     roots: { solver: req.root, challenger: req.dispute.challengerRoot },
     parties: { solver: clients.wallet.account.address, challenger: req.dispute.challenger },
