@@ -8,7 +8,15 @@
  * episodes into a dataset blob signed with this machine's node key (<data-dir>/key.secp256k1) and puts it in the
  * node's blob store (<data-dir>/blobs), which `mycel node start` with the same data dir serves by CID. With it off,
  * the server refuses and writes nothing there.
+ *
+ * On a market (`market`: a node of this process on the chain, with the person's key), POST /api/jobs packs the
+ * person's episodes into a dataset blob signed with that key, puts it and the current model in the node's blob
+ * store, and posts an assistant-training job (assist/job.ts) that fine-tunes the current model on them; GET /api/jobs
+ * shows those jobs (of this server's run) as the chain has them. POST /api/model/from-job fetches a job's model by CID
+ * over libp2p with its run's step hashes (kept as this server's jobs settle, else as announced), and uses it only if it
+ * is the finalized job's result (assist/model-update.ts); otherwise the current model stays. Both need sharing on.
  */
+import { hexToBytes } from 'viem';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import { mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { extname, join, normalize } from 'node:path';
@@ -16,6 +24,13 @@ import type { AddressInfo } from 'node:net';
 import { decodeEpisode, encodeModel, modelHash, trainAssistant, type AssistModel } from '../assist/index.js';
 import { loadEpisodes, saveEpisode } from '../assist/episode-store.js';
 import { packDataset } from '../assist/dataset.js';
+import { parseAssistJobSpec, type AssistJobSpec } from '../assist/job.js';
+import { ModelUpdateError, verifyModelUpdate } from '../assist/model-update.js';
+import { getJob } from '../chain/index.js';
+import { awaitJob, fetchStepHashes, submitJob } from '../node/roles.js';
+import { getBlob, putBlob } from '../node/p2p.js';
+import type { RunningNode } from '../node/run.js';
+import { MycelError } from '../platform/errors.js';
 import { crowdEpisodes, EXPERIMENT_DEFAULTS, fineTuneSet } from '../assist/blocks/experiment.js';
 import { BlobStore } from '../p2p/blob/store.js';
 import { KEY_FILE } from '../p2p/constants.js';
@@ -42,7 +57,15 @@ export type AssistServerOptions = {
   learnSteps: number;
   log: (line: string) => void;
   pagesDir?: string;
+  /** The market this server posts jobs on: a node of this process, whose key signs the datasets. */
+  market?: AssistMarket;
 };
+
+/** `steps`: the fine-tuning steps of a job posted on the market; `reward`, `stake`: its terms, in token base units. */
+export type AssistMarket = { node: RunningNode; reward: bigint; stake: bigint; steps: number; challengeWindow?: bigint };
+
+/** How long POST /api/model/from-job waits for the model's blob and its step hashes. */
+const FETCH_MS = 60_000;
 
 export type AssistServer = { url: string; close(): Promise<void>; model(): AssistModel };
 
@@ -61,6 +84,13 @@ export async function startAssistServer(o: AssistServerOptions): Promise<AssistS
   };
 
   const json = (res: ServerResponse, status: number, value: unknown): void => void res.writeHead(status, { ...HEADERS, 'Content-Type': 'application/json' }).end(JSON.stringify(value));
+  const noMarket = 'this server is not on a market: start it with --rpc URL --key-file FILE and --contracts FILE or --market ADDR';
+  /** The jobs this server posted, by id: what the chain said of each when it settled (phase, model CID), or in progress. */
+  const jobs = new Map<string, { jobId: string; dataset: string; base: string; phase: string; modelCid?: string }>();
+  /** The step hashes of this server's finalized jobs, fetched as they settle (the solver stops announcing them then). */
+  const stepHashesOf = new Map<string, string[]>();
+  const settling = new Set<Promise<unknown>>();
+  const stopping = new AbortController();
 
   const routes: Record<string, (req: IncomingMessage, res: ServerResponse) => Promise<void>> = {
     'GET /api/model': async (_req, res) => {
@@ -68,7 +98,7 @@ export async function startAssistServer(o: AssistServerOptions): Promise<AssistS
     },
     'GET /api/status': async (_req, res) => {
       const { episodes, skipped } = await loadEpisodes(episodesDir);
-      json(res, 200, { model: current.hash, commitment: current.commitment, episodes: episodes.length, skipped, network: 'off: episodes and models stay on this machine' });
+      json(res, 200, { model: current.hash, commitment: current.commitment, episodes: episodes.length, skipped, network: o.market ? `market ${o.market.node.contracts.market} as ${o.market.node.address}: with sharing on, POST /api/jobs posts a training job` : 'off: episodes and models stay on this machine' });
     },
     'GET /api/episodes': async (_req, res) => {
       const { episodes, skipped } = await loadEpisodes(episodesDir);
@@ -123,6 +153,75 @@ export async function startAssistServer(o: AssistServerOptions): Promise<AssistS
       o.log(`dataset ${cid} (${ids.length} episodes of ${person}, signed by ${signer}) in ${join(o.dataDir, 'blobs')}`);
       json(res, 200, { cid, episodes: ids.length, signer });
     },
+    'POST /api/jobs': async (req, res) => {
+      const market = o.market;
+      if (!market) return json(res, 409, { error: noMarket });
+      if (!(await consent())) return json(res, 403, { error: 'sharing is off: nothing leaves this machine. Turn it on in the page first.' });
+      const { person } = JSON.parse(new TextDecoder().decode(await body(req)) || '{}') as { person?: string };
+      if (typeof person !== 'string' || !person) return json(res, 400, { error: 'send {"person": NAME}: whose episodes to train on' });
+      const mine = (await loadEpisodes(episodesDir)).episodes.map((e) => e.episode).filter((e) => e.person === person);
+      if (mine.length === 0) return json(res, 400, { error: `no saved episode of ${person}; finish an episode first` });
+      const node = market.node;
+      const dataset = packDataset(mine, hexToBytes(node.privateKey));
+      const shared = join(node.dataDir, 'published', 'assist');
+      await putBlob(node.p2p, join(shared, `dataset-${dataset.cid}.json`), dataset.bytes);
+      const base = await putBlob(node.p2p, join(shared, `model-${current.hash}.safetensors`), current.bytes);
+      const spec: AssistJobSpec = parseAssistJobSpec({
+        version: 1, kind: 'assist', app: { grid: current.model.app.grid, values: current.model.app.values }, model: current.model.config,
+        data: { kind: 'dataset', cid: dataset.cid, signer: dataset.signer }, base: { cid: base },
+        optimizer: { kind: 'adam', lr: EXPERIMENT_DEFAULTS.fineTuneLr }, steps: market.steps, batchSize: 16, seed: 1,
+        checkpointEvery: Math.max(1, Math.ceil(market.steps / 4)),
+      });
+      const posted = await submitJob(node, { spec, reward: market.reward, stake: market.stake, ...(market.challengeWindow ? { challengeWindow: market.challengeWindow } : {}) });
+      const id = posted.jobId.toString();
+      jobs.set(id, { jobId: id, dataset: dataset.cid, base, phase: 'Open' });
+      const waiting = awaitJob(node, posted.jobId, stopping.signal, spec).then(
+        async (r) => {
+          if (r.accepted && r.modelCid && r.root) stepHashesOf.set(id, await fetchStepHashes(node, posted.jobId, r.root, spec.steps, AbortSignal.any([stopping.signal, AbortSignal.timeout(FETCH_MS)])));
+          jobs.set(id, { ...jobs.get(id)!, phase: r.phase, ...(r.accepted && r.modelCid ? { modelCid: r.modelCid } : {}) });
+        },
+        (e: Error) => stopping.signal.aborted || o.log(`job ${id}: ${e.message.split('\n')[0]}`),
+      );
+      settling.add(waiting);
+      void waiting.finally(() => settling.delete(waiting));
+      o.log(`posted job ${id}: fine-tune model ${current.hash.slice(0, 16)} on dataset ${dataset.cid} (${dataset.ids.length} episodes of ${person}, signed by ${dataset.signer})`);
+      json(res, 200, { jobId: id, dataset: dataset.cid, base, episodes: dataset.ids.length, signer: dataset.signer });
+    },
+    'GET /api/jobs': async (_req, res) => {
+      const market = o.market;
+      if (!market) return json(res, 200, { jobs: [], market: noMarket });
+      const rows = await Promise.all([...jobs.values()].map(async (j) => {
+        const onChain = await getJob(market.node.publicClient, { market: market.node.contracts.market, jobId: BigInt(j.jobId) });
+        return { ...j, phase: onChain.phase, root: onChain.root };
+      }));
+      json(res, 200, { jobs: rows });
+    },
+    'POST /api/model/from-job': async (req, res) => {
+      const market = o.market;
+      if (!market) return json(res, 409, { error: noMarket });
+      if (!(await consent())) return json(res, 403, { error: 'sharing is off: this machine fetches nothing from the network. Turn it on in the page first.' });
+      const { jobId, cid } = JSON.parse(new TextDecoder().decode(await body(req)) || '{}') as { jobId?: unknown; cid?: unknown };
+      if (typeof jobId !== 'string' || !/^\d+$/.test(jobId) || typeof cid !== 'string') return json(res, 400, { error: 'send {"jobId": "N", "cid": "b..."}: the job and the CID of its model' });
+      const node = market.node;
+      try {
+        const job = await getJob(node.publicClient, { market: node.contracts.market, jobId: BigInt(jobId) });
+        if (job.phase !== 'Finalized') throw new ModelUpdateError(`job ${jobId} is ${job.phase} on chain, not Finalized: its root is not yet the verified result`);
+        const signal = AbortSignal.timeout(FETCH_MS);
+        const [bytes, stepHashes] = await Promise.all([
+          getBlob(node.p2p, cid, join(node.dataDir, 'tmp'), { signal }),
+          stepHashesOf.get(jobId) ?? fetchStepHashes(node, BigInt(jobId), job.root, Number(job.steps), signal),
+        ]);
+        const { model, commitment } = await verifyModelUpdate(node.publicClient, { market: node.contracts.market, jobId: BigInt(jobId), cid, bytes, stepHashes });
+        await saveModel(o.dir, model, commitment);
+        current = { model, commitment, bytes: encodeModel(model), hash: modelHash(model) };
+        o.log(`model ${current.hash.slice(0, 16)} of job ${jobId} (blob ${cid}) checked against the chain: in use`);
+        json(res, 200, { model: current.hash, commitment, jobId });
+      } catch (e) {
+        if (!(e instanceof MycelError) && !(e instanceof Error && e.name === 'TimeoutError')) throw e;
+        o.log(`model of job ${jobId} refused: ${e.message.split('\n')[0]}`);
+        json(res, 409, { error: `${e.message.split('\n')[0]} The current model (${current.hash.slice(0, 16)}) stays in use.` });
+      }
+    },
     'POST /api/learn': async (req, res) => {
       const { person } = JSON.parse(new TextDecoder().decode(await body(req)) || '{}') as { person?: string };
       if (typeof person !== 'string' || !person) return json(res, 400, { error: 'send {"person": NAME}: whose episodes to learn from' });
@@ -176,10 +275,14 @@ export async function startAssistServer(o: AssistServerOptions): Promise<AssistS
   return {
     url: `http://127.0.0.1:${port}/`,
     model: () => current.model,
-    close: () => new Promise<void>((resolve) => {
-      server.closeAllConnections();
-      server.close(() => resolve());
-    }),
+    close: async () => {
+      await new Promise<void>((resolve) => {
+        server.closeAllConnections();
+        server.close(() => resolve());
+      });
+      stopping.abort(new Error('the assist server stopped'));
+      await Promise.allSettled(settling);
+    },
   };
 }
 

@@ -4,12 +4,14 @@
  * over libp2p, trains it, publishes the model and commits; a verifier re-executes it and agrees; the job finalizes.
  * The person's app (another node) fetches the model by CID over libp2p with the run's step hashes, checks it against
  * the finalized job on chain (applyModelUpdate) and uses it; a model of another run is refused and the current model
- * stays. Tiny settings: a 3x2x3 world, 3 steps of 2 states.
+ * stays. Then the same through \`mycel assist\`'s server on that market (HTTP, as the page calls it): a consenting
+ * person's episodes posted as a job, and the finalized job's model loaded by CID. Tiny settings: a 3x2x3 world, 3 steps.
  */
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import { startAssistServer } from '../../src/cli/assist-server.js';
 import { hexToBytes } from 'viem';
 import { getBlockNumber } from 'viem/actions';
 import { getJob } from '../../src/chain/index.js';
@@ -131,6 +133,67 @@ describe('an assistant trained by a market job comes back by CID', () => {
       expect(modelHash(kept.model)).toBe(modelHash(current));
     } finally {
       await Promise.all([person.stop(), solver.stop(), verifier.stop(), appNode.stop()]);
+    }
+  }, 180_000);
+});
+
+describe("mycel assist's server on a market", () => {
+  test('with consent, posts the person\'s episodes as a job; once finalized, loads its model by CID; refuses what is not it', async () => {
+    const keys = c.anvil.accounts.map((x) => x.privateKey);
+    const contracts = { token: c.token, registry: c.registry, market: c.market, disputeGame: c.game };
+    const fromBlock = await getBlockNumber(c.publicClient, { cacheTime: 0 });
+    const config = (name: string, key: `0x${string}`, bootstrap: string[]) => ({ rpcUrl: c.anvil.rpcUrl, chainId: c.anvil.chainId, privateKey: key, contracts, dataDir: join(dir, 'server', name), name, bootstrap, fromBlock, confirmations: 0 });
+    const person = await startNode(config('person', personKey, []), () => {});
+    const boot = [bootstrapAddr(person.p2p)];
+    const [solver, verifier] = await Promise.all([startNode(config('solver', keys[2], boot), () => {}), startNode(config('verifier', keys[3], boot), () => {})]);
+    const base = initModel(app, 1, { goalHidden: 8, humanHidden: 4 });
+    const server = await startAssistServer({
+      dir: join(dir, 'server', 'assist'), dataDir: join(dir, 'server'), port: 0, model: base, commitment: 'none', learnSteps: 1, log: () => {},
+      market: { node: person, reward: REWARD, stake: STAKE, steps: 3, challengeWindow: WINDOW_BLOCKS },
+    });
+    const api = async (path: string, body?: unknown) => {
+      const res = await fetch(new URL(path, server.url), body === undefined ? {} : { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify(body) });
+      return { status: res.status, body: (path === 'api/model' ? undefined : await res.json()) as Record<string, unknown>, hash: res.headers.get('X-Model-Hash') };
+    };
+    try {
+      for (const e of episodes) {
+        const { bytes } = encodeEpisode(e);
+        expect((await fetch(new URL('api/episodes', server.url), { method: 'POST', body: bytes as Uint8Array<ArrayBuffer> })).status).toBe(200);
+      }
+      // Sharing off: nothing is posted.
+      expect(await api('api/jobs', { person: 'ada' })).toMatchObject({ status: 403 });
+      await api('api/consent', { share: true });
+      const solving = runSolver(solver, { maxJobs: 1 });
+      const verifying = runVerifier(verifier, { maxJobs: 1 });
+      const posted = await api('api/jobs', { person: 'ada' });
+      expect(posted).toMatchObject({ status: 200, body: { jobId: expect.any(String), dataset: dataset.cid, episodes: 2, signer: dataset.signer } });
+      const jobId = posted.body.jobId as string;
+      // Before it is finalized, its model is not taken.
+      const early = await api('api/model/from-job', { jobId, cid: dataset.cid });
+      expect(early.status).toBe(409);
+      await verifying;
+      await c.advance(WINDOW_BLOCKS + 1n);
+      await solving;
+      let row: Record<string, unknown> | undefined;
+      for (const end = Date.now() + 60_000; !row?.modelCid && Date.now() < end; await new Promise((r) => setTimeout(r, 200))) {
+        row = ((await api('api/jobs')).body.jobs as Record<string, unknown>[]).find((j) => j.jobId === jobId);
+      }
+      expect(row).toMatchObject({ phase: 'Finalized', modelCid: expect.any(String) });
+      // A blob that is not the job's model (the dataset, fetched by its CID): refused, the model stays.
+      const before = (await api('api/model')).hash;
+      const wrong = await api('api/model/from-job', { jobId, cid: dataset.cid });
+      expect(wrong.status).toBe(409);
+      expect(String(wrong.body.error)).toMatch(/refused.*stays in use/s);
+      expect((await api('api/model')).hash).toBe(before);
+      // The job's model by CID: checked against the finalized job, then in use.
+      const used = await api('api/model/from-job', { jobId, cid: row!.modelCid });
+      expect(used).toMatchObject({ status: 200, body: { jobId } });
+      const tuned = trainAssistant(app, dataset.ids.map((id) => episodes.find((e) => encodeEpisode(e).id === id)!), { seed: 1, steps: 3, batch: 16, lr: 3e-4, from: base });
+      expect((await api('api/model')).hash).toBe(modelHash(tuned.model));
+      expect(used.body.commitment).toBe(tuned.commitment);
+    } finally {
+      await server.close();
+      await Promise.all([person.stop(), solver.stop(), verifier.stop()]);
     }
   }, 180_000);
 });

@@ -223,6 +223,7 @@ async function loadConsent(): Promise<void> {
   const { share } = (await (await fetch('/api/consent')).json()) as { share: boolean };
   ($('consent') as HTMLInputElement).checked = share;
   ($('share') as HTMLButtonElement).disabled = !share;
+  ($('train-network') as HTMLButtonElement).disabled = !share;
   $('status').textContent = share ? 'ready · sharing on: "Share" offers your saved episodes to the network' : 'ready · network off: episodes and models stay on this machine';
 }
 
@@ -238,6 +239,53 @@ async function share(): Promise<void> {
   if (!res.ok) return say(`Not shared: ${body.error}`);
   document.body.dataset.sharedCid = body.cid;
   say(`Shared ${body.episodes} episode(s) as dataset ${body.cid}, signed by ${body.signer}.`);
+}
+
+type JobRow = { jobId: string; phase: string; modelCid?: string; dataset: string };
+let polling: ReturnType<typeof setInterval> | undefined;
+
+/** A training job on the market: the server posts it (its node, the person's key); the model comes back by CID. */
+async function trainOnNetwork(): Promise<void> {
+  const person = ($('person') as HTMLInputElement).value || 'me';
+  const res = await fetch('/api/jobs', { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify({ person }) });
+  const body = (await res.json()) as { jobId?: string; dataset?: string; episodes?: number; error?: string };
+  if (!res.ok) return say(`Not posted: ${body.error}`);
+  say(`Posted job ${body.jobId}: fine-tune this model on ${body.episodes} episode(s) (dataset ${body.dataset?.slice(0, 16)}…). Its model can be used once the job is finalized.`);
+  polling ??= setInterval(() => void loadJobs(), 3_000);
+  await loadJobs();
+}
+
+async function loadJobs(): Promise<void> {
+  const { jobs } = (await (await fetch('/api/jobs')).json()) as { jobs: JobRow[] };
+  const el = $('jobs');
+  el.replaceChildren(...jobs.map((j) => {
+    const row = document.createElement('div');
+    row.dataset.job = j.jobId;
+    row.dataset.phase = j.phase;
+    row.textContent = `job ${j.jobId}: ${j.phase}${j.modelCid ? `, model ${j.modelCid.slice(0, 16)}…` : ''} `;
+    if (j.phase === 'Finalized' && j.modelCid) {
+      const use = document.createElement('button');
+      use.textContent = 'Use';
+      use.onclick = () => void useJobModel(j.jobId, j.modelCid!);
+      row.append(use);
+    }
+    return row;
+  }));
+  if (polling && jobs.every((j) => ['Finalized', 'Refuted', 'Expired'].includes(j.phase) && (j.phase !== 'Finalized' || j.modelCid))) {
+    clearInterval(polling);
+    polling = undefined;
+  }
+}
+
+/** The server fetches the model by CID and checks it against the finalized job on chain; only then is it loaded here. */
+async function useJobModel(jobId: string, cid: string): Promise<void> {
+  say(`Fetching the model of job ${jobId} by CID and checking it against the chain…`);
+  const res = await fetch('/api/model/from-job', { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify({ jobId, cid }) });
+  const body = (await res.json()) as { model?: string; error?: string };
+  if (!res.ok) return say(`Not used: ${body.error}`);
+  await loadModel();
+  say(`The model of job ${jobId} (${body.model?.slice(0, 16)}…) is its finalized run's: in use.`);
+  await think(false);
 }
 
 function setup(): void {
@@ -276,6 +324,7 @@ function setup(): void {
   $('learn').onclick = () => void learn();
   $('consent').onchange = () => void setConsent(($('consent') as HTMLInputElement).checked);
   $('share').onclick = () => void share();
+  $('train-network').onclick = () => void trainOnNetwork();
   $('person').onchange = () => newEpisode();
   document.addEventListener('keydown', (e) => {
     if (e.target instanceof HTMLInputElement) return;
@@ -285,7 +334,7 @@ function setup(): void {
 }
 
 setup();
-Promise.all([loadModel(), loadConsent()]).then(() => {
+Promise.all([loadModel(), loadConsent(), loadJobs()]).then(() => {
   newEpisode();
   document.body.dataset.ready = 'true';
 }, (e: Error) => { $('status').textContent = `The model did not load: ${e.message}. Is \`mycel assist\` still running?`; });
