@@ -34,6 +34,8 @@ describe('blobs between nodes on loopback', () => {
     expect(sha(await readFile(join(dir, 'out.bin')))).toBe(sha(bytes));
     expect(seen.at(-1)).toBe(bytes.byteLength);
     // The server knows who has had the whole blob (a node about to stop waits for its checkers), until it is removed.
+    // (counted once the fetcher has closed its stream: it has read every chunk)
+    await waitFor(() => a.peersServed(cid).size > 0, 10_000, 'the served peer counted');
     expect([...a.peersServed(cid)]).toEqual([b.peerId.toString()]);
     expect(b.peersServed(cid).size).toBe(0);
     await a.removeBlob(cid);

@@ -91,6 +91,8 @@ export class BlobServer {
     }
     this.open.add(stream);
     const lp = lpStream(stream, { maxDataLength: MAX_CONTROL_BYTES });
+    /** The blobs this stream served chunks of: counted as had by the peer only once the stream ends. */
+    const servedHere = new Set<string>();
     try {
       while (stream.readStatus === 'readable') {
         let raw;
@@ -118,10 +120,15 @@ export class BlobServer {
           // One frame: status byte + bytes, without copying the chunk.
           await lp.write(new Uint8ArrayList(Uint8Array.of(Status.Ok), reply));
           this.bytesServed += reply.byteLength;
-          if (request.type === 'chunk') this.noteServed(CID.decode(request.body.cid).toString(), remote, request.body.index);
+          if (request.type === 'chunk') {
+            const cid = CID.decode(request.body.cid).toString();
+            this.noteServed(cid, remote, request.body.index);
+            servedHere.add(cid);
+          }
         }
       }
       await stream.close().catch(() => undefined);
+      for (const cid of servedHere) this.settle(cid, remote);
     } catch (error) {
       stream.abort(error as Error);
     } finally {
@@ -145,17 +152,26 @@ export class BlobServer {
   }
 
   private noteServed(cid: string, peer: string, index: number): void {
-    const manifest = this.manifests.get(cid);
-    if (!manifest || this.wholeTo.get(cid)?.has(peer)) return;
+    if (this.wholeTo.get(cid)?.has(peer)) return;
     const key = `${cid} ${peer}`;
     const part = this.partTo.get(key) ?? new Set<number>();
     part.add(index);
     this.partTo.delete(key); // re-inserted last: the oldest unfinished fetches go first when the map is full
-    if (part.size < chunkCount(manifest)) {
-      this.partTo.set(key, part);
-      if (this.partTo.size > MAX_PARTIAL_FETCHES) this.partTo.delete(this.partTo.keys().next().value!);
-      return;
-    }
+    this.partTo.set(key, part);
+    if (this.partTo.size > MAX_PARTIAL_FETCHES) this.partTo.delete(this.partTo.keys().next().value!);
+  }
+
+  /**
+   * A stream that served chunks of a blob to a peer has ended: the peer has read every reply it asked for
+   * (written is not read: a node that stopped as soon as it wrote the last chunk could cut it off), so if
+   * it has had every chunk by now, it holds the blob.
+   */
+  private settle(cid: string, peer: string): void {
+    const key = `${cid} ${peer}`;
+    const part = this.partTo.get(key);
+    const manifest = this.manifests.get(cid);
+    if (!part || !manifest || part.size < chunkCount(manifest)) return;
+    this.partTo.delete(key);
     let whole = this.wholeTo.get(cid);
     if (!whole) this.wholeTo.set(cid, (whole = new Set()));
     whole.add(peer);
