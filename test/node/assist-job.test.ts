@@ -5,16 +5,21 @@
  * The person's app (another node) fetches the model by CID over libp2p with the run's step hashes, checks it against
  * the finalized job on chain (applyModelUpdate) and uses it; a model of another run is refused and the current model
  * stays. Then the same through \`mycel assist\`'s server on that market (HTTP, as the page calls it): a consenting
- * person's episodes posted as a job, and the finalized job's model loaded by CID. Tiny settings: a 3x2x3 world, 3 steps.
+ * person's episodes posted as a job, and the finalized job's model loaded by CID. And as any job: a solver that cheats
+ * at one step loses the dispute game on chain to the verifier; a job whose dataset is not signed by whom its spec names
+ * is refused by the solver before it claims. Tiny settings: a 3x2x3 world, 3 steps.
  */
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { startAssistServer } from '../../src/cli/assist-server.js';
-import { hexToBytes } from 'viem';
+import { hexToBytes, keccak256 } from 'viem';
 import { getBlockNumber } from 'viem/actions';
-import { getJob } from '../../src/chain/index.js';
+import { getJob, postJob } from '../../src/chain/index.js';
+import { send } from '../../src/chain/actions/send.js';
+import { DisputeGameAbi } from '../../src/chain/generated/DisputeGame.js';
+import { canonicalJson } from '../../src/train/index.js';
 import { blobCid, packDataset } from '../../src/assist/dataset.js';
 import { buildAssistJob, parseAssistJobSpec } from '../../src/assist/job.js';
 import { createAssistant, defineApp, encodeEpisode, EpisodeRecorder, initModel, modelHash, trainAssistant, type Episode } from '../../src/assist/index.js';
@@ -196,4 +201,61 @@ describe("mycel assist's server on a market", () => {
       await Promise.all([person.stop(), solver.stop(), verifier.stop()]);
     }
   }, 180_000);
+});
+
+describe('an assistant job on the market is disputable like any job', () => {
+  test('a solver that flips a bit at step 2 is challenged by the verifier, loses the game on chain, and the job is refuted', async () => {
+    const keys = c.anvil.accounts.map((x) => x.privateKey);
+    const contracts = { token: c.token, registry: c.registry, market: c.market, disputeGame: c.game };
+    const fromBlock = await getBlockNumber(c.publicClient, { cacheTime: 0 });
+    const config = (name: string, key: `0x${string}`, bootstrap: string[]) => ({ rpcUrl: c.anvil.rpcUrl, chainId: c.anvil.chainId, privateKey: key, contracts, dataDir: join(dir, 'dispute', name), name, bootstrap, fromBlock, confirmations: 0 });
+    const person = await startNode(config('person', personKey, []), () => {});
+    const boot = [bootstrapAddr(person.p2p)];
+    const [solver, verifier] = await Promise.all([startNode(config('solver', keys[2], boot), () => {}), startNode(config('verifier', keys[3], boot), () => {})]);
+    try {
+      const solving = runSolver(solver, { maxJobs: 1, cheatAt: 2 });
+      const verifying = runVerifier(verifier, { maxJobs: 1 });
+      await putBlob(person.p2p, join(dir, 'dispute', 'dataset.json'), dataset.bytes);
+      const spec = parseAssistJobSpec({ ...specOf(dataset), seed: 7 }); // another job than the tests' above
+      const { jobId } = await submitJob(person, { spec, reward: REWARD, stake: STAKE, challengeWindow: WINDOW_BLOCKS });
+      const [checked] = await verifying;
+      expect(checked).toMatchObject({ jobId, agreed: false, dispute: { loser: 'solver', at: 'instruction' } });
+      const [solved] = await solving;
+      expect(solved).toMatchObject({ jobId, phase: 'Refuted' });
+      expect((await getJob(c.publicClient, { market: c.market, jobId })).phase).toBe('Refuted');
+    } finally {
+      await Promise.all([person.stop(), solver.stop(), verifier.stop()]);
+    }
+  }, 180_000);
+});
+
+describe('an assistant job whose dataset is not what its spec says', () => {
+  test('a solver fetches the dataset, refuses it with the reason before claiming, and the job stays Open', async () => {
+    const keys = c.anvil.accounts.map((x) => x.privateKey);
+    const contracts = { token: c.token, registry: c.registry, market: c.market, disputeGame: c.game };
+    const events: NodeEvent[] = [];
+    const fromBlock = await getBlockNumber(c.publicClient, { cacheTime: 0 });
+    const config = (name: string, key: `0x${string}`, bootstrap: string[]) => ({ rpcUrl: c.anvil.rpcUrl, chainId: c.anvil.chainId, privateKey: key, contracts, dataDir: join(dir, 'bad', name), name, bootstrap, fromBlock, confirmations: 0 });
+    const person = await startNode(config('person', personKey, []), (e) => events.push(e));
+    const solver = await startNode(config('solver', keys[2], [bootstrapAddr(person.p2p)]), (e) => events.push(e));
+    const ac = new AbortController();
+    try {
+      const solving = runSolver(solver, { maxJobs: 1, signal: ac.signal }).catch((e: unknown) => e);
+      // Posted by hand (submitJob refuses it): the person's dataset, named as someone else's.
+      await putBlob(person.p2p, join(dir, 'bad', 'dataset.json'), dataset.bytes);
+      const bytes = new TextEncoder().encode(canonicalJson(specOf({ cid: dataset.cid, signer: solver.address })));
+      const cid = await putBlob(person.p2p, join(dir, 'bad', 'spec.json'), bytes);
+      const { jobId } = await postJob(c.wallets[1], { market: c.market, spec: bytes, steps: 3n, reward: REWARD, stake: STAKE, deadlineIn: 3_600n });
+      await send(c.wallets[1], { address: c.game, abi: DisputeGameAbi, functionName: 'setRules', args: [jobId, c.facts.h0, c.facts.root, c.facts.size] });
+      await person.announcements.announce({ kind: 'spec', jobId: jobId.toString(), key: keccak256(bytes), cid });
+      for (const end = Date.now() + 60_000; !events.some((e) => e.type === 'refused') && Date.now() < end;) await new Promise((r) => setTimeout(r, 100));
+      ac.abort(new Error('test done'));
+      expect(await solving).toEqual(new Error('test done')); // it claimed nothing
+      expect(events.find((e) => e.type === 'refused')).toMatchObject({ node: 'solver', jobId: jobId.toString(), reason: `This dataset blob is refused: it is signed by ${dataset.signer}, and the job names ${solver.address}.` });
+      expect((await getJob(c.publicClient, { market: c.market, jobId })).phase).toBe('Open');
+    } finally {
+      ac.abort();
+      await Promise.all([person.stop(), solver.stop()]);
+    }
+  }, 120_000);
 });
