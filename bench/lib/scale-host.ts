@@ -20,7 +20,7 @@ import { startNode, type RunningNode } from '../../src/node/run.js';
 /**
  * How a simulated node keeps its network small: no NAT traversal (every node is on loopback), and it dials peers it
  * discovers only up to 6 connections (gossipsub's mesh degree) instead of 20, and above 12 closes its least valued
- * connections that are more than 30 s old down to 9 (src/p2p/trim.ts), so that a node that restarts finds room. At
+ * connections that are more than 15 s old down to 9 (src/p2p/trim.ts), so that a node that restarts finds room. At
  * 20 (measured with 24 nodes) a node's DHT lookups connected it to nearly every other node, and each connection costs
  * a Noise handshake, identify, pings, DHT and gossip heartbeats in the event loop of all the nodes. No connection monitor
  * (createHost's connectionMonitor): its ping timeouts under load cut healthy connections; and 30 s for a dial and its

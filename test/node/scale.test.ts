@@ -17,7 +17,7 @@ describe('scale, simulated', () => {
   // this test asserts what holds at any speed (probes reach nodes in both processes, stopped nodes come back, a blob
   // trial runs); bench scale and the long test report the rates.
   test('8 nodes over 2 processes with churn: probes reach other nodes, stopped nodes come back, a blob trial runs', async () => {
-    const r = await simulateScale({ nodes: 8, processes: 2, seconds: 10, churnPerMinute: 12, jobs: 0, gossipEverySeconds: 1, blobEverySeconds: 3, gossipWindowSeconds: 8, downSeconds: [1, 2] });
+    const r = await simulateScale({ nodes: 8, processes: 2, seconds: 10, churnPerMinute: 12, jobs: 0, gossipEverySeconds: 1, blobEverySeconds: 3, blobFetchSeconds: 20, gossipWindowSeconds: 8, downSeconds: [1, 2] });
     console.log(JSON.stringify(r));
     expect(r.processes).toBe(2);
     expect(r.stops).toBeGreaterThanOrEqual(1);
