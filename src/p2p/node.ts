@@ -54,6 +54,8 @@ const TRIM_CHECK_MS = 2_500;
 const LOOKUP_TIMEOUT_MS = 5_000;
 /** How long `put` waits for the DHT provider record to be stored before it carries on (it is retried). */
 const PROVIDE_TIMEOUT_MS = 10_000;
+/** How long an announcement nobody waits for may take (MycelNode.provide). */
+const BACKGROUND_PROVIDE_TIMEOUT_MS = 120_000;
 
 export class MycelNode {
   readonly store: BlobStore;
@@ -278,15 +280,22 @@ export class MycelNode {
     this.blobBytes.published += manifest.size;
     if (announce) {
       this.provided.add(cid.toString());
-      await this.provide(cid.toString());
+      await this.provide(cid.toString(), this.provideTimeoutMs);
     }
     return { cid: cid.toString(), size: manifest.size, chunks: Math.ceil(manifest.size / manifest.chunkSize) };
   }
 
-  private async provide(cid: string): Promise<boolean> {
+  /**
+   * Stores the provider record. `timeoutMs` bounds a caller that waits (putFile); the announcements nobody waits for
+   * (a blob just fetched, records skipped while no DHT peer was connected) get BACKGROUND_PROVIDE_TIMEOUT_MS: kad-dht
+   * sends the record only once its query for the closest peers has finished, so a provide cut short stores nothing,
+   * and under load (bench scale, 24 nodes, load 11) the publisher's own provide took 9–11 s: replicas cut at 10 s
+   * were never found by CID once the publisher left.
+   */
+  private async provide(cid: string, timeoutMs = BACKGROUND_PROVIDE_TIMEOUT_MS): Promise<boolean> {
     if (this.stopped || this.dhtPeers.size === 0) return false;
     try {
-      await this.host.contentRouting.provide(parseBlobCid(cid), { signal: AbortSignal.timeout(this.provideTimeoutMs) });
+      await this.host.contentRouting.provide(parseBlobCid(cid), { signal: AbortSignal.timeout(timeoutMs) });
       return true;
     } catch {
       return false;

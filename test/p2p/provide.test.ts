@@ -58,3 +58,28 @@ describe('provider records with peers that run no DHT', () => {
     await waitFor(found, 30_000, 'the provider record');
   }, 60_000);
 });
+
+describe('announcing a blob a node fetched', () => {
+  let nodes: MycelNode[] = [];
+  afterAll(async () => {
+    await Promise.all(nodes.map((n) => n.stop()));
+  });
+
+  // kad-dht sends a provider record only once its query for the closest peers has finished: a provide cut short stores
+  // nothing. A node that fetched a blob announced it with putFile's timeout (10 s), which a loaded machine passed, so
+  // the node was never found by CID. Here that timeout is 1 ms: only putFile is bound by it.
+  it('stores its provider record on its peers even when putFile would have given up', async () => {
+    const publisher = await startNode();
+    nodes = [publisher];
+    const dir = await tempDir();
+    const fetcher = await MycelNode.start({ identity: identityFromRaw(randomSecp256k1()), dataDir: dir, host: '127.0.0.1', tcpPort: 0, wsPort: -1, bootstrap: [publisher.multiaddrs()[0]], provideTimeoutMs: 1 });
+    nodes.push(fetcher);
+    const file = join(await tempDir(), 'blob.bin');
+    await writeFile(file, new Uint8Array(4096).fill(3));
+    const { cid } = await publisher.putFile(file);
+    await fetcher.fetch(cid, { providers: [publisher.peerId.toString()] });
+    // The publisher's own provider store (kad-dht's, not exposed) gets the fetcher's record: before the fix, never.
+    const providers = (publisher.host.services.dht as unknown as { providers: { getProviders(cid: unknown): Promise<{ toString(): string }[]> } }).providers;
+    await waitFor(async () => (await providers.getProviders(parseBlobCid(cid))).some((p) => p.toString() === fetcher.peerId.toString()), 20_000, "the fetcher's provider record on the publisher");
+  }, 60_000);
+});
