@@ -44,6 +44,18 @@ const REQUESTS_PER_PEER_PER_SECOND = 4000;
 
 /** Unfinished fetches remembered (per blob and peer) for servedTo; a peer that never finishes is forgotten first. */
 const MAX_PARTIAL_FETCHES = 4096;
+/**
+ * Blobs remembered, most recently served last: parsed manifests (a cache; the store has them) and who had
+ * each blob whole (a node waits on its latest blobs only). A node that serves for weeks forgets the oldest.
+ */
+const MAX_REMEMBERED_BLOBS = 1024;
+
+/** Sets `key` as the newest entry of `map`, dropping the oldest beyond `max` (a Map iterates in insertion order). */
+function remember<K, V>(map: Map<K, V>, key: K, value: V, max: number): void {
+  map.delete(key);
+  map.set(key, value);
+  if (map.size > max) map.delete(map.keys().next().value!);
+}
 
 /** What serving needs of a store: manifests and chunks of complete blobs (the file store, or a browser tab's blobs in memory). */
 export type BlobServerComponents = { store: Pick<BlobStore, 'manifestBytes' | 'manifest' | 'readChunk'>; reputation: Reputation };
@@ -156,9 +168,7 @@ export class BlobServer {
     const key = `${cid} ${peer}`;
     const part = this.partTo.get(key) ?? new Set<number>();
     part.add(index);
-    this.partTo.delete(key); // re-inserted last: the oldest unfinished fetches go first when the map is full
-    this.partTo.set(key, part);
-    if (this.partTo.size > MAX_PARTIAL_FETCHES) this.partTo.delete(this.partTo.keys().next().value!);
+    remember(this.partTo, key, part, MAX_PARTIAL_FETCHES);
   }
 
   /**
@@ -172,9 +182,7 @@ export class BlobServer {
     const manifest = this.manifests.get(cid);
     if (!part || !manifest || part.size < chunkCount(manifest)) return;
     this.partTo.delete(key);
-    let whole = this.wholeTo.get(cid);
-    if (!whole) this.wholeTo.set(cid, (whole = new Set()));
-    whole.add(peer);
+    remember(this.wholeTo, cid, (this.wholeTo.get(cid) ?? new Set()).add(peer), MAX_REMEMBERED_BLOBS);
   }
 
   private async answer(type: 'manifest' | 'chunk', body: { cid: Uint8Array; index?: number }): Promise<Uint8Array | undefined> {
@@ -186,7 +194,7 @@ export class BlobServer {
     if (!manifest) {
       manifest = await store.manifest(cid);
       if (!manifest) return undefined;
-      this.manifests.set(key, manifest);
+      remember(this.manifests, key, manifest, MAX_REMEMBERED_BLOBS);
     }
     if (body.index === undefined || body.index * manifest.chunkSize >= manifest.size) return undefined;
     return store.readChunk(cid, manifest, body.index);
