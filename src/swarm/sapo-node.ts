@@ -102,12 +102,7 @@ export async function runSapoNode(o: SapoRunOptions): Promise<SapoNode> {
       }
       // A rollout of a round this node has finished is late (a slow peer), not a cheat: ignored without blame.
       if (body.round < state.round) return { ignore: `late: rollout of round ${body.round}, this node is in round ${state.round}` };
-      // Peers paced by each other (expectPeers) run ahead of a node that stalled until the clock brings them
-      // together again: a rollout of a round further on is early, not a cheat.
-      if (body.round > state.round + 1) {
-        const early = `rollout of round ${body.round}, this node is in round ${state.round}`;
-        return o.expectPeers === undefined ? `wrong-round: ${early}` : { ignore: `early: ${early}` };
-      }
+      if (body.round > state.round + 1) return `wrong-round: rollout of round ${body.round}, this node is in round ${state.round}`;
       const verdict = checkRollout(config, tokenizer, body, { round: body.round, from: origin });
       if (!verdict.ok) {
         drop(origin, `${verdict.kind}: ${verdict.reason}`);
