@@ -24,8 +24,7 @@ export type WalletContext = { publicClient: PublicClient; contracts: Contracts; 
 /** `write`: a key is needed (the command sends transactions); otherwise --address may name any account. */
 export async function walletContext(flags: Flags, { write }: { write: boolean }): Promise<WalletContext> {
   if (typeof flags.rpc !== 'string') throw new UsageError('mycel wallet needs --rpc URL: the chain the contracts are on.', { metaMessages: ['A local chain: `mycel chain deploy --json > deployment.json` prints the contracts of an embedded anvil; `mycel devnet` prints its RPC URL.'] });
-  if ((flags.contracts === undefined) === (flags.market === undefined)) throw new UsageError('Give the contracts with --contracts FILE or --market ADDR (one of them).');
-  if (typeof flags.market === 'string' && !isAddress(flags.market)) throw new UsageError(`--market must be a 0x address, got "${flags.market}".`);
+  checkContractsFlags(flags);
   const keyFile = typeof flags['key-file'] === 'string' ? flags['key-file'] : undefined;
   const named = typeof flags.address === 'string' ? flags.address : undefined;
   if (write && !keyFile) throw new UsageError('This wallet command sends a transaction: pass --key-file FILE (the account\'s key, mode 600).');
@@ -43,6 +42,19 @@ export async function walletContext(flags: Flags, { write }: { write: boolean })
     chainId: clients.chainId,
     ...(account ? { wallet: clients.walletClient as MycelWalletClient, privateKey } : {}),
   };
+}
+
+/** The contracts are named one way only: --contracts FILE or --market ADDR (a 0x address). */
+export function checkContractsFlags(flags: Flags): void {
+  if ((flags.contracts === undefined) === (flags.market === undefined)) throw new UsageError('Give the contracts with --contracts FILE or --market ADDR (one of them).');
+  if (typeof flags.market === 'string' && !isAddress(flags.market)) throw new UsageError(`--market must be a 0x address, got "${flags.market}".`);
+}
+
+/** A role's amount flag (--reward, --stake): tokens as typed, or the fallback, in base units (18 decimals); 0 is allowed. */
+export function tokenFlag(flags: Flags, name: string, fallback: string): bigint {
+  const v = flags[name] ?? fallback;
+  if (typeof v !== 'string' || !/^\d+(\.\d+)?$/.test(v)) throw new UsageError(`--${name} must be an amount of tokens such as ${fallback}, got "${String(v)}".`);
+  return parseUnits(v, 18);
 }
 
 /** An amount of tokens as typed ("25", "0.5"), in base units (18 decimals). */

@@ -1,6 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
-import { getAddress, isAddress, parseUnits, type Address, type PublicClient } from 'viem';
+import { getAddress, type Address, type PublicClient } from 'viem';
+import { checkContractsFlags, tokenFlag } from '../wallet-context.js';
 import { privateKeyToAccount } from 'viem/accounts';
 import { getBlockNumber } from 'viem/actions';
 import { decodeModel, modelHash, type AssistModel } from '../../assist/index.js';
@@ -41,15 +42,9 @@ async function joinMarket(flags: Flags, dataDir: string, log: (line: string) => 
   const named = ['rpc', 'key-file', 'contracts', 'market'].filter((f) => flags[f] !== undefined);
   if (named.length === 0) return undefined;
   if (typeof flags.rpc !== 'string' || typeof flags['key-file'] !== 'string') throw new UsageError('A market needs --rpc URL and --key-file FILE: the chain and your account\'s key (it also signs your datasets).');
-  if ((flags.contracts === undefined) === (flags.market === undefined)) throw new UsageError('Give the contracts with --contracts FILE or --market ADDR (one of them).');
-  if (typeof flags.market === 'string' && !isAddress(flags.market)) throw new UsageError(`--market must be a 0x address, got "${flags.market}".`);
-  const tokens = (name: string, fallback: string) => {
-    const v = flags[name] ?? fallback;
-    if (typeof v !== 'string' || !/^\d+(\.\d+)?$/.test(v)) throw new UsageError(`--${name} must be an amount of tokens such as ${fallback}, got "${String(v)}".`);
-    return parseUnits(v, 18);
-  };
-  const reward = tokens('reward', '25');
-  const stake = tokens('stake', '5');
+  checkContractsFlags(flags);
+  const reward = tokenFlag(flags, 'reward', '25');
+  const stake = tokenFlag(flags, 'stake', '5');
   const steps = intFlag(flags, 'job-steps', EXPERIMENT_DEFAULTS.fineTuneSteps, 1, 100_000);
   const privateKey = await readKeyFile(flags['key-file']);
   const rpcUrl = flags.rpc;

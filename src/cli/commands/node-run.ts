@@ -1,5 +1,6 @@
 import { join } from 'node:path';
-import { getAddress, isAddress, parseUnits, type Address, type PublicClient } from 'viem';
+import { getAddress, type Address, type PublicClient } from 'viem';
+import { checkContractsFlags, tokenFlag } from '../wallet-context.js';
 import { privateKeyToAccount } from 'viem/accounts';
 import { getBlockNumber } from 'viem/actions';
 import { connect, WrongChainError } from '../../chain/index.js';
@@ -86,17 +87,11 @@ Examples:
     const role = flags.role as Role | undefined;
     if (!role || !ROLES.includes(role)) throw new UsageError(`--role must be one of ${ROLES.join(', ')}${role ? `, got "${String(role)}"` : ''}.`);
     if (typeof flags.rpc !== 'string' || typeof flags['key-file'] !== 'string') throw new UsageError('node run needs --rpc URL and --key-file FILE: the chain to act on and the key that acts.');
-    if ((flags.contracts === undefined) === (flags.market === undefined)) throw new UsageError('Give the contracts with --contracts FILE or --market ADDR (one of them).');
-    if (typeof flags.market === 'string' && !isAddress(flags.market)) throw new UsageError(`--market must be a 0x address, got "${flags.market}".`);
-    const tokens = (name: string, fallback: string) => {
-      const v = flags[name] ?? fallback;
-      if (typeof v !== 'string' || !/^\d+(\.\d+)?$/.test(v)) throw new UsageError(`--${name} must be an amount of tokens such as ${fallback}, got "${String(v)}".`);
-      return parseUnits(v, 18);
-    };
+    checkContractsFlags(flags);
     const maxMemoryBytes = maxMemoryFlag(flags);
     const policy = verifyPolicy(flags);
-    const reward = tokens('reward', '25');
-    const stake = tokens('stake', '5');
+    const reward = tokenFlag(flags, 'reward', '25');
+    const stake = tokenFlag(flags, 'stake', '5');
     const privateKey = await readKeyFile(flags['key-file']);
     const rpcUrl = flags.rpc;
     const { publicClient, chainId } = await connect({ rpcUrl });
