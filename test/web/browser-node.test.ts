@@ -202,8 +202,15 @@ describe('browser node', () => {
       // is that it carries no relay limits and that Chromium's own peer connection has a working ICE candidate pair.
       expect(direct.remoteAddr).toContain(`/p2p-circuit/webrtc/p2p/${tabA.peerId}`);
       expect(direct.limited).toBe(false);
-      const pairs = await b.page.evaluate(() => (window as unknown as { __rtcPairs: () => Promise<{ state: string; bytesReceived: number }[]> }).__rtcPairs());
-      expect(pairs.some((p) => p.state === 'succeeded' && p.bytesReceived > 0)).toBe(true);
+      // Chromium refreshes its statistics on its own clock: a busy machine may show the pair's bytes a moment late.
+      // (page.waitForFunction does not await a promise, hence the loop here)
+      const pairWorks = () => b.page.evaluate(async () => {
+        const pairs = await (window as unknown as { __rtcPairs: () => Promise<{ state: string; bytesReceived: number }[]> }).__rtcPairs();
+        return pairs.some((p) => p.state === 'succeeded' && p.bytesReceived > 0);
+      });
+      const pairDeadline = Date.now() + 15_000;
+      while (!(await pairWorks()) && Date.now() < pairDeadline) await new Promise((r) => setTimeout(r, 250));
+      expect(await pairWorks()).toBe(true);
       expect(direct.rttMs).toBeGreaterThan(0);
       // Both tabs see it: the listener's side too.
       const bPeer = (await tabState(b.page)).peerId!;

@@ -86,7 +86,7 @@ describe('dashboard', () => {
       await live(() => document.querySelectorAll('#disputes tbody tr').length >= 1);
       await screenshot(page, 'dashboard', 'devnet-running');
       const summary = await running;
-      await page.waitForFunction(() => document.querySelector('#node-status')?.textContent?.includes('final state'), undefined, { timeout: 10_000 });
+      await page.waitForFunction(() => document.querySelector('#node-status')?.textContent?.includes('final state'), undefined, { timeout: 60_000 });
 
       // The page shows what the node's JSON says, and that agrees with the devnet's own summary.
       const state = (await (await fetch(`${dashboard.server.origin}/api/state`, { headers: { authorization: `Bearer ${new URL(dashboard.server.url).searchParams.get('token')}` } })).json()) as DashboardState;
