@@ -153,7 +153,10 @@ export async function startAnvil(options: StartAnvilOptions = {}): Promise<Anvil
 
 async function startOnce(binary: string, port: number, options: StartAnvilOptions): Promise<Anvil> {
   const chainId = options.chainId ?? ANVIL_CHAIN_ID;
-  const args = ['--host', '127.0.0.1', '--port', String(port), '--chain-id', String(chainId), '--accounts', '10'];
+  // --prune-history: anvil otherwise writes every old state it evicts from memory under ~/.foundry/anvil/tmp and,
+  // killed rather than stopped, leaves it there (63 GB on this machine after a day of tests). Nothing in mycel reads
+  // state at an old block (logs, blocks and receipts stay); 64 recent states cover a reorg's evm_revert.
+  const args = ['--host', '127.0.0.1', '--port', String(port), '--chain-id', String(chainId), '--accounts', '10', '--prune-history', '64'];
   if (options.gasLimit !== undefined) args.push('--gas-limit', options.gasLimit.toString());
   args.push(...(options.args ?? []));
 
