@@ -35,6 +35,24 @@ const POLL_MS = 50;
 const WAIT_REPORT_MS = 10_000;
 
 /**
+ * When a peer's rollout of `round` may be taken, from the rounds alone: `node` is this node's round, `clock` the clock's,
+ * `last` the round of the peer's last rollout taken. A second rollout of a round, or an older one, is a replay (the
+ * peer is dropped); a round this node has finished is late (ignored without blame). A node behind the clock (stalled,
+ * suspended, just joined) hears the rounds it is about to skip to: its peers' honest work, kept for when it gets
+ * there; only a round ahead of the clock too is wrong.
+ */
+export function judgeRound(round: number, { node, clock, last }: { node: number; clock: number; last: number | undefined }): { reject?: string; drop?: string; ignore?: string } {
+  if (last !== undefined && round <= last) {
+    const reason = `replay: a rollout of round ${round}, after this peer's rollout of round ${last}`;
+    return { reject: reason, drop: reason };
+  }
+  if (round < node) return { ignore: `late: rollout of round ${round}, this node is in round ${node}` };
+  const newest = Math.max(node, clock) + 1;
+  if (round > newest) return { reject: `wrong-round: rollout of round ${round}, this node is in round ${node} and the clock in round ${clock}` };
+  return {};
+}
+
+/**
  * The policy blobs a node no longer needs after finishing `round`: those last used (published, or
  * fetched to re-execute) two rounds ago or earlier. Peers fetch a policy to check the rollout it made
  * while that round is open, and a peer one round behind the node is still checking the previous round,
@@ -69,6 +87,7 @@ export type SapoRunOptions = {
 
 export async function runSapoNode(o: SapoRunOptions): Promise<SapoNode> {
   const now = o.now ?? Date.now;
+  const clockRound = () => Math.max(0, Math.floor((now() - o.genesisMs) / o.roundMs));
   let state = o.node;
   const { config } = state;
   const tokenizer = state.program.tokenizer;
@@ -94,15 +113,10 @@ export async function runSapoNode(o: SapoRunOptions): Promise<SapoNode> {
     check: ({ body }, origin) => {
       const dropped = state.dropped.get(origin);
       if (dropped !== undefined) return `dropped-peer: dropped earlier (${dropped})`;
-      const last = lastRound.get(origin);
-      if (last !== undefined && body.round <= last) {
-        const reason = `replay: a rollout of round ${body.round}, after this peer's rollout of round ${last}`;
-        drop(origin, reason);
-        return reason;
-      }
-      // A rollout of a round this node has finished is late (a slow peer), not a cheat: ignored without blame.
-      if (body.round < state.round) return { ignore: `late: rollout of round ${body.round}, this node is in round ${state.round}` };
-      if (body.round > state.round + 1) return `wrong-round: rollout of round ${body.round}, this node is in round ${state.round}`;
+      const timing = judgeRound(body.round, { node: state.round, clock: clockRound(), last: lastRound.get(origin) });
+      if (timing.drop) drop(origin, timing.drop);
+      if (timing.reject) return timing.reject;
+      if (timing.ignore) return { ignore: timing.ignore };
       const verdict = checkRollout(config, tokenizer, body, { round: body.round, from: origin });
       if (!verdict.ok) {
         drop(origin, `${verdict.kind}: ${verdict.reason}`);
@@ -150,7 +164,6 @@ export async function runSapoNode(o: SapoRunOptions): Promise<SapoNode> {
     }
   };
   const expected = () => `${o.p2p.peers().length} connected, expecting ${o.expectPeers ?? 'any number of'} peers`;
-  const clockRound = () => Math.max(0, Math.floor((now() - o.genesisMs) / o.roundMs));
   let previous: Rollout | undefined;
   /** Whether the last round finished heard every expected peer (then the peers, not the clock, pace the next). */
   let heardAll = false;

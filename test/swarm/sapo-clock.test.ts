@@ -92,6 +92,9 @@ describe.runIf(process.env.MYCEL_LONG === '1')('SAPO round clock over libp2p', (
     expect(slowRounds).not.toContain(skip.from as number);
     expect(slowRounds).toContain(skip.to as number);
     expect(slowRounds).toEqual([...slowRounds].sort((x, y) => x - y));
+    // The rollouts its peers published while it was stalled (or not yet started) are honest work of rounds it was
+    // about to skip to: neither node rejected one as being of a wrong round.
+    for (const p of [slow, late]) expect(p.events.filter((e) => e.type === 'reject' && e.kind === 'wrong-round').map((e) => e.reason)).toEqual([]);
     // The late joiner started at the clock's round, not at 0.
     const lateRounds = roundsOf(late);
     const joined = late.events.find((e) => e.type === 'skip')!;

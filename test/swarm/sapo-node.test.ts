@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { stalePolicies } from '../../src/swarm/sapo-node.js';
+import { judgeRound, stalePolicies } from '../../src/swarm/sapo-node.js';
 
 describe('pruning policy blobs', () => {
   it('keeps the blobs used in the round just finished and the one before, and only those', () => {
@@ -38,6 +38,29 @@ describe('removing a blob from the store', () => {
       await store.close();
     } finally {
       await rm(dir, { recursive: true, force: true });
+    }
+  });
+});
+
+describe('judging a rollout by its round', () => {
+  it('keeps the rounds a node behind the clock will skip to, ignores late ones, drops replays, rejects rounds ahead of the clock', () => {
+    // In step with the clock: this round and the next are taken.
+    expect(judgeRound(3, { node: 3, clock: 3, last: 2 })).toEqual({});
+    expect(judgeRound(4, { node: 3, clock: 3, last: 2 })).toEqual({});
+    // Stalled at round 1 while the clock went on to 4: its peers' rounds 2..5 are honest work, not a wrong round.
+    for (const round of [2, 3, 4, 5]) expect(judgeRound(round, { node: 1, clock: 4, last: undefined })).toEqual({});
+    // Paced by its peers ahead of the clock: the node's own round bounds it.
+    expect(judgeRound(8, { node: 7, clock: 2, last: 6 })).toEqual({});
+    // Ahead of the node and of the clock: wrong.
+    expect(judgeRound(6, { node: 1, clock: 4, last: undefined }).reject).toMatch(/^wrong-round: .*round 6.*round 1.*round 4/);
+    expect(judgeRound(6, { node: 1, clock: 4, last: undefined }).drop).toBeUndefined();
+    // A round this node finished: late, ignored without blame.
+    expect(judgeRound(2, { node: 3, clock: 3, last: 1 })).toEqual({ ignore: 'late: rollout of round 2, this node is in round 3' });
+    // A second rollout of a round already taken from this peer, or an older round: a replay, the peer is dropped.
+    for (const round of [4, 3]) {
+      const verdict = judgeRound(round, { node: 3, clock: 3, last: 4 });
+      expect(verdict.reject).toMatch(/^replay: /);
+      expect(verdict.drop).toBe(verdict.reject);
     }
   });
 });
