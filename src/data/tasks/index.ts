@@ -26,6 +26,7 @@ export function getTask(name: string): (typeof TASKS)[TaskName] {
 /** The union of every task's characters, sorted: a character tokenizer over it covers all tasks. */
 export const TASK_ALPHABET = [...new Set(TASK_NAMES.flatMap((name) => [...TASKS[name].alphabet]))].sort().join('');
 
+export { BEACON_BYTES, beaconExamples, beaconWords } from './beacon-draw.js';
 export { defineTask, WordReader, answerText, seedFromDigest, type TaskDefinition, type TaskExample, type Reward, type KnobRanges } from './task.js';
 export type { AdditionConfig } from './addition.js';
 export type { MultiplicationConfig } from './multiplication.js';

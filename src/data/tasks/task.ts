@@ -23,6 +23,13 @@ export interface TaskDefinition<C extends Record<string, number> = Record<string
   resolve(config?: Partial<C>): C;
   /** Example `index` of the infinite stream for `seed`; regenerable alone, in any order. */
   generate(seed: number, index: number, config?: Partial<C>): TaskExample;
+  /** The most random words one example draws (its slice of a word stream). */
+  wordsPerExample(config?: Partial<C>): number;
+  /**
+   * The example that `words` (at least wordsPerExample) make: what generate does with its slice of the Philox
+   * stream, from words of any source (a beacon's SHA-256 counter mode for an on-chain draw, data/tasks/beacon-draw.ts).
+   */
+  fromWords(words: Uint32Array, config?: Partial<C>): TaskExample;
   /**
    * 1 when `completion` (the model's text after the prompt, up to an optional newline) is a correct
    * answer to `prompt`, recomputed from the prompt; 0 otherwise. Throws TaskPromptError when the
@@ -100,6 +107,8 @@ export function defineTask<C extends Record<string, number>, P>(spec: TaskSpec<C
       const count = spec.wordsPerExample(full);
       return spec.make(new WordReader(randomWords({ seed, stream: spec.stream, offset: index * count }, count)), full);
     },
+    wordsPerExample: (config) => spec.wordsPerExample(resolve(config)),
+    fromWords: (words, config) => spec.make(new WordReader(words), resolve(config)),
     verify(prompt, completion) {
       const parsed = spec.parse(prompt);
       if (parsed === undefined) throw new TaskPromptError(spec.name, prompt);
