@@ -18,7 +18,7 @@ import { startAnvil } from '../src/chain/anvil.js';
 import { createClients, deployContract } from '../src/chain/clients.js';
 import { deployMycel } from '../src/chain/deploy.js';
 import { send, type MycelWalletClient } from '../src/chain/actions/send.js';
-import { approve, challenge, claimJob, commitRoot, finalize, postJob, register } from '../src/chain/index.js';
+import { approve, challenge, claimJob, commitRoot, finalize, postJob, register, setRules } from '../src/chain/index.js';
 import { MockResolverAbi, MockResolverBytecode } from '../src/chain/generated/MockResolver.js';
 import { MycelTokenAbi } from '../src/chain/generated/MycelToken.js';
 import { OneStepRefereeAbi, OneStepRefereeBytecode } from '../src/chain/generated/OneStepReferee.js';
@@ -104,6 +104,7 @@ export async function run(args: string[]): Promise<void> {
     const spec = '0x73706563' as Hex;
     const job = async () => {
       const posted = await postJob(submitter, { market: m.market, spec, steps: 10n, reward: T(25), stake: T(5) });
+      await setRules(submitter, { market: m.market, jobId: posted.jobId, h0: ZERO, factsRoot: ZERO, factsSize: 1n });
       const claimed = await claimJob(solver, { market: m.market, jobId: posted.jobId, spec });
       const committed = await commitRoot(solver, { market: m.market, jobId: posted.jobId, root: `0x${'11'.repeat(32)}` });
       return { jobId: posted.jobId, gas: { post: posted.gasUsed, claim: claimed.gasUsed, commit: committed.gasUsed } };

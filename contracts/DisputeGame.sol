@@ -1,14 +1,13 @@
 // SPDX-License-Identifier: MIT
 pragma solidity ^0.8.24;
 
-import {IDisputeResolver} from "./interfaces/IDisputeResolver.sol";
-import {JobMarket} from "./JobMarket.sol";
+import {IDisputeClient, IDisputeResolver} from "./interfaces/IDisputeResolver.sol";
 import {MachineStep} from "./MachineStep.sol";
 import {OneStepReferee} from "./OneStepReferee.sol";
 import {Commitments} from "./Commitments.sol";
 
 /**
- * @title DisputeGame: the bisection game of src/verify/game on chain, as the JobMarket's IDisputeResolver
+ * @title DisputeGame: the bisection game of src/verify/game on chain, an IDisputeResolver for any client contract
  * @notice One function per TypeScript move kind (game/types.ts Move), each the transition function of its level:
  * the descent of run, step, chunk and state trees {reveal} (descend.ts, {DESCENT_DEPTH} levels an exchange; the run
  * level, run-level.ts, rules at once when it ends on leaf 0: the job's h_0 decides), step level {commitStep}
@@ -25,17 +24,19 @@ import {Commitments} from "./Commitments.sol";
  * kind for the level and phase, then its proof against the stored node. The stored dispute holds the fields of
  * the TypeScript Position; a test replays a TS game move by move and compares them.
  *
- * Per-job rules ({setRules}, by the job's submitter while the job is still Open, checked by solver and challenger
- * before they stake, like h_0): h_0 and the root of a "facts" tree (RFC 6962) whose leaves are the step program
- * facts the game reads, SHA-256(0x00 || abi.encode(...)):
+ * Any contract may open a dispute ({openDispute}): it passes the program's rules and is called back with the ruling
+ * ({IDisputeClient.resolveDispute}). The JobMarket passes its job's rules (set by the submitter while the job was
+ * Open); the SwarmCoordinator those of its evaluation program (fixed at its deployment). The rules are stored with
+ * the dispute: h_0, the steps, and the root of a "facts" tree (RFC 6962) whose leaves are the step program facts the
+ * game reads, SHA-256(0x00 || abi.encode(...)):
  *   step fact (1, t, stepLeafCount, stateLeafCount, batchCommitment)   op fact (2, t, op, output dtype, output shape, op rule)
  *   state fact (3, t, j, source kind, source index, constant commitment, name) for leaf j >= 1 of h_t
  * The op rule (op-rule.ts) commits the op's one element program (a function of the output index, which starts in
  * r0) and its inputs' descriptors: {commitElement} proves its halt instruction against it, {prove} its instruction
  * and, for a load, the input's descriptor.
  *
- * Ruling "both" (neither claim matches the referee's state): the market is told that nobody won
- * (`resolveDispute(id, address(0))`), and slashes both stakes.
+ * Ruling "both" (neither claim matches the referee's state): the client is told that nobody won
+ * (`resolveDispute(id, address(0))`); the market slashes both stakes.
  *
  * Gas: a move writes few storage slots and never a zero slot in the steady state. The fields a move changes every
  * exchange (level, phase, turn, round, deadline, both clocks, lo, n) share one slot; the solver's half of an exchange (a frontier,
@@ -53,13 +54,6 @@ contract DisputeGame is IDisputeResolver {
     enum At { Instruction, State, Timeout, Initial }
     /// @notice Which proof did not verify.
     enum Proof { RunPrev, RunCur, StepLeaf, StepFact, OpFact, Frontier, ChunkRoot, Chunk, SolverChunk, SolverHalf, HaltInstruction, StateFact, StateHeader, StateSource, StepContext }
-
-    struct Rules {
-        bytes32 h0;
-        bytes32 factsRoot;
-        uint64 factsSize;
-        bool set;
-    }
 
     /**
      * @notice A dispute: game/types.ts Position plus the parties, packed so that a move touches few slots. `pending`
@@ -96,7 +90,12 @@ contract DisputeGame is IDisputeResolver {
         uint32 valueChallenger;
         OneStepReferee.Loser loser;
         At ruledAt;
-        uint256 jobId;
+        /// @notice The contract that opened the dispute (called back with the ruling) and its reference (the market's job id).
+        address client;
+        uint64 factsSize;
+        uint256 ref;
+        bytes32 h0;
+        bytes32 factsRoot;
         bytes32 solverRoot;
         bytes32 challengerRoot;
         /// @notice keccak256 of the step level's {StepContext} (0 before it): one slot written instead of six.
@@ -160,22 +159,19 @@ contract DisputeGame is IDisputeResolver {
     /// @notice Tree levels one {reveal} exchange descends; {claim} splits into 2^DESCENT_DEPTH parts (descend.ts).
     uint256 public constant DESCENT_DEPTH = 4;
 
-    JobMarket public immutable MARKET;
     OneStepReferee public immutable REFEREE;
     /// @notice Each party's chess clock: the blocks it has for all its moves of one dispute.
     uint32 public immutable CLOCK;
 
     uint256 public disputeCount;
     mapping(uint256 disputeId => Dispute) private _disputes;
-    mapping(uint256 jobId => Rules) private _rules;
 
-    event RulesSet(uint256 indexed jobId, bytes32 h0, bytes32 factsRoot, uint64 factsSize);
-    event DisputeOpened(uint256 indexed disputeId, uint256 indexed jobId, address solver, address challenger, uint64 deadline);
+    /// @notice `client` opened dispute `disputeId` over its `ref` (the market: a job id); its rules are {getDispute}'s.
+    event DisputeOpened(uint256 indexed disputeId, address indexed client, uint256 indexed ref, address solver, address challenger, uint64 deadline);
     /// @notice Kept small (it is paid every move): the new position is {getDispute}'s.
     event Moved(uint256 indexed disputeId, Move kind);
-    event DisputeRuled(uint256 indexed disputeId, uint256 indexed jobId, OneStepReferee.Loser loser, At where, address winner);
+    event DisputeRuled(uint256 indexed disputeId, uint256 indexed ref, OneStepReferee.Loser loser, At where, address winner);
 
-    error DisputeNotMarket(address caller);
     error DisputeUnknown(uint256 disputeId);
     error DisputeOver(uint256 disputeId);
     error DisputeRootsEqual(bytes32 root);
@@ -185,59 +181,43 @@ contract DisputeGame is IDisputeResolver {
     error DisputeDeadlinePassed(uint256 disputeId, uint256 blockNumber, uint64 deadline);
     error DisputeDeadlineNotPassed(uint256 disputeId, uint256 blockNumber, uint64 deadline);
     error ProofInvalid(uint256 disputeId, Proof what, uint256 index);
-    error RulesUnset(uint256 jobId);
-    error RulesAlreadySet(uint256 jobId);
-    error RulesNotSubmitter(uint256 jobId, address caller, address submitter);
-    error RulesTooLate(uint256 jobId, JobMarket.Phase phase);
+    /// @notice A field of the rules a client opened a dispute with is out of range: `field` names it.
+    error DisputeRulesInvalid(string field, uint256 value);
+    /// @notice Only a contract can open a dispute: the ruling calls it back ({IDisputeClient.resolveDispute}).
+    error DisputeClientNotContract(address caller);
+    /// @notice `solver` and `challenger` must be two different, non-zero addresses.
+    error DisputePartiesInvalid(address solver, address challenger);
     error StepRootsEqual(uint256 disputeId, bytes32 root);
     error ChunkLengthWrong(uint256 disputeId, uint256 got, uint256 want);
     error NotFirstDifference(uint256 disputeId, uint256 first);
     error ClaimCountWrong(uint256 disputeId, uint256 got, uint256 want);
     error ElementNotFinal(uint256 disputeId, bool halted, uint8 opcode, uint32 result, uint32 value);
 
-    constructor(JobMarket market, OneStepReferee referee, uint32 clock) {
-        MARKET = market;
+    constructor(OneStepReferee referee, uint32 clock) {
         REFEREE = referee;
         CLOCK = clock;
     }
 
-    // ---------------------------------------------------------------- rules and opening
-
-    /// @notice The job's game rules; by its submitter, once, while the job is Open (before anyone stakes on it).
-    function setRules(uint256 jobId, bytes32 h0, bytes32 factsRoot, uint64 factsSize) external {
-        JobMarket.Job memory job = MARKET.getJob(jobId);
-        if (msg.sender != job.submitter) revert RulesNotSubmitter(jobId, msg.sender, job.submitter);
-        if (job.phase != JobMarket.Phase.Open) revert RulesTooLate(jobId, job.phase);
-        if (_rules[jobId].set) revert RulesAlreadySet(jobId);
-        _rules[jobId] = Rules(h0, factsRoot, factsSize, true);
-        emit RulesSet(jobId, h0, factsRoot, factsSize);
-    }
-
-    function rulesOf(uint256 jobId) external view returns (Rules memory) {
-        return _rules[jobId];
-    }
+    // ---------------------------------------------------------------- opening
 
     /// @inheritdoc IDisputeResolver
-    function hasRules(uint256 jobId) external view returns (bool) {
-        return _rules[jobId].set;
-    }
-
-    /// @inheritdoc IDisputeResolver
-    function openDispute(
-        uint256 jobId,
-        uint64 steps,
-        address solver,
-        address challenger,
-        bytes32 solverRoot,
-        bytes32 challengerRoot
-    ) external returns (uint256 disputeId) {
-        if (msg.sender != address(MARKET)) revert DisputeNotMarket(msg.sender);
-        if (!_rules[jobId].set) revert RulesUnset(jobId);
+    function openDispute(uint256 ref, Rules calldata rules, address solver, address challenger, bytes32 solverRoot, bytes32 challengerRoot)
+        external
+        returns (uint256 disputeId)
+    {
+        // The game descends trees of steps + 1 leaves in 48-bit fields: 2^32 steps is far beyond any program.
+        if (msg.sender.code.length == 0) revert DisputeClientNotContract(msg.sender);
+        if (rules.steps == 0 || rules.steps >= 2 ** 32) revert DisputeRulesInvalid("steps", rules.steps);
+        if (solver == address(0) || challenger == address(0) || solver == challenger) revert DisputePartiesInvalid(solver, challenger);
         if (solverRoot == challengerRoot) revert DisputeRootsEqual(solverRoot);
         disputeId = ++disputeCount;
         Dispute storage d = _disputes[disputeId];
-        d.jobId = jobId;
-        d.steps = steps;
+        d.client = msg.sender;
+        d.ref = ref;
+        d.h0 = rules.h0;
+        d.factsRoot = rules.factsRoot;
+        d.factsSize = rules.factsSize;
+        d.steps = rules.steps;
         d.solver = solver;
         d.challenger = challenger;
         d.solverRoot = solverRoot;
@@ -245,13 +225,13 @@ contract DisputeGame is IDisputeResolver {
         // The run level (run-level.ts runStart): the descent of both run trees (steps + 1 leaves), the solver first.
         d.phase = Phase.Bisect;
         d.turn = Turn.Solver;
-        d.n = uint48(steps + 1); // the market takes at most 2^32 steps
+        d.n = uint48(rules.steps + 1);
         d.nodeSolver = solverRoot;
         d.nodeChallenger = challengerRoot;
         d.clockSolver = CLOCK;
         d.clockChallenger = CLOCK;
         d.deadline = uint40(block.number + CLOCK);
-        emit DisputeOpened(disputeId, jobId, solver, challenger, d.deadline);
+        emit DisputeOpened(disputeId, msg.sender, ref, solver, challenger, d.deadline);
     }
 
     function getDispute(uint256 disputeId) external view returns (Dispute memory) {
@@ -434,9 +414,9 @@ contract DisputeGame is IDisputeResolver {
         else _atLeaf(d);
     }
 
-    /// @dev Leaf 0 of the run trees against the job's h_0: whoever's leaf differs loses (both, if both do).
+    /// @dev Leaf 0 of the run trees against the program's h_0: whoever's leaf differs loses (both, if both do).
     function _ruleInitial(Dispute storage d, uint256 disputeId) private {
-        bytes32 h0 = Commitments.leafOfWord(_rules[d.jobId].h0);
+        bytes32 h0 = Commitments.leafOfWord(d.h0);
         bool solverRight = d.nodeSolver == h0;
         bool challengerRight = d.nodeChallenger == h0;
         OneStepReferee.Loser loser = solverRight
@@ -608,7 +588,7 @@ contract DisputeGame is IDisputeResolver {
     /**
      * @notice The one-step proof, by either party: {OneStepReferee.rule} on the stored position (agreed state, both
      * claims, h_{t-1}, both step roots, the step's batch commitment, the op rule) and the prover's pre-state,
-     * instruction with its opening of the op rule, and load opening; then the market pays the winner.
+     * instruction with its opening of the op rule, and load opening; then the client is told the winner.
      */
     function prove(
         uint256 disputeId,
@@ -684,7 +664,7 @@ contract DisputeGame is IDisputeResolver {
         emit Moved(disputeId, kind);
     }
 
-    /// @dev Effects, then the one interaction: the market pays the winner.
+    /// @dev Effects, then the one interaction: the client that opened the dispute is told the winner (the market pays it).
     function _finish(Dispute storage d, uint256 disputeId, OneStepReferee.Loser loser, At where) private {
         d.level = Level.Done;
         d.phase = Phase.Over;
@@ -693,8 +673,8 @@ contract DisputeGame is IDisputeResolver {
         d.ruledAt = where;
         // Nobody wins a "both" ruling: the market slashes both stakes.
         address winner = loser == OneStepReferee.Loser.Both ? address(0) : loser == OneStepReferee.Loser.Challenger ? d.solver : d.challenger;
-        emit DisputeRuled(disputeId, d.jobId, loser, where, winner);
-        MARKET.resolveDispute(disputeId, winner);
+        emit DisputeRuled(disputeId, d.ref, loser, where, winner);
+        IDisputeClient(d.client).resolveDispute(disputeId, winner);
     }
 
     /// @dev descend.ts atLeaf.
@@ -846,9 +826,8 @@ contract DisputeGame is IDisputeResolver {
         private
         view
     {
-        Rules storage r = _rules[d.jobId];
-        (bool ok, bytes32 root) = Commitments.rootFromProofInPlace(sha256(abi.encodePacked(bytes1(0x00), data)), index, r.factsSize, path);
-        if (!ok || root != r.factsRoot) revert ProofInvalid(disputeId, what, index);
+        (bool ok, bytes32 root) = Commitments.rootFromProofInPlace(sha256(abi.encodePacked(bytes1(0x00), data)), index, d.factsSize, path);
+        if (!ok || root != d.factsRoot) revert ProofInvalid(disputeId, what, index);
     }
 
 }

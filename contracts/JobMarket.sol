@@ -5,7 +5,7 @@ import {IERC20} from "@openzeppelin/contracts/token/ERC20/IERC20.sol";
 import {IERC20Permit} from "@openzeppelin/contracts/token/ERC20/extensions/IERC20Permit.sol";
 import {ERC20Burnable} from "@openzeppelin/contracts/token/ERC20/extensions/ERC20Burnable.sol";
 import {SafeERC20} from "@openzeppelin/contracts/token/ERC20/utils/SafeERC20.sol";
-import {IDisputeResolver} from "./interfaces/IDisputeResolver.sol";
+import {IDisputeClient, IDisputeResolver} from "./interfaces/IDisputeResolver.sol";
 import {NodeRegistry} from "./NodeRegistry.sol";
 
 /**
@@ -18,13 +18,15 @@ import {NodeRegistry} from "./NodeRegistry.sol";
  *    steps, the stake that solver and challenger each post, the commit deadline (a block) and the challenge window
  *    (blocks, at least {MIN_CHALLENGE_WINDOW}): sized from the job, so that a verifier can re-execute it in time.
  *    Phase Open.
+ *    {setRules}: the submitter sets the job's dispute rules (h_0 and the facts tree of its step program), once,
+ *    while the job is Open; solver and challenger check them against the spec before they stake.
  * 2. {claimJob}: a registered, active node escrows `stake` and becomes the job's solver, once the job has dispute
- *    rules in the resolver ({IDisputeResolver.hasRules}); the registry locks its bond until the job settles. Phase
- *    Claimed.
+ *    rules ({setRules}); the registry locks its bond until the job settles. Phase Claimed.
  * 3. {commitRoot}: the solver commits its run root before the deadline; the job's challenge window opens. Phase
  *    Committed.
  * 4. {challenge}, by anyone but the solver while the window is open, any number of times: each challenger escrows
- *    `stake`, names its own root, and gets its own dispute in {RESOLVER} (Phase Disputed while any is in play). A
+ *    `stake`, names its own root, and gets its own dispute in {RESOLVER}, opened with the job's rules (Phase Disputed
+ *    while any is in play). A
  *    losing challenger never shields the solver from the next: the window runs on, and each game is independent.
  *    The resolver calls {resolveDispute} once per dispute (half of a loser's stake is burned, {LOSER_BURN_BPS}):
  *    - solver won: the challenger's stake is slashed; the half not burned is held for the solver (paid with the
@@ -58,7 +60,7 @@ import {NodeRegistry} from "./NodeRegistry.sol";
  * v1 limit: one solver per job. `solversWanted` must be 1; `verifiersWanted` is advisory (how many watchers the
  * submitter hopes for; any of them may challenge).
  */
-contract JobMarket {
+contract JobMarket is IDisputeClient {
     using SafeERC20 for IERC20;
 
     enum Phase { None, Open, Claimed, Committed, Disputed, Finalized, Refuted, Expired }
@@ -103,6 +105,14 @@ contract JobMarket {
         bytes32 challengerRoot;
     }
 
+    /// @notice A job's dispute rules (what {RESOLVER} referees its disputes by), set by its submitter while it is Open.
+    struct Rules {
+        bytes32 h0;
+        bytes32 factsRoot;
+        uint64 factsSize;
+        bool set;
+    }
+
     /// @notice Share of a dispute loser's stake that is burned, in basis points; the rest goes to the winner.
     uint256 public constant LOSER_BURN_BPS = 5_000;
 
@@ -118,6 +128,7 @@ contract JobMarket {
     Job[] private _jobs;
     /// @dev Dispute id in the resolver → its record (challenger address(0): no such dispute).
     mapping(uint256 disputeId => DisputeRecord) private _disputeOf;
+    mapping(uint256 jobId => Rules) private _rules;
 
     event JobPosted(
         uint256 indexed jobId,
@@ -131,6 +142,7 @@ contract JobMarket {
         uint8 solversWanted,
         uint8 verifiersWanted
     );
+    event RulesSet(uint256 indexed jobId, bytes32 h0, bytes32 factsRoot, uint64 factsSize);
     event JobClaimed(uint256 indexed jobId, address indexed solver, uint128 stake);
     event RootCommitted(uint256 indexed jobId, address indexed solver, bytes32 root, uint64 challengeEnds);
     event JobChallenged(uint256 indexed jobId, address indexed challenger, bytes32 challengerRoot, uint256 disputeId);
@@ -165,8 +177,14 @@ contract JobMarket {
     error JobDisputesOpen(uint256 jobId, uint256 open);
     /// @notice A challenger's root must differ from the solver's `root`.
     error JobChallengeRootMatches(uint256 jobId, bytes32 root);
-    /// @notice Job `jobId` has no dispute rules in the resolver yet: its submitter sets them (DisputeGame.setRules) before anyone can claim it.
+    /// @notice Job `jobId` has no dispute rules yet: its submitter sets them ({setRules}) before anyone can claim it.
     error JobRulesUnset(uint256 jobId);
+    /// @notice Job `jobId`'s rules are set once.
+    error RulesAlreadySet(uint256 jobId);
+    /// @notice Only job `jobId`'s submitter `submitter` sets its rules; `caller` is not it.
+    error RulesNotSubmitter(uint256 jobId, address caller, address submitter);
+    /// @notice Job `jobId` is in `phase`: rules are set only while it is Open.
+    error RulesTooLate(uint256 jobId, Phase phase);
     /// @notice A root or spec hash must not be zero.
     error JobZeroHash();
     /// @notice A job request field is out of range: `field` names it.
@@ -216,6 +234,16 @@ contract JobMarket {
         return _post(request);
     }
 
+    /// @notice The job's dispute rules; by its submitter, once, while the job is Open (before anyone stakes on it).
+    function setRules(uint256 jobId, bytes32 h0, bytes32 factsRoot, uint64 factsSize) external {
+        Job storage job = _job(jobId);
+        if (msg.sender != job.submitter) revert RulesNotSubmitter(jobId, msg.sender, job.submitter);
+        if (job.phase != Phase.Open) revert RulesTooLate(jobId, job.phase);
+        if (_rules[jobId].set) revert RulesAlreadySet(jobId);
+        _rules[jobId] = Rules(h0, factsRoot, factsSize, true);
+        emit RulesSet(jobId, h0, factsRoot, factsSize);
+    }
+
     // ---------------------------------------------------------------- solve
 
     /// @notice msg.sender (an active node) claims job `jobId`, escrowing the job's stake (approve it first).
@@ -223,7 +251,7 @@ contract JobMarket {
         Job storage job = _inPhase(jobId, Phase.Open);
         if (block.number >= job.deadline) revert JobDeadlinePassed(jobId, block.number, job.deadline);
         // A job claimed without rules could never be challenged (its disputes could not open): no claim before them.
-        if (!RESOLVER.hasRules(jobId)) revert JobRulesUnset(jobId);
+        if (!_rules[jobId].set) revert JobRulesUnset(jobId);
 
         job.solver = msg.sender;
         job.phase = Phase.Claimed;
@@ -266,7 +294,10 @@ contract JobMarket {
         // Interactions: the token (ours, no hooks) and the resolver are both fixed at deployment; a re-entrant call
         // could only open another dispute, which is allowed and escrows its own stake.
         IERC20(address(TOKEN)).safeTransferFrom(msg.sender, address(this), job.stake);
-        disputeId = RESOLVER.openDispute(jobId, job.steps, job.solver, msg.sender, job.root, challengerRoot);
+        Rules storage rules = _rules[jobId];
+        disputeId = RESOLVER.openDispute(
+            jobId, IDisputeResolver.Rules(rules.h0, rules.factsRoot, rules.factsSize, job.steps), job.solver, msg.sender, job.root, challengerRoot
+        );
         if (_disputeOf[disputeId].challenger != address(0)) revert DisputeIdReused(disputeId);
         _disputeOf[disputeId] = DisputeRecord(jobId, msg.sender, true, challengerRoot);
         emit JobChallenged(jobId, msg.sender, challengerRoot, disputeId);
@@ -367,6 +398,11 @@ contract JobMarket {
     }
 
     // ---------------------------------------------------------------- read
+
+    /// @notice Job `jobId`'s dispute rules (`set` false until its submitter sets them).
+    function rulesOf(uint256 jobId) external view returns (Rules memory) {
+        return _rules[jobId];
+    }
 
     /// @notice The state of job `jobId`.
     function getJob(uint256 jobId) external view returns (Job memory) {

@@ -3,7 +3,7 @@
  * behind its addresses: a JobMarket wired to a resolver where anyone picks the winner answers every call a real one
  * answers. So a node reads the runtime code at each address (market, its resolver the DisputeGame, the game's
  * OneStepReferee, the token, the registry) and compares it, immutables masked, with the code this build compiled;
- * then it checks the wiring that the immutables hold (the market's token, registry and resolver; the game's market;
+ * then it checks the wiring that the immutables hold (the market's token, registry and resolver; the game's referee;
  * the registry's market and token), which the verified code reports truthfully.
  *
  * ```ts
@@ -110,13 +110,11 @@ export async function checkDeployment(client: PublicClient, d: Deployment): Prom
   await checkCode(client, { address: resolver, contract: 'DisputeGame', role: "the market's dispute resolver" });
   await checkCode(client, { address: token, contract: 'MycelToken', role: "the market's token" });
   await checkCode(client, { address: registry, contract: 'NodeRegistry', role: "the market's node registry" });
-  const [gameMarket, referee, registryMarket, registryToken] = await Promise.all([
-    read<Address>(resolver, DisputeGameAbi, 'MARKET'),
+  const [referee, registryMarket, registryToken] = await Promise.all([
     read<Address>(resolver, DisputeGameAbi, 'REFEREE'),
     read<Address>(registry, NodeRegistryAbi, 'MARKET'),
     read<Address>(registry, NodeRegistryAbi, 'TOKEN'),
   ]);
-  same(`The DisputeGame ${resolver}'s market`, d.market, gameMarket);
   same(`The registry ${registry}'s market`, d.market, registryMarket);
   same(`The registry ${registry}'s token`, d.token, registryToken);
   await checkCode(client, { address: referee, contract: 'OneStepReferee', role: "the DisputeGame's one-step referee" });

@@ -25,7 +25,7 @@ export type DeployMycelParameters = {
   /** The dispute game (an IDisputeResolver). Fixed for the market's lifetime. Give this or `disputeGame`. */
   resolver?: Address;
   /**
-   * Deploy the real on-chain game (contracts/DisputeGame.sol) as the resolver, bound to the market: `referee` is an
+   * Deploy the real on-chain game (contracts/DisputeGame.sol) as the market's resolver: `referee` is an
    * OneStepReferee (deployed here when left out), `clock` each party's chess clock: the blocks it has for all its
    * moves of one dispute (default 50,400: a week of 12-second blocks, time for an honest node to come back from a
    * restart; a dispute ends within twice that).
@@ -81,7 +81,7 @@ export async function deployMycel(client: MycelWalletClient, params: DeployMycel
     });
     if (!params.resolver === !params.disputeGame) throw new TypeError('deployMycel needs exactly one of resolver and disputeGame');
     const nonce = await getTransactionCount(client, { address: from, blockTag: 'pending' });
-    // Deployed before the registry when asked for: the referee (unless given) and the game, which needs the market.
+    // Deployed before the registry when asked for: the referee (unless given) and the game.
     const before = params.disputeGame ? (params.disputeGame.referee ? 1 : 2) : 0;
     const predicted = getContractAddress({ from, nonce: BigInt(nonce + before + 1) });
     let resolver = params.resolver;
@@ -97,7 +97,7 @@ export async function deployMycel(client: MycelWalletClient, params: DeployMycel
       const game = await deployContract(client, {
         abi: DisputeGameAbi,
         bytecode: DisputeGameBytecode,
-        args: [predicted, referee, params.disputeGame.clock ?? 50_400],
+        args: [referee, params.disputeGame.clock ?? 50_400],
       });
       resolver = game.address;
       extraGas.disputeGame = game.gasUsed;

@@ -35,7 +35,7 @@ export type StepFactArg = { leafCount: bigint; stateLeafCount: bigint; batchComm
 export type StateFactArg = { sourceKind: number; sourceIndex: bigint; constantCommitment: Hex; name: Hex; index: bigint; path: Hex[] };
 export type OpFactArg = { dtype: number; shape: number[]; opRule: Hex; index: bigint; path: Hex[] };
 
-/** The facts tree of a job: what DisputeGame.setRules takes (h0, root, size) and the openings each move sends. */
+/** The facts tree of a job: what JobMarket.setRules takes (h0, root, size) and the openings each move sends. */
 export type JobFacts = {
   h0: Hex;
   root: Hex;

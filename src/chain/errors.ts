@@ -146,7 +146,7 @@ const EXPLAIN: Record<string, Explain> = {
   DisputeWinnerInvalid: ([id, winner]) => ({ message: `${winner} is not a party to dispute ${id}.`, hints: ['The winner must be the solver or the challenger.'] }),
   JobRulesUnset: ([jobId]) => ({
     message: `Job ${jobId} has no dispute rules yet, so it cannot be claimed (a claimed job without rules could never be challenged).`,
-    hints: ["The submitter sets them first: DisputeGame.setRules(jobId, h0, factsRoot, factsSize) from the job's spec (jobFacts)."],
+    hints: ["The submitter sets them first: JobMarket.setRules(jobId, h0, factsRoot, factsSize) from the job's spec (jobFacts; the setRules action)."],
   }),
   // DisputeGame: each names what to send instead (docs/verification.md).
   DisputeOver: ([id]) => ({ message: `Dispute ${id} is over: it has a ruling.`, hints: ['Read getDispute(id).loser; nothing more can be sent.'] }),
@@ -170,6 +170,14 @@ const EXPLAIN: Record<string, Explain> = {
   ProofInvalid: ([id, what, index]) => ({
     message: `A proof in the move on dispute ${id} does not verify: ${GAME_PROOF_NAMES[Number(what)] ?? what} at index ${index}.`,
     hints: ['Send the Merkle path of your own committed tree (encodeDisputeMove builds it from the TS move), or the job fact with its path in the facts tree.'],
+  }),
+  DisputeRulesInvalid: ([field, value]) => ({
+    message: `The dispute's rules are invalid: ${field} is ${value}.`,
+    hints: ['A client opens a dispute with steps in 1 .. 2^32 - 1 (the run trees have steps + 1 leaves).'],
+  }),
+  DisputePartiesInvalid: ([solver, challenger]) => ({
+    message: `A dispute needs two different parties; got solver ${solver} and challenger ${challenger}.`,
+    hints: ['The challenger must not be the solver, and neither the zero address.'],
   }),
   RulesAlreadySet: ([jobId]) => ({ message: `Job ${jobId}'s dispute rules are already set.`, hints: ['Rules are set once; read them with rulesOf(jobId).'] }),
   RulesNotSubmitter: ([jobId, , submitter]) => ({ message: `Only job ${jobId}'s submitter sets its rules.`, hints: [`Send setRules from ${submitter}.`] }),

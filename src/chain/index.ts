@@ -11,6 +11,7 @@ export * from './actions/requestWithdraw.js';
 export * from './actions/withdraw.js';
 export * from './actions/getNode.js';
 export * from './actions/postJob.js';
+export * from './actions/setRules.js';
 export * from './actions/claimJob.js';
 export * from './actions/commitRoot.js';
 export * from './actions/challenge.js';

@@ -17,7 +17,6 @@ import { concat, getAddress, keccak256, type Hex } from 'viem';
 import { getBlock, getBlockNumber, getContractEvents, readContract } from 'viem/actions';
 import { send } from '../chain/actions/send.js';
 import { challenge, claimJob, commitRoot, ContractRevertError, finalize, getJob, JobRulesMismatchError, JobSpecMismatchError, postJob, type GetJobReturnType } from '../chain/index.js';
-import { DisputeGameAbi } from '../chain/generated/DisputeGame.js';
 import { JobMarketAbi } from '../chain/generated/JobMarket.js';
 import { jobFacts, type JobFacts } from '../chain/dispute-moves.js';
 import { MycelError } from '../platform/errors.js';
@@ -122,7 +121,7 @@ async function loadPostedJob(ctx: NodeContext, job: GetJobReturnType, spec: Mark
  * tree): a party checks them before it stakes, since a dispute is refereed by those facts, not by the spec.
  */
 export async function checkRules(ctx: Pick<NodeContext, 'publicClient' | 'contracts'>, jobId: bigint, j: Pick<Job, 'facts'>): Promise<void> {
-  const actual = await readContract(ctx.publicClient, { address: ctx.contracts.disputeGame, abi: DisputeGameAbi, functionName: 'rulesOf', args: [jobId] });
+  const actual = await readContract(ctx.publicClient, { address: ctx.contracts.market, abi: JobMarketAbi, functionName: 'rulesOf', args: [jobId] });
   const expected = { h0: j.facts.h0, root: j.facts.root, size: j.facts.size };
   const same = actual.set && actual.h0.toLowerCase() === expected.h0.toLowerCase() && actual.factsRoot.toLowerCase() === expected.root.toLowerCase() && actual.factsSize === expected.size;
   if (!same) throw new JobRulesMismatchError({ jobId, expected, actual });
@@ -272,7 +271,7 @@ export async function submitJob(
   const challengeWindow = o.challengeWindow ?? challengeWindowFor(j.factsSeconds, { blockSeconds: o.blockSeconds ?? 12, min });
   const posted = await postJob(ctx.wallet, { market: ctx.contracts.market, spec: bytes, steps: BigInt(o.spec.steps), reward: o.reward, stake: o.stake, deadlineIn: o.deadlineIn ?? 3_600n, challengeWindow });
   ctx.tx('postJob', posted.gasUsed, posted.jobId);
-  const rules = await send(ctx.wallet, { address: ctx.contracts.disputeGame, abi: DisputeGameAbi, functionName: 'setRules', args: [posted.jobId, facts.h0, facts.root, facts.size] });
+  const rules = await send(ctx.wallet, { address: ctx.contracts.market, abi: JobMarketAbi, functionName: 'setRules', args: [posted.jobId, facts.h0, facts.root, facts.size] });
   ctx.tx('setRules', rules.gasUsed, posted.jobId);
   await ctx.announcements.announce({ kind: 'spec', jobId: posted.jobId.toString(), key: specHash, cid: specCid });
   ctx.log(`posted job ${posted.jobId} (${o.spec.steps} steps, spec ${specHash.slice(0, 10)}…, challenge window ${challengeWindow} blocks) with its dispute rules; spec announced as blob ${specCid.slice(0, 12)}…`);

@@ -10,7 +10,7 @@ import type { MycelWalletClient } from '../../src/chain/actions/send.js';
 import { createAssistant, defineApp, EpisodeRecorder, initModel, modelHash, trainAssistant } from '../../src/assist/index.js';
 import { applyModelUpdate, encodeModelUpdate, ModelUpdateError } from '../../src/assist/model-update.js';
 import { blobCid } from '../../src/assist/dataset.js';
-import { CHALLENGE_WINDOW, MIN_STAKE, T, setupMycel, type Fixture } from '../chain/mycel-fixture.js';
+import { CHALLENGE_WINDOW, MIN_STAKE, T, setPlaceholderRules, setupMycel, type Fixture } from '../chain/mycel-fixture.js';
 
 const app = defineApp({ grid: [3, 2, 3], values: 3 });
 let f: Fixture;
@@ -30,6 +30,7 @@ function episode() {
 async function job(root: string, open = false): Promise<bigint> {
   const spec = toHex(new TextEncoder().encode('{"assist":"fine-tune on dataset"}'));
   const { jobId } = await postJob(submitter, { market: f.market, spec, steps: 3n, reward: T(5), stake: T(2), deadlineIn: 1_000n });
+  await setPlaceholderRules(submitter, f.market, jobId);
   await claimJob(solver, { market: f.market, jobId, spec });
   await commitRoot(solver, { market: f.market, jobId, root: `0x${root}` });
   if (!open) {

@@ -23,7 +23,7 @@ import {
   type MycelWalletClient,
 } from '../../src/chain/index.js';
 import { MycelError } from '../../src/platform/errors.js';
-import { MIN_STAKE, T, setupMycel, type Fixture } from './mycel-fixture.js';
+import { MIN_STAKE, T, setPlaceholderRules, setupMycel, type Fixture } from './mycel-fixture.js';
 
 let f: Fixture;
 beforeAll(async () => {
@@ -58,6 +58,7 @@ describe('chain action errors', () => {
     await approve(node, { token: f.token, spender: f.registry, amount: MIN_STAKE });
     await register(node, { registry: f.registry, stake: MIN_STAKE });
     await approve(node, { token: f.token, spender: f.market, amount: T(5) });
+    await setPlaceholderRules(sub, f.market, jobId);
     await claimJob(node, { market: f.market, jobId, spec: SPEC });
     await commitRoot(node, { market: f.market, jobId, root: keccak256(SPEC) });
     const { challengeEnds } = await getJob(f.publicClient, { market: f.market, jobId });

@@ -13,7 +13,7 @@ import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { keccak256, type Hex } from 'viem';
 import { readContract } from 'viem/actions';
 import { send } from '../../src/chain/actions/send.js';
-import { finalize, getJob } from '../../src/chain/index.js';
+import { finalize, getJob, setRules } from '../../src/chain/index.js';
 import { DisputeGameAbi } from '../../src/chain/generated/DisputeGame.js';
 import { encodeDisputeMove, GAME_AT, GAME_LEVELS, GAME_PHASES, GAME_TURNS, chunkGroups, solverChain, stepContextOf } from '../../src/chain/dispute-moves.js';
 import { REFEREE_LOSERS } from '../../src/chain/referee.js';
@@ -329,9 +329,10 @@ describe('DisputeGame rejects bad moves and rules timeouts', () => {
     expect((await getJob(c.publicClient, { market: c.market, jobId })).phase).toBe('Refuted');
   }, 60_000);
 
-  test('rules: only the submitter, only while the job is Open; a dispute needs them', async () => {
-    await expectRevert(send(c.wallets[2], { address: c.game, abi: DisputeGameAbi, functionName: 'setRules', args: [0n, ZERO, ZERO, 1n] }), 'RulesNotSubmitter');
-    await expectRevert(send(c.wallets[1], { address: c.game, abi: DisputeGameAbi, functionName: 'setRules', args: [0n, ZERO, ZERO, 1n] }), 'RulesTooLate');
-    await expectRevert(send(c.wallets[1], { address: c.game, abi: DisputeGameAbi, functionName: 'openDispute', args: [0n, 4n, c.wallets[2].account.address, c.wallets[3].account.address, ZERO, h('1'.repeat(64))] }), 'DisputeNotMarket');
+  test('rules: the market keeps them, set only by the submitter, only while the job is Open; the game opens disputes only for a contract', async () => {
+    await expectRevert(setRules(c.wallets[2], { market: c.market, jobId: 0n, h0: ZERO, factsRoot: ZERO, factsSize: 1n }), 'RulesNotSubmitter');
+    await expectRevert(setRules(c.wallets[1], { market: c.market, jobId: 0n, h0: ZERO, factsRoot: ZERO, factsSize: 1n }), 'RulesTooLate');
+    const rules0 = { h0: ZERO, factsRoot: ZERO, factsSize: 1n, steps: 4n };
+    await expectRevert(send(c.wallets[1], { address: c.game, abi: DisputeGameAbi, functionName: 'openDispute', args: [0n, rules0, c.wallets[2].account.address, c.wallets[3].account.address, ZERO, h('1'.repeat(64))] }), 'DisputeClientNotContract');
   });
 });

@@ -12,6 +12,7 @@ import { deployMycel, type DeployMycelReturnType } from '../../src/chain/deploy.
 import { send, type MycelWalletClient } from '../../src/chain/actions/send.js';
 import { approve, challenge, claimJob, commitRoot, postJob, register } from '../../src/chain/index.js';
 import { DisputeGameAbi } from '../../src/chain/generated/DisputeGame.js';
+import { JobMarketAbi } from '../../src/chain/generated/JobMarket.js';
 import { MycelTokenAbi } from '../../src/chain/generated/MycelToken.js';
 import { encodeDisputeMove, jobFacts, type JobFacts } from '../../src/chain/dispute-moves.js';
 import { adversary, startGame, type GameResult, type Move, type Position, type Rules } from '../../src/verify/index.js';
@@ -68,7 +69,7 @@ export async function setupGameChain(rules: Rules): Promise<GameChain> {
 export async function openJobDispute(c: GameChain, rules: Rules, solver: MycelWalletClient, challenger: MycelWalletClient, roots: { solver: string; challenger: string }) {
   const submitter = c.wallets[1];
   const { jobId } = await postJob(submitter, { market: c.market, specHash: `0x${'5e'.repeat(32)}`, steps: BigInt(rules.steps), reward: REWARD, stake: STAKE, deadlineIn: 3_600n });
-  await send(submitter, { address: c.game, abi: DisputeGameAbi, functionName: 'setRules', args: [jobId, c.facts.h0, c.facts.root, c.facts.size] });
+  await send(submitter, { address: c.market, abi: JobMarketAbi, functionName: 'setRules', args: [jobId, c.facts.h0, c.facts.root, c.facts.size] });
   await claimJob(solver, { market: c.market, jobId });
   await commitRoot(solver, { market: c.market, jobId, root: `0x${roots.solver}` as Hex });
   const { disputeId, gasUsed } = await challenge(challenger, { market: c.market, jobId, root: `0x${roots.challenger}` as Hex });

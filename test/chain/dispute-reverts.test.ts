@@ -1,12 +1,12 @@
 /**
  * The DisputeGame and JobMarket reverts that test/chain/dispute-game.test.ts and market.test.ts leave out, each
  * triggered by a real, minimal scenario on anvil and checked by name and arguments: the rules (set twice, missing
- * when a solver claims), the opening (roots equal), the step commit (an h_t that is not the mover's run leaf, an
+ * when a solver claims), the opening (roots equal, steps 0, one party twice, an account as client), the step commit (an h_t that is not the mover's run leaf, an
  * h_{t-1} that does not open in the solver's run tree), an opened chunk of the wrong length, a final element state that
  * is not a halt with the claimed value, a claim list of the wrong length, and a resolver that returns a dispute id
  * twice (MockResolver.repeatLastId). Each bad move is the valid TS move's call with one argument tampered, and the
  * stored position is unchanged after it. DisputeRootsEqual is guarded by the market (JobChallengeRootMatches), so the
- * game's own check is reached by a simulated call from the market's address. StepRootsEqual is not tested: the
+ * game's own checks are reached by simulated calls from the market's address. StepRootsEqual is not tested: the
  * challenger's step root must open its h_t at the last leaf, where the solver's root opens the solver's h_t, and
  * the run descent made the two differ, so equal roots need a SHA-256 collision.
  */
@@ -15,7 +15,7 @@ import { createWalletClient, http, type Hex } from 'viem';
 import { DisputeGameAbi } from '../../src/chain/generated/DisputeGame.js';
 import { MockResolverAbi } from '../../src/chain/generated/MockResolver.js';
 import { send, type MycelWalletClient } from '../../src/chain/actions/send.js';
-import { approve, challenge, claimJob, commitRoot, getJob, postJob, register } from '../../src/chain/index.js';
+import { approve, challenge, claimJob, commitRoot, getJob, postJob, register, setRules } from '../../src/chain/index.js';
 import { encodeDisputeMove } from '../../src/chain/dispute-moves.js';
 import type { GameResult, Move, Position } from '../../src/verify/index.js';
 import { rules } from '../verify/game-helpers.js';
@@ -45,13 +45,14 @@ async function rejected(id: bigint, cases: [() => Promise<unknown>, string, read
 }
 
 describe('rules and opening', () => {
+  const setFacts = (w: MycelWalletClient, jobId: bigint) => setRules(w, { market: c.market, jobId, h0: c.facts.h0, factsRoot: c.facts.root, factsSize: c.facts.size });
   const post = async () => (await postJob(c.wallets[1], { market: c.market, specHash: h('5e'.repeat(32)), steps: BigInt(rules.steps), reward: REWARD, stake: STAKE, deadlineIn: 3_600n })).jobId;
 
   test('RulesAlreadySet: the submitter sets a job’s rules once', async () => {
     const submitter = c.wallets[1];
     const jobId = await post();
-    await sendGame(submitter, 'setRules', [jobId, c.facts.h0, c.facts.root, c.facts.size]);
-    await expectRevert(sendGame(submitter, 'setRules', [jobId, c.facts.h0, c.facts.root, c.facts.size]), 'RulesAlreadySet', [jobId]);
+    await setFacts(submitter, jobId);
+    await expectRevert(setFacts(submitter, jobId), 'RulesAlreadySet', [jobId]);
   });
 
   test('JobRulesUnset: nobody can claim a job before its rules are set (a claimed job without rules could never be challenged)', async () => {
@@ -59,7 +60,7 @@ describe('rules and opening', () => {
     const jobId = await post();
     await expectRevert(claimJob(solver, { market: c.market, jobId }), 'JobRulesUnset', [jobId]);
     expect((await getJob(c.publicClient, { market: c.market, jobId })).phase).toBe('Open');
-    await sendGame(submitter, 'setRules', [jobId, c.facts.h0, c.facts.root, c.facts.size]);
+    await setFacts(submitter, jobId);
     await claimJob(solver, { market: c.market, jobId });
     expect((await getJob(c.publicClient, { market: c.market, jobId })).phase).toBe('Claimed');
   });
@@ -67,14 +68,20 @@ describe('rules and opening', () => {
   test('DisputeRootsEqual: the market refuses equal roots first; the game refuses them from the market too', async () => {
     const [submitter, solver, challenger] = [c.wallets[1], c.wallets[2], c.wallets[3]];
     const jobId = await post();
-    await sendGame(submitter, 'setRules', [jobId, c.facts.h0, c.facts.root, c.facts.size]);
+    await setFacts(submitter, jobId);
     await claimJob(solver, { market: c.market, jobId });
     await commitRoot(solver, { market: c.market, jobId, root: h(roots.solver) });
     await expectRevert(challenge(challenger, { market: c.market, jobId, root: h(roots.solver) }), 'JobChallengeRootMatches', [jobId, h(roots.solver)]);
-    // No market call reaches the game's own check, so it is simulated (eth_call, nothing sent) with the market as sender.
+    // No market call reaches the game's own checks, so they are simulated (eth_call, nothing sent) with the market, a
+    // contract, as sender; from an account (no code, nothing to call back) the game refuses any dispute.
     const asMarket = createWalletClient({ account: c.market, chain: c.wallets[0].chain, transport: http(c.anvil.rpcUrl) });
-    const args = [jobId, BigInt(rules.steps), solver.account.address, challenger.account.address, h(roots.solver), h(roots.solver)];
-    await expectRevert(sendGame(asMarket, 'openDispute', args), 'DisputeRootsEqual', [h(roots.solver)]);
+    const game = { h0: c.facts.h0, factsRoot: c.facts.root, factsSize: c.facts.size, steps: BigInt(rules.steps) };
+    const args = (r: typeof game, s: string, ch: string, a: Hex, b: Hex) => [jobId, r, s, ch, a, b];
+    const [sa, ca] = [solver.account.address, challenger.account.address];
+    await expectRevert(sendGame(asMarket, 'openDispute', args(game, sa, ca, h(roots.solver), h(roots.solver))), 'DisputeRootsEqual', [h(roots.solver)]);
+    await expectRevert(sendGame(asMarket, 'openDispute', args({ ...game, steps: 0n }, sa, ca, h(roots.solver), h(roots.challenger))), 'DisputeRulesInvalid', ['steps', 0n]);
+    await expectRevert(sendGame(asMarket, 'openDispute', args(game, sa, sa, h(roots.solver), h(roots.challenger))), 'DisputePartiesInvalid', [sa, sa]);
+    await expectRevert(sendGame(challenger, 'openDispute', args(game, sa, ca, h(roots.solver), h(roots.challenger))), 'DisputeClientNotContract', [ca]);
   });
 });
 
@@ -177,6 +184,7 @@ test('DisputeIdReused: the market refuses a dispute id its resolver returned bef
     for (const w of [submitter, solver, challenger]) await approve(w, { token: f.token, spender: f.market, amount: TOKENS(1_000) });
     const committed = async () => {
       const { jobId } = await postJob(submitter, { market: f.market, specHash: h('5e'.repeat(32)), steps: 4n, reward: TOKENS(10), stake: TOKENS(5), deadlineIn: 3_600n });
+      await setRules(submitter, { market: f.market, jobId, h0: h('00'.repeat(32)), factsRoot: h('00'.repeat(32)), factsSize: 1n });
       await claimJob(solver, { market: f.market, jobId });
       await commitRoot(solver, { market: f.market, jobId, root: h('01'.repeat(32)) });
       return jobId;

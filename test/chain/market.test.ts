@@ -23,7 +23,7 @@ import {
 } from '../../src/chain/index.js';
 import { InsufficientAllowanceError } from '../../src/chain/errors.js';
 import type { MycelWalletClient } from '../../src/chain/actions/send.js';
-import { CHALLENGE_WINDOW, MIN_STAKE, T, UNBONDING_DELAY, call, expectRevert, setupMycel, type Fixture } from './mycel-fixture.js';
+import { CHALLENGE_WINDOW, MIN_STAKE, T, UNBONDING_DELAY, call, expectRevert, setPlaceholderRules, setupMycel, type Fixture } from './mycel-fixture.js';
 
 let f: Fixture;
 let submitter: MycelWalletClient, solver: MycelWalletClient, challenger: MycelWalletClient, other: MycelWalletClient;
@@ -50,6 +50,7 @@ const a = (w: MycelWalletClient) => w.account.address;
 async function post(deadlineIn = 3_600n) {
   // deadlineIn: blocks
   const r = await postJob(submitter, { market: f.market, spec: SPEC, steps: 1000n, reward: REWARD, stake: STAKE, deadlineIn, verifiersWanted: 3 });
+  await setPlaceholderRules(submitter, f.market, r.jobId);
   return r.jobId;
 }
 async function committed() {
@@ -117,7 +118,9 @@ describe('JobMarket lifecycle', () => {
     const b0 = await balances();
     const c = await challenge(challenger, { market: f.market, jobId, root: OTHER_ROOT });
     const dispute = await readContract(f.publicClient, { address: f.resolver, abi: MockResolverAbi, functionName: 'getDispute', args: [c.disputeId] });
-    expect(dispute).toEqual({ jobId, steps: 1000n, solver: a(solver), challenger: a(challenger), solverRoot: ROOT, challengerRoot: OTHER_ROOT });
+    // The market passes the job's rules (set by the submitter) with the dispute.
+    const zero = `0x${'00'.repeat(32)}`;
+    expect(dispute).toEqual({ ref: jobId, steps: 1000n, solver: a(solver), challenger: a(challenger), solverRoot: ROOT, challengerRoot: OTHER_ROOT, h0: zero, factsRoot: zero, factsSize: 1n });
     expect(await getJob(f.publicClient, { market: f.market, jobId })).toMatchObject({ phase: 'Disputed', openDisputes: 1, disputes: 1 });
     await f.mine(CHALLENGE_WINDOW); // a dispute outlives the window: finalize cannot bypass it
     await expectRevert(finalize(other, { market: f.market, jobId }), 'JobDisputesOpen', [jobId, 1n]);
@@ -348,7 +351,7 @@ describe('JobMarket reverts', () => {
 
   it('nobody, owner included, can move stake: the ABI has no admin function', () => {
     const writes = JobMarketAbi.filter((x) => x.type === 'function' && !['view', 'pure'].includes(x.stateMutability as string)).map((x) => (x as { name: string }).name);
-    expect(writes.sort()).toEqual(['challenge', 'claimJob', 'commitRoot', 'expire', 'finalize', 'postJob', 'postJobWithPermit', 'resolveDispute']);
+    expect(writes.sort()).toEqual(['challenge', 'claimJob', 'commitRoot', 'expire', 'finalize', 'postJob', 'postJobWithPermit', 'resolveDispute', 'setRules']);
     const names = JobMarketAbi.filter((x) => x.type === 'function').map((x) => (x as { name: string }).name.toLowerCase());
     for (const bad of ['owner', 'transferownership', 'slash', 'setresolver', 'rescue', 'sweep', 'pause', 'upgradeto']) expect(names).not.toContain(bad);
   });

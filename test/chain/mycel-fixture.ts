@@ -12,6 +12,7 @@ import { createClients, deployContract } from '../../src/chain/clients.js';
 import { deployMycel, type DeployMycelReturnType } from '../../src/chain/deploy.js';
 import { ContractRevertError } from '../../src/chain/errors.js';
 import { send, type MycelWalletClient } from '../../src/chain/actions/send.js';
+import { setRules } from '../../src/chain/actions/setRules.js';
 import { MockResolverAbi, MockResolverBytecode } from '../../src/chain/generated/MockResolver.js';
 import { MycelTokenAbi } from '../../src/chain/generated/MycelToken.js';
 
@@ -91,4 +92,12 @@ export async function expectRevert(p: Promise<unknown>, errorName: string, args?
 /** A plain write through the shared send path (simulate, send, receipt). */
 export function call(wallet: MycelWalletClient, address: Address, abi: Abi, functionName: string, args: readonly unknown[] = []) {
   return send<unknown>(wallet, { address, abi, functionName, args });
+}
+
+/**
+ * Sets placeholder dispute rules on a job (the market lets nobody claim a job without rules): with MockResolver as
+ * the game nothing reads them; the real game's tests set their job's facts instead.
+ */
+export function setPlaceholderRules(submitter: MycelWalletClient, market: Address, jobId: bigint) {
+  return setRules(submitter, { market, jobId, h0: `0x${'00'.repeat(32)}`, factsRoot: `0x${'00'.repeat(32)}`, factsSize: 1n });
 }

@@ -7,7 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { approve, challenge, claimJob, commitRoot, finalize, postJob, type GetJobReturnType } from '../../src/chain/index.js';
 import { jobShare } from '../../src/chain/wallet.js';
 import { MockResolverAbi } from '../../src/chain/generated/MockResolver.js';
-import { CHALLENGE_WINDOW, T, UNBONDING_DELAY, call, setupMycel, type Fixture } from '../chain/mycel-fixture.js';
+import { CHALLENGE_WINDOW, T, UNBONDING_DELAY, call, setPlaceholderRules, setupMycel, type Fixture } from '../chain/mycel-fixture.js';
 import { mycelInProcess as mycel } from './in-process.js';
 
 let f: Fixture;
@@ -75,6 +75,7 @@ describe('mycel wallet', () => {
     const a = (await post()).jobId;
     const b = (await post()).jobId;
     for (const id of [a, b]) {
+      await setPlaceholderRules(submitter, f.market, id);
       await claimJob(solver, { market: f.market, jobId: id });
       await commitRoot(solver, { market: f.market, jobId: id, root: `0x${'22'.repeat(32)}` });
     }
@@ -106,6 +107,7 @@ describe('mycel wallet', () => {
     await approve(submitter, { token: f.token, spender: f.market, amount: T(1000) });
     const post = async () => {
       const { jobId } = await postJob(submitter, { market: f.market, specHash: `0x${'44'.repeat(32)}`, steps: 4n, reward: T(25), stake: T(5), deadlineIn: 3_600n });
+      await setPlaceholderRules(submitter, f.market, jobId);
       await claimJob(solver, { market: f.market, jobId });
       await commitRoot(solver, { market: f.market, jobId, root: `0x${'22'.repeat(32)}` });
       return jobId;

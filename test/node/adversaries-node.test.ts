@@ -22,7 +22,6 @@ import { getAddress, keccak256, type Address, type Hex } from 'viem';
 import { getContractEvents, readContract } from 'viem/actions';
 import { send } from '../../src/chain/actions/send.js';
 import { challenge, claimJob, commitRoot, finalize, getJob, getNode, postJob } from '../../src/chain/index.js';
-import { DisputeGameAbi } from '../../src/chain/generated/DisputeGame.js';
 import { JobMarketAbi } from '../../src/chain/generated/JobMarket.js';
 import { MycelTokenAbi } from '../../src/chain/generated/MycelToken.js';
 import type { NodeEvent } from '../../src/node/context.js';
@@ -140,7 +139,7 @@ async function playCheatingSolver(k: SolverCase, signal: AbortSignal) {
     ({ jobId } = await postJob(w.submitter, { market: c.market, spec: bytes, steps: BigInt(SPEC.steps), reward: REWARD, stake: STAKE, deadlineIn: 3_600n, challengeWindow: WINDOW }));
     const h0 = k.submitter === 'wrong-h0' ? (`0x${'0d'.repeat(32)}` as Hex) : c.facts.h0;
     const factsRoot = k.submitter === 'wrong-facts' ? (`0x${'ab'.repeat(32)}` as Hex) : c.facts.root;
-    await send(w.submitter, { address: c.game, abi: DisputeGameAbi, functionName: 'setRules', args: [jobId, h0, factsRoot, c.facts.size] });
+    await send(w.submitter, { address: c.market, abi: JobMarketAbi, functionName: 'setRules', args: [jobId, h0, factsRoot, c.facts.size] });
     await nodes.submitter.announcements.announce({ kind: 'spec', jobId: jobId.toString(), key: keccak256(bytes), cid });
   }
   const root = rootOf(k.base);

@@ -18,7 +18,7 @@ import { hexToBytes, keccak256 } from 'viem';
 import { getBlockNumber } from 'viem/actions';
 import { getJob, postJob } from '../../src/chain/index.js';
 import { send } from '../../src/chain/actions/send.js';
-import { DisputeGameAbi } from '../../src/chain/generated/DisputeGame.js';
+import { JobMarketAbi } from '../../src/chain/generated/JobMarket.js';
 import { canonicalJson } from '../../src/train/index.js';
 import { blobCid, packDataset } from '../../src/assist/dataset.js';
 import { buildAssistJob, parseAssistJobSpec } from '../../src/assist/job.js';
@@ -246,7 +246,7 @@ describe('an assistant job whose dataset is not what its spec says', () => {
       const bytes = new TextEncoder().encode(canonicalJson(specOf({ cid: dataset.cid, signer: solver.address })));
       const cid = await putBlob(person.p2p, join(dir, 'bad', 'spec.json'), bytes);
       const { jobId } = await postJob(c.wallets[1], { market: c.market, spec: bytes, steps: 3n, reward: REWARD, stake: STAKE, deadlineIn: 3_600n });
-      await send(c.wallets[1], { address: c.game, abi: DisputeGameAbi, functionName: 'setRules', args: [jobId, c.facts.h0, c.facts.root, c.facts.size] });
+      await send(c.wallets[1], { address: c.market, abi: JobMarketAbi, functionName: 'setRules', args: [jobId, c.facts.h0, c.facts.root, c.facts.size] });
       await person.announcements.announce({ kind: 'spec', jobId: jobId.toString(), key: keccak256(bytes), cid });
       for (const end = Date.now() + 60_000; !events.some((e) => e.type === 'refused') && Date.now() < end;) await new Promise((r) => setTimeout(r, 100));
       ac.abort(new Error('test done'));

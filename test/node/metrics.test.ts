@@ -9,7 +9,7 @@ import { createNodeMetrics, serveMetrics } from '../../src/node/metrics.js';
 import { putBlob, startP2p } from '../../src/node/p2p.js';
 import { Announcements } from '../../src/node/announce.js';
 import type { MycelNode } from '../../src/p2p/node.js';
-import { T, call, setupMycel, type Fixture } from '../chain/mycel-fixture.js';
+import { T, call, setPlaceholderRules, setupMycel, type Fixture } from '../chain/mycel-fixture.js';
 
 let f: Fixture;
 let dir: string;
@@ -38,6 +38,7 @@ describe('node metrics', () => {
     await approve(solver, { token: f.token, spender: f.market, amount: T(5) });
     await approve(submitter, { token: f.token, spender: f.market, amount: T(25) });
     const { jobId } = await postJob(submitter, { market: f.market, specHash: `0x${'11'.repeat(32)}`, steps: 4n, reward: T(25), stake: T(5), deadlineIn: 3_600n });
+    await setPlaceholderRules(submitter, f.market, jobId);
     await claimJob(solver, { market: f.market, jobId });
     await putBlob(p2p, join(dir, 'blob.bin'), new Uint8Array(1234));
 

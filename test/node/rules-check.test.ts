@@ -15,7 +15,7 @@ import { send } from '../../src/chain/actions/send.js';
 import { createClients } from '../../src/chain/clients.js';
 import { claimJob, commitRoot, finalize, getJob, postJob } from '../../src/chain/index.js';
 import { JobRulesMismatchError } from '../../src/chain/errors.js';
-import { DisputeGameAbi } from '../../src/chain/generated/DisputeGame.js';
+import { JobMarketAbi } from '../../src/chain/generated/JobMarket.js';
 import { awaitJob, checkRules, runSolver, runVerifier } from '../../src/node/roles.js';
 import { startNode } from '../../src/node/run.js';
 import { bootstrapAddr, putBlob } from '../../src/node/p2p.js';
@@ -35,7 +35,7 @@ afterAll(() => c?.anvil.stop());
 async function jobWithRules(factsRoot?: Hex): Promise<bigint> {
   const submitter = c.wallets[1];
   const { jobId } = await postJob(submitter, { market: c.market, specHash: `0x${'5e'.repeat(32)}`, steps: BigInt(rules.steps), reward: REWARD, stake: STAKE, deadlineIn: 3_600n });
-  if (factsRoot) await send(submitter, { address: c.game, abi: DisputeGameAbi, functionName: 'setRules', args: [jobId, c.facts.h0, factsRoot, c.facts.size] });
+  if (factsRoot) await send(submitter, { address: c.market, abi: JobMarketAbi, functionName: 'setRules', args: [jobId, c.facts.h0, factsRoot, c.facts.size] });
   return jobId;
 }
 
@@ -71,7 +71,7 @@ describe('a job whose rules on chain are not its spec\'s (a submitter colluding 
       const bytes = new TextEncoder().encode(canonicalJson(SPEC));
       const cid = await putBlob(submitter.p2p, join(dir, 'spec.json'), bytes);
       const { jobId } = await postJob(c.wallets[1], { market: c.market, spec: bytes, steps: BigInt(SPEC.steps), reward: REWARD, stake: STAKE, deadlineIn: 3_600n });
-      await send(c.wallets[1], { address: c.game, abi: DisputeGameAbi, functionName: 'setRules', args: [jobId, c.facts.h0, `0x${'ab'.repeat(32)}`, c.facts.size] });
+      await send(c.wallets[1], { address: c.market, abi: JobMarketAbi, functionName: 'setRules', args: [jobId, c.facts.h0, `0x${'ab'.repeat(32)}`, c.facts.size] });
       await submitter.announcements.announce({ kind: 'spec', jobId: jobId.toString(), key: keccak256(bytes), cid });
       const settled = awaitJob(submitter, jobId, undefined, SPEC);
       const flagged = (node: string) => events.some((e) => e.type === 'unverified' && e.node === node && e.jobId === jobId.toString());

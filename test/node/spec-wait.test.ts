@@ -10,7 +10,7 @@ import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { keccak256, type Hex } from 'viem';
 import { send } from '../../src/chain/actions/send.js';
 import { getJob, postJob } from '../../src/chain/index.js';
-import { DisputeGameAbi } from '../../src/chain/generated/DisputeGame.js';
+import { JobMarketAbi } from '../../src/chain/generated/JobMarket.js';
 import type { NodeEvent } from '../../src/node/context.js';
 import { runSolver } from '../../src/node/roles.js';
 import { startNode } from '../../src/node/run.js';
@@ -40,7 +40,7 @@ describe('a job whose spec nobody announces', () => {
       const bytes = new TextEncoder().encode(canonicalJson(SPEC));
       const post = async (factsRoot: Hex) => {
         const { jobId } = await postJob(c.wallets[1], { market: c.market, spec: bytes, steps: BigInt(SPEC.steps), reward: REWARD, stake: STAKE, deadlineIn: 3_600n });
-        await send(c.wallets[1], { address: c.game, abi: DisputeGameAbi, functionName: 'setRules', args: [jobId, c.facts.h0, factsRoot, c.facts.size] });
+        await send(c.wallets[1], { address: c.market, abi: JobMarketAbi, functionName: 'setRules', args: [jobId, c.facts.h0, factsRoot, c.facts.size] });
         return jobId;
       };
       const solving = runSolver(solver, { maxJobs: 1, specWaitBlocks: 5n, signal: ac.signal }).catch((e: unknown) => e);

@@ -29,7 +29,7 @@ import { postJob } from '../../src/chain/actions/postJob.js';
 import { send, type MycelWalletClient } from '../../src/chain/actions/send.js';
 import { createClients } from '../../src/chain/clients.js';
 import { deployMycel } from '../../src/chain/deploy.js';
-import { DisputeGameAbi } from '../../src/chain/generated/DisputeGame.js';
+import { JobMarketAbi } from '../../src/chain/generated/JobMarket.js';
 import { MycelTokenAbi } from '../../src/chain/generated/MycelToken.js';
 import { Observer, serveDashboard, servePresence, type DashboardServer } from '../../src/node/index.js';
 import { Announcements, type HeardAnnouncement } from '../../src/node/announce.js';
@@ -103,7 +103,7 @@ async function post(spec: JobSpec, o: { reward: bigint; stake: bigint; deadlineI
   await approve(submitter, { token: contracts.token, spender: contracts.market, amount: o.reward });
   const { jobId } = await postJob(submitter, { market: contracts.market, spec: bytes, steps: BigInt(spec.steps), reward: o.reward, stake: o.stake, deadlineIn: o.deadlineIn, challengeWindow: WINDOW });
   const { facts } = jobOf(spec);
-  await send(submitter, { address: contracts.disputeGame, abi: DisputeGameAbi, functionName: 'setRules', args: [jobId, facts.h0, facts.root, facts.size] });
+  await send(submitter, { address: contracts.market, abi: JobMarketAbi, functionName: 'setRules', args: [jobId, facts.h0, facts.root, facts.size] });
   return jobId;
 }
 

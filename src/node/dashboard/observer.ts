@@ -4,7 +4,7 @@
  * move, and the balances and stakes of the accounts it knows. It polls the chain once a second (new blocks only) and
  * tells subscribers what changed: the state (without logs) when it differs, each log line as it comes.
  */
-import { formatUnits, type Address, type Hex, type PublicClient } from 'viem';
+import { formatUnits, getAddress, type Address, type Hex, type PublicClient } from 'viem';
 import { getBlock, getBlockNumber, getContractEvents, readContract } from 'viem/actions';
 import { getJob, getNode, type GetJobReturnType } from '../../chain/index.js';
 import { DisputeGameAbi } from '../../chain/generated/DisputeGame.js';
@@ -229,7 +229,13 @@ export class Observer {
     for (const jobId of touched) this.updateJob(await getJob(client, { market: c.contracts.market, jobId: BigInt(jobId) }));
     for (const log of game.filter(fresh)) {
       if (log.eventName === 'DisputeOpened') {
-        const a = log.args as { disputeId: bigint; jobId: bigint; solver: Address; challenger: Address };
+        const opened = log.args as { disputeId: bigint; client: Address; ref: bigint; solver: Address; challenger: Address };
+        // The game serves any client: only the market's disputes are jobs' (ref is the job id).
+        if (getAddress(opened.client) !== getAddress(c.contracts.market)) {
+          done(log);
+          continue;
+        }
+        const a = { disputeId: opened.disputeId, jobId: opened.ref, solver: opened.solver, challenger: opened.challenger };
         const specHash = this.specHashes.get(a.jobId.toString());
         const replay = new DisputeReplay(a, specHash ? c.rulesOf(a.jobId, specHash) : undefined);
         const job = await getJob(client, { market: c.contracts.market, jobId: a.jobId });

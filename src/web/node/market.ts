@@ -25,7 +25,6 @@ import { getJob, type GetJobReturnType } from '../../chain/actions/getJob.js';
 import { getNode } from '../../chain/actions/getNode.js';
 import { register } from '../../chain/actions/register.js';
 import { createClients } from '../../chain/clients.js';
-import { DisputeGameAbi } from '../../chain/generated/DisputeGame.js';
 import { JobMarketAbi } from '../../chain/generated/JobMarket.js';
 import { MycelTokenAbi } from '../../chain/generated/MycelToken.js';
 import { NodeRegistryAbi } from '../../chain/generated/NodeRegistry.js';
@@ -116,7 +115,7 @@ export async function solveOneJob(d: MarketDeps): Promise<MarketState> {
         const { job, spec } = found;
         set({ phase: 'checking', jobId: job.jobId.toString(), note: 'checking the job\'s dispute rules against its spec' });
         const facts = await d.facts(spec);
-        const rules = await readContract(publicClient, { address: c.disputeGame, abi: DisputeGameAbi, functionName: 'rulesOf', args: [job.jobId] });
+        const rules = await readContract(publicClient, { address: c.market, abi: JobMarketAbi, functionName: 'rulesOf', args: [job.jobId] });
         if (!rules.set || rules.h0.toLowerCase() !== facts.h0.toLowerCase() || rules.factsRoot.toLowerCase() !== facts.root.toLowerCase() || rules.factsSize !== facts.size) {
           set({ note: `job ${job.jobId}: its dispute rules on chain are not its spec's; not claimed (a dispute would be refereed by those rules)` });
           skipped.add(job.jobId);

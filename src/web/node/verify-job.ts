@@ -22,7 +22,7 @@ import { getJob } from '../../chain/actions/getJob.js';
 import type { MycelWalletClient } from '../../chain/actions/send.js';
 import { createClients } from '../../chain/clients.js';
 import { jobFacts } from '../../chain/dispute-moves.js';
-import { DisputeGameAbi } from '../../chain/generated/DisputeGame.js';
+import { JobMarketAbi } from '../../chain/generated/JobMarket.js';
 import type { Contracts } from '../../node/context.js';
 import { playDispute, type DisputeContext, type DisputeOutcome } from '../../node/dispute.js';
 import { buildProgram } from '../../train/program.js';
@@ -88,7 +88,7 @@ export async function verifyJob(req: VerifyJobRequest, report: VerifyReport): Pr
 
   // Rules first: under rules that are not the spec's, an honest challenger could lose its stake.
   const facts = jobFacts(rules);
-  const onChain = await readContract(publicClient, { address: c.disputeGame, abi: DisputeGameAbi, functionName: 'rulesOf', args: [job.jobId] });
+  const onChain = await readContract(publicClient, { address: c.market, abi: JobMarketAbi, functionName: 'rulesOf', args: [job.jobId] });
   if (!onChain.set || onChain.h0.toLowerCase() !== facts.h0.toLowerCase() || onChain.factsRoot.toLowerCase() !== facts.root.toLowerCase() || onChain.factsSize !== facts.size) {
     return { verdict: 'unverified', reason: `job ${job.jobId}: its dispute rules on chain are not its spec's; not challenged (a dispute would be refereed by those rules)` };
   }
