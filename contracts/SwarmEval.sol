@@ -73,6 +73,29 @@ library SwarmEval {
         index = size - 1;
     }
 
+    /**
+     * @notice Whether `scoreBits` is the score that the eval run `runRoot` ends with: `hFinal` is leaf STEPS of the run
+     * tree (leaves leafHash(h_0) .. leafHash(h_STEPS); `runProof` its path) and the score leaf opens in hFinal's state
+     * tree at its index for a policy of `policyLeafCount` leaves (`scoreProof`). What a claim of a score checks.
+     */
+    function scoreOpens(
+        bytes32 runRoot,
+        uint256 policyLeafCount,
+        uint32 scoreBits,
+        bytes32 hFinal,
+        bytes32[] calldata scoreProof,
+        bytes32[] calldata runProof
+    ) internal view returns (bool) {
+        return _scoreInState(policyLeafCount, scoreBits, hFinal, scoreProof)
+            && Commitments.opensInPlace(Commitments.leafOfWord(hFinal), STEPS, STEPS + 1, runProof, runRoot);
+    }
+
+    /// @notice Whether the score leaf of `scoreBits` opens in state `h` by `proof` (a function of its own: stack depth).
+    function _scoreInState(uint256 policyLeafCount, uint32 scoreBits, bytes32 h, bytes32[] calldata proof) private view returns (bool) {
+        (uint256 index, uint256 size) = scoreLeafIndex(policyLeafCount);
+        return Commitments.opensInPlace(scoreLeaf(scoreBits), index, size, proof, h);
+    }
+
     /// @notice Row `row`'s addends: the addition task's make over the row's first 2 x DIGITS words.
     function drawRow(bytes32 beacon, uint256 row) internal pure returns (uint256 a, uint256 b) {
         uint256 words = uint256(sha256(abi.encodePacked(beacon, uint32(row), uint32(0))));

@@ -22,6 +22,17 @@ contract SwarmEvalHarness {
         return SwarmEval.scoreLeafIndex(policyLeafCount);
     }
 
+    function scoreOpens(
+        bytes32 runRoot,
+        uint256 policyLeafCount,
+        uint32 scoreBits,
+        bytes32 hFinal,
+        bytes32[] calldata scoreProof,
+        bytes32[] calldata runProof
+    ) external view returns (bool) {
+        return SwarmEval.scoreOpens(runRoot, policyLeafCount, scoreBits, hFinal, scoreProof, runProof);
+    }
+
     function drawRow(bytes32 beacon, uint256 row) external pure returns (uint256 a, uint256 b) {
         return SwarmEval.drawRow(beacon, row);
     }

@@ -25,7 +25,8 @@ import type { Gpt } from '../nn/index.js';
 import { argmax, cast, compare, expand, noGrad, reshape, slice, sum, take, takeAlong, Tensor, where } from '../tensor/index.js';
 import { createSha256, toHex } from '../platform/sha256.js';
 import { jobFacts, type JobFacts } from '../chain/dispute-moves.js';
-import { merkleRoot, type Hash } from '../train/merkle.js';
+import { leafHash, merkleProof, merkleRoot, type Hash } from '../train/merkle.js';
+import { fromHex } from '../train/hex.js';
 import type { JobProgram } from '../train/program.js';
 import { canonicalJson } from '../train/spec.js';
 import { headerLeaf, stateHash, stateLeaves, tensorLeaf, type TrainState } from '../train/state.js';
@@ -119,6 +120,31 @@ export function scoreLeaf(scoreBits: number): Hash {
 export function evalTreeOf(policyLeafCount: number): { size: number; scoreIndex: number } {
   const size = policyLeafCount + 4;
   return { size, scoreIndex: size - 1 };
+}
+
+/** What a node posts to claim its eval's score, with the openings SwarmEval.scoreOpens checks. */
+export type ScoreClaim = { runRoot: string; score: number; scoreBits: number; hFinal: string; scoreProof: string[]; runProof: string[] };
+
+/**
+ * The claim of an eval run: its run commitment, the score its final state holds, that state's hash, the score leaf's
+ * path in it and its leaf's path in the run tree (`stepHashes`: h_0 .. h_STEPS, as runJob records them).
+ */
+export function scoreClaim(stepHashes: readonly string[], final: TrainState): ScoreClaim {
+  const leaves = stateLeaves(final);
+  const hFinal = toHex(merkleRoot(leaves));
+  if (hFinal !== stepHashes[stepHashes.length - 1]) throw new RangeError(`the final state hashes to ${hFinal}, not the run's last step hash`);
+  const { scoreIndex } = evalTreeOf(leaves.length - 4);
+  const data = final.opt.tensors[EVAL_TENSORS.score].data as Float32Array;
+  const bits = new Uint32Array(data.buffer, data.byteOffset, 1)[0];
+  const runLeaves = stepHashes.map((h) => leafHash(fromHex(h)));
+  return {
+    runRoot: toHex(merkleRoot(runLeaves)),
+    score: new Float32Array(new Uint32Array([bits]).buffer)[0],
+    scoreBits: bits,
+    hFinal,
+    scoreProof: merkleProof(leaves, scoreIndex).map(toHex),
+    runProof: merkleProof(runLeaves, runLeaves.length - 1).map(toHex),
+  };
 }
 
 /** The eval state: the policy's tensors (step and optimizer step reset to 0) and the round's eval data. */

@@ -11,10 +11,11 @@ import { createClients, deployContract } from '../../src/chain/clients.js';
 import { read } from '../../src/chain/actions/send.js';
 import { SwarmEvalHarnessAbi, SwarmEvalHarnessBytecode } from '../../src/chain/generated/SwarmEvalHarness.js';
 import { toHex } from '../../src/platform/sha256.js';
-import { stateHash, stateLeaves, type TrainState } from '../../src/train/index.js';
+import { runJob, stateHash, stateLeaves, type TrainState } from '../../src/train/index.js';
+import { tempStore } from '../train/helpers.js';
 import { SWARM_MODEL, buildProgram, policySpec, type PolicyModel } from '../../src/swarm/sapo-policy.js';
 import { parseSapoConfig } from '../../src/swarm/sapo-config.js';
-import { SWARM_EVAL, evalData, evalDataLeaves, evalH0, evalLayout, evalProgram, evalTreeOf, scoreLeaf } from '../../src/swarm/eval-program.js';
+import { SWARM_EVAL, evalData, evalDataLeaves, evalH0, evalLayout, evalProgram, evalTreeOf, scoreClaim, scoreLeaf } from '../../src/swarm/eval-program.js';
 
 let anvil: Anvil;
 let publicClient: PublicClient;
@@ -96,6 +97,24 @@ describe('SwarmEval.sol computes what eval-program.ts does', () => {
     expect(leaves.length).toBe(size);
     const bits = new Uint32Array(new Float32Array([eval_.score(s)]).buffer)[0];
     expect(hex(leaves[scoreIndex])).toBe(await call<Hex>('scoreLeaf', [bits]));
+  });
+
+  test('a claim\'s openings: the score leaf in the final state, the final state as the run\'s last leaf', async () => {
+    const { program, state } = policy(TINY, 2, 1);
+    const e = evalProgram(program.model, state, BEACONS[3]);
+    const { record, state: final } = await runJob(e, { store: await tempStore() });
+    const claim = scoreClaim(record.stepHashes, final);
+    expect(claim.runRoot).toBe(record.commitment);
+    expect(claim.score).toBe(e.score(final));
+    const n = BigInt(stateLeaves(state).length);
+    const opens = (o: Partial<typeof claim>) => {
+      const x = { ...claim, ...o };
+      return call<boolean>('scoreOpens', [`0x${x.runRoot}`, n, x.scoreBits, `0x${x.hFinal}`, x.scoreProof.map((h) => `0x${h}`), x.runProof.map((h) => `0x${h}`)]);
+    };
+    expect(await opens({})).toBe(true);
+    expect(await opens({ scoreBits: new Uint32Array(new Float32Array([claim.score + 1]).buffer)[0] })).toBe(false);
+    expect(await opens({ hFinal: record.stepHashes[0] })).toBe(false);
+    expect(await opens({ runRoot: record.stepHashes[0] })).toBe(false);
   });
 
   test('evalH0 of the SAPO policy fits in a claim (printed)', async () => {
