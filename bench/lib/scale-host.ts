@@ -34,13 +34,18 @@ const PROBE = { probe: z.object({ id: z.string().max(32) }).strict() };
 export const wallMs = () => performance.timeOrigin + performance.now();
 
 export type StartSpec = { index: number; config: NodeConfig };
-export type HostStats = { cpuMicros: number; connectionsOpened: number; connectionsPruned: number; loopP99Ms: number };
+export type HostStats = { cpuMicros: number; connectionsOpened: number; connectionsPruned: number; connectionsTrimmed: number; connectionsReopened: number; loopP99Ms: number };
+/** A connection opened to a peer within this long of its last disconnect from the same node counts as reopened. */
+const REOPEN_MS = 20_000;
 export type HostEvent = { type: 'probe'; index: number; id: string; at: number } | { type: 'log'; text: string };
 
 export class ScaleHost {
   private readonly nodes = new Map<number, RunningNode>();
   private connectionsOpened = 0;
   private connectionsPruned = 0;
+  private connectionsReopened = 0;
+  /** Connections trimmed by nodes since stopped (a running node's own count is read from it). */
+  private trimmedByStopped = 0;
   private readonly loop = monitorEventLoopDelay({ resolution: 20 });
 
   constructor(private readonly onEvent: (e: HostEvent) => void) {
@@ -54,7 +59,15 @@ export class ScaleHost {
     };
     const up = await startNode(config, emit, SIM_P2P);
     this.nodes.set(index, up);
-    up.p2p.host.addEventListener('connection:open', () => this.connectionsOpened++);
+    // Reopened: connected again to a peer that left this node less than REOPEN_MS ago, by either end (trimmed peers
+    // redialled were the 50-node connection storm).
+    const leftAt = new Map<string, number>();
+    up.p2p.host.addEventListener('peer:disconnect', (e) => void leftAt.set(e.detail.toString(), Date.now()));
+    up.p2p.host.addEventListener('connection:open', (e) => {
+      this.connectionsOpened++;
+      const left = leftAt.get(e.detail.remotePeer.toString());
+      if (left !== undefined && Date.now() - left < REOPEN_MS) this.connectionsReopened++;
+    });
     up.p2p.host.addEventListener('connection:prune', (e) => (this.connectionsPruned += e.detail.length));
     up.p2p.topic(PROBE_TOPIC, PROBE).subscribe(({ body }) => this.onEvent({ type: 'probe', index, id: body.id, at: wallMs() }));
     return bootstrapAddr(up.p2p);
@@ -63,6 +76,7 @@ export class ScaleHost {
   async stop(index: number): Promise<void> {
     const up = this.nodes.get(index);
     this.nodes.delete(index);
+    this.trimmedByStopped += up?.p2p.connectionsTrimmed ?? 0;
     await up?.stop();
   }
 
@@ -98,7 +112,8 @@ export class ScaleHost {
 
   stats(): HostStats {
     const cpu = process.cpuUsage();
-    return { cpuMicros: cpu.user + cpu.system, connectionsOpened: this.connectionsOpened, connectionsPruned: this.connectionsPruned, loopP99Ms: this.loop.percentile(99) / 1e6 };
+    const connectionsTrimmed = this.trimmedByStopped + [...this.nodes.values()].reduce((sum, up) => sum + up.p2p.connectionsTrimmed, 0);
+    return { cpuMicros: cpu.user + cpu.system, connectionsOpened: this.connectionsOpened, connectionsPruned: this.connectionsPruned, connectionsTrimmed, connectionsReopened: this.connectionsReopened, loopP99Ms: this.loop.percentile(99) / 1e6 };
   }
 
   /** The submitter's node, for the chain roles that run in this process. */

@@ -124,6 +124,10 @@ export type ScaleResult = {
   connections_opened: number;
   /** Of those, closed by libp2p's own limit (the hard cap above the node's trimming, src/p2p/trim.ts) as they opened. */
   connections_pruned: number;
+  /** Of those, closed by the nodes' own trimming (src/p2p/trim.ts), counted at the closing end. */
+  connections_trimmed: number;
+  /** Connections opened to a peer that had left the same node less than 20 s before (a trimmed peer redialled, say). */
+  connections_reopened: number;
   /** Mean open connections per node at the end of the churn. */
   connections_per_node: number;
   /**
@@ -483,6 +487,8 @@ export async function simulateScale(o: ScaleOptions): Promise<ScaleResult> {
       start_seconds: startSeconds,
       connections_opened: cpuAtEnd.reduce((sum, s) => sum + s.connectionsOpened, 0),
       connections_pruned: cpuAtEnd.reduce((sum, s) => sum + s.connectionsPruned, 0),
+      connections_trimmed: cpuAtEnd.reduce((sum, s) => sum + s.connectionsTrimmed, 0),
+      connections_reopened: cpuAtEnd.reduce((sum, s) => sum + s.connectionsReopened, 0),
       connections_per_node: connectionCounts.reduce((a, b) => a + b, 0) / Math.max(1, connectionCounts.length),
       cpu_ms_per_node_second: cpuMsPerNodeSecond,
     };

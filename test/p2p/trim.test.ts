@@ -72,3 +72,32 @@ describe('a full node and a newcomer', () => {
     expect(hub.host.getConnections(newcomer.peerId).length).toBeGreaterThan(0);
   }, 60_000);
 });
+
+describe('a node with a connection limit and kad-dht\'s keep-alive tag', () => {
+  const nodes: MycelNode[] = [];
+  afterAll(async () => {
+    await Promise.all(nodes.map((n) => n.stop()));
+  });
+
+  // kad-dht tags its 20 closest peers keep-alive and libp2p redials such a peer as soon as it disconnects: trimmed
+  // peers came back at once and were trimmed again (the 50-node connection storm).
+  it('drops the tag, so a connection it closes is not redialled', async () => {
+    const start = async (bootstrap: string[]) => {
+      const n = await MycelNode.start({ identity: identityFromRaw(randomSecp256k1()), dataDir: await tempDir(), host: '127.0.0.1', tcpPort: 0, wsPort: -1, bootstrap, maxConnections: 4, autoDialTarget: 0 });
+      nodes.push(n);
+      return n;
+    };
+    const a = await start([]);
+    const b = await start([a.multiaddrs()[0]]);
+    await waitFor(() => a.host.getConnections(b.peerId).length > 0, 20_000, 'b to connect');
+    // kad-dht's routing table tags each end in its closest set (closest-peers.js, every 5 s): the keep-alive tag is
+    // dropped, its value for the trimming stays.
+    const tags = async (self: MycelNode, other: MycelNode) => (await self.host.peerStore.get(other.peerId)).tags;
+    await waitFor(async () => (await tags(a, b)).has('kad-close') && (await tags(b, a)).has('kad-close'), 20_000, 'kad-dht to tag its closest peers');
+    await waitFor(async () => !(await tags(a, b)).has('keep-alive-kad-dht') && !(await tags(b, a)).has('keep-alive-kad-dht'), 10_000, 'the keep-alive tags to be dropped');
+    await Promise.all(a.host.getConnections(b.peerId).map((c) => c.close()));
+    await new Promise((r) => setTimeout(r, 3_000)); // libp2p's reconnect queue redials at once (before: reconnected here)
+    expect(a.host.getConnections(b.peerId).length + b.host.getConnections(a.peerId).length).toBe(0);
+  }, 60_000);
+});
+
