@@ -89,7 +89,7 @@ describe('an inflated score loses the dispute', () => {
     }));
     expect(liar.record.commitment).not.toBe(good.record.commitment);
     const game = await dispute(liar, good);
-    expect(game.ruling).toMatchObject({ loser: 'solver', at: 'instruction', t: 1, op, element: position });
+    expect(game.ruling).toMatchObject({ loser: 'solver', at: 'instruction', t: 1, op, element: position, opName: `where -> opt.${EVAL_TENSORS.tokens}` });
   });
 
   test('an honest claimer wins against a challenger that claims a lower score', async () => {

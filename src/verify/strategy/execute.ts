@@ -149,8 +149,9 @@ function structureOf(before: TrainState, after: TrainState, batch: TokenBatch, o
     return { op: r.op, attrs: r.attrs, inputs, output: { dtype: r.output.dtype, shape: r.output.shape }, name: '' };
   });
   structured.forEach((s, i) => {
-    const phase = i <= lastForward ? 'forward' : i >= firstOptimizer ? 'optimizer' : 'backward';
-    s.name = `${phase} ${s.op}${labels[i] ? ` (from ${labels[i]})` : ''}`;
+    // A step without a backward pass (an outer merge, an evaluation) has no phases to tell apart.
+    const phase = lastForward < 0 ? '' : i <= lastForward ? 'forward ' : i >= firstOptimizer ? 'optimizer ' : 'backward ';
+    s.name = `${phase}${s.op}${labels[i] ? ` (from ${labels[i]})` : ''}`;
   });
   const stateOutputs = stateTensorNames(after).map((name) => {
     const t = stateTensor(after, name);
