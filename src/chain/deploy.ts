@@ -1,5 +1,6 @@
 /**
- * Deploys the mycel contracts: MycelToken, NodeRegistry and JobMarket, wired together.
+ * Deploys the mycel contracts: MycelToken, NodeRegistry and JobMarket, wired together; and a SwarmCoordinator beside
+ * them (deploySwarmCoordinator), its reward pool funded at deployment.
  *
  * The registry must know the market (only it may lock nodes) and the market the registry; neither has an admin
  * that could set the other later. So the market's address is predicted from the deployer's nonce before the
@@ -9,7 +10,7 @@
  * const { token, registry, market } = await deployMycel(walletClient, { resolver, minStake: 100n * 10n ** 18n })
  * ```
  */
-import { getAddress, getContractAddress, parseUnits, type Address } from 'viem';
+import { getAddress, getContractAddress, parseUnits, type Address, type Hex } from 'viem';
 import { getTransactionCount } from 'viem/actions';
 import { deployContract } from './clients.js';
 import { toMycelError } from './errors.js';
@@ -18,8 +19,9 @@ import { JobMarketAbi, JobMarketBytecode } from './generated/JobMarket.js';
 import { OneStepRefereeAbi, OneStepRefereeBytecode } from './generated/OneStepReferee.js';
 import { MycelTokenAbi, MycelTokenBytecode } from './generated/MycelToken.js';
 import { NodeRegistryAbi, NodeRegistryBytecode } from './generated/NodeRegistry.js';
+import { SwarmCoordinatorAbi, SwarmCoordinatorBytecode } from './generated/SwarmCoordinator.js';
 import { MycelError } from '../platform/errors.js';
-import { assertChain, rpcUrlOf, type MycelWalletClient } from './actions/send.js';
+import { assertChain, rpcUrlOf, send, type MycelWalletClient } from './actions/send.js';
 
 export type DeployMycelParameters = {
   /** The dispute game (an IDisputeResolver). Fixed for the market's lifetime. Give this or `disputeGame`. */
@@ -58,8 +60,9 @@ export type DeployMycelReturnType = {
 /** The predicted market address was not where the market landed (another transaction used the nonce). */
 export class MycelDeployError extends MycelError {
   override name = 'MycelDeployError';
-  constructor({ predicted, actual }: { predicted: Address; actual: Address }) {
-    super(`The JobMarket was deployed at ${actual}, not at the predicted ${predicted}; the registry points to the wrong market.`, {
+  constructor({ predicted, actual, contract = 'JobMarket' }: { predicted: Address; actual: Address; contract?: 'JobMarket' | 'SwarmCoordinator' }) {
+    const consequence = contract === 'JobMarket' ? 'the registry points to the wrong market' : 'the pool was approved for another address';
+    super(`The ${contract} was deployed at ${actual}, not at the predicted ${predicted}; ${consequence}.`, {
       metaMessages: ['Deploy from an account that sends nothing else meanwhile, and deploy again.'],
     });
   }
@@ -122,6 +125,57 @@ export async function deployMycel(client: MycelWalletClient, params: DeployMycel
       gasUsed: { token: token.gasUsed, registry: registry.gasUsed, market: market.gasUsed, ...extraGas },
       ...extra,
     };
+  } catch (error) {
+    throw toMycelError(error, ctx);
+  }
+}
+
+export type DeploySwarmCoordinatorParameters = {
+  token: Address;
+  registry: Address;
+  /** The dispute game (an IDisputeResolver; DisputeGame, deployed by deployMycel with `disputeGame`). */
+  game: Address;
+  /** Round lengths in blocks; `start` (default: the deployment's block) is round 0's first commit block. */
+  timing: { start?: bigint; commitBlocks: number; claimBlocks: number; challengeBlocks: number };
+  /** Bonds (the claim bond is also each challenge's), reward per round, paid rounds, use share in basis points. */
+  economics: { commitBond: bigint; claimBond: bigint; rewardPerRound: bigint; rounds: number; useShareBps: number };
+  /** The evaluation programs admitted, one per model config (swarm/eval-program.ts evalFacts; its policies' state-tree leaf count). */
+  programs: readonly { modelConfig: Hex; factsRoot: Hex; factsSize: bigint; steps: bigint; policyLeafCount: number }[];
+};
+
+export type DeploySwarmCoordinatorReturnType = { coordinator: Address; pool: bigint; gasUsed: bigint };
+
+/**
+ * Deploys the SwarmCoordinator from the client's account, which funds its reward pool (rewardPerRound x rounds) at
+ * deployment: the account approves the coordinator's address (predicted from its nonce) for the pool, and the
+ * constructor pulls it.
+ * @throws ChainUnreachableError, WrongChainError, AccountUnfundedError, ContractRevertError, MycelDeployError
+ */
+export async function deploySwarmCoordinator(client: MycelWalletClient, params: DeploySwarmCoordinatorParameters): Promise<DeploySwarmCoordinatorReturnType> {
+  await assertChain(client);
+  const from = client.account.address;
+  const ctx = { functionName: 'deploySwarmCoordinator', rpcUrl: rpcUrlOf(client), account: from };
+  try {
+    const e = params.economics;
+    const pool = e.rewardPerRound * BigInt(e.rounds);
+    const nonce = await getTransactionCount(client, { address: from, blockTag: 'pending' });
+    const predicted = getContractAddress({ from, nonce: BigInt(nonce + (pool > 0n ? 1 : 0)) });
+    if (pool > 0n) await send(client, { address: params.token, abi: MycelTokenAbi, functionName: 'approve', args: [predicted, pool] });
+    const t = params.timing;
+    const deployed = await deployContract(client, {
+      abi: SwarmCoordinatorAbi,
+      bytecode: SwarmCoordinatorBytecode,
+      args: [
+        params.token,
+        params.registry,
+        params.game,
+        { start: t.start ?? 0n, commitBlocks: t.commitBlocks, claimBlocks: t.claimBlocks, challengeBlocks: t.challengeBlocks },
+        e,
+        params.programs,
+      ],
+    });
+    if (deployed.address.toLowerCase() !== predicted.toLowerCase()) throw new MycelDeployError({ predicted, actual: deployed.address, contract: 'SwarmCoordinator' });
+    return { coordinator: getAddress(deployed.address), pool, gasUsed: deployed.gasUsed };
   } catch (error) {
     throw toMycelError(error, ctx);
   }

@@ -21,6 +21,7 @@ import { JobMarketAbi } from './generated/JobMarket.js';
 import { MycelTokenAbi } from './generated/MycelToken.js';
 import { NodeRegistryAbi } from './generated/NodeRegistry.js';
 import { OneStepRefereeAbi } from './generated/OneStepReferee.js';
+import { SwarmCoordinatorAbi } from './generated/SwarmCoordinator.js';
 import { MycelError } from '../platform/errors.js';
 import { ChainUnreachableError } from './clients.js';
 
@@ -33,7 +34,7 @@ export type JobPhase = (typeof JOB_PHASES)[number];
  * the one-step referee's).
  */
 export const MYCEL_ERRORS_ABI = dedupe(
-  [...JobMarketAbi, ...NodeRegistryAbi, ...MycelTokenAbi, ...DisputeGameAbi, ...OneStepRefereeAbi].filter((x) => x.type === 'error'),
+  [...JobMarketAbi, ...NodeRegistryAbi, ...MycelTokenAbi, ...DisputeGameAbi, ...OneStepRefereeAbi, ...SwarmCoordinatorAbi].filter((x) => x.type === 'error'),
 );
 
 function dedupe<T extends { name?: string }>(items: T[]): T[] {
@@ -148,6 +149,47 @@ const EXPLAIN: Record<string, Explain> = {
     message: `Job ${jobId} has no dispute rules yet, so it cannot be claimed (a claimed job without rules could never be challenged).`,
     hints: ["The submitter sets them first: JobMarket.setRules(jobId, h0, factsRoot, factsSize) from the job's spec (jobFacts; the setRules action)."],
   }),
+  // SwarmCoordinator (docs/swarm-chain.md): each says what to do instead.
+  SwarmConfigInvalid: ([field]) => ({ message: `The swarm coordinator's ${field} is out of range.`, hints: ['Deploy with positive window lengths, a claim bond of at least 2, a use share of at most 10,000 bps and one program per model config.'] }),
+  SwarmNotRegistered: ([node]) => ({ message: `${node} is not a registered, active node.`, hints: ['Register in the NodeRegistry (the register action) before committing; a node that requested withdrawal cannot commit.'] }),
+  SwarmCommitClosed: ([round, block, opens, closes]) => ({
+    message: `Round ${round}'s commit window is blocks ${opens} to ${BigInt(closes as bigint) - 1n}; it is block ${block}.`,
+    hints: ['Commit to the current round (currentRound()); a late commitment cannot enter a round whose beacon may already be known.'],
+  }),
+  SwarmAlreadyCommitted: ([round, node]) => ({ message: `${node} already committed in round ${round}.`, hints: ['One commitment per node and round; wait for the next round.'] }),
+  SwarmModelUnknown: ([config]) => ({ message: `The coordinator admits no evaluation program for model config ${config}.`, hints: ['Commit with one of modelConfigs(); programs are fixed at deployment.'] }),
+  SwarmZeroHash: () => ({ message: 'A root or policy hash is zero.', hints: ['Send the Merkle roots of what you committed.'] }),
+  SwarmBeaconTooEarly: ([round, block, at]) => ({ message: `Round ${round}'s beacon is the hash of block ${at}, not mined yet (now ${block}).`, hints: [`Call fixBeacon after block ${at}.`] }),
+  SwarmBeaconAlreadyFixed: ([round]) => ({ message: `Round ${round}'s beacon is already fixed.`, hints: ['Read it with getRound(round).'] }),
+  SwarmBeaconUnfixed: ([round]) => ({ message: `Round ${round}'s beacon is not fixed yet.`, hints: [`Call fixBeacon(${round}) first (anyone may), within 256 blocks of its commit deadline.`] }),
+  SwarmRoundVoid: ([round]) => ({ message: `Round ${round} is void: nobody fixed its beacon within 256 blocks.`, hints: ['Its bonds come back with collect; commit to the current round.'] }),
+  SwarmNoCommitment: ([round, node]) => ({ message: `${node} has no commitment in round ${round}.`, hints: ['Only a node that committed in the round can claim, prove use or collect.'] }),
+  SwarmAlreadyClaimed: ([round, node]) => ({ message: `${node} already claimed a score in round ${round}.`, hints: ['One claim per node and round.'] }),
+  SwarmClaimClosed: ([round, block, end]) => ({ message: `Round ${round}'s claim window closed at block ${end} (now ${block}).`, hints: ['Claim within the round\'s claim window (schedule(round)).'] }),
+  SwarmScoreInvalid: ([bits]) => ({ message: `Score bits 0x${Number(bits).toString(16)} are not a float32 whole number from 0 to 2^24.`, hints: ["Claim the evaluation's count of right answers as float32 bits."] }),
+  SwarmPolicyMismatch: ([round, node, got, committed]) => ({ message: `The policy leaves hash to ${got}; ${node} committed ${committed} in round ${round}.`, hints: ['Send the state-tree leaves of the policy you committed, in order.'] }),
+  SwarmProofInvalid: () => ({ message: "The claim's openings do not verify: h_K is not leaf K of the run root, or the score leaf is not in h_K.", hints: ['Send the run of the committed policy on this round\'s beacon and its score (scoreClaim builds the openings).'] }),
+  SwarmUseProofInvalid: ([what]) => ({
+    message: `A use proof's path does not verify: ${["the rollout leaf (naming the sender) in the sender's rolloutsRoot", "the rollout leaf in the user's usedRoot"][Number(what)] ?? what}.`,
+    hints: ['Send the RFC 6962 audit path of your own rollout leaf in both committed trees.'],
+  }),
+  SwarmPolicyLayout: ([got, want]) => ({ message: `The claim sends ${got} policy leaves; policies of this model config have ${want}.`, hints: ["Send the committed policy's state-tree leaves, all of them, in order."] }),
+  SwarmNoClaim: ([round, node]) => ({ message: `${node} has no score claim in round ${round}.`, hints: ['Only a claim can be challenged.'] }),
+  SwarmClaimRefuted: ([round, node]) => ({ message: `${node}'s claim of round ${round} is already refuted.`, hints: ['Nothing to challenge: it earns nothing.'] }),
+  SwarmChallengeClosed: ([round, block, end]) => ({ message: `Round ${round}'s challenge window closed at block ${end} (now ${block}).`, hints: ['The claim stands; collect pays it.'] }),
+  SwarmSelfChallenge: ([node]) => ({ message: `${node} cannot challenge its own claim.`, hints: ['Challenge from another account.'] }),
+  SwarmChallengeRootMatches: ([root]) => ({ message: `The challenger's run root ${root} is the claim's.`, hints: ['Challenge only a claim your own run disagrees with.'] }),
+  SwarmUnauthorizedResolver: ([caller]) => ({ message: `${caller} is not the coordinator's dispute game.`, hints: ['Only the game set at deployment resolves disputes.'] }),
+  SwarmDisputeUnknown: ([id]) => ({ message: `Dispute ${id} is not open at this coordinator.`, hints: ['Check the dispute id (ScoreChallenged events).'] }),
+  SwarmDisputeIdReused: ([id]) => ({ message: `The game reused dispute id ${id}.`, hints: ['The game contract is faulty.'] }),
+  SwarmWinnerInvalid: ([id, winner]) => ({ message: `${winner} is not a party to dispute ${id}.`, hints: ['The winner must be the node or the challenger.'] }),
+  SwarmUserInvalid: ([round, user]) => ({ message: `${user} did not commit in round ${BigInt(round as bigint) + 1n} or is the prover itself.`, hints: ["A use is proven by another node's usedRoot of the next round."] }),
+  SwarmUseClosed: ([round, block, end]) => ({ message: `Use proofs for round ${round}'s rollouts closed at block ${end} (now ${block}).`, hints: ['Prove uses before the next round\'s challenge window ends.'] }),
+  SwarmUseAlreadyProven: ([round, leaf, user]) => ({ message: `The use of rollout leaf ${leaf} of round ${round} by ${user} is already counted.`, hints: ['Each (rollout, user) counts once.'] }),
+  SwarmTooEarly: ([round, block, from]) => ({ message: `Round ${round} pays out from block ${from} (now ${block}).`, hints: [`Collect after block ${from}.`] }),
+  SwarmDisputesOpen: ([round, open]) => ({ message: `${open} dispute(s) of round ${round} are in play.`, hints: ['Collect once they are ruled (each ends within twice the game\'s chess clock).'] }),
+  SwarmAlreadyCollected: ([round, node]) => ({ message: `${node} already collected round ${round}.`, hints: ['Nothing more to collect for it.'] }),
+  SwarmNotEligible: ([round, node]) => ({ message: `${node}'s claim of round ${round} did not stand (none, refuted, or the round is void): no use share.`, hints: ['A use share needs a standing score claim in the round of the rollouts.'] }),
   // DisputeGame: each names what to send instead (docs/verification.md).
   DisputeOver: ([id]) => ({ message: `Dispute ${id} is over: it has a ruling.`, hints: ['Read getDispute(id).loser; nothing more can be sent.'] }),
   DisputeNotParty: ([id, caller]) => ({ message: `${caller} is neither the solver nor the challenger of dispute ${id}.`, hints: ["Send moves from the party's own key; anyone may only call timeout."] }),

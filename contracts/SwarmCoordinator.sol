@@ -1,0 +1,597 @@
+// SPDX-License-Identifier: MIT
+pragma solidity ^0.8.24;
+
+import {IERC20} from "@openzeppelin/contracts/token/ERC20/IERC20.sol";
+import {ERC20Burnable} from "@openzeppelin/contracts/token/ERC20/extensions/ERC20Burnable.sol";
+import {SafeERC20} from "@openzeppelin/contracts/token/ERC20/utils/SafeERC20.sol";
+import {IDisputeClient, IDisputeResolver} from "./interfaces/IDisputeResolver.sol";
+import {NodeRegistry} from "./NodeRegistry.sol";
+import {Commitments} from "./Commitments.sol";
+import {SwarmEval} from "./SwarmEval.sol";
+
+/**
+ * @title SwarmCoordinator: RL swarm rounds on chain, paid by verified score and verified use
+ * @notice A round clock on block numbers that nobody runs (docs/swarm-chain.md). Round r:
+ *
+ * 1. Commit window, blocks [START + r·COMMIT_BLOCKS, deadline(r)), deadline(r) = START + (r+1)·COMMIT_BLOCKS: each
+ *    registered, active node {commit}s once, with {COMMIT_BOND}: its rollouts' Merkle root (leaves
+ *    {rolloutLeaf}(node, rollout hash)), its policy hash (the root of its policy's state-tree leaves), `usedRoot`
+ *    (the root of the rollout leaves of round r-1 its GRPO step trained on) and its model config, which names the
+ *    evaluation program (rules fixed here at deployment).
+ * 2. The beacon: blockhash(deadline(r)), the first block after the commit window, fixed by anyone ({fixBeacon})
+ *    once that block is mined and within 256 blocks of it (the EVM forgets older hashes). Nobody fixed it in time:
+ *    the round is void ({fixBeacon} then records that), nobody is paid for it and every bond comes back.
+ * 3. Claim window, until claimEnd(r) = deadline(r) + CLAIM_BLOCKS: a node that committed {claimScore}s, with
+ *    {CLAIM_BOND}, its evaluation score: the run root of its evaluation program (the committed policy on the round's
+ *    held-out tasks drawn from the beacon). The contract computes h_0 of that program itself ({SwarmEval.evalH0}:
+ *    the policy's leaves, checked against the committed policy hash, and the beacon's eval data) and checks that the
+ *    score leaf opens in h_K, leaf K of the run root.
+ * 4. Challenge window, until challengeEnd(r) = claimEnd(r) + CHALLENGE_BLOCKS: anyone but the node
+ *    {challengeScore}s a claim with {CLAIM_BOND} and its own run root: a dispute in {GAME} over the evaluation
+ *    program (rules: the claim's h_0 and the program's facts). Each challenger plays its own game; the claim is
+ *    refuted at its node's first loss. The ruling ({resolveDispute}): a loser's bond is half burned
+ *    ({LOSER_BURN_BPS}), half to the winner (for a winning node, held and paid with its bonds at {collect}, or to
+ *    whoever later refutes it); "both lost": both bonds are burned. A refuted claim earns nothing.
+ * 5. After challengeEnd(r) and once no dispute of round r is in play, each node {collect}s its bonds back and its
+ *    share of the round's score reward: (1 - USE_SHARE_BPS) of {REWARD_PER_ROUND}, split by verified score
+ *    (claims not refuted). Use: a contributor {proveUse}s that a rollout leaf naming it is in its own rolloutsRoot
+ *    of round r and in another node's usedRoot of round r+1, until useEnd(r) = challengeEnd(r+1); then it
+ *    {collectUse}s USE_SHARE_BPS of round r's reward, split by proven uses, if its own claim of round r stood.
+ *
+ * No reward without a commitment that could have been challenged: the score share needs a claim that stood its
+ * challenge window; the use share needs the contributor's own standing claim of that round.
+ *
+ * Tokens: the pool (REWARD_PER_ROUND x ROUNDS, pulled from the deployer in the constructor) and every bond
+ * are held here; out go rewards, returned bonds, prizes and burns. Shares nobody earned (no verified score, no
+ * proven use, rounding) stay in the contract, unpaid. Conservation (a property test): pool + bonds in = rewards +
+ * bonds out + prizes + burns + what is held.
+ *
+ * No owner, no admin function: the rules are immutable from deployment.
+ */
+contract SwarmCoordinator is IDisputeClient {
+    using SafeERC20 for IERC20;
+
+    /**
+     * @notice One evaluation program the swarm admits: a model config's facts tree and steps (src/swarm/eval-program.ts
+     * evalFacts; steps must be SwarmEval.STEPS) and the leaf count of its policies' state trees, which the facts assume.
+     */
+    struct EvalProgram {
+        bytes32 modelConfig;
+        bytes32 factsRoot;
+        uint64 factsSize;
+        uint64 steps;
+        uint32 policyLeafCount;
+    }
+
+    /// @notice Round lengths in blocks, and when round 0 starts.
+    struct Timing {
+        uint64 start;
+        uint32 commitBlocks;
+        uint32 claimBlocks;
+        uint32 challengeBlocks;
+    }
+
+    /// @notice What the deployment fixes: bonds, the reward per round and the rounds paid, the use share.
+    struct Economics {
+        uint128 commitBond;
+        uint128 claimBond;
+        uint128 rewardPerRound;
+        uint32 rounds;
+        uint16 useShareBps;
+    }
+
+    /// @notice A node's commitment of one round, its score claim and what it earned.
+    struct Entry {
+        bytes32 rolloutsRoot;
+        bytes32 policyHash;
+        bytes32 usedRoot;
+        bytes32 modelConfig;
+        bytes32 runRoot; // the claim's run root (0: no claim)
+        bytes32 h0; // the claim's h_0, computed here
+        uint32 score; // the claimed score (an integer: a count of right answers)
+        uint32 openDisputes;
+        uint32 uses; // proven uses of this node's rollouts of this round
+        bool committed;
+        bool claimed;
+        bool refuted;
+        bool collected;
+        bool useCollected;
+        uint128 held; // losing challengers' unburned halves, paid with the node's bonds or to whoever refutes it
+    }
+
+    /// @notice A round's beacon and totals.
+    struct Round {
+        bytes32 beacon;
+        bool void;
+        uint32 commits;
+        uint32 openDisputes;
+        uint64 totalScore; // of the claims not refuted
+        uint64 totalUses;
+    }
+
+    /// @notice A dispute this coordinator opened in {GAME}.
+    struct DisputeRecord {
+        uint64 round;
+        address node;
+        address challenger;
+        bool open;
+    }
+
+    /**
+     * @notice A leaf's RFC 6962 audit path in a tree of `size` leaves. A use proof's sizes are the prover's word, which
+     * is enough: leaves and nodes hash with different prefixes, so a path that reaches the root puts the leaf in the
+     * tree whatever the size claimed (only its position could be misstated, and no rule reads it).
+     */
+    struct MerklePath {
+        uint64 index;
+        uint64 size;
+        bytes32[] path;
+    }
+
+    /// @notice A score claim's openings: h_K (the last state hash of the evaluation run) with its path in the run tree, and the score leaf's path in h_K.
+    struct ScoreProof {
+        bytes32 hK;
+        bytes32[] hKPath;
+        bytes32[] scorePath;
+    }
+
+    /// @notice Which Merkle path of a use proof did not verify.
+    enum Proof { OwnRollouts, UsedRollouts }
+
+    /// @notice Share of a dispute loser's bond that is burned, in basis points (the rest goes to the winner).
+    uint256 public constant LOSER_BURN_BPS = 5_000;
+
+    ERC20Burnable public immutable TOKEN;
+    NodeRegistry public immutable REGISTRY;
+    IDisputeResolver public immutable GAME;
+    uint64 public immutable START;
+    uint32 public immutable COMMIT_BLOCKS;
+    uint32 public immutable CLAIM_BLOCKS;
+    uint32 public immutable CHALLENGE_BLOCKS;
+    uint128 public immutable COMMIT_BOND;
+    /// @notice The bond of a score claim and of each challenge of one.
+    uint128 public immutable CLAIM_BOND;
+    uint128 public immutable REWARD_PER_ROUND;
+    /// @notice Rounds 0 .. ROUNDS-1 are paid REWARD_PER_ROUND each; the pool is their sum.
+    uint32 public immutable ROUNDS;
+    uint16 public immutable USE_SHARE_BPS;
+
+    mapping(bytes32 modelConfig => EvalProgram) private _programs;
+    bytes32[] private _modelConfigs;
+    mapping(uint256 round => Round) private _rounds;
+    mapping(uint256 round => mapping(address node => Entry)) private _entries;
+    mapping(uint256 disputeId => DisputeRecord) private _disputes;
+    mapping(bytes32 useKey => bool) private _usesProven;
+
+    event Committed(uint256 indexed round, address indexed node, bytes32 rolloutsRoot, bytes32 policyHash, bytes32 usedRoot, bytes32 modelConfig);
+    event BeaconFixed(uint256 indexed round, bytes32 beacon, uint256 beaconBlock);
+    /// @notice Nobody fixed round `round`'s beacon within 256 blocks: the round is void, its bonds come back.
+    event RoundVoided(uint256 indexed round);
+    event ScoreClaimed(uint256 indexed round, address indexed node, bytes32 runRoot, uint32 score, bytes32 h0);
+    event ScoreChallenged(uint256 indexed round, address indexed node, address indexed challenger, bytes32 challengerRoot, uint256 disputeId);
+    /// @notice Dispute `disputeId` over `node`'s claim of `round` ended: `winner` (address(0): both lost); `burned` was burned.
+    event ScoreDisputeResolved(uint256 indexed round, address indexed node, uint256 indexed disputeId, address winner, uint256 prize, uint256 burned);
+    event UseProven(uint256 indexed round, address indexed contributor, address indexed user, bytes32 leaf);
+    /// @notice `node` collected round `round`: `bonds` (its own bonds and held prizes) and `reward` (its score share).
+    event Collected(uint256 indexed round, address indexed node, uint256 bonds, uint256 reward);
+    event UseCollected(uint256 indexed round, address indexed node, uint256 reward);
+
+    /// @notice The deployment's parameters are out of range: `field` names the one.
+    error SwarmConfigInvalid(string field);
+    /// @notice `node` is not a registered, active node of the registry.
+    error SwarmNotRegistered(address node);
+    /// @notice Round `round`'s commit window is [opens, closes); it is block `blockNumber`.
+    error SwarmCommitClosed(uint256 round, uint256 blockNumber, uint256 opens, uint256 closes);
+    /// @notice `node` already committed in round `round`.
+    error SwarmAlreadyCommitted(uint256 round, address node);
+    /// @notice No evaluation program is admitted for model config `modelConfig`.
+    error SwarmModelUnknown(bytes32 modelConfig);
+    /// @notice A root must not be zero.
+    error SwarmZeroHash();
+    /// @notice Round `round`'s beacon block `beaconBlock` is not mined yet (it is block `blockNumber`).
+    error SwarmBeaconTooEarly(uint256 round, uint256 blockNumber, uint256 beaconBlock);
+    /// @notice Round `round`'s beacon is already fixed.
+    error SwarmBeaconAlreadyFixed(uint256 round);
+    /// @notice Round `round`'s beacon is not fixed yet: call fixBeacon(round) first.
+    error SwarmBeaconUnfixed(uint256 round);
+    /// @notice Round `round` is void (nobody fixed its beacon in time): only collect returns its bonds.
+    error SwarmRoundVoid(uint256 round);
+    /// @notice `node` has no commitment in round `round`.
+    error SwarmNoCommitment(uint256 round, address node);
+    /// @notice `node` already claimed a score in round `round`.
+    error SwarmAlreadyClaimed(uint256 round, address node);
+    /// @notice Round `round`'s claim window closed at block `claimEnd` (it is block `blockNumber`).
+    error SwarmClaimClosed(uint256 round, uint256 blockNumber, uint256 claimEnd);
+    /// @notice The score bits `bits` are not a float32 holding a whole number in 0 .. 2^24 (a count of right answers).
+    error SwarmScoreInvalid(uint32 bits);
+    /// @notice The policy leaves hash to `got`; the node committed `committed`.
+    error SwarmPolicyMismatch(uint256 round, address node, bytes32 got, bytes32 committed);
+    /// @notice The claim's openings do not verify: h_K is not leaf K of the run root, or the score leaf is not in h_K.
+    error SwarmProofInvalid();
+    /// @notice A Merkle path (`what`) of a use proof does not verify.
+    error SwarmUseProofInvalid(Proof what);
+    /// @notice The claim sends `got` policy leaves; the model config's policies have `want`.
+    error SwarmPolicyLayout(uint256 got, uint256 want);
+    /// @notice `node` has no score claim in round `round`.
+    error SwarmNoClaim(uint256 round, address node);
+    /// @notice `node`'s claim of round `round` is already refuted.
+    error SwarmClaimRefuted(uint256 round, address node);
+    /// @notice Round `round`'s challenge window closed at block `challengeEnd` (it is block `blockNumber`).
+    error SwarmChallengeClosed(uint256 round, uint256 blockNumber, uint256 challengeEnd);
+    /// @notice A node cannot challenge its own claim.
+    error SwarmSelfChallenge(address node);
+    /// @notice The challenger's run root equals the claim's.
+    error SwarmChallengeRootMatches(bytes32 root);
+    /// @notice Only the game resolves disputes; `caller` is not it.
+    error SwarmUnauthorizedResolver(address caller);
+    /// @notice Dispute `disputeId` is not one this coordinator has open.
+    error SwarmDisputeUnknown(uint256 disputeId);
+    /// @notice The game returned an id already in use (a game bug); nothing changed.
+    error SwarmDisputeIdReused(uint256 disputeId);
+    /// @notice `winner` is neither party of dispute `disputeId` (nor address(0)).
+    error SwarmWinnerInvalid(uint256 disputeId, address winner);
+    /// @notice A use is proven by another node's commitment of the next round: `user` is the contributor itself or did not commit.
+    error SwarmUserInvalid(uint256 round, address user);
+    /// @notice Use proofs for round `round`'s rollouts closed at block `useEnd` (it is block `blockNumber`).
+    error SwarmUseClosed(uint256 round, uint256 blockNumber, uint256 useEnd);
+    /// @notice This rollout's use by `user` is already counted.
+    error SwarmUseAlreadyProven(uint256 round, bytes32 leaf, address user);
+    /// @notice Round `round` pays out from block `from` (it is block `blockNumber`).
+    error SwarmTooEarly(uint256 round, uint256 blockNumber, uint256 from);
+    /// @notice `open` disputes of round `round` are in play; its payouts wait for their rulings.
+    error SwarmDisputesOpen(uint256 round, uint256 open);
+    /// @notice `node` already collected this round (or this round's use share).
+    error SwarmAlreadyCollected(uint256 round, address node);
+    /// @notice `node`'s claim of round `round` did not stand (none, or refuted): no use share.
+    error SwarmNotEligible(uint256 round, address node);
+
+    /**
+     * @param token The bond and reward token (burnable).
+     * @param registry Nodes must be registered and active here to commit.
+     * @param game The dispute game (an IDisputeResolver that calls {resolveDispute} back).
+     * @param timing Round lengths in blocks; `start` 0 means this block.
+     * @param economics Bonds, reward per round, paid rounds, use share (basis points).
+     * @param programs The evaluation programs admitted, one per model config.
+     * @dev Pulls the pool (rewardPerRound x rounds) from msg.sender: approve this contract's (predicted) address first.
+     */
+    constructor(ERC20Burnable token, NodeRegistry registry, IDisputeResolver game, Timing memory timing, Economics memory economics, EvalProgram[] memory programs) {
+        if (timing.commitBlocks == 0) revert SwarmConfigInvalid("commitBlocks");
+        if (timing.claimBlocks == 0) revert SwarmConfigInvalid("claimBlocks");
+        if (timing.challengeBlocks == 0) revert SwarmConfigInvalid("challengeBlocks");
+        if (economics.claimBond < 2) revert SwarmConfigInvalid("claimBond");
+        if (economics.useShareBps > 10_000) revert SwarmConfigInvalid("useShareBps");
+        if (programs.length == 0) revert SwarmConfigInvalid("programs");
+        TOKEN = token;
+        REGISTRY = registry;
+        GAME = game;
+        START = timing.start == 0 ? uint64(block.number) : timing.start;
+        COMMIT_BLOCKS = timing.commitBlocks;
+        CLAIM_BLOCKS = timing.claimBlocks;
+        CHALLENGE_BLOCKS = timing.challengeBlocks;
+        COMMIT_BOND = economics.commitBond;
+        CLAIM_BOND = economics.claimBond;
+        REWARD_PER_ROUND = economics.rewardPerRound;
+        ROUNDS = economics.rounds;
+        USE_SHARE_BPS = economics.useShareBps;
+        for (uint256 i = 0; i < programs.length; ++i) {
+            EvalProgram memory p = programs[i];
+            if (p.modelConfig == bytes32(0) || _programs[p.modelConfig].steps != 0) revert SwarmConfigInvalid("programs.modelConfig");
+            if (p.steps != SwarmEval.STEPS || p.factsSize == 0) revert SwarmConfigInvalid("programs.steps");
+            if (p.policyLeafCount == 0) revert SwarmConfigInvalid("programs.policyLeafCount");
+            _programs[p.modelConfig] = p;
+            _modelConfigs.push(p.modelConfig);
+        }
+        uint256 pool = uint256(economics.rewardPerRound) * economics.rounds;
+        if (pool != 0) IERC20(address(token)).safeTransferFrom(msg.sender, address(this), pool);
+    }
+
+    // ---------------------------------------------------------------- the clock
+
+    /// @notice The round whose commit window block `blockNumber` is in (0 before START).
+    function roundAt(uint256 blockNumber) public view returns (uint256) {
+        return blockNumber < START ? 0 : (blockNumber - START) / COMMIT_BLOCKS;
+    }
+
+    /// @notice The round whose commit window is open now.
+    function currentRound() external view returns (uint256) {
+        return roundAt(block.number);
+    }
+
+    /**
+     * @notice Round `round`'s blocks: commits in [opens, deadline); the beacon is blockhash(deadline); claims before
+     * claimEnd; challenges before challengeEnd; use proofs of its rollouts before useEnd.
+     */
+    function schedule(uint256 round) public view returns (uint256 opens, uint256 deadline, uint256 claimEnd, uint256 challengeEnd, uint256 useEnd) {
+        opens = START + round * COMMIT_BLOCKS;
+        deadline = opens + COMMIT_BLOCKS;
+        claimEnd = deadline + CLAIM_BLOCKS;
+        challengeEnd = claimEnd + CHALLENGE_BLOCKS;
+        useEnd = challengeEnd + COMMIT_BLOCKS; // challengeEnd(round + 1)
+    }
+
+    // ---------------------------------------------------------------- commit
+
+    /// @notice A registered node's commitment of round `round`, with {COMMIT_BOND} (approve it first).
+    function commit(uint256 round, bytes32 rolloutsRoot, bytes32 policyHash, bytes32 usedRoot, bytes32 modelConfig) external {
+        (uint256 opens, uint256 deadline,,,) = schedule(round);
+        if (block.number < opens || block.number >= deadline) revert SwarmCommitClosed(round, block.number, opens, deadline);
+        if (!REGISTRY.isActive(msg.sender)) revert SwarmNotRegistered(msg.sender);
+        Entry storage e = _entries[round][msg.sender];
+        if (e.committed) revert SwarmAlreadyCommitted(round, msg.sender);
+        if (_programs[modelConfig].steps == 0) revert SwarmModelUnknown(modelConfig);
+        if (rolloutsRoot == bytes32(0) || policyHash == bytes32(0)) revert SwarmZeroHash();
+        e.committed = true;
+        e.rolloutsRoot = rolloutsRoot;
+        e.policyHash = policyHash;
+        e.usedRoot = usedRoot;
+        e.modelConfig = modelConfig;
+        _rounds[round].commits += 1;
+        emit Committed(round, msg.sender, rolloutsRoot, policyHash, usedRoot, modelConfig);
+        if (COMMIT_BOND != 0) IERC20(address(TOKEN)).safeTransferFrom(msg.sender, address(this), COMMIT_BOND);
+    }
+
+    // ---------------------------------------------------------------- beacon
+
+    /**
+     * @notice Fixes round `round`'s beacon, blockhash(deadline(round)), by anyone once that block is mined; past 256
+     * blocks the EVM has forgotten it and the round becomes void instead (nothing reverts: the void is recorded).
+     */
+    function fixBeacon(uint256 round) external {
+        Round storage r = _rounds[round];
+        if (r.void) revert SwarmRoundVoid(round);
+        if (r.beacon != bytes32(0)) revert SwarmBeaconAlreadyFixed(round);
+        (, uint256 deadline,,,) = schedule(round);
+        if (block.number <= deadline) revert SwarmBeaconTooEarly(round, block.number, deadline);
+        bytes32 beacon = blockhash(deadline);
+        if (beacon == bytes32(0)) {
+            r.void = true;
+            emit RoundVoided(round);
+            return;
+        }
+        r.beacon = beacon;
+        emit BeaconFixed(round, beacon, deadline);
+    }
+
+    // ---------------------------------------------------------------- claim
+
+    /**
+     * @notice The node's evaluation score of round `round`, with {CLAIM_BOND}: `runRoot` is the root of its
+     * evaluation run's state hashes h_0 .. h_K; `scoreBits` the score as float32 bits; `policyLeaves` the committed
+     * policy's state-tree leaves (their root must be the committed policy hash); `proof` opens h_K as leaf K of
+     * `runRoot` and the score leaf in h_K.
+     */
+    function claimScore(uint256 round, bytes32 runRoot, uint32 scoreBits, bytes32[] calldata policyLeaves, ScoreProof calldata proof) external {
+        Entry storage e = _entries[round][msg.sender];
+        if (!e.committed) revert SwarmNoCommitment(round, msg.sender);
+        if (e.claimed) revert SwarmAlreadyClaimed(round, msg.sender);
+        Round storage r = _rounds[round];
+        bytes32 beacon = _claimableBeacon(r, round);
+        if (runRoot == bytes32(0)) revert SwarmZeroHash();
+        uint32 score = scoreOf(scoreBits);
+        // The facts describe the model config's state layout: a policy of another leaf count is not its program's.
+        uint256 want = _programs[e.modelConfig].policyLeafCount;
+        if (policyLeaves.length != want) revert SwarmPolicyLayout(policyLeaves.length, want);
+        (bytes32 policyHash, bytes32 h0) = SwarmEval.evalH0(beacon, policyLeaves);
+        if (policyHash != e.policyHash) revert SwarmPolicyMismatch(round, msg.sender, policyHash, e.policyHash);
+        if (!SwarmEval.scoreOpens(runRoot, policyLeaves.length, scoreBits, proof.hK, proof.scorePath, proof.hKPath)) revert SwarmProofInvalid();
+        e.claimed = true;
+        e.runRoot = runRoot;
+        e.h0 = h0;
+        e.score = score;
+        r.totalScore += score;
+        emit ScoreClaimed(round, msg.sender, runRoot, score, h0);
+        IERC20(address(TOKEN)).safeTransferFrom(msg.sender, address(this), CLAIM_BOND);
+    }
+
+    /// @dev The round's beacon, if claims are open: not void, beacon fixed, before claimEnd.
+    function _claimableBeacon(Round storage r, uint256 round) private view returns (bytes32 beacon) {
+        if (r.void) revert SwarmRoundVoid(round);
+        beacon = r.beacon;
+        if (beacon == bytes32(0)) revert SwarmBeaconUnfixed(round);
+        (,, uint256 claimEnd,,) = schedule(round);
+        if (block.number >= claimEnd) revert SwarmClaimClosed(round, block.number, claimEnd);
+    }
+
+    /**
+     * @notice The whole number a float32 score holds (the evaluation counts right answers): +0 is 0; otherwise a
+     * positive normal float32 without fraction bits, at most 2^24. Anything else is {SwarmScoreInvalid}.
+     */
+    function scoreOf(uint32 bits) public pure returns (uint32) {
+        if (bits == 0) return 0;
+        uint32 exponent = (bits >> 23) & 0xff;
+        // sign set, zero/subnormal, below 1.0, or above 2^24 (where float32 stops holding every integer)
+        if (bits >> 31 != 0 || exponent < 127 || exponent > 151) revert SwarmScoreInvalid(bits);
+        uint32 mantissa = (bits & 0x7fffff) | 0x800000;
+        uint32 shift = 150 - exponent; // 23 - (exponent - 127)
+        if (mantissa & ((uint32(1) << shift) - 1) != 0) revert SwarmScoreInvalid(bits);
+        return mantissa >> shift;
+    }
+
+    // ---------------------------------------------------------------- challenge
+
+    /**
+     * @notice Contests `node`'s claim of round `round` with {CLAIM_BOND} and the challenger's own run root of the
+     * same evaluation program: opens a dispute in {GAME} with the program's rules and the claim's h_0.
+     */
+    function challengeScore(uint256 round, address node, bytes32 challengerRoot) external returns (uint256 disputeId) {
+        Entry storage e = _entries[round][node];
+        if (!e.claimed) revert SwarmNoClaim(round, node);
+        if (e.refuted) revert SwarmClaimRefuted(round, node);
+        (,,, uint256 challengeEnd,) = schedule(round);
+        if (block.number >= challengeEnd) revert SwarmChallengeClosed(round, block.number, challengeEnd);
+        if (msg.sender == node) revert SwarmSelfChallenge(node);
+        if (challengerRoot == bytes32(0)) revert SwarmZeroHash();
+        if (challengerRoot == e.runRoot) revert SwarmChallengeRootMatches(challengerRoot);
+        e.openDisputes += 1;
+        _rounds[round].openDisputes += 1;
+        EvalProgram storage p = _programs[e.modelConfig];
+        // Interactions: the token (ours, no hooks) and the game are fixed at deployment.
+        IERC20(address(TOKEN)).safeTransferFrom(msg.sender, address(this), CLAIM_BOND);
+        disputeId = GAME.openDispute(round, IDisputeResolver.Rules(e.h0, p.factsRoot, p.factsSize, p.steps), node, msg.sender, e.runRoot, challengerRoot);
+        if (_disputes[disputeId].node != address(0)) revert SwarmDisputeIdReused(disputeId);
+        _disputes[disputeId] = DisputeRecord(uint64(round), node, msg.sender, true);
+        emit ScoreChallenged(round, node, msg.sender, challengerRoot, disputeId);
+    }
+
+    /// @inheritdoc IDisputeClient
+    function resolveDispute(uint256 disputeId, address winner) external {
+        if (msg.sender != address(GAME)) revert SwarmUnauthorizedResolver(msg.sender);
+        DisputeRecord storage d = _disputes[disputeId];
+        if (!d.open) revert SwarmDisputeUnknown(disputeId);
+        address node = d.node;
+        address challenger = d.challenger;
+        if (winner != node && winner != challenger && winner != address(0)) revert SwarmWinnerInvalid(disputeId, winner);
+        uint256 round = d.round;
+        Entry storage e = _entries[round][node];
+        Round storage r = _rounds[round];
+        d.open = false;
+        e.openDisputes -= 1;
+        r.openDisputes -= 1;
+        uint256 bond = CLAIM_BOND;
+        if (e.refuted) {
+            // Already refuted by another challenger: this one gets its whole bond back.
+            emit ScoreDisputeResolved(round, node, disputeId, winner, 0, 0);
+            IERC20(address(TOKEN)).safeTransfer(challenger, bond);
+            return;
+        }
+        uint256 burned = (bond * LOSER_BURN_BPS) / 10_000;
+        uint256 prize = bond - burned;
+        if (winner == node) {
+            e.held += uint128(prize);
+            emit ScoreDisputeResolved(round, node, disputeId, winner, prize, burned);
+            TOKEN.burn(burned);
+            return;
+        }
+        // The node's first loss: the claim is refuted and leaves the round's total.
+        e.refuted = true;
+        r.totalScore -= e.score;
+        uint256 held = e.held;
+        e.held = 0;
+        if (winner == address(0)) {
+            // Nobody computed the program: both bonds and what the node held are burned.
+            emit ScoreDisputeResolved(round, node, disputeId, winner, 0, 2 * bond + held);
+            TOKEN.burn(2 * bond + held);
+            return;
+        }
+        emit ScoreDisputeResolved(round, node, disputeId, winner, prize + held, burned);
+        IERC20(address(TOKEN)).safeTransfer(challenger, bond + prize + held);
+        TOKEN.burn(burned);
+    }
+
+    // ---------------------------------------------------------------- use
+
+    /// @notice The leaf of a rollout in a rolloutsRoot or usedRoot: SHA-256(0x00 || contributor || rollout hash).
+    function rolloutLeaf(address contributor, bytes32 rolloutHash) public pure returns (bytes32) {
+        return sha256(abi.encodePacked(bytes1(0x00), contributor, rolloutHash));
+    }
+
+    /**
+     * @notice msg.sender proves that its rollout `rolloutHash` of round `round` (a leaf naming it, opened by `own` in
+     * its own rolloutsRoot) was used by `user`'s training step (the same leaf opened by `used` in user's usedRoot of
+     * round `round` + 1). Counted once per (leaf, user).
+     */
+    function proveUse(uint256 round, bytes32 rolloutHash, address user, MerklePath calldata own, MerklePath calldata used) external {
+        Entry storage e = _entries[round][msg.sender];
+        if (!e.committed) revert SwarmNoCommitment(round, msg.sender);
+        Entry storage u = _entries[round + 1][user];
+        if (user == msg.sender || !u.committed) revert SwarmUserInvalid(round, user);
+        (,,,, uint256 useEnd) = schedule(round);
+        if (block.number >= useEnd) revert SwarmUseClosed(round, block.number, useEnd);
+        bytes32 leaf = rolloutLeaf(msg.sender, rolloutHash);
+        bytes32 key = keccak256(abi.encode(round, leaf, user));
+        if (_usesProven[key]) revert SwarmUseAlreadyProven(round, leaf, user);
+        if (!Commitments.opensInPlace(leaf, own.index, own.size, own.path, e.rolloutsRoot)) revert SwarmUseProofInvalid(Proof.OwnRollouts);
+        if (!Commitments.opensInPlace(leaf, used.index, used.size, used.path, u.usedRoot)) revert SwarmUseProofInvalid(Proof.UsedRollouts);
+        _usesProven[key] = true;
+        e.uses += 1;
+        _rounds[round].totalUses += 1;
+        emit UseProven(round, msg.sender, user, leaf);
+    }
+
+    // ---------------------------------------------------------------- payouts
+
+    /// @notice Round `round`'s reward: REWARD_PER_ROUND for rounds below ROUNDS, else 0; and its use part.
+    function rewardOf(uint256 round) public view returns (uint256 total, uint256 usePart) {
+        total = round < ROUNDS ? REWARD_PER_ROUND : 0;
+        usePart = (total * USE_SHARE_BPS) / 10_000;
+    }
+
+    /**
+     * @notice After round `round`'s challenge window and once none of its disputes is in play (or at once when the
+     * round is void): msg.sender's bonds back (the claim bond and held prizes only if its claim stood) and its share
+     * of the round's score reward.
+     */
+    function collect(uint256 round) external {
+        Entry storage e = _entries[round][msg.sender];
+        if (!e.committed) revert SwarmNoCommitment(round, msg.sender);
+        if (e.collected) revert SwarmAlreadyCollected(round, msg.sender);
+        Round storage r = _rounds[round];
+        uint256 reward;
+        uint256 bonds = COMMIT_BOND;
+        if (!r.void) {
+            (,,, uint256 challengeEnd,) = schedule(round);
+            if (block.number < challengeEnd) revert SwarmTooEarly(round, block.number, challengeEnd);
+            if (r.openDisputes != 0) revert SwarmDisputesOpen(round, r.openDisputes);
+            if (e.claimed && !e.refuted) {
+                bonds += CLAIM_BOND + e.held;
+                e.held = 0;
+                (uint256 total, uint256 usePart) = rewardOf(round);
+                if (r.totalScore != 0) reward = ((total - usePart) * e.score) / r.totalScore;
+            }
+        }
+        e.collected = true;
+        emit Collected(round, msg.sender, bonds, reward);
+        if (bonds + reward != 0) IERC20(address(TOKEN)).safeTransfer(msg.sender, bonds + reward);
+    }
+
+    /// @notice After useEnd(round): msg.sender's share of round `round`'s use reward, by proven uses, if its claim of that round stood.
+    function collectUse(uint256 round) external {
+        Entry storage e = _entries[round][msg.sender];
+        if (e.useCollected) revert SwarmAlreadyCollected(round, msg.sender);
+        Round storage r = _rounds[round];
+        (,,,, uint256 useEnd) = schedule(round);
+        if (block.number < useEnd) revert SwarmTooEarly(round, block.number, useEnd);
+        if (e.openDisputes != 0) revert SwarmDisputesOpen(round, e.openDisputes);
+        if (!e.claimed || e.refuted || r.void) revert SwarmNotEligible(round, msg.sender);
+        (, uint256 usePart) = rewardOf(round);
+        uint256 reward = r.totalUses == 0 ? 0 : (usePart * e.uses) / r.totalUses;
+        e.useCollected = true;
+        emit UseCollected(round, msg.sender, reward);
+        if (reward != 0) IERC20(address(TOKEN)).safeTransfer(msg.sender, reward);
+    }
+
+    // ---------------------------------------------------------------- read
+
+    function getEntry(uint256 round, address node) external view returns (Entry memory) {
+        return _entries[round][node];
+    }
+
+    function getRound(uint256 round) external view returns (Round memory) {
+        return _rounds[round];
+    }
+
+    function getDispute(uint256 disputeId) external view returns (DisputeRecord memory) {
+        return _disputes[disputeId];
+    }
+
+    function programOf(bytes32 modelConfig) external view returns (EvalProgram memory) {
+        return _programs[modelConfig];
+    }
+
+    function modelConfigs() external view returns (bytes32[] memory) {
+        return _modelConfigs;
+    }
+
+    /// @notice h_0 of `policyLeaves`' evaluation on round `round`'s beacon and their policy hash (what {claimScore} computes).
+    function evalH0(uint256 round, bytes32[] calldata policyLeaves) external view returns (bytes32 policyHash, bytes32 h0) {
+        bytes32 beacon = _rounds[round].beacon;
+        if (beacon == bytes32(0)) revert SwarmBeaconUnfixed(round);
+        return SwarmEval.evalH0(beacon, policyLeaves);
+    }
+
+    /// @notice The leaf of h_K holding score `scoreBits`, and its index and tree size for a policy of `policyLeafCount` leaves.
+    function scoreLeaf(uint32 scoreBits, uint256 policyLeafCount) external pure returns (bytes32 leaf, uint256 index, uint256 size) {
+        (index, size) = SwarmEval.scoreLeafIndex(policyLeafCount);
+        leaf = SwarmEval.scoreLeaf(scoreBits);
+    }
+}
