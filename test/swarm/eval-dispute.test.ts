@@ -130,8 +130,9 @@ describe('generated liars never beat the honest party', () => {
       ),
       { numRuns: 40 },
     );
-    // Most flips change what is committed (a flip of a logit no argmax picks changes nothing): real disputes were played.
-    expect(rulings.length).toBeGreaterThan(10);
+    // About 4 flips in 10 change what is committed (a flip of a logit no argmax picks changes nothing, a flipped index
+    // sends the liar's own step out of range): real disputes were played (fewer than 5 in 40 has odds ~1e-6).
+    expect(rulings.length).toBeGreaterThanOrEqual(5);
   }, 120_000);
 
   test('the adversaries of the training game, with their move plans, in either role', async () => {
