@@ -11,7 +11,8 @@
 // row (job, model, flip, ruling), one row per move, then dispute_total (gas of all game moves, rounds, seconds of the
 // on-chain replay, steps of the job), the issue's last line; before it, challenge_second_dispute and second_dispute_total: a
 // second challenger's dispute on the same job, opened while the first is open and played to its ruling first. Before those, the same step skipped by a solver, a
-// dispute that ends at the state level: state_dispute_move rows and state_dispute_total.
+// dispute that ends at the state level: state_dispute_move rows and state_dispute_total. Between the market rows and the
+// disputes, the swarm coordinator's rows (bench/chain-swarm.ts: swarm_<action>, score_dispute_total); --swarm-only runs them alone.
 import { getAddress, parseUnits, type Hex } from 'viem';
 import { privateKeyToAccount } from 'viem/accounts';
 import { startAnvil } from '../src/chain/anvil.js';
@@ -33,6 +34,7 @@ import { microSpec } from '../test/train/helpers.js';
 import { acceptedMoves, openJobDispute, replayOnChain, setupGameChain } from '../test/chain/dispute-replay.js';
 import { cheatedJob, disputeParties, skippedRun } from './dispute.js';
 import { makeReporter } from './report.js';
+import { swarmOnChain } from './chain-swarm.js';
 
 /** Steps of the disputed job (the issue's figure is a full dispute on a 1,000-step job). */
 const DISPUTE_STEPS = 1000;
@@ -41,13 +43,14 @@ const T = (n: number) => parseUnits(String(n), 18);
 
 export async function run(args: string[]): Promise<void> {
   if (args.includes('--help')) {
-    console.log('Usage: npm run bench -- chain [--json] [--job quick|micro] [--seed 1]   (gas per one-step ruling, per JobMarket action and per dispute move, on anvil)');
+    console.log('Usage: npm run bench -- chain [--json] [--job quick|micro] [--seed 1] [--swarm-only]   (gas per one-step ruling, per JobMarket and SwarmCoordinator action and per dispute move, on anvil; --swarm-only: the coordinator rows alone)');
     return;
   }
   const job = args.includes('--job') ? args[args.indexOf('--job') + 1] : 'micro';
   if (job !== 'quick' && job !== 'micro') throw new Error(`--job must be quick or micro, not ${job}`);
   const seed = args.includes('--seed') ? Number(args[args.indexOf('--seed') + 1]) : 1;
   const report = makeReporter(args);
+  if (args.includes('--swarm-only')) return swarmOnChain(report);
   const anvil = await startAnvil();
   try {
     const wallets = anvil.accounts.map(
@@ -119,6 +122,7 @@ export async function run(args: string[]): Promise<void> {
   } finally {
     await anvil.stop();
   }
+  await swarmOnChain(report);
   await disputeOnChain(report, job, seed);
 }
 

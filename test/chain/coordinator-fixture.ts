@@ -227,7 +227,7 @@ export async function beaconOf(c: SwarmChain, round: bigint): Promise<Hex> {
   return fixed.beacon;
 }
 
-export type PlayedDispute = { gas: bigint; rounds: number; transactions: number; ruling: GameResult['ruling']; facts: JobFacts };
+export type PlayedDispute = { gas: bigint; rounds: number; transactions: number; ruling: GameResult['ruling']; facts: JobFacts; moves: { kind: string; by: string; level: string; gas: bigint }[] };
 
 /**
  * Plays the TS game between the node's run (solver) and the challenger's over `honest`'s rules, then sends each
@@ -243,9 +243,12 @@ export async function playScoreDispute(
   const game = await playGame(rules, party(runs.solver, 'solver'), party(runs.challenger, 'challenger'), { solverRoot: roots.solver, challengerRoot: roots.challenger });
   let gas = 0n;
   const moves = acceptedMoves(rules, game, roots);
+  const played: PlayedDispute['moves'] = [];
   for (const { before, move } of moves) {
     const call = encodeDisputeMove(rules, facts, disputeId, before, move);
-    gas += (await send(wallets[move.by], { address: c.game, abi: DisputeGameAbi, functionName: call.functionName, args: call.args })).gasUsed;
+    const { gasUsed } = await send(wallets[move.by], { address: c.game, abi: DisputeGameAbi, functionName: call.functionName, args: call.args });
+    gas += gasUsed;
+    played.push({ kind: move.kind, by: move.by, level: before.level, gas: gasUsed });
   }
-  return { gas, rounds: game.totalRounds, transactions: moves.length, ruling: game.ruling, facts };
+  return { gas, rounds: game.totalRounds, transactions: moves.length, ruling: game.ruling, facts, moves: played };
 }

@@ -1,0 +1,72 @@
+// The swarm coordinator's rows of `npm run bench -- chain`: gas of each SwarmCoordinator action, each a real
+// transaction on anvil with the real DisputeGame (test/chain/coordinator-fixture.ts: the tests' tiny policy, its real
+// evaluation runs on the round's beacon), `{action: "swarm_<name>", gas}`; and a full score dispute played on chain
+// (a node whose scoring op writes 16 right answers, against an honest challenger), `{action: "score_dispute_total",
+// gas, rounds}` with its moves before it (`score_dispute_move`).
+import { keccak256, toHex as viemHex } from 'viem';
+import { swarmChallengeScore, swarmClaimScore, swarmCollect, swarmCollectUse, swarmFixBeacon, swarmProveUse } from '../src/chain/index.js';
+import { adversary, rulesOf } from '../src/verify/index.js';
+import { EVAL_TENSORS } from '../src/swarm/eval-program.js';
+import { MycelTokenAbi } from '../src/chain/generated/MycelToken.js';
+import { read, send } from '../src/chain/actions/send.js';
+import { SwarmCoordinatorAbi } from '../src/chain/generated/SwarmCoordinator.js';
+import { ECONOMICS, commitIn, evalRun, playScoreDispute, policyOf, rolloutHash, rolloutsOf, setupSwarmChain, usedOf, type Claim } from '../test/chain/coordinator-fixture.js';
+import type { makeReporter } from './report.js';
+
+export async function swarmOnChain(report: ReturnType<typeof makeReporter>): Promise<void> {
+  const c = await setupSwarmChain({ nodes: 3 });
+  try {
+    report({ action: 'swarm_deploy', gas: Number(c.deployGas) });
+    const [alice, bob, carol] = c.wallets.slice(1, 4);
+    const challenger = c.wallets[7];
+    await send(c.wallets[0], { address: c.token, abi: MycelTokenAbi, functionName: 'transfer', args: [challenger.account.address, ECONOMICS.claimBond] });
+    await send(challenger, { address: c.token, abi: MycelTokenAbi, functionName: 'approve', args: [c.coordinator, ECONOMICS.claimBond] });
+    const policies = [1, 2, 3].map(policyOf);
+    const round = 1n;
+    const s = await c.schedule(round);
+    const rollouts = rolloutsOf(alice.account.address, [0, 1, 2, 3].map((i) => rolloutHash(1, 1, i)));
+    report({ action: 'swarm_commit', gas: Number((await commitIn(c, alice, round, { policyHash: policies[0].hash, rolloutsRoot: rollouts.root })).gasUsed) });
+    await commitIn(c, bob, round, { policyHash: policies[1].hash });
+    await c.mineTo(s.deadline + 1n);
+    const fixed = await swarmFixBeacon(carol, { coordinator: c.coordinator, round });
+    report({ action: 'swarm_fix_beacon', gas: Number(fixed.gasUsed) });
+    // Carol trains on two of Alice's rollouts in the next round.
+    const used = usedOf([rollouts.leaves[1], rollouts.leaves[3]]);
+    await commitIn(c, carol, round + 1n, { policyHash: policies[2].hash, usedRoot: used.root });
+    const claim = (w: typeof alice, k: Claim) => swarmClaimScore(w, { coordinator: c.coordinator, round, runRoot: k.runRoot, scoreBits: k.scoreBits, policyLeaves: k.policyLeaves, proof: k.proof });
+    const honest = await evalRun(policies[0], fixed.beacon!);
+    report({ action: 'swarm_claim_score', gas: Number((await claim(alice, honest)).gasUsed), policy_leaves: honest.policyLeaves.length });
+    const liar = await evalRun(policies[1], fixed.beacon!, (p) => {
+      const K = p.spec.steps;
+      const op = (rulesOf(p).structure(K).stateOutputs.find((o) => o.name === `opt.${EVAL_TENSORS.score}`)!.source as { index: number }).index;
+      return adversary.tamperAt(p, K, (i, _op, _attrs, _inputs, out) => {
+        if (i === op) (out.data as Float32Array)[0] = 16;
+      });
+    });
+    await claim(bob, liar);
+    const good = await evalRun(policies[1], fixed.beacon!);
+    const challenged = await swarmChallengeScore(challenger, { coordinator: c.coordinator, round, node: bob.account.address, root: good.runRoot });
+    report({ action: 'swarm_challenge_score', gas: Number(challenged.gasUsed) });
+    const played = await playScoreDispute(c, challenged.disputeId, good.program, { solver: liar, challenger: good }, { solver: bob, challenger });
+    for (const m of played.moves) report({ action: 'score_dispute_move', move: m.kind, by: m.by, level: m.level, gas: Number(m.gas) });
+    const r = played.ruling;
+    report({
+      action: 'score_dispute_total', gas: Number(played.gas), rounds: played.rounds, transactions: played.transactions,
+      ruling: `${r.loser} loses at ${r.at}: step ${r.t}, op ${r.op}, instruction ${r.instruction} (${r.opcode})`,
+      with_challenge: Number(played.gas + challenged.gasUsed),
+    });
+    const proved = await swarmProveUse(alice, { coordinator: c.coordinator, round, rolloutHash: rolloutHash(1, 1, 1), user: carol.account.address, own: rollouts.path(1), used: used.path(rollouts.leaves[1]) });
+    report({ action: 'swarm_prove_use', gas: Number(proved.gasUsed) });
+    await c.mineTo(s.useEnd);
+    report({ action: 'swarm_collect', gas: Number((await swarmCollect(alice, { coordinator: c.coordinator, round })).gasUsed) });
+    report({ action: 'swarm_collect_use', gas: Number((await swarmCollectUse(alice, { coordinator: c.coordinator, round })).gasUsed) });
+    // A void round: nobody fixed the beacon within 256 blocks.
+    const voidRound = (await read<bigint>(c.publicClient, { address: c.coordinator, abi: SwarmCoordinatorAbi, functionName: 'currentRound', args: [] })) + 1n;
+    const late = await c.schedule(voidRound);
+    await commitIn(c, alice, voidRound, { policyHash: policies[0].hash, rolloutsRoot: keccak256(viemHex('late')) });
+    await c.mineTo(late.deadline + 257n);
+    report({ action: 'swarm_fix_beacon_void', gas: Number((await swarmFixBeacon(carol, { coordinator: c.coordinator, round: voidRound })).gasUsed) });
+  } finally {
+    await c.stop();
+  }
+}

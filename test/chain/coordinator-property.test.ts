@@ -1,0 +1,182 @@
+/**
+ * The coordinator against generated adversaries (fast-check), on anvil: each case is a round of nodes that each
+ * commit and claim honestly, inflate their score, stay silent, commit late or twice, claim without a commitment, or
+ * copy another node's rollouts and claim their use; an honest challenger contests every inflated claim and a wrong
+ * one contests honest claims at random; sometimes nobody fixes the beacon. The game is MockResolver ruling for the
+ * party that told the truth (the real game's rulings are test/chain/coordinator.test.ts's and the game's own tests'):
+ * what is checked here is the coordinator's bookkeeping. Properties: an honest node never ends with less than it
+ * started with; a cheat is never paid a reward; every refused action is refused with its named error and moves
+ * nothing; tokens add up (what everyone gained plus what was burned equals what left the pool), and once everyone
+ * collected the coordinator holds only the unpaid pool.
+ */
+import fc from 'fast-check';
+import { afterAll, beforeAll, expect, test } from 'vitest';
+import { parseEventLogs, type Address, type Hex, type Log } from 'viem';
+import { read, send, type MycelWalletClient } from '../../src/chain/actions/send.js';
+import { swarmChallengeScore, swarmClaimScore, swarmCollect, swarmCollectUse, swarmCommit, swarmFixBeacon, swarmProveUse } from '../../src/chain/index.js';
+import { MockResolverAbi } from '../../src/chain/generated/MockResolver.js';
+import { MycelTokenAbi } from '../../src/chain/generated/MycelToken.js';
+import { SwarmCoordinatorAbi } from '../../src/chain/generated/SwarmCoordinator.js';
+import { expectRevert } from './mycel-fixture.js';
+import { ECONOMICS, MODEL_CONFIG, ZERO, commitIn, policyOf, rolloutHash, rolloutsOf, setupSwarmChain, syntheticClaim, usedOf, type Policy, type SwarmChain } from './coordinator-fixture.js';
+
+const RUNS = process.env.MYCEL_LONG ? 60 : 6;
+const BEHAVIOURS = ['honest', 'inflate', 'silent', 'late', 'double', 'claim-uncommitted', 'copy'] as const;
+type Behaviour = (typeof BEHAVIOURS)[number];
+type Case = { nodes: { behaviour: Behaviour; score: number; wronglyChallenged: boolean }[]; fixBeacon: boolean; usedBy: number };
+
+let c: SwarmChain;
+let policies: Policy[];
+let snapshot: Hex;
+const a = (w: MycelWalletClient) => w.account.address;
+
+beforeAll(async () => {
+  c = await setupSwarmChain({ mock: true, nodes: 6 });
+  policies = [1, 2, 3, 4, 5, 6].map(policyOf);
+  // Challengers: 7 honest, 8 wrong; both funded and approved.
+  for (const w of [c.wallets[7], c.wallets[8]]) {
+    await send(c.wallets[0], { address: c.token, abi: MycelTokenAbi, functionName: 'transfer', args: [a(w), ECONOMICS.claimBond * 10n] });
+    await send(w, { address: c.token, abi: MycelTokenAbi, functionName: 'approve', args: [c.coordinator, ECONOMICS.claimBond * 10n] });
+  }
+  snapshot = await c.testClient.snapshot();
+}, 120_000);
+afterAll(() => c?.stop());
+
+const caseArb: fc.Arbitrary<Case> = fc.record({
+  nodes: fc.array(fc.record({ behaviour: fc.constantFrom(...BEHAVIOURS), score: fc.integer({ min: 0, max: 16 }), wronglyChallenged: fc.boolean() }), { minLength: 2, maxLength: 5 }),
+  fixBeacon: fc.integer({ min: 0, max: 4 }).map((v) => v !== 0),
+  usedBy: fc.integer({ min: 0, max: 4 }),
+});
+
+async function play(k: Case): Promise<void> {
+  await c.testClient.revert({ id: snapshot });
+  snapshot = await c.testClient.snapshot();
+  const wallets = k.nodes.map((_, i) => c.wallets[i + 1]);
+  const everyone = [...c.wallets.slice(1, 9).map(a), c.coordinator];
+  const before = new Map(await Promise.all(everyone.map(async (x) => [x, await c.balance(x)] as const)));
+  const supply0 = await c.totalSupply();
+  const round = (await read<bigint>(c.publicClient, { address: c.coordinator, abi: SwarmCoordinatorAbi, functionName: 'currentRound', args: [] })) + 1n;
+  const s = await c.schedule(round);
+  const rollouts = wallets.map((w, i) => rolloutsOf(a(w), [0, 1].map((j) => rolloutHash(i, Number(round), j))));
+  // The copier's rollouts: another node's rollout hashes, as leaves naming the copier.
+  const victim = k.nodes.findIndex((n) => n.behaviour === 'honest');
+  const copyOf = (i: number) => rolloutsOf(a(wallets[i]), [0, 1].map((j) => rolloutHash(victim < 0 ? i : victim, Number(round), j)));
+
+  const committed: boolean[] = [];
+  for (const [i, n] of k.nodes.entries()) {
+    const root = n.behaviour === 'copy' ? copyOf(i).root : rollouts[i].root;
+    if (n.behaviour === 'late' || n.behaviour === 'claim-uncommitted') { committed.push(false); continue; }
+    await commitIn(c, wallets[i], round, { policyHash: policies[i].hash, rolloutsRoot: root });
+    committed.push(true);
+    if (n.behaviour === 'double') {
+      await expectRevert(swarmCommit(wallets[i], { coordinator: c.coordinator, round, rolloutsRoot: root, policyHash: policies[i].hash, usedRoot: ZERO, modelConfig: MODEL_CONFIG }), 'SwarmAlreadyCommitted');
+    }
+  }
+  await c.mineTo(s.deadline);
+  for (const [i, n] of k.nodes.entries()) {
+    if (n.behaviour === 'late') await expectRevert(swarmCommit(wallets[i], { coordinator: c.coordinator, round, rolloutsRoot: rollouts[i].root, policyHash: policies[i].hash, usedRoot: ZERO, modelConfig: MODEL_CONFIG }), 'SwarmCommitClosed');
+  }
+  let beacon: Hex | undefined;
+  // The next round (its commit window opens at this round's deadline): one committed node trained on the other
+  // contributors' rollout 0; the copier's leaves name the copier, so none of them is in its used root.
+  const contributors = k.nodes.map((_, i) => i).filter((i) => committed[i] && k.nodes[i].behaviour !== 'copy');
+  const userIndex = committed.findIndex((x, i) => x && i === k.usedBy % k.nodes.length);
+  const next = await c.schedule(round + 1n);
+  const usedLeaves = contributors.filter((i) => i !== userIndex).map((i) => rollouts[i].leaves[0]);
+  const used = usedOf(usedLeaves);
+  const useRound = k.fixBeacon && userIndex >= 0 && usedLeaves.length > 0;
+  if (k.fixBeacon) {
+    await c.mineTo(s.deadline + 1n);
+    beacon = (await swarmFixBeacon(c.wallets[9], { coordinator: c.coordinator, round })).beacon;
+    if (useRound) await commitIn(c, wallets[userIndex], round + 1n, { policyHash: policies[userIndex].hash, usedRoot: used.root });
+  } else {
+    await c.mineTo(s.deadline + 257n);
+    expect((await swarmFixBeacon(c.wallets[9], { coordinator: c.coordinator, round })).voided).toBe(true);
+  }
+  // Claims (truth: node i's evaluation scores n.score); the inflater claims more.
+  const claimed: (number | undefined)[] = [];
+  for (const [i, n] of k.nodes.entries()) {
+    const claimArgs = (score: number) => {
+      const claim = syntheticClaim(policies[i], beacon ?? `0x${'01'.repeat(32)}`, score, i);
+      return { coordinator: c.coordinator, round, runRoot: claim.runRoot, scoreBits: claim.scoreBits, policyLeaves: claim.policyLeaves, proof: claim.proof };
+    };
+    const score = n.behaviour === 'inflate' ? Math.min(n.score + 1 + (n.score % 3), 1 << 20) : n.score;
+    if (n.behaviour === 'claim-uncommitted') await expectRevert(swarmClaimScore(wallets[i], claimArgs(score)), 'SwarmNoCommitment');
+    else if (!beacon && committed[i]) await expectRevert(swarmClaimScore(wallets[i], claimArgs(score)), 'SwarmRoundVoid');
+    if (!beacon || !committed[i] || n.behaviour === 'silent') { claimed.push(undefined); continue; }
+    await swarmClaimScore(wallets[i], claimArgs(score));
+    claimed.push(score);
+  }
+  // Challenges: every inflated claim by the honest challenger; honest claims at random by the wrong one.
+  const disputes: { id: bigint; node: number; honestNode: boolean }[] = [];
+  for (const [i, n] of k.nodes.entries()) {
+    if (claimed[i] === undefined) continue;
+    const honestNode = n.behaviour !== 'inflate';
+    if (!honestNode || n.wronglyChallenged) {
+      const challenger = honestNode ? c.wallets[8] : c.wallets[7];
+      const { disputeId } = await swarmChallengeScore(challenger, { coordinator: c.coordinator, round, node: a(wallets[i]), root: `0x${(i + 1).toString(16).padStart(64, 'c')}` });
+      disputes.push({ id: disputeId, node: i, honestNode });
+    }
+  }
+  if (useRound) {
+    for (const i of contributors.filter((j) => j !== userIndex)) {
+      await swarmProveUse(wallets[i], { coordinator: c.coordinator, round, rolloutHash: rolloutHash(i, Number(round), 0), user: a(wallets[userIndex]), own: rollouts[i].path(0), used: used.path(rollouts[i].leaves[0]) });
+    }
+    for (const [i, n] of k.nodes.entries()) {
+      if (n.behaviour !== 'copy' || victim < 0 || !usedLeaves.includes(rollouts[victim].leaves[0]) || i === userIndex) continue;
+      await expectRevert(swarmProveUse(wallets[i], { coordinator: c.coordinator, round, rolloutHash: rolloutHash(victim, Number(round), 0), user: a(wallets[userIndex]), own: copyOf(i).path(0), used: used.path(rollouts[victim].leaves[0]) }), 'SwarmUseProofInvalid', [1]);
+    }
+  }
+  // The mock game rules for whoever told the truth.
+  for (const d of disputes) {
+    const node = a(wallets[d.node]);
+    const challenger = d.honestNode ? a(c.wallets[8]) : a(c.wallets[7]);
+    await send(c.wallets[0], { address: c.game, abi: MockResolverAbi, functionName: 'decide', args: [c.coordinator, d.id, d.honestNode ? node : challenger] });
+  }
+  // Everyone collects whatever they may.
+  await c.mineTo(next.useEnd);
+  const rewards = new Map<Address, bigint>();
+  const useRewards = new Map<Address, bigint>();
+  for (const [i, w] of wallets.entries()) {
+    if (!committed[i]) continue;
+    for (const fn of ['collect', 'collectUse'] as const) {
+      const r: unknown = await (fn === 'collect' ? swarmCollect : swarmCollectUse)(w, { coordinator: c.coordinator, round }).catch((e: unknown) => e);
+      if (r instanceof Error || !r) { expect((r as { errorName?: string }).errorName).toBe('SwarmNotEligible'); continue; }
+      for (const e of parseEventLogs({ abi: SwarmCoordinatorAbi, logs: (r as { logs: Log[] }).logs, eventName: ['Collected', 'UseCollected'] })) {
+        rewards.set(a(w), (rewards.get(a(w)) ?? 0n) + e.args.reward);
+        if (e.eventName === 'UseCollected') useRewards.set(a(w), (useRewards.get(a(w)) ?? 0n) + e.args.reward);
+      }
+    }
+  }
+  // The user's commit bond of the next round (no claim there: only the bond comes back).
+  if (useRound) expect((await swarmCollect(wallets[userIndex], { coordinator: c.coordinator, round: round + 1n })).paid).toBe(ECONOMICS.commitBond);
+
+  // Properties.
+  const after = new Map(await Promise.all(everyone.map(async (x) => [x, await c.balance(x)] as const)));
+  const delta = (x: Address) => after.get(x)! - before.get(x)!;
+  for (const [i, n] of k.nodes.entries()) {
+    const who = a(wallets[i]);
+    if (n.behaviour === 'honest' || n.behaviour === 'silent' || n.behaviour === 'late' || n.behaviour === 'double' || n.behaviour === 'claim-uncommitted') {
+      expect(delta(who), `${n.behaviour} node ${i} lost tokens`).toBeGreaterThanOrEqual(0n);
+    }
+    if (n.behaviour === 'copy') expect(useRewards.get(who) ?? 0n, `copying node ${i} was paid for use`).toBe(0n);
+    if (n.behaviour === 'inflate') {
+      expect(rewards.get(who) ?? 0n, `inflating node ${i} was paid`).toBe(0n);
+      // Its claim bond is lost (when the round let it claim); its commit bond comes back.
+      expect(delta(who)).toBe(claimed[i] === undefined ? 0n : -ECONOMICS.claimBond);
+    }
+  }
+  // The honest challenger never loses; the wrong one loses a bond per dispute.
+  expect(delta(a(c.wallets[7]))).toBe(BigInt(disputes.filter((d) => !d.honestNode).length) * (ECONOMICS.claimBond / 2n));
+  expect(delta(a(c.wallets[8]))).toBe(-BigInt(disputes.filter((d) => d.honestNode).length) * ECONOMICS.claimBond);
+  const burned = supply0 - (await c.totalSupply());
+  const gained = everyone.filter((x) => x !== c.coordinator).reduce((sum, x) => sum + delta(x), 0n);
+  expect(gained + burned + delta(c.coordinator)).toBe(0n);
+  const paid = [...rewards.values()].reduce((x, y) => x + y, 0n);
+  // Nothing but the pool stays: every bond came back, was paid as a prize, or was burned.
+  expect(-delta(c.coordinator)).toBe(paid);
+}
+
+test('an honest node never loses its bond, a cheat is never paid, refusals are named, tokens add up', async () => {
+  await fc.assert(fc.asyncProperty(caseArb, play), { numRuns: RUNS, seed: process.env.MYCEL_SEED ? Number(process.env.MYCEL_SEED) : undefined });
+}, 300_000);
