@@ -11,7 +11,7 @@ import { evalFacts, evalProgram, evalTokenizer, allowedIds, type EvalProgram } f
 import { buildProgram, policySpec, type PolicyModel } from '../../src/swarm/sapo-policy.js';
 import { parseSapoConfig } from '../../src/swarm/sapo-config.js';
 import { argmax, noGrad, Tensor } from '../../src/tensor/index.js';
-import type { TrainState } from '../../src/train/index.js';
+import { generateBatch, type TrainState } from '../../src/train/index.js';
 import { jobFacts } from '../../src/chain/dispute-moves.js';
 import { rulesOf } from '../../src/verify/index.js';
 
@@ -57,6 +57,18 @@ describe('the eval program', () => {
       const end = out.indexOf(END_ID);
       expect(Array.from(e.completions(final)[i])).toEqual(end < 0 ? out : out.slice(0, end));
     });
+  });
+
+  test('on a policy whose greedy answers are the task\'s characters, the completions are generateBatch\'s (its own greedy decoding, KV cache)', () => {
+    // 20 supervised steps: enough for the policy to answer in digits (a fresh one picks byte tokens, outside the eval's ids).
+    const { program, state } = policy(1, 20);
+    const e = evalProgram(program.model, state, beaconOf(3));
+    const final = runEval(e);
+    const generated = generateBatch(program.model, state.params, e.examples.map((x) => evalTokenizer().encode(x.prompt)), { maxTokens: e.layout.generated, seeds: e.examples.map(() => 0) });
+    const allowed = new Set(allowedIds());
+    const comparable = generated.flatMap((g, i) => (Array.from(g).every((id) => allowed.has(id)) ? [i] : []));
+    expect(comparable.length).toBeGreaterThanOrEqual(e.layout.rows / 2);
+    for (const i of comparable) expect(Array.from(e.completions(final)[i])).toEqual(Array.from(generated[i]));
   });
 
   test('the score is the verifier\'s count of right answers (random policies and beacons)', () => {
