@@ -23,6 +23,7 @@
 import { CharTokenizer, END_ID, PAD_ID, TASKS, TASK_ALPHABET, beaconExamples, type TaskExample, type TokenBatch } from '../data/index.js';
 import type { Gpt } from '../nn/index.js';
 import { argmax, cast, compare, expand, noGrad, reshape, slice, sum, take, takeAlong, Tensor, where } from '../tensor/index.js';
+import { MycelError } from '../platform/errors.js';
 import { createSha256, toHex } from '../platform/sha256.js';
 import { jobFacts, type JobFacts } from '../chain/dispute-moves.js';
 import { leafHash, merkleProof, merkleRoot, type Hash } from '../train/merkle.js';
@@ -33,6 +34,14 @@ import { headerLeaf, stateHash, stateLeaves, tensorLeaf, type TrainState } from 
 import { rulesOf } from '../verify/index.js';
 import { buildProgram, policySpec, type PolicyModel } from './sapo-policy.js';
 import { parseSapoConfig } from './sapo-config.js';
+
+/** A policy or run the eval cannot take, and what to do instead. */
+export class SwarmEvalError extends MycelError {
+  override name = 'SwarmEvalError';
+  constructor(problem: string, fix: string) {
+    super(`The swarm eval cannot run: ${problem}.`, { metaMessages: [fix] });
+  }
+}
 
 /** What a deployment fixes: the addition task's digits and the rows per eval (contracts/SwarmEval.sol's constants). */
 export type SwarmEvalConfig = { digits: number; rows: number };
@@ -76,6 +85,7 @@ export function evalData(beacon: Uint8Array, config: SwarmEvalConfig = SWARM_EVA
   examples.forEach(({ prompt, answer }, i) => {
     const ids = tokenizer.encode(prompt);
     const answerIds = tokenizer.encode(answer);
+    // Cannot happen for the addition task (its prompts and answers are this short by construction): a broken invariant.
     if (ids.length > L.prompt || answerIds.length + 1 > L.generated) throw new RangeError(`eval row ${i} (${prompt}${answer}) does not fit the layout`);
     tokens.set(ids, i * L.width);
     for (let j = 0; j <= L.generated; j++) at[i * (L.generated + 1) + j] = ids.length - 1 + j;
@@ -132,7 +142,9 @@ export type ScoreClaim = { runRoot: string; score: number; scoreBits: number; hF
 export function scoreClaim(stepHashes: readonly string[], final: TrainState): ScoreClaim {
   const leaves = stateLeaves(final);
   const hFinal = toHex(merkleRoot(leaves));
-  if (hFinal !== stepHashes[stepHashes.length - 1]) throw new RangeError(`the final state hashes to ${hFinal}, not the run's last step hash`);
+  if (hFinal !== stepHashes[stepHashes.length - 1]) {
+    throw new SwarmEvalError(`the final state hashes to ${hFinal}, and the run's last step hash is ${stepHashes[stepHashes.length - 1]}`, 'Claim with the final state of the same eval run (runJob\'s state and record.stepHashes).');
+  }
   const { scoreIndex } = evalTreeOf(leaves.length - 4);
   const data = final.opt.tensors[EVAL_TENSORS.score].data as Float32Array;
   const bits = new Uint32Array(data.buffer, data.byteOffset, 1)[0];
@@ -150,7 +162,7 @@ export function scoreClaim(stepHashes: readonly string[], final: TrainState): Sc
 /** The eval state: the policy's tensors (step and optimizer step reset to 0) and the round's eval data. */
 export function evalState(policy: TrainState, data: EvalData): TrainState {
   const clash = Object.keys(policy.opt.tensors).find((name) => name.startsWith('eval.'));
-  if (clash) throw new RangeError(`the policy has an optimizer tensor named ${clash}, which the eval's data would shadow`);
+  if (clash) throw new SwarmEvalError(`the policy has an optimizer tensor named ${clash}, which the eval's data would shadow`, 'Evaluate a swarm policy (its optimizer tensors are Adam\'s m.* and v.*).');
   return {
     step: 0,
     params: policy.params,
@@ -189,8 +201,12 @@ const NO_BATCH: TokenBatch = { inputs: new Int32Array(0), targets: new Int32Arra
  */
 export function evalProgram(model: Gpt, policy: TrainState, beacon: Uint8Array, config: SwarmEvalConfig = SWARM_EVAL): EvalProgram {
   const L = evalLayout(config);
-  if (model.config.contextLength < L.width) throw new RangeError(`the policy's context (${model.config.contextLength}) is shorter than the eval's ${L.width} positions (${L.digits}-digit additions)`);
-  if (model.config.vocabSize !== evalTokenizer().vocabSize) throw new RangeError(`the policy's vocabulary has ${model.config.vocabSize} tokens, the swarm's task tokenizer ${evalTokenizer().vocabSize}`);
+  if (model.config.contextLength < L.width) {
+    throw new SwarmEvalError(`the policy's context holds ${model.config.contextLength} positions, and the eval's ${L.digits}-digit additions need ${L.width}`, `Use a policy with contextLength >= ${L.width}.`);
+  }
+  if (model.config.vocabSize !== evalTokenizer().vocabSize) {
+    throw new SwarmEvalError(`the policy's vocabulary has ${model.config.vocabSize} tokens, and the swarm's task tokenizer ${evalTokenizer().vocabSize}`, 'Evaluate a policy trained on the task data (CharTokenizer over TASK_ALPHABET, as the swarm\'s policies are).');
+  }
   const data = evalData(beacon, config);
   const start = evalState(policy, data);
   const spec: EvalSpec = { kind: 'swarm-eval', version: 1, task: EVAL_TASK, digits: L.digits, rows: L.rows, beacon: toHex(beacon), policy: stateHash(policy), steps: L.steps, checkpointEvery: L.steps };
@@ -243,7 +259,7 @@ export function evalProgram(model: Gpt, policy: TrainState, beacon: Uint8Array, 
     init: () => start,
     step(state) {
       const t = state.step + 1;
-      if (t > L.steps) throw new RangeError(`the eval has ${L.steps} steps; state ${state.step} is its last`);
+      if (t > L.steps) throw new SwarmEvalError(`the eval has ${L.steps} steps and this state is after step ${state.step}`, 'Run the eval from its init() state; its last step writes the score.');
       const name = t <= K ? EVAL_TENSORS.tokens : EVAL_TENSORS.score;
       const out = noGrad(() => (t <= K ? generate(state, t) : count(state)));
       const next: TrainState = { step: t, params: state.params, opt: { step: state.opt.step + 1, tensors: { ...state.opt.tensors, [name]: out } } };

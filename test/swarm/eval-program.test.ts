@@ -7,7 +7,7 @@
 import fc from 'fast-check';
 import { describe, expect, test } from 'vitest';
 import { END_ID, TASKS } from '../../src/data/index.js';
-import { evalFacts, evalProgram, evalTokenizer, allowedIds, type EvalProgram } from '../../src/swarm/eval-program.js';
+import { SwarmEvalError, evalFacts, evalProgram, evalTokenizer, allowedIds, scoreClaim, type EvalProgram } from '../../src/swarm/eval-program.js';
 import { buildProgram, policySpec, type PolicyModel } from '../../src/swarm/sapo-policy.js';
 import { parseSapoConfig } from '../../src/swarm/sapo-config.js';
 import { argmax, noGrad, Tensor } from '../../src/tensor/index.js';
@@ -120,6 +120,17 @@ describe('the eval program', () => {
       }),
       { numRuns: 60 },
     );
+  });
+
+  test('a policy or run it cannot take is refused with what to do', () => {
+    const { program, state } = policy(1);
+    expect(() => evalProgram(policy(1, 0, { ...TINY, contextLength: 8 }).program.model, policy(1, 0, { ...TINY, contextLength: 8 }).state, beaconOf(1), CONFIG)).toThrow(/context holds 8 positions[\s\S]*contextLength >= 10/);
+    const clash = { ...state, opt: { ...state.opt, tensors: { ...state.opt.tensors, 'eval.score': new Tensor(new Float32Array(1), []) } } };
+    expect(() => evalProgram(program.model, clash, beaconOf(1), CONFIG)).toThrow(SwarmEvalError);
+    const e = evalProgram(program.model, state, beaconOf(1), CONFIG);
+    const final = runEval(e);
+    expect(() => e.step(final)).toThrow(/from its init\(\) state/);
+    expect(() => scoreClaim(['00'.repeat(32)], final)).toThrow(/same eval run/);
   });
 
   test('the step program is the same for every beacon and policy of a model config: one facts root', () => {
