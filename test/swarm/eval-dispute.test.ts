@@ -4,7 +4,7 @@
  * loses to the honest party down to one instruction (a liar whose scoring op writes another count, or who forges a
  * generated token) or to one state leaf (a score written outside any op); an honest claimer beats a lying challenger;
  * and generated liars (fast-check: any op output of any step flipped, either role; the adversaries of
- * test/verify/adversary-game.ts with their move plans) never beat the honest party.
+ * test/verify/adversary-game.ts with their move plans) never beat the honest party (70 cases; MYCEL_LONG=1: 700).
  */
 import fc from 'fast-check';
 import { beforeAll, describe, expect, test } from 'vitest';
@@ -16,7 +16,7 @@ import { parseSapoConfig } from '../../src/swarm/sapo-config.js';
 import { Tensor } from '../../src/tensor/index.js';
 import type { Gpt } from '../../src/nn/index.js';
 import { tempStore } from '../train/helpers.js';
-import { BASES, planArb, playAdversarial, type Base, type Runs } from '../verify/adversary-game.js';
+import { BASES, cases, planArb, playAdversarial, type Base, type Runs } from '../verify/adversary-game.js';
 
 const TINY: PolicyModel = { contextLength: 16, dModel: 16, layers: 1, heads: 2, mlpHidden: 32 };
 const CONFIG = { digits: 1, rows: 4 };
@@ -92,6 +92,25 @@ describe('an inflated score loses the dispute', () => {
     expect(game.ruling).toMatchObject({ loser: 'solver', at: 'instruction', t: 1, op, element: position, opName: `where -> opt.${EVAL_TENSORS.tokens}` });
   });
 
+  test('a forged logit in the forward pass: the game goes past the token it changed to the op that made it', async () => {
+    const t = 1;
+    const ops = rules.structure(t).ops;
+    const head = ops.findIndex((o) => o.op === 'matmul' && o.name.includes('params.head.weight'));
+    const V = model.config.vocabSize;
+    const position = (honest.init().opt.tensors[EVAL_TENSORS.at].data as Int32Array)[0]; // row 0 reads its logits here
+    // A token row 0's honest first pick is not: '9', or '8' if it is.
+    const [nine, eight] = evalTokenizer().encode('98');
+    const forged = good.program.completions(await finalState(good))[0][0] === nine ? eight : nine;
+    const element = position * V + forged; // row 0, that position, that token ([B, W, V] or [B * W, V]: the same index)
+    const liar = await runOf(adversary.tamperAt(honest, t, (i, _op, _attrs, _inputs, out) => {
+      if (i === head) (out.data as Float32Array)[element] = 1e30;
+    }));
+    const final = await finalState(liar);
+    expect(liar.program.completions(final)[0][0]).toBe(forged);
+    const game = await dispute(liar, good);
+    expect(game.ruling).toMatchObject({ loser: 'solver', at: 'instruction', t, op: head, element });
+  });
+
   test('an honest claimer wins against a challenger that claims a lower score', async () => {
     const liar = await runOf(adversary.cheatAt(honest, K + 1, (state, batch) => {
       const r = honest.step(state, batch);
@@ -128,7 +147,7 @@ describe('generated liars never beat the honest party', () => {
           rulings.push(`${game.ruling.at} t${game.ruling.t}`);
         },
       ),
-      { numRuns: 40 },
+      { numRuns: cases(40, 400) },
     );
     // About 4 flips in 10 change what is committed (a flip of a logit no argmax picks changes nothing, a flipped index
     // sends the liar's own step out of range): real disputes were played (fewer than 5 in 40 has odds ~1e-6).
@@ -164,7 +183,7 @@ describe('generated liars never beat the honest party', () => {
         expect(o.outOfTurnAccepted).toBe(0);
         expect(o.ticks).toBeLessThanOrEqual(o.bound);
       }),
-      { numRuns: 30 },
+      { numRuns: cases(30, 300) },
     );
   }, 120_000);
 });
