@@ -3,6 +3,7 @@
  * h_0 (from the policy's state-tree leaves) and the same score leaf, for several beacons and policies; and the gas of
  * evalH0 for the SAPO policy, which a claim pays.
  */
+import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { privateKeyToAccount } from 'viem/accounts';
 import type { Address, Hex, PublicClient } from 'viem';
@@ -65,6 +66,15 @@ describe('SwarmEval.sol computes what eval-program.ts does', () => {
       expect(`${a}+${b}=`).toBe(prompt);
     }
     expect(await call<readonly Hex[]>('dataLeaves', [hex(beacon)])).toEqual(evalDataLeaves(beacon).slice(0, 3).map(hex));
+  });
+
+  test('generated beacons: the same eval data leaves (fast-check)', async () => {
+    await fc.assert(
+      fc.asyncProperty(fc.uint8Array({ minLength: 32, maxLength: 32 }), async (beacon) => {
+        expect(await call<readonly Hex[]>('dataLeaves', [hex(beacon)])).toEqual(evalDataLeaves(beacon).slice(0, 3).map(hex));
+      }),
+      { numRuns: 25 },
+    );
   });
 
   test('h_0 and the policy hash agree for several beacons and policies, and are the eval program\'s own', async () => {
