@@ -33,7 +33,8 @@ export class DisputeReplayError extends MycelError {
 }
 
 /** What playing a dispute needs of a node: its chain clients and contracts, and where it reports (a browser tab's worker gives these too). */
-export type DisputeContext = Pick<NodeContext, 'publicClient' | 'wallet' | 'contracts' | 'confirmations' | 'log' | 'tx'>;
+/** What playing a dispute needs: of the contracts only the game (a market job's or a swarm coordinator's dispute alike). */
+export type DisputeContext = Pick<NodeContext, 'publicClient' | 'wallet' | 'confirmations' | 'log' | 'tx'> & { contracts: Pick<NodeContext['contracts'], 'disputeGame'> };
 
 type OnChain = { level: number; phase: number; turn: number; round: number; loser: number; ruledAt: number; deadline: number };
 

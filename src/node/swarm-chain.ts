@@ -1,0 +1,251 @@
+/**
+ * A swarm node's part on the SwarmCoordinator (docs/swarm-chain.md), one function per duty of a round: commit the
+ * round (policy hash, rollouts root, used root), read or fix its beacon, evaluate the committed policy on the
+ * beacon's held-out tasks and claim the score, check a peer's claim by re-executing its evaluation and challenge it
+ * (then play the dispute to its ruling), defend the node's own claim in every dispute opened against it, prove the
+ * use of its rollouts by others, and collect. The evaluation is src/swarm/eval-program.ts's program, run and kept in
+ * the node's data dir like any job's run, so a dispute is played by the same party code as a market job's
+ * (node/dispute.ts playDispute over verify's replayParty).
+ *
+ * What is not here: the SAPO node's loop calling these each round (`mycel swarm start --rpc` does not yet), and
+ * fetching a peer's policy blob to check it (the caller passes the policy).
+ */
+import { join } from 'node:path';
+import { hexToBytes, parseEventLogs, type Address, type Hex } from 'viem';
+import { getContractEvents } from 'viem/actions';
+import {
+  swarmChallengeScore,
+  swarmClaimScore,
+  swarmCollect,
+  swarmCollectUse,
+  swarmCommit,
+  swarmFixBeacon,
+  swarmGetEntry,
+  swarmGetRound,
+  swarmProveUse,
+  swarmRolloutLeaf,
+  swarmSchedule,
+  type SwarmMerklePath,
+} from '../chain/index.js';
+import { SwarmCoordinatorAbi } from '../chain/generated/SwarmCoordinator.js';
+import { jobFacts } from '../chain/dispute-moves.js';
+import { leafHash, merkleProof, merkleRoot, runJob, stateHash, stateLeaves, Store, type Hash, type RunRecord, type TrainState } from '../train/index.js';
+import { replayParty, rulesOf } from '../verify/index.js';
+import { evalProgram, evalTreeOf, type EvalProgram, type EvalSpec } from '../swarm/eval-program.js';
+import type { Gpt } from '../nn/index.js';
+import { playDispute, type DisputeContext, type DisputeOutcome } from './dispute.js';
+
+export type SwarmChainContext = Omit<DisputeContext, 'contracts'> & {
+  contracts: { disputeGame: Address; coordinator: Address };
+  address: Address;
+  /** Where the node keeps its evaluation runs (one store per round and policy). */
+  dataDir: string;
+};
+
+/** A policy: its model and its state (the state whose hash the node commits). */
+export type SwarmPolicy = { model: Gpt; state: TrainState };
+
+const hex = (b: Uint8Array): Hex => `0x${Buffer.from(b).toString('hex')}`;
+const bytes = (h: string): Uint8Array => hexToBytes((h.startsWith('0x') ? h : `0x${h}`) as Hex);
+const POLL_MS = 100;
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/** A tree of rollout leaves (the node's own, or those it trained on) and each leaf's audit path. */
+export function rolloutTree(leaves: readonly Hex[]): { root: Hex; path(leaf: Hex): SwarmMerklePath } {
+  const asBytes = leaves.map(bytes);
+  return {
+    root: leaves.length ? hex(merkleRoot(asBytes)) : `0x${'00'.repeat(32)}`,
+    path(leaf) {
+      const i = leaves.findIndex((l) => l.toLowerCase() === leaf.toLowerCase());
+      if (i < 0) throw new RangeError(`the rollout leaf ${leaf} is not in this tree`);
+      return { index: BigInt(i), size: BigInt(leaves.length), path: merkleProof(asBytes, i).map(hex) };
+    },
+  };
+}
+
+/**
+ * Commits round `round`: the policy's hash, the root of the node's rollouts of the round (leaves naming it), and the
+ * root of the rollout leaves of the previous round its training step used.
+ */
+export async function commitSwarmRound(
+  ctx: SwarmChainContext,
+  o: { round: bigint; policy: SwarmPolicy; rolloutHashes: readonly Hex[]; usedLeaves: readonly Hex[]; modelConfig: Hex },
+): Promise<void> {
+  const rollouts = rolloutTree(o.rolloutHashes.map((h) => swarmRolloutLeaf(ctx.address, h)));
+  const { gasUsed } = await swarmCommit(ctx.wallet, {
+    coordinator: ctx.contracts.coordinator,
+    round: o.round,
+    rolloutsRoot: rollouts.root,
+    policyHash: `0x${stateHash(o.policy.state)}`,
+    usedRoot: rolloutTree(o.usedLeaves).root,
+    modelConfig: o.modelConfig,
+  });
+  ctx.tx('swarm commit', gasUsed);
+  ctx.log(`round ${o.round}: committed policy ${stateHash(o.policy.state).slice(0, 10)}…, ${o.rolloutHashes.length} rollouts, ${o.usedLeaves.length} used`);
+}
+
+/** The round's beacon, fixed by this node if nobody has yet; undefined when the round is void. */
+export async function roundBeacon(ctx: SwarmChainContext, round: bigint): Promise<Hex | undefined> {
+  const r = await swarmGetRound(ctx.publicClient, { coordinator: ctx.contracts.coordinator, round });
+  if (r.void) return undefined;
+  if (BigInt(r.beacon) !== 0n) return r.beacon;
+  const fixed = await swarmFixBeacon(ctx.wallet, { coordinator: ctx.contracts.coordinator, round });
+  ctx.tx('swarm fixBeacon', fixed.gasUsed);
+  if (fixed.voided) ctx.log(`round ${round}: nobody fixed the beacon within 256 blocks: the round is void, its bonds come back`);
+  return fixed.beacon;
+}
+
+export type SwarmEvalRun = {
+  /** The eval program the claim is about (the honest one of this policy and beacon) and the one that ran. */
+  honest: EvalProgram;
+  program: EvalProgram;
+  record: RunRecord<EvalSpec>;
+  store: Store;
+  score: number;
+  claim: { runRoot: Hex; scoreBits: number; policyLeaves: Hex[]; proof: { hK: Hex; hKPath: Hex[]; scorePath: Hex[] } };
+};
+
+/**
+ * Runs the evaluation of `policy` on `beacon` (its run kept in the data dir) and builds the claim of its score.
+ * `program` replaces the honest program (for tests of cheats).
+ */
+export async function evaluatePolicy(ctx: SwarmChainContext, o: { policy: SwarmPolicy; beacon: Hex; program?: (honest: EvalProgram) => EvalProgram }): Promise<SwarmEvalRun> {
+  const honest = evalProgram(o.policy.model, o.policy.state, bytes(o.beacon));
+  const program = o.program ? o.program(honest) : honest;
+  const store = new Store(join(ctx.dataDir, 'swarm-eval', `${o.beacon.slice(2, 18)}-${stateHash(o.policy.state).slice(0, 16)}-${o.program ? 'other' : 'own'}`));
+  const { record } = await runJob(program, { store });
+  let state = program.init();
+  for (let t = 0; t < program.spec.steps; t++) state = program.step(state).state;
+  if (stateHash(state) !== record.stepHashes.at(-1)) throw new Error('the evaluation replayed in memory does not end in the run\'s last state hash');
+  const score = honest.score(state);
+  const leaves = stateLeaves(o.policy.state);
+  const runLeaves: Hash[] = record.stepHashes.map((h) => leafHash(bytes(h)));
+  const K = program.spec.steps;
+  return {
+    honest,
+    program,
+    record,
+    store,
+    score,
+    claim: {
+      runRoot: `0x${record.commitment!}`,
+      scoreBits: new Uint32Array(new Float32Array([score]).buffer)[0],
+      policyLeaves: leaves.map(hex),
+      proof: { hK: `0x${record.stepHashes[K]}`, hKPath: merkleProof(runLeaves, K).map(hex), scorePath: merkleProof(stateLeaves(state), evalTreeOf(leaves.length).scoreIndex).map(hex) },
+    },
+  };
+}
+
+/** Claims the evaluated score of round `round`; returns the block of the claim (where its challenges start). */
+export async function claimSwarmScore(ctx: SwarmChainContext, round: bigint, run: SwarmEvalRun): Promise<bigint> {
+  const { gasUsed, hash } = await swarmClaimScore(ctx.wallet, { coordinator: ctx.contracts.coordinator, round, ...run.claim });
+  ctx.tx('swarm claimScore', gasUsed);
+  ctx.log(`round ${round}: claimed score ${run.score} (run root ${run.claim.runRoot.slice(0, 10)}…)`);
+  return (await ctx.publicClient.getTransactionReceipt({ hash })).blockNumber;
+}
+
+const disputeRules = (run: SwarmEvalRun) => {
+  const rules = rulesOf(run.honest);
+  return { rules, facts: jobFacts(rules) };
+};
+
+/**
+ * Checks `node`'s claim of round `round` by running the evaluation of its policy (which the caller has: in the swarm,
+ * its policy blob) and, when the run roots differ, challenges it and plays the dispute to its ruling as the
+ * challenger. Returns 'agreed', or the dispute's outcome.
+ */
+export async function checkSwarmClaim(
+  ctx: SwarmChainContext,
+  o: { round: bigint; node: Address; policy: SwarmPolicy; beacon: Hex; signal?: AbortSignal },
+): Promise<{ agreed: true } | { agreed: false; disputeId: bigint; outcome: DisputeOutcome }> {
+  const entry = await swarmGetEntry(ctx.publicClient, { coordinator: ctx.contracts.coordinator, round: o.round, node: o.node });
+  if (!entry.claimed) throw new RangeError(`${o.node} has no claim in round ${o.round}`);
+  const mine = await evaluatePolicy(ctx, { policy: o.policy, beacon: o.beacon });
+  if (mine.claim.runRoot.toLowerCase() === entry.runRoot.toLowerCase()) {
+    ctx.log(`round ${o.round}: ${o.node}'s score ${entry.score} re-executed: agreed`);
+    return { agreed: true };
+  }
+  ctx.log(`round ${o.round}: ${o.node} claimed ${entry.score}, its evaluation scores ${mine.score}: challenging`);
+  const fromBlock = await ctx.publicClient.getBlockNumber({ cacheTime: 0 });
+  const challenged = await swarmChallengeScore(ctx.wallet, { coordinator: ctx.contracts.coordinator, round: o.round, node: o.node, root: mine.claim.runRoot });
+  ctx.tx('swarm challengeScore', challenged.gasUsed);
+  const { rules, facts } = disputeRules(mine);
+  const outcome = await playDispute(ctx, {
+    disputeId: challenged.disputeId,
+    jobId: o.round,
+    rules,
+    facts,
+    party: replayParty({ role: 'challenger', program: mine.program, reference: mine.honest, store: mine.store, record: mine.record }),
+    roots: { solver: entry.runRoot, challenger: mine.claim.runRoot },
+    parties: { solver: o.node, challenger: ctx.address },
+    fromBlock,
+    ...(o.signal ? { signal: o.signal } : {}),
+  });
+  ctx.log(`round ${o.round}: dispute ${challenged.disputeId} over ${o.node}'s score: ${outcome.loser} lost at ${outcome.at}`);
+  return { agreed: false, disputeId: challenged.disputeId, outcome };
+}
+
+/**
+ * Defends the node's claim of round `round`: plays every dispute opened against it (ScoreChallenged events from the
+ * claim's block on) as the solver, until the round's challenge window has closed and each is ruled.
+ */
+export async function defendSwarmClaim(
+  ctx: SwarmChainContext,
+  o: { round: bigint; run: SwarmEvalRun; fromBlock: bigint; signal?: AbortSignal },
+): Promise<{ disputeId: bigint; outcome: DisputeOutcome }[]> {
+  const { challengeEnd } = await swarmSchedule(ctx.publicClient, { coordinator: ctx.contracts.coordinator, round: o.round });
+  const { rules, facts } = disputeRules(o.run);
+  const playing = new Map<bigint, Promise<{ disputeId: bigint; outcome: DisputeOutcome }>>();
+  for (;;) {
+    const block = await ctx.publicClient.getBlockNumber({ cacheTime: 0 });
+    const logs = await getContractEvents(ctx.publicClient, {
+      address: ctx.contracts.coordinator, abi: SwarmCoordinatorAbi, eventName: 'ScoreChallenged', args: { round: o.round, node: ctx.address }, fromBlock: o.fromBlock, toBlock: block,
+    });
+    for (const log of parseEventLogs({ abi: SwarmCoordinatorAbi, logs, eventName: 'ScoreChallenged' })) {
+      const { disputeId, challenger, challengerRoot } = log.args;
+      if (playing.has(disputeId)) continue;
+      ctx.log(`round ${o.round}: ${challenger} challenged my score (dispute ${disputeId}): defending`);
+      playing.set(disputeId, playDispute(ctx, {
+        disputeId,
+        jobId: o.round,
+        rules,
+        facts,
+        party: replayParty({ role: 'solver', program: o.run.program, reference: o.run.honest, store: o.run.store, record: o.run.record }),
+        roots: { solver: o.run.claim.runRoot, challenger: challengerRoot },
+        parties: { solver: ctx.address, challenger },
+        fromBlock: log.blockNumber,
+        ...(o.signal ? { signal: o.signal } : {}),
+      }).then((outcome) => ({ disputeId, outcome })));
+    }
+    if (block >= challengeEnd || o.signal?.aborted) break;
+    await sleep(POLL_MS);
+  }
+  return Promise.all(playing.values());
+}
+
+/** Proves that `user` trained on this node's rollout `rolloutHash` of round `round`. */
+export async function proveSwarmUse(
+  ctx: SwarmChainContext,
+  o: { round: bigint; rolloutHash: Hex; ownRollouts: readonly Hex[]; user: Address; userUsedLeaves: readonly Hex[] },
+): Promise<void> {
+  const leaf = swarmRolloutLeaf(ctx.address, o.rolloutHash);
+  const own = rolloutTree(o.ownRollouts.map((h) => swarmRolloutLeaf(ctx.address, h)));
+  const used = rolloutTree(o.userUsedLeaves);
+  const { gasUsed } = await swarmProveUse(ctx.wallet, { coordinator: ctx.contracts.coordinator, round: o.round, rolloutHash: o.rolloutHash, user: o.user, own: own.path(leaf), used: used.path(leaf) });
+  ctx.tx('swarm proveUse', gasUsed);
+}
+
+/** Collects the round: bonds and score share (after its challenge window), and the use share (after its use window). */
+export async function collectSwarmRound(ctx: SwarmChainContext, round: bigint, { use = true }: { use?: boolean } = {}): Promise<{ paid: bigint; usePaid: bigint }> {
+  const collected = await swarmCollect(ctx.wallet, { coordinator: ctx.contracts.coordinator, round });
+  ctx.tx('swarm collect', collected.gasUsed);
+  let usePaid = 0n;
+  const entry = await swarmGetEntry(ctx.publicClient, { coordinator: ctx.contracts.coordinator, round, node: ctx.address });
+  if (use && entry.claimed && !entry.refuted) {
+    const u = await swarmCollectUse(ctx.wallet, { coordinator: ctx.contracts.coordinator, round });
+    ctx.tx('swarm collectUse', u.gasUsed);
+    usePaid = u.paid;
+  }
+  ctx.log(`round ${round}: collected ${collected.paid} (bonds and score share) and ${usePaid} (use share)`);
+  return { paid: collected.paid, usePaid };
+}

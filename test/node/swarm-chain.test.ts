@@ -1,0 +1,128 @@
+/**
+ * A swarm round end to end on anvil through the node's code (src/node/swarm-chain.ts), three nodes in this process:
+ * each commits (policy, rollouts, used rollouts), the beacon is fixed, each evaluates its policy and claims its score,
+ * one inflates its score; an honest node re-executes its peers' evaluations, challenges the inflated claim and plays
+ * the dispute with the node's dispute code while the inflater defends with its own; the inflater is slashed on chain,
+ * a rollout's use is proven, and every node collects. Rewards per node are printed; tokens add up.
+ */
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, expect, test } from 'vitest';
+import { formatUnits } from 'viem';
+import { readContract } from 'viem/actions';
+import { SwarmCoordinatorAbi } from '../../src/chain/generated/SwarmCoordinator.js';
+import { swarmGetEntry, swarmRolloutLeaf, type MycelWalletClient } from '../../src/chain/index.js';
+import { adversary, rulesOf } from '../../src/verify/index.js';
+import { EVAL_TENSORS } from '../../src/swarm/eval-program.js';
+import {
+  checkSwarmClaim,
+  claimSwarmScore,
+  collectSwarmRound,
+  commitSwarmRound,
+  defendSwarmClaim,
+  evaluatePolicy,
+  proveSwarmUse,
+  roundBeacon,
+  type SwarmChainContext,
+} from '../../src/node/swarm-chain.js';
+import { ECONOMICS, MODEL_CONFIG, policyOf, rolloutHash, setupSwarmChain, type Policy, type SwarmChain } from '../chain/coordinator-fixture.js';
+
+let c: SwarmChain;
+let dir: string;
+let policies: Policy[];
+const logs: string[] = [];
+
+beforeAll(async () => {
+  c = await setupSwarmChain({ nodes: 3 });
+  dir = await mkdtemp(join(tmpdir(), 'mycel-swarm-chain-'));
+  policies = [1, 2, 3].map(policyOf);
+}, 120_000);
+afterAll(async () => {
+  await c?.stop();
+  if (dir) await rm(dir, { recursive: true, force: true });
+});
+
+const contextOf = (name: string, wallet: MycelWalletClient): SwarmChainContext => ({
+  publicClient: c.publicClient,
+  wallet,
+  address: wallet.account.address,
+  confirmations: 0,
+  contracts: { disputeGame: c.game, coordinator: c.coordinator },
+  dataDir: join(dir, name),
+  log: (text) => logs.push(`${name}: ${text}`),
+  tx: () => undefined,
+});
+
+test('three nodes: commit, beacon, evaluate and claim; the inflated score is re-executed, challenged, played and slashed on chain; use proven; everyone collects', async () => {
+  const [alice, bob, mallory] = [contextOf('alice', c.wallets[1]), contextOf('bob', c.wallets[2]), contextOf('mallory', c.wallets[3])];
+  const nodes = [alice, bob, mallory];
+  const before = await Promise.all(nodes.map((n) => c.balance(n.address)));
+  const supply0 = await c.totalSupply();
+  const round = (await readContract(c.publicClient, { address: c.coordinator, abi: SwarmCoordinatorAbi, functionName: 'currentRound' })) + 1n;
+  const s = await c.schedule(round);
+  await c.mineTo(s.opens);
+  const rollouts = nodes.map((_, i) => [0, 1].map((j) => rolloutHash(i, Number(round), j)));
+  for (const [i, n] of nodes.entries()) await commitSwarmRound(n, { round, policy: policies[i], rolloutHashes: rollouts[i], usedLeaves: [], modelConfig: MODEL_CONFIG });
+  await c.mineTo(s.deadline + 1n);
+  const beacon = (await roundBeacon(bob, round))!;
+  expect(await roundBeacon(alice, round)).toBe(beacon);
+  // Next round: Bob's training step used Alice's rollout 1.
+  const bobUsed = [swarmRolloutLeaf(alice.address, rollouts[0][1])];
+  await commitSwarmRound(bob, { round: round + 1n, policy: policies[1], rolloutHashes: [rolloutHash(1, Number(round) + 1, 0)], usedLeaves: bobUsed, modelConfig: MODEL_CONFIG });
+
+  const runs = [
+    await evaluatePolicy(alice, { policy: policies[0], beacon }),
+    await evaluatePolicy(bob, { policy: policies[1], beacon }),
+    // Mallory's scoring op writes 16 right answers.
+    await evaluatePolicy(mallory, {
+      policy: policies[2],
+      beacon,
+      program: (honest) => {
+        const K = honest.spec.steps;
+        const op = (rulesOf(honest).structure(K).stateOutputs.find((o) => o.name === `opt.${EVAL_TENSORS.score}`)!.source as { index: number }).index;
+        return adversary.tamperAt(honest, K, (i, _op, _attrs, _inputs, out) => {
+          if (i === op) (out.data as Float32Array)[0] = 16;
+        });
+      },
+    }),
+  ];
+  expect(runs[2].score).toBe(16);
+  const claimedAt: bigint[] = [];
+  for (const [i, n] of nodes.entries()) claimedAt.push(await claimSwarmScore(n, round, runs[i]));
+  const defending = nodes.map((n, i) => defendSwarmClaim(n, { round, run: runs[i], fromBlock: claimedAt[i] }));
+
+  // Alice checks both peers (their policies: in the swarm, the blobs they published).
+  const checkBob = await checkSwarmClaim(alice, { round, node: bob.address, policy: policies[1], beacon });
+  expect(checkBob.agreed).toBe(true);
+  const checkMallory = await checkSwarmClaim(alice, { round, node: mallory.address, policy: policies[2], beacon });
+  expect(checkMallory).toMatchObject({ agreed: false, outcome: { loser: 'solver', at: 'instruction' } });
+  await proveSwarmUse(alice, { round, rolloutHash: rollouts[0][1], ownRollouts: rollouts[0], user: bob.address, userUsedLeaves: bobUsed });
+
+  await c.mineTo(s.challengeEnd);
+  const defended = await Promise.all(defending);
+  expect(defended[2].map((d) => d.outcome.loser)).toEqual(['solver']);
+  expect(defended[0]).toEqual([]);
+  expect((await swarmGetEntry(c.publicClient, { coordinator: c.coordinator, round, node: mallory.address })).refuted).toBe(true);
+
+  await c.mineTo(s.useEnd);
+  const collected: { paid: bigint; usePaid: bigint }[] = [];
+  for (const n of nodes) collected.push(await collectSwarmRound(n, round));
+  await collectSwarmRound(bob, round + 1n, { use: false });
+  const after = await Promise.all(nodes.map((n) => c.balance(n.address)));
+  const burned = supply0 - (await c.totalSupply());
+  const summary = nodes.map((n, i) => `${['alice', 'bob', 'mallory'][i]}: score ${runs[i].score}, net ${formatUnits(after[i] - before[i], 18)} MYC (collected ${formatUnits(collected[i].paid, 18)} + use ${formatUnits(collected[i].usePaid, 18)})`);
+  console.log(`swarm round ${round} on chain:\n  ${summary.join('\n  ')}\n  burned ${formatUnits(burned, 18)} MYC`);
+  console.log(logs.join('\n'));
+  const share = ECONOMICS.rewardPerRound - (ECONOMICS.rewardPerRound * BigInt(ECONOMICS.useShareBps)) / 10_000n;
+  const usePart = ECONOMICS.rewardPerRound - share;
+  const total = BigInt(runs[0].score + runs[1].score);
+  const scoreShare = (i: number) => (total === 0n ? 0n : (share * BigInt(runs[i].score)) / total);
+  // Alice: her score share, the whole use share (the only proven use), and the unburned half of Mallory's bond.
+  expect(after[0] - before[0]).toBe(scoreShare(0) + usePart + ECONOMICS.claimBond / 2n);
+  expect(after[1] - before[1]).toBe(scoreShare(1));
+  // Mallory: her claim bond, nothing else (her commit bond came back).
+  expect(after[2] - before[2]).toBe(-ECONOMICS.claimBond);
+  expect(burned).toBe(ECONOMICS.claimBond / 2n);
+}, 180_000);
+
