@@ -18,6 +18,7 @@ import { JobMarketAbi, JobMarketDeployedBytecode, JobMarketImmutables } from './
 import { MycelTokenDeployedBytecode, MycelTokenImmutables } from './generated/MycelToken.js';
 import { NodeRegistryAbi, NodeRegistryDeployedBytecode, NodeRegistryImmutables } from './generated/NodeRegistry.js';
 import { OneStepRefereeDeployedBytecode, OneStepRefereeImmutables } from './generated/OneStepReferee.js';
+import { SwarmCoordinatorAbi, SwarmCoordinatorDeployedBytecode, SwarmCoordinatorImmutables } from './generated/SwarmCoordinator.js';
 
 type Built = { deployed: Hex; immutables: readonly (readonly [number, number])[] };
 
@@ -28,6 +29,7 @@ export const BUILT_CODE = {
   OneStepReferee: { deployed: OneStepRefereeDeployedBytecode, immutables: OneStepRefereeImmutables },
   MycelToken: { deployed: MycelTokenDeployedBytecode, immutables: MycelTokenImmutables },
   NodeRegistry: { deployed: NodeRegistryDeployedBytecode, immutables: NodeRegistryImmutables },
+  SwarmCoordinator: { deployed: SwarmCoordinatorDeployedBytecode, immutables: SwarmCoordinatorImmutables },
 } as const satisfies Record<string, Built>;
 
 export type ContractName = keyof typeof BUILT_CODE;
@@ -89,7 +91,7 @@ export type Deployment = { token: Address; registry: Address; market: Address; d
 /**
  * Checks every contract of a deployment against this build and against each other: the market's code, then what it
  * points to (token, registry, resolver: each the given address and this build's contract), the game's referee, and the
- * back-pointers (the game's and the registry's market, the registry's token). Returns the referee's address.
+ * back-pointers (the registry's market and token). Returns the referee's address.
  * @throws ContractCodeMismatchError, ContractWiringError
  */
 export async function checkDeployment(client: PublicClient, d: Deployment): Promise<{ referee: Address }> {
@@ -119,4 +121,19 @@ export async function checkDeployment(client: PublicClient, d: Deployment): Prom
   same(`The registry ${registry}'s token`, d.token, registryToken);
   await checkCode(client, { address: referee, contract: 'OneStepReferee', role: "the DisputeGame's one-step referee" });
   return { referee: getAddress(referee) };
+}
+
+/**
+ * Checks a swarm coordinator before a node commits to it: this build's SwarmCoordinator (its rules, bonds and pool
+ * are in its code and immutables: no admin can change them), on the deployment's token, registry and game (checked
+ * with checkDeployment).
+ * @throws ContractCodeMismatchError, ContractWiringError
+ */
+export async function checkCoordinator(client: PublicClient, o: { coordinator: Address } & Omit<Deployment, 'market'>): Promise<void> {
+  await checkCode(client, { address: o.coordinator, contract: 'SwarmCoordinator', role: 'the swarm coordinator' });
+  const read = (functionName: 'TOKEN' | 'REGISTRY' | 'GAME') => readContract(client, { address: o.coordinator, abi: SwarmCoordinatorAbi, functionName });
+  const [token, registry, game] = await Promise.all([read('TOKEN'), read('REGISTRY'), read('GAME')]);
+  for (const [what, expected, actual] of [['token', o.token, token], ['registry', o.registry, registry], ['dispute game', o.disputeGame, game]] as const) {
+    if (getAddress(actual) !== getAddress(expected)) throw new ContractWiringError({ what: `The swarm coordinator ${o.coordinator}'s ${what}`, expected: getAddress(expected), actual: getAddress(actual) });
+  }
 }

@@ -11,7 +11,7 @@
  * fetching a peer's policy blob to check it (the caller passes the policy).
  */
 import { join } from 'node:path';
-import { hexToBytes, parseEventLogs, type Address, type Hex } from 'viem';
+import { hexToBytes, keccak256, parseEventLogs, toBytes, type Address, type Hex } from 'viem';
 import { getContractEvents } from 'viem/actions';
 import {
   swarmChallengeScore,
@@ -29,9 +29,11 @@ import {
 } from '../chain/index.js';
 import { SwarmCoordinatorAbi } from '../chain/generated/SwarmCoordinator.js';
 import { jobFacts } from '../chain/dispute-moves.js';
-import { leafHash, merkleProof, merkleRoot, runJob, stateHash, stateLeaves, Store, type Hash, type RunRecord, type TrainState } from '../train/index.js';
+import { canonicalJson, leafHash, merkleProof, merkleRoot, runJob, stateHash, stateLeaves, Store, type Hash, type RunRecord, type TrainState } from '../train/index.js';
 import { replayParty, rulesOf } from '../verify/index.js';
-import { evalProgram, evalTreeOf, type EvalProgram, type EvalSpec } from '../swarm/eval-program.js';
+import { evalFacts, evalProgram, evalTreeOf, type EvalProgram, type EvalSpec } from '../swarm/eval-program.js';
+import { buildProgram, policySpec, type PolicyModel } from '../swarm/sapo-policy.js';
+import { parseSapoConfig } from '../swarm/sapo-config.js';
 import type { Gpt } from '../nn/index.js';
 import { playDispute, type DisputeContext, type DisputeOutcome } from './dispute.js';
 
@@ -248,4 +250,19 @@ export async function collectSwarmRound(ctx: SwarmChainContext, round: bigint, {
   }
   ctx.log(`round ${round}: collected ${collected.paid} (bonds and score share) and ${usePaid} (use share)`);
   return { paid: collected.paid, usePaid };
+}
+
+/** The model config a coordinator names a policy model by: keccak256 of its canonical JSON. */
+export function swarmModelConfig(model: PolicyModel): Hex {
+  return keccak256(toBytes(canonicalJson(model)));
+}
+
+/**
+ * What a coordinator admits for policies of `model` (deploySwarmCoordinator's `programs` entry): its eval program's
+ * facts tree and steps (evalFacts) and its policies' state-tree leaf count. Traces the eval program once.
+ */
+export function swarmProgramOf(model: PolicyModel): { modelConfig: Hex; factsRoot: Hex; factsSize: bigint; steps: bigint; policyLeafCount: number } {
+  const facts = evalFacts(model);
+  const policy = buildProgram(policySpec(parseSapoConfig({ tasks: [{ name: 'addition' }] }), { model, steps: 1 }));
+  return { modelConfig: swarmModelConfig(model), factsRoot: facts.root, factsSize: facts.size, steps: BigInt(facts.steps), policyLeafCount: stateLeaves(policy.init()).length };
 }

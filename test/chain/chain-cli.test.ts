@@ -1,11 +1,18 @@
 // `mycel chain deploy` and `mycel chain status`, spawned from dist/ (run `npm run build` first) against an anvil
-// this test starts: deploy with a key file, the key-file checks, wrong URL / chain id / unfunded key, and the embedded anvil.
+// this test starts: deploy with a key file (and with --swarm, the coordinator), the key-file checks, wrong URL / chain id / unfunded key, and the embedded anvil.
 import { spawn } from 'node:child_process';
 import { chmod, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { parseUnits, type Address } from 'viem';
 import { generatePrivateKey } from 'viem/accounts';
+import { readContract } from 'viem/actions';
+import { createClients } from '../../src/chain/clients.js';
+import { MycelTokenAbi } from '../../src/chain/generated/MycelToken.js';
+import { SwarmCoordinatorAbi } from '../../src/chain/generated/SwarmCoordinator.js';
+import { swarmModelConfig } from '../../src/node/swarm-chain.js';
+import { SWARM_MODEL } from '../../src/swarm/sapo-policy.js';
 import { startAnvil, type Anvil } from '../../src/chain/anvil.js';
 import { MYCEL_MAIN, spawnMycel, type MycelRun } from '../cli/spawn-mycel.js';
 
@@ -45,6 +52,19 @@ describe('mycel chain deploy --rpc', () => {
     expect(text.code).toBe(0);
     expect(text.stdout).toMatch(/chain id\s+31337/);
   }, 60_000);
+
+  it('with --swarm also deploys a SwarmCoordinator on the game, its pool funded by the deployer', async () => {
+    const r = await spawnMycel(['chain', 'deploy', '--rpc', anvil.rpcUrl, '--key-file', keyFile, '--swarm', '--swarm-rounds', '3', '--swarm-reward', '7', '--json']);
+    expect(r.code, r.stderr).toBe(0);
+    const d = json(r);
+    expect(d.swarm_coordinator).toMatch(/^0x[0-9a-fA-F]{40}$/);
+    const { publicClient } = createClients({ rpcUrl: anvil.rpcUrl, chainId: anvil.chainId });
+    const coordinator = d.swarm_coordinator as Address;
+    expect(await readContract(publicClient, { address: coordinator, abi: SwarmCoordinatorAbi, functionName: 'GAME' })).toBe(d.dispute_game);
+    expect(await readContract(publicClient, { address: d.token as Address, abi: MycelTokenAbi, functionName: 'balanceOf', args: [coordinator] })).toBe(parseUnits('21', 18));
+    const [config] = await readContract(publicClient, { address: coordinator, abi: SwarmCoordinatorAbi, functionName: 'modelConfigs' });
+    expect(config).toBe(swarmModelConfig(SWARM_MODEL));
+  }, 120_000);
 
   it('refuses a group/world-readable, malformed or missing key file', async () => {
     const open = join(dir, 'open.key');

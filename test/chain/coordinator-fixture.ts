@@ -15,11 +15,12 @@ import { approve, register, swarmCommit, swarmFixBeacon, swarmGetRound, swarmRol
 import { MockResolverAbi, MockResolverBytecode } from '../../src/chain/generated/MockResolver.js';
 import { MycelTokenAbi } from '../../src/chain/generated/MycelToken.js';
 import { headerLeaf, leafHash, merkleProof, merkleRoot, runJob, stateHash, stateLeaves, type Hash, type RunRecord, type TrainState } from '../../src/train/index.js';
-import { evalFacts, evalH0, evalProgram, evalTreeOf, scoreLeaf, type EvalProgram, type EvalSpec } from '../../src/swarm/eval-program.js';
+import { evalH0, evalProgram, evalTreeOf, scoreLeaf, type EvalProgram, type EvalSpec } from '../../src/swarm/eval-program.js';
 import { buildProgram, policySpec, type PolicyModel } from '../../src/swarm/sapo-policy.js';
 import { parseSapoConfig } from '../../src/swarm/sapo-config.js';
 import type { Gpt } from '../../src/nn/index.js';
 import { tempStore } from '../train/helpers.js';
+import { swarmModelConfig, swarmProgramOf } from '../../src/node/swarm-chain.js';
 import { DisputeGameAbi } from '../../src/chain/generated/DisputeGame.js';
 import { encodeDisputeMove, jobFacts, type JobFacts } from '../../src/chain/dispute-moves.js';
 import { playGame, replayParty, rulesOf, type GameResult } from '../../src/verify/index.js';
@@ -28,7 +29,7 @@ import { acceptedMoves } from './dispute-replay.js';
 export const T = (n: number | string) => parseUnits(String(n), 18);
 /** The tests' policy model: small enough that an evaluation run takes well under a second. */
 export const TINY: PolicyModel = { contextLength: 16, dModel: 16, layers: 1, heads: 2, mlpHidden: 32 };
-export const MODEL_CONFIG = keccak256(viemHex('swarm-policy tiny ctx16 d16 L1 h2 mlp32'));
+export const MODEL_CONFIG = swarmModelConfig(TINY);
 export const TIMING = { commitBlocks: 10, claimBlocks: 20, challengeBlocks: 20 };
 export const ECONOMICS = { commitBond: T(1), claimBond: T(10), rewardPerRound: T(100), rounds: 50, useShareBps: 2_000 };
 /** Each party's chess clock in the game, in blocks. */
@@ -76,14 +77,13 @@ export async function setupSwarmChain({ mock = false, nodes = 6 }: { mock?: bool
     minChallengeWindow: 50n,
   });
   const game = resolver ?? d.disputeGame!;
-  const facts = programFacts();
   const swarm = await deploySwarmCoordinator(wallets[0], {
     token: d.token,
     registry: d.registry,
     game,
     timing: TIMING,
     economics: ECONOMICS,
-    programs: [{ modelConfig: MODEL_CONFIG, factsRoot: facts.root, factsSize: facts.size, steps: BigInt(facts.steps), policyLeafCount: policyOf(1).leaves.length }],
+    programs: [tinyProgram()],
   });
   for (const w of wallets.slice(1, nodes + 1)) {
     await send(wallets[0], { address: d.token, abi: MycelTokenAbi, functionName: 'transfer', args: [w.account.address, T(10_000)] });
@@ -115,11 +115,13 @@ export async function setupSwarmChain({ mock = false, nodes = 6 }: { mock?: bool
   };
 }
 
-let facts: ReturnType<typeof evalFacts> | undefined;
-/** The tiny model's evaluation program facts (what the coordinator is deployed with), computed once. */
-export function programFacts() {
-  return (facts ??= evalFacts(TINY));
+let program: ReturnType<typeof swarmProgramOf> | undefined;
+/** What the coordinator admits for the tiny model (its eval program's facts, its policies' leaf count), computed once. */
+export function tinyProgram() {
+  return (program ??= swarmProgramOf(TINY));
 }
+/** The tiny model's evaluation program facts. */
+export const programFacts = () => ({ root: tinyProgram().factsRoot, size: tinyProgram().factsSize, steps: Number(tinyProgram().steps) });
 
 export type Policy = { model: Gpt; state: TrainState; leaves: Hash[]; hash: Hex };
 

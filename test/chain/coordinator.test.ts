@@ -10,6 +10,7 @@ import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { type Address, type Hex } from 'viem';
 import { readContract } from 'viem/actions';
 import { send } from '../../src/chain/actions/send.js';
+import { checkCoordinator, ContractCodeMismatchError, ContractWiringError } from '../../src/chain/code.js';
 import {
   swarmChallengeScore,
   swarmClaimScore,
@@ -72,6 +73,13 @@ test('no owner, no admin function: the ABI writes only the round actions and the
   expect(writes.sort()).toEqual(['challengeScore', 'claimScore', 'collect', 'collectUse', 'commit', 'fixBeacon', 'proveUse', 'resolveDispute']);
   const names = SwarmCoordinatorAbi.filter((x) => x.type === 'function').map((x) => (x as { name: string }).name.toLowerCase());
   for (const bad of ['owner', 'transferownership', 'setgame', 'setprogram', 'withdraw', 'rescue', 'sweep', 'pause', 'upgradeto', 'advance']) expect(names).not.toContain(bad);
+});
+
+test('a node checks the coordinator\'s code and wiring before it commits: this build\'s contract on the deployment\'s token, registry and game', async () => {
+  const d = { coordinator: c.coordinator, token: c.token, registry: c.registry, disputeGame: c.game };
+  await checkCoordinator(c.publicClient, d);
+  await expect(checkCoordinator(c.publicClient, { ...d, coordinator: c.game })).rejects.toBeInstanceOf(ContractCodeMismatchError);
+  await expect(checkCoordinator(c.publicClient, { ...d, token: c.registry })).rejects.toBeInstanceOf(ContractWiringError);
 });
 
 describe('clock, commit and beacon', () => {
