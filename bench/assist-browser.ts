@@ -10,13 +10,11 @@ import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import type { Page } from 'playwright-core';
-import { encodeModel, gridFromBase64, type AssistModel } from '../src/assist/index.js';
+import { encodeModel, type AssistModel } from '../src/assist/index.js';
 import { BENCH_PEOPLE, EXPERIMENT_DEFAULTS, personHouses } from '../src/assist/blocks/experiment.js';
 import type { House } from '../src/assist/blocks/houses.js';
 import { playSession } from '../src/assist/blocks/session.js';
-import { humanMove } from '../src/assist/blocks/users.js';
-import { sameGrid } from '../src/assist/blocks/world.js';
-import { Rng } from '../src/tensor/index.js';
+import { buildInPage, type PageBuild } from '../test/web/assist-page.js';
 import { launchChromium } from '../test/web/browser.js';
 import { cachedBase } from './assist.js';
 import { makeReporter } from './report.js';
@@ -26,29 +24,12 @@ const flag = (args: string[], name: string) => {
   return at >= 0 ? args[at + 1] : undefined;
 };
 
-/** The person builds `house` in the page as playSession's person would (same RNG stream); returns its action count. */
-async function buildInPage(page: Page, url: string, house: House, seed: number, assisted: boolean): Promise<{ actions: number; placed: number; done: boolean }> {
-  const person = BENCH_PEOPLE[0];
+/** The person builds `house` in the page as playSession's person would (same RNG stream), the assistant on or off. */
+async function buildHouse(page: Page, url: string, house: House, seed: number, assisted: boolean): Promise<PageBuild> {
   await page.goto(url);
   await page.waitForFunction(() => document.body.dataset.ready === 'true' && document.body.dataset.busy === 'false');
   if (!assisted) await page.uncheck('#assist-on');
-  const rng = new Rng(seed, 3);
-  let last = -1;
-  let actions = 0;
-  let placed = 0;
-  for (; actions < 400; actions++) {
-    const grid = gridFromBase64((await page.evaluate(() => document.body.dataset.grid))!);
-    if (sameGrid(grid, house.grid)) break;
-    const move = humanMove(person, house.grid, grid, last, rng)!;
-    const [x, y, z] = [Math.floor(move.cell / 28), Math.floor(move.cell / 7) % 4, move.cell % 7];
-    await page.click(`#layers button[data-layer="${y}"]`);
-    if (move.kind === 'place') await page.click(`#palette button[data-material="${move.value}"]`);
-    await page.click(`#cell-${x}-${z}`);
-    await page.waitForFunction(() => document.body.dataset.busy === 'false');
-    if (assisted && JSON.parse((await page.evaluate(() => document.body.dataset.lastAction))!).kind === 'place') placed++;
-    last = move.cell;
-  }
-  return { actions, placed, done: sameGrid(gridFromBase64((await page.evaluate(() => document.body.dataset.grid))!), house.grid) };
+  return buildInPage(page, { house, person: BENCH_PEOPLE[0], seed });
 }
 
 export async function run(args: string[]): Promise<void> {
@@ -75,7 +56,7 @@ export async function run(args: string[]): Promise<void> {
     for (const [i, house] of houses.entries()) {
       const seed = o.seed * 7919 + i; // the bench's seeds for this person's held-out houses (runPerson)
       for (const assisted of [false, true]) {
-        const inPage = await buildInPage(page, url, house, seed, assisted);
+        const inPage = await buildHouse(page, url, house, seed, assisted);
         const inNode = playSession({ house, person: BENCH_PEOPLE[0], model: assisted ? base : undefined, seed, horizon: o.horizon }).metrics;
         totals[assisted ? 'browserAssisted' : 'browserAlone'] += inPage.actions;
         totals[assisted ? 'nodeAssisted' : 'nodeAlone'] += inNode.humanActions;

@@ -8,8 +8,8 @@ import { join } from 'node:path';
 import { loadavg } from 'node:os';
 import { configureKernels } from '../src/tensor/index.js';
 import { sha256, toHex } from '../src/platform/sha256.js';
-import { decodeModel, encodeModel, modelHash, type AssistModel } from '../src/assist/model.js';
-import { BENCH_PEOPLE, EXPERIMENT_DEFAULTS, crowdEpisodes, runPerson, summarize, trainBase, type ConditionRow, type ExperimentOptions } from '../src/assist/blocks/experiment.js';
+import { decodeModel, encodeModel, MODEL_FORMAT, modelHash, type AssistModel } from '../src/assist/model.js';
+import { ASSISTED_ROUNDS, BENCH_PEOPLE, EXPERIMENT_DEFAULTS, crowdEpisodes, runPerson, summarize, trainBase, type ConditionRow, type ExperimentOptions } from '../src/assist/blocks/experiment.js';
 import { makeReporter } from './report.js';
 
 const flag = (args: string[], name: string) => {
@@ -17,9 +17,12 @@ const flag = (args: string[], name: string) => {
   return at >= 0 ? args[at + 1] : undefined;
 };
 
-/** The base model of these options, from .cache/assist, or trained and kept there (it is a pure function of them). */
+/**
+ * The base model of these options, from .cache/assist, or trained and kept there (it is a pure function of them and
+ * of the code: the key names the model format, which changes with the features, and how the base is trained).
+ */
 export function cachedBase(o: ExperimentOptions, progress: (line: string) => void): AssistModel {
-  const baseKey = toHex(sha256(new TextEncoder().encode(JSON.stringify([o.seed, o.crowdEpisodes, o.baseSteps, o.horizon])))).slice(0, 16);
+  const baseKey = toHex(sha256(new TextEncoder().encode(JSON.stringify([MODEL_FORMAT, `${ASSISTED_ROUNDS} assisted rounds`, o.seed, o.crowdEpisodes, o.baseSteps, o.horizon])))).slice(0, 16);
   const file = join('.cache', 'assist', `base-${baseKey}.safetensors`);
   if (existsSync(file)) return decodeModel(readFileSync(file));
   progress(`training the base model (${o.crowdEpisodes} crowd episodes, ${o.baseSteps} steps; kept in ${file})...`);

@@ -13,7 +13,10 @@ export type Observation = {
   grid: GridInput;
   /** The cell of the person's latest action, if they have acted (the human model conditions on it). */
   lastHumanCell?: number;
-  /** Cells where the person removed a block the assistant placed: it will not place there again. */
+  /**
+   * Cells where the person removed a block the assistant placed: it will not place there again, and the belief
+   * takes them as evidence (a block refused on top of the walls says "no roof" for the rest of that level).
+   */
   refused?: Iterable<number>;
   /**
    * Cells holding blocks the assistant placed (and the person has not touched since). The belief reads the grid
@@ -54,19 +57,23 @@ export function createAssistant({ model, observe, act, rewards = DEFAULT_REWARDS
     if (!Number.isInteger(last) || last < -1 || last >= grid.length) throw new RangeError(`observe().lastHumanCell must be a cell index from 0 to ${grid.length - 1}, got ${last}.`);
     const evidence = grid.slice();
     for (const c of o.assistantCells ?? []) if (Number.isInteger(c) && c >= 0 && c < grid.length) evidence[c] = 0;
-    return { grid, evidence, last, refused: new Set(o.refused ?? []) };
+    const refused = new Set(o.refused ?? []);
+    // The refusals are evidence too (features.ts): the belief reads them as a mask over the cells.
+    const refusedMask = new Uint8Array(grid.length);
+    for (const c of refused) if (Number.isInteger(c) && c >= 0 && c < grid.length) refusedMask[c] = 1;
+    return { grid, evidence, last, refused, refusedMask };
   };
   return {
     step() {
-      const { grid, evidence, last, refused } = read();
-      const belief = believe(current, evidence, last);
+      const { grid, evidence, last, refused, refusedMask } = read();
+      const belief = believe(current, evidence, last, refusedMask);
       const decision = decide(belief, grid, current.app.values, refused, rewards);
       if (decision.action.kind === 'place') act(decision.action);
       return { ...decision, belief };
     },
     belief() {
-      const { evidence, last } = read();
-      return believe(current, evidence, last);
+      const { evidence, last, refusedMask } = read();
+      return believe(current, evidence, last, refusedMask);
     },
     setModel(next) {
       if (next.app.grid.join() !== current.app.grid.join() || next.app.values !== current.app.values) {

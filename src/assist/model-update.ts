@@ -22,7 +22,7 @@ import { stateHash, type TrainState } from '../train/state.js';
 import type { Assistant } from './assistant.js';
 import { blobCid } from './dataset.js';
 import { parseAssistJobSpec } from './job.js';
-import { decodeModel, encodeModel, type AssistModel } from './model.js';
+import { decodeModel, encodeModel, MODEL_FORMAT, type AssistModel } from './model.js';
 import type { TrainResult } from './train.js';
 
 export const UPDATE_FORMAT = 'mycel.assist.update.v1';
@@ -58,7 +58,7 @@ export function decodeModelUpdate(bytes: Uint8Array): { model: AssistModel; comm
     if (name.startsWith('opt.')) opt[name.slice(4)] = t;
     else params[name] = t;
   }
-  const model = decodeModel(saveSafetensors(params, { format: 'mycel.assist.model.v1', app: metadata.app, config: metadata.config }));
+  const model = decodeModel(saveSafetensors(params, { format: MODEL_FORMAT, app: metadata.app, config: metadata.config }));
   const stepHashes = JSON.parse(metadata.stepHashes ?? '[]') as string[];
   if (!Array.isArray(stepHashes) || stepHashes.length < 2) throw new ModelUpdateError('it carries no step hashes of a run');
   const state: TrainState = { step: Number(metadata.step), params, opt: { step: Number(metadata.optStep), tensors: opt } };

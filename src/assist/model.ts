@@ -70,26 +70,33 @@ export type Belief = {
   human: Float32Array;
 };
 
-/** The model's belief about the state `grid` (bytes, one per cell) after the person's latest action at lastCell (-1: none). */
-export function believe(model: AssistModel, grid: Uint8Array, lastCell: number): Belief {
+/**
+ * The model's belief about the state `grid` (bytes, one per cell) after the person's latest action at lastCell (-1:
+ * none), where refused[c] = 1 marks a cell the person removed a block of the assistant's from (undefined: none).
+ */
+export function believe(model: AssistModel, grid: Uint8Array, lastCell: number, refused?: Uint8Array): Belief {
   const cells = grid.length;
-  const features = new Tensor(encodeState(model.app, grid, lastCell), [cells, featureCount(model.app)]);
+  const features = new Tensor(encodeState(model.app, grid, lastCell, refused), [cells, featureCount(model.app)]);
   const { goalLogits, humanLogits } = applyHeads(model, model.params, features);
   return { goal: softmax(goalLogits, -1).data as Float32Array, human: softmax(humanLogits, -1).data as Float32Array };
 }
 
-const FORMAT = 'mycel.assist.model.v1';
+// v2: the features read the person's refusals (features.ts); a v1 model has fewer inputs and cannot be used.
+export const MODEL_FORMAT = 'mycel.assist.model.v2';
 
 /** The model as one blob (safetensors with the app and config in its metadata): what is stored and shared by CID. */
 export function encodeModel(model: AssistModel): Uint8Array {
   const { grid, values, names } = model.app; // only what defines the app, so the same model is the same blob
   const { goalHidden, humanHidden } = model.config;
-  return saveSafetensors(model.params, { format: FORMAT, app: JSON.stringify({ grid, values, ...(names ? { names } : {}) }), config: JSON.stringify({ goalHidden, humanHidden }) });
+  return saveSafetensors(model.params, { format: MODEL_FORMAT, app: JSON.stringify({ grid, values, ...(names ? { names } : {}) }), config: JSON.stringify({ goalHidden, humanHidden }) });
 }
 
 export function decodeModel(bytes: Uint8Array): AssistModel {
   const { params, metadata } = loadSafetensors(bytes);
-  if (metadata.format !== FORMAT) throw new ModelFormatError(`This blob is not an assistant model (format ${JSON.stringify(metadata.format)}, expected ${FORMAT}).`);
+  if (metadata.format === 'mycel.assist.model.v1') {
+    throw new ModelFormatError('This assistant model is of an earlier version (mycel.assist.model.v1: its features did not read the refusals), so it cannot be used: train a new one (with mycel assist, delete current.json to train a new base model; the saved episodes are kept and can be learned from again).');
+  }
+  if (metadata.format !== MODEL_FORMAT) throw new ModelFormatError(`This blob is not an assistant model (format ${JSON.stringify(metadata.format)}, expected ${MODEL_FORMAT}).`);
   const app = defineApp(JSON.parse(metadata.app) as AppSpec);
   const config = JSON.parse(metadata.config) as ModelConfig;
   const expected = initModel(app, 0, config).params;

@@ -23,8 +23,8 @@ import { applyHeads, DEFAULT_CONFIG, initModel, type AssistModel, type ModelConf
 /** The RNG stream that draws each step's examples. */
 export const DATA_STREAM = 2;
 
-/** next = -1 for the final state (the person did nothing more). */
-export type Example = { grid: Uint8Array; last: number; next: number; goal: Uint8Array };
+/** next = -1 for the final state (the person did nothing more); refused[c] = 1 where the person had removed a block of the assistant's. */
+export type Example = { grid: Uint8Array; last: number; next: number; goal: Uint8Array; refused: Uint8Array };
 
 /** The examples of episodes, in order (episode by episode, step by step). */
 export function examplesOf(episodes: readonly Episode[]): Example[] {
@@ -39,17 +39,20 @@ export function examplesOf(episodes: readonly Episode[]): Example[] {
       for (const c of mine) grid[c] = 0;
       return grid;
     };
+    // The person's removals of the assistant's blocks, as the assistant sees them (Observation.refused).
+    const refused = new Uint8Array(goal.length);
     ep.steps.forEach((s, i) => {
       if (s.kind === 'noop') return;
       if (s.who === 'assistant') {
         mine.add(s.cell);
         return;
       }
-      out.push({ grid: evidence(gridFromBase64(ep.states[i])), last, next: s.cell, goal });
+      out.push({ grid: evidence(gridFromBase64(ep.states[i])), last, next: s.cell, goal, refused: refused.slice() });
+      if (s.kind === 'remove' && mine.has(s.cell)) refused[s.cell] = 1;
       mine.delete(s.cell);
       last = s.cell;
     });
-    out.push({ grid: evidence(goal.slice()), last, next: -1, goal });
+    out.push({ grid: evidence(goal.slice()), last, next: -1, goal, refused });
   }
   return out;
 }
@@ -123,7 +126,7 @@ export function assistSteps(app: AppSpec, examples: readonly Example[], { seed, 
       const goal = new Int32Array(batch * cells);
       b.inputs.forEach((k, i) => {
         const e = examples[k];
-        encodeState(app, e.grid, e.last, features.subarray(i * cells * F, (i + 1) * cells * F));
+        encodeState(app, e.grid, e.last, e.refused, features.subarray(i * cells * F, (i + 1) * cells * F));
         goal.set(e.goal, i * cells);
       });
       const humanMask = b.mask.some((a) => a === 1) ? new Tensor(b.mask, [batch]) : undefined;

@@ -9,6 +9,7 @@ import { MycelError } from '../platform/errors.js';
 import { PRESET_NAMES, UnknownPresetError, decodeCheckpoint, jobId, type CheckpointInfo, type RunRecord, type TrainState } from '../train/index.js';
 import type { Flags } from './command.js';
 import { resolveSpec, trainStore } from './job.js';
+import { assistSpecOf } from './assist-run.js';
 
 export type LoadedCheckpoint = {
   state: TrainState;
@@ -24,11 +25,15 @@ export class CheckpointRefError extends MycelError {
   override name = 'CheckpointRefError';
 }
 
-export async function loadCheckpointRef(ref: string, flags: Flags, step?: number): Promise<LoadedCheckpoint> {
+/** A checkpoint and where it came from, of any job kind (a GPT's or an assistant's), without building its model. */
+export type CheckpointOfRef = Omit<LoadedCheckpoint, 'tokenizer' | 'model'>;
+
+/** The checkpoint `ref` names (see loadCheckpointRef), checked, for any job kind. */
+export async function loadCheckpointOfRef(ref: string, flags: Flags, step?: number): Promise<CheckpointOfRef> {
   const store = trainStore(flags);
   if (!ref.endsWith('.json') && (await isFile(ref))) {
     const loaded = decodeCheckpoint(new Uint8Array(await readFile(ref)), ref);
-    return withModel(loaded, `${ref} ${stepOf(loaded.state.step, loaded.info.spec.steps)}`);
+    return { ...loaded, source: `${ref} ${stepOf(loaded.state.step, loaded.info.spec.steps)}` };
   }
   const id = await findRunId(ref, flags);
   const record = await store.readRun(id);
@@ -40,7 +45,18 @@ export async function loadCheckpointRef(ref: string, flags: Flags, step?: number
     throw new CheckpointRefError(`Run ${id} has no checkpoint at step ${chosen}.`, { metaMessages: [`Checkpointed steps: ${steps.join(', ')}`] });
   }
   const loaded = decodeCheckpoint(await store.getObject(hash), `${hash} (step ${chosen})`);
-  return { ...withModel(loaded, `run ${id.slice(0, 12)} ${stepOf(chosen, record.spec.steps)}`), record };
+  return { ...loaded, source: `run ${id.slice(0, 12)} ${stepOf(chosen, record.spec.steps)}`, record };
+}
+
+/** The GPT checkpoint `ref` names, with its tokenizer and model (what eval and sample run). */
+export async function loadCheckpointRef(ref: string, flags: Flags, step?: number): Promise<LoadedCheckpoint> {
+  const loaded = await loadCheckpointOfRef(ref, flags, step);
+  if (assistSpecOf(loaded.info.spec)) {
+    throw new CheckpointRefError(`${loaded.source} is an assistant model (a checkpoint of an assist job), not a GPT.`, {
+      metaMessages: ['mycel eval and mycel sample run GPT models; mycel inspect shows this one, and mycel verify re-executes its run.'],
+    });
+  }
+  return { ...withModel(loaded, loaded.source), ...(loaded.record ? { record: loaded.record } : {}) };
 }
 
 /** "step 200 of 2000 (unfinished)": a model from a stopped run is never passed off as the trained one. */

@@ -1,8 +1,9 @@
 import { describe, expect, it } from 'vitest';
 import {
   createAssistant, decide, decodeEpisode, decodeModel, defineApp, encodeEpisode, encodeModel, EpisodeCorruptError, EpisodeRecorder,
-  initModel, modelHash, ModelFormatError, readGrid, StateShapeError, trainAssistant, type Belief,
+  encodeState, examplesOf, featureCount, initModel, modelHash, ModelFormatError, readGrid, StateShapeError, trainAssistant, type Belief,
 } from '../../src/assist/index.js';
+import { loadSafetensors, saveSafetensors } from '../../src/nn/index.js';
 
 const app = defineApp({ grid: [3, 2, 3], values: 3 });
 
@@ -106,6 +107,50 @@ describe('the assistant', () => {
     const { params } = initModel(defineApp({ grid: [3, 2, 3], values: 4 }), 2);
     const wrong = encodeModel({ ...model, params });
     expect(() => decodeModel(wrong)).toThrow(ModelFormatError);
+  });
+});
+
+describe('refusals are evidence', () => {
+  /** The person places at 0, the assistant at 1 and 2; the person removes the block at 1 (a refusal), then places at 6. */
+  function refusing() {
+    const grid = new Uint8Array(app.cells);
+    const rec = new EpisodeRecorder(app, 'p', grid);
+    const moves = [[0, 1, 'human', 'place'], [1, 1, 'assistant', 'place'], [2, 2, 'assistant', 'place'], [1, 0, 'human', 'remove'], [6, 1, 'human', 'place']] as const;
+    moves.forEach(([cell, value, who, kind], tick) => {
+      grid[cell] = value;
+      rec.record({ who, kind, cell, value, tick }, grid);
+    });
+    return rec.episode();
+  }
+
+  it('the examples carry the cells the person refused, as the assistant sees them when it decides', () => {
+    const examples = examplesOf([refusing()]);
+    // Before each of the person's actions (place 0, remove 1, place 6) and the final state.
+    expect(examples.map((e) => e.next)).toEqual([0, 1, 6, -1]);
+    expect(examples.map((e) => [...e.refused.keys()].filter((c) => e.refused[c]))).toEqual([[], [], [1], [1]]);
+    // The assistant's untouched block (2) is not evidence; the refused one is gone from the grid.
+    expect([...examples[2].grid].slice(0, 3)).toEqual([1, 0, 0]);
+  });
+
+  it('the belief reads them: a refusal changes the features of its cell, its neighbours and its level, and the belief', () => {
+    const grid = new Uint8Array(app.cells);
+    grid[0] = 1;
+    const refused = new Uint8Array(app.cells);
+    refused[1] = 1;
+    const F = featureCount(app);
+    const [without, withRefusal] = [encodeState(app, grid, 0), encodeState(app, grid, 0, refused)];
+    const changed = (cell: number) => without.subarray(cell * F, (cell + 1) * F).some((v, i) => v !== withRefusal[cell * F + i]);
+    expect(app.cells).toBe(18);
+    expect([...Array(18).keys()].filter(changed)).toEqual([...Array(18).keys()]); // "any refused" reaches every cell
+    const model = initModel(app, 3);
+    const belief = (r?: number[]) => createAssistant({ model, observe: () => ({ grid, lastHumanCell: 0, ...(r ? { refused: r } : {}) }), act: () => {} }).belief();
+    expect(belief([1]).goal).not.toEqual(belief().goal);
+    expect(belief([]).goal).toEqual(belief().goal);
+  });
+
+  it('a model of the features before refusals (format v1) is refused with what to do', () => {
+    const { params, metadata } = loadSafetensors(encodeModel(initModel(app, 2)));
+    expect(() => decodeModel(saveSafetensors(params, { ...metadata, format: 'mycel.assist.model.v1' }))).toThrow('train a new one');
   });
 });
 

@@ -14,14 +14,14 @@ import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import type { Browser, Page } from 'playwright-core';
-import { believe, createAssistant, decodeEpisode, decodeModel, gridFromBase64, type AssistModel } from '../../src/assist/index.js';
+import { believe, cellIndex, createAssistant, decodeEpisode, decodeModel, type AssistModel } from '../../src/assist/index.js';
 import { housesOf } from '../../src/assist/blocks/houses.js';
-import { humanMove, PEOPLE } from '../../src/assist/blocks/users.js';
-import { sameGrid } from '../../src/assist/blocks/world.js';
+import { PEOPLE } from '../../src/assist/blocks/users.js';
+import { BLOCKS_APP } from '../../src/assist/blocks/world.js';
 import { sha256, toHex } from '../../src/platform/sha256.js';
 import { unpackDataset } from '../../src/assist/dataset.js';
 import { loadIdentity } from '../../src/p2p/identity.js';
-import { Rng } from '../../src/tensor/index.js';
+import { buildInPage, clickMove, idle, lastAction, pageGrid } from './assist-page.js';
 import { launchChromium, openTab, screenshot } from './browser.js';
 
 const CLI = join(import.meta.dirname, '..', '..', 'dist', 'cli', 'main.js');
@@ -58,14 +58,12 @@ type StepRequest = { grid: number[]; last: number; refused: number[]; assistantC
 function nodeDecides(model: AssistModel, req: StepRequest) {
   const evidence = Uint8Array.from(req.grid);
   for (const c of req.assistantCells) evidence[c] = 0;
-  const belief = believe(model, evidence, req.last);
+  const refused = new Uint8Array(evidence.length);
+  for (const c of req.refused) refused[c] = 1;
+  const belief = believe(model, evidence, req.last, refused);
   const assistant = createAssistant({ model, observe: () => ({ grid: req.grid, lastHumanCell: req.last, refused: req.refused, assistantCells: req.assistantCells }), act: () => {}, ...(req.act ? {} : { rewards: { help: 0, wrong: 1 } }) });
   const { action } = assistant.step();
   return { action, beliefHash: toHex(sha256(new Uint8Array(belief.goal.buffer, belief.goal.byteOffset, belief.goal.byteLength))) };
-}
-
-async function idle(page: Page): Promise<void> {
-  await page.waitForFunction(() => document.body.dataset.busy === 'false');
 }
 
 describe('mycel assist', () => {
@@ -97,35 +95,23 @@ describe('mycel assist', () => {
     const house = housesOf('test')[0];
     await page.selectOption('#blueprint', '0');
     await idle(page);
-    const person = PEOPLE[0];
-    const rng = new Rng(3, 3);
-    let last = -1;
-    let assistantActed = 0;
     let compared = 0;
-    for (let n = 0; n < 150; n++) {
-      const grid = gridFromBase64((await page.evaluate(() => document.body.dataset.grid))!);
-      if (sameGrid(grid, house.grid)) break;
-      const move = humanMove(person, house.grid, grid, last, rng)!;
-      const [x, y, z] = [Math.floor(move.cell / 28), Math.floor(move.cell / 7) % 4, move.cell % 7];
-      await page.click(`#layers button[data-layer="${y}"]`);
-      if (move.kind === 'place') await page.click(`#palette button[data-material="${move.value}"]`);
-      await page.click(`#cell-${x}-${z}`);
-      await idle(page);
-      last = move.cell;
-      const action = JSON.parse((await page.evaluate(() => document.body.dataset.lastAction))!) as { kind: string };
-      if (action.kind === 'place') assistantActed++;
-      if (n % 5 === 0) {
-        // The same decision and belief bits in the worker as in Node, for what the page asked.
-        const req = JSON.parse((await page.evaluate(() => document.body.dataset.lastRequest))!) as StepRequest;
-        const node = nodeDecides(model, req);
-        expect(await page.evaluate(() => document.body.dataset.beliefHash)).toBe(node.beliefHash);
-        expect(action).toEqual(node.action);
-        compared++;
-      }
-      if (n === 12) await screenshot(page, 'assist', 'building');
-    }
-    expect(sameGrid(gridFromBase64((await page.evaluate(() => document.body.dataset.grid))!), house.grid)).toBe(true);
-    expect(assistantActed).toBeGreaterThan(0);
+    const built = await buildInPage(page, {
+      house, person: PEOPLE[0], seed: 3, maxActions: 150,
+      after: async (n, action) => {
+        if (n % 5 === 0) {
+          // The same decision and belief bits in the worker as in Node, for what the page asked.
+          const req = JSON.parse((await page.evaluate(() => document.body.dataset.lastRequest))!) as StepRequest;
+          const node = nodeDecides(model, req);
+          expect(await page.evaluate(() => document.body.dataset.beliefHash)).toBe(node.beliefHash);
+          expect(action).toEqual(node.action);
+          compared++;
+        }
+        if (n === 12) await screenshot(page, 'assist', 'building');
+      },
+    });
+    expect(built.done).toBe(true);
+    expect(built.placed).toBeGreaterThan(0);
     expect(compared).toBeGreaterThan(2);
     await screenshot(page, 'assist', 'built');
 
@@ -178,4 +164,99 @@ describe('mycel assist', () => {
     expect(errors).toEqual([]);
     await page.close();
   }, 180_000);
+  test('every control of the page does what it says: blueprint, material keys, assistant off and on, Ctrl-Z and undo, who you are, sharing on and off', async () => {
+    const { page, errors } = await openTab(browser);
+    await page.goto(url);
+    await page.waitForFunction(() => document.body.dataset.ready === 'true');
+    await idle(page);
+    const metric = async (name: string) => page.textContent(`#m-${name.replace(/\W+/g, '-')}`);
+    const ghosts = async () => page.locator('#layer-grid .ghost').count();
+
+    // A blueprint: its blocks on the layer are shown as ghosts, and the session counts its completion; free build has none.
+    const house = housesOf('test')[1];
+    await page.selectOption('#blueprint', '1');
+    await idle(page);
+    await page.click('#layers button[data-layer="0"]');
+    const onGround = [...Array(7).keys()].flatMap((x) => [...Array(7).keys()].map((z) => house.grid[cellIndex(BLOCKS_APP, x, 0, z)])).filter((v) => v !== 0).length;
+    expect(await ghosts()).toBe(onGround);
+    expect(await metric('blueprint done')).toBe('0%');
+    await page.selectOption('#blueprint', '');
+    await idle(page);
+    expect(await ghosts()).toBe(0);
+    expect(await metric('blueprint done')).toBe('(no blueprint)');
+    await page.selectOption('#blueprint', '1');
+    await idle(page);
+
+    // Keys 1-4 pick the material (with the focus off the blueprint list, which would take the key itself).
+    await page.click('#layers button[data-layer="0"]');
+    await page.keyboard.press('3');
+    expect(await page.getAttribute('#palette button[data-material="3"]', 'class')).toContain('on');
+    await page.keyboard.press('1');
+    expect(await page.getAttribute('#palette button[data-material="1"]', 'class')).toContain('on');
+
+    // The assistant off: the page does not ask it to act, and only the person's blocks are placed.
+    await page.uncheck('#assist-on');
+    const wall = [...house.grid.keys()].filter((c) => house.grid[c] !== 0 && Math.floor(c / 7) % 4 === 0).slice(0, 4);
+    for (const cell of wall) await clickMove(page, { kind: 'place', cell, value: house.grid[cell] });
+    expect((JSON.parse((await page.evaluate(() => document.body.dataset.lastRequest))!) as { act: boolean }).act).toBe(false);
+    expect(await metric('assistant placed')).toBe('0');
+    expect([...(await pageGrid(page))].filter((v) => v !== 0)).toHaveLength(wall.length);
+    expect(await metric('your actions')).toBe(String(wall.length));
+
+    // On again: the next action of the person is followed by the assistant's decision.
+    await page.check('#assist-on');
+    const next = [...house.grid.keys()].find((c) => house.grid[c] !== 0 && !wall.includes(c))!;
+    await clickMove(page, { kind: 'place', cell: next, value: house.grid[next] });
+    expect((JSON.parse((await page.evaluate(() => document.body.dataset.lastRequest))!) as { act: boolean }).act).toBe(true);
+    const acted = await lastAction(page);
+    expect(await metric('assistant placed')).toBe(acted.kind === 'place' ? '1' : '0');
+    expect(await metric('NO-OPs')).toBe(acted.kind === 'place' ? '0' : '1');
+
+    // Ctrl-Z takes back the last block (the assistant's, if it placed one); the Undo button the ones before, to none.
+    const blocks = async () => [...(await pageGrid(page))].filter((v) => v !== 0).length;
+    const placedNow = await blocks();
+    await page.keyboard.press('Control+z');
+    await idle(page);
+    expect(await blocks()).toBe(placedNow - 1);
+    for (let left = placedNow - 1; left > 0; left--) {
+      await page.click('#undo');
+      await idle(page);
+      expect(await blocks()).toBe(left - 1);
+    }
+    await page.click('#undo');
+    expect(await page.textContent('#message')).toBe('Nothing to undo.');
+    if (acted.kind === 'place') expect(await metric('undone by you')).toBe('1');
+
+    // Who you are: a new name starts a new episode, and an episode with no action of theirs is not saved.
+    await page.fill('#person', 'bo');
+    await page.press('#person', 'Tab');
+    await idle(page);
+    expect(await metric('your actions')).toBe('0');
+    await page.click('#finish');
+    await page.waitForFunction(() => document.getElementById('message')!.textContent!.startsWith('Build something first'));
+    await clickMove(page, { kind: 'place', cell: wall[0], value: house.grid[wall[0]] });
+    await page.click('#finish');
+    await page.waitForFunction(() => document.getElementById('message')!.textContent!.includes('saved'));
+    const saved = await Promise.all((await readdir(join(dir, 'assist', 'episodes'))).filter((f) => f.endsWith('.json')).map(async (f) => decodeEpisode(f.replace('.json', ''), new Uint8Array(await readFile(join(dir, 'assist', 'episodes', f))))));
+    expect(saved.filter((e) => e.person === 'bo')).toHaveLength(1);
+
+    // Sharing on, then off again: the buttons follow, the choice is kept on disk, and the server refuses to share.
+    const consentFile = async () => JSON.parse(await readFile(join(dir, 'assist', 'consent.json'), 'utf8')) as { share: boolean };
+    await page.check('#consent');
+    await page.waitForFunction(() => !(document.getElementById('share') as HTMLButtonElement).disabled);
+    expect(await consentFile()).toEqual({ share: true });
+    expect(await page.textContent('#status')).toContain('sharing on');
+    // This server is on no market: "Train on the network" stays off and says what it needs.
+    expect(await page.isDisabled('#train-network')).toBe(true);
+    expect(await page.getAttribute('#train-network', 'title')).toContain('--rpc');
+    await page.uncheck('#consent');
+    await page.waitForFunction(() => (document.getElementById('share') as HTMLButtonElement).disabled);
+    expect(await consentFile()).toEqual({ share: false });
+    expect(await page.textContent('#status')).toContain('network off');
+    expect(((await (await fetch(`${url}api/consent`)).json()) as { share: boolean }).share).toBe(false);
+    expect((await fetch(`${url}api/share`, { method: 'POST', body: JSON.stringify({ person: 'bo' }) })).status).toBe(403);
+    await screenshot(page, 'assist', 'controls');
+    expect(errors).toEqual([]);
+    await page.close();
+  }, 120_000);
 });

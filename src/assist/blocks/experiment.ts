@@ -56,9 +56,43 @@ export function crowdEpisodes(o: Pick<ExperimentOptions, 'seed' | 'crowdEpisodes
   });
 }
 
+/**
+ * The crowd on other training houses, each built with the assistant `model`: episodes where the assistant places
+ * blocks and the person removes its wrong ones, which episodes built alone never show. `round` picks the houses and
+ * draws (each round its own).
+ */
+export function assistedCrowdEpisodes(o: Pick<ExperimentOptions, 'seed' | 'crowdEpisodes' | 'horizon'>, model: AssistModel, round = 1): Episode[] {
+  const train = housesOf('train');
+  const rng = new Rng(o.seed, 10 + round);
+  return Array.from({ length: Math.ceil(o.crowdEpisodes / 2) }, (_, i) => {
+    const person = CROWD[i % CROWD.length];
+    const [house] = pickHouses(person, train, 1, rng);
+    return playSession({ house, person, model, seed: o.seed * 1_000_033 + round * 100_003 + i, horizon: o.horizon }).episode;
+  });
+}
+
+/** Rounds of the base model's training in which the crowd builds with the model so far (trainBase). */
+export const ASSISTED_ROUNDS = 2;
+
+/**
+ * The base model, in rounds. First on the crowd's episodes built alone (baseSteps); then, in each of ASSISTED_ROUNDS
+ * rounds, the crowd builds half as many houses with the model so far as its assistant, and training goes on (a fresh
+ * optimizer, baseSteps / 2) on every episode so far. These rounds are where the goal head learns what the person's
+ * undo of its block says: built alone, no episode has one, and the first model, after an undo, believes what it
+ * believed before and offers the same wrong guess at the next cell (a roof, a third layer, a closed door), undo after
+ * undo; each round then shows the model the mistakes it makes itself. AssistanceZero trains its assistant on its own
+ * interaction with the human model for the same reason. The commitment is the last round's.
+ */
 export function trainBase(o: ExperimentOptions, progress?: Progress): { model: AssistModel; commitment: string } {
   const episodes = crowdEpisodes(o);
-  const r = trainAssistant(BLOCKS_APP, episodes, { seed: o.seed, steps: o.baseSteps, onStep: (s, loss) => { if (s % 100 === 0) progress?.(`base model: step ${s}/${o.baseSteps}, loss ${loss.toFixed(3)}`); } });
+  const log = (round: string, steps: number) => (s: number, loss: number) => { if (s % 100 === 0) progress?.(`base model, ${round}: step ${s}/${steps}, loss ${loss.toFixed(3)}`); };
+  let r = trainAssistant(BLOCKS_APP, episodes, { seed: o.seed, steps: o.baseSteps, onStep: log('built alone', o.baseSteps) });
+  const steps = Math.max(1, Math.round(o.baseSteps / 2));
+  for (let round = 1; round <= ASSISTED_ROUNDS; round++) {
+    progress?.(`base model: the crowd builds ${Math.ceil(o.crowdEpisodes / 2)} houses with it (round ${round} of ${ASSISTED_ROUNDS})...`);
+    episodes.push(...assistedCrowdEpisodes(o, r.model, round));
+    r = trainAssistant(BLOCKS_APP, episodes, { seed: o.seed + round, steps, from: r.model, onStep: log(`with its undos, round ${round}`, steps) });
+  }
   return { model: r.model, commitment: r.commitment };
 }
 

@@ -1,7 +1,8 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Store, runCommitment, runJob, type RunRecord, type TrainProgram } from '../../train/index.js';
+import { Store, runCommitment, runJob, type JobProgram, type ProgramSpec, type RunRecord, type TrainProgram } from '../../train/index.js';
+import { assistSpecOf } from '../assist-run.js';
 import { UsageError } from '../../platform/errors.js';
 import { adversary, describeMove, describeRuling, describeWhere, playGame, replayParty, rulesOf, type PlayedMove } from '../../verify/index.js';
 import { intFlag, type Command } from '../command.js';
@@ -11,17 +12,22 @@ import { findRun, programOf } from './verify.js';
 const CHEATS = ['flip-bit', 'math-exp', 'pairwise-sum', 'skip-step', 'lr', 'fake-hash'] as const;
 type Cheat = (typeof CHEATS)[number];
 
-function cheating(honest: TrainProgram, cheat: Cheat, t: number): TrainProgram {
+function cheating(honest: JobProgram, cheat: Cheat, t: number): JobProgram {
+  // These four change a GPT step (its exp, its sums, its schedule); flip-bit and fake-hash apply to any job.
+  const gpt = (): TrainProgram => {
+    if (assistSpecOf(honest.spec)) throw new UsageError(`The cheat ${cheat} changes a GPT job's step; an assist job's run can be cheated with flip-bit or fake-hash.`);
+    return honest as TrainProgram;
+  };
   switch (cheat) {
     case 'flip-bit': {
       // Bit 3 of element 0 of the first parameter, flipped in the op that writes it at step t.
       const writer = rulesOf(honest).structure(t).stateOutputs.find((o) => o.name.startsWith('params.'))!.source as { index: number };
       return adversary.flipOpOutput(honest, t, writer.index, 0, 3);
     }
-    case 'math-exp': return adversary.mathExp(honest, t);
-    case 'pairwise-sum': return adversary.pairwiseSum(honest, t);
-    case 'skip-step': return adversary.skipStep(honest, t);
-    case 'lr': return adversary.otherLearningRate(honest, t, 2);
+    case 'math-exp': return adversary.mathExp(gpt(), t);
+    case 'pairwise-sum': return adversary.pairwiseSum(gpt(), t);
+    case 'skip-step': return adversary.skipStep(gpt(), t);
+    case 'lr': return adversary.otherLearningRate(gpt(), t, 2);
     case 'fake-hash': return honest;
   }
 }
@@ -62,8 +68,8 @@ Examples:
       return new Store(dir);
     };
     try {
-      let honest: TrainProgram;
-      let solver: { program: TrainProgram; store: Store; record: RunRecord };
+      let honest: JobProgram;
+      let solver: { program: JobProgram; store: Store; record: RunRecord<ProgramSpec> };
       const named = /^[0-9a-f]{4,64}$/i.test(args[0]);
       const t = () => intFlag(flags, 'at', Math.max(1, Math.ceil(honest.spec.steps / 2)), 1, honest.spec.steps);
       const runAs = async (cheat: string | undefined) => {
@@ -80,7 +86,7 @@ Examples:
       if (named) {
         const store = trainStore(flags);
         const record = await findRun(store, args[0]);
-        honest = await programOf(record);
+        honest = await programOf(record, flags);
         solver = { program: honest, store, record };
       } else {
         honest = await resolveProgram(args[0], flags);

@@ -1,7 +1,8 @@
 import { parameterCount } from '../../nn/index.js';
 import { UsageError } from '../../platform/errors.js';
 import { intFlag, type Command } from '../command.js';
-import { loadCheckpointRef } from '../checkpoint-ref.js';
+import { loadCheckpointOfRef, loadCheckpointRef } from '../checkpoint-ref.js';
+import { assistRunData, assistSpecOf } from '../assist-run.js';
 import { JOB_FLAGS, trainStore } from '../job.js';
 
 export const inspect: Command = {
@@ -26,14 +27,40 @@ Examples:
       for (const id of ids) {
         const record = await store.readRun(id);
         if (!record) continue;
-        const row = { job_id: id, steps_done: record.stepHashes.length - 1, steps: record.spec.steps, commitment: record.commitment ?? null, data: record.spec.data.kind === 'task' ? record.spec.data.task : record.spec.data.path };
+        const assist = assistSpecOf(record.spec);
+        const data = assist ? assistRunData(assist) : record.spec.data.kind === 'task' ? record.spec.data.task : record.spec.data.path;
+        const row = { job_id: id, steps_done: record.stepHashes.length - 1, steps: record.spec.steps, commitment: record.commitment ?? null, data };
         out.result(row, `${id.slice(0, 16)}  ${String(row.steps_done).padStart(6)}/${row.steps} steps  ${row.data}  ${row.commitment ? `commitment ${row.commitment.slice(0, 16)}…` : 'unfinished'}`);
       }
       return;
     }
-    const loaded = await loadCheckpointRef(args[0], flags, flags.step === undefined ? undefined : intFlag(flags, 'step', 0));
+    const step = flags.step === undefined ? undefined : intFlag(flags, 'step', 0);
+    const found = await loadCheckpointOfRef(args[0], flags, step);
+    const tensors = Object.entries(found.state.params).map(([name, t]) => ({ name, shape: t.shape, hash: t.hash() }));
+    const width = Math.max(...tensors.map((t) => t.name.length));
+    const tensorLines = tensors.map((t) => `  ${t.name.padEnd(width)}  [${t.shape.join(', ')}]  ${t.hash.slice(0, 16)}`);
+    const spec = assistSpecOf(found.info.spec);
+    if (spec) {
+      // An assistant's checkpoint: no tokenizer; its app, widths and the dataset it trains on instead.
+      const summary = {
+        source: found.source, kind: 'assist', job_id: found.info.jobId, step: found.state.step, state_hash: found.info.stateHash,
+        parameters: parameterCount(found.state.params), optimizer_step: found.state.opt.step, optimizer_tensors: Object.keys(found.state.opt.tensors).length,
+        spec, checkpoints: found.record?.checkpoints, commitment: found.record?.commitment, tensors,
+      };
+      out.result(summary, [
+        found.source,
+        `assist job ${found.info.jobId}`,
+        `step ${found.state.step}, state hash ${found.info.stateHash} (verified)`,
+        `${summary.parameters.toLocaleString('en')} parameters (goal head ${spec.model.goalHidden} wide, human model ${spec.model.humanHidden}); optimizer ${spec.optimizer.kind} at step ${found.state.opt.step}`,
+        `app grid [${spec.app.grid.join(', ')}], ${spec.app.values} values; ${assistRunData(spec)} signed by ${spec.data.signer}`,
+        ...(summary.commitment ? [`run commitment ${summary.commitment}`] : []),
+        '',
+        ...tensorLines,
+      ].join('\n'));
+      return;
+    }
+    const loaded = await loadCheckpointRef(args[0], flags, step);
     const { state, info } = loaded;
-    const tensors = Object.entries(state.params).map(([name, t]) => ({ name, shape: t.shape, hash: t.hash() }));
     const summary = {
       source: loaded.source,
       job_id: info.jobId,
@@ -48,7 +75,6 @@ Examples:
       commitment: loaded.record?.commitment,
       tensors,
     };
-    const width = Math.max(...tensors.map((t) => t.name.length));
     out.result(summary, [
       `${loaded.source}`,
       `job ${info.jobId}`,
@@ -57,7 +83,7 @@ Examples:
       `tokenizer ${info.tokenizer.kind}, ${loaded.tokenizer.vocabSize} tokens`,
       ...(summary.commitment ? [`run commitment ${summary.commitment}`] : []),
       '',
-      ...tensors.map((t) => `  ${t.name.padEnd(width)}  [${t.shape.join(', ')}]  ${t.hash.slice(0, 16)}`),
+      ...tensorLines,
     ].join('\n'));
   },
 };

@@ -1,4 +1,6 @@
-import { CorruptCheckpointError, MissingCheckpointError, Store, buildProgram, decodeCheckpoint, loadCheckpointState, stateHash, type RunRecord, type TrainProgram, type TrainState } from '../../train/index.js';
+import { CorruptCheckpointError, MissingCheckpointError, Store, buildProgram, decodeCheckpoint, loadCheckpointState, stateHash, type JobProgram, type RunRecord, type TrainState } from '../../train/index.js';
+import { assistRunProgram, assistSpecOf } from '../assist-run.js';
+import { dataDirOf } from './p2p-flags.js';
 import { loadTextFileBytes } from '../../data/index.js';
 import { UsageError } from '../../platform/errors.js';
 import { UnknownJobError, catchProbability, locateDivergence, rulesOf, sampleSteps, type Divergence } from '../../verify/index.js';
@@ -17,7 +19,10 @@ export async function findRun(store: Store, ref: string): Promise<RunRecord> {
   return matches[0];
 }
 
-export async function programOf(record: RunRecord): Promise<TrainProgram> {
+/** The run's program: a GPT job's from its spec (and its text), an assist job's from its spec and blobs (assist-run.ts). */
+export async function programOf(record: RunRecord, flags: Flags): Promise<JobProgram> {
+  const assist = assistSpecOf(record.spec);
+  if (assist) return assistRunProgram(assist, dataDirOf(flags));
   if (record.spec.data.kind !== 'text') return buildProgram(record.spec);
   const { bytes } = await loadTextFileBytes(record.spec.data.path);
   return buildProgram(record.spec, { text: new TextDecoder().decode(bytes) });
@@ -95,7 +100,7 @@ Examples:
 export async function verifyRun(store: Store, ref: string, flags: Flags, signal?: AbortSignal, onAgreed?: (t: number, done: number, total: number) => void) {
   const record = await findRun(store, ref);
   if (!record.commitment) throw new UnknownJobError(`${ref}: the run is unfinished and has no commitment yet`);
-  const program = await programOf(record);
+  const program = await programOf(record, flags);
   const T = record.spec.steps;
   const seed = (flags.seed as string | undefined) ?? record.commitment;
   const chosen = flags.sample === undefined ? Array.from({ length: T }, (_, i) => i + 1) : sampleSteps(seed, T, intFlag(flags, 'sample', 1, 1, T));

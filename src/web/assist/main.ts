@@ -218,12 +218,24 @@ function cellXYZText(cell: number): string {
   return `${Math.floor(cell / (Y * Z))}, ${Math.floor(cell / Z) % Y}, ${cell % Z}`;
 }
 
+let sharing = false;
+/** Why the server cannot post training jobs (it is on no market), from GET /api/jobs; undefined when it can. */
+let noMarket: string | undefined = 'asking the server whether it is on a market';
+
+/** "Train on the network" needs sharing on and a server on a market; its title says what is missing. */
+function trainButton(): void {
+  const b = $('train-network') as HTMLButtonElement;
+  b.disabled = !sharing || noMarket !== undefined;
+  b.title = noMarket ?? (sharing ? 'post a job that trains this model on your saved episodes' : 'needs sharing on');
+}
+
 /** Sharing: off unless the person turns it on; the server refuses to share while it is off. */
 async function loadConsent(): Promise<void> {
   const { share } = (await (await fetch('/api/consent')).json()) as { share: boolean };
   ($('consent') as HTMLInputElement).checked = share;
   ($('share') as HTMLButtonElement).disabled = !share;
-  ($('train-network') as HTMLButtonElement).disabled = !share;
+  sharing = share;
+  trainButton();
   $('status').textContent = share ? 'ready · sharing on: "Share" offers your saved episodes to the network' : 'ready · network off: episodes and models stay on this machine';
 }
 
@@ -256,7 +268,9 @@ async function trainOnNetwork(): Promise<void> {
 }
 
 async function loadJobs(): Promise<void> {
-  const { jobs } = (await (await fetch('/api/jobs')).json()) as { jobs: JobRow[] };
+  const { jobs, market } = (await (await fetch('/api/jobs')).json()) as { jobs: JobRow[]; market?: string };
+  noMarket = market;
+  trainButton();
   const el = $('jobs');
   el.replaceChildren(...jobs.map((j) => {
     const row = document.createElement('div');
