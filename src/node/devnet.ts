@@ -13,7 +13,7 @@
 import { mkdir, mkdtemp, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { formatEther, formatUnits, parseEther, parseUnits, type Address, type Hex, type PublicClient } from 'viem';
+import { formatEther, formatUnits, parseEther, parseUnits, type Address, type Hex, type PublicClient, type TestClient } from 'viem';
 import { generatePrivateKey, privateKeyToAccount } from 'viem/accounts';
 import { getBalance, getBlockNumber, readContract, sendTransaction, waitForTransactionReceipt } from 'viem/actions';
 import { MycelError } from '../platform/errors.js';
@@ -30,6 +30,7 @@ import { awaitJob, describeStanding, jobOf, submitJob, type SolverResult, type S
 import { bootstrapAddr } from './p2p.js';
 import { isDevChain } from './join.js';
 import { startNode, type RunningNode } from './run.js';
+import { runDevnetSwarm, type DevnetSwarmSummary } from './devnet-swarm.js';
 
 const TOKENS = (n: number | string) => parseUnits(String(n), 18);
 
@@ -61,6 +62,8 @@ export type DevnetOptions = {
   ethPerNode?: string;
   /** Progress lines and transactions, as they happen. */
   onEvent?: (e: NodeEvent) => void;
+  /** After the market's jobs, a swarm round on chain (devnet-swarm.ts; dev chains only); default true. */
+  swarm?: boolean;
   /** Once the contracts are deployed and the submitter's node is up (the dashboard watches from then on). */
   onReady?: (net: DevnetReady) => void;
   /** Awaited before the chain and the submitter's node stop, whether the scenario ended or failed. */
@@ -91,6 +94,8 @@ export type DevnetSummary = {
    * forbids (the cheater paid). The summary above it is what happened until then, read from the chain.
    */
   failures: string[];
+  /** The swarm round on chain (dev chains only): each node's score, whether its claim stood, what it collected. */
+  swarm?: DevnetSwarmSummary;
   /** What crossed libp2p: announcements heard by the submitter, and step-hash lists the nodes fetched and checked. */
   p2p: { stepHashesFetched: number; specsFetched: number };
   seconds: number;
@@ -290,6 +295,23 @@ export async function runDevnet(o: DevnetOptions = {}): Promise<DevnetSummary> {
 
     const after = await Promise.all(accounts.map((n) => balance(n.address)));
     const supplyAfter = await supply();
+    // The swarm round on chain (devnet-swarm.ts), on a dev chain whose windows it can mine through, once the market's
+    // scenario ended as it must; after the market's balances are read (the round reports its own).
+    let swarm: DevnetSwarmSummary | undefined;
+    if (dev && o.swarm !== false && failures.length === 0 && !ac.signal.aborted) {
+      try {
+        swarm = await runDevnetSwarm({
+          publicClient: publicClient as PublicClient,
+          testClient: testClient as TestClient,
+          deployer: deployer.wallet,
+          contracts,
+          nodes: [1, 2, 3].map((i) => ({ role: labels[i], wallet: accounts[i].wallet, tx: accounts[i].tx, dataDir: configs[i].dataDir })) as Parameters<typeof runDevnetSwarm>[0]['nodes'],
+          log,
+        });
+      } catch (error) {
+        failed(new Error(`the swarm round: ${(error as Error).message.split('\n')[0]}`));
+      }
+    }
     const fmt = (x: bigint) => formatUnits(x, 18);
     const gas = new Map<string, { count: number; total: bigint }>();
     for (const e of events) {
@@ -320,6 +342,7 @@ export async function runDevnet(o: DevnetOptions = {}): Promise<DevnetSummary> {
       totalSupply: { before: fmt(supplyBefore), after: fmt(supplyAfter), burned: fmt(supplyBefore - supplyAfter) },
       gas: [...gas].map(([action, g]) => ({ action, count: g.count, total: g.total.toString() })),
       ...(a && gotA?.model && gotA.modelCid ? { model: { jobId: a.jobId.toString(), path: gotA.model, root: a.root, cid: gotA.modelCid } } : {}),
+      ...(swarm ? { swarm } : {}),
       failures,
       p2p: { stepHashesFetched: fetched('steps'), specsFetched: fetched('spec') },
       seconds: Math.round((performance.now() - started) / 100) / 10,
@@ -369,6 +392,14 @@ export function formatSummary(s: DevnetSummary): string {
   const lines = [
     `devnet: ${s.spec.steps}-step GPT (${s.spec.model.kind === 'gpt' ? `d=${s.spec.model.dModel}, ${s.spec.model.layers} layers` : s.spec.model.kind}) on ${s.spec.task}; cheater flipped a bit at step ${s.cheatAt}`,
     ...s.jobs.map((j) => `  job ${j.job} (#${j.jobId}) by the ${j.solver}: ${j.phase}${j.verification ? ` (${j.verification})` : ''}${j.dispute ? ` — dispute: ${j.dispute.loser} lost at the ${j.dispute.at} level after ${j.dispute.moves} moves` : ''}`),
+    ...(s.swarm
+      ? [
+          `swarm round ${s.swarm.round} on chain (SwarmCoordinator ${s.swarm.coordinator}):`,
+          ...s.swarm.nodes.map((n) => `  ${n.role.padEnd(16)} score ${n.score}, claim ${n.claim}; collected ${n.collected} + use share ${n.use} MYC; net ${n.delta.startsWith('-') ? '' : '+'}${n.delta} MYC`),
+          ...(s.swarm.dispute ? [`  the ${s.swarm.dispute.node}'s inflated score was challenged: ${s.swarm.dispute.loser} lost at the ${s.swarm.dispute.at} level after ${s.swarm.dispute.moves} moves`] : []),
+          `  burned ${s.swarm.burned} MYC; left in the coordinator's pool: ${s.swarm.poolLeft} MYC`,
+        ]
+      : []),
     'balances (MYC)        before → after (delta)',
     ...s.parties.map((p) => `  ${p.role.padEnd(16)} ${p.before} → ${p.after} (${p.delta.startsWith('-') ? '' : '+'}${p.delta})`),
     `  total supply     ${s.totalSupply.before} → ${s.totalSupply.after} (burned ${s.totalSupply.burned})`,

@@ -15,7 +15,7 @@ import { formatSummary, runDevnet, type DevnetSummary } from '../../src/node/ind
 import { microSpec } from '../train/helpers.js';
 
 describe('mycel devnet', () => {
-  test('honest job paid; cheater challenged, loses the dispute on chain and is slashed', async () => {
+  test('honest job paid; cheater challenged, loses the dispute on chain and is slashed; a swarm round pays verified scores and slashes an inflated one', async () => {
     const lines: string[] = [];
     // The nodes' data is kept by the devnet for the person who ran it; a test removes its own.
     const dir = await mkdtemp(join(tmpdir(), 'mycel-devnet-test-'));
@@ -70,6 +70,19 @@ describe('mycel devnet', () => {
     // Job A's window closed as soon as the devnet's only verifier agreed with its root, not when it ran out.
     expect(lines.some((l) => /^devnet: job 0: the verifier agrees with its root .* mined the \d+ blocks left of its challenge window/.test(l))).toBe(true);
     expect(lines.some((l) => l.includes('rejected'))).toBe(false);
+    // The swarm round on chain: the cheating solver's inflated score is re-executed by the verifier, challenged and
+    // refuted (its claim bond lost, half burned, half to the verifier); the honest solver's rollout was used by the
+    // verifier (the round's whole use share); commit and claim bonds of standing claims come back.
+    expect(s.swarm).toBeDefined();
+    const swarm = Object.fromEntries(s.swarm!.nodes.map((n) => [n.role, n]));
+    expect(swarm['cheating solver']).toMatchObject({ score: 16, claim: 'refuted', delta: '-10' });
+    expect(swarm['honest solver'].claim).toBe('stood');
+    expect(swarm.verifier.claim).toBe('stood');
+    expect(Number(swarm['honest solver'].delta)).toBeGreaterThanOrEqual(20);
+    expect(Number(swarm.verifier.delta)).toBeGreaterThanOrEqual(5);
+    expect(s.swarm!.burned).toBe('5');
+    expect(s.swarm!.dispute).toMatchObject({ loser: 'solver', at: 'instruction' });
+    expect(text).toContain('swarm round 1 on chain');
     // The two solvers and the verifier ran as separate node processes.
     expect(lines.filter((l) => /^devnet: started (solver|verifier) .* as process \d+$/.test(l))).toHaveLength(3);
   }, 580_000);
