@@ -101,8 +101,12 @@ export async function playDispute(
         // Every move up to the ruling is replayed, not only those the watcher has delivered yet: the outcome counts
         // the dispute's moves on chain, and the replayed position must reach the chain's ruling. A timeout emits no
         // Moved event (it ends the game in DisputeRuled): it is the ruling itself, counted as the last move.
-        const all = await getContractEvents(ctx.publicClient, { address: ctx.contracts.disputeGame, abi: DisputeGameAbi, eventName: 'Moved', args: { disputeId: o.disputeId }, fromBlock: o.fromBlock, toBlock: 'latest' });
-        for (; applied < all.length; applied++) pos = transition(o.rules, pos, await chainMove(ctx, all[applied].transactionHash, roleOf, { rules: o.rules, pos }), applied + 1);
+        // A node's logs may trail its state by a moment (anvil mining on an interval too): read them again a few times.
+        for (let tries = 0; tries < 5 && (tries === 0 || (pos.level !== 'done' && GAME_AT[d.ruledAt] !== 'timeout')); tries++) {
+          if (tries > 0) await sleep(500, o.signal);
+          const all = await getContractEvents(ctx.publicClient, { address: ctx.contracts.disputeGame, abi: DisputeGameAbi, eventName: 'Moved', args: { disputeId: o.disputeId }, fromBlock: o.fromBlock, toBlock: 'latest' });
+          for (; applied < all.length; applied++) pos = transition(o.rules, pos, await chainMove(ctx, all[applied].transactionHash, roleOf, { rules: o.rules, pos }), applied + 1);
+        }
         const at = GAME_AT[d.ruledAt];
         if (at === 'timeout' && pos.level !== 'done') pos = transition(o.rules, pos, { kind: 'timeout', by: o.party.role }, pos.deadline + 1);
         const loser = REFEREE_LOSERS[d.loser] as string;

@@ -111,10 +111,10 @@ export type SwarmEvalRun = {
  * Runs the evaluation of `policy` on `beacon` (its run kept in the data dir) and builds the claim of its score.
  * `program` replaces the honest program (for tests of cheats).
  */
-export async function evaluatePolicy(ctx: SwarmChainContext, o: { policy: SwarmPolicy; beacon: Hex; program?: (honest: EvalProgram) => EvalProgram }): Promise<SwarmEvalRun> {
+export async function evaluatePolicy(ctx: SwarmChainContext, o: { policy: SwarmPolicy; beacon: Hex; program?: (honest: EvalProgram) => EvalProgram; tag?: string }): Promise<SwarmEvalRun> {
   const honest = evalProgram(o.policy.model, o.policy.state, bytes(o.beacon));
   const program = o.program ? o.program(honest) : honest;
-  const store = new Store(join(ctx.dataDir, 'swarm-eval', `${o.beacon.slice(2, 18)}-${stateHash(o.policy.state).slice(0, 16)}-${o.program ? 'other' : 'own'}`));
+  const store = new Store(join(ctx.dataDir, 'swarm-eval', `${o.beacon.slice(2, 18)}-${stateHash(o.policy.state).slice(0, 16)}-${o.program ? 'other' : 'own'}${o.tag ? `-${o.tag}` : ''}`));
   const { record } = await runJob(program, { store });
   let state = program.init();
   for (let t = 0; t < program.spec.steps; t++) state = program.step(state).state;
@@ -162,7 +162,8 @@ export async function checkSwarmClaim(
 ): Promise<{ agreed: true } | { agreed: false; disputeId: bigint; outcome: DisputeOutcome }> {
   const entry = await swarmGetEntry(ctx.publicClient, { coordinator: ctx.contracts.coordinator, round: o.round, node: o.node });
   if (!entry.claimed) throw new RangeError(`${o.node} has no claim in round ${o.round}`);
-  const mine = await evaluatePolicy(ctx, { policy: o.policy, beacon: o.beacon });
+  // Its own store: evaluations of one policy for several claims (or the node's own) may run at once.
+  const mine = await evaluatePolicy(ctx, { policy: o.policy, beacon: o.beacon, tag: `check-${o.node.slice(2, 10).toLowerCase()}` });
   if (mine.claim.runRoot.toLowerCase() === entry.runRoot.toLowerCase()) {
     ctx.log(`round ${o.round}: ${o.node}'s score ${entry.score} re-executed: agreed`);
     return { agreed: true };

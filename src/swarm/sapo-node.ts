@@ -26,6 +26,8 @@ import { MAX_ROLLOUT_BYTES, ROLLOUT_SCHEMAS, rolloutCodec, rolloutTopic, type Ro
 import { blobKey, dropPeer, type BlobFailure, finishRound, reexecPlan, startRound, type RoundMetrics, type RoundVerdict, type SapoNode } from './round.js';
 import { appendMetrics, readMetrics, writePlot } from './sapo-metrics.js';
 import { corrupt, type HostileKind } from './sapo-adversary.js';
+import type { TrainState } from '../train/state.js';
+import type { Gpt } from '../nn/index.js';
 
 /** What a failed re-execution or a forged rollout costs a peer in our reputation (gossip scores it too). */
 export const PENALTY_ROLLOUT = -30;
@@ -83,6 +85,13 @@ export type SapoRunOptions = {
   /** For tests of the swarm's defences: this node sends this kind of hostile rollout. */
   hostile?: HostileKind;
   now?: () => number;
+  /**
+   * The round's commitment inputs, once its rollout is published (a node driving the swarm coordinator commits them:
+   * node/swarm-node-chain.ts): the rollout as sent, and the policy that generated it.
+   */
+  onPublished?: (p: { round: number; rollout: Rollout; policy: TrainState; model: Gpt }) => void;
+  /** The round's end: the peers' rollouts received, and the authors of the external questions its GRPO step trained on. */
+  onFinished?: (f: { round: number; received: readonly Rollout[]; trainedFrom: readonly string[] }) => void;
 };
 
 export async function runSapoNode(o: SapoRunOptions): Promise<SapoNode> {
@@ -197,6 +206,7 @@ export async function runSapoNode(o: SapoRunOptions): Promise<SapoNode> {
         for (const [cid, tampered] of out.blobs ?? []) await writeFile(o.p2p.store.paths(parseBlobCid(cid)).data, tampered);
       }
       previous = started.rollout;
+      o.onPublished?.({ round, rollout, policy: state.policy, model: state.program.model });
       // The round's bound: its end on the clock; with expectPeers, also at least roundMs from now, so a node behind
       // the clock (its peers too) still waits for them instead of finishing with nothing.
       const ready = now();
@@ -219,6 +229,7 @@ export async function runSapoNode(o: SapoRunOptions): Promise<SapoNode> {
       // (A peer whose policy is ours, the same CID, holds the blob already.)
       const checkers = received.filter((r) => r.rollout.cid !== started.blob.cid && !rejected.has(r.rollout.node) && !state.dropped.has(r.rollout.node));
       finished = { round, end, cid: started.blob.cid, checkers: checkers.map((r) => r.rollout.node) };
+      o.onFinished?.({ round, received: received.map((r) => r.rollout), trainedFrom: done.metrics.externalFrom });
       for (const v of done.verdicts) if (v.kind !== 'dropped-peer') reject(v);
       for (const r of [...inbox.keys()]) if (r <= round) inbox.delete(r);
       for (const r of [...heard.keys()]) if (r <= round) heard.delete(r);
@@ -261,7 +272,7 @@ async function publish(topic: GossipTopic<typeof ROLLOUT_SCHEMAS>, bytes: Uint8A
 }
 
 /** The policy blob from its author (or whoever has it), or why none came: a provider whose chunks did not hash to the CID is named. */
-async function fetchPolicy(p2p: MycelNode, cid: string, provider: string): Promise<Uint8Array | BlobFailure> {
+export async function fetchPolicy(p2p: MycelNode, cid: string, provider: string): Promise<Uint8Array | BlobFailure> {
   try {
     await p2p.fetch(cid, { providers: [provider], timeoutMs: BLOB_FETCH_TIMEOUT_MS });
     return await readFile(p2p.store.paths(parseBlobCid(cid)).data);

@@ -133,11 +133,19 @@ export async function sapoSettings(flags: Flags, defaults: { rounds?: number } =
   };
 }
 
+/** A hostile node on the swarm coordinator (with --rpc): it claims a score its policy did not earn. */
+export const CHAIN_HOSTILE_KINDS = ['inflate-score'] as const;
+
+/** The rollout attack --hostile names (undefined for none, or for a chain attack: chainHostileOf). */
 export function hostileOf(flags: Flags): HostileKind | undefined {
   const h = flags.hostile as string | undefined;
-  if (h === undefined) return undefined;
-  if (!(HOSTILE_KINDS as readonly string[]).includes(h)) throw new FlagError('hostile', `one of ${HOSTILE_KINDS.join(', ')}`, h);
+  if (h === undefined || chainHostileOf(flags)) return undefined;
+  if (!(HOSTILE_KINDS as readonly string[]).includes(h)) throw new FlagError('hostile', `one of ${[...HOSTILE_KINDS, ...CHAIN_HOSTILE_KINDS].join(', ')}`, h);
   return h as HostileKind;
+}
+
+export function chainHostileOf(flags: Flags): (typeof CHAIN_HOSTILE_KINDS)[number] | undefined {
+  return (CHAIN_HOSTILE_KINDS as readonly unknown[]).includes(flags.hostile) ? (flags.hostile as (typeof CHAIN_HOSTILE_KINDS)[number]) : undefined;
 }
 
 /** Where a node keeps its pre-trained starting policy: named by the spec's id and the step count. */

@@ -1,0 +1,385 @@
+/**
+ * The chain side of a SAPO node (`mycel swarm start --rpc`): the loop that drives the node's duties on the
+ * SwarmCoordinator. The SAPO round (swarm/round.ts, swarm/sapo-node.ts) knows nothing of the chain; it tells this
+ * loop what it published (onPublished) and what it trained on (onFinished). The loop reads the block number, asks
+ * the pure planner (swarm/chain-duties.ts) which actions are due, and performs them with node/swarm-chain.ts: commit,
+ * fix the beacon, evaluate and claim, defend the claim, watch and re-execute a sample of the peers' claims and
+ * challenge the wrong ones (playing each dispute to its ruling), collect bonds and rewards.
+ *
+ * The SAPO clock runs on the block number (sapoClock): `now()` here is the last block read. An RPC outage stops the
+ * clock and every action: the loop retries, and when the chain answers again it resumes at the current block, where
+ * a round whose window passed meanwhile is dropped (never committed or claimed late); the eval runs stay in the data
+ * dir, the SAPO state in memory.
+ */
+import { peerIdFromString } from '@libp2p/peer-id';
+import type { Address, Hex, PublicClient } from 'viem';
+import { privateKeyToAccount } from 'viem/accounts';
+import { getContractEvents, readContract } from 'viem/actions';
+import { approve, connect, swarmGetEntry, swarmGetRound, swarmRolloutLeaf, type MycelWalletClient } from '../chain/index.js';
+import { UsageError } from '../platform/errors.js';
+import { checkCoordinator } from '../chain/code.js';
+import { SwarmCoordinatorAbi } from '../chain/generated/SwarmCoordinator.js';
+import { MycelTokenAbi } from '../chain/generated/MycelToken.js';
+import { ethereumAddressOf } from '../p2p/identity.js';
+import { sha256 } from '../platform/sha256.js';
+import { actionKey, dutiesAt, ended, noDuties, roundDone, sapoClock, scheduleOf, started, updateRound, type CoordinatorClock, type DutyAction, type Duties } from '../swarm/chain-duties.js';
+import { EVAL_TENSORS, type EvalProgram } from '../swarm/eval-program.js';
+import { rolloutCodec, type Rollout } from '../swarm/rollout-message.js';
+import { openPolicyBlob } from '../swarm/rollout-policy.js';
+import { swarmTokenizer, type BlobFailure } from '../swarm/round.js';
+import type { Gpt } from '../nn/index.js';
+import type { PolicyModel } from '../swarm/sapo-policy.js';
+import { stateHash, type TrainState } from '../train/state.js';
+import { adversary, rulesOf } from '../verify/index.js';
+import {
+  checkSwarmClaim,
+  claimSwarmScore,
+  collectSwarmRound,
+  commitSwarmRound,
+  defendSwarmClaim,
+  evaluatePolicy,
+  roundBeacon,
+  swarmModelConfig,
+  type SwarmChainContext,
+  type SwarmEvalRun,
+} from './swarm-chain.js';
+import { DisputeReplayError } from './dispute.js';
+
+const POLL_MS = 250;
+/** How often the loop reads the round's claims (an eth_getLogs per watched round). */
+const WATCH_MS = 1_000;
+/** After this many failures of one action (a revert, not an outage) the node gives it up and says why. */
+const MAX_FAILURES = 4;
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+const hex = (b: Uint8Array): Hex => `0x${Buffer.from(b).toString('hex')}`;
+
+/** The coordinator's round lengths, read from its immutables. */
+export async function coordinatorClock(ctx: Pick<SwarmChainContext, 'publicClient' | 'contracts'>): Promise<CoordinatorClock & { token: Address; registry: Address; game: Address; commitBond: bigint; claimBond: bigint }> {
+  const read = <T>(functionName: string) => readContract(ctx.publicClient, { address: ctx.contracts.coordinator, abi: SwarmCoordinatorAbi, functionName: functionName as 'START' }) as Promise<T>;
+  const [start, commitBlocks, claimBlocks, challengeBlocks, token, registry, game, commitBond, claimBond] = await Promise.all([
+    read<bigint>('START'), read<number>('COMMIT_BLOCKS'), read<number>('CLAIM_BLOCKS'), read<number>('CHALLENGE_BLOCKS'), read<Address>('TOKEN'), read<Address>('REGISTRY'), read<Address>('GAME'), read<bigint>('COMMIT_BOND'), read<bigint>('CLAIM_BOND'),
+  ]);
+  return { start: BigInt(start), commitBlocks: BigInt(commitBlocks), claimBlocks: BigInt(claimBlocks), challengeBlocks: BigInt(challengeBlocks), token, registry, game, commitBond, claimBond };
+}
+
+/** The hash a rollout is committed under: SHA-256 of its encoded message (what its author gossiped). */
+export const rolloutHashOf = (rollout: Rollout): Hex => hex(sha256(rolloutCodec.encode('rollout', rollout)));
+
+/** The chain address of a swarm peer: its PeerId's secp256k1 key (one key is both). */
+export function addressOfPeer(peerId: string): Address {
+  const key = peerIdFromString(peerId).publicKey;
+  if (!key) throw new RangeError(`the PeerId ${peerId} does not carry its public key`);
+  return ethereumAddressOf(key);
+}
+
+/** A score-inflating claimer (`--hostile inflate-score`): its scoring op writes every row right. */
+export function inflateScore(honest: EvalProgram): EvalProgram {
+  const K = honest.spec.steps;
+  const source = rulesOf(honest).structure(K).stateOutputs.find((o) => o.name === `opt.${EVAL_TENSORS.score}`)!.source as { index: number };
+  return adversary.tamperAt(honest, K, (i, _op, _attrs, _inputs, out) => {
+    if (i === source.index) (out.data as Float32Array)[0] = honest.layout.rows;
+  });
+}
+
+export type SwarmChainEvent = { type: 'chain'; round: number; action: string; [k: string]: unknown };
+
+export type SwarmChainNodeOptions = {
+  ctx: SwarmChainContext;
+  clock: CoordinatorClock;
+  modelConfig: Hex;
+  /** The fraction of peers' claims re-executed (1: all). */
+  checkFraction: number;
+  /** The node's key: the sample of claims it checks is drawn from it, so a peer cannot predict it. */
+  secret: Uint8Array;
+  /** Fetches a peer's policy blob by CID (sapo-node.ts fetchPolicy over libp2p). */
+  fetchPolicy(cid: string, provider: string): Promise<Uint8Array | BlobFailure>;
+  /** For tests of the coordinator's defences: claim an inflated score. */
+  hostile?: 'inflate-score';
+  onEvent(e: SwarmChainEvent): void;
+  signal: AbortSignal;
+};
+
+type Commitment = { policy: { model: Gpt; state: TrainState }; rolloutHashes: Hex[]; usedLeaves: Hex[] };
+
+export type SwarmChainNode = ReturnType<typeof swarmChainNode>;
+
+export function swarmChainNode(o: SwarmChainNodeOptions) {
+  const { ctx, clock } = o;
+  let duties: Duties = noDuties();
+  let block = 0n;
+  let outage: string | undefined;
+  const commitments = new Map<bigint, Commitment>();
+  /** Per round, the rollout leaves of the peers' rollouts the GRPO step at its end trained on (the next round's used root). */
+  const used = new Map<bigint, Hex[]>();
+  /** Peers' policies by round and policy hash (`${round} 0x…`), fetched at the end of the SAPO round that used them, for checks. */
+  const policies = new Map<string, { round: bigint; bytes: Uint8Array; cid: string } | { round: bigint; failure: string }>();
+  const runs = new Map<bigint, SwarmEvalRun>();
+  const claimBlocks = new Map<bigint, bigint>();
+  const failures = new Map<string, number>();
+  const watchedAt = new Map<bigint, number>();
+  const tally = { committed: 0, claimed: 0, challenged: 0, won: 0, lost: 0, defended: 0, paid: 0n };
+  const say = (round: bigint, action: string, text: string, extra: Record<string, unknown> = {}) => {
+    ctx.log(text);
+    o.onEvent({ type: 'chain', round: Number(round), action, message: text, ...extra });
+  };
+  const tokenizerJson = JSON.stringify(swarmTokenizer().toJSON());
+
+  const sample = (round: bigint, node: Address): boolean => {
+    if (o.checkFraction >= 1) return true;
+    const h = sha256(new Uint8Array([...o.secret, ...new TextEncoder().encode(`check ${round} ${node.toLowerCase()}`)]));
+    return new DataView(h.buffer, h.byteOffset).getUint32(0) / 2 ** 32 < o.checkFraction;
+  };
+
+  async function perform(a: DutyAction): Promise<void> {
+    const r = a.round;
+    switch (a.kind) {
+      case 'commit': {
+        const c = commitments.get(r)!;
+        await commitSwarmRound(ctx, { round: r, policy: c.policy, rolloutHashes: c.rolloutHashes, usedLeaves: c.usedLeaves, modelConfig: o.modelConfig });
+        duties = updateRound(duties, r, () => ({ committed: true }));
+        tally.committed++;
+        o.onEvent({ type: 'chain', round: Number(r), action: 'commit', rollouts: c.rolloutHashes.length, used: c.usedLeaves.length });
+        return;
+      }
+      case 'beacon': {
+        const beacon = await roundBeacon(ctx, r);
+        duties = updateRound(duties, r, () => ({ beacon: beacon ?? 'void' }));
+        return;
+      }
+      case 'claim': {
+        const beacon = duties.rounds.get(r)!.beacon as Hex;
+        const c = commitments.get(r)!;
+        const run = await evaluatePolicy(ctx, { policy: c.policy, beacon, ...(o.hostile === 'inflate-score' ? { program: inflateScore } : {}) });
+        const at = await claimSwarmScore(ctx, r, run);
+        runs.set(r, run);
+        claimBlocks.set(r, at);
+        duties = updateRound(duties, r, () => ({ claimed: true, defending: true }));
+        tally.claimed++;
+        o.onEvent({ type: 'chain', round: Number(r), action: 'claim', score: run.score });
+        // Every dispute opened against the claim is played until the challenge window closes and each is ruled.
+        void defend(r, run, at);
+        return;
+      }
+      case 'watch': {
+        if (Date.now() - (watchedAt.get(r) ?? 0) < WATCH_MS) return;
+        watchedAt.set(r, Date.now());
+        const s = scheduleOf(clock, r);
+        const logs = await getContractEvents(ctx.publicClient, { address: ctx.contracts.coordinator, abi: SwarmCoordinatorAbi, eventName: 'ScoreClaimed', args: { round: r }, fromBlock: s.deadline, toBlock: block });
+        const nodes = [...new Set(logs.map((l) => (l as unknown as { args: { node: Address } }).args.node))];
+        duties = updateRound(duties, r, (d) => ({ claims: [...new Set([...d.claims, ...nodes])] }));
+        return;
+      }
+      case 'check': {
+        duties = updateRound(duties, r, (d) => ({ checked: [...d.checked, a.node] }));
+        const entry = await swarmGetEntry(ctx.publicClient, { coordinator: ctx.contracts.coordinator, round: r, node: a.node });
+        const beacon = duties.rounds.get(r)!.beacon as Hex;
+        const own = commitments.get(r);
+        if (own && `0x${stateHash(own.policy.state)}` === entry.policyHash.toLowerCase()) {
+          // The peer committed the policy this node committed (same start, no step since): no fetch needed.
+          await challengeIfWrong(r, a.node, own.policy, beacon);
+          return;
+        }
+        const known = policies.get(`${r} ${entry.policyHash.toLowerCase()}`);
+        if (!known || 'failure' in known) {
+          say(r, 'check-skipped', `round ${r}: cannot check ${a.node}'s score: its committed policy ${entry.policyHash.slice(0, 10)}… ${known ? `could not be fetched (${known.failure})` : 'was in none of the rollouts this node received'}`, { node: a.node });
+          return;
+        }
+        const opened = openPolicyBlob(known.bytes, { hash: entry.policyHash.slice(2), cid: known.cid }, tokenizerJson);
+        if (!opened.ok) {
+          say(r, 'check-skipped', `round ${r}: cannot check ${a.node}'s score: ${opened.reason}`, { node: a.node });
+          return;
+        }
+        await challengeIfWrong(r, a.node, { model: opened.policy.program.model, state: opened.policy.state }, beacon);
+        return;
+      }
+      case 'collect': {
+        // Not before every dispute of the round is ruled (the contract refuses: SwarmDisputesOpen).
+        if ((await swarmGetRound(ctx.publicClient, { coordinator: ctx.contracts.coordinator, round: r })).openDisputes > 0) return;
+        const paid = await collectSwarmRound(ctx, r, { use: false });
+        duties = updateRound(duties, r, () => ({ collected: true }));
+        tally.paid += paid.paid;
+        o.onEvent({ type: 'chain', round: Number(r), action: 'collect', paid: String(paid.paid) });
+        return;
+      }
+      case 'drop': {
+        duties = updateRound(duties, r, () => ({ dropped: a.reason }));
+        if (commitments.has(r) && !duties.rounds.get(r)!.committed) say(r, 'drop', `round ${r}: not committed: ${a.reason}`);
+        forget(r);
+        return;
+      }
+    }
+  }
+
+  /** Re-executes `node`'s evaluation of round `r` and, when the run roots differ, challenges it and plays the dispute. */
+  async function challengeIfWrong(r: bigint, node: Address, policy: { model: Gpt; state: TrainState }, beacon: Hex): Promise<void> {
+    if ((await swarmGetEntry(ctx.publicClient, { coordinator: ctx.contracts.coordinator, round: r, node })).refuted) {
+      say(r, 'check', `round ${r}: ${node}'s claim is already refuted: not checked`, { node });
+      return;
+    }
+    const checked = await checkSwarmClaim(ctx, { round: r, node, policy, beacon, signal: o.signal });
+    if (checked.agreed) {
+      o.onEvent({ type: 'chain', round: Number(r), action: 'check', node, agreed: true });
+      return;
+    }
+    tally.challenged++;
+    if (checked.outcome.loser === 'solver') tally.won++;
+    else tally.lost++;
+    o.onEvent({ type: 'chain', round: Number(r), action: 'challenge', node, disputeId: String(checked.disputeId), loser: checked.outcome.loser, at: checked.outcome.at });
+  }
+
+  async function defend(round: bigint, run: SwarmEvalRun, fromBlock: bigint): Promise<void> {
+    for (;;) {
+      try {
+        const played = await defendSwarmClaim(ctx, { round, run, fromBlock, signal: o.signal });
+        for (const d of played) {
+          tally.defended++;
+          o.onEvent({ type: 'chain', round: Number(round), action: 'defend', disputeId: String(d.disputeId), loser: d.outcome.loser, at: d.outcome.at });
+        }
+        break;
+      } catch (error) {
+        if (o.signal.aborted) break;
+        say(round, 'retry', `round ${round}: defending the claim: ${(error as Error).message.split('\n')[0]}: retrying`);
+        await sleep(1_000);
+      }
+    }
+    duties = updateRound(duties, round, () => ({ defending: false }));
+  }
+
+  function forget(round: bigint): void {
+    commitments.delete(round);
+    runs.delete(round);
+    used.delete(round - 1n);
+    for (const [hash, p] of policies) if (p.round <= round) policies.delete(hash);
+  }
+
+  function run(a: DutyAction): void {
+    duties = started(duties, a);
+    perform(a)
+      .then(() => {
+        failures.delete(actionKey(a));
+        const d = duties.rounds.get(a.round);
+        if (d && roundDone(d) && a.kind !== 'drop') forget(a.round);
+      })
+      .catch((error: unknown) => {
+        if (o.signal.aborted) return;
+        const n = (failures.get(actionKey(a)) ?? 0) + 1;
+        failures.set(actionKey(a), n);
+        const why = (error as Error).message.split('\n')[0];
+        if (n >= MAX_FAILURES) {
+          say(a.round, 'give-up', `round ${a.round}: ${a.kind} failed ${n} times, giving it up: ${why}`, { error: why });
+          if (a.kind === 'commit' || a.kind === 'claim' || a.kind === 'collect') duties = updateRound(duties, a.round, () => ({ dropped: `${a.kind} failed: ${why}` }));
+        } else say(a.round, 'retry', `round ${a.round}: ${a.kind} failed (${why}); retrying`, { error: why });
+        // A check is retried only if it failed before its challenge was sent (a retry re-reads the claim: refuted or not).
+        if (a.kind === 'check' && !(error instanceof DisputeReplayError)) duties = updateRound(duties, a.round, (d) => ({ checked: n >= MAX_FAILURES ? d.checked : d.checked.filter((x) => x !== a.node) }));
+      })
+      .finally(() => {
+        duties = ended(duties, a);
+      });
+  }
+
+  return {
+    /** The SAPO clock's `now`, on blocks (sapoClock). */
+    now: () => sapoClock(clock).now(block),
+    genesisMs: sapoClock(clock).genesisMs,
+    roundMs: sapoClock(clock).roundMs,
+    block: () => block,
+    tally,
+
+    /** SAPO published round `round`'s rollout: its commitment's inputs. */
+    published(p: { round: number; rollout: Rollout; policy: TrainState; model: Gpt }): void {
+      const round = BigInt(p.round);
+      commitments.set(round, { policy: { model: p.model, state: p.policy }, rolloutHashes: [rolloutHashOf(p.rollout)], usedLeaves: used.get(round - 1n) ?? [] });
+      duties = updateRound(duties, round, () => ({ ready: true }));
+    },
+
+    /** SAPO finished round `round`: what its GRPO step trained on, and the peers' policies to fetch for checks. */
+    finished(f: { round: number; received: readonly Rollout[]; trainedFrom: readonly string[] }): void {
+      const round = BigInt(f.round);
+      const from = new Set(f.trainedFrom);
+      used.set(round, f.received.filter((r) => from.has(r.node)).map((r) => swarmRolloutLeaf(addressOfPeer(r.node), rolloutHashOf(r))));
+      for (const r of f.received) {
+        const key = `${round} 0x${r.policy}`;
+        if (policies.has(key) || !sample(round, addressOfPeer(r.node))) continue;
+        policies.set(key, { round, failure: 'still fetching' });
+        void o.fetchPolicy(r.cid, r.node).then((got) => {
+          policies.set(key, got instanceof Uint8Array ? { round, bytes: got, cid: r.cid } : { round, failure: got.reason });
+        });
+      }
+    },
+
+    /** Polls the chain and performs what is due, until `until()` holds or the signal aborts. */
+    async loop(until: () => boolean): Promise<void> {
+      while (!o.signal.aborted && !until()) {
+        try {
+          block = await ctx.publicClient.getBlockNumber({ cacheTime: 0 });
+          if (outage) ctx.log(`the chain answers again at block ${block} (${outage}); resuming at round ${(block - clock.start) / clock.commitBlocks}`);
+          outage = undefined;
+        } catch (error) {
+          if (!outage) {
+            outage = (error as Error).message.split('\n')[0];
+            ctx.log(`the chain does not answer (${outage}): retrying`);
+          }
+          await sleep(1_000);
+          continue;
+        }
+        // Every round in flight on the chain is watched, committed in or not.
+        if (block >= clock.start) {
+          const current = (block - clock.start) / clock.commitBlocks;
+          for (let r = current; r >= 0n && r + 5n >= current; r--) {
+            const s = scheduleOf(clock, r);
+            if (block < s.challengeEnd && !duties.rounds.has(r)) duties = updateRound(duties, r, () => ({}));
+          }
+        }
+        for (const a of dutiesAt(duties, { block, clock, self: ctx.address, sample })) run(a);
+        await sleep(POLL_MS);
+      }
+    },
+
+    /** Whether every round up to `last` the node committed in is done (collected, or given up). */
+    settled(last: bigint): boolean {
+      const open = (r: bigint) => [...duties.busy].some((k) => !k.startsWith('watch ') && BigInt(k.split(' ')[1]) === r);
+      return [...duties.rounds.values()].every((r) => r.round > last || ((roundDone(r) || (!r.committed && !r.ready)) && !open(r.round)));
+    },
+  };
+}
+
+/** Lets the coordinator take the node's bonds: approves it for `amount` when its allowance is lower. */
+export async function approveBonds(ctx: SwarmChainContext, o: { token: Address; amount: bigint }): Promise<void> {
+  const allowance = (await readContract(ctx.publicClient, { address: o.token, abi: MycelTokenAbi, functionName: 'allowance', args: [ctx.address, ctx.contracts.coordinator] })) as bigint;
+  if (allowance >= o.amount) return;
+  const { gasUsed } = await approve(ctx.wallet, { token: o.token, spender: ctx.contracts.coordinator, amount: o.amount });
+  ctx.tx('approve', gasUsed);
+}
+
+/**
+ * The node's chain side, checked before the swarm starts: the chain answers (ChainUnreachableError names the fix),
+ * `coordinator` is a SwarmCoordinator there that admits the node's policy model, and the node may bond.
+ */
+export async function openSwarmChain(o: { rpcUrl: string; privateKey: Hex; coordinator: Address; model: PolicyModel; dataDir: string; log(text: string): void }) {
+  const account = privateKeyToAccount(o.privateKey);
+  const clients = await connect({ rpcUrl: o.rpcUrl, account });
+  const publicClient = clients.publicClient as PublicClient;
+  const base = { publicClient, contracts: { coordinator: o.coordinator, disputeGame: o.coordinator } };
+  const clock = await coordinatorClock(base).catch((cause: unknown) => {
+    throw new UsageError(`--coordinator ${o.coordinator} is not a SwarmCoordinator on the chain at ${o.rpcUrl}.`, { metaMessages: ['Pass the coordinator address that `mycel chain deploy --swarm` printed, on the chain it was deployed to.'], cause });
+  });
+  // This build's coordinator code (its rules are in its code and immutables), on its token, registry and game.
+  await checkCoordinator(publicClient, { coordinator: o.coordinator, token: clock.token, registry: clock.registry, disputeGame: clock.game });
+  const modelConfig = swarmModelConfig(o.model);
+  const program = (await readContract(publicClient, { address: o.coordinator, abi: SwarmCoordinatorAbi, functionName: 'programOf', args: [modelConfig] })) as { factsSize: bigint };
+  if (program.factsSize === 0n) throw new UsageError(`The coordinator ${o.coordinator} does not admit this node's policy model (model config ${modelConfig.slice(0, 10)}…).`, { metaMessages: ['Start the node with the --model the swarm was deployed for (mycel devnet uses micro).'] });
+  const ctx: SwarmChainContext = {
+    publicClient,
+    wallet: clients.walletClient as MycelWalletClient,
+    address: account.address,
+    confirmations: 0,
+    contracts: { coordinator: o.coordinator, disputeGame: clock.game },
+    dataDir: o.dataDir,
+    log: o.log,
+    tx: () => undefined,
+  };
+  // Bonds for a few rounds in flight at once: a commit and a claim each, and a challenge.
+  await approveBonds(ctx, { token: clock.token, amount: (clock.commitBond + 2n * clock.claimBond) * 16n });
+  const balance = () => readContract(publicClient, { address: clock.token, abi: MycelTokenAbi, functionName: 'balanceOf', args: [account.address] }) as Promise<bigint>;
+  return { ctx, clock, modelConfig, balance };
+}

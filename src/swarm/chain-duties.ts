@@ -1,0 +1,132 @@
+/**
+ * A SAPO node's duties on the SwarmCoordinator (docs/swarm-chain.md) as pure functions: the node's knowledge of each
+ * round in, the chain actions due at the current block out. The node's loop (node/swarm-node-chain.ts) reads the
+ * block number, asks `dutiesAt` what to do, performs the actions at the edge and records their results here.
+ *
+ * How SAPO rounds map to the coordinator's: they are the same rounds. A node driving the coordinator runs its SAPO
+ * clock on the chain's block number (`sapoClock`): SAPO round r lasts the coordinator's commit window of round r,
+ * [START + r·COMMIT_BLOCKS, START + (r+1)·COMMIT_BLOCKS). So the rollout a node publishes in round r, the policy that
+ * generated it and the peers' rollouts of round r-1 its last GRPO step trained on are known at the start of round r,
+ * within the window where they are committed; and a rollout committed in round r by its author is in the used root
+ * a user commits in round r+1, which is what the coordinator's use proofs require. A node that falls behind the
+ * clock (a slow round, an RPC outage) skips to the clock's round, as SAPO nodes do, and commits from there: a round
+ * whose window it missed is dropped, never committed late.
+ */
+import type { Address, Hex } from 'viem';
+
+/** The coordinator's immutable round lengths (SwarmCoordinator START, COMMIT_BLOCKS, CLAIM_BLOCKS, CHALLENGE_BLOCKS). */
+export type CoordinatorClock = { start: bigint; commitBlocks: bigint; claimBlocks: bigint; challengeBlocks: bigint };
+
+export type RoundSchedule = { opens: bigint; deadline: bigint; claimEnd: bigint; challengeEnd: bigint; useEnd: bigint };
+
+/** The coordinator's schedule(round), computed from its immutables (the contract's own formula). */
+export function scheduleOf(c: CoordinatorClock, round: bigint): RoundSchedule {
+  const opens = c.start + round * c.commitBlocks;
+  const deadline = opens + c.commitBlocks;
+  const claimEnd = deadline + c.claimBlocks;
+  const challengeEnd = claimEnd + c.challengeBlocks;
+  return { opens, deadline, claimEnd, challengeEnd, useEnd: challengeEnd + c.commitBlocks };
+}
+
+/** The EVM keeps the last 256 block hashes: a beacon not fixed by then voids its round. */
+export const BEACON_BLOCKS = 256n;
+
+/** The unit of the SAPO clock when it runs on blocks: one block is this many clock "milliseconds". */
+export const BLOCK_MS = 1_000;
+
+/** The SAPO clock on blocks: genesis and round length for runSapoNode, and `now` from a block number. */
+export function sapoClock(c: CoordinatorClock): { genesisMs: number; roundMs: number; now(block: bigint): number } {
+  return { genesisMs: Number(c.start) * BLOCK_MS, roundMs: Number(c.commitBlocks) * BLOCK_MS, now: (block) => Number(block) * BLOCK_MS };
+}
+
+/** What the node knows and has done in one round. */
+export type RoundDuty = {
+  round: bigint;
+  /** The node published its rollout of this round (its commitment's inputs are ready). */
+  ready: boolean;
+  committed: boolean;
+  /** The round's beacon once read or fixed; 'void' when nobody fixed it within 256 blocks. */
+  beacon?: Hex | 'void';
+  claimed: boolean;
+  /** Disputes against the node's claim are being watched and played until the challenge window ends. */
+  defending: boolean;
+  /** Peers' claims seen on chain, and those already checked (or passed over by the sample). */
+  claims: readonly Address[];
+  checked: readonly Address[];
+  collected: boolean;
+  /** Why the round was given up (a window missed), if it was. */
+  dropped?: string;
+};
+
+export type Duties = { rounds: ReadonlyMap<bigint, RoundDuty>; busy: ReadonlySet<string> };
+
+export type DutyAction =
+  | { kind: 'commit'; round: bigint }
+  | { kind: 'beacon'; round: bigint }
+  | { kind: 'claim'; round: bigint }
+  | { kind: 'watch'; round: bigint }
+  | { kind: 'check'; round: bigint; node: Address }
+  | { kind: 'collect'; round: bigint }
+  | { kind: 'drop'; round: bigint; reason: string };
+
+/** An action's key in `busy` (one of each in flight at a time). */
+export const actionKey = (a: DutyAction) => `${a.kind} ${a.round}${a.kind === 'check' ? ` ${a.node}` : ''}`;
+
+export const noDuties = (): Duties => ({ rounds: new Map(), busy: new Set() });
+
+const blank = (round: bigint): RoundDuty => ({ round, ready: false, committed: false, claimed: false, defending: false, claims: [], checked: [], collected: false });
+
+/** The duties with round `round` changed by `patch` (created if new). */
+export function updateRound(d: Duties, round: bigint, patch: (r: RoundDuty) => Partial<RoundDuty>): Duties {
+  const r = d.rounds.get(round) ?? blank(round);
+  return { ...d, rounds: new Map(d.rounds).set(round, { ...r, ...patch(r) }) };
+}
+
+export const started = (d: Duties, a: DutyAction): Duties => ({ ...d, busy: new Set(d.busy).add(actionKey(a)) });
+export function ended(d: Duties, a: DutyAction): Duties {
+  const busy = new Set(d.busy);
+  busy.delete(actionKey(a));
+  return { ...d, busy };
+}
+
+/** Whether the node is through with a round: collected (bonds and score share), or dropped. */
+export const roundDone = (r: RoundDuty) => r.dropped !== undefined || r.collected;
+
+/**
+ * The actions due at block `block`. `sample(round, node)` says whether this node re-executes a peer's claim (the
+ * --check fraction). Actions already in flight are not repeated; an action whose window has closed is never due:
+ * after an outage the node resumes with what the current block still allows.
+ */
+export function dutiesAt(d: Duties, o: { block: bigint; clock: CoordinatorClock; self: Address; sample: (round: bigint, node: Address) => boolean }): DutyAction[] {
+  const out: DutyAction[] = [];
+  const due = (a: DutyAction) => {
+    if (!d.busy.has(actionKey(a))) out.push(a);
+  };
+  for (const r of d.rounds.values()) {
+    if (roundDone(r)) continue;
+    const s = scheduleOf(o.clock, r.round);
+    const b = o.block;
+    // A round the node did not commit in (it joined late, or missed the window) is still watched: its peers' claims.
+    if (!r.committed && r.ready && b >= s.opens && b < s.deadline) due({ kind: 'commit', round: r.round });
+    if (b > s.deadline && r.beacon === undefined && b <= s.deadline + BEACON_BLOCKS && (r.committed || r.claims.length)) due({ kind: 'beacon', round: r.round });
+    if (r.beacon === 'void') {
+      if (r.committed && !r.collected) due({ kind: 'collect', round: r.round });
+      else if (!r.committed) due({ kind: 'drop', round: r.round, reason: 'the round is void (its beacon was not fixed within 256 blocks)' });
+      continue;
+    }
+    if (r.committed && !r.claimed && r.beacon !== undefined && b < s.claimEnd) due({ kind: 'claim', round: r.round });
+    if (b > s.deadline && b < s.challengeEnd) due({ kind: 'watch', round: r.round });
+    // Peers' claims are checked once the node's own claim is in (or cannot be): one evaluation at a time in the round.
+    if (r.beacon !== undefined && b < s.challengeEnd && (r.claimed || !r.committed || b >= s.claimEnd)) {
+      for (const node of r.claims) if (node.toLowerCase() !== o.self.toLowerCase() && !r.checked.includes(node) && o.sample(r.round, node)) due({ kind: 'check', round: r.round, node });
+    }
+    if (b >= s.challengeEnd && !r.committed) {
+      // A watcher's round: once its checks are over there is nothing left.
+      if (![...d.busy].some((k) => k.startsWith(`check ${r.round} `))) due({ kind: 'drop', round: r.round, reason: 'watched to the end of its challenge window' });
+      continue;
+    }
+    if (r.committed && !r.collected && b >= s.challengeEnd && !r.defending) due({ kind: 'collect', round: r.round });
+  }
+  return out;
+}
+

@@ -1,0 +1,149 @@
+/**
+ * The swarm on chain end to end with node processes: three `mycel swarm start --rpc` nodes (the built CLI) on anvil
+ * with half-second blocks, a few rounds. Each commits, fixes the beacon, evaluates and claims; every node
+ * re-executes every peer's claim (--check 1). One node claims an inflated score (--hostile inflate-score): the
+ * honest nodes challenge it and win the dispute on chain, it loses its claim bonds, the honest nodes are paid, and
+ * the tokens add up.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, expect, test } from 'vitest';
+import { parseUnits, type Address } from 'viem';
+import { privateKeyToAccount } from 'viem/accounts';
+import { readContract } from 'viem/actions';
+import { startAnvil, type Anvil } from '../../src/chain/anvil.js';
+import { createClients } from '../../src/chain/clients.js';
+import { deployMycel } from '../../src/chain/deploy.js';
+import { send, type MycelWalletClient } from '../../src/chain/actions/send.js';
+import { approve, register, swarmGetEntry } from '../../src/chain/index.js';
+import { MycelTokenAbi } from '../../src/chain/generated/MycelToken.js';
+import { deploySwarmCoordinator } from '../../src/chain/deploy.js';
+import { swarmProgramOf } from '../../src/node/swarm-chain.js';
+import { SAPO_MODELS } from '../../src/cli/commands/sapo-flags.js';
+import { MYCEL_MAIN, spawnMycel } from '../cli/spawn-mycel.js';
+
+const T = (n: number) => parseUnits(String(n), 18);
+const ROUNDS = 3;
+const ECONOMICS = { commitBond: T(1), claimBond: T(10), rewardPerRound: T(100), rounds: 20, useShareBps: 2_000 };
+
+let anvil: Anvil | undefined;
+let dir: string | undefined;
+const children: ChildProcess[] = [];
+afterAll(async () => {
+  for (const c of children) if (c.exitCode === null) c.kill('SIGKILL');
+  await anvil?.stop();
+  if (dir) await rm(dir, { recursive: true, force: true });
+});
+
+type Node = { child: ChildProcess; events: Record<string, unknown>[]; stderr: string; ready: Promise<Record<string, unknown>>; exited: Promise<number | null> };
+
+function startNode(args: string[]): Node {
+  const child = spawn(process.execPath, [MYCEL_MAIN, 'swarm', 'start', ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+  children.push(child);
+  const node: Node = { child, events: [], stderr: '', ready: undefined!, exited: undefined! };
+  let buffer = '';
+  let onReady!: (e: Record<string, unknown>) => void;
+  node.ready = new Promise((r) => (onReady = r));
+  child.stdout!.on('data', (d: Buffer) => {
+    buffer += d.toString();
+    const lines = buffer.split('\n');
+    buffer = lines.pop()!;
+    for (const line of lines) {
+      if (!line.startsWith('{')) continue;
+      const e = JSON.parse(line) as Record<string, unknown>;
+      node.events.push(e);
+      if (e.type === 'ready') onReady(e);
+    }
+  });
+  child.stderr!.on('data', (d: Buffer) => (node.stderr += d.toString()));
+  node.exited = new Promise((r) => child.once('exit', (code) => r(code)));
+  return node;
+}
+
+test('three node processes on anvil: commits, claims, an inflated score challenged and slashed on chain, honest nodes paid, tokens add up', async () => {
+  anvil = await startAnvil({ gasLimit: 1_000_000_000n, args: ['--block-time', '0.5', '--mixed-mining'] });
+  dir = await mkdtemp(join(tmpdir(), 'mycel-swarm-chain-node-'));
+  const clients = anvil.accounts.map((a) => createClients({ rpcUrl: anvil!.rpcUrl, chainId: anvil!.chainId, account: privateKeyToAccount(a.privateKey) }));
+  const wallets = clients.map((c) => c.walletClient as MycelWalletClient);
+  const publicClient = clients[0].publicClient;
+  const d = await deployMycel(wallets[0], { disputeGame: { clock: 120 }, minStake: T(100), unbondingDelay: 1_000n, minChallengeWindow: 50n });
+  const nodes = [1, 2, 3];
+  for (const i of nodes) {
+    await send(wallets[0], { address: d.token, abi: MycelTokenAbi, functionName: 'transfer', args: [wallets[i].account.address, T(1_000)] });
+    await approve(wallets[i], { token: d.token, spender: d.registry, amount: T(100) });
+    await register(wallets[i], { registry: d.registry, stake: T(100) });
+  }
+  // Round 0 starts once every node is up: far enough that none starts late, then mined up to (below).
+  const start = (await publicClient.getBlockNumber()) + 2_000n;
+  const swarm = await deploySwarmCoordinator(wallets[0], {
+    token: d.token, registry: d.registry, game: d.disputeGame!, programs: [swarmProgramOf(SAPO_MODELS.micro)],
+    timing: { start, commitBlocks: 24, claimBlocks: 24, challengeBlocks: 30 }, economics: ECONOMICS,
+  });
+  const balance = (who: Address) => readContract(publicClient, { address: d.token, abi: MycelTokenAbi, functionName: 'balanceOf', args: [who] });
+  const supply = () => readContract(publicClient, { address: d.token, abi: MycelTokenAbi, functionName: 'totalSupply' });
+  const addresses = nodes.map((i) => wallets[i].account.address);
+  const before = await Promise.all(addresses.map(balance));
+  const pool0 = await balance(swarm.coordinator);
+  const supply0 = await supply();
+
+  const keyFiles: string[] = [];
+  for (const i of nodes) {
+    const file = join(dir, `node-${i}.key`);
+    await writeFile(file, anvil.accounts[i].privateKey, { mode: 0o600 });
+    keyFiles.push(file);
+  }
+  const shared = (i: number) => [
+    '--rpc', anvil!.rpcUrl, '--key-file', keyFiles[i], '--coordinator', swarm.coordinator, '--check', '1',
+    '--model', 'micro', '--pretrain-steps', '0', '--split', '2/2', '--completions', '2', '--reexec', '1', '--rounds', String(ROUNDS),
+    '--data-dir', join(dir!, `data-${i}`), '--port', '0', '--host', '127.0.0.1', '--json',
+  ];
+  const first = startNode(shared(0));
+  const ready = await Promise.race([first.ready, first.exited.then((code) => { throw new Error(`node 0 exited with ${code}: ${first.stderr}`); })]);
+  const bootstrap = (ready.multiaddrs as string[])[0];
+  const procs = [first, startNode([...shared(1), '--bootstrap', bootstrap]), startNode([...shared(2), '--bootstrap', bootstrap, '--hostile', 'inflate-score'])];
+  await Promise.all(procs.map((p) => p.ready));
+  const testClient = clients[0].testClient;
+  for (let left = Number(start - 4n - (await publicClient.getBlockNumber())); left > 0; left -= 500) await testClient.mine({ blocks: Math.min(left, 500) });
+  const codes = await Promise.all(procs.map((p) => p.exited));
+  if (process.env.MYCEL_SWARM_CHAIN_LOG) await writeFile(process.env.MYCEL_SWARM_CHAIN_LOG, procs.map((p, i) => `node ${i}\n${p.events.map((e) => JSON.stringify(e)).join('\n')}\n${p.stderr}`).join('\n\n'));
+  const chainEvents = procs.map((p) => p.events.filter((e) => e.type === 'chain'));
+  const report = procs.map((p, i) => `node ${i} (exit ${codes[i]}):\n${p.events.filter((e) => e.type === 'chain' || e.type === 'chain-done').map((e) => `  ${JSON.stringify(e)}`).join('\n')}\n${p.stderr.split('\n').slice(-8).join('\n')}`).join('\n');
+  expect(codes, report).toEqual([0, 0, 0]);
+
+  // Every round each node committed and claimed; the inflater's claims were refuted on chain.
+  const claims = chainEvents.map((es) => es.filter((e) => e.action === 'claim'));
+  // (A claim window a busy machine missed is the node's loss only: each node claims at least once.)
+  for (const c of claims) expect(c.length, report).toBeGreaterThanOrEqual(1);
+  expect(claims[2].every((e) => e.score === 16), report).toBe(true);
+  const challenges = chainEvents.slice(0, 2).flatMap((es) => es.filter((e) => e.action === 'challenge'));
+  expect(challenges.every((e) => e.node === addresses[2]), report).toBe(true);
+  expect(challenges.some((e) => e.loser === 'solver'), report).toBe(true);
+  expect(challenges.every((e) => e.loser === 'solver' || e.at === 'refuted'), report).toBe(true);
+  for (const e of claims[2]) expect((await swarmGetEntry(publicClient, { coordinator: swarm.coordinator, round: BigInt(e.round as number), node: addresses[2] })).refuted, report).toBe(true);
+  for (const i of [0, 1]) for (const e of claims[i]) expect((await swarmGetEntry(publicClient, { coordinator: swarm.coordinator, round: BigInt(e.round as number), node: addresses[i] })).refuted, report).toBe(false);
+
+  // Tokens: the inflater lost a claim bond per claim, honest nodes ended with more; what the nodes gained plus what
+  // was burned is what left the coordinator.
+  const after = await Promise.all(addresses.map(balance));
+  const net = after.map((a, i) => a - before[i]);
+  const burned = supply0 - (await supply());
+  const paidOut = pool0 - (await balance(swarm.coordinator));
+  console.log(`swarm on chain, ${ROUNDS} rounds: net per node ${net.map((n) => `${Number(n) / 1e18} MYC`).join(', ')}; burned ${Number(burned) / 1e18}; left the coordinator ${Number(paidOut) / 1e18}`);
+  expect(net[2], report).toBe(-ECONOMICS.claimBond * BigInt(claims[2].length));
+  expect(net[0] > 0n && net[1] > 0n, report).toBe(true);
+  expect(net[0] + net[1] + net[2] + burned, report).toBe(paidOut);
+  const done = procs.map((p) => p.events.find((e) => e.type === 'chain-done'));
+  expect(done.map((e) => BigInt(e!.net as string)), report).toEqual(net);
+}, 240_000);
+
+test('a wrong RPC URL is a clear error naming the fix, and no stack trace', async () => {
+  const key = join(await mkdtemp(join(tmpdir(), 'mycel-swarm-bad-rpc-')), 'node.key');
+  await writeFile(key, `0x${'11'.repeat(32)}`, { mode: 0o600 });
+  const run = await spawnMycel(['swarm', 'start', '--rpc', 'http://127.0.0.1:9', '--key-file', key, '--coordinator', '0x0000000000000000000000000000000000000001', '--model', 'micro', '--pretrain-steps', '0', '--data-dir', join(tmpdir(), 'mycel-swarm-chain-bad-rpc')]);
+  expect(run.code).not.toBe(0);
+  expect(run.stderr).toMatch(/No EVM JSON-RPC node answers at http:\/\/127.0.0.1:9/);
+  expect(run.stderr).toMatch(/Check the URL/);
+  expect(run.stderr).not.toMatch(/\n\s+at /);
+});
