@@ -33,10 +33,19 @@ export type FetchOptions = {
 
 export type FetchStats = { providersUsed: string[]; providersDropped: Record<string, string>; chunksFrom: Record<string, number>; resumedBytes: number };
 
-type Provider = { peer: PeerId; key: string; idle: BlobRequester[]; all: BlobRequester[]; dropped: boolean; opening: number };
+/** `unreachableAt`: when it was dropped because no stream to it could be opened (it may be tried again, below). */
+type Provider = { peer: PeerId; key: string; idle: BlobRequester[]; all: BlobRequester[]; dropped: boolean; opening: number; unreachableAt?: number };
 
 const FLUSH_INTERVAL_MS = 1000;
 const REDISCOVER_DELAY_MS = 500;
+/**
+ * A provider that could not be reached is tried again when the DHT names it again, at most this often. A peer given
+ * as a hint (the node that announced a blob) is only a peer id: with no address in the peer store, its dial waits on
+ * a DHT lookup of the peer, which under load failed ('The dial request has no valid addresses': bench scale, 50
+ * nodes, load 14-18), while the DHT's provider record for the blob, which carries the provider's addresses, named
+ * the same peer and was skipped as already tried: no replica was fetched from its publisher in four runs.
+ */
+const UNREACHABLE_RETRY_MS = 2_000;
 
 export async function fetchBlob(options: FetchOptions): Promise<FetchStats> {
   const { cid, store, reputation } = options;
@@ -77,7 +86,9 @@ export async function fetchBlob(options: FetchOptions): Promise<FetchStats> {
       try {
         for await (const peer of options.findProviders(cid, signal)) {
           const key = peer.toString();
-          if (providers.has(key) || reputation.isBanned(key)) continue;
+          const known = providers.get(key);
+          const retry = known?.unreachableAt !== undefined && Date.now() - known.unreachableAt >= UNREACHABLE_RETRY_MS;
+          if ((known && !retry) || reputation.isBanned(key)) continue;
           const p: Provider = { peer, key, idle: [], all: [], dropped: false, opening: 0 };
           providers.set(key, p);
           openStreams(p);
@@ -102,7 +113,10 @@ export async function fetchBlob(options: FetchOptions): Promise<FetchStats> {
           p.all.push(r);
           p.idle.push(r);
         })
-        .catch((error: unknown) => drop(p, `cannot open a stream: ${(error as Error).message}`))
+        .catch((error: unknown) => {
+          if (!p.dropped) p.unreachableAt = Date.now();
+          drop(p, `cannot open a stream: ${(error as Error).message}`);
+        })
         .finally(() => {
           p.opening--;
           notify();
