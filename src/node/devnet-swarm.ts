@@ -122,12 +122,20 @@ export async function runDevnetSwarm(o: {
   ];
   const claimedAt: bigint[] = [];
   for (const [i, c] of ctxs.entries()) claimedAt.push(await claimSwarmScore(c, round, runs[i]));
-  const defending = ctxs.map((c, i) => defendSwarmClaim(c, { round, run: runs[i], fromBlock: claimedAt[i] }));
+  // The defenders poll until the challenge window closes; if the round fails before, they are stopped with it.
+  const stopDefending = new AbortController();
+  const defending = ctxs.map((c, i) => defendSwarmClaim(c, { round, run: runs[i], fromBlock: claimedAt[i], signal: stopDefending.signal }));
+  for (const d of defending) d.catch(() => undefined);
   const checks: Awaited<ReturnType<typeof checkSwarmClaim>>[] = [];
-  for (const i of [0, 1]) checks.push(await checkSwarmClaim(ctxs[2], { round, node: ctxs[i].address, policy: policies[i], beacon }));
-  await proveSwarmUse(ctxs[0], { round, rolloutHash: rollouts[0][1], ownRollouts: rollouts[0], user: ctxs[2].address, userUsedLeaves: used });
-  await mineTo(s.challengeEnd);
-  await Promise.all(defending);
+  try {
+    for (const i of [0, 1]) checks.push(await checkSwarmClaim(ctxs[2], { round, node: ctxs[i].address, policy: policies[i], beacon }));
+    await proveSwarmUse(ctxs[0], { round, rolloutHash: rollouts[0][1], ownRollouts: rollouts[0], user: ctxs[2].address, userUsedLeaves: used });
+    await mineTo(s.challengeEnd);
+    await Promise.all(defending);
+  } catch (error) {
+    stopDefending.abort();
+    throw error;
+  }
   await mineTo(s.useEnd);
   const collected: { paid: bigint; usePaid: bigint }[] = [];
   for (const c of ctxs) collected.push(await collectSwarmRound(c, round));

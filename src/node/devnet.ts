@@ -64,6 +64,8 @@ export type DevnetOptions = {
   onEvent?: (e: NodeEvent) => void;
   /** After the market's jobs, a swarm round on chain (devnet-swarm.ts; dev chains only); default true. */
   swarm?: boolean;
+  /** Only the swarm round: no market jobs (and no node processes). */
+  swarmOnly?: boolean;
   /** Once the contracts are deployed and the submitter's node is up (the dashboard watches from then on). */
   onReady?: (net: DevnetReady) => void;
   /** Awaited before the chain and the submitter's node stop, whether the scenario ended or failed. */
@@ -100,6 +102,9 @@ export type DevnetSummary = {
   p2p: { stepHashesFetched: number; specsFetched: number };
   seconds: number;
 };
+
+/** Thrown inside the scenario to skip the market's jobs (--swarm-only). */
+class SkipMarket extends Error {}
 
 /** Ctrl-C (the signal) stopped the devnet: anvil and every node process are stopped. */
 export class DevnetStoppedError extends MycelError {
@@ -184,8 +189,8 @@ export async function runDevnet(o: DevnetOptions = {}): Promise<DevnetSummary> {
     // The dispute facts first: building them keeps this process busy for a while, and it must not be busy once its
     // libp2p node serves as the others' bootstrap peer.
     const factsStarted = performance.now();
-    void jobOf(spec).facts;
-    log(`built the job's program, dispute rules and facts tree in ${((performance.now() - factsStarted) / 1000).toFixed(1)} s`);
+    if (!o.swarmOnly) void jobOf(spec).facts;
+    if (!o.swarmOnly) log(`built the job's program, dispute rules and facts tree in ${((performance.now() - factsStarted) / 1000).toFixed(1)} s`);
     // The submitter runs in this process; its libp2p node is the bootstrap peer of the others.
     submitter = await startNode(mkConfig('submitter', roleKeys[0], contracts, []), emit);
     const bootstrap = [bootstrapAddr(submitter.p2p)];
@@ -254,6 +259,8 @@ export async function runDevnet(o: DevnetOptions = {}): Promise<DevnetSummary> {
     let results: Partial<[SolverResult[], SolverResult[], VerifierResult[], SubmitterResult, SubmitterResult]> = [];
     const jobIds: bigint[] = [];
     try {
+      // --swarm-only: no market jobs, only the swarm round below.
+      if (o.swarmOnly) throw new SkipMarket();
       const verifying = role<VerifierResult[]>(3, { role: 'verifier', maxJobs: 2 });
       const solvingA = role<SolverResult[]>(1, { role: 'solver', maxJobs: 1 });
       // On the dev chain a block comes every second and with every transaction: half a second a block is conservative.
@@ -277,7 +284,7 @@ export async function runDevnet(o: DevnetOptions = {}): Promise<DevnetSummary> {
       results = await Promise.all([solvingA.result, solvingB.result, verifying.result, settledA, settledB]);
     } catch (error) {
       if (o.signal?.aborted) throw error;
-      failed(error);
+      if (!(error instanceof SkipMarket)) failed(error);
     } finally {
       children.forEach((c) => c.stop());
       clearInterval(ticker);
@@ -287,7 +294,7 @@ export async function runDevnet(o: DevnetOptions = {}): Promise<DevnetSummary> {
     // Each job as the chain has it (whatever the nodes managed to report).
     const onChain = await Promise.all(jobIds.map((jobId) => getJob(publicClient as PublicClient, { market: d.market, jobId })));
     const ruled = b ? (checked.find((v) => String(v.jobId) === String(b.jobId))?.dispute ?? b.dispute) : undefined;
-    if (failures.length === 0) {
+    if (failures.length === 0 && !o.swarmOnly) {
       if (onChain[0]?.phase !== 'Finalized') failures.push(`the honest solver's job A ended ${onChain[0]?.phase ?? 'unposted'}, not Finalized`);
       if (onChain[1]?.phase !== 'Refuted') failures.push(`the cheater's job B ended ${onChain[1]?.phase ?? 'unposted'}, not Refuted: the verifier did not win a dispute on it within its challenge window (a busy machine? give a longer --window)`);
       if (gotA && (!gotA.model || !gotA.modelCid)) failures.push(`the submitter did not get the model of job ${jobIds[0]} over libp2p`);
@@ -298,7 +305,8 @@ export async function runDevnet(o: DevnetOptions = {}): Promise<DevnetSummary> {
     // The swarm round on chain (devnet-swarm.ts), on a dev chain whose windows it can mine through, once the market's
     // scenario ended as it must; after the market's balances are read (the round reports its own).
     let swarm: DevnetSwarmSummary | undefined;
-    if (dev && o.swarm !== false && failures.length === 0 && !ac.signal.aborted) {
+    if (o.swarmOnly && !dev) failures.push('--swarm-only needs a dev chain (the embedded anvil): the swarm round mines through its windows');
+    if (dev && (o.swarm !== false || o.swarmOnly) && failures.length === 0 && !ac.signal.aborted) {
       try {
         swarm = await runDevnetSwarm({
           publicClient: publicClient as PublicClient,
@@ -390,7 +398,7 @@ function accountOf(config: Pick<NodeConfig, 'rpcUrl' | 'chainId' | 'privateKey' 
 /** The summary as text. */
 export function formatSummary(s: DevnetSummary): string {
   const lines = [
-    `devnet: ${s.spec.steps}-step GPT (${s.spec.model.kind === 'gpt' ? `d=${s.spec.model.dModel}, ${s.spec.model.layers} layers` : s.spec.model.kind}) on ${s.spec.task}; cheater flipped a bit at step ${s.cheatAt}`,
+    s.jobs.length === 0 ? 'devnet: the swarm round only (--swarm-only)' : `devnet: ${s.spec.steps}-step GPT (${s.spec.model.kind === 'gpt' ? `d=${s.spec.model.dModel}, ${s.spec.model.layers} layers` : s.spec.model.kind}) on ${s.spec.task}; cheater flipped a bit at step ${s.cheatAt}`,
     ...s.jobs.map((j) => `  job ${j.job} (#${j.jobId}) by the ${j.solver}: ${j.phase}${j.verification ? ` (${j.verification})` : ''}${j.dispute ? ` — dispute: ${j.dispute.loser} lost at the ${j.dispute.at} level after ${j.dispute.moves} moves` : ''}`),
     ...(s.swarm
       ? [

@@ -11,7 +11,7 @@
  * fetching a peer's policy blob to check it (the caller passes the policy).
  */
 import { join } from 'node:path';
-import { hexToBytes, keccak256, parseEventLogs, toBytes, type Address, type Hex } from 'viem';
+import { formatUnits, hexToBytes, keccak256, parseEventLogs, toBytes, type Address, type Hex } from 'viem';
 import { getContractEvents } from 'viem/actions';
 import {
   swarmChallengeScore,
@@ -249,7 +249,7 @@ export async function collectSwarmRound(ctx: SwarmChainContext, round: bigint, {
     ctx.tx('swarm collectUse', u.gasUsed);
     usePaid = u.paid;
   }
-  ctx.log(`round ${round}: collected ${collected.paid} (bonds and score share) and ${usePaid} (use share)`);
+  ctx.log(`round ${round}: collected ${formatUnits(collected.paid, 18)} MYC (bonds and score share) and ${formatUnits(usePaid, 18)} MYC (use share)`);
   return { paid: collected.paid, usePaid };
 }
 

@@ -86,4 +86,14 @@ describe('mycel devnet', () => {
     // The two solvers and the verifier ran as separate node processes.
     expect(lines.filter((l) => /^devnet: started (solver|verifier) .* as process \d+$/.test(l))).toHaveLength(3);
   }, 580_000);
+
+  test('--swarm-only: the swarm round alone, no market jobs', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'mycel-devnet-test-'));
+    onTestFinished(() => rm(dir, { recursive: true, force: true }));
+    const s = await runDevnet({ dir, swarmOnly: true, signal: AbortSignal.timeout(240_000) });
+    expect(s.failures).toEqual([]);
+    expect(s.jobs).toEqual([]);
+    expect(s.swarm!.nodes.map((n) => n.claim)).toEqual(['stood', 'refuted', 'stood']);
+    expect(formatSummary(s)).toMatch(/^devnet: the swarm round only/);
+  }, 250_000);
 });

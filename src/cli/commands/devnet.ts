@@ -29,7 +29,7 @@ export async function freshDevnetDir(dir: string): Promise<string> {
 export const devnet: Command = {
   name: 'devnet',
   summary: 'the whole network on one machine: a chain, contracts, a submitter, two solvers (one cheats) and a verifier',
-  usage: '[--steps N] [--cheat-at T] [--rpc URL --key-file FILE] [--dashboard-port N] [--serve | --exit] [--json]',
+  usage: '[--steps N] [--cheat-at T] [--rpc URL --key-file FILE] [--swarm-only | --no-swarm] [--dashboard-port N] [--serve | --exit] [--json]',
   description: `
 Starts anvil (or uses the chain at --rpc), deploys the token, registry, job market and the real
 DisputeGame, funds four accounts, and runs the scenario: job A (a small GPT sorting digits) goes to
@@ -39,6 +39,12 @@ else could challenge; --wait-windows waits it out as a real chain does); job B g
 solver that flips one bit at a random step: the verifier re-executes it, challenges, and the dispute
 is played on chain move by move until the one-step proof; the cheater loses its stake (half burned,
 half to the verifier) and the submitter is refunded.
+
+Then, on a dev chain, one swarm round on chain (docs/swarm-chain.md): a SwarmCoordinator for the SAPO
+policy model; the solvers and the verifier (in this process) commit, evaluate their policies on the
+round's beacon and claim their scores; the cheating solver inflates its own, the verifier re-executes,
+challenges and wins the dispute on chain; a use of a rollout is proven and everyone collects (the
+windows are mined through at once). --swarm-only plays that round alone; --no-swarm leaves it out.
 
 The solvers and the verifier are separate processes that share only the chain and libp2p with each
 other and with the submitter (this process, their bootstrap peer): job specs, step hashes and the
@@ -73,6 +79,8 @@ Examples:
     'dashboard-port': { type: 'string', value: 'N', description: 'the dashboard\'s port on 127.0.0.1 (default 0: any free port)' },
     serve: { type: 'boolean', description: 'keep serving the dashboard after the scenario until Ctrl-C (default on a terminal)' },
     exit: { type: 'boolean', description: 'end with the scenario, even on a terminal' },
+    'swarm-only': { type: 'boolean', description: 'only the swarm round on chain (no market jobs, no node processes; dev chain only)' },
+    'no-swarm': { type: 'boolean', description: 'leave the swarm round out' },
   },
   async run({ args, flags, out, signal }) {
     if (args.length > 0) throw new UsageError('devnet takes no arguments.');
@@ -84,6 +92,8 @@ Examples:
     const eth = flags['eth-per-node'];
     if (eth !== undefined && (typeof eth !== 'string' || !/^\d+(\.\d+)?$/.test(eth))) throw new UsageError(`--eth-per-node must be an amount of ETH such as 0.05, got "${String(eth)}".`);
     if (flags.serve && flags.exit) throw new UsageError('--serve and --exit contradict each other: pick one.');
+    if (flags['swarm-only'] && flags['no-swarm']) throw new UsageError('--swarm-only and --no-swarm contradict each other: pick one.');
+    if (flags['swarm-only'] && rpcUrl !== undefined) throw new UsageError('--swarm-only runs on the embedded chain only: its swarm round mines through the windows. Leave out --rpc.');
     const keepServing = Boolean(flags.serve) || (!flags.exit && Boolean(process.stdout.isTTY));
     const started = performance.now();
     const dashboard = await devnetDashboard({
@@ -91,7 +101,7 @@ Examples:
       onEvent: (e) => {
         const at = `${((performance.now() - started) / 1000).toFixed(1).padStart(5)} s`;
         if (e.type === 'log') out.log(`${at}  ${e.node.padEnd(15)} ${e.text}`);
-        else if (e.type === 'tx' && e.action.startsWith('dispute')) out.log(`${at}  ${e.node.padEnd(15)} ${e.action} (gas ${e.gas})`);
+        else if (e.type === 'tx' && (e.action.startsWith('dispute') || e.action.startsWith('swarm dispute'))) out.log(`${at}  ${e.node.padEnd(15)} ${e.action} (gas ${e.gas})`);
       },
     });
     out.log(`Dashboard: ${dashboard.server.url}`);
@@ -107,6 +117,8 @@ Examples:
           ...(rpcUrl === undefined ? {} : { rpcUrl, key: await readKeyFile(keyFile!) }),
           ...(flags['chain-id'] === undefined ? {} : { chainId: intFlag(flags, 'chain-id', 0, 1) }),
           ...(typeof eth === 'string' ? { ethPerNode: eth } : {}),
+          ...(flags['swarm-only'] === true ? { swarmOnly: true } : {}),
+          ...(flags['no-swarm'] === true ? { swarm: false } : {}),
           signal,
           ...dashboard.hooks,
         });
