@@ -63,6 +63,8 @@ export type TrainOptions = {
   /** States per step. */
   batch?: number;
   lr?: number;
+  /** Adam's epsilon (default 1e-8). */
+  eps?: number;
   /** Fine-tune this model (a fresh optimizer) instead of starting from a new one. */
   from?: AssistModel;
   config?: ModelConfig;
@@ -73,7 +75,7 @@ export type TrainOptions = {
 export type TrainResult = { model: AssistModel; state: TrainState; stepHashes: string[]; commitment: string; losses: number[]; examples: number };
 
 /** What a run of the assistant's training is, beside the examples: a market job's spec gives the same (assist/job.ts). */
-export type TrainSettings = { seed: number; steps: number; batch: number; lr: number; base: AssistModel };
+export type TrainSettings = { seed: number; steps: number; batch: number; lr: number; base: AssistModel; eps?: number };
 
 /** The steps of a training run: what a market job runs (assist/job.ts), the runner, the verifiers and the game. */
 export type AssistSteps = Pick<JobProgram, 'tokensPerStep' | 'batch' | 'init' | 'step'>;
@@ -85,12 +87,12 @@ export type AssistSteps = Pick<JobProgram, 'tokensPerStep' | 'batch' | 'init' | 
  * and mask are those tensors. The states' features and goal grids are computed from the examples and enter the step
  * as constants of its step program (committed in its op rules, so the game binds them too).
  */
-export function assistSteps(app: AppSpec, examples: readonly Example[], { seed, steps, batch, lr, base }: TrainSettings): AssistSteps {
+export function assistSteps(app: AppSpec, examples: readonly Example[], { seed, steps, batch, lr, base, eps }: TrainSettings): AssistSteps {
   if (examples.length === 0) throw new RangeError('trainAssistant: the episodes hold no action of the person to learn from; record an episode first.');
   const model = { app, config: base.config };
   const cells = cellCount(app);
   const F = featureCount(app);
-  const optimizer = adamw({ lr, weightDecay: 0 });
+  const optimizer = adamw({ lr, weightDecay: 0, ...(eps === undefined ? {} : { eps }) });
   // The draws are sequential in one stream (as trainAssistant always drew them), so step s's are found by drawing up to s.
   const rng = new Rng(seed, DATA_STREAM);
   const draws: Int32Array[] = [];
@@ -137,9 +139,9 @@ export function assistSteps(app: AppSpec, examples: readonly Example[], { seed, 
   };
 }
 
-export function trainAssistant(app: AppSpec, episodes: readonly Episode[], { seed, steps, batch = 16, lr = 3e-3, from, config = from?.config ?? DEFAULT_CONFIG, onStep }: TrainOptions): TrainResult {
+export function trainAssistant(app: AppSpec, episodes: readonly Episode[], { seed, steps, batch = 16, lr = 3e-3, eps, from, config = from?.config ?? DEFAULT_CONFIG, onStep }: TrainOptions): TrainResult {
   const examples = examplesOf(episodes);
-  const program = assistSteps(app, examples, { seed, steps, batch, lr, base: from ?? initModel(app, seed, config) });
+  const program = assistSteps(app, examples, { seed, steps, batch, lr, base: from ?? initModel(app, seed, config), ...(eps === undefined ? {} : { eps }) });
   let state = program.init();
   const stepHashes = [stateHash(state)];
   const losses: number[] = [];

@@ -232,7 +232,7 @@ export async function startAssistServer(o: AssistServerOptions): Promise<AssistS
       try {
         // As the bench fine-tunes (experiment.ts): the person's episodes beside a replay of the base model's data.
         const replay = crowdEpisodes({ ...EXPERIMENT_DEFAULTS, crowdEpisodes: EXPERIMENT_DEFAULTS.replay });
-        const r = trainAssistant(current.model.app, fineTuneSet(mine, replay), { seed: 1, steps: o.learnSteps, lr: EXPERIMENT_DEFAULTS.fineTuneLr, from: current.model });
+        const r = trainAssistant(current.model.app, fineTuneSet(mine, replay), { seed: 1, steps: o.learnSteps, lr: EXPERIMENT_DEFAULTS.fineTuneLr, eps: EXPERIMENT_DEFAULTS.fineTuneEps, from: current.model });
         await saveModel(o.dir, r.model, r.commitment);
         current = { model: r.model, commitment: r.commitment, bytes: encodeModel(r.model), hash: modelHash(r.model) };
         o.log(`fine-tuned on ${mine.length} episodes of ${person}: model ${current.hash.slice(0, 16)}`);

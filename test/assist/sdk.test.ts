@@ -98,6 +98,10 @@ describe('the assistant', () => {
     // Fine-tuning starts from the model handed in.
     const tuned = trainAssistant(app, eps, { seed: 5, steps: 1, batch: 2, from: a.model });
     expect(tuned.stepHashes[0]).not.toBe(a.stepHashes[0]);
+    // Adam's epsilon is the caller's (fine-tuning uses a larger one): a different run, the same from the same.
+    const damped = trainAssistant(app, eps, { seed: 5, steps: 3, batch: 2, eps: 1e-3 });
+    expect(damped.commitment).not.toBe(a.commitment);
+    expect(trainAssistant(app, eps, { seed: 5, steps: 3, batch: 2, eps: 1e-3 }).commitment).toBe(damped.commitment);
   });
 
   it('round-trips a model blob and refuses one that is not a model', () => {

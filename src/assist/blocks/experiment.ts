@@ -27,6 +27,13 @@ export type ExperimentOptions = {
   /** A lower rate than the base model's: a few episodes of one person should shift the model, not replace it. */
   fineTuneLr: number;
   /**
+   * Adam's epsilon when fine-tuning (1e-8 for the base model). A fresh Adam moves every weight by about the rate at
+   * its first steps, however small its gradient: the weights of features a person's few episodes hardly show (their
+   * refusals of a roof, say) drifted, and the learned model lost what the base knew (cy's refused roofs came back).
+   * With 1e-3 a weight whose gradient is far below it moves in proportion to it instead.
+   */
+  fineTuneEps: number;
+  /**
    * Crowd episodes replayed beside the person's when fine-tuning (the app keeps some of the base model's data), so
    * that a dozen houses of one person shift the model towards them without it forgetting the rest; the person's
    * episodes are repeated to make about half of the examples. 0: the person's episodes alone.
@@ -40,7 +47,7 @@ export type ExperimentOptions = {
 };
 
 export const EXPERIMENT_DEFAULTS: ExperimentOptions = {
-  seed: 1, crowdEpisodes: 240, baseSteps: 800, sessions: 3, goalsPerSession: 4, fineTuneSteps: 100, fineTuneLr: 3e-4, replay: 48, evalGoals: 8, horizon: 40, rewards: { help: 1, wrong: 1 },
+  seed: 1, crowdEpisodes: 240, baseSteps: 800, sessions: 3, goalsPerSession: 4, fineTuneSteps: 100, fineTuneLr: 3e-4, fineTuneEps: 1e-3, replay: 48, evalGoals: 8, horizon: 40, rewards: { help: 1, wrong: 1 },
 };
 
 export type Progress = (line: string) => void;
@@ -164,7 +171,7 @@ export function runPerson(person: Person, index: number, base: AssistModel, o: E
   const commitments: string[] = [];
   sessionHouses.forEach((houses, k) => {
     houses.forEach((house, i) => episodes.push(playSession({ house, person, model, seed: o.seed * 104729 + index * 1000 + k * 100 + i, horizon: o.horizon, rewards: o.rewards }).episode));
-    const r = trainAssistant(BLOCKS_APP, fineTuneSet(episodes, replay), { seed: o.seed + 1 + k, steps: o.fineTuneSteps, lr: o.fineTuneLr, from: model });
+    const r = trainAssistant(BLOCKS_APP, fineTuneSet(episodes, replay), { seed: o.seed + 1 + k, steps: o.fineTuneSteps, lr: o.fineTuneLr, eps: o.fineTuneEps, from: model });
     model = r.model;
     commitments.push(r.commitment);
     progress?.(`${person.name}: session ${k + 1}/${o.sessions} (${houses.length} houses), fine-tuned ${o.fineTuneSteps} steps on ${episodes.length} episodes`);
