@@ -76,7 +76,7 @@ test('three node processes on anvil: commits, claims, an inflated score challeng
     await register(wallets[i], { registry: d.registry, stake: T(100) });
   }
   // Round 0 starts once every node is up: far enough that none starts late, then mined up to (below).
-  const start = (await publicClient.getBlockNumber()) + 2_000n;
+  const start = (await publicClient.getBlockNumber()) + 300n;
   const swarm = await deploySwarmCoordinator(wallets[0], {
     token: d.token, registry: d.registry, game: d.disputeGame!, programs: [swarmProgramOf(SAPO_MODELS.micro)],
     timing: { start, commitBlocks: 24, claimBlocks: 24, challengeBlocks: 30 }, economics: ECONOMICS,
@@ -105,7 +105,7 @@ test('three node processes on anvil: commits, claims, an inflated score challeng
   const procs = [first, startNode([...shared(1), '--bootstrap', bootstrap]), startNode([...shared(2), '--bootstrap', bootstrap, '--hostile', 'inflate-score'])];
   await Promise.all(procs.map((p) => p.ready));
   const testClient = clients[0].testClient;
-  for (let left = Number(start - 4n - (await publicClient.getBlockNumber())); left > 0; left -= 500) await testClient.mine({ blocks: Math.min(left, 500) });
+  for (let left = Number(start - 4n - (await publicClient.getBlockNumber())); left > 0; left -= 100) await testClient.mine({ blocks: Math.min(left, 100) });
   const codes = await Promise.all(procs.map((p) => p.exited));
   if (process.env.MYCEL_SWARM_CHAIN_LOG) await writeFile(process.env.MYCEL_SWARM_CHAIN_LOG, procs.map((p, i) => `node ${i}\n${p.events.map((e) => JSON.stringify(e)).join('\n')}\n${p.stderr}`).join('\n\n'));
   const chainEvents = procs.map((p) => p.events.filter((e) => e.type === 'chain'));
@@ -146,4 +146,10 @@ test('a wrong RPC URL is a clear error naming the fix, and no stack trace', asyn
   expect(run.stderr).toMatch(/No EVM JSON-RPC node answers at http:\/\/127.0.0.1:9/);
   expect(run.stderr).toMatch(/Check the URL/);
   expect(run.stderr).not.toMatch(/\n\s+at /);
+});
+
+test('mycel devnet --swarm-nodes refuses the market scenario\'s flags with a clear message', async () => {
+  const run = await spawnMycel(['devnet', '--swarm-nodes', '--steps', '3']);
+  expect(run.code).toBe(2);
+  expect(run.stderr).toMatch(/--steps is about the devnet's market scenario; --swarm-nodes runs only the swarm's node processes/);
 });

@@ -3,11 +3,12 @@ import { interruptedExit, intFlag, type Command } from '../command.js';
 import { DevnetScenarioError, DevnetStoppedError, devnetDashboard, formatSummary, runDevnet } from '../../node/index.js';
 import { readKeyFile } from './chain-deploy.js';
 import { dataDirOf } from './p2p-flags.js';
+import { formatSwarmSummary, runSwarmDevnet } from './devnet-swarm.js';
 import { mkdir, readdir, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 
 /** What a devnet run leaves in its folder: one data dir per node, and the role keys (with --rpc). */
-const DEVNET_ENTRIES = new Set(['submitter', 'solver-honest', 'solver-cheater', 'verifier', 'keys']);
+const DEVNET_ENTRIES = new Set(['submitter', 'solver-honest', 'solver-cheater', 'verifier', 'keys', 'swarm']);
 
 /**
  * The default devnet folder, emptied of the previous run's data: runs do not pile up (each left tens of
@@ -29,7 +30,7 @@ export async function freshDevnetDir(dir: string): Promise<string> {
 export const devnet: Command = {
   name: 'devnet',
   summary: 'the whole network on one machine: a chain, contracts, a submitter, two solvers (one cheats) and a verifier',
-  usage: '[--steps N] [--cheat-at T] [--rpc URL --key-file FILE] [--swarm-only | --no-swarm] [--dashboard-port N] [--serve | --exit] [--json]',
+  usage: '[--steps N] [--cheat-at T] [--rpc URL --key-file FILE] [--swarm-only | --no-swarm | --swarm-nodes [--swarm-rounds R]] [--dashboard-port N] [--serve | --exit] [--json]',
   description: `
 Starts anvil (or uses the chain at --rpc), deploys the token, registry, job market and the real
 DisputeGame, funds four accounts, and runs the scenario: job A (a small GPT sorting digits) goes to
@@ -65,7 +66,15 @@ with --eth-per-node ETH each and 1,000 MYC; their keys are written to <dir>/keys
 Examples:
   mycel devnet
   mycel devnet --steps 10 --json
-  mycel devnet --rpc http://127.0.0.1:8545 --key-file ~/.mycel/devnet.key`,
+  mycel devnet --rpc http://127.0.0.1:8545 --key-file ~/.mycel/devnet.key
+  mycel devnet --swarm-nodes
+
+--swarm-nodes runs the swarm on chain alone, with node processes: an embedded anvil (half-second blocks),
+the contracts and a SwarmCoordinator, and three \`mycel swarm start --rpc\` nodes (micro policies, one
+claiming an inflated score) that play --swarm-rounds rounds: commit, fix the beacon, claim, re-execute
+every peer's claim, challenge the inflated one and play its dispute on chain, collect. The summary is
+each node's commits, claims, challenges, disputes and net MYC, what was burned and paid from the pool.
+It is not part of the default run: its rounds on blocks take about a minute of their own.`,
   flags: {
     steps: { type: 'string', value: 'N', description: 'training steps of each job (default 40)' },
     'cheat-at': { type: 'string', value: 'T', description: 'the step the cheater cheats at (default: random)' },
@@ -81,9 +90,25 @@ Examples:
     exit: { type: 'boolean', description: 'end with the scenario, even on a terminal' },
     'swarm-only': { type: 'boolean', description: 'only the swarm round on chain (no market jobs, no node processes; dev chain only)' },
     'no-swarm': { type: 'boolean', description: 'leave the swarm round out' },
+    'swarm-nodes': { type: 'boolean', description: 'run only the swarm on chain for a few rounds, with three swarm node processes (see below)' },
+    'swarm-rounds': { type: 'string', value: 'R', description: 'with --swarm-nodes: the swarm\'s rounds (default 3)' },
   },
   async run({ args, flags, out, signal }) {
     if (args.length > 0) throw new UsageError('devnet takes no arguments.');
+    if (flags['swarm-nodes']) {
+      for (const f of ['steps', 'cheat-at', 'window', 'wait-windows', 'rpc', 'key-file', 'chain-id', 'eth-per-node', 'dashboard-port', 'serve', 'swarm-only', 'no-swarm']) {
+        if (flags[f] !== undefined) throw new UsageError(`--${f} is about the devnet's market scenario; --swarm-nodes runs only the swarm's node processes (on an embedded anvil).`);
+      }
+      const dir = typeof flags.dir === 'string' ? flags.dir : await freshDevnetDir(join(dataDirOf(flags), 'devnet'));
+      try {
+        const summary = await runSwarmDevnet({ out, signal }, { rounds: intFlag(flags, 'swarm-rounds', 3, 1, 50), dir: join(dir, 'swarm'), pretrainSteps: 0 });
+        out.result(summary, formatSwarmSummary(summary));
+      } catch (error) {
+        if (!signal.aborted) throw error;
+        return interruptedExit(signal);
+      }
+      return;
+    }
     const steps = intFlag(flags, 'steps', 40, 1, 100_000);
     const cheatAt = flags['cheat-at'] === undefined ? undefined : intFlag(flags, 'cheat-at', 1, 1, steps);
     const rpcUrl = typeof flags.rpc === 'string' ? flags.rpc : undefined;

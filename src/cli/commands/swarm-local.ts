@@ -108,10 +108,10 @@ export const swarmLocal: Command = {
   },
 };
 
-type NodeProcess = { child: ChildProcess; ready: Promise<Record<string, unknown>>; exited: Promise<void>; stop(): void };
+export type NodeProcess = { child: ChildProcess; ready: Promise<Record<string, unknown>>; exited: Promise<void>; stop(): void };
 
 /** One `mycel swarm start` process; its JSON lines are events, its stderr's last lines the error message. */
-function startNode(index: number, args: string[], onEvent: (i: number, e: Record<string, unknown>) => void): NodeProcess {
+export function startNode(index: number, args: string[], onEvent: (i: number, e: Record<string, unknown>) => void): NodeProcess {
   const fromTs = import.meta.url.endsWith('.ts');
   const main = fileURLToPath(new URL(fromTs ? '../main.ts' : '../main.js', import.meta.url));
   const child = spawn(process.execPath, [...(fromTs ? ['--import', 'tsx'] : []), main, 'swarm', 'start', ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
