@@ -132,7 +132,9 @@ test('three node processes on anvil: commits, claims, an inflated score challeng
   const paidOut = pool0 - (await balance(swarm.coordinator));
   console.log(`swarm on chain, ${ROUNDS} rounds: net per node ${net.map((n) => `${Number(n) / 1e18} MYC`).join(', ')}; burned ${Number(burned) / 1e18}; left the coordinator ${Number(paidOut) / 1e18}`);
   expect(net[2], report).toBe(-ECONOMICS.claimBond * BigInt(claims[2].length));
-  expect(net[0] > 0n && net[1] > 0n, report).toBe(true);
+  // An honest node never loses; the challengers of the refuted claims gained (a second challenger of a claim already
+  // refuted gets its bond back, or does not challenge it at all).
+  expect(net[0] >= 0n && net[1] >= 0n && net[0] + net[1] > 0n, report).toBe(true);
   expect(net[0] + net[1] + net[2] + burned, report).toBe(paidOut);
   const done = procs.map((p) => p.events.find((e) => e.type === 'chain-done'));
   expect(done.map((e) => BigInt(e!.net as string)), report).toEqual(net);
