@@ -15,7 +15,7 @@ import { peerIdFromString } from '@libp2p/peer-id';
 import type { Address, Hex, PublicClient } from 'viem';
 import { privateKeyToAccount } from 'viem/accounts';
 import { getContractEvents, readContract } from 'viem/actions';
-import { approve, connect, swarmGetEntry, swarmGetRound, swarmRolloutLeaf, type MycelWalletClient } from '../chain/index.js';
+import { approve, connect, getNode, swarmGetEntry, swarmGetRound, swarmRolloutLeaf, type MycelWalletClient } from '../chain/index.js';
 import { UsageError } from '../platform/errors.js';
 import { checkCoordinator } from '../chain/code.js';
 import { SwarmCoordinatorAbi } from '../chain/generated/SwarmCoordinator.js';
@@ -365,6 +365,13 @@ export async function openSwarmChain(o: { rpcUrl: string; privateKey: Hex; coord
   });
   // This build's coordinator code (its rules are in its code and immutables), on its token, registry and game.
   await checkCoordinator(publicClient, { coordinator: o.coordinator, token: clock.token, registry: clock.registry, disputeGame: clock.game });
+  // Only registered nodes commit (SwarmNotRegistered): said before the swarm starts, with the fix.
+  const registered = await getNode(publicClient, { registry: clock.registry, node: account.address });
+  if (!registered.registered || registered.unlockAt !== 0n) {
+    throw new UsageError(`The account ${account.address} (--key-file) is ${registered.registered ? 'unbonding from' : 'not registered in'} the node registry ${clock.registry}, so the coordinator refuses its commitments.`, {
+      metaMessages: [`Register it with a stake first: mycel wallet stake 100 --rpc ${o.rpcUrl} --market <the JobMarket's address> --key-file <this key file>.`],
+    });
+  }
   const modelConfig = swarmModelConfig(o.model);
   const program = (await readContract(publicClient, { address: o.coordinator, abi: SwarmCoordinatorAbi, functionName: 'programOf', args: [modelConfig] })) as { factsSize: bigint };
   if (program.factsSize === 0n) throw new UsageError(`The coordinator ${o.coordinator} does not admit this node's policy model (model config ${modelConfig.slice(0, 10)}…).`, { metaMessages: ['Start the node with the --model the swarm was deployed for (mycel devnet uses micro).'] });

@@ -112,4 +112,6 @@ test('the chain goes silent and comes back: the node retries, skips the round it
   expect((await entry(1n)).committed).toBe(false);
   // What the node stored is still there: round 0's evaluation run.
   expect((await readdir(join(dir, 'chain', 'swarm-eval'))).length).toBeGreaterThan(0);
+  // An account that is not a registered node is refused before the swarm starts, with the fix.
+  await expect(openSwarmChain({ rpcUrl, privateKey: anvil.accounts[2].privateKey, coordinator: swarm.coordinator, model: TINY_MODEL, dataDir: join(dir, 'other'), log: () => undefined })).rejects.toThrow(/is not registered in the node registry/);
 }, 120_000);
