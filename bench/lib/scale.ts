@@ -358,29 +358,36 @@ export async function simulateScale(o: ScaleOptions): Promise<ScaleResult> {
         held.add(n.index);
       };
       // Two replicas, fetched from the publisher as a role fetches from the announcer.
+      // They stay out of the churn until the fetches by CID are done: stopped, they left no holder up, and a trial
+      // measured nothing (a 50-node run: the one replica made was stopped before the fetches, 0 fetches of 3).
       const replicas = upNodes(held).filter((n) => n.kind === 'plain' && !n.busy).sort(() => Math.random() - 0.5).slice(0, 2);
-      stats.blobReplicasTried += replicas.length;
-      await Promise.all(replicas.map((n) => fetchInto(n, providers).then(() => stats.blobReplicas++, (e) => log(`blob ${cid.slice(0, 12)}… not replicated to ${n.name}: ${(e as Error).message.split('\n')[0]}`))));
-      // The publisher leaves (down for the fetches below and a few seconds more); others fetch by CID alone.
-      log(`blob ${stats.blobTrials}: ${held.size} holders; its publisher ${publisher.name} leaves`);
-      stats.stops++;
-      await stop(publisher);
-      publisher.busy = false;
-      const fetchers = upNodes(held).filter((n) => n.kind === 'plain').sort(() => Math.random() - 0.5).slice(0, 3);
-      await Promise.all(fetchers.map(async (n) => {
-        if (![...held].some((h) => !nodes[h].down)) {
-          stats.blobNoHolder++;
-          return;
-        }
-        stats.blobFetches++;
-        try {
-          await fetchInto(n);
-          stats.blobOk++;
-        } catch (error) {
-          if (!n.down) log(`blob ${cid.slice(0, 12)}… not fetched by ${n.name}: ${(error as Error).message.split('\n')[0]}`);
-          else stats.blobFetches--; // stopped by the churn meanwhile: not a fetch that failed
-        }
-      }));
+      for (const n of replicas) n.busy = true;
+      try {
+        stats.blobReplicasTried += replicas.length;
+        await Promise.all(replicas.map((n) => fetchInto(n, providers).then(() => stats.blobReplicas++, (e) => log(`blob ${cid.slice(0, 12)}… not replicated to ${n.name}: ${(e as Error).message.split('\n')[0]}`))));
+        // The publisher leaves (down for the fetches below and a few seconds more); others fetch by CID alone.
+        log(`blob ${stats.blobTrials}: ${held.size} holders; its publisher ${publisher.name} leaves`);
+        stats.stops++;
+        await stop(publisher);
+        publisher.busy = false;
+        const fetchers = upNodes(held).filter((n) => n.kind === 'plain').sort(() => Math.random() - 0.5).slice(0, 3);
+        await Promise.all(fetchers.map(async (n) => {
+          if (![...held].some((h) => !nodes[h].down)) {
+            stats.blobNoHolder++;
+            return;
+          }
+          stats.blobFetches++;
+          try {
+            await fetchInto(n);
+            stats.blobOk++;
+          } catch (error) {
+            if (!n.down) log(`blob ${cid.slice(0, 12)}… not fetched by ${n.name}: ${(error as Error).message.split('\n')[0]}`);
+            else stats.blobFetches--; // stopped by the churn meanwhile: not a fetch that failed
+          }
+        }));
+      } finally {
+        for (const n of replicas) n.busy = false;
+      }
       bounces.push(sleep(1000 * downMin).then(async () => {
         if (ended.signal.aborted) return;
         await start(publisher);
