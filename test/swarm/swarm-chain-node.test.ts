@@ -96,7 +96,8 @@ test('three node processes on anvil: commits, claims, an inflated score challeng
   }
   const shared = (i: number) => [
     '--rpc', anvil!.rpcUrl, '--key-file', keyFiles[i], '--coordinator', swarm.coordinator, '--check', '1',
-    '--model', 'micro', '--pretrain-steps', '0', '--split', '2/2', '--completions', '2', '--reexec', '1', '--rounds', String(ROUNDS),
+    // Each its own starting policy: a check must fetch the peer's committed policy by CID over libp2p.
+    '--model', 'micro', '--seed', String(i + 1), '--pretrain-steps', '0', '--split', '2/2', '--completions', '2', '--reexec', '1', '--rounds', String(ROUNDS),
     '--data-dir', join(dir!, `data-${i}`), '--port', '0', '--host', '127.0.0.1', '--json',
   ];
   const first = startNode(shared(0));
@@ -118,6 +119,9 @@ test('three node processes on anvil: commits, claims, an inflated score challeng
   for (const c of claims) expect(c.length, report).toBeGreaterThanOrEqual(1);
   expect(claims[2].every((e) => e.score === 16), report).toBe(true);
   const challenges = chainEvents.slice(0, 2).flatMap((es) => es.filter((e) => e.action === 'challenge'));
+  // Honest peers' claims were re-executed from their fetched policies and agreed with.
+  expect(chainEvents.slice(0, 2).flatMap((es) => es.filter((e) => e.action === 'check' && e.agreed === true)).length, report).toBeGreaterThan(0);
+  expect(chainEvents.flat().some((e) => e.action === 'check-skipped'), report).toBe(false);
   expect(challenges.every((e) => e.node === addresses[2]), report).toBe(true);
   expect(challenges.some((e) => e.loser === 'solver'), report).toBe(true);
   expect(challenges.every((e) => e.loser === 'solver' || e.at === 'refuted'), report).toBe(true);
