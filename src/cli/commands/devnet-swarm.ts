@@ -69,7 +69,7 @@ export async function runSwarmDevnet({ out, signal }: Pick<CommandContext, 'out'
     const events: Record<string, unknown>[][] = accounts.map(() => []);
     const onEvent = (i: number, e: Record<string, unknown>) => {
       events[i].push(e);
-      if (e.type === 'chain' && e.action !== 'retry') out.log(`${NAMES[i].padEnd(9)} round ${String(e.round)}: ${typeof e.message === 'string' ? e.message : `${String(e.action)}${e.score !== undefined ? ` score ${String(e.score)}` : ''}${e.loser ? ` (${String(e.loser)} lost at ${String(e.at)})` : ''}`}`);
+      if (e.type === 'chain' && e.action !== 'retry') out.log(`${NAMES[i].padEnd(9)} ${typeof e.message === 'string' ? e.message : `round ${String(e.round)}: ${String(e.action)}${e.score !== undefined ? ` score ${String(e.score)}` : ''}${e.loser ? ` (${String(e.loser)} lost at ${String(e.at)})` : ''}`}`);
     };
     const args = async (i: number) => {
       const key = join(o.dir, `${NAMES[i]}.key`);
