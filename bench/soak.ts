@@ -10,6 +10,8 @@ import { soak } from './lib/soak.js';
 
 /** MB per hour. A 30-minute run's GC and allocator noise stays well under it; a node leaking 20 MB/h is out of memory within weeks. */
 const DEFAULT_MAX_RSS_SLOPE = 20;
+/** Jobs that must settle after the warm-up for the slope to say anything about growth per job. */
+const MIN_JOBS_AFTER_WARMUP = 10;
 
 function numberFlag(args: readonly string[], name: string, fallback: number): number {
   const i = args.indexOf(`--${name}`);
@@ -55,7 +57,9 @@ export async function run(args: string[]): Promise<void> {
   });
   // Fewer than 10 samples after the warm-up (a machine too busy for the run's jobs): no slope to judge by.
   const samplesAfter = r.samples.filter((s) => s.seconds >= r.warmupSeconds).length;
-  const conclusive = samplesAfter >= 10;
+  // Growth per job needs jobs: a run whose jobs stalled samples an idle node (a 50-minute run on a loaded machine:
+  // 7 jobs after the warm-up, none in its last 33 minutes, and a slope of -24.6 MB/hour that said nothing).
+  const conclusive = samplesAfter >= 10 && r.jobsFinalized + r.jobsOther >= MIN_JOBS_AFTER_WARMUP;
   const pass = conclusive && r.rssSlope <= bound;
   report({
     name: 'soak',
@@ -67,6 +71,7 @@ export async function run(args: string[]): Promise<void> {
     jobs_finalized: r.jobsFinalized,
     jobs_other: r.jobsOther,
     jobs_warmup: r.jobsWarmup,
+    jobs_stalled: r.jobsStalled,
     rss_start_mb: round(r.rssStartMb),
     rss_end_mb: round(r.rssEndMb),
     rss_slope_mb_per_hour: round(r.rssSlope),
@@ -81,7 +86,7 @@ export async function run(args: string[]): Promise<void> {
   for (const g of r.smapsGrowth ?? []) report({ name: 'soak.smaps_growth', start: g.start, mapping: g.name || '(anonymous)', group: g.group, size_kb: g.sizeKb, grew_kb: g.grewKb });
   for (const p of r.problems) process.stderr.write(`reported: ${p}\n`);
   if (!conclusive) {
-    console.error(`Only ${samplesAfter} samples after the warm-up (${r.jobsWarmup + r.jobsFinalized + r.jobsOther} jobs settled; the warm-up lasts until 5 have): too few for a slope. Run longer (--minutes), or on a less busy machine.`);
+    console.error(`Only ${samplesAfter} samples and ${r.jobsFinalized + r.jobsOther} jobs settled after the warm-up (${r.jobsWarmup} in it, which lasts until 5 have; ${r.jobsStalled} stalled; at least 10 samples and ${MIN_JOBS_AFTER_WARMUP} jobs needed): too few for a slope. Run longer (--minutes), or on a less busy machine.`);
     process.exitCode = 1;
   } else if (!pass) {
     console.error(`RSS grew ${r.rssSlope.toFixed(1)} MB/hour after the warm-up, above the bound of ${bound} MB/hour: a leak.`);

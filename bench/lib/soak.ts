@@ -54,6 +54,9 @@ export type SoakOptions = {
   /** Ends the run early (no job is posted after it; the nodes and the chain are stopped). */
   signal?: AbortSignal;
 };
+/** How long the submitter waits for one job to settle before it counts the job as stalled and posts the next. */
+const JOB_STALL_MS = 10 * 60_000;
+
 export type SoakResult = {
   seconds: number;
   samples: SoakSample[];
@@ -64,6 +67,8 @@ export type SoakResult = {
   jobsFinalized: number;
   jobsOther: number;
   jobsWarmup: number;
+  /** Jobs given up after JOB_STALL_MS without settling (not in the other counts). */
+  jobsStalled: number;
   /** MB per hour after the warm-up. */
   rssSlope: number;
   /** The RSS slope as the median of pairwise slopes (market.ts medianSlope): what a few samples taken mid-job do not move. */
@@ -114,6 +119,7 @@ export async function soak(o: SoakOptions): Promise<SoakResult> {
   let jobsFinalized = 0;
   let jobsOther = 0;
   let jobsWarmup = 0;
+  let jobsStalled = 0;
   const settled = () => jobsWarmup + jobsFinalized + jobsOther;
   const started = performance.now();
   const elapsed = () => (performance.now() - started) / 1000;
@@ -173,10 +179,20 @@ export async function soak(o: SoakOptions): Promise<SoakResult> {
         }
         jobsPosted++;
         let r;
+        // A job that does not settle within JOB_STALL_MS is counted as stalled and its lane goes on: awaited without
+        // a bound, two stalled jobs held a 50-minute run idle from its 20th minute on, and its slope then measured an
+        // idle node.
+        const stall = AbortSignal.timeout(JOB_STALL_MS);
         try {
-          r = await awaitJob(submitter, jobId, o.signal ? AbortSignal.any([ac.signal, o.signal]) : ac.signal, spec);
+          r = await awaitJob(submitter, jobId, AbortSignal.any([ac.signal, stall, ...(o.signal ? [o.signal] : [])]), spec);
         } catch (error) {
           if (o.signal?.aborted) return; // ended early: the samples so far are the result
+          if (stall.aborted) {
+            jobsStalled++;
+            problems.push(`submitter: job ${jobId} did not settle within ${JOB_STALL_MS / 60_000} minutes`);
+            if (problems.length > 20) problems.shift();
+            continue;
+          }
           throw error;
         }
         // A job settled in the warm-up (its first minutes, or before warmupJobs had settled) is not the run's.
@@ -207,6 +223,7 @@ export async function soak(o: SoakOptions): Promise<SoakResult> {
     jobsFinalized,
     jobsOther,
     jobsWarmup,
+    jobsStalled,
     rssSlope: slope(hours, after.map((s) => s.rssMb)),
     rssMedianSlope: medianSlope(hours, after.map((s) => s.rssMb)),
     heapSlope: slope(hours, after.map((s) => s.heapMb)),
