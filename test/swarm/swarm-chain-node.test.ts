@@ -10,23 +10,12 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, expect, test } from 'vitest';
-import { parseUnits, type Address } from 'viem';
-import { privateKeyToAccount } from 'viem/accounts';
-import { readContract } from 'viem/actions';
-import { startAnvil, type Anvil } from '../../src/chain/anvil.js';
-import { createClients } from '../../src/chain/clients.js';
-import { deployMycel } from '../../src/chain/deploy.js';
-import { send, type MycelWalletClient } from '../../src/chain/actions/send.js';
-import { approve, register, swarmGetEntry } from '../../src/chain/index.js';
-import { MycelTokenAbi } from '../../src/chain/generated/MycelToken.js';
-import { deploySwarmCoordinator } from '../../src/chain/deploy.js';
-import { swarmProgramOf } from '../../src/node/swarm-chain.js';
-import { SAPO_MODELS } from '../../src/cli/commands/sapo-flags.js';
+import type { Anvil } from '../../src/chain/anvil.js';
+import { swarmGetEntry } from '../../src/chain/index.js';
+import { SWARM_NODES_ECONOMICS, startSwarmNodesChain } from '../../src/cli/commands/devnet-swarm.js';
 import { MYCEL_MAIN, spawnMycel } from '../cli/spawn-mycel.js';
 
-const T = (n: number) => parseUnits(String(n), 18);
 const ROUNDS = 3;
-const ECONOMICS = { commitBond: T(1), claimBond: T(10), rewardPerRound: T(100), rounds: 20, useShareBps: 2_000 };
 
 let anvil: Anvil | undefined;
 let dir: string | undefined;
@@ -63,39 +52,22 @@ function startNode(args: string[]): Node {
 }
 
 test('three node processes on anvil: commits, claims, an inflated score challenged and slashed on chain, honest nodes paid, tokens add up', async () => {
-  anvil = await startAnvil({ gasLimit: 1_000_000_000n, args: ['--block-time', '0.5', '--mixed-mining'] });
+  const chain = await startSwarmNodesChain();
+  anvil = chain.anvil;
   dir = await mkdtemp(join(tmpdir(), 'mycel-swarm-chain-node-'));
-  const clients = anvil.accounts.map((a) => createClients({ rpcUrl: anvil!.rpcUrl, chainId: anvil!.chainId, account: privateKeyToAccount(a.privateKey) }));
-  const wallets = clients.map((c) => c.walletClient as MycelWalletClient);
-  const publicClient = clients[0].publicClient;
-  const d = await deployMycel(wallets[0], { disputeGame: { clock: 120 }, minStake: T(100), unbondingDelay: 1_000n, minChallengeWindow: 50n });
-  const nodes = [1, 2, 3];
-  for (const i of nodes) {
-    await send(wallets[0], { address: d.token, abi: MycelTokenAbi, functionName: 'transfer', args: [wallets[i].account.address, T(1_000)] });
-    await approve(wallets[i], { token: d.token, spender: d.registry, amount: T(100) });
-    await register(wallets[i], { registry: d.registry, stake: T(100) });
-  }
-  // Round 0 starts once every node is up: far enough that none starts late, then mined up to (below).
-  const start = (await publicClient.getBlockNumber()) + 300n;
-  const swarm = await deploySwarmCoordinator(wallets[0], {
-    token: d.token, registry: d.registry, game: d.disputeGame!, programs: [swarmProgramOf(SAPO_MODELS.micro)],
-    timing: { start, commitBlocks: 24, claimBlocks: 24, challengeBlocks: 30 }, economics: ECONOMICS,
-  });
-  const balance = (who: Address) => readContract(publicClient, { address: d.token, abi: MycelTokenAbi, functionName: 'balanceOf', args: [who] });
-  const supply = () => readContract(publicClient, { address: d.token, abi: MycelTokenAbi, functionName: 'totalSupply' });
-  const addresses = nodes.map((i) => wallets[i].account.address);
+  const { publicClient, addresses, balance, supply } = chain;
   const before = await Promise.all(addresses.map(balance));
-  const pool0 = await balance(swarm.coordinator);
+  const pool0 = await balance(chain.coordinator);
   const supply0 = await supply();
 
   const keyFiles: string[] = [];
-  for (const i of nodes) {
-    const file = join(dir, `node-${i}.key`);
-    await writeFile(file, anvil.accounts[i].privateKey, { mode: 0o600 });
+  for (const [i, key] of chain.keys.entries()) {
+    const file = join(dir, `node-${i + 1}.key`);
+    await writeFile(file, key, { mode: 0o600 });
     keyFiles.push(file);
   }
   const shared = (i: number) => [
-    '--rpc', anvil!.rpcUrl, '--key-file', keyFiles[i], '--coordinator', swarm.coordinator, '--check', '1',
+    '--rpc', anvil!.rpcUrl, '--key-file', keyFiles[i], '--coordinator', chain.coordinator, '--check', '1',
     // Each its own starting policy: a check must fetch the peer's committed policy by CID over libp2p.
     '--model', 'micro', '--seed', String(i + 1), '--pretrain-steps', '0', '--split', '2/2', '--completions', '2', '--reexec', '1', '--rounds', String(ROUNDS),
     '--data-dir', join(dir!, `data-${i}`), '--port', '0', '--host', '127.0.0.1', '--json',
@@ -105,8 +77,7 @@ test('three node processes on anvil: commits, claims, an inflated score challeng
   const bootstrap = (ready.multiaddrs as string[])[0];
   const procs = [first, startNode([...shared(1), '--bootstrap', bootstrap]), startNode([...shared(2), '--bootstrap', bootstrap, '--hostile', 'inflate-score'])];
   await Promise.all(procs.map((p) => p.ready));
-  const testClient = clients[0].testClient;
-  for (let left = Number(start - 4n - (await publicClient.getBlockNumber())); left > 0; left -= 100) await testClient.mine({ blocks: Math.min(left, 100) });
+  await chain.mineToStart();
   const codes = await Promise.all(procs.map((p) => p.exited));
   if (process.env.MYCEL_SWARM_CHAIN_LOG) await writeFile(process.env.MYCEL_SWARM_CHAIN_LOG, procs.map((p, i) => `node ${i}\n${p.events.map((e) => JSON.stringify(e)).join('\n')}\n${p.stderr}`).join('\n\n'));
   const chainEvents = procs.map((p) => p.events.filter((e) => e.type === 'chain'));
@@ -125,17 +96,17 @@ test('three node processes on anvil: commits, claims, an inflated score challeng
   expect(challenges.every((e) => e.node === addresses[2]), report).toBe(true);
   expect(challenges.some((e) => e.loser === 'solver'), report).toBe(true);
   expect(challenges.every((e) => e.loser === 'solver' || e.at === 'refuted'), report).toBe(true);
-  for (const e of claims[2]) expect((await swarmGetEntry(publicClient, { coordinator: swarm.coordinator, round: BigInt(e.round as number), node: addresses[2] })).refuted, report).toBe(true);
-  for (const i of [0, 1]) for (const e of claims[i]) expect((await swarmGetEntry(publicClient, { coordinator: swarm.coordinator, round: BigInt(e.round as number), node: addresses[i] })).refuted, report).toBe(false);
+  for (const e of claims[2]) expect((await swarmGetEntry(publicClient, { coordinator: chain.coordinator, round: BigInt(e.round as number), node: addresses[2] })).refuted, report).toBe(true);
+  for (const i of [0, 1]) for (const e of claims[i]) expect((await swarmGetEntry(publicClient, { coordinator: chain.coordinator, round: BigInt(e.round as number), node: addresses[i] })).refuted, report).toBe(false);
 
   // Tokens: the inflater lost a claim bond per claim, honest nodes ended with more; what the nodes gained plus what
   // was burned is what left the coordinator.
   const after = await Promise.all(addresses.map(balance));
   const net = after.map((a, i) => a - before[i]);
   const burned = supply0 - (await supply());
-  const paidOut = pool0 - (await balance(swarm.coordinator));
+  const paidOut = pool0 - (await balance(chain.coordinator));
   console.log(`swarm on chain, ${ROUNDS} rounds: net per node ${net.map((n) => `${Number(n) / 1e18} MYC`).join(', ')}; burned ${Number(burned) / 1e18}; left the coordinator ${Number(paidOut) / 1e18}`);
-  expect(net[2], report).toBe(-ECONOMICS.claimBond * BigInt(claims[2].length));
+  expect(net[2], report).toBe(-SWARM_NODES_ECONOMICS.claimBond * BigInt(claims[2].length));
   // An honest node never loses; the challengers of the refuted claims gained (a second challenger of a claim already
   // refuted gets its bond back, or does not challenge it at all).
   expect(net[0] >= 0n && net[1] >= 0n && net[0] + net[1] > 0n, report).toBe(true);

@@ -30,19 +30,25 @@ import { startNode } from './swarm-local.js';
 
 const T = (n: number) => parseUnits(String(n), 18);
 const MODEL = 'micro';
-const TIMING = { commitBlocks: 24, claimBlocks: 24, challengeBlocks: 30 };
-const ECONOMICS = { commitBond: T(1), claimBond: T(10), rewardPerRound: T(100), rounds: 20, useShareBps: 2_000 };
 const NAMES = ['honest-1', 'honest-2', 'inflater'];
 
 export type SwarmDevnetNode = { name: string; address: Address; committed: number; claimed: number; challenged: number; challengesWon: number; defended: number; net: string };
 export type SwarmDevnetSummary = { type: 'swarm-devnet'; rounds: number; coordinator: string; nodes: SwarmDevnetNode[]; burned: string; poolPaid: string; seconds: number };
 
-export async function runSwarmDevnet({ out, signal }: Pick<CommandContext, 'out' | 'signal'>, o: { rounds: number; dir: string; pretrainSteps: number }): Promise<SwarmDevnetSummary> {
-  const started = performance.now();
+/** The SwarmCoordinator's round lengths and economics the swarm's node processes play with (devnet and tests). */
+export const SWARM_NODES_TIMING = { commitBlocks: 24, claimBlocks: 24, challengeBlocks: 30 };
+export const SWARM_NODES_ECONOMICS = { commitBond: T(1), claimBond: T(10), rewardPerRound: T(100), rounds: 20, useShareBps: 2_000 };
+
+export type SwarmNodesChain = Awaited<ReturnType<typeof startSwarmNodesChain>>;
+
+/**
+ * What the swarm's node processes play on: an embedded anvil (half-second blocks, transactions mined at once too), the
+ * contracts, accounts 1-3 funded and registered as nodes, and a coordinator for the micro policy model whose round 0
+ * starts 300 blocks on, time for the nodes to start (`mineToStart` then mines up to it). `balance` and `supply` read the
+ * token, for the summary's sums. The caller stops the anvil.
+ */
+export async function startSwarmNodesChain() {
   const anvil = await startAnvil({ gasLimit: 1_000_000_000n, args: ['--block-time', '0.5', '--mixed-mining'] });
-  const children: ReturnType<typeof startNode>[] = [];
-  const stopAll = () => children.forEach((c) => c.stop());
-  signal.addEventListener('abort', stopAll, { once: true });
   try {
     const clients = anvil.accounts.map((a) => createClients({ rpcUrl: anvil.rpcUrl, chainId: anvil.chainId, account: privateKeyToAccount(a.privateKey) }));
     const wallets = clients.map((c) => c.walletClient as MycelWalletClient);
@@ -54,44 +60,69 @@ export async function runSwarmDevnet({ out, signal }: Pick<CommandContext, 'out'
       await approve(wallets[i], { token: d.token, spender: d.registry, amount: T(100) });
       await register(wallets[i], { registry: d.registry, stake: T(100) });
     }
-    // Round 0 starts once every node is up (mined up to then, below): none of them joins late.
     const start = (await publicClient.getBlockNumber()) + 300n;
-    const swarm = await deploySwarmCoordinator(wallets[0], { token: d.token, registry: d.registry, game: d.disputeGame!, timing: { start, ...TIMING }, economics: ECONOMICS, programs: [swarmProgramOf(SAPO_MODELS[MODEL])] });
-    out.log(`anvil ${anvil.rpcUrl}; coordinator ${swarm.coordinator}: rounds of ${TIMING.commitBlocks} half-second blocks, claim ${TIMING.claimBlocks}, challenge ${TIMING.challengeBlocks}`);
-    const balance = (who: Address) => readContract(publicClient, { address: d.token, abi: MycelTokenAbi, functionName: 'balanceOf', args: [who] });
-    const supply = () => readContract(publicClient, { address: d.token, abi: MycelTokenAbi, functionName: 'totalSupply' });
-    const addresses = accounts.map((i) => wallets[i].account.address);
+    const swarm = await deploySwarmCoordinator(wallets[0], { token: d.token, registry: d.registry, game: d.disputeGame!, timing: { start, ...SWARM_NODES_TIMING }, economics: SWARM_NODES_ECONOMICS, programs: [swarmProgramOf(SAPO_MODELS[MODEL])] });
+    return {
+      anvil,
+      publicClient,
+      coordinator: swarm.coordinator,
+      start,
+      /** The nodes' private keys and addresses (accounts 1-3). */
+      keys: accounts.map((i) => anvil.accounts[i].privateKey),
+      addresses: accounts.map((i) => wallets[i].account.address),
+      balance: (who: Address) => readContract(publicClient, { address: d.token, abi: MycelTokenAbi, functionName: 'balanceOf', args: [who] }),
+      supply: () => readContract(publicClient, { address: d.token, abi: MycelTokenAbi, functionName: 'totalSupply' }),
+      /** Mines up to just before round 0, once every node is up (none of them joins late). */
+      async mineToStart() {
+        for (let left = Number(start - 4n - (await publicClient.getBlockNumber())); left > 0; left -= 100) await testClient.mine({ blocks: Math.min(left, 100) });
+      },
+    };
+  } catch (error) {
+    await anvil.stop();
+    throw error;
+  }
+}
+
+export async function runSwarmDevnet({ out, signal }: Pick<CommandContext, 'out' | 'signal'>, o: { rounds: number; dir: string; pretrainSteps: number }): Promise<SwarmDevnetSummary> {
+  const started = performance.now();
+  const chain = await startSwarmNodesChain();
+  const { anvil, addresses, balance, supply } = chain;
+  const children: ReturnType<typeof startNode>[] = [];
+  const stopAll = () => children.forEach((c) => c.stop());
+  signal.addEventListener('abort', stopAll, { once: true });
+  try {
+    out.log(`anvil ${anvil.rpcUrl}; coordinator ${chain.coordinator}: rounds of ${SWARM_NODES_TIMING.commitBlocks} half-second blocks, claim ${SWARM_NODES_TIMING.claimBlocks}, challenge ${SWARM_NODES_TIMING.challengeBlocks}`);
     const before = await Promise.all(addresses.map(balance));
-    const pool0 = await balance(swarm.coordinator);
+    const pool0 = await balance(chain.coordinator);
     const supply0 = await supply();
 
     await mkdir(o.dir, { recursive: true, mode: 0o700 });
-    const events: Record<string, unknown>[][] = accounts.map(() => []);
+    const events: Record<string, unknown>[][] = addresses.map(() => []);
     const onEvent = (i: number, e: Record<string, unknown>) => {
       events[i].push(e);
       if (e.type === 'chain' && e.action !== 'retry') out.log(`${NAMES[i].padEnd(9)} ${typeof e.message === 'string' ? e.message : `round ${String(e.round)}: ${String(e.action)}${e.score !== undefined ? ` score ${String(e.score)}` : ''}${e.loser ? ` (${String(e.loser)} lost at ${String(e.at)})` : ''}`}`);
     };
     const args = async (i: number) => {
       const key = join(o.dir, `${NAMES[i]}.key`);
-      await writeFile(key, anvil.accounts[accounts[i]].privateKey, { mode: 0o600 });
-      return ['--rpc', anvil.rpcUrl, '--key-file', key, '--coordinator', swarm.coordinator, '--check', '1', '--model', MODEL, '--pretrain-steps', String(o.pretrainSteps), '--split', '2/2', '--completions', '2', '--reexec', '1', '--rounds', String(o.rounds), '--data-dir', join(o.dir, NAMES[i]), '--port', '0', '--host', '127.0.0.1', '--json'];
+      await writeFile(key, chain.keys[i], { mode: 0o600 });
+      return ['--rpc', anvil.rpcUrl, '--key-file', key, '--coordinator', chain.coordinator, '--check', '1', '--model', MODEL, '--pretrain-steps', String(o.pretrainSteps), '--split', '2/2', '--completions', '2', '--reexec', '1', '--rounds', String(o.rounds), '--data-dir', join(o.dir, NAMES[i]), '--port', '0', '--host', '127.0.0.1', '--json'];
     };
     children.push(startNode(0, await args(0), onEvent));
     const bootstrap = ((await children[0].ready).multiaddrs as string[])[0];
     children.push(startNode(1, [...(await args(1)), '--bootstrap', bootstrap], onEvent));
     children.push(startNode(2, [...(await args(2)), '--bootstrap', bootstrap, '--hostile', 'inflate-score'], onEvent));
     await Promise.all(children.map((c) => c.ready));
-    for (let left = Number(start - 4n - (await publicClient.getBlockNumber())); left > 0; left -= 100) await testClient.mine({ blocks: Math.min(left, 100) });
-    out.log(`3 swarm nodes up; round 0 starts at block ${start}`);
+    await chain.mineToStart();
+    out.log(`3 swarm nodes up; round 0 starts at block ${chain.start}`);
     await Promise.all(children.map((c) => c.exited));
 
     const after = await Promise.all(addresses.map(balance));
-    const nodes = accounts.map((_, i): SwarmDevnetNode => {
+    const nodes = addresses.map((address, i): SwarmDevnetNode => {
       const done = events[i].find((e) => e.type === 'chain-done');
       if (!done) throw new MycelError(`The swarm node ${NAMES[i]} ended without settling its rounds on chain.`, { metaMessages: [`Its data and log are in ${join(o.dir, NAMES[i])}.`] });
-      return { name: NAMES[i], address: addresses[i], committed: Number(done.committed), claimed: Number(done.claimed), challenged: Number(done.challenged), challengesWon: Number(done.challengesWon), defended: Number(done.defended), net: formatUnits(after[i] - before[i], 18) };
+      return { name: NAMES[i], address, committed: Number(done.committed), claimed: Number(done.claimed), challenged: Number(done.challenged), challengesWon: Number(done.challengesWon), defended: Number(done.defended), net: formatUnits(after[i] - before[i], 18) };
     });
-    return { type: 'swarm-devnet', rounds: o.rounds, coordinator: swarm.coordinator, nodes, burned: formatUnits(supply0 - (await supply()), 18), poolPaid: formatUnits(pool0 - (await balance(swarm.coordinator)), 18), seconds: Math.round((performance.now() - started) / 100) / 10 };
+    return { type: 'swarm-devnet', rounds: o.rounds, coordinator: chain.coordinator, nodes, burned: formatUnits(supply0 - (await supply()), 18), poolPaid: formatUnits(pool0 - (await balance(chain.coordinator)), 18), seconds: Math.round((performance.now() - started) / 100) / 10 };
   } finally {
     stopAll();
     signal.removeEventListener('abort', stopAll);
