@@ -1,7 +1,7 @@
 // One training-throughput measurement in its own process (so peak RSS is this config's alone):
 // argv: <config-json>. Prints one JSON line.
 import { configureKernels, matmulKernel } from '../../src/tensor/index.js';
-import { buildProgram, createStateHasher, encodeCheckpoint, estimateMemory, parseJobSpec, stateHash } from '../../src/train/index.js';
+import { buildProgram, createStateHasher, encodeCheckpoint, estimateMemory, parseJobSpec, pooledSteps, stateHash } from '../../src/train/index.js';
 
 type Config = { name: string; text: string; sha256: string; threads: number; kernels: 'fast' | 'wasm'; warmup: number; timed: number;
   model: { contextLength: number; dModel: number; layers: number; heads: number; mlpHidden: number }; batchSize: number };
@@ -23,9 +23,11 @@ const spec = parseJobSpec({
 const program = buildProgram(spec, { text });
 let state = program.init();
 const times: number[] = [];
-// As the runner does it: state t is hashed on a worker while step t + 1 runs; what the run pays is the
-// wait for the hash after the next step (hash_ms). The hash's own cost on the main thread, for
+// As the runner does it: each step's intermediates are lent by a buffer pool (pooledSteps), and state t
+// is hashed on a worker while step t + 1 runs; what the run pays is the wait for the hash after the next
+// step (hash_ms). The hash's own cost on the main thread, for
 // reference, is measured once at the end (hash_inline_ms).
+const step = pooledSteps(program);
 const hasher = createStateHasher();
 const waits: number[] = [];
 let pending: Promise<string> | undefined;
@@ -33,7 +35,7 @@ let hash = '';
 let loss0 = NaN;
 for (let s = 0; s < config.warmup + config.timed; s++) {
   const start = performance.now();
-  const result = program.step(state);
+  const result = step(state);
   const end = performance.now();
   if (pending) hash = await pending;
   state = result.state;

@@ -18,3 +18,4 @@ export { tensorCommitment, commitmentFromChunkRoot, chunkLeaves, CHUNK_ELEMENTS 
 export { stateLeaves, stateTensors, tensorLeaf, namedLeaf, headerLeaf } from './state.js';
 export { createStateHasher, type StateHasher } from './state-hasher.js';
 export { runInMemory, type InMemoryRun, type InMemoryStep } from './run-in-memory.js';
+export { pooledSteps } from './pooled-step.js';

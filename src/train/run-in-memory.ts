@@ -8,10 +8,10 @@ import { sha256, toHex } from '../platform/sha256.js';
 import { encodeCheckpoint } from './checkpoint.js';
 import { runCommitment } from './commitment.js';
 import { MissingCheckpointError } from './errors.js';
-import { BufferPool } from '../tensor/buffer-pool.js';
-import type { JobProgram, StepResult } from './program.js';
+import type { JobProgram } from './program.js';
+import { pooledSteps } from './pooled-step.js';
 import type { ProgramSpec } from './spec.js';
-import { stateHash, stateTensors, type TrainState } from './state.js';
+import { stateHash, type TrainState } from './state.js';
 import type { CheckpointSource, RunRecord } from './store.js';
 
 export type InMemoryStep = { step: number; steps: number; loss: number; seconds: number; tokens: number };
@@ -54,12 +54,10 @@ export function runInMemory<S extends ProgramSpec>(program: JobProgram<S>, onSte
   keep(state, stepHashes[0]);
   const { tokensPerStep } = program;
   let seconds = 0;
-  // Each step's intermediates are reused by the next (buffer-pool.ts); only the new state's tensors outlive a step.
-  const pool = new BufferPool();
-  const survivors = (r: StepResult) => stateTensors(r.state).map(([, t]) => t.data);
+  const step = pooledSteps(program);
   for (let t = 1; t <= spec.steps; t++) {
     const started = performance.now();
-    const r = pool.scope(() => program.step(state), survivors);
+    const r = step(state);
     state = r.state;
     stepHashes.push(stateHash(state));
     const took = (performance.now() - started) / 1000;

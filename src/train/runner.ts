@@ -7,6 +7,7 @@ import { encodeCheckpoint, decodeCheckpoint } from './checkpoint.js';
 import { runCommitment } from './commitment.js';
 import { CorruptCheckpointError, MissingCheckpointError } from './errors.js';
 import type { JobProgram, StepResult } from './program.js';
+import { pooledSteps } from './pooled-step.js';
 import type { ProgramSpec } from './spec.js';
 import { createStateHasher } from './state-hasher.js';
 import { stateHash, type TrainState } from './state.js';
@@ -87,10 +88,11 @@ export async function runJob<S extends ProgramSpec>(program: JobProgram<S>, { st
     });
   };
   let pending: Pending | undefined;
+  const step = pooledSteps(program);
   try {
     while (state.step < end && !signal?.aborted) {
       const start = performance.now();
-      const result = program.step(state);
+      const result = step(state);
       const stepSeconds = (performance.now() - start) / 1000;
       if (pending) await finish(pending);
       state = result.state;
