@@ -4,7 +4,7 @@
 // (a node whose scoring op writes 16 right answers, against an honest challenger), `{action: "score_dispute_total",
 // gas, rounds}` with its moves before it (`score_dispute_move`).
 import { keccak256, toHex as viemHex } from 'viem';
-import { swarmChallengeScore, swarmClaimScore, swarmCollect, swarmCollectUse, swarmFixBeacon, swarmProveUse } from '../src/chain/index.js';
+import { swarmChallengeScore, swarmClaimScore, swarmCollect, swarmCollectUse, swarmFixBeacon, swarmProveUse, swarmRolloutLeaf } from '../src/chain/index.js';
 import { adversary, rulesOf } from '../src/verify/index.js';
 import { EVAL_TENSORS } from '../src/swarm/eval-program.js';
 import { MycelTokenAbi } from '../src/chain/generated/MycelToken.js';
@@ -12,6 +12,9 @@ import { read, send } from '../src/chain/actions/send.js';
 import { SwarmCoordinatorAbi } from '../src/chain/generated/SwarmCoordinator.js';
 import { ECONOMICS, commitIn, evalRun, playScoreDispute, policyOf, rolloutHash, rolloutsOf, setupSwarmChain, usedOf, type Claim } from '../test/chain/coordinator-fixture.js';
 import type { makeReporter } from './report.js';
+
+/** A used leaf of some other contributor's rollout. */
+const rolloutLeafOf = (i: number) => swarmRolloutLeaf(`0x${'0b'.repeat(20)}`, rolloutHash(9, 2, i));
 
 export async function swarmOnChain(report: ReturnType<typeof makeReporter>): Promise<void> {
   const c = await setupSwarmChain({ nodes: 3 });
@@ -32,7 +35,9 @@ export async function swarmOnChain(report: ReturnType<typeof makeReporter>): Pro
     report({ action: 'swarm_fix_beacon', gas: Number(fixed.gasUsed) });
     // Carol trains on two of Alice's rollouts in the next round.
     const used = usedOf([rollouts.leaves[1], rollouts.leaves[3]]);
-    await commitIn(c, carol, round + 1n, { policyHash: policies[2].hash, usedRoot: used.root });
+    // The used leaves go into the commit: the coordinator computes their root and logs them.
+    const withUsed = await commitIn(c, carol, round + 1n, { policyHash: policies[2].hash, usedLeaves: used.leaves });
+    report({ action: 'swarm_commit_used', gas: Number(withUsed.gasUsed), used_leaves: used.leaves.length });
     const claim = (w: typeof alice, k: Claim) => swarmClaimScore(w, { coordinator: c.coordinator, round, runRoot: k.runRoot, scoreBits: k.scoreBits, policyLeaves: k.policyLeaves, proof: k.proof });
     const honest = await evalRun(policies[0], fixed.beacon!);
     report({ action: 'swarm_claim_score', gas: Number((await claim(alice, honest)).gasUsed), policy_leaves: honest.policyLeaves.length });
@@ -64,6 +69,11 @@ export async function swarmOnChain(report: ReturnType<typeof makeReporter>): Pro
     const voidRound = (await read<bigint>(c.publicClient, { address: c.coordinator, abi: SwarmCoordinatorAbi, functionName: 'currentRound', args: [] })) + 1n;
     const late = await c.schedule(voidRound);
     await commitIn(c, alice, voidRound, { policyHash: policies[0].hash, rolloutsRoot: keccak256(viemHex('late')) });
+    // What each used leaf costs a commit: two commits alike but for their used leaves (2 and 16; neither the round's first).
+    const few = (await commitIn(c, bob, voidRound, { policyHash: policies[1].hash, usedLeaves: [0, 1].map(rolloutLeafOf) })).gasUsed;
+    const many = Array.from({ length: 16 }, (_, i) => rolloutLeafOf(i));
+    const manyGas = (await commitIn(c, carol, voidRound, { policyHash: policies[2].hash, usedLeaves: many })).gasUsed;
+    report({ action: 'swarm_commit_used', gas: Number(manyGas), used_leaves: many.length, gas_per_used_leaf: Math.round(Number(manyGas - few) / (many.length - 2)) });
     await c.mineTo(late.deadline + 257n);
     report({ action: 'swarm_fix_beacon_void', gas: Number((await swarmFixBeacon(carol, { coordinator: c.coordinator, round: voidRound })).gasUsed) });
   } finally {

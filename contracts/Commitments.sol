@@ -100,6 +100,23 @@ library Commitments {
         }
     }
 
+    /**
+     * @notice merkle.ts merkleRoot of `leaves` (leaf hashes already): each level's pairs hashed with {nodeInPlace}, an
+     * odd last node carried up, which is RFC 6962's tree split at the largest power of two; 0 for no leaves.
+     */
+    function rootOfLeaves(bytes32[] calldata leaves) internal view returns (bytes32) {
+        uint256 n = leaves.length;
+        if (n == 0) return bytes32(0);
+        bytes32[] memory level = leaves;
+        while (n > 1) {
+            uint256 m = 0;
+            for (uint256 i = 0; i + 1 < n; i += 2) level[m++] = nodeInPlace(level[i], level[i + 1]);
+            if (n % 2 == 1) level[m++] = level[n - 1];
+            n = m;
+        }
+        return level[0];
+    }
+
     /// @notice {leaf} of calldata bytes, copied once past the free memory pointer (nothing is allocated).
     function leafInPlace(bytes calldata data) internal view returns (bytes32 out) {
         assembly ("memory-safe") {

@@ -15,8 +15,9 @@ import {SwarmEval} from "./SwarmEval.sol";
  *
  * 1. Commit window, blocks [START + r·COMMIT_BLOCKS, deadline(r)), deadline(r) = START + (r+1)·COMMIT_BLOCKS: each
  *    registered, active node {commit}s once, with {COMMIT_BOND}: its rollouts' Merkle root (leaves
- *    {rolloutLeaf}(node, rollout hash)), its policy hash (the root of its policy's state-tree leaves), `usedRoot`
- *    (the root of the rollout leaves of round r-1 its GRPO step trained on) and its model config, which names the
+ *    {rolloutLeaf}(node, rollout hash)), its policy hash (the root of its policy's state-tree leaves), the rollout
+ *    leaves of round r-1 its GRPO step trained on (their root, `usedRoot`, computed here; the leaves logged) and its
+ *    model config, which names the
  *    evaluation program (rules fixed here at deployment).
  * 2. The beacon: blockhash(deadline(r)), the first block after the commit window, fixed by anyone ({fixBeacon})
  *    once that block is mined and within 256 blocks of it (the EVM forgets older hashes). Nobody fixed it in time:
@@ -163,7 +164,8 @@ contract SwarmCoordinator is IDisputeClient {
     mapping(uint256 disputeId => DisputeRecord) private _disputes;
     mapping(bytes32 useKey => bool) private _usesProven;
 
-    event Committed(uint256 indexed round, address indexed node, bytes32 rolloutsRoot, bytes32 policyHash, bytes32 usedRoot, bytes32 modelConfig);
+    /// @notice `node` committed round `round`; `usedLeaves` are the leaves of its `usedRoot` (what contributors prove use with).
+    event Committed(uint256 indexed round, address indexed node, bytes32 rolloutsRoot, bytes32 policyHash, bytes32 usedRoot, bytes32 modelConfig, bytes32[] usedLeaves);
     event BeaconFixed(uint256 indexed round, bytes32 beacon, uint256 beaconBlock);
     /// @notice Nobody fixed round `round`'s beacon within 256 blocks: the round is void, its bonds come back.
     event RoundVoided(uint256 indexed round);
@@ -311,8 +313,13 @@ contract SwarmCoordinator is IDisputeClient {
 
     // ---------------------------------------------------------------- commit
 
-    /// @notice A registered node's commitment of round `round`, with {COMMIT_BOND} (approve it first).
-    function commit(uint256 round, bytes32 rolloutsRoot, bytes32 policyHash, bytes32 usedRoot, bytes32 modelConfig) external {
+    /**
+     * @notice A registered node's commitment of round `round`, with {COMMIT_BOND} (approve it first). `usedLeaves` are
+     * the rollout leaves of round `round` - 1 its GRPO step trained on: the used root is computed here from them and
+     * they are logged in {Committed}, so every contributor can find its own leaves and prove their use with a path
+     * (docs/swarm-chain.md, "Use"): a used root cannot be committed without publishing its leaves.
+     */
+    function commit(uint256 round, bytes32 rolloutsRoot, bytes32 policyHash, bytes32[] calldata usedLeaves, bytes32 modelConfig) external {
         (uint256 opens, uint256 deadline,,,) = schedule(round);
         if (block.number < opens || block.number >= deadline) revert SwarmCommitClosed(round, block.number, opens, deadline);
         if (!REGISTRY.isActive(msg.sender)) revert SwarmNotRegistered(msg.sender);
@@ -323,10 +330,11 @@ contract SwarmCoordinator is IDisputeClient {
         e.committed = true;
         e.rolloutsRoot = rolloutsRoot;
         e.policyHash = policyHash;
+        bytes32 usedRoot = Commitments.rootOfLeaves(usedLeaves);
         e.usedRoot = usedRoot;
         e.modelConfig = modelConfig;
         _rounds[round].commits += 1;
-        emit Committed(round, msg.sender, rolloutsRoot, policyHash, usedRoot, modelConfig);
+        emit Committed(round, msg.sender, rolloutsRoot, policyHash, usedRoot, modelConfig, usedLeaves);
         if (COMMIT_BOND != 0) IERC20(address(TOKEN)).safeTransferFrom(msg.sender, address(this), COMMIT_BOND);
     }
 

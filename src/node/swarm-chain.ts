@@ -79,7 +79,7 @@ export async function commitSwarmRound(
     round: o.round,
     rolloutsRoot: rollouts.root,
     policyHash: `0x${stateHash(o.policy.state)}`,
-    usedRoot: rolloutTree(o.usedLeaves).root,
+    usedLeaves: o.usedLeaves,
     modelConfig: o.modelConfig,
   });
   ctx.tx('swarm commit', gasUsed);

@@ -196,10 +196,11 @@ export function rolloutsOf(node: Address, hashes: readonly Hex[]) {
   };
 }
 
-/** A usedRoot over rollout leaves (of any contributors), with each leaf's path. */
+/** A used root over rollout leaves (of any contributors), with each leaf's path. */
 export function usedOf(leaves: readonly Hex[]) {
   const asBytes = leaves.map(bytes);
   return {
+    leaves,
     root: leaves.length ? hex(merkleRoot(asBytes)) : ZERO,
     path: (leaf: Hex) => {
       const i = leaves.indexOf(leaf);
@@ -212,10 +213,10 @@ export function usedOf(leaves: readonly Hex[]) {
 export const rolloutHash = (node: number, round: number, i: number): Hex => keccak256(viemHex(`rollout ${node}/${round}/${i}`));
 
 /** Commits `wallet` in `round` (mining up to its commit window first). */
-export async function commitIn(c: SwarmChain, wallet: MycelWalletClient, round: bigint, o: { rolloutsRoot?: Hex; policyHash: Hex; usedRoot?: Hex }) {
+export async function commitIn(c: SwarmChain, wallet: MycelWalletClient, round: bigint, o: { rolloutsRoot?: Hex; policyHash: Hex; usedLeaves?: readonly Hex[] }) {
   const s = await c.schedule(round);
   await c.mineTo(s.opens);
-  return swarmCommit(wallet, { coordinator: c.coordinator, round, rolloutsRoot: o.rolloutsRoot ?? keccak256(viemHex(`rollouts ${wallet.account.address} ${round}`)), policyHash: o.policyHash, usedRoot: o.usedRoot ?? ZERO, modelConfig: MODEL_CONFIG });
+  return swarmCommit(wallet, { coordinator: c.coordinator, round, rolloutsRoot: o.rolloutsRoot ?? keccak256(viemHex(`rollouts ${wallet.account.address} ${round}`)), policyHash: o.policyHash, usedLeaves: o.usedLeaves ?? [], modelConfig: MODEL_CONFIG });
 }
 
 /** Mines past the round's commit window and fixes its beacon; returns it. */

@@ -70,12 +70,12 @@ async function play(k: Case): Promise<void> {
     await commitIn(c, wallets[i], round, { policyHash: policies[i].hash, rolloutsRoot: root });
     committed.push(true);
     if (n.behaviour === 'double') {
-      await expectRevert(swarmCommit(wallets[i], { coordinator: c.coordinator, round, rolloutsRoot: root, policyHash: policies[i].hash, usedRoot: ZERO, modelConfig: MODEL_CONFIG }), 'SwarmAlreadyCommitted');
+      await expectRevert(swarmCommit(wallets[i], { coordinator: c.coordinator, round, rolloutsRoot: root, policyHash: policies[i].hash, usedLeaves: [], modelConfig: MODEL_CONFIG }), 'SwarmAlreadyCommitted');
     }
   }
   await c.mineTo(s.deadline);
   for (const [i, n] of k.nodes.entries()) {
-    if (n.behaviour === 'late') await expectRevert(swarmCommit(wallets[i], { coordinator: c.coordinator, round, rolloutsRoot: rollouts[i].root, policyHash: policies[i].hash, usedRoot: ZERO, modelConfig: MODEL_CONFIG }), 'SwarmCommitClosed');
+    if (n.behaviour === 'late') await expectRevert(swarmCommit(wallets[i], { coordinator: c.coordinator, round, rolloutsRoot: rollouts[i].root, policyHash: policies[i].hash, usedLeaves: [], modelConfig: MODEL_CONFIG }), 'SwarmCommitClosed');
   }
   let beacon: Hex | undefined;
   // The next round (its commit window opens at this round's deadline): one committed node trained on the other
@@ -89,7 +89,7 @@ async function play(k: Case): Promise<void> {
   if (k.fixBeacon) {
     await c.mineTo(s.deadline + 1n);
     beacon = (await swarmFixBeacon(c.wallets[9], { coordinator: c.coordinator, round })).beacon;
-    if (useRound) await commitIn(c, wallets[userIndex], round + 1n, { policyHash: policies[userIndex].hash, usedRoot: used.root });
+    if (useRound) await commitIn(c, wallets[userIndex], round + 1n, { policyHash: policies[userIndex].hash, usedLeaves: used.leaves });
   } else {
     await c.mineTo(s.deadline + 257n);
     expect((await swarmFixBeacon(c.wallets[9], { coordinator: c.coordinator, round })).voided).toBe(true);

@@ -21,6 +21,7 @@ import {
   swarmGetEntry,
   swarmGetRound,
   swarmProveUse,
+  swarmUsedLeaves,
   type MycelWalletClient,
 } from '../../src/chain/index.js';
 import { DisputeGameAbi } from '../../src/chain/generated/DisputeGame.js';
@@ -28,6 +29,7 @@ import { SwarmCoordinatorAbi } from '../../src/chain/generated/SwarmCoordinator.
 import { MycelTokenAbi } from '../../src/chain/generated/MycelToken.js';
 import { adversary, rulesOf } from '../../src/verify/index.js';
 import { EVAL_TENSORS, evalH0 } from '../../src/swarm/eval-program.js';
+import { rolloutTree } from '../../src/node/swarm-chain.js';
 import { expectRevert } from './mycel-fixture.js';
 import {
   ECONOMICS,
@@ -88,7 +90,7 @@ describe('clock, commit and beacon', () => {
     const s = await c.schedule(round);
     expect([s.deadline - s.opens, s.claimEnd - s.deadline, s.challengeEnd - s.claimEnd, s.useEnd - s.challengeEnd]).toEqual([10n, 20n, 20n, 10n]);
     const commit = (w: MycelWalletClient, o: { modelConfig?: Hex } = {}) =>
-      swarmCommit(w, { coordinator: c.coordinator, round, rolloutsRoot: `0x${'11'.repeat(32)}`, policyHash: policies[0].hash, usedRoot: ZERO, modelConfig: o.modelConfig ?? MODEL_CONFIG });
+      swarmCommit(w, { coordinator: c.coordinator, round, rolloutsRoot: `0x${'11'.repeat(32)}`, policyHash: policies[0].hash, usedLeaves: [], modelConfig: o.modelConfig ?? MODEL_CONFIG });
     // Early: the block is before the round's window.
     await expectRevert(commit(nodes[0]), 'SwarmCommitClosed', [round, await c.block(), s.opens, s.deadline]);
     await c.mineTo(s.opens);
@@ -256,6 +258,21 @@ describe('score claims and their disputes', () => {
 });
 
 describe('late claims and verified use', () => {
+  test('the used root is computed on chain from the used leaves (RFC 6962, as rolloutTree) and the leaves are logged in Committed', async () => {
+    const round = await nextRound();
+    const sizes = [0, 1, 2, 3, 5, 7];
+    const leafSets = sizes.map((n, k) => Array.from({ length: n }, (_, i) => rolloutsOf(a(nodes[(k + 1) % nodes.length]), [rolloutHash(k, Number(round), i)]).leaves[0]));
+    for (const [k, leaves] of leafSets.entries()) await commitIn(c, nodes[k], round, { policyHash: policies[k].hash, usedLeaves: leaves });
+    const s = await c.schedule(round);
+    const logged = await swarmUsedLeaves(c.publicClient, { coordinator: c.coordinator, round, fromBlock: s.opens, toBlock: await c.block() });
+    expect(logged.map((l) => l.user)).toEqual(nodes.slice(0, sizes.length).map(a));
+    for (const [k, leaves] of leafSets.entries()) {
+      const root = rolloutTree(leaves).root;
+      expect((await entry(round, nodes[k])).usedRoot, `${leaves.length} leaves`).toBe(root);
+      expect(logged[k]).toEqual({ user: a(nodes[k]), usedRoot: root, leaves });
+    }
+  });
+
   test('a late claim is refused; a use is proven by the contributor\'s own leaf in another node\'s usedRoot; another node\'s rollouts claimed as one\'s own are refused; shares are paid', async () => {
     const round = await nextRound();
     const [alice, bob, carol, dave] = nodes;
@@ -272,7 +289,7 @@ describe('late claims and verified use', () => {
     // Next round: Bob trained on Alice's rollouts 0 and 2 (and so committed them as used).
     const next = round + 1n;
     const used = usedOf([aliceRollouts.leaves[0], aliceRollouts.leaves[2]]);
-    await commitIn(c, bob, next, { policyHash: policies[1].hash, usedRoot: used.root });
+    await commitIn(c, bob, next, { policyHash: policies[1].hash, usedLeaves: used.leaves });
     const s = await c.schedule(round);
     expect(await c.block()).toBeLessThan(s.claimEnd);
     await c.mineTo(s.claimEnd);

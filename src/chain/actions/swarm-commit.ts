@@ -9,8 +9,11 @@ export type SwarmCommitParameters = {
   rolloutsRoot: Hex;
   /** Merkle root of the node's policy state-tree leaves. */
   policyHash: Hex;
-  /** Root of the rollout leaves of the previous round that its GRPO step trained on (zero when none). */
-  usedRoot: Hex;
+  /**
+   * The rollout leaves of the previous round that its GRPO step trained on (swarmRolloutLeaf(author, rollout hash)):
+   * the coordinator computes their root (the used root; zero when none) and logs them in Committed.
+   */
+  usedLeaves: readonly Hex[];
   /** The model config whose evaluation program the coordinator admits. */
   modelConfig: Hex;
 };
@@ -21,7 +24,7 @@ export async function swarmCommit(client: MycelWalletClient, p: SwarmCommitParam
     address: p.coordinator,
     abi: SwarmCoordinatorAbi,
     functionName: 'commit',
-    args: [p.round, p.rolloutsRoot, p.policyHash, p.usedRoot, p.modelConfig],
+    args: [p.round, p.rolloutsRoot, p.policyHash, p.usedLeaves, p.modelConfig],
   });
   return rest;
 }

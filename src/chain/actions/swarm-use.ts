@@ -1,4 +1,5 @@
-import { hexToBytes, type Address, type Hex } from 'viem';
+import { hexToBytes, parseEventLogs, type Address, type Chain, type Client, type Hex, type Transport } from 'viem';
+import { getContractEvents } from 'viem/actions';
 import { SwarmCoordinatorAbi } from '../generated/SwarmCoordinator.js';
 import { sha256 } from '../../platform/sha256.js';
 import { send, type MycelWalletClient, type WriteReturnType } from './send.js';
@@ -35,4 +36,17 @@ export async function swarmProveUse(client: MycelWalletClient, p: SwarmProveUseP
     args: [p.round, p.rolloutHash, p.user, p.own, p.used],
   });
   return rest;
+}
+
+/** A node's used leaves of one round, as its commitment logged them (Committed), with the root the coordinator computed. */
+export type SwarmUsedLeaves = { user: Address; usedRoot: Hex; leaves: readonly Hex[] };
+
+/**
+ * Every commitment of round `round` with the rollout leaves its GRPO step trained on, read from the coordinator's
+ * Committed logs in blocks [fromBlock, toBlock] (round `round`'s commit window holds them all): what a contributor of
+ * round `round` - 1 searches for its own leaves to prove their use.
+ */
+export async function swarmUsedLeaves(client: Client<Transport, Chain | undefined>, p: { coordinator: Address; round: bigint; fromBlock: bigint; toBlock: bigint }): Promise<SwarmUsedLeaves[]> {
+  const logs = await getContractEvents(client, { address: p.coordinator, abi: SwarmCoordinatorAbi, eventName: 'Committed', args: { round: p.round }, fromBlock: p.fromBlock, toBlock: p.toBlock });
+  return parseEventLogs({ abi: SwarmCoordinatorAbi, logs, eventName: 'Committed' }).map((l) => ({ user: l.args.node, usedRoot: l.args.usedRoot, leaves: l.args.usedLeaves }));
 }
