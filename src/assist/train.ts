@@ -78,7 +78,7 @@ export type TrainResult = { model: AssistModel; state: TrainState; stepHashes: s
 export type TrainSettings = { seed: number; steps: number; batch: number; lr: number; base: AssistModel; eps?: number };
 
 /** The steps of a training run: what a market job runs (assist/job.ts), the runner, the verifiers and the game. */
-export type AssistSteps = Pick<JobProgram, 'tokensPerStep' | 'batch' | 'init' | 'step'>;
+export type AssistSteps = Pick<JobProgram, 'tokensPerStep' | 'batch' | 'init' | 'step'> & { examples: number };
 
 /**
  * The training run as a deterministic program over TrainStates. Step s trains on the examples drawn s-th from the
@@ -120,6 +120,7 @@ export function assistSteps(app: AppSpec, examples: readonly Example[], { seed, 
   const lossAndGrads = valueAndGrad(loss);
   const rate = Math.fround(lr);
   return {
+    examples: examples.length,
     tokensPerStep: batch * cells,
     batch: batchOf,
     init: () => ({ step: 0, params: base.params, opt: optimizer.init(base.params) }),
@@ -140,8 +141,12 @@ export function assistSteps(app: AppSpec, examples: readonly Example[], { seed, 
 }
 
 export function trainAssistant(app: AppSpec, episodes: readonly Episode[], { seed, steps, batch = 16, lr = 3e-3, eps, from, config = from?.config ?? DEFAULT_CONFIG, onStep }: TrainOptions): TrainResult {
-  const examples = examplesOf(episodes);
-  const program = assistSteps(app, examples, { seed, steps, batch, lr, base: from ?? initModel(app, seed, config), ...(eps === undefined ? {} : { eps }) });
+  const program = assistSteps(app, examplesOf(episodes), { seed, steps, batch, lr, base: from ?? initModel(app, seed, config), ...(eps === undefined ? {} : { eps }) });
+  return runAssistSteps(app, config, program, steps, onStep);
+}
+
+/** Runs a training program here, hashing every step's state: the model, the final state and the run commitment. */
+export function runAssistSteps(app: AppSpec, config: ModelConfig, program: AssistSteps, steps: number, onStep?: (step: number, loss: number) => void): TrainResult {
   let state = program.init();
   const stepHashes = [stateHash(state)];
   const losses: number[] = [];
@@ -152,5 +157,5 @@ export function trainAssistant(app: AppSpec, episodes: readonly Episode[], { see
     losses.push(r.loss);
     onStep?.(t + 1, r.loss);
   }
-  return { model: { app, config, params: state.params }, state, stepHashes, commitment: runCommitment(stepHashes), losses, examples: examples.length };
+  return { model: { app, config, params: state.params }, state, stepHashes, commitment: runCommitment(stepHashes), losses, examples: program.examples };
 }

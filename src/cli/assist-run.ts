@@ -6,7 +6,7 @@
  */
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { assistJobBlobs, buildAssistJob, isAssistJobSpec, type AssistJobProgram, type AssistJobSpec } from '../assist/job.js';
+import { assistBlobRole, assistJobBlobs, buildAssistJob, isAssistJobSpec, type AssistJobProgram, type AssistJobSpec } from '../assist/job.js';
 import { MycelError } from '../platform/errors.js';
 import type { ProgramSpec } from '../train/index.js';
 
@@ -24,7 +24,7 @@ export async function assistRunProgram(spec: AssistJobSpec, dataDir: string): Pr
     const file = join(dataDir, 'blobs', `${cid}.data`);
     const bytes = await readFile(file).catch(() => undefined);
     if (!bytes) {
-      throw new AssistBlobMissingError(`This assist job trains on blob ${cid} (its ${cid === spec.data.cid ? 'dataset' : 'base model'}), which is not in ${join(dataDir, 'blobs')}.`, {
+      throw new AssistBlobMissingError(`This assist job trains on blob ${cid} (its ${assistBlobRole(spec, cid)}), which is not in ${join(dataDir, 'blobs')}.`, {
         metaMessages: [`A node that posted or took the job keeps it in its data dir's blobs/: copy ${cid}.data from there, or fetch it with a node running on this data dir: mycel blob get ${cid} -o ${file}`],
       });
     }
@@ -34,4 +34,4 @@ export async function assistRunProgram(spec: AssistJobSpec, dataDir: string): Pr
 }
 
 /** What an assist job trains on, for a line of `mycel inspect`. */
-export const assistRunData = (spec: AssistJobSpec): string => `assist dataset ${spec.data.cid.slice(0, 16)}…${spec.base ? ` from model ${spec.base.cid.slice(0, 16)}…` : ''}`;
+export const assistRunData = (spec: AssistJobSpec): string => `assist dataset ${spec.data.cid.slice(0, 16)}…${spec.base ? ` from model ${spec.base.cid.slice(0, 16)}…` : ''}${spec.replay ? ` beside replay ${spec.replay.cid.slice(0, 16)}…` : ''}`;

@@ -10,8 +10,9 @@
  * the server refuses and writes nothing there.
  *
  * On a market (`market`: a node of this process on the chain, with the person's key), POST /api/jobs packs the
- * person's episodes into a dataset blob signed with that key, puts it and the current model in the node's blob
- * store, and posts an assistant-training job (assist/job.ts) that fine-tunes the current model on them; GET /api/jobs
+ * person's episodes into a dataset blob signed with that key, puts it, the replay and the current model in the node's
+ * blob store, and posts an assistant-training job (assist/job.ts) that fine-tunes the current model on them: the same
+ * program as POST /api/learn (assist/fine-tune.ts), so with as many steps it gives the same model; GET /api/jobs
  * shows those jobs (of this server's run) as the chain has them. POST /api/model/from-job fetches a job's model by CID
  * over libp2p with its run's step hashes (kept as this server's jobs settle, else as announced), and uses it only if it
  * is the finalized job's result (assist/model-update.ts); otherwise the current model stays. Both need sharing on.
@@ -21,17 +22,18 @@ import { createServer, type IncomingMessage, type ServerResponse } from 'node:ht
 import { mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { extname, join, normalize } from 'node:path';
 import type { AddressInfo } from 'node:net';
-import { decodeEpisode, encodeModel, modelHash, trainAssistant, type AssistModel } from '../assist/index.js';
+import { decodeEpisode, encodeModel, modelHash, type AssistModel, type Episode } from '../assist/index.js';
 import { loadEpisodes, saveEpisode } from '../assist/episode-store.js';
 import { packDataset } from '../assist/dataset.js';
-import { parseAssistJobSpec, type AssistJobSpec } from '../assist/job.js';
+import { fineTuneJobSpec } from '../assist/job.js';
 import { ModelUpdateError, verifyModelUpdate } from '../assist/model-update.js';
 import { getJob } from '../chain/index.js';
 import { awaitJob, fetchStepHashes, submitJob } from '../node/roles.js';
 import { getBlob, putBlob } from '../node/p2p.js';
 import type { RunningNode } from '../node/run.js';
 import { MycelError } from '../platform/errors.js';
-import { crowdEpisodes, EXPERIMENT_DEFAULTS, fineTuneSet } from '../assist/blocks/experiment.js';
+import { crowdEpisodes, EXPERIMENT_DEFAULTS, fineTuneSettings } from '../assist/blocks/experiment.js';
+import { fineTune, type FineTuneSettings } from '../assist/fine-tune.js';
 import { BlobStore } from '../p2p/blob/store.js';
 import { KEY_FILE } from '../p2p/constants.js';
 import { loadIdentity } from '../p2p/identity.js';
@@ -59,6 +61,8 @@ export type AssistServerOptions = {
   pagesDir?: string;
   /** The market this server posts jobs on: a node of this process, whose key signs the datasets. */
   market?: AssistMarket;
+  /** Episodes learned beside the person's (assist/fine-tune.ts); default: the block game's crowd, as in the bench. */
+  replay?: readonly Episode[];
 };
 
 /** `steps`: the fine-tuning steps of a job posted on the market; `reward`, `stake`: its terms, in token base units. */
@@ -91,6 +95,11 @@ export async function startAssistServer(o: AssistServerOptions): Promise<AssistS
   const stepHashesOf = new Map<string, string[]>();
   const settling = new Set<Promise<unknown>>();
   const stopping = new AbortController();
+  // Learning here and a job on the market run one program (assist/fine-tune.ts): the person's episodes beside a replay
+  // of the base model's scripted data, with the bench's settings; only the number of steps is the server's.
+  const settings = (steps: number): FineTuneSettings => fineTuneSettings({ ...EXPERIMENT_DEFAULTS, fineTuneSteps: steps });
+  let replayEpisodes = o.replay;
+  const replay = () => (replayEpisodes ??= crowdEpisodes({ ...EXPERIMENT_DEFAULTS, crowdEpisodes: EXPERIMENT_DEFAULTS.replay }));
 
   const routes: Record<string, (req: IncomingMessage, res: ServerResponse) => Promise<void>> = {
     'GET /api/model': async (_req, res) => {
@@ -166,12 +175,10 @@ export async function startAssistServer(o: AssistServerOptions): Promise<AssistS
       const shared = join(node.dataDir, 'published', 'assist');
       await putBlob(node.p2p, join(shared, `dataset-${dataset.cid}.json`), dataset.bytes);
       const base = await putBlob(node.p2p, join(shared, `model-${current.hash}.safetensors`), current.bytes);
-      const spec: AssistJobSpec = parseAssistJobSpec({
-        version: 1, kind: 'assist', app: { grid: current.model.app.grid, values: current.model.app.values }, model: current.model.config,
-        data: { kind: 'dataset', cid: dataset.cid, signer: dataset.signer }, base: { cid: base },
-        optimizer: { kind: 'adam', lr: EXPERIMENT_DEFAULTS.fineTuneLr }, steps: market.steps, batchSize: 16, seed: 1,
-        checkpointEvery: Math.max(1, Math.ceil(market.steps / 4)),
-      });
+      // The replay goes as a dataset blob signed by this node (it is the base model's data, not the person's).
+      const replayed = replay().length > 0 ? packDataset(replay(), hexToBytes(node.privateKey)) : undefined;
+      if (replayed) await putBlob(node.p2p, join(shared, `replay-${replayed.cid}.json`), replayed.bytes);
+      const spec = fineTuneJobSpec({ model: current.model, dataset, base, ...(replayed ? { replay: replayed.cid } : {}), settings: settings(market.steps) });
       const posted = await submitJob(node, { spec, reward: market.reward, stake: market.stake, ...(market.challengeWindow ? { challengeWindow: market.challengeWindow } : {}) });
       const id = posted.jobId.toString();
       jobs.set(id, { jobId: id, dataset: dataset.cid, base, phase: 'Open' });
@@ -230,9 +237,7 @@ export async function startAssistServer(o: AssistServerOptions): Promise<AssistS
       if (mine.length === 0) return json(res, 400, { error: `no saved episode of ${person}; finish an episode first` });
       learning = true;
       try {
-        // As the bench fine-tunes (experiment.ts): the person's episodes beside a replay of the base model's data.
-        const replay = crowdEpisodes({ ...EXPERIMENT_DEFAULTS, crowdEpisodes: EXPERIMENT_DEFAULTS.replay });
-        const r = trainAssistant(current.model.app, fineTuneSet(mine, replay), { seed: 1, steps: o.learnSteps, lr: EXPERIMENT_DEFAULTS.fineTuneLr, eps: EXPERIMENT_DEFAULTS.fineTuneEps, from: current.model });
+        const r = fineTune(current.model.app, current.model, mine, replay(), settings(o.learnSteps));
         await saveModel(o.dir, r.model, r.commitment);
         current = { model: r.model, commitment: r.commitment, bytes: encodeModel(r.model), hash: modelHash(r.model) };
         o.log(`fine-tuned on ${mine.length} episodes of ${person}: model ${current.hash.slice(0, 16)}`);

@@ -5,7 +5,8 @@
  */
 import { describe, expect, it } from 'vitest';
 import { packDataset } from '../../src/assist/dataset.js';
-import { assistJobBlobs, assistJobId, buildAssistJob, estimateAssistMemory, parseAssistJobSpec, type AssistJobSpecInput } from '../../src/assist/job.js';
+import { assistJobBlobs, assistJobId, buildAssistJob, estimateAssistMemory, fineTuneJobSpec, parseAssistJobSpec, type AssistJobSpecInput } from '../../src/assist/job.js';
+import { fineTune } from '../../src/assist/fine-tune.js';
 import { defineApp, encodeEpisode, encodeModel, EpisodeRecorder, trainAssistant, type Episode } from '../../src/assist/index.js';
 import { blobCid } from '../../src/assist/dataset.js';
 import { featureCount } from '../../src/assist/features.js';
@@ -71,6 +72,30 @@ describe('an assistant-training job', () => {
     // A base model of other widths is refused by name.
     const wide = encodeModel(trainAssistant(app, [episode([4, 5])], { seed: 1, steps: 1, batch: 2, config: { goalHidden: 9, humanHidden: 4 } }).model);
     expect(() => buildAssistJob(parseAssistJobSpec({ ...SPEC, base: { cid: blobCid(wide) } }), new Map([...blobs, [blobCid(wide), wide]]))).toThrow(/base model's widths are goalHidden 9/);
+  });
+
+  it('with a replay and an epsilon, is the app\'s own fine-tuning (fine-tune.ts): the model trained on the network is the one Learn trains here', () => {
+    const base = trainAssistant(app, [episode([4, 5])], { seed: 1, steps: 2, batch: 2, config: { goalHidden: 8, humanHidden: 4 } }).model;
+    const baseBytes = encodeModel(base);
+    // The replay: other people's episodes, packed and signed by whoever posts the job.
+    const replayEpisodes = [episode([0, 2, 4], 'crowd'), episode([1, 3, 5, 7], 'crowd'), episode([6, 8], 'crowd'), episode([9, 10, 11], 'crowd')];
+    const replay = packDataset(replayEpisodes, new Uint8Array(32).fill(3));
+    const settings = { seed: 4, steps: 3, batch: 2, lr: 3e-4, eps: 1e-3 };
+    const jobSpec = fineTuneJobSpec({ model: base, dataset, base: blobCid(baseBytes), replay: replay.cid, settings });
+    expect(jobSpec).toMatchObject({ optimizer: { kind: 'adam', lr: 3e-4, eps: 1e-3 }, steps: 3, batchSize: 2, seed: 4, replay: { cid: replay.cid } });
+    expect(assistJobBlobs(jobSpec)).toEqual([dataset.cid, blobCid(baseBytes), replay.cid]);
+    const p = buildAssistJob(jobSpec, new Map([...blobs, [blobCid(baseBytes), baseBytes], [replay.cid, replay.bytes]]));
+    const run = runInMemory(p);
+    // The person's machine, from the episodes as it saved them (in any order) and the replay as it made it.
+    const here = fineTune(app, base, [...episodes].reverse(), replayEpisodes, settings);
+    expect(run.stepHashes).toEqual(here.stepHashes);
+    expect(run.commitment).toBe(here.commitment);
+    expect(here.examples).toBe(2 * (5 + 4) + (4 + 5 + 3 + 4)); // the person's 2 episodes twice (to about the replay's 4), then the replay (actions + the final state each)
+    // Each setting of the run is in the spec: another epsilon, or no replay, is another run.
+    expect(runInMemory(buildAssistJob({ ...jobSpec, optimizer: { ...jobSpec.optimizer, eps: 1e-8 } }, new Map([...blobs, [blobCid(baseBytes), baseBytes], [replay.cid, replay.bytes]]))).commitment).not.toBe(here.commitment);
+    expect(fineTune(app, base, episodes, [], settings).commitment).not.toBe(here.commitment);
+    // A replay that is not handed in is named.
+    expect(() => buildAssistJob(jobSpec, new Map([...blobs, [blobCid(baseBytes), baseBytes]]))).toThrow(/the replay dataset .* was not handed in/);
   });
 
   it('refuses a bad dataset with the reason, before any step', () => {

@@ -23,6 +23,8 @@ import { canonicalJson } from '../../src/train/index.js';
 import { blobCid, packDataset } from '../../src/assist/dataset.js';
 import { buildAssistJob, parseAssistJobSpec } from '../../src/assist/job.js';
 import { createAssistant, defineApp, encodeEpisode, EpisodeRecorder, initModel, modelHash, trainAssistant, type Episode } from '../../src/assist/index.js';
+import { fineTune } from '../../src/assist/fine-tune.js';
+import { EXPERIMENT_DEFAULTS, fineTuneSettings } from '../../src/assist/blocks/experiment.js';
 import { applyModelUpdate, ModelUpdateError } from '../../src/assist/model-update.js';
 import type { NodeEvent } from '../../src/node/context.js';
 import { awaitJob, fetchStepHashes, runSolver, runVerifier, submitJob } from '../../src/node/roles.js';
@@ -152,8 +154,10 @@ describe("mycel assist's server on a market", () => {
     const boot = [bootstrapAddr(person.p2p)];
     const [solver, verifier] = await Promise.all([startNode(config('solver', keys[2], boot), () => {}), startNode(config('verifier', keys[3], boot), () => {})]);
     const base = initModel(app, 1, { goalHidden: 8, humanHidden: 4 });
+    // Other people's episodes of this app, learned beside the person's (the block game's server replays its crowd).
+    const replay = [episode([9, 10, 11]), episode([4, 5, 12, 13]), episode([14, 15])].map((e) => ({ ...e, person: 'crowd' }));
     const server = await startAssistServer({
-      dir: join(dir, 'server', 'assist'), dataDir: join(dir, 'server'), port: 0, model: base, commitment: 'none', learnSteps: 1, log: () => {},
+      dir: join(dir, 'server', 'assist'), dataDir: join(dir, 'server'), port: 0, model: base, commitment: 'none', learnSteps: 3, log: () => {}, replay,
       market: { node: person, reward: REWARD, stake: STAKE, steps: 3, challengeWindow: WINDOW_BLOCKS },
     });
     const api = async (path: string, body?: unknown) => {
@@ -193,9 +197,18 @@ describe("mycel assist's server on a market", () => {
       // The job's model by CID: checked against the finalized job, then in use.
       const used = await api('api/model/from-job', { jobId, cid: row!.modelCid });
       expect(used).toMatchObject({ status: 200, body: { jobId } });
-      const tuned = trainAssistant(app, dataset.ids.map((id) => episodes.find((e) => encodeEpisode(e).id === id)!), { seed: 1, steps: 3, batch: 16, lr: 3e-4, from: base });
+      // The job ran the app's own fine-tuning (assist/fine-tune.ts): the model from the network is the one "Learn" trains
+      // here from the same episodes and replay (a second server from the base model, same episodes dir).
+      const tuned = fineTune(app, base, episodes, replay, fineTuneSettings({ ...EXPERIMENT_DEFAULTS, fineTuneSteps: 3 }));
       expect((await api('api/model')).hash).toBe(modelHash(tuned.model));
       expect(used.body.commitment).toBe(tuned.commitment);
+      const local = await startAssistServer({ dir: join(dir, 'server', 'assist'), dataDir: join(dir, 'server'), port: 0, model: base, commitment: 'none', learnSteps: 3, log: () => {}, replay });
+      try {
+        const learned = await fetch(new URL('api/learn', local.url), { method: 'POST', body: JSON.stringify({ person: 'ada' }) });
+        expect(await learned.json()).toMatchObject({ model: modelHash(tuned.model), commitment: tuned.commitment });
+      } finally {
+        await local.close();
+      }
     } finally {
       await server.close();
       await Promise.all([person.stop(), solver.stop(), verifier.stop()]);

@@ -9,6 +9,7 @@ import { Rng } from '../../tensor/index.js';
 import type { Rewards } from '../act.js';
 import type { Episode } from '../episode.js';
 import type { AssistModel } from '../model.js';
+import { fineTune, type FineTuneSettings } from '../fine-tune.js';
 import { trainAssistant } from '../train.js';
 import { housesOf, type House } from './houses.js';
 import { playSession, type SessionMetrics } from './session.js';
@@ -155,11 +156,11 @@ export function personHouses(person: Person, index: number, o: ExperimentOptions
 
 export type PersonResult = { rows: ConditionRow[]; learned: AssistModel; commitments: string[] };
 
-/** The fine-tuning set: the person's episodes, repeated to about as many as the replayed ones, and the replay. */
-export function fineTuneSet(mine: readonly Episode[], replay: readonly Episode[]): Episode[] {
-  const copies = Math.max(1, Math.round(replay.length / mine.length));
-  return [...Array.from({ length: copies }, () => mine).flat(), ...replay];
-}
+/** The settings of fine-tuning on a person in session `k` (0-based): the app's "Learn" takes those of session 0. */
+export const fineTuneSettings = (o: ExperimentOptions, k = 0): FineTuneSettings => ({ seed: o.seed + 1 + k, steps: o.fineTuneSteps, batch: FINE_TUNE_BATCH, lr: o.fineTuneLr, eps: o.fineTuneEps });
+
+/** States per fine-tuning step (the base model's batch too). */
+export const FINE_TUNE_BATCH = 16;
 
 export function runPerson(person: Person, index: number, base: AssistModel, o: ExperimentOptions, progress?: Progress, replay: readonly Episode[] = []): PersonResult {
   const { evalHouses, sessionHouses } = personHouses(person, index, o);
@@ -171,7 +172,7 @@ export function runPerson(person: Person, index: number, base: AssistModel, o: E
   const commitments: string[] = [];
   sessionHouses.forEach((houses, k) => {
     houses.forEach((house, i) => episodes.push(playSession({ house, person, model, seed: o.seed * 104729 + index * 1000 + k * 100 + i, horizon: o.horizon, rewards: o.rewards }).episode));
-    const r = trainAssistant(BLOCKS_APP, fineTuneSet(episodes, replay), { seed: o.seed + 1 + k, steps: o.fineTuneSteps, lr: o.fineTuneLr, eps: o.fineTuneEps, from: model });
+    const r = fineTune(BLOCKS_APP, model, episodes, replay, fineTuneSettings(o, k));
     model = r.model;
     commitments.push(r.commitment);
     progress?.(`${person.name}: session ${k + 1}/${o.sessions} (${houses.length} houses), fine-tuned ${o.fineTuneSteps} steps on ${episodes.length} episodes`);
