@@ -1,4 +1,4 @@
-import { Tensor, constant, noGrad } from '../tensor/index.js';
+import { Tensor, adamwKernel, constant, isTracing, noGrad } from '../tensor/index.js';
 import { getParam, mapParams, prefixed, type Params } from './params.js';
 import type { OptState, Optimizer } from './optimizer.js';
 
@@ -28,6 +28,9 @@ const f32 = Math.fround;
  * Constants are float32: 1 - b1 is f32(1 - f32(b1)). b1^t and b2^t are float32 state tensors
  * (`beta1Power`, `beta2Power`, starting at 1) multiplied by b1, b2 once per step, so bias correction
  * needs no Math.pow (which is not the same on every engine). Moments: `m.<name>`, `v.<name>`.
+ *
+ * Untraced (a training run), each parameter's update is one fused kernel (tensor/kernels/adamw.ts) with the same bits;
+ * traced (the dispute game re-executing a step), it is these primitive ops, so the game bisects over them.
  */
 export function adamw({ lr, beta1 = 0.9, beta2 = 0.95, eps = 1e-8, weightDecay = 0.1 }: AdamWConfig): Optimizer {
   const oneMinusBeta1 = f32(1 - f32(beta1));
@@ -51,10 +54,21 @@ export function adamw({ lr, beta1 = 0.9, beta2 = 0.95, eps = 1e-8, weightDecay =
         const decay = f32(1 - f32(f32(stepLr) * f32(weightDecay)));
         const m: Params = {};
         const v: Params = {};
+        const fused = !isTracing();
+        const constants = { beta1: f32(beta1), oneMinusBeta1, beta2: f32(beta2), oneMinusBeta2, correction1: correction1.data[0], correction2: correction2.data[0], eps: f32(eps), decay, lr: f32(stepLr) };
         const next = mapParams(params, (p, name) => {
           const g = getParam(grads, name);
-          const m1 = getParam(state.tensors, `m.${name}`).mul(beta1).add(g.mul(oneMinusBeta1));
-          const v1 = getParam(state.tensors, `v.${name}`).mul(beta2).add(g.mul(g).mul(oneMinusBeta2));
+          const m0 = getParam(state.tensors, `m.${name}`);
+          const v0 = getParam(state.tensors, `v.${name}`);
+          if (fused) {
+            const [p1, m1, v1] = [Tensor.zeros(p.shape), Tensor.zeros(p.shape), Tensor.zeros(p.shape)];
+            adamwKernel(p.data as Float32Array, g.data as Float32Array, m0.data as Float32Array, v0.data as Float32Array, constants, p1.data as Float32Array, m1.data as Float32Array, v1.data as Float32Array);
+            m[name] = m1;
+            v[name] = v1;
+            return p1;
+          }
+          const m1 = m0.mul(beta1).add(g.mul(oneMinusBeta1));
+          const v1 = v0.mul(beta2).add(g.mul(g).mul(oneMinusBeta2));
           m[name] = m1;
           v[name] = v1;
           const step = m1.div(correction1).div(v1.div(correction2).sqrt().add(eps));

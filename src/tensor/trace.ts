@@ -50,6 +50,14 @@ export function activeRecorder(): TraceRecorder | null {
   return active;
 }
 
+/**
+ * Whether a trace records the primitive ops now. A fused kernel (kernels/adamw.ts) may stand in for a composite of
+ * primitive ops, with the same bits, only where none does: the dispute game and its adversaries see every primitive op.
+ */
+export function isTracing(): boolean {
+  return active !== null;
+}
+
 /** Runs `fn` under a fresh recorder and returns its result with the ordered list of primitive ops. */
 export function trace<T>(fn: () => T): { result: T; entries: TraceEntry[] } {
   const previous = active;
