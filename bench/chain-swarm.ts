@@ -2,15 +2,17 @@
 // transaction on anvil with the real DisputeGame (test/chain/coordinator-fixture.ts: the tests' tiny policy, its real
 // evaluation runs on the round's beacon), `{action: "swarm_<name>", gas}`; and a full score dispute played on chain
 // (a node whose scoring op writes 16 right answers, against an honest challenger), `{action: "score_dispute_total",
-// gas, rounds}` with its moves before it (`score_dispute_move`).
+// gas, rounds}` with its moves before it (`score_dispute_move`); and the data-availability challenge (a policy
+// requested, published in calldata in batches, and a withheld one forfeited).
 import { keccak256, toHex as viemHex } from 'viem';
-import { swarmChallengeScore, swarmClaimScore, swarmCollect, swarmCollectUse, swarmFixBeacon, swarmProveUse, swarmRolloutLeaf } from '../src/chain/index.js';
+import { swarmChallengeScore, swarmClaimScore, swarmCollect, swarmCollectUse, swarmFixBeacon, swarmForfeitUnavailable, swarmProveUse, swarmPublishPolicy, swarmRequestPolicy, swarmRolloutLeaf } from '../src/chain/index.js';
+import { policyBatches, policyParts } from '../src/node/swarm-availability.js';
 import { adversary, rulesOf } from '../src/verify/index.js';
 import { EVAL_TENSORS } from '../src/swarm/eval-program.js';
 import { MycelTokenAbi } from '../src/chain/generated/MycelToken.js';
 import { read, send } from '../src/chain/actions/send.js';
 import { SwarmCoordinatorAbi } from '../src/chain/generated/SwarmCoordinator.js';
-import { ECONOMICS, commitIn, evalRun, playScoreDispute, policyOf, rolloutHash, rolloutsOf, setupSwarmChain, usedOf, type Claim } from '../test/chain/coordinator-fixture.js';
+import { ECONOMICS, beaconOf, commitIn, evalRun, playScoreDispute, policyOf, rolloutHash, rolloutsOf, setupSwarmChain, syntheticClaim, usedOf, type Claim } from '../test/chain/coordinator-fixture.js';
 import type { makeReporter } from './report.js';
 
 /** A used leaf of some other contributor's rollout. */
@@ -60,11 +62,29 @@ export async function swarmOnChain(report: ReturnType<typeof makeReporter>): Pro
       ruling: `${r.loser} loses at ${r.at}: step ${r.t}, op ${r.op}, instruction ${r.instruction} (${r.opcode})`,
       with_challenge: Number(played.gas + challenged.gasUsed),
     });
+    // Carol (a registered node) asks for Alice's policy; Alice publishes it, in batches of at most 64 KiB of tensor data.
+    const asked = await swarmRequestPolicy(carol, { coordinator: c.coordinator, round, node: alice.account.address });
+    report({ action: 'swarm_request_policy', gas: Number(asked.gasUsed) });
+    const parts = policyParts(policies[0].state);
+    const batches = policyBatches(parts);
+    let publishGas = 0n;
+    for (const b of batches) publishGas += (await swarmPublishPolicy(alice, { coordinator: c.coordinator, round, parts: b })).gasUsed;
+    const policyBytes = parts.reduce((sum, p) => sum + (p.data.length - 2) / 2, 0);
+    report({ action: 'swarm_publish_policy', gas: Number(publishGas), transactions: batches.length, policy_leaves: parts.length, policy_bytes: policyBytes, gas_per_byte: Math.round((Number(publishGas) / policyBytes) * 10) / 10 });
     const proved = await swarmProveUse(alice, { coordinator: c.coordinator, round, rolloutHash: rolloutHash(1, 1, 1), user: carol.account.address, own: rollouts.path(1), used: used.path(rollouts.leaves[1]) });
     report({ action: 'swarm_prove_use', gas: Number(proved.gasUsed) });
     await c.mineTo(s.useEnd);
     report({ action: 'swarm_collect', gas: Number((await swarmCollect(alice, { coordinator: c.coordinator, round })).gasUsed) });
     report({ action: 'swarm_collect_use', gas: Number((await swarmCollectUse(alice, { coordinator: c.coordinator, round })).gasUsed) });
+    // A withheld policy: Bob claims in a later round, Carol asks for his policy, he does not publish, anyone ends the claim.
+    const dark = (await read<bigint>(c.publicClient, { address: c.coordinator, abi: SwarmCoordinatorAbi, functionName: 'currentRound', args: [] })) + 1n;
+    await commitIn(c, bob, dark, { policyHash: policies[1].hash });
+    const darkBeacon = await beaconOf(c, dark);
+    const k = syntheticClaim(policies[1], darkBeacon, 3);
+    await swarmClaimScore(bob, { coordinator: c.coordinator, round: dark, runRoot: k.runRoot, scoreBits: k.scoreBits, policyLeaves: k.policyLeaves, proof: k.proof });
+    const darkAsked = await swarmRequestPolicy(carol, { coordinator: c.coordinator, round: dark, node: bob.account.address });
+    await c.mineTo(darkAsked.deadline);
+    report({ action: 'swarm_forfeit_unavailable', gas: Number((await swarmForfeitUnavailable(challenger, { coordinator: c.coordinator, round: dark, node: bob.account.address })).gasUsed) });
     // A void round: nobody fixed the beacon within 256 blocks.
     const voidRound = (await read<bigint>(c.publicClient, { address: c.coordinator, abi: SwarmCoordinatorAbi, functionName: 'currentRound', args: [] })) + 1n;
     const late = await c.schedule(voidRound);

@@ -25,5 +25,6 @@ export * from './actions/swarm-challenge.js';
 export * from './actions/swarm-use.js';
 export * from './actions/swarm-collect.js';
 export * from './actions/swarm-read.js';
+export * from './actions/swarm-availability.js';
 export * from './generated/index.js';
 export * from './watch.js';

@@ -72,7 +72,7 @@ const claim = (w: MycelWalletClient, round: bigint, k: Awaited<ReturnType<typeof
 
 test('no owner, no admin function: the ABI writes only the round actions and the game callback', () => {
   const writes = SwarmCoordinatorAbi.filter((x) => x.type === 'function' && !['view', 'pure'].includes(x.stateMutability as string)).map((x) => (x as { name: string }).name);
-  expect(writes.sort()).toEqual(['challengeScore', 'claimScore', 'collect', 'collectUse', 'commit', 'fixBeacon', 'proveUse', 'resolveDispute']);
+  expect(writes.sort()).toEqual(['challengeScore', 'claimScore', 'collect', 'collectUse', 'commit', 'fixBeacon', 'forfeitUnavailable', 'proveUse', 'publishPolicy', 'requestPolicy', 'resolveDispute']);
   const names = SwarmCoordinatorAbi.filter((x) => x.type === 'function').map((x) => (x as { name: string }).name.toLowerCase());
   for (const bad of ['owner', 'transferownership', 'setgame', 'setprogram', 'withdraw', 'rescue', 'sweep', 'pause', 'upgradeto', 'advance']) expect(names).not.toContain(bad);
 });
