@@ -4,7 +4,8 @@
  * loop what it published (onPublished) and what it trained on (onFinished). The loop reads the block number, asks
  * the pure planner (swarm/chain-duties.ts) which actions are due, and performs them with node/swarm-chain.ts: commit,
  * fix the beacon, evaluate and claim, defend the claim, watch and re-execute a sample of the peers' claims and
- * challenge the wrong ones (playing each dispute to its ruling), collect bonds and rewards.
+ * challenge the wrong ones (playing each dispute to its ruling), collect bonds and rewards; and, from the used leaves
+ * the next round's commitments logged, prove the use of its rollouts by others and collect its use share.
  *
  * The SAPO clock runs on the block number (sapoClock): `now()` here is the last block read. An RPC outage stops the
  * clock and every action: the loop retries, and when the chain answers again it resumes at the current block, where
@@ -12,17 +13,17 @@
  * dir, the SAPO state in memory.
  */
 import { peerIdFromString } from '@libp2p/peer-id';
-import type { Address, Hex, PublicClient } from 'viem';
+import { formatUnits, type Address, type Hex, type PublicClient } from 'viem';
 import { privateKeyToAccount } from 'viem/accounts';
 import { getContractEvents, readContract } from 'viem/actions';
-import { approve, connect, getNode, swarmGetEntry, swarmGetRound, swarmRolloutLeaf, type MycelWalletClient } from '../chain/index.js';
+import { approve, connect, ContractRevertError, getNode, swarmCollectUse, swarmGetEntry, swarmGetRound, swarmRolloutLeaf, swarmUsedLeaves, type MycelWalletClient } from '../chain/index.js';
 import { UsageError } from '../platform/errors.js';
 import { checkCoordinator } from '../chain/code.js';
 import { SwarmCoordinatorAbi } from '../chain/generated/SwarmCoordinator.js';
 import { MycelTokenAbi } from '../chain/generated/MycelToken.js';
 import { ethereumAddressOf } from '../p2p/identity.js';
 import { sha256 } from '../platform/sha256.js';
-import { actionKey, dutiesAt, ended, noDuties, roundDone, sapoClock, scheduleOf, started, updateRound, type CoordinatorClock, type DutyAction, type Duties } from '../swarm/chain-duties.js';
+import { actionKey, dutiesAt, ended, noDuties, roundDone, sapoClock, scheduleOf, started, updateRound, useKey, usesOf, type CoordinatorClock, type DutyAction, type Duties } from '../swarm/chain-duties.js';
 import { EVAL_TENSORS, type EvalProgram } from '../swarm/eval-program.js';
 import { rolloutCodec, type Rollout } from '../swarm/rollout-message.js';
 import { openPolicyBlob } from '../swarm/rollout-policy.js';
@@ -38,6 +39,7 @@ import {
   commitSwarmRound,
   defendSwarmClaim,
   evaluatePolicy,
+  proveSwarmUse,
   roundBeacon,
   swarmModelConfig,
   type SwarmChainContext,
@@ -52,6 +54,8 @@ const WATCH_MS = 1_000;
 const MAX_FAILURES = 4;
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const hex = (b: Uint8Array): Hex => `0x${Buffer.from(b).toString('hex')}`;
+/** A peer's policy whose fetch has not ended yet: a check of it waits. */
+const STILL_FETCHING = 'still fetching';
 
 /** The coordinator's round lengths, read from its immutables. */
 export async function coordinatorClock(ctx: Pick<SwarmChainContext, 'publicClient' | 'contracts'>): Promise<CoordinatorClock & { token: Address; registry: Address; game: Address; commitBond: bigint; claimBond: bigint }> {
@@ -111,13 +115,16 @@ export function swarmChainNode(o: SwarmChainNodeOptions) {
   const commitments = new Map<bigint, Commitment>();
   /** Per round, the rollout leaves of the peers' rollouts the GRPO step at its end trained on (the next round's used root). */
   const used = new Map<bigint, Hex[]>();
+  /** The SAPO rounds finished (their peers' policies are being fetched), and the last round SAPO published in. */
+  const sapoFinished = new Set<bigint>();
+  let sapoRound = -1n;
   /** Peers' policies by round and policy hash (`${round} 0x…`), fetched at the end of the SAPO round that used them, for checks. */
   const policies = new Map<string, { round: bigint; bytes: Uint8Array; cid: string } | { round: bigint; failure: string }>();
   const runs = new Map<bigint, SwarmEvalRun>();
   const claimBlocks = new Map<bigint, bigint>();
   const failures = new Map<string, number>();
   const watchedAt = new Map<bigint, number>();
-  const tally = { committed: 0, claimed: 0, challenged: 0, won: 0, lost: 0, defended: 0, paid: 0n };
+  const tally = { committed: 0, claimed: 0, challenged: 0, won: 0, lost: 0, defended: 0, paid: 0n, usesProven: 0, usePaid: 0n };
   const say = (round: bigint, action: string, text: string, extra: Record<string, unknown> = {}) => {
     ctx.log(text);
     o.onEvent({ type: 'chain', round: Number(round), action, message: text, ...extra });
@@ -136,7 +143,7 @@ export function swarmChainNode(o: SwarmChainNodeOptions) {
       case 'commit': {
         const c = commitments.get(r)!;
         await commitSwarmRound(ctx, { round: r, policy: c.policy, rolloutHashes: c.rolloutHashes, usedLeaves: c.usedLeaves, modelConfig: o.modelConfig });
-        duties = updateRound(duties, r, () => ({ committed: true }));
+        duties = updateRound(duties, r, () => ({ committed: true, rollouts: c.rolloutHashes.map((hash) => ({ hash, leaf: swarmRolloutLeaf(ctx.address, hash) })) }));
         tally.committed++;
         o.onEvent({ type: 'chain', round: Number(r), action: 'commit', rollouts: c.rolloutHashes.length, used: c.usedLeaves.length });
         return;
@@ -170,6 +177,9 @@ export function swarmChainNode(o: SwarmChainNodeOptions) {
         return;
       }
       case 'check': {
+        // The peers' policies of round r are fetched once SAPO has finished round r (their rollouts name them): a check
+        // asked for before that (its claim can come first on a busy machine) waits, proposed again at the next poll.
+        if (!sapoFinished.has(r) && sapoRound <= r) return;
         duties = updateRound(duties, r, (d) => ({ checked: [...d.checked, a.node] }));
         const entry = await swarmGetEntry(ctx.publicClient, { coordinator: ctx.contracts.coordinator, round: r, node: a.node });
         const beacon = duties.rounds.get(r)!.beacon as Hex;
@@ -180,6 +190,10 @@ export function swarmChainNode(o: SwarmChainNodeOptions) {
           return;
         }
         const known = policies.get(`${r} ${entry.policyHash.toLowerCase()}`);
+        if (known && 'failure' in known && known.failure === STILL_FETCHING) {
+          duties = updateRound(duties, r, (d) => ({ checked: d.checked.filter((x) => x !== a.node) }));
+          return;
+        }
         if (!known || 'failure' in known) {
           say(r, 'check-skipped', `round ${r}: cannot check ${a.node}'s score: its committed policy ${entry.policyHash.slice(0, 10)}… ${known ? `could not be fetched (${known.failure})` : 'was in none of the rollouts this node received'}`, { node: a.node });
           return;
@@ -199,6 +213,47 @@ export function swarmChainNode(o: SwarmChainNodeOptions) {
         duties = updateRound(duties, r, () => ({ collected: true }));
         tally.paid += paid.paid;
         o.onEvent({ type: 'chain', round: Number(r), action: 'collect', paid: String(paid.paid) });
+        return;
+      }
+      case 'uses': {
+        // All of round r+1's commitments are in once its commit window has closed: their logged used leaves.
+        const next = scheduleOf(clock, r + 1n);
+        const users = await swarmUsedLeaves(ctx.publicClient, { coordinator: ctx.contracts.coordinator, round: r + 1n, fromBlock: next.opens, toBlock: next.deadline - 1n });
+        duties = updateRound(duties, r, () => ({ users }));
+        const uses = usesOf(duties.rounds.get(r)!, ctx.address);
+        o.onEvent({ type: 'chain', round: Number(r), action: 'uses', users: users.length, uses: uses.length });
+        return;
+      }
+      case 'prove': {
+        const d = duties.rounds.get(r)!;
+        const key = useKey(a.user, a.rollout.leaf);
+        try {
+          await proveSwarmUse(ctx, { round: r, rolloutHash: a.rollout.hash, ownRollouts: d.rollouts.map((x) => x.hash), user: a.user, userUsedLeaves: d.users!.find((u) => u.user === a.user)!.leaves });
+        } catch (error) {
+          // A retry of a proof that did land (its receipt was lost): the coordinator has counted it.
+          if (!(error instanceof ContractRevertError && error.errorName === 'SwarmUseAlreadyProven')) throw error;
+        }
+        duties = updateRound(duties, r, (x) => ({ proven: [...x.proven, key] }));
+        tally.usesProven++;
+        o.onEvent({ type: 'chain', round: Number(r), action: 'prove-use', user: a.user, rollout: a.rollout.hash });
+        return;
+      }
+      case 'collect-use': {
+        const entry = await swarmGetEntry(ctx.publicClient, { coordinator: ctx.contracts.coordinator, round: r, node: ctx.address });
+        if (entry.refuted || !entry.claimed) {
+          duties = updateRound(duties, r, () => ({ useOver: 'its claim did not stand: no use share' }));
+          return;
+        }
+        const { paid, gasUsed } = await swarmCollectUse(ctx.wallet, { coordinator: ctx.contracts.coordinator, round: r });
+        ctx.tx('swarm collectUse', gasUsed);
+        duties = updateRound(duties, r, () => ({ useOver: 'collected' }));
+        tally.usePaid += paid;
+        say(r, 'collect-use', `round ${r}: collected ${formatUnits(paid, 18)} MYC of use share for ${entry.uses} proven uses of its rollouts`, { paid: String(paid), uses: entry.uses });
+        return;
+      }
+      case 'use-over': {
+        duties = updateRound(duties, r, () => ({ useOver: a.reason }));
+        o.onEvent({ type: 'chain', round: Number(r), action: 'use-over', reason: a.reason });
         return;
       }
       case 'drop': {
@@ -233,6 +288,7 @@ export function swarmChainNode(o: SwarmChainNodeOptions) {
         const played = await defendSwarmClaim(ctx, { round, run, fromBlock, signal: o.signal });
         for (const d of played) {
           tally.defended++;
+          if (d.outcome.loser === 'solver' || d.outcome.loser === 'both') duties = updateRound(duties, round, () => ({ refuted: true }));
           o.onEvent({ type: 'chain', round: Number(round), action: 'defend', disputeId: String(d.disputeId), loser: d.outcome.loser, at: d.outcome.at });
         }
         break;
@@ -250,6 +306,7 @@ export function swarmChainNode(o: SwarmChainNodeOptions) {
     runs.delete(round);
     used.delete(round - 1n);
     for (const [hash, p] of policies) if (p.round <= round) policies.delete(hash);
+    sapoFinished.delete(round);
   }
 
   function run(a: DutyAction): void {
@@ -268,6 +325,8 @@ export function swarmChainNode(o: SwarmChainNodeOptions) {
         if (n >= MAX_FAILURES) {
           say(a.round, 'give-up', `round ${a.round}: ${a.kind} failed ${n} times, giving it up: ${why}`, { error: why });
           if (a.kind === 'commit' || a.kind === 'claim' || a.kind === 'collect') duties = updateRound(duties, a.round, () => ({ dropped: `${a.kind} failed: ${why}` }));
+          if (a.kind === 'uses' || a.kind === 'collect-use') duties = updateRound(duties, a.round, () => ({ useOver: `${a.kind} failed: ${why}` }));
+          if (a.kind === 'prove') duties = updateRound(duties, a.round, (d) => ({ useSkipped: [...d.useSkipped, useKey(a.user, a.rollout.leaf)] }));
         } else say(a.round, 'retry', `round ${a.round}: ${a.kind} failed (${why}); retrying`, { error: why });
         // A check is retried only if it failed before its challenge was sent (a retry re-reads the claim: refuted or not).
         if (a.kind === 'check' && !(error instanceof DisputeReplayError)) duties = updateRound(duties, a.round, (d) => ({ checked: n >= MAX_FAILURES ? d.checked : d.checked.filter((x) => x !== a.node) }));
@@ -288,6 +347,7 @@ export function swarmChainNode(o: SwarmChainNodeOptions) {
     /** SAPO published round `round`'s rollout: its commitment's inputs. */
     published(p: { round: number; rollout: Rollout; policy: TrainState; model: Gpt }): void {
       const round = BigInt(p.round);
+      sapoRound = round;
       commitments.set(round, { policy: { model: p.model, state: p.policy }, rolloutHashes: [rolloutHashOf(p.rollout)], usedLeaves: used.get(round - 1n) ?? [] });
       duties = updateRound(duties, round, () => ({ ready: true }));
     },
@@ -295,12 +355,13 @@ export function swarmChainNode(o: SwarmChainNodeOptions) {
     /** SAPO finished round `round`: what its GRPO step trained on, and the peers' policies to fetch for checks. */
     finished(f: { round: number; received: readonly Rollout[]; trainedFrom: readonly string[] }): void {
       const round = BigInt(f.round);
+      sapoFinished.add(round);
       const from = new Set(f.trainedFrom);
       used.set(round, f.received.filter((r) => from.has(r.node)).map((r) => swarmRolloutLeaf(addressOfPeer(r.node), rolloutHashOf(r))));
       for (const r of f.received) {
         const key = `${round} 0x${r.policy}`;
         if (policies.has(key) || !sample(round, addressOfPeer(r.node))) continue;
-        policies.set(key, { round, failure: 'still fetching' });
+        policies.set(key, { round, failure: STILL_FETCHING });
         void o.fetchPolicy(r.cid, r.node).then((got) => {
           policies.set(key, got instanceof Uint8Array ? { round, bytes: got, cid: r.cid } : { round, failure: got.reason });
         });

@@ -11,6 +11,13 @@
  * a user commits in round r+1, which is what the coordinator's use proofs require. A node that falls behind the
  * clock (a slow round, an RPC outage) skips to the clock's round, as SAPO nodes do, and commits from there: a round
  * whose window it missed is dropped, never committed late.
+ *
+ * Use rewards: a user logs the used leaves of its commit in round r+1 (SwarmCoordinator.commit, Committed). Once round
+ * r+1's commit window has closed every such leaf is known: the node reads them ('uses'), proves each use of one of its
+ * own committed rollouts of round r by another node ('prove', before useEnd(r)), and after useEnd(r) collects its use
+ * share ('collect-use') if it proved any and its claim of round r stood. The planner never proposes a leaf that is not
+ * one of the node's own rollouts of the round, a user that is the node itself or did not log that leaf, or a use
+ * already proven or given up (test/swarm/chain-duties.test.ts checks it over generated states).
  */
 import type { Address, Hex } from 'viem';
 
@@ -39,6 +46,15 @@ export function sapoClock(c: CoordinatorClock): { genesisMs: number; roundMs: nu
   return { genesisMs: Number(c.start) * BLOCK_MS, roundMs: Number(c.commitBlocks) * BLOCK_MS, now: (block) => Number(block) * BLOCK_MS };
 }
 
+/** One of the node's own committed rollouts: its hash and its leaf (rolloutLeaf(node, hash)). */
+export type OwnRollout = { hash: Hex; leaf: Hex };
+
+/** A commitment of the next round by `user` and the rollout leaves it logged as used. */
+export type UserLeaves = { user: Address; leaves: readonly Hex[] };
+
+/** A use's key in `proven` and `useSkipped`: the user and the leaf (the coordinator counts each pair once). */
+export const useKey = (user: Address, leaf: Hex) => `${user.toLowerCase()} ${leaf.toLowerCase()}`;
+
 /** What the node knows and has done in one round. */
 export type RoundDuty = {
   round: bigint;
@@ -56,6 +72,17 @@ export type RoundDuty = {
   collected: boolean;
   /** Why the round was given up (a window missed), if it was. */
   dropped?: string;
+  /** The node's own rollouts it committed this round (their leaves are what it may prove the use of). */
+  rollouts: readonly OwnRollout[];
+  /** The node's claim was refuted (it earns no use share then). */
+  refuted: boolean;
+  /** The next round's commitments with their used leaves, once read (after the next round's commit window). */
+  users?: readonly UserLeaves[];
+  /** Uses proven (useKey), and uses given up after failures. */
+  proven: readonly string[];
+  useSkipped: readonly string[];
+  /** Why the use part of the round is over: its share collected, or nothing to collect (and why). */
+  useOver?: string;
 };
 
 export type Duties = { rounds: ReadonlyMap<bigint, RoundDuty>; busy: ReadonlySet<string> };
@@ -67,14 +94,18 @@ export type DutyAction =
   | { kind: 'watch'; round: bigint }
   | { kind: 'check'; round: bigint; node: Address }
   | { kind: 'collect'; round: bigint }
+  | { kind: 'uses'; round: bigint }
+  | { kind: 'prove'; round: bigint; user: Address; rollout: OwnRollout }
+  | { kind: 'collect-use'; round: bigint }
+  | { kind: 'use-over'; round: bigint; reason: string }
   | { kind: 'drop'; round: bigint; reason: string };
 
 /** An action's key in `busy` (one of each in flight at a time). */
-export const actionKey = (a: DutyAction) => `${a.kind} ${a.round}${a.kind === 'check' ? ` ${a.node}` : ''}`;
+export const actionKey = (a: DutyAction) => `${a.kind} ${a.round}${a.kind === 'check' ? ` ${a.node}` : a.kind === 'prove' ? ` ${useKey(a.user, a.rollout.leaf)}` : ''}`;
 
 export const noDuties = (): Duties => ({ rounds: new Map(), busy: new Set() });
 
-const blank = (round: bigint): RoundDuty => ({ round, ready: false, committed: false, claimed: false, defending: false, claims: [], checked: [], collected: false });
+const blank = (round: bigint): RoundDuty => ({ round, ready: false, committed: false, claimed: false, defending: false, claims: [], checked: [], collected: false, rollouts: [], refuted: false, proven: [], useSkipped: [] });
 
 /** The duties with round `round` changed by `patch` (created if new). */
 export function updateRound(d: Duties, round: bigint, patch: (r: RoundDuty) => Partial<RoundDuty>): Duties {
@@ -89,8 +120,22 @@ export function ended(d: Duties, a: DutyAction): Duties {
   return { ...d, busy };
 }
 
-/** Whether the node is through with a round: collected (bonds and score share), or dropped. */
-export const roundDone = (r: RoundDuty) => r.dropped !== undefined || r.collected;
+/** Whether the node is through with a round: collected (bonds and score share) and its use part over, or dropped. */
+export const roundDone = (r: RoundDuty) => r.dropped !== undefined || (r.collected && r.useOver !== undefined);
+
+/** The uses of the node's own rollouts by other nodes in what they logged: (user, rollout) pairs, each once. */
+export function usesOf(r: RoundDuty, self: Address): { user: Address; rollout: OwnRollout }[] {
+  const own = new Map(r.rollouts.map((x) => [x.leaf.toLowerCase(), x]));
+  const out = new Map<string, { user: Address; rollout: OwnRollout }>();
+  for (const u of r.users ?? []) {
+    if (u.user.toLowerCase() === self.toLowerCase()) continue;
+    for (const leaf of u.leaves) {
+      const rollout = own.get(leaf.toLowerCase());
+      if (rollout) out.set(useKey(u.user, leaf), { user: u.user, rollout });
+    }
+  }
+  return [...out.values()];
+}
 
 /**
  * The actions due at block `block`. `sample(round, node)` says whether this node re-executes a peer's claim (the
@@ -111,6 +156,7 @@ export function dutiesAt(d: Duties, o: { block: bigint; clock: CoordinatorClock;
     if (b > s.deadline && r.beacon === undefined && b <= s.deadline + BEACON_BLOCKS && (r.committed || r.claims.length)) due({ kind: 'beacon', round: r.round });
     if (r.beacon === 'void') {
       if (r.committed && !r.collected) due({ kind: 'collect', round: r.round });
+      if (r.committed && r.useOver === undefined) due({ kind: 'use-over', round: r.round, reason: 'the round is void: no use share' });
       else if (!r.committed) due({ kind: 'drop', round: r.round, reason: 'the round is void (its beacon was not fixed within 256 blocks)' });
       continue;
     }
@@ -126,7 +172,36 @@ export function dutiesAt(d: Duties, o: { block: bigint; clock: CoordinatorClock;
       continue;
     }
     if (r.committed && !r.collected && b >= s.challengeEnd && !r.defending) due({ kind: 'collect', round: r.round });
+    if (r.committed && r.useOver === undefined) useDuties(r, s, b, o.clock, o.self, (kind) => [...d.busy].some((k) => k === `${kind} ${r.round}` || k.startsWith(`${kind} ${r.round} `)), due);
   }
   return out;
+}
+
+/** The use part of a committed round (see the header): read the next round's used leaves, prove, collect, or say why not. */
+function useDuties(r: RoundDuty, s: RoundSchedule, b: bigint, clock: CoordinatorClock, self: Address, busy: (kind: DutyAction['kind']) => boolean, due: (a: DutyAction) => void): void {
+  const over = (reason: string) => due({ kind: 'use-over', round: r.round, reason });
+  if (r.refuted) return over('its claim was refuted: no use share');
+  if (!r.claimed && b >= s.claimEnd && !busy('claim')) return over('no claim of its own this round: no use share');
+  if (!r.claimed) return;
+  if (r.rollouts.length === 0) return over('no rollouts committed');
+  // Every used leaf of round r's rollouts is in a commit of round r+1, all in once its commit window has closed.
+  const next = scheduleOf(clock, r.round + 1n);
+  if (r.users === undefined) {
+    if (b >= s.useEnd) return over('the use window closed before the used leaves were read');
+    if (b >= next.deadline) due({ kind: 'uses', round: r.round });
+    return;
+  }
+  const uses = usesOf(r, self);
+  const open = uses.filter((u) => !r.proven.includes(useKey(u.user, u.rollout.leaf)) && !r.useSkipped.includes(useKey(u.user, u.rollout.leaf)));
+  if (b < s.useEnd) {
+    for (const u of open) due({ kind: 'prove', round: r.round, ...u });
+    if (uses.length === 0) over('no other node logged one of its rollouts as used');
+    return;
+  }
+  // A proof in flight may have landed before useEnd: wait for it.
+  if (busy('prove')) return;
+  if (r.proven.length === 0) return over(uses.length ? 'no use proven before the use window closed' : 'no other node logged one of its rollouts as used');
+  // After the round's collect: its disputes are over, so the claim stood (collectUse refuses otherwise).
+  if (r.collected) due({ kind: 'collect-use', round: r.round });
 }
 

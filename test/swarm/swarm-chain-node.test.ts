@@ -3,7 +3,8 @@
  * with half-second blocks, a few rounds. Each commits, fixes the beacon, evaluates and claims; every node
  * re-executes every peer's claim (--check 1). One node claims an inflated score (--hostile inflate-score): the
  * honest nodes challenge it and win the dispute on chain, it loses its claim bonds, the honest nodes are paid, and
- * the tokens add up.
+ * the tokens add up. The nodes train on each other's rollouts: a user's commit logs the used leaves, and their authors
+ * prove the use from those logs and collect a use share.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
@@ -11,7 +12,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, expect, test } from 'vitest';
 import type { Anvil } from '../../src/chain/anvil.js';
+import { parseEventLogs } from 'viem';
+import { getContractEvents } from 'viem/actions';
 import { swarmGetEntry } from '../../src/chain/index.js';
+import { SwarmCoordinatorAbi } from '../../src/chain/generated/SwarmCoordinator.js';
 import { SWARM_NODES_ECONOMICS, startSwarmNodesChain } from '../../src/cli/commands/devnet-swarm.js';
 import { MYCEL_MAIN, spawnMycel } from '../cli/spawn-mycel.js';
 
@@ -69,7 +73,10 @@ test('three node processes on anvil: commits, claims, an inflated score challeng
   const shared = (i: number) => [
     '--rpc', anvil!.rpcUrl, '--key-file', keyFiles[i], '--coordinator', chain.coordinator, '--check', '1',
     // Each its own starting policy: a check must fetch the peer's committed policy by CID over libp2p.
-    '--model', 'micro', '--seed', String(i + 1), '--pretrain-steps', '0', '--split', '2/2', '--completions', '2', '--reexec', '1', '--rounds', String(ROUNDS),
+    '--model', 'micro', '--seed', String(i + 1), '--split', '2/2', '--reexec', '1', '--rounds', String(ROUNDS),
+    // A little pre-training on an easy task, so that some groups hold right and wrong answers: GRPO trains on peers'
+    // rollouts (an untrained policy answers nothing right and every group is dropped), and their authors prove the use.
+    '--tasks', 'parity', '--pretrain-steps', '60', '--completions', '4',
     '--data-dir', join(dir!, `data-${i}`), '--port', '0', '--host', '127.0.0.1', '--json',
   ];
   const first = startNode(shared(0));
@@ -113,6 +120,30 @@ test('three node processes on anvil: commits, claims, an inflated score challeng
   expect(net[0] + net[1] + net[2] + burned, report).toBe(paidOut);
   const done = procs.map((p) => p.events.find((e) => e.type === 'chain-done'));
   expect(done.map((e) => BigInt(e!.net as string)), report).toEqual(net);
+
+  // Use: a node trained on an honest peer's rollouts (its commit logged their leaves), the peer proved the use from
+  // those logs and collected a use share > 0; every proof the nodes made stands on chain; no round paid more than its
+  // use part (USE_SHARE_BPS of the round's reward).
+  const used = chainEvents.flat().filter((e) => e.action === 'commit' && (e.used as number) > 0);
+  expect(used.length, report).toBeGreaterThan(0);
+  const proofs = chainEvents.map((es) => es.filter((e) => e.action === 'prove-use'));
+  const useCollects = chainEvents.map((es) => es.filter((e) => e.action === 'collect-use'));
+  expect(useCollects.slice(0, 2).flat().some((e) => BigInt(e.paid as string) > 0n), report).toBe(true);
+  for (const [i, ps] of proofs.entries()) {
+    for (const round of new Set(ps.map((e) => e.round as number))) {
+      const entry = await swarmGetEntry(publicClient, { coordinator: chain.coordinator, round: BigInt(round), node: addresses[i] });
+      expect(entry.uses, report).toBe(ps.filter((e) => e.round === round).length);
+    }
+  }
+  expect(useCollects[2], report).toEqual([]);
+  const logs = await getContractEvents(publicClient, { address: chain.coordinator, abi: SwarmCoordinatorAbi, eventName: 'UseCollected', fromBlock: 0n });
+  const usePart = (SWARM_NODES_ECONOMICS.rewardPerRound * BigInt(SWARM_NODES_ECONOMICS.useShareBps)) / 10_000n;
+  const perRound = new Map<bigint, bigint>();
+  for (const l of parseEventLogs({ abi: SwarmCoordinatorAbi, logs, eventName: 'UseCollected' })) perRound.set(l.args.round, (perRound.get(l.args.round) ?? 0n) + l.args.reward);
+  for (const paid of perRound.values()) expect(paid <= usePart, report).toBe(true);
+  const usePaid = done.map((e) => BigInt(e!.usePaid as string));
+  expect(usePaid.reduce((a, b) => a + b, 0n), report).toBe([...perRound.values()].reduce((a, b) => a + b, 0n));
+  console.log(`use: ${used.length} commits with used leaves, proofs per node ${proofs.map((p) => p.length).join(', ')}, use share paid per node ${usePaid.map((n) => `${Number(n) / 1e18} MYC`).join(', ')}`);
 }, 240_000);
 
 test('a wrong RPC URL is a clear error naming the fix, and no stack trace', async () => {

@@ -137,8 +137,8 @@ export const swarmStart: Command = {
         await looping;
         const net = (await chain.balance()) - balance0!;
         const t = driver.tally;
-        const summary = { type: 'chain-done', address: chain.ctx.address, committed: t.committed, claimed: t.claimed, challenged: t.challenged, challengesWon: t.won, challengesLost: t.lost, defended: t.defended, paid: String(t.paid), net: String(net) };
-        out.result(summary, `On chain: ${t.committed} commits, ${t.claimed} claims, ${t.challenged} challenges (${t.won} won, ${t.lost} lost), ${t.defended} disputes defended; net ${formatUnits(net, 18)} MYC`);
+        const summary = { type: 'chain-done', address: chain.ctx.address, committed: t.committed, claimed: t.claimed, challenged: t.challenged, challengesWon: t.won, challengesLost: t.lost, defended: t.defended, paid: String(t.paid), usesProven: t.usesProven, usePaid: String(t.usePaid), net: String(net) };
+        out.result(summary, `On chain: ${t.committed} commits, ${t.claimed} claims, ${t.challenged} challenges (${t.won} won, ${t.lost} lost), ${t.defended} disputes defended, ${t.usesProven} uses of its rollouts proven (use share ${formatUnits(t.usePaid, 18)} MYC); net ${formatUnits(net, 18)} MYC`);
         log.logger.info(summary, 'swarm chain settled');
       }
       process.off('SIGTERM', onTerm);
