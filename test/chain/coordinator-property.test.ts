@@ -203,6 +203,13 @@ async function play(k: Case): Promise<void> {
   const paid = [...rewards.values()].reduce((x, y) => x + y, 0n);
   // Nothing but the pool stays: every bond came back, was paid as a prize, or was burned.
   expect(-delta(c.coordinator)).toBe(paid);
+  // The use share paid never exceeds the round's use part, nor the score share the rest; every honest contributor
+  // whose use was proven and whose claim stood is paid some of it.
+  const usePart = (ECONOMICS.rewardPerRound * BigInt(ECONOMICS.useShareBps)) / 10_000n;
+  const usePaid = [...useRewards.values()].reduce((x, y) => x + y, 0n);
+  expect(usePaid <= usePart).toBe(true);
+  expect(paid - usePaid <= ECONOMICS.rewardPerRound - usePart).toBe(true);
+  if (useRound) for (const i of contributors) if (i !== userIndex && k.nodes[i].behaviour === 'honest' && claimed[i] !== undefined) expect(useRewards.get(a(wallets[i])) ?? 0n, `honest contributor ${i}`).toBeGreaterThan(0n);
 }
 
 test('an honest node never loses its bond, a cheat is never paid, refusals are named, tokens add up', async () => {
