@@ -8,7 +8,10 @@ import { gpt, type Gpt } from '../nn/index.js';
 import { MycelError } from '../platform/errors.js';
 import { PRESET_NAMES, UnknownPresetError, decodeCheckpoint, jobId, type CheckpointInfo, type RunRecord, type TrainState } from '../train/index.js';
 import type { Flags } from './command.js';
-import { resolveSpec, trainStore } from './job.js';
+import { resolveSpec } from './job.js';
+import { findStoredRun, isJobRunRef, runStores, storedRuns, type FoundRun } from './run-stores.js';
+import { dataDirOf } from './commands/p2p-flags.js';
+import { UnknownJobError } from '../verify/index.js';
 import { assistSpecOf } from './assist-run.js';
 
 export type LoadedCheckpoint = {
@@ -30,14 +33,12 @@ export type CheckpointOfRef = Omit<LoadedCheckpoint, 'tokenizer' | 'model'>;
 
 /** The checkpoint `ref` names (see loadCheckpointRef), checked, for any job kind. */
 export async function loadCheckpointOfRef(ref: string, flags: Flags, step?: number): Promise<CheckpointOfRef> {
-  const store = trainStore(flags);
   if (!ref.endsWith('.json') && (await isFile(ref))) {
     const loaded = decodeCheckpoint(new Uint8Array(await readFile(ref)), ref);
     return { ...loaded, source: `${ref} ${stepOf(loaded.state.step, loaded.info.spec.steps)}` };
   }
-  const id = await findRunId(ref, flags);
-  const record = await store.readRun(id);
-  if (!record) throw new CheckpointRefError(`No run ${id} in ${store.dir}.`, { metaMessages: [`Train it first: mycel train ${ref}`] });
+  const { name, store, record } = await findRunOfRef(ref, flags);
+  const id = record.jobId;
   const steps = Object.keys(record.checkpoints).map(Number).sort((a, b) => a - b);
   const chosen = step ?? steps[steps.length - 1];
   const hash = record.checkpoints[String(chosen)];
@@ -45,7 +46,7 @@ export async function loadCheckpointOfRef(ref: string, flags: Flags, step?: numb
     throw new CheckpointRefError(`Run ${id} has no checkpoint at step ${chosen}.`, { metaMessages: [`Checkpointed steps: ${steps.join(', ')}`] });
   }
   const loaded = decodeCheckpoint(await store.getObject(hash), `${hash} (step ${chosen})`);
-  return { ...loaded, source: `run ${id.slice(0, 12)} ${stepOf(chosen, record.spec.steps)}`, record };
+  return { ...loaded, source: `run ${id.slice(0, 12)}${name === 'train' ? '' : ` (${name}, a market job's run)`} ${stepOf(chosen, record.spec.steps)}`, record };
 }
 
 /** The GPT checkpoint `ref` names, with its tokenizer and model (what eval and sample run). */
@@ -69,28 +70,46 @@ function withModel({ state, info }: { state: TrainState; info: CheckpointInfo },
   return { state, info, tokenizer, model, source };
 }
 
-async function findRunId(ref: string, flags: Flags): Promise<string> {
-  const store = trainStore(flags);
+/** The run `ref` names in the data dir's stores (run-stores.ts): a job id prefix, job-N, or a preset or spec whose run is there. */
+async function findRunOfRef(ref: string, flags: Flags): Promise<FoundRun> {
+  const stores = await runStores(dataDirOf(flags));
+  const where = stores.map((s) => s.store.dir).join(', ');
+  const find = async (wanted: string) => {
+    try {
+      return await findStoredRun(stores, wanted, 6);
+    } catch (error) {
+      if (!(error instanceof UnknownJobError)) throw error;
+      return undefined;
+    }
+  };
+  if (isJobRunRef(ref)) {
+    const found = await find(ref);
+    if (found) return found;
+    throw new CheckpointRefError(`No run of market job ${ref.slice(4)} in ${dataDirOf(flags)}.`, { metaMessages: ['A node keeps the runs of the jobs it solved or re-executed in <data-dir>/job-N; `mycel inspect` with no argument lists them; --data-dir points at the node\'s.'] });
+  }
   if (/^[0-9a-f]{6,64}$/.test(ref)) {
-    const matches = (await store.runs()).filter((id) => id.startsWith(ref));
-    if (matches.length === 1) return matches[0];
-    if (matches.length > 1) throw new CheckpointRefError(`"${ref}" matches ${matches.length} runs.`, { metaMessages: ['Give more characters of the job id.'] });
-    throw new CheckpointRefError(`No run whose id starts with ${ref} in ${store.dir}.`, {
+    const matches = (await storedRuns(stores)).filter(({ record }) => record.jobId.startsWith(ref));
+    if (new Set(matches.map((m) => m.record.jobId)).size > 1) throw new CheckpointRefError(`"${ref}" matches ${matches.length} runs.`, { metaMessages: ['Give more characters of the job id.'] });
+    if (matches.length > 0) return matches[0];
+    throw new CheckpointRefError(`No run whose id starts with ${ref} in ${where}.`, {
       metaMessages: ['`mycel inspect` with no argument lists the runs in the store; --data-dir points at another store.'],
     });
   }
+  let id: string;
   try {
-    const { spec } = await resolveSpec(ref, flags.text as string | undefined);
-    return jobId(spec);
+    id = jobId((await resolveSpec(ref, flags.text as string | undefined)).spec);
   } catch (error) {
     if (!(error instanceof UnknownPresetError)) throw error;
-    throw new CheckpointRefError(`"${ref}" is not a checkpoint file, a run in ${store.dir}, or a preset.`, {
+    throw new CheckpointRefError(`"${ref}" is not a checkpoint file, a run in ${where}, or a preset.`, {
       metaMessages: [
         '`mycel inspect` with no argument lists the runs in the store (by job id); --data-dir points at another store.',
         `Presets name their own run once trained: ${PRESET_NAMES.join(', ')}.`,
       ],
     });
   }
+  const found = await find(id);
+  if (found) return found;
+  throw new CheckpointRefError(`No run ${id} in ${where}.`, { metaMessages: [`Train it first: mycel train ${ref}`] });
 }
 
 async function isFile(path: string): Promise<boolean> {

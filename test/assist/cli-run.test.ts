@@ -86,6 +86,41 @@ describe('mycel inspect, verify and dispute on an assist job', () => {
     expect(gptOnly.stderr).toContain('an assist job\'s run can be cheated with flip-bit or fake-hash');
   });
 
+  it('finds the run of a market job a node on the data dir ran (<data-dir>/job-N): inspect lists and shows it, verify and dispute --local replay it', async () => {
+    // As a solver or verifier node keeps it (node/roles.ts): its own store per market job, here job 7 of another seed.
+    const jobSpec = parseAssistJobSpec({ ...spec, seed: 6 });
+    const { record: jobRun } = await runJob(buildAssistJob(jobSpec, new Map([[dataset.cid, dataset.bytes]])), { store: new Store(join(dir, 'job-7')) });
+    try {
+      const list = await mycelInProcess('inspect', '--data-dir', dir, '--json');
+      const rows = list.stdout.trim().split('\n').map((l) => JSON.parse(l) as { job_id: string; store: string; commitment: string });
+      expect(rows).toEqual([
+        expect.objectContaining({ job_id: record.jobId, store: 'train', commitment: record.commitment }),
+        expect.objectContaining({ job_id: jobRun.jobId, store: 'job-7', commitment: jobRun.commitment }),
+      ]);
+      for (const ref of ['job-7', jobRun.jobId.slice(0, 8)]) {
+        const shown = await mycelInProcess('inspect', ref, '--data-dir', dir, '--json');
+        expect(shown.code).toBe(0);
+        expect(JSON.parse(shown.stdout)).toMatchObject({ kind: 'assist', job_id: jobRun.jobId, step: 3, state_hash: jobRun.stepHashes[3], commitment: jobRun.commitment });
+      }
+      for (const ref of ['job-7', jobRun.jobId.slice(0, 8), jobRun.commitment!.slice(0, 10)]) {
+        const verified = await mycelInProcess('verify', ref, '--data-dir', dir, '--json');
+        expect(verified.code).toBe(0);
+        expect(JSON.parse(verified.stdout)).toMatchObject({ job_id: jobRun.jobId, commitment: jobRun.commitment, agrees: true, steps_executed: 3 });
+      }
+      const game = await mycelInProcess('dispute', '--local', 'job-7', '--challenger-cheat', 'flip-bit', '--data-dir', dir);
+      expect(game.stdout).toContain('Ruling: the challenger loses.');
+      // A market job with no run here is named, with where runs are kept.
+      const none = await mycelInProcess('verify', 'job-8', '--data-dir', dir);
+      expect(none.code).not.toBe(0);
+      expect(none.stderr).toContain('this data dir has no job-8/');
+      expect(none.stderr).not.toContain('    at ');
+      const noneShown = await mycelInProcess('inspect', 'job-8', '--data-dir', dir);
+      expect(noneShown.stderr).toContain('No run of market job 8 in');
+    } finally {
+      await rm(join(dir, 'job-7'), { recursive: true, force: true });
+    }
+  });
+
   it('without the dataset blob, verify says which blob is missing and how to get it', async () => {
     await rm(blobFile());
     try {

@@ -24,6 +24,7 @@ import { blobCid, packDataset } from '../../src/assist/dataset.js';
 import { buildAssistJob, parseAssistJobSpec } from '../../src/assist/job.js';
 import { createAssistant, defineApp, encodeEpisode, EpisodeRecorder, initModel, modelHash, trainAssistant, type Episode } from '../../src/assist/index.js';
 import { fineTune } from '../../src/assist/fine-tune.js';
+import { mycelInProcess } from '../cli/in-process.js';
 import { EXPERIMENT_DEFAULTS, fineTuneSettings } from '../../src/assist/blocks/experiment.js';
 import { applyModelUpdate, ModelUpdateError } from '../../src/assist/model-update.js';
 import type { NodeEvent } from '../../src/node/context.js';
@@ -202,6 +203,12 @@ describe("mycel assist's server on a market", () => {
       const tuned = fineTune(app, base, episodes, replay, fineTuneSettings({ ...EXPERIMENT_DEFAULTS, fineTuneSteps: 3 }));
       expect((await api('api/model')).hash).toBe(modelHash(tuned.model));
       expect(used.body.commitment).toBe(tuned.commitment);
+      // The solver's and the verifier's runs of the job, in their data dirs (job-N), are found and replayed by the CLI
+      // from the blobs each node fetched (dataset, base model, replay).
+      for (const node of ['solver', 'verifier']) {
+        const verified = await mycelInProcess('verify', `job-${jobId}`, '--data-dir', join(dir, 'server', node), '--json');
+        expect(JSON.parse(verified.stdout)).toMatchObject({ commitment: tuned.commitment, agrees: true, steps_executed: 3 });
+      }
       const local = await startAssistServer({ dir: join(dir, 'server', 'assist'), dataDir: join(dir, 'server'), port: 0, model: base, commitment: 'none', learnSteps: 3, log: () => {}, replay });
       try {
         const learned = await fetch(new URL('api/learn', local.url), { method: 'POST', body: JSON.stringify({ person: 'ada' }) });

@@ -6,8 +6,10 @@ import { assistSpecOf } from '../assist-run.js';
 import { UsageError } from '../../platform/errors.js';
 import { adversary, describeMove, describeRuling, describeWhere, playGame, replayParty, rulesOf, type PlayedMove } from '../../verify/index.js';
 import { intFlag, type Command } from '../command.js';
-import { JOB_FLAGS, resolveProgram, trainStore } from '../job.js';
-import { findRun, programOf } from './verify.js';
+import { JOB_FLAGS, resolveProgram } from '../job.js';
+import { findStoredRun, isJobRunRef, runStores } from '../run-stores.js';
+import { dataDirOf } from './p2p-flags.js';
+import { programOf } from './verify.js';
 
 const CHEATS = ['flip-bit', 'math-exp', 'pairwise-sum', 'skip-step', 'lr', 'fake-hash'] as const;
 type Cheat = (typeof CHEATS)[number];
@@ -36,7 +38,7 @@ function cheating(honest: JobProgram, cheat: Cheat, t: number): JobProgram {
 export const dispute: Command = {
   name: 'dispute',
   summary: 'play a whole dispute game between two local runs and print every move',
-  usage: '--local <job id | run commitment | preset | spec.json>',
+  usage: '--local <job id | run commitment | job-N | preset | spec.json>',
   description: `
 The solver is the named run from the store, or, for a preset or spec file, a run made here with
 --cheat. The challenger re-executes the job honestly into a temporary store (or cheats too, with
@@ -70,7 +72,7 @@ Examples:
     try {
       let honest: JobProgram;
       let solver: { program: JobProgram; store: Store; record: RunRecord<ProgramSpec> };
-      const named = /^[0-9a-f]{4,64}$/i.test(args[0]);
+      const named = /^[0-9a-f]{4,64}$/i.test(args[0]) || isJobRunRef(args[0]);
       const t = () => intFlag(flags, 'at', Math.max(1, Math.ceil(honest.spec.steps / 2)), 1, honest.spec.steps);
       const runAs = async (cheat: string | undefined) => {
         const program = cheat ? cheating(honest, cheat as Cheat, t()) : honest;
@@ -84,8 +86,7 @@ Examples:
         return { program, store, record };
       };
       if (named) {
-        const store = trainStore(flags);
-        const record = await findRun(store, args[0]);
+        const { store, record } = await findStoredRun(await runStores(dataDirOf(flags)), args[0]);
         honest = await programOf(record, flags);
         solver = { program: honest, store, record };
       } else {

@@ -4,33 +4,37 @@ import { intFlag, type Command } from '../command.js';
 import { loadCheckpointOfRef, loadCheckpointRef } from '../checkpoint-ref.js';
 import { assistRunData, assistSpecOf } from '../assist-run.js';
 import { JOB_FLAGS, trainStore } from '../job.js';
+import { runStores, storedRuns } from '../run-stores.js';
+import { dataDirOf } from './p2p-flags.js';
 
 export const inspect: Command = {
   name: 'inspect',
   summary: 'show what a checkpoint or run holds (no argument: list the runs in the store)',
-  usage: '[checkpoint.safetensors | job id | preset]',
+  usage: '[checkpoint.safetensors | job id | job-N | preset]',
   description: `
+Runs are looked for in the data dir's train store and among the market jobs a node on this data dir
+solved or re-executed (<data-dir>/job-N: name one job-N, or by its job id).
 Loading a checkpoint checks its bytes against its content hash and its tensors against the state
 hash it claims; a corrupt checkpoint is reported and left untouched.
 
 Examples:
   mycel inspect
   mycel inspect quick
+  mycel inspect job-7 --data-dir ~/.mycel-node
   mycel inspect ~/.mycel/train/objects/<hash>.safetensors --json`,
   flags: { ...JOB_FLAGS, step: { type: 'string', value: 'STEP', description: 'the checkpoint of this step (default: the latest)' } },
   async run({ args, flags, out }) {
     if (args.length > 1) throw new UsageError('inspect takes at most one checkpoint, job id or preset.');
     if (args.length === 0) {
-      const store = trainStore(flags);
-      const ids = await store.runs();
-      if (ids.length === 0) out.print(`No runs in ${store.dir}. Start one: mycel train quick`);
-      for (const id of ids) {
-        const record = await store.readRun(id);
-        if (!record) continue;
+      // mycel train's runs, then those of the market jobs a node on this data dir solved or re-executed (job-N).
+      const runs = await storedRuns(await runStores(dataDirOf(flags)));
+      if (runs.length === 0) out.print(`No runs in ${trainStore(flags).dir} or a market job's store of ${dataDirOf(flags)}. Start one: mycel train quick`);
+      for (const { name, record } of runs) {
+        const id = record.jobId;
         const assist = assistSpecOf(record.spec);
         const data = assist ? assistRunData(assist) : record.spec.data.kind === 'task' ? record.spec.data.task : record.spec.data.path;
-        const row = { job_id: id, steps_done: record.stepHashes.length - 1, steps: record.spec.steps, commitment: record.commitment ?? null, data };
-        out.result(row, `${id.slice(0, 16)}  ${String(row.steps_done).padStart(6)}/${row.steps} steps  ${row.data}  ${row.commitment ? `commitment ${row.commitment.slice(0, 16)}…` : 'unfinished'}`);
+        const row = { job_id: id, store: name, steps_done: record.stepHashes.length - 1, steps: record.spec.steps, commitment: record.commitment ?? null, data };
+        out.result(row, `${id.slice(0, 16)}  ${String(row.steps_done).padStart(6)}/${row.steps} steps  ${row.data}  ${row.commitment ? `commitment ${row.commitment.slice(0, 16)}…` : 'unfinished'}${name === 'train' ? '' : `  (${name})`}`);
       }
       return;
     }

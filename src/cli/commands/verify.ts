@@ -5,18 +5,12 @@ import { loadTextFileBytes } from '../../data/index.js';
 import { UsageError } from '../../platform/errors.js';
 import { UnknownJobError, catchProbability, locateDivergence, rulesOf, sampleSteps, type Divergence } from '../../verify/index.js';
 import { intFlag, interruptedExit, type Command, type Flags } from '../command.js';
-import { JOB_FLAGS, trainStore } from '../job.js';
+import { JOB_FLAGS } from '../job.js';
+import { findStoredRun, runStores, type RunStore } from '../run-stores.js';
 
 /** The run a job id or run commitment (or a unique prefix of either) names in the store. */
 export async function findRun(store: Store, ref: string): Promise<RunRecord> {
-  const wanted = ref.toLowerCase();
-  const matches: RunRecord[] = [];
-  for (const id of await store.runs()) {
-    const record = await store.readRun(id);
-    if (record && (id.startsWith(wanted) || record.commitment?.startsWith(wanted))) matches.push(record);
-  }
-  if (matches.length !== 1 || wanted.length < 4) throw new UnknownJobError(`${ref} in ${store.dir}${matches.length > 1 ? ` (${matches.length} runs match: give more digits)` : ''}`);
-  return matches[0];
+  return (await findStoredRun([{ name: 'train', store }], ref)).record;
 }
 
 /** The run's program: a GPT job's from its spec (and its text), an assist job's from its spec and blobs (assist-run.ts). */
@@ -65,8 +59,10 @@ export async function checkCheckpoints(store: Store, record: RunRecord): Promise
 export const verify: Command = {
   name: 'verify',
   summary: 're-execute a committed run (or K sampled steps) and report agreement or the first divergence',
-  usage: '<job id | run commitment>',
+  usage: '<job id | run commitment | job-N>',
   description: `
+Finds the run in the data dir's train store or among the market jobs a node on this data dir solved
+or re-executed (<data-dir>/job-N: name it job-N, or by its job id or commitment).
 Re-executes the run's steps with this node's runtime, from the run's own intact checkpoints, and
 compares every step hash with the commitment. A divergence is located to the step, and, where the
 run has a checkpoint of the diverging step, to the op (with its place in the model), the element and
@@ -76,6 +72,7 @@ starts from an earlier one instead.
 
 Examples:
   mycel verify 3fa9c1
+  mycel verify job-7 --data-dir ~/.mycel-node     # market job 7, as this node ran it
   mycel verify 3fa9c1 --sample 5 --seed 42 --json`,
   flags: {
     ...JOB_FLAGS,
@@ -86,7 +83,7 @@ Examples:
   async run({ args, flags, out, signal }) {
     if (args.length !== 1) throw new UsageError('verify takes one job id or run commitment.', { metaMessages: ['List them: mycel inspect'] });
     let bar: ReturnType<typeof out.progress> | undefined;
-    const { text, ...result } = await verifyRun(trainStore(flags), args[0], flags, signal, (t, done, total) => {
+    const { text, ...result } = await verifyRun(await runStores(dataDirOf(flags)), args[0], flags, signal, (t, done, total) => {
       if (flags['each-step']) out.log(`step ${t}: agrees`);
       else (bar ??= out.progress('verifying', total)).update(done);
     });
@@ -96,9 +93,9 @@ Examples:
   },
 };
 
-/** `onAgreed(t, done, total)` is told each checked step that agrees. */
-export async function verifyRun(store: Store, ref: string, flags: Flags, signal?: AbortSignal, onAgreed?: (t: number, done: number, total: number) => void) {
-  const record = await findRun(store, ref);
+/** `stores`: where to look for the run (runStores: the data dir's train store and its market jobs'). `onAgreed(t, done, total)` is told each checked step that agrees. */
+export async function verifyRun(stores: Store | readonly RunStore[], ref: string, flags: Flags, signal?: AbortSignal, onAgreed?: (t: number, done: number, total: number) => void) {
+  const { store, record } = await findStoredRun(stores instanceof Store ? [{ name: 'train', store: stores }] : stores, ref);
   if (!record.commitment) throw new UnknownJobError(`${ref}: the run is unfinished and has no commitment yet`);
   const program = await programOf(record, flags);
   const T = record.spec.steps;
