@@ -2,7 +2,10 @@
 // [--reexec F] [--minutes M]`: SAPO at small scale. 8 nodes in one process (the node code of `mycel swarm start` over
 // an in-memory transport, so 2 cores suffice), settings 8/0 6/2 4/4 2/6, 4/4-noniid, 8/0-noniid and 4/4-poisoned,
 // each seed from the same pre-trained policy (cached in .cache/sapo). One line per setting and seed, then a summary
-// line with the gains (ratios of mean cumulative rewards minus 1). Progress goes to stderr. --quick: 5 rounds.
+// line with the gains (ratios of mean cumulative rewards minus 1) and honest_reward_share: of the rewards the swarm
+// coordinator's payout rule (src/chain/swarm-payout.ts, checked against the contract on anvil by
+// test/chain/swarm-payout.test.ts) pays in the poisoned setting, the share the honest nodes got. Progress goes to
+// stderr. --quick: 5 rounds.
 // --minutes M: each swarm also stops after the round that ends past M minutes of its own; rows then differ in
 // rounds and the summary compares the first K rounds, K the fewest any row ran (each row carries its rewards).
 // `--summarize FILE...`: the rows of earlier runs (split by --only/--seeds) and their summary.

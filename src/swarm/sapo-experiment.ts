@@ -10,6 +10,9 @@ import { createSapoNode } from './round.js';
 import { parseSapoConfig, type SapoConfig, type SapoConfigInput } from './sapo-config.js';
 import { buildProgram, heldoutAccuracy, policySpec, pretrainPolicy, type PolicyModel } from './sapo-policy.js';
 import { simRound, type SimMember } from './sapo-sim.js';
+import { evalProgram } from './eval-program.js';
+import { roundPayouts, type PayoutEntry } from '../chain/swarm-payout.js';
+import { sha256 } from '../platform/sha256.js';
 import type { TrainState } from '../train/index.js';
 
 export const SETTINGS = ['8/0', '6/2', '4/4', '2/6', '4/4-noniid', '8/0-noniid', '4/4-poisoned'] as const;
@@ -62,7 +65,29 @@ export type SettingResult = {
   rejected: number;
   /** Of the external questions the honest nodes trained on, the share that honest nodes wrote (poisoned setting: is the poisoner kept out?). */
   honest_share: number | null;
+  /**
+   * Poisoned setting: of the rewards the swarm coordinator's payout rule pays over the rounds (chain/swarm-payout.ts,
+   * checked against the contract on anvil), the share paid to the honest nodes. Each round every node claims its
+   * committed policy's score on the eval (16 two-digit additions drawn from the round's beacon) and proves each use
+   * of its rollout by a peer's GRPO step; the poisoner claims its true score (an inflated claim is refuted on chain:
+   * the devnet and test/chain show it) and is paid for the uses it gets. Null in the other settings.
+   */
+  honest_reward_share?: number | null;
 };
+
+/** The coordinator's economics the bench's payouts follow (mycel devnet's): 100 MYC a round, 20% of it by use. */
+export const PAYOUT_RULES = { rewardPerRound: 100n * 10n ** 18n, useShareBps: 2_000 };
+
+/** A round's eval beacon for a bench swarm (a chain would take a block hash). */
+const evalBeacon = (swarmId: string, round: number) => sha256(new TextEncoder().encode(`${swarmId} eval beacon ${round}`));
+
+/** The score of `policy` on the eval of `beacon`: the eval program's steps run, its last writes the score. */
+function evalScore(program: StartingPolicy['program'], policy: TrainState, beacon: Uint8Array): number {
+  const ev = evalProgram(program.model, policy, beacon);
+  let state = ev.init();
+  for (let t = 0; t < ev.spec.steps; t++) state = ev.step(state).state;
+  return ev.score(state);
+}
 
 /** A round's RL health, means over the honest nodes (the bench prints it as progress). */
 export type RoundHealth = { reward: number; ownEqual: number; meanAbsAdvantage: number; gradNorm: number; seconds: number };
@@ -105,9 +130,26 @@ export function runSetting(setting: Setting, seed: number, start: { program: Ret
   let externalTotal = 0;
   let externalHonest = 0;
   const rewards: number[] = [];
+  const paid = { honest: 0n, all: 0n };
   for (let round = 0; round < o.rounds && !(o.deadline !== undefined && performance.now() >= o.deadline); round++) {
+    // What each node commits this round: the policy its rollout comes from.
+    const committed = members.map((m) => m.node.policy);
     const { members: next, result } = simRound(members, round);
     members = next;
+    if (variant === 'poisoned') {
+      const beacon = evalBeacon(config.swarmId, round);
+      const entries: PayoutEntry[] = members.map((m, i) => ({
+        score: evalScore(start.program, committed[i], beacon),
+        claimed: true,
+        refuted: false,
+        // A use: a peer's GRPO step of this round trained on one of its questions (each user counts once).
+        uses: result.metrics.filter((u) => u.node !== m.node.id && u.externalFrom.includes(m.node.id)).length,
+      }));
+      for (const [i, p] of roundPayouts(round, entries, { ...PAYOUT_RULES, rounds: o.rounds }).entries()) {
+        paid.all += p.score + p.use;
+        if (!members[i].hostile) paid.honest += p.score + p.use;
+      }
+    }
     const honest = result.metrics.filter((_, i) => !members[i].hostile);
     const hostileIds = new Set(members.filter((m) => m.hostile).map((m) => m.node.id));
     for (const m of honest) {
@@ -147,6 +189,7 @@ export function runSetting(setting: Setting, seed: number, start: { program: Ret
     round_seconds: seconds / rewards.length,
     rejected,
     honest_share: externalTotal > 0 ? externalHonest / externalTotal : null,
+    ...(variant === 'poisoned' ? { honest_reward_share: paid.all > 0n ? Number((paid.honest * 1_000_000n) / paid.all) / 1_000_000 : null } : {}),
   };
 }
 
@@ -169,6 +212,10 @@ export function summarize(results: readonly SettingResult[]) {
     gain_4_4_over_8_0: mean('4/4') / mean('8/0') - 1,
     gain_noniid: mean('4/4-noniid') / mean('8/0-noniid') - 1,
     poisoned_over_clean: mean('4/4-poisoned') / mean('4/4'),
+    honest_reward_share: (() => {
+      const shares = results.filter((r) => r.setting === '4/4-poisoned' && typeof r.honest_reward_share === 'number').map((r) => r.honest_reward_share!);
+      return shares.length ? shares.reduce((a, b) => a + b, 0) / shares.length : null;
+    })(),
     poisoned_honest_share: (() => {
       const shares = results.filter((r) => r.setting === '4/4-poisoned' && r.honest_share !== null).map((r) => r.honest_share!);
       return shares.length ? shares.reduce((a, b) => a + b, 0) / shares.length : null;
