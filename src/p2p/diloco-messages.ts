@@ -25,11 +25,11 @@ export const DILOCO_SCHEMAS = {
   done: z.strictObject({ run: hex64, worker, round }),
   /**
    * A worker's pseudo-gradient for a round: the blob's CID and byte size, the delta's digest (deltaDigest),
-   * and the CID of the state its inner steps started from (outer parameters + its AdamW state), which a
-   * spot-checker fetches to re-execute them; and `inner`, the run commitment of its inner-step job (train/diloco-jobs.ts),
-   * the claim the dispute game referees.
+   * and `inner`, the run commitment of its inner-step job (train/diloco-jobs.ts), the claim the dispute game
+   * referees. Its inner steps start from the round's outer state and a fresh AdamW state, so a spot-checker
+   * re-executes them from the state it holds.
    */
-  delta: z.strictObject({ run: hex64, round, worker, cid, bytes: z.number().int().positive(), digest: hex64, start: cid, inner: hex64.optional() }),
+  delta: z.strictObject({ run: hex64, round, worker, cid, bytes: z.number().int().positive(), digest: hex64, inner: hex64.optional() }),
   /**
    * The round's close, by its closer (the lowest worker on the roster): the accepted deltas, the refusals with
    * their reasons, the closer's new outer state (CID and state hash), the round's commitment and the next roster.

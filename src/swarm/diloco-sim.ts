@@ -4,7 +4,7 @@
  * deterministic and does no I/O: the benchmark runs it, the tests use it as the model that the worker
  * processes must agree with, and each worker's state at a round boundary is what a worker commits.
  */
-import type { OptState, Params } from '../nn/index.js';
+import type { Params } from '../nn/index.js';
 import {
   contributionOf,
   deltaDigest,
@@ -24,8 +24,8 @@ import type { TrainProgram } from '../train/program.js';
 import { spotCheck, spotCheckSelection, type Refusal, type DilocoSetup } from './diloco.js';
 import { nolocoGroupOf } from './noloco.js';
 
-/** What a worker keeps between rounds: its outer state and its own inner optimizer (AdamW) state. */
-export type WorkerState = { outer: OuterState; opt: OptState };
+/** What a worker keeps between rounds: its outer state (its inner AdamW state starts afresh every round, innerStart). */
+export type WorkerState = { outer: OuterState };
 
 /** `commitment`: the last round's commitment, the head of the run's commitment chain. */
 export type SimSnapshot = { round: number; workers: Map<number, WorkerState>; commitment: string };
@@ -73,23 +73,21 @@ export function simulateDiloco(options: SimOptions, from?: SimSnapshot): SimSnap
 
     const contributions: Contribution[] = [];
     const honest = new Map<number, Params>();
-    const ends = new Map<number, OptState>();
     const losses: number[] = [];
     for (const w of roster) {
       if (late.has(w)) continue;
-      const { outer, opt } = workers.get(w)!;
-      const inner = runInnerSteps(program, shardBatcher(options.batch, slots, w), innerStart(outer, opt, innerSteps), innerSteps);
+      const { outer } = workers.get(w)!;
+      const inner = runInnerSteps(program, shardBatcher(options.batch, slots, w), innerStart(program, outer, innerSteps), innerSteps);
       const c = contributionOf(w, outer, inner.state.params, mode);
       honest.set(w, c.delta);
-      ends.set(w, inner.state.opt);
       losses.push(...inner.losses);
       contributions.push({ ...c, delta: options.forge?.(round, w, c.delta) ?? c.delta });
     }
     const checked = spotCheckSelection(seed, round, contributions.map((c) => c.worker), options.spotCheckFraction ?? 0);
-    // Re-execution is a real re-run of the worker's inner steps from its committed start state.
+    // Re-execution is a real re-run of the worker's inner steps from the round's start state.
     const reexecute = (w: number) => {
-      const { outer, opt } = workers.get(w)!;
-      const inner = runInnerSteps(program, shardBatcher(options.batch, slots, w), innerStart(outer, opt, innerSteps), innerSteps);
+      const { outer } = workers.get(w)!;
+      const inner = runInnerSteps(program, shardBatcher(options.batch, slots, w), innerStart(program, outer, innerSteps), innerSteps);
       return contributionOf(w, outer, inner.state.params, mode).delta;
     };
     const { accepted, refused } = spotCheck(contributions, checked, reexecute, round);
@@ -99,7 +97,7 @@ export function simulateDiloco(options: SimOptions, from?: SimSnapshot): SimSnap
     if (mode === 'diloco') {
       const anyone = workers.get(roster[0])!.outer;
       const next = outerMerge('diloco', anyone, accepted, hyper);
-      for (const w of roster) workers.set(w, { outer: next, opt: acceptedIds.includes(w) ? ends.get(w)! : workers.get(w)!.opt });
+      for (const w of roster) workers.set(w, { outer: next });
       states.push({ worker: SHARED_STATE, hash: outerStateHash(next) });
     } else {
       const nextOf = new Map<number, OuterState>();
@@ -108,7 +106,7 @@ export function simulateDiloco(options: SimOptions, from?: SimSnapshot): SimSnap
         nextOf.set(w, outerMerge('noloco', workers.get(w)!.outer, accepted.filter((c) => group.includes(c.worker)), hyper));
       }
       for (const [w, next] of nextOf) {
-        workers.set(w, { outer: next, opt: ends.get(w)! });
+        workers.set(w, { outer: next });
         states.push({ worker: w, hash: outerStateHash(next) });
       }
     }
@@ -135,20 +133,17 @@ export function simulateDiloco(options: SimOptions, from?: SimSnapshot): SimSnap
 /**
  * A worker that was not in the last round (offline, late, excluded) starts this round from the outer state
  * of the lowest up-to-date worker, as a networked worker rebases on the state of the round's closer (the
- * lowest worker on the roster): DiLoCo's shared state, or that worker's own in NoLoCo. It keeps its own
- * inner optimizer state.
+ * lowest worker on the roster): DiLoCo's shared state, or that worker's own in NoLoCo.
  */
 function rebase(workers: Map<number, WorkerState>, w: number, round: number): void {
-  const self = workers.get(w)!;
-  if (self.outer.round === round) return;
+  if (workers.get(w)!.outer.round === round) return;
   const current = [...workers.entries()].filter(([, s]) => s.outer.round === round).sort(([a], [b]) => a - b);
   if (current.length === 0) return; // nobody is ahead: keep going from its own state
-  workers.set(w, { outer: current[0][1].outer, opt: self.opt });
+  workers.set(w, { outer: current[0][1].outer });
 }
 
-/** A new worker: the current outer state of the lowest up-to-date worker (fetched by CID in a real run), a fresh AdamW state. */
+/** A new worker: the current outer state of the lowest up-to-date worker (fetched by CID in a real run). */
 function joiner(program: TrainProgram, workers: Map<number, WorkerState>): WorkerState {
   const newest = [...workers.entries()].sort(([a, x], [b, y]) => y.outer.round - x.outer.round || a - b)[0];
-  const outer = newest ? newest[1].outer : initialOuter(program);
-  return { outer, opt: program.optimizer.init(outer.params) };
+  return { outer: newest ? newest[1].outer : initialOuter(program) };
 }

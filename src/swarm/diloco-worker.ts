@@ -1,7 +1,8 @@
 /**
  * One DiLoCo / NoLoCo worker on the network: the edge around the pure round rules (diloco.ts) and programs
- * (train/diloco-program.ts). Each round it runs its H inner steps, puts its pseudo-gradient and its start
- * state in the blob store, announces them on the run's topic, and merges the round as its closer lists it.
+ * (train/diloco-program.ts). Each round it runs its H inner steps from the round's outer state (with a fresh
+ * AdamW state, so anyone can re-execute them from that state alone), puts its pseudo-gradient in the blob
+ * store, announces it on the run's topic, and merges the round as its closer lists it.
  *
  * The closer of a round is the lowest worker on the roster. It waits for the roster's deltas until the
  * cut-off, checks each one (announcement, size, shape, digest), re-executes a seeded fraction of them, and
@@ -13,7 +14,7 @@
  */
 import { mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { loadSafetensors, saveSafetensors, type OptState, type Params } from '../nn/index.js';
+import { loadSafetensors, saveSafetensors, type Params } from '../nn/index.js';
 import { DILOCO_HISTORY_SCHEMA, DILOCO_SCHEMAS, MAX_DILOCO_HISTORY_BYTES, MAX_DILOCO_MESSAGE_BYTES, dilocoTopic, type DilocoSchemas } from '../p2p/diloco-messages.js';
 import type { GossipMessage, GossipTopic } from '../p2p/gossip.js';
 import type { MycelNode } from '../p2p/node.js';
@@ -85,7 +86,7 @@ export type DilocoWorkerOptions = DilocoRunConfig & {
 /** Bytes of a safetensors file's header above its data, at most (names and metadata): a delta blob's size cap. */
 const HEADER_ALLOWANCE = 64 * 1024;
 
-export async function runDilocoWorker(o: DilocoWorkerOptions): Promise<{ outer: OuterState; opt: OptState }> {
+export async function runDilocoWorker(o: DilocoWorkerOptions): Promise<{ outer: OuterState }> {
   const { node, program, mode, innerSteps, worker } = o;
   const log = (line: string) => o.onLog?.(line);
   const topic: GossipTopic<DilocoSchemas> = node.topic(dilocoTopic(o.run), DILOCO_SCHEMAS, { maxBytes: MAX_DILOCO_MESSAGE_BYTES });
@@ -209,7 +210,6 @@ export async function runDilocoWorker(o: DilocoWorkerOptions): Promise<{ outer: 
   // The committed state: resume from it, or start (a joiner waits for a close to learn the outer state).
   const committed = await loadCommitted(o.dir, worker);
   let outer: OuterState = committed?.outer ?? initialOuter(program);
-  let opt: OptState = committed?.opt ?? program.optimizer.init(outer.params);
   // The run's commitment chain as this worker has checked it, link by link, from the spec's genesis.
   const genesis = genesisCommitment(program);
   let history: RoundLink[] = committed?.history ?? [];
@@ -267,7 +267,6 @@ export async function runDilocoWorker(o: DilocoWorkerOptions): Promise<{ outer: 
         continue;
       }
       history = chain;
-      opt = program.optimizer.init(outer.params);
       roster = new Set(close.roster);
       current = outer.round;
       log(`joined at round ${outer.round}, outer state ${close.state.hash.slice(0, 12)} fetched by CID`);
@@ -299,9 +298,8 @@ export async function runDilocoWorker(o: DilocoWorkerOptions): Promise<{ outer: 
         log(`round ${round}: not on the roster, rebased on the closer's state`);
         continue;
       }
-      const start = innerStart(outer, opt, innerSteps);
       // The inner steps' hashes are the inner-step job's h_0 .. h_H: their root is the run this worker stands behind.
-      const inner = runInnerSteps(program, shardBatcher(o.batch, o.slots, worker), start, innerSteps, { hashSteps: true });
+      const inner = runInnerSteps(program, shardBatcher(o.batch, o.slots, worker), innerStart(program, outer, innerSteps), innerSteps, { hashSteps: true });
       const innerRun = runCommitment(inner.stepHashes);
       const honest = contributionOf(worker, outer, inner.state.params, mode);
       const sent = { ...honest, delta: o.forge?.(round, honest.delta) ?? honest.delta };
@@ -309,8 +307,7 @@ export async function runDilocoWorker(o: DilocoWorkerOptions): Promise<{ outer: 
       for (const [name, t] of Object.entries(sent.delta)) tensors[`delta.${name}`] = t;
       if (sent.outer) for (const [name, t] of Object.entries(sent.outer)) tensors[`outer.${name}`] = t;
       const blob = await put(saveSafetensors(tensors, { format: 'mycel-diloco-delta-v1', run: o.run, round: String(round), worker: String(worker) }), `delta-${round}`);
-      const startBlob = await put(encodeCheckpoint(start, checkpointInfo), `start-${round}`);
-      await topic.publish('delta', { run: o.run, round, worker, cid: blob.cid, bytes: blob.size, digest: deltaDigest(sent.delta), start: startBlob.cid, inner: innerRun });
+      await topic.publish('delta', { run: o.run, round, worker, cid: blob.cid, bytes: blob.size, digest: deltaDigest(sent.delta), inner: innerRun });
       const closer = Math.min(...roster);
       let close: CloseBody;
       let own: Map<number, Contribution> = new Map([[worker, sent]]);
@@ -352,12 +349,10 @@ export async function runDilocoWorker(o: DilocoWorkerOptions): Promise<{ outer: 
       if (!next) {
         log(`round ${round}: left out (${rebased}); rebasing on the closer's state`);
         next = await fetchState(close.state.cid, close.state.hash, [closeFrom.get(round) ?? '', ...ownerOf(closer)].filter(Boolean));
-      } else {
-        opt = inner.state.opt;
       }
       outer = next;
       roster = new Set([...close.roster]);
-      await commit(o.dir, worker, outer, opt, history, checkpointInfo);
+      await commit(o.dir, worker, outer, history, checkpointInfo);
       const losses = inner.losses;
       o.onRound?.({
         round,
@@ -382,7 +377,7 @@ export async function runDilocoWorker(o: DilocoWorkerOptions): Promise<{ outer: 
   } finally {
     unsubscribe();
   }
-  return { outer, opt };
+  return { outer };
 
   function ownerOf(w: number): string[] {
     const peer = owner.get(w);
@@ -397,7 +392,7 @@ export async function runDilocoWorker(o: DilocoWorkerOptions): Promise<{ outer: 
     const view = { round, roster };
     const refused: Refusal[] = [...(refusedEarly.get(round) ?? [])];
     const contributions = new Map<number, Contribution>([[worker, mine]]);
-    const starts = new Map<number, { cid: string; inner?: string }>();
+    const inners = new Map<number, string | undefined>();
     for (const m of deltas.get(round)?.values() ?? []) {
       if (m.body.worker === worker) continue;
       const claimProblem = checkClaim(view, m.body);
@@ -413,13 +408,13 @@ export async function runDilocoWorker(o: DilocoWorkerOptions): Promise<{ outer: 
       if (typeof c === 'string') refused.push({ worker: m.body.worker, round, reason: c });
       else {
         contributions.set(m.body.worker, c);
-        starts.set(m.body.worker, { cid: m.body.start, inner: m.body.inner });
+        inners.set(m.body.worker, m.body.inner);
       }
     }
     for (const w of expected) if (!contributions.has(w) && !refused.some((r) => r.worker === w)) refused.push({ worker: w, round, reason: `no delta by the ${o.cutoffMs} ms cut-off: left out, rebases` });
-    // Spot-checks: re-execute the chosen workers' inner steps from the start state they committed.
+    // Spot-checks: re-execute the chosen workers' inner steps from the round's outer state.
     for (const w of spotCheckSelection(o.seed, round, [...contributions.keys()].filter((x) => x !== worker), o.spotCheckFraction)) {
-      const reason = await reexecute(w, starts.get(w)!, contributions.get(w)!);
+      const reason = reexecute(w, inners.get(w), contributions.get(w)!);
       if (reason) {
         contributions.delete(w);
         refused.push({ worker: w, round, reason });
@@ -457,43 +452,25 @@ export async function runDilocoWorker(o: DilocoWorkerOptions): Promise<{ outer: 
   }
 
   /**
-   * Re-runs a worker's inner steps from its committed start state; the reason it is excluded if its delta, or the run
-   * commitment of its inner-step job it announced, is not what they give.
+   * Re-runs a worker's inner steps from the round's start state (the outer state, a fresh AdamW state); the reason
+   * it is excluded if its delta, or the run commitment of its inner-step job it announced, is not what they give.
    */
-  async function reexecute(w: number, announced: { cid: string; inner?: string }, sent: Contribution): Promise<string | undefined> {
-    let start;
-    try {
-      start = decodeCheckpoint(await fetchBytes(announced.cid, stateCap + paramBytes, ownerOf(w)), `start state of worker ${w}`).state;
-    } catch (error) {
-      return `its start state could not be checked: ${(error as Error).message.split('\n')[0]}`;
-    }
-    const base = outerAsTrainState(outer);
-    if (start.step !== outer.round * innerSteps || Object.keys(base.params).some((n) => !sameBits(start.params[n]?.data, base.params[n].data))) {
-      return 'its start state is not the round\'s outer state';
-    }
-    const inner = runInnerSteps(program, shardBatcher(o.batch, o.slots, w), start, innerSteps, { hashSteps: true });
+  function reexecute(w: number, announcedRun: string | undefined, sent: Contribution): string | undefined {
+    const inner = runInnerSteps(program, shardBatcher(o.batch, o.slots, w), innerStart(program, outer, innerSteps), innerSteps, { hashSteps: true });
     const honest = deltaDigest(contributionOf(w, outer, inner.state.params, mode).delta);
     const claimed = deltaDigest(sent.delta);
     if (honest !== claimed) return `re-execution of its inner steps gives delta ${honest}, it sent ${claimed}: a forged delta`;
     const run = runCommitment(inner.stepHashes);
-    if (announced.inner !== undefined && announced.inner !== run) return `re-execution of its inner-step job gives run ${run}, it committed ${announced.inner}: a forged run`;
+    if (announcedRun !== undefined && announcedRun !== run) return `re-execution of its inner-step job gives run ${run}, it committed ${announcedRun}: a forged run`;
     return undefined;
   }
 }
 
-function sameBits(a: ArrayLike<number> | undefined, b: ArrayLike<number>): boolean {
-  if (!a || a.length !== b.length) return false;
-  const x = new Uint32Array((a as Float32Array).buffer, (a as Float32Array).byteOffset, a.length);
-  const y = new Uint32Array((b as Float32Array).buffer, (b as Float32Array).byteOffset, b.length);
-  for (let i = 0; i < x.length; i++) if (x[i] !== y[i]) return false;
-  return true;
-}
-
 /**
- * The worker's committed state: its outer state and its AdamW state, written atomically, and the run's commitment
+ * The worker's committed state: its outer state (its next round starts a fresh AdamW state), written atomically, and the run's commitment
  * chain up to it (written first, so a state file always has its chain).
  */
-async function commit(dir: string, worker: number, outer: OuterState, opt: OptState, history: readonly RoundLink[], info: Parameters<typeof encodeCheckpoint>[1]): Promise<void> {
+async function commit(dir: string, worker: number, outer: OuterState, history: readonly RoundLink[], info: Parameters<typeof encodeCheckpoint>[1]): Promise<void> {
   const chainPath = join(dir, `worker-${worker}.history.json`);
   await writeFile(`${chainPath}.tmp`, JSON.stringify(history));
   await rename(`${chainPath}.tmp`, chainPath);
@@ -501,16 +478,15 @@ async function commit(dir: string, worker: number, outer: OuterState, opt: OptSt
     {
       ...Object.fromEntries(Object.entries(outer.params).map(([n, t]) => [`outer.${n}`, t])),
       ...Object.fromEntries(Object.entries(outer.momentum).map(([n, t]) => [`momentum.${n}`, t])),
-      ...Object.fromEntries(Object.entries(opt.tensors).map(([n, t]) => [`inner.${n}`, t])),
     },
-    { format: 'mycel-diloco-worker-v1', round: String(outer.round), optStep: String(opt.step), outerHash: outerStateHash(outer), job: info.jobId },
+    { format: 'mycel-diloco-worker-v2', round: String(outer.round), outerHash: outerStateHash(outer), job: info.jobId },
   );
   const path = join(dir, `worker-${worker}.safetensors`);
   await writeFile(`${path}.tmp`, bytes);
   await rename(`${path}.tmp`, path);
 }
 
-async function loadCommitted(dir: string, worker: number): Promise<{ outer: OuterState; opt: OptState; history: RoundLink[] } | undefined> {
+async function loadCommitted(dir: string, worker: number): Promise<{ outer: OuterState; history: RoundLink[] } | undefined> {
   let bytes: Uint8Array;
   try {
     bytes = new Uint8Array(await readFile(join(dir, `worker-${worker}.safetensors`)));
@@ -518,6 +494,7 @@ async function loadCommitted(dir: string, worker: number): Promise<{ outer: Oute
     return undefined;
   }
   const file = loadSafetensors(bytes);
+  if (file.metadata.format !== 'mycel-diloco-worker-v2') throw new Error(`the committed state in ${dir} is of format ${file.metadata.format ?? 'unknown'}, not mycel-diloco-worker-v2 (older workers carried their AdamW state across rounds, this one starts it afresh each round): delete the worker's files to start afresh`);
   const pick = (prefix: string): Params =>
     Object.fromEntries(Object.entries(file.params).filter(([n]) => n.startsWith(prefix)).map(([n, t]) => [n.slice(prefix.length), t]));
   const outer: OuterState = { round: Number(file.metadata.round), params: pick('outer.'), momentum: pick('momentum.') };
@@ -529,5 +506,5 @@ async function loadCommitted(dir: string, worker: number): Promise<{ outer: Oute
     throw new Error(`the commitment chain beside the committed state in ${dir} is missing or unreadable (${(error as Error).message.split('\n')[0]}): delete the worker's files to start afresh`);
   }
   if (history.length !== outer.round) throw new Error(`the commitment chain in ${dir} has ${history.length} rounds, the committed state is at round ${outer.round}: delete the worker's files to start afresh`);
-  return { outer, opt: { step: Number(file.metadata.optStep), tensors: pick('inner.') }, history };
+  return { outer, history };
 }

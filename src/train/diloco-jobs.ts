@@ -1,15 +1,14 @@
 /**
  * The two programs of a DiLoCo / NoLoCo round as jobs, so the dispute game that referees training jobs
  * referees them too, unchanged:
- * - a worker's H inner steps of round r are the run's job continued from the worker's start state (spec
- *   `init`: the round's outer parameters and the worker's own AdamW state, at step r * H of the run) on the
+ * - a worker's H inner steps of round r are the run's job continued from the round's start state (spec
+ *   `init`: the round's outer parameters and a fresh AdamW state, at step r * H of the run) on the
  *   worker's slice of the data (spec `shard`); its run commitment is what the worker stands behind;
  * - the outer merge is a one-step job (spec `merge`) whose initial state holds the outer state and the
  *   round's contributions (merge-program.ts).
  * Both give the same bits as the swarm's own functions (runInnerSteps, outerMerge): they are those functions.
  */
-import type { OptState } from '../nn/index.js';
-import type { Contribution, DilocoMode, OuterState } from './diloco-program.js';
+import { innerStart, type Contribution, type DilocoMode, type OuterState } from './diloco-program.js';
 import { runCommitment } from './commitment.js';
 import { mergeInputState, mergeResultState, outerOfMergeState } from './merge-program.js';
 import type { OuterHyper } from './outer.js';
@@ -18,17 +17,16 @@ import { jobId, parseJobSpec, type JobSpec } from './spec.js';
 import { stateHash, type TrainState } from './state.js';
 
 export type InnerJobInput = {
-  /** The round's outer state (its round r) and the worker's AdamW state at the start of the round. */
+  /** The round's outer state (its round r). */
   outer: OuterState;
-  opt: OptState;
   innerSteps: number;
   slots: number;
   worker: number;
 };
 
-/** The state a worker's inner-step job starts from: the outer parameters and its AdamW state, as step 0. */
-export function innerJobStart({ outer, opt }: Pick<InnerJobInput, 'outer' | 'opt'>): TrainState {
-  return { step: 0, params: outer.params, opt };
+/** The state a worker's inner-step job starts from: the round's start state (innerStart), as step 0. */
+export function innerJobStart(base: TrainProgram, { outer, innerSteps }: Pick<InnerJobInput, 'outer' | 'innerSteps'>): TrainState {
+  return { ...innerStart(base, outer, innerSteps), step: 0 };
 }
 
 /**
@@ -36,7 +34,7 @@ export function innerJobStart({ outer, opt }: Pick<InnerJobInput, 'outer' | 'opt
  * the run's inner steps per worker): steps r*H+1 .. r*H+H of the run, on batches s * slots + worker.
  */
 export function innerStepJob(base: TrainProgram, o: InnerJobInput): TrainProgram {
-  const start = innerJobStart(o);
+  const start = innerJobStart(base, o);
   const spec = parseJobSpec({
     ...base.spec,
     steps: o.innerSteps,

@@ -47,8 +47,8 @@ describe('job specs', () => {
     const w = workers.get(1)!;
     const job = innerStepJob(base, { ...w, innerSteps: 2, slots: 4, worker: 1 });
     expect(() => buildProgram(job.spec, { base })).toThrow(/state [0-9a-f]{64} was not handed in/);
-    const other = workers.get(2)!;
-    expect(() => buildProgram(job.spec, { base, init: { step: 0, params: other.outer.params, opt: other.opt } })).toThrow(/hashes to [0-9a-f]{64}, but the spec pins/);
+    // Round 0's start state (the spec's initial parameters, a fresh AdamW state) is not round 1's.
+    expect(() => buildProgram(job.spec, { base, init: base.init() })).toThrow(/hashes to [0-9a-f]{64}, but the spec pins/);
   });
 });
 
@@ -59,12 +59,12 @@ describe("a worker's inner steps as a job", () => {
     job = innerStepJob(base, { ...workers.get(w)!, innerSteps: 2, slots: 4, worker: w });
   });
 
-  it('is the run continued from the worker start state on its shard: the same bits as runInnerSteps', () => {
-    const { outer, opt } = workers.get(w)!;
+  it('is the run continued from the round start state on its shard: the same bits as runInnerSteps', () => {
+    const { outer } = workers.get(w)!;
     expect(outer.round).toBe(1);
     expect(job.spec).toMatchObject({ steps: 2, init: { step: 2, runSteps: 6 }, shard: { slots: 4, index: w } });
     expect(job.spec.init!.state).toBe(stateHash(job.init()));
-    const swarm = runInnerSteps(base, shardBatcher(base.batch, 4, w), innerStart(outer, opt, 2), 2);
+    const swarm = runInnerSteps(base, shardBatcher(base.batch, 4, w), innerStart(base, outer, 2), 2);
     let state = job.init();
     for (let s = 0; s < 2; s++) state = job.step(state).state;
     expect(sameState(state, swarm.state)).toBe(true);
@@ -75,8 +75,7 @@ describe("a worker's inner steps as a job", () => {
   it('a forged inner-step result loses its dispute, as solver or as challenger', async () => {
     const honest = await runOf(job);
     // The commitment a networked worker announces with its delta is this job's run commitment.
-    const { outer: o, opt } = workers.get(w)!;
-    const announced = runCommitment(runInnerSteps(base, shardBatcher(base.batch, 4, w), innerStart(o, opt, 2), 2, { hashSteps: true }).stepHashes);
+    const announced = runCommitment(runInnerSteps(base, shardBatcher(base.batch, 4, w), innerStart(base, workers.get(w)!.outer, 2), 2, { hashSteps: true }).stepHashes);
     expect(announced).toBe(honest.record.commitment);
     const op = writerOf(job, 2, 'params.blocks.0.qkv.weight');
     const forged = await runOf(adversary.flipOpOutput(job, 2, op, 5, 20));

@@ -91,10 +91,9 @@ describe('DiLoCo over libp2p', () => {
     const wrong: Params = Object.fromEntries(Object.entries(params).map(([n, t], i) => [`delta.${n}`, i === 0 ? new Tensor(new Float32Array(3), [3]) : t]));
     const wrongDelta = Object.fromEntries(Object.entries(wrong).map(([n, t]) => [n.slice(6), t]));
     const good = Object.fromEntries(Object.entries(params).map(([n, t]) => [`delta.${n}`, t]));
-    const start = await putBytes(hostile, encodeCheckpoint(outerAsTrainState(initialOuter(c.program)), { jobId: 'x', spec: c.program.spec, tokenizer: c.program.tokenizer.toJSON() }));
     const wrongCid = await putBytes(hostile, saveSafetensors(wrong));
     const goodCid = await putBytes(hostile, saveSafetensors(good));
-    const round0 = { run: RUN, round: 0, worker: 3, cid: wrongCid, bytes: 100_000, digest: deltaDigest(wrongDelta), start };
+    const round0 = { run: RUN, round: 0, worker: 3, cid: wrongCid, bytes: 100_000, digest: deltaDigest(wrongDelta) };
     const events: DilocoRoundEvent[] = [];
     let replayed = false;
     const workers = [n0, n1, n2].map(async (node, worker) =>
