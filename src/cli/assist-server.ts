@@ -218,7 +218,15 @@ export async function startAssistServer(o: AssistServerOptions): Promise<AssistS
           getBlob(node.p2p, cid, join(node.dataDir, 'tmp'), { signal }),
           stepHashesOf.get(jobId) ?? fetchStepHashes(node, BigInt(jobId), job.root, Number(job.steps), signal),
         ]);
-        const { model, commitment } = await verifyModelUpdate(node.publicClient, { market: node.contracts.market, jobId: BigInt(jobId), cid, bytes, stepHashes });
+        const verified = await verifyModelUpdate(node.publicClient, { market: node.contracts.market, jobId: BigInt(jobId), cid, bytes, stepHashes });
+        const { app } = current.model;
+        if (verified.model.app.grid.join() !== app.grid.join() || verified.model.app.values !== app.values) {
+          throw new ModelUpdateError(`job ${jobId}'s model is for a ${verified.model.app.grid.join('x')} grid with ${verified.model.app.values} values, not this app's ${app.grid.join('x')} with ${app.values}`);
+        }
+        // A job's spec names the app by its grid and values only: the verified parameters take this app's own
+        // description (its material names), so the model is the one "Learn" trains here, byte for byte.
+        const { commitment } = verified;
+        const model = { ...verified.model, app };
         await saveModel(o.dir, model, commitment);
         current = { model, commitment, bytes: encodeModel(model), hash: modelHash(model) };
         o.log(`model ${current.hash.slice(0, 16)} of job ${jobId} (blob ${cid}) checked against the chain: in use`);

@@ -14,14 +14,14 @@ import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import type { Browser, Page } from 'playwright-core';
-import { believe, cellIndex, createAssistant, decodeEpisode, decodeModel, type AssistModel } from '../../src/assist/index.js';
+import { cellIndex, decodeEpisode, decodeModel, type AssistModel } from '../../src/assist/index.js';
 import { housesOf } from '../../src/assist/blocks/houses.js';
 import { PEOPLE } from '../../src/assist/blocks/users.js';
 import { BLOCKS_APP } from '../../src/assist/blocks/world.js';
 import { sha256, toHex } from '../../src/platform/sha256.js';
 import { unpackDataset } from '../../src/assist/dataset.js';
 import { loadIdentity } from '../../src/p2p/identity.js';
-import { buildInPage, clickMove, idle, lastAction, pageGrid } from './assist-page.js';
+import { buildInPage, clickMove, idle, lastAction, nodeDecides, pageGrid, type StepRequest } from './assist-page.js';
 import { launchChromium, openTab, screenshot } from './browser.js';
 
 const CLI = join(import.meta.dirname, '..', '..', 'dist', 'cli', 'main.js');
@@ -51,20 +51,6 @@ afterAll(async () => {
 });
 
 const modelOf = async (): Promise<AssistModel> => decodeModel(new Uint8Array(await (await fetch(`${url}api/model`)).arrayBuffer()));
-
-type StepRequest = { grid: number[]; last: number; refused: number[]; assistantCells: number[]; act: boolean };
-
-/** What Node decides for the request the page last sent its worker, and the hash of Node's belief bytes. */
-function nodeDecides(model: AssistModel, req: StepRequest) {
-  const evidence = Uint8Array.from(req.grid);
-  for (const c of req.assistantCells) evidence[c] = 0;
-  const refused = new Uint8Array(evidence.length);
-  for (const c of req.refused) refused[c] = 1;
-  const belief = believe(model, evidence, req.last, refused);
-  const assistant = createAssistant({ model, observe: () => ({ grid: req.grid, lastHumanCell: req.last, refused: req.refused, assistantCells: req.assistantCells }), act: () => {}, ...(req.act ? {} : { rewards: { help: 0, wrong: 1 } }) });
-  const { action } = assistant.step();
-  return { action, beliefHash: toHex(sha256(new Uint8Array(belief.goal.buffer, belief.goal.byteOffset, belief.goal.byteLength))) };
-}
 
 describe('mycel assist', () => {
   test('--help', async () => {

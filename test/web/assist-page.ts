@@ -11,6 +11,23 @@ import { humanMove, type HumanMove, type Person } from '../../src/assist/blocks/
 import { BLOCKS_APP, sameGrid } from '../../src/assist/blocks/world.js';
 import type { AssistAction } from '../../src/assist/app.js';
 import { Rng } from '../../src/tensor/index.js';
+import { believe, createAssistant, type AssistModel } from '../../src/assist/index.js';
+import { sha256, toHex } from '../../src/platform/sha256.js';
+
+/** What the page last asked its worker (document.body.dataset.lastRequest). */
+export type StepRequest = { grid: number[]; last: number; refused: number[]; assistantCells: number[]; act: boolean };
+
+/** What Node decides for a request the page sent its worker, and the hash of Node's belief bytes (the page's data-belief-hash). */
+export function nodeDecides(model: AssistModel, req: StepRequest) {
+  const evidence = Uint8Array.from(req.grid);
+  for (const c of req.assistantCells) evidence[c] = 0;
+  const refused = new Uint8Array(evidence.length);
+  for (const c of req.refused) refused[c] = 1;
+  const belief = believe(model, evidence, req.last, refused);
+  const assistant = createAssistant({ model, observe: () => ({ grid: req.grid, lastHumanCell: req.last, refused: req.refused, assistantCells: req.assistantCells }), act: () => {}, ...(req.act ? {} : { rewards: { help: 0, wrong: 1 } }) });
+  const { action } = assistant.step();
+  return { action, beliefHash: toHex(sha256(new Uint8Array(belief.goal.buffer, belief.goal.byteOffset, belief.goal.byteLength))) };
+}
 
 /** Until the page has its answer from the worker (the page sets data-busy while it waits). */
 export async function idle(page: Page): Promise<void> {
