@@ -34,18 +34,22 @@ export const PENALTY_ROLLOUT = -30;
 /** How long a node waits for a peer's policy blob before it calls the policy unknown. */
 const BLOB_FETCH_TIMEOUT_MS = 10_000;
 const POLL_MS = 50;
+/** How many of a peer's rounds a replay of is caught and blamed; a replay of an older one is ignored as late (harmless). */
+const REPLAY_MEMORY = 32;
 const WAIT_REPORT_MS = 10_000;
 
 /**
  * When a peer's rollout of `round` may be taken, from the rounds alone: `node` is this node's round, `clock` the clock's,
- * `last` the round of the peer's last rollout taken. A second rollout of a round, or an older one, is a replay (the
- * peer is dropped); a round this node has finished is late (ignored without blame). A node behind the clock (stalled,
- * suspended, just joined) hears the rounds it is about to skip to: its peers' honest work, kept for when it gets
- * there; only a round ahead of the clock too is wrong.
+ * `sent` the rounds of the peer's earlier rollouts that reached this check, whatever became of them. An honest node
+ * sends one rollout a round, so a second one of a round is a replay (the peer is dropped); a round this node has
+ * finished is late (ignored without blame). An older round that arrives after a newer one is not a replay: gossip may
+ * bring a peer's rounds out of order over two paths. A node behind the clock (stalled, suspended, just joined) hears
+ * the rounds it is about to skip to: its peers' honest work, kept for when it gets there; only a round ahead of the
+ * clock too is wrong.
  */
-export function judgeRound(round: number, { node, clock, last }: { node: number; clock: number; last: number | undefined }): { reject?: string; drop?: string; ignore?: string } {
-  if (last !== undefined && round <= last) {
-    const reason = `replay: a rollout of round ${round}, after this peer's rollout of round ${last}`;
+export function judgeRound(round: number, { node, clock, sent }: { node: number; clock: number; sent: ReadonlySet<number> | undefined }): { reject?: string; drop?: string; ignore?: string } {
+  if (sent?.has(round)) {
+    const reason = `replay: a second rollout of round ${round} from this peer`;
     return { reject: reason, drop: reason };
   }
   if (round < node) return { ignore: `late: rollout of round ${round}, this node is in round ${node}` };
@@ -112,8 +116,14 @@ export async function runSapoNode(o: SapoRunOptions): Promise<SapoNode> {
     o.p2p.penalise(v.peer, PENALTY_ROLLOUT, `${v.kind}: ${v.reason}`);
     o.onEvent({ type: 'reject', peer: v.peer, round: v.round, kind: v.kind, reason: v.reason });
   };
-  /** Per peer, the last round whose rollout we took: a second rollout of that round or an older one is a replay. */
-  const lastRound = new Map<string, number>();
+  /** Per peer, the rounds of its rollouts judged so far (the newest REPLAY_MEMORY): a second rollout of one is a replay. */
+  const sentRounds = new Map<string, Set<number>>();
+  const sent = (peer: string, round: number) => {
+    let rounds = sentRounds.get(peer);
+    if (!rounds) sentRounds.set(peer, (rounds = new Set()));
+    rounds.add(round);
+    if (rounds.size > REPLAY_MEMORY) rounds.delete(Math.min(...rounds));
+  };
   const drop = (peer: string, reason: string) => {
     state = dropPeer(state, peer, reason);
   };
@@ -122,7 +132,8 @@ export async function runSapoNode(o: SapoRunOptions): Promise<SapoNode> {
     check: ({ body }, origin) => {
       const dropped = state.dropped.get(origin);
       if (dropped !== undefined) return `dropped-peer: dropped earlier (${dropped})`;
-      const timing = judgeRound(body.round, { node: state.round, clock: clockRound(), last: lastRound.get(origin) });
+      const timing = judgeRound(body.round, { node: state.round, clock: clockRound(), sent: sentRounds.get(origin) });
+      sent(origin, body.round);
       if (timing.drop) drop(origin, timing.drop);
       if (timing.reject) return timing.reject;
       if (timing.ignore) return { ignore: timing.ignore };
@@ -131,7 +142,6 @@ export async function runSapoNode(o: SapoRunOptions): Promise<SapoNode> {
         drop(origin, `${verdict.kind}: ${verdict.reason}`);
         return `${verdict.kind}: ${verdict.reason}`;
       }
-      lastRound.set(origin, body.round);
       hear(body.round, origin);
       return undefined;
     },

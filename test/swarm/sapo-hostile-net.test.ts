@@ -115,6 +115,8 @@ describe.runIf(process.env.MYCEL_LONG === '1')('SAPO over libp2p against hostile
       expect(done.round).toBe(ROUNDS);
       // The honest peer is never rejected or dropped.
       expect(rejects.filter((e) => honestIds.includes(String(e.peer)))).toEqual([]);
+      const kept = hostiles.filter((h) => !done.dropped.some((d) => d.peer === h.id));
+      expect(kept.map((h) => h.kind), `node ${i} kept ${JSON.stringify(kept.map((h) => ({ kind: h.kind, rejects: rejects.filter((e) => e.peer === h.id) })))}`).toEqual([]);
       expect(done.dropped.map((d) => d.peer).sort()).toEqual(hostiles.map((h) => h.id).sort());
       for (const h of hostiles) {
         // (A hostile node races through rounds on its own, so rollouts of rounds ahead are refused too: not a drop.)

@@ -44,22 +44,25 @@ describe('removing a blob from the store', () => {
 
 describe('judging a rollout by its round', () => {
   it('keeps the rounds a node behind the clock will skip to, ignores late ones, drops replays, rejects rounds ahead of the clock', () => {
+    const sent = (...rounds: number[]) => new Set(rounds);
     // In step with the clock: this round and the next are taken.
-    expect(judgeRound(3, { node: 3, clock: 3, last: 2 })).toEqual({});
-    expect(judgeRound(4, { node: 3, clock: 3, last: 2 })).toEqual({});
+    expect(judgeRound(3, { node: 3, clock: 3, sent: sent(2) })).toEqual({});
+    expect(judgeRound(4, { node: 3, clock: 3, sent: sent(2) })).toEqual({});
     // Stalled at round 1 while the clock went on to 4: its peers' rounds 2..5 are honest work, not a wrong round.
-    for (const round of [2, 3, 4, 5]) expect(judgeRound(round, { node: 1, clock: 4, last: undefined })).toEqual({});
+    for (const round of [2, 3, 4, 5]) expect(judgeRound(round, { node: 1, clock: 4, sent: undefined })).toEqual({});
     // Paced by its peers ahead of the clock: the node's own round bounds it.
-    expect(judgeRound(8, { node: 7, clock: 2, last: 6 })).toEqual({});
+    expect(judgeRound(8, { node: 7, clock: 2, sent: sent(6) })).toEqual({});
     // Ahead of the node and of the clock: wrong.
-    expect(judgeRound(6, { node: 1, clock: 4, last: undefined }).reject).toMatch(/^wrong-round: .*round 6.*round 1.*round 4/);
-    expect(judgeRound(6, { node: 1, clock: 4, last: undefined }).drop).toBeUndefined();
+    expect(judgeRound(6, { node: 1, clock: 4, sent: undefined }).reject).toMatch(/^wrong-round: .*round 6.*round 1.*round 4/);
+    expect(judgeRound(6, { node: 1, clock: 4, sent: undefined }).drop).toBeUndefined();
     // A round this node finished: late, ignored without blame.
-    expect(judgeRound(2, { node: 3, clock: 3, last: 1 })).toEqual({ ignore: 'late: rollout of round 2, this node is in round 3' });
-    // A second rollout of a round already taken from this peer, or an older round: a replay, the peer is dropped.
+    expect(judgeRound(2, { node: 3, clock: 3, sent: sent(1) })).toEqual({ ignore: 'late: rollout of round 2, this node is in round 3' });
+    // An older round arriving after the peer's newer one (gossip over two paths): taken, not a replay.
+    expect(judgeRound(3, { node: 3, clock: 3, sent: sent(4) })).toEqual({});
+    // A second rollout of a round this peer already sent (taken or refused): a replay, the peer is dropped.
     for (const round of [4, 3]) {
-      const verdict = judgeRound(round, { node: 3, clock: 3, last: 4 });
-      expect(verdict.reject).toMatch(/^replay: /);
+      const verdict = judgeRound(round, { node: 3, clock: 3, sent: sent(3, 4) });
+      expect(verdict.reject).toMatch(/^replay: a second rollout of round \d/);
       expect(verdict.drop).toBe(verdict.reject);
     }
   });
