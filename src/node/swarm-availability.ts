@@ -13,12 +13,14 @@ import { getContractEvents } from 'viem/actions';
 import {
   swarmForfeitUnavailable,
   swarmGetAvailability,
+  swarmGetRoundAvailability,
   swarmPublishPolicy,
   swarmPublishedParts,
   swarmRequestPolicy,
   type SwarmPolicyPart,
 } from '../chain/index.js';
 import { SwarmCoordinatorAbi } from '../chain/generated/SwarmCoordinator.js';
+import { ContractRevertError } from '../chain/errors.js';
 import { concatBytes, u64le } from '../platform/bytes.js';
 import { DTYPE_CODE, leBytes, Tensor, type DType } from '../tensor/index.js';
 import { merkleProof, stateHash, stateLeaves, stateTensors, type TrainState } from '../train/index.js';
@@ -118,7 +120,13 @@ export async function requestSwarmPolicy(ctx: SwarmChainContext, o: { round: big
 export async function publishSwarmPolicy(ctx: SwarmChainContext, o: { round: bigint; state: TrainState }): Promise<{ gas: bigint; transactions: number }> {
   const parts = policyParts(o.state);
   const batches = policyBatches(parts);
-  const sent = await Promise.all(batches.map((b) => swarmPublishPolicy(ctx.wallet, { coordinator: ctx.contracts.coordinator, round: o.round, parts: b })));
+  // A retry after a partial failure: the batches are the same, and one already on chain is refused as a whole.
+  const sendBatch = (b: SwarmPolicyPart[]) =>
+    swarmPublishPolicy(ctx.wallet, { coordinator: ctx.contracts.coordinator, round: o.round, parts: b }).catch((error: unknown) => {
+      if (error instanceof ContractRevertError && error.errorName === 'SwarmLeafAlreadyPublished') return { gasUsed: 0n };
+      throw error;
+    });
+  const sent = await Promise.all(batches.map(sendBatch));
   const gas = sent.reduce((s, t) => s + t.gasUsed, 0n);
   for (const t of sent) ctx.tx('swarm publishPolicy', t.gasUsed);
   const bytes = parts.reduce((s, p) => s + (p.data.length - 2) / 2, 0);
@@ -155,4 +163,27 @@ export async function forfeitSwarmPolicy(ctx: SwarmChainContext, o: { round: big
   const requester = (await swarmGetAvailability(ctx.publicClient, { coordinator: ctx.contracts.coordinator, round: o.round, node: o.node })).requester;
   ctx.log(`round ${o.round}: ${o.node} did not publish its policy in time: its claim is refuted (${formatUnits(prize, 18)} MYC to the requester ${requester}, ${formatUnits(burned, 18)} burned)`);
   return { prize, burned };
+}
+
+/**
+ * Whether round `round`'s availability requests are all settled and any late challenge window is over at `block`
+ * (collect's conditions). A request left open past its deadline holds every payout of the round: the node ends it
+ * itself (forfeitUnavailable, by anyone; the requester is paid whoever calls it), found from the round's
+ * PolicyRequested events from `fromBlock` on.
+ */
+export async function availabilitySettled(ctx: SwarmChainContext, o: { round: bigint; block: bigint; fromBlock: bigint }): Promise<boolean> {
+  const r = await swarmGetRoundAvailability(ctx.publicClient, { coordinator: ctx.contracts.coordinator, round: o.round });
+  if (o.block < r.challengeEnd) return false;
+  if (r.openRequests === 0) return true;
+  const logs = await getContractEvents(ctx.publicClient, { address: ctx.contracts.coordinator, abi: SwarmCoordinatorAbi, eventName: 'PolicyRequested', args: { round: o.round }, fromBlock: o.fromBlock });
+  for (const log of parseEventLogs({ abi: SwarmCoordinatorAbi, logs, eventName: 'PolicyRequested' })) {
+    const { node, deadline } = log.args;
+    if (o.block < deadline) continue;
+    const a = await swarmGetAvailability(ctx.publicClient, { coordinator: ctx.contracts.coordinator, round: o.round, node });
+    // (Someone else may end it first: SwarmNoRequest then.)
+    if (a.open) await forfeitSwarmPolicy(ctx, { round: o.round, node }).catch((error: unknown) => {
+      if (!(error instanceof ContractRevertError && error.errorName === 'SwarmNoRequest')) throw error;
+    });
+  }
+  return false;
 }

@@ -18,13 +18,14 @@ import {
   swarmClaimScore,
   swarmCollect,
   swarmCollectUse,
+  swarmChallengeEndOf,
   swarmCommit,
   swarmFixBeacon,
+  swarmGetAvailability,
   swarmGetEntry,
   swarmGetRound,
   swarmProveUse,
   swarmRolloutLeaf,
-  swarmSchedule,
   type SwarmMerklePath,
 } from '../chain/index.js';
 import { SwarmCoordinatorAbi } from '../chain/generated/SwarmCoordinator.js';
@@ -36,6 +37,7 @@ import { buildProgram, policySpec, type PolicyModel } from '../swarm/sapo-policy
 import { parseSapoConfig } from '../swarm/sapo-config.js';
 import type { Gpt } from '../nn/index.js';
 import { playDispute, type DisputeContext, type DisputeOutcome } from './dispute.js';
+import { publishSwarmPolicy } from './swarm-availability.js';
 
 export type SwarmChainContext = Omit<DisputeContext, 'contracts'> & {
   contracts: { disputeGame: Address; coordinator: Address };
@@ -190,17 +192,30 @@ export async function checkSwarmClaim(
 
 /**
  * Defends the node's claim of round `round`: plays every dispute opened against it (ScoreChallenged events from the
- * claim's block on) as the solver, until the round's challenge window has closed and each is ruled.
+ * claim's block on) as the solver, until the claim's challenge window has closed and each is ruled. With `policy`, it
+ * also answers a data-availability request against the claim by publishing the policy on chain (docs/swarm-chain.md,
+ * "Data availability"), which opens a late challenge window that it defends too; `withhold` (a test's cheat) leaves
+ * the request unanswered.
  */
 export async function defendSwarmClaim(
   ctx: SwarmChainContext,
-  o: { round: bigint; run: SwarmEvalRun; fromBlock: bigint; signal?: AbortSignal },
+  o: { round: bigint; run: SwarmEvalRun; fromBlock: bigint; policy?: TrainState; withhold?: boolean; signal?: AbortSignal },
 ): Promise<{ disputeId: bigint; outcome: DisputeOutcome }[]> {
-  const { challengeEnd } = await swarmSchedule(ctx.publicClient, { coordinator: ctx.contracts.coordinator, round: o.round });
   const { rules, facts } = disputeRules(o.run);
   const playing = new Map<bigint, Promise<{ disputeId: bigint; outcome: DisputeOutcome }>>();
+  let answered = false;
   for (;;) {
     const block = await ctx.publicClient.getBlockNumber({ cacheTime: 0 });
+    // A request can come until the round's challengeEnd; a publication moves the claim's challengeEnd later.
+    const [challengeEnd, availability] = await Promise.all([
+      swarmChallengeEndOf(ctx.publicClient, { coordinator: ctx.contracts.coordinator, round: o.round, node: ctx.address }),
+      swarmGetAvailability(ctx.publicClient, { coordinator: ctx.contracts.coordinator, round: o.round, node: ctx.address }),
+    ]);
+    if (availability.open && !answered && o.policy) {
+      answered = true;
+      if (o.withhold) ctx.log(`round ${o.round}: ${availability.requester} asked for my policy: withholding it`);
+      else await publishSwarmPolicy(ctx, { round: o.round, state: o.policy });
+    }
     const logs = await getContractEvents(ctx.publicClient, {
       address: ctx.contracts.coordinator, abi: SwarmCoordinatorAbi, eventName: 'ScoreChallenged', args: { round: o.round, node: ctx.address }, fromBlock: o.fromBlock, toBlock: block,
     });
@@ -220,7 +235,8 @@ export async function defendSwarmClaim(
         ...(o.signal ? { signal: o.signal } : {}),
       }).then((outcome) => ({ disputeId, outcome })));
     }
-    if (block >= challengeEnd || o.signal?.aborted) break;
+    const requestOver = !availability.open || block >= availability.deadline;
+    if ((block >= challengeEnd && requestOver) || o.signal?.aborted) break;
     await sleep(POLL_MS);
   }
   return Promise.all(playing.values());

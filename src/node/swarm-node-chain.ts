@@ -16,14 +16,14 @@ import { peerIdFromString } from '@libp2p/peer-id';
 import { formatUnits, type Address, type Hex, type PublicClient } from 'viem';
 import { privateKeyToAccount } from 'viem/accounts';
 import { getContractEvents, readContract } from 'viem/actions';
-import { approve, connect, ContractRevertError, getNode, swarmCollectUse, swarmGetEntry, swarmGetRound, swarmRolloutLeaf, swarmUsedLeaves, type MycelWalletClient } from '../chain/index.js';
+import { approve, connect, ContractRevertError, getNode, swarmCollectUse, swarmGetAvailability, swarmGetEntry, swarmGetRound, swarmRolloutLeaf, swarmUsedLeaves, type MycelWalletClient } from '../chain/index.js';
 import { UsageError } from '../platform/errors.js';
 import { checkCoordinator } from '../chain/code.js';
 import { SwarmCoordinatorAbi } from '../chain/generated/SwarmCoordinator.js';
 import { MycelTokenAbi } from '../chain/generated/MycelToken.js';
 import { ethereumAddressOf } from '../p2p/identity.js';
 import { sha256 } from '../platform/sha256.js';
-import { actionKey, dutiesAt, ended, noDuties, roundDone, sapoClock, scheduleOf, started, updateRound, useKey, usesOf, type CoordinatorClock, type DutyAction, type Duties } from '../swarm/chain-duties.js';
+import { actionKey, dutiesAt, ended, noDuties, roundDone, sapoClock, scheduleOf, started, updateRound, useKey, usesOf, type CoordinatorClock, type DutyAction, type Duties, type RoundDuty } from '../swarm/chain-duties.js';
 import { EVAL_TENSORS, type EvalProgram } from '../swarm/eval-program.js';
 import { rolloutCodec, type Rollout } from '../swarm/rollout-message.js';
 import { openPolicyBlob } from '../swarm/rollout-policy.js';
@@ -46,8 +46,10 @@ import {
   type SwarmEvalRun,
 } from './swarm-chain.js';
 import { DisputeReplayError } from './dispute.js';
+import { availabilitySettled, forfeitSwarmPolicy, readPublishedPolicy, requestSwarmPolicy } from './swarm-availability.js';
 
 const POLL_MS = 250;
+const ZERO_ADDRESS = '0x0000000000000000000000000000000000000000';
 /** How often the loop reads the round's claims (an eth_getLogs per watched round). */
 const WATCH_MS = 1_000;
 /** After this many failures of one action (a revert, not an outage) the node gives it up and says why. */
@@ -97,8 +99,12 @@ export type SwarmChainNodeOptions = {
   secret: Uint8Array;
   /** Fetches a peer's policy blob by CID (sapo-node.ts fetchPolicy over libp2p). */
   fetchPolicy(cid: string, provider: string): Promise<Uint8Array | BlobFailure>;
-  /** For tests of the coordinator's defences: claim an inflated score. */
-  hostile?: 'inflate-score';
+  /**
+   * For tests of the coordinator's defences: claim an inflated score ('inflate-score'); claim one and withhold the
+   * policy, its blob and its publication on chain when asked ('withhold-policy'); ask for every checked peer's policy
+   * on chain instead of fetching it ('request-policies', a griefer paying the requests' bonds).
+   */
+  hostile?: 'inflate-score' | 'withhold-policy' | 'request-policies';
   onEvent(e: SwarmChainEvent): void;
   signal: AbortSignal;
 };
@@ -119,12 +125,14 @@ export function swarmChainNode(o: SwarmChainNodeOptions) {
   const sapoFinished = new Set<bigint>();
   let sapoRound = -1n;
   /** Peers' policies by round and policy hash (`${round} 0x…`), fetched at the end of the SAPO round that used them, for checks. */
-  const policies = new Map<string, { round: bigint; bytes: Uint8Array; cid: string } | { round: bigint; failure: string }>();
+  const policies = new Map<string, { round: bigint; bytes: Uint8Array; cid: string } | { round: bigint; failure: string } | { round: bigint; model: Gpt; state: TrainState }>();
+  /** The node's own policy model: a policy published on chain is rebuilt as one of it. */
+  let model: Gpt | undefined;
   const runs = new Map<bigint, SwarmEvalRun>();
   const claimBlocks = new Map<bigint, bigint>();
   const failures = new Map<string, number>();
   const watchedAt = new Map<bigint, number>();
-  const tally = { committed: 0, claimed: 0, challenged: 0, won: 0, lost: 0, defended: 0, paid: 0n, usesProven: 0, usePaid: 0n };
+  const tally = { committed: 0, claimed: 0, challenged: 0, won: 0, lost: 0, defended: 0, forfeited: 0, paid: 0n, usesProven: 0, usePaid: 0n };
   const say = (round: bigint, action: string, text: string, extra: Record<string, unknown> = {}) => {
     ctx.log(text);
     o.onEvent({ type: 'chain', round: Number(round), action, message: text, ...extra });
@@ -156,15 +164,17 @@ export function swarmChainNode(o: SwarmChainNodeOptions) {
       case 'claim': {
         const beacon = duties.rounds.get(r)!.beacon as Hex;
         const c = commitments.get(r)!;
-        const run = await evaluatePolicy(ctx, { policy: c.policy, beacon, ...(o.hostile === 'inflate-score' ? { program: inflateScore } : {}) });
+        const inflates = o.hostile === 'inflate-score' || o.hostile === 'withhold-policy';
+        const run = await evaluatePolicy(ctx, { policy: c.policy, beacon, ...(inflates ? { program: inflateScore } : {}) });
         const at = await claimSwarmScore(ctx, r, run);
         runs.set(r, run);
         claimBlocks.set(r, at);
         duties = updateRound(duties, r, () => ({ claimed: true, defending: true }));
         tally.claimed++;
         o.onEvent({ type: 'chain', round: Number(r), action: 'claim', score: run.score });
-        // Every dispute opened against the claim is played until the challenge window closes and each is ruled.
-        void defend(r, run, at);
+        // Every dispute opened against the claim is played until the challenge window closes and each is ruled, and a
+        // request for its policy is answered by publishing it on chain.
+        void defend(r, run, at, c.policy.state);
         return;
       }
       case 'watch': {
@@ -190,25 +200,40 @@ export function swarmChainNode(o: SwarmChainNodeOptions) {
           return;
         }
         const known = policies.get(`${r} ${entry.policyHash.toLowerCase()}`);
+        if (known && 'state' in known) {
+          // Published on chain for a request, read back and checked against the committed hash.
+          await challengeIfWrong(r, a.node, { model: known.model, state: known.state }, beacon);
+          return;
+        }
         if (known && 'failure' in known && known.failure === STILL_FETCHING) {
           duties = updateRound(duties, r, (d) => ({ checked: d.checked.filter((x) => x !== a.node) }));
           return;
         }
-        if (!known || 'failure' in known) {
-          say(r, 'check-skipped', `round ${r}: cannot check ${a.node}'s score: its committed policy ${entry.policyHash.slice(0, 10)}… ${known ? `could not be fetched (${known.failure})` : 'was in none of the rollouts this node received'}`, { node: a.node });
-          return;
+        let unavailable = !known ? 'it was in none of the rollouts this node received' : 'failure' in known ? `its blob could not be fetched: ${known.failure}` : undefined;
+        if (o.hostile === 'request-policies') unavailable = 'this node asks for every policy (--hostile request-policies)';
+        if (!unavailable && known && 'bytes' in known) {
+          const opened = openPolicyBlob(known.bytes, { hash: entry.policyHash.slice(2), cid: known.cid }, tokenizerJson);
+          if (opened.ok) {
+            await challengeIfWrong(r, a.node, { model: opened.policy.program.model, state: opened.policy.state }, beacon);
+            return;
+          }
+          unavailable = opened.reason;
         }
-        const opened = openPolicyBlob(known.bytes, { hash: entry.policyHash.slice(2), cid: known.cid }, tokenizerJson);
-        if (!opened.ok) {
-          say(r, 'check-skipped', `round ${r}: cannot check ${a.node}'s score: ${opened.reason}`, { node: a.node });
-          return;
-        }
-        await challengeIfWrong(r, a.node, { model: opened.policy.program.model, state: opened.policy.state }, beacon);
+        // The policy is not available here: ask for it on chain (or follow another checker's request).
+        await askForPolicy(r, a.node, entry.modelConfig, unavailable!);
+        return;
+      }
+      case 'await-policy': {
+        if (Date.now() - (watchedAt.get(-1n - r) ?? 0) < WATCH_MS) return;
+        watchedAt.set(-1n - r, Date.now());
+        for (const node of duties.rounds.get(r)!.awaiting ?? []) await followRequest(r, node);
         return;
       }
       case 'collect': {
-        // Not before every dispute of the round is ruled (the contract refuses: SwarmDisputesOpen).
+        // Not before every dispute of the round is ruled (the contract refuses: SwarmDisputesOpen), nor before its
+        // availability requests are settled and a late challenge window closed (SwarmRequestsOpen, SwarmTooEarly).
         if ((await swarmGetRound(ctx.publicClient, { coordinator: ctx.contracts.coordinator, round: r })).openDisputes > 0) return;
+        if (!(await availabilitySettled(ctx, { round: r, block, fromBlock: scheduleOf(clock, r).deadline }))) return;
         const paid = await collectSwarmRound(ctx, r, { use: false });
         duties = updateRound(duties, r, () => ({ collected: true }));
         tally.paid += paid.paid;
@@ -282,10 +307,75 @@ export function swarmChainNode(o: SwarmChainNodeOptions) {
     o.onEvent({ type: 'chain', round: Number(r), action: 'challenge', node, disputeId: String(checked.disputeId), loser: checked.outcome.loser, at: checked.outcome.at });
   }
 
-  async function defend(round: bigint, run: SwarmEvalRun, fromBlock: bigint): Promise<void> {
+  /**
+   * Asks for `node`'s committed policy of round `r` on chain (a request by another checker does as well) and awaits
+   * it; a policy of another model than this node's cannot be checked here, requested or not.
+   */
+  async function askForPolicy(r: bigint, node: Address, modelConfig: Hex, why: string): Promise<void> {
+    if (modelConfig.toLowerCase() !== o.modelConfig.toLowerCase() || !model) {
+      say(r, 'check-skipped', `round ${r}: cannot check ${node}'s score: ${why}, and its policy is of another model than this node's`, { node });
+      return;
+    }
+    const availability = await swarmGetAvailability(ctx.publicClient, { coordinator: ctx.contracts.coordinator, round: r, node });
+    if (availability.requester === ZERO_ADDRESS) {
+      try {
+        await requestSwarmPolicy(ctx, { round: r, node, why });
+        o.onEvent({ type: 'chain', round: Number(r), action: 'request-policy', node });
+      } catch (error) {
+        // Another checker asked first (it is as good: the publication is public; in the same block, the transaction
+        // reverts after its simulation passed); too late, or refuted: nothing to check.
+        const requester = (await swarmGetAvailability(ctx.publicClient, { coordinator: ctx.contracts.coordinator, round: r, node })).requester;
+        if (requester === ZERO_ADDRESS) {
+          if (!(error instanceof ContractRevertError)) throw error;
+          say(r, 'check-skipped', `round ${r}: cannot check ${node}'s score: ${why}; its policy cannot be requested either (${error.errorName})`, { node });
+          return;
+        }
+      }
+    } else ctx.log(`round ${r}: ${node}'s policy could not be fetched (${why}); ${availability.requester} already asked for it on chain`);
+    duties = updateRound(duties, r, (d) => ({ awaiting: [...(d.awaiting ?? []).filter((x) => x !== node), node] }));
+  }
+
+  /** One look at the request against `node`'s claim of round `r`: published (then checked), forfeited, or due to be. */
+  async function followRequest(r: bigint, node: Address): Promise<void> {
+    const availability = await swarmGetAvailability(ctx.publicClient, { coordinator: ctx.contracts.coordinator, round: r, node });
+    const done = (patch: Partial<RoundDuty> = {}) => (duties = updateRound(duties, r, (d) => ({ awaiting: (d.awaiting ?? []).filter((x) => x !== node), ...patch })));
+    if (availability.challengeEnd > 0n) {
+      const entry = await swarmGetEntry(ctx.publicClient, { coordinator: ctx.contracts.coordinator, round: r, node });
+      const { policyLeafCount } = (await readContract(ctx.publicClient, { address: ctx.contracts.coordinator, abi: SwarmCoordinatorAbi, functionName: 'programOf', args: [entry.modelConfig] })) as { policyLeafCount: number };
+      const read = await readPublishedPolicy(ctx, { round: r, node, policyHash: entry.policyHash, leafCount: policyLeafCount, fromBlock: scheduleOf(clock, r).deadline });
+      if ('failure' in read) {
+        say(r, 'check-skipped', `round ${r}: cannot check ${node}'s score: its policy was published on chain, but ${read.failure}`, { node });
+        done();
+        return;
+      }
+      policies.set(`${r} ${entry.policyHash.toLowerCase()}`, { round: r, model: model!, state: read.state });
+      say(r, 'policy-published', `round ${r}: ${node} published its policy on chain; checking its claim until block ${availability.challengeEnd}`, { node });
+      // Checked as a fetched policy is, in the claim's late challenge window.
+      done({ late: [...(duties.rounds.get(r)!.late ?? []), node], checked: duties.rounds.get(r)!.checked.filter((x) => x !== node) });
+      return;
+    }
+    if (availability.forfeited) {
+      say(r, 'forfeited', `round ${r}: ${node} did not publish its policy: its claim is refuted`, { node });
+      done();
+      return;
+    }
+    if (availability.open && block >= availability.deadline) {
+      try {
+        const { prize } = await forfeitSwarmPolicy(ctx, { round: r, node });
+        tally.forfeited++;
+        o.onEvent({ type: 'chain', round: Number(r), action: 'forfeit', node, prize: String(prize) });
+      } catch (error) {
+        // Someone else ended it first.
+        if (!(error instanceof ContractRevertError && error.errorName === 'SwarmNoRequest')) throw error;
+      }
+      done();
+    }
+  }
+
+  async function defend(round: bigint, run: SwarmEvalRun, fromBlock: bigint, policy: TrainState): Promise<void> {
     for (;;) {
       try {
-        const played = await defendSwarmClaim(ctx, { round, run, fromBlock, signal: o.signal });
+        const played = await defendSwarmClaim(ctx, { round, run, fromBlock, policy, withhold: o.hostile === 'withhold-policy', signal: o.signal });
         for (const d of played) {
           tally.defended++;
           if (d.outcome.loser === 'solver' || d.outcome.loser === 'both') duties = updateRound(duties, round, () => ({ refuted: true }));
@@ -349,6 +439,7 @@ export function swarmChainNode(o: SwarmChainNodeOptions) {
       const round = BigInt(p.round);
       sapoRound = round;
       commitments.set(round, { policy: { model: p.model, state: p.policy }, rolloutHashes: [rolloutHashOf(p.rollout)], usedLeaves: used.get(round - 1n) ?? [] });
+      model = p.model;
       duties = updateRound(duties, round, () => ({ ready: true }));
     },
 

@@ -83,6 +83,12 @@ export type RoundDuty = {
   useSkipped: readonly string[];
   /** Why the use part of the round is over: its share collected, or nothing to collect (and why). */
   useOver?: string;
+  /**
+   * Peers whose policy could not be fetched and was requested on chain (docs/swarm-chain.md, "Data availability"):
+   * watched until published (then checked, even past the round's challenge window: `late`) or forfeited.
+   */
+  awaiting?: readonly Address[];
+  late?: readonly Address[];
 };
 
 export type Duties = { rounds: ReadonlyMap<bigint, RoundDuty>; busy: ReadonlySet<string> };
@@ -98,6 +104,7 @@ export type DutyAction =
   | { kind: 'prove'; round: bigint; user: Address; rollout: OwnRollout }
   | { kind: 'collect-use'; round: bigint }
   | { kind: 'use-over'; round: bigint; reason: string }
+  | { kind: 'await-policy'; round: bigint }
   | { kind: 'drop'; round: bigint; reason: string };
 
 /** An action's key in `busy` (one of each in flight at a time). */
@@ -145,7 +152,7 @@ export function usesOf(r: RoundDuty, self: Address): { user: Address; rollout: O
 export function dutiesAt(d: Duties, o: { block: bigint; clock: CoordinatorClock; self: Address; sample: (round: bigint, node: Address) => boolean }): DutyAction[] {
   const out: DutyAction[] = [];
   const due = (a: DutyAction) => {
-    if (!d.busy.has(actionKey(a))) out.push(a);
+    if (!d.busy.has(actionKey(a)) && !out.some((x) => actionKey(x) === actionKey(a))) out.push(a);
   };
   for (const r of d.rounds.values()) {
     if (roundDone(r)) continue;
@@ -166,12 +173,16 @@ export function dutiesAt(d: Duties, o: { block: bigint; clock: CoordinatorClock;
     if (r.beacon !== undefined && b < s.challengeEnd && (r.claimed || !r.committed || b >= s.claimEnd)) {
       for (const node of r.claims) if (node.toLowerCase() !== o.self.toLowerCase() && !r.checked.includes(node) && o.sample(r.round, node)) due({ kind: 'check', round: r.round, node });
     }
+    // Requested policies: watched until published or forfeited; a published one is checked in its late window.
+    const awaiting = (r.awaiting ?? []).length > 0;
+    if (awaiting) due({ kind: 'await-policy', round: r.round });
+    for (const node of r.late ?? []) if (!r.checked.includes(node)) due({ kind: 'check', round: r.round, node });
     if (b >= s.challengeEnd && !r.committed) {
       // A watcher's round: once its checks are over there is nothing left.
-      if (![...d.busy].some((k) => k.startsWith(`check ${r.round} `))) due({ kind: 'drop', round: r.round, reason: 'watched to the end of its challenge window' });
+      if (!awaiting && ![...d.busy].some((k) => k.startsWith(`check ${r.round} `))) due({ kind: 'drop', round: r.round, reason: 'watched to the end of its challenge window' });
       continue;
     }
-    if (r.committed && !r.collected && b >= s.challengeEnd && !r.defending) due({ kind: 'collect', round: r.round });
+    if (r.committed && !r.collected && b >= s.challengeEnd && !r.defending && !awaiting) due({ kind: 'collect', round: r.round });
     if (r.committed && r.useOver === undefined) useDuties(r, s, b, o.clock, o.self, (kind) => [...d.busy].some((k) => k === `${kind} ${r.round}` || k.startsWith(`${kind} ${r.round} `)), due);
   }
   return out;

@@ -57,3 +57,8 @@ export async function swarmPublishedParts(client: Reader, p: { coordinator: Addr
   const [round, parts] = call.args as unknown as [bigint, readonly { index: number; name: Hex; dtype: number; shape: readonly number[]; data: Hex; path: readonly Hex[] }[]];
   return { round, parts: parts.map((x) => ({ index: Number(x.index), name: x.name, dtype: Number(x.dtype), shape: x.shape.map(Number), data: x.data, path: [...x.path] })) };
 }
+
+/** A round's unsettled data-availability requests and its latest late challenge window (0: none). */
+export function swarmGetRoundAvailability(client: Reader, p: { coordinator: Address; round: bigint }): Promise<{ openRequests: number; challengeEnd: bigint }> {
+  return read<{ openRequests: number; challengeEnd: bigint }>(client, { address: p.coordinator, abi: SwarmCoordinatorAbi, functionName: 'getRoundAvailability', args: [p.round] });
+}

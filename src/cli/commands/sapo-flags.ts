@@ -133,8 +133,12 @@ export async function sapoSettings(flags: Flags, defaults: { rounds?: number } =
   };
 }
 
-/** A hostile node on the swarm coordinator (with --rpc): it claims a score its policy did not earn. */
-export const CHAIN_HOSTILE_KINDS = ['inflate-score'] as const;
+/**
+ * A hostile node on the swarm coordinator (with --rpc): it claims a score its policy did not earn ('inflate-score'),
+ * and also withholds that policy, serving no blob and publishing nothing when asked ('withhold-policy'); or it asks
+ * for every peer's policy on chain, paying the requests' bonds ('request-policies').
+ */
+export const CHAIN_HOSTILE_KINDS = ['inflate-score', 'withhold-policy', 'request-policies'] as const;
 
 /** The rollout attack --hostile names (undefined for none, or for a chain attack: chainHostileOf). */
 export function hostileOf(flags: Flags): HostileKind | undefined {

@@ -56,7 +56,7 @@ export const swarmStart: Command = {
     'metrics-port': { type: 'string', value: 'N', description: 'Serve Prometheus metrics (peers, gossip, blobs, rounds: reward, accuracy, loss, rollouts) on http://127.0.0.1:N/metrics (0 = any free port). Default: off' },
     'tabs-port': { type: 'string', value: 'N', description: 'Serve browser tabs a page (http://127.0.0.1:N/node, behind a token; 0 = any free port) that takes rounds in this swarm over WebSockets (--ws-port). Default: off' },
     'ws-port': { type: 'string', value: 'N', description: 'WebSockets port for browser tabs, with --tabs-port (0 = any). Default 0' },
-    hostile: { type: 'string', value: 'KIND', description: `Testing a swarm's defences: send hostile rollouts (${HOSTILE_KINDS.join(', ')}), or with --rpc claim a score the policy did not earn (${CHAIN_HOSTILE_KINDS.join(', ')})` },
+    hostile: { type: 'string', value: 'KIND', description: `Testing a swarm's defences: send hostile rollouts (${HOSTILE_KINDS.join(', ')}), or with --rpc cheat on the coordinator (${CHAIN_HOSTILE_KINDS.join(', ')})` },
     rpc: { type: 'string', value: 'URL', description: 'EVM JSON-RPC URL of the chain the swarm coordinator is on: play the rounds on chain (with --key-file and --coordinator)' },
     'key-file': { type: 'string', value: 'FILE', description: 'With --rpc: the node\'s secp256k1 key (0x-hex), both its PeerId and its registered chain account (in place of --key)' },
     coordinator: { type: 'string', value: 'ADDR', description: 'With --rpc: the SwarmCoordinator\'s address' },
@@ -128,7 +128,7 @@ export const swarmStart: Command = {
       const final = await runSapoNode({
         p2p, node, dataDir: dir, rounds: settings.rounds, signal: stop.signal, hostile, onEvent: (e) => report(e),
         ...(driver
-          ? { genesisMs: driver.genesisMs, roundMs: driver.roundMs, now: driver.now, onPublished: (p) => { last = BigInt(p.round); driver.published(p); }, onFinished: (f) => driver.finished(f) }
+          ? { genesisMs: driver.genesisMs, roundMs: driver.roundMs, now: driver.now, onPublished: (p) => { last = BigInt(p.round); driver.published(p); withhold(p.rollout.cid); }, onFinished: (f) => driver.finished(f) }
           : { genesisMs, roundMs: settings.roundMs, expectPeers }),
       });
       sapoDone = true;
@@ -157,6 +157,11 @@ export const swarmStart: Command = {
       await served?.close();
       await p2p.stop();
       await log?.close();
+    }
+
+    /** --hostile withhold-policy: the policy blob of the rollout just published is not served (its peers cannot fetch it). */
+    function withhold(cid: string): void {
+      if (chainHostileOf(flags) === 'withhold-policy') void p2p.removeBlob(cid);
     }
 
     function info(text: string): void {
