@@ -189,7 +189,10 @@ export function swarmChainNode(o: SwarmChainNodeOptions) {
       case 'check': {
         // The peers' policies of round r are fetched once SAPO has finished round r (their rollouts name them): a check
         // asked for before that (its claim can come first on a busy machine) waits, proposed again at the next poll.
-        if (!sapoFinished.has(r) && sapoRound <= r) return;
+        // Not past the last third of the challenge window, though: a policy still not in hand then is asked for on
+        // chain, while a request is still open (SwarmRequestClosed after the window).
+        const hurry = block >= scheduleOf(clock, r).challengeEnd - clock.challengeBlocks / 3n || o.hostile === 'request-policies';
+        if (!sapoFinished.has(r) && sapoRound <= r && !hurry) return;
         duties = updateRound(duties, r, (d) => ({ checked: [...d.checked, a.node] }));
         const entry = await swarmGetEntry(ctx.publicClient, { coordinator: ctx.contracts.coordinator, round: r, node: a.node });
         const beacon = duties.rounds.get(r)!.beacon as Hex;
@@ -205,11 +208,15 @@ export function swarmChainNode(o: SwarmChainNodeOptions) {
           await challengeIfWrong(r, a.node, { model: known.model, state: known.state }, beacon);
           return;
         }
-        if (known && 'failure' in known && known.failure === STILL_FETCHING) {
+        if (known && 'failure' in known && known.failure === STILL_FETCHING && !hurry) {
           duties = updateRound(duties, r, (d) => ({ checked: d.checked.filter((x) => x !== a.node) }));
           return;
         }
-        let unavailable = !known ? 'it was in none of the rollouts this node received' : 'failure' in known ? `its blob could not be fetched: ${known.failure}` : undefined;
+        let unavailable = !known
+          ? 'it was in none of the rollouts this node received'
+          : 'failure' in known
+            ? known.failure === STILL_FETCHING ? 'its blob is still not fetched with a third of the challenge window left' : `its blob could not be fetched: ${known.failure}`
+            : undefined;
         if (o.hostile === 'request-policies') unavailable = 'this node asks for every policy (--hostile request-policies)';
         if (!unavailable && known && 'bytes' in known) {
           const opened = openPolicyBlob(known.bytes, { hash: entry.policyHash.slice(2), cid: known.cid }, tokenizerJson);

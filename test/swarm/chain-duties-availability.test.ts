@@ -10,7 +10,10 @@ import { dutiesAt, noDuties, started, updateRound } from '../../src/swarm/chain-
 const clock = { start: 100n, commitBlocks: 10n, claimBlocks: 20n, challengeBlocks: 20n };
 const self = '0x00000000000000000000000000000000000000aa' as Address;
 const peer = '0x00000000000000000000000000000000000000bb' as Address;
-const at = (d: ReturnType<typeof noDuties>, block: bigint) => dutiesAt(d, { block, clock, self, sample: () => true }).map((a) => a.kind + (a.kind === 'check' ? ` ${a.node.slice(-2)}` : ''));
+// (The use part of a round, proving uses and collecting their share, is planned beside these: left out here.)
+const USE = ['uses', 'prove', 'collect-use', 'use-over'];
+const at = (d: ReturnType<typeof noDuties>, block: bigint) =>
+  dutiesAt(d, { block, clock, self, sample: () => true }).filter((a) => !USE.includes(a.kind)).map((a) => a.kind + (a.kind === 'check' ? ` ${a.node.slice(-2)}` : ''));
 
 test('a committed round: the awaited policy is followed past the challenge window, and the round is collected only once it is settled', () => {
   // Round 2: challengeEnd 170. The node claimed, checked the peer, could not fetch its policy and requested it.
