@@ -1,20 +1,36 @@
 /**
- * The devnet's swarm round on chain (docs/swarm-chain.md): a SwarmCoordinator for the SAPO policy model, its pool
- * funded by the deployer; the devnet's three registered nodes commit a round (policies of the SAPO model, rollouts,
- * and in the next round a used root naming a peer's rollout), the beacon is fixed, each evaluates its policy on the
- * beacon's tasks and claims its score, the cheating solver inflating its own; the verifier re-executes its peers'
- * evaluations, challenges the inflated claim and plays the dispute while the cheater defends, both with the node's
- * code (src/node/swarm-chain.ts); a use is proven and everyone collects. On a dev chain only: the windows are mined
- * through at once (a real chain would wait them out, minutes to hours).
+ * The devnet's swarm on chain (docs/swarm-chain.md): a SwarmCoordinator for the swarm's policy model, its pool funded
+ * by the deployer, and the devnet's three registered accounts as SAPO nodes in this process, playing a few rounds.
+ *
+ * Each SAPO round is the node code of `mycel swarm start` (swarm/round.ts) over the in-memory transport
+ * (swarm/sapo-sim.ts): every node answers its questions with its policy, publishes its signed rollout, checks and
+ * re-executes its peers' and takes a GRPO step on its own and its peers' questions. All start from one policy
+ * pre-trained on the eval's task (devnet-policy.ts), so their scores are above 0 and the coordinator pays a score
+ * share. On chain, round r: each node commits the policy that generated its rollout of round r, the root of that
+ * rollout's leaf and the root of the leaves of round r-1 its last GRPO step trained on; the beacon is fixed; each
+ * evaluates its committed policy on the beacon's tasks and claims the score, the cheating solver inflating its own
+ * (16 right answers) every round; the honest nodes re-execute their peers' claims from the committed policy blobs
+ * (opened against the committed hash) and the first to find the inflated one challenges it and plays the dispute to
+ * the one-step proof, while the cheater defends with the same node code (node/swarm-chain.ts); the contributors prove
+ * each use of their rollouts; everyone collects its bonds, score share and use share. Round R (one past the paid
+ * ones) is committed only: its used roots prove the last paid round's uses.
+ *
+ * On a dev chain only: the windows are mined through at once (a real chain waits them out, minutes to hours).
+ * Everything in the summary is read from the chain: scores and claims (getEntry), payouts (Collected and
+ * UseCollected events), balances, the supply and the pool.
  */
-import { formatUnits, keccak256, toHex, type Address, type PublicClient, type TestClient } from 'viem';
-import { readContract } from 'viem/actions';
+import { formatUnits, type Address, type Hex, type PublicClient, type TestClient } from 'viem';
+import { privateKeyToAccount } from 'viem/accounts';
+import { getContractEvents, readContract } from 'viem/actions';
 import { deploySwarmCoordinator } from '../chain/deploy.js';
 import { approve, MycelTokenAbi, swarmGetEntry, swarmRolloutLeaf, swarmSchedule, type MycelWalletClient } from '../chain/index.js';
-import { adversary, rulesOf } from '../verify/index.js';
-import { EVAL_TENSORS } from '../swarm/eval-program.js';
-import { SWARM_MODEL, buildProgram, policySpec } from '../swarm/sapo-policy.js';
-import { parseSapoConfig } from '../swarm/sapo-config.js';
+import { SwarmCoordinatorAbi } from '../chain/generated/SwarmCoordinator.js';
+import { identityFromRaw } from '../p2p/identity.js';
+import { openPolicyBlob } from '../swarm/rollout-policy.js';
+import { createSapoNode, swarmTokenizer } from '../swarm/round.js';
+import { simRound, type SimMember } from '../swarm/sapo-sim.js';
+import { stateHash, type TrainState } from '../train/index.js';
+import type { PolicyBlob } from '../swarm/rollout-policy.js';
 import {
   checkSwarmClaim,
   claimSwarmScore,
@@ -26,27 +42,62 @@ import {
   roundBeacon,
   swarmProgramOf,
   type SwarmChainContext,
-  type SwarmPolicy,
+  type SwarmEvalRun,
 } from './swarm-chain.js';
+import { addressOfPeer, inflateScore, rolloutHashOf } from './swarm-node-chain.js';
+import { DEVNET_SWARM_MODEL, devnetSwarmConfig, DEVNET_PRETRAIN, type StartingPolicy } from './devnet-policy.js';
 
 const MYC = (n: number) => BigInt(n) * 10n ** 18n;
+const fmt = (x: bigint) => formatUnits(x, 18);
 
-export type DevnetSwarmNode = { role: string; wallet: MycelWalletClient; tx(action: string, gas: bigint): void; /** The node's data dir (its eval runs go under swarm/). */ dataDir: string };
+/** Paid rounds (0 .. ROUNDS-1); round ROUNDS is committed only, for the last round's use proofs. */
+export const DEVNET_SWARM_ROUNDS = 3;
+
+export type DevnetSwarmNode = {
+  role: string;
+  /** Its key: its chain account and, as a SAPO node, its PeerId (one key is both). */
+  privateKey: Hex;
+  wallet: MycelWalletClient;
+  tx(action: string, gas: bigint): void;
+  /** The node's data dir (its eval runs go under swarm/). */
+  dataDir: string;
+};
+
+export type DevnetSwarmNodeSummary = {
+  role: string;
+  address: Address;
+  /** Per paid round, the score it claimed and whether the claim stood (from getEntry). */
+  scores: number[];
+  claims: ('stood' | 'refuted' | 'none')[];
+  /** Per round, the mean reward of its own completions in the SAPO round (the task's verifier, recomputed by peers). */
+  sapoReward: number[];
+  /** Proven uses of its rollouts by the other nodes, over the paid rounds. */
+  uses: number;
+  /** Paid by the coordinator (Collected and UseCollected events): bonds back, score share, use share. */
+  bonds: string;
+  scoreShare: string;
+  useShare: string;
+  /** Its balance's change over the swarm (bonds in and out, rewards, dispute prizes). */
+  net: string;
+};
 
 export type DevnetSwarmSummary = {
   coordinator: Address;
-  round: string;
-  /** Per node: its score, whether its claim stood, what it collected, and its balance's change over the round (bonds in and out, rewards). */
-  nodes: { role: string; score: number; claim: 'stood' | 'refuted'; collected: string; use: string; delta: string }[];
+  rounds: number;
+  nodes: DevnetSwarmNodeSummary[];
+  disputes: { round: number; node: string; challenger: string; loser: string; at: string; moves: number }[];
   burned: string;
-  dispute?: { node: string; loser: string; at: string; moves: number };
-  /** What stays in the coordinator once everyone collected: the pool not paid (no standing score: the policies are untrained; the second round's reward). */
+  /** What left the pool (score and use shares), and what stays in the coordinator once everyone collected. */
+  poolPaid: string;
   poolLeft: string;
+  policy: { model: string; steps: number; cached: boolean; seconds: number; waited: number };
+  /** Where the swarm's time went, in seconds. */
+  time: { phase: string; seconds: number }[];
 };
 
 /**
- * One round with `nodes` = [honest, cheater, checker] (registered, funded). Throws if the round does not end as the
- * protocol says (the inflated claim stands, an honest one is refuted).
+ * The swarm with `nodes` = [honest, cheater, checker] (registered, funded). Throws if it does not end as the
+ * protocol says (an inflated claim stands, an honest one is refuted, a score share is not paid).
  */
 export async function runDevnetSwarm(o: {
   publicClient: PublicClient;
@@ -54,25 +105,43 @@ export async function runDevnetSwarm(o: {
   deployer: MycelWalletClient;
   contracts: { token: Address; registry: Address; disputeGame: Address };
   nodes: [DevnetSwarmNode, DevnetSwarmNode, DevnetSwarmNode];
+  /** The starting policy (pre-trained meanwhile, or cached). */
+  policy: Promise<StartingPolicy>;
+  rounds?: number;
   log(text: string): void;
 }): Promise<DevnetSwarmSummary> {
+  const R = o.rounds ?? DEVNET_SWARM_ROUNDS;
+  const time = new Map<string, number>();
+  const timed = async <T>(phase: string, f: () => Promise<T> | T): Promise<T> => {
+    const t0 = performance.now();
+    try {
+      return await f();
+    } finally {
+      time.set(phase, (time.get(phase) ?? 0) + (performance.now() - t0) / 1000);
+    }
+  };
   const balance = (who: Address) => readContract(o.publicClient, { address: o.contracts.token, abi: MycelTokenAbi, functionName: 'balanceOf', args: [who] });
   const supply = () => readContract(o.publicClient, { address: o.contracts.token, abi: MycelTokenAbi, functionName: 'totalSupply' });
   const before = await Promise.all(o.nodes.map((n) => balance(n.wallet.account.address)));
   const supplyBefore = await supply();
-  const rewardPerRound = MYC(100);
-  const program = swarmProgramOf(SWARM_MODEL);
-  const deployed = await deploySwarmCoordinator(o.deployer, {
+
+  const waitStarted = performance.now();
+  const start = await o.policy;
+  const waited = (performance.now() - waitStarted) / 1000;
+  o.log(`swarm: starting policy ${stateHash(start.state).slice(0, 10)}… ${start.cached ? `read from ${start.file}` : `pre-trained in ${start.seconds} s`}${waited >= 0.1 ? ` (waited ${waited.toFixed(1)} s for it)` : ''}`);
+  const program = await timed('deploy', () => swarmProgramOf(DEVNET_SWARM_MODEL));
+  const deployed = await timed('deploy', () => deploySwarmCoordinator(o.deployer, {
     token: o.contracts.token,
     registry: o.contracts.registry,
     game: o.contracts.disputeGame,
-    // Long windows, mined through at once: a loaded machine must not miss one while it evaluates.
-    timing: { commitBlocks: 20, claimBlocks: 500, challengeBlocks: 500 },
-    economics: { commitBond: MYC(1), claimBond: MYC(10), rewardPerRound, rounds: 2, useShareBps: 2_000 },
+    // Windows in blocks, mined through at once: a round's commits, beacon, claims, a dispute (~25 moves) and use
+    // proofs fit in its 100 commit blocks, so round r's work is done before round r+1's beacon.
+    timing: { commitBlocks: 100, claimBlocks: 50, challengeBlocks: 50 },
+    economics: { commitBond: MYC(1), claimBond: MYC(10), rewardPerRound: MYC(100), rounds: R, useShareBps: 2_000 },
     programs: [program],
-  });
+  }));
   const coordinator = deployed.coordinator;
-  o.log(`swarm: deployed the SwarmCoordinator ${coordinator} (pool ${formatUnits(deployed.pool, 18)} MYC) for the SAPO policy model`);
+  o.log(`swarm: deployed the SwarmCoordinator ${coordinator} (pool ${fmt(deployed.pool)} MYC for ${R} rounds) for the swarm's policy model`);
   const mineTo = async (n: bigint) => {
     for (let left = n - (await o.publicClient.getBlockNumber({ cacheTime: 0 })); left > 0n; left -= 100n) await o.testClient.mine({ blocks: Number(left < 100n ? left : 100n) });
   };
@@ -87,79 +156,158 @@ export async function runDevnetSwarm(o: {
     // Named apart from the market's (a swarm dispute's moves are not the market job's).
     tx: (action, gas) => n.tx(action.startsWith('swarm') ? action : `swarm ${action}`, gas),
   }));
-  for (const [i, c] of ctxs.entries()) o.nodes[i].tx('swarm approve', (await approve(c.wallet, { token: o.contracts.token, spender: coordinator, amount: MYC(100) })).gasUsed);
-  const policies: SwarmPolicy[] = [1, 2, 3].map((seed) => {
-    const p = buildProgram(policySpec(parseSapoConfig({ tasks: [{ name: 'addition' }] }), { model: SWARM_MODEL, seed, steps: 1 }));
-    return { model: p.model, state: p.init() };
-  });
-  const round = 1n;
-  const s = await swarmSchedule(o.publicClient, { coordinator, round });
-  await mineTo(s.opens);
-  const rollouts = ctxs.map((_, i) => [0, 1, 2].map((j) => keccak256(toHex(`devnet rollout ${i}/${j}`))));
-  for (const [i, c] of ctxs.entries()) await commitSwarmRound(c, { round, policy: policies[i], rolloutHashes: rollouts[i], usedLeaves: [], modelConfig: program.modelConfig });
-  await mineTo(s.deadline + 1n);
-  const beacon = await roundBeacon(ctxs[2], round);
-  if (!beacon) throw new Error('the round went void');
-  // The next round: the checker's training step used the honest node's rollout 1.
-  const used = [swarmRolloutLeaf(ctxs[0].address, rollouts[0][1])];
-  await commitSwarmRound(ctxs[2], { round: round + 1n, policy: policies[2], rolloutHashes: [keccak256(toHex('devnet rollout next'))], usedLeaves: used, modelConfig: program.modelConfig });
+  for (const [i, c] of ctxs.entries()) o.nodes[i].tx('swarm approve', (await approve(c.wallet, { token: o.contracts.token, spender: coordinator, amount: MYC(1_000) })).gasUsed);
 
-  const runs = [
-    await evaluatePolicy(ctxs[0], { policy: policies[0], beacon }),
-    // The cheater's scoring op writes 16 right answers.
-    await evaluatePolicy(ctxs[1], {
-      policy: policies[1],
-      beacon,
-      program: (honest) => {
-        const K = honest.spec.steps;
-        const op = (rulesOf(honest).structure(K).stateOutputs.find((x) => x.name === `opt.${EVAL_TENSORS.score}`)!.source as { index: number }).index;
-        return adversary.tamperAt(honest, K, (j, _op, _attrs, _inputs, out) => {
-          if (j === op) (out.data as Float32Array)[0] = 16;
-        });
-      },
-    }),
-    await evaluatePolicy(ctxs[2], { policy: policies[2], beacon }),
-  ];
-  const claimedAt: bigint[] = [];
-  for (const [i, c] of ctxs.entries()) claimedAt.push(await claimSwarmScore(c, round, runs[i]));
-  // The defenders poll until the challenge window closes; if the round fails before, they are stopped with it.
+  // The SAPO nodes: one key is the PeerId that signs rollouts and the account that commits them.
+  const config = devnetSwarmConfig();
+  let members: SimMember[] = o.nodes.map((n) => {
+    const key = Uint8Array.from(Buffer.from(n.privateKey.slice(2), 'hex'));
+    const identity = identityFromRaw(key);
+    if (identity.address !== privateKeyToAccount(n.privateKey).address) throw new Error('a node\'s PeerId and account differ');
+    return { node: createSapoNode({ id: identity.peerId.toString(), key, config, program: start.program, policy: start.state }) };
+  });
+  const cheater = 1;
+  const checkers = [2, 0];
+  const tokenizerJson = JSON.stringify(swarmTokenizer().toJSON());
+  /** Per round: each node's committed policy and its blob (what peers fetch), rollout hashes and used leaves. */
+  const rounds: { policy: TrainState; blob: PolicyBlob; rollout: Hex; used: Hex[] }[][] = [];
+  const sapoReward: number[][] = o.nodes.map(() => []);
+  const runs: SwarmEvalRun[][] = [];
+  const disputes: DevnetSwarmSummary['disputes'] = [];
   const stopDefending = new AbortController();
-  const defending = ctxs.map((c, i) => defendSwarmClaim(c, { round, run: runs[i], fromBlock: claimedAt[i], signal: stopDefending.signal }));
-  for (const d of defending) d.catch(() => undefined);
-  const checks: Awaited<ReturnType<typeof checkSwarmClaim>>[] = [];
+  const defending: Promise<unknown>[] = [];
+  let used: Hex[][] = o.nodes.map(() => []);
+
+  /** Round r's claims: evaluate, claim (the cheater inflated), defend; the checkers re-execute and challenge. */
+  const settle = async (r: number) => {
+    const round = BigInt(r);
+    const beacon = await roundBeacon(ctxs[2], round);
+    if (!beacon) throw new Error(`round ${r} went void`);
+    const evals = await timed('evaluate and claim', async () => {
+      const out: SwarmEvalRun[] = [];
+      for (const [i, c] of ctxs.entries()) {
+        const run = await evaluatePolicy(c, { policy: { model: start.program.model, state: rounds[r][i].policy }, beacon, ...(i === cheater ? { program: inflateScore } : {}) });
+        const at = await claimSwarmScore(c, round, run);
+        const d = defendSwarmClaim(c, { round, run, fromBlock: at, signal: stopDefending.signal });
+        d.catch(() => undefined);
+        defending.push(d);
+        out.push(run);
+      }
+      return out;
+    });
+    runs.push(evals);
+    await timed('check and dispute', async () => {
+      for (const k of checkers) {
+        for (const [i, c] of ctxs.entries()) {
+          if (i === k) continue;
+          const entry = await swarmGetEntry(o.publicClient, { coordinator, round, node: c.address });
+          if (entry.refuted) continue;
+          // The peer's policy blob as the swarm served it, opened against the hash it committed.
+          const blob = rounds[r][i].blob;
+          const opened = openPolicyBlob(blob.bytes, { hash: entry.policyHash.slice(2), cid: blob.cid }, tokenizerJson);
+          if (!opened.ok) throw new Error(`${o.nodes[i].role}'s committed policy blob does not open: ${opened.reason}`);
+          const checked = await checkSwarmClaim(ctxs[k], { round, node: c.address, policy: { model: opened.policy.program.model, state: opened.policy.state }, beacon });
+          if (!checked.agreed) disputes.push({ round: r, node: o.nodes[i].role, challenger: o.nodes[k].role, ...checked.outcome });
+        }
+      }
+    });
+  };
+
+  /** The uses of round r's rollouts in the users' round r+1 used roots, proven by their contributors whose claim stood. */
+  const proveUses = (r: number) =>
+    timed('prove use', async () => {
+      for (const [c, ctx] of ctxs.entries()) {
+        const entry = await swarmGetEntry(o.publicClient, { coordinator, round: BigInt(r), node: ctx.address });
+        // A refuted claim earns no use share (collectUse refuses it): its node does not prove.
+        if (entry.refuted) continue;
+        const leaf = swarmRolloutLeaf(ctx.address, rounds[r][c].rollout);
+        for (const [u, user] of ctxs.entries()) {
+          if (u === c || !rounds[r + 1][u].used.some((l) => l.toLowerCase() === leaf.toLowerCase())) continue;
+          await proveSwarmUse(ctx, { round: BigInt(r), rolloutHash: rounds[r][c].rollout, ownRollouts: [rounds[r][c].rollout], user: user.address, userUsedLeaves: rounds[r + 1][u].used });
+        }
+      }
+    });
+
   try {
-    for (const i of [0, 1]) checks.push(await checkSwarmClaim(ctxs[2], { round, node: ctxs[i].address, policy: policies[i], beacon }));
-    await proveSwarmUse(ctxs[0], { round, rolloutHash: rollouts[0][1], ownRollouts: rollouts[0], user: ctxs[2].address, userUsedLeaves: used });
-    await mineTo(s.challengeEnd);
+    for (let r = 0; r <= R; r++) {
+      // SAPO round r: rollouts from the policies as they are, then each node's GRPO step.
+      const committed = members.map((m) => ({ policy: m.node.policy, blob: m.node.blob }));
+      const sapo = await timed('SAPO rounds (rollouts, checks, GRPO steps)', () => simRound(members, r));
+      members = sapo.members;
+      const hashes = members.map((m) => rolloutHashOf(m.previous!));
+      const ids = members.map((m) => m.node.id);
+      rounds.push(members.map((_, i) => ({ ...committed[i], rollout: hashes[i], used: used[i] })));
+      for (const [i, m] of sapo.result.metrics.entries()) sapoReward[i].push(m.reward);
+      o.log(`swarm: SAPO round ${r}: rewards ${sapo.result.metrics.map((m) => m.reward.toFixed(2)).join(', ')}; trained on ${sapo.result.metrics.map((m) => `${m.trainedOwn}+${m.trainedExternal}`).join(', ')} questions; ${sapo.result.verdicts.length} rollouts refused by their checks (${sapo.result.seconds.toFixed(1)} s)`);
+      // What each node's GRPO step trained on: leaves of its peers' rollouts of this round (next round's used root).
+      used = sapo.result.metrics.map((m) => [...new Set(m.externalFrom)].map((author) => swarmRolloutLeaf(addressOfPeer(author), hashes[ids.indexOf(author)])));
+
+      const s = await swarmSchedule(o.publicClient, { coordinator, round: BigInt(r) });
+      await mineTo(s.opens);
+      await timed('commit and beacon', async () => {
+        for (const [i, c] of ctxs.entries()) await commitSwarmRound(c, { round: BigInt(r), policy: { model: start.program.model, state: rounds[r][i].policy }, rolloutHashes: [hashes[i]], usedLeaves: rounds[r][i].used, modelConfig: program.modelConfig });
+      });
+      if (r > 0) {
+        await settle(r - 1);
+        await proveUses(r - 1);
+      }
+      if (r < R) {
+        await mineTo(s.deadline + 1n);
+        await timed('commit and beacon', () => roundBeacon(ctxs[2], BigInt(r)));
+      }
+    }
+    // Every window closed: round R's challenge window (its commit bond) and round R-1's use window.
+    const last = await swarmSchedule(o.publicClient, { coordinator, round: BigInt(R) });
+    const lastUse = (await swarmSchedule(o.publicClient, { coordinator, round: BigInt(R - 1) })).useEnd;
+    await mineTo(last.challengeEnd > lastUse ? last.challengeEnd : lastUse);
     await Promise.all(defending);
   } catch (error) {
     stopDefending.abort();
     throw error;
   }
-  await mineTo(s.useEnd);
-  const collected: { paid: bigint; usePaid: bigint }[] = [];
-  for (const c of ctxs) collected.push(await collectSwarmRound(c, round));
-  await collectSwarmRound(ctxs[2], round + 1n, { use: false });
-  const entries = await Promise.all(ctxs.map((c) => swarmGetEntry(o.publicClient, { coordinator, round, node: c.address })));
-  if (!entries[1].refuted) throw new Error('the inflated score was not refuted');
-  if (entries[0].refuted || entries[2].refuted) throw new Error('an honest score was refuted');
-  const poolLeft = await balance(coordinator);
+  await timed('collect', async () => {
+    for (let r = 0; r <= R; r++) for (const c of ctxs) await collectSwarmRound(c, BigInt(r), { use: r < R });
+  });
+
+  // The summary, from the chain.
+  const entries = await Promise.all(ctxs.map((c) => Promise.all(Array.from({ length: R }, (_, r) => swarmGetEntry(o.publicClient, { coordinator, round: BigInt(r), node: c.address })))));
+  const events = async (eventName: 'Collected' | 'UseCollected') =>
+    (await getContractEvents(o.publicClient, { address: coordinator, abi: SwarmCoordinatorAbi, eventName, fromBlock: 0n })) as unknown as { args: { node: Address; bonds?: bigint; reward: bigint } }[];
+  const collected = await events('Collected');
+  const useCollected = await events('UseCollected');
+  const sumOf = (logs: typeof collected, node: Address, f: (a: (typeof collected)[number]['args']) => bigint) => logs.filter((l) => l.args.node.toLowerCase() === node.toLowerCase()).reduce((s, l) => s + f(l.args), 0n);
   const after = await Promise.all(o.nodes.map((n) => balance(n.wallet.account.address)));
-  const burned = supplyBefore - (await supply());
-  const challenge = checks[1];
+  const poolLeft = await balance(coordinator);
+  const nodes = o.nodes.map((n, i): DevnetSwarmNodeSummary => {
+    const address = ctxs[i].address;
+    return {
+      role: n.role,
+      address,
+      scores: entries[i].map((e) => e.score),
+      claims: entries[i].map((e) => (!e.claimed ? 'none' : e.refuted ? 'refuted' : 'stood')),
+      sapoReward: sapoReward[i].slice(0, R),
+      uses: entries[i].reduce((s, e) => s + e.uses, 0),
+      bonds: fmt(sumOf(collected, address, (a) => a.bonds!)),
+      scoreShare: fmt(sumOf(collected, address, (a) => a.reward)),
+      useShare: fmt(sumOf(useCollected, address, (a) => a.reward)),
+      net: fmt(after[i] - before[i]),
+    };
+  });
+  if (!entries[cheater].every((e) => e.refuted)) throw new Error('an inflated score was not refuted');
+  if (entries.some((es, i) => i !== cheater && es.some((e) => e.refuted))) throw new Error('an honest score was refuted');
+  const scorePaid = nodes.reduce((s, n) => s + Number(n.scoreShare), 0);
+  if (scorePaid === 0) throw new Error(`no score share was paid: the honest policies scored ${nodes.filter((_, i) => i !== cheater).map((n) => n.scores.join('/')).join(' and ')} on the eval`);
+  const order = ['deploy', 'SAPO rounds (rollouts, checks, GRPO steps)', 'commit and beacon', 'evaluate and claim', 'check and dispute', 'prove use', 'collect'];
   return {
     coordinator,
-    round: round.toString(),
-    nodes: o.nodes.map((n, i) => ({
-      role: n.role,
-      score: runs[i].score,
-      claim: entries[i].refuted ? 'refuted' : 'stood',
-      collected: formatUnits(collected[i].paid, 18),
-      use: formatUnits(collected[i].usePaid, 18),
-      delta: formatUnits(after[i] - before[i], 18),
-    })),
-    burned: formatUnits(burned, 18),
-    ...(challenge && !challenge.agreed ? { dispute: { node: o.nodes[1].role, ...challenge.outcome } } : {}),
-    poolLeft: formatUnits(poolLeft, 18),
+    rounds: R,
+    nodes,
+    disputes,
+    burned: fmt(supplyBefore - (await supply())),
+    poolPaid: fmt(collected.reduce((s, l) => s + l.args.reward, 0n) + useCollected.reduce((s, l) => s + l.args.reward, 0n)),
+    poolLeft: fmt(poolLeft),
+    policy: { model: 'GPT d=32, 2 layers', steps: DEVNET_PRETRAIN.steps, cached: start.cached, seconds: start.seconds, waited: Math.round(waited * 10) / 10 },
+    time: order.filter((p) => time.has(p)).map((phase) => ({ phase, seconds: Math.round(time.get(phase)! * 10) / 10 })),
   };
 }
+

@@ -31,6 +31,7 @@ import { bootstrapAddr } from './p2p.js';
 import { isDevChain } from './join.js';
 import { startNode, type RunningNode } from './run.js';
 import { runDevnetSwarm, type DevnetSwarmSummary } from './devnet-swarm.js';
+import { startingPolicy, type StartingPolicy } from './devnet-policy.js';
 
 const TOKENS = (n: number | string) => parseUnits(String(n), 18);
 
@@ -62,10 +63,14 @@ export type DevnetOptions = {
   ethPerNode?: string;
   /** Progress lines and transactions, as they happen. */
   onEvent?: (e: NodeEvent) => void;
-  /** After the market's jobs, a swarm round on chain (devnet-swarm.ts; dev chains only); default true. */
+  /** After the market's jobs, a few swarm rounds on chain (devnet-swarm.ts; dev chains only); default true. */
   swarm?: boolean;
-  /** Only the swarm round: no market jobs (and no node processes). */
+  /** Only the swarm's rounds: no market jobs (and no node processes). */
   swarmOnly?: boolean;
+  /** The swarm's paid rounds (default 3). */
+  swarmRounds?: number;
+  /** Where the swarm's pre-trained starting policy is kept between runs (default: `dir`/cache, made again each run). */
+  cacheDir?: string;
   /** Once the contracts are deployed and the submitter's node is up (the dashboard watches from then on). */
   onReady?: (net: DevnetReady) => void;
   /** Awaited before the chain and the submitter's node stop, whether the scenario ended or failed. */
@@ -96,11 +101,13 @@ export type DevnetSummary = {
    * forbids (the cheater paid). The summary above it is what happened until then, read from the chain.
    */
   failures: string[];
-  /** The swarm round on chain (dev chains only): each node's score, whether its claim stood, what it collected. */
+  /** The swarm's rounds on chain (dev chains only): per node its scores, claims, payouts and net. */
   swarm?: DevnetSwarmSummary;
   /** What crossed libp2p: announcements heard by the submitter, and step-hash lists the nodes fetched and checked. */
   p2p: { stepHashesFetched: number; specsFetched: number };
   seconds: number;
+  /** Where the time went: setup (chain, contracts, accounts), the market's jobs, the swarm; in seconds. */
+  time: { phase: string; seconds: number }[];
 };
 
 /** Thrown inside the scenario to skip the market's jobs (--swarm-only). */
@@ -142,6 +149,9 @@ export async function runDevnet(o: DevnetOptions = {}): Promise<DevnetSummary> {
 
   let anvil: Anvil | undefined;
   let submitter: RunningNode | undefined;
+  let pretraining: { ready: Promise<StartingPolicy>; stop(): void } | undefined;
+  const marks: { phase: string; at: number }[] = [];
+  const mark = (phase: string) => marks.push({ phase, at: performance.now() });
   const stopChain = () => void anvil?.stop();
   o.signal?.addEventListener('abort', stopChain, { once: true });
   try {
@@ -175,6 +185,9 @@ export async function runDevnet(o: DevnetOptions = {}): Promise<DevnetSummary> {
     // A dev chain does not reorg, but mines only when a transaction comes: the nodes act on events at once, and a
     // block a second (below) moves the chain's clock on. Elsewhere they wait for two confirmations.
     const dev = anvil !== undefined || (await isDevChain(publicClient as PublicClient));
+    // The swarm's starting policy, pre-trained meanwhile (or read from the cache): the market leaves a core idle.
+    if (dev && (o.swarm !== false || o.swarmOnly)) pretraining = startingPolicy(o.cacheDir ?? join(dir, 'cache'), log);
+    pretraining?.ready.catch(() => undefined);
     // fromBlock: the role processes get the block the scenario starts at.
     const mkConfig = (name: string, key: Hex, contracts: Contracts, bootstrap: string[]): NodeConfig =>
       ({ rpcUrl, chainId, privateKey: key, contracts, dataDir: join(dir, name), name, bootstrap, fromBlock: 0n, confirmations: dev ? 0 : 2 });
@@ -220,6 +233,7 @@ export async function runDevnet(o: DevnetOptions = {}): Promise<DevnetSummary> {
     // The nodes act on market events from here on.
     const fromBlock = await getBlockNumber(publicClient, { cacheTime: 0 });
 
+    mark('setup: chain, contracts, accounts, submitter node');
     // Tick a block a second on a dev chain so that its clock moves on (the challenge window closes, deadlines pass).
     const ticker = dev ? setInterval(() => void testClient.mine({ blocks: 1 }).catch(() => {}), 1_000) : undefined;
     if (dev && !o.waitWindows) {
@@ -290,6 +304,7 @@ export async function runDevnet(o: DevnetOptions = {}): Promise<DevnetSummary> {
       clearInterval(ticker);
       o.signal?.removeEventListener('abort', stop);
     }
+    if (!o.swarmOnly) mark('market: jobs A and B, the dispute');
     const [[a] = [], [b] = [], checked = [], gotA, gotB] = results;
     // Each job as the chain has it (whatever the nodes managed to report).
     const onChain = await Promise.all(jobIds.map((jobId) => getJob(publicClient as PublicClient, { market: d.market, jobId })));
@@ -313,9 +328,12 @@ export async function runDevnet(o: DevnetOptions = {}): Promise<DevnetSummary> {
           testClient: testClient as TestClient,
           deployer: deployer.wallet,
           contracts,
-          nodes: [1, 2, 3].map((i) => ({ role: labels[i], wallet: accounts[i].wallet, tx: accounts[i].tx, dataDir: configs[i].dataDir })) as Parameters<typeof runDevnetSwarm>[0]['nodes'],
+          nodes: [1, 2, 3].map((i) => ({ role: labels[i], privateKey: configs[i].privateKey, wallet: accounts[i].wallet, tx: accounts[i].tx, dataDir: configs[i].dataDir })) as Parameters<typeof runDevnetSwarm>[0]['nodes'],
+          policy: pretraining!.ready,
+          ...(o.swarmRounds === undefined ? {} : { rounds: o.swarmRounds }),
           log,
         });
+        mark('swarm: rounds on chain');
       } catch (error) {
         failed(new Error(`the swarm round: ${(error as Error).message.split('\n')[0]}`));
       }
@@ -354,12 +372,14 @@ export async function runDevnet(o: DevnetOptions = {}): Promise<DevnetSummary> {
       failures,
       p2p: { stepHashesFetched: fetched('steps'), specsFetched: fetched('spec') },
       seconds: Math.round((performance.now() - started) / 100) / 10,
+      time: marks.map((m, i) => ({ phase: m.phase, seconds: Math.round((m.at - (i === 0 ? started : marks[i - 1].at)) / 100) / 10 })),
     };
   } catch (error) {
     if (o.signal?.aborted) throw new DevnetStoppedError(dir);
     throw error;
   } finally {
     o.signal?.removeEventListener('abort', stopChain);
+    pretraining?.stop();
     await o.onEnd?.().catch(() => undefined);
     await submitter?.stop();
     await anvil?.stop();
@@ -398,16 +418,9 @@ function accountOf(config: Pick<NodeConfig, 'rpcUrl' | 'chainId' | 'privateKey' 
 /** The summary as text. */
 export function formatSummary(s: DevnetSummary): string {
   const lines = [
-    s.jobs.length === 0 ? 'devnet: the swarm round only (--swarm-only)' : `devnet: ${s.spec.steps}-step GPT (${s.spec.model.kind === 'gpt' ? `d=${s.spec.model.dModel}, ${s.spec.model.layers} layers` : s.spec.model.kind}) on ${s.spec.task}; cheater flipped a bit at step ${s.cheatAt}`,
+    s.jobs.length === 0 ? 'devnet: the swarm only (--swarm-only)' : `devnet: ${s.spec.steps}-step GPT (${s.spec.model.kind === 'gpt' ? `d=${s.spec.model.dModel}, ${s.spec.model.layers} layers` : s.spec.model.kind}) on ${s.spec.task}; cheater flipped a bit at step ${s.cheatAt}`,
     ...s.jobs.map((j) => `  job ${j.job} (#${j.jobId}) by the ${j.solver}: ${j.phase}${j.verification ? ` (${j.verification})` : ''}${j.dispute ? ` — dispute: ${j.dispute.loser} lost at the ${j.dispute.at} level after ${j.dispute.moves} moves` : ''}`),
-    ...(s.swarm
-      ? [
-          `swarm round ${s.swarm.round} on chain (SwarmCoordinator ${s.swarm.coordinator}):`,
-          ...s.swarm.nodes.map((n) => `  ${n.role.padEnd(16)} score ${n.score}, claim ${n.claim}; collected ${n.collected} + use share ${n.use} MYC; net ${n.delta.startsWith('-') ? '' : '+'}${n.delta} MYC`),
-          ...(s.swarm.dispute ? [`  the ${s.swarm.dispute.node}'s inflated score was challenged: ${s.swarm.dispute.loser} lost at the ${s.swarm.dispute.at} level after ${s.swarm.dispute.moves} moves`] : []),
-          `  burned ${s.swarm.burned} MYC; left in the coordinator's pool: ${s.swarm.poolLeft} MYC`,
-        ]
-      : []),
+    ...(s.swarm ? formatSwarm(s.swarm) : []),
     'balances (MYC)        before → after (delta)',
     ...s.parties.map((p) => `  ${p.role.padEnd(16)} ${p.before} → ${p.after} (${p.delta.startsWith('-') ? '' : '+'}${p.delta})`),
     `  total supply     ${s.totalSupply.before} → ${s.totalSupply.after} (burned ${s.totalSupply.burned})`,
@@ -415,8 +428,25 @@ export function formatSummary(s: DevnetSummary): string {
     ...s.gas.map((g) => `  ${g.action.padEnd(24)} ${String(g.count).padStart(3)}  ${g.total}`),
     ...(s.model ? [`trained model (job ${s.model.jobId}, root ${s.model.root.slice(0, 18)}…): ${s.model.path}`, `  libp2p blob: ${s.model.cid}`] : []),
     `over libp2p: ${s.p2p.specsFetched} job specs and ${s.p2p.stepHashesFetched} step-hash lists fetched and checked against the chain`,
-    `time: ${s.seconds} s; node data under ${s.dir}`,
+    `time: ${s.seconds} s (${s.time.map((t) => `${t.phase} ${t.seconds} s`).join('; ')}); node data under ${s.dir}`,
     ...(s.failures.length ? ['FAILED (the summary above is what happened until then, read from the chain):', ...s.failures.map((f) => `  ${f}`)] : []),
   ];
   return lines.join('\n');
+}
+
+/** An amount of MYC to 2 decimals for the text (--json has it exact, to the wei). */
+const myc = (x: string) => (Number.isInteger(Number(x)) ? x : Number(x).toFixed(2));
+const signed = (x: string) => `${x.startsWith('-') ? '' : '+'}${myc(x)}`;
+
+/** The swarm's part of the summary: per node its scores and claims by round, payouts and net; the disputes; the time. */
+function formatSwarm(w: DevnetSwarmSummary): string[] {
+  const col = (text: string | number, n: number) => String(text).padStart(n);
+  return [
+    `swarm on chain: ${w.rounds} rounds of 3 SAPO nodes (SwarmCoordinator ${w.coordinator}); starting policy ${w.policy.model}, ${w.policy.steps} pre-training steps (${w.policy.cached ? 'cached' : `made in ${w.policy.seconds} s beside the market`})`,
+    `  node              scores/16 by round  claims stood/refuted  uses  bonds back  score share  use share  net MYC`,
+    ...w.nodes.map((n) => `  ${n.role.padEnd(16)} ${col(n.scores.join(' '), 19)}  ${col(`${n.claims.filter((c) => c === 'stood').length}/${n.claims.filter((c) => c === 'refuted').length}`, 20)}  ${col(n.uses, 4)}  ${col(myc(n.bonds), 10)}  ${col(myc(n.scoreShare), 11)}  ${col(myc(n.useShare), 9)}  ${signed(n.net)}`),
+    ...w.disputes.map((d) => `  round ${d.round}: the ${d.node}'s inflated score challenged by the ${d.challenger}: ${d.loser} lost at the ${d.at} level after ${d.moves} moves`),
+    `  paid from the pool ${myc(w.poolPaid)} MYC; burned ${myc(w.burned)} MYC; left in the coordinator's pool ${w.poolLeft} MYC${Number.isInteger(Number(w.poolLeft)) ? '' : ' (shares round down to the wei)'}`,
+    `  swarm time: ${w.policy.waited > 0 ? `waited ${w.policy.waited} s for the starting policy; ` : ''}${w.time.map((t) => `${t.phase} ${t.seconds} s`).join('; ')}`,
+  ];
 }

@@ -4,6 +4,9 @@
  * with the real DisputeGame, the cheater loses its stake (half burned, half to the verifier), the submitter is refunded.
  * The node processes share no directory: job specs, step hashes and the model move as libp2p blobs (announced on the
  * market's gossip topic, checked against the chain), and each party learns the other's dispute moves from the chain.
+ * Then the swarm (node/devnet-swarm.ts): 3 rounds of three SAPO nodes from a pre-trained policy (made once per checkout
+ * into .cache/devnet, beside the market's jobs), the inflated score refuted every round, the honest nodes paid by score
+ * and use, tokens adding up; all read from the chain.
  */
 import { existsSync, readdirSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
@@ -14,14 +17,40 @@ import { parseUnits } from 'viem';
 import { formatSummary, runDevnet, type DevnetSummary } from '../../src/node/index.js';
 import { microSpec } from '../train/helpers.js';
 
+/** The swarm's starting policy, pre-trained once per checkout (a pure function of its spec). */
+const CACHE = join(process.cwd(), '.cache', 'devnet');
+
+/** What the devnet's swarm must show, read from the chain: the cheat refuted every round, the honest nodes paid by score and use, tokens adding up. */
+function expectSwarm(s: DevnetSummary): void {
+  expect(s.swarm).toBeDefined();
+  const w = s.swarm!;
+  const node = Object.fromEntries(w.nodes.map((n) => [n.role, n]));
+  expect(w.rounds).toBe(3);
+  expect(node['cheating solver']).toMatchObject({ scores: [16, 16, 16], claims: ['refuted', 'refuted', 'refuted'], scoreShare: '0', useShare: '0', net: '-30' });
+  for (const role of ['honest solver', 'verifier']) {
+    expect(node[role].claims).toEqual(['stood', 'stood', 'stood']);
+    expect(Number(node[role].net)).toBeGreaterThan(0);
+  }
+  // The honest scores are real evaluations of pre-trained policies: above 0 in some round, so a score share is paid.
+  expect(Number(node['honest solver'].scoreShare) + Number(node.verifier.scoreShare)).toBeGreaterThan(0);
+  expect(node['honest solver'].scores.some((x) => x > 0)).toBe(true);
+  expect(w.disputes).toHaveLength(3);
+  for (const d of w.disputes) expect(d).toMatchObject({ node: 'cheating solver', loser: 'solver', at: 'instruction' });
+  expect(w.burned).toBe('15');
+  // Tokens add up: what the nodes gained and what was burned is what the pool paid.
+  expect(w.nodes.reduce((a, n) => a + Number(n.net), 0) + Number(w.burned)).toBeCloseTo(Number(w.poolPaid), 9);
+  expect(Number(w.poolPaid) + Number(w.poolLeft)).toBe(300);
+}
+
 describe('mycel devnet', () => {
-  test('honest job paid; cheater challenged, loses the dispute on chain and is slashed; a swarm round pays verified scores and slashes an inflated one', async () => {
+  test('honest job paid; cheater challenged, loses the dispute on chain and is slashed; a few swarm rounds pay verified scores and uses and slash an inflated score', async () => {
     const lines: string[] = [];
     // The nodes' data is kept by the devnet for the person who ran it; a test removes its own.
     const dir = await mkdtemp(join(tmpdir(), 'mycel-devnet-test-'));
     onTestFinished(() => rm(dir, { recursive: true, force: true }));
     const s: DevnetSummary = await runDevnet({
       dir,
+      cacheDir: CACHE,
       spec: microSpec({ steps: 4, checkpointEvery: 2 }),
       steps: 4,
       cheatAt: 3,
@@ -70,30 +99,22 @@ describe('mycel devnet', () => {
     // Job A's window closed as soon as the devnet's only verifier agreed with its root, not when it ran out.
     expect(lines.some((l) => /^devnet: job 0: the verifier agrees with its root .* mined the \d+ blocks left of its challenge window/.test(l))).toBe(true);
     expect(lines.some((l) => l.includes('rejected'))).toBe(false);
-    // The swarm round on chain: the cheating solver's inflated score is re-executed by the verifier, challenged and
-    // refuted (its claim bond lost, half burned, half to the verifier); the honest solver's rollout was used by the
-    // verifier (the round's whole use share); commit and claim bonds of standing claims come back.
-    expect(s.swarm).toBeDefined();
-    const swarm = Object.fromEntries(s.swarm!.nodes.map((n) => [n.role, n]));
-    expect(swarm['cheating solver']).toMatchObject({ score: 16, claim: 'refuted', delta: '-10' });
-    expect(swarm['honest solver'].claim).toBe('stood');
-    expect(swarm.verifier.claim).toBe('stood');
-    expect(Number(swarm['honest solver'].delta)).toBeGreaterThanOrEqual(20);
-    expect(Number(swarm.verifier.delta)).toBeGreaterThanOrEqual(5);
-    expect(s.swarm!.burned).toBe('5');
-    expect(s.swarm!.dispute).toMatchObject({ loser: 'solver', at: 'instruction' });
-    expect(text).toContain('swarm round 1 on chain');
+    // The swarm on chain, 3 rounds: the cheating solver's inflated score is re-executed by the verifier, challenged and
+    // refuted every round (its claim bond lost, half burned, half to the verifier); the honest nodes' pre-trained
+    // policies score above 0, so the pool pays them a score share, and a use share for the rollouts the others trained on.
+    expectSwarm(s);
+    expect(text).toContain('swarm on chain: 3 rounds of 3 SAPO nodes');
     // The two solvers and the verifier ran as separate node processes.
     expect(lines.filter((l) => /^devnet: started (solver|verifier) .* as process \d+$/.test(l))).toHaveLength(3);
   }, 580_000);
 
-  test('--swarm-only: the swarm round alone, no market jobs', async () => {
+  test('--swarm-only: the swarm alone, no market jobs', async () => {
     const dir = await mkdtemp(join(tmpdir(), 'mycel-devnet-test-'));
     onTestFinished(() => rm(dir, { recursive: true, force: true }));
-    const s = await runDevnet({ dir, swarmOnly: true, signal: AbortSignal.timeout(240_000) });
+    const s = await runDevnet({ dir, cacheDir: CACHE, swarmOnly: true, signal: AbortSignal.timeout(240_000) });
     expect(s.failures).toEqual([]);
     expect(s.jobs).toEqual([]);
-    expect(s.swarm!.nodes.map((n) => n.claim)).toEqual(['stood', 'refuted', 'stood']);
-    expect(formatSummary(s)).toMatch(/^devnet: the swarm round only/);
+    expectSwarm(s);
+    expect(formatSummary(s)).toMatch(/^devnet: the swarm only/);
   }, 250_000);
 });

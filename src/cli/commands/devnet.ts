@@ -30,7 +30,7 @@ export async function freshDevnetDir(dir: string): Promise<string> {
 export const devnet: Command = {
   name: 'devnet',
   summary: 'the whole network on one machine: a chain, contracts, a submitter, two solvers (one cheats) and a verifier',
-  usage: '[--steps N] [--cheat-at T] [--rpc URL --key-file FILE] [--swarm-only | --no-swarm | --swarm-nodes [--swarm-rounds R]] [--dashboard-port N] [--serve | --exit] [--json]',
+  usage: '[--steps N] [--cheat-at T] [--rpc URL --key-file FILE] [--swarm-only | --no-swarm | --swarm-nodes] [--swarm-rounds R] [--dashboard-port N] [--serve | --exit] [--json]',
   description: `
 Starts anvil (or uses the chain at --rpc), deploys the token, registry, job market and the real
 DisputeGame, funds four accounts, and runs the scenario: job A (a small GPT sorting digits) goes to
@@ -41,11 +41,18 @@ solver that flips one bit at a random step: the verifier re-executes it, challen
 is played on chain move by move until the one-step proof; the cheater loses its stake (half burned,
 half to the verifier) and the submitter is refunded.
 
-Then, on a dev chain, one swarm round on chain (docs/swarm-chain.md): a SwarmCoordinator for the SAPO
-policy model; the solvers and the verifier (in this process) commit, evaluate their policies on the
-round's beacon and claim their scores; the cheating solver inflates its own, the verifier re-executes,
-challenges and wins the dispute on chain; a use of a rollout is proven and everyone collects (the
-windows are mined through at once). --swarm-only plays that round alone; --no-swarm leaves it out.
+Then, on a dev chain, a short swarm on chain (docs/swarm-chain.md): a SwarmCoordinator for a small
+policy model (d=32, 2 layers), and the solvers and the verifier as three SAPO nodes in this process
+(the node code of \`mycel swarm start\` over an in-memory transport), from one starting policy
+pre-trained on 2-digit addition (beside the market's jobs, in a child process; kept in
+$MYCEL_HOME/cache, default ~/.mycel/cache, for the next run).
+Each of --swarm-rounds rounds (default 3): real rollouts, peer checks and GRPO steps; on chain each
+node commits its policy, rollout and used roots, evaluates its policy on the round's beacon and claims
+its score; the cheating solver inflates its own, the verifier re-executes it from the committed policy
+blob, challenges and wins the dispute at one instruction; the uses of each rollout are proven and
+everyone collects bonds, score share and use share (the windows are mined through at once). The
+summary gives each node's scores, claims, payouts and net, all read from the chain, and where the time
+went. --swarm-only plays the swarm alone; --no-swarm leaves it out.
 
 The solvers and the verifier are separate processes that share only the chain and libp2p with each
 other and with the submitter (this process, their bootstrap peer): job specs, step hashes and the
@@ -91,7 +98,7 @@ It is not part of the default run: its rounds on blocks take about a minute of t
     'swarm-only': { type: 'boolean', description: 'only the swarm round on chain (no market jobs, no node processes; dev chain only)' },
     'no-swarm': { type: 'boolean', description: 'leave the swarm round out' },
     'swarm-nodes': { type: 'boolean', description: 'run only the swarm on chain for a few rounds, with three swarm node processes (see below)' },
-    'swarm-rounds': { type: 'string', value: 'R', description: 'with --swarm-nodes: the swarm\'s rounds (default 3)' },
+    'swarm-rounds': { type: 'string', value: 'R', description: 'the swarm\'s paid rounds (default 3; with --swarm-nodes: its node processes\' rounds)' },
   },
   async run({ args, flags, out, signal }) {
     if (args.length > 0) throw new UsageError('devnet takes no arguments.');
@@ -118,6 +125,7 @@ It is not part of the default run: its rounds on blocks take about a minute of t
     if (eth !== undefined && (typeof eth !== 'string' || !/^\d+(\.\d+)?$/.test(eth))) throw new UsageError(`--eth-per-node must be an amount of ETH such as 0.05, got "${String(eth)}".`);
     if (flags.serve && flags.exit) throw new UsageError('--serve and --exit contradict each other: pick one.');
     if (flags['swarm-only'] && flags['no-swarm']) throw new UsageError('--swarm-only and --no-swarm contradict each other: pick one.');
+    if (flags['swarm-rounds'] !== undefined && flags['no-swarm']) throw new UsageError('--swarm-rounds is about the swarm, which --no-swarm leaves out: drop one of them.');
     if (flags['swarm-only'] && rpcUrl !== undefined) throw new UsageError('--swarm-only runs on the embedded chain only: its swarm round mines through the windows. Leave out --rpc.');
     const keepServing = Boolean(flags.serve) || (!flags.exit && Boolean(process.stdout.isTTY));
     const started = performance.now();
@@ -144,6 +152,8 @@ It is not part of the default run: its rounds on blocks take about a minute of t
           ...(typeof eth === 'string' ? { ethPerNode: eth } : {}),
           ...(flags['swarm-only'] === true ? { swarmOnly: true } : {}),
           ...(flags['no-swarm'] === true ? { swarm: false } : {}),
+          ...(flags['swarm-rounds'] === undefined ? {} : { swarmRounds: intFlag(flags, 'swarm-rounds', 3, 1, 20) }),
+          cacheDir: join(dataDirOf(flags), 'cache'),
           signal,
           ...dashboard.hooks,
         });
