@@ -3,7 +3,10 @@
  * commit and claim honestly, inflate their score, stay silent, commit late or twice, claim without a commitment, or
  * copy another node's rollouts and claim their use; an honest challenger contests every inflated claim and a wrong
  * one contests honest claims at random and some inflated ones too (the referee then matches neither: "both" lose);
- * sometimes nobody fixes the beacon. The game is MockResolver ruling for the
+ * sometimes nobody fixes the beacon. Data availability (docs/swarm-chain.md): a withholder inflates its claim and
+ * keeps its policy to itself; a registered node asks for its policy and for other claimers' at random (a claimer with
+ * no claim is refused: SwarmNoClaim); honest nodes and inflaters publish theirs (taking the request's bond), the
+ * withholder does not and anyone ends its claim after the deadline (refuted: half its bond to the asker). The game is MockResolver ruling for the
  * party that told the truth (the real game's rulings are test/chain/coordinator.test.ts's and the game's own tests'):
  * what is checked here is the coordinator's bookkeeping. Properties: an honest node never ends with less than it
  * started with; a cheat is never paid a reward; every refused action is refused with its named error and moves
@@ -14,7 +17,8 @@ import fc from 'fast-check';
 import { afterAll, beforeAll, expect, test } from 'vitest';
 import { parseEventLogs, zeroAddress as ZERO_ADDRESS, type Address, type Hex, type Log } from 'viem';
 import { read, send, type MycelWalletClient } from '../../src/chain/actions/send.js';
-import { swarmChallengeScore, swarmClaimScore, swarmCollect, swarmCollectUse, swarmCommit, swarmFixBeacon, swarmProveUse } from '../../src/chain/index.js';
+import { swarmChallengeScore, swarmClaimScore, swarmCollect, swarmCollectUse, swarmCommit, swarmFixBeacon, swarmForfeitUnavailable, swarmProveUse, swarmPublishPolicy, swarmRequestPolicy } from '../../src/chain/index.js';
+import { policyBatches, policyParts } from '../../src/node/swarm-availability.js';
 import { MockResolverAbi } from '../../src/chain/generated/MockResolver.js';
 import { MycelTokenAbi } from '../../src/chain/generated/MycelToken.js';
 import { SwarmCoordinatorAbi } from '../../src/chain/generated/SwarmCoordinator.js';
@@ -22,9 +26,11 @@ import { expectRevert } from './mycel-fixture.js';
 import { ECONOMICS, MODEL_CONFIG, ZERO, commitIn, policyOf, rolloutHash, rolloutsOf, setupSwarmChain, syntheticClaim, usedOf, type Policy, type SwarmChain } from './coordinator-fixture.js';
 
 const RUNS = process.env.MYCEL_LONG ? 60 : 6;
-const BEHAVIOURS = ['honest', 'inflate', 'silent', 'late', 'double', 'claim-uncommitted', 'copy'] as const;
+const BEHAVIOURS = ['honest', 'inflate', 'silent', 'late', 'double', 'claim-uncommitted', 'copy', 'withhold'] as const;
 type Behaviour = (typeof BEHAVIOURS)[number];
-type Case = { nodes: { behaviour: Behaviour; score: number; wronglyChallenged: boolean }[]; fixBeacon: boolean; usedBy: number };
+type Case = { nodes: { behaviour: Behaviour; score: number; wronglyChallenged: boolean; requested: boolean }[]; fixBeacon: boolean; usedBy: number };
+/** The node that asks for policies (registered: wallet 6; the case's nodes are wallets 1-5). */
+const ASKER = 6;
 
 let c: SwarmChain;
 let policies: Policy[];
@@ -44,7 +50,7 @@ beforeAll(async () => {
 afterAll(() => c?.stop());
 
 const caseArb: fc.Arbitrary<Case> = fc.record({
-  nodes: fc.array(fc.record({ behaviour: fc.constantFrom(...BEHAVIOURS), score: fc.integer({ min: 0, max: 16 }), wronglyChallenged: fc.boolean() }), { minLength: 2, maxLength: 5 }),
+  nodes: fc.array(fc.record({ behaviour: fc.constantFrom(...BEHAVIOURS), score: fc.integer({ min: 0, max: 16 }), wronglyChallenged: fc.boolean(), requested: fc.boolean() }), { minLength: 2, maxLength: 5 }),
   fixBeacon: fc.integer({ min: 0, max: 4 }).map((v) => v !== 0),
   usedBy: fc.integer({ min: 0, max: 4 }),
 });
@@ -101,7 +107,7 @@ async function play(k: Case): Promise<void> {
       const claim = syntheticClaim(policies[i], beacon ?? `0x${'01'.repeat(32)}`, score, i);
       return { coordinator: c.coordinator, round, runRoot: claim.runRoot, scoreBits: claim.scoreBits, policyLeaves: claim.policyLeaves, proof: claim.proof };
     };
-    const score = n.behaviour === 'inflate' ? Math.min(n.score + 1 + (n.score % 3), 1 << 20) : n.score;
+    const score = n.behaviour === 'inflate' || n.behaviour === 'withhold' ? Math.min(n.score + 1 + (n.score % 3), 1 << 20) : n.score;
     if (n.behaviour === 'claim-uncommitted') await expectRevert(swarmClaimScore(wallets[i], claimArgs(score)), 'SwarmNoCommitment');
     else if (!beacon && committed[i]) await expectRevert(swarmClaimScore(wallets[i], claimArgs(score)), 'SwarmRoundVoid');
     if (!beacon || !committed[i] || n.behaviour === 'silent') { claimed.push(undefined); continue; }
@@ -117,8 +123,21 @@ async function play(k: Case): Promise<void> {
     const { disputeId } = await swarmChallengeScore(c.wallets[challenger], { coordinator: c.coordinator, round, node: a(wallets[i]), root });
     disputes.push({ id: disputeId, node: i, challenger, winner });
   };
+  // Requests for policies: always the withholder's (nobody can fetch it), others' at random; a claim that does not exist is refused.
+  const published = new Set<number>();
+  const withheld: { node: number; deadline: bigint }[] = [];
   for (const [i, n] of k.nodes.entries()) {
-    if (claimed[i] === undefined) continue;
+    if (!beacon || !(n.requested || n.behaviour === 'withhold')) continue;
+    const ask = () => swarmRequestPolicy(c.wallets[ASKER], { coordinator: c.coordinator, round, node: a(wallets[i]) });
+    if (claimed[i] === undefined) { await expectRevert(ask(), 'SwarmNoClaim', [round, a(wallets[i])]); continue; }
+    const { deadline } = await ask();
+    if (n.behaviour === 'withhold') { withheld.push({ node: i, deadline }); continue; }
+    for (const b of policyBatches(policyParts(policies[i].state))) await swarmPublishPolicy(wallets[i], { coordinator: c.coordinator, round, parts: b });
+    published.add(i);
+  }
+  for (const [i, n] of k.nodes.entries()) {
+    // The withholder's policy cannot be fetched: nobody can check its claim, only ask for the policy.
+    if (claimed[i] === undefined || n.behaviour === 'withhold') continue;
     if (n.behaviour !== 'inflate') {
       if (n.wronglyChallenged) await open(i, 8, 'node');
     } else if (n.wronglyChallenged && n.score % 2 === 0) {
@@ -159,6 +178,14 @@ async function play(k: Case): Promise<void> {
       held.delete(d.node);
     }
   }
+  // Unpublished policies: their claims are ended after the deadline, by anyone.
+  const REQUEST_BOND = BOND / 10n;
+  const wantAsker = -REQUEST_BOND * BigInt(published.size) + HALF * BigInt(withheld.length);
+  for (const w of withheld) {
+    await c.mineTo(w.deadline);
+    await swarmForfeitUnavailable(c.wallets[9], { coordinator: c.coordinator, round, node: a(wallets[w.node]) });
+    refuted.add(w.node);
+  }
   // Everyone collects whatever they may.
   await c.mineTo(next.useEnd);
   const rewards = new Map<Address, bigint>();
@@ -186,17 +213,20 @@ async function play(k: Case): Promise<void> {
       expect(delta(who), `${n.behaviour} node ${i} lost tokens`).toBeGreaterThanOrEqual(0n);
     }
     if (n.behaviour === 'copy') expect(useRewards.get(who) ?? 0n, `copying node ${i} was paid for use`).toBe(0n);
-    if (n.behaviour === 'inflate') {
-      expect(rewards.get(who) ?? 0n, `inflating node ${i} was paid`).toBe(0n);
-      // Its claim bond is lost (when the round let it claim); its commit bond comes back.
-      expect(delta(who)).toBe(claimed[i] === undefined ? 0n : -ECONOMICS.claimBond);
+    if (n.behaviour === 'inflate' || n.behaviour === 'withhold') {
+      expect(rewards.get(who) ?? 0n, `${n.behaviour} node ${i} was paid`).toBe(0n);
+      // Its claim bond is lost (when the round let it claim); its commit bond comes back; a published policy earned
+      // the request's bond.
+      expect(delta(who)).toBe((claimed[i] === undefined ? 0n : -ECONOMICS.claimBond) + (published.has(i) ? REQUEST_BOND : 0n));
     }
+    if (n.behaviour === 'honest') expect(delta(who) >= (published.has(i) ? REQUEST_BOND : 0n), `honest node ${i} asked for its policy`).toBe(true);
   }
   // The challengers end where the rules say; the honest one never loses.
   expect(delta(a(c.wallets[7]))).toBe(want[7]);
   expect(want[7]).toBeGreaterThanOrEqual(0n);
   expect(delta(a(c.wallets[8]))).toBe(want[8]);
-  for (const [i, n] of k.nodes.entries()) expect(refuted.has(i), `node ${i} (${n.behaviour}) refuted`).toBe(n.behaviour === 'inflate' && claimed[i] !== undefined);
+  expect(delta(a(c.wallets[ASKER]))).toBe(wantAsker);
+  for (const [i, n] of k.nodes.entries()) expect(refuted.has(i), `node ${i} (${n.behaviour}) refuted`).toBe((n.behaviour === 'inflate' || n.behaviour === 'withhold') && claimed[i] !== undefined);
   const burned = supply0 - (await c.totalSupply());
   const gained = everyone.filter((x) => x !== c.coordinator).reduce((sum, x) => sum + delta(x), 0n);
   expect(gained + burned + delta(c.coordinator)).toBe(0n);
