@@ -1,6 +1,7 @@
 // `npm run bench -- assist [--json] [--quick] [--wrong-cost C] [--seed S]`: the assist experiment on held-out
-// houses (src/assist/blocks/experiment.ts): scripted people build alone, with the base assistant, and with the
-// assistant fine-tuned on k sessions of theirs (beside a replay of the base model's data). --wrong-cost C: a wrong
+// houses (src/assist/blocks/experiment.ts): scripted people build alone, with the base assistant, with an oracle that
+// knows the goal (the ceiling of any assistant placing one block a turn), and with the assistant fine-tuned on k
+// sessions of theirs (beside a replay of the base model's data). --wrong-cost C: a wrong
 // placement costs C (default 1: the 50% rule; 3: the assistant acts above 75%). In Node, the same SDK as the app. One line per person and condition, then the summary line. The base
 // model is kept in .cache/assist by the hash of its options (it is a pure function of them). Progress on stderr.
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';

@@ -55,6 +55,19 @@ describe('a session', () => {
     expect(episode.steps.filter((s) => s.who === 'assistant' && s.kind === 'place')).toHaveLength(metrics.assistantPlaced);
     expect(sameGrid(finalGrid(episode), house.grid)).toBe(true);
   });
+
+  it('with the oracle (an assistant that knows the goal), one right block a turn: the bench\'s ceiling', () => {
+    const alone = playSession({ house, person: PEOPLE[0], seed: 4, horizon: 20 }).metrics;
+    const { episode, metrics } = playSession({ house, person: PEOPLE[0], seed: 4, horizon: 20, oracle: true });
+    expect(metrics.done).toBe(true);
+    expect(metrics.assistantCorrect).toBe(metrics.assistantPlaced);
+    expect(metrics.undone).toBe(0);
+    // One block a turn at most, and at most one turn per tick.
+    expect(metrics.assistantPlaced).toBeLessThanOrEqual(metrics.ticks);
+    expect(metrics.humanActions).toBeLessThan(alone.humanActions);
+    expect(metrics.humanActions + metrics.assistantPlaced).toBeGreaterThanOrEqual(house.grid.filter((v) => v !== 0).length);
+    expect(sameGrid(finalGrid(episode), house.grid)).toBe(true);
+  });
 });
 
 describe('the episode store', () => {

@@ -48,7 +48,7 @@ export type ExperimentOptions = {
 };
 
 export const EXPERIMENT_DEFAULTS: ExperimentOptions = {
-  seed: 1, crowdEpisodes: 240, baseSteps: 800, sessions: 3, goalsPerSession: 4, fineTuneSteps: 100, fineTuneLr: 3e-4, fineTuneEps: 1e-3, replay: 48, evalGoals: 8, horizon: 40, rewards: { help: 1, wrong: 1 },
+  seed: 1, crowdEpisodes: 240, baseSteps: 800, sessions: 3, goalsPerSession: 4, fineTuneSteps: 100, fineTuneLr: 3e-4, fineTuneEps: 1e-3, replay: 48, evalGoals: 24, horizon: 40, rewards: { help: 1, wrong: 1 },
 };
 
 export type Progress = (line: string) => void;
@@ -105,7 +105,7 @@ export function trainBase(o: ExperimentOptions, progress?: Progress): { model: A
 }
 
 export type ConditionRow = {
-  condition: 'alone' | 'assisted_base' | 'assisted_learned';
+  condition: 'alone' | 'assisted_base' | 'assisted_learned' | 'assisted_oracle';
   person: string;
   goals: number;
   human_actions: number;
@@ -164,9 +164,9 @@ export const FINE_TUNE_BATCH = 16;
 
 export function runPerson(person: Person, index: number, base: AssistModel, o: ExperimentOptions, progress?: Progress, replay: readonly Episode[] = []): PersonResult {
   const { evalHouses, sessionHouses } = personHouses(person, index, o);
-  const evaluate = (model: AssistModel | undefined) =>
-    evalHouses.map((house, i) => ({ house, metrics: playSession({ house, person, model, seed: o.seed * 7919 + index * 1000 + i, horizon: o.horizon, rewards: o.rewards }).metrics }));
-  const rows: ConditionRow[] = [summarizeRuns('alone', person.name, evaluate(undefined)), summarizeRuns('assisted_base', person.name, evaluate(base))];
+  const evaluate = (model: AssistModel | undefined, oracle = false) =>
+    evalHouses.map((house, i) => ({ house, metrics: playSession({ house, person, model, oracle, seed: o.seed * 7919 + index * 1000 + i, horizon: o.horizon, rewards: o.rewards }).metrics }));
+  const rows: ConditionRow[] = [summarizeRuns('alone', person.name, evaluate(undefined)), summarizeRuns('assisted_base', person.name, evaluate(base)), summarizeRuns('assisted_oracle', person.name, evaluate(undefined, true))];
   let model = base;
   const episodes: Episode[] = [];
   const commitments: string[] = [];
@@ -188,6 +188,8 @@ export type Summary = {
   completion_assisted: number;
   precision: number;
   learned_over_base: number;
+  /** The actions an assistant that knows the goal saves (playSession's oracle) over those the base saves: learned_over_base's ceiling. */
+  oracle_over_base: number;
   human_actions_saved_learned: number;
   precision_learned: number;
   assistant_share: number;
@@ -199,7 +201,7 @@ export function summarize(rows: readonly ConditionRow[], sessions: number): Summ
   const of = (c: ConditionRow['condition']) => rows.filter((r) => r.condition === c);
   const total = (rs: ConditionRow[], f: (r: ConditionRow) => number) => rs.reduce((a, r) => a + f(r) * r.goals, 0);
   const goals = (rs: ConditionRow[]) => rs.reduce((a, r) => a + r.goals, 0);
-  const [alone, base, learned] = [of('alone'), of('assisted_base'), of('assisted_learned')];
+  const [alone, base, learned, oracle] = [of('alone'), of('assisted_base'), of('assisted_learned'), of('assisted_oracle')];
   const actions = (rs: ConditionRow[]) => total(rs, (r) => r.human_actions);
   const precision = (rs: ConditionRow[]) => {
     const placed = rs.reduce((a, r) => a + r.assistant_placed, 0);
@@ -214,6 +216,7 @@ export function summarize(rows: readonly ConditionRow[], sessions: number): Summ
     completion_assisted: total(base, (r) => r.completion) / goals(base),
     precision: precision(base),
     learned_over_base: savedLearned / saved,
+    oracle_over_base: (1 - actions(oracle) / actions(alone)) / saved,
     human_actions_saved_learned: savedLearned,
     precision_learned: precision(learned),
     assistant_share: base.reduce((a, r) => a + r.assistant_correct, 0) / base.reduce((a, r) => a + r.goal_blocks, 0),

@@ -10,7 +10,8 @@ import { createAssistant } from '../assistant.js';
 import { EpisodeRecorder, type Episode } from '../episode.js';
 import type { AssistModel } from '../model.js';
 import type { Rewards } from '../act.js';
-import { BLOCKS_APP, completion, sameGrid } from './world.js';
+import { AIR, BLOCKS_APP, completion, sameGrid } from './world.js';
+import { cellXYZ, type AssistAction } from '../app.js';
 import type { House } from './houses.js';
 import { humanMove, type Person } from './users.js';
 
@@ -27,9 +28,17 @@ export type SessionMetrics = {
   ticks: number;
 };
 
-export type SessionOptions = { house: House; person: Person; model?: AssistModel; seed: number; horizon: number; maxTicks?: number; rewards?: Rewards };
+/**
+ * oracle: instead of a model, an assistant that knows the goal: each turn it places one missing block of it (the
+ * lowest level first), never a wrong one, and does nothing once the house is done. The best any assistant that
+ * places one block a turn can do: what learning could reach at most (the bench's oracle_over_base).
+ */
+export type SessionOptions = { house: House; person: Person; model?: AssistModel; oracle?: boolean; seed: number; horizon: number; maxTicks?: number; rewards?: Rewards };
 
-export function playSession({ house, person, model, seed, horizon, maxTicks = 400, rewards }: SessionOptions): { episode: Episode; metrics: SessionMetrics } {
+/** Cells from the ground up (level, then index): the oracle's order. */
+const BOTTOM_UP = Array.from({ length: BLOCKS_APP.cells }, (_, c) => c).sort((a, b) => cellXYZ(BLOCKS_APP, a)[1] - cellXYZ(BLOCKS_APP, b)[1] || a - b);
+
+export function playSession({ house, person, model, oracle, seed, horizon, maxTicks = 400, rewards }: SessionOptions): { episode: Episode; metrics: SessionMetrics } {
   const goal = house.grid;
   const grid = new Uint8Array(goal.length);
   const rng = new Rng(seed, 3);
@@ -39,17 +48,21 @@ export function playSession({ house, person, model, seed, horizon, maxTicks = 40
   const m: SessionMetrics = { humanActions: 0, assistantPlaced: 0, assistantCorrect: 0, assistantNoops: 0, undone: 0, completionAtHorizon: 0, done: false, ticks: 0 };
   let last = -1;
   let budget = 0;
-  const assistant = model && createAssistant({
-    model,
-    rewards,
-    observe: () => ({ grid, lastHumanCell: last, refused, assistantCells: byAssistant }),
-    act: ({ cell, value }) => {
-      grid[cell] = value;
-      byAssistant.add(cell);
-      m.assistantPlaced++;
-      if (goal[cell] === value) m.assistantCorrect++;
+  const act = ({ cell, value }: { cell: number; value: number }) => {
+    grid[cell] = value;
+    byAssistant.add(cell);
+    m.assistantPlaced++;
+    if (goal[cell] === value) m.assistantCorrect++;
+  };
+  const knowing = {
+    step(): { action: AssistAction } {
+      const cell = BOTTOM_UP.find((c) => grid[c] === AIR && goal[c] !== AIR);
+      if (cell === undefined) return { action: { kind: 'noop' } };
+      act({ cell, value: goal[cell] });
+      return { action: { kind: 'place', cell, value: goal[cell] } };
     },
-  });
+  };
+  const assistant = oracle ? knowing : model && createAssistant({ model, rewards, observe: () => ({ grid, lastHumanCell: last, refused, assistantCells: byAssistant }), act });
   let tick = 0;
   for (; tick < maxTicks; tick++) {
     if (tick === horizon) m.completionAtHorizon = completion(grid, goal);
