@@ -223,8 +223,15 @@ contract SwarmCoordinator is IDisputeClient {
     event UseCollected(uint256 indexed round, address indexed node, uint256 reward);
     /// @notice `requester` asked for `node`'s committed policy of round `round`: it must be published before block `deadline`.
     event PolicyRequested(uint256 indexed round, address indexed node, address indexed requester, uint256 deadline);
-    /// @notice `node` published leaves of its policy of round `round` in this transaction's calldata: `published` of `total` so far.
+    /// @notice `node` published leaves of its policy of round `round` in this transaction: `published` of `total` so far.
     event PolicyPublished(uint256 indexed round, address indexed node, uint256 published, uint256 total);
+    /**
+     * @notice Leaf `index` of `node`'s policy of round `round`, as published and checked (the header: `data` = u64 LE
+     * step ‖ optimizer step; a tensor: its state name, dtype code, shape and little-endian bytes). In the log, so any
+     * checker reads it with eth_getLogs however the transaction reached the coordinator (a smart account's calldata
+     * is not the call's).
+     */
+    event PolicyLeafPublished(uint256 indexed round, address indexed node, uint32 index, bytes name, uint32 dtype, uint32[] shape, bytes data);
     /// @notice `node`'s policy of round `round` is on chain in full: the request's bond went to it; challenges are open until `challengeEnd`.
     event PolicyAvailable(uint256 indexed round, address indexed node, address indexed requester, uint256 challengeEnd);
     /// @notice `node` did not publish its policy of round `round` in time: its claim is refuted (`prize` to `requester`, `burned` burned).
@@ -591,8 +598,8 @@ contract SwarmCoordinator is IDisputeClient {
     }
 
     /**
-     * @notice The node publishes leaves of its committed policy of round `round` for the open request against it, in
-     * this transaction's calldata (checkers read it from there: {PolicyPublished} names the transaction). Each part's
+     * @notice The node publishes leaves of its committed policy of round `round` for the open request against it
+     * (checkers read them from the {PolicyLeafPublished} logs). Each part's
      * leaf is recomputed here from its raw bytes ({PolicyLeaves}) and must open at its index in the committed policy
      * hash; each leaf once. In as many transactions as the policy's size needs, before the request's deadline. With
      * the last leaf the policy is available: the request's bond goes to the node, and the claim can be challenged for
@@ -630,6 +637,7 @@ contract SwarmCoordinator is IDisputeClient {
         if (!ok) revert SwarmPartMalformed(p.index);
         if (!Commitments.opensInPlace(leaf, p.index, total, p.path, policyHash)) revert SwarmPublishMismatch(round, msg.sender, p.index);
         _publishedLeaves[key] = bits | bit;
+        emit PolicyLeafPublished(round, msg.sender, p.index, p.name, p.dtype, p.shape, p.data);
     }
 
     /**

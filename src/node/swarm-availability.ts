@@ -1,9 +1,9 @@
 /**
  * The data-availability challenge of a swarm claim (docs/swarm-chain.md, "Data availability"), a node's side of it:
  * a checker whose fetch of a peer's policy blob failed asks for the policy on chain (requestSwarmPolicy); the claimer
- * publishes its committed policy's state-tree leaves in calldata (publishSwarmPolicy), which the coordinator checks
- * leaf by leaf against the committed policy hash; the checker reads them back from the publish transactions
- * (readPublishedPolicy), rebuilds the state and checks its hash, then re-executes the claim as with a fetched blob.
+ * publishes its committed policy's state-tree leaves (publishSwarmPolicy), which the coordinator checks leaf by leaf
+ * against the committed policy hash and logs; the checker reads them back from the logs (readPublishedPolicy), rebuilds
+ * the state and checks its hash, then re-executes the claim as with a fetched blob.
  * A claimer that does not publish in time loses its claim to whoever calls forfeitSwarmPolicy.
  *
  * The pure part (policyParts, policyBatches, stateOfParts) turns a TrainState into publishable parts and back.
@@ -135,20 +135,11 @@ export async function publishSwarmPolicy(ctx: SwarmChainContext, o: { round: big
 }
 
 /**
- * `node`'s policy of round `round` as published on chain for a request, rebuilt from the publish transactions'
- * calldata and checked against the committed hash; or why it is not (yet) there.
+ * `node`'s policy of round `round` as published on chain for a request, rebuilt from the coordinator's
+ * PolicyLeafPublished logs and checked against the committed hash; or why it is not (yet) there.
  */
 export async function readPublishedPolicy(ctx: SwarmChainContext, o: { round: bigint; node: Address; policyHash: Hex; leafCount: number; fromBlock: bigint }): Promise<{ state: TrainState } | { failure: string }> {
-  const logs = await getContractEvents(ctx.publicClient, {
-    address: ctx.contracts.coordinator, abi: SwarmCoordinatorAbi, eventName: 'PolicyPublished', args: { round: o.round, node: o.node }, fromBlock: o.fromBlock,
-  });
-  const hashes = [...new Set(parseEventLogs({ abi: SwarmCoordinatorAbi, logs, eventName: 'PolicyPublished' }).map((l) => l.transactionHash))];
-  const parts: SwarmPolicyPart[] = [];
-  for (const hash of hashes) {
-    const published = await swarmPublishedParts(ctx.publicClient, { coordinator: ctx.contracts.coordinator, hash });
-    if (published.round !== o.round) return { failure: `the publish transaction ${hash} is for round ${published.round}` };
-    parts.push(...published.parts);
-  }
+  const parts = await swarmPublishedParts(ctx.publicClient, { coordinator: ctx.contracts.coordinator, round: o.round, node: o.node, fromBlock: o.fromBlock });
   const state = stateOfParts(parts, o.leafCount);
   if (typeof state === 'string') return { failure: state };
   const hash = `0x${stateHash(state)}`;

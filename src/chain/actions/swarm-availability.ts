@@ -1,5 +1,5 @@
-import { decodeFunctionData, parseEventLogs, type Address, type Chain, type Client, type Hash, type Hex, type Transport } from 'viem';
-import { getTransaction } from 'viem/actions';
+import { parseEventLogs, type Address, type Chain, type Client, type Hex, type Transport } from 'viem';
+import { getContractEvents } from 'viem/actions';
 import { SwarmCoordinatorAbi } from '../generated/SwarmCoordinator.js';
 import { read, send, type MycelWalletClient, type WriteReturnType } from './send.js';
 
@@ -45,17 +45,13 @@ export function swarmChallengeEndOf(client: Reader, p: { coordinator: Address; r
 }
 
 /**
- * The policy parts a publish transaction carried, read back from its calldata (the coordinator keeps only which leaves
- * arrived). A transaction that reached the coordinator through another contract (a smart account) has other calldata:
- * that is an error naming the transaction, whose data a tracing node can still recover (docs/swarm-chain.md).
+ * The leaves of `node`'s policy of `round` published so far, from the coordinator's PolicyLeafPublished logs (each
+ * checked against the committed policy when it was published; in the log however the transaction reached the
+ * coordinator). Without paths: they are for rebuilding the state, whose hash the reader checks.
  */
-export async function swarmPublishedParts(client: Reader, p: { coordinator: Address; hash: Hash }): Promise<{ round: bigint; parts: SwarmPolicyPart[] }> {
-  const tx = await getTransaction(client, { hash: p.hash });
-  if (tx.to?.toLowerCase() !== p.coordinator.toLowerCase()) throw new RangeError(`the publish transaction ${p.hash} was not sent to the coordinator itself (to ${tx.to}): its parts are not in its calldata`);
-  const call = decodeFunctionData({ abi: SwarmCoordinatorAbi, data: tx.input });
-  if (call.functionName !== 'publishPolicy') throw new RangeError(`the transaction ${p.hash} calls ${call.functionName}, not publishPolicy`);
-  const [round, parts] = call.args as unknown as [bigint, readonly { index: number; name: Hex; dtype: number; shape: readonly number[]; data: Hex; path: readonly Hex[] }[]];
-  return { round, parts: parts.map((x) => ({ index: Number(x.index), name: x.name, dtype: Number(x.dtype), shape: x.shape.map(Number), data: x.data, path: [...x.path] })) };
+export async function swarmPublishedParts(client: Reader, p: { coordinator: Address; round: bigint; node: Address; fromBlock: bigint }): Promise<SwarmPolicyPart[]> {
+  const logs = await getContractEvents(client, { address: p.coordinator, abi: SwarmCoordinatorAbi, eventName: 'PolicyLeafPublished', args: { round: p.round, node: p.node }, fromBlock: p.fromBlock });
+  return parseEventLogs({ abi: SwarmCoordinatorAbi, logs, eventName: 'PolicyLeafPublished' }).map(({ args: x }) => ({ index: Number(x.index), name: x.name, dtype: Number(x.dtype), shape: x.shape.map(Number), data: x.data, path: [] }));
 }
 
 /** A round's unsettled data-availability requests and its latest late challenge window (0: none). */
