@@ -3,7 +3,8 @@
  * availability"): requests (by registered nodes, in the challenge window, once per claim: named errors otherwise);
  * publication checked leaf by leaf against the committed policy (wrong bytes, a malformed part, a leaf twice, a late
  * publication refused), the requester's bond going to a node that publishes, the policy read back from the logs and a
- * late challenge window; an unanswered request forfeited (not early) and refuted as a lost dispute; payouts waiting
+ * late challenge window; an unanswered request forfeited (not early) and refuted as a lost dispute (only the bond back
+ * when a dispute refuted the claim first); payouts waiting
  * for open requests and for the late window; and the tokens adding up.
  */
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
@@ -192,3 +193,22 @@ describe('a node asked for its policy withholds it', () => {
     expect(held0 - (await coordinatorBalance())).toBe((share * 1n) / 4n + (share * 3n) / 4n + 3n * ECONOMICS.commitBond + 3n * BOND);
   }, 60_000);
 });
+
+test('a claim refuted by a dispute while its policy is awaited: the forfeit only returns the request\'s bond', async () => {
+  const round = await claimedRound();
+  const [node, , , requester, challenger] = nodes;
+  const challenged = await swarmChallengeScore(challenger!, { coordinator: c.coordinator, round, node: a(node!), root: `0x${'5c'.repeat(32)}` });
+  const deadline = (await readContract(c.publicClient, { address: c.game, abi: DisputeGameAbi, functionName: 'getDispute', args: [challenged.disputeId] })).deadline;
+  // Asked for just before the node loses its dispute by its silence.
+  await c.mineTo(BigInt(deadline) - 2n);
+  const asked = await request(requester!, round, node!);
+  await c.mineTo(BigInt(deadline) + 1n);
+  await send(c.wallets[9]!, { address: c.game, abi: DisputeGameAbi, functionName: 'timeout', args: [challenged.disputeId] });
+  expect((await swarmGetEntry(c.publicClient, { coordinator: c.coordinator, round, node: a(node!) })).refuted).toBe(true);
+  await c.mineTo(asked.deadline);
+  const requesterBefore = await c.balance(a(requester!));
+  const supply0 = await c.totalSupply();
+  expect(await swarmForfeitUnavailable(c.wallets[9]!, { coordinator: c.coordinator, round, node: a(node!) })).toMatchObject({ prize: 0n, burned: 0n });
+  expect(await c.balance(a(requester!))).toBe(requesterBefore + REQUEST_BOND);
+  expect(await c.totalSupply()).toBe(supply0);
+}, 60_000);
