@@ -1,4 +1,5 @@
-// `npm run bench -- diloco [--json] [--quick] [--text FILE] [--steps T] [--settings LIST]`: low-communication data parallelism.
+// `npm run bench -- diloco [--json] [--quick] [--text FILE] [--steps T] [--settings LIST] [--outer-lr X] [--outer-momentum M]`:
+// low-communication data parallelism.
 // K = 8 workers train one small GPT on text with equal total tokens in every setting (T inner steps of
 // batch B per worker): synchronous data-parallel (the K gradients averaged every step, one AdamW step),
 // DiLoCo at H = 10, 50, 100, NoLoCo at H = 50, and a DiLoCo H = 50 run under churn (25% of the workers
@@ -15,7 +16,8 @@
 // --settings runs some settings, in the order given (sync, diloco-10, diloco-50, diloco-100, noloco-50, churn-50;
 // default: all, in that order): every setting is deterministic, so rows of separate runs of the same code combine.
 // The summary needs sync, diloco-50, noloco-50 and churn-50 in the run; without sync, a row's simulated time uses its
-// own measured seconds per step.
+// own measured seconds per step. --outer-lr and --outer-momentum replace DiLoCo's outer Nesterov rate and momentum
+// (default: DILOCO_OUTER, lr 0.7, momentum 0.9) in the DiLoCo and churn rows, for sweeps; every DiLoCo row says which it used.
 import { readFileSync, existsSync } from 'node:fs';
 import { textWindowBatch, type TokenBatch } from '../src/data/index.js';
 import { clipGradNorm, parameterCount, valueAndGrad, type Params } from '../src/nn/index.js';
@@ -46,6 +48,12 @@ export async function run(args: string[]): Promise<void> {
   const quick = args.includes('--quick');
   const steps = Number(flag(args, '--steps') ?? (quick ? 100 : 1000));
   if (!Number.isInteger(steps) || steps < 100 || steps % 100 !== 0) throw new Error(`--steps must be a multiple of 100 (every H divides it), got ${flag(args, '--steps')}`);
+  const outerFlag = (name: string, fallback: number, max: number) => {
+    const value = Number(flag(args, name) ?? fallback);
+    if (!(value >= 0 && value <= max)) throw new Error(`${name} must be a number in [0, ${max}], got ${flag(args, name)}`);
+    return value;
+  };
+  const dilocoOuter = { lr: outerFlag('--outer-lr', DILOCO_OUTER.lr, 10), momentum: outerFlag('--outer-momentum', DILOCO_OUTER.momentum, 0.999) };
   const textPath = flag(args, '--text') ?? DEFAULT_TEXT;
   if (!existsSync(textPath)) throw new Error(`no text at ${textPath}: pass --text FILE`);
   const bytes = readFileSync(textPath);
@@ -101,10 +109,11 @@ export async function run(args: string[]): Promise<void> {
     const rounds = steps / H;
     const records: RoundRecord[] = [];
     const online = churn ? churnRoster(spec.seed, rounds) : undefined;
+    const hyper = mode === 'diloco' ? dilocoOuter : NOLOCO_OUTER;
     const start = performance.now();
     const snapshot = simulateDiloco({
       program, batch, mode, innerSteps: H, slots: K, rounds, seed: spec.seed,
-      hyper: mode === 'diloco' ? DILOCO_OUTER : NOLOCO_OUTER,
+      hyper,
       online,
       onRound: (r) => records.push(r),
     });
@@ -118,7 +127,7 @@ export async function run(args: string[]): Promise<void> {
     emit({
       mode: churn ? `${mode}-churn` : mode, H, val_loss: val, bytes_per_worker: collective, ...timed(steps, secondsPerStep ?? seconds / innerSteps, collective),
       bytes_per_worker_mycel_p2p: p2p, tokens: innerSteps * BATCH * MODEL.contextLength, rounds,
-      measured_seconds_per_step: seconds / innerSteps, ...common,
+      measured_seconds_per_step: seconds / innerSteps, outer_lr: hyper.lr, outer_momentum: hyper.momentum, ...common,
     });
   };
   for (const setting of settings) {
