@@ -547,9 +547,10 @@ contract SwarmCoordinator is IDisputeClient {
             TOKEN.burn(burned);
             return;
         }
-        // The node's first loss: the claim is refuted and leaves the round's total.
+        // The node's first loss: the claim is refuted and leaves the round's totals (its proven uses too).
         e.refuted = true;
         r.totalScore -= e.score;
+        r.totalUses -= e.uses;
         uint256 held = e.held;
         e.held = 0;
         if (winner == address(0)) {
@@ -662,6 +663,7 @@ contract SwarmCoordinator is IDisputeClient {
         }
         e.refuted = true;
         _rounds[round].totalScore -= e.score;
+        _rounds[round].totalUses -= e.uses;
         uint256 held = e.held;
         e.held = 0;
         uint256 burned = (uint256(CLAIM_BOND) * LOSER_BURN_BPS) / 10_000;
@@ -696,11 +698,13 @@ contract SwarmCoordinator is IDisputeClient {
     /**
      * @notice msg.sender proves that its rollout `rolloutHash` of round `round` (a leaf naming it, opened by `own` in
      * its own rolloutsRoot) was used by `user`'s training step (the same leaf opened by `used` in user's usedRoot of
-     * round `round` + 1). Counted once per (leaf, user).
+     * round `round` + 1). Counted once per (leaf, user), and only for a prover whose claim of round `round` stands: a
+     * refuted claim takes its uses out of the round's total, so a cheat's proofs do not shrink the honest shares.
      */
     function proveUse(uint256 round, bytes32 rolloutHash, address user, MerklePath calldata own, MerklePath calldata used) external {
         Entry storage e = _entries[round][msg.sender];
         if (!e.committed) revert SwarmNoCommitment(round, msg.sender);
+        if (!e.claimed || e.refuted) revert SwarmNotEligible(round, msg.sender);
         Entry storage u = _entries[round + 1][user];
         if (user == msg.sender || !u.committed) revert SwarmUserInvalid(round, user);
         (,,,, uint256 useEnd) = schedule(round);

@@ -23,8 +23,9 @@ export type Payout = { score: bigint; use: bigint };
 
 /**
  * Round `round`'s payouts, in the order of `entries`. A claim that stood is paid (1 − use share) of the round's reward
- * × its score / the round's standing scores, and the use share × its proven uses / all the round's proven uses (those
- * of refuted nodes count in the total, as on chain); a refuted claim, or none, is paid nothing. Solidity's integer
+ * × its score / the round's standing scores, and the use share × its proven uses / the proven uses of the round's
+ * standing claims (on chain only a node with a standing claim may prove, and a refutation takes its uses out of the
+ * total); a refuted claim, or none, is paid nothing. Solidity's integer
  * division, rounding down: what no node is paid stays in the pool. A void round pays nothing.
  */
 export function roundPayouts(round: number, entries: readonly PayoutEntry[], rules: PayoutRules, o: { void?: boolean } = {}): Payout[] {
@@ -32,7 +33,7 @@ export function roundPayouts(round: number, entries: readonly PayoutEntry[], rul
   const usePart = (total * BigInt(rules.useShareBps)) / 10_000n;
   const standing = entries.filter((e) => e.claimed && !e.refuted);
   const totalScore = standing.reduce((s, e) => s + BigInt(e.score), 0n);
-  const totalUses = entries.reduce((s, e) => s + BigInt(e.uses), 0n);
+  const totalUses = standing.reduce((s, e) => s + BigInt(e.uses), 0n);
   return entries.map((e) => {
     if (o.void || !e.claimed || e.refuted) return { score: 0n, use: 0n };
     return {

@@ -262,6 +262,11 @@ export function swarmChainNode(o: SwarmChainNodeOptions) {
         try {
           await proveSwarmUse(ctx, { round: r, rolloutHash: a.rollout.hash, ownRollouts: d.rollouts.map((x) => x.hash), user: a.user, userUsedLeaves: d.users!.find((u) => u.user === a.user)!.leaves });
         } catch (error) {
+          // Its claim was refuted (before the node learnt it from its dispute): no use share, no more proofs.
+          if (error instanceof ContractRevertError && error.errorName === 'SwarmNotEligible') {
+            duties = updateRound(duties, r, () => ({ refuted: true }));
+            return;
+          }
           // A retry of a proof that did land (its receipt was lost): the coordinator has counted it.
           if (!(error instanceof ContractRevertError && error.errorName === 'SwarmUseAlreadyProven')) throw error;
         }

@@ -63,10 +63,13 @@ async function play(nodes: Node[]): Promise<void> {
   for (const [i, n] of nodes.entries()) {
     for (const u of n.uses) {
       if (u === i) continue;
-      await swarmProveUse(wallets[i], { coordinator: c.coordinator, round, rolloutHash: rolloutHash(i, Number(round), 0), user: a(wallets[u]), own: rollouts[i].path(0), used: usedOf(usedLeaves[u]).path(rollouts[i].leaves[0]) });
+      const proof = swarmProveUse(wallets[i], { coordinator: c.coordinator, round, rolloutHash: rolloutHash(i, Number(round), 0), user: a(wallets[u]), own: rollouts[i].path(0), used: usedOf(usedLeaves[u]).path(rollouts[i].leaves[0]) });
+      // Only a node whose claim stands may prove a use.
+      if (!n.claim || n.refuted) await expectRevert(proof, 'SwarmNotEligible');
+      else await proof;
     }
   }
-  const entries: PayoutEntry[] = nodes.map((n, i) => ({ score: n.claim ? n.score : 0, claimed: n.claim, refuted: n.claim && n.refuted, uses: n.uses.filter((u) => u !== i).length }));
+  const entries: PayoutEntry[] = nodes.map((n, i) => ({ score: n.claim ? n.score : 0, claimed: n.claim, refuted: n.claim && n.refuted, uses: n.claim && !n.refuted ? n.uses.filter((u) => u !== i).length : 0 }));
   const want = roundPayouts(Number(round), entries, ECONOMICS);
   await c.mineTo(s.useEnd);
   for (const [i, w] of wallets.entries()) {
@@ -81,8 +84,8 @@ async function play(nodes: Node[]): Promise<void> {
 }
 
 test('the TS payout rule pays what the coordinator pays: score and use shares of generated rounds, wei for wei', async () => {
-  // A round with every case at once: standing scores that do not divide the reward evenly, a refuted claim with uses,
-  // a node without a claim whose rollout was used, a zero score that stood.
+  // A round with every case at once: standing scores that do not divide the reward evenly, a refuted claim whose
+  // rollout was used (its proofs refused), a node without a claim whose rollout was used, a zero score that stood.
   await play([
     { claim: true, score: 3, refuted: false, uses: [1, 2] },
     { claim: true, score: 16, refuted: true, uses: [0] },
