@@ -218,8 +218,8 @@ export async function runDevnetSwarm(o: {
     timed('prove use', async () => {
       for (const [c, ctx] of ctxs.entries()) {
         const entry = await swarmGetEntry(o.publicClient, { coordinator, round: BigInt(r), node: ctx.address });
-        // A refuted claim earns no use share (collectUse refuses it): its node does not prove.
-        if (entry.refuted) continue;
+        // Only a standing claim earns a use share, and only its node may prove (proveUse refuses others: SwarmNotEligible).
+        if (entry.refuted || !entry.claimed) continue;
         const leaf = swarmRolloutLeaf(ctx.address, rounds[r][c].rollout);
         for (const [u, user] of ctxs.entries()) {
           if (u === c || !rounds[r + 1][u].used.some((l) => l.toLowerCase() === leaf.toLowerCase())) continue;
