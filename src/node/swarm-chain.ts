@@ -93,7 +93,15 @@ export async function roundBeacon(ctx: SwarmChainContext, round: bigint): Promis
   const r = await swarmGetRound(ctx.publicClient, { coordinator: ctx.contracts.coordinator, round });
   if (r.void) return undefined;
   if (BigInt(r.beacon) !== 0n) return r.beacon;
-  const fixed = await swarmFixBeacon(ctx.wallet, { coordinator: ctx.contracts.coordinator, round });
+  let fixed: Awaited<ReturnType<typeof swarmFixBeacon>>;
+  try {
+    fixed = await swarmFixBeacon(ctx.wallet, { coordinator: ctx.contracts.coordinator, round });
+  } catch (error) {
+    // Another node fixed it first (its transaction landed between our read and ours): the beacon is there to read.
+    const again = await swarmGetRound(ctx.publicClient, { coordinator: ctx.contracts.coordinator, round });
+    if (BigInt(again.beacon) !== 0n) return again.beacon;
+    throw error;
+  }
   ctx.tx('swarm fixBeacon', fixed.gasUsed);
   if (fixed.voided) ctx.log(`round ${round}: nobody fixed the beacon within 256 blocks: the round is void, its bonds come back`);
   return fixed.beacon;
