@@ -250,6 +250,6 @@ async function play(k: Case): Promise<void> {
 
 test('an honest node never loses its bond, a cheat is never paid, refusals are named, tokens add up', async () => {
   // Always played: an inflater proves a use before its refutation (its uses must leave the round's total).
-  const inflaterUses: Case = { nodes: [{ behaviour: 'inflate', score: 0, wronglyChallenged: false }, { behaviour: 'honest', score: 0, wronglyChallenged: false }, { behaviour: 'honest', score: 0, wronglyChallenged: false }], fixBeacon: true, usedBy: 1 };
+  const inflaterUses: Case = { nodes: [{ behaviour: 'inflate', score: 0, wronglyChallenged: false, requested: false }, { behaviour: 'honest', score: 0, wronglyChallenged: false, requested: false }, { behaviour: 'honest', score: 0, wronglyChallenged: false, requested: false }], fixBeacon: true, usedBy: 1 };
   await fc.assert(fc.asyncProperty(caseArb, play), { numRuns: RUNS, examples: [[inflaterUses]], seed: process.env.MYCEL_SEED ? Number(process.env.MYCEL_SEED) : undefined });
 }, 300_000);
