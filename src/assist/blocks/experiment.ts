@@ -48,7 +48,7 @@ export type ExperimentOptions = {
 };
 
 export const EXPERIMENT_DEFAULTS: ExperimentOptions = {
-  seed: 1, crowdEpisodes: 240, baseSteps: 800, sessions: 3, goalsPerSession: 4, fineTuneSteps: 100, fineTuneLr: 3e-4, fineTuneEps: 1e-3, replay: 48, evalGoals: 24, horizon: 40, rewards: { help: 1, wrong: 1 },
+  seed: 1, crowdEpisodes: 240, baseSteps: 800, sessions: 3, goalsPerSession: 8, fineTuneSteps: 100, fineTuneLr: 3e-4, fineTuneEps: 1e-3, replay: 96, evalGoals: 24, horizon: 40, rewards: { help: 1, wrong: 1 },
 };
 
 export type Progress = (line: string) => void;

@@ -85,7 +85,8 @@ packs your episodes into a dataset blob signed with this machine's node key and 
 (<data-dir>/blobs), where \`mycel node start\` with the same data dir serves it by CID.
 
 On a market (--rpc, --key-file, and --contracts or --market), with sharing on, "Train on the network" posts a job
-that fine-tunes the current model on your episodes (a dataset blob signed with --key-file's key); once a solver has
+that fine-tunes the current model on your episodes (a dataset blob signed with --key-file's key): the same program
+as "Learn" (with --job-steps equal to --learn-steps, the same model, bit for bit); once a solver has
 trained it and the job is finalized on chain, "Use" fetches its model by CID over libp2p and uses it only if its run
 commitment is the job's root on chain.
 
