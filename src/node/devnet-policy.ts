@@ -8,12 +8,12 @@
  *
  * Pre-training is a pure function of the spec (the runtime is bit-reproducible), so every machine makes the same
  * policy; it is kept in a cache dir by the program's id and a later devnet reads it back. Without it, it runs in a
- * child process at a low priority (pretrain-child.ts), started when the devnet starts: it overlaps the market's
- * jobs, whose node processes leave a core idle much of the time.
+ * child process (pretrain-child.ts), started when the devnet starts: it overlaps the market's jobs, whose node
+ * processes leave a core idle much of the time. At the normal priority, not a lower one: on a busy machine (two CPU
+ * hogs) a niced child got almost no CPU and npm start took 459 s instead of 141 s.
  */
 import { spawn } from 'node:child_process';
 import { mkdir, readFile } from 'node:fs/promises';
-import { setPriority } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { followChild } from '../platform/child-output.js';
@@ -80,17 +80,11 @@ export function startingPolicy(cacheDir: string, log: (text: string) => void): {
       // Not made yet (or unreadable: made again).
     }
     await mkdir(cacheDir, { recursive: true });
-    log(`swarm: pre-training the starting policy (a GPT of d=32, 2 layers; ${DEVNET_PRETRAIN.steps} steps on 2-digit addition) in a child process at low priority; cached in ${file}`);
+    log(`swarm: pre-training the starting policy (a GPT of d=32, 2 layers; ${DEVNET_PRETRAIN.steps} steps on 2-digit addition) in a child process beside the market; cached in ${file}`);
     const fromTs = import.meta.url.endsWith('.ts');
     const entry = fileURLToPath(new URL(fromTs ? './pretrain-child.ts' : './pretrain-child.js', import.meta.url));
     const child = spawn(process.execPath, [...(fromTs ? ['--import', 'tsx'] : []), entry], { env: { ...process.env, MYCEL_PRETRAIN: JSON.stringify({ file, id: program.id }) }, stdio: ['ignore', 'pipe', 'pipe'] });
     stop = () => void (child.exitCode === null && child.kill('SIGTERM'));
-    try {
-      // Below the market's node processes: it takes the CPU they leave.
-      if (child.pid !== undefined) setPriority(child.pid, 10);
-    } catch {
-      // Not allowed here: it runs at the normal priority.
-    }
     const output = followChild(child, () => {});
     const code = await new Promise<number | null>((done) => child.on('exit', (c, signal) => done(signal ? null : c)));
     if (code !== 0) throw new PretrainError(output.errorLines() || `the child process ended with ${code ?? 'a signal'}`, file);
