@@ -6,7 +6,6 @@
  * the tokens add up. The nodes train on each other's rollouts: a user's commit logs the used leaves, and their authors
  * prove the use from those logs and collect a use share.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -17,43 +16,19 @@ import { getContractEvents } from 'viem/actions';
 import { swarmGetEntry } from '../../src/chain/index.js';
 import { SwarmCoordinatorAbi } from '../../src/chain/generated/SwarmCoordinator.js';
 import { SWARM_NODES_ECONOMICS, SWARM_NODES_TIMING, startSwarmNodesChain } from '../../src/cli/commands/devnet-swarm.js';
-import { MYCEL_MAIN, spawnMycel } from '../cli/spawn-mycel.js';
+import { spawnMycel } from '../cli/spawn-mycel.js';
+import { startSwarmNode, stopSwarmNodes, type SwarmNodeProcess } from './swarm-node-process.js';
 
 const ROUNDS = 3;
 
 let anvil: Anvil | undefined;
 let dir: string | undefined;
-const children: ChildProcess[] = [];
+const nodes: SwarmNodeProcess[] = [];
 afterAll(async () => {
-  for (const c of children) if (c.exitCode === null) c.kill('SIGKILL');
+  stopSwarmNodes(nodes);
   await anvil?.stop();
   if (dir) await rm(dir, { recursive: true, force: true });
 });
-
-type Node = { child: ChildProcess; events: Record<string, unknown>[]; stderr: string; ready: Promise<Record<string, unknown>>; exited: Promise<number | null> };
-
-function startNode(args: string[]): Node {
-  const child = spawn(process.execPath, [MYCEL_MAIN, 'swarm', 'start', ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
-  children.push(child);
-  const node: Node = { child, events: [], stderr: '', ready: undefined!, exited: undefined! };
-  let buffer = '';
-  let onReady!: (e: Record<string, unknown>) => void;
-  node.ready = new Promise((r) => (onReady = r));
-  child.stdout!.on('data', (d: Buffer) => {
-    buffer += d.toString();
-    const lines = buffer.split('\n');
-    buffer = lines.pop()!;
-    for (const line of lines) {
-      if (!line.startsWith('{')) continue;
-      const e = JSON.parse(line) as Record<string, unknown>;
-      node.events.push(e);
-      if (e.type === 'ready') onReady(e);
-    }
-  });
-  child.stderr!.on('data', (d: Buffer) => (node.stderr += d.toString()));
-  node.exited = new Promise((r) => child.once('exit', (code) => r(code)));
-  return node;
-}
 
 test('three node processes on anvil: commits, claims, an inflated score challenged and slashed on chain, honest nodes paid, tokens add up', async () => {
   // Longer windows than the devnet's: the nodes train (GRPO on peers' rollouts) and evaluate their policy and every
@@ -81,10 +56,10 @@ test('three node processes on anvil: commits, claims, an inflated score challeng
     '--tasks', 'parity', '--pretrain-steps', '60', '--completions', '4',
     '--data-dir', join(dir!, `data-${i}`), '--port', '0', '--host', '127.0.0.1', '--json',
   ];
-  const first = startNode(shared(0));
+  const first = startSwarmNode(shared(0), nodes);
   const ready = await Promise.race([first.ready, first.exited.then((code) => { throw new Error(`node 0 exited with ${code}: ${first.stderr}`); })]);
   const bootstrap = (ready.multiaddrs as string[])[0];
-  const procs = [first, startNode([...shared(1), '--bootstrap', bootstrap]), startNode([...shared(2), '--bootstrap', bootstrap, '--hostile', 'inflate-score'])];
+  const procs = [first, startSwarmNode([...shared(1), '--bootstrap', bootstrap], nodes), startSwarmNode([...shared(2), '--bootstrap', bootstrap, '--hostile', 'inflate-score'], nodes)];
   await Promise.all(procs.map((p) => p.ready));
   await chain.mineToStart();
   const codes = await Promise.all(procs.map((p) => p.exited));
