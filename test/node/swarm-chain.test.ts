@@ -13,8 +13,6 @@ import { formatUnits } from 'viem';
 import { readContract } from 'viem/actions';
 import { SwarmCoordinatorAbi } from '../../src/chain/generated/SwarmCoordinator.js';
 import { swarmGetEntry, swarmRolloutLeaf, type MycelWalletClient } from '../../src/chain/index.js';
-import { adversary, rulesOf } from '../../src/verify/index.js';
-import { EVAL_TENSORS } from '../../src/swarm/eval-program.js';
 import {
   checkSwarmClaim,
   claimSwarmScore,
@@ -26,6 +24,7 @@ import {
   roundBeacon,
   type SwarmChainContext,
 } from '../../src/node/swarm-chain.js';
+import { inflateScore } from '../../src/node/swarm-node-chain.js';
 import { ECONOMICS, MODEL_CONFIG, policyOf, rolloutHash, setupSwarmChain, type Policy, type SwarmChain } from '../chain/coordinator-fixture.js';
 
 let c: SwarmChain;
@@ -74,18 +73,8 @@ test('three nodes: commit, beacon, evaluate and claim; the inflated score is re-
   const runs = [
     await evaluatePolicy(alice, { policy: policies[0], beacon }),
     await evaluatePolicy(bob, { policy: policies[1], beacon }),
-    // Mallory's scoring op writes 16 right answers.
-    await evaluatePolicy(mallory, {
-      policy: policies[2],
-      beacon,
-      program: (honest) => {
-        const K = honest.spec.steps;
-        const op = (rulesOf(honest).structure(K).stateOutputs.find((o) => o.name === `opt.${EVAL_TENSORS.score}`)!.source as { index: number }).index;
-        return adversary.tamperAt(honest, K, (i, _op, _attrs, _inputs, out) => {
-          if (i === op) (out.data as Float32Array)[0] = 16;
-        });
-      },
-    }),
+    // Mallory's scoring op writes every row right: 16 (the node's --hostile inflate-score).
+    await evaluatePolicy(mallory, { policy: policies[2], beacon, program: inflateScore }),
   ];
   expect(runs[2].score).toBe(16);
   const claimedAt: bigint[] = [];

@@ -14,7 +14,7 @@ import { afterAll, expect, test } from 'vitest';
 import type { Anvil } from '../../src/chain/anvil.js';
 import { swarmGetAvailability, swarmGetEntry } from '../../src/chain/index.js';
 import { SWARM_NODES_ECONOMICS, startSwarmNodesChain } from '../../src/cli/commands/devnet-swarm.js';
-import { startSwarmNode, stopSwarmNodes, type SwarmNodeProcess } from './swarm-node-process.js';
+import { startSwarmNode, stopSwarmNodes, writeKeyFiles, type SwarmNodeProcess } from './swarm-node-process.js';
 
 const ROUNDS = 2;
 const REQUEST_BOND = SWARM_NODES_ECONOMICS.claimBond / 10n;
@@ -36,12 +36,7 @@ test('a withholding inflater loses its claims to unanswered requests; an honest 
   const before = await Promise.all(addresses.map(balance));
   const pool0 = await balance(chain.coordinator);
   const supply0 = await supply();
-  const keyFiles: string[] = [];
-  for (const [i, key] of chain.keys.entries()) {
-    const file = join(dir, `node-${i + 1}.key`);
-    await writeFile(file, key, { mode: 0o600 });
-    keyFiles.push(file);
-  }
+  const keyFiles = await writeKeyFiles(dir, chain.keys);
   const shared = (i: number) => [
     '--rpc', anvil!.rpcUrl, '--key-file', keyFiles[i]!, '--coordinator', chain.coordinator, '--check', '1',
     '--model', 'micro', '--seed', String(i + 1), '--pretrain-steps', '0', '--split', '2/2', '--completions', '2', '--reexec', '1', '--rounds', String(ROUNDS),

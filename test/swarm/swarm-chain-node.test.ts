@@ -17,7 +17,7 @@ import { swarmGetEntry } from '../../src/chain/index.js';
 import { SwarmCoordinatorAbi } from '../../src/chain/generated/SwarmCoordinator.js';
 import { SWARM_NODES_ECONOMICS, SWARM_NODES_TIMING, startSwarmNodesChain } from '../../src/cli/commands/devnet-swarm.js';
 import { spawnMycel } from '../cli/spawn-mycel.js';
-import { startSwarmNode, stopSwarmNodes, type SwarmNodeProcess } from './swarm-node-process.js';
+import { startSwarmNode, stopSwarmNodes, writeKeyFiles, type SwarmNodeProcess } from './swarm-node-process.js';
 
 const ROUNDS = 3;
 
@@ -41,12 +41,7 @@ test('three node processes on anvil: commits, claims, an inflated score challeng
   const pool0 = await balance(chain.coordinator);
   const supply0 = await supply();
 
-  const keyFiles: string[] = [];
-  for (const [i, key] of chain.keys.entries()) {
-    const file = join(dir, `node-${i + 1}.key`);
-    await writeFile(file, key, { mode: 0o600 });
-    keyFiles.push(file);
-  }
+  const keyFiles = await writeKeyFiles(dir, chain.keys);
   const shared = (i: number) => [
     '--rpc', anvil!.rpcUrl, '--key-file', keyFiles[i], '--coordinator', chain.coordinator, '--check', '1',
     // Each its own starting policy: a check must fetch the peer's committed policy by CID over libp2p.

@@ -1,5 +1,7 @@
 /** A `mycel swarm start` process of the built CLI, its JSON events and stderr collected (for the swarm-on-chain tests). */
 import { spawn, type ChildProcess } from 'node:child_process';
+import { writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
 import { MYCEL_MAIN } from '../cli/spawn-mycel.js';
 
 export type SwarmNodeProcess = { child: ChildProcess; events: Record<string, unknown>[]; stderr: string; ready: Promise<Record<string, unknown>>; exited: Promise<number | null> };
@@ -28,4 +30,13 @@ export function startSwarmNode(args: string[], all: SwarmNodeProcess[]): SwarmNo
 
 export function stopSwarmNodes(all: readonly SwarmNodeProcess[]): void {
   for (const p of all) if (p.child.exitCode === null) p.child.kill('SIGKILL');
+}
+
+/** Writes each node's private key to `<dir>/node-<i+1>.key` (mode 0600, as --key-file wants it); returns the files. */
+export async function writeKeyFiles(dir: string, keys: readonly string[]): Promise<string[]> {
+  return Promise.all(keys.map(async (key, i) => {
+    const file = join(dir, `node-${i + 1}.key`);
+    await writeFile(file, key, { mode: 0o600 });
+    return file;
+  }));
 }
