@@ -22,6 +22,7 @@ export async function swarmOnChain(report: ReturnType<typeof makeReporter>): Pro
   const c = await setupSwarmChain({ nodes: 3 });
   try {
     report({ action: 'swarm_deploy', gas: Number(c.deployGas) });
+    report({ action: 'swarm_deploy_programs', gas: Number(c.programsGas) });
     const [alice, bob, carol] = c.wallets.slice(1, 4);
     const challenger = c.wallets[7];
     await send(c.wallets[0], { address: c.token, abi: MycelTokenAbi, functionName: 'transfer', args: [challenger.account.address, ECONOMICS.claimBond] });

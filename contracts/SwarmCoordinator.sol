@@ -7,7 +7,7 @@ import {SafeERC20} from "@openzeppelin/contracts/token/ERC20/utils/SafeERC20.sol
 import {IDisputeClient, IDisputeResolver} from "./interfaces/IDisputeResolver.sol";
 import {NodeRegistry} from "./NodeRegistry.sol";
 import {Commitments} from "./Commitments.sol";
-import {SwarmEval} from "./SwarmEval.sol";
+import {SwarmPrograms} from "./SwarmPrograms.sol";
 import {PolicyLeaves} from "./PolicyLeaves.sol";
 
 /**
@@ -25,7 +25,7 @@ import {PolicyLeaves} from "./PolicyLeaves.sol";
  *    the round is void ({fixBeacon} then records that), nobody is paid for it and every bond comes back.
  * 3. Claim window, until claimEnd(r) = deadline(r) + CLAIM_BLOCKS: a node that committed {claimScore}s, with
  *    {CLAIM_BOND}, its evaluation score: the run root of its evaluation program (the committed policy on the round's
- *    held-out tasks drawn from the beacon). The contract computes h_0 of that program itself ({SwarmEval.evalH0}:
+ *    held-out tasks drawn from the beacon). The contract computes h_0 of that program itself ({SwarmPrograms.evalH0}:
  *    the policy's leaves, checked against the committed policy hash, and the beacon's eval data) and checks that the
  *    score leaf opens in h_K, leaf K of the run root.
  * 4. Challenge window, until challengeEnd(r) = claimEnd(r) + CHALLENGE_BLOCKS: anyone but the node
@@ -55,7 +55,7 @@ contract SwarmCoordinator is IDisputeClient {
 
     /**
      * @notice One evaluation program the swarm admits: a model config's facts tree and steps (src/swarm/eval-program.ts
-     * evalFacts; steps must be SwarmEval.STEPS) and the leaf count of its policies' state trees, which the facts assume.
+     * evalFacts; steps must be SwarmPrograms.evalSteps()) and the leaf count of its policies' state trees, which the facts assume.
      */
     struct EvalProgram {
         bytes32 modelConfig;
@@ -185,6 +185,8 @@ contract SwarmCoordinator is IDisputeClient {
     ERC20Burnable public immutable TOKEN;
     NodeRegistry public immutable REGISTRY;
     IDisputeResolver public immutable GAME;
+    /// @notice The programs' state hashing (h_0 of an evaluation, a score's opening): a stateless contract of its own, for room (SwarmPrograms.sol).
+    SwarmPrograms public immutable PROGRAMS;
     uint64 public immutable START;
     uint32 public immutable COMMIT_BLOCKS;
     uint32 public immutable CLAIM_BLOCKS;
@@ -328,12 +330,18 @@ contract SwarmCoordinator is IDisputeClient {
      * @param token The bond and reward token (burnable).
      * @param registry Nodes must be registered and active here to commit.
      * @param game The dispute game (an IDisputeResolver that calls {resolveDispute} back).
+     * @param swarmPrograms This build's SwarmPrograms, which computes the programs' state hashes.
      * @param timing Round lengths in blocks; `start` 0 means this block.
      * @param economics Bonds, reward per round, paid rounds, use share (basis points).
      * @param programs The evaluation programs admitted, one per model config.
      * @dev Pulls the pool (rewardPerRound x rounds) from msg.sender: approve this contract's (predicted) address first.
      */
-    constructor(ERC20Burnable token, NodeRegistry registry, IDisputeResolver game, Timing memory timing, Economics memory economics, EvalProgram[] memory programs) {
+    constructor(
+        ERC20Burnable token,
+        NodeRegistry registry,
+        IDisputeResolver game,
+        SwarmPrograms swarmPrograms,
+        Timing memory timing, Economics memory economics, EvalProgram[] memory programs) {
         if (timing.commitBlocks == 0) revert SwarmConfigInvalid("commitBlocks");
         if (timing.claimBlocks == 0) revert SwarmConfigInvalid("claimBlocks");
         if (timing.challengeBlocks == 0) revert SwarmConfigInvalid("challengeBlocks");
@@ -343,6 +351,7 @@ contract SwarmCoordinator is IDisputeClient {
         TOKEN = token;
         REGISTRY = registry;
         GAME = game;
+        PROGRAMS = swarmPrograms;
         START = timing.start == 0 ? uint64(block.number) : timing.start;
         COMMIT_BLOCKS = timing.commitBlocks;
         CLAIM_BLOCKS = timing.claimBlocks;
@@ -352,10 +361,11 @@ contract SwarmCoordinator is IDisputeClient {
         REWARD_PER_ROUND = economics.rewardPerRound;
         ROUNDS = economics.rounds;
         USE_SHARE_BPS = economics.useShareBps;
+        uint256 evalSteps = swarmPrograms.evalSteps();
         for (uint256 i = 0; i < programs.length; ++i) {
             EvalProgram memory p = programs[i];
             if (p.modelConfig == bytes32(0) || _programs[p.modelConfig].steps != 0) revert SwarmConfigInvalid("programs.modelConfig");
-            if (p.steps != SwarmEval.STEPS || p.factsSize == 0) revert SwarmConfigInvalid("programs.steps");
+            if (p.steps != evalSteps || p.factsSize == 0) revert SwarmConfigInvalid("programs.steps");
             if (p.policyLeafCount == 0) revert SwarmConfigInvalid("programs.policyLeafCount");
             _programs[p.modelConfig] = p;
             _modelConfigs.push(p.modelConfig);
@@ -456,9 +466,9 @@ contract SwarmCoordinator is IDisputeClient {
         // The facts describe the model config's state layout: a policy of another leaf count is not its program's.
         uint256 want = _programs[e.modelConfig].policyLeafCount;
         if (policyLeaves.length != want) revert SwarmPolicyLayout(policyLeaves.length, want);
-        (bytes32 policyHash, bytes32 h0) = SwarmEval.evalH0(beacon, policyLeaves);
+        (bytes32 policyHash, bytes32 h0) = PROGRAMS.evalH0(beacon, policyLeaves);
         if (policyHash != e.policyHash) revert SwarmPolicyMismatch(round, msg.sender, policyHash, e.policyHash);
-        if (!SwarmEval.scoreOpens(runRoot, policyLeaves.length, scoreBits, proof.hK, proof.scorePath, proof.hKPath)) revert SwarmProofInvalid();
+        if (!PROGRAMS.scoreOpens(runRoot, policyLeaves.length, scoreBits, proof.hK, proof.scorePath, proof.hKPath)) revert SwarmProofInvalid();
         e.claimed = true;
         e.runRoot = runRoot;
         e.h0 = h0;
@@ -799,18 +809,5 @@ contract SwarmCoordinator is IDisputeClient {
 
     function modelConfigs() external view returns (bytes32[] memory) {
         return _modelConfigs;
-    }
-
-    /// @notice h_0 of `policyLeaves`' evaluation on round `round`'s beacon and their policy hash (what {claimScore} computes).
-    function evalH0(uint256 round, bytes32[] calldata policyLeaves) external view returns (bytes32 policyHash, bytes32 h0) {
-        bytes32 beacon = _rounds[round].beacon;
-        if (beacon == bytes32(0)) revert SwarmBeaconUnfixed(round);
-        return SwarmEval.evalH0(beacon, policyLeaves);
-    }
-
-    /// @notice The leaf of h_K holding score `scoreBits`, and its index and tree size for a policy of `policyLeafCount` leaves.
-    function scoreLeaf(uint32 scoreBits, uint256 policyLeafCount) external pure returns (bytes32 leaf, uint256 index, uint256 size) {
-        (index, size) = SwarmEval.scoreLeafIndex(policyLeafCount);
-        leaf = SwarmEval.scoreLeaf(scoreBits);
     }
 }

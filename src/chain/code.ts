@@ -19,6 +19,7 @@ import { MycelTokenDeployedBytecode, MycelTokenImmutables } from './generated/My
 import { NodeRegistryAbi, NodeRegistryDeployedBytecode, NodeRegistryImmutables } from './generated/NodeRegistry.js';
 import { OneStepRefereeDeployedBytecode, OneStepRefereeImmutables } from './generated/OneStepReferee.js';
 import { SwarmCoordinatorAbi, SwarmCoordinatorDeployedBytecode, SwarmCoordinatorImmutables } from './generated/SwarmCoordinator.js';
+import { SwarmProgramsDeployedBytecode, SwarmProgramsImmutables } from './generated/SwarmPrograms.js';
 
 type Built = { deployed: Hex; immutables: readonly (readonly [number, number])[] };
 
@@ -30,6 +31,7 @@ export const BUILT_CODE = {
   MycelToken: { deployed: MycelTokenDeployedBytecode, immutables: MycelTokenImmutables },
   NodeRegistry: { deployed: NodeRegistryDeployedBytecode, immutables: NodeRegistryImmutables },
   SwarmCoordinator: { deployed: SwarmCoordinatorDeployedBytecode, immutables: SwarmCoordinatorImmutables },
+  SwarmPrograms: { deployed: SwarmProgramsDeployedBytecode, immutables: SwarmProgramsImmutables },
 } as const satisfies Record<string, Built>;
 
 export type ContractName = keyof typeof BUILT_CODE;
@@ -126,13 +128,14 @@ export async function checkDeployment(client: PublicClient, d: Deployment): Prom
 /**
  * Checks a swarm coordinator before a node commits to it: this build's SwarmCoordinator (its rules, bonds and pool
  * are in its code and immutables: no admin can change them), on the deployment's token, registry and game (checked
- * with checkDeployment).
+ * with checkDeployment), computing its programs' state hashes with this build's SwarmPrograms.
  * @throws ContractCodeMismatchError, ContractWiringError
  */
 export async function checkCoordinator(client: PublicClient, o: { coordinator: Address } & Omit<Deployment, 'market'>): Promise<void> {
   await checkCode(client, { address: o.coordinator, contract: 'SwarmCoordinator', role: 'the swarm coordinator' });
-  const read = (functionName: 'TOKEN' | 'REGISTRY' | 'GAME') => readContract(client, { address: o.coordinator, abi: SwarmCoordinatorAbi, functionName });
-  const [token, registry, game] = await Promise.all([read('TOKEN'), read('REGISTRY'), read('GAME')]);
+  const read = (functionName: 'TOKEN' | 'REGISTRY' | 'GAME' | 'PROGRAMS') => readContract(client, { address: o.coordinator, abi: SwarmCoordinatorAbi, functionName });
+  const [token, registry, game, programs] = await Promise.all([read('TOKEN'), read('REGISTRY'), read('GAME'), read('PROGRAMS')]);
+  await checkCode(client, { address: programs, contract: 'SwarmPrograms', role: "the swarm coordinator's SwarmPrograms" });
   for (const [what, expected, actual] of [['token', o.token, token], ['registry', o.registry, registry], ['dispute game', o.disputeGame, game]] as const) {
     if (getAddress(actual) !== getAddress(expected)) throw new ContractWiringError({ what: `The swarm coordinator ${o.coordinator}'s ${what}`, expected: getAddress(expected), actual: getAddress(actual) });
   }

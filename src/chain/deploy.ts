@@ -20,6 +20,7 @@ import { OneStepRefereeAbi, OneStepRefereeBytecode } from './generated/OneStepRe
 import { MycelTokenAbi, MycelTokenBytecode } from './generated/MycelToken.js';
 import { NodeRegistryAbi, NodeRegistryBytecode } from './generated/NodeRegistry.js';
 import { SwarmCoordinatorAbi, SwarmCoordinatorBytecode } from './generated/SwarmCoordinator.js';
+import { SwarmProgramsAbi, SwarmProgramsBytecode } from './generated/SwarmPrograms.js';
 import { MycelError } from '../platform/errors.js';
 import { assertChain, rpcUrlOf, send, type MycelWalletClient } from './actions/send.js';
 
@@ -143,12 +144,21 @@ export type DeploySwarmCoordinatorParameters = {
   programs: readonly { modelConfig: Hex; factsRoot: Hex; factsSize: bigint; steps: bigint; policyLeafCount: number }[];
 };
 
-export type DeploySwarmCoordinatorReturnType = { coordinator: Address; pool: bigint; gasUsed: bigint };
+export type DeploySwarmCoordinatorReturnType = {
+  coordinator: Address;
+  /** The SwarmPrograms the coordinator computes its programs' state hashes with (deployed first, for it). */
+  swarmPrograms: Address;
+  pool: bigint;
+  /** The coordinator's deployment; `swarmProgramsGas` the SwarmPrograms'. */
+  gasUsed: bigint;
+  swarmProgramsGas: bigint;
+};
 
 /**
  * Deploys the SwarmCoordinator from the client's account, which funds its reward pool (rewardPerRound x rounds) at
  * deployment: the account approves the coordinator's address (predicted from its nonce) for the pool, and the
- * constructor pulls it.
+ * constructor pulls it. Its SwarmPrograms (the programs' state hashing, a contract of its own for room) is deployed
+ * just before it.
  * @throws ChainUnreachableError, WrongChainError, AccountUnfundedError, ContractRevertError, MycelDeployError
  */
 export async function deploySwarmCoordinator(client: MycelWalletClient, params: DeploySwarmCoordinatorParameters): Promise<DeploySwarmCoordinatorReturnType> {
@@ -158,6 +168,7 @@ export async function deploySwarmCoordinator(client: MycelWalletClient, params: 
   try {
     const e = params.economics;
     const pool = e.rewardPerRound * BigInt(e.rounds);
+    const programs = await deployContract(client, { abi: SwarmProgramsAbi, bytecode: SwarmProgramsBytecode });
     const nonce = await getTransactionCount(client, { address: from, blockTag: 'pending' });
     const predicted = getContractAddress({ from, nonce: BigInt(nonce + (pool > 0n ? 1 : 0)) });
     if (pool > 0n) await send(client, { address: params.token, abi: MycelTokenAbi, functionName: 'approve', args: [predicted, pool] });
@@ -169,13 +180,14 @@ export async function deploySwarmCoordinator(client: MycelWalletClient, params: 
         params.token,
         params.registry,
         params.game,
+        programs.address,
         { start: t.start ?? 0n, commitBlocks: t.commitBlocks, claimBlocks: t.claimBlocks, challengeBlocks: t.challengeBlocks },
         e,
         params.programs,
       ],
     });
     if (deployed.address.toLowerCase() !== predicted.toLowerCase()) throw new MycelDeployError({ predicted, actual: deployed.address, contract: 'SwarmCoordinator' });
-    return { coordinator: getAddress(deployed.address), pool, gasUsed: deployed.gasUsed };
+    return { coordinator: getAddress(deployed.address), swarmPrograms: getAddress(programs.address), pool, gasUsed: deployed.gasUsed, swarmProgramsGas: programs.gasUsed };
   } catch (error) {
     throw toMycelError(error, ctx);
   }

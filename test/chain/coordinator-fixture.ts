@@ -50,7 +50,9 @@ export type SwarmChain = {
   coordinator: Address;
   /** With `mock`: the MockResolver standing for the game. */
   mock: boolean;
+  /** The coordinator's deployment gas; `programsGas` its SwarmPrograms'. */
   deployGas: bigint;
+  programsGas: bigint;
   balance(who: Address): Promise<bigint>;
   totalSupply(): Promise<bigint>;
   block(): Promise<bigint>;
@@ -103,6 +105,7 @@ export async function setupSwarmChain({ mock = false, nodes = 6 }: { mock?: bool
     coordinator: swarm.coordinator,
     mock,
     deployGas: swarm.gasUsed,
+    programsGas: swarm.swarmProgramsGas,
     balance: (who) => readContract(publicClient, { address: d.token, abi: MycelTokenAbi, functionName: 'balanceOf', args: [who] }),
     totalSupply: () => readContract(publicClient, { address: d.token, abi: MycelTokenAbi, functionName: 'totalSupply' }),
     block,
