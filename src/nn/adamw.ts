@@ -61,7 +61,7 @@ export function adamw({ lr, beta1 = 0.9, beta2 = 0.95, eps = 1e-8, weightDecay =
           const m0 = getParam(state.tensors, `m.${name}`);
           const v0 = getParam(state.tensors, `v.${name}`);
           if (fused) {
-            const [p1, m1, v1] = [Tensor.zeros(p.shape), Tensor.zeros(p.shape), Tensor.zeros(p.shape)];
+            const [p1, m1, v1] = [Tensor.empty(p.shape), Tensor.empty(p.shape), Tensor.empty(p.shape)];
             adamwKernel(p.data as Float32Array, g.data as Float32Array, m0.data as Float32Array, v0.data as Float32Array, constants, p1.data as Float32Array, m1.data as Float32Array, v1.data as Float32Array);
             m[name] = m1;
             v[name] = v1;

@@ -16,9 +16,13 @@ export class BufferPool {
   private readonly free = new Map<string, Storage[]>();
   private lent: Storage[] = [];
 
-  take(dtype: DType, size: number): Storage {
+  /**
+   * A buffer of `size` elements, zeroed unless `zero` is false: an op whose kernel writes every element of its output
+   * asks for an unzeroed one (Tensor.empty), since zeroing a reused buffer costs as much as a simple op.
+   */
+  take(dtype: DType, size: number, zero = true): Storage {
     const reused = this.free.get(`${dtype}:${size}`)?.pop();
-    const buffer = reused ? reused.fill(0) : dtype === 'float32' ? new Float32Array(size) : new Int32Array(size);
+    const buffer = reused ? (zero ? reused.fill(0) : reused) : dtype === 'float32' ? new Float32Array(size) : new Int32Array(size);
     this.lent.push(buffer);
     return buffer;
   }

@@ -44,7 +44,7 @@ function expectInt(op: string, t: Tensor, what: string): void {
 
 export function unary(op: UnaryOp, x: Tensor): Tensor {
   expectFloat(op, x);
-  const out = Tensor.zeros(x.shape);
+  const out = Tensor.empty(x.shape);
   const [src, dst] = [x.data as Float32Array, out.data as Float32Array];
   if (op === 'neg' || op === 'abs' || op === 'sqrt') ref.unary(op, src, dst);
   else unaryKernel()(op, src, dst);
@@ -55,7 +55,7 @@ export function binary(op: BinaryOp, a: TensorLike, b: TensorLike): Tensor {
   const [x, y] = [toTensor(a), toTensor(b)];
   expectFloat(op, x, y);
   const shape = broadcastShapes(op, x.shape, y.shape);
-  const out = Tensor.zeros(shape);
+  const out = Tensor.empty(shape);
   ref.binary(op, x.data as Float32Array, x.shape, y.data as Float32Array, y.shape, out.data as Float32Array, shape);
   return finish(op, {}, [x, y], out);
 }
@@ -65,7 +65,7 @@ export function compare(op: CompareOp, a: TensorLike, b: TensorLike): Tensor {
   const [x, y] = [toTensor(a), toTensor(b)];
   if (x.dtype !== y.dtype) throw new DTypeError(op, y.dtype, `${x.dtype}, like the first operand`);
   const shape = broadcastShapes(op, x.shape, y.shape);
-  const out = Tensor.zeros(shape, 'int32');
+  const out = Tensor.empty(shape, 'int32');
   ref.compare(op, x.data, x.shape, y.data, y.shape, out.data as Int32Array, shape);
   return finish(op, {}, [x, y], out);
 }
@@ -76,7 +76,7 @@ export function where(cond: Tensor, a: TensorLike, b: TensorLike): Tensor {
   expectInt('where', cond, 'condition');
   if (x.dtype !== y.dtype) throw new DTypeError('where', y.dtype, `${x.dtype}, like the first branch`);
   const shape = broadcastShapes('where', broadcastShapes('where', cond.shape, x.shape), y.shape);
-  const out = Tensor.zeros(shape, x.dtype);
+  const out = Tensor.empty(shape, x.dtype);
   ref.where(cond.data as Int32Array, cond.shape, x.data, x.shape, y.data, y.shape, out.data, shape);
   return finish('where', {}, [cond, x, y], out);
 }
@@ -89,7 +89,7 @@ export function cast(x: Tensor, dtype: DType): Tensor {
       if (!(v > -2147483649 && v < 2147483648)) throw new NonFiniteError('cast to int32', v, `element ${i}`);
     });
   }
-  const out = Tensor.zeros(x.shape, dtype);
+  const out = Tensor.empty(x.shape, dtype);
   ref.cast(x.data, out.data);
   return finish('cast', { dtype }, [x], out);
 }
@@ -114,7 +114,7 @@ function reduceOp(op: 'sum' | 'max', x: Tensor, axis: number, keepDims: boolean)
   expectFloat(op, x);
   const a = normalizeAxis(op, axis, x.rank);
   const [outer, n, inner] = ref.outerInner(x.shape, a);
-  const out = Tensor.zeros(reduceShape(x.shape, a, keepDims));
+  const out = Tensor.empty(reduceShape(x.shape, a, keepDims));
   ref.reduce(op, x.data as Float32Array, outer, n, inner, out.data as Float32Array);
   return finish(op, { axis: a, keepDims }, [x], out);
 }
@@ -125,7 +125,7 @@ export function argmax(x: Tensor, axis: number, keepDims = false): Tensor {
   const a = normalizeAxis('argmax', axis, x.rank);
   const [outer, n, inner] = ref.outerInner(x.shape, a);
   if (n === 0) throw new ShapeError('argmax', [x.shape], `a non-empty axis ${a}`);
-  const out = Tensor.zeros(reduceShape(x.shape, a, keepDims), 'int32');
+  const out = Tensor.empty(reduceShape(x.shape, a, keepDims), 'int32');
   ref.argmax(x.data as Float32Array, outer, n, inner, out.data as Int32Array);
   return finish('argmax', { axis: a, keepDims }, [x], out);
 }
@@ -149,7 +149,7 @@ export function permute(x: Tensor, perm: readonly number[]): Tensor {
   if (axes.length !== x.rank || new Set(axes).size !== x.rank) {
     throw new ShapeError('permute', [x.shape], `a permutation of 0..${x.rank - 1}, got [${perm.join(', ')}]`);
   }
-  const out = Tensor.zeros(axes.map((p) => x.shape[p]), x.dtype);
+  const out = Tensor.empty(axes.map((p) => x.shape[p]), x.dtype);
   ref.permute(x.data, x.shape, axes, out.data);
   return finish('permute', { perm: axes }, [x], out);
 }
@@ -167,7 +167,7 @@ export function expand(x: Tensor, shape: Shape): Tensor {
   const target = broadcastShapes('expand', x.shape, shape);
   if (!sameShape(target, shape)) throw new ShapeError('expand', [x.shape, shape], 'a shape that x broadcasts to');
   if (sameShape(x.shape, shape)) return x;
-  const out = Tensor.zeros(shape, x.dtype);
+  const out = Tensor.empty(shape, x.dtype);
   ref.expand(x.data, x.shape, out.data, shape);
   return finish('expand', { shape: [...shape] }, [x], out);
 }
@@ -179,7 +179,7 @@ export function slice(x: Tensor, axis: number, start: number, end: number): Tens
     throw new ShapeError('slice', [x.shape], `0 <= start <= end <= ${x.shape[a]} on axis ${a}, got ${start}..${end}`);
   }
   const [outer, n, inner] = ref.outerInner(x.shape, a);
-  const out = Tensor.zeros(x.shape.map((d, i) => (i === a ? end - start : d)), x.dtype);
+  const out = Tensor.empty(x.shape.map((d, i) => (i === a ? end - start : d)), x.dtype);
   ref.slice(x.data, outer, n, inner, start, end, out.data);
   return finish('slice', { axis: a, start, end }, [x], out);
 }
@@ -197,7 +197,7 @@ export function concat(xs: readonly Tensor[], axis: number): Tensor {
   }
   const ns = xs.map((x) => x.shape[a]);
   const [outer, , inner] = ref.outerInner(first.shape, a);
-  const out = Tensor.zeros(first.shape.map((d, i) => (i === a ? ns.reduce((s, k) => s + k, 0) : d)), first.dtype);
+  const out = Tensor.empty(first.shape.map((d, i) => (i === a ? ns.reduce((s, k) => s + k, 0) : d)), first.dtype);
   ref.concat(xs.map((x) => x.data), outer, ns, inner, out.data);
   return finish('concat', { axis: a }, xs, out);
 }
@@ -220,7 +220,7 @@ export function take(x: Tensor, axis: number, index: Tensor): Tensor {
   const a = normalizeAxis('take', axis, x.rank);
   checkIndices('take', index, x.shape[a]);
   const [outer, n, inner] = ref.outerInner(x.shape, a);
-  const out = Tensor.zeros([...x.shape.slice(0, a), ...index.shape, ...x.shape.slice(a + 1)], x.dtype);
+  const out = Tensor.empty([...x.shape.slice(0, a), ...index.shape, ...x.shape.slice(a + 1)], x.dtype);
   ref.take(x.data, outer, n, inner, index.data as Int32Array, out.data);
   return finish('take', { axis: a }, [x, index], out);
 }
@@ -238,7 +238,7 @@ export function scatterAdd(src: Tensor, axis: number, index: Tensor, size: numbe
   if (!sameShape(src.shape.slice(a, a + index.rank), index.shape)) {
     throw new ShapeError('scatter_add', [src.shape, index.shape], `src dimensions ${a}.. equal to the index shape`);
   }
-  const out = Tensor.zeros([...lead, size, ...tail]);
+  const out = Tensor.empty([...lead, size, ...tail]);
   ref.scatterAdd(src.data as Float32Array, sizeOf(lead), size, sizeOf(tail), index.data as Int32Array, out.data as Float32Array);
   return finish('scatter_add', { axis: a, size }, [src, index], out);
 }
@@ -249,7 +249,7 @@ export function takeAlong(x: Tensor, axis: number, index: Tensor): Tensor {
   checkAlong('take_along', x.shape, index, a);
   checkIndices('take_along', index, x.shape[a]);
   const [outer, n, inner] = ref.outerInner(x.shape, a);
-  const out = Tensor.zeros(index.shape, x.dtype);
+  const out = Tensor.empty(index.shape, x.dtype);
   ref.takeAlong(x.data, outer, n, inner, index.data as Int32Array, index.shape[a], out.data);
   return finish('take_along', { axis: a }, [x, index], out);
 }
@@ -261,7 +261,7 @@ export function scatterAddAlong(src: Tensor, axis: number, index: Tensor, size: 
   if (!sameShape(src.shape, index.shape)) throw new ShapeError('scatter_add_along', [src.shape, index.shape], 'equal shapes');
   checkIndices('scatter_add_along', index, size);
   const [outer, m, inner] = ref.outerInner(src.shape, a);
-  const out = Tensor.zeros(src.shape.map((d, i) => (i === a ? size : d)));
+  const out = Tensor.empty(src.shape.map((d, i) => (i === a ? size : d)));
   ref.scatterAddAlong(src.data as Float32Array, outer, m, inner, index.data as Int32Array, size, out.data as Float32Array);
   return finish('scatter_add_along', { axis: a, size }, [src, index], out);
 }
@@ -294,7 +294,7 @@ function expectSameShape(op: string, a: Tensor, b: Tensor): void {
 export function layerNormLast(x: Tensor, eps = 1e-5): Tensor {
   const [rows, n] = rowsOf('layer_norm', x);
   const e = Math.fround(eps);
-  const out = Tensor.zeros(x.shape);
+  const out = Tensor.empty(x.shape);
   ref.layerNorm(x.data as Float32Array, rows, n, e, out.data as Float32Array);
   return finish('layer_norm', { eps: e }, [x], out);
 }
@@ -304,7 +304,7 @@ export function layerNormGrad(x: Tensor, g: Tensor, eps = 1e-5): Tensor {
   const [rows, n] = rowsOf('layer_norm_grad', x);
   expectSameShape('layer_norm_grad', x, g);
   const e = Math.fround(eps);
-  const out = Tensor.zeros(x.shape);
+  const out = Tensor.empty(x.shape);
   ref.layerNormGrad(x.data as Float32Array, g.data as Float32Array, rows, n, e, out.data as Float32Array);
   return finish('layer_norm_grad', { eps: e }, [x, g], out);
 }
@@ -315,7 +315,7 @@ export function layerNormGrad(x: Tensor, g: Tensor, eps = 1e-5): Tensor {
  */
 export function softmaxLast(x: Tensor): Tensor {
   const [rows, n] = rowsOf('softmax', x);
-  const out = Tensor.zeros(x.shape);
+  const out = Tensor.empty(x.shape);
   const exp = unaryKernel();
   ref.softmax(x.data as Float32Array, rows, n, out.data as Float32Array, (buffer) => exp('exp', buffer, buffer));
   return finish('softmax', {}, [x], out);
@@ -325,7 +325,7 @@ export function softmaxLast(x: Tensor): Tensor {
 export function softmaxGrad(y: Tensor, g: Tensor): Tensor {
   const [rows, n] = rowsOf('softmax_grad', y);
   expectSameShape('softmax_grad', y, g);
-  const out = Tensor.zeros(y.shape);
+  const out = Tensor.empty(y.shape);
   ref.softmaxGrad(y.data as Float32Array, g.data as Float32Array, rows, n, out.data as Float32Array);
   return finish('softmax_grad', {}, [y, g], out);
 }
@@ -354,7 +354,7 @@ export function matmul(a: Tensor, b: Tensor, { transposeA = false, transposeB = 
     throw new ShapeError('matmul', [a.shape, b.shape], `[..., m, k] x [..., k, n] with equal batch dimensions or a plain matrix${transposeA || transposeB ? ` (transposeA=${transposeA}, transposeB=${transposeB})` : ''}`);
   }
   const batch = sizeOf(batchShape);
-  const out = Tensor.zeros([...batchShape, m, n]);
+  const out = Tensor.empty([...batchShape, m, n]);
   const strides = (rows: number, cols: number, batched: boolean, transposed: boolean) =>
     [batched ? rows * cols : 0, transposed ? 1 : cols, transposed ? cols : 1] as const;
   matmulKernel().matmul({

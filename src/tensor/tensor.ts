@@ -37,6 +37,14 @@ export class Tensor {
     return new Tensor(allocate(dtype, sizeOf(shape)), shape);
   }
 
+  /**
+   * A tensor whose every element the caller will write before anyone reads it (an op's output): from the buffer
+   * pool it may hold a previous step's values, so it is not zeroed (outside a pool it is zeros, as any new buffer).
+   */
+  static empty(shape: Shape, dtype: DType = 'float32'): Tensor {
+    return new Tensor(allocate(dtype, sizeOf(shape), false), shape);
+  }
+
   static full(shape: Shape, value: number, dtype: DType = 'float32'): Tensor {
     return new Tensor(allocate(dtype, sizeOf(shape)).fill(value), shape);
   }

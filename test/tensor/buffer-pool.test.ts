@@ -32,6 +32,15 @@ describe('BufferPool', () => {
     expect([...result.data]).toEqual(new Array(6).fill(5));
   });
 
+  test('an unzeroed take (Tensor.empty: an op that writes every element) hands a reused buffer back as it was', () => {
+    const pool = new BufferPool();
+    const first = pool.scope(() => (allocate('float32', 4) as Float32Array).fill(7), () => []);
+    const again = pool.scope(() => allocate('float32', 4, false), () => []);
+    expect(again).toBe(first);
+    expect([...again]).toEqual([7, 7, 7, 7]);
+    expect([...allocate('float32', 4, false)]).toEqual([0, 0, 0, 0]); // outside a scope: a new, zeroed buffer
+  });
+
   test('scopes do not nest, and a failed step lends nothing back', () => {
     const pool = new BufferPool();
     expect(() => pool.scope(() => pool.scope(() => 1, () => []), () => [])).toThrow(/do not nest/);
