@@ -86,11 +86,11 @@ export function grpoObjective(logits: Tensor, targets: Tensor, advantages: Tenso
   return perToken.sum(0).neg().div(counted);
 }
 
-/** The GRPO loss of a policy on a batch from grpoBatch. */
-export function grpoLoss(model: Gpt, params: Params, batch: TokenBatch, clip: GrpoClip): Tensor {
-  const [B, T] = batch.shape;
-  const logits = model.apply(params, new Tensor(batch.inputs, [B, T])).reshape([B * T, model.config.vocabSize]);
-  return grpoObjective(logits, new Tensor(batch.targets, [B * T]), new Tensor(batch.mask, [B * T]), clip);
+/** The GRPO loss of a policy on grpoBatch's tensors: inputs int32 [B, T], targets int32 [B·T], mask float32 [B·T]. */
+export function grpoLoss(model: Gpt, params: Params, inputs: Tensor, targets: Tensor, mask: Tensor, clip: GrpoClip): Tensor {
+  const [B, T] = inputs.shape;
+  const logits = model.apply(params, inputs).reshape([B * T, model.config.vocabSize]);
+  return grpoObjective(logits, targets, mask, clip);
 }
 
 export type GrpoStepOptions = GrpoClip & { lr: number };
@@ -100,12 +100,13 @@ export type GrpoStepOptions = GrpoClip & { lr: number };
  * constant rate: the step function of a GRPO program (grpoProgram).
  */
 export function grpoStepFn(program: TrainProgram, options: GrpoStepOptions): TrainProgram['step'] {
-  const lossAndGrads = valueAndGrad((params: Params, batch: TokenBatch) => grpoLoss(program.model, params, batch, options));
+  const lossAndGrads = valueAndGrad((params: Params, inputs: Tensor, targets: Tensor, mask: Tensor) => grpoLoss(program.model, params, inputs, targets, mask, options));
   const clip = program.spec.optimizer.clip;
   const rate = f(options.lr);
   return (state: TrainState, batch?: TokenBatch) => {
     if (!batch) throw new TypeError('a GRPO step needs its batch');
-    const { value, grads } = lossAndGrads(state.params, batch);
+    const [B, T] = batch.shape;
+    const { value, grads } = lossAndGrads(state.params, new Tensor(batch.inputs, [B, T]), new Tensor(batch.targets, [B * T]), new Tensor(batch.mask, [B * T]));
     const clipped = clip === undefined ? { grads, norm: undefined } : clipGradNorm(grads, clip);
     const next = program.optimizer.update(state.params, clipped.grads, state.opt, rate);
     return { state: { step: state.step + 1, params: next.params, opt: next.state }, loss: value.item(), gradNorm: clipped.norm, lr: rate };
