@@ -4,19 +4,15 @@
  *   ρ_t   = exp(logp_t - logp_old_t)
  *   loss  = -(1/N) Σ_t min(ρ_t A, clip(ρ_t, 1 - ε_low, 1 + ε_high) A)     N: completion tokens in the batch
  * With one step per round on fresh rollouts, logp_old is the current policy's own value, detached
- * (ρ = 1, as TRL computes it with one iteration), so the step needs nothing beyond a TokenBatch: the
- * batch's `mask` carries each completion token's advantage (0 elsewhere). That keeps the GRPO step a
- * training step like any other, (state, batch) -> state, whose trace the dispute game can bisect.
+ * (ρ = 1, as TRL computes it with one iteration), so the step needs nothing beyond a TokenBatch's
+ * three tensors: the `mask` carries each completion token's advantage (0 elsewhere). The step itself,
+ * with its batch in the state so that the dispute game can referee it, is grpo-step.ts.
  */
 import type { Tokenizer, TokenBatch } from '../data/index.js';
-import { clipGradNorm, valueAndGrad, type Gpt, type Params } from '../nn/index.js';
+import type { Gpt, Params } from '../nn/index.js';
 import { Tensor, cast, detach } from '../tensor/index.js';
 // The modules, not train/index.js (node:fs): a browser tab's worker bundles this file.
 import { targetLogProbs } from '../train/logprob.js';
-import type { TrainProgram } from '../train/program.js';
-import { stateHash, type TrainState } from '../train/state.js';
-import { createSha256, toHex } from '../platform/sha256.js';
-import { batchCommitment } from '../verify/game/commitments.js';
 
 export type GrpoClip = { epsLow: number; epsHigh: number };
 /** std + this in the advantage's denominator (TRL's value): keeps a group of near-equal rewards finite. */
@@ -91,44 +87,4 @@ export function grpoLoss(model: Gpt, params: Params, inputs: Tensor, targets: Te
   const [B, T] = inputs.shape;
   const logits = model.apply(params, inputs).reshape([B * T, model.config.vocabSize]);
   return grpoObjective(logits, targets, mask, clip);
-}
-
-export type GrpoStepOptions = GrpoClip & { lr: number };
-
-/**
- * One GRPO update of `state` with the policy's own optimizer (its spec's gradient clipping too) at a
- * constant rate: the step function of a GRPO program (grpoProgram).
- */
-export function grpoStepFn(program: TrainProgram, options: GrpoStepOptions): TrainProgram['step'] {
-  const lossAndGrads = valueAndGrad((params: Params, inputs: Tensor, targets: Tensor, mask: Tensor) => grpoLoss(program.model, params, inputs, targets, mask, options));
-  const clip = program.spec.optimizer.clip;
-  const rate = f(options.lr);
-  return (state: TrainState, batch?: TokenBatch) => {
-    if (!batch) throw new TypeError('a GRPO step needs its batch');
-    const [B, T] = batch.shape;
-    const { value, grads } = lossAndGrads(state.params, new Tensor(batch.inputs, [B, T]), new Tensor(batch.targets, [B * T]), new Tensor(batch.mask, [B * T]));
-    const clipped = clip === undefined ? { grads, norm: undefined } : clipGradNorm(grads, clip);
-    const next = program.optimizer.update(state.params, clipped.grads, state.opt, rate);
-    return { state: { step: state.step + 1, params: next.params, opt: next.state }, loss: value.item(), gradNorm: clipped.norm, lr: rate };
-  };
-}
-
-/**
- * A node's GRPO rounds as a program: it starts from the node's starting policy and step t trains on
- * batches[t]. Its run, checkpoints and step hashes are those of any job, so a disputed round goes
- * through the existing game unchanged. Its id names the policy's spec, the start and every batch.
- */
-export function grpoProgram(policy: TrainProgram, start: TrainState, batches: readonly TokenBatch[], options: GrpoStepOptions): TrainProgram {
-  const step = grpoStepFn(policy, options);
-  const id = createSha256().update(new TextEncoder().encode(`mycel.grpo.v1 ${policy.id} ${stateHash(start)} ${JSON.stringify(options)}`));
-  for (const b of batches) id.update(batchCommitment(b));
-  return {
-    ...policy,
-    id: toHex(id.digest()),
-    spec: { ...policy.spec, steps: batches.length, checkpointEvery: Math.min(policy.spec.checkpointEvery, batches.length) },
-    lr: () => f(options.lr),
-    batch: (t) => batches[t],
-    init: () => start,
-    step: (state, batch = batches[state.step]) => step(state, batch),
-  };
 }

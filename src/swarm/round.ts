@@ -8,15 +8,17 @@
  *
  * A round: own questions from the beacon -> L completions each -> rewards from the task's verifier ->
  * publish -> collect the round's peer rollouts -> check them -> a GRPO step on I own + J external
- * questions (groups whose rewards are all equal dropped). A node behind the clock skips to the
+ * questions (groups whose rewards are all equal dropped): grpo-step.ts's program, whose state holds the
+ * groups trained on, so the step can be disputed. A node behind the clock skips to the
  * current round: its unpublished work is dropped, never replayed into a later round.
  */
-import { CharTokenizer, TASK_ALPHABET, type TokenBatch, type Tokenizer } from '../data/index.js';
+import { CharTokenizer, TASK_ALPHABET, type Tokenizer } from '../data/index.js';
 import { Rng } from '../tensor/index.js';
 // The modules, not train/index.js (it brings the checkpoint store, node:fs): a browser tab's worker runs rounds with this file.
 import type { TrainProgram } from '../train/program.js';
 import { stateHash, type TrainState } from '../train/state.js';
-import { groupAdvantages, grpoBatch, grpoStepFn, type GrpoSample } from './grpo.js';
+import { groupAdvantages } from './grpo.js';
+import { groupFits, groupHash, groupRows, grpoStepProgram, publishedGroups, type GrpoStepProgram, type UsedGroup } from './grpo-step.js';
 import { checkRollout, reexecute, rewardOf, type RejectKind, type Verdict } from './rollout-check.js';
 import { sampleCompletions } from './rollout-generate.js';
 import { signRollout, type Rollout, type RolloutGroup } from './rollout-message.js';
@@ -80,10 +82,7 @@ export function createSapoNode(o: { id: string; key: Uint8Array; config: SapoCon
   const asks = o.asks ?? o.config.tasks.map((t) => t.name);
   for (const name of asks) if (!o.config.tasks.some((t) => t.name === name)) throw new RangeError(`task ${name} is not one of the swarm's`);
   if (JSON.stringify(o.program.tokenizer.toJSON()) !== JSON.stringify(swarmTokenizer().toJSON())) throw new RangeError('a swarm policy must use the swarm tokenizer (task data)');
-  // The policy's step counts GRPO steps from here (its optimizer keeps its own count): step t of the
-  // node's rounds is step t of grpoProgram, so a disputed round names the same state hashes.
-  const policy = { ...o.policy, step: 0 };
-  return { id: o.id, key: o.key, config: o.config, asks, program: o.program, policy, blob: policyBlob(o.program, policy), round: o.round ?? 0, dropped: new Map() };
+  return { id: o.id, key: o.key, config: o.config, asks, program: o.program, policy: o.policy, blob: policyBlob(o.program, o.policy), round: o.round ?? 0, dropped: new Map() };
 }
 
 /** The node with `peer` dropped from sampling (the edge found it cheating before the round saw it). */
@@ -114,6 +113,14 @@ export function startRound(node: SapoNode, round: number): { node: SapoNode; rol
   }));
   const rollout = signRollout({ v: 1, round, node: node.id, policy: node.blob.hash, cid: node.blob.cid, groups }, node.key);
   return { node: { ...node, round, own: rollout }, rollout, blob: node.blob };
+}
+
+/**
+ * The hashes of a rollout's groups that fit this node's context, in index order: the groups it publishes (the
+ * leaves of its committed rollouts root) or a peer's it may train on.
+ */
+export function publishedGroupHashes(node: SapoNode, rollout: Rollout): string[] {
+  return publishedGroups(rollout.groups, node.program.tokenizer, node.config, node.program.model.config.contextLength).map((g) => g.hash);
 }
 
 /** The rollouts worth keeping from what arrived: one per peer (the first), none from self or dropped peers. */
@@ -179,8 +186,12 @@ export type RoundInbox = {
 
 export const blobKey = (peer: string, cid: string) => `${peer} ${cid}`;
 
-/** Checks the round's peer rollouts, trains on I own + J external questions, and moves to the next round. */
-export function finishRound(node: SapoNode, inbox: RoundInbox): { node: SapoNode; verdicts: RoundVerdict[]; metrics: RoundMetrics; batch: TokenBatch | undefined } {
+/**
+ * Checks the round's peer rollouts, trains on I own + J external questions, and moves to the next round. `used`: the
+ * groups trained on in batch order (own first, then the external ones as drawn), what the step's slots hold; `step`:
+ * the step's program (undefined when no group was useful: then the policy is unchanged).
+ */
+export function finishRound(node: SapoNode, inbox: RoundInbox): { node: SapoNode; verdicts: RoundVerdict[]; metrics: RoundMetrics; used: UsedGroup[]; step: GrpoStepProgram | undefined } {
   const { config, program } = node;
   const own = node.own;
   if (!own || own.round !== node.round) throw new RangeError(`finishRound before startRound of round ${node.round}`);
@@ -232,27 +243,24 @@ export function finishRound(node: SapoNode, inbox: RoundInbox): { node: SapoNode
   // Training set: I own questions and J drawn among the accepted external ones, each with a
   // non-zero-advantage group, and short enough for this node's context.
   const seqLen = program.model.config.contextLength;
-  const fits = (g: RolloutGroup) => program.tokenizer.encode(g.prompt).length + config.maxTokens <= seqLen;
-  const useful = (g: RolloutGroup) => fits(g) && groupAdvantages(g.completions.map((c) => c.reward)) !== undefined;
+  const useful = (g: RolloutGroup) => groupFits(g, program.tokenizer, config, seqLen) && groupAdvantages(g.completions.map((c) => c.reward)) !== undefined;
   const ownUseful = own.groups.filter(useful);
   const pool = accepted.filter(useful);
   const rng = new Rng(seedOfText(`${node.id}/train`), SAPO_STREAM, node.round * 1024 + 512);
   const external: RolloutGroup[] = [];
   while (external.length < config.external && pool.length > 0) external.push(pool.splice(rng.integers([1], 0, pool.length).item(), 1)[0]);
 
-  const samples: GrpoSample[] = [];
-  for (const g of [...ownUseful, ...external]) {
-    const advantages = groupAdvantages(g.completions.map((c) => c.reward))!;
-    const prompt = program.tokenizer.encode(g.prompt);
-    g.completions.forEach((c, k) => samples.push({ prompt, completion: Int32Array.from(c.tokens), ended: c.tokens.length < config.maxTokens, advantage: advantages[k] }));
-  }
+  const trained = [...ownUseful.map((group) => ({ group, author: node.id })), ...external.map((group) => ({ group, author: authors.get(group)! }))];
+  const rows = trained.map(({ group }) => groupRows(group, program.tokenizer, config, seqLen));
+  const used: UsedGroup[] = trained.map(({ author }, i) => ({ author, groupHash: groupHash(rows[i]) }));
+  const advantages = trained.flatMap(({ group }) => [...groupAdvantages(group.completions.map((c) => c.reward))!]);
   let policy = node.policy;
   let loss: number | undefined;
   let gradNorm: number | undefined;
-  const batch = samples.length > 0 ? grpoBatch(samples, program.tokenizer, seqLen) : undefined;
-  if (batch) {
-    const result = grpoStepFn(program, config)(policy, batch);
-    policy = result.state;
+  const step = rows.length > 0 ? grpoStepProgram(program, policy, rows, config) : undefined;
+  if (step) {
+    const result = step.step(step.init());
+    policy = step.policyOf(result.state);
     loss = result.loss;
     gradNorm = result.gradNorm;
   }
@@ -273,12 +281,12 @@ export function finishRound(node: SapoNode, inbox: RoundInbox): { node: SapoNode
     dropped: [...dropped.keys()],
     loss,
     ownEqual: own.groups.length ? own.groups.filter((g) => groupAdvantages(g.completions.map((c) => c.reward)) === undefined).length / own.groups.length : 0,
-    meanAbsAdvantage: samples.length ? samples.reduce((a, x) => a + Math.abs(x.advantage), 0) / samples.length : 0,
+    meanAbsAdvantage: advantages.length ? advantages.reduce((a, x) => a + Math.abs(x), 0) / advantages.length : 0,
     gradNorm,
     policy: policy === node.policy ? node.blob.hash : stateHash(policy),
   };
   const blob = policy === node.policy ? node.blob : policyBlob(program, policy, metrics.policy);
-  return { node: { ...node, policy, blob, round: node.round + 1, dropped, own: undefined }, verdicts, metrics, batch };
+  return { node: { ...node, policy, blob, round: node.round + 1, dropped, own: undefined }, verdicts, metrics, used, step };
 }
 
 /** A text as an RNG seed (48 bits of its SHA-256 via the task-seed hash). */

@@ -23,7 +23,8 @@ import type { GossipTopic } from '../p2p/gossip.js';
 import type { MycelNode } from '../p2p/node.js';
 import { checkRollout } from './rollout-check.js';
 import { MAX_ROLLOUT_BYTES, ROLLOUT_SCHEMAS, rolloutCodec, rolloutTopic, type Rollout } from './rollout-message.js';
-import { blobKey, dropPeer, type BlobFailure, finishRound, reexecPlan, startRound, type RoundMetrics, type RoundVerdict, type SapoNode } from './round.js';
+import { blobKey, dropPeer, type BlobFailure, finishRound, publishedGroupHashes, reexecPlan, startRound, type RoundMetrics, type RoundVerdict, type SapoNode } from './round.js';
+import type { UsedGroup } from './grpo-step.js';
 import { appendMetrics, readMetrics, writePlot } from './sapo-metrics.js';
 import { corrupt, type HostileKind } from './sapo-adversary.js';
 import type { TrainState } from '../train/state.js';
@@ -91,11 +92,15 @@ export type SapoRunOptions = {
   now?: () => number;
   /**
    * The round's commitment inputs, once its rollout is published (a node driving the swarm coordinator commits them:
-   * node/swarm-node-chain.ts): the rollout as sent, and the policy that generated it.
+   * node/swarm-node-chain.ts): the rollout as sent, its published groups' hashes (publishedGroupHashes: the leaves
+   * of its rollouts root) and the policy that generated it.
    */
-  onPublished?: (p: { round: number; rollout: Rollout; policy: TrainState; model: Gpt }) => void;
-  /** The round's end: the peers' rollouts received, and the authors of the external questions its GRPO step trained on. */
-  onFinished?: (f: { round: number; received: readonly Rollout[]; trainedFrom: readonly string[] }) => void;
+  onPublished?: (p: { round: number; rollout: Rollout; groups: readonly string[]; policy: TrainState; model: Gpt }) => void;
+  /**
+   * The round's end: the peers' rollouts received, the authors of the external questions its GRPO step trained on,
+   * and the groups it trained on in batch order (the used groups of its next commitment).
+   */
+  onFinished?: (f: { round: number; received: readonly Rollout[]; trainedFrom: readonly string[]; used: readonly UsedGroup[] }) => void;
 };
 
 export async function runSapoNode(o: SapoRunOptions): Promise<SapoNode> {
@@ -216,7 +221,7 @@ export async function runSapoNode(o: SapoRunOptions): Promise<SapoNode> {
         for (const [cid, tampered] of out.blobs ?? []) await writeFile(o.p2p.store.paths(parseBlobCid(cid)).data, tampered);
       }
       previous = started.rollout;
-      o.onPublished?.({ round, rollout, policy: state.policy, model: state.program.model });
+      o.onPublished?.({ round, rollout, groups: publishedGroupHashes(state, rollout), policy: state.policy, model: state.program.model });
       // The round's bound: its end on the clock; with expectPeers, also at least roundMs from now, so a node behind
       // the clock (its peers too) still waits for them instead of finishing with nothing.
       const ready = now();
@@ -239,7 +244,7 @@ export async function runSapoNode(o: SapoRunOptions): Promise<SapoNode> {
       // (A peer whose policy is ours, the same CID, holds the blob already.)
       const checkers = received.filter((r) => r.rollout.cid !== started.blob.cid && !rejected.has(r.rollout.node) && !state.dropped.has(r.rollout.node));
       finished = { round, end, cid: started.blob.cid, checkers: checkers.map((r) => r.rollout.node) };
-      o.onFinished?.({ round, received: received.map((r) => r.rollout), trainedFrom: done.metrics.externalFrom });
+      o.onFinished?.({ round, received: received.map((r) => r.rollout), trainedFrom: done.metrics.externalFrom, used: done.used });
       for (const v of done.verdicts) if (v.kind !== 'dropped-peer') reject(v);
       for (const r of [...inbox.keys()]) if (r <= round) inbox.delete(r);
       for (const r of [...heard.keys()]) if (r <= round) heard.delete(r);

@@ -8,6 +8,7 @@ import { MalformedMessageError } from '../p2p/errors.js';
 import { corrupt, type HostileKind } from './sapo-adversary.js';
 import { MAX_ROLLOUT_BYTES, rolloutCodec, type Rollout } from './rollout-message.js';
 import { openPolicyBlob, type OpenedPolicy } from './rollout-policy.js';
+import type { UsedGroup } from './grpo-step.js';
 import { blobKey, finishRound, reexecPlan, startRound, type RoundMetrics, type RoundVerdict, type SapoNode } from './round.js';
 
 export type SimMember = { node: SapoNode; hostile?: HostileKind; previous?: Rollout };
@@ -15,6 +16,8 @@ export type SimMember = { node: SapoNode; hostile?: HostileKind; previous?: Roll
 export type SimRound = {
   round: number;
   metrics: RoundMetrics[];
+  /** Per member, as metrics: the groups its GRPO step trained on, in batch order. */
+  used: UsedGroup[][];
   verdicts: RoundVerdict[];
   /** Rollout bytes every node published (what gossip carries once per receiver). */
   bytes: number;
@@ -41,6 +44,7 @@ export function simRound(members: SimMember[], round: number): { members: SimMem
     return { ...m, node, previous: rollout };
   });
   const metrics: RoundMetrics[] = [];
+  const used: UsedGroup[][] = [];
   const verdicts: RoundVerdict[] = [];
   // Every node is handed the same bytes for a claim; opening them is pure, so it runs once per round.
   const openedBy = new Map<Uint8Array, Map<string, OpenedPolicy>>();
@@ -63,9 +67,10 @@ export function simRound(members: SimMember[], round: number): { members: SimMem
     const wanted = new Map(reexecPlan(m.node, received).map((p) => [served(p.peer, p.cid), blobs.get(served(p.peer, p.cid))]));
     const done = finishRound(m.node, { rollouts: received, blobs: wanted, open });
     metrics.push(done.metrics);
+    used.push(done.used);
     verdicts.push(...done.verdicts.map((v) => ({ ...v, by: m.node.id })));
     return { ...m, node: done.node };
   });
   const bytes = wire.reduce((n, w) => n + w.bytes.length, 0);
-  return { members: after, result: { round, metrics, verdicts, bytes, seconds: (performance.now() - started) / 1000 } };
+  return { members: after, result: { round, metrics, used, verdicts, bytes, seconds: (performance.now() - started) / 1000 } };
 }
