@@ -18,6 +18,7 @@
  */
 #define NAPI_VERSION 8
 #include <node_api.h>
+#include "elementwise.h"
 #include "sha256.h"
 #include <math.h>
 #include <pthread.h>
@@ -353,5 +354,6 @@ NAPI_MODULE_INIT(/* napi_env env, napi_value exports */) {
   if (napi_create_function(env, "matmul", NAPI_AUTO_LENGTH, js_matmul, NULL, &fn) != napi_ok) return NULL;
   if (napi_set_named_property(env, exports, "matmul", fn) != napi_ok) return NULL;
   if (!sha256_register(env, exports)) return NULL;
+  if (!elementwise_register(env, exports)) return NULL;
   return exports;
 }

@@ -1,11 +1,26 @@
 /**
- * The native kernels addon (native/matmul.c and native/sha256.c, built by scripts/build-native.mjs into native/build/). Node
+ * The native kernels addon (native/matmul.c, native/sha256.c and native/elementwise.c, built by scripts/build-native.mjs into native/build/). Node
  * only: in a browser, or where the addon was not built, loadNativeAddon says why and the runtime uses
  * WebAssembly. Node's modules are looked up at run time, so a browser bundle never imports them.
  */
 
-/** What native/matmul.c and native/sha256.c export. */
+/** What native/matmul.c, native/sha256.c and native/elementwise.c export. */
 export type NativeAddon = {
+  // native/elementwise.c (absent from an addon built before it): src/tensor/kernels/native-elementwise.ts calls these.
+  /** The instruction set its math loop was compiled for on this CPU (avx512, avx2, baseline). */
+  readonly elementwiseIsa?: string;
+  /** out = a (op 0..5: add sub mul div maximum minimum) b through layout [rank, outShape, aStrides, bStrides]. */
+  binary?(op: number, a: Float32Array, b: Float32Array, out: Float32Array, layout: Int32Array): void;
+  /** out = bits of a where cond != 0, else of b; layout [rank, outShape, condStrides, aStrides, bStrides]. */
+  where?(cond: Int32Array, a: Float32Array | Int32Array, b: Float32Array | Int32Array, out: Float32Array | Int32Array, layout: Int32Array): void;
+  /** out = the bits of x through layout [rank, outShape, xStrides] (permute, expand). */
+  copy?(x: Float32Array | Int32Array, out: Float32Array | Int32Array, layout: Int32Array): void;
+  /** sum (isMax 0) or max (1) over the middle axis of x [outer, n, inner]. */
+  reduce?(isMax: number, x: Float32Array, outer: number, n: number, inner: number, out: Float32Array): void;
+  /** kind 0..3: layer_norm(x), layer_norm_grad(x, g), softmax(x), softmax_grad(y = x, g), rows of n. */
+  rowOp?(kind: number, x: Float32Array, g: Float32Array, rows: number, n: number, eps: number, out: Float32Array): void;
+  /** out = f(x) for f 0..5: exp log tanh sigmoid gelu gelu_grad; out may be x. */
+  unary?(op: number, x: Float32Array, out: Float32Array): void;
   /** native/sha256.c's implementations this CPU runs, fastest first (sha-ni, portable); absent from an addon built before it. */
   readonly sha256Impls?: readonly string[];
   /** out[32 i ..] = SHA-256(0x00 || chunk i of data), chunks of `chunk` bytes, the last possibly shorter. */

@@ -1,8 +1,8 @@
 /**
  * Which kernels run the hot ops. Every choice computes the same bits (the differential tests prove
  * it), so this is purely a speed setting: reference kernels are the specification; 'wasm' is
- * WebAssembly SIMD on `threads` threads (what browsers run); 'fast' is the native addon's matmul where it
- * was built (Node), and otherwise the same as 'wasm'.
+ * WebAssembly SIMD on `threads` threads (what browsers run); 'fast' is the native addon's matmul,
+ * elementwise, row and math kernels where it was built (Node), and otherwise the same as 'wasm'.
  */
 import { availableCores } from '../platform/cores.js';
 import { loadNativeAddon, type NativeLoad } from '../platform/native-addon.js';
@@ -11,6 +11,8 @@ import { unary as referenceUnary } from './kernels/reference.js';
 import { referenceMatmulKernel } from './kernels/reference-matmul.js';
 import { createWasmMath, hasWasmMath, type MathUnaryOp, type WasmMath } from './kernels/wasm-math.js';
 import { createNativeMatmul, type NativeMatmul } from './kernels/native-matmul.js';
+import { referenceElementwise, type ElementwiseKernels } from './kernels/elementwise.js';
+import { createNativeElementwise, type NativeElementwise } from './kernels/native-elementwise.js';
 import { createWasmMatmul, hasWasmFmaMatmul, type WasmMatmul } from './kernels/wasm-matmul.js';
 
 export type KernelConfig = { kernels: 'fast' | 'wasm' | 'reference'; threads: number };
@@ -19,6 +21,8 @@ let config: KernelConfig = { kernels: 'fast', threads: availableCores() };
 let wasm: WasmMatmul | undefined;
 let native: NativeMatmul | undefined;
 let nativeLoad: NativeLoad | undefined;
+/** The addon's elementwise kernels; null once found missing (an addon built before native/elementwise.c). */
+let nativeElementwise: NativeElementwise | null | undefined;
 
 /** Changes the kernel settings for the ops that follow; returns the previous settings. */
 export function configureKernels(next: Partial<KernelConfig>): KernelConfig {
@@ -42,7 +46,7 @@ function nativeAddon(): NativeLoad {
   nativeLoad = loadNativeAddon();
   const process = (globalThis as { process?: { versions?: { node?: string } } }).process;
   if (nativeLoad.why && process?.versions?.node && !nativeLoad.why.startsWith('MYCEL_NATIVE=0')) {
-    console.warn(`mycel: matmul runs on WebAssembly, not native code: ${nativeLoad.why}.`);
+    console.warn(`mycel: matmul and the elementwise ops run on WebAssembly and JavaScript, not native code: ${nativeLoad.why}.`);
   }
   return nativeLoad;
 }
@@ -82,13 +86,33 @@ const fastUnary: UnaryKernel = (op, src, dst) => {
   else (wasmMath ??= createWasmMath()).unary(op, src, dst);
 };
 
+/** The native addon's elementwise kernels under 'fast', where the addon has them. */
+function fastElementwise(): NativeElementwise | undefined {
+  if (config.kernels !== 'fast') return undefined;
+  if (nativeElementwise === undefined) {
+    const { addon } = nativeAddon();
+    nativeElementwise = (addon && createNativeElementwise(addon)) ?? null;
+  }
+  return nativeElementwise ?? undefined;
+}
+
 /**
- * The kernel for exp, log, tanh, sigmoid and gelu under the current settings: WebAssembly SIMD (one
- * thread; the work is memory-bound) where the engine has it, otherwise the scalar reference, with the
- * same results.
+ * The kernels of the elementwise, movement, reduction and row ops: the native addon's under 'fast' where it
+ * loads, otherwise the reference (JavaScript), with the same results.
+ */
+export function elementwiseKernels(): ElementwiseKernels {
+  return fastElementwise() ?? referenceElementwise;
+}
+
+/**
+ * The kernel for exp, log, tanh, sigmoid and gelu under the current settings: the native addon's under
+ * 'fast' where it loads; else WebAssembly SIMD (one thread; the work is memory-bound) where the engine has
+ * it, otherwise the scalar reference, with the same results.
  */
 export function unaryKernel(): UnaryKernel {
   if (config.kernels === 'reference') return referenceUnary;
+  const native = fastElementwise();
+  if (native) return native.unary;
   wasmMathAvailable ??= hasWasmMath();
   return wasmMathAvailable ? fastUnary : referenceUnary;
 }

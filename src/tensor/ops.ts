@@ -5,7 +5,7 @@
  */
 import type { DType } from './dtype.js';
 import { DTypeError, IndexRangeError, NonFiniteError, ShapeError } from './errors.js';
-import { matmulKernel, unaryKernel } from './backend.js';
+import { elementwiseKernels, matmulKernel, unaryKernel } from './backend.js';
 import * as ref from './kernels/reference.js';
 import type { Attrs, BinaryOp, CompareOp, Op, UnaryOp } from './op.js';
 import { broadcastShapes, normalizeAxis, sameShape, sizeOf, type Shape } from './shape.js';
@@ -56,7 +56,7 @@ export function binary(op: BinaryOp, a: TensorLike, b: TensorLike): Tensor {
   expectFloat(op, x, y);
   const shape = broadcastShapes(op, x.shape, y.shape);
   const out = Tensor.empty(shape);
-  ref.binary(op, x.data as Float32Array, x.shape, y.data as Float32Array, y.shape, out.data as Float32Array, shape);
+  elementwiseKernels().binary(op, x.data as Float32Array, x.shape, y.data as Float32Array, y.shape, out.data as Float32Array, shape);
   return finish(op, {}, [x, y], out);
 }
 
@@ -77,7 +77,7 @@ export function where(cond: Tensor, a: TensorLike, b: TensorLike): Tensor {
   if (x.dtype !== y.dtype) throw new DTypeError('where', y.dtype, `${x.dtype}, like the first branch`);
   const shape = broadcastShapes('where', broadcastShapes('where', cond.shape, x.shape), y.shape);
   const out = Tensor.empty(shape, x.dtype);
-  ref.where(cond.data as Int32Array, cond.shape, x.data, x.shape, y.data, y.shape, out.data, shape);
+  elementwiseKernels().where(cond.data as Int32Array, cond.shape, x.data, x.shape, y.data, y.shape, out.data, shape);
   return finish('where', {}, [cond, x, y], out);
 }
 
@@ -115,7 +115,7 @@ function reduceOp(op: 'sum' | 'max', x: Tensor, axis: number, keepDims: boolean)
   const a = normalizeAxis(op, axis, x.rank);
   const [outer, n, inner] = ref.outerInner(x.shape, a);
   const out = Tensor.empty(reduceShape(x.shape, a, keepDims));
-  ref.reduce(op, x.data as Float32Array, outer, n, inner, out.data as Float32Array);
+  elementwiseKernels().reduce(op, x.data as Float32Array, outer, n, inner, out.data as Float32Array);
   return finish(op, { axis: a, keepDims }, [x], out);
 }
 
@@ -150,7 +150,7 @@ export function permute(x: Tensor, perm: readonly number[]): Tensor {
     throw new ShapeError('permute', [x.shape], `a permutation of 0..${x.rank - 1}, got [${perm.join(', ')}]`);
   }
   const out = Tensor.empty(axes.map((p) => x.shape[p]), x.dtype);
-  ref.permute(x.data, x.shape, axes, out.data);
+  elementwiseKernels().permute(x.data, x.shape, axes, out.data);
   return finish('permute', { perm: axes }, [x], out);
 }
 
@@ -168,7 +168,7 @@ export function expand(x: Tensor, shape: Shape): Tensor {
   if (!sameShape(target, shape)) throw new ShapeError('expand', [x.shape, shape], 'a shape that x broadcasts to');
   if (sameShape(x.shape, shape)) return x;
   const out = Tensor.empty(shape, x.dtype);
-  ref.expand(x.data, x.shape, out.data, shape);
+  elementwiseKernels().expand(x.data, x.shape, out.data, shape);
   return finish('expand', { shape: [...shape] }, [x], out);
 }
 
@@ -295,7 +295,7 @@ export function layerNormLast(x: Tensor, eps = 1e-5): Tensor {
   const [rows, n] = rowsOf('layer_norm', x);
   const e = Math.fround(eps);
   const out = Tensor.empty(x.shape);
-  ref.layerNorm(x.data as Float32Array, rows, n, e, out.data as Float32Array);
+  elementwiseKernels().layerNorm(x.data as Float32Array, rows, n, e, out.data as Float32Array);
   return finish('layer_norm', { eps: e }, [x], out);
 }
 
@@ -305,7 +305,7 @@ export function layerNormGrad(x: Tensor, g: Tensor, eps = 1e-5): Tensor {
   expectSameShape('layer_norm_grad', x, g);
   const e = Math.fround(eps);
   const out = Tensor.empty(x.shape);
-  ref.layerNormGrad(x.data as Float32Array, g.data as Float32Array, rows, n, e, out.data as Float32Array);
+  elementwiseKernels().layerNormGrad(x.data as Float32Array, g.data as Float32Array, rows, n, e, out.data as Float32Array);
   return finish('layer_norm_grad', { eps: e }, [x, g], out);
 }
 
@@ -316,8 +316,7 @@ export function layerNormGrad(x: Tensor, g: Tensor, eps = 1e-5): Tensor {
 export function softmaxLast(x: Tensor): Tensor {
   const [rows, n] = rowsOf('softmax', x);
   const out = Tensor.empty(x.shape);
-  const exp = unaryKernel();
-  ref.softmax(x.data as Float32Array, rows, n, out.data as Float32Array, (buffer) => exp('exp', buffer, buffer));
+  elementwiseKernels().softmax(x.data as Float32Array, rows, n, out.data as Float32Array, unaryKernel());
   return finish('softmax', {}, [x], out);
 }
 
@@ -326,7 +325,7 @@ export function softmaxGrad(y: Tensor, g: Tensor): Tensor {
   const [rows, n] = rowsOf('softmax_grad', y);
   expectSameShape('softmax_grad', y, g);
   const out = Tensor.empty(y.shape);
-  ref.softmaxGrad(y.data as Float32Array, g.data as Float32Array, rows, n, out.data as Float32Array);
+  elementwiseKernels().softmaxGrad(y.data as Float32Array, g.data as Float32Array, rows, n, out.data as Float32Array);
   return finish('softmax_grad', {}, [y, g], out);
 }
 

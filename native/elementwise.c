@@ -1,0 +1,490 @@
+/*
+ * mycel's native elementwise, movement, reduction and row kernels (part of the Node-API addon), bit-identical
+ * to src/tensor/kernels/reference.ts, the specification: every float result is one IEEE binary32 operation
+ * (-ffp-contract=off, FLT_EVAL_METHOD 0 on x86-64 and ARMv8), reductions run j ascending from +0 (or -Inf) one
+ * rounding per step, never reassociated (a vector runs across independent outputs, never along a sum), copies
+ * move bits, and every NaN written is the canonical 0x7fc00000. The transcendental functions are math.ts's,
+ * ported operation for operation in math32.h (no libm).
+ *
+ * The loops are plain C written to vectorise (selects, restrict, no calls). -fno-trapping-math (the pragma) lets
+ * the compiler evaluate both sides of a select, as the vector code must; it changes no value (only whether the
+ * floating-point exception flags, which nothing reads, may be raised). The unary math loop is compiled
+ * three times, for AVX-512, AVX2 and the baseline, and picked by CPU features at load (the same bits: only
+ * the lane count differs). Broadcasting walks the output row-major with one stride per input and axis, as
+ * reference.ts's forEachRow; the layout comes from JavaScript (native-elementwise.ts), checked here against
+ * every array's length before a single element is read.
+ */
+#pragma GCC optimize("O3", "no-trapping-math")
+#define NAPI_VERSION 8
+#include <node_api.h>
+#include "elementwise.h"
+#include "math32.h"
+#include <stdint.h>
+#include <string.h>
+
+#define CANON 0x7fc00000u
+#define MAX_RANK 16
+
+static inline float canon_nan(void) { return m32_float((int32_t)CANON); }
+static inline float keep_or_canon(float v) { return v != v ? canon_nan() : v; }
+
+/* IEEE 754-2019 maximum/minimum as f32.ts's fmax/fmin: NaN if either is NaN; -0 < +0. */
+static inline float fmax32(float a, float b) {
+  const float zero_pick = (m32_bits(a) < 0) ? b : a; /* both zero: -0 loses */
+  const float r = (a == 0.0f && b == 0.0f) ? zero_pick : (a > b ? a : b);
+  return (a != a || b != b) ? canon_nan() : r;
+}
+static inline float fmin32(float a, float b) {
+  const float zero_pick = (m32_bits(a) < 0) ? a : b; /* both zero: -0 wins */
+  const float r = (a == 0.0f && b == 0.0f) ? zero_pick : (a < b ? a : b);
+  return (a != a || b != b) ? canon_nan() : r;
+}
+
+/* ---------------------------------------------------------------- strided walks */
+
+/* The output's shape and, for each of up to three inputs, its stride (elements) on every output axis. */
+typedef struct {
+  int rank;
+  int64_t shape[MAX_RANK];
+  int64_t strides[3][MAX_RANK];
+} layout;
+
+/*
+ * Calls ROW(o, p0, p1, p2, n) for each innermost output row, in row-major order, with the offsets of the
+ * inputs; an odometer over the outer axes as strided.ts's forEachRow.
+ */
+#define WALK(L, ROW)                                                                       \
+  do {                                                                                     \
+    const int rank_ = (L)->rank;                                                           \
+    if (rank_ == 0) {                                                                      \
+      ROW(0, 0, 0, 0, 1);                                                                  \
+      break;                                                                               \
+    }                                                                                      \
+    const int64_t len_ = (L)->shape[rank_ - 1];                                            \
+    int64_t rows_ = 1;                                                                     \
+    for (int d_ = 0; d_ < rank_ - 1; d_++) rows_ *= (L)->shape[d_];                        \
+    if (len_ == 0 || rows_ == 0) break;                                                    \
+    int64_t index_[MAX_RANK] = {0};                                                        \
+    int64_t p0_ = 0, p1_ = 0, p2_ = 0;                                                     \
+    for (int64_t r_ = 0; r_ < rows_; r_++) {                                               \
+      ROW(r_ * len_, p0_, p1_, p2_, len_);                                                 \
+      for (int d_ = rank_ - 2; d_ >= 0; d_--) {                                            \
+        index_[d_]++;                                                                      \
+        p0_ += (L)->strides[0][d_];                                                        \
+        p1_ += (L)->strides[1][d_];                                                        \
+        p2_ += (L)->strides[2][d_];                                                        \
+        if (index_[d_] < (L)->shape[d_]) break;                                            \
+        p0_ -= (L)->strides[0][d_] * (L)->shape[d_];                                       \
+        p1_ -= (L)->strides[1][d_] * (L)->shape[d_];                                       \
+        p2_ -= (L)->strides[2][d_] * (L)->shape[d_];                                       \
+        index_[d_] = 0;                                                                    \
+      }                                                                                    \
+    }                                                                                      \
+  } while (0)
+
+static int64_t layout_size(const layout *l) {
+  int64_t n = 1;
+  for (int d = 0; d < l->rank; d++) n *= l->shape[d];
+  return n;
+}
+
+/* The last element input `which` reaches, plus one (0 for an empty output). */
+static int64_t layout_reach(const layout *l, int which) {
+  if (layout_size(l) == 0) return 0;
+  int64_t last = 0;
+  for (int d = 0; d < l->rank; d++) last += (l->shape[d] - 1) * l->strides[which][d];
+  return last + 1;
+}
+
+/* ---------------------------------------------------------------- binary */
+
+enum { OP_ADD, OP_SUB, OP_MUL, OP_DIV, OP_MAX, OP_MIN };
+
+#define BINARY_LOOP(EXPR, IA, IB)                                                          \
+  for (int64_t i = 0; i < n; i++) {                                                        \
+    const float x = a[(IA) * i], y = b[(IB) * i];                                          \
+    out[i] = keep_or_canon(EXPR);                                                          \
+  }
+
+#define BINARY_OP(EXPR)                                                                    \
+  if (ia == 1 && ib == 1) { BINARY_LOOP(EXPR, 1, 1) }                                      \
+  else if (ia == 1 && ib == 0) { BINARY_LOOP(EXPR, 1, 0) }                                 \
+  else if (ia == 0 && ib == 1) { BINARY_LOOP(EXPR, 0, 1) }                                 \
+  else { BINARY_LOOP(EXPR, ia, ib) }
+
+/* out[i] = a[i * ia] (op) b[i * ib] for i < n. */
+static void binary_row(int op, const float *restrict a, int64_t ia, const float *restrict b, int64_t ib,
+                       float *restrict out, int64_t n) {
+  switch (op) {
+    case OP_ADD: BINARY_OP(x + y) break;
+    case OP_SUB: BINARY_OP(x - y) break;
+    case OP_MUL: BINARY_OP(x * y) break;
+    case OP_DIV: BINARY_OP(x / y) break;
+    case OP_MAX: BINARY_OP(fmax32(x, y)) break;
+    case OP_MIN: BINARY_OP(fmin32(x, y)) break;
+  }
+}
+
+static void binary(int op, const float *a, const float *b, float *out, const layout *l) {
+  const int last = l->rank - 1;
+  const int64_t ia = last >= 0 ? l->strides[0][last] : 0, ib = last >= 0 ? l->strides[1][last] : 0;
+#define BINARY_ROW(o, pa, pb, pc, len) binary_row(op, a + (pa), ia, b + (pb), ib, out + (o), len)
+  WALK(l, BINARY_ROW);
+#undef BINARY_ROW
+}
+
+/* ---------------------------------------------------------------- where and copies (bits) */
+
+static void where(const int32_t *cond, const uint32_t *a, const uint32_t *b, uint32_t *out, const layout *l) {
+  const int last = l->rank - 1;
+  const int64_t ic = last >= 0 ? l->strides[0][last] : 0, ia = last >= 0 ? l->strides[1][last] : 0,
+                ib = last >= 0 ? l->strides[2][last] : 0;
+#define WHERE_ROW(o, pc, pa, pb, len)                                                                    \
+  {                                                                                                      \
+    const int32_t *restrict c_ = cond + (pc);                                                            \
+    const uint32_t *restrict a_ = a + (pa), *restrict b_ = b + (pb);                                     \
+    uint32_t *restrict o_ = out + (o);                                                                   \
+    if (ic == 1 && ia == 1 && ib == 1)                                                                   \
+      for (int64_t i = 0; i < (len); i++) o_[i] = c_[i] != 0 ? a_[i] : b_[i];                            \
+    else if (ic == 1 && ia == 1 && ib == 0)                                                              \
+      for (int64_t i = 0; i < (len); i++) o_[i] = c_[i] != 0 ? a_[i] : b_[0];                            \
+    else if (ic == 1 && ia == 0 && ib == 1)                                                              \
+      for (int64_t i = 0; i < (len); i++) o_[i] = c_[i] != 0 ? a_[0] : b_[i];                            \
+    else                                                                                                 \
+      for (int64_t i = 0; i < (len); i++) o_[i] = c_[i * ic] != 0 ? a_[i * ia] : b_[i * ib];             \
+  }
+  WALK(l, WHERE_ROW);
+#undef WHERE_ROW
+}
+
+/* out = x read through the layout's strides (permute, expand). */
+static void copy(const uint32_t *x, uint32_t *out, const layout *l) {
+  const int last = l->rank - 1;
+  const int64_t ix = last >= 0 ? l->strides[0][last] : 0;
+#define COPY_ROW(o, px, p1, p2, len)                                                                     \
+  {                                                                                                      \
+    const uint32_t *restrict x_ = x + (px);                                                              \
+    uint32_t *restrict o_ = out + (o);                                                                   \
+    if (ix == 1) memcpy(o_, x_, sizeof(uint32_t) * (len));                                               \
+    else if (ix == 0)                                                                                    \
+      for (int64_t i = 0; i < (len); i++) o_[i] = x_[0];                                                 \
+    else                                                                                                 \
+      for (int64_t i = 0; i < (len); i++) o_[i] = x_[i * ix];                                            \
+  }
+  WALK(l, COPY_ROW);
+#undef COPY_ROW
+}
+
+/* ---------------------------------------------------------------- reductions */
+
+static inline float sum_row(const float *x, int64_t n) {
+  float acc = 0.0f;
+  for (int64_t j = 0; j < n; j++) acc = acc + x[j];
+  return acc;
+}
+static inline float max_row(const float *x, int64_t n) {
+  float acc = -__builtin_inff();
+  for (int64_t j = 0; j < n; j++) acc = fmax32(acc, x[j]);
+  return acc;
+}
+
+/* reference.ts reduce: the middle axis of x [outer, n, inner]; sum from +0, max from -Inf, j ascending. */
+static void reduce(int is_max, const float *x, int64_t outer, int64_t n, int64_t inner, float *out) {
+  if (inner == 1) {
+    for (int64_t o = 0; o < outer; o++) out[o] = keep_or_canon(is_max ? max_row(x + o * n, n) : sum_row(x + o * n, n));
+    return;
+  }
+  for (int64_t o = 0; o < outer; o++) {
+    float *restrict acc = out + o * inner;
+    for (int64_t i = 0; i < inner; i++) acc[i] = is_max ? -__builtin_inff() : 0.0f;
+    for (int64_t j = 0; j < n; j++) {
+      const float *restrict row = x + (o * n + j) * inner;
+      if (is_max)
+        for (int64_t i = 0; i < inner; i++) acc[i] = fmax32(acc[i], row[i]);
+      else
+        for (int64_t i = 0; i < inner; i++) acc[i] = acc[i] + row[i];
+    }
+    for (int64_t i = 0; i < inner; i++) acc[i] = keep_or_canon(acc[i]);
+  }
+}
+
+/* ---------------------------------------------------------------- row ops (reference.ts, same order) */
+
+enum { U_EXP, U_LOG, U_TANH, U_SIGMOID, U_GELU, U_GELU_GRAD };
+typedef void (*unary_fn)(int op, const float *x, float *out, int64_t n);
+static unary_fn unary_impl; /* below: the math loop for this CPU */
+
+/* rowStats: mean and inv of one row. */
+static void row_stats(const float *x, int64_t n, float size, float eps, float *mean_out, float *inv_out) {
+  const float mean = sum_row(x, n) / size;
+  float q = 0.0f;
+  for (int64_t j = 0; j < n; j++) {
+    const float c = x[j] - mean;
+    q = q + c * c;
+  }
+  const float variance = q / size;
+  *mean_out = mean;
+  *inv_out = 1.0f / __builtin_sqrtf(variance + eps);
+}
+
+static void layer_norm(const float *x, int64_t rows, int64_t n, float eps, float *out) {
+  const float size = (float)n;
+  for (int64_t r = 0; r < rows; r++) {
+    const float *restrict xr = x + r * n;
+    float *restrict o = out + r * n;
+    float mean, inv;
+    row_stats(xr, n, size, eps, &mean, &inv);
+    for (int64_t j = 0; j < n; j++) o[j] = keep_or_canon((xr[j] - mean) * inv);
+  }
+}
+
+static void layer_norm_grad(const float *x, const float *g, int64_t rows, int64_t n, float eps, float *out) {
+  const float size = (float)n;
+  for (int64_t r = 0; r < rows; r++) {
+    const float *restrict xr = x + r * n, *restrict gr = g + r * n;
+    float *restrict o = out + r * n;
+    float mean, inv;
+    row_stats(xr, n, size, eps, &mean, &inv);
+    float sg = 0.0f, sgx = 0.0f;
+    for (int64_t j = 0; j < n; j++) {
+      const float xhat = (xr[j] - mean) * inv;
+      sg = sg + gr[j];
+      sgx = sgx + gr[j] * xhat;
+    }
+    const float mg = sg / size, mgx = sgx / size;
+    for (int64_t j = 0; j < n; j++) {
+      const float xhat = (xr[j] - mean) * inv;
+      o[j] = keep_or_canon(inv * ((gr[j] - mg) - (xhat * mgx)));
+    }
+  }
+}
+
+/* Three passes as reference.ts's: x - max per row, exp over the whole buffer (the vector math loop), sum and divide. */
+static void softmax(const float *x, int64_t rows, int64_t n, float *out) {
+  for (int64_t r = 0; r < rows; r++) {
+    const float *restrict xr = x + r * n;
+    float *restrict o = out + r * n;
+    const float m = max_row(xr, n); /* NaN (canonical) if the row has one */
+    for (int64_t j = 0; j < n; j++) o[j] = xr[j] - m;
+  }
+  unary_impl(U_EXP, out, out, rows * n);
+  for (int64_t r = 0; r < rows; r++) {
+    float *restrict o = out + r * n;
+    const float s = sum_row(o, n);
+    for (int64_t j = 0; j < n; j++) o[j] = keep_or_canon(o[j] / s);
+  }
+}
+
+static void softmax_grad(const float *y, const float *g, int64_t rows, int64_t n, float *out) {
+  for (int64_t r = 0; r < rows; r++) {
+    const float *restrict yr = y + r * n, *restrict gr = g + r * n;
+    float *restrict o = out + r * n;
+    float d = 0.0f;
+    for (int64_t j = 0; j < n; j++) d = d + gr[j] * yr[j];
+    for (int64_t j = 0; j < n; j++) o[j] = keep_or_canon(yr[j] * (gr[j] - d));
+  }
+}
+
+/* ---------------------------------------------------------------- unary math, per ISA */
+
+#define UNARY_BODY                                                                          \
+  switch (op) {                                                                             \
+    case U_EXP: for (int64_t i = 0; i < n; i++) out[i] = keep_or_canon(m32_exp(x[i])); break; \
+    case U_LOG: for (int64_t i = 0; i < n; i++) out[i] = keep_or_canon(m32_log(x[i])); break; \
+    case U_TANH: for (int64_t i = 0; i < n; i++) out[i] = keep_or_canon(m32_tanh(x[i])); break; \
+    case U_SIGMOID: for (int64_t i = 0; i < n; i++) out[i] = keep_or_canon(m32_sigmoid(x[i])); break; \
+    case U_GELU: for (int64_t i = 0; i < n; i++) out[i] = keep_or_canon(m32_gelu(x[i])); break; \
+    case U_GELU_GRAD: for (int64_t i = 0; i < n; i++) out[i] = keep_or_canon(m32_gelu_grad(x[i])); break; \
+  }
+
+/* out may be x (softmax's exp in place; the unary op with dst == src): each element is read before it is written. */
+static void unary_base(int op, const float *x, float *out, int64_t n) { UNARY_BODY }
+#if defined(__x86_64__)
+__attribute__((target("avx2"))) static void unary_avx2(int op, const float *x, float *out, int64_t n) { UNARY_BODY }
+__attribute__((target("avx512f,avx512dq,avx512vl,avx512bw"))) static void unary_avx512(int op, const float *x, float *out, int64_t n) { UNARY_BODY }
+#endif
+
+static unary_fn unary_impl = unary_base;
+static const char *unary_isa = "baseline";
+
+static void detect_unary(void) {
+#if defined(__x86_64__)
+  __builtin_cpu_init();
+  if (__builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512dq") && __builtin_cpu_supports("avx512vl") &&
+      __builtin_cpu_supports("avx512bw")) {
+    unary_impl = unary_avx512;
+    unary_isa = "avx512";
+  } else if (__builtin_cpu_supports("avx2")) {
+    unary_impl = unary_avx2;
+    unary_isa = "avx2";
+  }
+#endif
+}
+
+/* ---------------------------------------------------------------- Node-API */
+
+typedef struct {
+  void *data;
+  size_t length;
+  int is_float;
+} array;
+
+/* A Float32Array or Int32Array (is_float says which); 0 if v is neither. */
+static int get_array(napi_env env, napi_value v, array *out) {
+  napi_typedarray_type type;
+  if (napi_get_typedarray_info(env, v, &type, &out->length, &out->data, NULL, NULL) != napi_ok) return 0;
+  if (type != napi_float32_array && type != napi_int32_array) return 0;
+  out->is_float = type == napi_float32_array;
+  return 1;
+}
+
+static napi_value fail(napi_env env, const char *what) {
+  napi_throw_type_error(env, NULL, what);
+  return NULL;
+}
+
+/* Reads an Int32Array [rank, shape..., strides of input 0..., of input 1..., of input 2...] (absent inputs: 0). */
+static int get_layout(napi_env env, napi_value v, int inputs, layout *l) {
+  array a;
+  if (!get_array(env, v, &a) || a.is_float || a.length < 1) return 0;
+  const int32_t *w = a.data;
+  const int rank = w[0];
+  if (rank < 0 || rank > MAX_RANK || a.length != (size_t)(1 + rank * (1 + inputs))) return 0;
+  l->rank = rank;
+  for (int d = 0; d < rank; d++) {
+    if (w[1 + d] < 0) return 0;
+    l->shape[d] = w[1 + d];
+  }
+  for (int k = 0; k < 3; k++)
+    for (int d = 0; d < rank; d++) {
+      l->strides[k][d] = k < inputs ? w[1 + rank * (1 + k) + d] : 0;
+      if (l->strides[k][d] < 0) return 0;
+    }
+  return 1;
+}
+
+static int args(napi_env env, napi_callback_info info, size_t count, napi_value *argv) {
+  size_t argc = count;
+  return napi_get_cb_info(env, info, &argc, argv, NULL, NULL) == napi_ok && argc == count;
+}
+
+static int get_int(napi_env env, napi_value v, int64_t *out) { return napi_get_value_int64(env, v, out) == napi_ok; }
+
+/* binary(op, a, b, out, layout): out (contiguous, the layout's shape) = a (op) b through the layout's strides. */
+static napi_value js_binary(napi_env env, napi_callback_info info) {
+  napi_value argv[5];
+  array a, b, o;
+  layout l;
+  int64_t op;
+  if (!args(env, info, 5, argv) || !get_int(env, argv[0], &op) || op < OP_ADD || op > OP_MIN || !get_array(env, argv[1], &a) ||
+      !get_array(env, argv[2], &b) || !get_array(env, argv[3], &o) || !a.is_float || !b.is_float || !o.is_float ||
+      !get_layout(env, argv[4], 2, &l))
+    return fail(env, "mycel native binary: expected (op 0..5, Float32Array a, b, out, Int32Array layout)");
+  if ((size_t)layout_size(&l) != o.length || (size_t)layout_reach(&l, 0) > a.length || (size_t)layout_reach(&l, 1) > b.length)
+    return fail(env, "mycel native binary: the layout does not fit the arrays");
+  binary((int)op, a.data, b.data, o.data, &l);
+  return NULL;
+}
+
+/* where(cond Int32Array, a, b, out, layout): bits of a where cond != 0, else of b. */
+static napi_value js_where(napi_env env, napi_callback_info info) {
+  napi_value argv[5];
+  array c, a, b, o;
+  layout l;
+  if (!args(env, info, 5, argv) || !get_array(env, argv[0], &c) || c.is_float || !get_array(env, argv[1], &a) ||
+      !get_array(env, argv[2], &b) || !get_array(env, argv[3], &o) || !get_layout(env, argv[4], 3, &l))
+    return fail(env, "mycel native where: expected (Int32Array cond, a, b, out, Int32Array layout)");
+  if ((size_t)layout_size(&l) != o.length || (size_t)layout_reach(&l, 0) > c.length || (size_t)layout_reach(&l, 1) > a.length ||
+      (size_t)layout_reach(&l, 2) > b.length)
+    return fail(env, "mycel native where: the layout does not fit the arrays");
+  where(c.data, a.data, b.data, o.data, &l);
+  return NULL;
+}
+
+/* copy(x, out, layout): out = the bits of x read through the layout's strides. */
+static napi_value js_copy(napi_env env, napi_callback_info info) {
+  napi_value argv[3];
+  array x, o;
+  layout l;
+  if (!args(env, info, 3, argv) || !get_array(env, argv[0], &x) || !get_array(env, argv[1], &o) || !get_layout(env, argv[2], 1, &l))
+    return fail(env, "mycel native copy: expected (x, out, Int32Array layout)");
+  if ((size_t)layout_size(&l) != o.length || (size_t)layout_reach(&l, 0) > x.length)
+    return fail(env, "mycel native copy: the layout does not fit the arrays");
+  copy(x.data, o.data, &l);
+  return NULL;
+}
+
+/* reduce(isMax, x, outer, n, inner, out). */
+static napi_value js_reduce(napi_env env, napi_callback_info info) {
+  napi_value argv[6];
+  array x, o;
+  int64_t is_max, outer, n, inner;
+  if (!args(env, info, 6, argv) || !get_int(env, argv[0], &is_max) || !get_array(env, argv[1], &x) || !x.is_float ||
+      !get_int(env, argv[2], &outer) || !get_int(env, argv[3], &n) || !get_int(env, argv[4], &inner) ||
+      !get_array(env, argv[5], &o) || !o.is_float || outer < 0 || n < 0 || inner < 0)
+    return fail(env, "mycel native reduce: expected (isMax, Float32Array x, outer, n, inner, Float32Array out)");
+  if ((size_t)(outer * n * inner) != x.length || (size_t)(outer * inner) != o.length)
+    return fail(env, "mycel native reduce: x must have outer * n * inner elements and out outer * inner");
+  reduce(is_max != 0, x.data, outer, n, inner, o.data);
+  return NULL;
+}
+
+enum { ROW_LAYER_NORM, ROW_LAYER_NORM_GRAD, ROW_SOFTMAX, ROW_SOFTMAX_GRAD };
+
+/* rowOp(kind, x, g (or x when unused), rows, n, eps, out): layer_norm, layer_norm_grad, softmax, softmax_grad. */
+static napi_value js_row(napi_env env, napi_callback_info info) {
+  napi_value argv[7];
+  array x, g, o;
+  int64_t kind, rows, n;
+  double eps;
+  if (!args(env, info, 7, argv) || !get_int(env, argv[0], &kind) || kind < ROW_LAYER_NORM || kind > ROW_SOFTMAX_GRAD ||
+      !get_array(env, argv[1], &x) || !x.is_float || !get_array(env, argv[2], &g) || !g.is_float || !get_int(env, argv[3], &rows) ||
+      !get_int(env, argv[4], &n) || napi_get_value_double(env, argv[5], &eps) != napi_ok || !get_array(env, argv[6], &o) ||
+      !o.is_float || rows < 0 || n < 0)
+    return fail(env, "mycel native rowOp: expected (kind 0..3, Float32Array x, g, rows, n, eps, Float32Array out)");
+  const size_t size = (size_t)(rows * n);
+  if (x.length != size || g.length != size || o.length != size)
+    return fail(env, "mycel native rowOp: x, g and out must have rows * n elements");
+  const float e = (float)eps; /* the caller passes a float32 value: exact */
+  switch (kind) {
+    case ROW_LAYER_NORM: layer_norm(x.data, rows, n, e, o.data); break;
+    case ROW_LAYER_NORM_GRAD: layer_norm_grad(x.data, g.data, rows, n, e, o.data); break;
+    case ROW_SOFTMAX: softmax(x.data, rows, n, o.data); break;
+    case ROW_SOFTMAX_GRAD: softmax_grad(x.data, g.data, rows, n, o.data); break;
+  }
+  return NULL;
+}
+
+/* unary(op, x, out): out[i] = f(x[i]) for exp, log, tanh, sigmoid, gelu, gelu_grad (math.ts's bits); out may be x. */
+static napi_value js_unary(napi_env env, napi_callback_info info) {
+  napi_value argv[3];
+  array x, o;
+  int64_t op;
+  if (!args(env, info, 3, argv) || !get_int(env, argv[0], &op) || op < U_EXP || op > U_GELU_GRAD || !get_array(env, argv[1], &x) ||
+      !x.is_float || !get_array(env, argv[2], &o) || !o.is_float || o.length < x.length)
+    return fail(env, "mycel native unary: expected (op 0..5, Float32Array x, Float32Array out at least as long)");
+  unary_impl((int)op, x.data, o.data, (int64_t)x.length);
+  return NULL;
+}
+
+static int set_function(napi_env env, napi_value exports, const char *name, napi_callback cb) {
+  napi_value fn;
+  return napi_create_function(env, name, NAPI_AUTO_LENGTH, cb, NULL, &fn) == napi_ok &&
+         napi_set_named_property(env, exports, name, fn) == napi_ok;
+}
+
+static int detected_unary = 0;
+
+int elementwise_register(napi_env env, napi_value exports) {
+  if (!detected_unary) {
+    detect_unary(); /* idempotent: a race between two threads' loads writes the same values */
+    detected_unary = 1;
+  }
+  napi_value isa;
+  if (napi_create_string_utf8(env, unary_isa, NAPI_AUTO_LENGTH, &isa) != napi_ok ||
+      napi_set_named_property(env, exports, "elementwiseIsa", isa) != napi_ok)
+    return 0;
+  return set_function(env, exports, "binary", js_binary) && set_function(env, exports, "where", js_where) &&
+         set_function(env, exports, "copy", js_copy) && set_function(env, exports, "reduce", js_reduce) &&
+         set_function(env, exports, "rowOp", js_row) && set_function(env, exports, "unary", js_unary);
+}

@@ -1,0 +1,198 @@
+/**
+ * The native elementwise kernels (native/elementwise.c) against the reference (reference.ts, the specification),
+ * bit for bit: random shapes and broadcasts (fast-check) whose values mix ±0, subnormals, ±Inf, NaNs with payloads
+ * and ordinary numbers; the math functions on a sweep of all float32 bit patterns and on their special values; and
+ * the fallback: without the addon the ops run the reference. A few hundred cases each in CI, many more under
+ * MYCEL_LONG=1.
+ */
+import fc from 'fast-check';
+import { afterAll, describe, expect, it } from 'vitest';
+import { loadNativeAddon } from '../../src/platform/native-addon.js';
+import { configureKernels, elementwiseKernels, unaryKernel } from '../../src/tensor/backend.js';
+import { referenceElementwise, type ElementwiseKernels } from '../../src/tensor/kernels/elementwise.js';
+import { createNativeElementwise } from '../../src/tensor/kernels/native-elementwise.js';
+import * as ref from '../../src/tensor/kernels/reference.js';
+import type { MathUnaryOp } from '../../src/tensor/kernels/wasm-math.js';
+import { BINARY_OPS } from '../../src/tensor/op.js';
+import { broadcastShapes, sizeOf, type Shape } from '../../src/tensor/shape.js';
+
+const LONG = process.env.MYCEL_LONG === '1';
+const RUNS = LONG ? 5000 : 150;
+const { addon, why } = loadNativeAddon();
+if (!addon) throw new Error(`the native addon does not load (${why}); build it with npm run build`);
+const maybeNative = createNativeElementwise(addon, { minNative: 0 });
+if (!maybeNative) throw new Error('the native addon has no elementwise kernels; rebuild it with npm run build');
+const native = maybeNative;
+
+const SPECIAL_BITS = [
+  0x00000000, 0x80000000, 0x00000001, 0x80000001, 0x007fffff, 0x807fffff, 0x00800000, 0x80800000, 0x7f7fffff, 0xff7fffff,
+  0x7f800000, 0xff800000, 0x7fc00000, 0xffc00000, 0x7f800001, 0xffc00001, 0x7fffffff, 0x3f800000, 0xbf800000, 0x33800000,
+];
+
+/** A float32 bit pattern: often special, else an ordinary number near 1 or any pattern at all. */
+const floatBits = fc.oneof(
+  { weight: 2, arbitrary: fc.constantFrom(...SPECIAL_BITS) },
+  { weight: 5, arbitrary: fc.float({ min: -8, max: 8, noNaN: true }).map((v) => new Uint32Array(Float32Array.of(v).buffer)[0]) },
+  { weight: 2, arbitrary: fc.integer({ min: 0, max: 0xffffffff }) },
+);
+
+function values(n: number): fc.Arbitrary<Float32Array> {
+  return fc.array(floatBits, { minLength: n, maxLength: n }).map((b) => new Float32Array(Uint32Array.from(b).buffer));
+}
+
+const bitsOf = (x: Float32Array | Int32Array) => Array.from(new Uint32Array(x.buffer, x.byteOffset, x.length));
+
+/** A shape of rank 0..4, dimensions 1..6 (sometimes 0). */
+const shape = fc.array(fc.oneof({ weight: 12, arbitrary: fc.integer({ min: 1, max: 6 }) }, { weight: 1, arbitrary: fc.constant(0) }), { maxLength: 4 });
+
+/** A shape that broadcasts to `out`: trailing axes kept or set to 1, leading ones dropped. */
+function broadcastFrom(out: Shape): fc.Arbitrary<number[]> {
+  return fc.tuple(fc.integer({ min: 0, max: out.length }), fc.array(fc.boolean(), { minLength: out.length, maxLength: out.length }))
+    .map(([drop, ones]) => out.slice(drop).map((d, i) => (ones[i + drop] ? 1 : d)));
+}
+
+describe('native elementwise kernels, bit for bit against the reference', () => {
+  it('binary ops with broadcasting', () => {
+    const cases = shape.chain((out) => fc.tuple(fc.constant(out), broadcastFrom(out), broadcastFrom(out), fc.constantFrom(...BINARY_OPS)))
+      .chain(([out, as, bs, op]) => fc.tuple(fc.constant(op), fc.constant(as), values(sizeOf(as)), fc.constant(bs), values(sizeOf(bs)), fc.constant(broadcastShapes(op, as, bs))));
+    fc.assert(fc.property(cases, ([op, as, a, bs, b, outShape]) => {
+      const expected = new Float32Array(sizeOf(outShape));
+      const actual = new Float32Array(expected.length).fill(7);
+      ref.binary(op, a, as, b, bs, expected, outShape);
+      native.binary(op, a, as, b, bs, actual, outShape);
+      expect(bitsOf(actual)).toEqual(bitsOf(expected));
+    }), { numRuns: RUNS });
+  });
+
+  it('binary ops and sum/max on every pair of special values (±0 orders, NaN payloads, Inf - Inf)', () => {
+    const specials = new Float32Array(Uint32Array.from(SPECIAL_BITS).buffer);
+    const n = specials.length;
+    const a = new Float32Array(n * n).map((_, i) => specials[Math.floor(i / n)]);
+    const b = new Float32Array(n * n).map((_, i) => specials[i % n]);
+    for (const op of BINARY_OPS) {
+      const expected = new Float32Array(n * n);
+      const actual = new Float32Array(n * n);
+      ref.binary(op, a, [n, n], b, [n, n], expected, [n, n]);
+      native.binary(op, a, [n, n], b, [n, n], actual, [n, n]);
+      expect(bitsOf(actual), op).toEqual(bitsOf(expected));
+    }
+    // Pairs as rows [n * n, 2] (inner 1) and as [1, 2, n * n] (inner n * n): a then b, summed or maxed in order.
+    const pairs = new Float32Array(2 * n * n).map((_, i) => (i % 2 === 0 ? a[i >> 1] : b[i >> 1]));
+    const columns = new Float32Array(2 * n * n).map((_, i) => (i < n * n ? a[i] : b[i - n * n]));
+    for (const op of ['sum', 'max'] as const) {
+      for (const [x, outer, inner] of [[pairs, n * n, 1], [columns, 1, n * n]] as const) {
+        const expected = new Float32Array(n * n);
+        const actual = new Float32Array(n * n);
+        ref.reduce(op, x, outer, 2, inner, expected);
+        native.reduce(op, x, outer, 2, inner, actual);
+        expect(bitsOf(actual), `${op}, inner ${inner}`).toEqual(bitsOf(expected));
+      }
+    }
+  });
+
+  it('where, expand and permute copy the same bits (float32 and int32)', () => {
+    const cases = shape.chain((out) => fc.tuple(fc.constant(out), broadcastFrom(out), broadcastFrom(out), broadcastFrom(out), fc.boolean(), fc.shuffledSubarray(out.map((_, i) => i), { minLength: out.length, maxLength: out.length })))
+      .chain(([out, cs, as, bs, int, perm]) => fc.tuple(fc.constant({ out, cs, as, bs, int, perm }),
+        fc.array(fc.integer({ min: -1, max: 1 }), { minLength: sizeOf(cs), maxLength: sizeOf(cs) }), values(sizeOf(as)), values(sizeOf(bs)), values(sizeOf(out))));
+    fc.assert(fc.property(cases, ([{ out, cs, as, bs, int, perm }, c, a, b, x]) => {
+      const typed = (v: Float32Array) => (int ? new Int32Array(v.buffer) : v);
+      const cond = Int32Array.from(c);
+      const expected = typed(new Float32Array(sizeOf(out)));
+      const actual = typed(new Float32Array(sizeOf(out)).fill(7));
+      ref.where(cond, cs, typed(a), as, typed(b), bs, expected, out);
+      native.where(cond, cs, typed(a), as, typed(b), bs, actual, out);
+      expect(bitsOf(actual)).toEqual(bitsOf(expected));
+      ref.expand(typed(a), as, expected, out);
+      native.expand(typed(a), as, actual, out);
+      expect(bitsOf(actual)).toEqual(bitsOf(expected));
+      ref.permute(typed(x), out, perm, expected);
+      native.permute(typed(x), out, perm, actual);
+      expect(bitsOf(actual)).toEqual(bitsOf(expected));
+    }), { numRuns: RUNS });
+  });
+
+  it('sum and max over the middle axis', () => {
+    const dims = fc.tuple(fc.integer({ min: 0, max: 5 }), fc.integer({ min: 0, max: 40 }), fc.integer({ min: 1, max: 9 }));
+    const cases = dims.chain(([outer, n, inner]) => fc.tuple(fc.constant([outer, n, inner] as const), fc.constantFrom('sum' as const, 'max' as const), values(outer * n * inner)));
+    fc.assert(fc.property(cases, ([[outer, n, inner], op, x]) => {
+      const expected = new Float32Array(outer * inner);
+      const actual = new Float32Array(outer * inner).fill(7);
+      ref.reduce(op, x, outer, n, inner, expected);
+      native.reduce(op, x, outer, n, inner, actual);
+      expect(bitsOf(actual)).toEqual(bitsOf(expected));
+    }), { numRuns: RUNS });
+  });
+
+  it('layer_norm, layer_norm_grad, softmax and softmax_grad, row by row', () => {
+    const dims = fc.tuple(fc.integer({ min: 0, max: 6 }), fc.integer({ min: 1, max: 70 }));
+    const cases = dims.chain(([rows, n]) => fc.tuple(fc.constant([rows, n] as const), values(rows * n), values(rows * n),
+      fc.constantFrom(1e-5, 1e-6, 0.5, 0), fc.constantFrom(1, 1e-3, 30, 1e4)));
+    fc.assert(fc.property(cases, ([[rows, n], x0, g, eps, scale]) => {
+      // Scaled ordinary values make the sums meaningful; the specials stay special.
+      const x = x0.map((v) => v * scale);
+      const e = Math.fround(eps);
+      const run = (f: (k: ElementwiseKernels, out: Float32Array) => void) => {
+        const expected = new Float32Array(rows * n);
+        const actual = new Float32Array(rows * n).fill(7);
+        f(referenceElementwise, expected);
+        f(native, actual);
+        expect(bitsOf(actual)).toEqual(bitsOf(expected));
+      };
+      run((k, out) => k.layerNorm(x, rows, n, e, out));
+      run((k, out) => k.layerNormGrad(x, g, rows, n, e, out));
+      run((k, out) => k.softmax(x, rows, n, out, ref.unary));
+      run((k, out) => k.softmaxGrad(x, g, rows, n, out));
+    }), { numRuns: RUNS });
+  });
+});
+
+describe.each(['exp', 'log', 'tanh', 'sigmoid', 'gelu', 'gelu_grad'] as MathUnaryOp[])('native %s', (op) => {
+  const compare = (input: Float32Array) => {
+    const expected = new Float32Array(input.length);
+    ref.unary(op, input, expected);
+    const actual = new Float32Array(input.length).fill(7);
+    native.unary(op, input, actual);
+    const [e, a, x] = [bitsOf(expected), bitsOf(actual), bitsOf(input)];
+    const i = e.findIndex((v, k) => v !== a[k]);
+    expect(i < 0 ? undefined : `x = 0x${x[i].toString(16)}: reference 0x${e[i].toString(16)}, native 0x${a[i].toString(16)}`).toBeUndefined();
+  };
+
+  it(`gives the reference bits on every ${LONG ? 97 : 9973}th float32 bit pattern and on special values and their neighbours`, () => {
+    const stride = LONG ? 97 : 9973;
+    const sweep = new Uint32Array(Math.floor((2 ** 32 - 1) / stride) + 1).map((_, i) => i * stride);
+    compare(new Float32Array(sweep.buffer));
+    const specials = Uint32Array.from([...SPECIAL_BITS, 0x42b17218, 0xc2cff1b5, 0x3e99999a, 0x41a00000, 0xbf40751f, 0x409ccccd, 0xc12e6666, 0x5f800000]
+      .flatMap((b) => Array.from({ length: 33 }, (_, d) => (b + d - 16) >>> 0)));
+    compare(new Float32Array(specials.buffer));
+  });
+
+  it('handles every tail length, unaligned subarrays and dst === src', () => {
+    const pool = new Float32Array(Uint32Array.from({ length: 80 }, (_, i) => (i * 104729 * 40503) >>> 0).buffer);
+    for (let length = 0; length <= 40; length++) {
+      const input = pool.subarray(length % 5, (length % 5) + length);
+      const expected = new Float32Array(length);
+      ref.unary(op, input, expected);
+      const inPlace = input.slice();
+      native.unary(op, inPlace, inPlace);
+      expect(bitsOf(inPlace)).toEqual(bitsOf(expected));
+    }
+  });
+});
+
+describe('the backend picks them', () => {
+  afterAll(() => void configureKernels({ kernels: 'fast' }));
+
+  it('fast kernels run native code; wasm and reference settings, and an absent addon, run the reference', () => {
+    configureKernels({ kernels: 'fast' });
+    expect(elementwiseKernels().name).toBe(native.name);
+    expect(elementwiseKernels().name).toMatch(/^native-(avx512|avx2|baseline)$/);
+    configureKernels({ kernels: 'wasm' });
+    expect(elementwiseKernels()).toBe(referenceElementwise);
+    configureKernels({ kernels: 'reference' });
+    expect(elementwiseKernels()).toBe(referenceElementwise);
+    expect(unaryKernel()).toBe(ref.unary);
+    // An addon without the elementwise exports (built before them) gives no native kernels.
+    const { binary: _binary, ...older } = addon;
+    expect(createNativeElementwise(older)).toBeUndefined();
+  });
+});
