@@ -35,7 +35,7 @@ import { canonicalJson } from '../train/spec.js';
 import { headerLeaf, namedLeaf, stateHash, type TrainState } from '../train/state.js';
 import { chunkRoot, commitmentFromChunkRoot } from '../train/tensor-commitment.js';
 import { groupAdvantages, grpoBatch, grpoLoss } from './grpo.js';
-import type { RolloutGroup } from './rollout-message.js';
+import type { Rollout, RolloutGroup } from './rollout-message.js';
 import type { SapoConfig } from './sapo-config.js';
 
 /** A GRPO step that cannot be built as asked, and what to do instead. */
@@ -186,4 +186,18 @@ export function grpoStepProgram(policy: TrainProgram, start: TrainState, groups:
     },
     policyOf: (state) => ({ step: state.step, params: state.params, opt: { step: state.opt.step, tensors: withoutSlots(state.opt.tensors) } }),
   };
+}
+
+/**
+ * A committed step re-executable by a checker: the program of `start` (the node's committed policy before the step)
+ * on the used groups, with their rows from the rollout messages the checker received (the node's own among them), or
+ * the used groups none of them holds (not checkable). Rows are found by their hash alone: the hash fixes them,
+ * whoever sent them.
+ */
+export function rebuildStep(policy: TrainProgram, start: TrainState, used: readonly UsedGroup[], rollouts: readonly Rollout[], config: SapoConfig): { program: GrpoStepProgram } | { missing: UsedGroup[] } {
+  const width = policy.model.config.contextLength;
+  const rows = new Map<string, Tensor>();
+  for (const r of rollouts) for (const g of publishedGroups(r.groups, policy.tokenizer, config, width)) rows.set(g.hash, g.rows);
+  const missing = used.filter((u) => !rows.has(u.groupHash));
+  return missing.length ? { missing } : { program: grpoStepProgram(policy, start, used.map((u) => rows.get(u.groupHash)!), config) };
 }

@@ -1,7 +1,8 @@
 /**
  * A used root is disputable: a SAPO node's GRPO step (src/swarm/grpo-step.ts) played through the existing dispute
  * game (replayParty, playGame) under the rules derived from the program alone, with the run roots a contract derives
- * from the node's commitments (grpoStepRun). A node that lists a group it did not train on (its next policy is its
+ * from the node's commitments (grpoStepRun), rebuilt by a checker from the rollout messages it received (rebuildStep).
+ * A node that lists a group it did not train on (its next policy is its
  * step over the other groups: the fake-use cheat) loses to an honest challenger at one instruction of the op that
  * reads the slots; and generated liars (fast-check: any op output flipped, in either role; the adversaries of
  * test/verify/adversary-game.ts with their move plans) never beat the honest party (30 + 20 cases; MYCEL_LONG=1: 300 + 200).
@@ -10,9 +11,9 @@ import fc from 'fast-check';
 import { beforeAll, describe, expect, test } from 'vitest';
 import { runCommitment, runJob, stateHash, stateLeaves, type RunRecord, type TrainProgram } from '../../src/train/index.js';
 import { adversary, playGame, replayParty, rulesOf, type Rules } from '../../src/verify/index.js';
-import { groupHash, groupRows, grpoStepProgram, grpoStepRun, slotName, type GrpoStepProgram, type GrpoStepSpec } from '../../src/swarm/grpo-step.js';
+import { groupHash, groupRows, grpoStepProgram, grpoStepRun, rebuildStep, slotName, type GrpoStepProgram, type GrpoStepSpec, type UsedGroup } from '../../src/swarm/grpo-step.js';
 import { blobKey, finishRound, reexecPlan, startRound, swarmTokenizer, type SapoNode } from '../../src/swarm/round.js';
-import type { RolloutGroup } from '../../src/swarm/rollout-message.js';
+import type { Rollout, RolloutGroup } from '../../src/swarm/rollout-message.js';
 import { tempStore } from '../train/helpers.js';
 import { BASES, cases, planArb, playAdversarial, type Base, type Runs } from '../verify/adversary-game.js';
 import { testConfig, testNodes } from './helpers.js';
@@ -28,6 +29,8 @@ let node: SapoNode;
 let start: SapoNode['policy'];
 let honestStep: GrpoStepProgram; // the node's own step: what its round trained on
 let usedHashes: string[];
+let usedGroups: UsedGroup[];
+let messages: Rollout[]; // the round's rollout messages, as a checker receives them
 let honest: GrpoStepProgram; // the step over the groups the cheat lists (its own and the fake one)
 let rules: Rules;
 let good: Run;
@@ -56,7 +59,9 @@ beforeAll(async () => {
   start = a.policy;
   node = done.node;
   honestStep = done.step!;
+  usedGroups = done.used;
   usedHashes = done.used.map((u) => u.groupHash);
+  messages = [sb.rollout, sa.rollout];
   expect(done.used.map((u) => u.author)).toEqual([...Array(done.metrics.trainedOwn).fill(a.id), ...done.metrics.externalFrom]);
   expect(done.metrics.trainedOwn * done.metrics.trainedExternal).toBeGreaterThan(0);
   const used = honestStep.init();
@@ -72,6 +77,14 @@ describe('the round and the program', () => {
     expect(stateHash(honestStep.policyOf(await finalOf(run)))).toBe(stateHash(node.policy));
     const [h0, h1] = run.record.stepHashes;
     expect(grpoStepRun(stateLeaves(start), stateLeaves(node.policy), usedHashes, honestStep.layout)).toEqual({ h0, h1, runRoot: run.record.commitment });
+  });
+
+  test('a checker rebuilds the step from the used groups and the rollout messages it received; a group none holds is named', () => {
+    const rebuilt = rebuildStep(node.program, start, usedGroups, messages, config);
+    if (!('program' in rebuilt)) throw new Error(`missing ${JSON.stringify(rebuilt.missing)}`);
+    expect(stateHash(rebuilt.program.step(rebuilt.program.init()).state)).toBe(stateHash(honestStep.step(honestStep.init()).state));
+    const fake = { author: 'colluder', groupHash: groupHash(groupRows(fakeGroup, swarmTokenizer(), config, honest.layout.width)) };
+    expect(rebuildStep(node.program, start, [...usedGroups, fake], messages, config)).toEqual({ missing: [fake] });
   });
 });
 
