@@ -43,7 +43,25 @@ const flag = (args: string[], name: string) => {
 
 type Row = { mode: string; H: number; val_loss: number; bytes_per_worker: number; simulated_seconds_10mbps: number; simulated_seconds_100mbps: number; [k: string]: unknown };
 
+const SETTINGS = ['sync', 'diloco-10', 'diloco-50', 'diloco-100', 'noloco-50', 'churn-50'];
+const USAGE = `Usage: npm run bench -- diloco [--json] [--quick] [--text FILE] [--steps T] [--settings LIST] [--outer-lr X] [--outer-momentum M]
+  --steps: inner steps per worker, a multiple of 100 (default 1000; 100 with --quick).
+  --settings: some of ${SETTINGS.join(', ')}, comma-separated, run in the order given (default: all).
+  --outer-lr, --outer-momentum: DiLoCo's outer Nesterov rate and momentum for a sweep (default ${DILOCO_OUTER.lr}, ${DILOCO_OUTER.momentum}).`;
+const FLAGS = new Set(['--json', '--quick', '--help']);
+const VALUED = new Set(['--text', '--steps', '--settings', '--outer-lr', '--outer-momentum']);
+
 export async function run(args: string[]): Promise<void> {
+  if (args.includes('--help')) {
+    console.error(USAGE);
+    return;
+  }
+  for (let i = 0; i < args.length; i++) {
+    if (VALUED.has(args[i])) {
+      if (args[i + 1] === undefined || args[i + 1].startsWith('--')) throw new Error(`${args[i]} needs a value (see --help)`);
+      i++;
+    } else if (!FLAGS.has(args[i])) throw new Error(`unknown argument ${args[i]} (see --help)`);
+  }
   const report = makeReporter(args);
   const quick = args.includes('--quick');
   const steps = Number(flag(args, '--steps') ?? (quick ? 100 : 1000));
@@ -82,7 +100,6 @@ export async function run(args: string[]): Promise<void> {
   const common = { model, K, steps_per_worker: steps, batch: BATCH };
   if (!args.includes('--json')) console.error(`bench diloco: ${model}, K = ${K}, ${steps} steps per worker${quick ? ' (--quick)' : ''}`);
 
-  const SETTINGS = ['sync', 'diloco-10', 'diloco-50', 'diloco-100', 'noloco-50', 'churn-50'];
   const settings = (flag(args, '--settings') ?? SETTINGS.join(',')).split(',');
   const unknown = settings.filter((x) => !SETTINGS.includes(x));
   if (unknown.length) throw new Error(`--settings: unknown ${unknown.join(', ')} (known: ${SETTINGS.join(', ')})`);
