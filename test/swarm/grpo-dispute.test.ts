@@ -5,7 +5,7 @@
  * A node that lists a group it did not train on (its next policy is its
  * step over the other groups: the fake-use cheat) loses to an honest challenger at one instruction of the op that
  * reads the slots; and generated liars (fast-check: any op output flipped, in either role; the adversaries of
- * test/verify/adversary-game.ts with their move plans) never beat the honest party (30 + 20 cases; MYCEL_LONG=1: 300 + 200).
+ * test/verify/adversary-game.ts with their move plans) never beat the honest party (30 + 20 cases; MYCEL_LONG=1: 300 + 200); nor does a node that left any generated set of its listed groups out of its batch (6 cases; 60).
  */
 import fc from 'fast-check';
 import { beforeAll, describe, expect, test } from 'vitest';
@@ -112,6 +112,22 @@ describe('a used group the node did not train on', () => {
     // And as the challenger of an honest node that did train on it, the cheat's step loses too.
     expect((await dispute(good, liar)).ruling.loser).toBe('challenger');
   });
+  test('any listed groups left out of the batch (generated): the node loses at the concat', async () => {
+    const L = honest.layout.completions;
+    const W = honest.layout.width;
+    const listed = usedHashes.length + 1;
+    const op = concatOp();
+    await fc.assert(
+      fc.asyncProperty(fc.uniqueArray(fc.integer({ min: 0, max: listed - 1 }), { minLength: 1, maxLength: listed }), async (left) => {
+        const liar = await runOf(adversary.tamperAt(honest, 1, (i, _op, _attrs, _inputs, out) => {
+          if (i === op) for (const k of left) out.data.fill(0, k * L * 3 * W, (k + 1) * L * 3 * W);
+        }));
+        const game = await dispute(liar, good);
+        expect(game.ruling).toMatchObject({ loser: 'solver', at: 'instruction', t: 1, op });
+      }),
+      { numRuns: cases(6, 60) },
+    );
+  }, 120_000);
 });
 
 describe('generated liars never beat the honest party', () => {
