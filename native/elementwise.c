@@ -10,7 +10,8 @@
  * the compiler evaluate both sides of a select, as the vector code must; it changes no value (only whether the
  * floating-point exception flags, which nothing reads, may be raised). The unary math loop is compiled
  * three times, for AVX-512, AVX2 and the baseline, and picked by CPU features at load (the same bits: only
- * the lane count differs). Broadcasting walks the output row-major with one stride per input and axis, as
+ * the lane count differs). The math and row kernels of large tensors split their output (elements, or whole rows)
+ * over the addon's thread pool (pool.c): each part is computed exactly as a single thread would. Broadcasting walks the output row-major with one stride per input and axis, as
  * reference.ts's forEachRow; the layout comes from JavaScript (native-elementwise.ts), checked here against
  * every array's length before a single element is read.
  */
@@ -19,6 +20,7 @@
 #include <node_api.h>
 #include "elementwise.h"
 #include "math32.h"
+#include "pool.h"
 #include <stdint.h>
 #include <string.h>
 
@@ -321,6 +323,62 @@ static void detect_unary(void) {
 #endif
 }
 
+/* ---------------------------------------------------------------- split over threads */
+
+/* Below this many elements a kernel stays on the calling thread (waking the pool costs more). */
+#define MIN_PARALLEL 32768
+
+typedef struct {
+  int op, kind;
+  const float *x, *g;
+  float *out;
+  int64_t n, rows;
+  float eps;
+  long parts;
+} split_job;
+
+/* Part t of the elements [0, n): a multiple of 64 elements, so no two parts share a cache line. */
+static void unary_part(void *arg, long t) {
+  const split_job *j = arg;
+  const int64_t per = ((j->n + j->parts - 1) / j->parts + 63) / 64 * 64;
+  const int64_t from = t * per, to = from + per < j->n ? from + per : j->n;
+  if (from < to) unary_impl(j->op, j->x + from, j->out + from, to - from);
+}
+
+static void unary_split(int op, const float *x, float *out, int64_t n, long threads) {
+  split_job j = {op, 0, x, 0, out, n, 0, 0.0f, n >= MIN_PARALLEL && threads > 1 ? threads : 1};
+  if (j.parts == 1) unary_impl(op, x, out, n);
+  else pool_run(j.parts, unary_part, &j);
+}
+
+enum { ROW_LAYER_NORM, ROW_LAYER_NORM_GRAD, ROW_SOFTMAX, ROW_SOFTMAX_GRAD };
+
+static void rows_run(const split_job *j, int64_t r0, int64_t r1) {
+  const int64_t off = r0 * j->n, rows = r1 - r0;
+  switch (j->kind) {
+    case ROW_LAYER_NORM: layer_norm(j->x + off, rows, j->n, j->eps, j->out + off); break;
+    case ROW_LAYER_NORM_GRAD: layer_norm_grad(j->x + off, j->g + off, rows, j->n, j->eps, j->out + off); break;
+    case ROW_SOFTMAX: softmax(j->x + off, rows, j->n, j->out + off); break;
+    case ROW_SOFTMAX_GRAD: softmax_grad(j->x + off, j->g + off, rows, j->n, j->out + off); break;
+  }
+}
+
+/* Part t of the rows: whole rows, so each row's sums run in order on one thread. */
+static void rows_part(void *arg, long t) {
+  const split_job *j = arg;
+  const int64_t per = (j->rows + j->parts - 1) / j->parts;
+  const int64_t from = t * per, to = from + per < j->rows ? from + per : j->rows;
+  if (from < to) rows_run(j, from, to);
+}
+
+static void rows_split(int kind, const float *x, const float *g, int64_t rows, int64_t n, float eps, float *out, long threads) {
+  long parts = rows * n >= MIN_PARALLEL && threads > 1 ? threads : 1;
+  if (parts > rows) parts = rows > 0 ? rows : 1;
+  split_job j = {0, kind, x, g, out, n, rows, eps, parts};
+  if (parts == 1) rows_run(&j, 0, rows);
+  else pool_run(parts, rows_part, &j);
+}
+
 /* ---------------------------------------------------------------- Node-API */
 
 typedef struct {
@@ -429,41 +487,34 @@ static napi_value js_reduce(napi_env env, napi_callback_info info) {
   return NULL;
 }
 
-enum { ROW_LAYER_NORM, ROW_LAYER_NORM_GRAD, ROW_SOFTMAX, ROW_SOFTMAX_GRAD };
-
-/* rowOp(kind, x, g (or x when unused), rows, n, eps, out): layer_norm, layer_norm_grad, softmax, softmax_grad. */
+/* rowOp(kind, x, g (or x when unused), rows, n, eps, out, threads): layer_norm, layer_norm_grad, softmax, softmax_grad. */
 static napi_value js_row(napi_env env, napi_callback_info info) {
-  napi_value argv[7];
+  napi_value argv[8];
   array x, g, o;
-  int64_t kind, rows, n;
+  int64_t kind, rows, n, threads;
   double eps;
-  if (!args(env, info, 7, argv) || !get_int(env, argv[0], &kind) || kind < ROW_LAYER_NORM || kind > ROW_SOFTMAX_GRAD ||
+  if (!args(env, info, 8, argv) || !get_int(env, argv[7], &threads) || !get_int(env, argv[0], &kind) || kind < ROW_LAYER_NORM || kind > ROW_SOFTMAX_GRAD ||
       !get_array(env, argv[1], &x) || !x.is_float || !get_array(env, argv[2], &g) || !g.is_float || !get_int(env, argv[3], &rows) ||
       !get_int(env, argv[4], &n) || napi_get_value_double(env, argv[5], &eps) != napi_ok || !get_array(env, argv[6], &o) ||
       !o.is_float || rows < 0 || n < 0)
-    return fail(env, "mycel native rowOp: expected (kind 0..3, Float32Array x, g, rows, n, eps, Float32Array out)");
+    return fail(env, "mycel native rowOp: expected (kind 0..3, Float32Array x, g, rows, n, eps, Float32Array out, threads)");
   const size_t size = (size_t)(rows * n);
   if (x.length != size || g.length != size || o.length != size)
     return fail(env, "mycel native rowOp: x, g and out must have rows * n elements");
-  const float e = (float)eps; /* the caller passes a float32 value: exact */
-  switch (kind) {
-    case ROW_LAYER_NORM: layer_norm(x.data, rows, n, e, o.data); break;
-    case ROW_LAYER_NORM_GRAD: layer_norm_grad(x.data, g.data, rows, n, e, o.data); break;
-    case ROW_SOFTMAX: softmax(x.data, rows, n, o.data); break;
-    case ROW_SOFTMAX_GRAD: softmax_grad(x.data, g.data, rows, n, o.data); break;
-  }
+  /* the caller passes a float32 value: exact */
+  rows_split((int)kind, x.data, g.data, rows, n, (float)eps, o.data, threads);
   return NULL;
 }
 
-/* unary(op, x, out): out[i] = f(x[i]) for exp, log, tanh, sigmoid, gelu, gelu_grad (math.ts's bits); out may be x. */
+/* unary(op, x, out, threads): out[i] = f(x[i]) for exp, log, tanh, sigmoid, gelu, gelu_grad (math.ts's bits); out may be x. */
 static napi_value js_unary(napi_env env, napi_callback_info info) {
-  napi_value argv[3];
+  napi_value argv[4];
   array x, o;
-  int64_t op;
-  if (!args(env, info, 3, argv) || !get_int(env, argv[0], &op) || op < U_EXP || op > U_GELU_GRAD || !get_array(env, argv[1], &x) ||
+  int64_t op, threads;
+  if (!args(env, info, 4, argv) || !get_int(env, argv[3], &threads) || !get_int(env, argv[0], &op) || op < U_EXP || op > U_GELU_GRAD || !get_array(env, argv[1], &x) ||
       !x.is_float || !get_array(env, argv[2], &o) || !o.is_float || o.length < x.length)
-    return fail(env, "mycel native unary: expected (op 0..5, Float32Array x, Float32Array out at least as long)");
-  unary_impl((int)op, x.data, o.data, (int64_t)x.length);
+    return fail(env, "mycel native unary: expected (op 0..5, Float32Array x, Float32Array out at least as long, threads)");
+  unary_split((int)op, x.data, o.data, (int64_t)x.length, threads);
   return NULL;
 }
 

@@ -13,12 +13,13 @@
  * Operands are packed into tile-shaped panels (A: MR rows k-major, B: NR columns per k), padded with zeros;
  * the padding rows and columns are computed and dropped. k is walked in blocks of KC whose partial sums go
  * through the padded output (exact), and B in groups of NC_PANELS panels that stay in L2 while the A panels
- * pass. Output rows (A panels) are split over threads that take chunks from a shared counter, so a thread
- * the OS delays does not hold the others up. Every NaN is written as the canonical 0x7fc00000.
+ * pass. Output rows (A panels) are split over threads (the addon's persistent pool, pool.c) that take chunks
+ * from a shared counter, so a thread the OS delays does not hold the others up. Every NaN is written as the canonical 0x7fc00000.
  */
 #define NAPI_VERSION 8
 #include <node_api.h>
 #include "elementwise.h"
+#include "pool.h"
 #include "sha256.h"
 #include <math.h>
 #include <pthread.h>
@@ -189,11 +190,13 @@ static void run_panels(const job *jb, long p0, long p1) {
   }
 }
 
-static void *take_chunks(void *arg) {
+/* Every thread of the job (pool.c) takes chunks until none are left. */
+static void take_chunks(void *arg, long part) {
+  (void)part;
   job *jb = arg;
   for (;;) {
     long p0 = __atomic_fetch_add(&jb->next, 1, __ATOMIC_RELAXED) * jb->chunk;
-    if (p0 >= jb->panels) return NULL;
+    if (p0 >= jb->panels) return;
     run_panels(jb, p0, p0 + jb->chunk < jb->panels ? p0 + jb->chunk : jb->panels);
   }
 }
@@ -257,12 +260,7 @@ static const char *matmul(const kernel *kern, const operand *a, const operand *b
   if (parts < 1) parts = 1;
   /* four chunks per thread even out a slow thread and keep B's L2 reuse */
   jb.chunk = parts == 1 ? jb.panels : (jb.panels + parts * 4 - 1) / (parts * 4);
-  pthread_t workers[MAX_THREADS];
-  long started = 0;
-  for (long t = 1; t < parts; t++, started++)
-    if (pthread_create(&workers[started], NULL, take_chunks, &jb) != 0) break; /* fewer threads, same result */
-  take_chunks(&jb);
-  for (long t = 0; t < started; t++) pthread_join(workers[t], NULL);
+  pool_run(parts, take_chunks, &jb);
 
   uint32_t *bits = (uint32_t *)out;
   for (long p = 0; p < batch; p++)

@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-// Builds native/matmul.c, native/sha256.c and native/elementwise.c into native/build/mycel_native.node with the machine's C compiler ($CC, else cc):
+// Builds native/matmul.c, sha256.c, elementwise.c and pool.c into native/build/mycel_native.node with the machine's C compiler ($CC, else cc):
 // the Node-API headers come from the node-api-headers package (no download), and Node-API symbols resolve
 // against the running node at load time, so no node-gyp, Python or make is needed. The whole file is
 // compiled with -ffp-contract=off: only the fma intrinsics it writes out are fused. Where it cannot build
@@ -12,8 +12,8 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
-const sources = ['matmul.c', 'sha256.c', 'elementwise.c'].map((file) => join(root, 'native', file));
-const headerFiles = ['sha256.h', 'elementwise.h', 'math32.h'].map((file) => join(root, 'native', file));
+const sources = ['matmul.c', 'sha256.c', 'elementwise.c', 'pool.c'].map((file) => join(root, 'native', file));
+const headerFiles = ['sha256.h', 'elementwise.h', 'math32.h', 'pool.h'].map((file) => join(root, 'native', file));
 // --out DIR builds elsewhere (the tests use it to try a missing compiler without touching the real build).
 const outFlag = process.argv.indexOf('--out');
 const outDir = outFlag > 0 ? process.argv[outFlag + 1] : join(root, 'native', 'build');

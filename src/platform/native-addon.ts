@@ -17,10 +17,10 @@ export type NativeAddon = {
   copy?(x: Float32Array | Int32Array, out: Float32Array | Int32Array, layout: Int32Array): void;
   /** sum (isMax 0) or max (1) over the middle axis of x [outer, n, inner]. */
   reduce?(isMax: number, x: Float32Array, outer: number, n: number, inner: number, out: Float32Array): void;
-  /** kind 0..3: layer_norm(x), layer_norm_grad(x, g), softmax(x), softmax_grad(y = x, g), rows of n. */
-  rowOp?(kind: number, x: Float32Array, g: Float32Array, rows: number, n: number, eps: number, out: Float32Array): void;
-  /** out = f(x) for f 0..5: exp log tanh sigmoid gelu gelu_grad; out may be x. */
-  unary?(op: number, x: Float32Array, out: Float32Array): void;
+  /** kind 0..3: layer_norm(x), layer_norm_grad(x, g), softmax(x), softmax_grad(y = x, g), rows of n, split over threads. */
+  rowOp?(kind: number, x: Float32Array, g: Float32Array, rows: number, n: number, eps: number, out: Float32Array, threads: number): void;
+  /** out = f(x) for f 0..5: exp log tanh sigmoid gelu gelu_grad; out may be x; split over threads. */
+  unary?(op: number, x: Float32Array, out: Float32Array, threads: number): void;
   /** native/sha256.c's implementations this CPU runs, fastest first (sha-ni, portable); absent from an addon built before it. */
   readonly sha256Impls?: readonly string[];
   /** out[32 i ..] = SHA-256(0x00 || chunk i of data), chunks of `chunk` bytes, the last possibly shorter. */

@@ -34,6 +34,7 @@ export function configureKernels(next: Partial<KernelConfig>): KernelConfig {
     wasm = undefined;
   }
   if (native && native.threads !== config.threads) native = undefined;
+  if (nativeElementwise && nativeElementwise.threads !== config.threads) nativeElementwise = undefined;
   return previous;
 }
 
@@ -91,7 +92,7 @@ function fastElementwise(): NativeElementwise | undefined {
   if (config.kernels !== 'fast') return undefined;
   if (nativeElementwise === undefined) {
     const { addon } = nativeAddon();
-    nativeElementwise = (addon && createNativeElementwise(addon)) ?? null;
+    nativeElementwise = (addon && createNativeElementwise(addon, { threads: config.threads })) ?? null;
   }
   return nativeElementwise ?? undefined;
 }

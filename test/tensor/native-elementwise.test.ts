@@ -179,6 +179,35 @@ describe.each(['exp', 'log', 'tanh', 'sigmoid', 'gelu', 'gelu_grad'] as MathUnar
   });
 });
 
+describe('split over the addon\'s threads', () => {
+  it('the math and row kernels of large tensors give the same bits on 1, 2 and 3 threads as the reference', () => {
+    const [rows, n] = [301, 131]; // 39,431 elements: above the split threshold, rows and elements not multiples of 2 or 3
+    const x = new Float32Array(rows * n).map((_, i) => Math.sin(i * 12.9898) * (i % 7 === 0 ? 90 : 3));
+    const g = new Float32Array(rows * n).map((_, i) => Math.cos(i * 78.233));
+    x[17] = NaN;
+    x[5 * n + 3] = -Infinity;
+    for (const threads of [1, 2, 3]) {
+      const k = createNativeElementwise(addon, { threads })!;
+      for (const op of ['exp', 'gelu', 'gelu_grad'] as MathUnaryOp[]) {
+        const [expected, actual] = [new Float32Array(x.length), new Float32Array(x.length)];
+        ref.unary(op, x, expected);
+        k.unary(op, x, actual);
+        expect(bitsOf(actual), `${op} on ${threads} threads`).toEqual(bitsOf(expected));
+      }
+      const run = (name: string, f: (kernels: ElementwiseKernels, out: Float32Array) => void) => {
+        const [expected, actual] = [new Float32Array(x.length), new Float32Array(x.length)];
+        f(referenceElementwise, expected);
+        f(k, actual);
+        expect(bitsOf(actual), `${name} on ${threads} threads`).toEqual(bitsOf(expected));
+      };
+      run('layer_norm', (kernels, out) => kernels.layerNorm(x, rows, n, Math.fround(1e-5), out));
+      run('layer_norm_grad', (kernels, out) => kernels.layerNormGrad(x, g, rows, n, Math.fround(1e-5), out));
+      run('softmax', (kernels, out) => kernels.softmax(x, rows, n, out, ref.unary));
+      run('softmax_grad', (kernels, out) => kernels.softmaxGrad(x, g, rows, n, out));
+    }
+  });
+});
+
 describe('the backend picks them', () => {
   afterAll(() => void configureKernels({ kernels: 'fast' }));
 

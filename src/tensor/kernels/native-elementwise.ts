@@ -33,20 +33,23 @@ function hasElementwise(addon: NativeAddon): addon is NativeAddon & Native {
   return typeof addon.binary === 'function' && typeof addon.unary === 'function' && typeof addon.rowOp === 'function';
 }
 
-export type NativeElementwise = ElementwiseKernels & { unary: MathUnary };
+export type NativeElementwise = ElementwiseKernels & { unary: MathUnary; readonly threads: number };
 
 /**
  * The addon's elementwise kernels, or undefined where the addon predates them (rebuild with npm run build).
- * `minNative` (tests: 0) is the size from which the native code runs.
+ * `minNative` (tests: 0) is the size from which the native code runs; the math and row kernels of large tensors
+ * split their output over `threads` of the addon's pool (the same bits).
  */
-export function createNativeElementwise(addon: NativeAddon, { minNative = MIN_NATIVE }: { minNative?: number } = {}): NativeElementwise | undefined {
+export function createNativeElementwise(addon: NativeAddon, { minNative = MIN_NATIVE, threads = 1 }: { minNative?: number; threads?: number } = {}): NativeElementwise | undefined {
   if (!hasElementwise(addon)) return undefined;
+  const threadCount = Math.max(1, Math.floor(threads));
   const unary: MathUnary = (op, src, dst) => {
     if (src.length < minNative) ref.unary(op, src, dst);
-    else addon.unary(UNARY_CODE[op], src, dst);
+    else addon.unary(UNARY_CODE[op], src, dst, threadCount);
   };
   return {
     name: `native-${addon.elementwiseIsa}`,
+    threads: threadCount,
     unary,
     binary(op, a, aShape, b, bShape, out, outShape) {
       if (out.length < minNative) return ref.binary(op, a, aShape, b, bShape, out, outShape);
@@ -71,19 +74,19 @@ export function createNativeElementwise(addon: NativeAddon, { minNative = MIN_NA
     },
     layerNorm(x, rows, n, eps, out) {
       if (x.length < minNative) return ref.layerNorm(x, rows, n, eps, out);
-      addon.rowOp(ROW.layerNorm, x, x, rows, n, eps, out);
+      addon.rowOp(ROW.layerNorm, x, x, rows, n, eps, out, threadCount);
     },
     layerNormGrad(x, g, rows, n, eps, out) {
       if (x.length < minNative) return ref.layerNormGrad(x, g, rows, n, eps, out);
-      addon.rowOp(ROW.layerNormGrad, x, g, rows, n, eps, out);
+      addon.rowOp(ROW.layerNormGrad, x, g, rows, n, eps, out, threadCount);
     },
     softmax(x, rows, n, out, fallbackUnary) {
       if (x.length < minNative) return ref.softmax(x, rows, n, out, (buffer) => fallbackUnary('exp', buffer, buffer));
-      addon.rowOp(ROW.softmax, x, x, rows, n, 0, out);
+      addon.rowOp(ROW.softmax, x, x, rows, n, 0, out, threadCount);
     },
     softmaxGrad(y, g, rows, n, out) {
       if (y.length < minNative) return ref.softmaxGrad(y, g, rows, n, out);
-      addon.rowOp(ROW.softmaxGrad, y, g, rows, n, 0, out);
+      addon.rowOp(ROW.softmaxGrad, y, g, rows, n, 0, out, threadCount);
     },
   };
 }
