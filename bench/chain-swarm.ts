@@ -3,20 +3,51 @@
 // evaluation runs on the round's beacon), `{action: "swarm_<name>", gas}`; and a full score dispute played on chain
 // (a node whose scoring op writes 16 right answers, against an honest challenger), `{action: "score_dispute_total",
 // gas, rounds}` with its moves before it (`score_dispute_move`); and the data-availability challenge (a policy
-// requested, published in calldata in batches, and a withheld one forfeited).
+// requested, published in calldata in batches, and a withheld one forfeited); and a GRPO step dispute (a node that
+// lists a colluder's group it did not train on, challenged with the honest step), `swarm_challenge_step` and
+// `{action: "step_dispute_total", gas, rounds}` with its moves (`step_dispute_move`).
 import { keccak256, toHex as viemHex } from 'viem';
-import { swarmChallengeScore, swarmClaimScore, swarmCollect, swarmCollectUse, swarmFixBeacon, swarmForfeitUnavailable, swarmProveUse, swarmPublishPolicy, swarmRequestPolicy, swarmRolloutLeaf } from '../src/chain/index.js';
+import { swarmChallengeScore, swarmChallengeStep, swarmClaimScore, swarmCollect, swarmCollectUse, swarmFixBeacon, swarmForfeitUnavailable, swarmProveUse, swarmPublishPolicy, swarmRequestPolicy, swarmRolloutLeaf } from '../src/chain/index.js';
 import { policyBatches, policyParts } from '../src/node/swarm-availability.js';
 import { adversary, rulesOf } from '../src/verify/index.js';
 import { EVAL_TENSORS } from '../src/swarm/eval-program.js';
 import { MycelTokenAbi } from '../src/chain/generated/MycelToken.js';
 import { read, send } from '../src/chain/actions/send.js';
 import { SwarmCoordinatorAbi } from '../src/chain/generated/SwarmCoordinator.js';
-import { ECONOMICS, beaconOf, commitIn, evalRun, playScoreDispute, policyOf, rolloutHash, rolloutsOf, setupSwarmChain, syntheticClaim, usedOf, type Claim } from '../test/chain/coordinator-fixture.js';
+import { LAYOUT, groupOf, stepPolicy, stepRun, usedGroups } from '../test/chain/coordinator-step-fixture.js';
+import { ECONOMICS, beaconOf, commitIn, evalRun, playRecordedDispute, playScoreDispute, policyOf, rolloutHash, rolloutsOf, setupSwarmChain, syntheticClaim, usedOf, type Claim } from '../test/chain/coordinator-fixture.js';
 import type { makeReporter } from './report.js';
 
 /** A used leaf of some other contributor's rollout. */
 const rolloutLeafOf = (i: number) => swarmRolloutLeaf(`0x${'0b'.repeat(20)}`, rolloutHash(9, 2, i));
+
+/**
+ * A step dispute: Alice lists Carol's group beside her own, trains on hers only (the fake use), and Bob challenges her
+ * step with the honest one; played on chain to one instruction.
+ */
+async function stepDispute(c: Awaited<ReturnType<typeof setupSwarmChain>>, report: ReturnType<typeof makeReporter>): Promise<void> {
+  const [alice, bob, carol] = c.wallets.slice(1, 4);
+  const round = (await read<bigint>(c.publicClient, { address: c.coordinator, abi: SwarmCoordinatorAbi, functionName: 'currentRound', args: [] })) + 1n;
+  const start = stepPolicy(40);
+  await commitIn(c, alice, round, { policyHash: start.hash });
+  const listed = [{ author: alice.account.address, group: groupOf(1) }, { author: carol.account.address, group: groupOf(2) }];
+  const { used, leaves } = usedGroups(listed);
+  const fake = await stepRun(start, listed.map((l) => l.group), [1]);
+  const honest = await stepRun(start, listed.map((l) => l.group));
+  await commitIn(c, alice, round + 1n, { policyHash: fake.nextHash, usedLeaves: leaves });
+  const challenged = await swarmChallengeStep(bob, {
+    coordinator: c.coordinator, round: round + 1n, node: alice.account.address, root: honest.runRoot, prevPolicyLeaves: start.leaves, nextPolicyLeaves: fake.nextLeaves, used,
+  });
+  report({ action: 'swarm_challenge_step', gas: Number(challenged.gasUsed), used_groups: used.length, slots: LAYOUT.slots, policy_leaves: start.leaves.length });
+  const played = await playRecordedDispute(c, challenged.disputeId, honest.honest, { solver: fake, challenger: honest }, { solver: alice, challenger: bob });
+  for (const m of played.moves) report({ action: 'step_dispute_move', move: m.kind, by: m.by, level: m.level, gas: Number(m.gas) });
+  const r = played.ruling;
+  report({
+    action: 'step_dispute_total', gas: Number(played.gas), rounds: played.rounds, transactions: played.transactions,
+    ruling: `${r.loser} loses at ${r.at}: step ${r.t}, op ${r.op}, instruction ${r.instruction} (${r.opcode})`,
+    with_challenge: Number(played.gas + challenged.gasUsed),
+  });
+}
 
 export async function swarmOnChain(report: ReturnType<typeof makeReporter>): Promise<void> {
   const c = await setupSwarmChain({ nodes: 3 });
@@ -33,6 +64,7 @@ export async function swarmOnChain(report: ReturnType<typeof makeReporter>): Pro
     const rollouts = rolloutsOf(alice.account.address, [0, 1, 2, 3].map((i) => rolloutHash(1, 1, i)));
     report({ action: 'swarm_commit', gas: Number((await commitIn(c, alice, round, { policyHash: policies[0].hash, rolloutsRoot: rollouts.root })).gasUsed) });
     await commitIn(c, bob, round, { policyHash: policies[1].hash });
+    await commitIn(c, carol, round, { policyHash: policies[2].hash }); // a step of round + 1 starts from a committed policy
     await c.mineTo(s.deadline + 1n);
     const fixed = await swarmFixBeacon(carol, { coordinator: c.coordinator, round });
     report({ action: 'swarm_fix_beacon', gas: Number(fixed.gasUsed) });
@@ -87,16 +119,18 @@ export async function swarmOnChain(report: ReturnType<typeof makeReporter>): Pro
     await c.mineTo(darkAsked.deadline);
     report({ action: 'swarm_forfeit_unavailable', gas: Number((await swarmForfeitUnavailable(challenger, { coordinator: c.coordinator, round: dark, node: bob.account.address })).gasUsed) });
     // A void round: nobody fixed the beacon within 256 blocks.
-    const voidRound = (await read<bigint>(c.publicClient, { address: c.coordinator, abi: SwarmCoordinatorAbi, functionName: 'currentRound', args: [] })) + 1n;
+    const voidRound = (await read<bigint>(c.publicClient, { address: c.coordinator, abi: SwarmCoordinatorAbi, functionName: 'currentRound', args: [] })) + 2n;
     const late = await c.schedule(voidRound);
+    for (const w of [bob, carol]) await commitIn(c, w, voidRound - 1n, { policyHash: policies[1].hash });
     await commitIn(c, alice, voidRound, { policyHash: policies[0].hash, rolloutsRoot: keccak256(viemHex('late')) });
-    // What each used leaf costs a commit: two commits alike but for their used leaves (2 and 16; neither the round's first).
+    // What each used leaf costs a commit: two commits alike but for their used leaves (2 and the step's 8 slots; neither the round's first).
     const few = (await commitIn(c, bob, voidRound, { policyHash: policies[1].hash, usedLeaves: [0, 1].map(rolloutLeafOf) })).gasUsed;
-    const many = Array.from({ length: 16 }, (_, i) => rolloutLeafOf(i));
+    const many = Array.from({ length: LAYOUT.slots }, (_, i) => rolloutLeafOf(i));
     const manyGas = (await commitIn(c, carol, voidRound, { policyHash: policies[2].hash, usedLeaves: many })).gasUsed;
     report({ action: 'swarm_commit_used', gas: Number(manyGas), used_leaves: many.length, gas_per_used_leaf: Math.round(Number(manyGas - few) / (many.length - 2)) });
     await c.mineTo(late.deadline + 257n);
     report({ action: 'swarm_fix_beacon_void', gas: Number((await swarmFixBeacon(carol, { coordinator: c.coordinator, round: voidRound })).gasUsed) });
+    await stepDispute(c, report);
   } finally {
     await c.stop();
   }

@@ -8,7 +8,6 @@ import {IDisputeClient, IDisputeResolver} from "./interfaces/IDisputeResolver.so
 import {NodeRegistry} from "./NodeRegistry.sol";
 import {Commitments} from "./Commitments.sol";
 import {SwarmPrograms} from "./SwarmPrograms.sol";
-import {PolicyLeaves} from "./PolicyLeaves.sol";
 
 /**
  * @title SwarmCoordinator: RL swarm rounds on chain, paid by verified score and verified use
@@ -54,8 +53,10 @@ contract SwarmCoordinator is IDisputeClient {
     using SafeERC20 for IERC20;
 
     /**
-     * @notice One evaluation program the swarm admits: a model config's facts tree and steps (src/swarm/eval-program.ts
-     * evalFacts; steps must be SwarmPrograms.evalSteps()) and the leaf count of its policies' state trees, which the facts assume.
+     * @notice The programs the swarm admits for one model config: its evaluation program's facts tree and steps
+     * (src/swarm/eval-program.ts evalFacts; steps must be SwarmPrograms.evalSteps()), the leaf count of its policies'
+     * state trees, which the facts assume, and its GRPO step (`grpo`: the step program's facts and its slots' layout,
+     * src/swarm/grpo-step-facts.ts grpoStepFacts for the swarm's config).
      */
     struct EvalProgram {
         bytes32 modelConfig;
@@ -63,6 +64,14 @@ contract SwarmCoordinator is IDisputeClient {
         uint64 factsSize;
         uint64 steps;
         uint32 policyLeafCount;
+        GrpoStep grpo;
+    }
+
+    /// @notice A model config's GRPO step program (one step): its facts tree, and the layout of the groups in its state.
+    struct GrpoStep {
+        bytes32 factsRoot;
+        uint64 factsSize;
+        SwarmPrograms.GrpoLayout layout;
     }
 
     /// @notice Round lengths in blocks, and when round 0 starts.
@@ -92,13 +101,16 @@ contract SwarmCoordinator is IDisputeClient {
         bytes32 h0; // the claim's h_0, computed here
         uint32 score; // the claimed score (an integer: a count of right answers)
         uint32 openDisputes;
-        uint32 uses; // proven uses of this node's rollouts of this round
+        uint32 uses; // proven uses of this node's rollouts of this round (against standing steps)
+        uint32 usedBy; // uses proven against this node's step (of the previous round's rollouts)
         bool committed;
         bool claimed;
         bool refuted;
         bool collected;
         bool useCollected;
+        bool stepRefuted; // the GRPO step behind usedRoot lost a step dispute: its used root is void
         uint128 held; // losing challengers' unburned halves, paid with the node's bonds or to whoever refutes it
+        uint128 stepHeld; // the same for step disputes, paid with the commit bond
     }
 
     /// @notice A round's beacon and totals.
@@ -106,9 +118,10 @@ contract SwarmCoordinator is IDisputeClient {
         bytes32 beacon;
         bool void;
         uint32 commits;
-        uint32 openDisputes;
+        uint32 openDisputes; // score and step disputes of the round's entries
+        uint32 openStepDisputes;
         uint64 totalScore; // of the claims not refuted
-        uint64 totalUses;
+        uint64 totalUses; // of the claims not refuted, against steps not refuted
     }
 
     /// @notice A dispute this coordinator opened in {GAME}.
@@ -117,6 +130,13 @@ contract SwarmCoordinator is IDisputeClient {
         address node;
         address challenger;
         bool open;
+        bool step; // a dispute over the node's GRPO step (its commit), not its score claim
+    }
+
+    /// @notice A GRPO step's two policies as state-tree leaves: `prev` its start (the node's policy of the round before), `next` its result (the round's).
+    struct StepPolicies {
+        bytes32[] prev;
+        bytes32[] next;
     }
 
     /**
@@ -205,6 +225,8 @@ contract SwarmCoordinator is IDisputeClient {
     mapping(uint256 round => mapping(address node => Entry)) private _entries;
     mapping(uint256 disputeId => DisputeRecord) private _disputes;
     mapping(bytes32 useKey => bool) private _usesProven;
+    /// @notice The contributors of the uses proven against a user's step (one per use, Entry.usedBy of them; at most its slots), what a refuted step takes back.
+    mapping(uint256 round => mapping(address user => mapping(uint256 i => address contributor))) private _usesAgainst;
     mapping(uint256 round => mapping(address node => Availability)) private _availability;
     mapping(uint256 round => RoundAvailability) private _roundAvailability;
     /// @notice Published leaves of a request, a bit per leaf index: keccak256(round, node, index / 256) => bits.
@@ -220,6 +242,9 @@ contract SwarmCoordinator is IDisputeClient {
     /// @notice Dispute `disputeId` over `node`'s claim of `round` ended: `winner` (address(0): both lost); `burned` was burned.
     event ScoreDisputeResolved(uint256 indexed round, address indexed node, uint256 indexed disputeId, address winner, uint256 prize, uint256 burned);
     event UseProven(uint256 indexed round, address indexed contributor, address indexed user, bytes32 leaf);
+    event StepChallenged(uint256 indexed round, address indexed node, address indexed challenger, bytes32 challengerRoot, uint256 disputeId, bytes32 runRoot, bytes32 h0);
+    /// @notice Step dispute `disputeId` over `node`'s GRPO step of round `round` ended: `winner` (address(0): both lost).
+    event StepDisputeResolved(uint256 indexed round, address indexed node, uint256 indexed disputeId, address winner, uint256 prize, uint256 burned);
     /// @notice `node` collected round `round`: `bonds` (its own bonds and held prizes) and `reward` (its score share).
     event Collected(uint256 indexed round, address indexed node, uint256 bonds, uint256 reward);
     event UseCollected(uint256 indexed round, address indexed node, uint256 reward);
@@ -323,6 +348,18 @@ contract SwarmCoordinator is IDisputeClient {
     error SwarmPublishMismatch(uint256 round, address node, uint256 index);
     /// @notice Leaf `index`'s data does not fit its form: a header is 16 bytes, a tensor's bytes 4 per element of its shape.
     error SwarmPartMalformed(uint256 index);
+    /// @notice A commit with used groups needs the node's commit of round `round` - 1, where its step started: there is none.
+    error SwarmNoPreviousCommit(uint256 round, address node);
+    /// @notice The commit lists `got` used groups; the model config's GRPO step has `slots` slots.
+    error SwarmTooManyUsed(uint256 got, uint256 slots);
+    /// @notice `node`'s commit of round `round` lists no used group: there is no step to dispute.
+    error SwarmNoStep(uint256 round, address node);
+    /// @notice `node`'s GRPO step of round `round` is already refuted.
+    error SwarmStepRefuted(uint256 round, address node);
+    /// @notice Step challenges of round `round` closed at block `closes` (it is block `blockNumber`).
+    error SwarmStepChallengeClosed(uint256 round, uint256 blockNumber, uint256 closes);
+    /// @notice The used groups give the used root `got`; the node committed `committed`.
+    error SwarmUsedMismatch(bytes32 got, bytes32 committed);
     /// @notice `open` data-availability requests of round `round` are unsettled; its payouts wait for them.
     error SwarmRequestsOpen(uint256 round, uint256 open);
 
@@ -346,6 +383,7 @@ contract SwarmCoordinator is IDisputeClient {
         if (timing.claimBlocks == 0) revert SwarmConfigInvalid("claimBlocks");
         if (timing.challengeBlocks == 0) revert SwarmConfigInvalid("challengeBlocks");
         if (economics.claimBond < 2) revert SwarmConfigInvalid("claimBond");
+        if (economics.commitBond < 2) revert SwarmConfigInvalid("commitBond");
         if (economics.useShareBps > 10_000) revert SwarmConfigInvalid("useShareBps");
         if (programs.length == 0) revert SwarmConfigInvalid("programs");
         TOKEN = token;
@@ -367,6 +405,8 @@ contract SwarmCoordinator is IDisputeClient {
             if (p.modelConfig == bytes32(0) || _programs[p.modelConfig].steps != 0) revert SwarmConfigInvalid("programs.modelConfig");
             if (p.steps != evalSteps || p.factsSize == 0) revert SwarmConfigInvalid("programs.steps");
             if (p.policyLeafCount == 0) revert SwarmConfigInvalid("programs.policyLeafCount");
+            SwarmPrograms.GrpoLayout memory l = p.grpo.layout;
+            if (p.grpo.factsSize == 0 || l.slots == 0 || l.slots > 100 || l.completions == 0 || l.width == 0) revert SwarmConfigInvalid("programs.grpo");
             _programs[p.modelConfig] = p;
             _modelConfigs.push(p.modelConfig);
         }
@@ -404,7 +444,10 @@ contract SwarmCoordinator is IDisputeClient {
      * @notice A registered node's commitment of round `round`, with {COMMIT_BOND} (approve it first). `usedLeaves` are
      * the rollout leaves of round `round` - 1 its GRPO step trained on: the used root is computed here from them and
      * they are logged in {Committed}, so every contributor can find its own leaves and prove their use with a path
-     * (docs/swarm-chain.md, "Use"): a used root cannot be committed without publishing its leaves.
+     * (docs/swarm-chain.md, "Use"): a used root cannot be committed without publishing its leaves. Each leaf is
+     * {rolloutLeaf}(author, groupHash) of a group the step trained on, in batch order, at most the model config's GRPO
+     * step slots; the step started from the node's committed policy of round `round` - 1, which must exist, so that
+     * anyone can dispute the step ({challengeStep}).
      */
     function commit(uint256 round, bytes32 rolloutsRoot, bytes32 policyHash, bytes32[] calldata usedLeaves, bytes32 modelConfig) external {
         (uint256 opens, uint256 deadline,,,) = schedule(round);
@@ -414,6 +457,10 @@ contract SwarmCoordinator is IDisputeClient {
         if (e.committed) revert SwarmAlreadyCommitted(round, msg.sender);
         if (_programs[modelConfig].steps == 0) revert SwarmModelUnknown(modelConfig);
         if (rolloutsRoot == bytes32(0) || policyHash == bytes32(0)) revert SwarmZeroHash();
+        if (usedLeaves.length != 0) {
+            if (usedLeaves.length > _programs[modelConfig].grpo.layout.slots) revert SwarmTooManyUsed(usedLeaves.length, _programs[modelConfig].grpo.layout.slots);
+            if (round == 0 || !_entries[round - 1][msg.sender].committed) revert SwarmNoPreviousCommit(round, msg.sender);
+        }
         e.committed = true;
         e.rolloutsRoot = rolloutsRoot;
         e.policyHash = policyHash;
@@ -491,7 +538,7 @@ contract SwarmCoordinator is IDisputeClient {
      * @notice The whole number a float32 score holds (the evaluation counts right answers): +0 is 0; otherwise a
      * positive normal float32 without fraction bits, at most 2^24. Anything else is {SwarmScoreInvalid}.
      */
-    function scoreOf(uint32 bits) public pure returns (uint32) {
+    function scoreOf(uint32 bits) internal pure returns (uint32) {
         if (bits == 0) return 0;
         uint32 exponent = (bits >> 23) & 0xff;
         // sign set, zero/subnormal, below 1.0, or above 2^24 (where float32 stops holding every integer)
@@ -524,8 +571,121 @@ contract SwarmCoordinator is IDisputeClient {
         IERC20(address(TOKEN)).safeTransferFrom(msg.sender, address(this), CLAIM_BOND);
         disputeId = GAME.openDispute(round, IDisputeResolver.Rules(e.h0, p.factsRoot, p.factsSize, p.steps), node, msg.sender, e.runRoot, challengerRoot);
         if (_disputes[disputeId].node != address(0)) revert SwarmDisputeIdReused(disputeId);
-        _disputes[disputeId] = DisputeRecord(uint64(round), node, msg.sender, true);
+        _disputes[disputeId] = DisputeRecord(uint64(round), node, msg.sender, true, false);
         emit ScoreChallenged(round, node, msg.sender, challengerRoot, disputeId);
+    }
+
+    /**
+     * @notice Contests `node`'s GRPO step behind its commit of round `round` (docs/swarm-chain.md, "The GRPO step") with
+     * {COMMIT_BOND} and the challenger's own run root of the step: `policies` the leaves of the node's committed
+     * policy of round `round` - 1 (the step's start, `prev`) and of its policy of round `round` (`next`), `used` the
+     * groups its used leaves name, in order. The node's run root is computed here ({SwarmPrograms.grpoStepRun}):
+     * it never posts one. Until useEnd(round - 1) = challengeEnd(round); any number of challengers, each its own game.
+     */
+    function challengeStep(uint256 round, address node, bytes32 challengerRoot, StepPolicies calldata policies, SwarmPrograms.UsedGroup[] calldata used)
+        external
+        returns (uint256 disputeId)
+    {
+        _checkStepChallenge(round, node, challengerRoot);
+        (bytes32 h0, bytes32 runRoot) = _stepRun(round, node, policies, used);
+        if (challengerRoot == runRoot) revert SwarmChallengeRootMatches(challengerRoot);
+        disputeId = _openStep(round, node, challengerRoot, h0, runRoot);
+    }
+
+    /// @dev What a step challenge needs before its roots are computed: a step, not refuted, its window, another sender.
+    function _checkStepChallenge(uint256 round, address node, bytes32 challengerRoot) private view {
+        Entry storage e = _entries[round][node];
+        if (e.usedRoot == bytes32(0)) revert SwarmNoStep(round, node);
+        if (e.stepRefuted) revert SwarmStepRefuted(round, node);
+        if (_rounds[round].void) revert SwarmRoundVoid(round);
+        (,,,, uint256 closes) = schedule(round - 1);
+        if (block.number >= closes) revert SwarmStepChallengeClosed(round, block.number, closes);
+        if (msg.sender == node) revert SwarmSelfChallenge(node);
+        if (challengerRoot == bytes32(0)) revert SwarmZeroHash();
+    }
+
+    /// @dev Takes the challenger's bond and opens the step dispute in {GAME}: 1 step, the model config's GRPO step facts.
+    function _openStep(uint256 round, address node, bytes32 challengerRoot, bytes32 h0, bytes32 runRoot) private returns (uint256 disputeId) {
+        _rounds[round].openDisputes += 1;
+        _rounds[round].openStepDisputes += 1;
+        IERC20(address(TOKEN)).safeTransferFrom(msg.sender, address(this), COMMIT_BOND);
+        GrpoStep storage g = _programs[_entries[round][node].modelConfig].grpo;
+        disputeId = GAME.openDispute(round, IDisputeResolver.Rules(h0, g.factsRoot, g.factsSize, 1), node, msg.sender, runRoot, challengerRoot);
+        if (_disputes[disputeId].node != address(0)) revert SwarmDisputeIdReused(disputeId);
+        _disputes[disputeId] = DisputeRecord(uint64(round), node, msg.sender, true, true);
+        emit StepChallenged(round, node, msg.sender, challengerRoot, disputeId, runRoot, h0);
+    }
+
+    /// @dev h_0 and the node's run root of its step of round `round`, after checking the policies and groups against its commitments.
+    function _stepRun(uint256 round, address node, StepPolicies calldata policies, SwarmPrograms.UsedGroup[] calldata used)
+        private
+        view
+        returns (bytes32 h0, bytes32 runRoot)
+    {
+        SwarmPrograms.GrpoLayout memory layout = _stepLayout(round, node, policies.prev.length, policies.next.length);
+        SwarmPrograms.StepRun memory run = PROGRAMS.grpoStepRun(policies.prev, policies.next, used, layout);
+        bytes32 committed = _entries[round - 1][node].policyHash;
+        if (run.prevHash != committed) revert SwarmPolicyMismatch(round - 1, node, run.prevHash, committed);
+        Entry storage e = _entries[round][node];
+        if (run.nextHash != e.policyHash) revert SwarmPolicyMismatch(round, node, run.nextHash, e.policyHash);
+        if (run.usedRoot != e.usedRoot) revert SwarmUsedMismatch(run.usedRoot, e.usedRoot);
+        return (run.h0, run.runRoot);
+    }
+
+    /// @dev The step's slot layout, after checking that both policies have the model config's leaf count.
+    function _stepLayout(uint256 round, address node, uint256 prevCount, uint256 nextCount) private view returns (SwarmPrograms.GrpoLayout memory) {
+        EvalProgram storage p = _programs[_entries[round][node].modelConfig];
+        uint256 want = p.policyLeafCount;
+        if (prevCount != want) revert SwarmPolicyLayout(prevCount, want);
+        if (nextCount != want) revert SwarmPolicyLayout(nextCount, want);
+        return p.grpo.layout;
+    }
+
+    /**
+     * @dev The ruling of a step dispute: the node's first loss refutes its step (its used root is void: the uses proven
+     * against it leave their contributors' counts and the round's total) and takes its commit bond (half to the
+     * challenger with what the node held, half burned; both lost: all burned); a win holds the challenger's unburned
+     * half for the node, paid with its commit bond.
+     */
+    function _resolveStep(uint256 disputeId, DisputeRecord storage d, address winner) private {
+        uint256 round = d.round;
+        address node = d.node;
+        address challenger = d.challenger;
+        Entry storage e = _entries[round][node];
+        _rounds[round].openDisputes -= 1;
+        _rounds[round].openStepDisputes -= 1;
+        uint256 bond = COMMIT_BOND;
+        if (e.stepRefuted) {
+            emit StepDisputeResolved(round, node, disputeId, winner, 0, 0);
+            IERC20(address(TOKEN)).safeTransfer(challenger, bond);
+            return;
+        }
+        uint256 burned = (bond * LOSER_BURN_BPS) / 10_000;
+        uint256 prize = bond - burned;
+        if (winner == node) {
+            e.stepHeld += uint128(prize);
+            emit StepDisputeResolved(round, node, disputeId, winner, prize, burned);
+            TOKEN.burn(burned);
+            return;
+        }
+        e.stepRefuted = true;
+        mapping(uint256 => address) storage contributors = _usesAgainst[round][node];
+        Round storage prev = _rounds[round - 1];
+        for (uint256 i = 0; i < e.usedBy; ++i) {
+            Entry storage c = _entries[round - 1][contributors[i]];
+            c.uses -= 1;
+            if (!c.refuted) prev.totalUses -= 1;
+        }
+        uint256 held = e.stepHeld;
+        e.stepHeld = 0;
+        if (winner == address(0)) {
+            emit StepDisputeResolved(round, node, disputeId, winner, 0, 2 * bond + held);
+            TOKEN.burn(2 * bond + held);
+            return;
+        }
+        emit StepDisputeResolved(round, node, disputeId, winner, prize + held, burned);
+        IERC20(address(TOKEN)).safeTransfer(challenger, bond + prize + held);
+        TOKEN.burn(burned);
     }
 
     /// @inheritdoc IDisputeClient
@@ -536,10 +696,11 @@ contract SwarmCoordinator is IDisputeClient {
         address node = d.node;
         address challenger = d.challenger;
         if (winner != node && winner != challenger && winner != address(0)) revert SwarmWinnerInvalid(disputeId, winner);
+        d.open = false;
+        if (d.step) return _resolveStep(disputeId, d, winner);
         uint256 round = d.round;
         Entry storage e = _entries[round][node];
         Round storage r = _rounds[round];
-        d.open = false;
         e.openDisputes -= 1;
         r.openDisputes -= 1;
         uint256 bond = CLAIM_BOND;
@@ -644,7 +805,7 @@ contract SwarmCoordinator is IDisputeClient {
         uint256 bit = uint256(1) << (p.index % 256);
         uint256 bits = _publishedLeaves[key];
         if (bits & bit != 0) revert SwarmLeafAlreadyPublished(round, msg.sender, p.index);
-        (bool ok, bytes32 leaf) = p.index == 0 ? PolicyLeaves.headerLeaf(p.data) : PolicyLeaves.tensorLeaf(p.name, p.dtype, p.shape, p.data);
+        (bool ok, bytes32 leaf) = PROGRAMS.policyLeaf(p.index, p.name, p.dtype, p.shape, p.data);
         if (!ok) revert SwarmPartMalformed(p.index);
         if (!Commitments.opensInPlace(leaf, p.index, total, p.path, policyHash)) revert SwarmPublishMismatch(round, msg.sender, p.index);
         _publishedLeaves[key] = bits | bit;
@@ -701,7 +862,7 @@ contract SwarmCoordinator is IDisputeClient {
     // ---------------------------------------------------------------- use
 
     /// @notice The leaf of a rollout in a rolloutsRoot or usedRoot: SHA-256(0x00 || contributor || rollout hash).
-    function rolloutLeaf(address contributor, bytes32 rolloutHash) public pure returns (bytes32) {
+    function rolloutLeaf(address contributor, bytes32 rolloutHash) internal pure returns (bytes32) {
         return sha256(abi.encodePacked(bytes1(0x00), contributor, rolloutHash));
     }
 
@@ -717,6 +878,7 @@ contract SwarmCoordinator is IDisputeClient {
         if (!e.claimed || e.refuted) revert SwarmNotEligible(round, msg.sender);
         Entry storage u = _entries[round + 1][user];
         if (user == msg.sender || !u.committed) revert SwarmUserInvalid(round, user);
+        if (u.stepRefuted) revert SwarmStepRefuted(round + 1, user);
         (,,,, uint256 useEnd) = schedule(round);
         if (block.number >= useEnd) revert SwarmUseClosed(round, block.number, useEnd);
         bytes32 leaf = rolloutLeaf(msg.sender, rolloutHash);
@@ -725,6 +887,7 @@ contract SwarmCoordinator is IDisputeClient {
         if (!Commitments.opensInPlace(leaf, own.index, own.size, own.path, e.rolloutsRoot)) revert SwarmUseProofInvalid(Proof.OwnRollouts);
         if (!Commitments.opensInPlace(leaf, used.index, used.size, used.path, u.usedRoot)) revert SwarmUseProofInvalid(Proof.UsedRollouts);
         _usesProven[key] = true;
+        _usesAgainst[round + 1][user][u.usedBy++] = msg.sender;
         e.uses += 1;
         _rounds[round].totalUses += 1;
         emit UseProven(round, msg.sender, user, leaf);
@@ -733,7 +896,7 @@ contract SwarmCoordinator is IDisputeClient {
     // ---------------------------------------------------------------- payouts
 
     /// @notice Round `round`'s reward: REWARD_PER_ROUND for rounds below ROUNDS, else 0; and its use part.
-    function rewardOf(uint256 round) public view returns (uint256 total, uint256 usePart) {
+    function rewardOf(uint256 round) internal view returns (uint256 total, uint256 usePart) {
         total = round < ROUNDS ? REWARD_PER_ROUND : 0;
         usePart = (total * USE_SHARE_BPS) / 10_000;
     }
@@ -749,7 +912,11 @@ contract SwarmCoordinator is IDisputeClient {
         if (e.collected) revert SwarmAlreadyCollected(round, msg.sender);
         Round storage r = _rounds[round];
         uint256 reward;
-        uint256 bonds = COMMIT_BOND;
+        // A refuted step took the commit bond; a step that won disputes holds their prizes.
+        uint256 bonds = e.stepRefuted ? 0 : COMMIT_BOND + e.stepHeld;
+        e.stepHeld = 0;
+        // Step disputes may be open in a round voided meanwhile: the commit bond waits for them too.
+        if (r.void && r.openDisputes != 0) revert SwarmDisputesOpen(round, r.openDisputes);
         if (!r.void) {
             (,,, uint256 challengeEnd,) = schedule(round);
             RoundAvailability storage ra = _roundAvailability[round];
@@ -780,6 +947,9 @@ contract SwarmCoordinator is IDisputeClient {
         if (av.challengeEnd > useEnd) useEnd = av.challengeEnd;
         if (block.number < useEnd) revert SwarmTooEarly(round, block.number, useEnd);
         if (e.openDisputes != 0) revert SwarmDisputesOpen(round, e.openDisputes);
+        // Uses count only against standing steps: the users' step disputes (round + 1) must be ruled first.
+        uint32 stepDisputes = _rounds[round + 1].openStepDisputes;
+        if (stepDisputes != 0) revert SwarmDisputesOpen(round + 1, stepDisputes);
         if (av.open) revert SwarmRequestsOpen(round, 1);
         if (!e.claimed || e.refuted || r.void) revert SwarmNotEligible(round, msg.sender);
         (, uint256 usePart) = rewardOf(round);

@@ -2,12 +2,15 @@
 pragma solidity ^0.8.24;
 
 import {SwarmEval} from "./SwarmEval.sol";
+import {Commitments} from "./Commitments.sol";
+import {PolicyLeaves} from "./PolicyLeaves.sol";
 
 /**
  * @title SwarmPrograms: the state hashes of the swarm's disputable programs, computed on chain
  * @notice What the SwarmCoordinator needs to know about the programs it opens disputes over, and nothing else: h_0 of
- * a node's evaluation (SwarmEval.evalH0) and the opening of its score in the run's last state. Stateless (no storage,
- * no owner): deployed once beside a coordinator, which holds its address as an immutable and calls it with STATICCALL.
+ * a node's evaluation (SwarmEval.evalH0) and the opening of its score in the run's last state; h_0, h_1 and the run
+ * root of a node's GRPO step ({grpoStepRun}). Stateless (no storage, no owner): deployed once beside a coordinator,
+ * which holds its address as an immutable and calls it with STATICCALL.
  *
  * Why a contract of its own: the coordinator holds the rules and the money, and the hashing of the programs' states
  * (a few KB of code per program) grows with each program the swarm disputes; inlined, it left the coordinator about
@@ -43,8 +46,153 @@ contract SwarmPrograms {
         leaf = SwarmEval.scoreLeaf(scoreBits);
     }
 
+    /**
+     * @notice Leaf `index` of a policy's state tree recomputed from its raw bytes ({PolicyLeaves}): the header (index 0,
+     * `data` its 16 bytes) or a tensor; ok is false when the bytes do not fit that form. What a data-availability
+     * publication checks (the coordinator's publishPolicy).
+     */
+    function policyLeaf(uint32 index, bytes calldata name, uint32 dtype, uint32[] calldata shape, bytes calldata data) external view returns (bool ok, bytes32 leaf) {
+        return index == 0 ? PolicyLeaves.headerLeaf(data) : PolicyLeaves.tensorLeaf(name, dtype, shape, data);
+    }
+
     /// @notice The steps of every evaluation program (what a coordinator's admitted programs must say).
     function evalSteps() external pure returns (uint256) {
         return SwarmEval.STEPS;
+    }
+
+    // ---------------------------------------------------------------- the GRPO step (docs/swarm-chain.md, "The GRPO step")
+
+    /**
+     * @notice The rows tensor of a step's slots: `slots` groups of `completions` rows of [inputs, targets, mask] over
+     * `width` positions, float32 [completions, 3, width] each (src/swarm/grpo-step.ts grpoLayout).
+     */
+    struct GrpoLayout {
+        uint32 slots;
+        uint32 completions;
+        uint32 width;
+    }
+
+    /// @notice A group a GRPO step trained on: its author and its hash (the chunk root of its rows), whose leaf is SHA-256(0x00 || author || groupHash).
+    struct UsedGroup {
+        address author;
+        bytes32 groupHash;
+    }
+
+    /// @notice What {grpoStepRun} computes: the two policies' hashes, the used root, h_0 and the run root.
+    struct StepRun {
+        bytes32 prevHash;
+        bytes32 nextHash;
+        bytes32 usedRoot;
+        bytes32 h0;
+        bytes32 runRoot;
+    }
+
+    uint32 private constant FLOAT32 = 1;
+    uint256 private constant CHUNK_BYTES = 256;
+
+    /// @notice More groups than the step has slots.
+    error SwarmStepTooManyGroups(uint256 groups, uint256 slots);
+
+    /**
+     * @notice A node's GRPO step, recomputed from its committed policies' leaves and the hashes of the groups it trained
+     * on (in batch order; the slots after them hold all-zero rows), as src/swarm/grpo-step.ts grpoStepRun: h_0 = header
+     * (0, 0), `prevLeaves` but their header, the slot leaves; h_1 = header (1, 1), `nextLeaves` but their header, the
+     * same slot leaves; the run root over [h_0, h_1] (the game's run tree; {stepState} gives h_1). Also the two policy
+     * hashes (the roots of `prevLeaves` and `nextLeaves`) and the used root (over the groups' leaves), which the caller
+     * checks against the node's commitments.
+     */
+    function grpoStepRun(bytes32[] calldata prevLeaves, bytes32[] calldata nextLeaves, UsedGroup[] calldata used, GrpoLayout calldata layout)
+        external
+        view
+        returns (StepRun memory run)
+    {
+        if (used.length > layout.slots) revert SwarmStepTooManyGroups(used.length, layout.slots);
+        bytes32[] memory groupHashes;
+        (run.usedRoot, groupHashes) = _used(used);
+        bytes32[] memory slots = _slotLeaves(groupHashes, layout);
+        run.prevHash = Commitments.rootOfLeaves(prevLeaves);
+        run.nextHash = Commitments.rootOfLeaves(nextLeaves);
+        run.h0 = _stepState(0, prevLeaves, slots);
+        run.runRoot = Commitments.nodeInPlace(Commitments.leafOfWord(run.h0), Commitments.leafOfWord(_stepState(1, nextLeaves, slots)));
+    }
+
+    /// @notice The used root over `used`'s leaves (0 for none) and their group hashes.
+    function _used(UsedGroup[] calldata used) private view returns (bytes32 root, bytes32[] memory groupHashes) {
+        bytes32[] memory leaves = new bytes32[](used.length);
+        groupHashes = new bytes32[](used.length);
+        for (uint256 i = 0; i < used.length; ++i) {
+            groupHashes[i] = used[i].groupHash;
+            leaves[i] = sha256(abi.encodePacked(bytes1(0x00), used[i].author, used[i].groupHash));
+        }
+        if (used.length != 0) root = _root(leaves);
+    }
+
+    /// @notice The RFC 6962 root of `leaves` (0 for none): a used root, as the coordinator's commit computes it.
+    function rootOf(bytes32[] calldata leaves) external view returns (bytes32) {
+        return Commitments.rootOfLeaves(leaves);
+    }
+
+    /// @notice The state leaves of the step's slots `opt.grpo.00` .. : each group's rows tensor, then all-zero rows.
+    function slotLeaves(bytes32[] calldata groupHashes, GrpoLayout calldata layout) external view returns (bytes32[] memory) {
+        return _slotLeaves(groupHashes, layout);
+    }
+
+    function _slotLeaves(bytes32[] memory groupHashes, GrpoLayout calldata layout) private view returns (bytes32[] memory leaves) {
+        leaves = new bytes32[](layout.slots);
+        bytes32 zero;
+        if (groupHashes.length < layout.slots) zero = zeroGroupHash(layout);
+        bytes memory head = abi.encodePacked(
+            bytes4(Commitments.le32(FLOAT32)), bytes4(Commitments.le32(3)), bytes4(Commitments.le32(layout.completions)), bytes4(Commitments.le32(3)), bytes4(Commitments.le32(layout.width))
+        );
+        for (uint256 i = 0; i < layout.slots; ++i) {
+            bytes32 commitment = sha256(abi.encodePacked(head, i < groupHashes.length ? groupHashes[i] : zero));
+            bytes memory name = abi.encodePacked("opt.grpo.", bytes1(uint8(48 + (i / 10) % 10)), bytes1(uint8(48 + i % 10)));
+            leaves[i] = sha256(abi.encodePacked(bytes1(0x00), bytes8(Commitments.le64(uint64(name.length))), name, commitment));
+        }
+    }
+
+    /// @notice The group hash of an empty slot: the chunk root of [completions, 3, width] float32 zeros.
+    function zeroGroupHash(GrpoLayout calldata layout) public view returns (bytes32) {
+        uint256 size = uint256(layout.completions) * 3 * layout.width * 4;
+        uint256 count = (size + CHUNK_BYTES - 1) / CHUNK_BYTES;
+        if (count == 0) return sha256("");
+        bytes memory zeros = new bytes(CHUNK_BYTES);
+        bytes32[] memory level = new bytes32[](count);
+        // Every full chunk has the same leaf; the last one may be shorter.
+        bytes32 full = sha256(abi.encodePacked(bytes1(0x00), zeros));
+        for (uint256 c = 0; c + 1 < count; ++c) level[c] = full;
+        uint256 last = size - (count - 1) * CHUNK_BYTES;
+        level[count - 1] = last == CHUNK_BYTES ? full : sha256(abi.encodePacked(bytes1(0x00), new bytes(last)));
+        return _root(level);
+    }
+
+    /// @notice h_t (t = 0 or 1) of a step whose policy (before it for h_0, after it for h_1) has leaves `policyLeaves` and whose slots hold `groupHashes`.
+    function stepState(uint64 t, bytes32[] calldata policyLeaves, bytes32[] calldata groupHashes, GrpoLayout calldata layout) external view returns (bytes32) {
+        if (groupHashes.length > layout.slots) revert SwarmStepTooManyGroups(groupHashes.length, layout.slots);
+        return _stepState(t, policyLeaves, _slotLeaves(groupHashes, layout));
+    }
+
+    /// @notice h_t of the step: header (t, t), the policy's leaves but its header, the slot leaves.
+    function _stepState(uint64 t, bytes32[] calldata policyLeaves, bytes32[] memory slots) private view returns (bytes32) {
+        uint256 n = policyLeaves.length;
+        bytes32[] memory leaves = new bytes32[](n + slots.length);
+        leaves[0] = Commitments.headerLeaf(t, t);
+        for (uint256 i = 1; i < n; ++i) leaves[i] = policyLeaves[i];
+        for (uint256 i = 0; i < slots.length; ++i) leaves[n + i] = slots[i];
+        return _root(leaves);
+    }
+
+    /// @notice The RFC 6962 root of `level` (leaf hashes), overwriting it: pairs bottom-up, an odd last node carried up (merkle.ts merkleRoot).
+    function _root(bytes32[] memory level) private view returns (bytes32) {
+        uint256 n = level.length;
+        unchecked {
+            while (n > 1) {
+                uint256 m = 0;
+                for (uint256 i = 0; i + 1 < n; i += 2) level[m++] = Commitments.nodeInPlace(level[i], level[i + 1]);
+                if (n % 2 == 1) level[m++] = level[n - 1];
+                n = m;
+            }
+        }
+        return level[0];
     }
 }

@@ -140,8 +140,16 @@ export type DeploySwarmCoordinatorParameters = {
   timing: { start?: bigint; commitBlocks: number; claimBlocks: number; challengeBlocks: number };
   /** Bonds (the claim bond is also each challenge's), reward per round, paid rounds, use share in basis points. */
   economics: { commitBond: bigint; claimBond: bigint; rewardPerRound: bigint; rounds: number; useShareBps: number };
-  /** The evaluation programs admitted, one per model config (swarm/eval-program.ts evalFacts; its policies' state-tree leaf count). */
-  programs: readonly { modelConfig: Hex; factsRoot: Hex; factsSize: bigint; steps: bigint; policyLeafCount: number }[];
+  /** The programs admitted, one entry per model config (swarm/eval-program.ts evalFacts; its policies' state-tree leaf count; its GRPO step). */
+  programs: readonly {
+    modelConfig: Hex;
+    factsRoot: Hex;
+    factsSize: bigint;
+    steps: bigint;
+    policyLeafCount: number;
+    /** The GRPO step of the model under the swarm's config (swarm/grpo-step-facts.ts grpoStepFacts; its slot layout, grpoLayout). */
+    grpo: { factsRoot: Hex; factsSize: bigint; layout: { slots: number; completions: number; width: number } };
+  }[];
 };
 
 export type DeploySwarmCoordinatorReturnType = {

@@ -22,6 +22,7 @@ import { MycelTokenAbi } from './generated/MycelToken.js';
 import { NodeRegistryAbi } from './generated/NodeRegistry.js';
 import { OneStepRefereeAbi } from './generated/OneStepReferee.js';
 import { SwarmCoordinatorAbi } from './generated/SwarmCoordinator.js';
+import { SwarmProgramsAbi } from './generated/SwarmPrograms.js';
 import { MycelError } from '../platform/errors.js';
 import { ChainUnreachableError } from './clients.js';
 
@@ -31,10 +32,10 @@ export type JobPhase = (typeof JOB_PHASES)[number];
 
 /**
  * Every error any mycel contract can revert with (the market bubbles up registry and token errors, the dispute game
- * the one-step referee's).
+ * the one-step referee's, the swarm coordinator its SwarmPrograms').
  */
 export const MYCEL_ERRORS_ABI = dedupe(
-  [...JobMarketAbi, ...NodeRegistryAbi, ...MycelTokenAbi, ...DisputeGameAbi, ...OneStepRefereeAbi, ...SwarmCoordinatorAbi].filter((x) => x.type === 'error'),
+  [...JobMarketAbi, ...NodeRegistryAbi, ...MycelTokenAbi, ...DisputeGameAbi, ...OneStepRefereeAbi, ...SwarmCoordinatorAbi, ...SwarmProgramsAbi].filter((x) => x.type === 'error'),
 );
 
 function dedupe<T extends { name?: string }>(items: T[]): T[] {
@@ -150,7 +151,7 @@ const EXPLAIN: Record<string, Explain> = {
     hints: ["The submitter sets them first: JobMarket.setRules(jobId, h0, factsRoot, factsSize) from the job's spec (jobFacts; the setRules action)."],
   }),
   // SwarmCoordinator (docs/swarm-chain.md): each says what to do instead.
-  SwarmConfigInvalid: ([field]) => ({ message: `The swarm coordinator's ${field} is out of range.`, hints: ['Deploy with positive window lengths, a claim bond of at least 2, a use share of at most 10,000 bps and one program per model config.'] }),
+  SwarmConfigInvalid: ([field]) => ({ message: `The swarm coordinator's ${field} is out of range.`, hints: ['Deploy with positive window lengths, commit and claim bonds of at least 2 (each is a dispute\'s stake), a GRPO step of 1-100 slots, a use share of at most 10,000 bps and one program per model config.'] }),
   SwarmNotRegistered: ([node]) => ({ message: `${node} is not a registered, active node.`, hints: ['Register in the NodeRegistry (the register action) before committing; a node that requested withdrawal cannot commit.'] }),
   SwarmCommitClosed: ([round, block, opens, closes]) => ({
     message: `Round ${round}'s commit window is blocks ${opens} to ${BigInt(closes as bigint) - 1n}; it is block ${block}.`,
@@ -198,6 +199,17 @@ const EXPLAIN: Record<string, Explain> = {
   SwarmLeafAlreadyPublished: ([round, node, index]) => ({ message: `Leaf ${index} of ${node}'s policy of round ${round} is already published.`, hints: ['Publish each leaf once; getAvailability counts those published.'] }),
   SwarmPublishMismatch: ([round, node, index]) => ({ message: `The bytes published as leaf ${index} are not leaf ${index} of the policy ${node} committed in round ${round}.`, hints: ['Publish the committed policy\'s own tensors (state names, shapes and bytes), each with its path in the state tree.'] }),
   SwarmPartMalformed: ([index]) => ({ message: `Published leaf ${index} does not fit its form.`, hints: ['A header (index 0) is 16 bytes (u64 LE step, optimizer step); a tensor carries 4 bytes per element of its shape.'] }),
+  SwarmNoPreviousCommit: ([round, node]) => ({
+    message: `${node} lists used groups in round ${round} without a commit in round ${BigInt(round as bigint) - 1n}: its GRPO step has no committed start, so nobody could dispute it.`,
+    hints: ['Commit with no used groups in a round after one you did not commit (train again from a committed policy).'],
+  }),
+  SwarmTooManyUsed: ([got, slots]) => ({ message: `The commit lists ${got} used groups; the model config's GRPO step has ${slots} slots.`, hints: ['List at most own + external groups: those the step trained on.'] }),
+  SwarmNoStep: ([round, node]) => ({ message: `${node}'s commit of round ${round} lists no used group: there is no GRPO step to dispute.`, hints: ['Challenge a commit whose Committed log has used leaves.'] }),
+  SwarmStepRefuted: ([round, node]) => ({ message: `${node}'s GRPO step of round ${round} is already refuted: its used root is void.`, hints: ['Nothing to challenge, and no use of it is paid.'] }),
+  SwarmStepChallengeClosed: ([round, block, closes]) => ({ message: `Step challenges of round ${round} closed at block ${closes} (now ${block}).`, hints: ["Challenge a step before the round's challenge window ends (its rollouts' useEnd)."] }),
+  SwarmUsedMismatch: ([got, committed]) => ({ message: `The used groups give the used root ${got}; the node committed ${committed}.`, hints: ["Send the groups of the node's Committed log, (author, group hash) in its order."] }),
+  SwarmStepTooManyGroups: ([groups, slots]) => ({ message: `${groups} groups for a GRPO step of ${slots} slots.`, hints: ['A step trains on at most own + external groups.'] }),
+  SwarmEvalNoPolicyLeaves: () => ({ message: 'No policy leaves were given.', hints: ["Send the policy's state-tree leaves, its header first."] }),
   SwarmRequestsOpen: ([round, open]) => ({ message: `${open} data-availability request(s) of round ${round} are unsettled.`, hints: ['Collect once each is published or forfeited (forfeitUnavailable, by anyone, after its deadline).'] }),
   // DisputeGame: each names what to send instead (docs/verification.md).
   DisputeOver: ([id]) => ({ message: `Dispute ${id} is over: it has a ruling.`, hints: ['Read getDispute(id).loser; nothing more can be sent.'] }),

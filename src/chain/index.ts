@@ -26,5 +26,6 @@ export * from './actions/swarm-use.js';
 export * from './actions/swarm-collect.js';
 export * from './actions/swarm-read.js';
 export * from './actions/swarm-availability.js';
+export * from './actions/swarm-step.js';
 export * from './generated/index.js';
 export * from './watch.js';

@@ -129,7 +129,7 @@ export async function runDevnetSwarm(o: {
   const start = await o.policy;
   const waited = (performance.now() - waitStarted) / 1000;
   o.log(`swarm: starting policy ${stateHash(start.state).slice(0, 10)}… ${start.cached ? `read from ${start.file}` : `pre-trained in ${start.seconds} s`}${waited >= 0.1 ? ` (waited ${waited.toFixed(1)} s for it)` : ''}`);
-  const program = await timed('deploy', () => swarmProgramOf(DEVNET_SWARM_MODEL));
+  const program = await timed('deploy', () => swarmProgramOf(DEVNET_SWARM_MODEL, devnetSwarmConfig()));
   const deployed = await timed('deploy', () => deploySwarmCoordinator(o.deployer, {
     token: o.contracts.token,
     registry: o.contracts.registry,

@@ -34,7 +34,9 @@ import { canonicalJson, leafHash, merkleProof, merkleRoot, runJob, stateHash, st
 import { replayParty, rulesOf } from '../verify/index.js';
 import { evalFacts, evalProgram, evalTreeOf, type EvalProgram, type EvalSpec } from '../swarm/eval-program.js';
 import { buildProgram, policySpec, type PolicyModel } from '../swarm/sapo-policy.js';
-import { parseSapoConfig } from '../swarm/sapo-config.js';
+import { parseSapoConfig, type SapoConfig } from '../swarm/sapo-config.js';
+import { grpoLayout } from '../swarm/grpo-step.js';
+import { grpoStepFacts } from '../swarm/grpo-step-facts.js';
 import type { Gpt } from '../nn/index.js';
 import { playDispute, type DisputeContext, type DisputeOutcome } from './dispute.js';
 import { publishSwarmPolicy } from './swarm-availability.js';
@@ -282,12 +284,48 @@ export function swarmModelConfig(model: PolicyModel): Hex {
   return keccak256(toBytes(canonicalJson(model)));
 }
 
+/** What a coordinator admits for one policy model: its eval program, its policies' leaf count and its GRPO step. */
+export type SwarmProgram = {
+  modelConfig: Hex;
+  factsRoot: Hex;
+  factsSize: bigint;
+  steps: bigint;
+  policyLeafCount: number;
+  grpo: { factsRoot: Hex; factsSize: bigint; layout: { slots: number; completions: number; width: number } };
+};
+
+/** The swarm config a coordinator's programs assume when none is given (the SAPO preset on addition, the eval's task). */
+export const DEFAULT_SWARM_CONFIG: SapoConfig = parseSapoConfig({ tasks: [{ name: 'addition' }] });
+
 /**
- * What a coordinator admits for policies of `model` (deploySwarmCoordinator's `programs` entry): its eval program's
- * facts tree and steps (evalFacts) and its policies' state-tree leaf count. Traces the eval program once.
+ * What a coordinator admits for policies of `model` trained by swarm `config` (deploySwarmCoordinator's `programs`
+ * entry): its eval program's facts tree and steps (evalFacts), its policies' state-tree leaf count, and its GRPO
+ * step's facts and slot layout (grpoStepFacts: own + external slots of `completions` rows over the context). Traces
+ * both programs once.
  */
-export function swarmProgramOf(model: PolicyModel): { modelConfig: Hex; factsRoot: Hex; factsSize: bigint; steps: bigint; policyLeafCount: number } {
+export function swarmProgramOf(model: PolicyModel, config: SapoConfig = DEFAULT_SWARM_CONFIG): SwarmProgram {
   const facts = evalFacts(model);
-  const policy = buildProgram(policySpec(parseSapoConfig({ tasks: [{ name: 'addition' }] }), { model, steps: 1 }));
-  return { modelConfig: swarmModelConfig(model), factsRoot: facts.root, factsSize: facts.size, steps: BigInt(facts.steps), policyLeafCount: stateLeaves(policy.init()).length };
+  const policy = buildProgram(policySpec(config, { model, steps: 1 }));
+  const step = grpoStepFacts(model, config);
+  return {
+    modelConfig: swarmModelConfig(model),
+    factsRoot: facts.root,
+    factsSize: facts.size,
+    steps: BigInt(facts.steps),
+    policyLeafCount: stateLeaves(policy.init()).length,
+    grpo: { factsRoot: step.root, factsSize: step.size, layout: grpoLayout(config, model.contextLength) },
+  };
+}
+
+/**
+ * Which of the coordinator's admitted programs (programOf) differs from what this node derives itself, the facts it
+ * would be disputed by: 'eval' (its evaluation program or its policies' leaf count), 'grpo' (its GRPO step's facts or
+ * slots: another swarm config), or undefined when both are the node's.
+ */
+export function swarmProgramMismatch(onChain: Omit<SwarmProgram, 'modelConfig'>, derived: SwarmProgram): 'eval' | 'grpo' | undefined {
+  const same = (x: Hex, y: Hex) => x.toLowerCase() === y.toLowerCase();
+  if (!same(onChain.factsRoot, derived.factsRoot) || onChain.factsSize !== derived.factsSize || onChain.steps !== derived.steps || onChain.policyLeafCount !== derived.policyLeafCount) return 'eval';
+  const [g, d] = [onChain.grpo, derived.grpo];
+  if (!same(g.factsRoot, d.factsRoot) || g.factsSize !== d.factsSize || g.layout.slots !== d.layout.slots || g.layout.completions !== d.layout.completions || g.layout.width !== d.layout.width) return 'grpo';
+  return undefined;
 }

@@ -30,6 +30,7 @@ import { openPolicyBlob } from '../swarm/rollout-policy.js';
 import { swarmTokenizer, type BlobFailure } from '../swarm/round.js';
 import type { Gpt } from '../nn/index.js';
 import type { PolicyModel } from '../swarm/sapo-policy.js';
+import type { SapoConfig } from '../swarm/sapo-config.js';
 import { stateHash, type TrainState } from '../train/state.js';
 import { adversary, rulesOf } from '../verify/index.js';
 import {
@@ -41,9 +42,13 @@ import {
   evaluatePolicy,
   proveSwarmUse,
   roundBeacon,
+  DEFAULT_SWARM_CONFIG,
   swarmModelConfig,
+  swarmProgramMismatch,
+  swarmProgramOf,
   type SwarmChainContext,
   type SwarmEvalRun,
+  type SwarmProgram,
 } from './swarm-chain.js';
 import { DisputeReplayError } from './dispute.js';
 import { availabilitySettled, forfeitSwarmPolicy, readPublishedPolicy, requestSwarmPolicy } from './swarm-availability.js';
@@ -150,10 +155,13 @@ export function swarmChainNode(o: SwarmChainNodeOptions) {
     switch (a.kind) {
       case 'commit': {
         const c = commitments.get(r)!;
-        await commitSwarmRound(ctx, { round: r, policy: c.policy, rolloutHashes: c.rolloutHashes, usedLeaves: c.usedLeaves, modelConfig: o.modelConfig });
+        // Used groups need the node's commit of the round before, where its step started (SwarmNoPreviousCommit):
+        // after a missed round, the commit lists none.
+        const usedLeaves = r > 0n && duties.rounds.get(r - 1n)?.committed ? c.usedLeaves : [];
+        await commitSwarmRound(ctx, { round: r, policy: c.policy, rolloutHashes: c.rolloutHashes, usedLeaves, modelConfig: o.modelConfig });
         duties = updateRound(duties, r, () => ({ committed: true, rollouts: c.rolloutHashes.map((hash) => ({ hash, leaf: swarmRolloutLeaf(ctx.address, hash) })) }));
         tally.committed++;
-        o.onEvent({ type: 'chain', round: Number(r), action: 'commit', rollouts: c.rolloutHashes.length, used: c.usedLeaves.length });
+        o.onEvent({ type: 'chain', round: Number(r), action: 'commit', rollouts: c.rolloutHashes.length, used: usedLeaves.length });
         return;
       }
       case 'beacon': {
@@ -519,7 +527,7 @@ export async function approveBonds(ctx: SwarmChainContext, o: { token: Address; 
  * The node's chain side, checked before the swarm starts: the chain answers (ChainUnreachableError names the fix),
  * `coordinator` is a SwarmCoordinator there that admits the node's policy model, and the node may bond.
  */
-export async function openSwarmChain(o: { rpcUrl: string; privateKey: Hex; coordinator: Address; model: PolicyModel; dataDir: string; log(text: string): void }) {
+export async function openSwarmChain(o: { rpcUrl: string; privateKey: Hex; coordinator: Address; model: PolicyModel; config?: SapoConfig; dataDir: string; log(text: string): void }) {
   const account = privateKeyToAccount(o.privateKey);
   const clients = await connect({ rpcUrl: o.rpcUrl, account });
   const publicClient = clients.publicClient as PublicClient;
@@ -537,8 +545,17 @@ export async function openSwarmChain(o: { rpcUrl: string; privateKey: Hex; coord
     });
   }
   const modelConfig = swarmModelConfig(o.model);
-  const program = (await readContract(publicClient, { address: o.coordinator, abi: SwarmCoordinatorAbi, functionName: 'programOf', args: [modelConfig] })) as { factsSize: bigint };
+  const program = (await readContract(publicClient, { address: o.coordinator, abi: SwarmCoordinatorAbi, functionName: 'programOf', args: [modelConfig] })) as SwarmProgram;
   if (program.factsSize === 0n) throw new UsageError(`The coordinator ${o.coordinator} does not admit this node's policy model (model config ${modelConfig.slice(0, 10)}…).`, { metaMessages: ['Start the node with the --model the swarm was deployed for (mycel devnet uses micro).'] });
+  // The programs it would be disputed by (its evaluation, its GRPO step under this swarm config), derived here.
+  const mismatch = swarmProgramMismatch(program, swarmProgramOf(o.model, o.config ?? DEFAULT_SWARM_CONFIG));
+  if (mismatch === 'eval') {
+    throw new UsageError(`The coordinator ${o.coordinator} admits this node's policy model with another evaluation program than this build derives (its facts or its policies' leaf count).`, {
+      metaMessages: ['Run the mycel version that deployed it, or deploy a coordinator with this build (mycel chain deploy --swarm).'],
+    });
+  }
+  // Nothing plays step disputes in the node yet (docs/swarm-chain.md, Limits): another swarm config is said, not refused.
+  if (mismatch === 'grpo') o.log(`the coordinator's GRPO step (its facts or slots) is not this node's under its swarm config (--split, --completions): a dispute over its steps would be refereed by other rules`);
   const ctx: SwarmChainContext = {
     publicClient,
     wallet: clients.walletClient as MycelWalletClient,

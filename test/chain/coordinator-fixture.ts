@@ -14,7 +14,7 @@ import { send, type MycelWalletClient } from '../../src/chain/actions/send.js';
 import { approve, register, swarmCommit, swarmFixBeacon, swarmGetRound, swarmRolloutLeaf, swarmSchedule, type SwarmSchedule } from '../../src/chain/index.js';
 import { MockResolverAbi, MockResolverBytecode } from '../../src/chain/generated/MockResolver.js';
 import { MycelTokenAbi } from '../../src/chain/generated/MycelToken.js';
-import { headerLeaf, leafHash, merkleProof, merkleRoot, runJob, stateHash, stateLeaves, type Hash, type RunRecord, type TrainState } from '../../src/train/index.js';
+import { headerLeaf, leafHash, merkleProof, merkleRoot, runJob, stateHash, stateLeaves, type Hash, type JobProgram, type RunRecord, type TrainState } from '../../src/train/index.js';
 import { evalH0, evalProgram, evalTreeOf, scoreLeaf, type EvalProgram, type EvalSpec } from '../../src/swarm/eval-program.js';
 import { buildProgram, policySpec, type PolicyModel } from '../../src/swarm/sapo-policy.js';
 import { parseSapoConfig } from '../../src/swarm/sapo-config.js';
@@ -235,16 +235,20 @@ export async function beaconOf(c: SwarmChain, round: bigint): Promise<Hex> {
 
 export type PlayedDispute = { gas: bigint; rounds: number; transactions: number; ruling: GameResult['ruling']; facts: JobFacts; moves: { kind: string; by: string; level: string; gas: bigint }[] };
 
+/** A party's run of a program, kept in its store: what it plays a dispute with. */
+// Any program kind (an eval, a GRPO step): the game only needs its run and its reference.
+export type RecordedRun = { program: JobProgram<any>; store: Awaited<ReturnType<typeof tempStore>>; record: RunRecord<any> };
+
 /**
  * Plays the TS game between the node's run (solver) and the challenger's over `honest`'s rules, then sends each
- * accepted move to the on-chain game from its party's wallet: a score dispute played on chain.
+ * accepted move to the on-chain game from its party's wallet: a dispute (score or step) played on chain.
  */
-export async function playScoreDispute(
-  c: SwarmChain, disputeId: bigint, honest: EvalProgram, runs: { solver: EvalRun; challenger: EvalRun }, wallets: { solver: MycelWalletClient; challenger: MycelWalletClient },
+export async function playRecordedDispute(
+  c: SwarmChain, disputeId: bigint, honest: RecordedRun["program"], runs: { solver: RecordedRun; challenger: RecordedRun }, wallets: { solver: MycelWalletClient; challenger: MycelWalletClient },
 ): Promise<PlayedDispute> {
   const rules = rulesOf(honest);
   const facts = jobFacts(rules);
-  const party = (run: EvalRun, role: 'solver' | 'challenger') => replayParty({ role, program: run.program, reference: honest, store: run.store, record: run.record });
+  const party = (run: RecordedRun, role: 'solver' | 'challenger') => replayParty({ role, program: run.program, reference: honest, store: run.store, record: run.record });
   const roots = { solver: runs.solver.record.commitment!, challenger: runs.challenger.record.commitment! };
   const game = await playGame(rules, party(runs.solver, 'solver'), party(runs.challenger, 'challenger'), { solverRoot: roots.solver, challengerRoot: roots.challenger });
   let gas = 0n;
@@ -258,3 +262,8 @@ export async function playScoreDispute(
   }
   return { gas, rounds: game.totalRounds, transactions: moves.length, ruling: game.ruling, facts, moves: played };
 }
+
+/** A score dispute played on chain (playRecordedDispute over the eval program). */
+export const playScoreDispute = (
+  c: SwarmChain, disputeId: bigint, honest: EvalProgram, runs: { solver: EvalRun; challenger: EvalRun }, wallets: { solver: MycelWalletClient; challenger: MycelWalletClient },
+): Promise<PlayedDispute> => playRecordedDispute(c, disputeId, honest, runs, wallets);

@@ -72,7 +72,7 @@ const claim = (w: MycelWalletClient, round: bigint, k: Awaited<ReturnType<typeof
 
 test('no owner, no admin function: the ABI writes only the round actions and the game callback', () => {
   const writes = SwarmCoordinatorAbi.filter((x) => x.type === 'function' && !['view', 'pure'].includes(x.stateMutability as string)).map((x) => (x as { name: string }).name);
-  expect(writes.sort()).toEqual(['challengeScore', 'claimScore', 'collect', 'collectUse', 'commit', 'fixBeacon', 'forfeitUnavailable', 'proveUse', 'publishPolicy', 'requestPolicy', 'resolveDispute']);
+  expect(writes.sort()).toEqual(['challengeScore', 'challengeStep', 'claimScore', 'collect', 'collectUse', 'commit', 'fixBeacon', 'forfeitUnavailable', 'proveUse', 'publishPolicy', 'requestPolicy', 'resolveDispute']);
   const names = SwarmCoordinatorAbi.filter((x) => x.type === 'function').map((x) => (x as { name: string }).name.toLowerCase());
   for (const bad of ['owner', 'transferownership', 'setgame', 'setprogram', 'withdraw', 'rescue', 'sweep', 'pause', 'upgradeto', 'advance']) expect(names).not.toContain(bad);
 });
@@ -259,8 +259,11 @@ describe('score claims and their disputes', () => {
 
 describe('late claims and verified use', () => {
   test('the used root is computed on chain from the used leaves (RFC 6962, as rolloutTree) and the leaves are logged in Committed', async () => {
-    const round = await nextRound();
+    // A commit with used leaves needs the node's commit of the round before (its step's start).
+    const before = await nextRound();
     const sizes = [0, 1, 2, 3, 5, 7];
+    for (const k of sizes.keys()) await commitIn(c, nodes[k], before, { policyHash: policies[k].hash });
+    const round = before + 1n;
     const leafSets = sizes.map((n, k) => Array.from({ length: n }, (_, i) => rolloutsOf(a(nodes[(k + 1) % nodes.length]), [rolloutHash(k, Number(round), i)]).leaves[0]));
     for (const [k, leaves] of leafSets.entries()) await commitIn(c, nodes[k], round, { policyHash: policies[k].hash, usedLeaves: leaves });
     const s = await c.schedule(round);
@@ -282,6 +285,7 @@ describe('late claims and verified use', () => {
     await commitIn(c, alice, round, { policyHash: policies[0].hash, rolloutsRoot: aliceRollouts.root });
     await commitIn(c, carol, round, { policyHash: policies[2].hash, rolloutsRoot: carolCopy.root });
     await commitIn(c, dave, round, { policyHash: policies[3].hash });
+    await commitIn(c, bob, round, { policyHash: policies[1].hash }); // his step of the next round starts here
     const beacon = await beaconOf(c, round);
     // Synthetic runs (claimScore checks h_0's inputs and the openings; nobody challenges these).
     await claim(alice, round, syntheticClaim(policies[0], beacon, 3));

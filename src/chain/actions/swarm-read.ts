@@ -6,9 +6,15 @@ type Reader = Client<Transport, Chain | undefined>;
 export type SwarmEntry = {
   rolloutsRoot: Hex; policyHash: Hex; usedRoot: Hex; modelConfig: Hex; runRoot: Hex; h0: Hex;
   score: number; openDisputes: number; uses: number;
-  committed: boolean; claimed: boolean; refuted: boolean; collected: boolean; useCollected: boolean; held: bigint;
+  committed: boolean; claimed: boolean; refuted: boolean; collected: boolean; useCollected: boolean;
+  /** The GRPO step behind the used root lost a step dispute: the used root is void. */
+  stepRefuted: boolean;
+  held: bigint;
+  /** Prizes of step disputes the node won, paid with its commit bond. */
+  stepHeld: bigint;
 };
-export type SwarmRound = { beacon: Hex; void: boolean; commits: number; openDisputes: number; totalScore: bigint; totalUses: bigint };
+/** `openDisputes` counts the round's score and step disputes; `openStepDisputes` the step ones (the previous round's use payout waits for them). */
+export type SwarmRound = { beacon: Hex; void: boolean; commits: number; openDisputes: number; openStepDisputes: number; totalScore: bigint; totalUses: bigint };
 export type SwarmSchedule = { opens: bigint; deadline: bigint; claimEnd: bigint; challengeEnd: bigint; useEnd: bigint };
 
 /** A node's commitment, claim and payouts of one round. */

@@ -26,6 +26,7 @@ import { swarmProgramOf } from '../../node/swarm-chain.js';
 import { MycelError } from '../../platform/errors.js';
 import type { CommandContext } from '../command.js';
 import { SAPO_MODELS } from './sapo-flags.js';
+import { parseSapoConfig } from '../../swarm/sapo-config.js';
 import { startNode } from './swarm-local.js';
 
 const T = (n: number) => parseUnits(String(n), 18);
@@ -37,6 +38,8 @@ export type SwarmDevnetSummary = { type: 'swarm-devnet'; rounds: number; coordin
 
 /** The SwarmCoordinator's round lengths and economics the swarm's node processes play with (devnet and tests). */
 export const SWARM_NODES_TIMING = { commitBlocks: 24, claimBlocks: 24, challengeBlocks: 30 };
+/** The swarm config the node processes run with (--split 2/2 --completions 2): the coordinator's GRPO step is theirs. */
+export const SWARM_NODES_CONFIG = parseSapoConfig({ tasks: [{ name: 'addition' }], own: 2, external: 2, completions: 2 });
 export const SWARM_NODES_ECONOMICS = { commitBond: T(1), claimBond: T(10), rewardPerRound: T(100), rounds: 20, useShareBps: 2_000 };
 
 export type SwarmNodesChain = Awaited<ReturnType<typeof startSwarmNodesChain>>;
@@ -61,7 +64,7 @@ export async function startSwarmNodesChain(timing: typeof SWARM_NODES_TIMING = S
       await register(wallets[i], { registry: d.registry, stake: T(100) });
     }
     const start = (await publicClient.getBlockNumber()) + 300n;
-    const swarm = await deploySwarmCoordinator(wallets[0], { token: d.token, registry: d.registry, game: d.disputeGame!, timing: { start, ...timing }, economics: SWARM_NODES_ECONOMICS, programs: [swarmProgramOf(SAPO_MODELS[MODEL])] });
+    const swarm = await deploySwarmCoordinator(wallets[0], { token: d.token, registry: d.registry, game: d.disputeGame!, timing: { start, ...timing }, economics: SWARM_NODES_ECONOMICS, programs: [swarmProgramOf(SAPO_MODELS[MODEL], SWARM_NODES_CONFIG)] });
     return {
       anvil,
       publicClient,

@@ -83,7 +83,7 @@ export const swarmStart: Command = {
     await mkdir(dir, { recursive: true, mode: 0o700 });
     const identity = await loadIdentity(net.keyFile, { create: !chainFlags });
     // Before the swarm: the chain answers, the coordinator admits this model, the node may bond.
-    const chain = chainFlags && (await openSwarmChain({ rpcUrl: chainFlags.rpc, privateKey: `0x${Buffer.from(identity.privateKey.raw).toString('hex')}` as Hex, coordinator: chainFlags.coordinator, model: settings.model, dataDir: join(dir, 'chain'), log: (t) => info(t) }));
+    const chain = chainFlags && (await openSwarmChain({ rpcUrl: chainFlags.rpc, privateKey: `0x${Buffer.from(identity.privateKey.raw).toString('hex')}` as Hex, coordinator: chainFlags.coordinator, model: settings.model, config: settings.config, dataDir: join(dir, 'chain'), log: (t) => info(t) }));
     const policy = await startingPolicy(dir, program, settings, (text) => out.log(text));
     const node = createSapoNode({ id: identity.peerId.toString(), key: identity.privateKey.raw, config: settings.config, asks: settings.asks, program, policy });
     const p2p = await MycelNode.start({ ...net, identity });

@@ -1,0 +1,50 @@
+import type { Address, Hex } from 'viem';
+import { SwarmCoordinatorAbi } from '../generated/SwarmCoordinator.js';
+import { SwarmProgramsAbi } from '../generated/SwarmPrograms.js';
+import { read, send, type MycelWalletClient, type WriteReturnType } from './send.js';
+
+/** A group a GRPO step trained on: its author's address and its hash (the chunk root of its rows); its leaf is swarmRolloutLeaf(author, groupHash). */
+export type SwarmUsedGroup = { author: Address; groupHash: Hex };
+
+/** The slots of a GRPO step's state: `slots` groups of [completions, 3, width] float32 rows (src/swarm/grpo-step.ts GrpoLayout). */
+export type SwarmGrpoLayout = { slots: number; completions: number; width: number };
+
+export type SwarmChallengeStepParameters = {
+  coordinator: Address;
+  /** The round of the node's commit whose used leaves the step claims (its step ran from its policy of round - 1). */
+  round: bigint;
+  node: Address;
+  /** The challenger's own run root of the step ([h_0, h_1]). */
+  root: Hex;
+  /** The state-tree leaves of the node's committed policies of round - 1 (the step's start) and of round (its result). */
+  prevPolicyLeaves: readonly Hex[];
+  nextPolicyLeaves: readonly Hex[];
+  /** The groups the node's used leaves name, in its commit's order. */
+  used: readonly SwarmUsedGroup[];
+};
+export type SwarmChallengeStepReturnType = WriteReturnType & { disputeId: bigint };
+
+/**
+ * Contests a node's GRPO step (approve the coordinator for COMMIT_BOND first): the coordinator computes the node's h_0
+ * and run root from its committed policies and used groups and opens a one-step dispute in the game.
+ */
+export async function swarmChallengeStep(client: MycelWalletClient, p: SwarmChallengeStepParameters): Promise<SwarmChallengeStepReturnType> {
+  const { result, ...rest } = await send<bigint>(client, {
+    address: p.coordinator,
+    abi: SwarmCoordinatorAbi,
+    functionName: 'challengeStep',
+    args: [p.round, p.node, p.root, { prev: p.prevPolicyLeaves, next: p.nextPolicyLeaves }, p.used],
+  });
+  return { ...rest, disputeId: result };
+}
+
+/** What SwarmPrograms.grpoStepRun computes from a step's policies and groups: the policies' hashes, the used root, h_0 and the run root. */
+export type SwarmStepRun = { prevHash: Hex; nextHash: Hex; usedRoot: Hex; h0: Hex; runRoot: Hex };
+
+/** SwarmPrograms.grpoStepRun at `programs` (the coordinator's PROGRAMS): the step's roots as the chain computes them. */
+export function swarmGrpoStepRun(
+  client: Parameters<typeof read>[0],
+  p: { programs: Address; prevPolicyLeaves: readonly Hex[]; nextPolicyLeaves: readonly Hex[]; used: readonly SwarmUsedGroup[]; layout: SwarmGrpoLayout },
+): Promise<SwarmStepRun> {
+  return read<SwarmStepRun>(client, { address: p.programs, abi: SwarmProgramsAbi, functionName: 'grpoStepRun', args: [p.prevPolicyLeaves, p.nextPolicyLeaves, p.used, p.layout] });
+}
