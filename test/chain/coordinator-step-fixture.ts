@@ -14,7 +14,7 @@ import { swarmTokenizer } from '../../src/swarm/round.js';
 import type { RolloutGroup } from '../../src/swarm/rollout-message.js';
 import { buildProgram, policySpec } from '../../src/swarm/sapo-policy.js';
 import { runJob, stateHash, stateLeaves, type TrainProgram, type TrainState } from '../../src/train/index.js';
-import { adversary } from '../../src/verify/index.js';
+import { fakeUseStep } from '../../src/node/swarm-step.js';
 import type { Tensor } from '../../src/tensor/index.js';
 import { tempStore } from '../train/helpers.js';
 import { TINY, hex, type RecordedRun } from './coordinator-fixture.js';
@@ -55,17 +55,11 @@ export type StepRun = RecordedRun & { honest: GrpoStepProgram; next: TrainState;
 
 /**
  * The GRPO step of `policy` on `groups` (batch order), run. `fake`: the indices of slots the node lists but did not
- * train on: their rows are zeroed in the step's concat (its output, as the op makes it), so the step trains on the
- * rest while the state carries every listed group.
+ * train on (src/node/swarm-step.ts fakeUseStep: their rows zeroed where the step reads them).
  */
 export async function stepRun(policy: { program: TrainProgram; state: TrainState }, groups: readonly RolloutGroup[], fake: readonly number[] = []): Promise<StepRun> {
   const honest = grpoStepProgram(policy.program, policy.state, groups.map(rowsOf), CONFIG);
-  const block = LAYOUT.completions * 3 * LAYOUT.width;
-  const program = fake.length === 0 ? honest : adversary.tamperAt(honest, 1, (_i, op, _attrs, _inputs, out) => {
-    // The slots' concat: [S·L, 3, W], the step's first read of the groups.
-    if (op !== 'concat' || out.shape.length !== 3 || out.shape[0] !== LAYOUT.slots * LAYOUT.completions) return;
-    for (const k of fake) (out.data as Float32Array).fill(0, k * block, (k + 1) * block);
-  });
+  const program = fake.length === 0 ? honest : fakeUseStep(honest, fake);
   const store = await tempStore();
   const { record, state } = await runJob(program, { store });
   const next = honest.policyOf(state);
