@@ -7,8 +7,9 @@
  * ported operation for operation in math32.h (no libm).
  *
  * The loops are plain C written to vectorise (selects, restrict, no calls). -fno-trapping-math (the pragma) lets
- * the compiler evaluate both sides of a select, as the vector code must; it changes no value (only whether the
- * floating-point exception flags, which nothing reads, may be raised). The unary math loop is compiled
+ * the compiler evaluate both sides of a select, as the vector code must, and -fno-math-errno (build-native.mjs)
+ * lets sqrt be the sqrt instruction alone; neither changes a value (only the floating-point exception flags and
+ * errno, which nothing reads). The unary math loop is compiled
  * three times, for AVX-512, AVX2 and the baseline, and picked by CPU features at load (the same bits: only
  * the lane count differs). The math and row kernels of large tensors split their output (elements, or whole rows)
  * over the addon's thread pool (pool.c): each part is computed exactly as a single thread would. Broadcasting walks the output row-major with one stride per input and axis, as
@@ -287,6 +288,28 @@ static void softmax_grad(const float *y, const float *g, int64_t rows, int64_t n
   }
 }
 
+/* ---------------------------------------------------------------- AdamW */
+
+/*
+ * kernels/adamw.ts's fused update, the same float32 operations in the same order:
+ * m1 = m b1 + g (1 - b1); v1 = v b2 + (g g)(1 - b2); step = (m1 / c1) / (sqrt(v1 / c2) + eps); p1 = p decay - step lr.
+ * c holds b1, 1 - b1, b2, 1 - b2, c1, c2, eps, decay, lr (float32 values).
+ */
+static void adamw(const float *p, const float *g, const float *m, const float *v, const float *c, float *restrict po, float *restrict mo,
+                  float *restrict vo, int64_t n) {
+  const float b1 = c[0], omb1 = c[1], b2 = c[2], omb2 = c[3], c1 = c[4], c2 = c[5], eps = c[6], decay = c[7], lr = c[8];
+  for (int64_t i = 0; i < n; i++) {
+    const float gi = g[i];
+    const float m1 = (m[i] * b1) + (gi * omb1);
+    const float v1 = (v[i] * b2) + ((gi * gi) * omb2);
+    const float step = (m1 / c1) / (__builtin_sqrtf(v1 / c2) + eps);
+    const float p1 = (p[i] * decay) - (step * lr);
+    mo[i] = keep_or_canon(m1);
+    vo[i] = keep_or_canon(v1);
+    po[i] = keep_or_canon(p1);
+  }
+}
+
 /* ---------------------------------------------------------------- unary math, per ISA */
 
 #define UNARY_BODY                                                                          \
@@ -518,6 +541,22 @@ static napi_value js_unary(napi_env env, napi_callback_info info) {
   return NULL;
 }
 
+/* adamw(p, g, m, v, constants Float32Array(9), pOut, mOut, vOut): kernels/adamw.ts's update; all of p's length. */
+static napi_value js_adamw(napi_env env, napi_callback_info info) {
+  napi_value argv[8];
+  array a[8];
+  if (!args(env, info, 8, argv))
+    return fail(env, "mycel native adamw: expected (p, g, m, v, Float32Array constants, pOut, mOut, vOut)");
+  for (int i = 0; i < 8; i++)
+    if (!get_array(env, argv[i], &a[i]) || !a[i].is_float)
+      return fail(env, "mycel native adamw: every argument must be a Float32Array");
+  const size_t n = a[0].length;
+  if (a[4].length != 9 || a[1].length != n || a[2].length != n || a[3].length != n || a[5].length != n || a[6].length != n || a[7].length != n)
+    return fail(env, "mycel native adamw: p, g, m, v and the outputs must have one length, and the constants 9 values");
+  adamw(a[0].data, a[1].data, a[2].data, a[3].data, a[4].data, a[5].data, a[6].data, a[7].data, (int64_t)n);
+  return NULL;
+}
+
 static int set_function(napi_env env, napi_value exports, const char *name, napi_callback cb) {
   napi_value fn;
   return napi_create_function(env, name, NAPI_AUTO_LENGTH, cb, NULL, &fn) == napi_ok &&
@@ -537,5 +576,6 @@ int elementwise_register(napi_env env, napi_value exports) {
     return 0;
   return set_function(env, exports, "binary", js_binary) && set_function(env, exports, "where", js_where) &&
          set_function(env, exports, "copy", js_copy) && set_function(env, exports, "reduce", js_reduce) &&
-         set_function(env, exports, "rowOp", js_row) && set_function(env, exports, "unary", js_unary);
+         set_function(env, exports, "rowOp", js_row) && set_function(env, exports, "unary", js_unary) &&
+         set_function(env, exports, "adamw", js_adamw);
 }

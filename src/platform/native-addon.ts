@@ -21,6 +21,8 @@ export type NativeAddon = {
   rowOp?(kind: number, x: Float32Array, g: Float32Array, rows: number, n: number, eps: number, out: Float32Array, threads: number): void;
   /** out = f(x) for f 0..5: exp log tanh sigmoid gelu gelu_grad; out may be x; split over threads. */
   unary?(op: number, x: Float32Array, out: Float32Array, threads: number): void;
+  /** AdamW's fused update (src/tensor/kernels/adamw.ts); constants: b1, 1-b1, b2, 1-b2, c1, c2, eps, decay, lr. */
+  adamw?(p: Float32Array, g: Float32Array, m: Float32Array, v: Float32Array, constants: Float32Array, pOut: Float32Array, mOut: Float32Array, vOut: Float32Array): void;
   /** native/sha256.c's implementations this CPU runs, fastest first (sha-ni, portable); absent from an addon built before it. */
   readonly sha256Impls?: readonly string[];
   /** out[32 i ..] = SHA-256(0x00 || chunk i of data), chunks of `chunk` bytes, the last possibly shorter. */

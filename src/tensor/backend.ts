@@ -105,6 +105,10 @@ export function elementwiseKernels(): ElementwiseKernels {
   return fastElementwise() ?? referenceElementwise;
 }
 
+/** AdamW's fused update of one parameter tensor (kernels/adamw.ts) on the current kernels: native or the JavaScript loop. */
+export const adamwKernel: ElementwiseKernels['adamw'] = (p, g, m, v, c, pOut, mOut, vOut) =>
+  elementwiseKernels().adamw(p, g, m, v, c, pOut, mOut, vOut);
+
 /**
  * The kernel for exp, log, tanh, sigmoid and gelu under the current settings: the native addon's under
  * 'fast' where it loads; else WebAssembly SIMD (one thread; the work is memory-bound) where the engine has

@@ -8,7 +8,8 @@ export { detach, mean, relu, softmax, logSoftmax, layerNorm, crossEntropy } from
 export { backward, sumTo } from './autograd.js';
 export { noGrad } from './tape.js';
 export { trace, isTracing, type TraceEntry, type TracedTensor } from './trace.js';
-export { adamwKernel, type AdamWConstants } from './kernels/adamw.js';
+export { type AdamWConstants } from './kernels/adamw.js';
+export { adamwKernel } from './backend.js';
 export { hashTensor, tensorDigest, leBytes } from './hash.js';
 export { Rng } from './random.js';
 export { randomWords, philoxBlock, type RandomKey } from './philox.js';

@@ -11,6 +11,7 @@ import { loadNativeAddon } from '../../src/platform/native-addon.js';
 import { configureKernels, elementwiseKernels, unaryKernel } from '../../src/tensor/backend.js';
 import { referenceElementwise, type ElementwiseKernels } from '../../src/tensor/kernels/elementwise.js';
 import { createNativeElementwise } from '../../src/tensor/kernels/native-elementwise.js';
+import { referenceAdamw } from '../../src/tensor/kernels/adamw.js';
 import * as ref from '../../src/tensor/kernels/reference.js';
 import type { MathUnaryOp } from '../../src/tensor/kernels/wasm-math.js';
 import { BINARY_OPS } from '../../src/tensor/op.js';
@@ -142,6 +143,20 @@ describe('native elementwise kernels, bit for bit against the reference', () => 
       run((k, out) => k.layerNormGrad(x, g, rows, n, e, out));
       run((k, out) => k.softmax(x, rows, n, out, ref.unary));
       run((k, out) => k.softmaxGrad(x, g, rows, n, out));
+    }), { numRuns: RUNS });
+  });
+
+  it('AdamW\'s fused update', () => {
+    const f32 = Math.fround;
+    const constant = fc.oneof(fc.float({ min: f32(1e-8), max: 1, noNaN: true }), fc.constantFrom(0, 1, f32(0.9), f32(0.999), f32(1e-8)));
+    const cases = fc.integer({ min: 0, max: 300 }).chain((n) => fc.tuple(values(n), values(n), values(n), values(n).map((v) => v.map(Math.abs)), fc.array(constant, { minLength: 9, maxLength: 9 })));
+    fc.assert(fc.property(cases, ([p, g, m, v, k]) => {
+      const c = { beta1: k[0], oneMinusBeta1: k[1], beta2: k[2], oneMinusBeta2: k[3], correction1: k[4], correction2: k[5], eps: k[6], decay: k[7], lr: k[8] };
+      const expected = [0, 1, 2].map(() => new Float32Array(p.length));
+      const actual = [0, 1, 2].map(() => new Float32Array(p.length).fill(7));
+      referenceAdamw(p, g, m, v, c, expected[0], expected[1], expected[2]);
+      native.adamw(p, g, m, v, c, actual[0], actual[1], actual[2]);
+      expect(actual.map(bitsOf)).toEqual(expected.map(bitsOf));
     }), { numRuns: RUNS });
   });
 });

@@ -4,6 +4,7 @@
  * order, each rounded once with Math.fround (f32.ts: one + - * / or sqrt of float32 values so rounded is the
  * correctly rounded float32 result), so its results are the composite's bits (test/tensor/adamw-kernel.test.ts). It
  * reads p, g, m, v once and writes p, m, v once, where the composite runs 13 ops that each write a whole tensor.
+ * native/elementwise.c has the same loop in C (the 'fast' kernels: backend.ts's adamwKernel).
  */
 import { canonicalizeNaNs, f32 } from '../f32.js';
 
@@ -22,7 +23,7 @@ export type AdamWConstants = {
   lr: number;
 };
 
-export function adamwKernel(p: Float32Array, g: Float32Array, m: Float32Array, v: Float32Array, c: AdamWConstants, pOut: Float32Array, mOut: Float32Array, vOut: Float32Array): void {
+export function referenceAdamw(p: Float32Array, g: Float32Array, m: Float32Array, v: Float32Array, c: AdamWConstants, pOut: Float32Array, mOut: Float32Array, vOut: Float32Array): void {
   const { beta1, oneMinusBeta1, beta2, oneMinusBeta2, correction1, correction2, eps, decay, lr } = c;
   let nan = false;
   for (let i = 0; i < p.length; i++) {

@@ -1,11 +1,12 @@
 /**
- * The kernels of the elementwise, movement, reduction and row ops, as one set the backend picks (backend.ts):
+ * The kernels of the elementwise, movement, reduction and row ops and of the fused AdamW, as one set the backend picks (backend.ts):
  * the reference (reference.ts, the specification) or the native addon's (native-elementwise.ts), which computes
  * the same bits (test/tensor/native-elementwise.test.ts). Signatures are reference.ts's.
  */
 import type { BinaryOp } from '../op.js';
 import type { Storage } from '../dtype.js';
 import type { Shape } from '../shape.js';
+import { referenceAdamw, type AdamWConstants } from './adamw.js';
 import * as ref from './reference.js';
 import type { MathUnaryOp } from './wasm-math.js';
 
@@ -21,6 +22,8 @@ export type ElementwiseKernels = {
   /** softmax's exp runs on `unary` (the same bits on every kernel). */
   softmax(x: Float32Array, rows: number, n: number, out: Float32Array, unary: MathUnary): void;
   softmaxGrad(y: Float32Array, g: Float32Array, rows: number, n: number, out: Float32Array): void;
+  /** AdamW's fused update of one parameter tensor (adamw.ts). */
+  adamw(p: Float32Array, g: Float32Array, m: Float32Array, v: Float32Array, c: AdamWConstants, pOut: Float32Array, mOut: Float32Array, vOut: Float32Array): void;
 };
 
 /** dst[i] = op(src[i]) with math.ts's bits and canonical NaNs; dst may be src. */
@@ -37,4 +40,5 @@ export const referenceElementwise: ElementwiseKernels = {
   layerNormGrad: ref.layerNormGrad,
   softmax: (x, rows, n, out, unary) => ref.softmax(x, rows, n, out, (buffer) => unary('exp', buffer, buffer)),
   softmaxGrad: ref.softmaxGrad,
+  adamw: referenceAdamw,
 };

@@ -7,12 +7,13 @@ import type { NativeAddon } from '../../platform/native-addon.js';
 import type { BinaryOp } from '../op.js';
 import { contiguousStrides, type Shape } from '../shape.js';
 import type { ElementwiseKernels, MathUnary } from './elementwise.js';
+import { referenceAdamw } from './adamw.js';
 import * as ref from './reference.js';
 import { broadcastStrides } from './strided.js';
 import type { MathUnaryOp } from './wasm-math.js';
 
 /** The addon's functions this file calls (absent from an addon built before native/elementwise.c). */
-type Native = Required<Pick<NativeAddon, 'binary' | 'where' | 'copy' | 'reduce' | 'rowOp' | 'unary' | 'elementwiseIsa'>>;
+type Native = Required<Pick<NativeAddon, 'binary' | 'where' | 'copy' | 'reduce' | 'rowOp' | 'unary' | 'adamw' | 'elementwiseIsa'>>;
 
 const MIN_NATIVE = 64;
 const BINARY_CODE: Record<BinaryOp, number> = { add: 0, sub: 1, mul: 2, div: 3, maximum: 4, minimum: 5 };
@@ -30,7 +31,7 @@ function layout(outShape: Shape, strides: readonly (readonly number[])[]): Int32
 }
 
 function hasElementwise(addon: NativeAddon): addon is NativeAddon & Native {
-  return typeof addon.binary === 'function' && typeof addon.unary === 'function' && typeof addon.rowOp === 'function';
+  return typeof addon.binary === 'function' && typeof addon.unary === 'function' && typeof addon.rowOp === 'function' && typeof addon.adamw === 'function';
 }
 
 export type NativeElementwise = ElementwiseKernels & { unary: MathUnary; readonly threads: number };
@@ -87,6 +88,13 @@ export function createNativeElementwise(addon: NativeAddon, { minNative = MIN_NA
     softmaxGrad(y, g, rows, n, out) {
       if (y.length < minNative) return ref.softmaxGrad(y, g, rows, n, out);
       addon.rowOp(ROW.softmaxGrad, y, g, rows, n, 0, out, threadCount);
+    },
+    adamw(p, g, m, v, c, pOut, mOut, vOut) {
+      // The C loop assumes its outputs overlap no input and each other (restrict); anything else runs the reference.
+      const outs = [pOut.buffer, mOut.buffer, vOut.buffer];
+      if (p.length < minNative || new Set(outs).size < 3 || [p, g, m, v].some((x) => outs.includes(x.buffer))) return referenceAdamw(p, g, m, v, c, pOut, mOut, vOut);
+      const constants = Float32Array.of(c.beta1, c.oneMinusBeta1, c.beta2, c.oneMinusBeta2, c.correction1, c.correction2, c.eps, c.decay, c.lr);
+      addon.adamw(p, g, m, v, constants, pOut, mOut, vOut);
     },
   };
 }
