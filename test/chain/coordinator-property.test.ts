@@ -8,8 +8,11 @@
  * no claim is refused: SwarmNoClaim); honest nodes and inflaters publish theirs (taking the request's bond), the
  * withholder does not and anyone ends its claim after the deadline (refuted: half its bond to the asker). The game is MockResolver ruling for the
  * party that told the truth (the real game's rulings are test/chain/coordinator.test.ts's and the game's own tests'):
- * what is checked here is the coordinator's bookkeeping. Properties: an honest node never ends with less than it
- * started with; a cheat is never paid a reward; every refused action is refused with its named error and moves
+ * what is checked here is the coordinator's bookkeeping. GRPO steps (docs/swarm-chain.md, "The GRPO step"): the
+ * next round's user is a fake user at random (its step did not train on the groups it lists, so its colluders' uses
+ * are fake): the honest challenger contests its step, the wrong one contests honest steps at random and fake ones too
+ * ("both" lose). Properties: an honest node never ends with less than it started with; a cheat is never paid a
+ * reward (a fake user's contributors are paid no use share, the fake user loses its commit bond); every refused action is refused with its named error and moves
  * nothing; tokens add up (what everyone gained plus what was burned equals what left the pool), and once everyone
  * collected the coordinator holds only the unpaid pool.
  */
@@ -17,18 +20,18 @@ import fc from 'fast-check';
 import { afterAll, beforeAll, expect, test } from 'vitest';
 import { parseEventLogs, zeroAddress as ZERO_ADDRESS, type Address, type Hex, type Log } from 'viem';
 import { read, send, type MycelWalletClient } from '../../src/chain/actions/send.js';
-import { swarmChallengeScore, swarmClaimScore, swarmCollect, swarmCollectUse, swarmCommit, swarmFixBeacon, swarmForfeitUnavailable, swarmProveUse, swarmPublishPolicy, swarmRequestPolicy } from '../../src/chain/index.js';
+import { swarmChallengeScore, swarmChallengeStep, swarmClaimScore, swarmCollect, swarmCollectUse, swarmCommit, swarmFixBeacon, swarmForfeitUnavailable, swarmProveUse, swarmPublishPolicy, swarmRequestPolicy } from '../../src/chain/index.js';
 import { policyBatches, policyParts } from '../../src/node/swarm-availability.js';
 import { MockResolverAbi } from '../../src/chain/generated/MockResolver.js';
 import { MycelTokenAbi } from '../../src/chain/generated/MycelToken.js';
 import { SwarmCoordinatorAbi } from '../../src/chain/generated/SwarmCoordinator.js';
 import { expectRevert } from './mycel-fixture.js';
-import { ECONOMICS, MODEL_CONFIG, ZERO, commitIn, policyOf, rolloutHash, rolloutsOf, setupSwarmChain, syntheticClaim, usedOf, type Policy, type SwarmChain } from './coordinator-fixture.js';
+import { ECONOMICS, MODEL_CONFIG, ZERO, commitIn, hex, policyOf, rolloutHash, rolloutsOf, setupSwarmChain, syntheticClaim, usedOf, type Policy, type SwarmChain } from './coordinator-fixture.js';
 
 const RUNS = process.env.MYCEL_LONG ? 60 : 6;
 const BEHAVIOURS = ['honest', 'inflate', 'silent', 'late', 'double', 'claim-uncommitted', 'copy', 'withhold'] as const;
 type Behaviour = (typeof BEHAVIOURS)[number];
-type Case = { nodes: { behaviour: Behaviour; score: number; wronglyChallenged: boolean; requested: boolean }[]; fixBeacon: boolean; usedBy: number };
+type Case = { nodes: { behaviour: Behaviour; score: number; wronglyChallenged: boolean; requested: boolean }[]; fixBeacon: boolean; usedBy: number; fakeUser: boolean; stepWronglyChallenged: boolean };
 /** The node that asks for policies (registered: wallet 6; the case's nodes are wallets 1-5). */
 const ASKER = 6;
 
@@ -53,6 +56,8 @@ const caseArb: fc.Arbitrary<Case> = fc.record({
   nodes: fc.array(fc.record({ behaviour: fc.constantFrom(...BEHAVIOURS), score: fc.integer({ min: 0, max: 16 }), wronglyChallenged: fc.boolean(), requested: fc.boolean() }), { minLength: 2, maxLength: 5 }),
   fixBeacon: fc.integer({ min: 0, max: 4 }).map((v) => v !== 0),
   usedBy: fc.integer({ min: 0, max: 4 }),
+  fakeUser: fc.boolean(),
+  stepWronglyChallenged: fc.boolean(),
 });
 
 async function play(k: Case): Promise<void> {
@@ -160,6 +165,25 @@ async function play(k: Case): Promise<void> {
       await expectRevert(swarmProveUse(wallets[i], { coordinator: c.coordinator, round, rolloutHash: rolloutHash(victim, Number(round), 0), user: a(wallets[userIndex]), own: copyOf(i).path(0), used: used.path(rollouts[victim].leaves[0]) }), 'SwarmUseProofInvalid', [1]);
     }
   }
+  // The user's GRPO step: a fake user's is contested by the honest challenger (and by the wrong one, at random:
+  // both lie), an honest user's by the wrong one at random. The policies and groups are the committed ones (the
+  // user committed the same policy in both rounds; each used group is (contributor, rollout hash)).
+  const stepDisputes: { id: bigint; challenger: 7 | 8; winner: 'node' | 'challenger' | 'both' }[] = [];
+  if (useRound) {
+    const usedGroups = contributors.filter((i) => i !== userIndex).map((i) => ({ author: a(wallets[i]), groupHash: rolloutHash(i, Number(round), 0) }));
+    const leaves = policies[userIndex].leaves.map(hex);
+    const challengeStep = (challenger: number, root: Hex) =>
+      swarmChallengeStep(c.wallets[challenger], { coordinator: c.coordinator, round: round + 1n, node: a(wallets[userIndex]), root, prevPolicyLeaves: leaves, nextPolicyLeaves: leaves, used: usedGroups });
+    await expectRevert(challengeStep(userIndex + 1, `0x${'5e'.repeat(32)}`), 'SwarmSelfChallenge');
+    const openStep = async (challenger: 7 | 8, winner: 'node' | 'challenger' | 'both') => {
+      const { disputeId } = await challengeStep(challenger, `0x${'5f'.repeat(31)}${challenger.toString(16).padStart(2, '0')}`);
+      stepDisputes.push({ id: disputeId, challenger, winner });
+    };
+    if (k.fakeUser) {
+      await openStep(7, 'challenger');
+      if (k.stepWronglyChallenged) await openStep(8, 'both');
+    } else if (k.stepWronglyChallenged) await openStep(8, 'node');
+  }
   // The mock game rules for whoever told the truth (nobody, when both lied), in the order they were opened; what each
   // ruling should move is the coordinator's rules, modelled here (a claim is refuted at its first loss; a later
   // ruling refunds its challenger).
@@ -181,6 +205,25 @@ async function play(k: Case): Promise<void> {
       held.delete(d.node);
     }
   }
+  // Step rulings: the step is refuted at its first loss (the user's commit bond of the next round: half to the
+  // challenger with what the step held, half burned); a later ruling refunds its challenger.
+  const STEP_BOND = ECONOMICS.commitBond;
+  let stepRefuted = false;
+  let stepHeld = 0n;
+  for (const d of stepDisputes) {
+    const winner = d.winner === 'node' ? a(wallets[userIndex]) : d.winner === 'challenger' ? a(c.wallets[d.challenger]) : ZERO_ADDRESS;
+    await send(c.wallets[0], { address: c.game, abi: MockResolverAbi, functionName: 'decide', args: [c.coordinator, d.id, winner] });
+    if (stepRefuted) continue;
+    if (d.winner === 'node') {
+      want[d.challenger] -= STEP_BOND;
+      stepHeld += STEP_BOND / 2n;
+    } else {
+      stepRefuted = true;
+      want[d.challenger] += d.winner === 'challenger' ? STEP_BOND / 2n + stepHeld : -STEP_BOND;
+      stepHeld = 0n;
+    }
+  }
+  if (useRound) expect((await read<{ stepRefuted: boolean }>(c.publicClient, { address: c.coordinator, abi: SwarmCoordinatorAbi, functionName: 'getEntry', args: [round + 1n, a(wallets[userIndex])] })).stepRefuted).toBe(stepRefuted);
   // Unpublished policies: their claims are ended after the deadline, by anyone.
   const REQUEST_BOND = BOND / 10n;
   const wantAsker = -REQUEST_BOND * BigInt(published.size) + HALF * BigInt(withheld.length);
@@ -204,25 +247,32 @@ async function play(k: Case): Promise<void> {
       }
     }
   }
-  // The user's commit bond of the next round (no claim there: only the bond comes back).
-  if (useRound) expect((await swarmCollect(wallets[userIndex], { coordinator: c.coordinator, round: round + 1n })).paid).toBe(ECONOMICS.commitBond);
+  // The user's commit bond of the next round (no claim there: only the bond and its step's prizes come back, or
+  // nothing when its step was refuted).
+  if (useRound) expect((await swarmCollect(wallets[userIndex], { coordinator: c.coordinator, round: round + 1n })).paid).toBe(stepRefuted ? 0n : ECONOMICS.commitBond + stepHeld);
 
   // Properties.
   const after = new Map(await Promise.all(everyone.map(async (x) => [x, await c.balance(x)] as const)));
   const delta = (x: Address) => after.get(x)! - before.get(x)!;
   for (const [i, n] of k.nodes.entries()) {
     const who = a(wallets[i]);
-    if (n.behaviour === 'honest' || n.behaviour === 'silent' || n.behaviour === 'late' || n.behaviour === 'double' || n.behaviour === 'claim-uncommitted') {
+    const fakeUser = useRound && k.fakeUser && i === userIndex;
+    // What the user's step moved: its commit bond of the next round lost, or the prizes its step held.
+    const stepDelta = useRound && i === userIndex ? (stepRefuted ? -ECONOMICS.commitBond : stepHeld) : 0n;
+    if (!fakeUser && (n.behaviour === 'honest' || n.behaviour === 'silent' || n.behaviour === 'late' || n.behaviour === 'double' || n.behaviour === 'claim-uncommitted')) {
       expect(delta(who), `${n.behaviour} node ${i} lost tokens`).toBeGreaterThanOrEqual(0n);
     }
+    // A fake user loses its commit bond of the next round; its contributors (colluders) are paid no use share.
+    if (fakeUser) expect(stepDelta, `fake user ${i}`).toBe(-ECONOMICS.commitBond);
+    if (useRound && k.fakeUser) expect(useRewards.get(who) ?? 0n, `node ${i} was paid for a fake use`).toBe(0n);
     if (n.behaviour === 'copy') expect(useRewards.get(who) ?? 0n, `copying node ${i} was paid for use`).toBe(0n);
     if (n.behaviour === 'inflate' || n.behaviour === 'withhold') {
       expect(rewards.get(who) ?? 0n, `${n.behaviour} node ${i} was paid`).toBe(0n);
       // Its claim bond is lost (when the round let it claim); its commit bond comes back; a published policy earned
       // the request's bond.
-      expect(delta(who)).toBe((claimed[i] === undefined ? 0n : -ECONOMICS.claimBond) + (published.has(i) ? REQUEST_BOND : 0n));
+      expect(delta(who)).toBe((claimed[i] === undefined ? 0n : -ECONOMICS.claimBond) + (published.has(i) ? REQUEST_BOND : 0n) + stepDelta);
     }
-    if (n.behaviour === 'honest') expect(delta(who) >= (published.has(i) ? REQUEST_BOND : 0n), `honest node ${i} asked for its policy`).toBe(true);
+    if (n.behaviour === 'honest' && !fakeUser) expect(delta(who) >= (published.has(i) ? REQUEST_BOND : 0n), `honest node ${i} asked for its policy`).toBe(true);
   }
   // The challengers end where the rules say; the honest one never loses.
   expect(delta(a(c.wallets[7]))).toBe(want[7]);
@@ -243,13 +293,15 @@ async function play(k: Case): Promise<void> {
   expect(usePaid <= usePart).toBe(true);
   expect(paid - usePaid <= ECONOMICS.rewardPerRound - usePart).toBe(true);
   // A refuted prover's uses left the total: the eligible contributors share the whole use part (but for rounding).
-  const eligible = useRound ? contributors.filter((i) => i !== userIndex && claimed[i] !== undefined && !refuted.has(i)) : [];
+  const eligible = useRound && !stepRefuted ? contributors.filter((i) => i !== userIndex && claimed[i] !== undefined && !refuted.has(i)) : [];
   for (const i of eligible) expect(useRewards.get(a(wallets[i])) ?? 0n, `contributor ${i} (${k.nodes[i].behaviour})`).toBeGreaterThan(0n);
   if (eligible.length) expect(usePaid > usePart - BigInt(eligible.length), `use paid ${usePaid} of ${usePart}`).toBe(true);
 }
 
 test('an honest node never loses its bond, a cheat is never paid, refusals are named, tokens add up', async () => {
   // Always played: an inflater proves a use before its refutation (its uses must leave the round's total).
-  const inflaterUses: Case = { nodes: [{ behaviour: 'inflate', score: 0, wronglyChallenged: false, requested: false }, { behaviour: 'honest', score: 0, wronglyChallenged: false, requested: false }, { behaviour: 'honest', score: 0, wronglyChallenged: false, requested: false }], fixBeacon: true, usedBy: 1 };
-  await fc.assert(fc.asyncProperty(caseArb, play), { numRuns: RUNS, examples: [[inflaterUses]], seed: process.env.MYCEL_SEED ? Number(process.env.MYCEL_SEED) : undefined });
+  const inflaterUses: Case = { nodes: [{ behaviour: 'inflate', score: 0, wronglyChallenged: false, requested: false }, { behaviour: 'honest', score: 0, wronglyChallenged: false, requested: false }, { behaviour: 'honest', score: 0, wronglyChallenged: false, requested: false }], fixBeacon: true, usedBy: 1, fakeUser: false, stepWronglyChallenged: true };
+  // And a fake user whose colluders proved their uses, contested by both challengers.
+  const fakeUses: Case = { ...inflaterUses, nodes: inflaterUses.nodes.map((n) => ({ ...n, behaviour: 'honest' as const })), fakeUser: true };
+  await fc.assert(fc.asyncProperty(caseArb, play), { numRuns: RUNS, examples: [[inflaterUses], [fakeUses]], seed: process.env.MYCEL_SEED ? Number(process.env.MYCEL_SEED) : undefined });
 }, 300_000);
