@@ -180,21 +180,42 @@ static void copy(const uint32_t *x, uint32_t *out, const layout *l) {
 
 /* ---------------------------------------------------------------- reductions */
 
-static inline float sum_row(const float *x, int64_t n) {
-  float acc = 0.0f;
-  for (int64_t j = 0; j < n; j++) acc = acc + x[j];
-  return acc;
+/*
+ * A sum along a row is one chain of dependent additions, as slow as the adder's latency. The row kernels below
+ * run the chains of up to RB rows side by side: each row's chain is still j ascending from its start value, one
+ * rounding per step, exactly as alone; the CPU only overlaps independent rows' additions.
+ */
+#define RB 8
+#define INLINE static inline __attribute__((always_inline))
+
+/* s[r] = the sum (from +0) or fmax (from -Inf) of row r of x [nr, n], r < nr <= RB, j ascending. */
+INLINE void fold_rows(int is_max, const float *x, int64_t n, int nr, float *s) {
+  float acc[RB];
+  for (int r = 0; r < nr; r++) acc[r] = is_max ? -__builtin_inff() : 0.0f;
+  for (int64_t j = 0; j < n; j++)
+    for (int r = 0; r < nr; r++) acc[r] = is_max ? fmax32(acc[r], x[r * n + j]) : acc[r] + x[r * n + j];
+  for (int r = 0; r < nr; r++) s[r] = acc[r];
 }
-static inline float max_row(const float *x, int64_t n) {
-  float acc = -__builtin_inff();
-  for (int64_t j = 0; j < n; j++) acc = fmax32(acc, x[j]);
-  return acc;
-}
+
+/* Calls BODY(r0, nr) for blocks of RB rows, then the remaining rows one block of fewer (nr constant in the first). */
+#define ROW_BLOCKS(rows, BODY)                                                            \
+  do {                                                                                    \
+    int64_t r0_ = 0;                                                                      \
+    for (; r0_ + RB <= (rows); r0_ += RB) BODY(r0_, RB);                                  \
+    if (r0_ < (rows)) BODY(r0_, (int)((rows) - r0_));                                     \
+  } while (0)
 
 /* reference.ts reduce: the middle axis of x [outer, n, inner]; sum from +0, max from -Inf, j ascending. */
 static void reduce(int is_max, const float *x, int64_t outer, int64_t n, int64_t inner, float *out) {
   if (inner == 1) {
-    for (int64_t o = 0; o < outer; o++) out[o] = keep_or_canon(is_max ? max_row(x + o * n, n) : sum_row(x + o * n, n));
+#define REDUCE_BLOCK(r0, nr)                                                              \
+  {                                                                                       \
+    float s_[RB];                                                                         \
+    fold_rows(is_max, x + (r0) * n, n, nr, s_);                                           \
+    for (int r = 0; r < (nr); r++) out[(r0) + r] = keep_or_canon(s_[r]);                  \
+  }
+    ROW_BLOCKS(outer, REDUCE_BLOCK);
+#undef REDUCE_BLOCK
     return;
   }
   for (int64_t o = 0; o < outer; o++) {
@@ -217,75 +238,114 @@ enum { U_EXP, U_LOG, U_TANH, U_SIGMOID, U_GELU, U_GELU_GRAD };
 typedef void (*unary_fn)(int op, const float *x, float *out, int64_t n);
 static unary_fn unary_impl; /* below: the math loop for this CPU */
 
-/* rowStats: mean and inv of one row. */
-static void row_stats(const float *x, int64_t n, float size, float eps, float *mean_out, float *inv_out) {
-  const float mean = sum_row(x, n) / size;
-  float q = 0.0f;
-  for (int64_t j = 0; j < n; j++) {
-    const float c = x[j] - mean;
-    q = q + c * c;
+/* rowStats of nr rows: mean = (sum x) / n; q = sum (x - mean)^2; inv = 1 / sqrt(q / n + eps). */
+INLINE void row_stats(const float *x, int64_t n, int nr, float size, float eps, float *mean, float *inv) {
+  float s[RB], q[RB];
+  fold_rows(0, x, n, nr, s);
+  for (int r = 0; r < nr; r++) {
+    mean[r] = s[r] / size;
+    q[r] = 0.0f;
   }
-  const float variance = q / size;
-  *mean_out = mean;
-  *inv_out = 1.0f / __builtin_sqrtf(variance + eps);
+  for (int64_t j = 0; j < n; j++)
+    for (int r = 0; r < nr; r++) {
+      const float c = x[r * n + j] - mean[r];
+      q[r] = q[r] + c * c;
+    }
+  for (int r = 0; r < nr; r++) inv[r] = 1.0f / __builtin_sqrtf(q[r] / size + eps);
 }
 
 static void layer_norm(const float *x, int64_t rows, int64_t n, float eps, float *out) {
   const float size = (float)n;
-  for (int64_t r = 0; r < rows; r++) {
-    const float *restrict xr = x + r * n;
-    float *restrict o = out + r * n;
-    float mean, inv;
-    row_stats(xr, n, size, eps, &mean, &inv);
-    for (int64_t j = 0; j < n; j++) o[j] = keep_or_canon((xr[j] - mean) * inv);
+#define LN_BLOCK(r0, nr)                                                                  \
+  {                                                                                       \
+    float mean[RB], inv[RB];                                                              \
+    row_stats(x + (r0) * n, n, nr, size, eps, mean, inv);                                 \
+    for (int r = 0; r < (nr); r++) {                                                      \
+      const float *restrict xr = x + ((r0) + r) * n;                                      \
+      float *restrict o = out + ((r0) + r) * n;                                           \
+      const float m_ = mean[r], i_ = inv[r];                                              \
+      for (int64_t j = 0; j < n; j++) o[j] = keep_or_canon((xr[j] - m_) * i_);            \
+    }                                                                                     \
   }
+  ROW_BLOCKS(rows, LN_BLOCK);
+#undef LN_BLOCK
 }
 
 static void layer_norm_grad(const float *x, const float *g, int64_t rows, int64_t n, float eps, float *out) {
   const float size = (float)n;
-  for (int64_t r = 0; r < rows; r++) {
-    const float *restrict xr = x + r * n, *restrict gr = g + r * n;
-    float *restrict o = out + r * n;
-    float mean, inv;
-    row_stats(xr, n, size, eps, &mean, &inv);
-    float sg = 0.0f, sgx = 0.0f;
-    for (int64_t j = 0; j < n; j++) {
-      const float xhat = (xr[j] - mean) * inv;
-      sg = sg + gr[j];
-      sgx = sgx + gr[j] * xhat;
-    }
-    const float mg = sg / size, mgx = sgx / size;
-    for (int64_t j = 0; j < n; j++) {
-      const float xhat = (xr[j] - mean) * inv;
-      o[j] = keep_or_canon(inv * ((gr[j] - mg) - (xhat * mgx)));
-    }
+#define LNG_BLOCK(r0, nr)                                                                 \
+  {                                                                                       \
+    const float *xb = x + (r0) * n, *gb = g + (r0) * n;                                   \
+    float mean[RB], inv[RB], sg[RB], sgx[RB];                                             \
+    row_stats(xb, n, nr, size, eps, mean, inv);                                           \
+    for (int r = 0; r < (nr); r++) sg[r] = sgx[r] = 0.0f;                                 \
+    for (int64_t j = 0; j < n; j++)                                                       \
+      for (int r = 0; r < (nr); r++) {                                                    \
+        const float xhat = (xb[r * n + j] - mean[r]) * inv[r];                            \
+        sg[r] = sg[r] + gb[r * n + j];                                                    \
+        sgx[r] = sgx[r] + gb[r * n + j] * xhat;                                           \
+      }                                                                                   \
+    for (int r = 0; r < (nr); r++) {                                                      \
+      const float *restrict xr = xb + r * n, *restrict gr = gb + r * n;                   \
+      float *restrict o = out + ((r0) + r) * n;                                           \
+      const float m_ = mean[r], i_ = inv[r], mg = sg[r] / size, mgx = sgx[r] / size;      \
+      for (int64_t j = 0; j < n; j++) {                                                   \
+        const float xhat = (xr[j] - m_) * i_;                                             \
+        o[j] = keep_or_canon(i_ * ((gr[j] - mg) - (xhat * mgx)));                         \
+      }                                                                                   \
+    }                                                                                     \
   }
+  ROW_BLOCKS(rows, LNG_BLOCK);
+#undef LNG_BLOCK
 }
 
 /* Three passes as reference.ts's: x - max per row, exp over the whole buffer (the vector math loop), sum and divide. */
 static void softmax(const float *x, int64_t rows, int64_t n, float *out) {
-  for (int64_t r = 0; r < rows; r++) {
-    const float *restrict xr = x + r * n;
-    float *restrict o = out + r * n;
-    const float m = max_row(xr, n); /* NaN (canonical) if the row has one */
-    for (int64_t j = 0; j < n; j++) o[j] = xr[j] - m;
+#define SHIFT_BLOCK(r0, nr)                                                               \
+  {                                                                                       \
+    float m[RB]; /* NaN (canonical) where the row has one */                              \
+    fold_rows(1, x + (r0) * n, n, nr, m);                                                 \
+    for (int r = 0; r < (nr); r++) {                                                      \
+      const float *restrict xr = x + ((r0) + r) * n;                                      \
+      float *restrict o = out + ((r0) + r) * n;                                           \
+      const float m_ = m[r];                                                              \
+      for (int64_t j = 0; j < n; j++) o[j] = xr[j] - m_;                                  \
+    }                                                                                     \
   }
+  ROW_BLOCKS(rows, SHIFT_BLOCK);
+#undef SHIFT_BLOCK
   unary_impl(U_EXP, out, out, rows * n);
-  for (int64_t r = 0; r < rows; r++) {
-    float *restrict o = out + r * n;
-    const float s = sum_row(o, n);
-    for (int64_t j = 0; j < n; j++) o[j] = keep_or_canon(o[j] / s);
+#define DIVIDE_BLOCK(r0, nr)                                                              \
+  {                                                                                       \
+    float s[RB];                                                                          \
+    fold_rows(0, out + (r0) * n, n, nr, s);                                               \
+    for (int r = 0; r < (nr); r++) {                                                      \
+      float *restrict o = out + ((r0) + r) * n;                                           \
+      const float s_ = s[r];                                                              \
+      for (int64_t j = 0; j < n; j++) o[j] = keep_or_canon(o[j] / s_);                    \
+    }                                                                                     \
   }
+  ROW_BLOCKS(rows, DIVIDE_BLOCK);
+#undef DIVIDE_BLOCK
 }
 
 static void softmax_grad(const float *y, const float *g, int64_t rows, int64_t n, float *out) {
-  for (int64_t r = 0; r < rows; r++) {
-    const float *restrict yr = y + r * n, *restrict gr = g + r * n;
-    float *restrict o = out + r * n;
-    float d = 0.0f;
-    for (int64_t j = 0; j < n; j++) d = d + gr[j] * yr[j];
-    for (int64_t j = 0; j < n; j++) o[j] = keep_or_canon(yr[j] * (gr[j] - d));
+#define SG_BLOCK(r0, nr)                                                                  \
+  {                                                                                       \
+    const float *yb = y + (r0) * n, *gb = g + (r0) * n;                                   \
+    float d[RB];                                                                          \
+    for (int r = 0; r < (nr); r++) d[r] = 0.0f;                                           \
+    for (int64_t j = 0; j < n; j++)                                                       \
+      for (int r = 0; r < (nr); r++) d[r] = d[r] + gb[r * n + j] * yb[r * n + j];         \
+    for (int r = 0; r < (nr); r++) {                                                      \
+      const float *restrict yr = yb + r * n, *restrict gr = gb + r * n;                   \
+      float *restrict o = out + ((r0) + r) * n;                                           \
+      const float d_ = d[r];                                                              \
+      for (int64_t j = 0; j < n; j++) o[j] = keep_or_canon(yr[j] * (gr[j] - d_));         \
+    }                                                                                     \
   }
+  ROW_BLOCKS(rows, SG_BLOCK);
+#undef SG_BLOCK
 }
 
 /* ---------------------------------------------------------------- AdamW */
