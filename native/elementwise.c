@@ -234,7 +234,7 @@ static void reduce(int is_max, const float *x, int64_t outer, int64_t n, int64_t
 
 /* ---------------------------------------------------------------- row ops (reference.ts, same order) */
 
-enum { U_EXP, U_LOG, U_TANH, U_SIGMOID, U_GELU, U_GELU_GRAD };
+enum { U_EXP, U_LOG, U_TANH, U_SIGMOID, U_GELU, U_GELU_GRAD, U_NEG, U_ABS, U_SQRT };
 typedef void (*unary_fn)(int op, const float *x, float *out, int64_t n);
 static unary_fn unary_impl; /* below: the math loop for this CPU */
 
@@ -380,6 +380,9 @@ static void adamw(const float *p, const float *g, const float *m, const float *v
     case U_SIGMOID: for (int64_t i = 0; i < n; i++) out[i] = keep_or_canon(m32_sigmoid(x[i])); break; \
     case U_GELU: for (int64_t i = 0; i < n; i++) out[i] = keep_or_canon(m32_gelu(x[i])); break; \
     case U_GELU_GRAD: for (int64_t i = 0; i < n; i++) out[i] = keep_or_canon(m32_gelu_grad(x[i])); break; \
+    case U_NEG: for (int64_t i = 0; i < n; i++) out[i] = keep_or_canon(-x[i]); break; \
+    case U_ABS: for (int64_t i = 0; i < n; i++) out[i] = keep_or_canon(m32_float(m32_bits(x[i]) & 0x7fffffff)); break; \
+    case U_SQRT: for (int64_t i = 0; i < n; i++) out[i] = keep_or_canon(__builtin_sqrtf(x[i])); break; \
   }
 
 /* out may be x (softmax's exp in place; the unary op with dst == src): each element is read before it is written. */
@@ -555,6 +558,31 @@ static napi_value js_copy(napi_env env, napi_callback_info info) {
   return NULL;
 }
 
+/*
+ * copyRows(x, xOffset, xStride, out, outOffset, outStride, rows, width): the bits of rows of `width` elements,
+ * out[outOffset + r outStride + i] = x[xOffset + r xStride + i] (slice and concat, one input at a time).
+ */
+static napi_value js_copy_rows(napi_env env, napi_callback_info info) {
+  napi_value argv[8];
+  array x, o;
+  int64_t v[8];
+  if (!args(env, info, 8, argv) || !get_array(env, argv[0], &x) || !get_array(env, argv[3], &o))
+    return fail(env, "mycel native copyRows: expected (x, xOffset, xStride, out, outOffset, outStride, rows, width)");
+  for (int i = 1; i < 8; i++)
+    if (i != 3 && (!get_int(env, argv[i], &v[i]) || v[i] < 0))
+      return fail(env, "mycel native copyRows: offsets, strides, rows and width must be non-negative integers");
+  const int64_t rows = v[6], width = v[7];
+  if (rows > 0 && width > 0 &&
+      ((size_t)(v[1] + (rows - 1) * v[2] + width) > x.length || (size_t)(v[4] + (rows - 1) * v[5] + width) > o.length))
+    return fail(env, "mycel native copyRows: the rows run past an array");
+  if (rows > 0 && width > 0) {
+    const uint32_t *src = (const uint32_t *)x.data + v[1];
+    uint32_t *dst = (uint32_t *)o.data + v[4];
+    for (int64_t r = 0; r < rows; r++) memmove(dst + r * v[5], src + r * v[2], sizeof(uint32_t) * width);
+  }
+  return NULL;
+}
+
 /* reduce(isMax, x, outer, n, inner, out). */
 static napi_value js_reduce(napi_env env, napi_callback_info info) {
   napi_value argv[6];
@@ -589,14 +617,15 @@ static napi_value js_row(napi_env env, napi_callback_info info) {
   return NULL;
 }
 
-/* unary(op, x, out, threads): out[i] = f(x[i]) for exp, log, tanh, sigmoid, gelu, gelu_grad (math.ts's bits); out may be x. */
+/* unary(op, x, out, threads): out[i] = f(x[i]) for exp, log, tanh, sigmoid, gelu, gelu_grad (math.ts's bits), neg, abs,
+ * sqrt (IEEE's); out may be x. */
 static napi_value js_unary(napi_env env, napi_callback_info info) {
   napi_value argv[4];
   array x, o;
   int64_t op, threads;
-  if (!args(env, info, 4, argv) || !get_int(env, argv[3], &threads) || !get_int(env, argv[0], &op) || op < U_EXP || op > U_GELU_GRAD || !get_array(env, argv[1], &x) ||
+  if (!args(env, info, 4, argv) || !get_int(env, argv[3], &threads) || !get_int(env, argv[0], &op) || op < U_EXP || op > U_SQRT || !get_array(env, argv[1], &x) ||
       !x.is_float || !get_array(env, argv[2], &o) || !o.is_float || o.length < x.length)
-    return fail(env, "mycel native unary: expected (op 0..5, Float32Array x, Float32Array out at least as long, threads)");
+    return fail(env, "mycel native unary: expected (op 0..8, Float32Array x, Float32Array out at least as long, threads)");
   unary_split((int)op, x.data, o.data, (int64_t)x.length, threads);
   return NULL;
 }
@@ -635,7 +664,7 @@ int elementwise_register(napi_env env, napi_value exports) {
       napi_set_named_property(env, exports, "elementwiseIsa", isa) != napi_ok)
     return 0;
   return set_function(env, exports, "binary", js_binary) && set_function(env, exports, "where", js_where) &&
-         set_function(env, exports, "copy", js_copy) && set_function(env, exports, "reduce", js_reduce) &&
+         set_function(env, exports, "copy", js_copy) && set_function(env, exports, "copyRows", js_copy_rows) && set_function(env, exports, "reduce", js_reduce) &&
          set_function(env, exports, "rowOp", js_row) && set_function(env, exports, "unary", js_unary) &&
          set_function(env, exports, "adamw", js_adamw);
 }

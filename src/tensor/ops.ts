@@ -46,7 +46,7 @@ export function unary(op: UnaryOp, x: Tensor): Tensor {
   expectFloat(op, x);
   const out = Tensor.empty(x.shape);
   const [src, dst] = [x.data as Float32Array, out.data as Float32Array];
-  if (op === 'neg' || op === 'abs' || op === 'sqrt') ref.unary(op, src, dst);
+  if (op === 'neg' || op === 'abs' || op === 'sqrt') elementwiseKernels().basicUnary(op, src, dst);
   else unaryKernel()(op, src, dst);
   return finish(op, {}, [x], out);
 }
@@ -180,7 +180,7 @@ export function slice(x: Tensor, axis: number, start: number, end: number): Tens
   }
   const [outer, n, inner] = ref.outerInner(x.shape, a);
   const out = Tensor.empty(x.shape.map((d, i) => (i === a ? end - start : d)), x.dtype);
-  ref.slice(x.data, outer, n, inner, start, end, out.data);
+  elementwiseKernels().slice(x.data, outer, n, inner, start, end, out.data);
   return finish('slice', { axis: a, start, end }, [x], out);
 }
 
@@ -198,7 +198,7 @@ export function concat(xs: readonly Tensor[], axis: number): Tensor {
   const ns = xs.map((x) => x.shape[a]);
   const [outer, , inner] = ref.outerInner(first.shape, a);
   const out = Tensor.empty(first.shape.map((d, i) => (i === a ? ns.reduce((s, k) => s + k, 0) : d)), first.dtype);
-  ref.concat(xs.map((x) => x.data), outer, ns, inner, out.data);
+  elementwiseKernels().concat(xs.map((x) => x.data), outer, ns, inner, out.data);
   return finish('concat', { axis: a }, xs, out);
 }
 

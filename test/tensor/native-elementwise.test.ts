@@ -146,6 +146,38 @@ describe('native elementwise kernels, bit for bit against the reference', () => 
     }), { numRuns: RUNS });
   });
 
+  it('neg, abs and sqrt on every 9973rd float32 bit pattern and the special values', () => {
+    const sweep = new Uint32Array(Math.floor((2 ** 32 - 1) / 9973) + 1).map((_, i) => i * 9973);
+    const x = new Float32Array(Uint32Array.from([...sweep, ...SPECIAL_BITS]).buffer);
+    for (const op of ['neg', 'abs', 'sqrt'] as const) {
+      const [expected, actual] = [new Float32Array(x.length), new Float32Array(x.length).fill(7)];
+      ref.unary(op, x, expected);
+      native.basicUnary(op, x, actual);
+      expect(bitsOf(actual), op).toEqual(bitsOf(expected));
+    }
+  });
+
+  it('slice and concat copy the same bits (float32 and int32)', () => {
+    const dims = fc.tuple(fc.integer({ min: 0, max: 5 }), fc.array(fc.integer({ min: 0, max: 7 }), { minLength: 1, maxLength: 4 }), fc.integer({ min: 1, max: 6 }), fc.boolean());
+    const cases = dims.chain(([outer, ns, inner, int]) => {
+      const n = ns.reduce((a, b) => a + b, 0);
+      return fc.tuple(fc.constant({ outer, ns, inner, int, n }), values(outer * n * inner), fc.integer({ min: 0, max: n }).chain((a) => fc.tuple(fc.constant(a), fc.integer({ min: a, max: n }))));
+    });
+    fc.assert(fc.property(cases, ([{ outer, ns, inner, int, n }, all, [start, end]]) => {
+      const typed = (v: Float32Array) => (int ? new Int32Array(v.buffer, v.byteOffset, v.length) : v);
+      const parts = ns.map((k, i) => all.subarray(0, outer * k * inner).map((_, j) => all[(j * 7 + i) % Math.max(all.length, 1)]));
+      const [expected, actual] = [typed(new Float32Array(outer * n * inner)), typed(new Float32Array(outer * n * inner).fill(7))];
+      ref.concat(parts.map(typed), outer, ns, inner, expected);
+      native.concat(parts.map(typed), outer, ns, inner, actual);
+      expect(bitsOf(actual)).toEqual(bitsOf(expected));
+      const width = outer * (end - start) * inner;
+      const [se, sa] = [typed(new Float32Array(width)), typed(new Float32Array(width).fill(7))];
+      ref.slice(typed(all), outer, n, inner, start, end, se);
+      native.slice(typed(all), outer, n, inner, start, end, sa);
+      expect(bitsOf(sa)).toEqual(bitsOf(se));
+    }), { numRuns: RUNS });
+  });
+
   it('AdamW\'s fused update', () => {
     const f32 = Math.fround;
     const constant = fc.oneof(fc.float({ min: f32(1e-8), max: 1, noNaN: true }), fc.constantFrom(0, 1, f32(0.9), f32(0.999), f32(1e-8)));

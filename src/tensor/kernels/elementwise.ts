@@ -22,6 +22,10 @@ export type ElementwiseKernels = {
   /** softmax's exp runs on `unary` (the same bits on every kernel). */
   softmax(x: Float32Array, rows: number, n: number, out: Float32Array, unary: MathUnary): void;
   softmaxGrad(y: Float32Array, g: Float32Array, rows: number, n: number, out: Float32Array): void;
+  /** neg, abs and sqrt (IEEE's, one rounding; the math functions are the backend's unary kernel). */
+  basicUnary(op: 'neg' | 'abs' | 'sqrt', x: Float32Array, out: Float32Array): void;
+  slice(x: Storage, outer: number, n: number, inner: number, start: number, end: number, out: Storage): void;
+  concat(xs: readonly Storage[], outer: number, ns: readonly number[], inner: number, out: Storage): void;
   /** AdamW's fused update of one parameter tensor (adamw.ts). */
   adamw(p: Float32Array, g: Float32Array, m: Float32Array, v: Float32Array, c: AdamWConstants, pOut: Float32Array, mOut: Float32Array, vOut: Float32Array): void;
 };
@@ -41,4 +45,7 @@ export const referenceElementwise: ElementwiseKernels = {
   softmax: (x, rows, n, out, unary) => ref.softmax(x, rows, n, out, (buffer) => unary('exp', buffer, buffer)),
   softmaxGrad: ref.softmaxGrad,
   adamw: referenceAdamw,
+  basicUnary: ref.unary,
+  slice: ref.slice,
+  concat: ref.concat,
 };

@@ -13,11 +13,11 @@ import { broadcastStrides } from './strided.js';
 import type { MathUnaryOp } from './wasm-math.js';
 
 /** The addon's functions this file calls (absent from an addon built before native/elementwise.c). */
-type Native = Required<Pick<NativeAddon, 'binary' | 'where' | 'copy' | 'reduce' | 'rowOp' | 'unary' | 'adamw' | 'elementwiseIsa'>>;
+type Native = Required<Pick<NativeAddon, 'binary' | 'where' | 'copy' | 'copyRows' | 'reduce' | 'rowOp' | 'unary' | 'adamw' | 'elementwiseIsa'>>;
 
 const MIN_NATIVE = 64;
 const BINARY_CODE: Record<BinaryOp, number> = { add: 0, sub: 1, mul: 2, div: 3, maximum: 4, minimum: 5 };
-const UNARY_CODE: Record<MathUnaryOp, number> = { exp: 0, log: 1, tanh: 2, sigmoid: 3, gelu: 4, gelu_grad: 5 };
+const UNARY_CODE: Record<MathUnaryOp | 'neg' | 'abs' | 'sqrt', number> = { exp: 0, log: 1, tanh: 2, sigmoid: 3, gelu: 4, gelu_grad: 5, neg: 6, abs: 7, sqrt: 8 };
 const ROW = { layerNorm: 0, layerNormGrad: 1, softmax: 2, softmaxGrad: 3 } as const;
 
 /** [rank, ...outShape, ...strides of each input] as native/elementwise.c's get_layout reads it. */
@@ -31,7 +31,7 @@ function layout(outShape: Shape, strides: readonly (readonly number[])[]): Int32
 }
 
 function hasElementwise(addon: NativeAddon): addon is NativeAddon & Native {
-  return typeof addon.binary === 'function' && typeof addon.unary === 'function' && typeof addon.rowOp === 'function' && typeof addon.adamw === 'function';
+  return typeof addon.binary === 'function' && typeof addon.unary === 'function' && typeof addon.rowOp === 'function' && typeof addon.adamw === 'function' && typeof addon.copyRows === 'function';
 }
 
 export type NativeElementwise = ElementwiseKernels & { unary: MathUnary; readonly threads: number };
@@ -88,6 +88,25 @@ export function createNativeElementwise(addon: NativeAddon, { minNative = MIN_NA
     softmaxGrad(y, g, rows, n, out) {
       if (y.length < minNative) return ref.softmaxGrad(y, g, rows, n, out);
       addon.rowOp(ROW.softmaxGrad, y, g, rows, n, 0, out, threadCount);
+    },
+    basicUnary(op, x, out) {
+      if (x.length < minNative) return ref.unary(op, x, out);
+      addon.unary(UNARY_CODE[op], x, out, 1);
+    },
+    slice(x, outer, n, inner, start, end, out) {
+      const width = (end - start) * inner;
+      if (out.length < minNative) return ref.slice(x, outer, n, inner, start, end, out);
+      addon.copyRows(x, start * inner, n * inner, out, 0, width, outer, width);
+    },
+    concat(xs, outer, ns, inner, out) {
+      if (out.length < minNative) return ref.concat(xs, outer, ns, inner, out);
+      const total = ns.reduce((a, b) => a + b, 0) * inner;
+      let at = 0;
+      xs.forEach((x, k) => {
+        const width = ns[k] * inner;
+        addon.copyRows(x, 0, width, out, at, total, outer, width);
+        at += width;
+      });
     },
     adamw(p, g, m, v, c, pOut, mOut, vOut) {
       // The C loop assumes its outputs overlap no input and each other (restrict); anything else runs the reference.
