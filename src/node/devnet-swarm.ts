@@ -23,11 +23,14 @@ import { formatUnits, type Address, type Hex, type PublicClient, type TestClient
 import { privateKeyToAccount } from 'viem/accounts';
 import { getContractEvents, readContract } from 'viem/actions';
 import { deploySwarmCoordinator } from '../chain/deploy.js';
-import { approve, MycelTokenAbi, swarmGetEntry, swarmRolloutLeaf, swarmSchedule, type MycelWalletClient } from '../chain/index.js';
+import { approve, MycelTokenAbi, swarmGetEntry, swarmRolloutLeaf, swarmSchedule, type MycelWalletClient, type SwarmUsedGroup } from '../chain/index.js';
+import { checkSwarmStep, usedLeavesOf } from './swarm-step.js';
 import { SwarmCoordinatorAbi } from '../chain/generated/SwarmCoordinator.js';
 import { identityFromRaw } from '../p2p/identity.js';
 import { openPolicyBlob } from '../swarm/rollout-policy.js';
-import { createSapoNode, swarmTokenizer } from '../swarm/round.js';
+import { createSapoNode, publishedGroupHashes, swarmTokenizer } from '../swarm/round.js';
+import { rebuildStep, type UsedGroup } from '../swarm/grpo-step.js';
+import type { Rollout } from '../swarm/rollout-message.js';
 import { simRound, type SimMember } from '../swarm/sapo-sim.js';
 import { stateHash, type TrainState } from '../train/index.js';
 import type { PolicyBlob } from '../swarm/rollout-policy.js';
@@ -86,6 +89,8 @@ export type DevnetSwarmSummary = {
   rounds: number;
   nodes: DevnetSwarmNodeSummary[];
   disputes: { round: number; node: string; challenger: string; loser: string; at: string; moves: number }[];
+  /** The verifier's re-executions of its peers' committed GRPO steps (the batch behind each used root): how many, how many agreed. */
+  steps: { checked: number; agreed: number };
   burned: string;
   /** What left the pool (score and use shares), and what stays in the coordinator once everyone collected. */
   poolPaid: string;
@@ -169,14 +174,19 @@ export async function runDevnetSwarm(o: {
   const cheater = 1;
   const checkers = [2, 0];
   const tokenizerJson = JSON.stringify(swarmTokenizer().toJSON());
-  /** Per round: each node's committed policy and its blob (what peers fetch), rollout hashes and used leaves. */
-  const rounds: { policy: TrainState; blob: PolicyBlob; rollout: Hex; used: Hex[] }[][] = [];
+  /**
+   * Per round: each node's committed policy and its blob (what peers fetch), its rollout message, the hashes of its
+   * published groups (its rollouts root's leaves), the groups its step trained on (by PeerId as SAPO names them, and
+   * by address as the chain does) and their leaves (its used root).
+   */
+  const rounds: { policy: TrainState; blob: PolicyBlob; rollout: Rollout; groups: Hex[]; usedPeers: UsedGroup[]; usedGroups: SwarmUsedGroup[]; used: Hex[] }[][] = [];
+  const steps = { checked: 0, agreed: 0 };
   const sapoReward: number[][] = o.nodes.map(() => []);
   const runs: SwarmEvalRun[][] = [];
   const disputes: DevnetSwarmSummary['disputes'] = [];
   const stopDefending = new AbortController();
   const defending: Promise<unknown>[] = [];
-  let used: Hex[][] = o.nodes.map(() => []);
+  let usedPeers: UsedGroup[][] = o.nodes.map(() => []);
 
   /** Round r's claims: evaluate, claim (the cheater inflated), defend; the checkers re-execute and challenge. */
   const settle = async (r: number) => {
@@ -213,6 +223,26 @@ export async function runDevnetSwarm(o: {
     });
   };
 
+  /**
+   * The verifier re-executes each peer's GRPO step behind its commit of round r (from its committed policy of round
+   * r-1 and the groups it lists, rebuilt from round r-1's rollout messages) and challenges a step whose run root is
+   * not the committed one; every node here is honest about its steps, so a challenge is a failure of the scenario.
+   */
+  const checkSteps = (r: number) =>
+    timed('check GRPO steps', async () => {
+      const k = checkers[0];
+      for (const [i, c] of ctxs.entries()) {
+        if (i === k || rounds[r][i].usedGroups.length === 0) continue;
+        const prev = rounds[r - 1][i].policy;
+        const rebuilt = rebuildStep(start.program, prev, rounds[r][i].usedPeers, rounds[r - 1].map((x) => x.rollout), config);
+        if ('missing' in rebuilt) throw new Error(`${o.nodes[i].role}'s step lists ${rebuilt.missing.length} group(s) no rollout of round ${r - 1} holds`);
+        const checked = await checkSwarmStep(ctxs[k], { round: BigInt(r), node: c.address, prev, next: rounds[r][i].policy, used: rounds[r][i].usedGroups, step: rebuilt.program });
+        steps.checked++;
+        if (!checked.agreed) throw new Error(`${o.nodes[i].role}'s honest GRPO step of round ${r} was challenged (${checked.outcome.loser} lost)`);
+        steps.agreed++;
+      }
+    });
+
   /** The uses of round r's rollouts in the users' round r+1 used roots, proven by their contributors whose claim stood. */
   const proveUses = (r: number) =>
     timed('prove use', async () => {
@@ -220,10 +250,12 @@ export async function runDevnetSwarm(o: {
         const entry = await swarmGetEntry(o.publicClient, { coordinator, round: BigInt(r), node: ctx.address });
         // Only a standing claim earns a use share, and only its node may prove (proveUse refuses others: SwarmNotEligible).
         if (entry.refuted || !entry.claimed) continue;
-        const leaf = swarmRolloutLeaf(ctx.address, rounds[r][c].rollout);
-        for (const [u, user] of ctxs.entries()) {
-          if (u === c || !rounds[r + 1][u].used.some((l) => l.toLowerCase() === leaf.toLowerCase())) continue;
-          await proveSwarmUse(ctx, { round: BigInt(r), rolloutHash: rounds[r][c].rollout, ownRollouts: [rounds[r][c].rollout], user: user.address, userUsedLeaves: rounds[r + 1][u].used });
+        for (const group of rounds[r][c].groups) {
+          const leaf = swarmRolloutLeaf(ctx.address, group);
+          for (const [u, user] of ctxs.entries()) {
+            if (u === c || !rounds[r + 1][u].used.some((l) => l.toLowerCase() === leaf.toLowerCase())) continue;
+            await proveSwarmUse(ctx, { round: BigInt(r), rolloutHash: group, ownRollouts: rounds[r][c].groups, user: user.address, userUsedLeaves: rounds[r + 1][u].used });
+          }
         }
       }
     });
@@ -234,20 +266,25 @@ export async function runDevnetSwarm(o: {
       const committed = members.map((m) => ({ policy: m.node.policy, blob: m.node.blob }));
       const sapo = await timed('SAPO rounds (rollouts, checks, GRPO steps)', () => simRound(members, r));
       members = sapo.members;
-      const hashes = members.map((m) => rolloutHashOf(m.previous!));
-      const ids = members.map((m) => m.node.id);
-      rounds.push(members.map((_, i) => ({ ...committed[i], rollout: hashes[i], used: used[i] })));
+      // The leaves of each node's rollouts root: one per published group (the message's own hash if none fits).
+      const groups = members.map((m): Hex[] => {
+        const published = publishedGroupHashes(m.node, m.previous!).map((h): Hex => `0x${h}`);
+        return published.length ? published : [rolloutHashOf(m.previous!)];
+      });
+      const usedGroups = usedPeers.map((list) => list.map((u): SwarmUsedGroup => ({ author: addressOfPeer(u.author), groupHash: `0x${u.groupHash}` })));
+      rounds.push(members.map((m, i) => ({ ...committed[i], rollout: m.previous!, groups: groups[i], usedPeers: usedPeers[i], usedGroups: usedGroups[i], used: usedLeavesOf(usedGroups[i]) })));
       for (const [i, m] of sapo.result.metrics.entries()) sapoReward[i].push(m.reward);
       o.log(`swarm: SAPO round ${r}: rewards ${sapo.result.metrics.map((m) => m.reward.toFixed(2)).join(', ')}; trained on ${sapo.result.metrics.map((m) => `${m.trainedOwn}+${m.trainedExternal}`).join(', ')} questions; ${sapo.result.verdicts.length} rollouts refused by their checks (${sapo.result.seconds.toFixed(1)} s)`);
-      // What each node's GRPO step trained on: leaves of its peers' rollouts of this round (next round's used root).
-      used = sapo.result.metrics.map((m) => [...new Set(m.externalFrom)].map((author) => swarmRolloutLeaf(addressOfPeer(author), hashes[ids.indexOf(author)])));
+      // What each node's GRPO step trained on, in batch order: the groups of this round behind next round's used root.
+      usedPeers = sapo.result.used;
 
       const s = await swarmSchedule(o.publicClient, { coordinator, round: BigInt(r) });
       await mineTo(s.opens);
       await timed('commit and beacon', async () => {
-        for (const [i, c] of ctxs.entries()) await commitSwarmRound(c, { round: BigInt(r), policy: { model: start.program.model, state: rounds[r][i].policy }, rolloutHashes: [hashes[i]], usedLeaves: rounds[r][i].used, modelConfig: program.modelConfig });
+        for (const [i, c] of ctxs.entries()) await commitSwarmRound(c, { round: BigInt(r), policy: { model: start.program.model, state: rounds[r][i].policy }, rolloutHashes: rounds[r][i].groups, usedLeaves: rounds[r][i].used, modelConfig: program.modelConfig });
       });
       if (r > 0) {
+        await checkSteps(r);
         await settle(r - 1);
         await proveUses(r - 1);
       }
@@ -297,12 +334,13 @@ export async function runDevnetSwarm(o: {
   if (entries.some((es, i) => i !== cheater && es.some((e) => e.refuted))) throw new Error('an honest score was refuted');
   const scorePaid = nodes.reduce((s, n) => s + Number(n.scoreShare), 0);
   if (scorePaid === 0) throw new Error(`no score share was paid: the honest policies scored ${nodes.filter((_, i) => i !== cheater).map((n) => n.scores.join('/')).join(' and ')} on the eval`);
-  const order = ['deploy', 'SAPO rounds (rollouts, checks, GRPO steps)', 'commit and beacon', 'evaluate and claim', 'check and dispute', 'prove use', 'collect'];
+  const order = ['deploy', 'SAPO rounds (rollouts, checks, GRPO steps)', 'commit and beacon', 'check GRPO steps', 'evaluate and claim', 'check and dispute', 'prove use', 'collect'];
   return {
     coordinator,
     rounds: R,
     nodes,
     disputes,
+    steps,
     burned: fmt(supplyBefore - (await supply())),
     poolPaid: fmt(collected.reduce((s, l) => s + l.args.reward, 0n) + useCollected.reduce((s, l) => s + l.args.reward, 0n)),
     poolLeft: fmt(poolLeft),

@@ -446,6 +446,7 @@ function formatSwarm(w: DevnetSwarmSummary): string[] {
     `  node              scores/16 by round  claims stood/refuted  uses  bonds back  score share  use share  net MYC`,
     ...w.nodes.map((n) => `  ${n.role.padEnd(16)} ${col(n.scores.join(' '), 19)}  ${col(`${n.claims.filter((c) => c === 'stood').length}/${n.claims.filter((c) => c === 'refuted').length}`, 20)}  ${col(n.uses, 4)}  ${col(myc(n.bonds), 10)}  ${col(myc(n.scoreShare), 11)}  ${col(myc(n.useShare), 9)}  ${signed(n.net)}`),
     ...w.disputes.map((d) => `  round ${d.round}: the ${d.node}'s inflated score challenged by the ${d.challenger}: ${d.loser} lost at the ${d.at} level after ${d.moves} moves`),
+    `  GRPO steps behind the used roots re-executed by the verifier: ${w.steps.checked}, ${w.steps.agreed} agreed (each could have been challenged until its round's challenge window closed)`,
     `  paid from the pool ${myc(w.poolPaid)} MYC; burned ${myc(w.burned)} MYC; left in the coordinator's pool ${w.poolLeft} MYC${Number.isInteger(Number(w.poolLeft)) ? '' : ' (shares round down to the wei)'}`,
     `  swarm time: ${w.policy.waited > 0 ? `waited ${w.policy.waited} s for the starting policy; ` : ''}${w.time.map((t) => `${t.phase} ${t.seconds} s`).join('; ')}`,
   ];

@@ -37,6 +37,9 @@ function expectSwarm(s: DevnetSummary): void {
   expect(w.disputes).toHaveLength(3);
   for (const d of w.disputes) expect(d).toMatchObject({ node: 'cheating solver', loser: 'solver', at: 'instruction' });
   expect(w.burned).toBe('15');
+  // The verifier re-executed its peers' GRPO steps behind their used roots (all honest): every one agreed.
+  expect(w.steps.checked).toBeGreaterThan(0);
+  expect(w.steps.agreed).toBe(w.steps.checked);
   // Tokens add up: what the nodes gained and what was burned is what the pool paid.
   expect(w.nodes.reduce((a, n) => a + Number(n.net), 0) + Number(w.burned)).toBeCloseTo(Number(w.poolPaid), 9);
   expect(Number(w.poolPaid) + Number(w.poolLeft)).toBe(300);
