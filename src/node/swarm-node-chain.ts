@@ -31,6 +31,9 @@ import { swarmTokenizer, type BlobFailure } from '../swarm/round.js';
 import type { Gpt } from '../nn/index.js';
 import type { PolicyModel } from '../swarm/sapo-policy.js';
 import type { SapoConfig } from '../swarm/sapo-config.js';
+import { publishedGroups, rebuildStep, type GrpoStepProgram, type UsedGroup } from '../swarm/grpo-step.js';
+import type { TrainProgram } from '../train/program.js';
+import { checkSwarmStep, defendSwarmStep, fakeUseStep, runSwarmStep } from './swarm-step.js';
 import { stateHash, type TrainState } from '../train/state.js';
 import { adversary, rulesOf } from '../verify/index.js';
 import {
@@ -109,7 +112,15 @@ export type SwarmChainNodeOptions = {
    * policy, its blob and its publication on chain when asked ('withhold-policy'); ask for every checked peer's policy
    * on chain instead of fetching it ('request-policies', a griefer paying the requests' bonds).
    */
-  hostile?: 'inflate-score' | 'withhold-policy' | 'request-policies';
+  hostile?: 'inflate-score' | 'withhold-policy' | 'request-policies' | 'fake-use';
+  /**
+   * The node's policy program and swarm config, when the coordinator's GRPO step is theirs (openSwarmChain's
+   * sameStep): its commits list the groups its steps trained on, it defends each step (re-runs it and plays every
+   * dispute opened against it) and checks its peers' steps beside their claims (docs/swarm-chain.md, "The GRPO
+   * step"). Without it, its commits list no used groups.
+   * 'fake-use' (tests) lists one more group it did not train on: a peer's, after its own, and defends it as such.
+   */
+  step?: { program: TrainProgram; config: SapoConfig };
   onEvent(e: SwarmChainEvent): void;
   signal: AbortSignal;
 };
@@ -126,6 +137,12 @@ export function swarmChainNode(o: SwarmChainNodeOptions) {
   const commitments = new Map<bigint, Commitment>();
   /** Per round, the rollout leaves of the peers' rollouts the GRPO step at its end trained on (the next round's used root). */
   const used = new Map<bigint, Hex[]>();
+  /**
+   * Per round, what its GRPO step was built from, to defend it: the groups listed (batch order), the rollouts they
+   * came from (the peers' and its own), and the slot a 'fake-use' node listed without training on it.
+   */
+  const stepInputs = new Map<bigint, { used: UsedGroup[]; rollouts: Rollout[]; fake?: number }>();
+  const ownRollouts = new Map<bigint, Rollout>();
   /** The SAPO rounds finished (their peers' policies are being fetched), and the last round SAPO published in. */
   const sapoFinished = new Set<bigint>();
   let sapoRound = -1n;
@@ -157,8 +174,10 @@ export function swarmChainNode(o: SwarmChainNodeOptions) {
         const c = commitments.get(r)!;
         // Used groups need the node's commit of the round before, where its step started (SwarmNoPreviousCommit):
         // after a missed round, the commit lists none.
-        const usedLeaves = r > 0n && duties.rounds.get(r - 1n)?.committed ? c.usedLeaves : [];
+        const usedLeaves = r > 0n && duties.rounds.get(r - 1n)?.committed && o.step ? c.usedLeaves : [];
+        const at = await ctx.publicClient.getBlockNumber({ cacheTime: 0 });
         await commitSwarmRound(ctx, { round: r, policy: c.policy, rolloutHashes: c.rolloutHashes, usedLeaves, modelConfig: o.modelConfig });
+        if (usedLeaves.length && o.step) void defendStep(r, at);
         duties = updateRound(duties, r, () => ({ committed: true, rollouts: c.rolloutHashes.map((hash) => ({ hash, leaf: swarmRolloutLeaf(ctx.address, hash) })) }));
         tally.committed++;
         o.onEvent({ type: 'chain', round: Number(r), action: 'commit', rollouts: c.rolloutHashes.length, used: usedLeaves.length });
@@ -312,6 +331,8 @@ export function swarmChainNode(o: SwarmChainNodeOptions) {
 
   /** Re-executes `node`'s evaluation of round `r` and, when the run roots differ, challenges it and plays the dispute. */
   async function challengeIfWrong(r: bigint, node: Address, policy: { model: Gpt; state: TrainState }, beacon: Hex): Promise<void> {
+    // The peer's GRPO step behind this commit, checked beside its claim (the policy is the step's result).
+    void checkStepOf(r, node, policy.state).catch((error: unknown) => say(r, 'check-step', `round ${r}: checking ${node}'s GRPO step failed: ${(error as Error).message.split('\n')[0]}`, { node }));
     if ((await swarmGetEntry(ctx.publicClient, { coordinator: ctx.contracts.coordinator, round: r, node })).refuted) {
       say(r, 'check', `round ${r}: ${node}'s claim is already refuted: not checked`, { node });
       return;
@@ -325,6 +346,55 @@ export function swarmChainNode(o: SwarmChainNodeOptions) {
     if (checked.outcome.loser === 'solver') tally.won++;
     else tally.lost++;
     o.onEvent({ type: 'chain', round: Number(r), action: 'challenge', node, disputeId: String(checked.disputeId), loser: checked.outcome.loser, at: checked.outcome.at });
+  }
+
+  /** A peer's committed policy of round `r` as this node holds it: its own (the same hash), read back from the chain, or fetched. */
+  function heldPolicy(r: bigint, hash: Hex): TrainState | undefined {
+    const own = commitments.get(r);
+    if (own && `0x${stateHash(own.policy.state)}` === hash.toLowerCase()) return own.policy.state;
+    const known = policies.get(`${r} ${hash.toLowerCase()}`);
+    if (known && 'state' in known) return known.state;
+    if (!known || !('bytes' in known)) return undefined;
+    const opened = openPolicyBlob(known.bytes, { hash: hash.slice(2), cid: known.cid }, tokenizerJson);
+    return opened.ok ? opened.policy.state : undefined;
+  }
+
+  /**
+   * Checks `node`'s GRPO step behind its commit of round `r` (docs/swarm-chain.md, "The GRPO step"): from its committed
+   * policy of round r-1 and the groups its commit lists, found among the rollouts this node received in round r-1;
+   * re-executes it and challenges it when it is not the committed policy (then plays the dispute). A step whose start
+   * or groups this node does not hold is not checkable: skipped and said.
+   */
+  async function checkStepOf(r: bigint, node: Address, next: TrainState): Promise<void> {
+    if (!o.step || r === 0n) return;
+    const read = (round: bigint) => swarmGetEntry(ctx.publicClient, { coordinator: ctx.contracts.coordinator, round, node });
+    const [entry, before] = await Promise.all([read(r), read(r - 1n)]);
+    if (BigInt(entry.usedRoot) === 0n || entry.stepRefuted) return;
+    const skip = (why: string) => say(r, 'check-step-skipped', `round ${r}: cannot check ${node}'s GRPO step: ${why}`, { node });
+    const prev = heldPolicy(r - 1n, before.policyHash);
+    const inputs = stepInputs.get(r - 1n);
+    if (!prev || !inputs) return skip(`its policy of round ${r - 1n} or that round's rollouts are not at hand`);
+    const s = scheduleOf(clock, r);
+    const logged = (await swarmUsedLeaves(ctx.publicClient, { coordinator: ctx.contracts.coordinator, round: r, fromBlock: s.opens, toBlock: s.deadline - 1n })).find((u) => u.user.toLowerCase() === node.toLowerCase());
+    if (!logged) return skip('its Committed log was not found');
+    const { program, config } = o.step;
+    const byLeaf = new Map<string, UsedGroup>();
+    for (const rollout of inputs.rollouts) {
+      for (const g of publishedGroups(rollout.groups, program.tokenizer, config, program.model.config.contextLength)) byLeaf.set(swarmRolloutLeaf(addressOfPeer(rollout.node), `0x${g.hash}`).toLowerCase(), { author: rollout.node, groupHash: g.hash });
+    }
+    const used = logged.leaves.map((l) => byLeaf.get(l.toLowerCase()));
+    if (used.some((u) => !u)) return skip(`${used.filter((u) => !u).length} of the groups it lists are in no rollout this node received`);
+    const rebuilt = rebuildStep(program, prev, used as UsedGroup[], inputs.rollouts, config);
+    if ('missing' in rebuilt) return skip(`${rebuilt.missing.length} group(s) not found`);
+    const checked = await checkSwarmStep(ctx, { round: r, node, prev, next, used: (used as UsedGroup[]).map((u) => ({ author: addressOfPeer(u.author), groupHash: `0x${u.groupHash}` })), step: rebuilt.program, signal: o.signal });
+    if (checked.agreed) {
+      o.onEvent({ type: 'chain', round: Number(r), action: 'check-step', node, agreed: true });
+      return;
+    }
+    tally.challenged++;
+    if (checked.outcome.loser === 'solver') tally.won++;
+    else tally.lost++;
+    o.onEvent({ type: 'chain', round: Number(r), action: 'challenge-step', node, disputeId: String(checked.disputeId), loser: checked.outcome.loser, at: checked.outcome.at });
   }
 
   /**
@@ -411,10 +481,41 @@ export function swarmChainNode(o: SwarmChainNodeOptions) {
     duties = updateRound(duties, round, () => ({ defending: false }));
   }
 
+  /** Re-runs the node's GRPO step behind its commit of round `round` and plays every dispute against it (retried like a claim's defence). */
+  async function defendStep(round: bigint, fromBlock: bigint): Promise<void> {
+    const inputs = stepInputs.get(round - 1n);
+    const start = commitments.get(round - 1n)?.policy.state;
+    if (!inputs || !start || !o.step) return;
+    const rebuilt = rebuildStep(o.step.program, start, inputs.used, inputs.rollouts, o.step.config);
+    if ('missing' in rebuilt) {
+      say(round, 'defend-step', `round ${round}: cannot rebuild my GRPO step (${rebuilt.missing.length} group(s) not found): it cannot be defended`);
+      return;
+    }
+    const fake = inputs.fake;
+    const run = await runSwarmStep(ctx, { step: rebuilt.program, ...(fake === undefined ? {} : { program: (h: GrpoStepProgram) => fakeUseStep(h, [fake]) }), tag: `own-${round}` });
+    const committed = commitments.get(round)?.policy.state;
+    if (committed && stateHash(run.next) !== stateHash(committed)) say(round, 'defend-step', `round ${round}: my GRPO step re-run does not give my committed policy: it cannot be defended`);
+    for (;;) {
+      try {
+        for (const d of await defendSwarmStep(ctx, { round, run, fromBlock, signal: o.signal })) {
+          tally.defended++;
+          o.onEvent({ type: 'chain', round: Number(round), action: 'defend-step', disputeId: String(d.disputeId), loser: d.outcome.loser, at: d.outcome.at });
+        }
+        return;
+      } catch (error) {
+        if (o.signal.aborted) return;
+        say(round, 'retry', `round ${round}: defending the GRPO step: ${(error as Error).message.split('\n')[0]}: retrying`);
+        await sleep(1_000);
+      }
+    }
+  }
+
   function forget(round: bigint): void {
     commitments.delete(round);
     runs.delete(round);
     used.delete(round - 1n);
+    stepInputs.delete(round - 2n);
+    ownRollouts.delete(round - 2n);
     for (const [hash, p] of policies) if (p.round <= round) policies.delete(hash);
     sapoFinished.delete(round);
   }
@@ -454,21 +555,44 @@ export function swarmChainNode(o: SwarmChainNodeOptions) {
     block: () => block,
     tally,
 
-    /** SAPO published round `round`'s rollout: its commitment's inputs. */
-    published(p: { round: number; rollout: Rollout; policy: TrainState; model: Gpt }): void {
+    /**
+     * SAPO published round `round`'s rollout: its commitment's inputs (its rollouts root has one leaf per published
+     * group, `groups`: what its users' GRPO steps list; the message's own hash when no group fits the context).
+     */
+    published(p: { round: number; rollout: Rollout; groups?: readonly string[]; policy: TrainState; model: Gpt }): void {
       const round = BigInt(p.round);
       sapoRound = round;
-      commitments.set(round, { policy: { model: p.model, state: p.policy }, rolloutHashes: [rolloutHashOf(p.rollout)], usedLeaves: used.get(round - 1n) ?? [] });
+      const rolloutHashes = p.groups?.length ? p.groups.map((h): Hex => `0x${h}`) : [rolloutHashOf(p.rollout)];
+      ownRollouts.set(round, p.rollout);
+      commitments.set(round, { policy: { model: p.model, state: p.policy }, rolloutHashes, usedLeaves: used.get(round - 1n) ?? [] });
       model = p.model;
       duties = updateRound(duties, round, () => ({ ready: true }));
     },
 
-    /** SAPO finished round `round`: what its GRPO step trained on, and the peers' policies to fetch for checks. */
-    finished(f: { round: number; received: readonly Rollout[]; trainedFrom: readonly string[] }): void {
+    /**
+     * SAPO finished round `round`: the groups its GRPO step trained on in batch order (`used`: the next commit's used
+     * leaves, rolloutLeaf(author, groupHash) each, its own groups included), and the peers' policies to fetch for checks.
+     */
+    finished(f: { round: number; received: readonly Rollout[]; trainedFrom: readonly string[]; used: readonly UsedGroup[] }): void {
       const round = BigInt(f.round);
       sapoFinished.add(round);
-      const from = new Set(f.trainedFrom);
-      used.set(round, f.received.filter((r) => from.has(r.node)).map((r) => swarmRolloutLeaf(addressOfPeer(r.node), rolloutHashOf(r))));
+      const listed = [...f.used];
+      let fake: number | undefined;
+      if (o.hostile === 'fake-use' && o.step) {
+        // A peer's group it did not train on, listed after the real ones (its slot is zero in its step: the policy is
+        // its honest step's), for the peer to prove a use of.
+        const { program, config } = o.step;
+        const taken = new Set(listed.map((u) => u.groupHash));
+        const extra = f.received.flatMap((r) => publishedGroups(r.groups, program.tokenizer, config, program.model.config.contextLength).map((g) => ({ author: r.node, groupHash: g.hash })))
+          .find((g) => !taken.has(g.groupHash));
+        if (extra && listed.length < config.own + config.external) {
+          fake = listed.length;
+          listed.push(extra);
+        }
+      }
+      const own = ownRollouts.get(round);
+      stepInputs.set(round, { used: listed, rollouts: [...f.received, ...(own ? [own] : [])], ...(fake === undefined ? {} : { fake }) });
+      used.set(round, listed.map((u) => swarmRolloutLeaf(addressOfPeer(u.author), `0x${u.groupHash}`)));
       for (const r of f.received) {
         const key = `${round} 0x${r.policy}`;
         if (policies.has(key) || !sample(round, addressOfPeer(r.node))) continue;
@@ -555,7 +679,9 @@ export async function openSwarmChain(o: { rpcUrl: string; privateKey: Hex; coord
     });
   }
   // Nothing plays step disputes in the node yet (docs/swarm-chain.md, Limits): another swarm config is said, not refused.
-  if (mismatch === 'grpo') o.log(`the coordinator's GRPO step (its facts or slots) is not this node's under its swarm config (--split, --completions): a dispute over its steps would be refereed by other rules`);
+  // Another swarm config's step: its steps would be refereed by other rules, so it lists no used groups (nothing of
+  // its to dispute) and checks no step; said at start.
+  const note = mismatch === 'grpo' ? 'the coordinator\'s GRPO step (its facts or slots) is not this node\'s under its swarm config (--split, --completions): it commits no used groups and checks no GRPO step' : undefined;
   const ctx: SwarmChainContext = {
     publicClient,
     wallet: clients.walletClient as MycelWalletClient,
@@ -569,5 +695,5 @@ export async function openSwarmChain(o: { rpcUrl: string; privateKey: Hex; coord
   // Bonds for a few rounds in flight at once: a commit and a claim each, and a challenge.
   await approveBonds(ctx, { token: clock.token, amount: (clock.commitBond + 2n * clock.claimBond) * 16n });
   const balance = () => readContract(publicClient, { address: clock.token, abi: MycelTokenAbi, functionName: 'balanceOf', args: [account.address] }) as Promise<bigint>;
-  return { ctx, clock, modelConfig, balance };
+  return { ctx, clock, modelConfig, balance, note, sameStep: mismatch === undefined };
 }

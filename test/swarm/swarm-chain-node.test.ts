@@ -15,7 +15,7 @@ import { parseEventLogs } from 'viem';
 import { getContractEvents } from 'viem/actions';
 import { swarmGetEntry } from '../../src/chain/index.js';
 import { SwarmCoordinatorAbi } from '../../src/chain/generated/SwarmCoordinator.js';
-import { SWARM_NODES_ECONOMICS, SWARM_NODES_TIMING, startSwarmNodesChain } from '../../src/cli/commands/devnet-swarm.js';
+import { SWARM_NODES_CONFIG, SWARM_NODES_ECONOMICS, SWARM_NODES_TIMING, startSwarmNodesChain } from '../../src/cli/commands/devnet-swarm.js';
 import { spawnMycel } from '../cli/spawn-mycel.js';
 import { startSwarmNode, stopSwarmNodes, writeKeyFiles, type SwarmNodeProcess } from './swarm-node-process.js';
 
@@ -33,7 +33,8 @@ afterAll(async () => {
 test('three node processes on anvil: commits, claims, an inflated score challenged and slashed on chain, honest nodes paid, tokens add up', async () => {
   // Longer windows than the devnet's: the nodes train (GRPO on peers' rollouts) and evaluate their policy and every
   // peer's, and on a loaded machine (load 15-18) they missed the devnet's 24-block (12 s) commit and claim windows.
-  const chain = await startSwarmNodesChain({ ...SWARM_NODES_TIMING, commitBlocks: 32, claimBlocks: 36 });
+  // The coordinator's GRPO step is the nodes' (--split 2/2 --completions 4).
+  const chain = await startSwarmNodesChain({ ...SWARM_NODES_TIMING, commitBlocks: 32, claimBlocks: 36 }, { ...SWARM_NODES_CONFIG, completions: 4 });
   anvil = chain.anvil;
   dir = await mkdtemp(join(tmpdir(), 'mycel-swarm-chain-node-'));
   const { publicClient, addresses, balance, supply } = chain;

@@ -26,7 +26,7 @@ import { swarmProgramOf } from '../../node/swarm-chain.js';
 import { MycelError } from '../../platform/errors.js';
 import type { CommandContext } from '../command.js';
 import { SAPO_MODELS } from './sapo-flags.js';
-import { parseSapoConfig } from '../../swarm/sapo-config.js';
+import { parseSapoConfig, type SapoConfig } from '../../swarm/sapo-config.js';
 import { startNode } from './swarm-local.js';
 
 const T = (n: number) => parseUnits(String(n), 18);
@@ -47,10 +47,11 @@ export type SwarmNodesChain = Awaited<ReturnType<typeof startSwarmNodesChain>>;
 /**
  * What the swarm's node processes play on: an embedded anvil (half-second blocks, transactions mined at once too), the
  * contracts, accounts 1-3 funded and registered as nodes, and a coordinator for the micro policy model whose round 0
- * starts 300 blocks on, time for the nodes to start (`mineToStart` then mines up to it); `timing` its windows. `balance` and `supply` read the
+ * starts 300 blocks on, time for the nodes to start (`mineToStart` then mines up to it); `timing` its windows, `config`
+ * the swarm config its GRPO step is deployed for (the nodes' --split and --completions). `balance` and `supply` read the
  * token, for the summary's sums. The caller stops the anvil.
  */
-export async function startSwarmNodesChain(timing: typeof SWARM_NODES_TIMING = SWARM_NODES_TIMING) {
+export async function startSwarmNodesChain(timing: typeof SWARM_NODES_TIMING = SWARM_NODES_TIMING, config: SapoConfig = SWARM_NODES_CONFIG) {
   const anvil = await startAnvil({ gasLimit: 1_000_000_000n, args: ['--block-time', '0.5', '--mixed-mining'] });
   try {
     const clients = anvil.accounts.map((a) => createClients({ rpcUrl: anvil.rpcUrl, chainId: anvil.chainId, account: privateKeyToAccount(a.privateKey) }));
@@ -64,7 +65,7 @@ export async function startSwarmNodesChain(timing: typeof SWARM_NODES_TIMING = S
       await register(wallets[i], { registry: d.registry, stake: T(100) });
     }
     const start = (await publicClient.getBlockNumber()) + 300n;
-    const swarm = await deploySwarmCoordinator(wallets[0], { token: d.token, registry: d.registry, game: d.disputeGame!, timing: { start, ...timing }, economics: SWARM_NODES_ECONOMICS, programs: [swarmProgramOf(SAPO_MODELS[MODEL], SWARM_NODES_CONFIG)] });
+    const swarm = await deploySwarmCoordinator(wallets[0], { token: d.token, registry: d.registry, game: d.disputeGame!, timing: { start, ...timing }, economics: SWARM_NODES_ECONOMICS, programs: [swarmProgramOf(SAPO_MODELS[MODEL], config)] });
     return {
       anvil,
       publicClient,

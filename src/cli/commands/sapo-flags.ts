@@ -136,9 +136,10 @@ export async function sapoSettings(flags: Flags, defaults: { rounds?: number } =
 /**
  * A hostile node on the swarm coordinator (with --rpc): it claims a score its policy did not earn ('inflate-score'),
  * and also withholds that policy, serving no blob and publishing nothing when asked ('withhold-policy'); or it asks
- * for every peer's policy on chain, paying the requests' bonds ('request-policies').
+ * for every peer's policy on chain, paying the requests' bonds ('request-policies'); or it lists in its commit a peer's
+ * group its GRPO step did not train on, for that peer to prove a use of ('fake-use': the step dispute refutes it).
  */
-export const CHAIN_HOSTILE_KINDS = ['inflate-score', 'withhold-policy', 'request-policies'] as const;
+export const CHAIN_HOSTILE_KINDS = ['inflate-score', 'withhold-policy', 'request-policies', 'fake-use'] as const;
 
 /** The rollout attack --hostile names (undefined for none, or for a chain attack: chainHostileOf). */
 export function hostileOf(flags: Flags): HostileKind | undefined {

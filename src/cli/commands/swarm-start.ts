@@ -114,6 +114,7 @@ export const swarmStart: Command = {
         driver = swarmChainNode({
           ctx: chain.ctx, clock: chain.clock, modelConfig: chain.modelConfig, checkFraction: chainFlags.check, secret: identity.privateKey.raw,
           fetchPolicy: (cid, provider) => fetchPolicy(p2p, cid, provider), ...(chainHostileOf(flags) ? { hostile: chainHostileOf(flags)! } : {}),
+          ...(chain.sameStep ? { step: { program, config: settings.config } } : {}),
           onEvent: (e) => {
             log?.logger.info(e, e.action);
             if (typeof e.message !== 'string') out.result(e, `round ${e.round}: ${e.action} ${Object.entries(e).filter(([k]) => !['type', 'round', 'action'].includes(k)).map(([k, v]) => `${k} ${String(v)}`).join(', ')}`);
@@ -124,6 +125,7 @@ export const swarmStart: Command = {
         const d = driver;
         looping = d.loop(() => sapoDone && d.settled(last));
         info(`On chain: coordinator ${chainFlags.coordinator}, round r = blocks [${chain.clock.start} + r·${chain.clock.commitBlocks}, +${chain.clock.commitBlocks}), account ${chain.ctx.address}`);
+        if (chain.note) info(`On chain: ${chain.note}`);
       }
       const final = await runSapoNode({
         p2p, node, dataDir: dir, rounds: settings.rounds, signal: stop.signal, hostile, onEvent: (e) => report(e),
