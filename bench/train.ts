@@ -4,11 +4,13 @@
 // that ran (native-avx512, wasm-fma, ...); where it was native, the same config also runs on the
 // WebAssembly kernel (wasm_tokens_per_s, wasm_ratio: what browser nodes get) unless --no-wasm. With --anchor torch, the same
 // configs run in PyTorch on the CPU (Debian's python3-torch, ../shared/anchors/torch_anchor.py) in the
-// same run, and each line carries ratio = ours / torch.
+// same run, and each line carries ratio = ours / torch. cpu_ms_per_step is the process's CPU time a step (all its
+// threads, the state hash's worker too) and loadavg_1m the machine's load: on a busy machine they tell a slow
+// kernel from a starved one.
 import { execFile } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { mkdtemp, readFile, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { loadavg, tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
@@ -76,6 +78,10 @@ export async function run(args: string[]): Promise<void> {
         kernel: ours.kernel,
         tokens_per_s: ours.tokens_per_s,
         ms_per_step: ours.ms_per_step_median,
+        // CPU time of the process a step (all its threads), and the machine's load: on a busy machine wall time
+        // also counts what the OS gave to other processes.
+        cpu_ms_per_step: ours.cpu_ms_per_step_median,
+        loadavg_1m: loadavg()[0],
         peak_rss_mib: ours.peak_rss_mib,
         memory_estimate_mib: ours.estimate_mib,
         // The goal: peak RSS within 2x of parameters + optimizer state + activations.
@@ -89,7 +95,7 @@ export async function run(args: string[]): Promise<void> {
         // Hashing every step plus a checkpoint every 100 steps, as a share of step time (goal <= 5%).
         hash_and_checkpoint_fraction: (ours.hash_ms + ours.checkpoint_ms / 100) / ours.ms_per_step_median,
         loss_step0: ours.loss_step0,
-        ...(wasm ? { wasm_kernel: wasm.kernel, wasm_tokens_per_s: wasm.tokens_per_s, wasm_ms_per_step: wasm.ms_per_step_median } : {}),
+        ...(wasm ? { wasm_kernel: wasm.kernel, wasm_tokens_per_s: wasm.tokens_per_s, wasm_ms_per_step: wasm.ms_per_step_median, wasm_cpu_ms_per_step: wasm.cpu_ms_per_step_median } : {}),
       };
       if (withTorch) {
         const { stdout: torchOut } = await exec('/usr/bin/python3', [TORCH_ANCHOR, '--threads', String(threads), '--only', name, '--text', textPath, '--loss-steps', '0'], { maxBuffer: 1 << 20 });

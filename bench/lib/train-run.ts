@@ -30,13 +30,19 @@ const times: number[] = [];
 const step = pooledSteps(program);
 const hasher = createStateHasher();
 const waits: number[] = [];
+// CPU time of the whole process a step (every thread: matmul's, the state hash's worker): on a loaded machine
+// it says more than wall time, which counts the time the OS gave to others.
+const cpus: number[] = [];
 let pending: Promise<string> | undefined;
 let hash = '';
 let loss0 = NaN;
 for (let s = 0; s < config.warmup + config.timed; s++) {
   const start = performance.now();
+  const cpuStart = process.cpuUsage();
   const result = step(state);
   const end = performance.now();
+  const cpu = process.cpuUsage(cpuStart);
+  cpus.push((cpu.user + cpu.system) / 1000);
   if (pending) hash = await pending;
   state = result.state;
   pending = hasher.hash(state);
@@ -59,6 +65,7 @@ const estimate = estimateMemory(spec, program.tokenizer.vocabSize);
 console.log(JSON.stringify({
   tokens_per_s: (config.batchSize * config.model.contextLength * timed.length) / (timed.reduce((a, b) => a + b, 0) / 1000),
   ms_per_step_median: stepMs,
+  cpu_ms_per_step_median: median(cpus.slice(config.warmup)),
   hash_ms: median(waits.slice(config.warmup)),
   hash_inline_ms: hashInlineMs,
   checkpoint_ms: checkpointMs,
