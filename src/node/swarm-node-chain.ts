@@ -32,6 +32,7 @@ import type { Gpt } from '../nn/index.js';
 import type { PolicyModel } from '../swarm/sapo-policy.js';
 import type { SapoConfig } from '../swarm/sapo-config.js';
 import { publishedGroups, rebuildStep, type GrpoStepProgram, type UsedGroup } from '../swarm/grpo-step.js';
+import { groupAdvantages } from '../swarm/grpo.js';
 import type { TrainProgram } from '../train/program.js';
 import { checkSwarmStep, defendSwarmStep, fakeUseStep, runSwarmStep } from './swarm-step.js';
 import { stateHash, type TrainState } from '../train/state.js';
@@ -494,7 +495,7 @@ export function swarmChainNode(o: SwarmChainNodeOptions) {
     const fake = inputs.fake;
     const run = await runSwarmStep(ctx, { step: rebuilt.program, ...(fake === undefined ? {} : { program: (h: GrpoStepProgram) => fakeUseStep(h, [fake]) }), tag: `own-${round}` });
     const committed = commitments.get(round)?.policy.state;
-    if (committed && stateHash(run.next) !== stateHash(committed)) say(round, 'defend-step', `round ${round}: my GRPO step re-run does not give my committed policy: it cannot be defended`);
+    if (committed && stateHash(run.next) !== stateHash(committed)) say(round, 'defend-step', `round ${round}: my GRPO step re-run (${inputs.used.length} groups${fake === undefined ? '' : `, slot ${fake} listed without training on it`}) does not give my committed policy: it cannot be defended`);
     for (;;) {
       try {
         for (const d of await defendSwarmStep(ctx, { round, run, fromBlock, signal: o.signal })) {
@@ -583,11 +584,12 @@ export function swarmChainNode(o: SwarmChainNodeOptions) {
         // its honest step's), for the peer to prove a use of.
         const { program, config } = o.step;
         const taken = new Set(listed.map((u) => u.groupHash));
-        const extra = f.received.flatMap((r) => publishedGroups(r.groups, program.tokenizer, config, program.model.config.contextLength).map((g) => ({ author: r.node, groupHash: g.hash })))
-          .find((g) => !taken.has(g.groupHash));
+        // A group that would teach something (mixed rewards): listing one of equal rewards changes nothing in a step.
+        const extra = f.received.flatMap((r) => publishedGroups(r.groups, program.tokenizer, config, program.model.config.contextLength).map((g) => ({ author: r.node, groupHash: g.hash, group: g.group })))
+          .find((g) => !taken.has(g.groupHash) && groupAdvantages(g.group.completions.map((c) => c.reward)) !== undefined);
         if (extra && listed.length < config.own + config.external) {
           fake = listed.length;
-          listed.push(extra);
+          listed.push({ author: extra.author, groupHash: extra.groupHash });
         }
       }
       const own = ownRollouts.get(round);
