@@ -1,4 +1,5 @@
-// `npm run bench -- diloco [--json] [--quick] [--text FILE] [--steps T] [--settings LIST] [--outer-lr X] [--outer-momentum M]`:
+// `npm run bench -- diloco [--json] [--quick] [--text FILE] [--steps T] [--settings LIST] [--outer-lr X] [--outer-momentum M]
+//   [--noloco-momentum M] [--inner-lr X] [--batch B]`:
 // low-communication data parallelism.
 // K = 8 workers train one small GPT on text with equal total tokens in every setting (T inner steps of
 // batch B per worker): synchronous data-parallel (the K gradients averaged every step, one AdamW step),
@@ -18,6 +19,8 @@
 // The summary needs sync, diloco-50, noloco-50 and churn-50 in the run; without sync, a row's simulated time uses its
 // own measured seconds per step. --outer-lr and --outer-momentum replace DiLoCo's outer Nesterov rate and momentum
 // (default: DILOCO_OUTER, lr 0.7, momentum 0.9) in the DiLoCo and churn rows, for sweeps; every DiLoCo row says which it used.
+// --noloco-momentum does the same for NoLoCo (default NOLOCO_OUTER, 0.5); --inner-lr replaces the AdamW peak rate of every
+// setting (default 3e-3) and --batch the per-worker batch (default 8; sync's step is K of them); the validation batches stay.
 import { readFileSync, existsSync } from 'node:fs';
 import { textWindowBatch, type TokenBatch } from '../src/data/index.js';
 import { clipGradNorm, parameterCount, valueAndGrad, type Params } from '../src/nn/index.js';
@@ -33,7 +36,9 @@ const DEFAULT_TEXT = '/work/shared/data/tinyshakespeare.txt';
 /** The model: far smaller than gpt-tiny (128 wide, 4 layers), so that 6 settings x 8 workers fit on a loaded 2-core machine. */
 const MODEL = { kind: 'gpt', contextLength: 32, dModel: 32, layers: 2, heads: 2, mlpHidden: 128 } as const;
 const BATCH = 8;
+const INNER_LR = 3e-3;
 const VAL_BATCHES = 8;
+const VAL_BATCH = 8;
 const CHURN_STREAM = 0xbe4c_0001;
 
 const flag = (args: string[], name: string) => {
@@ -45,11 +50,14 @@ type Row = { mode: string; H: number; val_loss: number; bytes_per_worker: number
 
 const SETTINGS = ['sync', 'diloco-10', 'diloco-50', 'diloco-100', 'noloco-50', 'churn-50'];
 const USAGE = `Usage: npm run bench -- diloco [--json] [--quick] [--text FILE] [--steps T] [--settings LIST] [--outer-lr X] [--outer-momentum M]
-  --steps: inner steps per worker, a multiple of 100 (default 1000; 100 with --quick).
+         [--noloco-momentum M] [--inner-lr X] [--batch B]
+  --steps: inner steps per worker, a multiple of every chosen setting's H (default 1000; 100 with --quick).
   --settings: some of ${SETTINGS.join(', ')}, comma-separated, run in the order given (default: all).
-  --outer-lr, --outer-momentum: DiLoCo's outer Nesterov rate and momentum for a sweep (default ${DILOCO_OUTER.lr}, ${DILOCO_OUTER.momentum}).`;
+  --outer-lr, --outer-momentum: DiLoCo's outer Nesterov rate and momentum for a sweep (default ${DILOCO_OUTER.lr}, ${DILOCO_OUTER.momentum}).
+  --noloco-momentum: NoLoCo's outer momentum (default ${NOLOCO_OUTER.momentum}).
+  --inner-lr: the inner AdamW's peak rate in every setting (default ${INNER_LR}); --batch: the per-worker batch (default ${BATCH}).`;
 const FLAGS = new Set(['--json', '--quick', '--help']);
-const VALUED = new Set(['--text', '--steps', '--settings', '--outer-lr', '--outer-momentum']);
+const VALUED = new Set(['--text', '--steps', '--settings', '--outer-lr', '--outer-momentum', '--noloco-momentum', '--inner-lr', '--batch']);
 
 export async function run(args: string[]): Promise<void> {
   if (args.includes('--help')) {
@@ -64,14 +72,22 @@ export async function run(args: string[]): Promise<void> {
   }
   const report = makeReporter(args);
   const quick = args.includes('--quick');
+  const settings = (flag(args, '--settings') ?? SETTINGS.join(',')).split(',');
+  const unknown = settings.filter((x) => !SETTINGS.includes(x));
+  if (unknown.length) throw new Error(`--settings: unknown ${unknown.join(', ')} (known: ${SETTINGS.join(', ')})`);
   const steps = Number(flag(args, '--steps') ?? (quick ? 100 : 1000));
-  if (!Number.isInteger(steps) || steps < 100 || steps % 100 !== 0) throw new Error(`--steps must be a multiple of 100 (every H divides it), got ${flag(args, '--steps')}`);
+  const hs = settings.map((x) => Number(x.split('-')[1] ?? 1));
+  if (!Number.isInteger(steps) || steps < 10 || hs.some((h) => steps % h !== 0)) throw new Error(`--steps must be a whole number of rounds of every chosen setting (H = ${[...new Set(hs)].join(', ')}), at least 10, got ${flag(args, '--steps')}`);
   const outerFlag = (name: string, fallback: number, max: number) => {
     const value = Number(flag(args, name) ?? fallback);
     if (!(value >= 0 && value <= max)) throw new Error(`${name} must be a number in [0, ${max}], got ${flag(args, name)}`);
     return value;
   };
   const dilocoOuter = { lr: outerFlag('--outer-lr', DILOCO_OUTER.lr, 10), momentum: outerFlag('--outer-momentum', DILOCO_OUTER.momentum, 0.999) };
+  const nolocoOuter = { lr: NOLOCO_OUTER.lr, momentum: outerFlag('--noloco-momentum', NOLOCO_OUTER.momentum, 0.999) };
+  const innerLr = outerFlag('--inner-lr', INNER_LR, 1);
+  const batchSize = Number(flag(args, '--batch') ?? BATCH);
+  if (!(Number.isInteger(batchSize) && batchSize >= 1 && batchSize <= 256)) throw new Error(`--batch must be a whole number in [1, 256], got ${flag(args, '--batch')}`);
   const textPath = flag(args, '--text') ?? DEFAULT_TEXT;
   if (!existsSync(textPath)) throw new Error(`no text at ${textPath}: pass --text FILE`);
   const bytes = readFileSync(textPath);
@@ -79,10 +95,10 @@ export async function run(args: string[]): Promise<void> {
   const spec = parseJobSpec({
     version: 1,
     model: MODEL,
-    optimizer: { kind: 'adamw', lr: 3e-3, clip: 1, schedule: { kind: 'warmup-cosine', warmup: Math.min(20, steps / 10), floor: 0.1 } },
+    optimizer: { kind: 'adamw', lr: innerLr, clip: 1, schedule: { kind: 'warmup-cosine', warmup: Math.min(20, Math.floor(steps / 10)), floor: 0.1 } },
     data: { kind: 'text', path: textPath, sha256: toHex(sha256(new Uint8Array(bytes))), tokenizer: { kind: 'char' } },
     steps,
-    batchSize: BATCH,
+    batchSize,
     seed: 1,
     checkpointEvery: steps,
   });
@@ -91,18 +107,15 @@ export async function run(args: string[]): Promise<void> {
   const tokens = program.tokenizer.encode(text);
   const split = Math.floor(tokens.length * 0.9);
   const [train, held] = [tokens.subarray(0, split), tokens.subarray(split)];
-  const batch = (step: number): TokenBatch => textWindowBatch({ tokens: train, seed: spec.seed, step, batchSize: BATCH, seqLen: MODEL.contextLength });
-  const valBatches = Array.from({ length: VAL_BATCHES }, (_, i) => textWindowBatch({ tokens: held, seed: spec.seed + 1, step: i, batchSize: BATCH, seqLen: MODEL.contextLength }));
+  const batch = (step: number): TokenBatch => textWindowBatch({ tokens: train, seed: spec.seed, step, batchSize, seqLen: MODEL.contextLength });
+  const valBatches = Array.from({ length: VAL_BATCHES }, (_, i) => textWindowBatch({ tokens: held, seed: spec.seed + 1, step: i, batchSize: VAL_BATCH, seqLen: MODEL.contextLength }));
   const valLoss = (params: Params) => valBatches.reduce((s, b) => s + program.loss(params, b).item(), 0) / valBatches.length;
   const P = 4 * parameterCount(program.init().params);
   const ring = (n: number) => (2 * (n - 1) / n) * P;
   const model = `gpt ${MODEL.layers}x${MODEL.dModel} ctx ${MODEL.contextLength} (${P / 4} parameters; smaller than gpt-tiny), char-level on ${textPath.split('/').pop()}`;
-  const common = { model, K, steps_per_worker: steps, batch: BATCH };
+  const common = { model, K, steps_per_worker: steps, batch: batchSize };
   if (!args.includes('--json')) console.error(`bench diloco: ${model}, K = ${K}, ${steps} steps per worker${quick ? ' (--quick)' : ''}`);
 
-  const settings = (flag(args, '--settings') ?? SETTINGS.join(',')).split(',');
-  const unknown = settings.filter((x) => !SETTINGS.includes(x));
-  if (unknown.length) throw new Error(`--settings: unknown ${unknown.join(', ')} (known: ${SETTINGS.join(', ')})`);
   const rows: Row[] = [];
   const emit = (row: Row) => {
     rows.push(row);
@@ -119,14 +132,14 @@ export async function run(args: string[]): Promise<void> {
     const dp = dataParallel(program, batch, steps);
     secondsPerStep = dp.seconds / (steps * K); // one worker's forward + backward on one micro-batch
     const dpBytes = steps * ring(K);
-    emit({ mode: 'sync', H: 1, val_loss: valLoss(dp.params), bytes_per_worker: dpBytes, ...timed(steps, secondsPerStep, dpBytes), bytes_per_worker_mycel_p2p: dpBytes, tokens: steps * K * BATCH * MODEL.contextLength, ...common });
+    emit({ mode: 'sync', H: 1, val_loss: valLoss(dp.params), bytes_per_worker: dpBytes, ...timed(steps, secondsPerStep, dpBytes), bytes_per_worker_mycel_p2p: dpBytes, tokens: steps * K * batchSize * MODEL.contextLength, ...common });
   };
 
   const lowComm = (mode: 'diloco' | 'noloco', H: number, churn: boolean) => {
     const rounds = steps / H;
     const records: RoundRecord[] = [];
     const online = churn ? churnRoster(spec.seed, rounds) : undefined;
-    const hyper = mode === 'diloco' ? dilocoOuter : NOLOCO_OUTER;
+    const hyper = mode === 'diloco' ? dilocoOuter : nolocoOuter;
     const start = performance.now();
     const snapshot = simulateDiloco({
       program, batch, mode, innerSteps: H, slots: K, rounds, seed: spec.seed,
@@ -143,7 +156,7 @@ export async function run(args: string[]): Promise<void> {
     const val = mode === 'diloco' ? valLoss(workers[0].outer.params) : workers.reduce((s, w) => s + valLoss(w.outer.params), 0) / workers.length;
     emit({
       mode: churn ? `${mode}-churn` : mode, H, val_loss: val, bytes_per_worker: collective, ...timed(steps, secondsPerStep ?? seconds / innerSteps, collective),
-      bytes_per_worker_mycel_p2p: p2p, tokens: innerSteps * BATCH * MODEL.contextLength, rounds,
+      bytes_per_worker_mycel_p2p: p2p, tokens: innerSteps * batchSize * MODEL.contextLength, rounds,
       measured_seconds_per_step: seconds / innerSteps, outer_lr: hyper.lr, outer_momentum: hyper.momentum, ...common,
     });
   };
