@@ -11,7 +11,7 @@
  * lets sqrt be the sqrt instruction alone; neither changes a value (only the floating-point exception flags and
  * errno, which nothing reads). The unary math loop is compiled
  * three times, for AVX-512, AVX2 and the baseline, and picked by CPU features at load (the same bits: only
- * the lane count differs). The math and row kernels of large tensors split their output (elements, or whole rows)
+ * the lane count differs). The binary, math and row kernels of large tensors split their output (elements, or whole rows)
  * over the addon's thread pool (pool.c): each part is computed exactly as a single thread would. Broadcasting walks the output row-major with one stride per input and axis, as
  * reference.ts's forEachRow; the layout comes from JavaScript (native-elementwise.ts), checked here against
  * every array's length before a single element is read.
@@ -52,24 +52,36 @@ typedef struct {
   int64_t strides[3][MAX_RANK];
 } layout;
 
+/* The number of innermost rows of the output (the product of every axis but the last; 1 for a scalar). */
+static int64_t layout_rows(const layout *l) {
+  int64_t rows = 1;
+  for (int d = 0; d < l->rank - 1; d++) rows *= l->shape[d];
+  return rows;
+}
+
 /*
- * Calls ROW(o, p0, p1, p2, n) for each innermost output row, in row-major order, with the offsets of the
- * inputs; an odometer over the outer axes as strided.ts's forEachRow.
+ * Calls ROW(o, p0, p1, p2, n) for the innermost output rows R0 <= r < R1, in row-major order, with the offsets
+ * of the inputs; an odometer over the outer axes as strided.ts's forEachRow, started at row R0.
  */
-#define WALK(L, ROW)                                                                       \
+#define WALK_RANGE(L, R0, R1, ROW)                                                         \
   do {                                                                                     \
     const int rank_ = (L)->rank;                                                           \
     if (rank_ == 0) {                                                                      \
-      ROW(0, 0, 0, 0, 1);                                                                  \
+      if ((R0) == 0 && (R1) > 0) ROW(0, 0, 0, 0, 1);                                       \
       break;                                                                               \
     }                                                                                      \
     const int64_t len_ = (L)->shape[rank_ - 1];                                            \
-    int64_t rows_ = 1;                                                                     \
-    for (int d_ = 0; d_ < rank_ - 1; d_++) rows_ *= (L)->shape[d_];                        \
-    if (len_ == 0 || rows_ == 0) break;                                                    \
+    if (len_ == 0 || layout_rows(L) == 0) break;                                           \
     int64_t index_[MAX_RANK] = {0};                                                        \
     int64_t p0_ = 0, p1_ = 0, p2_ = 0;                                                     \
-    for (int64_t r_ = 0; r_ < rows_; r_++) {                                               \
+    for (int64_t d_ = rank_ - 2, rem_ = (R0); d_ >= 0; d_--) {                             \
+      index_[d_] = rem_ % (L)->shape[d_];                                                  \
+      rem_ /= (L)->shape[d_];                                                              \
+      p0_ += index_[d_] * (L)->strides[0][d_];                                             \
+      p1_ += index_[d_] * (L)->strides[1][d_];                                             \
+      p2_ += index_[d_] * (L)->strides[2][d_];                                             \
+    }                                                                                      \
+    for (int64_t r_ = (R0); r_ < (R1); r_++) {                                             \
       ROW(r_ * len_, p0_, p1_, p2_, len_);                                                 \
       for (int d_ = rank_ - 2; d_ >= 0; d_--) {                                            \
         index_[d_]++;                                                                      \
@@ -84,6 +96,9 @@ typedef struct {
       }                                                                                    \
     }                                                                                      \
   } while (0)
+
+/* Every row. */
+#define WALK(L, ROW) WALK_RANGE(L, 0, layout_rows(L), ROW)
 
 static int64_t layout_size(const layout *l) {
   int64_t n = 1;
@@ -128,11 +143,12 @@ static void binary_row(int op, const float *restrict a, int64_t ia, const float 
   }
 }
 
-static void binary(int op, const float *a, const float *b, float *out, const layout *l) {
+/* Output rows r0 <= r < r1. */
+static void binary(int op, const float *a, const float *b, float *out, const layout *l, int64_t r0, int64_t r1) {
   const int last = l->rank - 1;
   const int64_t ia = last >= 0 ? l->strides[0][last] : 0, ib = last >= 0 ? l->strides[1][last] : 0;
 #define BINARY_ROW(o, pa, pb, pc, len) binary_row(op, a + (pa), ia, b + (pb), ib, out + (o), len)
-  WALK(l, BINARY_ROW);
+  WALK_RANGE(l, r0, r1, BINARY_ROW);
 #undef BINARY_ROW
 }
 
@@ -437,6 +453,32 @@ static void unary_split(int op, const float *x, float *out, int64_t n, long thre
   else pool_run(j.parts, unary_part, &j);
 }
 
+typedef struct {
+  int op;
+  const float *a, *b;
+  float *out;
+  const layout *l;
+  int64_t rows;
+  long parts;
+} binary_job;
+
+/* Part t of the output rows. */
+static void binary_part(void *arg, long t) {
+  const binary_job *j = arg;
+  const int64_t per = (j->rows + j->parts - 1) / j->parts;
+  const int64_t from = t * per, to = from + per < j->rows ? from + per : j->rows;
+  if (from < to) binary(j->op, j->a, j->b, j->out, j->l, from, to);
+}
+
+static void binary_split(int op, const float *a, const float *b, float *out, const layout *l, int64_t size, long threads) {
+  const int64_t rows = layout_rows(l);
+  long parts = size >= MIN_PARALLEL && threads > 1 ? threads : 1;
+  if (parts > rows) parts = rows > 0 ? (long)rows : 1;
+  binary_job j = {op, a, b, out, l, rows, parts};
+  if (parts == 1) binary(op, a, b, out, l, 0, rows);
+  else pool_run(parts, binary_part, &j);
+}
+
 enum { ROW_LAYER_NORM, ROW_LAYER_NORM_GRAD, ROW_SOFTMAX, ROW_SOFTMAX_GRAD };
 
 static void rows_run(const split_job *j, int64_t r0, int64_t r1) {
@@ -514,19 +556,19 @@ static int args(napi_env env, napi_callback_info info, size_t count, napi_value 
 
 static int get_int(napi_env env, napi_value v, int64_t *out) { return napi_get_value_int64(env, v, out) == napi_ok; }
 
-/* binary(op, a, b, out, layout): out (contiguous, the layout's shape) = a (op) b through the layout's strides. */
+/* binary(op, a, b, out, layout, threads): out (contiguous, the layout's shape) = a (op) b through the layout's strides. */
 static napi_value js_binary(napi_env env, napi_callback_info info) {
-  napi_value argv[5];
+  napi_value argv[6];
   array a, b, o;
   layout l;
-  int64_t op;
-  if (!args(env, info, 5, argv) || !get_int(env, argv[0], &op) || op < OP_ADD || op > OP_MIN || !get_array(env, argv[1], &a) ||
+  int64_t op, threads;
+  if (!args(env, info, 6, argv) || !get_int(env, argv[5], &threads) || !get_int(env, argv[0], &op) || op < OP_ADD || op > OP_MIN || !get_array(env, argv[1], &a) ||
       !get_array(env, argv[2], &b) || !get_array(env, argv[3], &o) || !a.is_float || !b.is_float || !o.is_float ||
       !get_layout(env, argv[4], 2, &l))
-    return fail(env, "mycel native binary: expected (op 0..5, Float32Array a, b, out, Int32Array layout)");
+    return fail(env, "mycel native binary: expected (op 0..5, Float32Array a, b, out, Int32Array layout, threads)");
   if ((size_t)layout_size(&l) != o.length || (size_t)layout_reach(&l, 0) > a.length || (size_t)layout_reach(&l, 1) > b.length)
     return fail(env, "mycel native binary: the layout does not fit the arrays");
-  binary((int)op, a.data, b.data, o.data, &l);
+  binary_split((int)op, a.data, b.data, o.data, &l, (int64_t)o.length, threads);
   return NULL;
 }
 

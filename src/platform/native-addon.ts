@@ -9,8 +9,8 @@ export type NativeAddon = {
   // native/elementwise.c (absent from an addon built before it): src/tensor/kernels/native-elementwise.ts calls these.
   /** The instruction set its math loop was compiled for on this CPU (avx512, avx2, baseline). */
   readonly elementwiseIsa?: string;
-  /** out = a (op 0..5: add sub mul div maximum minimum) b through layout [rank, outShape, aStrides, bStrides]. */
-  binary?(op: number, a: Float32Array, b: Float32Array, out: Float32Array, layout: Int32Array): void;
+  /** out = a (op 0..5: add sub mul div maximum minimum) b through layout [rank, outShape, aStrides, bStrides]; split over threads. */
+  binary?(op: number, a: Float32Array, b: Float32Array, out: Float32Array, layout: Int32Array, threads: number): void;
   /** out = bits of a where cond != 0, else of b; layout [rank, outShape, condStrides, aStrides, bStrides]. */
   where?(cond: Int32Array, a: Float32Array | Int32Array, b: Float32Array | Int32Array, out: Float32Array | Int32Array, layout: Int32Array): void;
   /** out = the bits of x through layout [rank, outShape, xStrides] (permute, expand). */

@@ -229,7 +229,7 @@ describe.each(['exp', 'log', 'tanh', 'sigmoid', 'gelu', 'gelu_grad'] as MathUnar
 });
 
 describe('split over the addon\'s threads', () => {
-  it('the math and row kernels of large tensors give the same bits on 1, 2 and 3 threads as the reference', () => {
+  it('the binary, math and row kernels of large tensors give the same bits on 1, 2 and 3 threads as the reference', () => {
     const [rows, n] = [301, 131]; // 39,431 elements: above the split threshold, rows and elements not multiples of 2 or 3
     const x = new Float32Array(rows * n).map((_, i) => Math.sin(i * 12.9898) * (i % 7 === 0 ? 90 : 3));
     const g = new Float32Array(rows * n).map((_, i) => Math.cos(i * 78.233));
@@ -242,6 +242,16 @@ describe('split over the addon\'s threads', () => {
         ref.unary(op, x, expected);
         k.unary(op, x, actual);
         expect(bitsOf(actual), `${op} on ${threads} threads`).toEqual(bitsOf(expected));
+      }
+      // Binary ops split by output rows: same shapes, a broadcast row, a broadcast column, a [7, 1, 131] operand.
+      for (const [as, bs] of [[[rows, n], [rows, n]], [[rows, n], [n]], [[rows, 1], [rows, n]], [[7, 43, n], [7, 1, n]]] as const) {
+        const outShape = broadcastShapes('add', as, bs);
+        for (const op of BINARY_OPS) {
+          const [expected, actual] = [new Float32Array(sizeOf(outShape)), new Float32Array(sizeOf(outShape))];
+          ref.binary(op, x.subarray(0, sizeOf(as)), as, g.subarray(0, sizeOf(bs)), bs, expected, outShape);
+          k.binary(op, x.subarray(0, sizeOf(as)), as, g.subarray(0, sizeOf(bs)), bs, actual, outShape);
+          expect(bitsOf(actual), `${op} [${as}] [${bs}] on ${threads} threads`).toEqual(bitsOf(expected));
+        }
       }
       const run = (name: string, f: (kernels: ElementwiseKernels, out: Float32Array) => void) => {
         const [expected, actual] = [new Float32Array(x.length), new Float32Array(x.length)];

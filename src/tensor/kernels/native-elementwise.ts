@@ -38,8 +38,8 @@ export type NativeElementwise = ElementwiseKernels & { unary: MathUnary; readonl
 
 /**
  * The addon's elementwise kernels, or undefined where the addon predates them (rebuild with npm run build).
- * `minNative` (tests: 0) is the size from which the native code runs; the math and row kernels of large tensors
- * split their output over `threads` of the addon's pool (the same bits).
+ * `minNative` (tests: 0) is the size from which the native code runs; the binary, math and row kernels of large
+ * tensors split their output over `threads` of the addon's pool (the same bits).
  */
 export function createNativeElementwise(addon: NativeAddon, { minNative = MIN_NATIVE, threads = 1 }: { minNative?: number; threads?: number } = {}): NativeElementwise | undefined {
   if (!hasElementwise(addon)) return undefined;
@@ -54,7 +54,7 @@ export function createNativeElementwise(addon: NativeAddon, { minNative = MIN_NA
     unary,
     binary(op, a, aShape, b, bShape, out, outShape) {
       if (out.length < minNative) return ref.binary(op, a, aShape, b, bShape, out, outShape);
-      addon.binary(BINARY_CODE[op], a, b, out, layout(outShape, [broadcastStrides(aShape, outShape), broadcastStrides(bShape, outShape)]));
+      addon.binary(BINARY_CODE[op], a, b, out, layout(outShape, [broadcastStrides(aShape, outShape), broadcastStrides(bShape, outShape)]), threadCount);
     },
     where(cond, cShape, a, aShape, b, bShape, out, outShape) {
       if (out.length < minNative) return ref.where(cond, cShape, a, aShape, b, bShape, out, outShape);
