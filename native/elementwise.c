@@ -436,21 +436,32 @@ typedef struct {
   float *out;
   int64_t n, rows;
   float eps;
-  long parts;
+  long chunks, next; /* the job's chunks, and the next one to take (atomically) */
 } split_job;
 
-/* Part t of the elements [0, n): a multiple of 64 elements, so no two parts share a cache line. */
-static void unary_part(void *arg, long t) {
-  const split_job *j = arg;
-  const int64_t per = ((j->n + j->parts - 1) / j->parts + 63) / 64 * 64;
-  const int64_t from = t * per, to = from + per < j->n ? from + per : j->n;
-  if (from < to) unary_impl(j->op, j->x + from, j->out + from, to - from);
+/*
+ * Each thread of a job (pool.c) takes chunks until none are left, so a thread the OS delays leaves its share to
+ * the others. Chunks are fixed ranges of the output (CHUNKS_PER_THREAD a thread), whoever computes them.
+ */
+#define CHUNKS_PER_THREAD 4
+#define TAKE_CHUNKS(j, c) for (long c; (c = __atomic_fetch_add(&(j)->next, 1, __ATOMIC_RELAXED)) < (j)->chunks;)
+
+/* Chunk c of the elements [0, n): a multiple of 64 elements, so no two chunks share a cache line. */
+static void unary_part(void *arg, long part) {
+  (void)part;
+  split_job *j = arg;
+  const int64_t per = ((j->n + j->chunks - 1) / j->chunks + 63) / 64 * 64;
+  TAKE_CHUNKS(j, c) {
+    const int64_t from = c * per, to = from + per < j->n ? from + per : j->n;
+    if (from < to) unary_impl(j->op, j->x + from, j->out + from, to - from);
+  }
 }
 
 static void unary_split(int op, const float *x, float *out, int64_t n, long threads) {
-  split_job j = {op, 0, x, 0, out, n, 0, 0.0f, n >= MIN_PARALLEL && threads > 1 ? threads : 1};
-  if (j.parts == 1) unary_impl(op, x, out, n);
-  else pool_run(j.parts, unary_part, &j);
+  const long parts = n >= MIN_PARALLEL && threads > 1 ? threads : 1;
+  split_job j = {op, 0, x, 0, out, n, 0, 0.0f, parts * CHUNKS_PER_THREAD, 0};
+  if (parts == 1) unary_impl(op, x, out, n);
+  else pool_run(parts, unary_part, &j);
 }
 
 typedef struct {
@@ -459,22 +470,26 @@ typedef struct {
   float *out;
   const layout *l;
   int64_t rows;
-  long parts;
+  long chunks, next;
 } binary_job;
 
-/* Part t of the output rows. */
-static void binary_part(void *arg, long t) {
-  const binary_job *j = arg;
-  const int64_t per = (j->rows + j->parts - 1) / j->parts;
-  const int64_t from = t * per, to = from + per < j->rows ? from + per : j->rows;
-  if (from < to) binary(j->op, j->a, j->b, j->out, j->l, from, to);
+/* Chunk c of the output rows. */
+static void binary_part(void *arg, long part) {
+  (void)part;
+  binary_job *j = arg;
+  const int64_t per = (j->rows + j->chunks - 1) / j->chunks;
+  TAKE_CHUNKS(j, c) {
+    const int64_t from = c * per, to = from + per < j->rows ? from + per : j->rows;
+    if (from < to) binary(j->op, j->a, j->b, j->out, j->l, from, to);
+  }
 }
 
 static void binary_split(int op, const float *a, const float *b, float *out, const layout *l, int64_t size, long threads) {
   const int64_t rows = layout_rows(l);
   long parts = size >= MIN_PARALLEL && threads > 1 ? threads : 1;
   if (parts > rows) parts = rows > 0 ? (long)rows : 1;
-  binary_job j = {op, a, b, out, l, rows, parts};
+  const long chunks = parts * CHUNKS_PER_THREAD < rows ? parts * CHUNKS_PER_THREAD : (long)rows;
+  binary_job j = {op, a, b, out, l, rows, chunks, 0};
   if (parts == 1) binary(op, a, b, out, l, 0, rows);
   else pool_run(parts, binary_part, &j);
 }
@@ -491,18 +506,22 @@ static void rows_run(const split_job *j, int64_t r0, int64_t r1) {
   }
 }
 
-/* Part t of the rows: whole rows, so each row's sums run in order on one thread. */
-static void rows_part(void *arg, long t) {
-  const split_job *j = arg;
-  const int64_t per = (j->rows + j->parts - 1) / j->parts;
-  const int64_t from = t * per, to = from + per < j->rows ? from + per : j->rows;
-  if (from < to) rows_run(j, from, to);
+/* Chunk c of the rows: whole rows, so each row's sums run in order on one thread. */
+static void rows_part(void *arg, long part) {
+  (void)part;
+  split_job *j = arg;
+  const int64_t per = (j->rows + j->chunks - 1) / j->chunks;
+  TAKE_CHUNKS(j, c) {
+    const int64_t from = c * per, to = from + per < j->rows ? from + per : j->rows;
+    if (from < to) rows_run(j, from, to);
+  }
 }
 
 static void rows_split(int kind, const float *x, const float *g, int64_t rows, int64_t n, float eps, float *out, long threads) {
   long parts = rows * n >= MIN_PARALLEL && threads > 1 ? threads : 1;
   if (parts > rows) parts = rows > 0 ? rows : 1;
-  split_job j = {0, kind, x, g, out, n, rows, eps, parts};
+  const long chunks = parts * CHUNKS_PER_THREAD < rows ? parts * CHUNKS_PER_THREAD : (long)rows;
+  split_job j = {0, kind, x, g, out, n, rows, eps, chunks, 0};
   if (parts == 1) rows_run(&j, 0, rows);
   else pool_run(parts, rows_part, &j);
 }

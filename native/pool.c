@@ -3,9 +3,12 @@
  * instead of creating threads on every call (which cost more than a small matmul saved). Threads start on first
  * use, up to the most parts ever asked for, and then sleep on a condition variable between jobs.
  *
- * Which thread computes a part never changes a bit: each part is a fixed range of outputs computed in the
- * reference order. One job runs at a time; a caller that finds the pool busy (another JavaScript thread using
- * the addon) runs every part itself, as it does when a thread cannot be started.
+ * Which thread computes a part never changes a bit: a job's work is fixed ranges of outputs (chunks), each computed
+ * in the reference order, that its threads take from a shared counter until none is left; so a job function must
+ * be able to do all of the work alone. The caller works too, and when it finds nothing left it closes the job:
+ * a pool thread the OS has not run yet then skips it, and the caller waits only for threads already working (on
+ * a busy machine a sleeping helper no longer holds every call up). One job runs at a time; a caller that finds
+ * the pool busy (another JavaScript thread using the addon) runs the job alone.
  */
 #include "pool.h"
 #include <pthread.h>
@@ -17,7 +20,8 @@ static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;     /* guards everythin
 static pthread_cond_t wake = PTHREAD_COND_INITIALIZER, finished = PTHREAD_COND_INITIALIZER;
 static long workers = 0;            /* threads started; worker i (1..workers) runs part i */
 static unsigned long generation = 0; /* bumped for each job */
-static long parts_now = 0, remaining = 0;
+static long parts_now = 0, running = 0; /* threads wanted for the job; helpers working on it now */
+static int closed = 0;                  /* the caller found no work left: helpers not yet started skip the job */
 static void (*job_fn)(void *, long);
 static void *job_arg;
 
@@ -28,13 +32,14 @@ static void *worker(void *arg) {
   for (;;) {
     while (generation == seen) pthread_cond_wait(&wake, &lock);
     seen = generation;
-    if (index >= parts_now) continue;
+    if (index >= parts_now || closed) continue;
+    running++;
     void (*fn)(void *, long) = job_fn;
     void *fn_arg = job_arg;
     pthread_mutex_unlock(&lock);
     fn(fn_arg, index);
     pthread_mutex_lock(&lock);
-    if (--remaining == 0) pthread_cond_signal(&finished);
+    if (--running == 0 && closed) pthread_cond_signal(&finished);
   }
   return NULL;
 }
@@ -59,7 +64,7 @@ static long start_workers(long want) {
 
 void pool_run(long parts, void (*fn)(void *arg, long part), void *arg) {
   if (parts <= 1 || pthread_mutex_trylock(&run_lock) != 0) {
-    for (long t = 0; t < parts; t++) fn(arg, t);
+    fn(arg, 0); /* takes every chunk */
     return;
   }
   long helpers = start_workers(parts - 1);
@@ -68,14 +73,15 @@ void pool_run(long parts, void (*fn)(void *arg, long part), void *arg) {
   job_fn = fn;
   job_arg = arg;
   parts_now = helpers + 1;
-  remaining = helpers;
+  running = 0;
+  closed = 0;
   generation++;
   pthread_cond_broadcast(&wake);
   pthread_mutex_unlock(&lock);
-  fn(arg, 0);
-  for (long t = helpers + 1; t < parts; t++) fn(arg, t); /* parts no thread could be started for */
+  fn(arg, 0); /* returns when no chunk is left to take */
   pthread_mutex_lock(&lock);
-  while (remaining > 0) pthread_cond_wait(&finished, &lock);
+  closed = 1;
+  while (running > 0) pthread_cond_wait(&finished, &lock);
   pthread_mutex_unlock(&lock);
   pthread_mutex_unlock(&run_lock);
 }
