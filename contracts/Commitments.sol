@@ -105,14 +105,23 @@ library Commitments {
      * odd last node carried up, which is RFC 6962's tree split at the largest power of two; 0 for no leaves.
      */
     function rootOfLeaves(bytes32[] calldata leaves) internal view returns (bytes32) {
-        uint256 n = leaves.length;
-        if (n == 0) return bytes32(0);
-        bytes32[] memory level = leaves;
-        while (n > 1) {
-            uint256 m = 0;
-            for (uint256 i = 0; i + 1 < n; i += 2) level[m++] = nodeInPlace(level[i], level[i + 1]);
-            if (n % 2 == 1) level[m++] = level[n - 1];
-            n = m;
+        if (leaves.length == 0) return bytes32(0);
+        return rootInPlace(leaves);
+    }
+
+    /**
+     * @notice The RFC 6962 root of `level` (at least one leaf hash), overwriting it: pairs bottom-up, an odd last node
+     * carried up unpaired, which gives the top-down split's root (merkle.ts merkleRoot).
+     */
+    function rootInPlace(bytes32[] memory level) internal view returns (bytes32) {
+        uint256 n = level.length;
+        unchecked {
+            while (n > 1) {
+                uint256 m = 0;
+                for (uint256 i = 0; i + 1 < n; i += 2) level[m++] = nodeInPlace(level[i], level[i + 1]);
+                if (n % 2 == 1) level[m++] = level[n - 1];
+                n = m;
+            }
         }
         return level[0];
     }

@@ -48,16 +48,6 @@ library PolicyLeaves {
             uint256 len = data.length - start < CHUNK_BYTES ? data.length - start : CHUNK_BYTES;
             level[c] = Commitments.leafInPlace(data[start:start + len]);
         }
-        // Pairs bottom-up, an odd last node carried up unpaired: the top-down split's root (merkle.ts merkleRoot).
-        uint256 n = count;
-        unchecked {
-            while (n > 1) {
-                uint256 m = 0;
-                for (uint256 i = 0; i + 1 < n; i += 2) level[m++] = Commitments.nodeInPlace(level[i], level[i + 1]);
-                if (n % 2 == 1) level[m++] = level[n - 1];
-                n = m;
-            }
-        }
-        return level[0];
+        return Commitments.rootInPlace(level);
     }
 }

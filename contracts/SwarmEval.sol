@@ -53,11 +53,11 @@ library SwarmEval {
         unchecked {
             for (uint256 i = 0; i < n; ++i) leaves[i] = policyLeaves[i];
         }
-        policyHash = _rootInPlace(_copy(leaves, n));
+        policyHash = Commitments.rootInPlace(_copy(leaves, n));
         leaves[0] = Commitments.headerLeaf(0, 0);
         (leaves[n], leaves[n + 1], leaves[n + 2]) = dataLeaves(beacon);
         leaves[n + 3] = scoreLeaf(0);
-        h0 = _rootInPlace(leaves);
+        h0 = Commitments.rootInPlace(leaves);
     }
 
     /// @notice The leaf of h_K that holds `scoreBits` (a float32's bits): `opt.eval.score`, a float32 scalar.
@@ -181,7 +181,7 @@ library SwarmEval {
                 mstore(add(add(level, 32), mul(c, 32)), mload(0x00))
             }
         }
-        return _rootInPlace(level);
+        return Commitments.rootInPlace(level);
     }
 
     /// @notice The leaf of one little-endian 32-bit word (a one-element tensor's only chunk).
@@ -199,23 +199,5 @@ library SwarmEval {
         unchecked {
             for (uint256 i = 0; i < n; ++i) to[i] = from[i];
         }
-    }
-
-    /**
-     * @notice The RFC 6962 root of `level` (already leaf hashes), overwriting it: pairs bottom-up, an odd last node
-     * carried up unpaired, which gives the top-down split's root (merkle.ts merkleRoot).
-     */
-    function _rootInPlace(bytes32[] memory level) private view returns (bytes32) {
-        uint256 n = level.length;
-        if (n == 0) return sha256("");
-        unchecked {
-            while (n > 1) {
-                uint256 m = 0;
-                for (uint256 i = 0; i + 1 < n; i += 2) level[m++] = Commitments.nodeInPlace(level[i], level[i + 1]);
-                if (n % 2 == 1) level[m++] = level[n - 1];
-                n = m;
-            }
-        }
-        return level[0];
     }
 }

@@ -124,7 +124,7 @@ contract SwarmPrograms {
             groupHashes[i] = used[i].groupHash;
             leaves[i] = sha256(abi.encodePacked(bytes1(0x00), used[i].author, used[i].groupHash));
         }
-        if (used.length != 0) root = _root(leaves);
+        if (used.length != 0) root = Commitments.rootInPlace(leaves);
     }
 
     /// @notice The RFC 6962 root of `leaves` (0 for none): a used root, as the coordinator's commit computes it.
@@ -163,7 +163,7 @@ contract SwarmPrograms {
         for (uint256 c = 0; c + 1 < count; ++c) level[c] = full;
         uint256 last = size - (count - 1) * CHUNK_BYTES;
         level[count - 1] = last == CHUNK_BYTES ? full : sha256(abi.encodePacked(bytes1(0x00), new bytes(last)));
-        return _root(level);
+        return Commitments.rootInPlace(level);
     }
 
     /// @notice h_t (t = 0 or 1) of a step whose policy (before it for h_0, after it for h_1) has leaves `policyLeaves` and whose slots hold `groupHashes`.
@@ -179,20 +179,6 @@ contract SwarmPrograms {
         leaves[0] = Commitments.headerLeaf(t, t);
         for (uint256 i = 1; i < n; ++i) leaves[i] = policyLeaves[i];
         for (uint256 i = 0; i < slots.length; ++i) leaves[n + i] = slots[i];
-        return _root(leaves);
-    }
-
-    /// @notice The RFC 6962 root of `level` (leaf hashes), overwriting it: pairs bottom-up, an odd last node carried up (merkle.ts merkleRoot).
-    function _root(bytes32[] memory level) private view returns (bytes32) {
-        uint256 n = level.length;
-        unchecked {
-            while (n > 1) {
-                uint256 m = 0;
-                for (uint256 i = 0; i + 1 < n; i += 2) level[m++] = Commitments.nodeInPlace(level[i], level[i + 1]);
-                if (n % 2 == 1) level[m++] = level[n - 1];
-                n = m;
-            }
-        }
-        return level[0];
+        return Commitments.rootInPlace(leaves);
     }
 }
