@@ -8,6 +8,7 @@ import {IDisputeClient, IDisputeResolver} from "./interfaces/IDisputeResolver.so
 import {NodeRegistry} from "./NodeRegistry.sol";
 import {Commitments} from "./Commitments.sol";
 import {SwarmPrograms} from "./SwarmPrograms.sol";
+import {SwarmAvailability} from "./SwarmAvailability.sol";
 
 /**
  * @title SwarmCoordinator: RL swarm rounds on chain, paid by verified score and verified use
@@ -38,6 +39,9 @@ import {SwarmPrograms} from "./SwarmPrograms.sol";
  *    (claims not refuted). Use: a contributor {proveUse}s that a rollout leaf naming it is in its own rolloutsRoot
  *    of round r and in another node's usedRoot of round r+1, until useEnd(r) = challengeEnd(r+1); then it
  *    {collectUse}s USE_SHARE_BPS of round r's reward, split by proven uses, if its own claim of round r stood.
+ *
+ * Data availability (a claimer made to publish its committed policy on chain, docs/swarm-chain.md) is served by
+ * {AVAILABILITY}, a SwarmAvailability this constructor creates; the bonds it takes stay here.
  *
  * No reward without a commitment that could have been challenged: the score share needs a claim that stood its
  * challenge window; the use share needs the contributor's own standing claim of that round.
@@ -157,56 +161,18 @@ contract SwarmCoordinator is IDisputeClient {
         bytes32[] scorePath;
     }
 
-    /**
-     * @notice A data-availability request against a node's claim ({requestPolicy}): who asked, until which block the
-     * node may publish its policy, how many of its leaves it has published, and the late challenge window a complete
-     * publication opens (challengeEnd: 0 until then).
-     */
-    struct Availability {
-        address requester;
-        uint64 deadline;
-        uint64 challengeEnd;
-        uint32 published;
-        bool open; // requested, neither published in full nor forfeited
-        bool forfeited;
-    }
-
-    /// @notice A round's data-availability bookkeeping: requests not yet settled, and the latest late challenge window.
-    struct RoundAvailability {
-        uint32 openRequests;
-        uint64 challengeEnd;
-    }
-
-    /**
-     * @notice One leaf of a policy's state tree as published: index 0 is the header (`data` = u64 LE step ‖ u64 LE
-     * optimizer step; name and shape empty), any other index a tensor (its state name, dtype code, shape and
-     * little-endian bytes); `path` opens the recomputed leaf at `index` in the committed policy hash.
-     */
-    struct PolicyPart {
-        uint32 index;
-        bytes name;
-        uint32 dtype;
-        uint32[] shape;
-        bytes data;
-        bytes32[] path;
-    }
-
     /// @notice Which Merkle path of a use proof did not verify.
     enum Proof { OwnRollouts, UsedRollouts }
 
     /// @notice Share of a dispute loser's bond that is burned, in basis points (the rest goes to the winner).
     uint256 public constant LOSER_BURN_BPS = 5_000;
-    /**
-     * @notice A data-availability request's bond, in basis points of {CLAIM_BOND}: small, because an honest requester
-     * (whose fetch failed) risks it whenever the claimer publishes; not zero, so asking for every policy costs.
-     */
-    uint256 public constant REQUEST_BOND_BPS = 1_000;
-
     ERC20Burnable public immutable TOKEN;
     NodeRegistry public immutable REGISTRY;
     IDisputeResolver public immutable GAME;
     /// @notice The programs' state hashing (h_0 of an evaluation, a score's opening): a stateless contract of its own, for room (SwarmPrograms.sol).
     SwarmPrograms public immutable PROGRAMS;
+    /// @notice The data-availability requests against this coordinator's claims: a contract of its own, for room, created by this constructor (SwarmAvailability.sol).
+    SwarmAvailability public immutable AVAILABILITY;
     uint64 public immutable START;
     uint32 public immutable COMMIT_BLOCKS;
     uint32 public immutable CLAIM_BLOCKS;
@@ -227,11 +193,6 @@ contract SwarmCoordinator is IDisputeClient {
     mapping(bytes32 useKey => bool) private _usesProven;
     /// @notice The contributors of the uses proven against a user's step (one per use, Entry.usedBy of them; at most its slots), what a refuted step takes back.
     mapping(uint256 round => mapping(address user => mapping(uint256 i => address contributor))) private _usesAgainst;
-    mapping(uint256 round => mapping(address node => Availability)) private _availability;
-    mapping(uint256 round => RoundAvailability) private _roundAvailability;
-    /// @notice Published leaves of a request, a bit per leaf index: keccak256(round, node, index / 256) => bits.
-    mapping(bytes32 key => uint256 bits) private _publishedLeaves;
-
     /// @notice `node` committed round `round`; `usedLeaves` are the leaves of its `usedRoot` (what contributors prove use with).
     event Committed(uint256 indexed round, address indexed node, bytes32 rolloutsRoot, bytes32 policyHash, bytes32 usedRoot, bytes32 modelConfig, bytes32[] usedLeaves);
     event BeaconFixed(uint256 indexed round, bytes32 beacon, uint256 beaconBlock);
@@ -248,22 +209,6 @@ contract SwarmCoordinator is IDisputeClient {
     /// @notice `node` collected round `round`: `bonds` (its own bonds and held prizes) and `reward` (its score share).
     event Collected(uint256 indexed round, address indexed node, uint256 bonds, uint256 reward);
     event UseCollected(uint256 indexed round, address indexed node, uint256 reward);
-    /// @notice `requester` asked for `node`'s committed policy of round `round`: it must be published before block `deadline`.
-    event PolicyRequested(uint256 indexed round, address indexed node, address indexed requester, uint256 deadline);
-    /// @notice `node` published leaves of its policy of round `round` in this transaction: `published` of `total` so far.
-    event PolicyPublished(uint256 indexed round, address indexed node, uint256 published, uint256 total);
-    /**
-     * @notice Leaf `index` of `node`'s policy of round `round`, as published and checked (the header: `data` = u64 LE
-     * step ‖ optimizer step; a tensor: its state name, dtype code, shape and little-endian bytes). In the log, so any
-     * checker reads it with eth_getLogs however the transaction reached the coordinator (a smart account's calldata
-     * is not the call's).
-     */
-    event PolicyLeafPublished(uint256 indexed round, address indexed node, uint32 index, bytes name, uint32 dtype, uint32[] shape, bytes data);
-    /// @notice `node`'s policy of round `round` is on chain in full: the request's bond went to it; challenges are open until `challengeEnd`.
-    event PolicyAvailable(uint256 indexed round, address indexed node, address indexed requester, uint256 challengeEnd);
-    /// @notice `node` did not publish its policy of round `round` in time: its claim is refuted (`prize` to `requester`, `burned` burned).
-    event PolicyForfeited(uint256 indexed round, address indexed node, address indexed requester, uint256 prize, uint256 burned);
-
     /// @notice The deployment's parameters are out of range: `field` names the one.
     error SwarmConfigInvalid(string field);
     /// @notice `node` is not a registered, active node of the registry.
@@ -312,6 +257,8 @@ contract SwarmCoordinator is IDisputeClient {
     error SwarmChallengeRootMatches(bytes32 root);
     /// @notice Only the game resolves disputes; `caller` is not it.
     error SwarmUnauthorizedResolver(address caller);
+    /// @notice Only this coordinator's SwarmAvailability moves request bonds and forfeits claims; `caller` is not it.
+    error SwarmUnauthorizedAvailability(address caller);
     /// @notice Dispute `disputeId` is not one this coordinator has open.
     error SwarmDisputeUnknown(uint256 disputeId);
     /// @notice The game returned an id already in use (a game bug); nothing changed.
@@ -332,22 +279,6 @@ contract SwarmCoordinator is IDisputeClient {
     error SwarmAlreadyCollected(uint256 round, address node);
     /// @notice `node`'s claim of round `round` did not stand (none, or refuted): no use share.
     error SwarmNotEligible(uint256 round, address node);
-    /// @notice Data-availability requests for round `round` closed with its challenge window at block `challengeEnd` (it is block `blockNumber`).
-    error SwarmRequestClosed(uint256 round, uint256 blockNumber, uint256 challengeEnd);
-    /// @notice `node`'s policy of round `round` was already requested (one request per claim: its publication is public).
-    error SwarmAlreadyRequested(uint256 round, address node);
-    /// @notice No data-availability request is open against `node`'s claim of round `round`.
-    error SwarmNoRequest(uint256 round, address node);
-    /// @notice `node`'s policy of round `round` had to be published before block `deadline` (it is block `blockNumber`).
-    error SwarmPublishClosed(uint256 round, address node, uint256 blockNumber, uint256 deadline);
-    /// @notice `node` may still publish its policy of round `round` until block `deadline` (it is block `blockNumber`): too early to forfeit.
-    error SwarmPublishOpen(uint256 round, address node, uint256 blockNumber, uint256 deadline);
-    /// @notice Leaf `index` of `node`'s policy of round `round` is already published.
-    error SwarmLeafAlreadyPublished(uint256 round, address node, uint256 index);
-    /// @notice The bytes published as leaf `index` do not hash to a leaf at that index of the committed policy.
-    error SwarmPublishMismatch(uint256 round, address node, uint256 index);
-    /// @notice Leaf `index`'s data does not fit its form: a header is 16 bytes, a tensor's bytes 4 per element of its shape.
-    error SwarmPartMalformed(uint256 index);
     /// @notice A commit with used groups needs the node's commit of round `round` - 1, where its step started: there is none.
     error SwarmNoPreviousCommit(uint256 round, address node);
     /// @notice The commit lists `got` used groups; the model config's GRPO step has `slots` slots.
@@ -390,6 +321,7 @@ contract SwarmCoordinator is IDisputeClient {
         REGISTRY = registry;
         GAME = game;
         PROGRAMS = swarmPrograms;
+        AVAILABILITY = new SwarmAvailability(registry, swarmPrograms, timing.challengeBlocks, economics.claimBond);
         START = timing.start == 0 ? uint64(block.number) : timing.start;
         COMMIT_BLOCKS = timing.commitBlocks;
         CLAIM_BLOCKS = timing.claimBlocks;
@@ -737,126 +669,48 @@ contract SwarmCoordinator is IDisputeClient {
 
     // ---------------------------------------------------------------- data availability
 
-    /**
-     * @notice Asks for `node`'s committed policy of round `round` (docs/swarm-chain.md, "Data availability"): a checker
-     * whose fetch of the policy blob failed cannot re-execute the claim, so it makes the node publish the policy on
-     * chain. By a registered node other than `node`, during the round's challenge window, against a claim not refuted,
-     * once per claim, with a bond of {REQUEST_BOND_BPS} of {CLAIM_BOND}. The node then has {CHALLENGE_BLOCKS} blocks
-     * to {publishPolicy}: if it does, the bond is its own (asking an honest node costs the requester); if not, anyone
-     * may {forfeitUnavailable} and the claim is refuted as by a lost dispute.
-     */
-    function requestPolicy(uint256 round, address node) external {
-        Entry storage e = _entries[round][node];
-        if (!e.claimed) revert SwarmNoClaim(round, node);
-        if (e.refuted) revert SwarmClaimRefuted(round, node);
-        (,,, uint256 challengeEnd,) = schedule(round);
-        if (block.number >= challengeEnd) revert SwarmRequestClosed(round, block.number, challengeEnd);
-        if (msg.sender == node) revert SwarmSelfChallenge(node);
-        if (!REGISTRY.isActive(msg.sender)) revert SwarmNotRegistered(msg.sender);
-        Availability storage av = _availability[round][node];
-        if (av.requester != address(0)) revert SwarmAlreadyRequested(round, node);
-        uint256 deadline = block.number + CHALLENGE_BLOCKS;
-        av.requester = msg.sender;
-        av.deadline = uint64(deadline);
-        av.open = true;
-        _roundAvailability[round].openRequests += 1;
-        emit PolicyRequested(round, node, msg.sender, deadline);
-        IERC20(address(TOKEN)).safeTransferFrom(msg.sender, address(this), requestBond());
-    }
-
-    /// @notice The bond of a data-availability request: {REQUEST_BOND_BPS} of {CLAIM_BOND}.
-    function requestBond() public view returns (uint256) {
-        return (uint256(CLAIM_BOND) * REQUEST_BOND_BPS) / 10_000;
-    }
-
-    /**
-     * @notice The node publishes leaves of its committed policy of round `round` for the open request against it
-     * (checkers read them from the {PolicyLeafPublished} logs). Each part's
-     * leaf is recomputed here from its raw bytes ({PolicyLeaves}) and must open at its index in the committed policy
-     * hash; each leaf once. In as many transactions as the policy's size needs, before the request's deadline. With
-     * the last leaf the policy is available: the request's bond goes to the node, and the claim can be challenged for
-     * {CHALLENGE_BLOCKS} more blocks (checkers need time to re-execute it).
-     */
-    function publishPolicy(uint256 round, PolicyPart[] calldata parts) external {
-        Availability storage av = _availability[round][msg.sender];
-        if (!av.open) revert SwarmNoRequest(round, msg.sender);
-        if (block.number >= av.deadline) revert SwarmPublishClosed(round, msg.sender, block.number, av.deadline);
-        Entry storage e = _entries[round][msg.sender];
-        uint256 total = _programs[e.modelConfig].policyLeafCount;
-        for (uint256 i = 0; i < parts.length; ++i) _publishPart(round, e.policyHash, total, parts[i]);
-        uint256 published = av.published + parts.length;
-        av.published = uint32(published);
-        emit PolicyPublished(round, msg.sender, published, total);
-        if (published < total) return;
-        // Every leaf is on chain: the request is answered.
-        uint256 challengeEnd = block.number + CHALLENGE_BLOCKS;
-        av.open = false;
-        av.challengeEnd = uint64(challengeEnd);
-        RoundAvailability storage ra = _roundAvailability[round];
-        ra.openRequests -= 1;
-        if (challengeEnd > ra.challengeEnd) ra.challengeEnd = uint64(challengeEnd);
-        emit PolicyAvailable(round, msg.sender, av.requester, challengeEnd);
-        IERC20(address(TOKEN)).safeTransfer(msg.sender, requestBond());
-    }
-
-    /// @dev Checks one published part against the committed policy hash and marks its leaf published.
-    function _publishPart(uint256 round, bytes32 policyHash, uint256 total, PolicyPart calldata p) private {
-        bytes32 key = keccak256(abi.encode(round, msg.sender, p.index / 256));
-        uint256 bit = uint256(1) << (p.index % 256);
-        uint256 bits = _publishedLeaves[key];
-        if (bits & bit != 0) revert SwarmLeafAlreadyPublished(round, msg.sender, p.index);
-        (bool ok, bytes32 leaf) = PROGRAMS.policyLeaf(p.index, p.name, p.dtype, p.shape, p.data);
-        if (!ok) revert SwarmPartMalformed(p.index);
-        if (!Commitments.opensInPlace(leaf, p.index, total, p.path, policyHash)) revert SwarmPublishMismatch(round, msg.sender, p.index);
-        _publishedLeaves[key] = bits | bit;
-        emit PolicyLeafPublished(round, msg.sender, p.index, p.name, p.dtype, p.shape, p.data);
-    }
-
-    /**
-     * @notice Ends an unanswered request, by anyone, once its deadline has passed: `node`'s claim is refuted as by a
-     * lost score dispute (its claim bond and what it held: half the bond burned, the rest and the held prizes to the
-     * requester), and the requester's bond comes back. If the claim was already refuted meanwhile, only the bond comes back.
-     */
-    function forfeitUnavailable(uint256 round, address node) external {
-        Availability storage av = _availability[round][node];
-        if (!av.open) revert SwarmNoRequest(round, node);
-        if (block.number < av.deadline) revert SwarmPublishOpen(round, node, block.number, av.deadline);
-        av.open = false;
-        av.forfeited = true;
-        _roundAvailability[round].openRequests -= 1;
-        Entry storage e = _entries[round][node];
-        address requester = av.requester;
-        uint256 refund = requestBond();
-        if (e.refuted) {
-            emit PolicyForfeited(round, node, requester, 0, 0);
-            IERC20(address(TOKEN)).safeTransfer(requester, refund);
-            return;
-        }
-        e.refuted = true;
-        _rounds[round].totalScore -= e.score;
-        _rounds[round].totalUses -= e.uses;
-        uint256 held = e.held;
-        e.held = 0;
-        uint256 burned = (uint256(CLAIM_BOND) * LOSER_BURN_BPS) / 10_000;
-        uint256 prize = CLAIM_BOND - burned + held;
-        emit PolicyForfeited(round, node, requester, prize, burned);
-        IERC20(address(TOKEN)).safeTransfer(requester, refund + prize);
-        TOKEN.burn(burned);
-    }
-
     /// @notice Until which block `node`'s claim of round `round` can be challenged: the round's challengeEnd, or later once a requested policy was published.
     function challengeEndOf(uint256 round, address node) public view returns (uint256 challengeEnd) {
         (,,, challengeEnd,) = schedule(round);
-        uint256 late = _availability[round][node].challengeEnd;
+        uint256 late = AVAILABILITY.getAvailability(round, node).challengeEnd;
         if (late > challengeEnd) challengeEnd = late;
     }
 
-    function getAvailability(uint256 round, address node) external view returns (Availability memory) {
-        return _availability[round][node];
+    /// @notice For {AVAILABILITY}: takes a data-availability request's bond (`amount`) from `requester` (who approved this contract).
+    function holdRequestBond(address requester, uint256 amount) external {
+        _onlyAvailability();
+        IERC20(address(TOKEN)).safeTransferFrom(requester, address(this), amount);
     }
 
-    function getRoundAvailability(uint256 round) external view returns (RoundAvailability memory) {
-        return _roundAvailability[round];
+    /// @notice For {AVAILABILITY}: pays a request's bond (`amount`) to `to`, the node that published the policy asked for.
+    function payRequestBond(address to, uint256 amount) external {
+        _onlyAvailability();
+        IERC20(address(TOKEN)).safeTransfer(to, amount);
+    }
+
+    /**
+     * @notice For {AVAILABILITY}: `node` withheld its policy of round `round` past the request's deadline. Its claim is
+     * refuted as by a lost score dispute (half its claim bond burned, the rest and what it held to `requester`; its
+     * score and uses leave the round's totals), and `requester` gets its bond `refund` back; a claim refuted meanwhile
+     * only refunds.
+     */
+    function forfeitClaim(uint256 round, address node, address requester, uint256 refund) external returns (uint256 prize, uint256 burned) {
+        _onlyAvailability();
+        Entry storage e = _entries[round][node];
+        if (!e.refuted) {
+            e.refuted = true;
+            _rounds[round].totalScore -= e.score;
+            _rounds[round].totalUses -= e.uses;
+            burned = (uint256(CLAIM_BOND) * LOSER_BURN_BPS) / 10_000;
+            prize = CLAIM_BOND - burned + e.held;
+            e.held = 0;
+            TOKEN.burn(burned);
+        }
+        IERC20(address(TOKEN)).safeTransfer(requester, refund + prize);
+    }
+
+    function _onlyAvailability() private view {
+        if (msg.sender != address(AVAILABILITY)) revert SwarmUnauthorizedAvailability(msg.sender);
     }
 
     // ---------------------------------------------------------------- use
@@ -919,7 +773,7 @@ contract SwarmCoordinator is IDisputeClient {
         if (r.void && r.openDisputes != 0) revert SwarmDisputesOpen(round, r.openDisputes);
         if (!r.void) {
             (,,, uint256 challengeEnd,) = schedule(round);
-            RoundAvailability storage ra = _roundAvailability[round];
+            SwarmAvailability.RoundAvailability memory ra = AVAILABILITY.getRoundAvailability(round);
             // A policy published late for a request opened a late challenge window: payouts wait for it too.
             if (ra.challengeEnd > challengeEnd) challengeEnd = ra.challengeEnd;
             if (block.number < challengeEnd) revert SwarmTooEarly(round, block.number, challengeEnd);
@@ -943,7 +797,7 @@ contract SwarmCoordinator is IDisputeClient {
         if (e.useCollected) revert SwarmAlreadyCollected(round, msg.sender);
         Round storage r = _rounds[round];
         (,,,, uint256 useEnd) = schedule(round);
-        Availability storage av = _availability[round][msg.sender];
+        SwarmAvailability.Availability memory av = AVAILABILITY.getAvailability(round, msg.sender);
         if (av.challengeEnd > useEnd) useEnd = av.challengeEnd;
         if (block.number < useEnd) revert SwarmTooEarly(round, block.number, useEnd);
         if (e.openDisputes != 0) revert SwarmDisputesOpen(round, e.openDisputes);

@@ -18,6 +18,8 @@ import { JobMarketAbi, JobMarketDeployedBytecode, JobMarketImmutables } from './
 import { MycelTokenDeployedBytecode, MycelTokenImmutables } from './generated/MycelToken.js';
 import { NodeRegistryAbi, NodeRegistryDeployedBytecode, NodeRegistryImmutables } from './generated/NodeRegistry.js';
 import { OneStepRefereeDeployedBytecode, OneStepRefereeImmutables } from './generated/OneStepReferee.js';
+import { swarmAvailabilityAddress } from './actions/swarm-availability.js';
+import { SwarmAvailabilityDeployedBytecode, SwarmAvailabilityImmutables } from './generated/SwarmAvailability.js';
 import { SwarmCoordinatorAbi, SwarmCoordinatorDeployedBytecode, SwarmCoordinatorImmutables } from './generated/SwarmCoordinator.js';
 import { SwarmProgramsDeployedBytecode, SwarmProgramsImmutables } from './generated/SwarmPrograms.js';
 
@@ -32,6 +34,7 @@ export const BUILT_CODE = {
   NodeRegistry: { deployed: NodeRegistryDeployedBytecode, immutables: NodeRegistryImmutables },
   SwarmCoordinator: { deployed: SwarmCoordinatorDeployedBytecode, immutables: SwarmCoordinatorImmutables },
   SwarmPrograms: { deployed: SwarmProgramsDeployedBytecode, immutables: SwarmProgramsImmutables },
+  SwarmAvailability: { deployed: SwarmAvailabilityDeployedBytecode, immutables: SwarmAvailabilityImmutables },
 } as const satisfies Record<string, Built>;
 
 export type ContractName = keyof typeof BUILT_CODE;
@@ -128,15 +131,19 @@ export async function checkDeployment(client: PublicClient, d: Deployment): Prom
 /**
  * Checks a swarm coordinator before a node commits to it: this build's SwarmCoordinator (its rules, bonds and pool
  * are in its code and immutables: no admin can change them), on the deployment's token, registry and game (checked
- * with checkDeployment), computing its programs' state hashes with this build's SwarmPrograms.
+ * with checkDeployment), computing its programs' state hashes with this build's SwarmPrograms, its data-availability
+ * requests served by this build's SwarmAvailability at the address its constructor created it at (which the actions
+ * compute: swarmAvailabilityAddress).
  * @throws ContractCodeMismatchError, ContractWiringError
  */
 export async function checkCoordinator(client: PublicClient, o: { coordinator: Address } & Omit<Deployment, 'market'>): Promise<void> {
   await checkCode(client, { address: o.coordinator, contract: 'SwarmCoordinator', role: 'the swarm coordinator' });
-  const read = (functionName: 'TOKEN' | 'REGISTRY' | 'GAME' | 'PROGRAMS') => readContract(client, { address: o.coordinator, abi: SwarmCoordinatorAbi, functionName });
-  const [token, registry, game, programs] = await Promise.all([read('TOKEN'), read('REGISTRY'), read('GAME'), read('PROGRAMS')]);
+  const read = (functionName: 'TOKEN' | 'REGISTRY' | 'GAME' | 'PROGRAMS' | 'AVAILABILITY') => readContract(client, { address: o.coordinator, abi: SwarmCoordinatorAbi, functionName });
+  const [token, registry, game, programs, availability] = await Promise.all([read('TOKEN'), read('REGISTRY'), read('GAME'), read('PROGRAMS'), read('AVAILABILITY')]);
   await checkCode(client, { address: programs, contract: 'SwarmPrograms', role: "the swarm coordinator's SwarmPrograms" });
-  for (const [what, expected, actual] of [['token', o.token, token], ['registry', o.registry, registry], ['dispute game', o.disputeGame, game]] as const) {
+  await checkCode(client, { address: availability, contract: 'SwarmAvailability', role: "the swarm coordinator's SwarmAvailability" });
+  const wired = [['token', o.token, token], ['registry', o.registry, registry], ['dispute game', o.disputeGame, game], ['SwarmAvailability', swarmAvailabilityAddress(o.coordinator), availability]] as const;
+  for (const [what, expected, actual] of wired) {
     if (getAddress(actual) !== getAddress(expected)) throw new ContractWiringError({ what: `The swarm coordinator ${o.coordinator}'s ${what}`, expected: getAddress(expected), actual: getAddress(actual) });
   }
 }

@@ -21,6 +21,7 @@ import { MycelTokenAbi, MycelTokenBytecode } from './generated/MycelToken.js';
 import { NodeRegistryAbi, NodeRegistryBytecode } from './generated/NodeRegistry.js';
 import { SwarmCoordinatorAbi, SwarmCoordinatorBytecode } from './generated/SwarmCoordinator.js';
 import { SwarmProgramsAbi, SwarmProgramsBytecode } from './generated/SwarmPrograms.js';
+import { swarmAvailabilityAddress } from './actions/swarm-availability.js';
 import { MycelError } from '../platform/errors.js';
 import { assertChain, rpcUrlOf, send, type MycelWalletClient } from './actions/send.js';
 
@@ -156,6 +157,8 @@ export type DeploySwarmCoordinatorReturnType = {
   coordinator: Address;
   /** The SwarmPrograms the coordinator computes its programs' state hashes with (deployed first, for it). */
   swarmPrograms: Address;
+  /** The SwarmAvailability the coordinator's constructor created (its data-availability requests). */
+  availability: Address;
   pool: bigint;
   /** The coordinator's deployment; `swarmProgramsGas` the SwarmPrograms'. */
   gasUsed: bigint;
@@ -166,7 +169,7 @@ export type DeploySwarmCoordinatorReturnType = {
  * Deploys the SwarmCoordinator from the client's account, which funds its reward pool (rewardPerRound x rounds) at
  * deployment: the account approves the coordinator's address (predicted from its nonce) for the pool, and the
  * constructor pulls it. Its SwarmPrograms (the programs' state hashing, a contract of its own for room) is deployed
- * just before it.
+ * just before it; its SwarmAvailability (data-availability requests, also for room) is created by its constructor.
  * @throws ChainUnreachableError, WrongChainError, AccountUnfundedError, ContractRevertError, MycelDeployError
  */
 export async function deploySwarmCoordinator(client: MycelWalletClient, params: DeploySwarmCoordinatorParameters): Promise<DeploySwarmCoordinatorReturnType> {
@@ -195,7 +198,7 @@ export async function deploySwarmCoordinator(client: MycelWalletClient, params: 
       ],
     });
     if (deployed.address.toLowerCase() !== predicted.toLowerCase()) throw new MycelDeployError({ predicted, actual: deployed.address, contract: 'SwarmCoordinator' });
-    return { coordinator: getAddress(deployed.address), swarmPrograms: getAddress(programs.address), pool, gasUsed: deployed.gasUsed, swarmProgramsGas: programs.gasUsed };
+    return { coordinator: getAddress(deployed.address), swarmPrograms: getAddress(programs.address), availability: swarmAvailabilityAddress(getAddress(deployed.address)), pool, gasUsed: deployed.gasUsed, swarmProgramsGas: programs.gasUsed };
   } catch (error) {
     throw toMycelError(error, ctx);
   }

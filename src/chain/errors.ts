@@ -21,6 +21,7 @@ import { JobMarketAbi } from './generated/JobMarket.js';
 import { MycelTokenAbi } from './generated/MycelToken.js';
 import { NodeRegistryAbi } from './generated/NodeRegistry.js';
 import { OneStepRefereeAbi } from './generated/OneStepReferee.js';
+import { SwarmAvailabilityAbi } from './generated/SwarmAvailability.js';
 import { SwarmCoordinatorAbi } from './generated/SwarmCoordinator.js';
 import { SwarmProgramsAbi } from './generated/SwarmPrograms.js';
 import { MycelError } from '../platform/errors.js';
@@ -32,10 +33,10 @@ export type JobPhase = (typeof JOB_PHASES)[number];
 
 /**
  * Every error any mycel contract can revert with (the market bubbles up registry and token errors, the dispute game
- * the one-step referee's, the swarm coordinator its SwarmPrograms').
+ * the one-step referee's, the swarm coordinator its SwarmPrograms' and SwarmAvailability's).
  */
 export const MYCEL_ERRORS_ABI = dedupe(
-  [...JobMarketAbi, ...NodeRegistryAbi, ...MycelTokenAbi, ...DisputeGameAbi, ...OneStepRefereeAbi, ...SwarmCoordinatorAbi, ...SwarmProgramsAbi].filter((x) => x.type === 'error'),
+  [...JobMarketAbi, ...NodeRegistryAbi, ...MycelTokenAbi, ...DisputeGameAbi, ...OneStepRefereeAbi, ...SwarmCoordinatorAbi, ...SwarmProgramsAbi, ...SwarmAvailabilityAbi].filter((x) => x.type === 'error'),
 );
 
 function dedupe<T extends { name?: string }>(items: T[]): T[] {
@@ -181,6 +182,7 @@ const EXPLAIN: Record<string, Explain> = {
   SwarmSelfChallenge: ([node]) => ({ message: `${node} cannot challenge its own claim.`, hints: ['Challenge from another account.'] }),
   SwarmChallengeRootMatches: ([root]) => ({ message: `The challenger's run root ${root} is the claim's.`, hints: ['Challenge only a claim your own run disagrees with.'] }),
   SwarmUnauthorizedResolver: ([caller]) => ({ message: `${caller} is not the coordinator's dispute game.`, hints: ['Only the game set at deployment resolves disputes.'] }),
+  SwarmUnauthorizedAvailability: ([caller]) => ({ message: `${caller} is not the coordinator's SwarmAvailability.`, hints: ['Request, publish and forfeit policies through the SwarmAvailability the coordinator created (its AVAILABILITY).'] }),
   SwarmDisputeUnknown: ([id]) => ({ message: `Dispute ${id} is not open at this coordinator.`, hints: ['Check the dispute id (ScoreChallenged events).'] }),
   SwarmDisputeIdReused: ([id]) => ({ message: `The game reused dispute id ${id}.`, hints: ['The game contract is faulty.'] }),
   SwarmWinnerInvalid: ([id, winner]) => ({ message: `${winner} is not a party to dispute ${id}.`, hints: ['The winner must be the node or the challenger.'] }),

@@ -2,7 +2,7 @@
  * The data-availability challenge of a swarm claim (docs/swarm-chain.md, "Data availability"), a node's side of it:
  * a checker whose fetch of a peer's policy blob failed asks for the policy on chain (requestSwarmPolicy); the claimer
  * publishes its committed policy's state-tree leaves (publishSwarmPolicy), which the coordinator checks leaf by leaf
- * against the committed policy hash and logs; the checker reads them back from the logs (readPublishedPolicy), rebuilds
+ * against the committed policy hash and logs (the coordinator's SwarmAvailability); the checker reads them back from the logs (readPublishedPolicy), rebuilds
  * the state and checks its hash, then re-executes the claim as with a fetched blob.
  * A claimer that does not publish in time loses its claim to whoever calls forfeitSwarmPolicy.
  *
@@ -16,10 +16,11 @@ import {
   swarmGetRoundAvailability,
   swarmPublishPolicy,
   swarmPublishedParts,
+  swarmAvailabilityAddress,
   swarmRequestPolicy,
   type SwarmPolicyPart,
 } from '../chain/index.js';
-import { SwarmCoordinatorAbi } from '../chain/generated/SwarmCoordinator.js';
+import { SwarmAvailabilityAbi } from '../chain/generated/SwarmAvailability.js';
 import { ContractRevertError } from '../chain/errors.js';
 import { concatBytes, u64le } from '../platform/bytes.js';
 import { DTYPE_CODE, leBytes, Tensor, type DType } from '../tensor/index.js';
@@ -135,7 +136,7 @@ export async function publishSwarmPolicy(ctx: SwarmChainContext, o: { round: big
 }
 
 /**
- * `node`'s policy of round `round` as published on chain for a request, rebuilt from the coordinator's
+ * `node`'s policy of round `round` as published on chain for a request, rebuilt from the SwarmAvailability's
  * PolicyLeafPublished logs and checked against the committed hash; or why it is not (yet) there.
  */
 export async function readPublishedPolicy(ctx: SwarmChainContext, o: { round: bigint; node: Address; policyHash: Hex; leafCount: number; fromBlock: bigint }): Promise<{ state: TrainState } | { failure: string }> {
@@ -166,8 +167,8 @@ export async function availabilitySettled(ctx: SwarmChainContext, o: { round: bi
   const r = await swarmGetRoundAvailability(ctx.publicClient, { coordinator: ctx.contracts.coordinator, round: o.round });
   if (o.block < r.challengeEnd) return false;
   if (r.openRequests === 0) return true;
-  const logs = await getContractEvents(ctx.publicClient, { address: ctx.contracts.coordinator, abi: SwarmCoordinatorAbi, eventName: 'PolicyRequested', args: { round: o.round }, fromBlock: o.fromBlock });
-  for (const log of parseEventLogs({ abi: SwarmCoordinatorAbi, logs, eventName: 'PolicyRequested' })) {
+  const logs = await getContractEvents(ctx.publicClient, { address: swarmAvailabilityAddress(ctx.contracts.coordinator), abi: SwarmAvailabilityAbi, eventName: 'PolicyRequested', args: { round: o.round }, fromBlock: o.fromBlock });
+  for (const log of parseEventLogs({ abi: SwarmAvailabilityAbi, logs, eventName: 'PolicyRequested' })) {
     const { node, deadline } = log.args;
     if (o.block < deadline) continue;
     const a = await swarmGetAvailability(ctx.publicClient, { coordinator: ctx.contracts.coordinator, round: o.round, node });

@@ -5,7 +5,8 @@
  * publication refused), the requester's bond going to a node that publishes, the policy read back from the logs and a
  * late challenge window; an unanswered request forfeited (not early) and refuted as a lost dispute (only the bond back
  * when a dispute refuted the claim first); payouts waiting
- * for open requests and for the late window; and the tokens adding up.
+ * for open requests and for the late window; and the tokens adding up. The requests live in the coordinator's
+ * SwarmAvailability (created by its constructor), which alone may move their bonds and forfeit claims through it.
  */
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import type { Hex } from 'viem';
@@ -21,11 +22,13 @@ import {
   swarmGetEntry,
   swarmPublishedParts,
   swarmPublishPolicy,
+  swarmAvailabilityAddress,
   swarmRequestPolicy,
   type MycelWalletClient,
   type SwarmPolicyPart,
 } from '../../src/chain/index.js';
 import { DisputeGameAbi } from '../../src/chain/generated/DisputeGame.js';
+import { SwarmAvailabilityAbi } from '../../src/chain/generated/SwarmAvailability.js';
 import { SwarmCoordinatorAbi } from '../../src/chain/generated/SwarmCoordinator.js';
 import { policyBatches, policyParts, stateOfParts } from '../../src/node/swarm-availability.js';
 import { stateHash } from '../../src/train/index.js';
@@ -75,7 +78,7 @@ describe('a node asked for its policy publishes it in time', () => {
     await expectRevert(request(requester!, round, other!), 'SwarmNoClaim', [round, a(other!)]);
     await expectRevert(request(honest!, round, honest!), 'SwarmSelfChallenge', [a(honest!)]);
     await expectRevert(request(c.wallets[8]!, round, honest!), 'SwarmNotRegistered', [a(c.wallets[8]!)]);
-    expect(await readContract(c.publicClient, { address: c.coordinator, abi: SwarmCoordinatorAbi, functionName: 'requestBond' })).toBe(REQUEST_BOND);
+    expect(await readContract(c.publicClient, { address: swarmAvailabilityAddress(c.coordinator), abi: SwarmAvailabilityAbi, functionName: 'REQUEST_BOND' })).toBe(REQUEST_BOND);
     // Asked late in the challenge window: the publication comes after the window, and opens a late one.
     const s = await c.schedule(round);
     await c.mineTo(s.challengeEnd - 3n);
@@ -211,4 +214,15 @@ test('a claim refuted by a dispute while its policy is awaited: the forfeit only
   expect(await swarmForfeitUnavailable(c.wallets[9]!, { coordinator: c.coordinator, round, node: a(node!) })).toMatchObject({ prize: 0n, burned: 0n });
   expect(await c.balance(a(requester!))).toBe(requesterBefore + REQUEST_BOND);
   expect(await c.totalSupply()).toBe(supply0);
+}, 60_000);
+
+test('the SwarmAvailability is the coordinator\'s first CREATE, and the only caller its bond moves and forfeits accept', async () => {
+  const availability = swarmAvailabilityAddress(c.coordinator);
+  expect(await readContract(c.publicClient, { address: c.coordinator, abi: SwarmCoordinatorAbi, functionName: 'AVAILABILITY' })).toBe(availability);
+  expect(await readContract(c.publicClient, { address: availability, abi: SwarmAvailabilityAbi, functionName: 'COORDINATOR' })).toBe(c.coordinator);
+  const [node, other] = nodes;
+  const call = (functionName: 'holdRequestBond' | 'payRequestBond', args: readonly [Hex, bigint]) => send(other!, { address: c.coordinator, abi: SwarmCoordinatorAbi, functionName, args });
+  await expectRevert(call('holdRequestBond', [a(node!), REQUEST_BOND]), 'SwarmUnauthorizedAvailability', [a(other!)]);
+  await expectRevert(call('payRequestBond', [a(other!), REQUEST_BOND]), 'SwarmUnauthorizedAvailability', [a(other!)]);
+  await expectRevert(send(other!, { address: c.coordinator, abi: SwarmCoordinatorAbi, functionName: 'forfeitClaim', args: [0n, a(node!), a(other!), 0n] }), 'SwarmUnauthorizedAvailability', [a(other!)]);
 }, 60_000);

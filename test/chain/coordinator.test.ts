@@ -12,6 +12,7 @@ import { readContract } from 'viem/actions';
 import { send } from '../../src/chain/actions/send.js';
 import { checkCoordinator, ContractCodeMismatchError, ContractWiringError } from '../../src/chain/code.js';
 import {
+  swarmAvailabilityAddress,
   swarmChallengeScore,
   swarmClaimScore,
   swarmCollect,
@@ -25,6 +26,7 @@ import {
   type MycelWalletClient,
 } from '../../src/chain/index.js';
 import { DisputeGameAbi } from '../../src/chain/generated/DisputeGame.js';
+import { SwarmAvailabilityAbi } from '../../src/chain/generated/SwarmAvailability.js';
 import { SwarmCoordinatorAbi } from '../../src/chain/generated/SwarmCoordinator.js';
 import { MycelTokenAbi } from '../../src/chain/generated/MycelToken.js';
 import { adversary, rulesOf } from '../../src/verify/index.js';
@@ -70,11 +72,15 @@ const entry = (round: bigint, w: MycelWalletClient) => swarmGetEntry(c.publicCli
 const claim = (w: MycelWalletClient, round: bigint, k: Awaited<ReturnType<typeof evalRun>> | ReturnType<typeof syntheticClaim>) =>
   swarmClaimScore(w, { coordinator: c.coordinator, round, runRoot: k.runRoot, scoreBits: k.scoreBits, policyLeaves: k.policyLeaves, proof: k.proof });
 
-test('no owner, no admin function: the ABI writes only the round actions and the game callback', () => {
-  const writes = SwarmCoordinatorAbi.filter((x) => x.type === 'function' && !['view', 'pure'].includes(x.stateMutability as string)).map((x) => (x as { name: string }).name);
-  expect(writes.sort()).toEqual(['challengeScore', 'challengeStep', 'claimScore', 'collect', 'collectUse', 'commit', 'fixBeacon', 'forfeitUnavailable', 'proveUse', 'publishPolicy', 'requestPolicy', 'resolveDispute']);
-  const names = SwarmCoordinatorAbi.filter((x) => x.type === 'function').map((x) => (x as { name: string }).name.toLowerCase());
-  for (const bad of ['owner', 'transferownership', 'setgame', 'setprogram', 'withdraw', 'rescue', 'sweep', 'pause', 'upgradeto', 'advance']) expect(names).not.toContain(bad);
+test('no owner, no admin function: the ABIs write only the round actions, the game callback and the SwarmAvailability\'s callbacks', () => {
+  const writes = (abi: typeof SwarmCoordinatorAbi | typeof SwarmAvailabilityAbi) =>
+    abi.filter((x) => x.type === 'function' && !['view', 'pure'].includes(x.stateMutability as string)).map((x) => (x as { name: string }).name).sort();
+  expect(writes(SwarmCoordinatorAbi)).toEqual(['challengeScore', 'challengeStep', 'claimScore', 'collect', 'collectUse', 'commit', 'fixBeacon', 'forfeitClaim', 'holdRequestBond', 'payRequestBond', 'proveUse', 'resolveDispute']);
+  expect(writes(SwarmAvailabilityAbi)).toEqual(['forfeitUnavailable', 'publishPolicy', 'requestPolicy']);
+  for (const abi of [SwarmCoordinatorAbi, SwarmAvailabilityAbi]) {
+    const names = abi.filter((x) => x.type === 'function').map((x) => (x as { name: string }).name.toLowerCase());
+    for (const bad of ['owner', 'transferownership', 'setgame', 'setprogram', 'withdraw', 'rescue', 'sweep', 'pause', 'upgradeto', 'advance']) expect(names).not.toContain(bad);
+  }
 });
 
 test('a node checks the coordinator\'s code and wiring before it commits: this build\'s contract on the deployment\'s token, registry and game', async () => {
@@ -82,6 +88,8 @@ test('a node checks the coordinator\'s code and wiring before it commits: this b
   await checkCoordinator(c.publicClient, d);
   await expect(checkCoordinator(c.publicClient, { ...d, coordinator: c.game })).rejects.toBeInstanceOf(ContractCodeMismatchError);
   await expect(checkCoordinator(c.publicClient, { ...d, token: c.registry })).rejects.toBeInstanceOf(ContractWiringError);
+  // Its SwarmAvailability is checked too: the coordinator's AVAILABILITY, at the address its constructor created.
+  expect(await readContract(c.publicClient, { address: c.coordinator, abi: SwarmCoordinatorAbi, functionName: 'AVAILABILITY' })).toBe(swarmAvailabilityAddress(c.coordinator));
 });
 
 describe('clock, commit and beacon', () => {
