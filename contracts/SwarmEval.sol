@@ -34,9 +34,9 @@ library SwarmEval {
     uint32 internal constant PLUS_ID = 262;
     uint32 internal constant EQUALS_ID = 275;
 
-    uint32 private constant FLOAT32 = 1;
-    uint32 private constant INT32 = 2;
-    uint256 private constant CHUNK_BYTES = 256;
+    uint32 internal constant FLOAT32 = 1;
+    uint32 internal constant INT32 = 2;
+    uint256 internal constant CHUNK_BYTES = 256;
 
     /// @notice policyLeaves is empty: a state tree has at least its header leaf.
     error SwarmEvalNoPolicyLeaves();
@@ -63,8 +63,8 @@ library SwarmEval {
     /// @notice The leaf of h_K that holds `scoreBits` (a float32's bits): `opt.eval.score`, a float32 scalar.
     function scoreLeaf(uint32 scoreBits) internal pure returns (bytes32) {
         // A scalar: rank 0, no dims, one chunk of one word (whose leaf is the chunk tree's root).
-        bytes32 commitment = sha256(abi.encodePacked(bytes4(Commitments.le32(FLOAT32)), bytes4(0), _leafOfLeWord(scoreBits)));
-        return _namedLeaf("opt.eval.score", commitment);
+        bytes32 commitment = sha256(abi.encodePacked(bytes4(Commitments.le32(FLOAT32)), bytes4(0), leafOfLeWord(scoreBits)));
+        return namedLeaf("opt.eval.score", commitment);
     }
 
     /// @notice Where the score leaf is in every h_t of the eval of a policy of `policyLeafCount` leaves: the last leaf.
@@ -114,19 +114,19 @@ library SwarmEval {
         unchecked {
             for (uint256 i = 0; i < ROWS; ++i) {
                 (uint256 a, uint256 b) = drawRow(beacon, i);
-                uint256 len = _writeNumber(tokens, i * WIDTH, a);
-                _put(tokens, i * WIDTH + len++, PLUS_ID);
-                len += _writeNumber(tokens, i * WIDTH + len, b);
-                _put(tokens, i * WIDTH + len++, EQUALS_ID);
-                for (uint256 j = 0; j <= GENERATED; ++j) _put(positions, i * (GENERATED + 1) + j, uint32(len - 1 + j));
-                uint256 answer = _writeNumber(target, i * GENERATED, a + b);
-                _put(target, i * GENERATED + answer, END_ID);
-                for (uint256 j = answer + 1; j < GENERATED; ++j) _put(target, i * GENERATED + j, type(uint32).max);
+                uint256 len = writeNumber(tokens, i * WIDTH, a);
+                put(tokens, i * WIDTH + len++, PLUS_ID);
+                len += writeNumber(tokens, i * WIDTH + len, b);
+                put(tokens, i * WIDTH + len++, EQUALS_ID);
+                for (uint256 j = 0; j <= GENERATED; ++j) put(positions, i * (GENERATED + 1) + j, uint32(len - 1 + j));
+                uint256 answer = writeNumber(target, i * GENERATED, a + b);
+                put(target, i * GENERATED + answer, END_ID);
+                for (uint256 j = answer + 1; j < GENERATED; ++j) put(target, i * GENERATED + j, type(uint32).max);
             }
         }
-        tokensLeaf = _namedLeaf("opt.eval.tokens", _commitment2(INT32, ROWS, WIDTH, tokens));
-        atLeaf = _namedLeaf("opt.eval.at", _commitment2(INT32, ROWS, GENERATED + 1, positions));
-        targetLeaf = _namedLeaf("opt.eval.target", _commitment2(INT32, ROWS, GENERATED, target));
+        tokensLeaf = namedLeaf("opt.eval.tokens", commitment2(INT32, ROWS, WIDTH, tokens));
+        atLeaf = namedLeaf("opt.eval.at", commitment2(INT32, ROWS, GENERATED + 1, positions));
+        targetLeaf = namedLeaf("opt.eval.target", commitment2(INT32, ROWS, GENERATED, target));
     }
 
     /// @notice WordReader.below(10) of word k of a digest read as big-endian u32 words.
@@ -135,7 +135,7 @@ library SwarmEval {
     }
 
     /// @notice Writes `x`'s decimal digits (no leading zeros) as token ids from word `offset`; returns how many.
-    function _writeNumber(bytes memory buf, uint256 offset, uint256 x) private pure returns (uint256 len) {
+    function writeNumber(bytes memory buf, uint256 offset, uint256 x) internal pure returns (uint256 len) {
         unchecked {
             uint256 y = x;
             do {
@@ -143,14 +143,14 @@ library SwarmEval {
                 y /= 10;
             } while (y != 0);
             for (uint256 k = len; k > 0; --k) {
-                _put(buf, offset + k - 1, DIGIT0_ID + uint32(x % 10));
+                put(buf, offset + k - 1, DIGIT0_ID + uint32(x % 10));
                 x /= 10;
             }
         }
     }
 
     /// @notice Word `index` of a little-endian int32 buffer.
-    function _put(bytes memory buf, uint256 index, uint32 word) private pure {
+    function put(bytes memory buf, uint256 index, uint32 word) internal pure {
         assembly ("memory-safe") {
             let le := or(or(shl(24, and(word, 0xff)), shl(8, and(word, 0xff00))), or(and(shr(8, word), 0xff00), shr(24, word)))
             let p := add(add(buf, 32), shl(2, index))
@@ -159,15 +159,15 @@ library SwarmEval {
     }
 
     /// @notice tensor-commitment.ts tensorCommitment of a rank-2 tensor whose little-endian bytes are `data`.
-    function _commitment2(uint32 dtype, uint256 rows, uint256 cols, bytes memory data) private view returns (bytes32) {
-        bytes32 root = _chunkRoot(data);
+    function commitment2(uint32 dtype, uint256 rows, uint256 cols, bytes memory data) internal view returns (bytes32) {
+        bytes32 root = chunkRoot(data);
         return sha256(
             abi.encodePacked(bytes4(Commitments.le32(dtype)), bytes4(Commitments.le32(2)), bytes4(Commitments.le32(uint32(rows))), bytes4(Commitments.le32(uint32(cols))), root)
         );
     }
 
     /// @notice The RFC 6962 root over `data`'s 256-byte chunks (the last may be shorter), each leaf hashed in place.
-    function _chunkRoot(bytes memory data) private view returns (bytes32) {
+    function chunkRoot(bytes memory data) internal view returns (bytes32) {
         uint256 count = (data.length + CHUNK_BYTES - 1) / CHUNK_BYTES;
         bytes32[] memory level = new bytes32[](count);
         for (uint256 c = 0; c < count; ++c) {
@@ -185,12 +185,12 @@ library SwarmEval {
     }
 
     /// @notice The leaf of one little-endian 32-bit word (a one-element tensor's only chunk).
-    function _leafOfLeWord(uint32 word) private pure returns (bytes32) {
+    function leafOfLeWord(uint32 word) internal pure returns (bytes32) {
         return sha256(abi.encodePacked(bytes1(0x00), bytes4(Commitments.le32(word))));
     }
 
     /// @notice state.ts namedLeaf of a name known at compile time.
-    function _namedLeaf(string memory name, bytes32 commitment) private pure returns (bytes32) {
+    function namedLeaf(string memory name, bytes32 commitment) internal pure returns (bytes32) {
         return sha256(abi.encodePacked(bytes1(0x00), bytes8(Commitments.le64(uint64(bytes(name).length))), name, commitment));
     }
 

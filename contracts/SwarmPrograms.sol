@@ -4,6 +4,7 @@ pragma solidity ^0.8.24;
 import {SwarmEval} from "./SwarmEval.sol";
 import {Commitments} from "./Commitments.sol";
 import {PolicyLeaves} from "./PolicyLeaves.sol";
+import {SwarmRollout} from "./SwarmRollout.sol";
 
 /**
  * @title SwarmPrograms: the state hashes of the swarm's disputable programs, computed on chain
@@ -153,7 +154,12 @@ contract SwarmPrograms {
 
     /// @notice The group hash of an empty slot: the chunk root of [completions, 3, width] float32 zeros.
     function zeroGroupHash(GrpoLayout calldata layout) public view returns (bytes32) {
-        uint256 size = uint256(layout.completions) * 3 * layout.width * 4;
+        return _zeroRows(layout.completions, layout.width);
+    }
+
+    /// @notice The chunk root of [completions, 3, width] float32 zeros.
+    function _zeroRows(uint256 completions, uint256 width) private view returns (bytes32) {
+        uint256 size = completions * 3 * width * 4;
         uint256 count = (size + CHUNK_BYTES - 1) / CHUNK_BYTES;
         if (count == 0) return sha256("");
         bytes memory zeros = new bytes(CHUNK_BYTES);
@@ -180,5 +186,57 @@ contract SwarmPrograms {
         for (uint256 i = 1; i < n; ++i) leaves[i] = policyLeaves[i];
         for (uint256 i = 0; i < slots.length; ++i) leaves[n + i] = slots[i];
         return Commitments.rootInPlace(leaves);
+    }
+
+    // ---------------------------------------------------------------- the rollout program (docs/swarm-chain.md, "The rollout program")
+
+    /// @notice What {rolloutRun} computes: the generating policy's hash, h_0, h_1 and the run root over [h_0, h_1].
+    struct RolloutRun {
+        bytes32 policyHash;
+        bytes32 h0;
+        bytes32 h1;
+        bytes32 runRoot;
+    }
+
+    /**
+     * @notice A group's rollout program, recomputed from the generating policy's leaves (the author's committed policy
+     * of the round before) and the group's public part ({SwarmRollout}): h_0 = header (0, 0), the policy's leaves but
+     * its header, the question's inputs drawn from `beacon`, zero rows, useful 0; h_1 = header (1, 1), the same
+     * leaves, the group's rows (by `group.groupHash`) and its `useful`; the run root over [h_0, h_1]. Also the
+     * policy's hash, which the caller checks against the author's commitment.
+     */
+    function rolloutRun(bytes32 beacon, bytes32[] calldata policyLeaves, SwarmRollout.Group calldata group, SwarmRollout.Layout calldata layout)
+        external
+        view
+        returns (RolloutRun memory run)
+    {
+        SwarmRollout.Layout memory l = layout;
+        SwarmRollout.checkLayout(l);
+        uint256 n = policyLeaves.length;
+        if (n == 0) revert SwarmEval.SwarmEvalNoPolicyLeaves();
+        run.policyHash = Commitments.rootOfLeaves(policyLeaves);
+        bytes32[] memory leaves = new bytes32[](n + SwarmRollout.DATA_LEAVES);
+        for (uint256 i = 1; i < n; ++i) leaves[i] = policyLeaves[i];
+        (leaves[n], leaves[n + 1], leaves[n + 2]) = SwarmRollout.inputLeaves(SwarmRollout.seed(beacon, group.author, group.index), l);
+        leaves[0] = Commitments.headerLeaf(0, 0);
+        leaves[n + 3] = SwarmRollout.rowsLeaf(_zeroRows(l.completions, l.width), l);
+        leaves[n + 4] = SwarmRollout.usefulLeaf(false);
+        run.h0 = Commitments.rootInPlace(_copy(leaves));
+        leaves[0] = Commitments.headerLeaf(1, 1);
+        leaves[n + 3] = SwarmRollout.rowsLeaf(group.groupHash, l);
+        leaves[n + 4] = SwarmRollout.usefulLeaf(group.useful);
+        run.h1 = Commitments.rootInPlace(leaves);
+        run.runRoot = Commitments.nodeInPlace(Commitments.leafOfWord(run.h0), Commitments.leafOfWord(run.h1));
+    }
+
+    /// @notice The rollout beacon of round `round` of swarm `swarmId` ({SwarmRollout.roundBeacon}).
+    function rolloutBeacon(bytes calldata swarmId, uint256 round) external pure returns (bytes32) {
+        return SwarmRollout.roundBeacon(swarmId, round);
+    }
+
+    /// @notice A copy of `leaves` (Commitments.rootInPlace overwrites its argument).
+    function _copy(bytes32[] memory leaves) private pure returns (bytes32[] memory out) {
+        out = new bytes32[](leaves.length);
+        for (uint256 i = 0; i < leaves.length; ++i) out[i] = leaves[i];
     }
 }
