@@ -95,6 +95,15 @@ describe.each(kernels.map((kernel) => [`${kernel.name} ${kernel.threads}t`, kern
     });
   });
 
+  it('matches the reference on batches with short row and column tiles, k blocks, specials and a threaded split', () => {
+    // 3 x 67 x 600 x 45 multiply-adds split over threads; 67 rows and 45 columns leave edge tiles, 600 three k blocks
+    const layouts: [Layout, Layout][] = [[{ offset: 7 }, { broadcast: true }], [{ transposed: true }, { offset: 2 }]];
+    layouts.forEach(([la, lb], i) => {
+      const { got, want } = bothBits(kernel, problem(300 + i, 3, 67, 600, 45, la, lb, 0.02));
+      expect(got).toEqual(want);
+    });
+  });
+
   it('keeps signed zeros, subnormals, infinities and overflow, and writes the canonical NaN', () => {
     for (const [seed, specials] of [[7, 0.3], [8, 0.9], [9, 1]] as const) {
       const p = problem(seed, 2, 11, 6, 21, {}, {}, specials);
@@ -189,4 +198,14 @@ it('uses data for which summation order and mul-then-add change the bits, so the
 
 it('finds relaxed_madd fused on this engine (V8 on x86-64 with FMA3 or ARM64), so the WebAssembly kernel runs', () => {
   expect(hasWasmFmaMatmul()).toBe(true);
+});
+
+it('refuses an output that shares memory with A, which the native threads read in place while writing rows', () => {
+  if (!addon) return;
+  const shared = new Float32Array(64 * 64 * 2);
+  const a = { data: shared.subarray(0, 64 * 64), offset: 0, strides: [0, 64, 1] as const };
+  const b = { data: new Float32Array(64 * 64), offset: 0, strides: [0, 64, 1] as const };
+  const kernel = createNativeMatmul(addon, { threads: 2 });
+  expect(() => kernel.matmul({ a, b, out: shared.subarray(32 * 64), batch: 1, m: 64, k: 64, n: 64 })).toThrow(/shares memory with A/);
+  kernel.matmul({ a, b, out: shared.subarray(64 * 64), batch: 1, m: 64, k: 64, n: 64 }); // adjacent, not shared
 });
