@@ -27,6 +27,7 @@ const seed = z.number().int().min(0).max(Number.MAX_SAFE_INTEGER);
 const hex64 = z.string().regex(/^[0-9a-f]{64}$/);
 
 const completion = z.strictObject({
+  /** The counter row of the question seed its uniforms come from (2 + its index k; rollout-seeds.ts). */
   seed,
   /** Token ids without the end token (a completion shorter than maxTokens ended with it). */
   tokens: z.array(z.number().int().min(0).max(65535)).max(MAX_TOKENS),
@@ -37,6 +38,7 @@ const completion = z.strictObject({
 const group = z.strictObject({
   index: z.number().int().min(0).max(MAX_QUESTIONS - 1),
   task: z.string().min(1).max(32),
+  /** The question seed's first 48 bits (receivers recompute the seed from the beacon, the author's address and the index). */
   taskSeed: seed,
   /** The question and answer as the sender says the seed gives them (receivers regenerate both). */
   prompt: z.string().max(256),

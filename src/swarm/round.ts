@@ -19,11 +19,11 @@ import type { TrainProgram } from '../train/program.js';
 import { stateHash, type TrainState } from '../train/state.js';
 import { groupAdvantages } from './grpo.js';
 import { groupFits, groupHash, groupRows, grpoStepProgram, publishedGroups, type GrpoStepProgram, type UsedGroup } from './grpo-step.js';
-import { checkRollout, reexecute, rewardOf, type RejectKind, type Verdict } from './rollout-check.js';
-import { sampleCompletions } from './rollout-generate.js';
+import { checkRollout, reexecute, type RejectKind, type Verdict } from './rollout-check.js';
 import { signRollout, type Rollout, type RolloutGroup } from './rollout-message.js';
 import { openPolicyBlob, policyBlob, type PolicyBlob } from './rollout-policy.js';
-import { questionOf, reexecSeed, roundBeacon, samplingSeed, taskFor, taskSeed } from './rollout-seeds.js';
+import { generateRollouts, promptFits, rolloutInputs, rolloutLayout } from './rollout-program.js';
+import { authorAddress, reexecSeed, rolloutQuestion, rolloutSeed, roundBeacon, seedNumber, taskFor, textSeed, uniformRow } from './rollout-seeds.js';
 import type { SapoConfig } from './sapo-config.js';
 
 /** The RNG stream from which a node draws which peer questions it trains on and which it re-executes. */
@@ -96,20 +96,22 @@ export function startRound(node: SapoNode, round: number): { node: SapoNode; rol
   if (round < node.round) throw new RangeError(`round ${round} is behind the node's round ${node.round}`);
   const { config, program } = node;
   const beacon = roundBeacon(config.swarmId, round);
+  const author = authorAddress(node.id);
+  const layout = rolloutLayout(config, program.model.config.contextLength);
+  // A question whose prompt leaves no room for maxTokens in the context is not generated (the program cannot).
   const questions = Array.from({ length: config.own }, (_, index) => {
-    const seed = taskSeed(beacon, node.id, index);
+    const seed = rolloutSeed(beacon, author, index);
     const task = taskFor(seed, node.asks);
-    const { prompt, answer } = questionOf(config, task, seed)!;
-    return { index, task, seed, prompt, answer, ids: program.tokenizer.encode(prompt), seeds: Array.from({ length: config.completions }, (_, k) => samplingSeed(seed, k)) };
-  });
-  const completions = sampleCompletions(program.model, node.policy.params, questions.map((q) => ({ prompt: q.ids, seeds: q.seeds })), config);
+    return { index, task, seed, ...rolloutQuestion(seed, task, config)! };
+  }).filter((q) => promptFits(program.tokenizer.encode(q.prompt).length, layout));
+  const generated = generateRollouts(program.model, node.policy.params, questions.map((q) => rolloutInputs(q, q.seed, program.tokenizer, layout)), config, program.tokenizer);
   const groups: RolloutGroup[] = questions.map((q, i) => ({
     index: q.index,
     task: q.task,
-    taskSeed: q.seed,
+    taskSeed: seedNumber(q.seed),
     prompt: q.prompt,
     answer: q.answer,
-    completions: completions[i].map((tokens, k) => ({ seed: q.seeds[k], tokens: [...tokens], reward: rewardOf(config, program.tokenizer, q.task, q.prompt, [...tokens]) })),
+    completions: generated[i].completions.map((tokens, k) => ({ seed: uniformRow(k), tokens: [...tokens], reward: generated[i].rewards[k] })),
   }));
   const rollout = signRollout({ v: 1, round, node: node.id, policy: node.blob.hash, cid: node.blob.cid, groups }, node.key);
   return { node: { ...node, round, own: rollout }, rollout, blob: node.blob };
@@ -230,7 +232,7 @@ export function finishRound(node: SapoNode, inbox: RoundInbox): { node: SapoNode
         continue;
       }
       reexecuted += sample.length;
-      const replay = reexecute(config, opened.policy, sample);
+      const replay = reexecute(config, opened.policy, rollout, sample);
       if (!replay.ok) {
         penalise(peer, replay);
         continue;
@@ -246,7 +248,7 @@ export function finishRound(node: SapoNode, inbox: RoundInbox): { node: SapoNode
   const useful = (g: RolloutGroup) => groupFits(g, program.tokenizer, config, seqLen) && groupAdvantages(g.completions.map((c) => c.reward)) !== undefined;
   const ownUseful = own.groups.filter(useful);
   const pool = accepted.filter(useful);
-  const rng = new Rng(seedOfText(`${node.id}/train`), SAPO_STREAM, node.round * 1024 + 512);
+  const rng = new Rng(textSeed(`${node.id}/train`), SAPO_STREAM, node.round * 1024 + 512);
   const external: RolloutGroup[] = [];
   while (external.length < config.external && pool.length > 0) external.push(pool.splice(rng.integers([1], 0, pool.length).item(), 1)[0]);
 
@@ -287,9 +289,4 @@ export function finishRound(node: SapoNode, inbox: RoundInbox): { node: SapoNode
   };
   const blob = policy === node.policy ? node.blob : policyBlob(program, policy, metrics.policy);
   return { node: { ...node, policy, blob, round: node.round + 1, dropped, own: undefined }, verdicts, metrics, used, step };
-}
-
-/** A text as an RNG seed (48 bits of its SHA-256 via the task-seed hash). */
-function seedOfText(text: string): number {
-  return taskSeed(new Uint8Array(32), text, 0);
 }

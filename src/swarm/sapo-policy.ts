@@ -17,7 +17,7 @@ export const SWARM_MODEL: PolicyModel = (({ kind: _kind, ...m }) => m)(PRESETS.p
 /** The swarm's default tasks: the mix's, each at the size the preset pre-trains on. */
 export const SWARM_TASKS: { name: string; config: Record<string, number> }[] = MIX_TASKS.map(({ task, config }) => ({ name: task.name, config: { ...config } }));
 
-/** Held-out prompts are example i of this seed's stream: task seeds are 48-bit hashes, this is not one. */
+/** Held-out prompts are example i of this seed's Philox stream (a round's questions come from SHA-256 words, rollout-seeds.ts). */
 export const HELDOUT_SEED = 2 ** 50 + 12;
 
 /** The mix's `tasks` knob for a swarm: bit i for each of the mix's tasks the swarm runs (all of them if none). */

@@ -13,7 +13,7 @@ import { describe, expect, it } from 'vitest';
 import { identityFromRaw } from '../../src/p2p/identity.js';
 import { rewardOf } from '../../src/swarm/rollout-check.js';
 import { signRollout, type Rollout } from '../../src/swarm/rollout-message.js';
-import { reexecSeed, taskSeed } from '../../src/swarm/rollout-seeds.js';
+import { reexecSeed, textSeed } from '../../src/swarm/rollout-seeds.js';
 import { blobKey, createSapoNode, finishRound, SAPO_STREAM, startRound, type SapoNode } from '../../src/swarm/round.js';
 import { Rng } from '../../src/tensor/index.js';
 import { testConfig, testNodes } from './helpers.js';
@@ -35,7 +35,7 @@ const draw = (rng: Rng, count: number, fraction: number) => Array.from({ length:
 
 /** The old draw, from public inputs only: what the cheater computes for each of its peers. */
 const publicDraw = (checker: string, author: string, round: number, fraction: number) =>
-  draw(new Rng(taskSeed(new Uint8Array(32), `${checker}/${author}`, 0), SAPO_STREAM, round * 1024), OWN, fraction);
+  draw(new Rng(textSeed(`${checker}/${author}`), SAPO_STREAM, round * 1024), OWN, fraction);
 
 /** The checker's draw now: keyed by its private key. */
 const privateDraw = (checker: SapoNode, author: string) => draw(new Rng(reexecSeed(checker.key, checker.config.swarmId, author, checker.round), SAPO_STREAM), OWN, checker.config.reexecFraction);

@@ -22,7 +22,7 @@ describe('rollout messages', () => {
     expect(checkRollout(config, alice.program.tokenizer, decoded, { round: 0, from: alice.id })).toEqual({ ok: true });
     const opened = openPolicyBlob(honest.blob.bytes, { hash: decoded.policy, cid: decoded.cid }, tokenizerJson);
     expect(opened.ok).toBe(true);
-    if (opened.ok) expect(reexecute(config, opened.policy, decoded.groups)).toEqual({ ok: true });
+    if (opened.ok) expect(reexecute(config, opened.policy, decoded, decoded.groups)).toEqual({ ok: true });
   });
 
   it('an oversized message is refused by the codec', () => {

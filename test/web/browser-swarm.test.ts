@@ -29,8 +29,9 @@ import { launchChromium, screenshot, watchErrors } from './browser.js';
 const TOKEN = 'swarm-tab-token';
 const ROUND_MS = 120_000;
 // As sapoFingerprint's swarm: policies pre-trained 20 steps answer sometimes right, so groups' rewards differ and
-// the GRPO step trains (an untrained policy's all-zero rewards would leave nothing to train on).
-const config = testConfig({ swarmId: 'tab-swarm', tasks: [{ name: 'modular', config: { modulus: 10 } }], own: 2, external: 2, completions: 4, maxTokens: 2, temperature: 0.7, reexecFraction: 1 });
+// the GRPO step trains (an untrained policy's all-zero rewards would leave nothing to train on); in this swarm's
+// round 0 one of the peer's groups has mixed rewards (its id fixes the questions and their uniforms).
+const config = testConfig({ swarmId: 'tab-swarm-1', tasks: [{ name: 'modular', config: { modulus: 10 } }], own: 2, external: 2, completions: 4, maxTokens: 2, temperature: 0.7, reexecFraction: 1 });
 const [peer] = testNodes(1, config, 1, 20);
 // The policy the node offers joiners is not the Node peer's own (another seed): to re-execute the tab's completions
 // the peer must fetch the tab's policy blob from the tab, over the blob protocol.
