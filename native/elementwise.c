@@ -11,8 +11,9 @@
  * lets sqrt be the sqrt instruction alone; neither changes a value (only the floating-point exception flags and
  * errno, which nothing reads). The unary math loop is compiled
  * three times, for AVX-512, AVX2 and the baseline, and picked by CPU features at load (the same bits: only
- * the lane count differs). The binary, math and row kernels of large tensors split their output (elements, or whole rows)
- * over the addon's thread pool (pool.c): each part is computed exactly as a single thread would. Broadcasting walks the output row-major with one stride per input and axis, as
+ * the lane count differs). The binary, where, math, row and reduction kernels and AdamW split a large tensor's output
+ * (elements, rows, or whole sums) over the addon's thread pool (pool.c): each part is computed exactly as a single
+ * thread would; copies stay on one thread. Broadcasting walks the output row-major with one stride per input and axis, as
  * reference.ts's forEachRow; the layout comes from JavaScript (native-elementwise.ts), checked here against
  * every array's length before a single element is read.
  */
@@ -97,9 +98,6 @@ static int64_t layout_rows(const layout *l) {
     }                                                                                      \
   } while (0)
 
-/* Every row. */
-#define WALK(L, ROW) WALK_RANGE(L, 0, layout_rows(L), ROW)
-
 static int64_t layout_size(const layout *l) {
   int64_t n = 1;
   for (int d = 0; d < l->rank; d++) n *= l->shape[d];
@@ -154,7 +152,8 @@ static void binary(int op, const float *a, const float *b, float *out, const lay
 
 /* ---------------------------------------------------------------- where and copies (bits) */
 
-static void where(const int32_t *cond, const uint32_t *a, const uint32_t *b, uint32_t *out, const layout *l) {
+/* Output rows r0 <= r < r1. */
+static void where(const int32_t *cond, const uint32_t *a, const uint32_t *b, uint32_t *out, const layout *l, int64_t r0, int64_t r1) {
   const int last = l->rank - 1;
   const int64_t ic = last >= 0 ? l->strides[0][last] : 0, ia = last >= 0 ? l->strides[1][last] : 0,
                 ib = last >= 0 ? l->strides[2][last] : 0;
@@ -172,12 +171,12 @@ static void where(const int32_t *cond, const uint32_t *a, const uint32_t *b, uin
     else                                                                                                 \
       for (int64_t i = 0; i < (len); i++) o_[i] = c_[i * ic] != 0 ? a_[i * ia] : b_[i * ib];             \
   }
-  WALK(l, WHERE_ROW);
+  WALK_RANGE(l, r0, r1, WHERE_ROW);
 #undef WHERE_ROW
 }
 
-/* out = x read through the layout's strides (permute, expand). */
-static void copy(const uint32_t *x, uint32_t *out, const layout *l) {
+/* out = x read through the layout's strides (permute, expand), output rows r0 <= r < r1. */
+static void copy(const uint32_t *x, uint32_t *out, const layout *l, int64_t r0, int64_t r1) {
   const int last = l->rank - 1;
   const int64_t ix = last >= 0 ? l->strides[0][last] : 0;
 #define COPY_ROW(o, px, p1, p2, len)                                                                     \
@@ -190,7 +189,7 @@ static void copy(const uint32_t *x, uint32_t *out, const layout *l) {
     else                                                                                                 \
       for (int64_t i = 0; i < (len); i++) o_[i] = x_[i * ix];                                            \
   }
-  WALK(l, COPY_ROW);
+  WALK_RANGE(l, r0, r1, COPY_ROW);
 #undef COPY_ROW
 }
 
@@ -221,20 +220,23 @@ INLINE void fold_rows(int is_max, const float *x, int64_t n, int nr, float *s) {
     if (r0_ < (rows)) BODY(r0_, (int)((rows) - r0_));                                     \
   } while (0)
 
-/* reference.ts reduce: the middle axis of x [outer, n, inner]; sum from +0, max from -Inf, j ascending. */
-static void reduce(int is_max, const float *x, int64_t outer, int64_t n, int64_t inner, float *out) {
+/* reference.ts reduce: the middle axis of x [outer, n, inner]; sum from +0, max from -Inf, j ascending; outer
+ * slices o0 <= o < o1. */
+static void reduce(int is_max, const float *x, int64_t n, int64_t inner, float *out, int64_t o0, int64_t o1) {
   if (inner == 1) {
+    x += o0 * n;
+    out += o0;
 #define REDUCE_BLOCK(r0, nr)                                                              \
   {                                                                                       \
     float s_[RB];                                                                         \
     fold_rows(is_max, x + (r0) * n, n, nr, s_);                                           \
     for (int r = 0; r < (nr); r++) out[(r0) + r] = keep_or_canon(s_[r]);                  \
   }
-    ROW_BLOCKS(outer, REDUCE_BLOCK);
+    ROW_BLOCKS(o1 - o0, REDUCE_BLOCK);
 #undef REDUCE_BLOCK
     return;
   }
-  for (int64_t o = 0; o < outer; o++) {
+  for (int64_t o = o0; o < o1; o++) {
     float *restrict acc = out + o * inner;
     for (int64_t i = 0; i < inner; i++) acc[i] = is_max ? -__builtin_inff() : 0.0f;
     for (int64_t j = 0; j < n; j++) {
@@ -427,77 +429,95 @@ static void detect_unary(void) {
 
 /* ---------------------------------------------------------------- split over threads */
 
-/* Below this many elements a kernel stays on the calling thread (waking the pool costs more). */
+/*
+ * Below this many elements a kernel stays on the calling thread: waking the pool costs tens of microseconds on
+ * a virtual machine. Memory-bound kernels (a load and a store an element) need more to gain: on a shared 2-core
+ * VM a binary op or where over 262k elements took about as long on 2 threads as on 1, and plain copies
+ * (permute, expand, slice, concat) gained nothing at 0.26-1M elements, so they stay on one thread.
+ */
 #define MIN_PARALLEL 32768
-
-typedef struct {
-  int op, kind;
-  const float *x, *g;
-  float *out;
-  int64_t n, rows;
-  float eps;
-  long chunks, next; /* the job's chunks, and the next one to take (atomically) */
-} split_job;
+#define MIN_PARALLEL_MEMORY 262144
 
 /*
- * Each thread of a job (pool.c) takes chunks until none are left, so a thread the OS delays leaves its share to
- * the others. Chunks are fixed ranges of the output (CHUNKS_PER_THREAD a thread), whoever computes them.
+ * A kernel's output as `units` (elements, rows, or whole rows of a row op) computed by run(ctx, from, to) for
+ * any range, each unit exactly as the whole kernel would. Each thread of a job (pool.c) takes chunks until none
+ * are left, so a thread the OS delays leaves its share to the others. Chunks are fixed ranges of the output
+ * (CHUNKS_PER_THREAD a thread, a multiple of `align` units), whoever computes them.
  */
 #define CHUNKS_PER_THREAD 4
-#define TAKE_CHUNKS(j, c) for (long c; (c = __atomic_fetch_add(&(j)->next, 1, __ATOMIC_RELAXED)) < (j)->chunks;)
+typedef void (*range_fn)(const void *ctx, int64_t from, int64_t to);
+typedef struct {
+  range_fn run;
+  const void *ctx;
+  int64_t units, per;
+  long chunks, next; /* the job's chunks, and the next one to take (atomically) */
+} range_job;
 
-/* Chunk c of the elements [0, n): a multiple of 64 elements, so no two chunks share a cache line. */
-static void unary_part(void *arg, long part) {
+static void range_part(void *arg, long part) {
   (void)part;
-  split_job *j = arg;
-  const int64_t per = ((j->n + j->chunks - 1) / j->chunks + 63) / 64 * 64;
-  TAKE_CHUNKS(j, c) {
-    const int64_t from = c * per, to = from + per < j->n ? from + per : j->n;
-    if (from < to) unary_impl(j->op, j->x + from, j->out + from, to - from);
+  range_job *j = arg;
+  for (long c; (c = __atomic_fetch_add(&j->next, 1, __ATOMIC_RELAXED)) < j->chunks;) {
+    const int64_t from = c * j->per, to = from + j->per < j->units ? from + j->per : j->units;
+    if (from < to) j->run(j->ctx, from, to);
   }
 }
 
-static void unary_split(int op, const float *x, float *out, int64_t n, long threads) {
-  const long parts = n >= MIN_PARALLEL && threads > 1 ? threads : 1;
-  split_job j = {op, 0, x, 0, out, n, 0, 0.0f, parts * CHUNKS_PER_THREAD, 0};
-  if (parts == 1) unary_impl(op, x, out, n);
-  else pool_run(parts, unary_part, &j);
+/* run(ctx, 0, units), split over up to `threads` threads when the kernel touches at least min_work elements. */
+static void split(range_fn run, const void *ctx, int64_t units, int64_t align, int64_t work, int64_t min_work, long threads) {
+  long parts = work >= min_work && threads > 1 ? threads : 1;
+  if (parts > units) parts = units > 0 ? (long)units : 1;
+  if (parts == 1) {
+    run(ctx, 0, units);
+    return;
+  }
+  const int64_t per = ((units + parts * CHUNKS_PER_THREAD - 1) / (parts * CHUNKS_PER_THREAD) + align - 1) / align * align;
+  range_job j = {run, ctx, units, per, (long)((units + per - 1) / per), 0};
+  pool_run(parts, range_part, &j);
 }
 
 typedef struct {
   int op;
-  const float *a, *b;
+  const float *x;
   float *out;
-  const layout *l;
-  int64_t rows;
-  long chunks, next;
-} binary_job;
+} unary_ctx;
 
-/* Chunk c of the output rows. */
-static void binary_part(void *arg, long part) {
-  (void)part;
-  binary_job *j = arg;
-  const int64_t per = (j->rows + j->chunks - 1) / j->chunks;
-  TAKE_CHUNKS(j, c) {
-    const int64_t from = c * per, to = from + per < j->rows ? from + per : j->rows;
-    if (from < to) binary(j->op, j->a, j->b, j->out, j->l, from, to);
-  }
+/* Elements: chunks of 64, so no two threads write one cache line. */
+static void unary_range(const void *ctx, int64_t from, int64_t to) {
+  const unary_ctx *u = ctx;
+  unary_impl(u->op, u->x + from, u->out + from, to - from);
 }
 
-static void binary_split(int op, const float *a, const float *b, float *out, const layout *l, int64_t size, long threads) {
-  const int64_t rows = layout_rows(l);
-  long parts = size >= MIN_PARALLEL && threads > 1 ? threads : 1;
-  if (parts > rows) parts = rows > 0 ? (long)rows : 1;
-  const long chunks = parts * CHUNKS_PER_THREAD < rows ? parts * CHUNKS_PER_THREAD : (long)rows;
-  binary_job j = {op, a, b, out, l, rows, chunks, 0};
-  if (parts == 1) binary(op, a, b, out, l, 0, rows);
-  else pool_run(parts, binary_part, &j);
+typedef struct {
+  int op;
+  const void *a, *b, *c;
+  void *out;
+  const layout *l;
+} layout_ctx;
+
+/* Output rows. */
+static void binary_range(const void *ctx, int64_t from, int64_t to) {
+  const layout_ctx *j = ctx;
+  binary(j->op, j->a, j->b, j->out, j->l, from, to);
+}
+static void where_range(const void *ctx, int64_t from, int64_t to) {
+  const layout_ctx *j = ctx;
+  where(j->c, j->a, j->b, j->out, j->l, from, to);
 }
 
 enum { ROW_LAYER_NORM, ROW_LAYER_NORM_GRAD, ROW_SOFTMAX, ROW_SOFTMAX_GRAD };
 
-static void rows_run(const split_job *j, int64_t r0, int64_t r1) {
-  const int64_t off = r0 * j->n, rows = r1 - r0;
+typedef struct {
+  int kind;
+  const float *x, *g;
+  float *out;
+  int64_t n;
+  float eps;
+} rows_ctx;
+
+/* Whole rows, so each row's sums run in order on one thread. */
+static void rows_range(const void *ctx, int64_t from, int64_t to) {
+  const rows_ctx *j = ctx;
+  const int64_t off = from * j->n, rows = to - from;
   switch (j->kind) {
     case ROW_LAYER_NORM: layer_norm(j->x + off, rows, j->n, j->eps, j->out + off); break;
     case ROW_LAYER_NORM_GRAD: layer_norm_grad(j->x + off, j->g + off, rows, j->n, j->eps, j->out + off); break;
@@ -506,24 +526,27 @@ static void rows_run(const split_job *j, int64_t r0, int64_t r1) {
   }
 }
 
-/* Chunk c of the rows: whole rows, so each row's sums run in order on one thread. */
-static void rows_part(void *arg, long part) {
-  (void)part;
-  split_job *j = arg;
-  const int64_t per = (j->rows + j->chunks - 1) / j->chunks;
-  TAKE_CHUNKS(j, c) {
-    const int64_t from = c * per, to = from + per < j->rows ? from + per : j->rows;
-    if (from < to) rows_run(j, from, to);
-  }
+typedef struct {
+  int is_max;
+  const float *x;
+  float *out;
+  int64_t n, inner;
+} reduce_ctx;
+
+/* Outer slices: each output's sum runs j ascending on one thread. */
+static void reduce_range(const void *ctx, int64_t from, int64_t to) {
+  const reduce_ctx *j = ctx;
+  reduce(j->is_max, j->x, j->n, j->inner, j->out, from, to);
 }
 
-static void rows_split(int kind, const float *x, const float *g, int64_t rows, int64_t n, float eps, float *out, long threads) {
-  long parts = rows * n >= MIN_PARALLEL && threads > 1 ? threads : 1;
-  if (parts > rows) parts = rows > 0 ? rows : 1;
-  const long chunks = parts * CHUNKS_PER_THREAD < rows ? parts * CHUNKS_PER_THREAD : (long)rows;
-  split_job j = {0, kind, x, g, out, n, rows, eps, chunks, 0};
-  if (parts == 1) rows_run(&j, 0, rows);
-  else pool_run(parts, rows_part, &j);
+typedef struct {
+  const float *p, *g, *m, *v, *c;
+  float *po, *mo, *vo;
+} adamw_ctx;
+
+static void adamw_range(const void *ctx, int64_t from, int64_t to) {
+  const adamw_ctx *j = ctx;
+  adamw(j->p + from, j->g + from, j->m + from, j->v + from, j->c, j->po + from, j->mo + from, j->vo + from, to - from);
 }
 
 /* ---------------------------------------------------------------- Node-API */
@@ -587,22 +610,25 @@ static napi_value js_binary(napi_env env, napi_callback_info info) {
     return fail(env, "mycel native binary: expected (op 0..5, Float32Array a, b, out, Int32Array layout, threads)");
   if ((size_t)layout_size(&l) != o.length || (size_t)layout_reach(&l, 0) > a.length || (size_t)layout_reach(&l, 1) > b.length)
     return fail(env, "mycel native binary: the layout does not fit the arrays");
-  binary_split((int)op, a.data, b.data, o.data, &l, (int64_t)o.length, threads);
+  const layout_ctx ctx = {(int)op, a.data, b.data, NULL, o.data, &l};
+  split(binary_range, &ctx, layout_rows(&l), 1, (int64_t)o.length, MIN_PARALLEL, threads);
   return NULL;
 }
 
-/* where(cond Int32Array, a, b, out, layout): bits of a where cond != 0, else of b. */
+/* where(cond Int32Array, a, b, out, layout, threads): bits of a where cond != 0, else of b. */
 static napi_value js_where(napi_env env, napi_callback_info info) {
-  napi_value argv[5];
+  napi_value argv[6];
   array c, a, b, o;
   layout l;
-  if (!args(env, info, 5, argv) || !get_array(env, argv[0], &c) || c.is_float || !get_array(env, argv[1], &a) ||
-      !get_array(env, argv[2], &b) || !get_array(env, argv[3], &o) || !get_layout(env, argv[4], 3, &l))
-    return fail(env, "mycel native where: expected (Int32Array cond, a, b, out, Int32Array layout)");
+  int64_t threads;
+  if (!args(env, info, 6, argv) || !get_array(env, argv[0], &c) || c.is_float || !get_array(env, argv[1], &a) ||
+      !get_array(env, argv[2], &b) || !get_array(env, argv[3], &o) || !get_layout(env, argv[4], 3, &l) || !get_int(env, argv[5], &threads))
+    return fail(env, "mycel native where: expected (Int32Array cond, a, b, out, Int32Array layout, threads)");
   if ((size_t)layout_size(&l) != o.length || (size_t)layout_reach(&l, 0) > c.length || (size_t)layout_reach(&l, 1) > a.length ||
       (size_t)layout_reach(&l, 2) > b.length)
     return fail(env, "mycel native where: the layout does not fit the arrays");
-  where(c.data, a.data, b.data, o.data, &l);
+  const layout_ctx ctx = {0, a.data, b.data, c.data, o.data, &l};
+  split(where_range, &ctx, layout_rows(&l), 1, (int64_t)o.length, MIN_PARALLEL_MEMORY, threads);
   return NULL;
 }
 
@@ -615,7 +641,7 @@ static napi_value js_copy(napi_env env, napi_callback_info info) {
     return fail(env, "mycel native copy: expected (x, out, Int32Array layout)");
   if ((size_t)layout_size(&l) != o.length || (size_t)layout_reach(&l, 0) > x.length)
     return fail(env, "mycel native copy: the layout does not fit the arrays");
-  copy(x.data, o.data, &l);
+  copy(x.data, o.data, &l, 0, layout_rows(&l));
   return NULL;
 }
 
@@ -644,18 +670,22 @@ static napi_value js_copy_rows(napi_env env, napi_callback_info info) {
   return NULL;
 }
 
-/* reduce(isMax, x, outer, n, inner, out). */
+/* reduce(isMax, x, outer, n, inner, out, threads). */
 static napi_value js_reduce(napi_env env, napi_callback_info info) {
-  napi_value argv[6];
+  napi_value argv[7];
   array x, o;
-  int64_t is_max, outer, n, inner;
-  if (!args(env, info, 6, argv) || !get_int(env, argv[0], &is_max) || !get_array(env, argv[1], &x) || !x.is_float ||
+  int64_t is_max, outer, n, inner, threads;
+  if (!args(env, info, 7, argv) || !get_int(env, argv[0], &is_max) || !get_array(env, argv[1], &x) || !x.is_float ||
       !get_int(env, argv[2], &outer) || !get_int(env, argv[3], &n) || !get_int(env, argv[4], &inner) ||
-      !get_array(env, argv[5], &o) || !o.is_float || outer < 0 || n < 0 || inner < 0)
-    return fail(env, "mycel native reduce: expected (isMax, Float32Array x, outer, n, inner, Float32Array out)");
+      !get_array(env, argv[5], &o) || !o.is_float || outer < 0 || n < 0 || inner < 0 || !get_int(env, argv[6], &threads))
+    return fail(env, "mycel native reduce: expected (isMax, Float32Array x, outer, n, inner, Float32Array out, threads)");
   if ((size_t)(outer * n * inner) != x.length || (size_t)(outer * inner) != o.length)
     return fail(env, "mycel native reduce: x must have outer * n * inner elements and out outer * inner");
-  reduce(is_max != 0, x.data, outer, n, inner, o.data);
+  const reduce_ctx ctx = {is_max != 0, x.data, o.data, n, inner};
+  /* Sums along rows (a chain of additions each) split by blocks of RB rows; sums over rows split only by whole
+   * [n, inner] slices: thin column strips read every row in short pieces and took 2-4x longer on 2 threads. */
+  if (inner == 1) split(reduce_range, &ctx, outer, RB, (int64_t)x.length, MIN_PARALLEL, threads);
+  else split(reduce_range, &ctx, outer, 1, (int64_t)x.length, MIN_PARALLEL_MEMORY, threads);
   return NULL;
 }
 
@@ -674,7 +704,8 @@ static napi_value js_row(napi_env env, napi_callback_info info) {
   if (x.length != size || g.length != size || o.length != size)
     return fail(env, "mycel native rowOp: x, g and out must have rows * n elements");
   /* the caller passes a float32 value: exact */
-  rows_split((int)kind, x.data, g.data, rows, n, (float)eps, o.data, threads);
+  const rows_ctx ctx = {(int)kind, x.data, g.data, o.data, n, (float)eps};
+  split(rows_range, &ctx, rows, 1, rows * n, MIN_PARALLEL, threads);
   return NULL;
 }
 
@@ -687,23 +718,26 @@ static napi_value js_unary(napi_env env, napi_callback_info info) {
   if (!args(env, info, 4, argv) || !get_int(env, argv[3], &threads) || !get_int(env, argv[0], &op) || op < U_EXP || op > U_SQRT || !get_array(env, argv[1], &x) ||
       !x.is_float || !get_array(env, argv[2], &o) || !o.is_float || o.length < x.length)
     return fail(env, "mycel native unary: expected (op 0..8, Float32Array x, Float32Array out at least as long, threads)");
-  unary_split((int)op, x.data, o.data, (int64_t)x.length, threads);
+  const unary_ctx ctx = {(int)op, x.data, o.data};
+  split(unary_range, &ctx, (int64_t)x.length, 64, (int64_t)x.length, MIN_PARALLEL, threads);
   return NULL;
 }
 
-/* adamw(p, g, m, v, constants Float32Array(9), pOut, mOut, vOut): kernels/adamw.ts's update; all of p's length. */
+/* adamw(p, g, m, v, constants Float32Array(9), pOut, mOut, vOut, threads): kernels/adamw.ts's update; all of p's length. */
 static napi_value js_adamw(napi_env env, napi_callback_info info) {
-  napi_value argv[8];
+  napi_value argv[9];
   array a[8];
-  if (!args(env, info, 8, argv))
-    return fail(env, "mycel native adamw: expected (p, g, m, v, Float32Array constants, pOut, mOut, vOut)");
+  int64_t threads;
+  if (!args(env, info, 9, argv) || !get_int(env, argv[8], &threads))
+    return fail(env, "mycel native adamw: expected (p, g, m, v, Float32Array constants, pOut, mOut, vOut, threads)");
   for (int i = 0; i < 8; i++)
     if (!get_array(env, argv[i], &a[i]) || !a[i].is_float)
       return fail(env, "mycel native adamw: every argument must be a Float32Array");
   const size_t n = a[0].length;
   if (a[4].length != 9 || a[1].length != n || a[2].length != n || a[3].length != n || a[5].length != n || a[6].length != n || a[7].length != n)
     return fail(env, "mycel native adamw: p, g, m, v and the outputs must have one length, and the constants 9 values");
-  adamw(a[0].data, a[1].data, a[2].data, a[3].data, a[4].data, a[5].data, a[6].data, a[7].data, (int64_t)n);
+  const adamw_ctx ctx = {a[0].data, a[1].data, a[2].data, a[3].data, a[4].data, a[5].data, a[6].data, a[7].data};
+  split(adamw_range, &ctx, (int64_t)n, 64, (int64_t)n, MIN_PARALLEL_MEMORY, threads);
   return NULL;
 }
 

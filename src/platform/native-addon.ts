@@ -11,20 +11,20 @@ export type NativeAddon = {
   readonly elementwiseIsa?: string;
   /** out = a (op 0..5: add sub mul div maximum minimum) b through layout [rank, outShape, aStrides, bStrides]; split over threads. */
   binary?(op: number, a: Float32Array, b: Float32Array, out: Float32Array, layout: Int32Array, threads: number): void;
-  /** out = bits of a where cond != 0, else of b; layout [rank, outShape, condStrides, aStrides, bStrides]. */
-  where?(cond: Int32Array, a: Float32Array | Int32Array, b: Float32Array | Int32Array, out: Float32Array | Int32Array, layout: Int32Array): void;
+  /** out = bits of a where cond != 0, else of b; layout [rank, outShape, condStrides, aStrides, bStrides]; split over threads. */
+  where?(cond: Int32Array, a: Float32Array | Int32Array, b: Float32Array | Int32Array, out: Float32Array | Int32Array, layout: Int32Array, threads: number): void;
   /** out = the bits of x through layout [rank, outShape, xStrides] (permute, expand). */
   copy?(x: Float32Array | Int32Array, out: Float32Array | Int32Array, layout: Int32Array): void;
   /** out[outOffset + r outStride + i] = x[xOffset + r xStride + i] (bits) for r < rows, i < width. */
   copyRows?(x: Float32Array | Int32Array, xOffset: number, xStride: number, out: Float32Array | Int32Array, outOffset: number, outStride: number, rows: number, width: number): void;
-  /** sum (isMax 0) or max (1) over the middle axis of x [outer, n, inner]. */
-  reduce?(isMax: number, x: Float32Array, outer: number, n: number, inner: number, out: Float32Array): void;
+  /** sum (isMax 0) or max (1) over the middle axis of x [outer, n, inner]; split over threads. */
+  reduce?(isMax: number, x: Float32Array, outer: number, n: number, inner: number, out: Float32Array, threads: number): void;
   /** kind 0..3: layer_norm(x), layer_norm_grad(x, g), softmax(x), softmax_grad(y = x, g), rows of n, split over threads. */
   rowOp?(kind: number, x: Float32Array, g: Float32Array, rows: number, n: number, eps: number, out: Float32Array, threads: number): void;
   /** out = f(x) for f 0..8: exp log tanh sigmoid gelu gelu_grad neg abs sqrt; out may be x; split over threads. */
   unary?(op: number, x: Float32Array, out: Float32Array, threads: number): void;
   /** AdamW's fused update (src/tensor/kernels/adamw.ts); constants: b1, 1-b1, b2, 1-b2, c1, c2, eps, decay, lr. */
-  adamw?(p: Float32Array, g: Float32Array, m: Float32Array, v: Float32Array, constants: Float32Array, pOut: Float32Array, mOut: Float32Array, vOut: Float32Array): void;
+  adamw?(p: Float32Array, g: Float32Array, m: Float32Array, v: Float32Array, constants: Float32Array, pOut: Float32Array, mOut: Float32Array, vOut: Float32Array, threads: number): void;
   /** native/sha256.c's implementations this CPU runs, fastest first (sha-ni, portable); absent from an addon built before it. */
   readonly sha256Impls?: readonly string[];
   /** out[32 i ..] = SHA-256(0x00 || chunk i of data), chunks of `chunk` bytes, the last possibly shorter. */

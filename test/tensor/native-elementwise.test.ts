@@ -43,6 +43,13 @@ function values(n: number): fc.Arbitrary<Float32Array> {
 
 const bitsOf = (x: Float32Array | Int32Array) => Array.from(new Uint32Array(x.buffer, x.byteOffset, x.length));
 
+/** The first index where the bits differ, or -1: for large arrays, where a deep comparison takes seconds. */
+function firstDifference(x: Float32Array, y: Float32Array): number {
+  const [a, b] = [new Uint32Array(x.buffer, x.byteOffset, x.length), new Uint32Array(y.buffer, y.byteOffset, y.length)];
+  for (let i = 0; i < Math.min(a.length, b.length); i++) if (a[i] !== b[i]) return i;
+  return a.length === b.length ? -1 : Math.min(a.length, b.length);
+}
+
 /** A shape of rank 0..4, dimensions 1..6 (sometimes 0). */
 const shape = fc.array(fc.oneof({ weight: 12, arbitrary: fc.integer({ min: 1, max: 6 }) }, { weight: 1, arbitrary: fc.constant(0) }), { maxLength: 4 });
 
@@ -229,7 +236,7 @@ describe.each(['exp', 'log', 'tanh', 'sigmoid', 'gelu', 'gelu_grad'] as MathUnar
 });
 
 describe('split over the addon\'s threads', () => {
-  it('the binary, math and row kernels of large tensors give the same bits on 1, 2 and 3 threads as the reference', () => {
+  it('the binary, where, math, row and reduction kernels and AdamW of large tensors give the same bits on 1, 2 and 3 threads as the reference', () => {
     const [rows, n] = [301, 131]; // 39,431 elements: above the split threshold, rows and elements not multiples of 2 or 3
     const x = new Float32Array(rows * n).map((_, i) => Math.sin(i * 12.9898) * (i % 7 === 0 ? 90 : 3));
     const g = new Float32Array(rows * n).map((_, i) => Math.cos(i * 78.233));
@@ -263,6 +270,30 @@ describe('split over the addon\'s threads', () => {
       run('layer_norm_grad', (kernels, out) => kernels.layerNormGrad(x, g, rows, n, Math.fround(1e-5), out));
       run('softmax', (kernels, out) => kernels.softmax(x, rows, n, out, ref.unary));
       run('softmax_grad', (kernels, out) => kernels.softmaxGrad(x, g, rows, n, out));
+      // where, reductions and AdamW split from 262,144 elements (memory-bound) or 32,768 (sums along rows).
+      const big = new Float32Array(7 * rows * n).map((_, i) => (i % 11 === 0 ? -1 : 1) * x[i % x.length]);
+      const cond = Int32Array.from({ length: n }, (_, i) => i % 3);
+      const runBig = (name: string, f: (kernels: ElementwiseKernels, out: Float32Array) => void) => {
+        const [expected, actual] = [new Float32Array(big.length), new Float32Array(big.length)];
+        f(referenceElementwise, expected);
+        f(k, actual);
+        expect(firstDifference(actual, expected), `${name} on ${threads} threads`).toBe(-1);
+      };
+      runBig('where', (kernels, out) => kernels.where(cond, [n], big, [7 * rows, n], g.subarray(0, 7 * rows), [7 * rows, 1], out, [7 * rows, n]));
+      for (const op of ['sum', 'max'] as const) {
+        for (const [outer, middle, inner] of [[rows, n, 1], [7 * rows, n, 1], [7, rows, n], [1, 7 * rows, n]] as const) {
+          const [expected, actual] = [new Float32Array(outer * inner), new Float32Array(outer * inner)];
+          ref.reduce(op, big.subarray(0, outer * middle * inner), outer, middle, inner, expected);
+          k.reduce(op, big.subarray(0, outer * middle * inner), outer, middle, inner, actual);
+          expect(firstDifference(actual, expected), `${op} [${outer}, ${middle}, ${inner}] on ${threads} threads`).toBe(-1);
+        }
+      }
+      const c = { beta1: Math.fround(0.9), oneMinusBeta1: Math.fround(0.1), beta2: Math.fround(0.95), oneMinusBeta2: Math.fround(0.05), correction1: Math.fround(0.19), correction2: Math.fround(0.0975), eps: Math.fround(1e-8), decay: Math.fround(0.99997), lr: Math.fround(3e-4) };
+      const [expected, actual] = [0, 1, 2].map(() => [0, 1, 2].map(() => new Float32Array(big.length)));
+      const [gBig, vBig] = [big.map((value, i) => value * g[i % g.length]), big.map(Math.abs)];
+      referenceAdamw(big, gBig, big, vBig, c, expected[0], expected[1], expected[2]);
+      k.adamw(big, gBig, big, vBig, c, actual[0], actual[1], actual[2]);
+      actual.forEach((out, i) => expect(firstDifference(out, expected[i]), `adamw output ${i} on ${threads} threads`).toBe(-1));
     }
   });
 });

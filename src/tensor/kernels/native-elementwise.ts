@@ -38,8 +38,9 @@ export type NativeElementwise = ElementwiseKernels & { unary: MathUnary; readonl
 
 /**
  * The addon's elementwise kernels, or undefined where the addon predates them (rebuild with npm run build).
- * `minNative` (tests: 0) is the size from which the native code runs; the binary, math and row kernels of large
- * tensors split their output over `threads` of the addon's pool (the same bits).
+ * `minNative` (tests: 0) is the size from which the native code runs; the binary, where, math, row and reduction
+ * kernels and AdamW split a large tensor's output over `threads` of the addon's pool (the same bits); copies
+ * stay on one thread (native/elementwise.c says why).
  */
 export function createNativeElementwise(addon: NativeAddon, { minNative = MIN_NATIVE, threads = 1 }: { minNative?: number; threads?: number } = {}): NativeElementwise | undefined {
   if (!hasElementwise(addon)) return undefined;
@@ -58,7 +59,7 @@ export function createNativeElementwise(addon: NativeAddon, { minNative = MIN_NA
     },
     where(cond, cShape, a, aShape, b, bShape, out, outShape) {
       if (out.length < minNative) return ref.where(cond, cShape, a, aShape, b, bShape, out, outShape);
-      addon.where(cond, a, b, out, layout(outShape, [cShape, aShape, bShape].map((s) => broadcastStrides(s, outShape))));
+      addon.where(cond, a, b, out, layout(outShape, [cShape, aShape, bShape].map((s) => broadcastStrides(s, outShape))), threadCount);
     },
     expand(x, xShape, out, outShape) {
       if (out.length < minNative) return ref.expand(x, xShape, out, outShape);
@@ -71,7 +72,7 @@ export function createNativeElementwise(addon: NativeAddon, { minNative = MIN_NA
     },
     reduce(op, x, outer, n, inner, out) {
       if (x.length < minNative) return ref.reduce(op, x, outer, n, inner, out);
-      addon.reduce(op === 'max' ? 1 : 0, x, outer, n, inner, out);
+      addon.reduce(op === 'max' ? 1 : 0, x, outer, n, inner, out, threadCount);
     },
     layerNorm(x, rows, n, eps, out) {
       if (x.length < minNative) return ref.layerNorm(x, rows, n, eps, out);
@@ -113,7 +114,7 @@ export function createNativeElementwise(addon: NativeAddon, { minNative = MIN_NA
       const outs = [pOut.buffer, mOut.buffer, vOut.buffer];
       if (p.length < minNative || new Set(outs).size < 3 || [p, g, m, v].some((x) => outs.includes(x.buffer))) return referenceAdamw(p, g, m, v, c, pOut, mOut, vOut);
       const constants = Float32Array.of(c.beta1, c.oneMinusBeta1, c.beta2, c.oneMinusBeta2, c.correction1, c.correction2, c.eps, c.decay, c.lr);
-      addon.adamw(p, g, m, v, constants, pOut, mOut, vOut);
+      addon.adamw(p, g, m, v, constants, pOut, mOut, vOut, threadCount);
     },
   };
 }
