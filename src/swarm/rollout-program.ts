@@ -93,18 +93,22 @@ export function rolloutInputs(question: TaskExample, seed: Uint8Array, tokenizer
   return { prompt: new Tensor(prompt, [W]), answer: new Tensor(answer, [K]), uniforms: new Tensor(rolloutUniforms(seed, L, K), [L, K]) };
 }
 
-/** The constants of the generation ops: allowed ids, their running-sum mask, positions, the temperature. */
-type Constants = { allowed: Tensor; below: Tensor; columns: Tensor; pad: Tensor; end: Tensor; zero: Tensor; temperature: number };
+/**
+ * The constants of the generation ops: allowed ids, their running-sum mask, positions, the temperature. Each is made in
+ * the shape its ops read, so no op is a reshape of a constant (a reshape's output shares its input's data).
+ */
+type Constants = { allowed: Tensor; below: Tensor; columns: Tensor; pad: Tensor; padColumn: Tensor; end: Tensor; zero: Tensor; temperature: number };
 
 function constantsOf(config: SapoConfig, tokenizer: Tokenizer, layout: RolloutLayout): Constants {
   const ids = rolloutAllowedIds(config, tokenizer);
   const A = ids.length;
   return {
     allowed: new Tensor(ids, [A]),
-    // below[i][j] = 1 when j <= i: the terms of running sum i.
-    below: new Tensor(Int32Array.from({ length: A * A }, (_, n) => (n % A <= Math.floor(n / A) ? 1 : 0)), [A, A]),
+    // below[0][i][j] = 1 when j <= i: the terms of running sum i.
+    below: new Tensor(Int32Array.from({ length: A * A }, (_, n) => (n % A <= Math.floor(n / A) ? 1 : 0)), [1, A, A]),
     columns: new Tensor(Int32Array.from({ length: layout.width }, (_, j) => j), [layout.width]),
     pad: new Tensor(Int32Array.of(PAD_ID), []),
+    padColumn: new Tensor(Int32Array.of(PAD_ID), [1, 1]),
     end: new Tensor(Int32Array.of(END_ID), []),
     zero: new Tensor(new Float32Array(1), []),
     temperature: Math.fround(config.temperature),
@@ -130,7 +134,7 @@ function generateOps(model: Gpt, params: Params, prompt: Tensor, answer: Tensor,
   // The prompt's length per row (float32, exact), from which every read and write position follows.
   const length = sum(cast(compare('lt', c.pad, tokens), 'float32'), 1, true); // [N, 1]
   const u = reshape(uniforms, [N, K]);
-  const below = expand(reshape(c.below, [1, A, A]), [N, A, A]);
+  const below = expand(c.below, [N, A, A]);
   for (let j = 0; j < K; j++) {
     const last = cast(length.add(j - 1), 'int32'); // [N, 1]
     const logits = model.apply(params, tokens); // [N, W, V]
@@ -155,7 +159,7 @@ function generateOps(model: Gpt, params: Params, prompt: Tensor, answer: Tensor,
   const advantages = reshape(centred.div(std.add(ADVANTAGE_EPS)), [N, 1]);
   // grpoBatch's row: targets are the tokens shifted by one (PAD last); the mask holds the advantage on the targets
   // that are generated tokens or END (positions from length - 1 on whose target is not PAD), 0 elsewhere.
-  const targets = concat([slice(tokens, 1, 1, W), expand(reshape(c.pad, [1, 1]), [N, 1])], 1);
+  const targets = concat([slice(tokens, 1, 1, W), expand(c.padColumn, [N, 1])], 1);
   const generatedTarget = compare('le', cast(length.sub(1), 'int32'), c.columns); // [N, W]
   const mask = where(generatedTarget, where(compare('lt', c.pad, targets), advantages, c.zero), c.zero);
   const channel = (x: Tensor) => reshape(x.dtype === 'float32' ? x : cast(x, 'float32'), [N, 1, W]);
@@ -280,7 +284,8 @@ export function rolloutProgram(policy: TrainProgram, start: TrainState, inputs: 
     step(state) {
       if (state.step !== 0) throw new RolloutProgramError(`the program has one step and this state is after step ${state.step}`, 'Run the step from the program\'s init() state.');
       const out = noGrad(() => {
-        const one = (name: string) => reshape(tensor(state, name), [1, ...tensor(state, name).shape]);
+        // A batch of one question: a copy (expand), not a reshape, whose output would share the state tensor's data.
+        const one = (name: string) => expand(tensor(state, name), [1, ...tensor(state, name).shape]);
         const g = generateOps(policy.model, state.params, one(names.prompt), one(names.answer), one(names.uniforms), layout, constants);
         return { rows: reshape(g.rows, rowsShape(layout)), useful: reshape(g.useful, []) };
       });

@@ -16,7 +16,8 @@ import { parseSapoConfig } from '../../src/swarm/sapo-config.js';
 import { Tensor } from '../../src/tensor/index.js';
 import type { Gpt } from '../../src/nn/index.js';
 import { tempStore } from '../train/helpers.js';
-import { BASES, cases, planArb, playAdversarial, type Base, type Runs } from '../verify/adversary-game.js';
+import { cases, type Base } from '../verify/adversary-game.js';
+import { plansNeverWin } from '../verify/plans-never-win.js';
 
 const TINY: PolicyModel = { contextLength: 16, dModel: 16, layers: 1, heads: 2, mlpHidden: 32 };
 const CONFIG = { digits: 1, rows: 4 };
@@ -169,22 +170,7 @@ describe('generated liars never beat the honest party', () => {
       'other-job': other,
       'fake-run': edited((h) => h.map((x, i) => (i >= 2 ? x.replace(/^.{8}/, 'deadbeef') : x))),
     };
-    const used = BASES.filter((b) => bases[b]);
-    const runs = { good, bases } as unknown as Runs;
-    const cache = new Map<string, ReturnType<typeof party>>();
-    const cached = (run: Run, role: 'solver' | 'challenger', key: string) => cache.get(`${key}/${role}`) ?? cache.set(`${key}/${role}`, party(run, role)).get(`${key}/${role}`)!;
-    await fc.assert(
-      fc.asyncProperty(planArb(used), async (plan) => {
-        const honestRole = plan.role === 'solver' ? 'challenger' : 'solver';
-        const o = await playAdversarial(rules, plan, cached(good, honestRole, 'good'), cached(bases[plan.base]!, plan.role, plan.base), runs);
-        expect(o.honestRejected).toEqual([]);
-        expect(o.honestLost).toBe(false);
-        expect(o.cheatPaid).toBe(false);
-        expect(o.outOfTurnAccepted).toBe(0);
-        expect(o.ticks).toBeLessThanOrEqual(o.bound);
-      }),
-      { numRuns: cases(30, 300) },
-    );
+    await plansNeverWin(rules, good, bases, party, cases(30, 300));
   }, 120_000);
 });
 

@@ -15,7 +15,8 @@ import { groupHash, groupRows, grpoStepProgram, grpoStepRun, rebuildStep, slotNa
 import { blobKey, finishRound, reexecPlan, startRound, swarmTokenizer, type SapoNode } from '../../src/swarm/round.js';
 import type { Rollout, RolloutGroup } from '../../src/swarm/rollout-message.js';
 import { tempStore } from '../train/helpers.js';
-import { BASES, cases, planArb, playAdversarial, type Base, type Runs } from '../verify/adversary-game.js';
+import { cases, type Base } from '../verify/adversary-game.js';
+import { plansNeverWin } from '../verify/plans-never-win.js';
 import { testConfig, testNodes } from './helpers.js';
 
 const config = testConfig({ tasks: [{ name: 'modular', config: { modulus: 10 } }], own: 2, external: 2, maxTokens: 2, temperature: 0.7 });
@@ -174,22 +175,7 @@ describe('generated liars never beat the honest party', () => {
       'other-job': other,
       'fake-run': edited((h) => h.map((x, i) => (i >= 1 ? x.replace(/^.{8}/, 'deadbeef') : x))),
     };
-    const used = BASES.filter((b) => bases[b]);
-    const runs = { good, bases } as unknown as Runs;
-    const cache = new Map<string, ReturnType<typeof party>>();
-    const cached = (run: Run, role: 'solver' | 'challenger', key: string) => cache.get(`${key}/${role}`) ?? cache.set(`${key}/${role}`, party(run, role)).get(`${key}/${role}`)!;
-    await fc.assert(
-      fc.asyncProperty(planArb(used), async (plan) => {
-        const honestRole = plan.role === 'solver' ? 'challenger' : 'solver';
-        const o = await playAdversarial(rules, plan, cached(good, honestRole, 'good'), cached(bases[plan.base]!, plan.role, plan.base), runs);
-        expect(o.honestRejected).toEqual([]);
-        expect(o.honestLost).toBe(false);
-        expect(o.cheatPaid).toBe(false);
-        expect(o.outOfTurnAccepted).toBe(0);
-        expect(o.ticks).toBeLessThanOrEqual(o.bound);
-      }),
-      { numRuns: cases(20, 200) },
-    );
+    await plansNeverWin(rules, good, bases, party, cases(20, 200));
   }, 240_000);
 });
 
