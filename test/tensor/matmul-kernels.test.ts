@@ -93,6 +93,9 @@ describe.each(kernels.map((kernel) => [`${kernel.name} ${kernel.threads}t`, kern
       const large = bothBits(kernel, problem(200 + i, 2, 66, 70, 67, la, lb));
       expect(large.got).toEqual(large.want);
     });
+    // A transposed against many B panels (packed, where few panels read it in place), split over threads
+    const wide = bothBits(kernel, problem(210, 2, 70, 110, 300, { transposed: true }, {}));
+    expect(wide.got).toEqual(wide.want);
   });
 
   it('matches the reference on batches with short row and column tiles, k blocks, specials and a threaded split', () => {
