@@ -225,18 +225,26 @@ typedef struct {
   long next;         /* the next chunk of A panels, taken with an atomic add */
 } job;
 
-/* B's panel `index` (over all its batches): k rows of nr columns, zero past n. */
+/* B's panel `index` (over all its batches): k rows of nr columns, zero past n. Row-major B copies rows of the
+ * panel; a transposed B (dx = dy W^T) is read in blocks of 16 k steps, a cache line of each column, rather
+ * than one float of nr columns a step, whose lines a stride of a power of two crowds into a few L1 sets. */
 static void pack_b_panel(const job *jb, long index) {
   const operand *b = jb->b;
   const int nr = jb->kern->nr;
   const long k = jb->k, n = jb->n, batch = index / jb->npanels, panel = index % jb->npanels;
   const long width = n - panel * nr < nr ? n - panel * nr : nr;
+  const float *src = b->data + b->offset + batch * b->sb + panel * nr * b->sc;
   float *dst = jb->bpack + index * nr * k;
-  for (long q = 0; q < k; q++, dst += nr) {
-    const float *src = b->data + b->offset + batch * b->sb + q * b->sr + panel * nr * b->sc;
-    long j = 0;
-    for (; j < width; j++) dst[j] = src[j * b->sc];
-    for (; j < nr; j++) dst[j] = 0.0f;
+  if (width < nr)
+    for (long i = 0; i < k * nr; i++) dst[i] = 0.0f;
+  if (b->sc == 1) {
+    for (long q = 0; q < k; q++) memcpy(dst + q * nr, src + q * b->sr, sizeof(float) * width);
+  } else {
+    for (long q0 = 0; q0 < k; q0 += 16) {
+      const long q1 = q0 + 16 < k ? q0 + 16 : k;
+      for (long j = 0; j < width; j++)
+        for (long q = q0; q < q1; q++) dst[q * nr + j] = src[q * b->sr + j * b->sc];
+    }
   }
 }
 
