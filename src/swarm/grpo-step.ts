@@ -108,11 +108,16 @@ export function grpoStepLeaves(policyLeaves: readonly Hash[], groupHashes: reado
   return [headerLeaf(t, t), ...policyLeaves.slice(1), ...slots];
 }
 
-/** h_0, h_1 and the run root (the run tree over [h_0, h_1], as the game's run level hashes it) of a step, from its policies' leaves. */
-export function grpoStepRun(prevLeaves: readonly Hash[], nextLeaves: readonly Hash[], groupHashes: readonly string[], layout: GrpoLayout): { h0: string; h1: string; runRoot: string } {
-  const h0 = toHex(merkleRoot(grpoStepLeaves(prevLeaves, groupHashes, layout, 0)));
-  const h1 = toHex(merkleRoot(grpoStepLeaves(nextLeaves, groupHashes, layout, 1)));
+/** h_0, h_1 and the run root (the run tree over [h_0, h_1], as the game's run level hashes it) of a one-step program, from its states' leaves. */
+export function oneStepRun(h0Leaves: readonly Hash[], h1Leaves: readonly Hash[]): { h0: string; h1: string; runRoot: string } {
+  const h0 = toHex(merkleRoot([...h0Leaves]));
+  const h1 = toHex(merkleRoot([...h1Leaves]));
   return { h0, h1, runRoot: runCommitment([h0, h1]) };
+}
+
+/** h_0, h_1 and the run root of a step, from its policies' leaves. */
+export function grpoStepRun(prevLeaves: readonly Hash[], nextLeaves: readonly Hash[], groupHashes: readonly string[], layout: GrpoLayout): { h0: string; h1: string; runRoot: string } {
+  return oneStepRun(grpoStepLeaves(prevLeaves, groupHashes, layout, 0), grpoStepLeaves(nextLeaves, groupHashes, layout, 1));
 }
 
 export type GrpoStepSpec = {
@@ -136,8 +141,11 @@ export type GrpoStepProgram = JobProgram<GrpoStepSpec> & {
   policyOf(state: TrainState): TrainState;
 };
 
-/** No per-step batch: the step reads its groups from the state. */
-const NO_BATCH = { inputs: new Int32Array(0), targets: new Int32Array(0), mask: new Float32Array(0), shape: [0, 0] as [number, number] };
+/** No per-step batch: a one-step swarm program (this step, the rollout program) reads its data from the state. */
+export const NO_BATCH = { inputs: new Int32Array(0), targets: new Int32Array(0), mask: new Float32Array(0), shape: [0, 0] as [number, number] };
+
+/** A swarm program's id: the SHA-256 of its spec's canonical JSON. */
+export const swarmProgramId = (spec: object): string => toHex(createSha256().update(new TextEncoder().encode(canonicalJson(spec))).digest());
 
 /**
  * The GRPO step of `start` (a state of `policy`) on `groups` (rows from groupRows, in batch order, at most own +
@@ -166,7 +174,7 @@ export function grpoStepProgram(policy: TrainProgram, start: TrainState, groups:
 
   return {
     spec,
-    id: toHex(createSha256().update(new TextEncoder().encode(canonicalJson(spec))).digest()),
+    id: swarmProgramId(spec),
     tokensPerStep: rows * W,
     tokenizer: policy.tokenizer,
     layout,

@@ -31,16 +31,14 @@ import { END_ID, PAD_ID, type TaskExample, type Tokenizer } from '../data/index.
 import type { Gpt, Params } from '../nn/index.js';
 import { cast, compare, concat, expand, max, noGrad, reshape, slice, softmax, sum, take, takeAlong, Tensor, where } from '../tensor/index.js';
 import { MycelError } from '../platform/errors.js';
-import { createSha256, toHex } from '../platform/sha256.js';
-import { runCommitment } from '../train/commitment.js';
+import { toHex } from '../platform/sha256.js';
 import { fromHex } from '../train/hex.js';
 import { merkleRoot, type Hash } from '../train/merkle.js';
 import type { JobProgram, TrainProgram } from '../train/program.js';
-import { canonicalJson } from '../train/spec.js';
 import { headerLeaf, namedLeaf, stateHash, tensorLeaf, type TrainState } from '../train/state.js';
 import { commitmentFromChunkRoot } from '../train/tensor-commitment.js';
 import { ADVANTAGE_EPS } from './grpo.js';
-import { groupHash } from './grpo-step.js';
+import { groupHash, NO_BATCH, oneStepRun, swarmProgramId } from './grpo-step.js';
 import { rolloutUniforms } from './rollout-seeds.js';
 import { swarmTask, type SapoConfig } from './sapo-config.js';
 
@@ -228,9 +226,7 @@ export function rolloutLeaves(policyLeaves: readonly Hash[], inputs: RolloutInpu
 
 /** h_0, h_1 and the run root (the run tree over [h_0, h_1], as the game's run level hashes it) of a group's generation. */
 export function rolloutRun(policyLeaves: readonly Hash[], inputs: RolloutInputs, output: RolloutOutput, layout: RolloutLayout): { h0: string; h1: string; runRoot: string } {
-  const h0 = toHex(merkleRoot(rolloutLeaves(policyLeaves, inputs, layout)));
-  const h1 = toHex(merkleRoot(rolloutLeaves(policyLeaves, inputs, layout, output)));
-  return { h0, h1, runRoot: runCommitment([h0, h1]) };
+  return oneStepRun(rolloutLeaves(policyLeaves, inputs, layout), rolloutLeaves(policyLeaves, inputs, layout, output));
 }
 
 export type RolloutSpec = {
@@ -246,9 +242,6 @@ export type RolloutSpec = {
 };
 
 export type RolloutProgram = JobProgram<RolloutSpec> & { layout: RolloutLayout };
-
-/** No per-step batch: the step reads its question from the state. */
-const NO_BATCH = { inputs: new Int32Array(0), targets: new Int32Array(0), mask: new Float32Array(0), shape: [0, 0] as [number, number] };
 
 /** The generation of one question's group by `start` (a state of `policy`) under the swarm's config. */
 export function rolloutProgram(policy: TrainProgram, start: TrainState, inputs: RolloutInputs, config: SapoConfig): RolloutProgram {
@@ -271,7 +264,7 @@ export function rolloutProgram(policy: TrainProgram, start: TrainState, inputs: 
   const tensor = (state: TrainState, name: string) => state.opt.tensors[name];
   return {
     spec,
-    id: toHex(createSha256().update(new TextEncoder().encode(canonicalJson(spec))).digest()),
+    id: swarmProgramId(spec),
     tokensPerStep: L * K,
     tokenizer: policy.tokenizer,
     layout,

@@ -8,21 +8,21 @@
  */
 import fc from 'fast-check';
 import { beforeAll, describe, expect, test } from 'vitest';
-import { runCommitment, runJob, type RunRecord, type TrainProgram, type TrainState } from '../../src/train/index.js';
+import { runCommitment, type TrainProgram, type TrainState } from '../../src/train/index.js';
 import { adversary, playGame, replayParty, rulesOf, type Rules } from '../../src/verify/index.js';
-import { EVAL_TENSORS, evalProgram, evalTokenizer, type EvalProgram, type EvalSpec } from '../../src/swarm/eval-program.js';
+import { EVAL_TENSORS, evalProgram, evalTokenizer, type EvalProgram } from '../../src/swarm/eval-program.js';
 import { buildProgram, policySpec, type PolicyModel } from '../../src/swarm/sapo-policy.js';
 import { parseSapoConfig } from '../../src/swarm/sapo-config.js';
 import { Tensor } from '../../src/tensor/index.js';
 import type { Gpt } from '../../src/nn/index.js';
-import { tempStore } from '../train/helpers.js';
+import { storedRun, type StoredRun } from '../train/helpers.js';
 import { cases, type Base } from '../verify/adversary-game.js';
 import { plansNeverWin } from '../verify/plans-never-win.js';
 
 const TINY: PolicyModel = { contextLength: 16, dModel: 16, layers: 1, heads: 2, mlpHidden: 32 };
 const CONFIG = { digits: 1, rows: 4 };
 
-type Run = { program: EvalProgram; record: RunRecord<EvalSpec>; store: Awaited<ReturnType<typeof tempStore>> };
+type Run = StoredRun<EvalProgram>;
 
 let honest: EvalProgram;
 let model: Gpt;
@@ -31,11 +31,7 @@ let rules: Rules;
 let good: Run;
 let K: number;
 
-async function runOf(program: EvalProgram): Promise<Run> {
-  const store = await tempStore();
-  const { record } = await runJob(program, { store });
-  return { program, record, store };
-}
+const runOf = (program: EvalProgram): Promise<Run> => storedRun(program);
 
 const party = (run: Run, role: 'solver' | 'challenger') => replayParty({ role, program: run.program, reference: honest, store: run.store, record: run.record });
 

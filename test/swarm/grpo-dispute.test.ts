@@ -9,19 +9,19 @@
  */
 import fc from 'fast-check';
 import { beforeAll, describe, expect, test } from 'vitest';
-import { runCommitment, runJob, stateHash, stateLeaves, type RunRecord, type TrainProgram } from '../../src/train/index.js';
+import { runCommitment, stateHash, stateLeaves, type TrainProgram } from '../../src/train/index.js';
 import { adversary, playGame, replayParty, rulesOf, type Rules } from '../../src/verify/index.js';
-import { groupHash, groupRows, grpoStepProgram, grpoStepRun, rebuildStep, slotName, type GrpoStepProgram, type GrpoStepSpec, type UsedGroup } from '../../src/swarm/grpo-step.js';
+import { groupHash, groupRows, grpoStepProgram, grpoStepRun, rebuildStep, slotName, type GrpoStepProgram, type UsedGroup } from '../../src/swarm/grpo-step.js';
 import { blobKey, finishRound, reexecPlan, startRound, swarmTokenizer, type SapoNode } from '../../src/swarm/round.js';
 import type { Rollout, RolloutGroup } from '../../src/swarm/rollout-message.js';
-import { tempStore } from '../train/helpers.js';
+import { storedRun, type StoredRun } from '../train/helpers.js';
 import { cases, type Base } from '../verify/adversary-game.js';
 import { plansNeverWin } from '../verify/plans-never-win.js';
 import { testConfig, testNodes } from './helpers.js';
 
 const config = testConfig({ tasks: [{ name: 'modular', config: { modulus: 10 } }], own: 2, external: 2, maxTokens: 2, temperature: 0.7 });
 
-type Run = { program: GrpoStepProgram; record: RunRecord<GrpoStepSpec>; store: Awaited<ReturnType<typeof tempStore>> };
+type Run = StoredRun<GrpoStepProgram>;
 
 /** A colluder's group that the cheat lists without training on it. */
 const fakeGroup: RolloutGroup = { index: 0, task: 'modular', taskSeed: 9, prompt: '3+4%10=', answer: '7', completions: [1, 0, 0, 0].map((reward, k) => ({ seed: k, tokens: [7 - k], reward })) };
@@ -36,11 +36,7 @@ let honest: GrpoStepProgram; // the step over the groups the cheat lists (its ow
 let rules: Rules;
 let good: Run;
 
-async function runOf(program: GrpoStepProgram): Promise<Run> {
-  const store = await tempStore();
-  const { record } = await runJob(program, { store });
-  return { program, record, store };
-}
+const runOf = (program: GrpoStepProgram): Promise<Run> => storedRun(program);
 
 const party = (run: Run, role: 'solver' | 'challenger') => replayParty({ role, program: run.program, reference: honest, store: run.store, record: run.record });
 

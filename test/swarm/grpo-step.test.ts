@@ -11,12 +11,11 @@ import {
 import { grpoStepFacts } from '../../src/swarm/grpo-step-facts.js';
 import { swarmTokenizer } from '../../src/swarm/round.js';
 import type { RolloutGroup } from '../../src/swarm/rollout-message.js';
-import { jobFacts } from '../../src/chain/dispute-moves.js';
 import { runCommitment, stateHash, stateLeaves, type TrainState } from '../../src/train/index.js';
 import { toHex } from '../../src/platform/sha256.js';
 import { Tensor } from '../../src/tensor/index.js';
-import { rulesOf } from '../../src/verify/index.js';
 import { TINY_MODEL, testConfig, testNodes } from './helpers.js';
+import { expectDeploymentFacts } from './deployment-facts.js';
 
 const config = testConfig({ tasks: [{ name: 'modular', config: { modulus: 10 } }], own: 2, external: 2, maxTokens: 2, temperature: 0.7 });
 const W = TINY_MODEL.contextLength;
@@ -104,10 +103,5 @@ test('the step program is the same for every policy and group of a config: one f
   const two = stepOf([group([0, 1, 1, 1]), group([0, 0, 0, 1]), group([1, 1, 1, 1])], 2, 3).step;
   expect(one.spec.groups).not.toEqual(two.spec.groups);
   expect(one.spec.start).not.toBe(two.spec.start);
-  const f1 = jobFacts(rulesOf(one));
-  const f2 = jobFacts(rulesOf(two));
-  expect(f1.h0).not.toBe(f2.h0);
-  expect([f1.root, f1.size]).toEqual([f2.root, f2.size]);
-  const deployed = grpoStepFacts(TINY_MODEL, config);
-  expect([deployed.root, deployed.size, deployed.steps]).toEqual([f1.root, f1.size, 1]);
+  expectDeploymentFacts(one, two, grpoStepFacts(TINY_MODEL, config));
 }, 60_000);

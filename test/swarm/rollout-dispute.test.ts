@@ -13,21 +13,21 @@ import fc from 'fast-check';
 import { beforeAll, describe, expect, test } from 'vitest';
 import { END_ID, getTask } from '../../src/data/index.js';
 import { Tensor } from '../../src/tensor/index.js';
-import { runCommitment, runJob, stateLeaves, type RunRecord, type TrainProgram } from '../../src/train/index.js';
+import { runCommitment, stateLeaves, type TrainProgram } from '../../src/train/index.js';
 import { adversary, playGame, replayParty, rulesOf, type Rules } from '../../src/verify/index.js';
 import { groupHash, groupRows } from '../../src/swarm/grpo-step.js';
-import { rolloutAllowedIds, rolloutInputs, rolloutLayout, rolloutProgram, rolloutRun, ROLLOUT_TENSORS, type RolloutInputs, type RolloutProgram, type RolloutSpec } from '../../src/swarm/rollout-program.js';
+import { rolloutAllowedIds, rolloutInputs, rolloutLayout, rolloutProgram, rolloutRun, ROLLOUT_TENSORS, type RolloutInputs, type RolloutProgram } from '../../src/swarm/rollout-program.js';
 import { authorAddress, rolloutSeed, roundBeacon } from '../../src/swarm/rollout-seeds.js';
 import { startRound, type SapoNode } from '../../src/swarm/round.js';
 import type { RolloutGroup } from '../../src/swarm/rollout-message.js';
-import { tempStore } from '../train/helpers.js';
+import { storedRun, type StoredRun } from '../train/helpers.js';
 import { cases, type Base } from '../verify/adversary-game.js';
 import { plansNeverWin } from '../verify/plans-never-win.js';
 import { testConfig, testNodes } from './helpers.js';
 
 const config = testConfig({ tasks: [{ name: 'modular', config: { modulus: 10 } }], own: 4, completions: 4, maxTokens: 2, temperature: 0.7 });
 
-type Run = { program: RolloutProgram; record: RunRecord<RolloutSpec>; store: Awaited<ReturnType<typeof tempStore>> };
+type Run = StoredRun<RolloutProgram>;
 
 let node: SapoNode;
 let layout: ReturnType<typeof rolloutLayout>;
@@ -36,11 +36,7 @@ type Case = { group: RolloutGroup; inputs: RolloutInputs; honest: RolloutProgram
 let useful: Case;
 let equal: Case;
 
-async function runOf(program: RolloutProgram): Promise<Run> {
-  const store = await tempStore();
-  const { record } = await runJob(program, { store });
-  return { program, record, store };
-}
+const runOf = (program: RolloutProgram): Promise<Run> => storedRun(program);
 
 function dispute(c: Case, solver: Run, challenger: Run) {
   const party = (run: Run, role: 'solver' | 'challenger') => replayParty({ role, program: run.program, reference: c.honest, store: run.store, record: run.record });

@@ -10,14 +10,14 @@ import { runJob, stateHash, stateLeaves } from '../../src/train/index.js';
 import { groupHash, groupRows, publishedGroups } from '../../src/swarm/grpo-step.js';
 import { generateRollouts, rolloutAllowedIds, rolloutInputs, rolloutLayout, rolloutLeaves, rolloutProgram, rolloutRun, ROLLOUT_TENSORS } from '../../src/swarm/rollout-program.js';
 import { authorAddress, rolloutQuestion, rolloutSeed, rolloutUniforms, roundBeacon } from '../../src/swarm/rollout-seeds.js';
-import { startRound } from '../../src/swarm/round.js';
+import { createSapoNode, startRound } from '../../src/swarm/round.js';
 import { toHex } from '../../src/platform/sha256.js';
 import { identityFromRaw } from '../../src/p2p/identity.js';
-import { jobFacts } from '../../src/chain/dispute-moves.js';
-import { rulesOf } from '../../src/verify/index.js';
 import { rolloutFacts } from '../../src/swarm/rollout-facts.js';
 import { tempStore } from '../train/helpers.js';
-import { keyOf, TINY_MODEL, testConfig, testNodes } from './helpers.js';
+import { expectDeploymentFacts } from './deployment-facts.js';
+import { buildProgram, policySpec, pretrainPolicy, SWARM_TASKS } from '../../src/swarm/sapo-policy.js';
+import { keyOf, peerIdOf, TINY_MODEL, testConfig, testNodes } from './helpers.js';
 
 const config = testConfig({ tasks: [{ name: 'modular', config: { modulus: 10 } }], own: 3, completions: 4, maxTokens: 2, temperature: 0.7 });
 
@@ -81,9 +81,14 @@ describe('SAPO generates with the program', () => {
 
   test('the in-program reward is the task\'s verifier on every row, and completions hold only the allowed ids', () => {
     const seen = new Set<string>();
-    // Modular and addition (the chain's task), many questions each, so that right and wrong completions, ended and not, all occur.
-    for (const swarm of [config, testConfig({ tasks: [{ name: 'addition', config: { digits: 1 } }], own: 4, completions: 4, maxTokens: 3, temperature: 1 })]) {
-      const [n] = testNodes(1, swarm, 4, 40);
+    // Modular and addition (the chain's task), many questions each, so that right and wrong completions, ended and not,
+    // all occur; and the default swarm's mix (its four tasks, 21 allowed ids).
+    const mix = testConfig({ tasks: SWARM_TASKS, own: 4, completions: 4, maxTokens: 8, temperature: 1 });
+    for (const swarm of [config, testConfig({ tasks: [{ name: 'addition', config: { digits: 1 } }], own: 4, completions: 4, maxTokens: 3, temperature: 1 }), mix]) {
+      // The mix's prompts (base conversion's up to 15 characters) need the swarm policy's context of 24.
+      const model = swarm === mix ? { ...TINY_MODEL, contextLength: 24 } : TINY_MODEL;
+      const program = buildProgram(policySpec(swarm, { model, seed: 4, batchSize: 16, lr: 3e-2, steps: 40 }));
+      const n = createSapoNode({ id: peerIdOf(0), key: keyOf(0), config: swarm, program, policy: pretrainPolicy(program, 40) });
       const allowed = new Set(rolloutAllowedIds(swarm, n.program.tokenizer));
       for (let round = 0; round < 12; round++) {
         for (const g of startRound(n, round).rollout.groups) {
@@ -97,6 +102,7 @@ describe('SAPO generates with the program', () => {
       }
     }
     expect([...seen]).toEqual(expect.arrayContaining(['addition 0 ended', 'addition 0 full', 'addition 1 ended', 'modular 0 ended', 'modular 1 ended']));
+    for (const task of ['arithmetic', 'radix']) expect([...seen].some((k) => k.startsWith(task))).toBe(true);
   });
 
   test('a group\'s rows do not depend on what it is generated with', () => {
@@ -127,10 +133,5 @@ test('the facts depend on the deployment only: two policies on two questions giv
   const one = rolloutProgram(a.program, a.policy, inputsOf(a, 0), config);
   const two = rolloutProgram(b.program, b.policy, inputsOf(b, 5), config);
   expect(one.spec.inputs).not.toBe(two.spec.inputs);
-  const f1 = jobFacts(rulesOf(one));
-  const f2 = jobFacts(rulesOf(two));
-  expect(f1.h0).not.toBe(f2.h0);
-  expect([f1.root, f1.size]).toEqual([f2.root, f2.size]);
-  const deployed = rolloutFacts(TINY_MODEL, config);
-  expect([deployed.root, deployed.size, deployed.steps]).toEqual([f1.root, f1.size, 1]);
+  expectDeploymentFacts(one, two, rolloutFacts(TINY_MODEL, config));
 }, 60_000);

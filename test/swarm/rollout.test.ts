@@ -76,6 +76,20 @@ describe('hostile peers', () => {
     });
   });
 
+  it('a completion may hold only ids the rollout program samples: a PAD, byte or other task\'s character is refused', () => {
+    const tokenizer = alice.program.tokenizer;
+    // modular's alphabet has no 'b' (brackets'), so the program never samples it; nor PAD, nor a byte token.
+    for (const token of [tokenizer.padId, 2 + 'x'.charCodeAt(0), tokenizer.encode('b')[0]]) {
+      const r: Rollout = structuredClone(honest.rollout);
+      r.groups[0].completions[0].tokens = [token];
+      r.groups[0].completions[0].reward = 0;
+      const { sig: _s, ...body } = r;
+      const verdict = checkRollout(config, tokenizer, signRollout(body, keyOf(0)), { round: 0, from: alice.id });
+      expect(verdict).toMatchObject({ ok: false, kind: 'bad-completion' });
+      if (!verdict.ok) expect(verdict.reason).toMatch(/outside the swarm's tasks' characters/);
+    }
+  });
+
   it('a slow node skips to the current round: its started round is dropped, not replayed', () => {
     const started = startRound(bob, 0);
     const skipped = startRound(started.node, 3);
