@@ -430,13 +430,15 @@ static void detect_unary(void) {
 /* ---------------------------------------------------------------- split over threads */
 
 /*
- * Below this many elements a kernel stays on the calling thread: waking the pool costs tens of microseconds on
- * a virtual machine. Memory-bound kernels (a load and a store an element) need more to gain: on a shared 2-core
- * VM a binary op or where over 262k elements took about as long on 2 threads as on 1, and plain copies
- * (permute, expand, slice, concat) gained nothing at 0.26-1M elements, so they stay on one thread.
+ * Below these many elements a kernel stays on the calling thread: waking the pool costs tens of microseconds on
+ * a virtual machine. The math and row kernels gain from 32k elements. Memory-bound ones need more, measured on a
+ * shared 2-core VM (1 thread against 2): where and AdamW gain from about 262k (where 122 -> 102 us there); a
+ * binary op lost below 512k (131k: 27 -> 34 us, 393k: 74 -> 77) and gained at 1M (197 -> 130); plain copies
+ * (permute, expand, slice, concat) gained nothing at 0.13-1M elements, so they stay on one thread.
  */
 #define MIN_PARALLEL 32768
 #define MIN_PARALLEL_MEMORY 262144
+#define MIN_PARALLEL_BINARY 524288
 
 /*
  * A kernel's output as `units` (elements, rows, or whole rows of a row op) computed by run(ctx, from, to) for
@@ -611,7 +613,7 @@ static napi_value js_binary(napi_env env, napi_callback_info info) {
   if ((size_t)layout_size(&l) != o.length || (size_t)layout_reach(&l, 0) > a.length || (size_t)layout_reach(&l, 1) > b.length)
     return fail(env, "mycel native binary: the layout does not fit the arrays");
   const layout_ctx ctx = {(int)op, a.data, b.data, NULL, o.data, &l};
-  split(binary_range, &ctx, layout_rows(&l), 1, (int64_t)o.length, MIN_PARALLEL, threads);
+  split(binary_range, &ctx, layout_rows(&l), 1, (int64_t)o.length, MIN_PARALLEL_BINARY, threads);
   return NULL;
 }
 

@@ -242,6 +242,10 @@ describe('split over the addon\'s threads', () => {
     const g = new Float32Array(rows * n).map((_, i) => Math.cos(i * 78.233));
     x[17] = NaN;
     x[5 * n + 3] = -Infinity;
+    // Memory-bound kernels split from 262,144 elements (where, sums over rows, AdamW) or 524,288 (binary).
+    const R = 14 * rows; // 552,034 elements
+    const big = new Float32Array(R * n).map((_, i) => (i % 11 === 0 ? -1 : 1) * x[i % x.length]);
+    const gBig = big.map((value, i) => value * g[i % g.length]);
     for (const threads of [1, 2, 3]) {
       const k = createNativeElementwise(addon, { threads })!;
       for (const op of ['exp', 'gelu', 'gelu_grad'] as MathUnaryOp[]) {
@@ -250,14 +254,14 @@ describe('split over the addon\'s threads', () => {
         k.unary(op, x, actual);
         expect(bitsOf(actual), `${op} on ${threads} threads`).toEqual(bitsOf(expected));
       }
-      // Binary ops split by output rows: same shapes, a broadcast row, a broadcast column, a [7, 1, 131] operand.
-      for (const [as, bs] of [[[rows, n], [rows, n]], [[rows, n], [n]], [[rows, 1], [rows, n]], [[7, 43, n], [7, 1, n]]] as const) {
+      // Binary ops split by output rows: same shapes, a broadcast row, a broadcast column, a [14, 1, 131] operand.
+      for (const [as, bs] of [[[R, n], [R, n]], [[R, n], [n]], [[R, 1], [R, n]], [[14, rows, n], [14, 1, n]]] as const) {
         const outShape = broadcastShapes('add', as, bs);
         for (const op of BINARY_OPS) {
           const [expected, actual] = [new Float32Array(sizeOf(outShape)), new Float32Array(sizeOf(outShape))];
-          ref.binary(op, x.subarray(0, sizeOf(as)), as, g.subarray(0, sizeOf(bs)), bs, expected, outShape);
-          k.binary(op, x.subarray(0, sizeOf(as)), as, g.subarray(0, sizeOf(bs)), bs, actual, outShape);
-          expect(bitsOf(actual), `${op} [${as}] [${bs}] on ${threads} threads`).toEqual(bitsOf(expected));
+          ref.binary(op, big.subarray(0, sizeOf(as)), as, gBig.subarray(0, sizeOf(bs)), bs, expected, outShape);
+          k.binary(op, big.subarray(0, sizeOf(as)), as, gBig.subarray(0, sizeOf(bs)), bs, actual, outShape);
+          expect(firstDifference(actual, expected), `${op} [${as}] [${bs}] on ${threads} threads`).toBe(-1);
         }
       }
       const run = (name: string, f: (kernels: ElementwiseKernels, out: Float32Array) => void) => {
@@ -270,8 +274,6 @@ describe('split over the addon\'s threads', () => {
       run('layer_norm_grad', (kernels, out) => kernels.layerNormGrad(x, g, rows, n, Math.fround(1e-5), out));
       run('softmax', (kernels, out) => kernels.softmax(x, rows, n, out, ref.unary));
       run('softmax_grad', (kernels, out) => kernels.softmaxGrad(x, g, rows, n, out));
-      // where, reductions and AdamW split from 262,144 elements (memory-bound) or 32,768 (sums along rows).
-      const big = new Float32Array(7 * rows * n).map((_, i) => (i % 11 === 0 ? -1 : 1) * x[i % x.length]);
       const cond = Int32Array.from({ length: n }, (_, i) => i % 3);
       const runBig = (name: string, f: (kernels: ElementwiseKernels, out: Float32Array) => void) => {
         const [expected, actual] = [new Float32Array(big.length), new Float32Array(big.length)];
@@ -279,9 +281,9 @@ describe('split over the addon\'s threads', () => {
         f(k, actual);
         expect(firstDifference(actual, expected), `${name} on ${threads} threads`).toBe(-1);
       };
-      runBig('where', (kernels, out) => kernels.where(cond, [n], big, [7 * rows, n], g.subarray(0, 7 * rows), [7 * rows, 1], out, [7 * rows, n]));
+      runBig('where', (kernels, out) => kernels.where(cond, [n], big, [R, n], g.subarray(0, R), [R, 1], out, [R, n]));
       for (const op of ['sum', 'max'] as const) {
-        for (const [outer, middle, inner] of [[rows, n, 1], [7 * rows, n, 1], [7, rows, n], [1, 7 * rows, n]] as const) {
+        for (const [outer, middle, inner] of [[rows, n, 1], [R, n, 1], [14, rows, n], [1, R, n]] as const) {
           const [expected, actual] = [new Float32Array(outer * inner), new Float32Array(outer * inner)];
           ref.reduce(op, big.subarray(0, outer * middle * inner), outer, middle, inner, expected);
           k.reduce(op, big.subarray(0, outer * middle * inner), outer, middle, inner, actual);
@@ -290,7 +292,7 @@ describe('split over the addon\'s threads', () => {
       }
       const c = { beta1: Math.fround(0.9), oneMinusBeta1: Math.fround(0.1), beta2: Math.fround(0.95), oneMinusBeta2: Math.fround(0.05), correction1: Math.fround(0.19), correction2: Math.fround(0.0975), eps: Math.fround(1e-8), decay: Math.fround(0.99997), lr: Math.fround(3e-4) };
       const [expected, actual] = [0, 1, 2].map(() => [0, 1, 2].map(() => new Float32Array(big.length)));
-      const [gBig, vBig] = [big.map((value, i) => value * g[i % g.length]), big.map(Math.abs)];
+      const vBig = big.map(Math.abs);
       referenceAdamw(big, gBig, big, vBig, c, expected[0], expected[1], expected[2]);
       k.adamw(big, gBig, big, vBig, c, actual[0], actual[1], actual[2]);
       actual.forEach((out, i) => expect(firstDifference(out, expected[i]), `adamw output ${i} on ${threads} threads`).toBe(-1));
