@@ -7,7 +7,7 @@
 // lists a colluder's group it did not train on, challenged with the honest step), `swarm_challenge_step` and
 // `{action: "step_dispute_total", gas, rounds}` with its moves (`step_dispute_move`).
 import { keccak256, toHex as viemHex } from 'viem';
-import { swarmChallengeScore, swarmChallengeStep, swarmClaimScore, swarmCollect, swarmCollectUse, swarmFixBeacon, swarmForfeitUnavailable, swarmProveUse, swarmPublishPolicy, swarmRequestPolicy, swarmRolloutLeaf } from '../src/chain/index.js';
+import { swarmChallengeRollout, swarmChallengeScore, swarmChallengeStep, swarmClaimScore, swarmCollect, swarmCollectUse, swarmFixBeacon, swarmForfeitUnavailable, swarmProveUse, swarmPublishPolicy, swarmRequestPolicy, swarmRolloutLeaf } from '../src/chain/index.js';
 import { policyBatches, policyParts } from '../src/node/swarm-availability.js';
 import { adversary, rulesOf } from '../src/verify/index.js';
 import { EVAL_TENSORS } from '../src/swarm/eval-program.js';
@@ -15,11 +15,12 @@ import { MycelTokenAbi } from '../src/chain/generated/MycelToken.js';
 import { read, send } from '../src/chain/actions/send.js';
 import { SwarmCoordinatorAbi } from '../src/chain/generated/SwarmCoordinator.js';
 import { LAYOUT, groupOf, stepPolicy, stepRun, usedGroups } from '../test/chain/coordinator-step-fixture.js';
-import { ECONOMICS, beaconOf, commitIn, evalRun, playRecordedDispute, playScoreDispute, policyOf, rolloutHash, rolloutsOf, setupSwarmChain, syntheticClaim, usedOf, type Claim } from '../test/chain/coordinator-fixture.js';
+import { ECONOMICS, beaconOf, commitIn, evalRun, playRecordedDispute, playScoreDispute, policyOf, rolloutGroup, rolloutHash, rolloutsOf, setupSwarmChain, syntheticClaim, usedOf, type Claim } from '../test/chain/coordinator-fixture.js';
+import { fabricatedRollout, honestRollout, rolloutPolicy } from '../test/chain/coordinator-rollout-fixture.js';
 import type { makeReporter } from './report.js';
 
 /** A used leaf of some other contributor's rollout. */
-const rolloutLeafOf = (i: number) => swarmRolloutLeaf(`0x${'0b'.repeat(20)}`, rolloutHash(9, 2, i));
+const rolloutLeafOf = (i: number) => swarmRolloutLeaf(`0x${'0b'.repeat(20)}`, rolloutGroup(9, 2, i));
 
 /**
  * A step dispute: Alice lists Carol's group beside her own, trains on hers only (the fake use), and Bob challenges her
@@ -49,6 +50,33 @@ async function stepDispute(c: Awaited<ReturnType<typeof setupSwarmChain>>, repor
   });
 }
 
+/**
+ * A rollout dispute: Alice commits a fabricated group (useful claimed on an all-equal group, or rows her policy did not
+ * generate), Bob challenges it with the honest run of her question; the coordinator derives her run root from her
+ * policy of the round before; played on chain to one instruction.
+ */
+async function rolloutDispute(c: Awaited<ReturnType<typeof setupSwarmChain>>, report: ReturnType<typeof makeReporter>): Promise<void> {
+  const [alice, bob] = c.wallets.slice(1, 3);
+  const round = (await read<bigint>(c.publicClient, { address: c.coordinator, abi: SwarmCoordinatorAbi, functionName: 'currentRound', args: [] })) + 2n;
+  const policy = rolloutPolicy(41);
+  const { honest, run } = await honestRollout(policy, alice.account.address, round, 0);
+  const fake = await fabricatedRollout(honest, run.group);
+  const rollouts = rolloutsOf(alice.account.address, [fake.group]);
+  await commitIn(c, alice, round - 1n, { policyHash: policy.hash });
+  await commitIn(c, alice, round, { policyHash: policy.hash, rolloutsRoot: rollouts.root });
+  const challenged = await swarmChallengeRollout(bob, {
+    coordinator: c.coordinator, round, group: { author: alice.account.address, ...fake.group }, proof: rollouts.path(0), policyLeaves: policy.leaves, root: run.runRoot,
+  });
+  report({ action: 'swarm_challenge_rollout', gas: Number(challenged.gasUsed), completions: honest.layout.completions, tokens: honest.layout.tokens, width: honest.layout.width, policy_leaves: policy.leaves.length });
+  const played = await playRecordedDispute(c, challenged.disputeId, honest, { solver: fake, challenger: run }, { solver: alice, challenger: bob });
+  const r = played.ruling;
+  report({
+    action: 'rollout_dispute_total', gas: Number(played.gas), rounds: played.rounds, transactions: played.transactions, fabricated: run.group.useful ? 'rows' : 'useful',
+    ruling: `${r.loser} loses at ${r.at}: step ${r.t}, op ${r.op}, instruction ${r.instruction} (${r.opcode})`,
+    with_challenge: Number(played.gas + challenged.gasUsed),
+  });
+}
+
 export async function swarmOnChain(report: ReturnType<typeof makeReporter>): Promise<void> {
   const c = await setupSwarmChain({ nodes: 3 });
   try {
@@ -59,9 +87,11 @@ export async function swarmOnChain(report: ReturnType<typeof makeReporter>): Pro
     await send(c.wallets[0], { address: c.token, abi: MycelTokenAbi, functionName: 'transfer', args: [challenger.account.address, ECONOMICS.claimBond] });
     await send(challenger, { address: c.token, abi: MycelTokenAbi, functionName: 'approve', args: [c.coordinator, ECONOMICS.claimBond] });
     const policies = [1, 2, 3].map(policyOf);
-    const round = 1n;
+    // Alice's policy of round 1 generates her groups of round 2 (a group is paid only then).
+    await commitIn(c, alice, 1n, { policyHash: policies[0].hash });
+    const round = 2n;
     const s = await c.schedule(round);
-    const rollouts = rolloutsOf(alice.account.address, [0, 1, 2, 3].map((i) => rolloutHash(1, 1, i)));
+    const rollouts = rolloutsOf(alice.account.address, [0, 1, 2, 3].map((i) => rolloutGroup(1, 2, i)));
     report({ action: 'swarm_commit', gas: Number((await commitIn(c, alice, round, { policyHash: policies[0].hash, rolloutsRoot: rollouts.root })).gasUsed) });
     await commitIn(c, bob, round, { policyHash: policies[1].hash });
     await commitIn(c, carol, round, { policyHash: policies[2].hash }); // a step of round + 1 starts from a committed policy
@@ -104,7 +134,7 @@ export async function swarmOnChain(report: ReturnType<typeof makeReporter>): Pro
     for (const b of batches) publishGas += (await swarmPublishPolicy(alice, { coordinator: c.coordinator, round, parts: b })).gasUsed;
     const policyBytes = parts.reduce((sum, p) => sum + (p.data.length - 2) / 2, 0);
     report({ action: 'swarm_publish_policy', gas: Number(publishGas), transactions: batches.length, policy_leaves: parts.length, policy_bytes: policyBytes, gas_per_byte: Math.round((Number(publishGas) / policyBytes) * 10) / 10 });
-    const proved = await swarmProveUse(alice, { coordinator: c.coordinator, round, rolloutHash: rolloutHash(1, 1, 1), user: carol.account.address, own: rollouts.path(1), used: used.path(rollouts.leaves[1]) });
+    const proved = await swarmProveUse(alice, { coordinator: c.coordinator, round, index: 1, groupHash: rolloutHash(1, 2, 1), user: carol.account.address, own: rollouts.path(1), used: used.path(rollouts.leaves[1]) });
     report({ action: 'swarm_prove_use', gas: Number(proved.gasUsed) });
     await c.mineTo(s.useEnd);
     report({ action: 'swarm_collect', gas: Number((await swarmCollect(alice, { coordinator: c.coordinator, round })).gasUsed) });
@@ -131,6 +161,7 @@ export async function swarmOnChain(report: ReturnType<typeof makeReporter>): Pro
     await c.mineTo(late.deadline + 257n);
     report({ action: 'swarm_fix_beacon_void', gas: Number((await swarmFixBeacon(carol, { coordinator: c.coordinator, round: voidRound })).gasUsed) });
     await stepDispute(c, report);
+    await rolloutDispute(c, report);
   } finally {
     await c.stop();
   }

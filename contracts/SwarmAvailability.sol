@@ -163,7 +163,7 @@ contract SwarmAvailability {
         if (!av.open) revert SwarmNoRequest(round, msg.sender);
         if (block.number >= av.deadline) revert SwarmPublishClosed(round, msg.sender, block.number, av.deadline);
         SwarmCoordinator.Entry memory e = COORDINATOR.getEntry(round, msg.sender);
-        uint256 total = COORDINATOR.programOf(e.modelConfig).policyLeafCount;
+        uint256 total = abi.decode(COORDINATOR.programOf(e.modelConfig), (SwarmCoordinator.EvalProgram)).policyLeafCount;
         for (uint256 i = 0; i < parts.length; ++i) _publishPart(round, e.policyHash, total, parts[i]);
         uint256 published = av.published + parts.length;
         av.published = uint32(published);
@@ -208,6 +208,12 @@ contract SwarmAvailability {
         address requester = av.requester;
         (uint256 prize, uint256 burned) = COORDINATOR.forfeitClaim(round, node, requester, REQUEST_BOND);
         emit PolicyForfeited(round, node, requester, prize, burned);
+    }
+
+    /// @notice For the coordinator: the late challenge window `node`'s publication opened (0: none), and whether a request against it is open.
+    function lateWindow(uint256 round, address node) external view returns (uint64 challengeEnd, bool open) {
+        Availability storage av = _availability[round][node];
+        return (av.challengeEnd, av.open);
     }
 
     function getAvailability(uint256 round, address node) external view returns (Availability memory) {

@@ -9,14 +9,15 @@ import {NodeRegistry} from "./NodeRegistry.sol";
 import {Commitments} from "./Commitments.sol";
 import {SwarmPrograms} from "./SwarmPrograms.sol";
 import {SwarmAvailability} from "./SwarmAvailability.sol";
+import {SwarmRollout} from "./SwarmRollout.sol";
 
 /**
  * @title SwarmCoordinator: RL swarm rounds on chain, paid by verified score and verified use
  * @notice A round clock on block numbers that nobody runs (docs/swarm-chain.md). Round r:
  *
  * 1. Commit window, blocks [START + r·COMMIT_BLOCKS, deadline(r)), deadline(r) = START + (r+1)·COMMIT_BLOCKS: each
- *    registered, active node {commit}s once, with {COMMIT_BOND}: its rollouts' Merkle root (leaves
- *    {rolloutLeaf}(node, rollout hash)), its policy hash (the root of its policy's state-tree leaves), the rollout
+ *    registered, active node {commit}s once, with {COMMIT_BOND}: its rollout groups' Merkle root (leaves
+ *    {SwarmRollout.leaf}(node, question index, group hash, useful)), its policy hash (the root of its policy's state-tree leaves), the rollout
  *    leaves of round r-1 its GRPO step trained on (their root, `usedRoot`, computed here; the leaves logged) and its
  *    model config, which names the
  *    evaluation program (rules fixed here at deployment).
@@ -39,6 +40,10 @@ import {SwarmAvailability} from "./SwarmAvailability.sol";
  *    (claims not refuted). Use: a contributor {proveUse}s that a rollout leaf naming it is in its own rolloutsRoot
  *    of round r and in another node's usedRoot of round r+1, until useEnd(r) = challengeEnd(r+1); then it
  *    {collectUse}s USE_SHARE_BPS of round r's reward, split by proven uses, if its own claim of round r stood.
+ *
+ * A rollout group is the output of its rollout program (its author's policy of round r-1 on the question its index
+ * draws from the swarm's beacon): anyone may {challengeRollout} it until challengeEnd(r); a refuted group is never
+ * paid for use and takes its author's commit bond.
  *
  * Data availability (a claimer made to publish its committed policy on chain, docs/swarm-chain.md) is served by
  * {AVAILABILITY}, a SwarmAvailability this constructor creates; the bonds it takes stay here.
@@ -69,6 +74,19 @@ contract SwarmCoordinator is IDisputeClient {
         uint64 steps;
         uint32 policyLeafCount;
         GrpoStep grpo;
+        RolloutStep rollout;
+    }
+
+    /**
+     * @notice A model config's rollout program (one step: a group's generation, src/swarm/rollout-program.ts): its
+     * facts tree, its tokens generated per completion (K) and the digits of the swarm's addition task. L and W are
+     * its GRPO step's completions and width.
+     */
+    struct RolloutStep {
+        bytes32 factsRoot;
+        uint64 factsSize;
+        uint32 maxTokens;
+        uint32 digits;
     }
 
     /// @notice A model config's GRPO step program (one step): its facts tree, and the layout of the groups in its state.
@@ -113,8 +131,9 @@ contract SwarmCoordinator is IDisputeClient {
         bool collected;
         bool useCollected;
         bool stepRefuted; // the GRPO step behind usedRoot lost a step dispute: its used root is void
+        bool commitBondLost; // a refuted step or rollout group of this commit took its commit bond
         uint128 held; // losing challengers' unburned halves, paid with the node's bonds or to whoever refutes it
-        uint128 stepHeld; // the same for step disputes, paid with the commit bond
+        uint128 stepHeld; // the same for step and rollout disputes, paid with the commit bond
     }
 
     /// @notice A round's beacon and totals.
@@ -122,8 +141,9 @@ contract SwarmCoordinator is IDisputeClient {
         bytes32 beacon;
         bool void;
         uint32 commits;
-        uint32 openDisputes; // score and step disputes of the round's entries
+        uint32 openDisputes; // score, step and rollout disputes of the round's entries
         uint32 openStepDisputes;
+        uint32 openRolloutDisputes;
         uint64 totalScore; // of the claims not refuted
         uint64 totalUses; // of the claims not refuted, against steps not refuted
     }
@@ -134,7 +154,17 @@ contract SwarmCoordinator is IDisputeClient {
         address node;
         address challenger;
         bool open;
-        bool step; // a dispute over the node's GRPO step (its commit), not its score claim
+        Kind kind;
+        bytes32 leaf; // a rollout dispute's group leaf
+    }
+
+    /// @notice What a dispute is over: the node's score claim, its GRPO step (its commit's used root), or one of its rollout groups.
+    enum Kind { Score, Step, Rollout }
+
+    /// @notice A rollout group of a round: the uses proven of it not yet taken back, and whether a dispute refuted it.
+    struct GroupRecord {
+        uint32 uses;
+        bool refuted;
     }
 
     /// @notice A GRPO step's two policies as state-tree leaves: `prev` its start (the node's policy of the round before), `next` its result (the round's).
@@ -152,13 +182,6 @@ contract SwarmCoordinator is IDisputeClient {
         uint64 index;
         uint64 size;
         bytes32[] path;
-    }
-
-    /// @notice A score claim's openings: h_K (the last state hash of the evaluation run) with its path in the run tree, and the score leaf's path in h_K.
-    struct ScoreProof {
-        bytes32 hK;
-        bytes32[] hKPath;
-        bytes32[] scorePath;
     }
 
     /// @notice Which Merkle path of a use proof did not verify.
@@ -184,15 +207,21 @@ contract SwarmCoordinator is IDisputeClient {
     /// @notice Rounds 0 .. ROUNDS-1 are paid REWARD_PER_ROUND each; the pool is their sum.
     uint32 public immutable ROUNDS;
     uint16 public immutable USE_SHARE_BPS;
+    /// @notice The swarm's id (its first SWARM_ID_LENGTH bytes, at most 32), whose rounds' rollout beacons are roundBeacon(id, round) (SwarmRollout.roundBeacon).
+    bytes32 public immutable SWARM_ID;
+    uint256 public immutable SWARM_ID_LENGTH;
 
     mapping(bytes32 modelConfig => EvalProgram) private _programs;
     bytes32[] private _modelConfigs;
+    mapping(bytes32 modelConfig => bytes) private _programsEncoded;
     mapping(uint256 round => Round) private _rounds;
     mapping(uint256 round => mapping(address node => Entry)) private _entries;
     mapping(uint256 disputeId => DisputeRecord) private _disputes;
-    mapping(bytes32 useKey => bool) private _usesProven;
-    /// @notice The contributors of the uses proven against a user's step (one per use, Entry.usedBy of them; at most its slots), what a refuted step takes back.
-    mapping(uint256 round => mapping(address user => mapping(uint256 i => address contributor))) private _usesAgainst;
+    /// @notice The contributor of each use proven, by keccak256(round, leaf, user).
+    mapping(bytes32 useKey => address contributor) private _usesProven;
+    /// @notice The leaves of the uses proven against a user's step (one per use, Entry.usedBy of them; at most its slots), what a refuted step takes back.
+    mapping(uint256 round => mapping(address user => mapping(uint256 i => bytes32 leaf))) private _usesAgainst;
+    mapping(uint256 round => mapping(bytes32 leaf => GroupRecord)) private _groups;
     /// @notice `node` committed round `round`; `usedLeaves` are the leaves of its `usedRoot` (what contributors prove use with).
     event Committed(uint256 indexed round, address indexed node, bytes32 rolloutsRoot, bytes32 policyHash, bytes32 usedRoot, bytes32 modelConfig, bytes32[] usedLeaves);
     event BeaconFixed(uint256 indexed round, bytes32 beacon, uint256 beaconBlock);
@@ -204,8 +233,10 @@ contract SwarmCoordinator is IDisputeClient {
     event ScoreDisputeResolved(uint256 indexed round, address indexed node, uint256 indexed disputeId, address winner, uint256 prize, uint256 burned);
     event UseProven(uint256 indexed round, address indexed contributor, address indexed user, bytes32 leaf);
     event StepChallenged(uint256 indexed round, address indexed node, address indexed challenger, bytes32 challengerRoot, uint256 disputeId, bytes32 runRoot, bytes32 h0);
-    /// @notice Step dispute `disputeId` over `node`'s GRPO step of round `round` ended: `winner` (address(0): both lost).
-    event StepDisputeResolved(uint256 indexed round, address indexed node, uint256 indexed disputeId, address winner, uint256 prize, uint256 burned);
+    /// @notice Step or rollout dispute `disputeId` over `node`'s commit of round `round` (`leaf`: the rollout group; 0 for a step) ended: `winner` (address(0): both lost).
+    event CommitDisputeResolved(uint256 indexed round, address indexed node, uint256 indexed disputeId, Kind kind, bytes32 leaf, address winner, uint256 prize, uint256 burned);
+    /// @notice `challenger` contests `author`'s rollout group `leaf` of round `round` with its run root `challengerRoot`: dispute `disputeId` over the group's rollout program.
+    event RolloutChallenged(uint256 indexed round, address indexed author, address indexed challenger, bytes32 leaf, bytes32 challengerRoot, uint256 disputeId);
     /// @notice `node` collected round `round`: `bonds` (its own bonds and held prizes) and `reward` (its score share).
     event Collected(uint256 indexed round, address indexed node, uint256 bonds, uint256 reward);
     event UseCollected(uint256 indexed round, address indexed node, uint256 reward);
@@ -235,8 +266,6 @@ contract SwarmCoordinator is IDisputeClient {
     error SwarmAlreadyClaimed(uint256 round, address node);
     /// @notice Round `round`'s claim window closed at block `claimEnd` (it is block `blockNumber`).
     error SwarmClaimClosed(uint256 round, uint256 blockNumber, uint256 claimEnd);
-    /// @notice The score bits `bits` are not a float32 holding a whole number in 0 .. 2^24 (a count of right answers).
-    error SwarmScoreInvalid(uint32 bits);
     /// @notice The policy leaves hash to `got`; the node committed `committed`.
     error SwarmPolicyMismatch(uint256 round, address node, bytes32 got, bytes32 committed);
     /// @notice The claim's openings do not verify: h_K is not leaf K of the run root, or the score leaf is not in h_K.
@@ -291,6 +320,8 @@ contract SwarmCoordinator is IDisputeClient {
     error SwarmStepChallengeClosed(uint256 round, uint256 blockNumber, uint256 closes);
     /// @notice The used groups give the used root `got`; the node committed `committed`.
     error SwarmUsedMismatch(bytes32 got, bytes32 committed);
+    /// @notice The rollout group `leaf` of round `round` was refuted by a rollout dispute: no use of it counts, no challenge of it opens.
+    error SwarmGroupRefuted(uint256 round, bytes32 leaf);
     /// @notice `open` data-availability requests of round `round` are unsettled; its payouts wait for them.
     error SwarmRequestsOpen(uint256 round, uint256 open);
 
@@ -302,6 +333,7 @@ contract SwarmCoordinator is IDisputeClient {
      * @param timing Round lengths in blocks; `start` 0 means this block.
      * @param economics Bonds, reward per round, paid rounds, use share (basis points).
      * @param programs The evaluation programs admitted, one per model config.
+     * @param swarmId The swarm's id (1 to 32 bytes): its rounds' rollout beacons are roundBeacon(swarmId, round).
      * @dev Pulls the pool (rewardPerRound x rounds) from msg.sender: approve this contract's (predicted) address first.
      */
     constructor(
@@ -309,7 +341,7 @@ contract SwarmCoordinator is IDisputeClient {
         NodeRegistry registry,
         IDisputeResolver game,
         SwarmPrograms swarmPrograms,
-        Timing memory timing, Economics memory economics, EvalProgram[] memory programs) {
+        Timing memory timing, Economics memory economics, EvalProgram[] memory programs, bytes memory swarmId) {
         if (timing.commitBlocks == 0) revert SwarmConfigInvalid("commitBlocks");
         if (timing.claimBlocks == 0) revert SwarmConfigInvalid("claimBlocks");
         if (timing.challengeBlocks == 0) revert SwarmConfigInvalid("challengeBlocks");
@@ -321,6 +353,9 @@ contract SwarmCoordinator is IDisputeClient {
         REGISTRY = registry;
         GAME = game;
         PROGRAMS = swarmPrograms;
+        if (swarmId.length == 0 || swarmId.length > 32) revert SwarmConfigInvalid("swarmId");
+        SWARM_ID = bytes32(swarmId);
+        SWARM_ID_LENGTH = swarmId.length;
         AVAILABILITY = new SwarmAvailability(registry, swarmPrograms, timing.challengeBlocks, economics.claimBond);
         START = timing.start == 0 ? uint64(block.number) : timing.start;
         COMMIT_BLOCKS = timing.commitBlocks;
@@ -339,7 +374,10 @@ contract SwarmCoordinator is IDisputeClient {
             if (p.policyLeafCount == 0) revert SwarmConfigInvalid("programs.policyLeafCount");
             SwarmPrograms.GrpoLayout memory l = p.grpo.layout;
             if (p.grpo.factsSize == 0 || l.slots == 0 || l.slots > 100 || l.completions == 0 || l.width == 0) revert SwarmConfigInvalid("programs.grpo");
+            if (p.rollout.factsSize == 0) revert SwarmConfigInvalid("programs.rollout");
+            SwarmRollout.checkLayout(SwarmRollout.Layout(l.completions, l.width, p.rollout.maxTokens, p.rollout.digits));
             _programs[p.modelConfig] = p;
+            _programsEncoded[p.modelConfig] = abi.encode(p);
             _modelConfigs.push(p.modelConfig);
         }
         uint256 pool = uint256(economics.rewardPerRound) * economics.rounds;
@@ -377,7 +415,7 @@ contract SwarmCoordinator is IDisputeClient {
      * the rollout leaves of round `round` - 1 its GRPO step trained on: the used root is computed here from them and
      * they are logged in {Committed}, so every contributor can find its own leaves and prove their use with a path
      * (docs/swarm-chain.md, "Use"): a used root cannot be committed without publishing its leaves. Each leaf is
-     * {rolloutLeaf}(author, groupHash) of a group the step trained on, in batch order, at most the model config's GRPO
+     * {SwarmRollout.leaf}(author, index, groupHash, useful) of a group the step trained on, in batch order, at most the model config's GRPO
      * step slots; the step started from the node's committed policy of round `round` - 1, which must exist, so that
      * anyone can dispute the step ({challengeStep}).
      */
@@ -434,20 +472,14 @@ contract SwarmCoordinator is IDisputeClient {
      * policy's state-tree leaves (their root must be the committed policy hash); `proof` opens h_K as leaf K of
      * `runRoot` and the score leaf in h_K.
      */
-    function claimScore(uint256 round, bytes32 runRoot, uint32 scoreBits, bytes32[] calldata policyLeaves, ScoreProof calldata proof) external {
+    function claimScore(uint256 round, bytes32 runRoot, uint32 scoreBits, bytes32[] calldata policyLeaves, SwarmPrograms.ScoreProof calldata proof) external {
         Entry storage e = _entries[round][msg.sender];
         if (!e.committed) revert SwarmNoCommitment(round, msg.sender);
         if (e.claimed) revert SwarmAlreadyClaimed(round, msg.sender);
         Round storage r = _rounds[round];
         bytes32 beacon = _claimableBeacon(r, round);
         if (runRoot == bytes32(0)) revert SwarmZeroHash();
-        uint32 score = scoreOf(scoreBits);
-        // The facts describe the model config's state layout: a policy of another leaf count is not its program's.
-        uint256 want = _programs[e.modelConfig].policyLeafCount;
-        if (policyLeaves.length != want) revert SwarmPolicyLayout(policyLeaves.length, want);
-        (bytes32 policyHash, bytes32 h0) = PROGRAMS.evalH0(beacon, policyLeaves);
-        if (policyHash != e.policyHash) revert SwarmPolicyMismatch(round, msg.sender, policyHash, e.policyHash);
-        if (!PROGRAMS.scoreOpens(runRoot, policyLeaves.length, scoreBits, proof.hK, proof.scorePath, proof.hKPath)) revert SwarmProofInvalid();
+        (bytes32 h0, uint32 score) = _checkClaim(round, e, beacon, runRoot, scoreBits, policyLeaves, proof);
         e.claimed = true;
         e.runRoot = runRoot;
         e.h0 = h0;
@@ -457,6 +489,22 @@ contract SwarmCoordinator is IDisputeClient {
         IERC20(address(TOKEN)).safeTransferFrom(msg.sender, address(this), CLAIM_BOND);
     }
 
+    /// @dev h_0 and the score of a claim, after checking its policy against the commitment and its score's opening in the run.
+    function _checkClaim(uint256 round, Entry storage e, bytes32 beacon, bytes32 runRoot, uint32 scoreBits, bytes32[] calldata policyLeaves, SwarmPrograms.ScoreProof calldata proof)
+        private
+        view
+        returns (bytes32 h0, uint32 score)
+    {
+        // The facts describe the model config's state layout: a policy of another leaf count is not its program's.
+        uint256 want = _programs[e.modelConfig].policyLeafCount;
+        if (policyLeaves.length != want) revert SwarmPolicyLayout(policyLeaves.length, want);
+        bytes32 policyHash;
+        bool opens;
+        (policyHash, h0, score, opens) = PROGRAMS.scoreClaim(beacon, policyLeaves, runRoot, scoreBits, proof);
+        if (policyHash != e.policyHash) revert SwarmPolicyMismatch(round, msg.sender, policyHash, e.policyHash);
+        if (!opens) revert SwarmProofInvalid();
+    }
+
     /// @dev The round's beacon, if claims are open: not void, beacon fixed, before claimEnd.
     function _claimableBeacon(Round storage r, uint256 round) private view returns (bytes32 beacon) {
         if (r.void) revert SwarmRoundVoid(round);
@@ -464,21 +512,6 @@ contract SwarmCoordinator is IDisputeClient {
         if (beacon == bytes32(0)) revert SwarmBeaconUnfixed(round);
         (,, uint256 claimEnd,,) = schedule(round);
         if (block.number >= claimEnd) revert SwarmClaimClosed(round, block.number, claimEnd);
-    }
-
-    /**
-     * @notice The whole number a float32 score holds (the evaluation counts right answers): +0 is 0; otherwise a
-     * positive normal float32 without fraction bits, at most 2^24. Anything else is {SwarmScoreInvalid}.
-     */
-    function scoreOf(uint32 bits) internal pure returns (uint32) {
-        if (bits == 0) return 0;
-        uint32 exponent = (bits >> 23) & 0xff;
-        // sign set, zero/subnormal, below 1.0, or above 2^24 (where float32 stops holding every integer)
-        if (bits >> 31 != 0 || exponent < 127 || exponent > 151) revert SwarmScoreInvalid(bits);
-        uint32 mantissa = (bits & 0x7fffff) | 0x800000;
-        uint32 shift = 150 - exponent; // 23 - (exponent - 127)
-        if (mantissa & ((uint32(1) << shift) - 1) != 0) revert SwarmScoreInvalid(bits);
-        return mantissa >> shift;
     }
 
     // ---------------------------------------------------------------- challenge
@@ -503,7 +536,7 @@ contract SwarmCoordinator is IDisputeClient {
         IERC20(address(TOKEN)).safeTransferFrom(msg.sender, address(this), CLAIM_BOND);
         disputeId = GAME.openDispute(round, IDisputeResolver.Rules(e.h0, p.factsRoot, p.factsSize, p.steps), node, msg.sender, e.runRoot, challengerRoot);
         if (_disputes[disputeId].node != address(0)) revert SwarmDisputeIdReused(disputeId);
-        _disputes[disputeId] = DisputeRecord(uint64(round), node, msg.sender, true, false);
+        _disputes[disputeId] = DisputeRecord(uint64(round), node, msg.sender, true, Kind.Score, 0);
         emit ScoreChallenged(round, node, msg.sender, challengerRoot, disputeId);
     }
 
@@ -514,14 +547,14 @@ contract SwarmCoordinator is IDisputeClient {
      * groups its used leaves name, in order. The node's run root is computed here ({SwarmPrograms.grpoStepRun}):
      * it never posts one. Until useEnd(round - 1) = challengeEnd(round); any number of challengers, each its own game.
      */
-    function challengeStep(uint256 round, address node, bytes32 challengerRoot, StepPolicies calldata policies, SwarmPrograms.UsedGroup[] calldata used)
+    function challengeStep(uint256 round, address node, bytes32 challengerRoot, StepPolicies calldata policies, SwarmRollout.Group[] calldata used)
         external
         returns (uint256 disputeId)
     {
         _checkStepChallenge(round, node, challengerRoot);
         (bytes32 h0, bytes32 runRoot) = _stepRun(round, node, policies, used);
         if (challengerRoot == runRoot) revert SwarmChallengeRootMatches(challengerRoot);
-        disputeId = _openStep(round, node, challengerRoot, h0, runRoot);
+        disputeId = _openCommitDispute(round, node, Kind.Step, 0, challengerRoot, h0, runRoot);
     }
 
     /// @dev What a step challenge needs before its roots are computed: a step, not refuted, its window, another sender.
@@ -536,20 +569,38 @@ contract SwarmCoordinator is IDisputeClient {
         if (challengerRoot == bytes32(0)) revert SwarmZeroHash();
     }
 
-    /// @dev Takes the challenger's bond and opens the step dispute in {GAME}: 1 step, the model config's GRPO step facts.
-    function _openStep(uint256 round, address node, bytes32 challengerRoot, bytes32 h0, bytes32 runRoot) private returns (uint256 disputeId) {
-        _rounds[round].openDisputes += 1;
-        _rounds[round].openStepDisputes += 1;
+    /// @dev Round `round`'s rollout beacon, roundBeacon(swarm id, round).
+    function _rolloutBeacon(uint256 round) private view returns (bytes32) {
+        bytes memory id = new bytes(SWARM_ID_LENGTH);
+        bytes32 word = SWARM_ID;
+        // The id is 1 to 32 bytes: its allocation holds the whole word.
+        assembly ("memory-safe") {
+            mstore(add(id, 32), word)
+        }
+        return SwarmRollout.roundBeacon(id, round);
+    }
+
+    /**
+     * @dev Takes the challenger's {COMMIT_BOND} and opens a one-step dispute in {GAME} over `node`'s commit of round
+     * `round`: its GRPO step (`kind` Step) or its rollout group `leaf` (`kind` Rollout), with that program's facts.
+     */
+    function _openCommitDispute(uint256 round, address node, Kind kind, bytes32 leaf, bytes32 challengerRoot, bytes32 h0, bytes32 runRoot) private returns (uint256 disputeId) {
+        Round storage r = _rounds[round];
+        r.openDisputes += 1;
+        if (kind == Kind.Step) r.openStepDisputes += 1;
+        else r.openRolloutDisputes += 1;
         IERC20(address(TOKEN)).safeTransferFrom(msg.sender, address(this), COMMIT_BOND);
-        GrpoStep storage g = _programs[_entries[round][node].modelConfig].grpo;
-        disputeId = GAME.openDispute(round, IDisputeResolver.Rules(h0, g.factsRoot, g.factsSize, 1), node, msg.sender, runRoot, challengerRoot);
+        EvalProgram storage p = _programs[_entries[round][node].modelConfig];
+        (bytes32 factsRoot, uint64 factsSize) = kind == Kind.Step ? (p.grpo.factsRoot, p.grpo.factsSize) : (p.rollout.factsRoot, p.rollout.factsSize);
+        disputeId = GAME.openDispute(round, IDisputeResolver.Rules(h0, factsRoot, factsSize, 1), node, msg.sender, runRoot, challengerRoot);
         if (_disputes[disputeId].node != address(0)) revert SwarmDisputeIdReused(disputeId);
-        _disputes[disputeId] = DisputeRecord(uint64(round), node, msg.sender, true, true);
-        emit StepChallenged(round, node, msg.sender, challengerRoot, disputeId, runRoot, h0);
+        _disputes[disputeId] = DisputeRecord(uint64(round), node, msg.sender, true, kind, leaf);
+        if (kind == Kind.Step) emit StepChallenged(round, node, msg.sender, challengerRoot, disputeId, runRoot, h0);
+        else emit RolloutChallenged(round, node, msg.sender, leaf, challengerRoot, disputeId);
     }
 
     /// @dev h_0 and the node's run root of its step of round `round`, after checking the policies and groups against its commitments.
-    function _stepRun(uint256 round, address node, StepPolicies calldata policies, SwarmPrograms.UsedGroup[] calldata used)
+    function _stepRun(uint256 round, address node, StepPolicies calldata policies, SwarmRollout.Group[] calldata used)
         private
         view
         returns (bytes32 h0, bytes32 runRoot)
@@ -574,50 +625,123 @@ contract SwarmCoordinator is IDisputeClient {
     }
 
     /**
-     * @dev The ruling of a step dispute: the node's first loss refutes its step (its used root is void: the uses proven
-     * against it leave their contributors' counts and the round's total) and takes its commit bond (half to the
-     * challenger with what the node held, half burned; both lost: all burned); a win holds the challenger's unburned
-     * half for the node, paid with its commit bond.
+     * @notice Contests `group` of `group.author`'s commit of round `round` (docs/swarm-chain.md, "The rollout program")
+     * with {COMMIT_BOND} and the challenger's own run root of the group's rollout program: `proof` opens the group's
+     * leaf in the author's rolloutsRoot, `policyLeaves` are the leaves of the author's committed policy of round
+     * `round` - 1 (the policy that generates its groups). The author's run root is computed here
+     * ({SwarmPrograms.rolloutRun}, from the round's rollout beacon): it never posts one. Until the round's
+     * challengeEnd, while its commit bond is still held; any number of challengers, each its own game.
      */
-    function _resolveStep(uint256 disputeId, DisputeRecord storage d, address winner) private {
+    function challengeRollout(uint256 round, SwarmRollout.Group calldata group, MerklePath calldata proof, bytes32[] calldata policyLeaves, bytes32 challengerRoot)
+        external
+        returns (uint256 disputeId)
+    {
+        bytes32 leaf = _checkRolloutChallenge(round, group, proof, challengerRoot);
+        SwarmPrograms.RolloutRun memory run = _rolloutRun(round, group, policyLeaves);
+        if (challengerRoot == run.runRoot) revert SwarmChallengeRootMatches(challengerRoot);
+        disputeId = _openCommitDispute(round, group.author, Kind.Rollout, leaf, challengerRoot, run.h0, run.runRoot);
+    }
+
+    /// @dev The group's rollout program from the author's policy of round `round` - 1 (checked against its commit): h_0 and the author's run root.
+    function _rolloutRun(uint256 round, SwarmRollout.Group calldata group, bytes32[] calldata policyLeaves) private view returns (SwarmPrograms.RolloutRun memory run) {
+        address author = group.author;
+        EvalProgram storage p = _programs[_entries[round][author].modelConfig];
+        if (policyLeaves.length != p.policyLeafCount) revert SwarmPolicyLayout(policyLeaves.length, p.policyLeafCount);
+        SwarmPrograms.GrpoLayout storage l = p.grpo.layout;
+        SwarmRollout.Layout memory layout = SwarmRollout.Layout(l.completions, l.width, p.rollout.maxTokens, p.rollout.digits);
+        run = PROGRAMS.rolloutRun(_rolloutBeacon(round), policyLeaves, group, layout);
+        bytes32 committed = _entries[round - 1][author].policyHash;
+        if (run.policyHash != committed) revert SwarmPolicyMismatch(round - 1, author, run.policyHash, committed);
+    }
+
+    /// @dev What a rollout challenge needs before its roots are computed: the group in the author's commit, not refuted, the author's previous commit, the window, another sender.
+    function _checkRolloutChallenge(uint256 round, SwarmRollout.Group calldata group, MerklePath calldata proof, bytes32 challengerRoot) private view returns (bytes32 leaf) {
+        address author = group.author;
+        if (_rounds[round].void) revert SwarmRoundVoid(round);
+        (,,, uint256 closes,) = schedule(round);
+        if (block.number >= closes) revert SwarmChallengeClosed(round, block.number, closes);
+        if (msg.sender == author) revert SwarmSelfChallenge(author);
+        if (challengerRoot == bytes32(0)) revert SwarmZeroHash();
+        leaf = SwarmRollout.leaf(author, group.index, group.groupHash, group.useful);
+        if (_groups[round][leaf].refuted) revert SwarmGroupRefuted(round, leaf);
+        if (!Commitments.opensInPlace(leaf, proof.index, proof.size, proof.path, _entries[round][author].rolloutsRoot)) revert SwarmUseProofInvalid(Proof.OwnRollouts);
+        if (round == 0 || !_entries[round - 1][author].committed) revert SwarmNoPreviousCommit(round, author);
+    }
+
+    /**
+     * @dev The ruling of a step or rollout dispute. The node's first loss refutes its step (its used root is void: the
+     * uses proven against it leave their contributors' counts and the round's total) or the group (its uses leave its
+     * author's count and the round's total; no further use of it counts), and takes its commit bond unless an earlier
+     * refutation of the same commit took it: half to the challenger with what the node held, half burned (both lost:
+     * all burned). A win holds the challenger's unburned half for the node, paid with its commit bond. A ruling after
+     * the step or group was refuted refunds its challenger.
+     */
+    function _resolveCommitDispute(uint256 disputeId, DisputeRecord storage d, address winner) private {
         uint256 round = d.round;
         address node = d.node;
         address challenger = d.challenger;
         Entry storage e = _entries[round][node];
-        _rounds[round].openDisputes -= 1;
-        _rounds[round].openStepDisputes -= 1;
+        Round storage r = _rounds[round];
+        bool step = d.kind == Kind.Step;
+        r.openDisputes -= 1;
+        if (step) r.openStepDisputes -= 1;
+        else r.openRolloutDisputes -= 1;
         uint256 bond = COMMIT_BOND;
-        if (e.stepRefuted) {
-            emit StepDisputeResolved(round, node, disputeId, winner, 0, 0);
-            IERC20(address(TOKEN)).safeTransfer(challenger, bond);
-            return;
-        }
         uint256 burned = (bond * LOSER_BURN_BPS) / 10_000;
         uint256 prize = bond - burned;
+        if (step ? e.stepRefuted : _groups[round][d.leaf].refuted) return _commitRuling(disputeId, d, winner, 0, 0, bond);
         if (winner == node) {
             e.stepHeld += uint128(prize);
-            emit StepDisputeResolved(round, node, disputeId, winner, prize, burned);
+            _commitRuling(disputeId, d, winner, prize, burned, 0);
             TOKEN.burn(burned);
             return;
         }
-        e.stepRefuted = true;
-        mapping(uint256 => address) storage contributors = _usesAgainst[round][node];
-        Round storage prev = _rounds[round - 1];
-        for (uint256 i = 0; i < e.usedBy; ++i) {
-            Entry storage c = _entries[round - 1][contributors[i]];
-            c.uses -= 1;
-            if (!c.refuted) prev.totalUses -= 1;
-        }
+        if (step) _voidStep(round, node, e);
+        else _voidGroup(round, node, d.leaf);
+        if (e.commitBondLost) return _commitRuling(disputeId, d, winner, 0, 0, bond);
+        e.commitBondLost = true;
         uint256 held = e.stepHeld;
         e.stepHeld = 0;
         if (winner == address(0)) {
-            emit StepDisputeResolved(round, node, disputeId, winner, 0, 2 * bond + held);
+            _commitRuling(disputeId, d, winner, 0, 2 * bond + held, 0);
             TOKEN.burn(2 * bond + held);
             return;
         }
-        emit StepDisputeResolved(round, node, disputeId, winner, prize + held, burned);
-        IERC20(address(TOKEN)).safeTransfer(challenger, bond + prize + held);
+        _commitRuling(disputeId, d, winner, prize + held, burned, bond + prize + held);
         TOKEN.burn(burned);
+    }
+
+    /// @dev Logs a step or rollout ruling and pays the challenger `paid`.
+    function _commitRuling(uint256 disputeId, DisputeRecord storage d, address winner, uint256 prize, uint256 burned, uint256 paid) private {
+        emit CommitDisputeResolved(d.round, d.node, disputeId, d.kind, d.leaf, winner, prize, burned);
+        if (paid != 0) IERC20(address(TOKEN)).safeTransfer(d.challenger, paid);
+    }
+
+    /// @dev A refuted step: its used root is void, and the uses proven against it leave their groups', contributors' and round's counts.
+    function _voidStep(uint256 round, address node, Entry storage e) private {
+        e.stepRefuted = true;
+        mapping(uint256 => bytes32) storage leaves = _usesAgainst[round][node];
+        Round storage prev = _rounds[round - 1];
+        for (uint256 i = 0; i < e.usedBy; ++i) {
+            GroupRecord storage g = _groups[round - 1][leaves[i]];
+            // A refuted group's uses were taken back with it.
+            if (g.refuted) continue;
+            g.uses -= 1;
+            Entry storage c = _entries[round - 1][_usesProven[keccak256(abi.encode(round - 1, leaves[i], node))]];
+            c.uses -= 1;
+            if (!c.refuted) prev.totalUses -= 1;
+        }
+    }
+
+    /// @dev A refuted rollout group: its uses leave its author's and the round's counts, and no further use of it counts.
+    function _voidGroup(uint256 round, address author, bytes32 leaf) private {
+        GroupRecord storage g = _groups[round][leaf];
+        g.refuted = true;
+        uint32 uses = g.uses;
+        g.uses = 0;
+        Entry storage a = _entries[round][author];
+        a.uses -= uses;
+        if (!a.refuted) _rounds[round].totalUses -= uses;
     }
 
     /// @inheritdoc IDisputeClient
@@ -629,7 +753,7 @@ contract SwarmCoordinator is IDisputeClient {
         address challenger = d.challenger;
         if (winner != node && winner != challenger && winner != address(0)) revert SwarmWinnerInvalid(disputeId, winner);
         d.open = false;
-        if (d.step) return _resolveStep(disputeId, d, winner);
+        if (d.kind != Kind.Score) return _resolveCommitDispute(disputeId, d, winner);
         uint256 round = d.round;
         Entry storage e = _entries[round][node];
         Round storage r = _rounds[round];
@@ -672,7 +796,7 @@ contract SwarmCoordinator is IDisputeClient {
     /// @notice Until which block `node`'s claim of round `round` can be challenged: the round's challengeEnd, or later once a requested policy was published.
     function challengeEndOf(uint256 round, address node) public view returns (uint256 challengeEnd) {
         (,,, challengeEnd,) = schedule(round);
-        uint256 late = AVAILABILITY.getAvailability(round, node).challengeEnd;
+        (uint256 late,) = AVAILABILITY.lateWindow(round, node);
         if (late > challengeEnd) challengeEnd = late;
     }
 
@@ -715,33 +839,35 @@ contract SwarmCoordinator is IDisputeClient {
 
     // ---------------------------------------------------------------- use
 
-    /// @notice The leaf of a rollout in a rolloutsRoot or usedRoot: SHA-256(0x00 || contributor || rollout hash).
-    function rolloutLeaf(address contributor, bytes32 rolloutHash) internal pure returns (bytes32) {
-        return sha256(abi.encodePacked(bytes1(0x00), contributor, rolloutHash));
-    }
-
     /**
-     * @notice msg.sender proves that its rollout `rolloutHash` of round `round` (a leaf naming it, opened by `own` in
-     * its own rolloutsRoot) was used by `user`'s training step (the same leaf opened by `used` in user's usedRoot of
-     * round `round` + 1). Counted once per (leaf, user), and only for a prover whose claim of round `round` stands: a
-     * refuted claim takes its uses out of the round's total, so a cheat's proofs do not shrink the honest shares.
+     * @notice msg.sender proves that its useful rollout group `groupHash`, question `index`, of round `round` (the leaf
+     * {SwarmRollout.leaf}(msg.sender, index, groupHash, true), opened by `own` in its own rolloutsRoot) was used by
+     * `user`'s training step (the same leaf opened by `used` in user's usedRoot of round `round` + 1). Counted once
+     * per (leaf, user), only for a group not refuted ({challengeRollout}) of a prover that committed round `round` - 1
+     * (the policy its groups are generated with, which a rollout dispute needs) and whose claim of round `round`
+     * stands: a refuted claim takes its uses out of the round's total, so a cheat's proofs do not shrink the honest
+     * shares. A group whose rewards are all equal (useful = 0) teaches nothing and is never paid.
      */
-    function proveUse(uint256 round, bytes32 rolloutHash, address user, MerklePath calldata own, MerklePath calldata used) external {
+    function proveUse(uint256 round, uint32 index, bytes32 groupHash, address user, MerklePath calldata own, MerklePath calldata used) external {
         Entry storage e = _entries[round][msg.sender];
         if (!e.committed) revert SwarmNoCommitment(round, msg.sender);
         if (!e.claimed || e.refuted) revert SwarmNotEligible(round, msg.sender);
+        if (round == 0 || !_entries[round - 1][msg.sender].committed) revert SwarmNoPreviousCommit(round, msg.sender);
         Entry storage u = _entries[round + 1][user];
         if (user == msg.sender || !u.committed) revert SwarmUserInvalid(round, user);
         if (u.stepRefuted) revert SwarmStepRefuted(round + 1, user);
         (,,,, uint256 useEnd) = schedule(round);
         if (block.number >= useEnd) revert SwarmUseClosed(round, block.number, useEnd);
-        bytes32 leaf = rolloutLeaf(msg.sender, rolloutHash);
+        bytes32 leaf = SwarmRollout.leaf(msg.sender, index, groupHash, true);
+        GroupRecord storage g = _groups[round][leaf];
+        if (g.refuted) revert SwarmGroupRefuted(round, leaf);
         bytes32 key = keccak256(abi.encode(round, leaf, user));
-        if (_usesProven[key]) revert SwarmUseAlreadyProven(round, leaf, user);
+        if (_usesProven[key] != address(0)) revert SwarmUseAlreadyProven(round, leaf, user);
         if (!Commitments.opensInPlace(leaf, own.index, own.size, own.path, e.rolloutsRoot)) revert SwarmUseProofInvalid(Proof.OwnRollouts);
         if (!Commitments.opensInPlace(leaf, used.index, used.size, used.path, u.usedRoot)) revert SwarmUseProofInvalid(Proof.UsedRollouts);
-        _usesProven[key] = true;
-        _usesAgainst[round + 1][user][u.usedBy++] = msg.sender;
+        _usesProven[key] = msg.sender;
+        _usesAgainst[round + 1][user][u.usedBy++] = leaf;
+        g.uses += 1;
         e.uses += 1;
         _rounds[round].totalUses += 1;
         emit UseProven(round, msg.sender, user, leaf);
@@ -766,8 +892,8 @@ contract SwarmCoordinator is IDisputeClient {
         if (e.collected) revert SwarmAlreadyCollected(round, msg.sender);
         Round storage r = _rounds[round];
         uint256 reward;
-        // A refuted step took the commit bond; a step that won disputes holds their prizes.
-        uint256 bonds = e.stepRefuted ? 0 : COMMIT_BOND + e.stepHeld;
+        // A refuted step or rollout group took the commit bond; a commit that won such disputes holds their prizes.
+        uint256 bonds = e.commitBondLost ? 0 : COMMIT_BOND + e.stepHeld;
         e.stepHeld = 0;
         // Step disputes may be open in a round voided meanwhile: the commit bond waits for them too.
         if (r.void && r.openDisputes != 0) revert SwarmDisputesOpen(round, r.openDisputes);
@@ -797,14 +923,17 @@ contract SwarmCoordinator is IDisputeClient {
         if (e.useCollected) revert SwarmAlreadyCollected(round, msg.sender);
         Round storage r = _rounds[round];
         (,,,, uint256 useEnd) = schedule(round);
-        SwarmAvailability.Availability memory av = AVAILABILITY.getAvailability(round, msg.sender);
-        if (av.challengeEnd > useEnd) useEnd = av.challengeEnd;
+        (uint256 late, bool requested) = AVAILABILITY.lateWindow(round, msg.sender);
+        if (late > useEnd) useEnd = late;
         if (block.number < useEnd) revert SwarmTooEarly(round, block.number, useEnd);
         if (e.openDisputes != 0) revert SwarmDisputesOpen(round, e.openDisputes);
         // Uses count only against standing steps: the users' step disputes (round + 1) must be ruled first.
         uint32 stepDisputes = _rounds[round + 1].openStepDisputes;
         if (stepDisputes != 0) revert SwarmDisputesOpen(round + 1, stepDisputes);
-        if (av.open) revert SwarmRequestsOpen(round, 1);
+        // ... and against groups not refuted: the round's rollout disputes must be ruled too.
+        uint32 rolloutDisputes = r.openRolloutDisputes;
+        if (rolloutDisputes != 0) revert SwarmDisputesOpen(round, rolloutDisputes);
+        if (requested) revert SwarmRequestsOpen(round, 1);
         if (!e.claimed || e.refuted || r.void) revert SwarmNotEligible(round, msg.sender);
         (, uint256 usePart) = rewardOf(round);
         uint256 reward = r.totalUses == 0 ? 0 : (usePart * e.uses) / r.totalUses;
@@ -823,12 +952,9 @@ contract SwarmCoordinator is IDisputeClient {
         return _rounds[round];
     }
 
-    function getDispute(uint256 disputeId) external view returns (DisputeRecord memory) {
-        return _disputes[disputeId];
-    }
-
-    function programOf(bytes32 modelConfig) external view returns (EvalProgram memory) {
-        return _programs[modelConfig];
+    /// @notice The program admitted for `modelConfig`, ABI-encoded as one EvalProgram (empty: none); kept encoded, for room (src/chain swarmProgramOnChain decodes it).
+    function programOf(bytes32 modelConfig) external view returns (bytes memory) {
+        return _programsEncoded[modelConfig];
     }
 
     function modelConfigs() external view returns (bytes32[] memory) {

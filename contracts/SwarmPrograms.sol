@@ -41,6 +41,42 @@ contract SwarmPrograms {
         return SwarmEval.scoreOpens(runRoot, policyLeafCount, scoreBits, hFinal, scoreProof, runProof);
     }
 
+    /// @notice A score claim's openings: h_K (the last state hash of the evaluation run) with its path in the run tree, and the score leaf's path in h_K.
+    struct ScoreProof {
+        bytes32 hK;
+        bytes32[] hKPath;
+        bytes32[] scorePath;
+    }
+
+    /**
+     * @notice Everything a score claim checks, in one call: the policy hash and h_0 of the eval ({evalH0}), the
+     * claimed score's whole number ({scoreOf}) and whether it opens in the run ({scoreOpens}).
+     */
+    function scoreClaim(bytes32 beacon, bytes32[] calldata policyLeaves, bytes32 runRoot, uint32 scoreBits, ScoreProof calldata proof)
+        external
+        view
+        returns (bytes32 policyHash, bytes32 h0, uint32 score, bool opens)
+    {
+        score = scoreOf(scoreBits);
+        (policyHash, h0) = SwarmEval.evalH0(beacon, policyLeaves);
+        opens = SwarmEval.scoreOpens(runRoot, policyLeaves.length, scoreBits, proof.hK, proof.scorePath, proof.hKPath);
+    }
+
+    /**
+     * @notice The whole number a float32 score holds (the evaluation counts right answers): +0 is 0; otherwise a
+     * positive normal float32 without fraction bits, at most 2^24. Anything else is {SwarmScoreInvalid}.
+     */
+    function scoreOf(uint32 bits) public pure returns (uint32) {
+        if (bits == 0) return 0;
+        uint32 exponent = (bits >> 23) & 0xff;
+        // sign set, zero/subnormal, below 1.0, or above 2^24 (where float32 stops holding every integer)
+        if (bits >> 31 != 0 || exponent < 127 || exponent > 151) revert SwarmScoreInvalid(bits);
+        uint32 mantissa = (bits & 0x7fffff) | 0x800000;
+        uint32 shift = 150 - exponent; // 23 - (exponent - 127)
+        if (mantissa & ((uint32(1) << shift) - 1) != 0) revert SwarmScoreInvalid(bits);
+        return mantissa >> shift;
+    }
+
     /// @notice The leaf of the last eval state holding `scoreBits`, and its index and tree size for a policy of `policyLeafCount` leaves.
     function scoreLeaf(uint32 scoreBits, uint256 policyLeafCount) external pure returns (bytes32 leaf, uint256 index, uint256 size) {
         (index, size) = SwarmEval.scoreLeafIndex(policyLeafCount);
@@ -73,12 +109,6 @@ contract SwarmPrograms {
         uint32 width;
     }
 
-    /// @notice A group a GRPO step trained on: its author and its hash (the chunk root of its rows), whose leaf is SHA-256(0x00 || author || groupHash).
-    struct UsedGroup {
-        address author;
-        bytes32 groupHash;
-    }
-
     /// @notice What {grpoStepRun} computes: the two policies' hashes, the used root, h_0 and the run root.
     struct StepRun {
         bytes32 prevHash;
@@ -91,6 +121,8 @@ contract SwarmPrograms {
     uint32 private constant FLOAT32 = 1;
     uint256 private constant CHUNK_BYTES = 256;
 
+    /// @notice The score bits `bits` are not a float32 holding a whole number in 0 .. 2^24 (a count of right answers).
+    error SwarmScoreInvalid(uint32 bits);
     /// @notice More groups than the step has slots.
     error SwarmStepTooManyGroups(uint256 groups, uint256 slots);
 
@@ -102,7 +134,7 @@ contract SwarmPrograms {
      * hashes (the roots of `prevLeaves` and `nextLeaves`) and the used root (over the groups' leaves), which the caller
      * checks against the node's commitments.
      */
-    function grpoStepRun(bytes32[] calldata prevLeaves, bytes32[] calldata nextLeaves, UsedGroup[] calldata used, GrpoLayout calldata layout)
+    function grpoStepRun(bytes32[] calldata prevLeaves, bytes32[] calldata nextLeaves, SwarmRollout.Group[] calldata used, GrpoLayout calldata layout)
         external
         view
         returns (StepRun memory run)
@@ -118,12 +150,12 @@ contract SwarmPrograms {
     }
 
     /// @notice The used root over `used`'s leaves (0 for none) and their group hashes.
-    function _used(UsedGroup[] calldata used) private view returns (bytes32 root, bytes32[] memory groupHashes) {
+    function _used(SwarmRollout.Group[] calldata used) private view returns (bytes32 root, bytes32[] memory groupHashes) {
         bytes32[] memory leaves = new bytes32[](used.length);
         groupHashes = new bytes32[](used.length);
         for (uint256 i = 0; i < used.length; ++i) {
             groupHashes[i] = used[i].groupHash;
-            leaves[i] = sha256(abi.encodePacked(bytes1(0x00), used[i].author, used[i].groupHash));
+            leaves[i] = SwarmRollout.leaf(used[i].author, used[i].index, used[i].groupHash, used[i].useful);
         }
         if (used.length != 0) root = Commitments.rootInPlace(leaves);
     }

@@ -35,7 +35,7 @@ library SwarmRollout {
         uint32 digits;
     }
 
-    /// @notice The public part of a group: what a rollout leaf binds beside the rows' hash.
+    /// @notice A group as its leaf binds it ({leaf}): its author, its question's index, its hash (the chunk root of its rows) and its useful bit; also what a GRPO step lists as trained on.
     struct Group {
         address author;
         uint32 index;
@@ -51,6 +51,15 @@ library SwarmRollout {
 
     /// @notice The layout cannot hold every question: a prompt of 2·digits + 2 ids and K generated tokens need W positions.
     error SwarmRolloutLayout(uint256 digits, uint256 maxTokens, uint256 width);
+
+    /**
+     * @notice A group's leaf in its author's rolloutsRoot and in the usedRoot of a step that trained on it:
+     * SHA-256(0x00 ‖ author ‖ u32 BE index ‖ groupHash ‖ u8 useful). It binds what a rollout dispute needs (the
+     * question's index) and what a use proof checks (useful).
+     */
+    function leaf(address author, uint32 index, bytes32 groupHash, bool useful) internal pure returns (bytes32) {
+        return sha256(abi.encodePacked(bytes1(0x00), author, index, groupHash, useful));
+    }
 
     /// @notice The seed of question `index` of `author` in the round of `beacon`.
     function seed(bytes32 beacon, address author, uint32 index) internal pure returns (bytes32) {

@@ -10,7 +10,7 @@
  * const { token, registry, market } = await deployMycel(walletClient, { resolver, minStake: 100n * 10n ** 18n })
  * ```
  */
-import { getAddress, getContractAddress, parseUnits, type Address, type Hex } from 'viem';
+import { getAddress, getContractAddress, parseUnits, stringToHex, type Address, type Hex } from 'viem';
 import { getTransactionCount } from 'viem/actions';
 import { deployContract } from './clients.js';
 import { toMycelError } from './errors.js';
@@ -22,6 +22,7 @@ import { NodeRegistryAbi, NodeRegistryBytecode } from './generated/NodeRegistry.
 import { SwarmCoordinatorAbi, SwarmCoordinatorBytecode } from './generated/SwarmCoordinator.js';
 import { SwarmProgramsAbi, SwarmProgramsBytecode } from './generated/SwarmPrograms.js';
 import { swarmAvailabilityAddress } from './actions/swarm-availability.js';
+import type { SwarmProgramOnChain } from './actions/swarm-read.js';
 import { MycelError } from '../platform/errors.js';
 import { assertChain, rpcUrlOf, send, type MycelWalletClient } from './actions/send.js';
 
@@ -141,16 +142,10 @@ export type DeploySwarmCoordinatorParameters = {
   timing: { start?: bigint; commitBlocks: number; claimBlocks: number; challengeBlocks: number };
   /** Bonds (the claim bond is also each challenge's), reward per round, paid rounds, use share in basis points. */
   economics: { commitBond: bigint; claimBond: bigint; rewardPerRound: bigint; rounds: number; useShareBps: number };
-  /** The programs admitted, one entry per model config (swarm/eval-program.ts evalFacts; its policies' state-tree leaf count; its GRPO step). */
-  programs: readonly {
-    modelConfig: Hex;
-    factsRoot: Hex;
-    factsSize: bigint;
-    steps: bigint;
-    policyLeafCount: number;
-    /** The GRPO step of the model under the swarm's config (swarm/grpo-step-facts.ts grpoStepFacts; its slot layout, grpoLayout). */
-    grpo: { factsRoot: Hex; factsSize: bigint; layout: { slots: number; completions: number; width: number } };
-  }[];
+  /** The programs admitted, one entry per model config (node/swarm-chain.ts swarmProgramOf). */
+  programs: readonly SwarmProgramOnChain[];
+  /** The swarm's id (1 to 32 bytes of UTF-8): its rounds' rollout beacons are roundBeacon(swarmId, round), as its nodes draw their questions. */
+  swarmId: string;
 };
 
 export type DeploySwarmCoordinatorReturnType = {
@@ -195,6 +190,7 @@ export async function deploySwarmCoordinator(client: MycelWalletClient, params: 
         { start: t.start ?? 0n, commitBlocks: t.commitBlocks, claimBlocks: t.claimBlocks, challengeBlocks: t.challengeBlocks },
         e,
         params.programs,
+        stringToHex(params.swarmId),
       ],
     });
     if (deployed.address.toLowerCase() !== predicted.toLowerCase()) throw new MycelDeployError({ predicted, actual: deployed.address, contract: 'SwarmCoordinator' });

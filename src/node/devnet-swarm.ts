@@ -23,12 +23,12 @@ import { formatUnits, type Address, type Hex, type PublicClient, type TestClient
 import { privateKeyToAccount } from 'viem/accounts';
 import { getContractEvents, readContract } from 'viem/actions';
 import { deploySwarmCoordinator } from '../chain/deploy.js';
-import { approve, MycelTokenAbi, swarmGetEntry, swarmRolloutLeaf, swarmSchedule, type MycelWalletClient, type SwarmUsedGroup } from '../chain/index.js';
+import { approve, MycelTokenAbi, swarmGetEntry, swarmRolloutLeaf, swarmSchedule, type MycelWalletClient, type SwarmGroup, type SwarmUsedGroup } from '../chain/index.js';
 import { checkSwarmStep, usedLeavesOf } from './swarm-step.js';
 import { SwarmCoordinatorAbi } from '../chain/generated/SwarmCoordinator.js';
 import { identityFromRaw } from '../p2p/identity.js';
 import { openPolicyBlob } from '../swarm/rollout-policy.js';
-import { createSapoNode, publishedGroupHashes, swarmTokenizer } from '../swarm/round.js';
+import { createSapoNode, publishedGroupsOf, swarmTokenizer } from '../swarm/round.js';
 import { rebuildStep, type UsedGroup } from '../swarm/grpo-step.js';
 import type { Rollout } from '../swarm/rollout-message.js';
 import { simRound, type SimMember } from '../swarm/sapo-sim.js';
@@ -47,7 +47,7 @@ import {
   type SwarmChainContext,
   type SwarmEvalRun,
 } from './swarm-chain.js';
-import { addressOfPeer, inflateScore, rolloutHashOf } from './swarm-node-chain.js';
+import { addressOfPeer, chainGroupOf, chainUsedGroupOf, inflateScore, rolloutHashOf } from './swarm-node-chain.js';
 import { DEVNET_SWARM_MODEL, devnetSwarmConfig, DEVNET_PRETRAIN, type StartingPolicy } from './devnet-policy.js';
 
 const MYC = (n: number) => BigInt(n) * 10n ** 18n;
@@ -144,6 +144,7 @@ export async function runDevnetSwarm(o: {
     timing: { commitBlocks: 100, claimBlocks: 50, challengeBlocks: 50 },
     economics: { commitBond: MYC(1), claimBond: MYC(10), rewardPerRound: MYC(100), rounds: R, useShareBps: 2_000 },
     programs: [program],
+    swarmId: devnetSwarmConfig().swarmId,
   }));
   const coordinator = deployed.coordinator;
   o.log(`swarm: deployed the SwarmCoordinator ${coordinator} (pool ${fmt(deployed.pool)} MYC for ${R} rounds) for the swarm's policy model`);
@@ -179,7 +180,7 @@ export async function runDevnetSwarm(o: {
    * published groups (its rollouts root's leaves), the groups its step trained on (by PeerId as SAPO names them, and
    * by address as the chain does) and their leaves (its used root).
    */
-  const rounds: { policy: TrainState; blob: PolicyBlob; rollout: Rollout; groups: Hex[]; usedPeers: UsedGroup[]; usedGroups: SwarmUsedGroup[]; used: Hex[] }[][] = [];
+  const rounds: { policy: TrainState; blob: PolicyBlob; rollout: Rollout; groups: SwarmGroup[]; usedPeers: UsedGroup[]; usedGroups: SwarmUsedGroup[]; used: Hex[] }[][] = [];
   const steps = { checked: 0, agreed: 0 };
   const sapoReward: number[][] = o.nodes.map(() => []);
   const runs: SwarmEvalRun[][] = [];
@@ -248,13 +249,14 @@ export async function runDevnetSwarm(o: {
     timed('prove use', async () => {
       for (const [c, ctx] of ctxs.entries()) {
         const entry = await swarmGetEntry(o.publicClient, { coordinator, round: BigInt(r), node: ctx.address });
-        // Only a standing claim earns a use share, and only its node may prove (proveUse refuses others: SwarmNotEligible).
-        if (entry.refuted || !entry.claimed) continue;
-        for (const group of rounds[r][c].groups) {
+        // Only a standing claim earns a use share, and only its node may prove (proveUse refuses others: SwarmNotEligible);
+        // only a useful group's use is paid, and only once its author committed the policy that generated it (round r-1).
+        if (entry.refuted || !entry.claimed || r === 0) continue;
+        for (const group of rounds[r][c].groups.filter((g) => g.useful)) {
           const leaf = swarmRolloutLeaf(ctx.address, group);
           for (const [u, user] of ctxs.entries()) {
             if (u === c || !rounds[r + 1][u].used.some((l) => l.toLowerCase() === leaf.toLowerCase())) continue;
-            await proveSwarmUse(ctx, { round: BigInt(r), rolloutHash: group, ownRollouts: rounds[r][c].groups, user: user.address, userUsedLeaves: rounds[r + 1][u].used });
+            await proveSwarmUse(ctx, { round: BigInt(r), group, ownGroups: rounds[r][c].groups, user: user.address, userUsedLeaves: rounds[r + 1][u].used });
           }
         }
       }
@@ -267,11 +269,11 @@ export async function runDevnetSwarm(o: {
       const sapo = await timed('SAPO rounds (rollouts, checks, GRPO steps)', () => simRound(members, r));
       members = sapo.members;
       // The leaves of each node's rollouts root: one per published group (the message's own hash if none fits).
-      const groups = members.map((m): Hex[] => {
-        const published = publishedGroupHashes(m.node, m.previous!).map((h): Hex => `0x${h}`);
-        return published.length ? published : [rolloutHashOf(m.previous!)];
+      const groups = members.map((m): SwarmGroup[] => {
+        const published = publishedGroupsOf(m.node, m.previous!).map((g) => chainGroupOf({ index: g.index, groupHash: g.hash, useful: g.useful }));
+        return published.length ? published : [{ index: 0, groupHash: rolloutHashOf(m.previous!), useful: false }];
       });
-      const usedGroups = usedPeers.map((list) => list.map((u): SwarmUsedGroup => ({ author: addressOfPeer(u.author), groupHash: `0x${u.groupHash}` })));
+      const usedGroups = usedPeers.map((list) => list.map(chainUsedGroupOf));
       rounds.push(members.map((m, i) => ({ ...committed[i], rollout: m.previous!, groups: groups[i], usedPeers: usedPeers[i], usedGroups: usedGroups[i], used: usedLeavesOf(usedGroups[i]) })));
       for (const [i, m] of sapo.result.metrics.entries()) sapoReward[i].push(m.reward);
       o.log(`swarm: SAPO round ${r}: rewards ${sapo.result.metrics.map((m) => m.reward.toFixed(2)).join(', ')}; trained on ${sapo.result.metrics.map((m) => `${m.trainedOwn}+${m.trainedExternal}`).join(', ')} questions; ${sapo.result.verdicts.length} rollouts refused by their checks (${sapo.result.seconds.toFixed(1)} s)`);
@@ -281,7 +283,7 @@ export async function runDevnetSwarm(o: {
       const s = await swarmSchedule(o.publicClient, { coordinator, round: BigInt(r) });
       await mineTo(s.opens);
       await timed('commit and beacon', async () => {
-        for (const [i, c] of ctxs.entries()) await commitSwarmRound(c, { round: BigInt(r), policy: { model: start.program.model, state: rounds[r][i].policy }, rolloutHashes: rounds[r][i].groups, usedLeaves: rounds[r][i].used, modelConfig: program.modelConfig });
+        for (const [i, c] of ctxs.entries()) await commitSwarmRound(c, { round: BigInt(r), policy: { model: start.program.model, state: rounds[r][i].policy }, groups: rounds[r][i].groups, usedLeaves: rounds[r][i].used, modelConfig: program.modelConfig });
       });
       if (r > 0) {
         await checkSteps(r);

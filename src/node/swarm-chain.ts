@@ -26,7 +26,9 @@ import {
   swarmGetRound,
   swarmProveUse,
   swarmRolloutLeaf,
+  type SwarmGroup,
   type SwarmMerklePath,
+  type SwarmProgramOnChain,
 } from '../chain/index.js';
 import { SwarmCoordinatorAbi } from '../chain/generated/SwarmCoordinator.js';
 import { jobFacts } from '../chain/dispute-moves.js';
@@ -34,9 +36,12 @@ import { canonicalJson, leafHash, merkleProof, merkleRoot, runJob, stateHash, st
 import { replayParty, rulesOf } from '../verify/index.js';
 import { evalFacts, evalProgram, evalTreeOf, type EvalProgram, type EvalSpec } from '../swarm/eval-program.js';
 import { buildProgram, policySpec, type PolicyModel } from '../swarm/sapo-policy.js';
-import { parseSapoConfig, type SapoConfig } from '../swarm/sapo-config.js';
+import { parseSapoConfig, swarmTask, type SapoConfig } from '../swarm/sapo-config.js';
 import { grpoLayout } from '../swarm/grpo-step.js';
 import { grpoStepFacts } from '../swarm/grpo-step-facts.js';
+import { rolloutFacts } from '../swarm/rollout-facts.js';
+import type { AdditionConfig } from '../data/index.js';
+import { MycelError } from '../platform/errors.js';
 import type { Gpt } from '../nn/index.js';
 import { playDispute, type DisputeContext, type DisputeOutcome } from './dispute.js';
 import { publishSwarmPolicy } from './swarm-availability.js';
@@ -75,9 +80,9 @@ export function rolloutTree(leaves: readonly Hex[]): { root: Hex; path(leaf: Hex
  */
 export async function commitSwarmRound(
   ctx: SwarmChainContext,
-  o: { round: bigint; policy: SwarmPolicy; rolloutHashes: readonly Hex[]; usedLeaves: readonly Hex[]; modelConfig: Hex },
+  o: { round: bigint; policy: SwarmPolicy; groups: readonly SwarmGroup[]; usedLeaves: readonly Hex[]; modelConfig: Hex },
 ): Promise<void> {
-  const rollouts = rolloutTree(o.rolloutHashes.map((h) => swarmRolloutLeaf(ctx.address, h)));
+  const rollouts = rolloutTree(o.groups.map((g) => swarmRolloutLeaf(ctx.address, g)));
   const { gasUsed } = await swarmCommit(ctx.wallet, {
     coordinator: ctx.contracts.coordinator,
     round: o.round,
@@ -87,7 +92,7 @@ export async function commitSwarmRound(
     modelConfig: o.modelConfig,
   });
   ctx.tx('swarm commit', gasUsed);
-  ctx.log(`round ${o.round}: committed policy ${stateHash(o.policy.state).slice(0, 10)}…, ${o.rolloutHashes.length} rollouts, ${o.usedLeaves.length} used`);
+  ctx.log(`round ${o.round}: committed policy ${stateHash(o.policy.state).slice(0, 10)}…, ${o.groups.length} rollout groups, ${o.usedLeaves.length} used`);
 }
 
 /** The round's beacon, fixed by this node if nobody has yet; undefined when the round is void. */
@@ -252,15 +257,15 @@ export async function defendSwarmClaim(
   return Promise.all(playing.values());
 }
 
-/** Proves that `user` trained on this node's rollout `rolloutHash` of round `round`. */
+/** Proves that `user` trained on this node's useful group `group` of round `round` (`ownGroups`: all its committed groups of the round, in order). */
 export async function proveSwarmUse(
   ctx: SwarmChainContext,
-  o: { round: bigint; rolloutHash: Hex; ownRollouts: readonly Hex[]; user: Address; userUsedLeaves: readonly Hex[] },
+  o: { round: bigint; group: SwarmGroup; ownGroups: readonly SwarmGroup[]; user: Address; userUsedLeaves: readonly Hex[] },
 ): Promise<void> {
-  const leaf = swarmRolloutLeaf(ctx.address, o.rolloutHash);
-  const own = rolloutTree(o.ownRollouts.map((h) => swarmRolloutLeaf(ctx.address, h)));
+  const leaf = swarmRolloutLeaf(ctx.address, o.group);
+  const own = rolloutTree(o.ownGroups.map((g) => swarmRolloutLeaf(ctx.address, g)));
   const used = rolloutTree(o.userUsedLeaves);
-  const { gasUsed } = await swarmProveUse(ctx.wallet, { coordinator: ctx.contracts.coordinator, round: o.round, rolloutHash: o.rolloutHash, user: o.user, own: own.path(leaf), used: used.path(leaf) });
+  const { gasUsed } = await swarmProveUse(ctx.wallet, { coordinator: ctx.contracts.coordinator, round: o.round, index: o.group.index, groupHash: o.group.groupHash, user: o.user, own: own.path(leaf), used: used.path(leaf) });
   ctx.tx('swarm proveUse', gasUsed);
 }
 
@@ -284,29 +289,43 @@ export function swarmModelConfig(model: PolicyModel): Hex {
   return keccak256(toBytes(canonicalJson(model)));
 }
 
-/** What a coordinator admits for one policy model: its eval program, its policies' leaf count and its GRPO step. */
-export type SwarmProgram = {
-  modelConfig: Hex;
-  factsRoot: Hex;
-  factsSize: bigint;
-  steps: bigint;
-  policyLeafCount: number;
-  grpo: { factsRoot: Hex; factsSize: bigint; layout: { slots: number; completions: number; width: number } };
-};
+/** What a coordinator admits for one policy model: its eval program, its policies' leaf count, its GRPO step and its rollout program. */
+export type SwarmProgram = SwarmProgramOnChain;
 
 /** The swarm config a coordinator's programs assume when none is given (the SAPO preset on addition, the eval's task). */
 export const DEFAULT_SWARM_CONFIG: SapoConfig = parseSapoConfig({ tasks: [{ name: 'addition' }] });
 
+/** A swarm config whose rollouts a coordinator cannot draw: it draws questions of the addition task only, on chain. */
+export class SwarmRolloutTaskError extends MycelError {
+  override name = 'SwarmRolloutTaskError';
+  constructor(tasks: readonly string[]) {
+    super(`The swarm asks ${tasks.join(', ')} questions; a swarm coordinator draws a rollout's question on chain with the addition task only (contracts/SwarmRollout.sol), so it cannot referee these rollouts.`, {
+      metaMessages: ['Run the swarm on addition alone (a swarm config with tasks [{ name: "addition" }]) to commit to a coordinator, or run it off chain.'],
+    });
+  }
+}
+
 /**
  * What a coordinator admits for policies of `model` trained by swarm `config` (deploySwarmCoordinator's `programs`
- * entry): its eval program's facts tree and steps (evalFacts), its policies' state-tree leaf count, and its GRPO
- * step's facts and slot layout (grpoStepFacts: own + external slots of `completions` rows over the context). Traces
- * both programs once.
+ * entry): its eval program's facts tree and steps (evalFacts), its policies' state-tree leaf count, its GRPO step's
+ * facts and slot layout (grpoStepFacts: own + external slots of `completions` rows over the context), and its rollout
+ * program's facts (rolloutFacts) with the tokens a completion generates and the digits of the swarm's addition task.
+ * Traces the three programs once.
+ * @throws SwarmRolloutTaskError when the swarm asks other tasks than addition
  */
 export function swarmProgramOf(model: PolicyModel, config: SapoConfig = DEFAULT_SWARM_CONFIG): SwarmProgram {
+  const derived = derivedSwarmProgram(model, config);
+  if (!derived.rollout) throw new SwarmRolloutTaskError(config.tasks.map((t) => t.name));
+  return { ...derived, rollout: derived.rollout };
+}
+
+/** swarmProgramOf's programs as a node derives them for its own swarm config: no rollout program when the swarm asks other tasks than addition. */
+export function derivedSwarmProgram(model: PolicyModel, config: SapoConfig): Omit<SwarmProgram, 'rollout'> & { rollout?: SwarmProgram['rollout'] } {
+  const addition = config.tasks.length === 1 ? swarmTask(config, 'addition') : undefined;
   const facts = evalFacts(model);
   const policy = buildProgram(policySpec(config, { model, steps: 1 }));
   const step = grpoStepFacts(model, config);
+  const rollout = addition && rolloutFacts(model, config);
   return {
     modelConfig: swarmModelConfig(model),
     factsRoot: facts.root,
@@ -314,18 +333,25 @@ export function swarmProgramOf(model: PolicyModel, config: SapoConfig = DEFAULT_
     steps: BigInt(facts.steps),
     policyLeafCount: stateLeaves(policy.init()).length,
     grpo: { factsRoot: step.root, factsSize: step.size, layout: grpoLayout(config, model.contextLength) },
+    ...(addition && rollout ? { rollout: { factsRoot: rollout.root, factsSize: rollout.size, maxTokens: config.maxTokens, digits: (addition.task.resolve(addition.config) as AdditionConfig).digits } } : {}),
   };
 }
 
 /**
  * Which of the coordinator's admitted programs (programOf) differs from what this node derives itself, the facts it
  * would be disputed by: 'eval' (its evaluation program or its policies' leaf count), 'grpo' (its GRPO step's facts or
- * slots: another swarm config), or undefined when both are the node's.
+ * slots: another swarm config), or undefined when both are the node's (its rollout program: sameRollout).
  */
-export function swarmProgramMismatch(onChain: Omit<SwarmProgram, 'modelConfig'>, derived: SwarmProgram): 'eval' | 'grpo' | undefined {
+export function swarmProgramMismatch(onChain: Omit<SwarmProgram, 'modelConfig'>, derived: ReturnType<typeof derivedSwarmProgram>): 'eval' | 'grpo' | undefined {
   const same = (x: Hex, y: Hex) => x.toLowerCase() === y.toLowerCase();
   if (!same(onChain.factsRoot, derived.factsRoot) || onChain.factsSize !== derived.factsSize || onChain.steps !== derived.steps || onChain.policyLeafCount !== derived.policyLeafCount) return 'eval';
   const [g, d] = [onChain.grpo, derived.grpo];
   if (!same(g.factsRoot, d.factsRoot) || g.factsSize !== d.factsSize || g.layout.slots !== d.layout.slots || g.layout.completions !== d.layout.completions || g.layout.width !== d.layout.width) return 'grpo';
   return undefined;
+}
+
+/** Whether the coordinator referees rollouts with the generation program this node runs (its facts, K and the addition digits; none when the swarm asks other tasks). */
+export function sameRollout(onChain: Pick<SwarmProgram, 'rollout'>, derived: ReturnType<typeof derivedSwarmProgram>): boolean {
+  const [r, e] = [onChain.rollout, derived.rollout];
+  return e !== undefined && r.factsRoot.toLowerCase() === e.factsRoot.toLowerCase() && r.factsSize === e.factsSize && r.maxTokens === e.maxTokens && r.digits === e.digits;
 }

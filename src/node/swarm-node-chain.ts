@@ -13,10 +13,10 @@
  * dir, the SAPO state in memory.
  */
 import { peerIdFromString } from '@libp2p/peer-id';
-import { formatUnits, type Address, type Hex, type PublicClient } from 'viem';
+import { formatUnits, hexToString, type Address, type Hex, type PublicClient } from 'viem';
 import { privateKeyToAccount } from 'viem/accounts';
 import { getContractEvents, readContract } from 'viem/actions';
-import { approve, connect, ContractRevertError, getNode, swarmCollectUse, swarmGetAvailability, swarmGetEntry, swarmGetRound, swarmRolloutLeaf, swarmUsedLeaves, type MycelWalletClient } from '../chain/index.js';
+import { approve, connect, ContractRevertError, getNode, swarmCollectUse, swarmGetAvailability, swarmGetEntry, swarmGetRound, swarmProgramOnChain, swarmRolloutLeaf, swarmUsedLeaves, type MycelWalletClient, type SwarmGroup, type SwarmUsedGroup } from '../chain/index.js';
 import { UsageError } from '../platform/errors.js';
 import { checkCoordinator } from '../chain/code.js';
 import { SwarmCoordinatorAbi } from '../chain/generated/SwarmCoordinator.js';
@@ -27,7 +27,7 @@ import { actionKey, dutiesAt, ended, noDuties, roundDone, sapoClock, scheduleOf,
 import { EVAL_TENSORS, type EvalProgram } from '../swarm/eval-program.js';
 import { rolloutCodec, type Rollout } from '../swarm/rollout-message.js';
 import { openPolicyBlob } from '../swarm/rollout-policy.js';
-import { swarmTokenizer, type BlobFailure } from '../swarm/round.js';
+import { swarmTokenizer, type BlobFailure, type PublishedGroup } from '../swarm/round.js';
 import type { Gpt } from '../nn/index.js';
 import type { PolicyModel } from '../swarm/sapo-policy.js';
 import type { SapoConfig } from '../swarm/sapo-config.js';
@@ -49,7 +49,8 @@ import {
   DEFAULT_SWARM_CONFIG,
   swarmModelConfig,
   swarmProgramMismatch,
-  swarmProgramOf,
+  derivedSwarmProgram,
+  sameRollout,
   type SwarmChainContext,
   type SwarmEvalRun,
   type SwarmProgram,
@@ -85,6 +86,19 @@ export function addressOfPeer(peerId: string): Address {
   const key = peerIdFromString(peerId).publicKey;
   if (!key) throw new RangeError(`the PeerId ${peerId} does not carry its public key`);
   return ethereumAddressOf(key);
+}
+
+/** A SAPO group's public part as the chain takes it (its hash as 0x hex). */
+export const chainGroupOf = (u: Pick<UsedGroup, 'index' | 'groupHash' | 'useful'>): SwarmGroup => ({ index: u.index, groupHash: `0x${u.groupHash}`, useful: u.useful });
+
+/** A group a GRPO step trained on as the chain takes it: its author's address (from its peer id) and its public part. */
+export const chainUsedGroupOf = (u: UsedGroup): SwarmUsedGroup => ({ author: addressOfPeer(u.author), ...chainGroupOf(u) });
+
+/** The swarm id a coordinator was deployed with (its SWARM_ID's first SWARM_ID_LENGTH bytes, UTF-8). */
+export async function coordinatorSwarmId(client: PublicClient, coordinator: Address): Promise<string> {
+  const read = (functionName: 'SWARM_ID' | 'SWARM_ID_LENGTH') => readContract(client, { address: coordinator, abi: SwarmCoordinatorAbi, functionName });
+  const [word, length] = (await Promise.all([read('SWARM_ID'), read('SWARM_ID_LENGTH')])) as [Hex, bigint];
+  return hexToString(`0x${word.slice(2, 2 + 2 * Number(length))}`);
 }
 
 /** A score-inflating claimer (`--hostile inflate-score`): its scoring op writes every row right. */
@@ -126,7 +140,7 @@ export type SwarmChainNodeOptions = {
   signal: AbortSignal;
 };
 
-type Commitment = { policy: { model: Gpt; state: TrainState }; rolloutHashes: Hex[]; usedLeaves: Hex[] };
+type Commitment = { policy: { model: Gpt; state: TrainState }; groups: SwarmGroup[]; usedLeaves: Hex[] };
 
 export type SwarmChainNode = ReturnType<typeof swarmChainNode>;
 
@@ -175,13 +189,15 @@ export function swarmChainNode(o: SwarmChainNodeOptions) {
         const c = commitments.get(r)!;
         // Used groups need the node's commit of the round before, where its step started (SwarmNoPreviousCommit):
         // after a missed round, the commit lists none.
-        const usedLeaves = r > 0n && duties.rounds.get(r - 1n)?.committed && o.step ? c.usedLeaves : [];
+        const previous = r > 0n && duties.rounds.get(r - 1n)?.committed === true;
+        const usedLeaves = previous && o.step ? c.usedLeaves : [];
         const at = await ctx.publicClient.getBlockNumber({ cacheTime: 0 });
-        await commitSwarmRound(ctx, { round: r, policy: c.policy, rolloutHashes: c.rolloutHashes, usedLeaves, modelConfig: o.modelConfig });
+        await commitSwarmRound(ctx, { round: r, policy: c.policy, groups: c.groups, usedLeaves, modelConfig: o.modelConfig });
         if (usedLeaves.length && o.step) void defendStep(r, at);
-        duties = updateRound(duties, r, () => ({ committed: true, rollouts: c.rolloutHashes.map((hash) => ({ hash, leaf: swarmRolloutLeaf(ctx.address, hash) })) }));
+        // A group's use is paid when it is useful and its author committed the policy that generated it (round r-1).
+        duties = updateRound(duties, r, () => ({ committed: true, rollouts: c.groups.map((group) => ({ group, leaf: swarmRolloutLeaf(ctx.address, group), payable: group.useful && previous })) }));
         tally.committed++;
-        o.onEvent({ type: 'chain', round: Number(r), action: 'commit', rollouts: c.rolloutHashes.length, used: usedLeaves.length });
+        o.onEvent({ type: 'chain', round: Number(r), action: 'commit', rollouts: c.groups.length, used: usedLeaves.length });
         return;
       }
       case 'beacon': {
@@ -288,7 +304,7 @@ export function swarmChainNode(o: SwarmChainNodeOptions) {
         const d = duties.rounds.get(r)!;
         const key = useKey(a.user, a.rollout.leaf);
         try {
-          await proveSwarmUse(ctx, { round: r, rolloutHash: a.rollout.hash, ownRollouts: d.rollouts.map((x) => x.hash), user: a.user, userUsedLeaves: d.users!.find((u) => u.user === a.user)!.leaves });
+          await proveSwarmUse(ctx, { round: r, group: a.rollout.group, ownGroups: d.rollouts.map((x) => x.group), user: a.user, userUsedLeaves: d.users!.find((u) => u.user === a.user)!.leaves });
         } catch (error) {
           // Its claim was refuted (before the node learnt it from its dispute): no use share, no more proofs.
           if (error instanceof ContractRevertError && error.errorName === 'SwarmNotEligible') {
@@ -300,7 +316,7 @@ export function swarmChainNode(o: SwarmChainNodeOptions) {
         }
         duties = updateRound(duties, r, (x) => ({ proven: [...x.proven, key] }));
         tally.usesProven++;
-        o.onEvent({ type: 'chain', round: Number(r), action: 'prove-use', user: a.user, rollout: a.rollout.hash });
+        o.onEvent({ type: 'chain', round: Number(r), action: 'prove-use', user: a.user, rollout: a.rollout.group.groupHash });
         return;
       }
       case 'collect-use': {
@@ -381,13 +397,16 @@ export function swarmChainNode(o: SwarmChainNodeOptions) {
     const { program, config } = o.step;
     const byLeaf = new Map<string, UsedGroup>();
     for (const rollout of inputs.rollouts) {
-      for (const g of publishedGroups(rollout.groups, program.tokenizer, config, program.model.config.contextLength)) byLeaf.set(swarmRolloutLeaf(addressOfPeer(rollout.node), `0x${g.hash}`).toLowerCase(), { author: rollout.node, groupHash: g.hash });
+      for (const g of publishedGroups(rollout.groups, program.tokenizer, config, program.model.config.contextLength)) {
+        const group: UsedGroup = { author: rollout.node, index: g.group.index, groupHash: g.hash, useful: g.useful };
+        byLeaf.set(swarmRolloutLeaf(addressOfPeer(rollout.node), chainGroupOf(group)).toLowerCase(), group);
+      }
     }
     const used = logged.leaves.map((l) => byLeaf.get(l.toLowerCase()));
     if (used.some((u) => !u)) return skip(`${used.filter((u) => !u).length} of the groups it lists are in no rollout this node received`);
     const rebuilt = rebuildStep(program, prev, used as UsedGroup[], inputs.rollouts, config);
     if ('missing' in rebuilt) return skip(`${rebuilt.missing.length} group(s) not found`);
-    const checked = await checkSwarmStep(ctx, { round: r, node, prev, next, used: (used as UsedGroup[]).map((u) => ({ author: addressOfPeer(u.author), groupHash: `0x${u.groupHash}` })), step: rebuilt.program, signal: o.signal });
+    const checked = await checkSwarmStep(ctx, { round: r, node, prev, next, used: (used as UsedGroup[]).map(chainUsedGroupOf), step: rebuilt.program, signal: o.signal });
     if (checked.agreed) {
       o.onEvent({ type: 'chain', round: Number(r), action: 'check-step', node, agreed: true });
       return;
@@ -432,7 +451,7 @@ export function swarmChainNode(o: SwarmChainNodeOptions) {
     const done = (patch: Partial<RoundDuty> = {}) => (duties = updateRound(duties, r, (d) => ({ awaiting: (d.awaiting ?? []).filter((x) => x !== node), ...patch })));
     if (availability.challengeEnd > 0n) {
       const entry = await swarmGetEntry(ctx.publicClient, { coordinator: ctx.contracts.coordinator, round: r, node });
-      const { policyLeafCount } = (await readContract(ctx.publicClient, { address: ctx.contracts.coordinator, abi: SwarmCoordinatorAbi, functionName: 'programOf', args: [entry.modelConfig] })) as { policyLeafCount: number };
+      const { policyLeafCount } = (await swarmProgramOnChain(ctx.publicClient, { coordinator: ctx.contracts.coordinator, modelConfig: entry.modelConfig }))!;
       const read = await readPublishedPolicy(ctx, { round: r, node, policyHash: entry.policyHash, leafCount: policyLeafCount, fromBlock: scheduleOf(clock, r).deadline });
       if ('failure' in read) {
         say(r, 'check-skipped', `round ${r}: cannot check ${node}'s score: its policy was published on chain, but ${read.failure}`, { node });
@@ -560,12 +579,13 @@ export function swarmChainNode(o: SwarmChainNodeOptions) {
      * SAPO published round `round`'s rollout: its commitment's inputs (its rollouts root has one leaf per published
      * group, `groups`: what its users' GRPO steps list; the message's own hash when no group fits the context).
      */
-    published(p: { round: number; rollout: Rollout; groups?: readonly string[]; policy: TrainState; model: Gpt }): void {
+    published(p: { round: number; rollout: Rollout; groups?: readonly PublishedGroup[]; policy: TrainState; model: Gpt }): void {
       const round = BigInt(p.round);
       sapoRound = round;
-      const rolloutHashes = p.groups?.length ? p.groups.map((h): Hex => `0x${h}`) : [rolloutHashOf(p.rollout)];
+      // No group fits the context: the message's own hash stands for it (never useful, never paid).
+      const groups = p.groups?.length ? p.groups.map((g): SwarmGroup => ({ index: g.index, groupHash: `0x${g.hash}`, useful: g.useful })) : [{ index: 0, groupHash: rolloutHashOf(p.rollout), useful: false }];
       ownRollouts.set(round, p.rollout);
-      commitments.set(round, { policy: { model: p.model, state: p.policy }, rolloutHashes, usedLeaves: used.get(round - 1n) ?? [] });
+      commitments.set(round, { policy: { model: p.model, state: p.policy }, groups, usedLeaves: used.get(round - 1n) ?? [] });
       model = p.model;
       duties = updateRound(duties, round, () => ({ ready: true }));
     },
@@ -589,12 +609,12 @@ export function swarmChainNode(o: SwarmChainNodeOptions) {
           .find((g) => !taken.has(g.groupHash) && groupAdvantages(g.group.completions.map((c) => c.reward)) !== undefined);
         if (extra && listed.length < config.own + config.external) {
           fake = listed.length;
-          listed.push({ author: extra.author, groupHash: extra.groupHash });
+          listed.push({ author: extra.author, index: extra.group.index, groupHash: extra.groupHash, useful: true });
         }
       }
       const own = ownRollouts.get(round);
       stepInputs.set(round, { used: listed, rollouts: [...f.received, ...(own ? [own] : [])], ...(fake === undefined ? {} : { fake }) });
-      used.set(round, listed.map((u) => swarmRolloutLeaf(addressOfPeer(u.author), `0x${u.groupHash}`)));
+      used.set(round, listed.map((u) => swarmRolloutLeaf(addressOfPeer(u.author), chainGroupOf(u))));
       for (const r of f.received) {
         const key = `${round} 0x${r.policy}`;
         if (policies.has(key) || !sample(round, addressOfPeer(r.node))) continue;
@@ -671,10 +691,12 @@ export async function openSwarmChain(o: { rpcUrl: string; privateKey: Hex; coord
     });
   }
   const modelConfig = swarmModelConfig(o.model);
-  const program = (await readContract(publicClient, { address: o.coordinator, abi: SwarmCoordinatorAbi, functionName: 'programOf', args: [modelConfig] })) as SwarmProgram;
-  if (program.factsSize === 0n) throw new UsageError(`The coordinator ${o.coordinator} does not admit this node's policy model (model config ${modelConfig.slice(0, 10)}…).`, { metaMessages: ['Start the node with the --model the swarm was deployed for (mycel devnet uses micro).'] });
+  const program = await swarmProgramOnChain(publicClient, { coordinator: o.coordinator, modelConfig });
+  if (!program) throw new UsageError(`The coordinator ${o.coordinator} does not admit this node's policy model (model config ${modelConfig.slice(0, 10)}…).`, { metaMessages: ['Start the node with the --model the swarm was deployed for (mycel devnet uses micro).'] });
   // The programs it would be disputed by (its evaluation, its GRPO step under this swarm config), derived here.
-  const mismatch = swarmProgramMismatch(program, swarmProgramOf(o.model, o.config ?? DEFAULT_SWARM_CONFIG));
+  const config = o.config ?? DEFAULT_SWARM_CONFIG;
+  const derived = derivedSwarmProgram(o.model, config);
+  const mismatch = swarmProgramMismatch(program, derived);
   if (mismatch === 'eval') {
     throw new UsageError(`The coordinator ${o.coordinator} admits this node's policy model with another evaluation program than this build derives (its facts or its policies' leaf count).`, {
       metaMessages: ['Run the mycel version that deployed it, or deploy a coordinator with this build (mycel chain deploy --swarm).'],
@@ -683,7 +705,14 @@ export async function openSwarmChain(o: { rpcUrl: string; privateKey: Hex; coord
   // Nothing plays step disputes in the node yet (docs/swarm-chain.md, Limits): another swarm config is said, not refused.
   // Another swarm config's step: its steps would be refereed by other rules, so it lists no used groups (nothing of
   // its to dispute) and checks no step; said at start.
-  const note = mismatch === 'grpo' ? 'the coordinator\'s GRPO step (its facts or slots) is not this node\'s under its swarm config (--split, --completions): it commits no used groups and checks no GRPO step' : undefined;
+  // Its rollouts are refereed by the coordinator's rollout program from the swarm's beacon: another generation (tasks,
+  // --completions, --max-tokens, swarm id) could be refuted by anyone who disputes its groups; said at start.
+  const swarmId = await coordinatorSwarmId(publicClient, o.coordinator);
+  const rolloutNote = sameRollout(program, derived) && swarmId === config.swarmId
+    ? undefined
+    : `the coordinator referees rollouts of swarm ${JSON.stringify(swarmId)} with its own generation program (addition only, its completions and tokens), not this node's: anyone could refute its groups on chain`;
+  const grpoNote = mismatch === 'grpo' ? 'the coordinator\'s GRPO step (its facts or slots) is not this node\'s under its swarm config (--split, --completions): it commits no used groups and checks no GRPO step' : undefined;
+  const note = [grpoNote, rolloutNote].filter((x) => x !== undefined).join('; ') || undefined;
   const ctx: SwarmChainContext = {
     publicClient,
     wallet: clients.walletClient as MycelWalletClient,

@@ -34,8 +34,8 @@ export type SwarmStepRun = {
   runRoot: Hex;
 };
 
-/** The used leaves a commit lists for `used` (rolloutLeaf(author, groupHash) each, in order). */
-export const usedLeavesOf = (used: readonly SwarmUsedGroup[]): Hex[] => used.map((u) => swarmRolloutLeaf(u.author, u.groupHash));
+/** The used leaves a commit lists for `used` (swarmRolloutLeaf(author, group) each, in order). */
+export const usedLeavesOf = (used: readonly SwarmUsedGroup[]): Hex[] => used.map((u) => swarmRolloutLeaf(u.author, u));
 
 /**
  * `honest` with the rows of slots `fake` zeroed where its step reads them (the slots' concat, as the op makes it):

@@ -20,6 +20,7 @@
  * already proven or given up (test/swarm/chain-duties.test.ts checks it over generated states).
  */
 import type { Address, Hex } from 'viem';
+import type { SwarmGroup } from '../chain/index.js';
 
 /** The coordinator's immutable round lengths (SwarmCoordinator START, COMMIT_BLOCKS, CLAIM_BLOCKS, CHALLENGE_BLOCKS). */
 export type CoordinatorClock = { start: bigint; commitBlocks: bigint; claimBlocks: bigint; challengeBlocks: bigint };
@@ -46,8 +47,11 @@ export function sapoClock(c: CoordinatorClock): { genesisMs: number; roundMs: nu
   return { genesisMs: Number(c.start) * BLOCK_MS, roundMs: Number(c.commitBlocks) * BLOCK_MS, now: (block) => Number(block) * BLOCK_MS };
 }
 
-/** One of the node's own committed rollouts: its hash and its leaf (rolloutLeaf(node, hash)). */
-export type OwnRollout = { hash: Hex; leaf: Hex };
+/**
+ * One of the node's own committed groups: the group, its leaf (swarmRolloutLeaf(node, group)) and whether its use is
+ * paid (`payable`: the group is useful and the node committed the policy that generated it, the round before).
+ */
+export type OwnRollout = { group: SwarmGroup; leaf: Hex; payable: boolean };
 
 /** A commitment of the next round by `user` and the rollout leaves it logged as used. */
 export type UserLeaves = { user: Address; leaves: readonly Hex[] };
@@ -130,9 +134,9 @@ export function ended(d: Duties, a: DutyAction): Duties {
 /** Whether the node is through with a round: collected (bonds and score share) and its use part over, or dropped. */
 export const roundDone = (r: RoundDuty) => r.dropped !== undefined || (r.collected && r.useOver !== undefined);
 
-/** The uses of the node's own rollouts by other nodes in what they logged: (user, rollout) pairs, each once. */
+/** The uses of the node's own payable groups by other nodes in what they logged: (user, rollout) pairs, each once. */
 export function usesOf(r: RoundDuty, self: Address): { user: Address; rollout: OwnRollout }[] {
-  const own = new Map(r.rollouts.map((x) => [x.leaf.toLowerCase(), x]));
+  const own = new Map(r.rollouts.filter((x) => x.payable).map((x) => [x.leaf.toLowerCase(), x]));
   const out = new Map<string, { user: Address; rollout: OwnRollout }>();
   for (const u of r.users ?? []) {
     if (u.user.toLowerCase() === self.toLowerCase()) continue;

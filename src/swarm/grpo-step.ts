@@ -86,16 +86,27 @@ export const groupHash = (rows: Tensor): string => toHex(chunkRoot(rows.data));
 /** The hash of an empty slot's all-zero rows. */
 export const zeroGroupHash = (layout: GrpoLayout): string => groupHash(Tensor.zeros(rowsShape(layout)));
 
-/** The groups of a node's rollout message that fit the context, in index order, with their rows and hashes. */
-export function publishedGroups(groups: readonly RolloutGroup[], tokenizer: Tokenizer, config: Pick<SapoConfig, 'maxTokens'>, width: number): { group: RolloutGroup; rows: Tensor; hash: string }[] {
+/**
+ * Whether a group's rows teach anything: some mask entry is non-zero (the rollout program's `useful`; a group whose
+ * rewards are all equal has zero advantages, so a zero mask, and changes nothing in a step).
+ */
+export function rowsUseful(rows: Tensor): boolean {
+  const [L, , W] = rows.shape as [number, number, number];
+  const data = rows.data as Float32Array;
+  for (let k = 0; k < L; k++) for (let j = 0; j < W; j++) if (data[(3 * k + 2) * W + j] !== 0) return true;
+  return false;
+}
+
+/** The groups of a node's rollout message that fit the context, in index order, with their rows, hashes and useful bits. */
+export function publishedGroups(groups: readonly RolloutGroup[], tokenizer: Tokenizer, config: Pick<SapoConfig, 'maxTokens'>, width: number): { group: RolloutGroup; rows: Tensor; hash: string; useful: boolean }[] {
   return groups.filter((g) => groupFits(g, tokenizer, config, width)).map((group) => {
     const rows = groupRows(group, tokenizer, config, width);
-    return { group, rows, hash: groupHash(rows) };
+    return { group, rows, hash: groupHash(rows), useful: rowsUseful(rows) };
   });
 }
 
-/** A group a GRPO step trained on: its author (the SAPO node id) and its hash. */
-export type UsedGroup = { author: string; groupHash: string };
+/** A group a GRPO step trained on: its author (the SAPO node id), its question's index, its hash and its useful bit (what its leaf binds). */
+export type UsedGroup = { author: string; index: number; groupHash: string; useful: boolean };
 
 /**
  * The leaves of h_t (t = 0 or 1) of the step whose policy (before the step for h_0, after it for h_1) has state-tree

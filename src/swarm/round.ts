@@ -18,7 +18,7 @@ import { Rng } from '../tensor/index.js';
 import type { TrainProgram } from '../train/program.js';
 import { stateHash, type TrainState } from '../train/state.js';
 import { groupAdvantages } from './grpo.js';
-import { groupFits, groupHash, groupRows, grpoStepProgram, publishedGroups, type GrpoStepProgram, type UsedGroup } from './grpo-step.js';
+import { groupFits, groupHash, groupRows, grpoStepProgram, publishedGroups, rowsUseful, type GrpoStepProgram, type UsedGroup } from './grpo-step.js';
 import { checkRollout, reexecute, type RejectKind, type Verdict } from './rollout-check.js';
 import { signRollout, type Rollout, type RolloutGroup } from './rollout-message.js';
 import { openPolicyBlob, policyBlob, type PolicyBlob } from './rollout-policy.js';
@@ -117,12 +117,15 @@ export function startRound(node: SapoNode, round: number): { node: SapoNode; rol
   return { node: { ...node, round, own: rollout }, rollout, blob: node.blob };
 }
 
+/** A published group as its leaf binds it: its question's index, its hash and whether it is useful. */
+export type PublishedGroup = { index: number; hash: string; useful: boolean };
+
 /**
- * The hashes of a rollout's groups that fit this node's context, in index order: the groups it publishes (the
- * leaves of its committed rollouts root) or a peer's it may train on.
+ * A rollout's groups that fit this node's context, in index order: the groups it publishes (the leaves of its
+ * committed rollouts root) or a peer's it may train on.
  */
-export function publishedGroupHashes(node: SapoNode, rollout: Rollout): string[] {
-  return publishedGroups(rollout.groups, node.program.tokenizer, node.config, node.program.model.config.contextLength).map((g) => g.hash);
+export function publishedGroupsOf(node: SapoNode, rollout: Rollout): PublishedGroup[] {
+  return publishedGroups(rollout.groups, node.program.tokenizer, node.config, node.program.model.config.contextLength).map((g) => ({ index: g.group.index, hash: g.hash, useful: g.useful }));
 }
 
 /** The rollouts worth keeping from what arrived: one per peer (the first), none from self or dropped peers. */
@@ -254,7 +257,7 @@ export function finishRound(node: SapoNode, inbox: RoundInbox): { node: SapoNode
 
   const trained = [...ownUseful.map((group) => ({ group, author: node.id })), ...external.map((group) => ({ group, author: authors.get(group)! }))];
   const rows = trained.map(({ group }) => groupRows(group, program.tokenizer, config, seqLen));
-  const used: UsedGroup[] = trained.map(({ author }, i) => ({ author, groupHash: groupHash(rows[i]) }));
+  const used: UsedGroup[] = trained.map(({ group, author }, i) => ({ author, index: group.index, groupHash: groupHash(rows[i]), useful: rowsUseful(rows[i]) }));
   const advantages = trained.flatMap(({ group }) => [...groupAdvantages(group.completions.map((c) => c.reward))!]);
   let policy = node.policy;
   let loss: number | undefined;

@@ -23,7 +23,7 @@ import type { GossipTopic } from '../p2p/gossip.js';
 import type { MycelNode } from '../p2p/node.js';
 import { checkRollout } from './rollout-check.js';
 import { MAX_ROLLOUT_BYTES, ROLLOUT_SCHEMAS, rolloutCodec, rolloutTopic, type Rollout } from './rollout-message.js';
-import { blobKey, dropPeer, type BlobFailure, finishRound, publishedGroupHashes, reexecPlan, startRound, type RoundMetrics, type RoundVerdict, type SapoNode } from './round.js';
+import { blobKey, dropPeer, type BlobFailure, finishRound, publishedGroupsOf, reexecPlan, type PublishedGroup, startRound, type RoundMetrics, type RoundVerdict, type SapoNode } from './round.js';
 import type { UsedGroup } from './grpo-step.js';
 import { appendMetrics, readMetrics, writePlot } from './sapo-metrics.js';
 import { corrupt, type HostileKind } from './sapo-adversary.js';
@@ -92,10 +92,10 @@ export type SapoRunOptions = {
   now?: () => number;
   /**
    * The round's commitment inputs, once its rollout is published (a node driving the swarm coordinator commits them:
-   * node/swarm-node-chain.ts): the rollout as sent, its published groups' hashes (publishedGroupHashes: the leaves
-   * of its rollouts root) and the policy that generated it.
+   * node/swarm-node-chain.ts): the rollout as sent, its published groups (publishedGroupsOf: the leaves of its
+   * rollouts root) and the policy that generated it.
    */
-  onPublished?: (p: { round: number; rollout: Rollout; groups: readonly string[]; policy: TrainState; model: Gpt }) => void;
+  onPublished?: (p: { round: number; rollout: Rollout; groups: readonly PublishedGroup[]; policy: TrainState; model: Gpt }) => void;
   /**
    * The round's end: the peers' rollouts received, the authors of the external questions its GRPO step trained on,
    * and the groups it trained on in batch order (the used groups of its next commitment).
@@ -221,7 +221,7 @@ export async function runSapoNode(o: SapoRunOptions): Promise<SapoNode> {
         for (const [cid, tampered] of out.blobs ?? []) await writeFile(o.p2p.store.paths(parseBlobCid(cid)).data, tampered);
       }
       previous = started.rollout;
-      o.onPublished?.({ round, rollout, groups: publishedGroupHashes(state, rollout), policy: state.policy, model: state.program.model });
+      o.onPublished?.({ round, rollout, groups: publishedGroupsOf(state, rollout), policy: state.policy, model: state.program.model });
       // The round's bound: its end on the clock; with expectPeers, also at least roundMs from now, so a node behind
       // the clock (its peers too) still waits for them instead of finishing with nothing.
       const ready = now();

@@ -11,7 +11,7 @@ import { startAnvil, type Anvil } from '../../src/chain/anvil.js';
 import { createClients, deployContract } from '../../src/chain/clients.js';
 import { deployMycel, deploySwarmCoordinator } from '../../src/chain/deploy.js';
 import { send, type MycelWalletClient } from '../../src/chain/actions/send.js';
-import { approve, register, swarmCommit, swarmFixBeacon, swarmGetRound, swarmRolloutLeaf, swarmSchedule, type SwarmSchedule } from '../../src/chain/index.js';
+import { approve, register, swarmCommit, swarmFixBeacon, swarmGetRound, swarmRolloutLeaf, swarmSchedule, type SwarmGroup, type SwarmSchedule } from '../../src/chain/index.js';
 import { MockResolverAbi, MockResolverBytecode } from '../../src/chain/generated/MockResolver.js';
 import { MycelTokenAbi } from '../../src/chain/generated/MycelToken.js';
 import { headerLeaf, leafHash, merkleProof, merkleRoot, runJob, stateHash, stateLeaves, type Hash, type JobProgram, type RunRecord, type TrainState } from '../../src/train/index.js';
@@ -20,7 +20,7 @@ import { buildProgram, policySpec, type PolicyModel } from '../../src/swarm/sapo
 import { parseSapoConfig } from '../../src/swarm/sapo-config.js';
 import type { Gpt } from '../../src/nn/index.js';
 import { tempStore } from '../train/helpers.js';
-import { swarmModelConfig, swarmProgramOf } from '../../src/node/swarm-chain.js';
+import { DEFAULT_SWARM_CONFIG, swarmModelConfig, swarmProgramOf } from '../../src/node/swarm-chain.js';
 import { DisputeGameAbi } from '../../src/chain/generated/DisputeGame.js';
 import { encodeDisputeMove, jobFacts, type JobFacts } from '../../src/chain/dispute-moves.js';
 import { playGame, replayParty, rulesOf, type GameResult } from '../../src/verify/index.js';
@@ -86,6 +86,7 @@ export async function setupSwarmChain({ mock = false, nodes = 6 }: { mock?: bool
     timing: TIMING,
     economics: ECONOMICS,
     programs: [tinyProgram()],
+    swarmId: SWARM_ID,
   });
   for (const w of wallets.slice(1, nodes + 1)) {
     await send(wallets[0], { address: d.token, abi: MycelTokenAbi, functionName: 'transfer', args: [w.account.address, T(10_000)] });
@@ -117,6 +118,9 @@ export async function setupSwarmChain({ mock = false, nodes = 6 }: { mock?: bool
     stop: () => anvil.stop(),
   };
 }
+
+/** The swarm id the tests' coordinators are deployed with (the SAPO default): rollout beacons are roundBeacon(SWARM_ID, round). */
+export const SWARM_ID = DEFAULT_SWARM_CONFIG.swarmId;
 
 let program: ReturnType<typeof swarmProgramOf> | undefined;
 /** What the coordinator admits for the tiny model (its eval program's facts, its policies' leaf count), computed once. */
@@ -188,9 +192,9 @@ export function syntheticClaim(policy: Policy, beacon: Hex, score: number, salt 
   };
 }
 
-/** A node's rollouts of a round: leaves naming it, their root, and each leaf's path. */
-export function rolloutsOf(node: Address, hashes: readonly Hex[]) {
-  const leaves = hashes.map((h) => swarmRolloutLeaf(node, h));
+/** A node's rollout groups of a round: leaves naming it, their root, and each leaf's path. */
+export function rolloutsOf(node: Address, groups: readonly SwarmGroup[]) {
+  const leaves = groups.map((g) => swarmRolloutLeaf(node, g));
   const asBytes = leaves.map(bytes);
   return {
     leaves,
@@ -214,6 +218,8 @@ export function usedOf(leaves: readonly Hex[]) {
 
 /** A rollout hash (any 32 bytes the node's rollout hashes to). */
 export const rolloutHash = (node: number, round: number, i: number): Hex => keccak256(viemHex(`rollout ${node}/${round}/${i}`));
+/** A synthetic group: question `i`, the hash rolloutHash(node, round, i), useful unless said. */
+export const rolloutGroup = (node: number, round: number, i: number, useful = true): SwarmGroup => ({ index: i, groupHash: rolloutHash(node, round, i), useful });
 
 /** Commits `wallet` in `round` (mining up to its commit window first). */
 export async function commitIn(c: SwarmChain, wallet: MycelWalletClient, round: bigint, o: { rolloutsRoot?: Hex; policyHash: Hex; usedLeaves?: readonly Hex[] }) {

@@ -11,8 +11,12 @@
  * what is checked here is the coordinator's bookkeeping. GRPO steps (docs/swarm-chain.md, "The GRPO step"): the
  * next round's user is a fake user at random (its step did not train on the groups it lists, so its colluders' uses
  * are fake): the honest challenger contests its step, the wrong one contests honest steps at random and fake ones too
- * ("both" lose). Properties: an honest node never ends with less than it started with; a cheat is never paid a
- * reward (a fake user's contributors are paid no use share, the fake user loses its commit bond); every refused action is refused with its named error and moves
+ * ("both" lose). Rollout groups (docs/swarm-chain.md, "The rollout program"): every committing node committed its
+ * policy the round before (its groups are payable and disputable only then); a fabricator's group is not its policy's
+ * output: the honest challenger contests it with challengeRollout and wins (its uses leave the count, its commit bond
+ * goes), the wrong one contests honest groups at random and loses. Properties: an honest node never ends with less than it started with; a cheat is never paid a
+ * reward (a fake user's contributors are paid no use share, the fake user loses its commit bond; a fabricator is paid
+ * no use share and loses its commit bond); every refused action is refused with its named error and moves
  * nothing; tokens add up (what everyone gained plus what was burned equals what left the pool), and once everyone
  * collected the coordinator holds only the unpaid pool.
  */
@@ -20,18 +24,18 @@ import fc from 'fast-check';
 import { afterAll, beforeAll, expect, test } from 'vitest';
 import { parseEventLogs, zeroAddress as ZERO_ADDRESS, type Address, type Hex, type Log } from 'viem';
 import { read, send, type MycelWalletClient } from '../../src/chain/actions/send.js';
-import { swarmChallengeScore, swarmChallengeStep, swarmClaimScore, swarmCollect, swarmCollectUse, swarmCommit, swarmFixBeacon, swarmForfeitUnavailable, swarmProveUse, swarmPublishPolicy, swarmRequestPolicy } from '../../src/chain/index.js';
+import { swarmChallengeRollout, swarmChallengeScore, swarmChallengeStep, swarmClaimScore, swarmCollect, swarmCollectUse, swarmCommit, swarmFixBeacon, swarmForfeitUnavailable, swarmProveUse, swarmPublishPolicy, swarmRequestPolicy } from '../../src/chain/index.js';
 import { policyBatches, policyParts } from '../../src/node/swarm-availability.js';
 import { MockResolverAbi } from '../../src/chain/generated/MockResolver.js';
 import { MycelTokenAbi } from '../../src/chain/generated/MycelToken.js';
 import { SwarmCoordinatorAbi } from '../../src/chain/generated/SwarmCoordinator.js';
 import { expectRevert } from './mycel-fixture.js';
-import { ECONOMICS, MODEL_CONFIG, ZERO, commitIn, hex, policyOf, rolloutHash, rolloutsOf, setupSwarmChain, syntheticClaim, usedOf, type Policy, type SwarmChain } from './coordinator-fixture.js';
+import { ECONOMICS, MODEL_CONFIG, ZERO, commitIn, hex, policyOf, rolloutGroup, rolloutHash, rolloutsOf, setupSwarmChain, syntheticClaim, usedOf, type Policy, type SwarmChain } from './coordinator-fixture.js';
 
 const RUNS = process.env.MYCEL_LONG ? 60 : 6;
-const BEHAVIOURS = ['honest', 'inflate', 'silent', 'late', 'double', 'claim-uncommitted', 'copy', 'withhold'] as const;
+const BEHAVIOURS = ['honest', 'inflate', 'silent', 'late', 'double', 'claim-uncommitted', 'copy', 'withhold', 'fabricate'] as const;
 type Behaviour = (typeof BEHAVIOURS)[number];
-type Case = { nodes: { behaviour: Behaviour; score: number; wronglyChallenged: boolean; requested: boolean }[]; fixBeacon: boolean; usedBy: number; fakeUser: boolean; stepWronglyChallenged: boolean };
+type Case = { nodes: { behaviour: Behaviour; score: number; wronglyChallenged: boolean; requested: boolean; groupWronglyChallenged: boolean }[]; fixBeacon: boolean; usedBy: number; fakeUser: boolean; stepWronglyChallenged: boolean };
 /** The node that asks for policies (registered: wallet 6; the case's nodes are wallets 1-5). */
 const ASKER = 6;
 
@@ -53,7 +57,7 @@ beforeAll(async () => {
 afterAll(() => c?.stop());
 
 const caseArb: fc.Arbitrary<Case> = fc.record({
-  nodes: fc.array(fc.record({ behaviour: fc.constantFrom(...BEHAVIOURS), score: fc.integer({ min: 0, max: 16 }), wronglyChallenged: fc.boolean(), requested: fc.boolean() }), { minLength: 2, maxLength: 5 }),
+  nodes: fc.array(fc.record({ behaviour: fc.constantFrom(...BEHAVIOURS), score: fc.integer({ min: 0, max: 16 }), wronglyChallenged: fc.boolean(), requested: fc.boolean(), groupWronglyChallenged: fc.boolean() }), { minLength: 2, maxLength: 5 }),
   fixBeacon: fc.integer({ min: 0, max: 4 }).map((v) => v !== 0),
   usedBy: fc.integer({ min: 0, max: 4 }),
   fakeUser: fc.boolean(),
@@ -67,17 +71,23 @@ async function play(k: Case): Promise<void> {
   const everyone = [...c.wallets.slice(1, 9).map(a), c.coordinator];
   const before = new Map(await Promise.all(everyone.map(async (x) => [x, await c.balance(x)] as const)));
   const supply0 = await c.totalSupply();
-  const round = (await read<bigint>(c.publicClient, { address: c.coordinator, abi: SwarmCoordinatorAbi, functionName: 'currentRound', args: [] })) + 1n;
+  // The round before: every node that will commit commits its policy (the one that generates its groups of the
+  // round: a group is payable, and disputable, only then).
+  const round = (await read<bigint>(c.publicClient, { address: c.coordinator, abi: SwarmCoordinatorAbi, functionName: 'currentRound', args: [] })) + 2n;
+  const prelude = round - 1n;
+  const commits = (n: Case['nodes'][number]) => n.behaviour !== 'late' && n.behaviour !== 'claim-uncommitted';
+  for (const [i, n] of k.nodes.entries()) if (commits(n)) await commitIn(c, wallets[i], prelude, { policyHash: policies[i].hash });
   const s = await c.schedule(round);
-  const rollouts = wallets.map((w, i) => rolloutsOf(a(w), [0, 1].map((j) => rolloutHash(i, Number(round), j))));
-  // The copier's rollouts: another node's rollout hashes, as leaves naming the copier.
+  const groupsOf = (i: number) => [0, 1].map((j) => rolloutGroup(i, Number(round), j));
+  const rollouts = wallets.map((w, i) => rolloutsOf(a(w), groupsOf(i)));
+  // The copier's rollouts: another node's groups, as leaves naming the copier.
   const victim = k.nodes.findIndex((n) => n.behaviour === 'honest');
-  const copyOf = (i: number) => rolloutsOf(a(wallets[i]), [0, 1].map((j) => rolloutHash(victim < 0 ? i : victim, Number(round), j)));
+  const copyOf = (i: number) => rolloutsOf(a(wallets[i]), groupsOf(victim < 0 ? i : victim));
 
   const committed: boolean[] = [];
   for (const [i, n] of k.nodes.entries()) {
     const root = n.behaviour === 'copy' ? copyOf(i).root : rollouts[i].root;
-    if (n.behaviour === 'late' || n.behaviour === 'claim-uncommitted') { committed.push(false); continue; }
+    if (!commits(n)) { committed.push(false); continue; }
     await commitIn(c, wallets[i], round, { policyHash: policies[i].hash, rolloutsRoot: root });
     committed.push(true);
     if (n.behaviour === 'double') {
@@ -155,14 +165,14 @@ async function play(k: Case): Promise<void> {
   }
   if (useRound) {
     for (const i of contributors.filter((j) => j !== userIndex)) {
-      const proof = swarmProveUse(wallets[i], { coordinator: c.coordinator, round, rolloutHash: rolloutHash(i, Number(round), 0), user: a(wallets[userIndex]), own: rollouts[i].path(0), used: used.path(rollouts[i].leaves[0]) });
+      const proof = swarmProveUse(wallets[i], { coordinator: c.coordinator, round, index: 0, groupHash: rolloutHash(i, Number(round), 0), user: a(wallets[userIndex]), own: rollouts[i].path(0), used: used.path(rollouts[i].leaves[0]) });
       // Only a prover with a claim (an inflater's counts until it is refuted, then leaves the total).
       if (claimed[i] === undefined) await expectRevert(proof, 'SwarmNotEligible', [round, a(wallets[i])]);
       else await proof;
     }
     for (const [i, n] of k.nodes.entries()) {
       if (n.behaviour !== 'copy' || victim < 0 || !usedLeaves.includes(rollouts[victim].leaves[0]) || i === userIndex) continue;
-      await expectRevert(swarmProveUse(wallets[i], { coordinator: c.coordinator, round, rolloutHash: rolloutHash(victim, Number(round), 0), user: a(wallets[userIndex]), own: copyOf(i).path(0), used: used.path(rollouts[victim].leaves[0]) }), 'SwarmUseProofInvalid', [1]);
+      await expectRevert(swarmProveUse(wallets[i], { coordinator: c.coordinator, round, index: 0, groupHash: rolloutHash(victim, Number(round), 0), user: a(wallets[userIndex]), own: copyOf(i).path(0), used: used.path(rollouts[victim].leaves[0]) }), 'SwarmUseProofInvalid', [1]);
     }
   }
   // The user's GRPO step: a fake user's is contested by the honest challenger (and by the wrong one, at random:
@@ -170,7 +180,7 @@ async function play(k: Case): Promise<void> {
   // user committed the same policy in both rounds; each used group is (contributor, rollout hash)).
   const stepDisputes: { id: bigint; challenger: 7 | 8; winner: 'node' | 'challenger' | 'both' }[] = [];
   if (useRound) {
-    const usedGroups = contributors.filter((i) => i !== userIndex).map((i) => ({ author: a(wallets[i]), groupHash: rolloutHash(i, Number(round), 0) }));
+    const usedGroups = contributors.filter((i) => i !== userIndex).map((i) => ({ author: a(wallets[i]), ...rolloutGroup(i, Number(round), 0) }));
     const leaves = policies[userIndex].leaves.map(hex);
     const challengeStep = (challenger: number, root: Hex) =>
       swarmChallengeStep(c.wallets[challenger], { coordinator: c.coordinator, round: round + 1n, node: a(wallets[userIndex]), root, prevPolicyLeaves: leaves, nextPolicyLeaves: leaves, used: usedGroups });
@@ -183,6 +193,21 @@ async function play(k: Case): Promise<void> {
       await openStep(7, 'challenger');
       if (k.stepWronglyChallenged) await openStep(8, 'both');
     } else if (k.stepWronglyChallenged) await openStep(8, 'node');
+  }
+  // Rollout groups (docs/swarm-chain.md, "The rollout program"): the fabricator's group 0 is not what its committed
+  // policy generates: the honest challenger contests it; the wrong one contests honest nodes' groups at random. The
+  // author's run root is computed by the coordinator from its policy of the round before and the round's beacon.
+  const rolloutDisputes: { id: bigint; node: number; challenger: 7 | 8; winner: 'node' | 'challenger' }[] = [];
+  for (const [i, n] of k.nodes.entries()) {
+    const fabricated = n.behaviour === 'fabricate';
+    if (!beacon || !committed[i] || !(fabricated || (n.behaviour === 'honest' && n.groupWronglyChallenged))) continue;
+    const challenger = fabricated ? 7 : 8;
+    const challenge = (by: MycelWalletClient) => swarmChallengeRollout(by, {
+      coordinator: c.coordinator, round, group: { author: a(wallets[i]), ...rolloutGroup(i, Number(round), 0) }, proof: rollouts[i].path(0), policyLeaves: policies[i].leaves.map(hex), root: `0x${(i + 1).toString(16).padStart(62, 'f')}${challenger.toString(16).padStart(2, '0')}`,
+    });
+    await expectRevert(challenge(wallets[i]), 'SwarmSelfChallenge', [a(wallets[i])]);
+    const { disputeId } = await challenge(c.wallets[challenger]);
+    rolloutDisputes.push({ id: disputeId, node: i, challenger, winner: fabricated ? 'challenger' : 'node' });
   }
   // The mock game rules for whoever told the truth (nobody, when both lied), in the order they were opened; what each
   // ruling should move is the coordinator's rules, modelled here (a claim is refuted at its first loss; a later
@@ -223,6 +248,22 @@ async function play(k: Case): Promise<void> {
       stepHeld = 0n;
     }
   }
+  // Rollout rulings: a refuted group's uses leave the count and its author's commit bond goes (half to the
+  // challenger with what the commit held, half burned); a won dispute holds the challenger's unburned half for the author.
+  const groupRefuted = new Set<number>();
+  const commitHeld = new Map<number, bigint>();
+  for (const d of rolloutDisputes) {
+    const winner = d.winner === 'node' ? a(wallets[d.node]) : a(c.wallets[d.challenger]);
+    await send(c.wallets[0], { address: c.game, abi: MockResolverAbi, functionName: 'decide', args: [c.coordinator, d.id, winner] });
+    if (d.winner === 'node') {
+      want[d.challenger] -= STEP_BOND;
+      commitHeld.set(d.node, (commitHeld.get(d.node) ?? 0n) + STEP_BOND / 2n);
+    } else {
+      groupRefuted.add(d.node);
+      want[d.challenger] += STEP_BOND / 2n + (commitHeld.get(d.node) ?? 0n);
+      commitHeld.delete(d.node);
+    }
+  }
   if (useRound) expect((await read<{ stepRefuted: boolean }>(c.publicClient, { address: c.coordinator, abi: SwarmCoordinatorAbi, functionName: 'getEntry', args: [round + 1n, a(wallets[userIndex])] })).stepRefuted).toBe(stepRefuted);
   // Unpublished policies: their claims are ended after the deadline, by anyone.
   const REQUEST_BOND = BOND / 10n;
@@ -247,6 +288,8 @@ async function play(k: Case): Promise<void> {
       }
     }
   }
+  // The round before: only the commit bond comes back (no claim there).
+  for (const [i, w] of wallets.entries()) if (committed[i]) expect((await swarmCollect(w, { coordinator: c.coordinator, round: prelude })).paid).toBe(ECONOMICS.commitBond);
   // The user's commit bond of the next round (no claim there: only the bond and its step's prizes come back, or
   // nothing when its step was refuted).
   if (useRound) expect((await swarmCollect(wallets[userIndex], { coordinator: c.coordinator, round: round + 1n })).paid).toBe(stepRefuted ? 0n : ECONOMICS.commitBond + stepHeld);
@@ -266,6 +309,12 @@ async function play(k: Case): Promise<void> {
     if (fakeUser) expect(stepDelta, `fake user ${i}`).toBe(-ECONOMICS.commitBond);
     if (useRound && k.fakeUser) expect(useRewards.get(who) ?? 0n, `node ${i} was paid for a fake use`).toBe(0n);
     if (n.behaviour === 'copy') expect(useRewards.get(who) ?? 0n, `copying node ${i} was paid for use`).toBe(0n);
+    // A fabricated group is refuted: its author is paid no use share and loses its commit bond (its other group was not used).
+    if (n.behaviour === 'fabricate' && beacon) {
+      expect(groupRefuted.has(i)).toBe(true);
+      expect(useRewards.get(who) ?? 0n, `fabricating node ${i} was paid for use`).toBe(0n);
+      expect((await read<{ commitBondLost: boolean }>(c.publicClient, { address: c.coordinator, abi: SwarmCoordinatorAbi, functionName: 'getEntry', args: [round, who] })).commitBondLost).toBe(true);
+    }
     if (n.behaviour === 'inflate' || n.behaviour === 'withhold') {
       expect(rewards.get(who) ?? 0n, `${n.behaviour} node ${i} was paid`).toBe(0n);
       // Its claim bond is lost (when the round let it claim); its commit bond comes back; a published policy earned
@@ -293,15 +342,18 @@ async function play(k: Case): Promise<void> {
   expect(usePaid <= usePart).toBe(true);
   expect(paid - usePaid <= ECONOMICS.rewardPerRound - usePart).toBe(true);
   // A refuted prover's uses left the total: the eligible contributors share the whole use part (but for rounding).
-  const eligible = useRound && !stepRefuted ? contributors.filter((i) => i !== userIndex && claimed[i] !== undefined && !refuted.has(i)) : [];
+  const eligible = useRound && !stepRefuted ? contributors.filter((i) => i !== userIndex && claimed[i] !== undefined && !refuted.has(i) && !groupRefuted.has(i)) : [];
   for (const i of eligible) expect(useRewards.get(a(wallets[i])) ?? 0n, `contributor ${i} (${k.nodes[i].behaviour})`).toBeGreaterThan(0n);
   if (eligible.length) expect(usePaid > usePart - BigInt(eligible.length), `use paid ${usePaid} of ${usePart}`).toBe(true);
 }
 
 test('an honest node never loses its bond, a cheat is never paid, refusals are named, tokens add up', async () => {
   // Always played: an inflater proves a use before its refutation (its uses must leave the round's total).
-  const inflaterUses: Case = { nodes: [{ behaviour: 'inflate', score: 0, wronglyChallenged: false, requested: false }, { behaviour: 'honest', score: 0, wronglyChallenged: false, requested: false }, { behaviour: 'honest', score: 0, wronglyChallenged: false, requested: false }], fixBeacon: true, usedBy: 1, fakeUser: false, stepWronglyChallenged: true };
+  const inflaterUses: Case = { nodes: [{ behaviour: 'inflate', score: 0, wronglyChallenged: false, requested: false, groupWronglyChallenged: false }, { behaviour: 'honest', score: 0, wronglyChallenged: false, requested: false, groupWronglyChallenged: false }, { behaviour: 'honest', score: 0, wronglyChallenged: false, requested: false, groupWronglyChallenged: false }], fixBeacon: true, usedBy: 1, fakeUser: false, stepWronglyChallenged: true };
   // And a fake user whose colluders proved their uses, contested by both challengers.
   const fakeUses: Case = { ...inflaterUses, nodes: inflaterUses.nodes.map((n) => ({ ...n, behaviour: 'honest' as const })), fakeUser: true };
-  await fc.assert(fc.asyncProperty(caseArb, play), { numRuns: RUNS, examples: [[inflaterUses], [fakeUses]], seed: process.env.MYCEL_SEED ? Number(process.env.MYCEL_SEED) : undefined });
+  // And a fabricator whose group the user trained on (its use is proven, then taken back with the group), beside an
+  // honest node whose group the wrong challenger contests.
+  const fabricatedUse: Case = { ...inflaterUses, nodes: [{ ...inflaterUses.nodes[0], behaviour: 'fabricate' }, inflaterUses.nodes[1], { ...inflaterUses.nodes[2], groupWronglyChallenged: true }], stepWronglyChallenged: false };
+  await fc.assert(fc.asyncProperty(caseArb, play), { numRuns: RUNS, examples: [[inflaterUses], [fakeUses], [fabricatedUse]], seed: process.env.MYCEL_SEED ? Number(process.env.MYCEL_SEED) : undefined });
 }, 300_000);

@@ -9,7 +9,7 @@
 import type { Address, Hex } from 'viem';
 import { swarmRolloutLeaf, type SwarmUsedGroup } from '../../src/chain/index.js';
 import { DEFAULT_SWARM_CONFIG } from '../../src/node/swarm-chain.js';
-import { groupHash, groupRows, grpoLayout, grpoStepProgram, type GrpoStepProgram } from '../../src/swarm/grpo-step.js';
+import { groupHash, groupRows, grpoLayout, grpoStepProgram, rowsUseful, type GrpoStepProgram } from '../../src/swarm/grpo-step.js';
 import { swarmTokenizer } from '../../src/swarm/round.js';
 import type { RolloutGroup } from '../../src/swarm/rollout-message.js';
 import { buildProgram, policySpec } from '../../src/swarm/sapo-policy.js';
@@ -37,10 +37,10 @@ export function groupOf(salt: number, rewards: readonly number[] = [1, 0, 0, 1])
 
 export const rowsOf = (g: RolloutGroup): Tensor => groupRows(g, tokenizer, CONFIG, TINY.contextLength);
 export const groupHashOf = (g: RolloutGroup): Hex => `0x${groupHash(rowsOf(g))}`;
-/** The (author, groupHash) of each group, and their leaves (what a commit lists). */
+/** The (author, index, groupHash, useful) of each group, and their leaves (what a commit lists). */
 export function usedGroups(groups: readonly { author: Address; group: RolloutGroup }[]): { used: SwarmUsedGroup[]; leaves: Hex[] } {
-  const used = groups.map(({ author, group }) => ({ author, groupHash: groupHashOf(group) }));
-  return { used, leaves: used.map((u) => swarmRolloutLeaf(u.author, u.groupHash)) };
+  const used = groups.map(({ author, group }) => ({ author, index: group.index, groupHash: groupHashOf(group), useful: rowsUseful(rowsOf(group)) }));
+  return { used, leaves: used.map((u) => swarmRolloutLeaf(u.author, u)) };
 }
 
 /** A swarm policy program of the tiny model and its initial state (seed `seed`). */

@@ -84,16 +84,17 @@ describe('commits with used groups', () => {
 describe('a fake use', () => {
   test('a node listing a colluder\'s group it did not train on loses the step dispute on chain; the colluder\'s use is taken back and not paid; tokens add up', async () => {
     const [alice, bob, carol] = nodes; // alice lists carol's group; bob checks alice's step
-    const round = 4n; // the rollouts' round; alice's step is committed in round + 1
+    const round = 5n; // the rollouts' round; alice's step is committed in round + 1; carol's policy of round - 1 generated her group
     const start = stepPolicy(4);
     const own = groupOf(41);
     const colluder = groupOf(42);
     const carolPolicy = stepPolicy(5);
-    const carolRollouts = rolloutsOf(a(carol), [usedGroups([{ author: a(carol), group: colluder }]).used[0].groupHash]);
-    const aliceRollouts = rolloutsOf(a(alice), [usedGroups([{ author: a(alice), group: own }]).used[0].groupHash]);
+    const carolRollouts = rolloutsOf(a(carol), [usedGroups([{ author: a(carol), group: colluder }]).used[0]]);
+    const aliceRollouts = rolloutsOf(a(alice), [usedGroups([{ author: a(alice), group: own }]).used[0]]);
     const before = await Promise.all([alice, bob, carol].map((w) => c.balance(a(w))));
     const supply = await c.totalSupply();
 
+    await commitIn(c, carol, round - 1n, { policyHash: carolPolicy.hash });
     await commitIn(c, alice, round, { policyHash: start.hash, rolloutsRoot: aliceRollouts.root });
     await commitIn(c, carol, round, { policyHash: carolPolicy.hash, rolloutsRoot: carolRollouts.root });
     const beacon = await beaconOf(c, round);
@@ -108,7 +109,7 @@ describe('a fake use', () => {
     expect(fake.nextHash).not.toBe(honest.nextHash);
     await commitIn(c, alice, round + 1n, { policyHash: fake.nextHash, usedLeaves: leaves });
     // Carol proves alice's "use" of her group.
-    await swarmProveUse(carol, { coordinator: c.coordinator, round, rolloutHash: used[1].groupHash, user: a(alice), own: carolRollouts.path(0), used: usedPath(leaves, 1) });
+    await swarmProveUse(carol, { coordinator: c.coordinator, round, index: used[1].index, groupHash: used[1].groupHash, user: a(alice), own: carolRollouts.path(0), used: usedPath(leaves, 1) });
     expect((await swarmGetRound(c.publicClient, { coordinator: c.coordinator, round })).totalUses).toBe(1n);
 
     const args = { coordinator: c.coordinator, round: round + 1n, node: a(alice), prevPolicyLeaves: start.leaves, nextPolicyLeaves: fake.nextLeaves, used };
@@ -129,7 +130,7 @@ describe('a fake use', () => {
     expect((await swarmGetRound(c.publicClient, { coordinator: c.coordinator, round })).totalUses).toBe(0n);
     await expectRevert(swarmChallengeStep(bob, { ...args, root: honest.runRoot }), 'SwarmStepRefuted');
     await expectRevert(
-      swarmProveUse(carol, { coordinator: c.coordinator, round, rolloutHash: used[1].groupHash, user: a(alice), own: carolRollouts.path(0), used: usedPath(leaves, 1) }),
+      swarmProveUse(carol, { coordinator: c.coordinator, round, index: used[1].index, groupHash: used[1].groupHash, user: a(alice), own: carolRollouts.path(0), used: usedPath(leaves, 1) }),
       'SwarmStepRefuted',
     );
 
@@ -138,6 +139,7 @@ describe('a fake use', () => {
     await c.mineTo(s.challengeEnd);
     await expectRevert(swarmChallengeStep(bob, { ...args, root: honest.runRoot }), 'SwarmStepRefuted');
     for (const w of [alice, carol]) await swarmCollect(w, { coordinator: c.coordinator, round });
+    await swarmCollect(carol, { coordinator: c.coordinator, round: round - 1n });
     expect((await swarmCollectUse(carol, { coordinator: c.coordinator, round })).paid).toBe(0n);
     const aliceCollect = await swarmCollect(alice, { coordinator: c.coordinator, round: round + 1n });
     expect(aliceCollect.paid).toBe(0n); // its commit bond of round + 1 went with the refuted step
@@ -155,7 +157,7 @@ describe('a fake use', () => {
 
   test('after the window a step cannot be challenged (SwarmStepChallengeClosed)', async () => {
     const [, bob, , dave] = nodes;
-    const round = 11n; // test 3 mined to round 5's challengeEnd (round 10)
+    const round = 12n; // test 3 mined to round 6's challengeEnd (round 11)
     const start = stepPolicy(8);
     const listed = [{ author: a(dave), group: groupOf(81) }];
     const { used, leaves } = usedGroups(listed);

@@ -43,6 +43,7 @@ import {
   playScoreDispute,
   policyOf,
   programFacts,
+  rolloutGroup,
   rolloutHash,
   rolloutsOf,
   setupSwarmChain,
@@ -75,7 +76,7 @@ const claim = (w: MycelWalletClient, round: bigint, k: Awaited<ReturnType<typeof
 test('no owner, no admin function: the ABIs write only the round actions, the game callback and the SwarmAvailability\'s callbacks', () => {
   const writes = (abi: typeof SwarmCoordinatorAbi | typeof SwarmAvailabilityAbi) =>
     abi.filter((x) => x.type === 'function' && !['view', 'pure'].includes(x.stateMutability as string)).map((x) => (x as { name: string }).name).sort();
-  expect(writes(SwarmCoordinatorAbi)).toEqual(['challengeScore', 'challengeStep', 'claimScore', 'collect', 'collectUse', 'commit', 'fixBeacon', 'forfeitClaim', 'holdRequestBond', 'payRequestBond', 'proveUse', 'resolveDispute']);
+  expect(writes(SwarmCoordinatorAbi)).toEqual(['challengeRollout', 'challengeScore', 'challengeStep', 'claimScore', 'collect', 'collectUse', 'commit', 'fixBeacon', 'forfeitClaim', 'holdRequestBond', 'payRequestBond', 'proveUse', 'resolveDispute']);
   expect(writes(SwarmAvailabilityAbi)).toEqual(['forfeitUnavailable', 'publishPolicy', 'requestPolicy']);
   for (const abi of [SwarmCoordinatorAbi, SwarmAvailabilityAbi]) {
     const names = abi.filter((x) => x.type === 'function').map((x) => (x as { name: string }).name.toLowerCase());
@@ -272,7 +273,7 @@ describe('late claims and verified use', () => {
     const sizes = [0, 1, 2, 3, 5, 7];
     for (const k of sizes.keys()) await commitIn(c, nodes[k], before, { policyHash: policies[k].hash });
     const round = before + 1n;
-    const leafSets = sizes.map((n, k) => Array.from({ length: n }, (_, i) => rolloutsOf(a(nodes[(k + 1) % nodes.length]), [rolloutHash(k, Number(round), i)]).leaves[0]));
+    const leafSets = sizes.map((n, k) => Array.from({ length: n }, (_, i) => rolloutsOf(a(nodes[(k + 1) % nodes.length]), [rolloutGroup(k, Number(round), i)]).leaves[0]));
     for (const [k, leaves] of leafSets.entries()) await commitIn(c, nodes[k], round, { policyHash: policies[k].hash, usedLeaves: leaves });
     const s = await c.schedule(round);
     const logged = await swarmUsedLeaves(c.publicClient, { coordinator: c.coordinator, round, fromBlock: s.opens, toBlock: await c.block() });
@@ -285,11 +286,16 @@ describe('late claims and verified use', () => {
   });
 
   test('a late claim is refused; a use is proven by the contributor\'s own leaf in another node\'s usedRoot; another node\'s rollouts claimed as one\'s own are refused; shares are paid', async () => {
-    const round = await nextRound();
+    const round = (await nextRound()) + 1n; // round - 1 is fresh too: the contributors' policies of the round before
     const [alice, bob, carol, dave] = nodes;
-    const aliceRollouts = rolloutsOf(a(alice), [0, 1, 2].map((i) => rolloutHash(1, Number(round), i)));
-    // Carol copies Alice's rollouts into her own root: leaves naming Carol, over Alice's rollout hashes.
-    const carolCopy = rolloutsOf(a(carol), [0, 1, 2].map((i) => rolloutHash(1, Number(round), i)));
+    // Alice's group 3 has equal rewards (not useful): its use is never paid.
+    const aliceGroups = [0, 1, 2, 3].map((i) => rolloutGroup(1, Number(round), i, i !== 3));
+    const aliceRollouts = rolloutsOf(a(alice), aliceGroups);
+    // Carol copies Alice's rollouts into her own root: leaves naming Carol, over Alice's groups.
+    const carolCopy = rolloutsOf(a(carol), aliceGroups);
+    // A group is paid only when its author committed the round before (the policy that generated it).
+    await commitIn(c, alice, round - 1n, { policyHash: policies[0].hash });
+    await commitIn(c, carol, round - 1n, { policyHash: policies[2].hash });
     await commitIn(c, alice, round, { policyHash: policies[0].hash, rolloutsRoot: aliceRollouts.root });
     await commitIn(c, carol, round, { policyHash: policies[2].hash, rolloutsRoot: carolCopy.root });
     await commitIn(c, dave, round, { policyHash: policies[3].hash });
@@ -300,14 +306,14 @@ describe('late claims and verified use', () => {
     await claim(carol, round, syntheticClaim(policies[2], beacon, 1));
     // Next round: Bob trained on Alice's rollouts 0 and 2 (and so committed them as used).
     const next = round + 1n;
-    const used = usedOf([aliceRollouts.leaves[0], aliceRollouts.leaves[2]]);
+    const used = usedOf([aliceRollouts.leaves[0], aliceRollouts.leaves[2], aliceRollouts.leaves[3]]);
     await commitIn(c, bob, next, { policyHash: policies[1].hash, usedLeaves: used.leaves });
     const s = await c.schedule(round);
     expect(await c.block()).toBeLessThan(s.claimEnd);
     await c.mineTo(s.claimEnd);
     await expectRevert(claim(dave, round, syntheticClaim(policies[3], beacon, 2)), 'SwarmClaimClosed', [round, s.claimEnd, s.claimEnd]);
     const prove = (w: MycelWalletClient, i: number, user: Address, own: ReturnType<typeof aliceRollouts.path>, usedPath: ReturnType<typeof used.path>) =>
-      swarmProveUse(w, { coordinator: c.coordinator, round, rolloutHash: rolloutHash(1, Number(round), i), user, own, used: usedPath });
+      swarmProveUse(w, { coordinator: c.coordinator, round, index: i, groupHash: rolloutHash(1, Number(round), i), user, own, used: usedPath });
     // Carol's copy: her leaf names her, so it is not the leaf Bob's usedRoot holds.
     await expectRevert(prove(carol, 0, a(bob), carolCopy.path(0), used.path(aliceRollouts.leaves[0])), 'SwarmUseProofInvalid', [1]);
     // Nor can she send Alice's path: the leaf is computed with the sender's address.
@@ -316,6 +322,8 @@ describe('late claims and verified use', () => {
     await expectRevert(prove(alice, 0, a(dave), aliceRollouts.path(0), used.path(aliceRollouts.leaves[0])), 'SwarmUserInvalid', [round, a(dave)]);
     // Rollout 1 was not used by Bob: no path opens it in his usedRoot.
     await expectRevert(prove(alice, 1, a(bob), aliceRollouts.path(1), used.path(aliceRollouts.leaves[0])), 'SwarmUseProofInvalid', [1]);
+    // Group 3 is in both roots, but its leaf says not useful: the proof's leaf (useful) is in neither.
+    await expectRevert(prove(alice, 3, a(bob), aliceRollouts.path(3), used.path(aliceRollouts.leaves[3])), 'SwarmUseProofInvalid', [0]);
     await prove(alice, 0, a(bob), aliceRollouts.path(0), used.path(aliceRollouts.leaves[0]));
     await prove(alice, 2, a(bob), aliceRollouts.path(2), used.path(aliceRollouts.leaves[2]));
     await expectRevert(prove(alice, 2, a(bob), aliceRollouts.path(2), used.path(aliceRollouts.leaves[2])), 'SwarmUseAlreadyProven');

@@ -14,7 +14,7 @@ import { MockResolverAbi } from '../../src/chain/generated/MockResolver.js';
 import { SwarmCoordinatorAbi } from '../../src/chain/generated/SwarmCoordinator.js';
 import { roundPayouts, type PayoutEntry } from '../../src/chain/swarm-payout.js';
 import { expectRevert } from './mycel-fixture.js';
-import { ECONOMICS, commitIn, policyOf, rolloutHash, rolloutsOf, setupSwarmChain, syntheticClaim, usedOf, type Policy, type SwarmChain } from './coordinator-fixture.js';
+import { ECONOMICS, commitIn, policyOf, rolloutGroup, rolloutHash, rolloutsOf, setupSwarmChain, syntheticClaim, usedOf, type Policy, type SwarmChain } from './coordinator-fixture.js';
 
 let c: SwarmChain;
 let policies: Policy[];
@@ -43,9 +43,11 @@ async function play(nodes: Node[]): Promise<void> {
   snapshot = await c.testClient.snapshot();
   const wallets = c.wallets.slice(1, N + 1);
   const challenger = c.wallets[N + 1];
-  const round = (await read<bigint>(c.publicClient, { address: c.coordinator, abi: SwarmCoordinatorAbi, functionName: 'currentRound', args: [] })) + 1n;
+  // Every node committed the round before (the policy that generated its groups: they are payable only then).
+  const round = (await read<bigint>(c.publicClient, { address: c.coordinator, abi: SwarmCoordinatorAbi, functionName: 'currentRound', args: [] })) + 2n;
+  for (const [i, w] of wallets.entries()) await commitIn(c, w, round - 1n, { policyHash: policies[i].hash });
   const s = await c.schedule(round);
-  const rollouts = wallets.map((w, i) => rolloutsOf(a(w), [rolloutHash(i, Number(round), 0)]));
+  const rollouts = wallets.map((w, i) => rolloutsOf(a(w), [rolloutGroup(i, Number(round), 0)]));
   for (const [i, w] of wallets.entries()) await commitIn(c, w, round, { policyHash: policies[i].hash, rolloutsRoot: rollouts[i].root });
   await c.mineTo(s.deadline + 1n);
   const beacon = (await swarmFixBeacon(c.wallets[0], { coordinator: c.coordinator, round })).beacon!;
@@ -63,7 +65,7 @@ async function play(nodes: Node[]): Promise<void> {
   for (const [i, n] of nodes.entries()) {
     for (const u of n.uses) {
       if (u === i) continue;
-      const proof = swarmProveUse(wallets[i], { coordinator: c.coordinator, round, rolloutHash: rolloutHash(i, Number(round), 0), user: a(wallets[u]), own: rollouts[i].path(0), used: usedOf(usedLeaves[u]).path(rollouts[i].leaves[0]) });
+      const proof = swarmProveUse(wallets[i], { coordinator: c.coordinator, round, index: 0, groupHash: rolloutHash(i, Number(round), 0), user: a(wallets[u]), own: rollouts[i].path(0), used: usedOf(usedLeaves[u]).path(rollouts[i].leaves[0]) });
       // Only a node whose claim stands may prove a use.
       if (!n.claim || n.refuted) await expectRevert(proof, 'SwarmNotEligible');
       else await proof;

@@ -1,7 +1,8 @@
 /**
  * contracts/SwarmRollout.sol (through SwarmPrograms.rolloutRun and a harness) against the TypeScript rollout program
- * on anvil: the round's beacon, a question's seed, its addends and uniforms (u = (word >> 8) · 2^-24 as float32), and
- * h_0, h_1 and the run root of a group from the generating policy's leaves.
+ * (src/swarm/rollout-program.ts, rollout-seeds.ts) on anvil: the round's beacon, a question's seed, its addends and
+ * uniforms (u = (word >> 8) · 2^-24 as float32), and h_0, h_1 and the run root of a group from the generating
+ * policy's leaves.
  */
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
@@ -13,12 +14,10 @@ import { read } from '../../src/chain/actions/send.js';
 import { SwarmProgramsAbi, SwarmProgramsBytecode } from '../../src/chain/generated/SwarmPrograms.js';
 import { SwarmRolloutHarnessAbi, SwarmRolloutHarnessBytecode } from '../../src/chain/generated/SwarmRolloutHarness.js';
 import { roundBeacon } from '../../src/swarm/rollout-seeds.js';
-import { END_ID, TASKS, beaconWords } from '../../src/data/index.js';
 import { evalTokenizer } from '../../src/swarm/eval-program.js';
-import { concatBytes } from '../../src/platform/bytes.js';
-import { sha256 } from '../../src/platform/sha256.js';
-import { chunkRoot } from '../../src/train/tensor-commitment.js';
-import { buildProgram, commitmentFromChunkRoot, headerLeaf, merkleRoot, namedLeaf, runCommitment, stateLeaves, tensorLeaf, type Hash } from '../../src/train/index.js';
+import { rolloutInputs, rolloutLayout, rolloutRun } from '../../src/swarm/rollout-program.js';
+import { rolloutQuestion, rolloutSeed } from '../../src/swarm/rollout-seeds.js';
+import { buildProgram, merkleRoot, stateLeaves, type Hash } from '../../src/train/index.js';
 import { policySpec } from '../../src/swarm/sapo-policy.js';
 import { parseSapoConfig } from '../../src/swarm/sapo-config.js';
 
@@ -72,38 +71,12 @@ describe('the rollout draw on chain', () => {
 
 type Layout = { completions: number; width: number; maxTokens: number; digits: number };
 
-/**
- * The rollout program's h_t built from ROLLOUT.md's spec with the state tree's own functions, independently of the
- * contract: header (t, t), the policy's leaves but its header, prompt [W], answer [K], uniforms [L, K], rows
- * [L, 3, W] (by chunk root), useful [].
- */
-function specLeaves(policyLeaves: readonly Hash[], beacon: Uint8Array, author: Hex, index: number, rows: { root: Uint8Array; useful: boolean } | undefined, l: Layout, t: 0 | 1): Hash[] {
-  const index4 = new Uint8Array(4);
-  new DataView(index4.buffer).setUint32(0, index);
-  const seed = sha256(concatBytes([new TextEncoder().encode('mycel.rollout.seed.v1'), beacon, Buffer.from(author.slice(2), 'hex'), index4]));
-  const { prompt, answer } = TASKS.addition.fromWords(beaconWords(seed, 0, 2 * l.digits), { digits: l.digits });
-  const tokenizer = evalTokenizer();
-  const promptIds = new Int32Array(l.width);
-  promptIds.set(tokenizer.encode(prompt));
-  const answerIds = new Int32Array(l.maxTokens);
-  const ids = tokenizer.encode(answer);
-  if (ids.length > l.maxTokens) answerIds.fill(-1);
-  else {
-    answerIds.set(ids);
-    if (ids.length < l.maxTokens) answerIds[ids.length] = END_ID;
-  }
-  const uniforms = new Float32Array(l.completions * l.maxTokens);
-  for (let c = 0; c < l.completions; c++) beaconWords(seed, 2 + c, l.maxTokens).forEach((w, i) => (uniforms[c * l.maxTokens + i] = (w >>> 8) * 2 ** -24));
-  const rowsRoot = rows?.root ?? chunkRoot(new Float32Array(l.completions * 3 * l.width));
-  return [
-    headerLeaf(t, t),
-    ...policyLeaves.slice(1),
-    tensorLeaf('opt.gen.prompt', 'int32', [l.width], promptIds),
-    tensorLeaf('opt.gen.answer', 'int32', [l.maxTokens], answerIds),
-    tensorLeaf('opt.gen.uniforms', 'float32', [l.completions, l.maxTokens], uniforms),
-    namedLeaf('opt.gen.rows', commitmentFromChunkRoot('float32', [l.completions, 3, l.width], rowsRoot)),
-    tensorLeaf('opt.gen.useful', 'float32', [], Float32Array.of(rows?.useful ? 1 : 0)),
-  ];
+/** h_0, h_1 and the run root of a group by src/swarm/rollout-program.ts (rollgen's): the question of `index` of `author` drawn from `beacon`. */
+function programRun(policyLeaves: readonly Hash[], beacon: Uint8Array, author: Uint8Array, index: number, output: { groupHash: string; useful: boolean }, l: Layout) {
+  const config = parseSapoConfig({ tasks: [{ name: 'addition', config: { digits: l.digits } }], completions: l.completions, maxTokens: l.maxTokens });
+  const seed = rolloutSeed(beacon, author, index);
+  const layout = rolloutLayout(config, l.width);
+  return rolloutRun(policyLeaves, rolloutInputs(rolloutQuestion(seed, 'addition', config)!, seed, evalTokenizer(), layout), output, layout);
 }
 
 describe('SwarmPrograms.rolloutRun computes the rollout program\'s states', () => {
@@ -111,7 +84,7 @@ describe('SwarmPrograms.rolloutRun computes the rollout program\'s states', () =
   const policyLeaves = stateLeaves(policy.init());
   const hex = (h: Uint8Array): Hex => bytesToHex(h);
 
-  test('h_0, h_1 and the run root equal the spec\'s for generated groups and layouts', async () => {
+  test('h_0, h_1 and the run root equal rollout-program.ts rolloutRun for generated groups and layouts', async () => {
     await fc.assert(
       fc.asyncProperty(
         fc.uint8Array({ minLength: 32, maxLength: 32 }),
@@ -119,14 +92,12 @@ describe('SwarmPrograms.rolloutRun computes the rollout program\'s states', () =
         fc.integer({ min: 0, max: 2 ** 32 - 1 }),
         fc.uint8Array({ minLength: 32, maxLength: 32 }),
         fc.boolean(),
-        fc.record({ completions: fc.integer({ min: 1, max: 6 }), digits: fc.integer({ min: 1, max: 5 }), maxTokens: fc.integer({ min: 1, max: 12 }), spare: fc.integer({ min: 0, max: 9 }) }),
-        async (beacon, authorBytes, index, groupHash, useful, k) => {
+        fc.record({ completions: fc.integer({ min: 2, max: 6 }), digits: fc.integer({ min: 1, max: 5 }), maxTokens: fc.integer({ min: 1, max: 12 }), spare: fc.integer({ min: 0, max: 9 }) }),
+        async (beacon, author, index, groupHash, useful, k) => {
           const l: Layout = { completions: k.completions, digits: k.digits, maxTokens: k.maxTokens, width: 2 * k.digits + 2 + k.maxTokens + k.spare };
-          const author = bytesToHex(authorBytes);
-          const h0 = merkleRoot(specLeaves(policyLeaves, beacon, author, index, undefined, l, 0));
-          const h1 = merkleRoot(specLeaves(policyLeaves, beacon, author, index, { root: groupHash, useful }, l, 1));
-          const run = await onPrograms<{ policyHash: Hex; h0: Hex; h1: Hex; runRoot: Hex }>('rolloutRun', [hex(beacon), policyLeaves.map(hex), { author, index, groupHash: hex(groupHash), useful }, l]);
-          expect(run).toEqual({ policyHash: hex(merkleRoot(policyLeaves)), h0: hex(h0), h1: hex(h1), runRoot: `0x${runCommitment([bytesToHex(h0).slice(2), bytesToHex(h1).slice(2)])}` });
+          const want = programRun(policyLeaves, beacon, author, index, { groupHash: bytesToHex(groupHash).slice(2), useful }, l);
+          const run = await onPrograms<{ policyHash: Hex; h0: Hex; h1: Hex; runRoot: Hex }>('rolloutRun', [hex(beacon), policyLeaves.map(hex), { author: bytesToHex(author), index, groupHash: hex(groupHash), useful }, l]);
+          expect(run).toEqual({ policyHash: hex(merkleRoot(policyLeaves)), h0: `0x${want.h0}`, h1: `0x${want.h1}`, runRoot: `0x${want.runRoot}` });
         },
       ),
       { numRuns: 12 },

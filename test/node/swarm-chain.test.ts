@@ -25,7 +25,7 @@ import {
   type SwarmChainContext,
 } from '../../src/node/swarm-chain.js';
 import { inflateScore } from '../../src/node/swarm-node-chain.js';
-import { ECONOMICS, MODEL_CONFIG, policyOf, rolloutHash, setupSwarmChain, type Policy, type SwarmChain } from '../chain/coordinator-fixture.js';
+import { ECONOMICS, MODEL_CONFIG, policyOf, rolloutGroup, setupSwarmChain, type Policy, type SwarmChain } from '../chain/coordinator-fixture.js';
 
 let c: SwarmChain;
 let dir: string;
@@ -58,17 +58,20 @@ test('three nodes: commit, beacon, evaluate and claim; the inflated score is re-
   const nodes = [alice, bob, mallory];
   const before = await Promise.all(nodes.map((n) => c.balance(n.address)));
   const supply0 = await c.totalSupply();
-  const round = (await readContract(c.publicClient, { address: c.coordinator, abi: SwarmCoordinatorAbi, functionName: 'currentRound' })) + 1n;
+  const round = (await readContract(c.publicClient, { address: c.coordinator, abi: SwarmCoordinatorAbi, functionName: 'currentRound' })) + 2n;
   const s = await c.schedule(round);
+  // Alice's policy of the round before generated her groups (a group is paid only then).
+  await c.mineTo((await c.schedule(round - 1n)).opens);
+  await commitSwarmRound(alice, { round: round - 1n, policy: policies[0], groups: [rolloutGroup(0, Number(round) - 1, 0)], usedLeaves: [], modelConfig: MODEL_CONFIG });
   await c.mineTo(s.opens);
-  const rollouts = nodes.map((_, i) => [0, 1].map((j) => rolloutHash(i, Number(round), j)));
-  for (const [i, n] of nodes.entries()) await commitSwarmRound(n, { round, policy: policies[i], rolloutHashes: rollouts[i], usedLeaves: [], modelConfig: MODEL_CONFIG });
+  const rollouts = nodes.map((_, i) => [0, 1].map((j) => rolloutGroup(i, Number(round), j)));
+  for (const [i, n] of nodes.entries()) await commitSwarmRound(n, { round, policy: policies[i], groups: rollouts[i], usedLeaves: [], modelConfig: MODEL_CONFIG });
   await c.mineTo(s.deadline + 1n);
   const beacon = (await roundBeacon(bob, round))!;
   expect(await roundBeacon(alice, round)).toBe(beacon);
   // Next round: Bob's training step used Alice's rollout 1.
   const bobUsed = [swarmRolloutLeaf(alice.address, rollouts[0][1])];
-  await commitSwarmRound(bob, { round: round + 1n, policy: policies[1], rolloutHashes: [rolloutHash(1, Number(round) + 1, 0)], usedLeaves: bobUsed, modelConfig: MODEL_CONFIG });
+  await commitSwarmRound(bob, { round: round + 1n, policy: policies[1], groups: [rolloutGroup(1, Number(round) + 1, 0)], usedLeaves: bobUsed, modelConfig: MODEL_CONFIG });
 
   const runs = [
     await evaluatePolicy(alice, { policy: policies[0], beacon }),
@@ -86,7 +89,7 @@ test('three nodes: commit, beacon, evaluate and claim; the inflated score is re-
   expect(checkBob.agreed).toBe(true);
   const checkMallory = await checkSwarmClaim(alice, { round, node: mallory.address, policy: policies[2], beacon });
   expect(checkMallory).toMatchObject({ agreed: false, outcome: { loser: 'solver', at: 'instruction' } });
-  await proveSwarmUse(alice, { round, rolloutHash: rollouts[0][1], ownRollouts: rollouts[0], user: bob.address, userUsedLeaves: bobUsed });
+  await proveSwarmUse(alice, { round, group: rollouts[0][1], ownGroups: rollouts[0], user: bob.address, userUsedLeaves: bobUsed });
 
   await c.mineTo(s.challengeEnd);
   const defended = await Promise.all(defending);
@@ -98,6 +101,7 @@ test('three nodes: commit, beacon, evaluate and claim; the inflated score is re-
   const collected: { paid: bigint; usePaid: bigint }[] = [];
   for (const n of nodes) collected.push(await collectSwarmRound(n, round));
   await collectSwarmRound(bob, round + 1n, { use: false });
+  await collectSwarmRound(alice, round - 1n, { use: false });
   const after = await Promise.all(nodes.map((n) => c.balance(n.address)));
   const burned = supply0 - (await c.totalSupply());
   const summary = nodes.map((n, i) => `${['alice', 'bob', 'mallory'][i]}: score ${runs[i].score}, net ${formatUnits(after[i] - before[i], 18)} MYC (collected ${formatUnits(collected[i].paid, 18)} + use ${formatUnits(collected[i].usePaid, 18)})`);

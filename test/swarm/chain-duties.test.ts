@@ -9,7 +9,7 @@ const self = '0x00000000000000000000000000000000000000aa' as Address;
 const peer = '0x00000000000000000000000000000000000000bb' as Address;
 const other = '0x00000000000000000000000000000000000000cc' as Address;
 const leaf = (i: number) => `0x${i.toString(16).padStart(64, '0')}` as Hex;
-const rollout = (i: number): OwnRollout => ({ hash: `0x${(1000 + i).toString(16).padStart(64, '0')}`, leaf: leaf(i) });
+const rollout = (i: number, payable = true): OwnRollout => ({ group: { index: i, groupHash: `0x${(1000 + i).toString(16).padStart(64, '0')}`, useful: payable }, leaf: leaf(i), payable });
 const plan = (d: Duties, block: bigint, sample = () => true) => dutiesAt(d, { block, clock, self, sample });
 const at = (d: Duties, block: bigint, sample = () => true) =>
   plan(d, block, sample).map((a) => a.kind + (a.kind === 'check' ? ` ${a.node.slice(-2)}` : a.kind === 'prove' ? ` ${a.user.slice(-2)} ${Number(BigInt(a.rollout.leaf))}` : ''));
@@ -72,10 +72,10 @@ test('a void round returns the commit bond at once, with no use share; a round w
 });
 
 test('use: every logged use of its own rollouts by another node is proven once, in the use window; then the use share is collected', () => {
-  let d = updateRound(noDuties(), 2n, () => ({ ready: true, committed: true, rollouts: [rollout(1), rollout(2)], beacon: '0x01', claimed: true }));
+  let d = updateRound(noDuties(), 2n, () => ({ ready: true, committed: true, rollouts: [rollout(1), rollout(2), rollout(3, false)], beacon: '0x01', claimed: true }));
   d = updateRound(d, 2n, () => ({
     users: [
-      { user: peer, leaves: [leaf(1), leaf(9)] }, // leaf 9 is someone else's rollout
+      { user: peer, leaves: [leaf(1), leaf(9), leaf(3)] }, // leaf 9 is someone else's rollout; leaf 3 its own but not payable (not useful)
       { user: self, leaves: [leaf(2)] }, // its own commitment: not a use by another
       { user: other, leaves: [leaf(2), leaf(1), leaf(2)] }, // listed twice: proven once
     ],
@@ -108,11 +108,12 @@ test('use: nothing to prove or collect when its claim was refuted, when no use w
 const address = fc.constantFrom(self, peer, other, '0x00000000000000000000000000000000000000dd' as Address);
 const leafIndex = fc.integer({ min: 0, max: 7 });
 
-test('property: the planner never proposes proving a leaf that is not its own, a use by itself or not logged, or a use twice', () => {
+test('property: the planner never proposes proving a leaf that is not its own or not payable, a use by itself or not logged, or a use twice', () => {
   fc.assert(
     fc.property(
       fc.record({
         own: fc.uniqueArray(leafIndex, { maxLength: 4 }),
+        unpaid: fc.array(leafIndex, { maxLength: 2 }),
         users: fc.option(fc.array(fc.record({ user: address, leaves: fc.array(leafIndex, { maxLength: 6 }) }), { maxLength: 4 }), { nil: undefined }),
         proven: fc.array(fc.tuple(address, leafIndex), { maxLength: 4 }),
         skipped: fc.array(fc.tuple(address, leafIndex), { maxLength: 2 }),
@@ -124,7 +125,7 @@ test('property: the planner never proposes proving a leaf that is not its own, a
       }),
       (g) => {
         let d = updateRound(noDuties(), 2n, () => ({
-          committed: true, beacon: '0x01', claimed: g.claimed, refuted: g.refuted, collected: g.collected, rollouts: g.own.map(rollout),
+          committed: true, beacon: '0x01', claimed: g.claimed, refuted: g.refuted, collected: g.collected, rollouts: g.own.map((i) => rollout(i, !g.unpaid.includes(i))),
           users: g.users?.map((u) => ({ user: u.user, leaves: u.leaves.map(leaf) })),
           proven: g.proven.map(([u, i]) => useKey(u, leaf(i))), useSkipped: g.skipped.map(([u, i]) => useKey(u, leaf(i))),
         }));
@@ -135,6 +136,7 @@ test('property: the planner never proposes proving a leaf that is not its own, a
           const key = useKey(a.user, a.rollout.leaf);
           expect(g.own.map(leaf)).toContain(a.rollout.leaf);
           expect(a.rollout).toEqual(rollout(Number(BigInt(a.rollout.leaf))));
+          expect(g.unpaid).not.toContain(Number(BigInt(a.rollout.leaf)));
           expect(a.user).not.toBe(self);
           expect(g.users!.some((u) => u.user === a.user && u.leaves.map(leaf).includes(a.rollout.leaf))).toBe(true);
           expect(d.rounds.get(2n)!.proven).not.toContain(key);
@@ -158,7 +160,7 @@ test('property: driven block by block, the node proves each use of its rollouts 
       (own, logged, step) => {
         // (one commitment per user per round, as the coordinator allows)
         const users = [...new Map(logged.map((u) => [u.user, { user: u.user, leaves: u.leaves.map(leaf) }])).values()];
-        let d = updateRound(noDuties(), 2n, () => ({ committed: true, beacon: '0x01', claimed: true, collected: true, rollouts: own.map(rollout) }));
+        let d = updateRound(noDuties(), 2n, () => ({ committed: true, beacon: '0x01', claimed: true, collected: true, rollouts: own.map((i) => rollout(i)) }));
         const sent: string[] = [];
         let collects = 0;
         for (let b = 120n; b < 260n && !roundDone(d.rounds.get(2n)!); b += BigInt(step)) {

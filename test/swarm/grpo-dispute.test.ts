@@ -80,7 +80,7 @@ describe('the round and the program', () => {
     const rebuilt = rebuildStep(node.program, start, usedGroups, messages, config);
     if (!('program' in rebuilt)) throw new Error(`missing ${JSON.stringify(rebuilt.missing)}`);
     expect(stateHash(rebuilt.program.step(rebuilt.program.init()).state)).toBe(stateHash(honestStep.step(honestStep.init()).state));
-    const fake = { author: 'colluder', groupHash: groupHash(groupRows(fakeGroup, swarmTokenizer(), config, honest.layout.width)) };
+    const fake = { author: 'colluder', index: fakeGroup.index, groupHash: groupHash(groupRows(fakeGroup, swarmTokenizer(), config, honest.layout.width)), useful: true };
     expect(rebuildStep(node.program, start, [...usedGroups, fake], messages, config)).toEqual({ missing: [fake] });
   });
 });

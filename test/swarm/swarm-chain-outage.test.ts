@@ -18,7 +18,7 @@ import { deployMycel, deploySwarmCoordinator } from '../../src/chain/deploy.js';
 import { send, type MycelWalletClient } from '../../src/chain/actions/send.js';
 import { approve, register, swarmGetEntry } from '../../src/chain/index.js';
 import { MycelTokenAbi } from '../../src/chain/generated/MycelToken.js';
-import { swarmProgramOf } from '../../src/node/swarm-chain.js';
+import { DEFAULT_SWARM_CONFIG, swarmProgramOf } from '../../src/node/swarm-chain.js';
 import { openSwarmChain, swarmChainNode, type SwarmChainEvent } from '../../src/node/swarm-node-chain.js';
 import { startRound } from '../../src/swarm/round.js';
 import { TINY_MODEL, testNodes } from './helpers.js';
@@ -46,7 +46,7 @@ test('the chain goes silent and comes back: the node retries, skips the round it
   await register(wallets[1], { registry: d.registry, stake: T(100) });
   const start = (await publicClient.getBlockNumber()) + 20n;
   const timing = { start, commitBlocks: 10, claimBlocks: 30, challengeBlocks: 10 };
-  const swarm = await deploySwarmCoordinator(wallets[0], { token: d.token, registry: d.registry, game: d.disputeGame!, timing, economics: { commitBond: T(1), claimBond: T(10), rewardPerRound: T(100), rounds: 10, useShareBps: 2_000 }, programs: [swarmProgramOf(TINY_MODEL)] });
+  const swarm = await deploySwarmCoordinator(wallets[0], { token: d.token, registry: d.registry, game: d.disputeGame!, timing, economics: { commitBond: T(1), claimBond: T(10), rewardPerRound: T(100), rounds: 10, useShareBps: 2_000 }, programs: [swarmProgramOf(TINY_MODEL)], swarmId: DEFAULT_SWARM_CONFIG.swarmId });
 
   // The node's RPC: a proxy to anvil that the test can take down (every request then fails to connect).
   let down = false;

@@ -1,10 +1,11 @@
 import type { Address, Hex } from 'viem';
+import type { SwarmGroup, SwarmMerklePath } from './swarm-use.js';
 import { SwarmCoordinatorAbi } from '../generated/SwarmCoordinator.js';
 import { SwarmProgramsAbi } from '../generated/SwarmPrograms.js';
 import { read, send, type MycelWalletClient, type WriteReturnType } from './send.js';
 
-/** A group a GRPO step trained on: its author's address and its hash (the chunk root of its rows); its leaf is swarmRolloutLeaf(author, groupHash). */
-export type SwarmUsedGroup = { author: Address; groupHash: Hex };
+/** A group a GRPO step trained on (or a rollout dispute is over): its author's address and its public part; its leaf is swarmRolloutLeaf(author, group). */
+export type SwarmUsedGroup = { author: Address } & SwarmGroup;
 
 /** The slots of a GRPO step's state: `slots` groups of [completions, 3, width] float32 rows (src/swarm/grpo-step.ts GrpoLayout). */
 export type SwarmGrpoLayout = { slots: number; completions: number; width: number };
@@ -47,4 +48,32 @@ export function swarmGrpoStepRun(
   p: { programs: Address; prevPolicyLeaves: readonly Hex[]; nextPolicyLeaves: readonly Hex[]; used: readonly SwarmUsedGroup[]; layout: SwarmGrpoLayout },
 ): Promise<SwarmStepRun> {
   return read<SwarmStepRun>(client, { address: p.programs, abi: SwarmProgramsAbi, functionName: 'grpoStepRun', args: [p.prevPolicyLeaves, p.nextPolicyLeaves, p.used, p.layout] });
+}
+
+export type SwarmChallengeRolloutParameters = {
+  coordinator: Address;
+  /** The round of the author's commit whose rolloutsRoot holds the group (generated with its policy of round - 1). */
+  round: bigint;
+  group: SwarmUsedGroup;
+  /** The group's leaf in the author's rolloutsRoot. */
+  proof: SwarmMerklePath;
+  /** The state-tree leaves of the author's committed policy of round - 1. */
+  policyLeaves: readonly Hex[];
+  /** The challenger's own run root of the group's rollout program ([h_0, h_1]). */
+  root: Hex;
+};
+
+/**
+ * Contests an author's rollout group (approve the coordinator for COMMIT_BOND first): the coordinator computes the
+ * author's h_0 and run root from its committed policy of round - 1, the round's rollout beacon and the group's leaf
+ * fields, and opens a one-step dispute in the game over the rollout program.
+ */
+export async function swarmChallengeRollout(client: MycelWalletClient, p: SwarmChallengeRolloutParameters): Promise<SwarmChallengeStepReturnType> {
+  const { result, ...rest } = await send<bigint>(client, {
+    address: p.coordinator,
+    abi: SwarmCoordinatorAbi,
+    functionName: 'challengeRollout',
+    args: [p.round, p.group, p.proof, p.policyLeaves, p.root],
+  });
+  return { ...rest, disputeId: result };
 }

@@ -4,11 +4,23 @@ import { SwarmCoordinatorAbi } from '../generated/SwarmCoordinator.js';
 import { sha256 } from '../../platform/sha256.js';
 import { send, type MycelWalletClient, type WriteReturnType } from './send.js';
 
-/** A rollout's leaf in a rolloutsRoot or usedRoot (SwarmCoordinator.rolloutLeaf): SHA-256(0x00 || contributor || rollout hash). */
-export function swarmRolloutLeaf(contributor: Address, rolloutHash: Hex): Hex {
-  const data = new Uint8Array(53);
-  data.set(hexToBytes(contributor), 1);
-  data.set(hexToBytes(rolloutHash), 21);
+/**
+ * A rollout group's public part, what its leaf binds beside its author: the question's index (its seed is drawn from
+ * the round's rollout beacon, the author and the index), the group hash (the chunk root of its rows) and whether its
+ * advantages are not all zero (`useful`: only such a group's use is paid).
+ */
+export type SwarmGroup = { index: number; groupHash: Hex; useful: boolean };
+
+/**
+ * A group's leaf in its author's rolloutsRoot and in a usedRoot (contracts/SwarmRollout.sol leaf):
+ * SHA-256(0x00 || author || u32 BE index || groupHash || u8 useful).
+ */
+export function swarmRolloutLeaf(author: Address, g: SwarmGroup): Hex {
+  const data = new Uint8Array(58);
+  data.set(hexToBytes(author), 1);
+  new DataView(data.buffer).setUint32(21, g.index);
+  data.set(hexToBytes(g.groupHash), 25);
+  data[57] = g.useful ? 1 : 0;
   return `0x${Buffer.from(sha256(data)).toString('hex')}`;
 }
 
@@ -17,9 +29,11 @@ export type SwarmMerklePath = { index: bigint; size: bigint; path: readonly Hex[
 
 export type SwarmProveUseParameters = {
   coordinator: Address;
-  /** The round of the rollout (its user trained on it in round + 1). */
+  /** The round of the rollout group (its user trained on it in round + 1). */
   round: bigint;
-  rolloutHash: Hex;
+  /** The useful group (its leaf is swarmRolloutLeaf(sender, {index, groupHash, useful: true})). */
+  index: number;
+  groupHash: Hex;
   /** The node whose usedRoot of round + 1 holds the leaf. */
   user: Address;
   /** The leaf in the prover's own rolloutsRoot of `round`, and in the user's usedRoot of round + 1. */
@@ -27,13 +41,13 @@ export type SwarmProveUseParameters = {
   used: SwarmMerklePath;
 };
 
-/** Proves that another node trained on one of the sender's rollouts (the use share of the round's reward). */
+/** Proves that another node trained on one of the sender's useful groups (the use share of the round's reward). */
 export async function swarmProveUse(client: MycelWalletClient, p: SwarmProveUseParameters): Promise<WriteReturnType> {
   const { result: _, ...rest } = await send(client, {
     address: p.coordinator,
     abi: SwarmCoordinatorAbi,
     functionName: 'proveUse',
-    args: [p.round, p.rolloutHash, p.user, p.own, p.used],
+    args: [p.round, p.index, p.groupHash, p.user, p.own, p.used],
   });
   return rest;
 }

@@ -4,7 +4,7 @@ import { privateKeyToAccount } from 'viem/accounts';
 import { startAnvil, type Anvil } from '../../chain/anvil.js';
 import { connect, createClients } from '../../chain/clients.js';
 import { deployMycel, deploySwarmCoordinator } from '../../chain/deploy.js';
-import { swarmProgramOf } from '../../node/swarm-chain.js';
+import { DEFAULT_SWARM_CONFIG, swarmProgramOf } from '../../node/swarm-chain.js';
 import { SWARM_MODEL } from '../../swarm/sapo-policy.js';
 import { MycelError, UsageError } from '../../platform/errors.js';
 import { intFlag, type Command } from '../command.js';
@@ -112,6 +112,7 @@ Examples:
           timing: { commitBlocks, claimBlocks: 300, challengeBlocks: 600 },
           economics: { commitBond: parseUnits('10', 18), claimBond: parseUnits('100', 18), rewardPerRound: parseUnits(String(reward), 18), rounds, useShareBps: 2_000 },
           programs: [swarmProgramOf(SWARM_MODEL)],
+          swarmId: DEFAULT_SWARM_CONFIG.swarmId,
         });
         coordinator = s.coordinator;
       }

@@ -65,7 +65,7 @@ export async function startSwarmNodesChain(timing: typeof SWARM_NODES_TIMING = S
       await register(wallets[i], { registry: d.registry, stake: T(100) });
     }
     const start = (await publicClient.getBlockNumber()) + 300n;
-    const swarm = await deploySwarmCoordinator(wallets[0], { token: d.token, registry: d.registry, game: d.disputeGame!, timing: { start, ...timing }, economics: SWARM_NODES_ECONOMICS, programs: [swarmProgramOf(SAPO_MODELS[MODEL], config)] });
+    const swarm = await deploySwarmCoordinator(wallets[0], { token: d.token, registry: d.registry, game: d.disputeGame!, timing: { start, ...timing }, economics: SWARM_NODES_ECONOMICS, programs: [swarmProgramOf(SAPO_MODELS[MODEL], config)], swarmId: config.swarmId });
     return {
       anvil,
       publicClient,
