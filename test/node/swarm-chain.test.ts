@@ -5,9 +5,6 @@
  * the dispute with the node's dispute code while the inflater defends with its own; the inflater is slashed on chain,
  * a rollout's use is proven, and every node collects. Rewards per node are printed; tokens add up.
  */
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { afterAll, beforeAll, expect, test } from 'vitest';
 import { formatUnits } from 'viem';
 import { readContract } from 'viem/actions';
@@ -25,33 +22,21 @@ import {
   type SwarmChainContext,
 } from '../../src/node/swarm-chain.js';
 import { inflateScore } from '../../src/node/swarm-node-chain.js';
-import { ECONOMICS, MODEL_CONFIG, policyOf, rolloutGroup, setupSwarmChain, type Policy, type SwarmChain } from '../chain/coordinator-fixture.js';
+import { ECONOMICS, MODEL_CONFIG, policyOf, rolloutGroup, type Policy, type SwarmChain } from '../chain/coordinator-fixture.js';
+import { swarmNodes, type SwarmNodes } from './swarm-node-context.js';
 
+let swarm: SwarmNodes;
 let c: SwarmChain;
-let dir: string;
 let policies: Policy[];
-const logs: string[] = [];
 
 beforeAll(async () => {
-  c = await setupSwarmChain({ nodes: 3 });
-  dir = await mkdtemp(join(tmpdir(), 'mycel-swarm-chain-'));
+  swarm = await swarmNodes('swarm-chain', 3);
+  c = swarm.c;
   policies = [1, 2, 3].map(policyOf);
 }, 120_000);
-afterAll(async () => {
-  await c?.stop();
-  if (dir) await rm(dir, { recursive: true, force: true });
-});
+afterAll(() => swarm?.stop());
 
-const contextOf = (name: string, wallet: MycelWalletClient): SwarmChainContext => ({
-  publicClient: c.publicClient,
-  wallet,
-  address: wallet.account.address,
-  confirmations: 0,
-  contracts: { disputeGame: c.game, coordinator: c.coordinator },
-  dataDir: join(dir, name),
-  log: (text) => logs.push(`${name}: ${text}`),
-  tx: () => undefined,
-});
+const contextOf = (name: string, wallet: MycelWalletClient): SwarmChainContext => swarm.contextOf(name, wallet);
 
 test('three nodes: commit, beacon, evaluate and claim; the inflated score is re-executed, challenged, played and slashed on chain; use proven; everyone collects', async () => {
   const [alice, bob, mallory] = [contextOf('alice', c.wallets[1]), contextOf('bob', c.wallets[2]), contextOf('mallory', c.wallets[3])];
@@ -106,7 +91,7 @@ test('three nodes: commit, beacon, evaluate and claim; the inflated score is re-
   const burned = supply0 - (await c.totalSupply());
   const summary = nodes.map((n, i) => `${['alice', 'bob', 'mallory'][i]}: score ${runs[i].score}, net ${formatUnits(after[i] - before[i], 18)} MYC (collected ${formatUnits(collected[i].paid, 18)} + use ${formatUnits(collected[i].usePaid, 18)})`);
   console.log(`swarm round ${round} on chain:\n  ${summary.join('\n  ')}\n  burned ${formatUnits(burned, 18)} MYC`);
-  console.log(logs.join('\n'));
+  console.log(swarm.logs.join('\n'));
   const share = ECONOMICS.rewardPerRound - (ECONOMICS.rewardPerRound * BigInt(ECONOMICS.useShareBps)) / 10_000n;
   const usePart = ECONOMICS.rewardPerRound - share;
   const total = BigInt(runs[0].score + runs[1].score);

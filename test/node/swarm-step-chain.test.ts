@@ -5,9 +5,6 @@
  * he agrees with Carol's and challenges Alice's, playing the dispute with the node's dispute code while Alice defends
  * with her own; Alice's step is refuted on chain, Carol's use of it is taken back and not paid, and tokens add up.
  */
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { afterAll, beforeAll, expect, test } from 'vitest';
 import { formatUnits } from 'viem';
 import { readContract } from 'viem/actions';
@@ -18,32 +15,20 @@ import { checkSwarmStep, defendSwarmStep, fakeUseStep, runSwarmStep, usedLeavesO
 import { grpoStepProgram, rowsUseful } from '../../src/swarm/grpo-step.js';
 import type { RolloutGroup } from '../../src/swarm/rollout-message.js';
 import { stateLeaves } from '../../src/train/index.js';
-import { ECONOMICS, MODEL_CONFIG, setupSwarmChain, syntheticClaim, type SwarmChain } from '../chain/coordinator-fixture.js';
+import { ECONOMICS, MODEL_CONFIG, syntheticClaim, type SwarmChain } from '../chain/coordinator-fixture.js';
+import { swarmNodes, type SwarmNodes } from './swarm-node-context.js';
 import { CONFIG, groupHashOf, groupOf, rowsOf, stepPolicy } from '../chain/coordinator-step-fixture.js';
 
+let swarm: SwarmNodes;
 let c: SwarmChain;
-let dir: string;
-const logs: string[] = [];
 
 beforeAll(async () => {
-  c = await setupSwarmChain({ nodes: 3 });
-  dir = await mkdtemp(join(tmpdir(), 'mycel-swarm-step-'));
+  swarm = await swarmNodes('swarm-step', 3);
+  c = swarm.c;
 }, 120_000);
-afterAll(async () => {
-  await c?.stop();
-  if (dir) await rm(dir, { recursive: true, force: true });
-});
+afterAll(() => swarm?.stop());
 
-const contextOf = (name: string, wallet: MycelWalletClient): SwarmChainContext => ({
-  publicClient: c.publicClient,
-  wallet,
-  address: wallet.account.address,
-  confirmations: 0,
-  contracts: { disputeGame: c.game, coordinator: c.coordinator },
-  dataDir: join(dir, name),
-  log: (text) => logs.push(`${name}: ${text}`),
-  tx: () => undefined,
-});
+const contextOf = (name: string, wallet: MycelWalletClient): SwarmChainContext => swarm.contextOf(name, wallet);
 
 test('a fake use: the node\'s step is re-executed by an honest node, challenged, played and refuted on chain; the colluder\'s use is not paid; an honest step is agreed with', async () => {
   const [alice, bob, carol] = [contextOf('alice', c.wallets[1]), contextOf('bob', c.wallets[2]), contextOf('carol', c.wallets[3])];
@@ -102,7 +87,7 @@ test('a fake use: the node\'s step is re-executed by an honest node, challenged,
   await collectSwarmRound(carol, round - 1n, { use: false });
   const after = await Promise.all(nodes.map((n) => c.balance(n.address)));
   const burned = supply0 - (await c.totalSupply());
-  console.log(`GRPO steps of round ${round + 1n} on chain:\n  ${nodes.map((n, i) => `${['alice', 'bob', 'carol'][i]}: net ${formatUnits(after[i] - before[i], 18)} MYC`).join('\n  ')}\n  burned ${formatUnits(burned, 18)} MYC\n${logs.join('\n')}`);
+  console.log(`GRPO steps of round ${round + 1n} on chain:\n  ${nodes.map((n, i) => `${['alice', 'bob', 'carol'][i]}: net ${formatUnits(after[i] - before[i], 18)} MYC`).join('\n  ')}\n  burned ${formatUnits(burned, 18)} MYC\n${swarm.logs.join('\n')}`);
   // Carol's use share: nothing (the only use was against the refuted step); her claim bond and commit bonds back.
   expect(collected[2].usePaid).toBe(0n);
   const bond = ECONOMICS.commitBond;

@@ -115,6 +115,7 @@ export const swarmStart: Command = {
           ctx: chain.ctx, clock: chain.clock, modelConfig: chain.modelConfig, checkFraction: chainFlags.check, secret: identity.privateKey.raw,
           fetchPolicy: (cid, provider) => fetchPolicy(p2p, cid, provider), ...(chainHostileOf(flags) ? { hostile: chainHostileOf(flags)! } : {}),
           ...(chain.sameStep ? { step: { program, config: settings.config } } : {}),
+          ...(chain.sameRollout ? { rollout: { program, config: settings.config } } : {}),
           onEvent: (e) => {
             log?.logger.info(e, e.action);
             if (typeof e.message !== 'string') out.result(e, `round ${e.round}: ${e.action} ${Object.entries(e).filter(([k]) => !['type', 'round', 'action'].includes(k)).map(([k, v]) => `${k} ${String(v)}`).join(', ')}`);
