@@ -17,6 +17,7 @@
  * over libp2p with its run's step hashes (kept as this server's jobs settle, else as announced), and uses it only if it
  * is the finalized job's result (assist/model-update.ts); otherwise the current model stays. Both need sharing on.
  */
+import { anySignal } from 'any-signal';
 import { hexToBytes } from 'viem';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import { mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
@@ -184,7 +185,14 @@ export async function startAssistServer(o: AssistServerOptions): Promise<AssistS
       jobs.set(id, { jobId: id, dataset: dataset.cid, base, phase: 'Open' });
       const waiting = awaitJob(node, posted.jobId, stopping.signal, spec).then(
         async (r) => {
-          if (r.accepted && r.modelCid && r.root) stepHashesOf.set(id, await fetchStepHashes(node, posted.jobId, r.root, spec.steps, AbortSignal.any([stopping.signal, AbortSignal.timeout(FETCH_MS)])));
+          if (r.accepted && r.modelCid && r.root) {
+            const fetching = anySignal([stopping.signal, AbortSignal.timeout(FETCH_MS)]); // cleared: AbortSignal.any leaks in Node 20
+            try {
+              stepHashesOf.set(id, await fetchStepHashes(node, posted.jobId, r.root, spec.steps, fetching));
+            } finally {
+              fetching.clear();
+            }
+          }
           jobs.set(id, { ...jobs.get(id)!, phase: r.phase, ...(r.accepted && r.modelCid ? { modelCid: r.modelCid } : {}) });
         },
         (e: Error) => stopping.signal.aborted || o.log(`job ${id}: ${e.message.split('\n')[0]}`),

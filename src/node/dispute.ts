@@ -7,6 +7,7 @@
  * Moved events since the dispute opened, decoding each move from its transaction's calldata (decodeDisputeMove),
  * their own moves included. A party moves only when the position it replayed equals the contract's stored one.
  */
+import { anySignal } from 'any-signal';
 import type { Address, Hash } from 'viem';
 import { getBlockNumber, getContractEvents, getTransaction, readContract } from 'viem/actions';
 import { send } from '../chain/actions/send.js';
@@ -82,7 +83,7 @@ export async function playDispute(
   let sent = 0;
   let rejectedAt = -1;
   const ac = new AbortController();
-  const signal = o.signal ? AbortSignal.any([o.signal, ac.signal]) : ac.signal;
+  const signal = anySignal([o.signal, ac.signal]); // not AbortSignal.any, which Node 20 never lets go of: cleared below
   // The game's moves as the chain confirms them, in order; `pos` advances only through these.
   const moves: Hash[] = [];
   let watchFailed: unknown;
@@ -159,5 +160,6 @@ export async function playDispute(
     }
   } finally {
     ac.abort();
+    signal.clear();
   }
 }

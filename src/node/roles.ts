@@ -13,6 +13,7 @@
  */
 import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
+import { anySignal } from 'any-signal';
 import { concat, getAddress, keccak256, type Hex } from 'viem';
 import { getBlock, getBlockNumber, getContractEvents, readContract } from 'viem/actions';
 import { send } from '../chain/actions/send.js';
@@ -206,7 +207,9 @@ function fetchSpec(ctx: NodeContext, job: GetJobReturnType, signal?: AbortSignal
  */
 async function specWithin(ctx: NodeContext, job: GetJobReturnType, until: bigint, waitIn: readonly string[], signal?: AbortSignal): Promise<MarketSpec | undefined> {
   const gaveUp = new AbortController();
-  const fetching = fetchSpec(ctx, job, signal ? AbortSignal.any([signal, gaveUp.signal]) : gaveUp.signal);
+  // anySignal, cleared when done, not AbortSignal.any: Node 20 keeps every signal made from a long-lived one for good.
+  const fetchSignal = anySignal([signal, gaveUp.signal]);
+  const fetching = fetchSpec(ctx, job, fetchSignal);
   fetching.catch(() => {}); // awaited below
   let why: string | undefined;
   const watching = (async () => {
@@ -230,6 +233,7 @@ async function specWithin(ctx: NodeContext, job: GetJobReturnType, until: bigint
     return undefined;
   } finally {
     gaveUp.abort();
+    fetchSignal.clear();
   }
 }
 
@@ -305,7 +309,7 @@ export function describeStanding(r: Pick<SubmitterResult, 'standing' | 'disputes
 export async function awaitJob(ctx: NodeContext, jobId: bigint, signal?: AbortSignal, spec?: MarketSpec): Promise<SubmitterResult> {
   const path = join(ctx.dataDir, 'models', `job-${jobId}.safetensors`);
   const fetchingDone = new AbortController();
-  const fetchSignal = signal ? AbortSignal.any([signal, fetchingDone.signal]) : fetchingDone.signal;
+  const fetchSignal = anySignal([signal, fetchingDone.signal]);
   let model: Promise<{ path: string; cid: string } | undefined> | undefined;
   let rules: { checked: false } | { checked: true; unverified?: string } = { checked: false };
   try {
@@ -348,6 +352,7 @@ export async function awaitJob(ctx: NodeContext, jobId: bigint, signal?: AbortSi
     }
   } finally {
     fetchingDone.abort();
+    fetchSignal.clear();
     // Settled (or this node stops waiting): its spec is no longer re-published every second.
     ctx.announcements.forget(jobId);
   }
@@ -356,10 +361,12 @@ export async function awaitJob(ctx: NodeContext, jobId: bigint, signal?: AbortSi
 /** `p`, or undefined after `ms` (the timer is cleared either way, so it does not keep the process alive). */
 async function withTimeout<T>(p: Promise<T>, ms: number, signal?: AbortSignal): Promise<T | undefined> {
   const timer = new AbortController();
+  const waiting = anySignal([signal, timer.signal]);
   try {
-    return await Promise.race([p, sleep(ms, signal ? AbortSignal.any([signal, timer.signal]) : timer.signal).then(() => undefined)]);
+    return await Promise.race([p, sleep(ms, waiting).then(() => undefined)]);
   } finally {
     timer.abort();
+    waiting.clear();
   }
 }
 
@@ -520,7 +527,7 @@ async function solve(ctx: NodeContext, job: GetJobReturnType, spec: MarketSpec, 
  */
 async function afterCommit(ctx: NodeContext, jobId: bigint, commitBlock: bigint, j: Job, mine: { program: JobProgram; store: Store; record: RunRecord<ProgramSpec> }, signal?: AbortSignal): Promise<{ phase: string; dispute?: DisputeOutcome; disputes: DisputeOutcome[] }> {
   const watching = new AbortController();
-  const watchSignal = signal ? AbortSignal.any([signal, watching.signal]) : watching.signal;
+  const watchSignal = anySignal([signal, watching.signal]);
   const outcomes: DisputeOutcome[] = [];
   const playing: Promise<void>[] = [];
   const root = (await getJob(ctx.publicClient, { market: ctx.contracts.market, jobId })).root;
@@ -563,6 +570,7 @@ async function afterCommit(ctx: NodeContext, jobId: bigint, commitBlock: bigint,
     }
   } finally {
     watching.abort();
+    watchSignal.clear();
   }
 }
 
@@ -601,7 +609,7 @@ function sampleSize(p: PolicyState, steps: number): number | undefined {
  */
 async function sampleJob(ctx: NodeContext, job: GetJobReturnType, j: Job, k: number, committedAt: bigint, signal?: AbortSignal): Promise<{ agrees: true; verdict: SampledVerdict } | { agrees: false; reason: string }> {
   const T = j.spec.steps;
-  const wait = signal ? AbortSignal.any([signal, AbortSignal.timeout(SAMPLE_FETCH_MS)]) : AbortSignal.timeout(SAMPLE_FETCH_MS);
+  const wait = anySignal([signal, AbortSignal.timeout(SAMPLE_FETCH_MS)]);
   try {
     const stepHashes = await fetchStepHashes(ctx, job.jobId, job.root, T, wait);
     const block = await getBlock(ctx.publicClient, { blockNumber: committedAt });
@@ -620,6 +628,8 @@ async function sampleJob(ctx: NodeContext, job: GetJobReturnType, j: Job, k: num
   } catch (error) {
     if (signal?.aborted) throw error;
     return { agrees: false, reason: `sampled check not possible (${(error as Error).message.split('\n')[0]})` };
+  } finally {
+    wait.clear();
   }
 }
 

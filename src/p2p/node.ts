@@ -7,6 +7,7 @@ import { copyFile, rename, rm, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { KEEP_ALIVE, type Connection, type PeerId } from '@libp2p/interface';
 import { peerIdFromString } from '@libp2p/peer-id';
+import { anySignal } from 'any-signal';
 import type { CID } from 'multiformats/cid';
 import type { Schemas } from './codec.js';
 import { createCodec } from './codec.js';
@@ -330,7 +331,8 @@ export class MycelNode {
   async fetch(cidText: string, options: { onProgress?: Progress; signal?: AbortSignal; timeoutMs?: number; providers?: readonly string[]; maxBytes?: number } = {}): Promise<FetchStats> {
     const cid = parseBlobCid(cidText);
     const controller = new AbortController();
-    setMaxListeners(Infinity, controller.signal); // one listener per provider stream and DHT path
+    const signal = anySignal([options.signal, controller.signal]); // not AbortSignal.any: see fetchBlob
+    setMaxListeners(Infinity, signal); // one listener per provider stream and DHT path
     this.transfers.add(controller);
     try {
       const stats = await fetchBlob({
@@ -343,7 +345,7 @@ export class MycelNode {
         // runOnLimitedConnection: a peer reachable only through a relay can still serve (the relay's data limit applies).
         open: async (peer, signal) => new BlobRequester(peer, await this.host.dialProtocol(peer, BLOB_PROTOCOL, { signal, runOnLimitedConnection: true })),
         onProgress: options.onProgress,
-        signal: options.signal ? AbortSignal.any([options.signal, controller.signal]) : controller.signal,
+        signal,
       });
       this.blobBytes.fetched += Math.max(0, (await stat(this.store.paths(cid).data)).size - stats.resumedBytes);
       // Now we hold it too: serve it to others.
@@ -351,6 +353,7 @@ export class MycelNode {
       void this.provide(cid.toString());
       return stats;
     } finally {
+      signal.clear();
       this.transfers.delete(controller);
     }
   }

@@ -1,4 +1,5 @@
 import { randomBytes, createHash } from 'node:crypto';
+import { getEventListeners } from 'node:events';
 import { readFile, writeFile, readdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -15,6 +16,27 @@ describe('blobs between nodes on loopback', () => {
   afterEach(async () => {
     await net?.stop();
     net = undefined;
+  });
+
+  // A node's roles fetch with one signal that lives as long as they run. Node 20's AbortSignal.any keeps every
+  // signal made from it (its dependants) for good, and a fetch made a few per chunk: the soak's heap grew by every
+  // job. What a finished fetch leaves on the long-lived signal must be nothing.
+  it('leaves nothing on a long-lived signal once its fetches are done', async () => {
+    net = await startNet(2);
+    const [a, b] = net.nodes;
+    await waitFor(() => b.peers().length > 0, 10_000, 'connection');
+    const dir = await tempDir();
+    const lifetime = new AbortController();
+    for (let i = 0; i < 3; i++) {
+      const file = join(dir, `in-${i}.bin`);
+      await writeFile(file, randomBytes(3 * 1024 * 1024 + 7));
+      const { cid } = await a.putFile(file);
+      await b.fetch(cid, { signal: lifetime.signal });
+    }
+    const dependants = Object.getOwnPropertySymbols(lifetime.signal).find((s) => s.description === 'kDependantSignals');
+    const kept = dependants ? ((lifetime.signal as unknown as Record<symbol, Set<unknown>>)[dependants]?.size ?? 0) : 0;
+    expect(kept).toBe(0);
+    expect(getEventListeners(lifetime.signal, 'abort')).toHaveLength(0);
   });
 
   it('moves a 10 MB blob with integrity', async () => {

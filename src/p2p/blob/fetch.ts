@@ -7,6 +7,7 @@
  */
 import { setMaxListeners } from 'node:events';
 import type { PeerId } from '@libp2p/interface';
+import { anySignal } from 'any-signal';
 import type { CID } from 'multiformats/cid';
 import { CHUNK_TIMEOUT_MS, PENALTY_BAD_CHUNK, PENALTY_MALFORMED, REQUESTS_PER_PROVIDER } from '../constants.js';
 import { BlobIntegrityError, BlobTooLargeError, MalformedMessageError, NoProvidersError } from '../errors.js';
@@ -52,7 +53,9 @@ export async function fetchBlob(options: FetchOptions): Promise<FetchStats> {
   const stats: FetchStats = { providersUsed: [], providersDropped: {}, chunksFrom: {}, resumedBytes: 0 };
   if (await store.has(cid)) return stats;
   const controller = new AbortController();
-  const signal = options.signal ? AbortSignal.any([options.signal, controller.signal]) : controller.signal;
+  // Cleared in the finally below. Not AbortSignal.any: Node 20 keeps every signal made from a long-lived one (the
+  // caller's may live as long as the node) for good (nodejs/node#55351): a soak's heap grew with every job.
+  const signal = anySignal([options.signal, controller.signal]);
   // Every stream open (multistream-select) and every request races this signal: REQUESTS_PER_PROVIDER per
   // provider at once, more than Node's default of 10 listeners. They are removed when each one settles.
   setMaxListeners(Infinity, signal);
@@ -226,6 +229,7 @@ export async function fetchBlob(options: FetchOptions): Promise<FetchStats> {
     ended = true;
     clearInterval(flusher);
     controller.abort();
+    signal.clear();
     for (const p of providers.values()) for (const r of p.all) r.close();
     await partial?.close();
   }

@@ -5,6 +5,7 @@
  */
 import type { Connection, PeerId, Stream } from '@libp2p/interface';
 import { lpStream } from '@libp2p/utils';
+import { anySignal } from 'any-signal';
 import { CID } from 'multiformats/cid';
 import { Uint8ArrayList } from 'uint8arraylist';
 import { z } from 'zod';
@@ -234,12 +235,16 @@ export class BlobRequester {
   }
 
   private async exchange(request: Uint8Array, signal?: AbortSignal): Promise<Uint8ArrayList> {
-    const timeout = AbortSignal.timeout(CHUNK_TIMEOUT_MS);
-    const opts = { signal: signal ? AbortSignal.any([signal, timeout]) : timeout };
-    await this.lp.write(request, opts);
-    const reply = await this.lp.read(opts);
-    if (reply.byteLength === 0) throw new MalformedMessageError('Empty blob response.');
-    return reply;
+    // anySignal, not AbortSignal.any: Node 20's keeps every signal made from a long-lived one (a role's) for good.
+    const opts = { signal: anySignal([signal, AbortSignal.timeout(CHUNK_TIMEOUT_MS)]) };
+    try {
+      await this.lp.write(request, opts);
+      const reply = await this.lp.read(opts);
+      if (reply.byteLength === 0) throw new MalformedMessageError('Empty blob response.');
+      return reply;
+    } finally {
+      opts.signal.clear();
+    }
   }
 
   async manifest(cid: CID, signal?: AbortSignal): Promise<{ bytes: Uint8Array; manifest: Manifest } | undefined> {
