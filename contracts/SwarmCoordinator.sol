@@ -627,8 +627,8 @@ contract SwarmCoordinator is IDisputeClient {
     /**
      * @notice Contests `group` of `group.author`'s commit of round `round` (docs/swarm-chain.md, "The rollout program")
      * with {COMMIT_BOND} and the challenger's own run root of the group's rollout program: `proof` opens the group's
-     * leaf in the author's rolloutsRoot, `policyLeaves` are the leaves of the author's committed policy of round
-     * `round` - 1 (the policy that generates its groups). The author's run root is computed here
+     * leaf in the author's rolloutsRoot, `policyLeaves` are the leaves of the policy the same commit names (the policy
+     * a node starts round `round` with generates that round's groups). The author's run root is computed here
      * ({SwarmPrograms.rolloutRun}, from the round's rollout beacon): it never posts one. Until the round's
      * challengeEnd, while its commit bond is still held; any number of challengers, each its own game.
      */
@@ -642,7 +642,7 @@ contract SwarmCoordinator is IDisputeClient {
         disputeId = _openCommitDispute(round, group.author, Kind.Rollout, leaf, challengerRoot, run.h0, run.runRoot);
     }
 
-    /// @dev The group's rollout program from the author's policy of round `round` - 1 (checked against its commit): h_0 and the author's run root.
+    /// @dev The group's rollout program from the author's committed policy of round `round`: h_0 and the author's run root.
     function _rolloutRun(uint256 round, SwarmRollout.Group calldata group, bytes32[] calldata policyLeaves) private view returns (SwarmPrograms.RolloutRun memory run) {
         address author = group.author;
         EvalProgram storage p = _programs[_entries[round][author].modelConfig];
@@ -650,11 +650,11 @@ contract SwarmCoordinator is IDisputeClient {
         SwarmPrograms.GrpoLayout storage l = p.grpo.layout;
         SwarmRollout.Layout memory layout = SwarmRollout.Layout(l.completions, l.width, p.rollout.maxTokens, p.rollout.digits);
         run = PROGRAMS.rolloutRun(_rolloutBeacon(round), policyLeaves, group, layout);
-        bytes32 committed = _entries[round - 1][author].policyHash;
-        if (run.policyHash != committed) revert SwarmPolicyMismatch(round - 1, author, run.policyHash, committed);
+        bytes32 committed = _entries[round][author].policyHash;
+        if (run.policyHash != committed) revert SwarmPolicyMismatch(round, author, run.policyHash, committed);
     }
 
-    /// @dev What a rollout challenge needs before its roots are computed: the group in the author's commit, not refuted, the author's previous commit, the window, another sender.
+    /// @dev What a rollout challenge needs before its roots are computed: the group in the author's commit, not refuted, the window, another sender.
     function _checkRolloutChallenge(uint256 round, SwarmRollout.Group calldata group, MerklePath calldata proof, bytes32 challengerRoot) private view returns (bytes32 leaf) {
         address author = group.author;
         if (_rounds[round].void) revert SwarmRoundVoid(round);
@@ -665,7 +665,6 @@ contract SwarmCoordinator is IDisputeClient {
         leaf = SwarmRollout.leaf(author, group.index, group.groupHash, group.useful);
         if (_groups[round][leaf].refuted) revert SwarmGroupRefuted(round, leaf);
         if (!Commitments.opensInPlace(leaf, proof.index, proof.size, proof.path, _entries[round][author].rolloutsRoot)) revert SwarmUseProofInvalid(Proof.OwnRollouts);
-        if (round == 0 || !_entries[round - 1][author].committed) revert SwarmNoPreviousCommit(round, author);
     }
 
     /**
@@ -843,8 +842,7 @@ contract SwarmCoordinator is IDisputeClient {
      * @notice msg.sender proves that its useful rollout group `groupHash`, question `index`, of round `round` (the leaf
      * {SwarmRollout.leaf}(msg.sender, index, groupHash, true), opened by `own` in its own rolloutsRoot) was used by
      * `user`'s training step (the same leaf opened by `used` in user's usedRoot of round `round` + 1). Counted once
-     * per (leaf, user), only for a group not refuted ({challengeRollout}) of a prover that committed round `round` - 1
-     * (the policy its groups are generated with, which a rollout dispute needs) and whose claim of round `round`
+     * per (leaf, user), only for a group not refuted ({challengeRollout}) of a prover whose claim of round `round`
      * stands: a refuted claim takes its uses out of the round's total, so a cheat's proofs do not shrink the honest
      * shares. A group whose rewards are all equal (useful = 0) teaches nothing and is never paid.
      */
@@ -852,7 +850,6 @@ contract SwarmCoordinator is IDisputeClient {
         Entry storage e = _entries[round][msg.sender];
         if (!e.committed) revert SwarmNoCommitment(round, msg.sender);
         if (!e.claimed || e.refuted) revert SwarmNotEligible(round, msg.sender);
-        if (round == 0 || !_entries[round - 1][msg.sender].committed) revert SwarmNoPreviousCommit(round, msg.sender);
         Entry storage u = _entries[round + 1][user];
         if (user == msg.sender || !u.committed) revert SwarmUserInvalid(round, user);
         if (u.stepRefuted) revert SwarmStepRefuted(round + 1, user);

@@ -231,8 +231,8 @@ contract SwarmPrograms {
     }
 
     /**
-     * @notice A group's rollout program, recomputed from the generating policy's leaves (the author's committed policy
-     * of the round before) and the group's public part ({SwarmRollout}): h_0 = header (0, 0), the policy's leaves but
+     * @notice A group's rollout program, recomputed from the generating policy's leaves (the policy the author
+     * committed with the group) and the group's public part ({SwarmRollout}): h_0 = header (0, 0), the policy's leaves but
      * its header, the question's inputs drawn from `beacon`, zero rows, useful 0; h_1 = header (1, 1), the same
      * leaves, the group's rows (by `group.groupHash`) and its `useful`; the run root over [h_0, h_1]. Also the
      * policy's hash, which the caller checks against the author's commitment.

@@ -7,7 +7,8 @@ import {SwarmEval} from "./SwarmEval.sol";
 /**
  * @title SwarmRollout: the state of a rollout group's generation program, computed on chain
  * @notice src/swarm/rollout-program.ts's one-step program (docs/swarm-chain.md, "The rollout program"): an author's
- * group of round r is the output of generating L completions of one question with its committed policy of round r-1.
+ * group of round r is the output of generating L completions of one question with the policy it committed in round r
+ * (the policy it starts the round with).
  * Everything in its states but the rows is public, so a contract rebuilds h_0 and h_1 from the policy's leaves, the
  * round's beacon, the author's address, the question's index, the group hash (the rows' chunk root) and `useful`:
  *

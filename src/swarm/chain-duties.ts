@@ -47,11 +47,8 @@ export function sapoClock(c: CoordinatorClock): { genesisMs: number; roundMs: nu
   return { genesisMs: Number(c.start) * BLOCK_MS, roundMs: Number(c.commitBlocks) * BLOCK_MS, now: (block) => Number(block) * BLOCK_MS };
 }
 
-/**
- * One of the node's own committed groups: the group, its leaf (swarmRolloutLeaf(node, group)) and whether its use is
- * paid (`payable`: the group is useful and the node committed the policy that generated it, the round before).
- */
-export type OwnRollout = { group: SwarmGroup; leaf: Hex; payable: boolean };
+/** One of the node's own committed groups and its leaf (swarmRolloutLeaf(node, group)); its use is paid when it is useful. */
+export type OwnRollout = { group: SwarmGroup; leaf: Hex };
 
 /** A commitment of the next round by `user` and the rollout leaves it logged as used. */
 export type UserLeaves = { user: Address; leaves: readonly Hex[] };
@@ -134,9 +131,9 @@ export function ended(d: Duties, a: DutyAction): Duties {
 /** Whether the node is through with a round: collected (bonds and score share) and its use part over, or dropped. */
 export const roundDone = (r: RoundDuty) => r.dropped !== undefined || (r.collected && r.useOver !== undefined);
 
-/** The uses of the node's own payable groups by other nodes in what they logged: (user, rollout) pairs, each once. */
+/** The uses of the node's own useful groups by other nodes in what they logged: (user, rollout) pairs, each once. */
 export function usesOf(r: RoundDuty, self: Address): { user: Address; rollout: OwnRollout }[] {
-  const own = new Map(r.rollouts.filter((x) => x.payable).map((x) => [x.leaf.toLowerCase(), x]));
+  const own = new Map(r.rollouts.filter((x) => x.group.useful).map((x) => [x.leaf.toLowerCase(), x]));
   const out = new Map<string, { user: Address; rollout: OwnRollout }>();
   for (const u of r.users ?? []) {
     if (u.user.toLowerCase() === self.toLowerCase()) continue;

@@ -11,8 +11,8 @@
  * what is checked here is the coordinator's bookkeeping. GRPO steps (docs/swarm-chain.md, "The GRPO step"): the
  * next round's user is a fake user at random (its step did not train on the groups it lists, so its colluders' uses
  * are fake): the honest challenger contests its step, the wrong one contests honest steps at random and fake ones too
- * ("both" lose). Rollout groups (docs/swarm-chain.md, "The rollout program"): every committing node committed its
- * policy the round before (its groups are payable and disputable only then); a fabricator's group is not its policy's
+ * ("both" lose). Rollout groups (docs/swarm-chain.md, "The rollout program"): a group is its author's committed
+ * policy's output, payable when useful; a fabricator's group is not its policy's
  * output: the honest challenger contests it with challengeRollout and wins (its uses leave the count, its commit bond
  * goes), the wrong one contests honest groups at random and loses. Properties: an honest node never ends with less than it started with; a cheat is never paid a
  * reward (a fake user's contributors are paid no use share, the fake user loses its commit bond; a fabricator is paid
@@ -71,12 +71,8 @@ async function play(k: Case): Promise<void> {
   const everyone = [...c.wallets.slice(1, 9).map(a), c.coordinator];
   const before = new Map(await Promise.all(everyone.map(async (x) => [x, await c.balance(x)] as const)));
   const supply0 = await c.totalSupply();
-  // The round before: every node that will commit commits its policy (the one that generates its groups of the
-  // round: a group is payable, and disputable, only then).
   const round = (await read<bigint>(c.publicClient, { address: c.coordinator, abi: SwarmCoordinatorAbi, functionName: 'currentRound', args: [] })) + 2n;
-  const prelude = round - 1n;
   const commits = (n: Case['nodes'][number]) => n.behaviour !== 'late' && n.behaviour !== 'claim-uncommitted';
-  for (const [i, n] of k.nodes.entries()) if (commits(n)) await commitIn(c, wallets[i], prelude, { policyHash: policies[i].hash });
   const s = await c.schedule(round);
   const groupsOf = (i: number) => [0, 1].map((j) => rolloutGroup(i, Number(round), j));
   const rollouts = wallets.map((w, i) => rolloutsOf(a(w), groupsOf(i)));
@@ -288,8 +284,6 @@ async function play(k: Case): Promise<void> {
       }
     }
   }
-  // The round before: only the commit bond comes back (no claim there).
-  for (const [i, w] of wallets.entries()) if (committed[i]) expect((await swarmCollect(w, { coordinator: c.coordinator, round: prelude })).paid).toBe(ECONOMICS.commitBond);
   // The user's commit bond of the next round (no claim there: only the bond and its step's prizes come back, or
   // nothing when its step was refuted).
   if (useRound) expect((await swarmCollect(wallets[userIndex], { coordinator: c.coordinator, round: round + 1n })).paid).toBe(stepRefuted ? 0n : ECONOMICS.commitBond + stepHeld);

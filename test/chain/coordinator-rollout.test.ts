@@ -52,8 +52,10 @@ describe('a rollout group on chain', () => {
     const before = await Promise.all([alice, bob, carol, dave].map((w) => c.balance(a(w))));
     const supply = await c.totalSupply();
 
-    // Round r-1: alice's policy (it generates her groups of round r). Round r: her groups; bob's commit (his step of r+1 starts there).
-    await commitIn(c, alice, round - 1n, { policyHash: policy.hash });
+    // Round r-1: alice's policy before her step. Round r: her groups and the policy that generated them (the one a
+    // dispute starts from: the round before's is refused); bob's commit (his step of r+1 starts there).
+    const before1 = rolloutPolicy(8);
+    await commitIn(c, alice, round - 1n, { policyHash: before1.hash });
     await commitIn(c, alice, round, { policyHash: policy.hash, rolloutsRoot: rollouts.root });
     await commitIn(c, bob, round, { policyHash: policy.hash });
     const beacon = await beaconOf(c, round);
@@ -66,11 +68,11 @@ describe('a rollout group on chain', () => {
 
     const challenge = (by: MycelWalletClient, i: number, root: Hex, o: { group?: Partial<SwarmUsedGroup>; policyLeaves?: Hex[] } = {}) =>
       swarmChallengeRollout(by, { coordinator: c.coordinator, round, group: { author: a(alice), ...groups[i], ...o.group }, proof: rollouts.path(i), policyLeaves: o.policyLeaves ?? policy.leaves, root });
-    // Refusals: the author's own root (the contract derives it: the fabricated run's), itself, a leaf not in its root, another policy.
+    // Refusals: the author's own root (the contract derives it: the fabricated run's), itself, a leaf not in its root, its policy of round r-1.
     await expectRevert(challenge(carol, 1, fake1.runRoot), 'SwarmChallengeRootMatches', [fake1.runRoot]);
     await expectRevert(challenge(alice, 1, honest1.run.runRoot), 'SwarmSelfChallenge', [a(alice)]);
     await expectRevert(challenge(carol, 1, honest1.run.runRoot, { group: { useful: false } }), 'SwarmUseProofInvalid', [0]);
-    await expectRevert(challenge(carol, 1, honest1.run.runRoot, { policyLeaves: rolloutPolicy(8).leaves }), 'SwarmPolicyMismatch');
+    await expectRevert(challenge(carol, 1, honest1.run.runRoot, { policyLeaves: before1.leaves }), 'SwarmPolicyMismatch');
 
     // Dave wrongly contests the honest group 0 (with a liar's root) and loses: alice holds half his bond.
     const liar0 = await fabricatedRollout(honest0.honest, honest0.run.group);

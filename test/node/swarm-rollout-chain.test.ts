@@ -1,8 +1,8 @@
 /**
  * A node defends its rollout groups on anvil (src/node/swarm-rollout.ts, docs/swarm-chain.md "The rollout program"):
  * a checker that wrongly contests an honest group (its root is a liar's run of the group's program) plays its side as
- * a separate party; the node, watching RolloutChallenged, runs the group's rollout program from its committed policy
- * of the round before and the round's beacon and wins the dispute on chain; the checker's bond goes.
+ * a separate party; the node, watching RolloutChallenged, runs the group's rollout program from the policy it
+ * committed with the group (not its policy of the round before) and the round's beacon and wins the dispute on chain; the checker's bond goes.
  */
 import { afterAll, beforeAll, expect, test } from 'vitest';
 import { readContract } from 'viem/actions';
@@ -31,7 +31,8 @@ test('a wrongly challenged group is defended by its node on chain: the node runs
   const policy = rolloutPolicy(9);
   const { honest, run } = await honestRollout(policy, alice.address, round, 3);
   const rollouts = rolloutsOf(alice.address, [run.group]);
-  await commitIn(c, alice.wallet, round - 1n, { policyHash: policy.hash });
+  // Her policy of the round before is another (a step came between): the group is the program of the one committed with it.
+  await commitIn(c, alice.wallet, round - 1n, { policyHash: rolloutPolicy(8).hash });
   await commitIn(c, alice.wallet, round, { policyHash: policy.hash, rolloutsRoot: rollouts.root });
   const daveBefore = await c.balance(dave.address);
   const from = await c.block();

@@ -9,7 +9,7 @@ const self = '0x00000000000000000000000000000000000000aa' as Address;
 const peer = '0x00000000000000000000000000000000000000bb' as Address;
 const other = '0x00000000000000000000000000000000000000cc' as Address;
 const leaf = (i: number) => `0x${i.toString(16).padStart(64, '0')}` as Hex;
-const rollout = (i: number, payable = true): OwnRollout => ({ group: { index: i, groupHash: `0x${(1000 + i).toString(16).padStart(64, '0')}`, useful: payable }, leaf: leaf(i), payable });
+const rollout = (i: number, useful = true): OwnRollout => ({ group: { index: i, groupHash: `0x${(1000 + i).toString(16).padStart(64, '0')}`, useful }, leaf: leaf(i) });
 const plan = (d: Duties, block: bigint, sample = () => true) => dutiesAt(d, { block, clock, self, sample });
 const at = (d: Duties, block: bigint, sample = () => true) =>
   plan(d, block, sample).map((a) => a.kind + (a.kind === 'check' ? ` ${a.node.slice(-2)}` : a.kind === 'prove' ? ` ${a.user.slice(-2)} ${Number(BigInt(a.rollout.leaf))}` : ''));
