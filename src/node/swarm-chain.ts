@@ -11,8 +11,7 @@
  * fetching a peer's policy blob to check it (the caller passes the policy).
  */
 import { join } from 'node:path';
-import { formatUnits, hexToBytes, keccak256, parseEventLogs, toBytes, type Address, type Hex } from 'viem';
-import { getContractEvents } from 'viem/actions';
+import { formatUnits, hexToBytes, keccak256, toBytes, type Address, type Hex } from 'viem';
 import {
   swarmChallengeScore,
   swarmClaimScore,
@@ -36,7 +35,7 @@ import { canonicalJson, leafHash, merkleProof, merkleRoot, runJob, stateHash, st
 import { replayParty, rulesOf } from '../verify/index.js';
 import { evalFacts, evalProgram, evalTreeOf, type EvalProgram, type EvalSpec } from '../swarm/eval-program.js';
 import { buildProgram, policySpec, type PolicyModel } from '../swarm/sapo-policy.js';
-import { parseSapoConfig, swarmTask, type SapoConfig } from '../swarm/sapo-config.js';
+import { SWARM_START_TEMPERATURE, parseSapoConfig, swarmTask, type SapoConfig } from '../swarm/sapo-config.js';
 import { grpoLayout } from '../swarm/grpo-step.js';
 import { grpoStepFacts } from '../swarm/grpo-step-facts.js';
 import { rolloutFacts } from '../swarm/rollout-facts.js';
@@ -45,6 +44,7 @@ import { MycelError } from '../platform/errors.js';
 import type { Gpt } from '../nn/index.js';
 import { playDispute, type DisputeContext, type DisputeOutcome } from './dispute.js';
 import { publishSwarmPolicy } from './swarm-availability.js';
+import { defendChallenges, type Played } from './swarm-challenges.js';
 
 export type SwarmChainContext = Omit<DisputeContext, 'contracts'> & {
   contracts: { disputeGame: Address; coordinator: Address };
@@ -58,8 +58,6 @@ export type SwarmPolicy = { model: Gpt; state: TrainState };
 
 const hex = (b: Uint8Array): Hex => `0x${Buffer.from(b).toString('hex')}`;
 const bytes = (h: string): Uint8Array => hexToBytes((h.startsWith('0x') ? h : `0x${h}`) as Hex);
-const POLL_MS = 100;
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 /** A tree of rollout leaves (the node's own, or those it trained on) and each leaf's audit path. */
 export function rolloutTree(leaves: readonly Hex[]): { root: Hex; path(leaf: Hex): SwarmMerklePath } {
@@ -215,46 +213,43 @@ export async function checkSwarmClaim(
 export async function defendSwarmClaim(
   ctx: SwarmChainContext,
   o: { round: bigint; run: SwarmEvalRun; fromBlock: bigint; policy?: TrainState; withhold?: boolean; signal?: AbortSignal },
-): Promise<{ disputeId: bigint; outcome: DisputeOutcome }[]> {
+): Promise<Played[]> {
   const { rules, facts } = disputeRules(o.run);
-  const playing = new Map<bigint, Promise<{ disputeId: bigint; outcome: DisputeOutcome }>>();
   let answered = false;
-  for (;;) {
-    const block = await ctx.publicClient.getBlockNumber({ cacheTime: 0 });
-    // A request can come until the round's challengeEnd; a publication moves the claim's challengeEnd later.
-    const [challengeEnd, availability] = await Promise.all([
-      swarmChallengeEndOf(ctx.publicClient, { coordinator: ctx.contracts.coordinator, round: o.round, node: ctx.address }),
-      swarmGetAvailability(ctx.publicClient, { coordinator: ctx.contracts.coordinator, round: o.round, node: ctx.address }),
-    ]);
-    if (availability.open && !answered && o.policy) {
-      answered = true;
-      if (o.withhold) ctx.log(`round ${o.round}: ${availability.requester} asked for my policy: withholding it`);
-      else await publishSwarmPolicy(ctx, { round: o.round, state: o.policy });
-    }
-    const logs = await getContractEvents(ctx.publicClient, {
-      address: ctx.contracts.coordinator, abi: SwarmCoordinatorAbi, eventName: 'ScoreChallenged', args: { round: o.round, node: ctx.address }, fromBlock: o.fromBlock, toBlock: block,
-    });
-    for (const log of parseEventLogs({ abi: SwarmCoordinatorAbi, logs, eventName: 'ScoreChallenged' })) {
-      const { disputeId, challenger, challengerRoot } = log.args;
-      if (playing.has(disputeId)) continue;
-      ctx.log(`round ${o.round}: ${challenger} challenged my score (dispute ${disputeId}): defending`);
-      playing.set(disputeId, playDispute(ctx, {
-        disputeId,
+  return defendChallenges(ctx, {
+    eventName: 'ScoreChallenged',
+    args: { round: o.round, node: ctx.address },
+    fromBlock: o.fromBlock,
+    ...(o.signal ? { signal: o.signal } : {}),
+    async over(block) {
+      // A request can come until the round's challengeEnd; a publication moves the claim's challengeEnd later.
+      const [challengeEnd, availability] = await Promise.all([
+        swarmChallengeEndOf(ctx.publicClient, { coordinator: ctx.contracts.coordinator, round: o.round, node: ctx.address }),
+        swarmGetAvailability(ctx.publicClient, { coordinator: ctx.contracts.coordinator, round: o.round, node: ctx.address }),
+      ]);
+      if (availability.open && !answered && o.policy) {
+        answered = true;
+        if (o.withhold) ctx.log(`round ${o.round}: ${availability.requester} asked for my policy: withholding it`);
+        else await publishSwarmPolicy(ctx, { round: o.round, state: o.policy });
+      }
+      const requestOver = !availability.open || block >= availability.deadline;
+      return block >= challengeEnd && requestOver;
+    },
+    play: (c) => {
+      ctx.log(`round ${o.round}: ${c.challenger} challenged my score (dispute ${c.disputeId}): defending`);
+      return playDispute(ctx, {
+        disputeId: c.disputeId,
         jobId: o.round,
         rules,
         facts,
         party: replayParty({ role: 'solver', program: o.run.program, reference: o.run.honest, store: o.run.store, record: o.run.record }),
-        roots: { solver: o.run.claim.runRoot, challenger: challengerRoot },
-        parties: { solver: ctx.address, challenger },
-        fromBlock: log.blockNumber,
+        roots: { solver: o.run.claim.runRoot, challenger: c.challengerRoot },
+        parties: { solver: ctx.address, challenger: c.challenger },
+        fromBlock: c.blockNumber,
         ...(o.signal ? { signal: o.signal } : {}),
-      }).then((outcome) => ({ disputeId, outcome })));
-    }
-    const requestOver = !availability.open || block >= availability.deadline;
-    if ((block >= challengeEnd && requestOver) || o.signal?.aborted) break;
-    await sleep(POLL_MS);
-  }
-  return Promise.all(playing.values());
+      });
+    },
+  });
 }
 
 /** Proves that `user` trained on this node's useful group `group` of round `round` (`ownGroups`: all its committed groups of the round, in order). */
@@ -292,8 +287,8 @@ export function swarmModelConfig(model: PolicyModel): Hex {
 /** What a coordinator admits for one policy model: its eval program, its policies' leaf count, its GRPO step and its rollout program. */
 export type SwarmProgram = SwarmProgramOnChain;
 
-/** The swarm config a coordinator's programs assume when none is given (the SAPO preset on addition, the eval's task). */
-export const DEFAULT_SWARM_CONFIG: SapoConfig = parseSapoConfig({ tasks: [{ name: 'addition' }] });
+/** The swarm config a coordinator's programs assume when none is given (`mycel swarm start --tasks addition`'s: the SAPO preset on addition, the eval's task). */
+export const DEFAULT_SWARM_CONFIG: SapoConfig = parseSapoConfig({ tasks: [{ name: 'addition' }], temperature: SWARM_START_TEMPERATURE });
 
 /** A swarm config whose rollouts a coordinator cannot draw: it draws questions of the addition task only, on chain. */
 export class SwarmRolloutTaskError extends MycelError {

@@ -12,8 +12,7 @@
  * a round whose window passed meanwhile is dropped (never committed or claimed late); the eval runs stay in the data
  * dir, the SAPO state in memory.
  */
-import { peerIdFromString } from '@libp2p/peer-id';
-import { formatUnits, hexToString, type Address, type Hex, type PublicClient } from 'viem';
+import { bytesToHex, formatUnits, getAddress, hexToString, type Address, type Hex, type PublicClient } from 'viem';
 import { privateKeyToAccount } from 'viem/accounts';
 import { getContractEvents, readContract } from 'viem/actions';
 import { approve, connect, ContractRevertError, getNode, swarmCollectUse, swarmGetAvailability, swarmGetEntry, swarmGetRound, swarmProgramOnChain, swarmRolloutLeaf, swarmUsedLeaves, type MycelWalletClient, type SwarmGroup, type SwarmUsedGroup } from '../chain/index.js';
@@ -21,12 +20,12 @@ import { UsageError } from '../platform/errors.js';
 import { checkCoordinator } from '../chain/code.js';
 import { SwarmCoordinatorAbi } from '../chain/generated/SwarmCoordinator.js';
 import { MycelTokenAbi } from '../chain/generated/MycelToken.js';
-import { ethereumAddressOf } from '../p2p/identity.js';
 import { sha256 } from '../platform/sha256.js';
 import { actionKey, dutiesAt, ended, noDuties, roundDone, sapoClock, scheduleOf, started, updateRound, useKey, usesOf, type CoordinatorClock, type DutyAction, type Duties, type RoundDuty } from '../swarm/chain-duties.js';
 import { EVAL_TENSORS, type EvalProgram } from '../swarm/eval-program.js';
 import { rolloutCodec, type Rollout } from '../swarm/rollout-message.js';
-import { openPolicyBlob } from '../swarm/rollout-policy.js';
+import { openPolicyBlob, type Policy } from '../swarm/rollout-policy.js';
+import { authorAddress } from '../swarm/rollout-seeds.js';
 import { swarmTokenizer, type BlobFailure, type PublishedGroup } from '../swarm/round.js';
 import type { Gpt } from '../nn/index.js';
 import type { PolicyModel } from '../swarm/sapo-policy.js';
@@ -35,7 +34,8 @@ import { publishedGroups, rebuildStep, type GrpoStepProgram, type UsedGroup } fr
 import { groupAdvantages } from '../swarm/grpo.js';
 import type { TrainProgram } from '../train/program.js';
 import { checkSwarmStep, defendSwarmStep, fakeUseStep, runSwarmStep } from './swarm-step.js';
-import { defendSwarmRollouts } from './swarm-rollout.js';
+import { checkSwarmRollouts, defendSwarmRollouts } from './swarm-rollout.js';
+import type { Played } from './swarm-challenges.js';
 import { stateHash, type TrainState } from '../train/state.js';
 import { adversary, rulesOf } from '../verify/index.js';
 import {
@@ -56,11 +56,8 @@ import {
   type SwarmEvalRun,
   type SwarmProgram,
 } from './swarm-chain.js';
-import { DisputeReplayError, type DisputeOutcome } from './dispute.js';
+import { DisputeReplayError } from './dispute.js';
 import { availabilitySettled, forfeitSwarmPolicy, readPublishedPolicy, requestSwarmPolicy } from './swarm-availability.js';
-
-/** A dispute the node played to its ruling. */
-type Played = { disputeId: bigint; outcome: DisputeOutcome };
 
 const POLL_MS = 250;
 const ZERO_ADDRESS = '0x0000000000000000000000000000000000000000';
@@ -86,11 +83,7 @@ export async function coordinatorClock(ctx: Pick<SwarmChainContext, 'publicClien
 export const rolloutHashOf = (rollout: Rollout): Hex => hex(sha256(rolloutCodec.encode('rollout', rollout)));
 
 /** The chain address of a swarm peer: its PeerId's secp256k1 key (one key is both). */
-export function addressOfPeer(peerId: string): Address {
-  const key = peerIdFromString(peerId).publicKey;
-  if (!key) throw new RangeError(`the PeerId ${peerId} does not carry its public key`);
-  return ethereumAddressOf(key);
-}
+export const addressOfPeer = (peerId: string): Address => getAddress(bytesToHex(authorAddress(peerId)));
 
 /** A SAPO group's public part as the chain takes it (its hash as 0x hex). */
 export const chainGroupOf = (u: Pick<UsedGroup, 'index' | 'groupHash' | 'useful'>): SwarmGroup => ({ index: u.index, groupHash: `0x${u.groupHash}`, useful: u.useful });
@@ -142,7 +135,9 @@ export type SwarmChainNodeOptions = {
   step?: { program: TrainProgram; config: SapoConfig };
   /**
    * The node's policy program and swarm config, when the coordinator referees rollouts with the node's generation
-   * (openSwarmChain's sameRollout): it defends each committed group challenged on chain (swarm-rollout.ts).
+   * (openSwarmChain's sameRollout): it defends each committed group challenged on chain, and checks the groups of the
+   * peers whose claims it samples: it re-executes them from the committed policy (fetched by CID) and challenges a
+   * group its policy did not generate (swarm-rollout.ts).
    */
   rollout?: { program: TrainProgram; config: SapoConfig };
   onEvent(e: SwarmChainEvent): void;
@@ -428,6 +423,43 @@ export function swarmChainNode(o: SwarmChainNodeOptions) {
   }
 
   /**
+   * Checks `author`'s groups of round `r` (its rollout message as received) once its policy blob is fetched and every
+   * commit of the round is in (docs/swarm-chain.md, "The rollout program"): re-executes them from that policy and
+   * challenges a group it did not generate (then plays the dispute). Skipped, and said, when the policy could not be
+   * fetched or opened, or the message is not what the author committed.
+   */
+  async function checkRolloutsOf(r: bigint, author: Address, rollout: Rollout): Promise<void> {
+    const s = scheduleOf(clock, r);
+    const key = `${r} 0x${rollout.policy}`;
+    const fetched = () => { const p = policies.get(key); return !p || !('failure' in p) || p.failure !== STILL_FETCHING; };
+    while ((block < s.deadline || !fetched()) && block < s.challengeEnd && !o.signal.aborted) await sleep(POLL_MS);
+    if (o.signal.aborted) return;
+    const skip = (why: string) => say(r, 'check-rollouts-skipped', `round ${r}: cannot check ${author}'s rollout groups: ${why}`, { node: author });
+    const policy = rolloutPolicyOf(r, key, rollout);
+    if (typeof policy === 'string') return skip(policy);
+    const checked = await checkSwarmRollouts(ctx, { round: r, author, rollout, policy, config: o.rollout!.config, signal: o.signal });
+    if ('skipped' in checked) return skip(checked.skipped);
+    if (checked.agreed) {
+      o.onEvent({ type: 'chain', round: Number(r), action: 'check-rollouts', node: author, agreed: true });
+      return;
+    }
+    tally.challenged++;
+    if (checked.outcome.loser === 'solver') tally.won++;
+    else tally.lost++;
+    o.onEvent({ type: 'chain', round: Number(r), action: 'challenge-rollout', node: author, index: checked.index, disputeId: String(checked.disputeId), loser: checked.outcome.loser, at: checked.outcome.at });
+  }
+
+  /** The policy a peer's rollout of round `r` names, as this node holds it (its own, or the fetched blob opened), or why it holds none. */
+  function rolloutPolicyOf(r: bigint, key: string, rollout: Rollout): Policy | string {
+    const own = commitments.get(r);
+    if (own && stateHash(own.policy.state) === rollout.policy) return { program: o.rollout!.program, state: own.policy.state, hash: rollout.policy };
+    const known = policies.get(key);
+    if (!known || !('bytes' in known)) return `its policy blob ${rollout.cid} was not fetched${known && 'failure' in known ? ` (${known.failure})` : ''}`;
+    const opened = openPolicyBlob(known.bytes, { hash: rollout.policy, cid: known.cid }, tokenizerJson);
+    return opened.ok ? opened.policy : opened.reason;
+  }
+
+  /**
    * Asks for `node`'s committed policy of round `r` on chain (a request by another checker does as well) and awaits
    * it; a policy of another model than this node's cannot be checked here, requested or not.
    */
@@ -540,7 +572,10 @@ export function swarmChainNode(o: SwarmChainNodeOptions) {
   /** Plays every dispute opened against the node's groups of round `round` (generated by `policy`, committed with them), retried like a claim's defence. */
   async function defendRollouts(round: bigint, fromBlock: bigint, groups: readonly SwarmGroup[], policy: TrainState): Promise<void> {
     const { program, config } = o.rollout!;
-    await defendRetrying(round, 'defend-rollout', 'my rollout groups', () => defendSwarmRollouts(ctx, { round, groups, policy: { program, state: policy }, config, fromBlock, signal: o.signal }));
+    // The rows it published, which it defends (its program's, unless it is hostile).
+    const published = publishedGroups(ownRollouts.get(round)?.groups ?? [], program.tokenizer, config, program.model.config.contextLength);
+    const rows = new Map(published.map((g) => [g.group.index, g.rows]));
+    await defendRetrying(round, 'defend-rollout', 'my rollout groups', () => defendSwarmRollouts(ctx, { round, groups, rows, policy: { program, state: policy }, config, fromBlock, signal: o.signal }));
   }
 
   function forget(round: bigint): void {
@@ -630,11 +665,15 @@ export function swarmChainNode(o: SwarmChainNodeOptions) {
       used.set(round, listed.map((u) => swarmRolloutLeaf(addressOfPeer(u.author), chainGroupOf(u))));
       for (const r of f.received) {
         const key = `${round} 0x${r.policy}`;
-        if (policies.has(key) || !sample(round, addressOfPeer(r.node))) continue;
-        policies.set(key, { round, failure: STILL_FETCHING });
-        void o.fetchPolicy(r.cid, r.node).then((got) => {
-          policies.set(key, got instanceof Uint8Array ? { round, bytes: got, cid: r.cid } : { round, failure: got.reason });
-        });
+        const author = addressOfPeer(r.node);
+        if (!sample(round, author)) continue;
+        if (!policies.has(key)) {
+          policies.set(key, { round, failure: STILL_FETCHING });
+          void o.fetchPolicy(r.cid, r.node).then((got) => {
+            policies.set(key, got instanceof Uint8Array ? { round, bytes: got, cid: r.cid } : { round, failure: got.reason });
+          });
+        }
+        if (o.rollout) void checkRolloutsOf(round, author, r).catch((error: unknown) => say(round, 'check-rollouts', `round ${round}: checking ${author}'s rollout groups failed: ${(error as Error).message.split('\n')[0]}`, { node: author }));
       }
     },
 

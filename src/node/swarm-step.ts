@@ -7,21 +7,18 @@
  * playDispute over verify's replayParty), as a score dispute is.
  */
 import { join } from 'node:path';
-import { parseEventLogs, type Address, type Hex } from 'viem';
-import { getContractEvents } from 'viem/actions';
+import type { Address, Hex } from 'viem';
 import { swarmChallengeStep, swarmGetEntry, swarmRolloutLeaf, swarmSchedule, type SwarmUsedGroup } from '../chain/index.js';
-import { SwarmCoordinatorAbi } from '../chain/generated/SwarmCoordinator.js';
 import { jobFacts } from '../chain/dispute-moves.js';
 import { runJob, stateLeaves, Store, type JobProgram, type RunRecord, type TrainState } from '../train/index.js';
 import { adversary, replayParty, rulesOf } from '../verify/index.js';
 import { grpoStepRun, type GrpoStepProgram, type GrpoStepSpec } from '../swarm/grpo-step.js';
 import { playDispute, type DisputeOutcome } from './dispute.js';
+import { defendChallenges, type Played } from './swarm-challenges.js';
 import type { SwarmChainContext } from './swarm-chain.js';
 
 const hex = (b: Uint8Array): Hex => `0x${Buffer.from(b).toString('hex')}`;
 const plain = (h: Hex) => h.slice(2).toLowerCase();
-const POLL_MS = 100;
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 /** A GRPO step's run kept in the node's data dir: the honest program, the one that ran, its record and next policy. */
 export type SwarmStepRun = {
@@ -119,34 +116,28 @@ export async function checkSwarmStep(
 export async function defendSwarmStep(
   ctx: SwarmChainContext,
   o: { round: bigint; run: SwarmStepRun; fromBlock: bigint; signal?: AbortSignal },
-): Promise<{ disputeId: bigint; outcome: DisputeOutcome }[]> {
+): Promise<Played[]> {
   const { rules, facts } = disputeRules(o.run.honest);
   const { useEnd: closes } = await swarmSchedule(ctx.publicClient, { coordinator: ctx.contracts.coordinator, round: o.round - 1n });
-  const playing = new Map<bigint, Promise<{ disputeId: bigint; outcome: DisputeOutcome }>>();
-  for (;;) {
-    const block = await ctx.publicClient.getBlockNumber({ cacheTime: 0 });
-    const logs = await getContractEvents(ctx.publicClient, {
-      address: ctx.contracts.coordinator, abi: SwarmCoordinatorAbi, eventName: 'StepChallenged', args: { round: o.round, node: ctx.address }, fromBlock: o.fromBlock, toBlock: block,
-    });
-    for (const log of parseEventLogs({ abi: SwarmCoordinatorAbi, logs, eventName: 'StepChallenged' })) {
-      const { disputeId, challenger, challengerRoot, runRoot } = log.args;
-      if (playing.has(disputeId)) continue;
-      ctx.log(`round ${o.round}: ${challenger} challenged my GRPO step (dispute ${disputeId}): defending`);
-      playing.set(disputeId, playDispute(ctx, {
-        disputeId,
+  return defendChallenges(ctx, {
+    eventName: 'StepChallenged',
+    args: { round: o.round, node: ctx.address },
+    fromBlock: o.fromBlock,
+    over: (block) => block >= closes,
+    ...(o.signal ? { signal: o.signal } : {}),
+    play: (c) => {
+      ctx.log(`round ${o.round}: ${c.challenger} challenged my GRPO step (dispute ${c.disputeId}): defending`);
+      return playDispute(ctx, {
+        disputeId: c.disputeId,
         jobId: o.round,
         rules,
         facts,
         party: replayParty({ role: 'solver', program: o.run.program, reference: o.run.honest, store: o.run.store, record: o.run.record }),
-        roots: { solver: runRoot, challenger: challengerRoot },
-        parties: { solver: ctx.address, challenger },
-        fromBlock: log.blockNumber,
+        roots: { solver: c.args.runRoot as Hex, challenger: c.challengerRoot },
+        parties: { solver: ctx.address, challenger: c.challenger },
+        fromBlock: c.blockNumber,
         ...(o.signal ? { signal: o.signal } : {}),
-      }).then((outcome) => ({ disputeId, outcome })));
-    }
-    if (block >= closes || o.signal?.aborted) break;
-    await sleep(POLL_MS);
-  }
-  return Promise.all(playing.values());
+      });
+    },
+  });
 }
-

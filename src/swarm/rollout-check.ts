@@ -11,7 +11,7 @@ import type { SapoConfig } from './sapo-config.js';
 import { swarmTask } from './sapo-config.js';
 import { rolloutSignatureValid, type Rollout, type RolloutGroup } from './rollout-message.js';
 import { authorAddress, rolloutQuestion, rolloutSeed, roundBeacon, seedNumber, uniformRow } from './rollout-seeds.js';
-import { generateRollouts, promptFits, rolloutAllowedIds, rolloutInputs, rolloutLayout } from './rollout-program.js';
+import { completionIds, generateRollouts, promptFits, rolloutInputs, rolloutLayout } from './rollout-program.js';
 import type { Policy } from './rollout-policy.js';
 
 /** The kinds of rejection, each logged with a reason that names the offending part. */
@@ -50,8 +50,7 @@ export function checkRollout(config: SapoConfig, tokenizer: Tokenizer, rollout: 
   if (!rolloutSignatureValid(rollout)) return reject('bad-signature', `the signature is not ${rollout.node}'s`);
   const beacon = roundBeacon(config.swarmId, rollout.round);
   const author = authorAddress(rollout.node);
-  const allowed = new Set(rolloutAllowedIds(config, tokenizer));
-  allowed.delete(tokenizer.endId);
+  const allowed = new Set(completionIds(config, tokenizer));
   const seen = new Set<number>();
   if (rollout.groups.length > config.own) return reject('bad-completion', `${rollout.groups.length} questions, the swarm asks ${config.own} per node`);
   for (const g of rollout.groups) {

@@ -72,6 +72,9 @@ export function rolloutAllowedIds(config: SapoConfig, tokenizer: Tokenizer): Int
 export type RolloutInputs = { prompt: Tensor; answer: Tensor; uniforms: Tensor };
 
 /** Whether a prompt of `length` ids leaves room for K generated tokens in a row (groupFits' condition). */
+/** The ids a completion may hold: the sampled ids without END, which ends it. */
+export const completionIds = (config: SapoConfig, tokenizer: Tokenizer): number[] => [...rolloutAllowedIds(config, tokenizer)].filter((id) => id !== tokenizer.endId);
+
 export const promptFits = (length: number, layout: RolloutLayout) => length >= 1 && length + layout.tokens <= layout.width;
 
 /** The inputs of `question` (drawn from `seed`, rollout-seeds.ts rolloutQuestion) under `layout`. */

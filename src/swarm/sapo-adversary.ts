@@ -4,7 +4,11 @@
  * a real attacker would sign it. Receivers must reject each one and stay up.
  */
 import { randomWords } from '../tensor/index.js';
+import type { Tokenizer } from '../data/index.js';
 import { signRollout, type Rollout } from './rollout-message.js';
+import { rewardOf } from './rollout-check.js';
+import { completionIds } from './rollout-program.js';
+import type { SapoConfig } from './sapo-config.js';
 import type { PolicyBlob } from './rollout-policy.js';
 
 export const HOSTILE_KINDS = ['wrong-seed', 'forged-question', 'inflated-reward', 'unknown-policy', 'bad-policy-blob', 'wrong-policy-hash', 'not-reproduced', 'replay', 'oversized', 'poisoned'] as const;
@@ -13,7 +17,8 @@ export type HostileKind = (typeof HOSTILE_KINDS)[number];
 /** What a hostile node sends this round: a rollout (or raw bytes), and the blob it serves under its claimed CID. */
 export type HostileOutput = { rollout?: Rollout; bytes?: Uint8Array; blobs?: [cid: string, bytes: Uint8Array][] };
 
-export type HostileContext = { key: Uint8Array; blob: PolicyBlob; previous?: Rollout; maxBytes: number };
+/** The swarm's `config` and `tokenizer`: what a cheat that must pass the cheap checks needs (the ids, the rewards). */
+export type HostileContext = { key: Uint8Array; blob: PolicyBlob; previous?: Rollout; maxBytes: number; config: SapoConfig; tokenizer: Tokenizer };
 
 const resign = (r: Rollout, key: Uint8Array): Rollout => {
   const { sig: _sig, ...body } = r;
@@ -46,8 +51,17 @@ export function corrupt(kind: HostileKind, honest: Rollout, ctx: HostileContext)
       // A genuine blob under its true CID, claimed as another state (say, a better policy it does not have).
       return edited({ policy: hexOf(randomWords({ seed: honest.round, stream: 10, offset: 0 }, 8)) });
     case 'not-reproduced':
-      // Other tokens, with the rewards they would really earn: only re-execution can tell.
-      for (const g of groups) for (const c of g.completions) c.tokens = c.tokens.length ? [c.tokens[0] === 258 ? 259 : 258, ...c.tokens.slice(1)] : [258];
+      // Another first token among the ids a completion may hold, with the rewards the tokens really earn: only
+      // re-execution can tell. (With --rpc, its commit lists these groups: a rollout dispute refutes them.)
+      {
+        const ids = completionIds(ctx.config, ctx.tokenizer);
+        for (const g of groups) {
+          for (const c of g.completions) {
+            c.tokens = [ids[(ids.indexOf(c.tokens[0] ?? -1) + 1) % ids.length]!, ...c.tokens.slice(1)];
+            c.reward = rewardOf(ctx.config, ctx.tokenizer, g.task, g.prompt, c.tokens);
+          }
+        }
+      }
       return edited({});
     case 'replay':
       return { rollout: ctx.previous ?? honest };

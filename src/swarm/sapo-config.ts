@@ -24,7 +24,7 @@ export const sapoConfigSchema = z.strictObject({
   /** L: completions per question (a GRPO group). */
   completions: whole(2, 16).default(4),
   maxTokens: whole(1, 64).default(8),
-  /** Sampling temperature (> 0: GRPO needs varied completions). */
+  /** Sampling temperature (> 0: GRPO needs varied completions). `mycel swarm start` samples at SWARM_START_TEMPERATURE unless told. */
   temperature: z.number().positive().max(4).default(1),
   /** The fraction of each peer's questions whose generations are re-executed from the peer's policy. */
   reexecFraction: z.number().min(0).max(1).default(0.25),
@@ -34,6 +34,13 @@ export const sapoConfigSchema = z.strictObject({
   epsLow: z.number().min(0).max(1).default(0.2),
   epsHigh: z.number().min(0).max(10).default(0.28),
 });
+
+/**
+ * The temperature `mycel swarm start` samples at unless told. A coordinator referees rollouts at the temperature it
+ * was deployed for, so the swarm configs deployed for `mycel swarm start` nodes (mycel chain deploy --swarm, mycel
+ * devnet --swarm-nodes) use this one too.
+ */
+export const SWARM_START_TEMPERATURE = 0.5;
 
 export type SapoConfig = z.output<typeof sapoConfigSchema>;
 export type SapoConfigInput = z.input<typeof sapoConfigSchema>;

@@ -214,7 +214,7 @@ export async function runSapoNode(o: SapoRunOptions): Promise<SapoNode> {
       let rollout = started.rollout;
       let bytes: Uint8Array | undefined;
       if (o.hostile) {
-        const out = corrupt(o.hostile, rollout, { key: state.key, blob: started.blob, previous, maxBytes: MAX_ROLLOUT_BYTES });
+        const out = corrupt(o.hostile, rollout, { key: state.key, blob: started.blob, previous, maxBytes: MAX_ROLLOUT_BYTES, config, tokenizer });
         if (out.rollout) rollout = out.rollout;
         bytes = out.bytes;
         // Serves other bytes under the CID: the store's copy is overwritten in place (same size).

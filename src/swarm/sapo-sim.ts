@@ -38,7 +38,7 @@ export function simRound(members: SimMember[], round: number): { members: SimMem
       wire.push({ from: node.id, bytes: rolloutCodec.encode('rollout', rollout) });
       return { ...m, node, previous: rollout };
     }
-    const out = corrupt(m.hostile, rollout, { key: node.key, blob, previous: m.previous, maxBytes: MAX_ROLLOUT_BYTES });
+    const out = corrupt(m.hostile, rollout, { key: node.key, blob, previous: m.previous, maxBytes: MAX_ROLLOUT_BYTES, config: node.config, tokenizer: node.program.tokenizer });
     for (const [cid, bytes] of out.blobs ?? []) blobs.set(served(node.id, cid), bytes);
     wire.push({ from: node.id, bytes: out.bytes ?? rolloutCodec.encode('rollout', out.rollout!) });
     return { ...m, node, previous: rollout };

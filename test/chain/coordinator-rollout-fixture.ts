@@ -8,13 +8,14 @@
 import { hexToBytes, type Address, type Hex } from 'viem';
 import type { SwarmGroup } from '../../src/chain/index.js';
 import { DEFAULT_SWARM_CONFIG } from '../../src/node/swarm-chain.js';
+import { writerOf } from '../../src/node/swarm-rollout.js';
 import { groupHash } from '../../src/swarm/grpo-step.js';
 import { rolloutInputs, rolloutLayout, rolloutProgram, ROLLOUT_TENSORS, type RolloutProgram } from '../../src/swarm/rollout-program.js';
 import { rolloutQuestion, rolloutSeed, roundBeacon } from '../../src/swarm/rollout-seeds.js';
 import { buildProgram, policySpec } from '../../src/swarm/sapo-policy.js';
 import { Tensor } from '../../src/tensor/index.js';
 import { runJob, stateHash, stateLeaves, type JobProgram, type TrainProgram, type TrainState } from '../../src/train/index.js';
-import { adversary, rulesOf } from '../../src/verify/index.js';
+import { adversary } from '../../src/verify/index.js';
 import { tempStore } from '../train/helpers.js';
 import { SWARM_ID, TINY, hex, type RecordedRun } from './coordinator-fixture.js';
 
@@ -23,7 +24,7 @@ export const ROLLOUT_CONFIG = DEFAULT_SWARM_CONFIG;
 
 export type RolloutPolicy = { program: TrainProgram; state: TrainState; leaves: Hex[]; hash: Hex };
 
-/** A swarm policy of the tiny model under ROLLOUT_CONFIG (seed `seed`): what an author commits the round before its groups. */
+/** A swarm policy of the tiny model under ROLLOUT_CONFIG (seed `seed`): what an author commits with its groups. */
 export function rolloutPolicy(seed: number): RolloutPolicy {
   const program = buildProgram(policySpec(ROLLOUT_CONFIG, { model: TINY, seed, steps: 1, batchSize: 4 }));
   const state = program.init();
@@ -51,13 +52,6 @@ export async function honestRollout(policy: RolloutPolicy, author: Address, roun
 }
 
 /** The op of the program's step that writes state tensor `opt.<name>` (through the reshapes that shape it). */
-function writerOf(program: RolloutProgram, name: string): number {
-  const { ops, stateOutputs } = rulesOf(program).structure(1);
-  let index = (stateOutputs.find((o) => o.name === `opt.${name}`)!.source as { index: number }).index;
-  while (ops[index].op === 'reshape') index = (ops[index].inputs[0].source as { index: number }).index;
-  return index;
-}
-
 /**
  * A fabricated group of the same question: `useful` claimed when the honest group's rewards are all equal, otherwise
  * rows the policy did not generate (one mask entry changed). Its run is the author's commitment to it.

@@ -52,12 +52,12 @@ export function swarmGrpoStepRun(
 
 export type SwarmChallengeRolloutParameters = {
   coordinator: Address;
-  /** The round of the author's commit whose rolloutsRoot holds the group (generated with its policy of round - 1). */
+  /** The round of the author's commit whose rolloutsRoot holds the group (generated with the policy it commits). */
   round: bigint;
   group: SwarmUsedGroup;
   /** The group's leaf in the author's rolloutsRoot. */
   proof: SwarmMerklePath;
-  /** The state-tree leaves of the author's committed policy of round - 1. */
+  /** The state-tree leaves of the policy the author committed in `round`. */
   policyLeaves: readonly Hex[];
   /** The challenger's own run root of the group's rollout program ([h_0, h_1]). */
   root: Hex;
@@ -65,7 +65,7 @@ export type SwarmChallengeRolloutParameters = {
 
 /**
  * Contests an author's rollout group (approve the coordinator for COMMIT_BOND first): the coordinator computes the
- * author's h_0 and run root from its committed policy of round - 1, the round's rollout beacon and the group's leaf
+ * author's h_0 and run root from its committed policy of the round, the round's rollout beacon and the group's leaf
  * fields, and opens a one-step dispute in the game over the rollout program.
  */
 export async function swarmChallengeRollout(client: MycelWalletClient, p: SwarmChallengeRolloutParameters): Promise<SwarmChallengeStepReturnType> {

@@ -26,7 +26,7 @@ import { swarmProgramOf } from '../../node/swarm-chain.js';
 import { MycelError } from '../../platform/errors.js';
 import type { CommandContext } from '../command.js';
 import { SAPO_MODELS } from './sapo-flags.js';
-import { parseSapoConfig, type SapoConfig } from '../../swarm/sapo-config.js';
+import { SWARM_START_TEMPERATURE, parseSapoConfig, type SapoConfig } from '../../swarm/sapo-config.js';
 import { startNode } from './swarm-local.js';
 
 const T = (n: number) => parseUnits(String(n), 18);
@@ -38,8 +38,8 @@ export type SwarmDevnetSummary = { type: 'swarm-devnet'; rounds: number; coordin
 
 /** The SwarmCoordinator's round lengths and economics the swarm's node processes play with (devnet and tests). */
 export const SWARM_NODES_TIMING = { commitBlocks: 24, claimBlocks: 24, challengeBlocks: 30 };
-/** The swarm config the node processes run with (--split 2/2 --completions 2): the coordinator's GRPO step is theirs. */
-export const SWARM_NODES_CONFIG = parseSapoConfig({ tasks: [{ name: 'addition' }], own: 2, external: 2, completions: 2 });
+/** The swarm config the node processes run with (--tasks addition --split 2/2 --completions 2): the coordinator's GRPO step and rollout program are theirs. */
+export const SWARM_NODES_CONFIG = parseSapoConfig({ tasks: [{ name: 'addition' }], own: 2, external: 2, completions: 2, temperature: SWARM_START_TEMPERATURE });
 export const SWARM_NODES_ECONOMICS = { commitBond: T(1), claimBond: T(10), rewardPerRound: T(100), rounds: 20, useShareBps: 2_000 };
 
 export type SwarmNodesChain = Awaited<ReturnType<typeof startSwarmNodesChain>>;
@@ -109,7 +109,7 @@ export async function runSwarmDevnet({ out, signal }: Pick<CommandContext, 'out'
     const args = async (i: number) => {
       const key = join(o.dir, `${NAMES[i]}.key`);
       await writeFile(key, chain.keys[i], { mode: 0o600 });
-      return ['--rpc', anvil.rpcUrl, '--key-file', key, '--coordinator', chain.coordinator, '--check', '1', '--model', MODEL, '--pretrain-steps', String(o.pretrainSteps), '--split', '2/2', '--completions', '2', '--reexec', '1', '--rounds', String(o.rounds), '--data-dir', join(o.dir, NAMES[i]), '--port', '0', '--host', '127.0.0.1', '--json'];
+      return ['--rpc', anvil.rpcUrl, '--key-file', key, '--coordinator', chain.coordinator, '--check', '1', '--model', MODEL, '--pretrain-steps', String(o.pretrainSteps), '--tasks', 'addition', '--split', '2/2', '--completions', '2', '--reexec', '1', '--rounds', String(o.rounds), '--data-dir', join(o.dir, NAMES[i]), '--port', '0', '--host', '127.0.0.1', '--json'];
     };
     children.push(startNode(0, await args(0), onEvent));
     const bootstrap = ((await children[0].ready).multiaddrs as string[])[0];

@@ -6,7 +6,7 @@ import { FlagError, intFlag, type FlagSpec, type Flags } from '../command.js';
 import { UsageError } from '../../platform/errors.js';
 import { TASK_NAMES } from '../../data/index.js';
 import { HOSTILE_KINDS, type HostileKind } from '../../swarm/sapo-adversary.js';
-import { SapoConfigError, parseSapoConfig, type SapoConfig } from '../../swarm/sapo-config.js';
+import { SapoConfigError, SWARM_START_TEMPERATURE, parseSapoConfig, type SapoConfig } from '../../swarm/sapo-config.js';
 import { SWARM_MODEL, SWARM_TASKS, pretrainPolicy, type PolicyModel } from '../../swarm/sapo-policy.js';
 import { PRESETS } from '../../train/index.js';
 import { decodeCheckpoint, encodeCheckpoint, stateHash, type TrainProgram, type TrainState } from '../../train/index.js';
@@ -111,7 +111,7 @@ export async function sapoSettings(flags: Flags, defaults: { rounds?: number } =
     external,
     completions: flags.completions === undefined ? file.completions ?? 4 : intFlag(flags, 'completions', 4, 2, 16),
     maxTokens: file.maxTokens ?? 8,
-    temperature: file.temperature ?? 0.5,
+    temperature: file.temperature ?? SWARM_START_TEMPERATURE,
     reexecFraction: reexec ?? 0.25,
     lr: file.lr ?? 1e-3,
   }));

@@ -1,0 +1,93 @@
+/**
+ * The rollout dispute end to end with node processes (docs/swarm-chain.md, "The rollout program"): three `mycel swarm
+ * start --rpc` nodes (the built CLI) on anvil with half-second blocks, every node checking every peer (--check 1).
+ * One publishes and commits groups its policy did not generate (--hostile not-reproduced: other tokens, with the
+ * rewards they earn, so only re-execution tells). The honest nodes re-execute its groups from the policy it
+ * committed with them (fetched by CID), challenge one on chain and win the dispute at one instruction; the
+ * fabricator's node defends the group as it published it and loses its commit bond. The honest nodes' groups are
+ * re-executed and agreed with. Tokens add up.
+ */
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, expect, test } from 'vitest';
+import type { Anvil } from '../../src/chain/anvil.js';
+import { swarmGetEntry } from '../../src/chain/index.js';
+import { SWARM_NODES_ECONOMICS, startSwarmNodesChain } from '../../src/cli/commands/devnet-swarm.js';
+import { startSwarmNode, stopSwarmNodes, writeKeyFiles, type SwarmNodeProcess } from './swarm-node-process.js';
+
+const ROUNDS = 2;
+const REQUEST_BOND = SWARM_NODES_ECONOMICS.claimBond / 10n;
+
+let anvil: Anvil | undefined;
+let dir: string | undefined;
+const procs: SwarmNodeProcess[] = [];
+afterAll(async () => {
+  stopSwarmNodes(procs);
+  await anvil?.stop();
+  if (dir) await rm(dir, { recursive: true, force: true });
+});
+
+test('a node that commits groups its policy did not generate is challenged by its peers on chain and loses its commit bond; honest groups are agreed with; tokens add up', async () => {
+  const chain = await startSwarmNodesChain();
+  anvil = chain.anvil;
+  dir = await mkdtemp(join(tmpdir(), 'mycel-swarm-rollout-'));
+  const { publicClient, addresses, balance, supply } = chain;
+  const before = await Promise.all(addresses.map(balance));
+  const pool0 = await balance(chain.coordinator);
+  const supply0 = await supply();
+  const keyFiles = await writeKeyFiles(dir, chain.keys);
+  const shared = (i: number) => [
+    '--rpc', anvil!.rpcUrl, '--key-file', keyFiles[i]!, '--coordinator', chain.coordinator, '--check', '1',
+    '--model', 'micro', '--seed', String(i + 1), '--pretrain-steps', '0', '--tasks', 'addition', '--split', '2/2', '--completions', '2', '--reexec', '1', '--rounds', String(ROUNDS),
+    '--data-dir', join(dir!, `data-${i}`), '--port', '0', '--host', '127.0.0.1', '--json',
+  ];
+  const first = startSwarmNode(shared(0), procs);
+  const ready = await Promise.race([first.ready, first.exited.then((code) => { throw new Error(`node 0 exited with ${code}: ${first.stderr}`); })]);
+  const bootstrap = (ready.multiaddrs as string[])[0]!;
+  const [, , fabricator] = [first, startSwarmNode([...shared(1), '--bootstrap', bootstrap], procs), startSwarmNode([...shared(2), '--bootstrap', bootstrap, '--hostile', 'not-reproduced'], procs)];
+  await Promise.all(procs.map((p) => p.ready));
+  await chain.mineToStart();
+  // Bounded below the test's timeout, so that a node that does not finish is reported with what it did.
+  const codes = await Promise.race([Promise.all(procs.map((p) => p.exited)), new Promise<string>((r) => setTimeout(() => r('still running'), 240_000))]);
+  const events = procs.map((p) => p.events.filter((e) => e.type === 'chain'));
+  const report = procs.map((p, i) => `node ${i} (exit ${Array.isArray(codes) ? codes[i] : codes}):\n${p.events.filter((e) => e.type === 'chain' || e.type === 'chain-done').map((e) => `  ${JSON.stringify(e)}`).join('\n')}\n${p.stderr.split('\n').slice(-8).join('\n')}`).join('\n');
+  if (process.env.MYCEL_SWARM_CHAIN_LOG) await writeFile(process.env.MYCEL_SWARM_CHAIN_LOG, procs.map((p, i) => `node ${i}\n${p.events.map((e) => JSON.stringify(e)).join('\n')}\n${p.stderr}`).join('\n\n'));
+  expect(codes, report).toEqual([0, 0, 0]);
+  const honest = events.slice(0, 2).flat();
+
+  // The fabricator's groups were challenged by an honest node and refuted at one instruction, round 0 at least (its
+  // peers drop it off chain then, and take none of its later rollouts).
+  const challenges = honest.filter((e) => e.action === 'challenge-rollout');
+  expect(challenges.length, report).toBeGreaterThanOrEqual(1);
+  for (const c of challenges) expect({ node: c.node, loser: c.loser, at: c.at }, report).toEqual({ node: addresses[2], loser: 'solver', at: 'instruction' });
+  const refuted = [...new Set(challenges.map((c) => BigInt(c.round as number)))];
+  expect(refuted, report).toContain(0n);
+  for (const round of refuted) expect((await swarmGetEntry(publicClient, { coordinator: chain.coordinator, round, node: addresses[2]! })).commitBondLost, `${report}\nround ${round}`).toBe(true);
+  // Its node played every dispute against its groups (as published) and lost each.
+  const defended = fabricator.events.filter((e) => e.action === 'defend-rollout');
+  expect(defended.length, report).toBe(challenges.length);
+  for (const d of defended) expect(d.loser, report).toBe('solver');
+
+  // The honest nodes' groups: re-executed by each other and agreed with, never challenged, their commit bonds kept.
+  for (const [i, j] of [[0, 1], [1, 0]] as const) {
+    expect(events[i]!.some((e) => e.action === 'check-rollouts' && e.agreed === true && e.node === addresses[j]), report).toBe(true);
+  }
+  expect(events.flat().some((e) => e.action === 'challenge-rollout' && e.node !== addresses[2]), report).toBe(false);
+  expect(events.flat().some((e) => e.action === 'check-rollouts-skipped' && e.node !== addresses[2]), report).toBe(false);
+  for (const round of [0n, 1n]) {
+    for (const i of [0, 1]) expect((await swarmGetEntry(publicClient, { coordinator: chain.coordinator, round, node: addresses[i]! })).commitBondLost, report).toBe(false);
+  }
+
+  // Tokens: the fabricator lost a commit bond per refuted round and kept the bonds of requests for its policy it
+  // answered (its honest score claims stand: the untrained policies score 0, so no score share). An honest node loses at most the bonds of requests of its own that were answered (it
+  // asks when a peer's blob did not reach it). What the nodes gained plus what was burned left the coordinator.
+  const net = (await Promise.all(addresses.map(balance))).map((a, i) => a - before[i]!);
+  const burned = supply0 - (await supply());
+  const paidOut = pool0 - (await balance(chain.coordinator));
+  console.log(`swarm rollouts, ${ROUNDS} rounds: net per node ${net.map((n) => `${Number(n) / 1e18} MYC`).join(', ')}; burned ${Number(burned) / 1e18}; left the coordinator ${Number(paidOut) / 1e18}`);
+  const requestsOf = (i: number, node: string) => BigInt(events[i]!.filter((e) => e.action === 'request-policy' && (node === undefined || e.node === node)).length);
+  expect(net[2], report).toBe(-SWARM_NODES_ECONOMICS.commitBond * BigInt(refuted.length) + REQUEST_BOND * (requestsOf(0, addresses[2]!) + requestsOf(1, addresses[2]!)));
+  for (const i of [0, 1]) expect(net[i]! >= -REQUEST_BOND * BigInt(events[i]!.filter((e) => e.action === 'request-policy').length), report).toBe(true);
+  expect(net[0]! + net[1]! + net[2]! + burned, report).toBe(paidOut);
+}, 300_000);
