@@ -640,9 +640,10 @@ export function swarmChainNode(o: SwarmChainNodeOptions) {
 
     /**
      * SAPO finished round `round`: the groups its GRPO step trained on in batch order (`used`: the next commit's used
-     * leaves, rolloutLeaf(author, groupHash) each, its own groups included), and the peers' policies to fetch for checks.
+     * leaves, rolloutLeaf(author, groupHash) each, its own groups included), and the peers' policies to fetch for checks
+     * (those of the rollouts it refused too: their authors' claims and groups are checked all the same).
      */
-    finished(f: { round: number; received: readonly Rollout[]; trainedFrom: readonly string[]; used: readonly UsedGroup[] }): void {
+    finished(f: { round: number; received: readonly Rollout[]; refused: readonly Rollout[]; trainedFrom: readonly string[]; used: readonly UsedGroup[] }): void {
       const round = BigInt(f.round);
       sapoFinished.add(round);
       const listed = [...f.used];
@@ -663,7 +664,8 @@ export function swarmChainNode(o: SwarmChainNodeOptions) {
       const own = ownRollouts.get(round);
       stepInputs.set(round, { used: listed, rollouts: [...f.received, ...(own ? [own] : [])], ...(fake === undefined ? {} : { fake }) });
       used.set(round, listed.map((u) => swarmRolloutLeaf(addressOfPeer(u.author), chainGroupOf(u))));
-      for (const r of f.received) {
+      // Refused rollouts are not trained on, but their authors' claims and groups are checked all the same.
+      for (const r of [...f.received, ...f.refused]) {
         const key = `${round} 0x${r.policy}`;
         const author = addressOfPeer(r.node);
         if (!sample(round, author)) continue;

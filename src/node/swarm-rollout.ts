@@ -9,11 +9,10 @@ import { join } from 'node:path';
 import { hexToBytes, type Address, type Hex } from 'viem';
 import { swarmChallengeRollout, swarmGetEntry, swarmRolloutLeaf, swarmSchedule, type SwarmGroup } from '../chain/index.js';
 import { jobFacts } from '../chain/dispute-moves.js';
-import { reexecute } from '../swarm/rollout-check.js';
-import { publishedGroups } from '../swarm/grpo-step.js';
+import { groupHash, publishedGroups } from '../swarm/grpo-step.js';
 import type { Rollout } from '../swarm/rollout-message.js';
 import type { Policy } from '../swarm/rollout-policy.js';
-import { ROLLOUT_TENSORS, rolloutInputs, rolloutLayout, rolloutProgram, rolloutRun, type RolloutProgram } from '../swarm/rollout-program.js';
+import { generateRollouts, ROLLOUT_TENSORS, rolloutInputs, rolloutLayout, rolloutProgram, rolloutRun, type RolloutProgram } from '../swarm/rollout-program.js';
 import { rolloutQuestion, rolloutSeed, roundBeacon } from '../swarm/rollout-seeds.js';
 import type { SapoConfig } from '../swarm/sapo-config.js';
 import { runJob, stateLeaves, Store, type RunRecord, type TrainProgram, type TrainState } from '../train/index.js';
@@ -28,11 +27,16 @@ const hex = (b: Uint8Array): Hex => `0x${Buffer.from(b).toString('hex')}`;
 /** A group's rollout program run into the node's data dir: the program, where it ran, its record and run root. */
 type GroupRun = { program: RolloutProgram; store: Store; record: RunRecord<RolloutProgram['spec']>; runRoot: Hex };
 
-/** The rollout program of `author`'s question `index` of round `round` with `policy`, and its inputs (the swarm's addition task: the only one on chain). */
-function groupProgram(o: { round: bigint; author: Address; index: number; policy: { program: TrainProgram; state: TrainState }; config: SapoConfig }) {
-  const layout = rolloutLayout(o.config, o.policy.program.model.config.contextLength);
+/** The inputs of `author`'s question `index` of round `round`, as the coordinator draws them (the swarm's addition task: the only one on chain). */
+function groupInputs(o: { round: bigint; author: Address; index: number; program: TrainProgram; config: SapoConfig }) {
+  const layout = rolloutLayout(o.config, o.program.model.config.contextLength);
   const seed = rolloutSeed(roundBeacon(o.config.swarmId, Number(o.round)), hexToBytes(o.author), o.index);
-  const inputs = rolloutInputs(rolloutQuestion(seed, 'addition', o.config)!, seed, o.policy.program.tokenizer, layout);
+  return { inputs: rolloutInputs(rolloutQuestion(seed, 'addition', o.config)!, seed, o.program.tokenizer, layout), layout };
+}
+
+/** The rollout program of `author`'s question `index` of round `round` with `policy`, and its inputs. */
+function groupProgram(o: { round: bigint; author: Address; index: number; policy: { program: TrainProgram; state: TrainState }; config: SapoConfig }) {
+  const { inputs, layout } = groupInputs({ ...o, program: o.policy.program });
   return { program: rolloutProgram(o.policy.program, o.policy.state, inputs, o.config), inputs, layout };
 }
 
@@ -141,9 +145,10 @@ export type RolloutCheck = { agreed: true } | { skipped: string } | { agreed: fa
 
 /**
  * Checks `author`'s groups of round `round` as its rollout message gave them (`rollout`, received over gossip) against
- * the policy it committed with them (`policy`, its blob, fetched by the CID the message names): re-executes every
- * group's generation and, at the first group whose tokens the policy does not generate, runs the group's rollout
- * program and challenges the group with its run root (then plays the dispute to its ruling as the challenger). One
+ * the policy it committed with them (`policy`, its blob, fetched by the CID the message names): generates every
+ * group's question, drawn as the coordinator draws it, with that policy and, at the first group whose rows or useful
+ * bit differ from the committed ones (tokens, rewards or the question itself), runs the group's rollout program and
+ * challenges the group with its run root (then plays the dispute to its ruling as the challenger). One
  * challenge per commit: the first refuted group takes the author's commit bond. Not checkable (skipped, with the
  * reason): a message whose policy is not the committed one, or whose groups are not the committed rolloutsRoot.
  */
@@ -160,7 +165,8 @@ export async function checkSwarmRollouts(
   const groups = published.map((g): SwarmGroup => ({ index: g.group.index, groupHash: `0x${g.hash}`, useful: g.useful }));
   const tree = rolloutTree(groups.map((g) => swarmRolloutLeaf(o.author, g)));
   if (tree.root.toLowerCase() !== entry.rolloutsRoot.toLowerCase()) return { skipped: 'the groups of its rollout message are not the ones it committed' };
-  const wrong = published.findIndex((g) => !reexecute(o.config, o.policy, o.rollout, [g.group]).ok);
+  const generated = generateRollouts(program.model, o.policy.state.params, groups.map((g) => groupInputs({ ...o, program, index: g.index }).inputs), o.config, program.tokenizer);
+  const wrong = groups.findIndex((g, i) => `0x${groupHash(generated[i]!.rows)}` !== g.groupHash || generated[i]!.useful !== g.useful);
   if (wrong < 0) {
     ctx.log(`round ${o.round}: ${o.author}'s ${groups.length} rollout groups re-executed: agreed`);
     return { agreed: true };
@@ -169,9 +175,9 @@ export async function checkSwarmRollouts(
   const { program: honest, inputs, layout } = groupProgram({ ...o, policy: o.policy, index: group.index });
   const theirs: Hex = `0x${rolloutRun(stateLeaves(o.policy.state), inputs, { groupHash: group.groupHash.slice(2), useful: group.useful }, layout).runRoot}`;
   const mine = await runGroup(ctx, honest, `check-${o.round}-${o.author.slice(2, 10).toLowerCase()}-${group.index}`);
-  // (The program's generation is SAPO's bit for bit: a re-execution that disagrees gives another run root.)
-  if (mine.runRoot.toLowerCase() === theirs.toLowerCase()) throw new RangeError(`round ${o.round}: ${o.author}'s group ${group.index} re-executed to other tokens, yet its rollout program gives the committed run root`);
-  ctx.log(`round ${o.round}: ${o.author}'s rollout group ${group.index} is not its committed policy's generation: challenging`);
+  // (The program's rows are SAPO's generation bit for bit: other rows give another run root.)
+  if (mine.runRoot.toLowerCase() === theirs.toLowerCase()) throw new RangeError(`round ${o.round}: ${o.author}'s group ${group.index} was generated to other rows, yet its rollout program gives the committed run root`);
+  ctx.log(`round ${o.round}: ${o.author}'s rollout group ${group.index} is not its committed policy's generation of its question: challenging`);
   const fromBlock = await ctx.publicClient.getBlockNumber({ cacheTime: 0 });
   const challenged = await swarmChallengeRollout(ctx.wallet, {
     coordinator: ctx.contracts.coordinator, round: o.round, group: { author: o.author, ...group },

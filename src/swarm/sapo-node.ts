@@ -22,7 +22,7 @@ import { MycelError } from '../platform/errors.js';
 import type { GossipTopic } from '../p2p/gossip.js';
 import type { MycelNode } from '../p2p/node.js';
 import { checkRollout } from './rollout-check.js';
-import { MAX_ROLLOUT_BYTES, ROLLOUT_SCHEMAS, rolloutCodec, rolloutTopic, type Rollout } from './rollout-message.js';
+import { MAX_ROLLOUT_BYTES, ROLLOUT_SCHEMAS, rolloutCodec, rolloutSignatureValid, rolloutTopic, type Rollout } from './rollout-message.js';
 import { blobKey, dropPeer, type BlobFailure, finishRound, publishedGroupsOf, reexecPlan, type PublishedGroup, startRound, type RoundMetrics, type RoundVerdict, type SapoNode } from './round.js';
 import type { UsedGroup } from './grpo-step.js';
 import { appendMetrics, readMetrics, writePlot } from './sapo-metrics.js';
@@ -98,9 +98,10 @@ export type SapoRunOptions = {
   onPublished?: (p: { round: number; rollout: Rollout; groups: readonly PublishedGroup[]; policy: TrainState; model: Gpt }) => void;
   /**
    * The round's end: the peers' rollouts received, the authors of the external questions its GRPO step trained on,
-   * and the groups it trained on in batch order (the used groups of its next commitment).
+   * the groups it trained on in batch order (the used groups of its next commitment), and the signed rollouts it
+   * refused (dropped peers', or failing the checks), which its chain side may still dispute.
    */
-  onFinished?: (f: { round: number; received: readonly Rollout[]; trainedFrom: readonly string[]; used: readonly UsedGroup[] }) => void;
+  onFinished?: (f: { round: number; received: readonly Rollout[]; refused: readonly Rollout[]; trainedFrom: readonly string[]; used: readonly UsedGroup[] }) => void;
 };
 
 export async function runSapoNode(o: SapoRunOptions): Promise<SapoNode> {
@@ -132,11 +133,24 @@ export async function runSapoNode(o: SapoRunOptions): Promise<SapoNode> {
   const drop = (peer: string, reason: string) => {
     state = dropPeer(state, peer, reason);
   };
+  /**
+   * Per round, the signed rollouts refused (a dropped peer's, or one that failed the checks), one per author: not
+   * trained on, but what their authors committed on chain can still be disputed (onFinished's `refused`).
+   */
+  const refused = new Map<number, Map<string, Rollout>>();
+  const keepRefused = (body: Rollout) => {
+    if (body.round < state.round || body.round > clockRound() + 1 || refused.get(body.round)?.has(body.node) || !rolloutSignatureValid(body)) return;
+    if (!refused.has(body.round)) refused.set(body.round, new Map());
+    refused.get(body.round)!.set(body.node, body);
+  };
   const topic = o.p2p.topic(rolloutTopic(config.swarmId), ROLLOUT_SCHEMAS, {
     maxBytes: MAX_ROLLOUT_BYTES,
     check: ({ body }, origin) => {
       const dropped = state.dropped.get(origin);
-      if (dropped !== undefined) return `dropped-peer: dropped earlier (${dropped})`;
+      if (dropped !== undefined) {
+        keepRefused(body);
+        return `dropped-peer: dropped earlier (${dropped})`;
+      }
       const timing = judgeRound(body.round, { node: state.round, clock: clockRound(), sent: sentRounds.get(origin) });
       sent(origin, body.round);
       if (timing.drop) drop(origin, timing.drop);
@@ -145,6 +159,7 @@ export async function runSapoNode(o: SapoRunOptions): Promise<SapoNode> {
       const verdict = checkRollout(config, tokenizer, body, { round: body.round, from: origin });
       if (!verdict.ok) {
         drop(origin, `${verdict.kind}: ${verdict.reason}`);
+        keepRefused(body);
         return `${verdict.kind}: ${verdict.reason}`;
       }
       hear(body.round, origin);
@@ -244,10 +259,11 @@ export async function runSapoNode(o: SapoRunOptions): Promise<SapoNode> {
       // (A peer whose policy is ours, the same CID, holds the blob already.)
       const checkers = received.filter((r) => r.rollout.cid !== started.blob.cid && !rejected.has(r.rollout.node) && !state.dropped.has(r.rollout.node));
       finished = { round, end, cid: started.blob.cid, checkers: checkers.map((r) => r.rollout.node) };
-      o.onFinished?.({ round, received: received.map((r) => r.rollout), trainedFrom: done.metrics.externalFrom, used: done.used });
+      o.onFinished?.({ round, received: received.map((r) => r.rollout), refused: [...(refused.get(round)?.values() ?? [])], trainedFrom: done.metrics.externalFrom, used: done.used });
       for (const v of done.verdicts) if (v.kind !== 'dropped-peer') reject(v);
       for (const r of [...inbox.keys()]) if (r <= round) inbox.delete(r);
       for (const r of [...heard.keys()]) if (r <= round) heard.delete(r);
+      for (const r of [...refused.keys()]) if (r <= round) refused.delete(r);
       // Old policy blobs go (a policy file per round would fill the disk): the store's copy, and our file of it.
       for (const cid of stalePolicies(lastUsed, round)) {
         lastUsed.delete(cid);

@@ -7,14 +7,14 @@
  * request-policies): the honest node publishes its policy when asked, keeps its bonds and takes the requests' bonds,
  * and the asker checks the claim from the policy read back from the chain. Tokens add up.
  */
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, expect, test } from 'vitest';
 import type { Anvil } from '../../src/chain/anvil.js';
 import { swarmGetAvailability, swarmGetEntry } from '../../src/chain/index.js';
 import { SWARM_NODES_ECONOMICS, startSwarmNodesChain } from '../../src/cli/commands/devnet-swarm.js';
-import { startSwarmNode, stopSwarmNodes, writeKeyFiles, type SwarmNodeProcess } from './swarm-node-process.js';
+import { runSwarmNodes, stopSwarmNodes, type SwarmNodeProcess } from './swarm-node-process.js';
 
 const ROUNDS = 2;
 const REQUEST_BOND = SWARM_NODES_ECONOMICS.claimBond / 10n;
@@ -36,23 +36,13 @@ test('a withholding inflater loses its claims to unanswered requests; an honest 
   const before = await Promise.all(addresses.map(balance));
   const pool0 = await balance(chain.coordinator);
   const supply0 = await supply();
-  const keyFiles = await writeKeyFiles(dir, chain.keys);
-  const shared = (i: number) => [
-    '--rpc', anvil!.rpcUrl, '--key-file', keyFiles[i]!, '--coordinator', chain.coordinator, '--check', '1',
-    '--model', 'micro', '--seed', String(i + 1), '--pretrain-steps', '0', '--split', '2/2', '--completions', '2', '--reexec', '1', '--rounds', String(ROUNDS),
-    '--data-dir', join(dir!, `data-${i}`), '--port', '0', '--host', '127.0.0.1', '--json',
-  ];
-  const first = startSwarmNode(shared(0), procs);
-  const ready = await Promise.race([first.ready, first.exited.then((code) => { throw new Error(`node 0 exited with ${code}: ${first.stderr}`); })]);
-  const bootstrap = (ready.multiaddrs as string[])[0]!;
-  const [honest, asker, withholder] = [first, startSwarmNode([...shared(1), '--bootstrap', bootstrap, '--hostile', 'request-policies'], procs), startSwarmNode([...shared(2), '--bootstrap', bootstrap, '--hostile', 'withhold-policy'], procs)];
-  await Promise.all(procs.map((p) => p.ready));
-  await chain.mineToStart();
-  // Bounded below the test's timeout, so that a node that does not finish is reported with what it did.
-  const codes = await Promise.race([Promise.all(procs.map((p) => p.exited)), new Promise<string>((r) => setTimeout(() => r('still running'), 240_000))]);
-  const events = procs.map((p) => p.events.filter((e) => e.type === 'chain'));
-  const report = procs.map((p, i) => `node ${i} (exit ${Array.isArray(codes) ? codes[i] : codes}):\n${p.events.filter((e) => e.type === 'chain' || e.type === 'chain-done').map((e) => `  ${JSON.stringify(e)}`).join('\n')}\n${p.stderr.split('\n').slice(-8).join('\n')}`).join('\n');
-  if (process.env.MYCEL_SWARM_CHAIN_LOG) await writeFile(process.env.MYCEL_SWARM_CHAIN_LOG, procs.map((p, i) => `node ${i}\n${p.events.map((e) => JSON.stringify(e)).join('\n')}\n${p.stderr}`).join('\n\n'));
+  const hostile = ['', 'request-policies', 'withhold-policy'];
+  const { procs: [honest, asker, withholder], codes, events, report } = await runSwarmNodes(chain, {
+    dir,
+    all: procs,
+    timeoutMs: 240_000,
+    args: (i) => ['--check', '1', '--model', 'micro', '--seed', String(i + 1), '--pretrain-steps', '0', '--split', '2/2', '--completions', '2', '--reexec', '1', '--rounds', String(ROUNDS), ...(hostile[i] ? ['--hostile', hostile[i]!] : [])],
+  });
   expect(codes, report).toEqual([0, 0, 0]);
   const claimed = (i: number) => events[i]!.filter((e) => e.action === 'claim').map((e) => BigInt(e.round as number));
   for (const i of [0, 1, 2]) expect(claimed(i).length, report).toBeGreaterThanOrEqual(1);

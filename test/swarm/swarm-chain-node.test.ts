@@ -17,7 +17,7 @@ import { swarmGetEntry } from '../../src/chain/index.js';
 import { SwarmCoordinatorAbi } from '../../src/chain/generated/SwarmCoordinator.js';
 import { SWARM_NODES_CONFIG, SWARM_NODES_ECONOMICS, SWARM_NODES_TIMING, startSwarmNodesChain } from '../../src/cli/commands/devnet-swarm.js';
 import { spawnMycel } from '../cli/spawn-mycel.js';
-import { startSwarmNode, stopSwarmNodes, writeKeyFiles, type SwarmNodeProcess } from './swarm-node-process.js';
+import { runSwarmNodes, stopSwarmNodes, type SwarmNodeProcess } from './swarm-node-process.js';
 
 const ROUNDS = 3;
 
@@ -42,26 +42,19 @@ test('three node processes on anvil: commits, claims, an inflated score challeng
   const pool0 = await balance(chain.coordinator);
   const supply0 = await supply();
 
-  const keyFiles = await writeKeyFiles(dir, chain.keys);
-  const shared = (i: number) => [
-    '--rpc', anvil!.rpcUrl, '--key-file', keyFiles[i], '--coordinator', chain.coordinator, '--check', '1',
-    // Each its own starting policy: a check must fetch the peer's committed policy by CID over libp2p.
-    '--model', 'micro', '--seed', String(i + 1), '--split', '2/2', '--reexec', '1', '--rounds', String(ROUNDS),
-    // A little pre-training on an easy task, so that some groups hold right and wrong answers: GRPO trains on peers'
-    // rollouts (an untrained policy answers nothing right and every group is dropped), and their authors prove the use.
-    '--tasks', 'parity', '--pretrain-steps', '60', '--completions', '4',
-    '--data-dir', join(dir!, `data-${i}`), '--port', '0', '--host', '127.0.0.1', '--json',
-  ];
-  const first = startSwarmNode(shared(0), nodes);
-  const ready = await Promise.race([first.ready, first.exited.then((code) => { throw new Error(`node 0 exited with ${code}: ${first.stderr}`); })]);
-  const bootstrap = (ready.multiaddrs as string[])[0];
-  const procs = [first, startSwarmNode([...shared(1), '--bootstrap', bootstrap], nodes), startSwarmNode([...shared(2), '--bootstrap', bootstrap, '--hostile', 'inflate-score'], nodes)];
-  await Promise.all(procs.map((p) => p.ready));
-  await chain.mineToStart();
-  const codes = await Promise.all(procs.map((p) => p.exited));
-  if (process.env.MYCEL_SWARM_CHAIN_LOG) await writeFile(process.env.MYCEL_SWARM_CHAIN_LOG, procs.map((p, i) => `node ${i}\n${p.events.map((e) => JSON.stringify(e)).join('\n')}\n${p.stderr}`).join('\n\n'));
-  const chainEvents = procs.map((p) => p.events.filter((e) => e.type === 'chain'));
-  const report = procs.map((p, i) => `node ${i} (exit ${codes[i]}):\n${p.events.filter((e) => e.type === 'chain' || e.type === 'chain-done').map((e) => `  ${JSON.stringify(e)}`).join('\n')}\n${p.stderr.split('\n').slice(-8).join('\n')}`).join('\n');
+  const { procs, codes, events: chainEvents, report } = await runSwarmNodes(chain, {
+    dir,
+    all: nodes,
+    args: (i) => [
+      '--check', '1',
+      // Each its own starting policy: a check must fetch the peer's committed policy by CID over libp2p.
+      '--model', 'micro', '--seed', String(i + 1), '--split', '2/2', '--reexec', '1', '--rounds', String(ROUNDS),
+      // A little pre-training on an easy task, so that some groups hold right and wrong answers: GRPO trains on peers'
+      // rollouts (an untrained policy answers nothing right and every group is dropped), and their authors prove the use.
+      '--tasks', 'parity', '--pretrain-steps', '60', '--completions', '4',
+      ...(i === 2 ? ['--hostile', 'inflate-score'] : []),
+    ],
+  });
   expect(codes, report).toEqual([0, 0, 0]);
 
   // Every round each node committed and claimed; the inflater's claims were refuted on chain.
