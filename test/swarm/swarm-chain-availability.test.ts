@@ -7,39 +7,22 @@
  * request-policies): the honest node publishes its policy when asked, keeps its bonds and takes the requests' bonds,
  * and the asker checks the claim from the policy read back from the chain. Tokens add up.
  */
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { afterAll, expect, test } from 'vitest';
-import type { Anvil } from '../../src/chain/anvil.js';
 import { swarmGetAvailability, swarmGetEntry } from '../../src/chain/index.js';
-import { SWARM_NODES_ECONOMICS, startSwarmNodesChain } from '../../src/cli/commands/devnet-swarm.js';
-import { runSwarmNodes, stopSwarmNodes, type SwarmNodeProcess } from './swarm-node-process.js';
+import { SWARM_NODES_ECONOMICS } from '../../src/cli/commands/devnet-swarm.js';
+import { swarmNodesFixture } from './swarm-node-process.js';
 
 const ROUNDS = 2;
 const REQUEST_BOND = SWARM_NODES_ECONOMICS.claimBond / 10n;
 
-let anvil: Anvil | undefined;
-let dir: string | undefined;
-const procs: SwarmNodeProcess[] = [];
-afterAll(async () => {
-  stopSwarmNodes(procs);
-  await anvil?.stop();
-  if (dir) await rm(dir, { recursive: true, force: true });
-});
+const swarm = swarmNodesFixture('swarm-availability');
+afterAll(() => swarm.stop());
 
 test('a withholding inflater loses its claims to unanswered requests; an honest node asked for its policy publishes it and never loses; tokens add up', async () => {
-  const chain = await startSwarmNodesChain();
-  anvil = chain.anvil;
-  dir = await mkdtemp(join(tmpdir(), 'mycel-swarm-availability-'));
-  const { publicClient, addresses, balance, supply } = chain;
-  const before = await Promise.all(addresses.map(balance));
-  const pool0 = await balance(chain.coordinator);
-  const supply0 = await supply();
+  const chain = await swarm.start();
+  const { publicClient, addresses } = chain;
   const hostile = ['', 'request-policies', 'withhold-policy'];
-  const { procs: [honest, asker, withholder], codes, events, report } = await runSwarmNodes(chain, {
-    dir,
-    all: procs,
+  const { procs: [honest, asker, withholder], codes, events, report, tokens } = await swarm.run({
     timeoutMs: 240_000,
     args: (i) => ['--check', '1', '--model', 'micro', '--seed', String(i + 1), '--pretrain-steps', '0', '--split', '2/2', '--completions', '2', '--reexec', '1', '--rounds', String(ROUNDS), ...(hostile[i] ? ['--hostile', hostile[i]!] : [])],
   });
@@ -75,9 +58,7 @@ test('a withholding inflater loses its claims to unanswered requests; an honest 
   // Tokens: the withholder lost a claim bond per claim. The honest node gained the asker's request bonds; what it can
   // lose is only the bond of a request of its own that was answered (it asks when a peer's rollout or blob did not
   // reach it, which a loaded machine sometimes causes). What the nodes gained plus what was burned left the coordinator.
-  const net = (await Promise.all(addresses.map(balance))).map((a, i) => a - before[i]!);
-  const burned = supply0 - (await supply());
-  const paidOut = pool0 - (await balance(chain.coordinator));
+  const { net, burned, paidOut } = await tokens();
   console.log(`swarm availability, ${ROUNDS} rounds: net per node ${net.map((n) => `${Number(n) / 1e18} MYC`).join(', ')}; burned ${Number(burned) / 1e18}; left the coordinator ${Number(paidOut) / 1e18}`);
   expect(net[2], report).toBe(-SWARM_NODES_ECONOMICS.claimBond * BigInt(claimed(2).length));
   const ownRequests = BigInt(honest.events.filter((e) => e.action === 'request-policy').length);

@@ -6,45 +6,30 @@
  * the tokens add up. The nodes train on each other's rollouts: a user's commit logs the used leaves, and their authors
  * prove the use from those logs and collect a use share.
  */
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, expect, test } from 'vitest';
-import type { Anvil } from '../../src/chain/anvil.js';
 import { parseEventLogs } from 'viem';
 import { getContractEvents } from 'viem/actions';
 import { swarmGetEntry } from '../../src/chain/index.js';
 import { SwarmCoordinatorAbi } from '../../src/chain/generated/SwarmCoordinator.js';
-import { SWARM_NODES_CONFIG, SWARM_NODES_ECONOMICS, SWARM_NODES_TIMING, startSwarmNodesChain } from '../../src/cli/commands/devnet-swarm.js';
+import { SWARM_NODES_CONFIG, SWARM_NODES_ECONOMICS, SWARM_NODES_TIMING } from '../../src/cli/commands/devnet-swarm.js';
 import { spawnMycel } from '../cli/spawn-mycel.js';
-import { runSwarmNodes, stopSwarmNodes, type SwarmNodeProcess } from './swarm-node-process.js';
+import { swarmNodesFixture } from './swarm-node-process.js';
 
 const ROUNDS = 3;
 
-let anvil: Anvil | undefined;
-let dir: string | undefined;
-const nodes: SwarmNodeProcess[] = [];
-afterAll(async () => {
-  stopSwarmNodes(nodes);
-  await anvil?.stop();
-  if (dir) await rm(dir, { recursive: true, force: true });
-});
+const swarm = swarmNodesFixture('swarm-chain-node');
+afterAll(() => swarm.stop());
 
 test('three node processes on anvil: commits, claims, an inflated score challenged and slashed on chain, honest nodes paid, tokens add up', async () => {
   // Longer windows than the devnet's: the nodes train (GRPO on peers' rollouts) and evaluate their policy and every
   // peer's, and on a loaded machine (load 15-18) they missed the devnet's 24-block (12 s) commit and claim windows.
   // The coordinator's GRPO step is the nodes' (--split 2/2 --completions 4).
-  const chain = await startSwarmNodesChain({ ...SWARM_NODES_TIMING, commitBlocks: 32, claimBlocks: 36 }, { ...SWARM_NODES_CONFIG, completions: 4 });
-  anvil = chain.anvil;
-  dir = await mkdtemp(join(tmpdir(), 'mycel-swarm-chain-node-'));
-  const { publicClient, addresses, balance, supply } = chain;
-  const before = await Promise.all(addresses.map(balance));
-  const pool0 = await balance(chain.coordinator);
-  const supply0 = await supply();
-
-  const { procs, codes, events: chainEvents, report } = await runSwarmNodes(chain, {
-    dir,
-    all: nodes,
+  const chain = await swarm.start({ ...SWARM_NODES_TIMING, commitBlocks: 32, claimBlocks: 36 }, { ...SWARM_NODES_CONFIG, completions: 4 });
+  const { publicClient, addresses } = chain;
+  const { procs, codes, events: chainEvents, report, tokens } = await swarm.run({
     args: (i) => [
       '--check', '1',
       // Each its own starting policy: a check must fetch the peer's committed policy by CID over libp2p.
@@ -74,10 +59,7 @@ test('three node processes on anvil: commits, claims, an inflated score challeng
 
   // Tokens: the inflater lost a claim bond per claim, honest nodes ended with more; what the nodes gained plus what
   // was burned is what left the coordinator.
-  const after = await Promise.all(addresses.map(balance));
-  const net = after.map((a, i) => a - before[i]);
-  const burned = supply0 - (await supply());
-  const paidOut = pool0 - (await balance(chain.coordinator));
+  const { net, burned, paidOut } = await tokens();
   console.log(`swarm on chain, ${ROUNDS} rounds: net per node ${net.map((n) => `${Number(n) / 1e18} MYC`).join(', ')}; burned ${Number(burned) / 1e18}; left the coordinator ${Number(paidOut) / 1e18}`);
   expect(net[2], report).toBe(-SWARM_NODES_ECONOMICS.claimBond * BigInt(claims[2].length));
   // An honest node never loses; the challengers of the refuted claims gained (a second challenger of a claim already

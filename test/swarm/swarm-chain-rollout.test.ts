@@ -7,38 +7,21 @@
  * fabricator's node defends the group as it published it and loses its commit bond. Its later rollouts, refused off
  * chain, are checked on chain all the same. The honest nodes' groups are re-executed and agreed with. Tokens add up.
  */
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { afterAll, expect, test } from 'vitest';
-import type { Anvil } from '../../src/chain/anvil.js';
 import { swarmGetEntry } from '../../src/chain/index.js';
-import { SWARM_NODES_ECONOMICS, startSwarmNodesChain } from '../../src/cli/commands/devnet-swarm.js';
-import { runSwarmNodes, stopSwarmNodes, type SwarmNodeProcess } from './swarm-node-process.js';
+import { SWARM_NODES_ECONOMICS } from '../../src/cli/commands/devnet-swarm.js';
+import { swarmNodesFixture } from './swarm-node-process.js';
 
 const ROUNDS = 2;
 const REQUEST_BOND = SWARM_NODES_ECONOMICS.claimBond / 10n;
 
-let anvil: Anvil | undefined;
-let dir: string | undefined;
-const procs: SwarmNodeProcess[] = [];
-afterAll(async () => {
-  stopSwarmNodes(procs);
-  await anvil?.stop();
-  if (dir) await rm(dir, { recursive: true, force: true });
-});
+const swarm = swarmNodesFixture('swarm-rollout');
+afterAll(() => swarm.stop());
 
 test('a node that commits groups its policy did not generate is challenged by its peers on chain and loses its commit bond; honest groups are agreed with; tokens add up', async () => {
-  const chain = await startSwarmNodesChain();
-  anvil = chain.anvil;
-  dir = await mkdtemp(join(tmpdir(), 'mycel-swarm-rollout-'));
-  const { publicClient, addresses, balance, supply } = chain;
-  const before = await Promise.all(addresses.map(balance));
-  const pool0 = await balance(chain.coordinator);
-  const supply0 = await supply();
-  const { procs: [, , fabricator], codes, events, report } = await runSwarmNodes(chain, {
-    dir,
-    all: procs,
+  const chain = await swarm.start();
+  const { publicClient, addresses } = chain;
+  const { procs: [, , fabricator], codes, events, report, tokens } = await swarm.run({
     timeoutMs: 240_000,
     args: (i) => ['--check', '1', '--model', 'micro', '--seed', String(i + 1), '--pretrain-steps', '0', '--tasks', 'addition', '--split', '2/2', '--completions', '2', '--reexec', '1', '--rounds', String(ROUNDS), ...(i === 2 ? ['--hostile', 'not-reproduced'] : [])],
   });
@@ -72,9 +55,7 @@ test('a node that commits groups its policy did not generate is challenged by it
   // Tokens: the fabricator lost a commit bond per refuted round and kept the bonds of requests for its policy it
   // answered (its honest score claims stand: the untrained policies score 0, so no score share). An honest node loses at most the bonds of requests of its own that were answered (it
   // asks when a peer's blob did not reach it). What the nodes gained plus what was burned left the coordinator.
-  const net = (await Promise.all(addresses.map(balance))).map((a, i) => a - before[i]!);
-  const burned = supply0 - (await supply());
-  const paidOut = pool0 - (await balance(chain.coordinator));
+  const { net, burned, paidOut } = await tokens();
   console.log(`swarm rollouts, ${ROUNDS} rounds: net per node ${net.map((n) => `${Number(n) / 1e18} MYC`).join(', ')}; burned ${Number(burned) / 1e18}; left the coordinator ${Number(paidOut) / 1e18}`);
   const requestsOf = (i: number, node: string) => BigInt(events[i]!.filter((e) => e.action === 'request-policy' && (node === undefined || e.node === node)).length);
   expect(net[2], report).toBe(-SWARM_NODES_ECONOMICS.commitBond * BigInt(refuted.length) + REQUEST_BOND * (requestsOf(0, addresses[2]!) + requestsOf(1, addresses[2]!)));

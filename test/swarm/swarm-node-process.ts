@@ -1,8 +1,9 @@
 /** A `mycel swarm start` process of the built CLI, its JSON events and stderr collected (for the swarm-on-chain tests). */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { writeFile } from 'node:fs/promises';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { SwarmNodesChain } from '../../src/cli/commands/devnet-swarm.js';
+import { startSwarmNodesChain, type SwarmNodesChain } from '../../src/cli/commands/devnet-swarm.js';
 import { MYCEL_MAIN } from '../cli/spawn-mycel.js';
 
 export type SwarmNodeProcess = { child: ChildProcess; events: Record<string, unknown>[]; stderr: string; ready: Promise<Record<string, unknown>>; exited: Promise<number | null> };
@@ -42,31 +43,66 @@ export async function writeKeyFiles(dir: string, keys: readonly string[]): Promi
   }));
 }
 
-/** What a run of the swarm's node processes left: each process, its exit code (or 'still running'), its chain events, and a report for assertion messages. */
-export type SwarmNodesRun = { procs: SwarmNodeProcess[]; codes: (number | null)[] | 'still running'; events: Record<string, unknown>[][]; report: string };
+/**
+ * What a run of the swarm's node processes left: each process, its exit code (or 'still running'), its chain events, a
+ * report for assertion messages, and the tokens' account since the nodes started: what each node gained (`net`), what
+ * was burned and what left the coordinator (`paidOut`; they add up when nothing else moved).
+ */
+export type SwarmNodesRun = {
+  procs: SwarmNodeProcess[];
+  codes: (number | null)[] | 'still running';
+  events: Record<string, unknown>[][];
+  report: string;
+  tokens(): Promise<{ net: bigint[]; burned: bigint; paidOut: bigint }>;
+};
 
 /**
- * Plays `chain`'s rounds with one `mycel swarm start` process per key (node 0 the others' bootstrap), each with the
- * chain's flags, its data dir under `dir` and `args(i)` (its swarm flags, a hostile kind); mines to round 0 once all
- * are ready, and waits for every process to exit, or `timeoutMs` (so that a node that does not finish is reported with
- * what it did). The processes are added to `all` (stopSwarmNodes kills what is left). MYCEL_SWARM_CHAIN_LOG=FILE
- * keeps every event and stderr.
+ * One test file's swarm of node processes on anvil: `start` deploys the chain (startSwarmNodesChain) and makes a data
+ * dir; `run` plays its rounds with one `mycel swarm start` process per key (node 0 the others' bootstrap), each with
+ * the chain's flags, its data dir and `args(i)` (its swarm flags, a hostile kind), mining to round 0 once all are
+ * ready, and waits for every process to exit, or `timeoutMs` (so that a node that does not finish is reported with
+ * what it did); `stop` (afterAll) kills what is left and removes the chain and the dir. MYCEL_SWARM_CHAIN_LOG=FILE keeps
+ * every event and stderr.
  */
-export async function runSwarmNodes(chain: SwarmNodesChain, o: { dir: string; args(i: number): string[]; all: SwarmNodeProcess[]; timeoutMs?: number }): Promise<SwarmNodesRun> {
-  const keyFiles = await writeKeyFiles(o.dir, chain.keys);
-  const argsOf = (i: number) => [
-    '--rpc', chain.anvil.rpcUrl, '--key-file', keyFiles[i]!, '--coordinator', chain.coordinator, ...o.args(i),
-    '--data-dir', join(o.dir, `data-${i}`), '--port', '0', '--host', '127.0.0.1', '--json',
-  ];
-  const first = startSwarmNode(argsOf(0), o.all);
-  const ready = await Promise.race([first.ready, first.exited.then((code) => { throw new Error(`node 0 exited with ${code}: ${first.stderr}`); })]);
-  const bootstrap = (ready.multiaddrs as string[])[0]!;
-  const procs = [first, ...chain.keys.slice(1).map((_, i) => startSwarmNode([...argsOf(i + 1), '--bootstrap', bootstrap], o.all))];
-  await Promise.all(procs.map((p) => p.ready));
-  await chain.mineToStart();
-  const exited = Promise.all(procs.map((p) => p.exited));
-  const codes = await (o.timeoutMs === undefined ? exited : Promise.race([exited, new Promise<'still running'>((r) => setTimeout(() => r('still running'), o.timeoutMs))]));
-  if (process.env.MYCEL_SWARM_CHAIN_LOG) await writeFile(process.env.MYCEL_SWARM_CHAIN_LOG, procs.map((p, i) => `node ${i}\n${p.events.map((e) => JSON.stringify(e)).join('\n')}\n${p.stderr}`).join('\n\n'));
-  const report = procs.map((p, i) => `node ${i} (exit ${Array.isArray(codes) ? codes[i] : codes}):\n${p.events.filter((e) => e.type === 'chain' || e.type === 'chain-done').map((e) => `  ${JSON.stringify(e)}`).join('\n')}\n${p.stderr.split('\n').slice(-8).join('\n')}`).join('\n');
-  return { procs, codes, events: procs.map((p) => p.events.filter((e) => e.type === 'chain')), report };
+export function swarmNodesFixture(prefix: string) {
+  const all: SwarmNodeProcess[] = [];
+  let chain: SwarmNodesChain | undefined;
+  let dir: string | undefined;
+  return {
+    async start(...args: Parameters<typeof startSwarmNodesChain>): Promise<SwarmNodesChain> {
+      chain = await startSwarmNodesChain(...args);
+      dir = await mkdtemp(join(tmpdir(), `mycel-${prefix}-`));
+      return chain;
+    },
+    async run(o: { args(i: number): string[]; timeoutMs?: number }): Promise<SwarmNodesRun> {
+      const [c, d] = [chain!, dir!];
+      const [before, pool0, supply0] = await Promise.all([Promise.all(c.addresses.map(c.balance)), c.balance(c.coordinator), c.supply()]);
+      const keyFiles = await writeKeyFiles(d, c.keys);
+      const argsOf = (i: number) => [
+        '--rpc', c.anvil.rpcUrl, '--key-file', keyFiles[i]!, '--coordinator', c.coordinator, ...o.args(i),
+        '--data-dir', join(d, `data-${i}`), '--port', '0', '--host', '127.0.0.1', '--json',
+      ];
+      const first = startSwarmNode(argsOf(0), all);
+      const ready = await Promise.race([first.ready, first.exited.then((code) => { throw new Error(`node 0 exited with ${code}: ${first.stderr}`); })]);
+      const bootstrap = (ready.multiaddrs as string[])[0]!;
+      const procs = [first, ...c.keys.slice(1).map((_, i) => startSwarmNode([...argsOf(i + 1), '--bootstrap', bootstrap], all))];
+      await Promise.all(procs.map((p) => p.ready));
+      await c.mineToStart();
+      const exited = Promise.all(procs.map((p) => p.exited));
+      const codes = await (o.timeoutMs === undefined ? exited : Promise.race([exited, new Promise<'still running'>((r) => setTimeout(() => r('still running'), o.timeoutMs))]));
+      if (process.env.MYCEL_SWARM_CHAIN_LOG) await writeFile(process.env.MYCEL_SWARM_CHAIN_LOG, procs.map((p, i) => `node ${i}\n${p.events.map((e) => JSON.stringify(e)).join('\n')}\n${p.stderr}`).join('\n\n'));
+      const report = procs.map((p, i) => `node ${i} (exit ${Array.isArray(codes) ? codes[i] : codes}):\n${p.events.filter((e) => e.type === 'chain' || e.type === 'chain-done').map((e) => `  ${JSON.stringify(e)}`).join('\n')}\n${p.stderr.split('\n').slice(-8).join('\n')}`).join('\n');
+      const tokens = async () => ({
+        net: (await Promise.all(c.addresses.map(c.balance))).map((x, i) => x - before[i]!),
+        burned: supply0 - (await c.supply()),
+        paidOut: pool0 - (await c.balance(c.coordinator)),
+      });
+      return { procs, codes, events: procs.map((p) => p.events.filter((e) => e.type === 'chain')), report, tokens };
+    },
+    async stop(): Promise<void> {
+      stopSwarmNodes(all);
+      await chain?.anvil.stop();
+      if (dir) await rm(dir, { recursive: true, force: true });
+    },
+  };
 }
