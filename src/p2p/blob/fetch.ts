@@ -47,6 +47,14 @@ const REDISCOVER_DELAY_MS = 500;
  * the same peer and was skipped as already tried: no replica was fetched from its publisher in four runs.
  */
 const UNREACHABLE_RETRY_MS = 2_000;
+/**
+ * How long one provider lookup may run, past `timeoutMs` if need be: the fetch does not give up while a lookup is under
+ * way. It did: each fetch attempt (node/p2p.ts getBlobTo: 5 s, then 10 s, 20 s) ended its lookup when the attempt ran
+ * out, and on a loaded machine a lookup took 9-25 s (bench scale, 50 nodes, event loops lagging 8 s at p99): the
+ * first attempts' lookups were cut before any answer came, each next one began from scratch, and 3 of 3 fetches by
+ * CID failed within 60 s with two holders up. kad-dht sets no bound of its own when it is given a signal.
+ */
+const LOOKUP_TIMEOUT_MS = 30_000;
 
 export async function fetchBlob(options: FetchOptions): Promise<FetchStats> {
   const { cid, store, reputation } = options;
@@ -71,6 +79,8 @@ export async function fetchBlob(options: FetchOptions): Promise<FetchStats> {
   const notify = (): void => wake.resolve();
   let lastLive = Date.now();
   let discovering = false;
+  /** The next lookup, once the last has ended with no live provider (one pending at a time). */
+  let rediscover: ReturnType<typeof setTimeout> | undefined;
   let tooLarge: BlobTooLargeError | undefined;
 
   const drop = (p: Provider, reason: string): void => {
@@ -85,9 +95,13 @@ export async function fetchBlob(options: FetchOptions): Promise<FetchStats> {
   const discover = (): void => {
     if (discovering || signal.aborted) return;
     discovering = true;
+    const lookupEnded = new AbortController();
+    const timer = setTimeout(() => lookupEnded.abort(), Math.max(options.timeoutMs, LOOKUP_TIMEOUT_MS));
+    const lookup = anySignal([signal, lookupEnded.signal]);
+    setMaxListeners(Infinity, lookup); // one listener per DHT query path and peer
     void (async () => {
       try {
-        for await (const peer of options.findProviders(cid, signal)) {
+        for await (const peer of options.findProviders(cid, lookup)) {
           const key = peer.toString();
           const known = providers.get(key);
           const retry = known?.unreachableAt !== undefined && Date.now() - known.unreachableAt >= UNREACHABLE_RETRY_MS;
@@ -99,6 +113,8 @@ export async function fetchBlob(options: FetchOptions): Promise<FetchStats> {
       } catch {
         // A failed lookup is like an empty one: the loop below retries while time remains.
       } finally {
+        clearTimeout(timer);
+        lookup.clear();
         discovering = false;
         notify();
       }
@@ -214,11 +230,15 @@ export async function fetchBlob(options: FetchOptions): Promise<FetchStats> {
         }
       }
 
-      if (live.length === 0 && inflight === 0) {
+      // Given up only once a lookup has ended with no provider live for timeoutMs, never in the middle of one.
+      if (live.length === 0 && inflight === 0 && !discovering) {
         if (Date.now() - lastLive > options.timeoutMs) {
           throw new NoProvidersError(cid.toString(), options.timeoutMs, stats.providersDropped);
         }
-        if (!discovering) setTimeout(discover, REDISCOVER_DELAY_MS);
+        rediscover ??= setTimeout(() => {
+          rediscover = undefined;
+          discover();
+        }, REDISCOVER_DELAY_MS);
       }
       await Promise.race([wake.promise, sleep(Math.min(CHUNK_TIMEOUT_MS, REDISCOVER_DELAY_MS * 2))]);
       wake = defer();
@@ -228,6 +248,7 @@ export async function fetchBlob(options: FetchOptions): Promise<FetchStats> {
   } finally {
     ended = true;
     clearInterval(flusher);
+    clearTimeout(rediscover);
     controller.abort();
     signal.clear();
     for (const p of providers.values()) for (const r of p.all) r.close();
