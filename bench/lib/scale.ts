@@ -359,8 +359,10 @@ export async function simulateScale(o: ScaleOptions): Promise<ScaleResult> {
       };
       // Two replicas, fetched from the publisher as a role fetches from the announcer.
       // They stay out of the churn until the fetches by CID are done: stopped, they left no holder up, and a trial
-      // measured nothing (a 50-node run: the one replica made was stopped before the fetches, 0 fetches of 3).
+      // measured nothing (a 50-node run: the one replica made was stopped before the fetches, 0 fetches of 3). So do
+      // the fetchers: one stopped and back up before its fetch's time ran out was counted as a fetch that failed.
       const replicas = upNodes(held).filter((n) => n.kind === 'plain' && !n.busy).sort(() => Math.random() - 0.5).slice(0, 2);
+      const trialNodes = [...replicas];
       for (const n of replicas) n.busy = true;
       try {
         stats.blobReplicasTried += replicas.length;
@@ -370,7 +372,9 @@ export async function simulateScale(o: ScaleOptions): Promise<ScaleResult> {
         stats.stops++;
         await stop(publisher);
         publisher.busy = false;
-        const fetchers = upNodes(held).filter((n) => n.kind === 'plain').sort(() => Math.random() - 0.5).slice(0, 3);
+        const fetchers = upNodes(held).filter((n) => n.kind === 'plain' && !n.busy).sort(() => Math.random() - 0.5).slice(0, 3);
+        for (const n of fetchers) n.busy = true;
+        trialNodes.push(...fetchers);
         await Promise.all(fetchers.map(async (n) => {
           if (![...held].some((h) => !nodes[h].down)) {
             stats.blobNoHolder++;
@@ -381,12 +385,11 @@ export async function simulateScale(o: ScaleOptions): Promise<ScaleResult> {
             await fetchInto(n);
             stats.blobOk++;
           } catch (error) {
-            if (!n.down) log(`blob ${cid.slice(0, 12)}… not fetched by ${n.name}: ${(error as Error).message.split('\n')[0]}`);
-            else stats.blobFetches--; // stopped by the churn meanwhile: not a fetch that failed
+            log(`blob ${cid.slice(0, 12)}… not fetched by ${n.name}: ${(error as Error).message.split('\n')[0]}`);
           }
         }));
       } finally {
-        for (const n of replicas) n.busy = false;
+        for (const n of trialNodes) n.busy = false;
       }
       bounces.push(sleep(1000 * downMin).then(async () => {
         if (ended.signal.aborted) return;

@@ -6,6 +6,7 @@
 import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { hexToBytes, type Hex } from 'viem';
+import { NodeStoppedError } from '../p2p/errors.js';
 import { identityFromRaw } from '../p2p/identity.js';
 import { MycelNode } from '../p2p/node.js';
 import { sleep } from './context.js';
@@ -62,7 +63,7 @@ export async function getBlobTo(node: MycelNode, cid: string, out: string, o: { 
       await node.exportBlob(cid, out);
       return;
     } catch (error) {
-      if (o.signal?.aborted || i >= (o.attempts ?? 8)) throw error;
+      if (o.signal?.aborted || error instanceof NodeStoppedError || i >= (o.attempts ?? 8)) throw error;
       await sleep(250, o.signal);
     }
   }

@@ -62,6 +62,14 @@ export class NodeNotRunningError extends MycelError {
   }
 }
 
+/** A call on a MycelNode that has been stopped (or a fetch under way when it was). */
+export class NodeStoppedError extends MycelError {
+  override name = 'NodeStoppedError';
+  constructor(what: string) {
+    super(`Cannot ${what}: this node has been stopped.`, { metaMessages: ['Start the node again, then retry.'] });
+  }
+}
+
 export class MalformedMessageError extends MycelError {
   override name = 'MalformedMessageError';
 }

@@ -20,6 +20,7 @@ import { peersToTrim, type TrimLimits } from './trim.js';
 import { fetchBlob, type FetchStats } from './blob/fetch.js';
 import { parseBlobCid } from './blob/manifest.js';
 import { BLOB_PROTOCOL, BlobRequester, BlobServer } from './blob/protocol.js';
+import { NodeStoppedError } from './errors.js';
 import { BlobStore, type Progress } from './blob/store.js';
 
 export type NodeOptions = Omit<HostOptions, 'reputation' | 'relay' | 'maxConnections'> & {
@@ -330,6 +331,8 @@ export class MycelNode {
    */
   async fetch(cidText: string, options: { onProgress?: Progress; signal?: AbortSignal; timeoutMs?: number; providers?: readonly string[]; maxBytes?: number } = {}): Promise<FetchStats> {
     const cid = parseBlobCid(cidText);
+    // Not a lookup that fails (kad-dht is stopped) again and again until timeoutMs: a retrying caller went on for minutes.
+    if (this.stopped) throw new NodeStoppedError(`fetch ${cidText}`);
     const controller = new AbortController();
     const signal = anySignal([options.signal, controller.signal]); // not AbortSignal.any: see fetchBlob
     setMaxListeners(Infinity, signal); // one listener per provider stream and DHT path
@@ -393,7 +396,7 @@ export class MycelNode {
     this.stopped = true;
     clearTimeout(this.lookupTimer);
     clearInterval(this.trimTimer);
-    for (const t of this.transfers) t.abort(new Error('node stopping'));
+    for (const t of this.transfers) t.abort(new NodeStoppedError('finish a blob transfer'));
     await this.server.stop().catch(() => undefined);
     for (const topic of this.topics.values()) topic.close();
     await this.host.stop();
