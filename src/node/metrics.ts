@@ -37,6 +37,8 @@ export type NodeMetrics = {
 };
 
 const tokens = (v: bigint) => Number(formatUnits(v, 18));
+/** Jobs whose training series (tokens/s, loss, step) are kept: a node trains or re-executes a few at a time. */
+export const TRAIN_JOBS_SHOWN = 4;
 
 export function createNodeMetrics(source: MetricsSource): NodeMetrics {
   const registry = new Registry();
@@ -97,6 +99,8 @@ export function createNodeMetrics(source: MetricsSource): NodeMetrics {
   const trainTps = new Gauge({ name: 'mycel_train_tokens_per_second', help: 'training throughput of the job being trained or re-executed', labelNames: ['job'], registers: [registry] });
   const trainLoss = new Gauge({ name: 'mycel_train_loss', help: 'training loss at the last reported step', labelNames: ['job'], registers: [registry] });
   const trainStep = new Gauge({ name: 'mycel_train_step', help: 'last reported training step', labelNames: ['job'], registers: [registry] });
+  /** The jobs with training series, the most recently reported last. */
+  const trainedJobs = new Set<string>();
   const rounds = new Gauge({ name: 'mycel_swarm_round', help: 'the last swarm round this node finished', registers: [registry] });
   const roundFigures = new Gauge({ name: 'mycel_swarm_round_value', help: 'figures of the last swarm round: loss, reward, accuracy (SAPO), dropped peers', labelNames: ['figure'], registers: [registry] });
   const rollouts = new Counter({ name: 'mycel_swarm_rollouts_total', help: 'SAPO rollouts received from peers (in) and sent (out)', labelNames: ['direction'], registers: [registry] });
@@ -110,6 +114,14 @@ export function createNodeMetrics(source: MetricsSource): NodeMetrics {
         gas.inc({ action: e.action }, Number(e.gas));
         if (e.action.startsWith('dispute ')) moves.inc();
       } else if (e.type === 'train') {
+        // The most recently reported jobs only: a series per job ever trained grew with every job a node ran.
+        trainedJobs.delete(e.jobId);
+        trainedJobs.add(e.jobId);
+        if (trainedJobs.size > TRAIN_JOBS_SHOWN) {
+          const oldest = trainedJobs.values().next().value!;
+          trainedJobs.delete(oldest);
+          for (const gauge of [trainTps, trainLoss, trainStep]) gauge.remove({ job: oldest });
+        }
         trainTps.set({ job: e.jobId }, e.tokensPerSecond);
         trainLoss.set({ job: e.jobId }, e.loss);
         trainStep.set({ job: e.jobId }, e.step);

@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { approve, claimJob, postJob } from '../../src/chain/index.js';
 import { NodeRegistryAbi } from '../../src/chain/generated/NodeRegistry.js';
-import { createNodeMetrics, serveMetrics } from '../../src/node/metrics.js';
+import { createNodeMetrics, serveMetrics, TRAIN_JOBS_SHOWN } from '../../src/node/metrics.js';
 import { putBlob, startP2p } from '../../src/node/p2p.js';
 import { Announcements } from '../../src/node/announce.js';
 import type { MycelNode } from '../../src/p2p/node.js';
@@ -83,5 +83,18 @@ describe('node metrics', () => {
     expect(value(text, 'mycel_swarm_bytes_sent_total')).toBe(4096);
     expect(value(text, 'mycel_blob_bytes', { direction: 'published' })).toBe(1234);
     expect(text).not.toMatch(/mycel_stake_tokens\{/);
+  });
+
+  // A series per job ever trained: a node running for weeks (issue 11's soak) kept three more for every job it ran.
+  it('keep training series for the most recent jobs only', async () => {
+    const metrics = createNodeMetrics({ name: 'solver', p2p });
+    for (let job = 0; job < 50; job++) metrics.observe({ type: 'train', node: 'solver', jobId: String(job), step: 4, steps: 4, loss: job, tokensPerSecond: 100 });
+    metrics.observe({ type: 'train', node: 'solver', jobId: '46', step: 4, steps: 4, loss: 46, tokensPerSecond: 100 }); // reported again: kept
+    metrics.observe({ type: 'train', node: 'solver', jobId: '50', step: 1, steps: 4, loss: 7, tokensPerSecond: 100 });
+    const text = await metrics.registry.metrics();
+    const jobs = (metric: string) => text.split('\n').filter((l) => l.startsWith(`${metric}{`)).map((l) => /job="(\d+)"/.exec(l)![1]);
+    for (const metric of ['mycel_train_loss', 'mycel_train_step', 'mycel_train_tokens_per_second']) expect(jobs(metric).sort()).toEqual(['46', '48', '49', '50']); // before: 51 series each
+    expect(TRAIN_JOBS_SHOWN).toBe(4);
+    expect(value(text, 'mycel_train_loss', { job: '50' })).toBe(7);
   });
 });
