@@ -5,7 +5,7 @@
  * (then play the dispute to its ruling), defend the node's own claim in every dispute opened against it, prove the
  * use of its rollouts by others, and collect. The evaluation is src/swarm/eval-program.ts's program, run and kept in
  * the node's data dir like any job's run, so a dispute is played by the same party code as a market job's
- * (node/dispute.ts playDispute over verify's replayParty).
+ * (swarm-challenges.ts playSwarmDispute: node/dispute.ts playDispute over verify's replayParty).
  *
  * What is not here: the SAPO node's loop calling these each round (`mycel swarm start --rpc` does not yet), and
  * fetching a peer's policy blob to check it (the caller passes the policy).
@@ -30,9 +30,7 @@ import {
   type SwarmProgramOnChain,
 } from '../chain/index.js';
 import { SwarmCoordinatorAbi } from '../chain/generated/SwarmCoordinator.js';
-import { jobFacts } from '../chain/dispute-moves.js';
 import { canonicalJson, leafHash, merkleProof, merkleRoot, runJob, stateHash, stateLeaves, Store, type Hash, type RunRecord, type TrainState } from '../train/index.js';
-import { replayParty, rulesOf } from '../verify/index.js';
 import { evalFacts, evalProgram, evalTreeOf, type EvalProgram, type EvalSpec } from '../swarm/eval-program.js';
 import { buildProgram, policySpec, type PolicyModel } from '../swarm/sapo-policy.js';
 import { SWARM_START_TEMPERATURE, parseSapoConfig, swarmTask, type SapoConfig } from '../swarm/sapo-config.js';
@@ -42,9 +40,9 @@ import { rolloutFacts } from '../swarm/rollout-facts.js';
 import type { AdditionConfig } from '../data/index.js';
 import { MycelError } from '../platform/errors.js';
 import type { Gpt } from '../nn/index.js';
-import { playDispute, type DisputeContext, type DisputeOutcome } from './dispute.js';
+import type { DisputeContext, DisputeOutcome } from './dispute.js';
 import { publishSwarmPolicy } from './swarm-availability.js';
-import { defendChallenges, type Played } from './swarm-challenges.js';
+import { defendChallenges, playSwarmDispute, type Played } from './swarm-challenges.js';
 
 export type SwarmChainContext = Omit<DisputeContext, 'contracts'> & {
   contracts: { disputeGame: Address; coordinator: Address };
@@ -161,11 +159,6 @@ export async function claimSwarmScore(ctx: SwarmChainContext, round: bigint, run
   return (await ctx.publicClient.getTransactionReceipt({ hash })).blockNumber;
 }
 
-const disputeRules = (run: SwarmEvalRun) => {
-  const rules = rulesOf(run.honest);
-  return { rules, facts: jobFacts(rules) };
-};
-
 /**
  * Checks `node`'s claim of round `round` by running the evaluation of its policy (which the caller has: in the swarm,
  * its policy blob) and, when the run roots differ, challenges it and plays the dispute to its ruling as the
@@ -187,17 +180,9 @@ export async function checkSwarmClaim(
   const fromBlock = await ctx.publicClient.getBlockNumber({ cacheTime: 0 });
   const challenged = await swarmChallengeScore(ctx.wallet, { coordinator: ctx.contracts.coordinator, round: o.round, node: o.node, root: mine.claim.runRoot });
   ctx.tx('swarm challengeScore', challenged.gasUsed);
-  const { rules, facts } = disputeRules(mine);
-  const outcome = await playDispute(ctx, {
-    disputeId: challenged.disputeId,
-    jobId: o.round,
-    rules,
-    facts,
-    party: replayParty({ role: 'challenger', program: mine.program, reference: mine.honest, store: mine.store, record: mine.record }),
-    roots: { solver: entry.runRoot, challenger: mine.claim.runRoot },
-    parties: { solver: o.node, challenger: ctx.address },
-    fromBlock,
-    ...(o.signal ? { signal: o.signal } : {}),
+  const outcome = await playSwarmDispute(ctx, {
+    disputeId: challenged.disputeId, round: o.round, role: 'challenger', reference: mine.honest, run: mine,
+    roots: { solver: entry.runRoot, challenger: mine.claim.runRoot }, opponent: o.node, fromBlock, ...(o.signal ? { signal: o.signal } : {}),
   });
   ctx.log(`round ${o.round}: dispute ${challenged.disputeId} over ${o.node}'s score: ${outcome.loser} lost at ${outcome.at}`);
   return { agreed: false, disputeId: challenged.disputeId, outcome };
@@ -214,7 +199,6 @@ export async function defendSwarmClaim(
   ctx: SwarmChainContext,
   o: { round: bigint; run: SwarmEvalRun; fromBlock: bigint; policy?: TrainState; withhold?: boolean; signal?: AbortSignal },
 ): Promise<Played[]> {
-  const { rules, facts } = disputeRules(o.run);
   let answered = false;
   return defendChallenges(ctx, {
     eventName: 'ScoreChallenged',
@@ -237,16 +221,9 @@ export async function defendSwarmClaim(
     },
     play: (c) => {
       ctx.log(`round ${o.round}: ${c.challenger} challenged my score (dispute ${c.disputeId}): defending`);
-      return playDispute(ctx, {
-        disputeId: c.disputeId,
-        jobId: o.round,
-        rules,
-        facts,
-        party: replayParty({ role: 'solver', program: o.run.program, reference: o.run.honest, store: o.run.store, record: o.run.record }),
-        roots: { solver: o.run.claim.runRoot, challenger: c.challengerRoot },
-        parties: { solver: ctx.address, challenger: c.challenger },
-        fromBlock: c.blockNumber,
-        ...(o.signal ? { signal: o.signal } : {}),
+      return playSwarmDispute(ctx, {
+        disputeId: c.disputeId, round: o.round, role: 'solver', reference: o.run.honest, run: o.run,
+        roots: { solver: o.run.claim.runRoot, challenger: c.challengerRoot }, opponent: c.challenger, fromBlock: c.blockNumber, ...(o.signal ? { signal: o.signal } : {}),
       });
     },
   });

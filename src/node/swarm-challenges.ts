@@ -1,12 +1,16 @@
 /**
- * The loop every defence of a swarm node runs (its score claim, its GRPO step, its rollout groups): watch the
- * coordinator's events that open a dispute against the node, start playing each new one as the solver, and return
+ * What every swarm dispute a node plays shares (its score claim, its GRPO step, its rollout groups, as the solver or the
+ * challenger): playing one over a program the node ran, and the loop of every defence, which watches the
+ * coordinator's events that open a dispute against the node, starts playing each new one as the solver, and returns
  * the outcomes once the window for challenges has closed and every dispute is ruled.
  */
 import { parseEventLogs, type Address, type Hex } from 'viem';
 import { getContractEvents } from 'viem/actions';
 import { SwarmCoordinatorAbi } from '../chain/generated/SwarmCoordinator.js';
-import type { DisputeOutcome } from './dispute.js';
+import { jobFacts } from '../chain/dispute-moves.js';
+import { replayParty, rulesOf, type PartyOptions } from '../verify/index.js';
+import type { JobProgram } from '../train/index.js';
+import { playDispute, type DisputeOutcome } from './dispute.js';
 import type { SwarmChainContext } from './swarm-chain.js';
 
 /** A dispute the node played to its ruling. */
@@ -56,4 +60,27 @@ export async function defendChallenges(
   const failure = results.find((r) => r !== undefined && 'failed' in r);
   if (failure) throw failure.failed;
   return results.filter((r): r is Played => r !== undefined);
+}
+
+/**
+ * Plays dispute `disputeId` over round `round`'s program to its ruling as `role`: `reference` is the honest program
+ * (its rules and facts are the deployment's), `run` this node's run in its data dir (of `reference`, or of what it
+ * claimed instead), `roots` the two parties' run roots, `opponent` the other party.
+ */
+export function playSwarmDispute(
+  ctx: SwarmChainContext,
+  o: { disputeId: bigint; round: bigint; role: 'solver' | 'challenger'; reference: JobProgram; run: Pick<PartyOptions, 'program' | 'store' | 'record'>; roots: { solver: Hex; challenger: Hex }; opponent: Address; fromBlock: bigint; signal?: AbortSignal },
+): Promise<DisputeOutcome> {
+  const rules = rulesOf(o.reference);
+  return playDispute(ctx, {
+    disputeId: o.disputeId,
+    jobId: o.round,
+    rules,
+    facts: jobFacts(rules),
+    party: replayParty({ role: o.role, reference: o.reference, ...o.run }),
+    roots: o.roots,
+    parties: o.role === 'solver' ? { solver: ctx.address, challenger: o.opponent } : { solver: o.opponent, challenger: ctx.address },
+    fromBlock: o.fromBlock,
+    ...(o.signal ? { signal: o.signal } : {}),
+  });
 }

@@ -4,17 +4,16 @@
  * it), check a peer's committed step by re-executing it and challenge it when the run roots differ (then play the
  * dispute to its ruling as the challenger), and defend the node's own step in every dispute opened against it. The
  * step is src/swarm/grpo-step.ts's program; a dispute is played by the market's party code (node/dispute.ts
- * playDispute over verify's replayParty), as a score dispute is.
+ * playDispute over verify's replayParty, through swarm-challenges.ts), as a score dispute is.
  */
 import { join } from 'node:path';
 import type { Address, Hex } from 'viem';
 import { swarmChallengeStep, swarmGetEntry, swarmRolloutLeaf, swarmSchedule, type SwarmUsedGroup } from '../chain/index.js';
-import { jobFacts } from '../chain/dispute-moves.js';
 import { runJob, stateLeaves, Store, type JobProgram, type RunRecord, type TrainState } from '../train/index.js';
-import { adversary, replayParty, rulesOf } from '../verify/index.js';
+import { adversary } from '../verify/index.js';
 import { grpoStepRun, type GrpoStepProgram, type GrpoStepSpec } from '../swarm/grpo-step.js';
-import { playDispute, type DisputeOutcome } from './dispute.js';
-import { defendChallenges, type Played } from './swarm-challenges.js';
+import type { DisputeOutcome } from './dispute.js';
+import { defendChallenges, playSwarmDispute, type Played } from './swarm-challenges.js';
 import type { SwarmChainContext } from './swarm-chain.js';
 
 const hex = (b: Uint8Array): Hex => `0x${Buffer.from(b).toString('hex')}`;
@@ -61,11 +60,6 @@ export function committedStepRoot(prev: TrainState, next: TrainState, used: read
   return `0x${grpoStepRun(stateLeaves(prev), stateLeaves(next), used.map((u) => plain(u.groupHash)), step.layout).runRoot}`;
 }
 
-const disputeRules = (step: GrpoStepProgram) => {
-  const rules = rulesOf(step);
-  return { rules, facts: jobFacts(rules) };
-};
-
 /**
  * Checks `node`'s GRPO step committed in round `round`: `step` is the step rebuilt by this node (the node's committed
  * policy of round - 1 and the rows of the groups its commit lists, from the rollout messages this node received:
@@ -92,17 +86,9 @@ export async function checkSwarmStep(
     prevPolicyLeaves: stateLeaves(o.prev).map(hex), nextPolicyLeaves: stateLeaves(o.next).map(hex), used: o.used,
   });
   ctx.tx('swarm challengeStep', challenged.gasUsed);
-  const { rules, facts } = disputeRules(o.step);
-  const outcome = await playDispute(ctx, {
-    disputeId: challenged.disputeId,
-    jobId: o.round,
-    rules,
-    facts,
-    party: replayParty({ role: 'challenger', program: mine.program, reference: o.step, store: mine.store, record: mine.record }),
-    roots: { solver: theirs, challenger: mine.runRoot },
-    parties: { solver: o.node, challenger: ctx.address },
-    fromBlock,
-    ...(o.signal ? { signal: o.signal } : {}),
+  const outcome = await playSwarmDispute(ctx, {
+    disputeId: challenged.disputeId, round: o.round, role: 'challenger', reference: o.step, run: mine,
+    roots: { solver: theirs, challenger: mine.runRoot }, opponent: o.node, fromBlock, ...(o.signal ? { signal: o.signal } : {}),
   });
   ctx.log(`round ${o.round}: dispute ${challenged.disputeId} over ${o.node}'s GRPO step: ${outcome.loser} lost at ${outcome.at}`);
   return { agreed: false, disputeId: challenged.disputeId, outcome };
@@ -117,7 +103,6 @@ export async function defendSwarmStep(
   ctx: SwarmChainContext,
   o: { round: bigint; run: SwarmStepRun; fromBlock: bigint; signal?: AbortSignal },
 ): Promise<Played[]> {
-  const { rules, facts } = disputeRules(o.run.honest);
   const { useEnd: closes } = await swarmSchedule(ctx.publicClient, { coordinator: ctx.contracts.coordinator, round: o.round - 1n });
   return defendChallenges(ctx, {
     eventName: 'StepChallenged',
@@ -127,16 +112,9 @@ export async function defendSwarmStep(
     ...(o.signal ? { signal: o.signal } : {}),
     play: (c) => {
       ctx.log(`round ${o.round}: ${c.challenger} challenged my GRPO step (dispute ${c.disputeId}): defending`);
-      return playDispute(ctx, {
-        disputeId: c.disputeId,
-        jobId: o.round,
-        rules,
-        facts,
-        party: replayParty({ role: 'solver', program: o.run.program, reference: o.run.honest, store: o.run.store, record: o.run.record }),
-        roots: { solver: c.args.runRoot as Hex, challenger: c.challengerRoot },
-        parties: { solver: ctx.address, challenger: c.challenger },
-        fromBlock: c.blockNumber,
-        ...(o.signal ? { signal: o.signal } : {}),
+      return playSwarmDispute(ctx, {
+        disputeId: c.disputeId, round: o.round, role: 'solver', reference: o.run.honest, run: o.run,
+        roots: { solver: c.args.runRoot as Hex, challenger: c.challengerRoot }, opponent: c.challenger, fromBlock: c.blockNumber, ...(o.signal ? { signal: o.signal } : {}),
       });
     },
   });
