@@ -20,20 +20,20 @@
  * decoding would drop or trim, so "right" (the generated ids are the answer's ids then END) is exactly the task's own
  * verifier on the generated text (a test checks both on every row).
  */
-import { CharTokenizer, END_ID, PAD_ID, TASKS, TASK_ALPHABET, beaconExamples, type TaskExample, type TokenBatch } from '../data/index.js';
+import { CharTokenizer, END_ID, PAD_ID, TASKS, TASK_ALPHABET, beaconExamples, type TaskExample } from '../data/index.js';
 import type { Gpt } from '../nn/index.js';
 import { argmax, cast, compare, expand, noGrad, reshape, slice, sum, take, takeAlong, Tensor, where } from '../tensor/index.js';
 import { MycelError } from '../platform/errors.js';
-import { createSha256, toHex } from '../platform/sha256.js';
+import { toHex } from '../platform/sha256.js';
 import { jobFacts, type JobFacts } from '../chain/dispute-moves.js';
 import { leafHash, merkleProof, merkleRoot, type Hash } from '../train/merkle.js';
 import { fromHex } from '../train/hex.js';
 import type { JobProgram } from '../train/program.js';
-import { canonicalJson } from '../train/spec.js';
 import { headerLeaf, stateHash, stateLeaves, tensorLeaf, type TrainState } from '../train/state.js';
 import { rulesOf } from '../verify/index.js';
 import { buildProgram, policySpec, type PolicyModel } from './sapo-policy.js';
 import { parseSapoConfig } from './sapo-config.js';
+import { NO_BATCH, swarmProgramId } from './swarm-program.js';
 
 /** A policy or run the eval cannot take, and what to do instead. */
 export class SwarmEvalError extends MycelError {
@@ -192,9 +192,6 @@ export type EvalProgram = JobProgram<EvalSpec> & {
   score(state: TrainState): number;
 };
 
-/** No per-step batch: everything a step reads is state or a constant of the step program. */
-const NO_BATCH: TokenBatch = { inputs: new Int32Array(0), targets: new Int32Array(0), mask: new Float32Array(0), shape: [0, 0] };
-
 /**
  * The eval of `policy` (a state of a policy whose model is `model`, tokenizer evalTokenizer's) on round beacon
  * `beacon`. The policy's context must hold the eval's buffer (layout.width positions).
@@ -250,7 +247,7 @@ export function evalProgram(model: Gpt, policy: TrainState, beacon: Uint8Array, 
 
   return {
     spec,
-    id: toHex(createSha256().update(new TextEncoder().encode(canonicalJson(spec))).digest()),
+    id: swarmProgramId(spec),
     tokensPerStep: B,
     tokenizer: evalTokenizer(),
     layout: L,

@@ -26,17 +26,17 @@ import type { Tokenizer } from '../data/index.js';
 import { clipGradNorm, valueAndGrad, type Params } from '../nn/index.js';
 import { cast, concat, reshape, slice, Tensor } from '../tensor/index.js';
 import { MycelError } from '../platform/errors.js';
-import { createSha256, toHex } from '../platform/sha256.js';
+import { toHex } from '../platform/sha256.js';
 import { fromHex } from '../train/hex.js';
 import { merkleRoot, type Hash } from '../train/merkle.js';
 import { runCommitment } from '../train/commitment.js';
 import type { JobProgram, TrainProgram } from '../train/program.js';
-import { canonicalJson } from '../train/spec.js';
 import { headerLeaf, namedLeaf, stateHash, type TrainState } from '../train/state.js';
 import { chunkRoot, commitmentFromChunkRoot } from '../train/tensor-commitment.js';
 import { groupAdvantages, grpoBatch, grpoLoss } from './grpo.js';
 import type { Rollout, RolloutGroup } from './rollout-message.js';
 import type { SapoConfig } from './sapo-config.js';
+import { NO_BATCH, swarmProgramId } from './swarm-program.js';
 
 /** A GRPO step that cannot be built as asked, and what to do instead. */
 export class GrpoStepError extends MycelError {
@@ -152,11 +152,6 @@ export type GrpoStepProgram = JobProgram<GrpoStepSpec> & {
   policyOf(state: TrainState): TrainState;
 };
 
-/** No per-step batch: a one-step swarm program (this step, the rollout program) reads its data from the state. */
-export const NO_BATCH = { inputs: new Int32Array(0), targets: new Int32Array(0), mask: new Float32Array(0), shape: [0, 0] as [number, number] };
-
-/** A swarm program's id: the SHA-256 of its spec's canonical JSON. */
-export const swarmProgramId = (spec: object): string => toHex(createSha256().update(new TextEncoder().encode(canonicalJson(spec))).digest());
 
 /**
  * The GRPO step of `start` (a state of `policy`) on `groups` (rows from groupRows, in batch order, at most own +

@@ -38,7 +38,8 @@ import type { JobProgram, TrainProgram } from '../train/program.js';
 import { headerLeaf, namedLeaf, stateHash, tensorLeaf, type TrainState } from '../train/state.js';
 import { commitmentFromChunkRoot } from '../train/tensor-commitment.js';
 import { ADVANTAGE_EPS } from './grpo.js';
-import { groupHash, NO_BATCH, oneStepRun, swarmProgramId } from './grpo-step.js';
+import { groupHash, oneStepRun } from './grpo-step.js';
+import { NO_BATCH, swarmProgramId } from './swarm-program.js';
 import { rolloutUniforms } from './rollout-seeds.js';
 import { swarmTask, type SapoConfig } from './sapo-config.js';
 
