@@ -11,6 +11,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { getHeapSpaceStatistics, setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
+import { anySignal } from 'any-signal';
 import { getBlockNumber } from 'viem/actions';
 import type { NodeEvent } from '../../src/node/context.js';
 import { bootstrapAddr } from '../../src/node/p2p.js';
@@ -182,18 +183,26 @@ export async function soak(o: SoakOptions): Promise<SoakResult> {
         // A job that does not settle within JOB_STALL_MS is counted as stalled and its lane goes on: awaited without
         // a bound, two stalled jobs held a 50-minute run idle from its 20th minute on, and its slope then measured an
         // idle node.
-        const stall = AbortSignal.timeout(JOB_STALL_MS);
+        // A timer cleared when the job settles (AbortSignal.timeout's stays for its 10 minutes), and anySignal, cleared
+        // too, not AbortSignal.any: Node 20 keeps every signal made from a long-lived one (ac's) for good, and the
+        // harness itself grew with every job it posted.
+        const stall = new AbortController();
+        const stallTimer = setTimeout(() => stall.abort(), JOB_STALL_MS);
+        const waiting = anySignal([ac.signal, stall.signal, o.signal]);
         try {
-          r = await awaitJob(submitter, jobId, AbortSignal.any([ac.signal, stall, ...(o.signal ? [o.signal] : [])]), spec);
+          r = await awaitJob(submitter, jobId, waiting, spec);
         } catch (error) {
           if (o.signal?.aborted) return; // ended early: the samples so far are the result
-          if (stall.aborted) {
+          if (stall.signal.aborted) {
             jobsStalled++;
             problems.push(`submitter: job ${jobId} did not settle within ${JOB_STALL_MS / 60_000} minutes`);
             if (problems.length > 20) problems.shift();
             continue;
           }
           throw error;
+        } finally {
+          clearTimeout(stallTimer);
+          waiting.clear();
         }
         // A job settled in the warm-up (its first minutes, or before warmupJobs had settled) is not the run's.
         if (settled() < warmupJobs || elapsed() < minWarmup) jobsWarmup++;
