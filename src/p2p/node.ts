@@ -60,6 +60,9 @@ const LOOKUP_TIMEOUT_MS = 5_000;
 const PROVIDE_TIMEOUT_MS = 10_000;
 /** How long an announcement nobody waits for may take (MycelNode.provide). */
 const BACKGROUND_PROVIDE_TIMEOUT_MS = 120_000;
+/** A provide that reached no peer is tried again after this, then after twice as long each time, up to REANNOUNCE_MAX_MS. */
+const REANNOUNCE_FIRST_MS = 5_000;
+const REANNOUNCE_MAX_MS = 10 * 60_000;
 
 export class MycelNode {
   readonly store: BlobStore;
@@ -67,6 +70,9 @@ export class MycelNode {
   private readonly topics = new Map<string, GossipTopic<Schemas>>();
   private readonly transfers = new Set<AbortController>();
   private readonly provided = new Set<string>();
+  /** Announcements to try again (their last provide reached no peer), and how many times each was tried. */
+  private readonly reannouncing = new Map<string, ReturnType<typeof setTimeout>>();
+  private readonly reannounceAttempts = new Map<string, number>();
   /**
    * Connected peers that speak our DHT. A browser tab runs none, and kad-dht waits (up to the provide timeout) for
    * a DHT peer to arrive before it stores a provider record: with only tabs connected, every `putFile` stalled 10 s.
@@ -262,6 +268,9 @@ export class MycelNode {
    */
   async removeBlob(cidText: string): Promise<void> {
     this.provided.delete(cidText);
+    clearTimeout(this.reannouncing.get(cidText));
+    this.reannouncing.delete(cidText);
+    this.reannounceAttempts.delete(cidText);
     this.server.forget(cidText);
     const cid = parseBlobCid(cidText);
     await this.host.contentRouting.cancelReprovide(cid).catch(() => undefined);
@@ -313,16 +322,39 @@ export class MycelNode {
    * (a blob just fetched, records skipped while no DHT peer was connected) get BACKGROUND_PROVIDE_TIMEOUT_MS: kad-dht
    * sends the record only once its query for the closest peers has finished, so a provide cut short stores nothing,
    * and under load (bench scale, 24 nodes, load 11) the publisher's own provide took 9–11 s: replicas cut at 10 s
-   * were never found by CID once the publisher left.
+   * were never found by CID once the publisher left. A provide that stored the record on no peer is tried again later.
    */
-  private async provide(cid: string, timeoutMs = BACKGROUND_PROVIDE_TIMEOUT_MS): Promise<boolean> {
-    if (this.stopped || this.dhtPeers.size === 0) return false;
+  private async provide(cid: string, timeoutMs = BACKGROUND_PROVIDE_TIMEOUT_MS): Promise<void> {
+    if (this.stopped || this.dhtPeers.size === 0) return;
+    clearTimeout(this.reannouncing.get(cid));
+    this.reannouncing.delete(cid);
+    let stored = 0;
     try {
-      await this.host.contentRouting.provide(parseBlobCid(cid), { signal: AbortSignal.timeout(timeoutMs) });
-      return true;
+      for await (const event of this.host.services.dht.provide(parseBlobCid(cid), { signal: AbortSignal.timeout(timeoutMs) })) {
+        if (event.name === 'PEER_RESPONSE' && event.messageName === 'ADD_PROVIDER') stored++;
+      }
     } catch {
-      return false;
+      // Timed out: like a provide that reached no peer, below.
     }
+    if (stored === 0) this.reannounceLater(cid);
+    else this.reannounceAttempts.delete(cid);
+  }
+
+  /**
+   * Announces `cid` again after a pause when its record reached no peer, as long as this node still holds it: kad-dht
+   * itself announces again only after 24 hours. A replica's provide under load (bench scale, 50 nodes, event loops
+   * lagging 10 s at p99) had every one of its 20 requests time out and stored nothing: that replica could not be found by CID.
+   */
+  private reannounceLater(cid: string): void {
+    if (this.stopped || !this.provided.has(cid)) return;
+    const attempt = (this.reannounceAttempts.get(cid) ?? 0) + 1;
+    this.reannounceAttempts.set(cid, attempt);
+    const timer = setTimeout(() => {
+      this.reannouncing.delete(cid);
+      void this.provide(cid);
+    }, Math.min(REANNOUNCE_MAX_MS, REANNOUNCE_FIRST_MS * 2 ** (attempt - 1)));
+    timer.unref?.();
+    this.reannouncing.set(cid, timer);
   }
 
   /**
@@ -396,6 +428,7 @@ export class MycelNode {
     this.stopped = true;
     clearTimeout(this.lookupTimer);
     clearInterval(this.trimTimer);
+    for (const timer of this.reannouncing.values()) clearTimeout(timer);
     for (const t of this.transfers) t.abort(new NodeStoppedError('finish a blob transfer'));
     await this.server.stop().catch(() => undefined);
     for (const topic of this.topics.values()) topic.close();

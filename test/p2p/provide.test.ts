@@ -83,3 +83,35 @@ describe('announcing a blob a node fetched', () => {
     await waitFor(async () => (await providers.getProviders(parseBlobCid(cid))).some((p) => p.toString() === fetcher.peerId.toString()), 20_000, "the fetcher's provider record on the publisher");
   }, 60_000);
 });
+
+describe('a provider record that reached no peer', () => {
+  let nodes: MycelNode[] = [];
+  let silent: Libp2p | undefined;
+  afterAll(async () => {
+    await silent?.stop();
+    await Promise.all(nodes.map((n) => n.stop()));
+  });
+
+  // kad-dht announces a record again only after 24 hours. A replica whose provide had every request time out (bench
+  // scale, 50 nodes, event loops lagging 10 s) stored its record nowhere and could not be found by CID. Here the
+  // node's only DHT peer at first answers no DHT request.
+  it('is announced again, and reaches a DHT peer that joins later', async () => {
+    const dir = await tempDir();
+    const node = await MycelNode.start({ identity: identityFromRaw(randomSecp256k1()), dataDir: dir, host: '127.0.0.1', tcpPort: 0, wsPort: -1, bootstrap: [], provideTimeoutMs: 1_000 });
+    nodes = [node];
+    silent = await createLibp2p({ transports: [tcp()], connectionEncrypters: [noise()], streamMuxers: [yamux()], services: { identify: identify() } });
+    await silent.handle(DHT_PROTOCOL, (stream) => stream.abort(new Error('this peer answers no DHT request')));
+    await silent.dial(multiaddr(node.multiaddrs()[0]));
+    const silentId = silent.peerId;
+    await waitFor(async () => (await node.host.peerStore.get(silentId).catch(() => undefined))?.protocols.includes(DHT_PROTOCOL) ?? false, 15_000, 'the silent peer identified');
+
+    const file = join(dir, 'blob.bin');
+    await writeFile(file, new Uint8Array(4096).fill(9));
+    const { cid } = await node.putFile(file); // its record reaches no peer
+    const later = await startNode([node.multiaddrs()[0]]);
+    nodes.push(later);
+    // The later peer's own provider store (kad-dht's, not exposed) gets the record: before the fix, never.
+    const providers = (later.host.services.dht as unknown as { providers: { getProviders(cid: unknown): Promise<{ toString(): string }[]> } }).providers;
+    await waitFor(async () => (await providers.getProviders(parseBlobCid(cid))).some((p) => p.toString() === node.peerId.toString()), 40_000, "the node's provider record on the later peer");
+  }, 60_000);
+});
