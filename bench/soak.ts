@@ -26,8 +26,14 @@ function numberFlag(args: readonly string[], name: string, fallback: number): nu
 
 export async function run(args: string[]): Promise<void> {
   if (args.includes('--help')) {
-    console.error('Usage: npm run bench -- soak [--minutes 30] [--sample-seconds 10] [--max-rss-slope MB_PER_HOUR] [--smaps] [--json]');
+    console.error('Usage: npm run bench -- soak [--minutes 30] [--sample-seconds 10] [--max-rss-slope MB_PER_HOUR] [--smaps] [--snapshots JOBS,JOBS [--snapshot-dir DIR]] [--json]');
+    console.error('  --snapshots 10,50: a heap snapshot when 10 and when 50 jobs have settled (compare them with bench heap-diff); they grow RSS, so the run is no figure.');
     return;
+  }
+  const snapshotsAt = args.includes('--snapshots') ? (args[args.indexOf('--snapshots') + 1] ?? '').split(',').map(Number) : undefined;
+  if (snapshotsAt?.some((n) => !Number.isInteger(n) || n <= 0)) {
+    console.error(`--snapshots takes job counts like 10,50, got "${args[args.indexOf('--snapshots') + 1] ?? ''}".`);
+    process.exit(2);
   }
   const report = makeReporter(args);
   const minutes = numberFlag(args, 'minutes', 30);
@@ -40,6 +46,7 @@ export async function run(args: string[]): Promise<void> {
     seconds: minutes * 60,
     sampleSeconds: numberFlag(args, 'sample-seconds', 10),
     smaps: args.includes('--smaps'),
+    ...(snapshotsAt ? { snapshotsAt, snapshotDir: args.includes('--snapshot-dir') ? args[args.indexOf('--snapshot-dir') + 1] : '.', onSnapshot: (path: string) => process.stderr.write(`heap snapshot: ${path}\n`) } : {}),
     onSample: (s) =>
       report({
         name: 'soak.sample',
@@ -80,6 +87,7 @@ export async function run(args: string[]): Promise<void> {
     heap_total_slope_mb_per_hour: round(r.heapTotalSlope),
     ...(r.smapsSlopes ? { smaps_slopes_mb_per_hour: Object.fromEntries(Object.entries(r.smapsSlopes).map(([k, v]) => [k, round(v)])) } : {}),
     max_rss_slope_mb_per_hour: bound,
+    ...(snapshotsAt ? { heap_snapshots_at_jobs: snapshotsAt.join(',') } : {}),
     pass,
     note: 'submitter, 2 solvers and a verifier in one process; memory sampled after a full GC; slopes by least squares after the warm-up',
   });

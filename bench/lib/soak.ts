@@ -9,7 +9,7 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { getHeapSpaceStatistics, setFlagsFromString } from 'node:v8';
+import { getHeapSpaceStatistics, setFlagsFromString, writeHeapSnapshot } from 'node:v8';
 import { runInNewContext } from 'node:vm';
 import { anySignal } from 'any-signal';
 import { getBlockNumber } from 'viem/actions';
@@ -54,6 +54,14 @@ export type SoakOptions = {
   smaps?: boolean;
   /** Ends the run early (no job is posted after it; the nodes and the chain are stopped). */
   signal?: AbortSignal;
+  /**
+   * Writes a V8 heap snapshot (after a full GC) when this many jobs have settled, for each number given, named
+   * soak-<jobs>-jobs.heapsnapshot in `snapshotDir` (bench heap-diff compares two). Writing one grows RSS by the
+   * snapshot's size, which glibc keeps: a run with snapshots finds what grows, its RSS slope is no figure.
+   */
+  snapshotsAt?: readonly number[];
+  snapshotDir?: string;
+  onSnapshot?: (path: string) => void;
 };
 /** How long the submitter waits for one job to settle before it counts the job as stalled and posts the next. */
 const JOB_STALL_MS = 10 * 60_000;
@@ -209,6 +217,10 @@ export async function soak(o: SoakOptions): Promise<SoakResult> {
         else if (r.phase === 'Finalized') jobsFinalized++;
         else jobsOther++;
         if (settled() === warmupJobs) warmJobsAt = elapsed();
+        if (o.snapshotsAt?.includes(settled())) {
+          gc();
+          o.onSnapshot?.(writeHeapSnapshot(join(o.snapshotDir ?? '.', `soak-${settled()}-jobs.heapsnapshot`)));
+        }
         o.onJob?.({ jobId: jobId.toString(), phase: r.phase, seconds: (performance.now() - t) / 1000, accepted: r.accepted && r.model !== undefined });
       }
     };
