@@ -12,7 +12,7 @@
  */
 import fc from 'fast-check';
 import { afterAll, beforeAll, expect, test } from 'vitest';
-import { hexToBytes } from 'viem';
+import { hexToBytes, parseEventLogs } from 'viem';
 import { readContract } from 'viem/actions';
 import { swarmChallengeRollout, swarmGetEntry, swarmRolloutLeaf } from '../../src/chain/index.js';
 import { SwarmCoordinatorAbi } from '../../src/chain/generated/SwarmCoordinator.js';
@@ -143,3 +143,30 @@ test('generated fabrications of a rollout message are found by a checker, challe
     { numRuns: 6, examples: (['token', 'reward', 'question', 'answer'] as const).map((kind, i) => [{ group: i, completion: i, kind, at: i, shift: i }]) },
   );
 }, 600_000);
+
+test('two challenges mined in one block each learn their own dispute id (from the receipt, not the simulation)', async () => {
+  const [alice, carol, dave] = [nodes.contextOf('alice', c.wallets[1]), nodes.contextOf('carol', c.wallets[3]), nodes.contextOf('dave', c.wallets[4])];
+  const round = (await readContract(c.publicClient, { address: c.coordinator, abi: SwarmCoordinatorAbi, functionName: 'currentRound' })) + 1n;
+  const policy = rolloutPolicy(9);
+  const { run } = await honestRollout(policy, alice.address, round, 1);
+  const rollouts = rolloutsOf(alice.address, [run.group]);
+  await commitIn(c, alice.wallet, round, { policyHash: policy.hash, rolloutsRoot: rollouts.root });
+  const challenge = (by: typeof carol, root: `0x${string}`) =>
+    swarmChallengeRollout(by.wallet, { coordinator: c.coordinator, round, group: { author: alice.address, ...run.group }, proof: rollouts.path(0), policyLeaves: policy.leaves, root });
+  await c.testClient.setAutomine(false);
+  try {
+    const both = [challenge(carol, `0x${'01'.repeat(32)}`), challenge(dave, `0x${'02'.repeat(32)}`)];
+    // Both simulated against the same block (each sees the same next dispute id), then mined together.
+    for (let pending = 0; pending < 2; ) {
+      await new Promise((r) => setTimeout(r, 100));
+      pending = Number((await c.publicClient.getBlockTransactionCount({ blockTag: 'pending' })) ?? 0);
+    }
+    await c.testClient.mine({ blocks: 1 });
+    const [one, two] = await Promise.all(both);
+    expect(one.disputeId).not.toBe(two.disputeId);
+    const logged = parseEventLogs({ abi: SwarmCoordinatorAbi, logs: [...one.logs, ...two.logs], eventName: 'RolloutChallenged' });
+    expect(logged.map((l) => [l.args.challenger, l.args.disputeId])).toEqual([[carol.address, one.disputeId], [dave.address, two.disputeId]]);
+  } finally {
+    await c.testClient.setAutomine(true);
+  }
+}, 120_000);

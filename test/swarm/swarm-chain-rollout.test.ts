@@ -8,7 +8,10 @@
  * chain, are checked on chain all the same. The honest nodes' groups are re-executed and agreed with. Tokens add up.
  */
 import { afterAll, expect, test } from 'vitest';
+import { parseEventLogs } from 'viem';
+import { getContractEvents } from 'viem/actions';
 import { swarmGetEntry } from '../../src/chain/index.js';
+import { SwarmCoordinatorAbi } from '../../src/chain/generated/SwarmCoordinator.js';
 import { SWARM_NODES_ECONOMICS } from '../../src/cli/commands/devnet-swarm.js';
 import { swarmNodesFixture } from './swarm-node-process.js';
 
@@ -52,13 +55,17 @@ test('a node that commits groups its policy did not generate is challenged by it
     for (const i of [0, 1]) expect((await swarmGetEntry(publicClient, { coordinator: chain.coordinator, round, node: addresses[i]! })).commitBondLost, report).toBe(false);
   }
 
-  // Tokens: the fabricator lost a commit bond per refuted round and kept the bonds of requests for its policy it
-  // answered (its honest score claims stand: the untrained policies score 0, so no score share). An honest node loses at most the bonds of requests of its own that were answered (it
-  // asks when a peer's blob did not reach it). What the nodes gained plus what was burned left the coordinator.
+  // Tokens: the fabricator lost a commit bond per refuted round; it kept the bonds of requests for its policy it
+  // answered, and the score share of its claims, which stand (its evaluation is honest: a micro policy now and then
+  // answers one question right, and then takes the round's whole score share). An honest node loses at most the
+  // bonds of requests of its own that were answered (it asks when a peer's blob did not reach it). What the nodes
+  // gained plus what was burned left the coordinator.
   const { net, burned, paidOut } = await tokens();
   console.log(`swarm rollouts, ${ROUNDS} rounds: net per node ${net.map((n) => `${Number(n) / 1e18} MYC`).join(', ')}; burned ${Number(burned) / 1e18}; left the coordinator ${Number(paidOut) / 1e18}`);
-  const requestsOf = (i: number, node: string) => BigInt(events[i]!.filter((e) => e.action === 'request-policy' && (node === undefined || e.node === node)).length);
-  expect(net[2], report).toBe(-SWARM_NODES_ECONOMICS.commitBond * BigInt(refuted.length) + REQUEST_BOND * (requestsOf(0, addresses[2]!) + requestsOf(1, addresses[2]!)));
+  const requestsAgainst = (node: string) => BigInt(events.flat().filter((e) => e.action === 'request-policy' && e.node === node).length);
+  const collected = await getContractEvents(publicClient, { address: chain.coordinator, abi: SwarmCoordinatorAbi, eventName: 'Collected', args: { node: addresses[2] }, fromBlock: 0n });
+  const scoreShare = parseEventLogs({ abi: SwarmCoordinatorAbi, logs: collected, eventName: 'Collected' }).reduce((sum, l) => sum + l.args.reward, 0n);
+  expect(net[2], report).toBe(-SWARM_NODES_ECONOMICS.commitBond * BigInt(refuted.length) + REQUEST_BOND * requestsAgainst(addresses[2]!) + scoreShare);
   for (const i of [0, 1]) expect(net[i]! >= -REQUEST_BOND * BigInt(events[i]!.filter((e) => e.action === 'request-policy').length), report).toBe(true);
   expect(net[0]! + net[1]! + net[2]! + burned, report).toBe(paidOut);
 }, 300_000);

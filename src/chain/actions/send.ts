@@ -3,7 +3,7 @@
  * into a MycelError and nothing is sent), send, wait for the receipt, and check its status. Reads go through
  * {@link read} for the same error decoding.
  */
-import type { Abi, Account, Address, Chain, Client, Hash, Log, Transport, WalletClient } from 'viem';
+import { parseEventLogs, type Abi, type Account, type Address, type Chain, type Client, type Hash, type Log, type Transport, type WalletClient } from 'viem';
 import { getChainId, getTransaction, readContract, simulateContract, waitForTransactionReceipt, writeContract } from 'viem/actions';
 import { MYCEL_ERRORS_ABI, TransactionRevertedError, WrongChainError, toMycelError } from '../errors.js';
 import { ChainUnreachableError } from '../clients.js';
@@ -102,4 +102,15 @@ export async function read<R>(
   } catch (error) {
     throw toMycelError(error, { functionName: call.functionName, rpcUrl: rpcUrlOf(client) });
   }
+}
+
+/**
+ * The dispute id a challenge opened, from the event `eventName` that `address` logged in its receipt. Not the
+ * simulation's return value: the game numbers disputes in the order they are mined, so a challenge mined after
+ * another one that came first in the block gets the next id, not the one its simulation saw.
+ */
+export function openedDisputeId(logs: Log[], o: { address: Address; abi: Abi; eventName: string }): bigint {
+  const event = parseEventLogs({ abi: o.abi, logs, eventName: o.eventName }).find((l) => l.address.toLowerCase() === o.address.toLowerCase());
+  if (!event) throw new RangeError(`the transaction's receipt holds no ${o.eventName} event of ${o.address}`);
+  return (event.args as { disputeId: bigint }).disputeId;
 }

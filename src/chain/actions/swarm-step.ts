@@ -2,7 +2,7 @@ import type { Address, Hex } from 'viem';
 import type { SwarmGroup, SwarmMerklePath } from './swarm-use.js';
 import { SwarmCoordinatorAbi } from '../generated/SwarmCoordinator.js';
 import { SwarmProgramsAbi } from '../generated/SwarmPrograms.js';
-import { read, send, type MycelWalletClient, type WriteReturnType } from './send.js';
+import { openedDisputeId, read, send, type MycelWalletClient, type WriteReturnType } from './send.js';
 
 /** A group a GRPO step trained on (or a rollout dispute is over): its author's address and its public part; its leaf is swarmRolloutLeaf(author, group). */
 export type SwarmUsedGroup = { author: Address } & SwarmGroup;
@@ -30,13 +30,13 @@ export type SwarmChallengeStepReturnType = WriteReturnType & { disputeId: bigint
  * and run root from its committed policies and used groups and opens a one-step dispute in the game.
  */
 export async function swarmChallengeStep(client: MycelWalletClient, p: SwarmChallengeStepParameters): Promise<SwarmChallengeStepReturnType> {
-  const { result, ...rest } = await send<bigint>(client, {
+  const { hash, gasUsed, logs } = await send(client, {
     address: p.coordinator,
     abi: SwarmCoordinatorAbi,
     functionName: 'challengeStep',
     args: [p.round, p.node, p.root, { prev: p.prevPolicyLeaves, next: p.nextPolicyLeaves }, p.used],
   });
-  return { ...rest, disputeId: result };
+  return { hash, gasUsed, logs, disputeId: openedDisputeId(logs, { address: p.coordinator, abi: SwarmCoordinatorAbi, eventName: 'StepChallenged' }) };
 }
 
 /** What SwarmPrograms.grpoStepRun computes from a step's policies and groups: the policies' hashes, the used root, h_0 and the run root. */
@@ -69,11 +69,11 @@ export type SwarmChallengeRolloutParameters = {
  * fields, and opens a one-step dispute in the game over the rollout program.
  */
 export async function swarmChallengeRollout(client: MycelWalletClient, p: SwarmChallengeRolloutParameters): Promise<SwarmChallengeStepReturnType> {
-  const { result, ...rest } = await send<bigint>(client, {
+  const { hash, gasUsed, logs } = await send(client, {
     address: p.coordinator,
     abi: SwarmCoordinatorAbi,
     functionName: 'challengeRollout',
     args: [p.round, p.group, p.proof, p.policyLeaves, p.root],
   });
-  return { ...rest, disputeId: result };
+  return { hash, gasUsed, logs, disputeId: openedDisputeId(logs, { address: p.coordinator, abi: SwarmCoordinatorAbi, eventName: 'RolloutChallenged' }) };
 }
