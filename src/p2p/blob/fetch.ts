@@ -92,6 +92,13 @@ export async function fetchBlob(options: FetchOptions): Promise<FetchStats> {
     notify();
   };
 
+  const canRetry = (p: Provider): boolean => p.unreachableAt !== undefined && Date.now() - p.unreachableAt >= UNREACHABLE_RETRY_MS;
+  const reopen = (peer: PeerId): void => {
+    const p: Provider = { peer, key: peer.toString(), idle: [], all: [], dropped: false, opening: 0 };
+    providers.set(p.key, p);
+    openStreams(p);
+  };
+
   const discover = (): void => {
     if (discovering || signal.aborted) return;
     discovering = true;
@@ -102,13 +109,9 @@ export async function fetchBlob(options: FetchOptions): Promise<FetchStats> {
     void (async () => {
       try {
         for await (const peer of options.findProviders(cid, lookup)) {
-          const key = peer.toString();
-          const known = providers.get(key);
-          const retry = known?.unreachableAt !== undefined && Date.now() - known.unreachableAt >= UNREACHABLE_RETRY_MS;
-          if ((known && !retry) || reputation.isBanned(key)) continue;
-          const p: Provider = { peer, key, idle: [], all: [], dropped: false, opening: 0 };
-          providers.set(key, p);
-          openStreams(p);
+          const known = providers.get(peer.toString());
+          if ((known && !canRetry(known)) || reputation.isBanned(peer.toString())) continue;
+          reopen(peer);
         }
       } catch {
         // A failed lookup is like an empty one: the loop below retries while time remains.
@@ -210,6 +213,10 @@ export async function fetchBlob(options: FetchOptions): Promise<FetchStats> {
       if (tooLarge) throw tooLarge;
       const live = [...providers.values()].filter((p) => !p.dropped);
       if (live.length > 0) lastLive = Date.now();
+      // With none live while a lookup runs (up to 30 s), the providers that could not be reached are dialled again
+      // without waiting for the lookup to name them: a publisher named by peer id only, whose first dial found no
+      // address, was otherwise tried again only once the lookup ended.
+      else if (discovering) for (const p of providers.values()) if (canRetry(p) && !reputation.isBanned(p.key)) reopen(p.peer);
 
       if (!partial) {
         const candidate = live.find((p) => p.idle.length > 0);
