@@ -9,7 +9,7 @@
  * share. On chain, round r: each node commits the policy that generated its rollout of round r, the root of that
  * rollout's leaf and the root of the leaves of round r-1 its last GRPO step trained on; the beacon is fixed; each
  * evaluates its committed policy on the beacon's tasks and claims the score, the cheating solver inflating its own
- * (16 right answers) every round; the honest nodes re-execute their peers' claims from the committed policy blobs
+ * (16 right answers, 15 where its policy really answers all 16) every round; the honest nodes re-execute their peers' claims from the committed policy blobs
  * (opened against the committed hash) and the first to find the inflated one challenges it and plays the dispute to
  * the one-step proof, while the cheater defends with the same node code (node/swarm-chain.ts); the contributors prove
  * each use of their rollouts; everyone collects its bonds, score share and use share. Round R (one past the paid

@@ -98,12 +98,16 @@ export async function coordinatorSwarmId(client: PublicClient, coordinator: Addr
   return hexToString(`0x${word.slice(2, 2 + 2 * Number(length))}`);
 }
 
-/** A score-inflating claimer (`--hostile inflate-score`): its scoring op writes every row right. */
+/**
+ * A score-inflating claimer (`--hostile inflate-score`): its scoring op writes every row right, or one fewer when its
+ * policy really answered every row (a trained policy sometimes does): its claim is always a lie, which a test can count on.
+ */
 export function inflateScore(honest: EvalProgram): EvalProgram {
   const K = honest.spec.steps;
   const source = rulesOf(honest).structure(K).stateOutputs.find((o) => o.name === `opt.${EVAL_TENSORS.score}`)!.source as { index: number };
   return adversary.tamperAt(honest, K, (i, _op, _attrs, _inputs, out) => {
-    if (i === source.index) (out.data as Float32Array)[0] = honest.layout.rows;
+    const data = out.data as Float32Array;
+    if (i === source.index) data[0] = data[0] === honest.layout.rows ? honest.layout.rows - 1 : honest.layout.rows;
   });
 }
 

@@ -26,7 +26,9 @@ function expectSwarm(s: DevnetSummary): void {
   const w = s.swarm!;
   const node = Object.fromEntries(w.nodes.map((n) => [n.role, n]));
   expect(w.rounds).toBe(3);
-  expect(node['cheating solver']).toMatchObject({ scores: [16, 16, 16], claims: ['refuted', 'refuted', 'refuted'], scoreShare: '0', useShare: '0', net: '-30' });
+  expect(node['cheating solver']).toMatchObject({ claims: ['refuted', 'refuted', 'refuted'], scoreShare: '0', useShare: '0', net: '-30' });
+  // It claims 16, or 15 in a round where its policy really answered all 16 (its claim is always a lie).
+  for (const score of node['cheating solver'].scores) expect([15, 16]).toContain(score);
   for (const role of ['honest solver', 'verifier']) {
     expect(node[role].claims).toEqual(['stood', 'stood', 'stood']);
     expect(Number(node[role].net)).toBeGreaterThan(0);
