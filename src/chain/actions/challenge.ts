@@ -1,6 +1,6 @@
 import type { Address, Hex } from 'viem';
 import { JobMarketAbi } from '../generated/JobMarket.js';
-import { openedDisputeId, send, type MycelWalletClient, type WriteReturnType } from './send.js';
+import { createdId, send, type MycelWalletClient, type WriteReturnType } from './send.js';
 
 export type ChallengeParameters = { market: Address; jobId: bigint; /** The challenger's own run root. */ root: Hex };
 export type ChallengeReturnType = WriteReturnType & { disputeId: bigint };
@@ -13,5 +13,5 @@ export async function challenge(client: MycelWalletClient, params: ChallengePara
     functionName: 'challenge',
     args: [params.jobId, params.root],
   });
-  return { hash, gasUsed, logs, disputeId: openedDisputeId(logs, { address: params.market, abi: JobMarketAbi, eventName: 'JobChallenged' }) };
+  return { hash, gasUsed, logs, disputeId: createdId(logs, { address: params.market, abi: JobMarketAbi, eventName: 'JobChallenged', arg: 'disputeId' }) };
 }

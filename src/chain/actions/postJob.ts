@@ -1,9 +1,9 @@
-import { decodeEventLog, keccak256, parseSignature, type Address, type Hex } from 'viem';
+import { keccak256, parseSignature, type Address, type Hex } from 'viem';
 import { getBlock, readContract, signTypedData } from 'viem/actions';
 import { JobMarketAbi } from '../generated/JobMarket.js';
 import { MycelTokenAbi } from '../generated/MycelToken.js';
 import { JobSpecMismatchError } from '../errors.js';
-import { assertChain, send, type MycelWalletClient, type WriteReturnType } from './send.js';
+import { assertChain, createdId, send, type MycelWalletClient, type WriteReturnType } from './send.js';
 
 export type PostJobParameters = {
   market: Address;
@@ -93,26 +93,15 @@ export async function postJob(client: MycelWalletClient, params: PostJobParamete
       message: { owner, spender: params.market, value: params.reward, nonce, deadline: permitDeadline },
     });
     const { r, s, v, yParity } = parseSignature(signature);
-    sent = await send<bigint>(client, {
+    sent = await send(client, {
       address: params.market,
       abi: JobMarketAbi,
       functionName: 'postJobWithPermit',
       args: [request, permitDeadline, Number(v ?? BigInt(yParity + 27)), r, s],
     });
   } else {
-    sent = await send<bigint>(client, { address: params.market, abi: JobMarketAbi, functionName: 'postJob', args: [request] });
+    sent = await send(client, { address: params.market, abi: JobMarketAbi, functionName: 'postJob', args: [request] });
   }
-  const { result, ...rest } = sent;
-  return { ...rest, jobId: jobIdFromLogs(rest.logs, params.market) ?? result, specHash, deadline };
-}
-
-function jobIdFromLogs(logs: WriteReturnType['logs'], market: Address): bigint | undefined {
-  for (const log of logs) {
-    if (log.address.toLowerCase() !== market.toLowerCase()) continue;
-    try {
-      const event = decodeEventLog({ abi: JobMarketAbi, data: log.data, topics: log.topics });
-      if (event.eventName === 'JobPosted') return event.args.jobId;
-    } catch {}
-  }
-  return undefined;
+  const { hash, gasUsed, logs } = sent;
+  return { hash, gasUsed, logs, jobId: createdId(logs, { address: params.market, abi: JobMarketAbi, eventName: 'JobPosted', arg: 'jobId' }), specHash, deadline };
 }

@@ -105,12 +105,12 @@ export async function read<R>(
 }
 
 /**
- * The dispute id a challenge opened, from the event `eventName` that `address` logged in its receipt. Not the
- * simulation's return value: the game numbers disputes in the order they are mined, so a challenge mined after
- * another one that came first in the block gets the next id, not the one its simulation saw.
+ * The id a write created (a dispute, a job), argument `arg` of the event `eventName` that `address` logged in its
+ * receipt. Not the simulation's return value: a contract numbers them in the order transactions are mined, so a write
+ * mined after another that came first in the block gets the next id, not the one its simulation saw.
  */
-export function openedDisputeId(logs: Log[], o: { address: Address; abi: Abi; eventName: string }): bigint {
+export function createdId(logs: Log[], o: { address: Address; abi: Abi; eventName: string; arg: string }): bigint {
   const event = parseEventLogs({ abi: o.abi, logs, eventName: o.eventName }).find((l) => l.address.toLowerCase() === o.address.toLowerCase());
   if (!event) throw new RangeError(`the transaction's receipt holds no ${o.eventName} event of ${o.address}`);
-  return (event.args as { disputeId: bigint }).disputeId;
+  return (event.args as Record<string, bigint>)[o.arg]!;
 }

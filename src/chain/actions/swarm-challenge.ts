@@ -1,6 +1,6 @@
 import type { Address, Hex } from 'viem';
 import { SwarmCoordinatorAbi } from '../generated/SwarmCoordinator.js';
-import { openedDisputeId, send, type MycelWalletClient, type WriteReturnType } from './send.js';
+import { createdId, send, type MycelWalletClient, type WriteReturnType } from './send.js';
 
 export type SwarmChallengeScoreParameters = { coordinator: Address; round: bigint; node: Address; /** The challenger's own run root of the node's evaluation. */ root: Hex };
 export type SwarmChallengeScoreReturnType = WriteReturnType & { disputeId: bigint };
@@ -13,5 +13,5 @@ export async function swarmChallengeScore(client: MycelWalletClient, p: SwarmCha
     functionName: 'challengeScore',
     args: [p.round, p.node, p.root],
   });
-  return { hash, gasUsed, logs, disputeId: openedDisputeId(logs, { address: p.coordinator, abi: SwarmCoordinatorAbi, eventName: 'ScoreChallenged' }) };
+  return { hash, gasUsed, logs, disputeId: createdId(logs, { address: p.coordinator, abi: SwarmCoordinatorAbi, eventName: 'ScoreChallenged', arg: 'disputeId' }) };
 }

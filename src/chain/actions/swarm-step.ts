@@ -2,7 +2,7 @@ import type { Address, Hex } from 'viem';
 import type { SwarmGroup, SwarmMerklePath } from './swarm-use.js';
 import { SwarmCoordinatorAbi } from '../generated/SwarmCoordinator.js';
 import { SwarmProgramsAbi } from '../generated/SwarmPrograms.js';
-import { openedDisputeId, read, send, type MycelWalletClient, type WriteReturnType } from './send.js';
+import { createdId, read, send, type MycelWalletClient, type WriteReturnType } from './send.js';
 
 /** A group a GRPO step trained on (or a rollout dispute is over): its author's address and its public part; its leaf is swarmRolloutLeaf(author, group). */
 export type SwarmUsedGroup = { author: Address } & SwarmGroup;
@@ -36,7 +36,7 @@ export async function swarmChallengeStep(client: MycelWalletClient, p: SwarmChal
     functionName: 'challengeStep',
     args: [p.round, p.node, p.root, { prev: p.prevPolicyLeaves, next: p.nextPolicyLeaves }, p.used],
   });
-  return { hash, gasUsed, logs, disputeId: openedDisputeId(logs, { address: p.coordinator, abi: SwarmCoordinatorAbi, eventName: 'StepChallenged' }) };
+  return { hash, gasUsed, logs, disputeId: createdId(logs, { address: p.coordinator, abi: SwarmCoordinatorAbi, eventName: 'StepChallenged', arg: 'disputeId' }) };
 }
 
 /** What SwarmPrograms.grpoStepRun computes from a step's policies and groups: the policies' hashes, the used root, h_0 and the run root. */
@@ -75,5 +75,5 @@ export async function swarmChallengeRollout(client: MycelWalletClient, p: SwarmC
     functionName: 'challengeRollout',
     args: [p.round, p.group, p.proof, p.policyLeaves, p.root],
   });
-  return { hash, gasUsed, logs, disputeId: openedDisputeId(logs, { address: p.coordinator, abi: SwarmCoordinatorAbi, eventName: 'RolloutChallenged' }) };
+  return { hash, gasUsed, logs, disputeId: createdId(logs, { address: p.coordinator, abi: SwarmCoordinatorAbi, eventName: 'RolloutChallenged', arg: 'disputeId' }) };
 }
