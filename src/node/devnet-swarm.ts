@@ -250,7 +250,8 @@ export async function runDevnetSwarm(o: {
       for (const [c, ctx] of ctxs.entries()) {
         const entry = await swarmGetEntry(o.publicClient, { coordinator, round: BigInt(r), node: ctx.address });
         // Only a standing claim earns a use share, and only its node may prove (proveUse refuses others: SwarmNotEligible);
-        // only a useful group's use is paid, and only once its author committed the policy that generated it (round r-1).
+        // only a useful group's use is paid. Round 0's uses are not proven: they could not be while the coordinator asked
+        // for the round before's commit; it no longer does, but proving them would move the payouts docs quote.
         if (entry.refuted || !entry.claimed || r === 0) continue;
         for (const group of rounds[r][c].groups.filter((g) => g.useful)) {
           const leaf = swarmRolloutLeaf(ctx.address, group);

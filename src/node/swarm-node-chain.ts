@@ -368,21 +368,30 @@ export function swarmChainNode(o: SwarmChainNodeOptions) {
       o.onEvent({ type: 'chain', round: Number(r), action: 'check', node, agreed: true });
       return;
     }
-    tally.challenged++;
-    if (checked.outcome.loser === 'solver') tally.won++;
-    else tally.lost++;
-    o.onEvent({ type: 'chain', round: Number(r), action: 'challenge', node, disputeId: String(checked.disputeId), loser: checked.outcome.loser, at: checked.outcome.at });
+    challenged(r, 'challenge', node, checked);
   }
 
-  /** A peer's committed policy of round `r` as this node holds it: its own (the same hash), read back from the chain, or fetched. */
-  function heldPolicy(r: bigint, hash: Hex): TrainState | undefined {
+  /** Counts a challenge this node made and played, and says how its dispute ended (`action` names what it contested). */
+  function challenged(r: bigint, action: string, node: Address, d: Played, extra: Record<string, unknown> = {}): void {
+    tally.challenged++;
+    if (d.outcome.loser === 'solver') tally.won++;
+    else tally.lost++;
+    o.onEvent({ type: 'chain', round: Number(r), action, node, ...extra, disputeId: String(d.disputeId), loser: d.outcome.loser, at: d.outcome.at });
+  }
+
+  /**
+   * A peer's committed policy of round `r` (state hash `hash`) as this node holds it, a state of `program`: its own (the
+   * same hash), read back from the chain, or its fetched blob opened; or why it holds none.
+   */
+  function heldPolicy(r: bigint, hash: Hex, program: TrainProgram): Policy | string {
+    const plain = hash.slice(2).toLowerCase();
     const own = commitments.get(r);
-    if (own && `0x${stateHash(own.policy.state)}` === hash.toLowerCase()) return own.policy.state;
-    const known = policies.get(`${r} ${hash.toLowerCase()}`);
-    if (known && 'state' in known) return known.state;
-    if (!known || !('bytes' in known)) return undefined;
-    const opened = openPolicyBlob(known.bytes, { hash: hash.slice(2), cid: known.cid }, tokenizerJson);
-    return opened.ok ? opened.policy.state : undefined;
+    if (own && stateHash(own.policy.state) === plain) return { program, state: own.policy.state, hash: plain };
+    const known = policies.get(`${r} 0x${plain}`);
+    if (known && 'state' in known) return { program, state: known.state, hash: plain };
+    if (!known || !('bytes' in known)) return `its policy ${plain.slice(0, 12)}… was not fetched${known && 'failure' in known ? ` (${known.failure})` : ''}`;
+    const opened = openPolicyBlob(known.bytes, { hash: plain, cid: known.cid }, tokenizerJson);
+    return opened.ok ? opened.policy : opened.reason;
   }
 
   /**
@@ -397,13 +406,14 @@ export function swarmChainNode(o: SwarmChainNodeOptions) {
     const [entry, before] = await Promise.all([read(r), read(r - 1n)]);
     if (BigInt(entry.usedRoot) === 0n || entry.stepRefuted) return;
     const skip = (why: string) => say(r, 'check-step-skipped', `round ${r}: cannot check ${node}'s GRPO step: ${why}`, { node });
-    const prev = heldPolicy(r - 1n, before.policyHash);
+    const { program, config } = o.step;
+    const held = heldPolicy(r - 1n, before.policyHash, program);
     const inputs = stepInputs.get(r - 1n);
-    if (!prev || !inputs) return skip(`its policy of round ${r - 1n} or that round's rollouts are not at hand`);
+    if (typeof held === 'string' || !inputs) return skip(`its policy of round ${r - 1n} or that round's rollouts are not at hand`);
+    const prev = held.state;
     const s = scheduleOf(clock, r);
     const logged = (await swarmUsedLeaves(ctx.publicClient, { coordinator: ctx.contracts.coordinator, round: r, fromBlock: s.opens, toBlock: s.deadline - 1n })).find((u) => u.user.toLowerCase() === node.toLowerCase());
     if (!logged) return skip('its Committed log was not found');
-    const { program, config } = o.step;
     const byLeaf = new Map<string, UsedGroup>();
     for (const rollout of inputs.rollouts) {
       for (const g of publishedGroups(rollout.groups, program.tokenizer, config, program.model.config.contextLength)) {
@@ -420,10 +430,7 @@ export function swarmChainNode(o: SwarmChainNodeOptions) {
       o.onEvent({ type: 'chain', round: Number(r), action: 'check-step', node, agreed: true });
       return;
     }
-    tally.challenged++;
-    if (checked.outcome.loser === 'solver') tally.won++;
-    else tally.lost++;
-    o.onEvent({ type: 'chain', round: Number(r), action: 'challenge-step', node, disputeId: String(checked.disputeId), loser: checked.outcome.loser, at: checked.outcome.at });
+    challenged(r, 'challenge-step', node, checked);
   }
 
   /**
@@ -439,7 +446,7 @@ export function swarmChainNode(o: SwarmChainNodeOptions) {
     while ((block < s.deadline || !fetched()) && block < s.challengeEnd && !o.signal.aborted) await sleep(POLL_MS);
     if (o.signal.aborted) return;
     const skip = (why: string) => say(r, 'check-rollouts-skipped', `round ${r}: cannot check ${author}'s rollout groups: ${why}`, { node: author });
-    const policy = rolloutPolicyOf(r, key, rollout);
+    const policy = heldPolicy(r, `0x${rollout.policy}`, o.rollout!.program);
     if (typeof policy === 'string') return skip(policy);
     const checked = await checkSwarmRollouts(ctx, { round: r, author, rollout, policy, config: o.rollout!.config, signal: o.signal });
     if ('skipped' in checked) return skip(checked.skipped);
@@ -447,20 +454,7 @@ export function swarmChainNode(o: SwarmChainNodeOptions) {
       o.onEvent({ type: 'chain', round: Number(r), action: 'check-rollouts', node: author, agreed: true });
       return;
     }
-    tally.challenged++;
-    if (checked.outcome.loser === 'solver') tally.won++;
-    else tally.lost++;
-    o.onEvent({ type: 'chain', round: Number(r), action: 'challenge-rollout', node: author, index: checked.index, disputeId: String(checked.disputeId), loser: checked.outcome.loser, at: checked.outcome.at });
-  }
-
-  /** The policy a peer's rollout of round `r` names, as this node holds it (its own, or the fetched blob opened), or why it holds none. */
-  function rolloutPolicyOf(r: bigint, key: string, rollout: Rollout): Policy | string {
-    const own = commitments.get(r);
-    if (own && stateHash(own.policy.state) === rollout.policy) return { program: o.rollout!.program, state: own.policy.state, hash: rollout.policy };
-    const known = policies.get(key);
-    if (!known || !('bytes' in known)) return `its policy blob ${rollout.cid} was not fetched${known && 'failure' in known ? ` (${known.failure})` : ''}`;
-    const opened = openPolicyBlob(known.bytes, { hash: rollout.policy, cid: known.cid }, tokenizerJson);
-    return opened.ok ? opened.policy : opened.reason;
+    challenged(r, 'challenge-rollout', author, checked, { index: checked.index });
   }
 
   /**

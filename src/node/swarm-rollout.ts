@@ -33,10 +33,14 @@ function groupInputs(o: { round: bigint; author: Address; index: number; program
   return { inputs: rolloutInputs(rolloutQuestion(seed, 'addition', o.config)!, seed, o.program.tokenizer, layout), layout };
 }
 
-/** The rollout program of `author`'s question `index` of round `round` with `policy`, and its inputs. */
-function groupProgram(o: { round: bigint; author: Address; index: number; policy: { program: TrainProgram; state: TrainState }; config: SapoConfig }) {
-  const { inputs, layout } = groupInputs({ ...o, program: o.policy.program });
-  return { program: rolloutProgram(o.policy.program, o.policy.state, inputs, o.config), inputs, layout };
+/**
+ * The rollout program of `author`'s group `group` of round `round` with `policy`, and the run root the coordinator
+ * derives for the group as committed (from the policy's leaves and the group's leaf fields): the author's root.
+ */
+function groupProgram(o: { round: bigint; author: Address; group: SwarmGroup; policy: { program: TrainProgram; state: TrainState }; config: SapoConfig }) {
+  const { inputs, layout } = groupInputs({ ...o, index: o.group.index, program: o.policy.program });
+  const committed: Hex = `0x${rolloutRun(stateLeaves(o.policy.state), inputs, { groupHash: o.group.groupHash.slice(2), useful: o.group.useful }, layout).runRoot}`;
+  return { program: rolloutProgram(o.policy.program, o.policy.state, inputs, o.config), committed };
 }
 
 /** Runs the group's program into `<data dir>/swarm-rollout/<tag>`. */
@@ -84,8 +88,7 @@ export async function defendSwarmRollouts(
   /** The run of a group the node defends (once per group: several challengers may dispute it at once), or none when it cannot be. */
   const runs = new Map<number, Promise<{ honest: RolloutProgram; program: RolloutProgram; run: GroupRun } | undefined>>();
   const runOf = async (group: SwarmGroup) => {
-    const { program: honest, inputs, layout } = groupProgram({ ...o, author: ctx.address, index: group.index });
-    const committed = `0x${rolloutRun(stateLeaves(o.policy.state), inputs, { groupHash: group.groupHash.slice(2), useful: group.useful }, layout).runRoot}`;
+    const { program: honest, committed } = groupProgram({ ...o, author: ctx.address, group });
     const run = await runGroup(ctx, honest, `${o.round}-${group.index}`);
     if (run.runRoot.toLowerCase() === committed.toLowerCase()) return { honest, program: honest, run };
     const rows = o.rows?.get(group.index);
@@ -160,8 +163,7 @@ export async function checkSwarmRollouts(
     return { agreed: true };
   }
   const group = groups[wrong]!;
-  const { program: honest, inputs, layout } = groupProgram({ ...o, policy: o.policy, index: group.index });
-  const theirs: Hex = `0x${rolloutRun(stateLeaves(o.policy.state), inputs, { groupHash: group.groupHash.slice(2), useful: group.useful }, layout).runRoot}`;
+  const { program: honest, committed: theirs } = groupProgram({ ...o, group });
   const mine = await runGroup(ctx, honest, `check-${o.round}-${o.author.slice(2, 10).toLowerCase()}-${group.index}`);
   // (The program's rows are SAPO's generation bit for bit: other rows give another run root.)
   if (mine.runRoot.toLowerCase() === theirs.toLowerCase()) throw new RangeError(`round ${o.round}: ${o.author}'s group ${group.index} was generated to other rows, yet its rollout program gives the committed run root`);
